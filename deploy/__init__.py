@@ -1,0 +1,1 @@
+"""Local operations: the dev supervisor, infrastructure launchers, the CLI."""

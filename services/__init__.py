@@ -1,0 +1,1 @@
+"""The portal's services: one package each, sharing only services.chassis."""

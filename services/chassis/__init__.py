@@ -1,0 +1,1 @@
+"""The microservice chassis every service stands on. No business logic lives here."""

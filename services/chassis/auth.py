@@ -1,0 +1,150 @@
+"""The caller's principal, carried between processes as a short-lived signed token.
+
+The gateway authenticates a person (or an API token) and mints a token that
+says who is calling: tenant, subject, kind, roles, customer. Every service
+verifies it on every call and checks the original caller's rights itself, so
+a service never trusts the hop before it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.chassis.errors import PermissionDenied, Unauthenticated
+
+Kind = Literal["staff", "client", "service", "platform"]
+ISSUER = "portal"
+AUDIENCE = "portal-services"
+TOKEN_TTL_SECONDS = 60
+STAFF_ADMIN_ROLES = frozenset({"owner", "admin"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Kind
+    subject: str  # staff user id, contact id, or service name
+    tenant_id: str | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    customer_id: str | None = None
+    # Staff viewing a client's portal read-only (issue: "view as client").
+    read_only: bool = False
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
+
+    @property
+    def is_client(self) -> bool:
+        return self.kind == "client"
+
+    def require_tenant(self) -> str:
+        if not self.tenant_id:
+            raise PermissionDenied("this call needs a tenant")
+        return self.tenant_id
+
+    def require_staff(self, *roles: str) -> None:
+        """Staff of the tenant; if roles are given, one of them (owner/admin always pass)."""
+        if self.kind not in ("staff", "service"):
+            raise PermissionDenied("only the integrator's staff can do this")
+        if roles and self.kind == "staff" and not (self.roles & (set(roles) | STAFF_ADMIN_ROLES)):
+            raise PermissionDenied(f"this needs one of the roles: {', '.join(roles)}")
+
+    def require_platform(self) -> None:
+        if self.kind != "platform":
+            raise PermissionDenied("only the platform operator can do this")
+
+
+def generate_keypair() -> tuple[str, str]:
+    """(private PEM, public PEM) for a new Ed25519 signing key."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+class PrincipalSigner:
+    def __init__(self, private_key_pem: str, *, ttl_seconds: int = TOKEN_TTL_SECONDS) -> None:
+        if not private_key_pem:
+            raise ValueError("a private key is needed to sign principal tokens")
+        self._key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        self._ttl = ttl_seconds
+
+    def sign(self, principal: Principal, *, now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "jti": uuid.uuid4().hex,
+            "iat": issued,
+            "exp": issued + self._ttl,
+            "sub": principal.subject,
+            "kind": principal.kind,
+            "tid": principal.tenant_id,
+            "roles": sorted(principal.roles),
+            "cid": principal.customer_id,
+            "ro": principal.read_only,
+        }
+        return jwt.encode(claims, self._key, algorithm="EdDSA")
+
+
+class PrincipalVerifier:
+    def __init__(self, public_key_pem: str) -> None:
+        self._key = serialization.load_pem_public_key(public_key_pem.encode())
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=["EdDSA"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "kind"]},
+                leeway=5,
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid principal token: {exc}") from exc
+        return Principal(
+            kind=claims["kind"],
+            subject=claims["sub"],
+            tenant_id=claims.get("tid"),
+            roles=frozenset(claims.get("roles") or ()),
+            customer_id=claims.get("cid"),
+            read_only=bool(claims.get("ro")),
+        )
+
+
+_current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
+    "portal_principal", default=None
+)
+
+
+def current_principal() -> Principal:
+    principal = _current.get()
+    if principal is None:
+        raise Unauthenticated("no principal on this call")
+    return principal
+
+
+def set_current_principal(principal: Principal | None) -> contextvars.Token:
+    return _current.set(principal)
+
+
+def reset_current_principal(token: contextvars.Token) -> None:
+    _current.reset(token)

@@ -1,0 +1,211 @@
+"""Event consumers: durable JetStream pull consumers, at-least-once delivery,
+idempotent handling.
+
+Each handler runs in one transaction that also records (consumer, event id)
+in processed_event, so a redelivery changes nothing. A failing handler is
+retried with backoff (nak with delay); after max-deliver attempts the message
+is written to dead_letter, where `portal events dead-letters` lists it and
+`portal events replay ID` runs it again, and the message is terminated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.message import Message
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.chassis.db import UnitOfWork, dead_letter, processed_event
+from services.chassis.events import Event, parse_envelope, stream_for
+from services.chassis.telemetry import extract_context, get_logger
+from services.chassis.topology import ensure_consumer
+
+log = get_logger(__name__)
+_tracer = trace.get_tracer(__name__)
+
+Handler = Callable[[UnitOfWork, Event[Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    subject: str
+    payload_type: type[Message]
+    handler: Handler
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        consumer: str,
+        sessions: async_sessionmaker[AsyncSession],
+        js: JetStreamContext,
+        subscriptions: Sequence[Subscription],
+        max_deliver: int = 5,
+        backoff: Sequence[float] = (0.5, 2.0, 5.0, 15.0),
+        ack_wait: float = 30.0,
+        batch: int = 20,
+    ) -> None:
+        self.consumer = consumer
+        self._sessions = sessions
+        self._js = js
+        self._subs = {s.subject: s for s in subscriptions}
+        self._max_deliver = max_deliver
+        self._backoff = tuple(backoff)
+        self._ack_wait = ack_wait
+        self._batch = batch
+
+    async def run(self, stop: asyncio.Event) -> None:
+        loops = [asyncio.create_task(self._pull_loop(sub, stop)) for sub in self._subs.values()]
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            for task in loops:
+                task.cancel()
+
+    async def _pull_loop(self, sub: Subscription, stop: asyncio.Event) -> None:
+        durable = await ensure_consumer(
+            self._js,
+            consumer=self.consumer,
+            subject=sub.subject,
+            max_deliver=self._max_deliver,
+            ack_wait=self._ack_wait,
+        )
+        psub = await self._js.pull_subscribe_bind(durable, stream=stream_for(sub.subject))
+        try:
+            while not stop.is_set():
+                try:
+                    msgs = await psub.fetch(self._batch, timeout=1.0)
+                except (TimeoutError, NatsTimeoutError):
+                    continue  # nothing to do: fetch on an empty consumer times out
+                except Exception:
+                    log.exception("fetch failed", subject=sub.subject)
+                    await asyncio.sleep(1.0)
+                    continue
+                for msg in msgs:
+                    await self.handle_message(msg)
+        finally:
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
+
+    async def handle_message(self, msg: Msg) -> None:
+        deliveries = msg.metadata.num_delivered if msg.metadata else 1
+        try:
+            envelope = parse_envelope(msg.data)
+        except Exception as exc:
+            # Unparseable: retrying cannot help; keep it for a person to see.
+            await self._dead_letter_raw(msg, f"unparseable envelope: {exc}", deliveries)
+            await msg.term()
+            return
+        try:
+            await self.process(envelope.SerializeToString(), dict(msg.headers or {}))
+        except Exception as exc:
+            if deliveries >= self._max_deliver:
+                log.error("event dead-lettered", event_id=envelope.id, subject=msg.subject,
+                          deliveries=deliveries, error=str(exc))
+                await self._dead_letter(envelope, msg, exc, deliveries)
+                await msg.term()
+            else:
+                delay = self._backoff[min(deliveries - 1, len(self._backoff) - 1)]
+                log.warning("event handler failed; will retry", event_id=envelope.id,
+                            subject=msg.subject, deliveries=deliveries, retry_in=delay,
+                            error=str(exc))
+                await msg.nak(delay=delay)
+            return
+        await msg.ack()
+
+    async def process(self, data: bytes, headers: dict[str, str]) -> bool:
+        """Run the handler once for this event. Returns False for a duplicate."""
+        envelope = parse_envelope(data)
+        sub = self._subs.get(envelope.type)
+        if sub is None:
+            raise LookupError(f"{self.consumer} has no handler for {envelope.type}")
+        event = Event.from_envelope(envelope, sub.payload_type)
+        with _tracer.start_as_current_span(
+            f"{envelope.type} process",
+            context=extract_context(headers),
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "nats", "messaging.destination.name": envelope.type,
+                        "messaging.message.id": envelope.id,
+                        "messaging.consumer.group.name": self.consumer},
+        ):
+            async with UnitOfWork(self._sessions, envelope.tenant_id or None) as uow:
+                first = await uow.session.execute(
+                    insert(processed_event)
+                    .values(consumer=self.consumer, event_id=uuid.UUID(envelope.id))
+                    .on_conflict_do_nothing()
+                    .returning(processed_event.c.event_id)
+                )
+                if first.first() is None:
+                    return False  # already handled: a redelivery changes nothing
+                await sub.handler(uow, event)
+                await uow.commit()
+        return True
+
+    async def _dead_letter(self, envelope, msg: Msg, exc: Exception, deliveries: int) -> None:
+        await self._insert_dead_letter(
+            subject=msg.subject,
+            event_id=uuid.UUID(envelope.id),
+            tenant_id=uuid.UUID(envelope.tenant_id) if envelope.tenant_id else None,
+            payload=msg.data,
+            headers=dict(msg.headers or {}),
+            error="".join(traceback.format_exception_only(exc)).strip(),
+            deliveries=deliveries,
+        )
+
+    async def _dead_letter_raw(self, msg: Msg, error: str, deliveries: int) -> None:
+        await self._insert_dead_letter(
+            subject=msg.subject, event_id=uuid.uuid4(), tenant_id=None, payload=msg.data,
+            headers=dict(msg.headers or {}), error=error, deliveries=deliveries,
+        )
+
+    async def _insert_dead_letter(self, **values: Any) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                dead_letter.insert().values(id=uuid.uuid4(), consumer=self.consumer, **values)
+            )
+
+
+async def list_dead_letters(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
+    async with sessions() as session:
+        result = await session.execute(
+            select(dead_letter).order_by(dead_letter.c.created_at.desc())
+        )
+        return list(result.all())
+
+
+async def replay_dead_letter(
+    consumer: EventConsumer, sessions: async_sessionmaker[AsyncSession], dead_letter_id: str
+) -> bool:
+    """Run the handler again for a dead-lettered event; True if it had an effect."""
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                select(dead_letter).where(dead_letter.c.id == uuid.UUID(dead_letter_id))
+            )
+        ).first()
+    if row is None:
+        raise LookupError(f"no dead letter {dead_letter_id}")
+    if row.replayed_at is not None:
+        raise ValueError(f"dead letter {dead_letter_id} was already replayed")
+    applied = await consumer.process(row.payload, row.headers)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(dead_letter)
+            .where(dead_letter.c.id == row.id)
+            .values(replayed_at=func.now())
+        )
+    return applied

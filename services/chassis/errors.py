@@ -1,0 +1,45 @@
+"""Domain errors. Pure Python: domain.py raises them, the gRPC layer maps them
+to status codes, the gateway maps those to problem+json."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule refused the request. `code` is stable; the message is for people."""
+
+    code = "failed_precondition"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidArgument(DomainError):
+    code = "invalid_argument"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class AlreadyExists(DomainError):
+    code = "already_exists"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+class Conflict(DomainError):
+    """A concurrent change won; retrying with fresh state may succeed."""
+
+    code = "conflict"

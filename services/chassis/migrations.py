@@ -1,0 +1,96 @@
+"""Alembic, per service: each service keeps its scripts in its own
+`migrations/` folder and its own version table in its own database.
+
+A service's migrations/env.py is two lines: import and call `run_env()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from alembic import command, context, op
+from alembic.config import Config
+from sqlalchemy import pool, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.chassis.db import chassis_metadata
+
+SERVICES_DIR = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(service: str, database_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
+    cfg.set_main_option("version_table", f"alembic_version_{service}")
+    cfg.attributes["database_url"] = database_url
+    return cfg
+
+
+def upgrade(service: str, database_url: str, revision: str = "head") -> None:
+    """Migrate a service's database; safe to call from inside an event loop."""
+    cfg = alembic_config(service, database_url)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        command.upgrade(cfg, revision)
+        return
+    # env.py runs its own event loop, which cannot nest: use a thread.
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            command.upgrade(cfg, revision)
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def run_env() -> None:
+    """Body of every service's migrations/env.py (online mode only)."""
+    cfg = context.config
+    url = cfg.attributes["database_url"]
+    version_table = cfg.get_main_option("version_table")
+
+    def do_run(connection) -> None:
+        context.configure(connection=connection, version_table=version_table,
+                          transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def create_chassis_tables() -> None:
+    """Outbox, processed-event and dead-letter tables; call from a first migration."""
+    chassis_metadata.create_all(bind=op.get_bind())
+
+
+def enable_tenant_rls(table: str) -> None:
+    """Row-level security keyed on the transaction-local `app.tenant_id`.
+
+    FORCE makes it apply to the table's owner too (services connect as the
+    owner); with no tenant set, no row is visible or writable.
+    """
+    tenant = "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
+    op.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
+    op.execute(text(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
+    op.execute(
+        text(
+            f"CREATE POLICY tenant_isolation ON {table} "
+            f"USING (tenant_id = {tenant}) WITH CHECK (tenant_id = {tenant})"
+        )
+    )
