@@ -114,15 +114,25 @@ class EventConsumer:
             await self.process(envelope.SerializeToString(), dict(msg.headers or {}))
         except Exception as exc:
             if deliveries >= self._max_deliver:
-                log.error("event dead-lettered", event_id=envelope.id, subject=msg.subject,
-                          deliveries=deliveries, error=str(exc))
+                log.error(
+                    "event dead-lettered",
+                    event_id=envelope.id,
+                    subject=msg.subject,
+                    deliveries=deliveries,
+                    error=str(exc),
+                )
                 await self._dead_letter(envelope, msg, exc, deliveries)
                 await msg.term()
             else:
                 delay = self._backoff[min(deliveries - 1, len(self._backoff) - 1)]
-                log.warning("event handler failed; will retry", event_id=envelope.id,
-                            subject=msg.subject, deliveries=deliveries, retry_in=delay,
-                            error=str(exc))
+                log.warning(
+                    "event handler failed; will retry",
+                    event_id=envelope.id,
+                    subject=msg.subject,
+                    deliveries=deliveries,
+                    retry_in=delay,
+                    error=str(exc),
+                )
                 await msg.nak(delay=delay)
             return
         await msg.ack()
@@ -138,9 +148,12 @@ class EventConsumer:
             f"{envelope.type} process",
             context=extract_context(headers),
             kind=SpanKind.CONSUMER,
-            attributes={"messaging.system": "nats", "messaging.destination.name": envelope.type,
-                        "messaging.message.id": envelope.id,
-                        "messaging.consumer.group.name": self.consumer},
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": envelope.type,
+                "messaging.message.id": envelope.id,
+                "messaging.consumer.group.name": self.consumer,
+            },
         ):
             async with UnitOfWork(self._sessions, envelope.tenant_id or None) as uow:
                 first = await uow.session.execute(
@@ -168,8 +181,13 @@ class EventConsumer:
 
     async def _dead_letter_raw(self, msg: Msg, error: str, deliveries: int) -> None:
         await self._insert_dead_letter(
-            subject=msg.subject, event_id=uuid.uuid4(), tenant_id=None, payload=msg.data,
-            headers=dict(msg.headers or {}), error=error, deliveries=deliveries,
+            subject=msg.subject,
+            event_id=uuid.uuid4(),
+            tenant_id=None,
+            payload=msg.data,
+            headers=dict(msg.headers or {}),
+            error=error,
+            deliveries=deliveries,
         )
 
     async def _insert_dead_letter(self, **values: Any) -> None:
@@ -204,8 +222,6 @@ async def replay_dead_letter(
     applied = await consumer.process(row.payload, row.headers)
     async with sessions() as session, session.begin():
         await session.execute(
-            update(dead_letter)
-            .where(dead_letter.c.id == row.id)
-            .values(replayed_at=func.now())
+            update(dead_letter).where(dead_letter.c.id == row.id).values(replayed_at=func.now())
         )
     return applied

@@ -26,7 +26,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -39,7 +39,7 @@ from services.chassis.telemetry import inject_headers
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
@@ -85,6 +85,29 @@ dead_letter = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("replayed_at", DateTime(timezone=True), nullable=True),
 )
+
+# Human numbers per tenant and scope (PRJ-0001, INV-1247, CO-003 per project).
+sequence_counter = Table(
+    "sequence_counter",
+    chassis_metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("scope", String(200), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+
+async def next_number(session: AsyncSession, tenant_id: str, scope: str) -> int:
+    """The next number in a tenant's sequence; gap-free because it is in the caller's tx."""
+    stmt = (
+        insert(sequence_counter)
+        .values(tenant_id=uuid.UUID(str(tenant_id)), scope=scope, value=1)
+        .on_conflict_do_update(
+            index_elements=[sequence_counter.c.tenant_id, sequence_counter.c.scope],
+            set_={"value": sequence_counter.c.value + 1},
+        )
+        .returning(sequence_counter.c.value)
+    )
+    return (await session.execute(stmt)).scalar_one()
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:

@@ -59,8 +59,9 @@ def run_env() -> None:
     version_table = cfg.get_main_option("version_table")
 
     def do_run(connection) -> None:
-        context.configure(connection=connection, version_table=version_table,
-                          transaction_per_migration=True)
+        context.configure(
+            connection=connection, version_table=version_table, transaction_per_migration=True
+        )
         with context.begin_transaction():
             context.run_migrations()
 

@@ -34,8 +34,8 @@ _tracer = trace.get_tracer(__name__)
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(
-        hide_password=False
+    return (
+        make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
     )
 
 
@@ -137,8 +137,11 @@ class OutboxRelay:
             f"{row.subject} publish",
             context=extract_context(row.headers),
             kind=SpanKind.PRODUCER,
-            attributes={"messaging.system": "nats", "messaging.destination.name": row.subject,
-                        "messaging.message.id": str(row.id)},
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": row.subject,
+                "messaging.message.id": str(row.id),
+            },
         ):
             headers = inject_headers({**row.headers, "Nats-Msg-Id": str(row.id)})
             await self._js.publish(row.subject, row.payload, headers=headers)

@@ -1,0 +1,255 @@
+"""`portal`: run the suite locally, migrate, and look after dead letters."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from deploy.suite import ROOT, SERVICES, Suite, SuiteOptions
+
+DATA_DIR = ROOT / ".data"
+DEV_JSON = "dev.json"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="portal", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the whole suite with a seeded demo integrator")
+    run.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORTAL_PORT", "0")) or None,
+        help="gateway port (default 8000 if free, else any free port)",
+    )
+    run.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    sub.add_parser("migrate", help="migrate every service database named in the environment")
+    sub.add_parser("protos", help="regenerate Python code from protos/")
+    events = sub.add_parser("events", help="dead letters: list and replay")
+    ev = events.add_subparsers(dest="events_command", required=True)
+    dl = ev.add_parser("dead-letters", help="list events a consumer gave up on")
+    dl.add_argument("--service", choices=SERVICES)
+    rp = ev.add_parser("replay", help="run a dead-lettered event's handler again")
+    rp.add_argument("id")
+    rp.add_argument("--service", choices=SERVICES)
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        run_suite(args.data_dir, args.port)
+    elif args.command == "migrate":
+        migrate()
+    elif args.command == "protos":
+        from deploy.protos import main as protos_main
+
+        protos_main()
+    elif args.events_command == "dead-letters":
+        asyncio.run(list_dead_letters(args.service))
+    else:
+        asyncio.run(replay(args.id, args.service))
+
+
+# -- run ------------------------------------------------------------------
+
+
+def _gateway_port(requested: int | None) -> int:
+    if requested:
+        return requested
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", 8000))
+            return 8000
+        except OSError:
+            from deploy.infra import free_port
+
+            return free_port()
+
+
+def run_suite(data_dir: Path, port: int | None) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    suite = Suite(SuiteOptions(data_dir=data_dir, gateway_port=_gateway_port(port)))
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print("starting PostgreSQL, NATS, the SMTP sink and every service ...", flush=True)
+    suite.start()
+    try:
+        info = seed_and_describe(suite, data_dir)
+        print(banner(info), flush=True)
+        while not stop.is_set():
+            crashed = suite.crashed()
+            if crashed:
+                print(
+                    f"\n{', '.join(crashed)} exited unexpectedly; stopping everything", flush=True
+                )
+                break
+            stop.wait(0.5)
+    finally:
+        print("\nstopping ...", flush=True)
+        suite.stop()
+        print("stopped.", flush=True)
+    if suite.crashed():
+        sys.exit(1)
+
+
+def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
+    from deploy.seed import seed_demo
+
+    dev_path = data_dir / DEV_JSON
+    known = json.loads(dev_path.read_text()) if dev_path.exists() else {}
+    demo = asyncio.run(
+        seed_demo(
+            identity_target=suite.target("identity"),
+            projects_target=suite.target("projects"),
+            private_key=suite.private_key,
+            known_token=known.get("staff_token"),
+        )
+    )
+    host = f"{demo.slug}.{suite.opts.base_domain}:{suite.ports['gateway']}"
+    info = {
+        "gateway_url": suite.gateway_url,
+        "demo_host": host,
+        "demo_url": f"http://{host}",
+        "tenant_id": demo.tenant_id,
+        "staff_email": demo.staff_email,
+        "staff_token": demo.staff_token,
+        "client_logins": demo.contacts,
+        "demo_project_id": demo.project_id,
+        "mail_url": suite.mail_url,
+        "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "services": {name: suite.service_env(name) for name in SERVICES},
+    }
+    dev_path.write_text(json.dumps(info, indent=2))
+    dev_path.chmod(0o600)
+    return info
+
+
+def banner(info: dict) -> str:
+    token = info["staff_token"]
+    contacts = "\n".join(
+        f"      {c['name']:<16} {c['email']:<28} ({c['role']})" for c in info["client_logins"]
+    )
+    return f"""
+  Integrator Portal is running.
+
+    Portal (demo integrator):  {info["demo_url"]}
+    Staff API token:           {token}
+    Captured email:            {info["mail_url"]}
+    API docs:                  {info["demo_url"]}/api/docs
+
+    Try:
+      curl -H 'Host: {info["demo_host"].split(":")[0]}' \\
+           -H 'Authorization: Bearer {token}' {info["gateway_url"]}/api/v1/projects
+
+    Demo client contacts (sign-in arrives with the front-door release):
+{contacts}
+
+  Everything above is also in .data/dev.json. Ctrl-C stops it all.
+"""
+
+
+# -- migrate and dead letters ------------------------------------------------
+
+
+def _service_env(name: str) -> dict[str, str]:
+    """The service's settings: the environment, else what `make run` wrote."""
+    prefix = name.upper() + "_"
+    if os.environ.get(prefix + "DATABASE_URL"):
+        return {k: v for k, v in os.environ.items() if k.startswith(prefix)}
+    dev = DATA_DIR / DEV_JSON
+    if dev.exists():
+        return json.loads(dev.read_text())["services"][name]
+    return {}
+
+
+@contextmanager
+def _environ(env: dict[str, str]):
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def migrate() -> None:
+    from services.chassis.migrations import upgrade
+
+    for name in SERVICES:
+        url = _service_env(name).get(name.upper() + "_DATABASE_URL")
+        if not url:
+            print(f"{name}: no {name.upper()}_DATABASE_URL; skipped")
+            continue
+        upgrade(name, url)
+        print(f"{name}: migrated")
+
+
+def _settings(name: str):
+    module = importlib.import_module(f"services.{name}.settings")
+    cls = next(
+        v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings"
+    )
+    with _environ(_service_env(name)):
+        return cls()
+
+
+async def list_dead_letters(service: str | None) -> None:
+    from services.chassis.consumer import list_dead_letters as fetch
+    from services.chassis.db import make_engine, make_sessionmaker
+
+    found = 0
+    for name in [service] if service else SERVICES:
+        settings = _settings(name)
+        engine = make_engine(settings.database_url, pool_size=1)
+        try:
+            for row in await fetch(make_sessionmaker(engine)):
+                found += 1
+                state = f"replayed {row.replayed_at:%Y-%m-%d %H:%M}" if row.replayed_at else "open"
+                print(
+                    f"{row.id}  {name:<13} {row.subject:<40} deliveries={row.deliveries} "
+                    f"{row.created_at:%Y-%m-%d %H:%M:%S}  {state}\n    {row.error}"
+                )
+        finally:
+            await engine.dispose()
+    if not found:
+        print("no dead letters")
+
+
+async def replay(dead_letter_id: str, service: str | None) -> None:
+    from services.chassis.consumer import replay_dead_letter
+    from services.chassis.runtime import build_consumer, build_deps
+
+    for name in [service] if service else SERVICES:
+        spec = importlib.import_module(f"services.{name}.__main__").SPEC
+        deps = await build_deps(name, _settings(name))
+        try:
+            consumer = build_consumer(spec, deps)
+            if consumer is None:
+                continue
+            try:
+                applied = await replay_dead_letter(consumer, deps.sessions, dead_letter_id)
+            except LookupError:
+                continue
+            print(
+                f"{name}: replayed {dead_letter_id}"
+                + ("" if applied else " (it had already been handled; nothing changed)")
+            )
+            return
+        finally:
+            await deps.nc.close()
+            await deps.engine.dispose()
+    raise SystemExit(f"no dead letter {dead_letter_id}")
+
+
+if __name__ == "__main__":
+    main()

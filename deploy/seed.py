@@ -1,0 +1,180 @@
+"""The demo integrator, seeded through the services' public gRPC contracts.
+
+Idempotent: a second run finds the tenant and only fills what is missing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import grpc
+from portal.identity.v1 import identity_pb2 as ipb
+from portal.identity.v1 import identity_pb2_grpc
+from portal.projects.v1 import projects_pb2 as ppb
+from portal.projects.v1 import projects_pb2_grpc
+
+from services.chassis.auth import Principal, PrincipalSigner
+from services.chassis.grpc_client import Caller, open_channel
+
+DEMO_SLUG = "acme"
+# Fixed request ids make every create idempotent across runs.
+NS = uuid.UUID("6f1c0c9e-3a52-4c1e-9a55-8c1d2f0b7e11")
+
+
+def rid(name: str) -> str:
+    return str(uuid.uuid5(NS, name))
+
+
+async def _token_works(identity, call: Caller, principal: Principal, token: str | None) -> bool:
+    if not token:
+        return False
+    try:
+        await call(
+            identity.AuthenticateApiToken, ipb.AuthenticateApiTokenRequest(secret=token), principal
+        )
+    except grpc.aio.AioRpcError:
+        return False
+    return True
+
+
+@dataclass
+class DemoData:
+    tenant_id: str
+    slug: str
+    staff_email: str
+    staff_token: str
+    customer_id: str
+    contacts: list[dict]
+    project_id: str
+
+
+async def seed_demo(
+    *, identity_target: str, projects_target: str, private_key: str, known_token: str | None
+) -> DemoData:
+    call = Caller(PrincipalSigner(private_key))
+    platform = Principal(kind="platform", subject="seed")
+    async with open_channel(identity_target) as ich, open_channel(projects_target) as pch:
+        identity = identity_pb2_grpc.IdentityServiceStub(ich)
+        projects = projects_pb2_grpc.ProjectsServiceStub(pch)
+        try:
+            tenant = (
+                await call(
+                    identity.GetTenantBySlug, ipb.GetTenantBySlugRequest(slug=DEMO_SLUG), platform
+                )
+            ).tenant
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            tenant = (
+                await call(
+                    identity.CreateTenant,
+                    ipb.CreateTenantRequest(
+                        request_id=rid("tenant"),
+                        slug=DEMO_SLUG,
+                        display_name="Acme Home Cinema & Automation",
+                        branding=ipb.Branding(
+                            headline="Your home cinema, built right — follow every step.",
+                            accent_color="#b4442b",
+                            support_email="studio@acme-av.example",
+                            support_phone="+1 555 0134",
+                        ),
+                        time_zone="America/New_York",
+                        currency="USD",
+                        region="US",
+                    ),
+                    platform,
+                )
+            ).tenant
+        as_tenant = Principal(kind="platform", subject="seed", tenant_id=tenant.id)
+
+        staff_email = "olivia@acme-av.example"
+        owner = (
+            await call(
+                identity.CreateStaffUser,
+                ipb.CreateStaffUserRequest(
+                    request_id=rid("owner"),
+                    email=staff_email,
+                    full_name="Olivia Grant",
+                    roles=[ipb.STAFF_ROLE_OWNER],
+                ),
+                as_tenant,
+            )
+        ).user
+        token = known_token if await _token_works(identity, call, as_tenant, known_token) else None
+        if token is None:
+            # The secret exists only in the response that issued it: issue a new one.
+            issued = await call(
+                identity.IssueApiToken,
+                ipb.IssueApiTokenRequest(
+                    request_id=str(uuid.uuid4()), user_id=owner.id, name="demo token"
+                ),
+                as_tenant,
+            )
+            token = issued.secret
+
+        customer = (
+            await call(
+                identity.CreateCustomer,
+                ipb.CreateCustomerRequest(
+                    request_id=rid("customer"),
+                    name="The Harrison Residence",
+                    contacts=[
+                        ipb.NewContact(
+                            email="jane.harrison@example.com",
+                            full_name="Jane Harrison",
+                            role=ipb.CONTACT_ROLE_APPROVER,
+                        ),
+                        ipb.NewContact(
+                            email="tom.harrison@example.com",
+                            full_name="Tom Harrison",
+                            role=ipb.CONTACT_ROLE_VIEWER,
+                        ),
+                    ],
+                ),
+                as_tenant,
+            )
+        ).customer
+
+        staff = Principal(kind="service", subject="seed", tenant_id=tenant.id)
+        project = (
+            await call(
+                projects.CreateProject,
+                ppb.CreateProjectRequest(
+                    request_id=rid("project"),
+                    name="Home cinema & whole-home audio",
+                    customer_id=customer.id,
+                    site_address="14 Larch Lane, Westport, CT 06880",
+                ),
+                staff,
+            )
+        ).project
+        for stage in (ppb.STAGE_PROCUREMENT, ppb.STAGE_INSTALL):
+            if project.stage < stage:
+                project = (
+                    await call(
+                        projects.ChangeProjectStage,
+                        ppb.ChangeProjectStageRequest(
+                            request_id=rid(f"project-stage-{stage}"),
+                            project_id=project.id,
+                            stage=stage,
+                        ),
+                        staff,
+                    )
+                ).project
+    return DemoData(
+        tenant_id=tenant.id,
+        slug=tenant.slug,
+        staff_email=staff_email,
+        staff_token=token,
+        customer_id=customer.id,
+        contacts=[
+            {
+                "email": c.email,
+                "name": c.full_name,
+                "role": ipb.ContactRole.Name(c.role).removeprefix("CONTACT_ROLE_").lower(),
+            }
+            for c in customer.contacts
+        ],
+        project_id=project.id,
+    )

@@ -1,0 +1,365 @@
+"""Dev SMTP sink: accepts every message, keeps it in memory, shows it on a web page.
+
+    python -m deploy.smtp_sink --smtp-port 1025 --http-port 8025 [--host 127.0.0.1]
+
+HTTP endpoints (no dependencies beyond aiosmtpd and the stdlib):
+
+    GET    /                     captured mail as HTML, newest first
+    GET    /messages             JSON list, oldest first; `?to=addr` filters by recipient
+    DELETE /messages             forget everything (for tests)
+    GET    /messages/<id>/html   the HTML part, under a CSP that blocks scripts and remote loads
+    GET    /messages/<id>/raw    the message as received
+
+SMTP: no TLS; AUTH (PLAIN/LOGIN) is offered without TLS and accepts any credentials, so a
+service configured with a username and password can send here unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import email
+import email.policy
+import html
+import itertools
+import json
+import re
+import signal
+from collections import deque
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
+
+MAX_MESSAGES = 1000
+_MAX_REQUEST_BODY = 64 * 1024
+_HTML_PART_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+_HTML_PART_PATH = re.compile(r"^/messages/(\d+)/(html|raw)$")
+# Runs on html.escape()d text, so a URL also stops at an escaped quote or bracket.
+_URL = re.compile(r"https?://(?:(?!&quot;|&#x27;|&lt;|&gt;)[^\s])+")
+
+
+def _unmangle(text: str) -> str:
+    """Undo the parser's surrogateescape of raw 8-bit bytes (e.g. SMTPUTF8 headers)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _part_content(msg: EmailMessage, subtype: str) -> str | None:
+    part = msg.get_body(preferencelist=(subtype,))
+    if part is None:
+        return None
+    try:
+        return _unmangle(part.get_content())
+    except (LookupError, ValueError):  # unknown charset, broken transfer encoding
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
+
+
+def parse_message(
+    msg_id: int, mail_from: str, rcpt_tos: list[str], raw: bytes, received_at: datetime
+) -> dict[str, Any]:
+    """The JSON shape of one captured message."""
+    record: dict[str, Any] = {
+        "id": msg_id,
+        "received_at": received_at.isoformat(),
+        "mail_from": mail_from,
+        "rcpt_tos": list(rcpt_tos),
+        "subject": "",
+        "headers": {},
+        "text": None,
+        "html": None,
+        "attachments": [],
+    }
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        headers: dict[str, str] = {}
+        for name, value in msg.items():
+            # Repeated headers (Received, ...) are joined rather than dropped.
+            value = _unmangle(str(value))
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        record["headers"] = headers
+        record["subject"] = _unmangle(str(msg.get("Subject", "")))
+        record["text"] = _part_content(msg, "plain")
+        record["html"] = _part_content(msg, "html")
+        record["attachments"] = [
+            {
+                "filename": part.get_filename(),
+                "content_type": part.get_content_type(),
+                "size": len(part.get_payload(decode=True) or b""),
+            }
+            for part in msg.iter_attachments()
+        ]
+    except Exception as exc:  # a sink must never bounce mail because it can't parse it
+        record["text"] = f"(could not parse message: {exc!r})\n\n" + raw.decode("utf-8", "replace")
+    return record
+
+
+class _Handler:
+    def __init__(self, sink: SmtpSink) -> None:
+        self._sink = sink
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        self._sink._store(envelope.mail_from or "", envelope.rcpt_tos, raw)
+        return "250 OK: captured by dev smtp sink"
+
+
+def _accept_any_login(*_args: Any) -> AuthResult:
+    return AuthResult(success=True)
+
+
+class SmtpSink:
+    """SMTP server + web page, both on the running event loop.
+
+    Port 0 picks a free port; the bound ports are in `smtp_port` / `http_port` after start().
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        smtp_port: int = 0,
+        http_port: int = 0,
+        max_messages: int = MAX_MESSAGES,
+    ) -> None:
+        self.host = host
+        self.smtp_port = smtp_port
+        self.http_port = http_port
+        self._messages: deque[dict[str, Any]] = deque(maxlen=max_messages)
+        self._raw: dict[int, bytes] = {}
+        self._ids = itertools.count(1)
+        self._smtp_server: asyncio.Server | None = None
+        self._http_server: asyncio.Server | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        handler = _Handler(self)
+        self._smtp_server = await loop.create_server(
+            lambda: SMTP(
+                handler,
+                hostname="smtp-sink",  # else aiosmtpd calls getfqdn(), slow in some sandboxes
+                enable_SMTPUTF8=True,
+                authenticator=_accept_any_login,
+                auth_require_tls=False,
+            ),
+            self.host,
+            self.smtp_port,
+        )
+        self.smtp_port = self._smtp_server.sockets[0].getsockname()[1]
+        self._http_server = await asyncio.start_server(self._serve_http, self.host, self.http_port)
+        self.http_port = self._http_server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        for server in (self._smtp_server, self._http_server):
+            if server is not None:
+                server.close()
+                await server.wait_closed()
+        self._smtp_server = self._http_server = None
+
+    async def __aenter__(self) -> SmtpSink:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.http_port}/"
+
+    # -- storage -------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Captured messages, oldest first, in the JSON shape of GET /messages."""
+        return list(self._messages)
+
+    def clear(self) -> None:
+        self._messages.clear()
+        self._raw.clear()
+
+    def _store(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
+        msg_id = next(self._ids)
+        if len(self._messages) == self._messages.maxlen:
+            self._raw.pop(self._messages[0]["id"], None)
+        self._messages.append(parse_message(msg_id, mail_from, rcpt_tos, raw, datetime.now(UTC)))
+        self._raw[msg_id] = raw
+
+    def _find(self, msg_id: int) -> dict[str, Any] | None:
+        return next((m for m in self._messages if m["id"] == msg_id), None)
+
+    # -- HTTP ----------------------------------------------------------------------
+
+    async def _serve_http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """A deliberately tiny HTTP/1.1 server: one request per connection."""
+        try:
+            try:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+                method, target, _ = head.decode("latin-1").split("\r\n", 1)[0].split(" ", 2)
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+                return
+            except ValueError:
+                await self._respond(writer, "GET", HTTPStatus.BAD_REQUEST, b"bad request\n")
+                return
+            # Drain a request body, if any, so the client doesn't see a reset.
+            length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+            if length and 0 < int(length.group(1)) <= _MAX_REQUEST_BODY:
+                with contextlib.suppress(asyncio.IncompleteReadError, TimeoutError):
+                    await asyncio.wait_for(reader.readexactly(int(length.group(1))), timeout=10)
+            status, content_type, body, extra = self._route(method, target)
+            await self._respond(writer, method, status, body, content_type, extra)
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    def _route(self, method: str, target: str) -> tuple[HTTPStatus, str, bytes, dict[str, str]]:
+        url = urlsplit(target)
+        path, query = url.path, parse_qs(url.query)
+        read = method in ("GET", "HEAD")
+        if path == "/" and read:
+            return (
+                HTTPStatus.OK,
+                "text/html; charset=utf-8",
+                self._page(),
+                {"Content-Security-Policy": _PAGE_CSP},
+            )
+        if path == "/messages" and read:
+            messages = self.messages
+            if to := query.get("to", [""])[0].lower():
+                messages = [m for m in messages if to in (r.lower() for r in m["rcpt_tos"])]
+            return HTTPStatus.OK, "application/json", json.dumps(messages).encode(), {}
+        if path == "/messages" and method == "DELETE":
+            self.clear()
+            return HTTPStatus.OK, "application/json", b'{"deleted": true}', {}
+        if (match := _HTML_PART_PATH.match(path)) and read:
+            msg = self._find(int(match.group(1)))
+            if msg is None:
+                return HTTPStatus.NOT_FOUND, "text/plain", b"no such message\n", {}
+            if match.group(2) == "raw":
+                raw = self._raw.get(msg["id"], b"")
+                return HTTPStatus.OK, "text/plain; charset=utf-8", raw, {}
+            if msg["html"] is None:
+                return HTTPStatus.NOT_FOUND, "text/plain", b"message has no HTML part\n", {}
+            body = msg["html"].encode("utf-8", "replace")
+            return (
+                HTTPStatus.OK,
+                "text/html; charset=utf-8",
+                body,
+                {"Content-Security-Policy": _HTML_PART_CSP},
+            )
+        if path in ("/", "/messages") or _HTML_PART_PATH.match(path):
+            return HTTPStatus.METHOD_NOT_ALLOWED, "text/plain", b"method not allowed\n", {}
+        return HTTPStatus.NOT_FOUND, "text/plain", b"not found\n", {}
+
+    @staticmethod
+    async def _respond(
+        writer: asyncio.StreamWriter,
+        method: str,
+        status: HTTPStatus,
+        body: bytes,
+        content_type: str = "text/plain",
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        headers = {
+            "Content-Type": content_type,
+            "Content-Length": str(len(body)),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Connection": "close",
+            **(extra or {}),
+        }
+        head = f"HTTP/1.1 {status.value} {status.phrase}\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in headers.items()
+        )
+        writer.write(head.encode("latin-1") + b"\r\n" + (b"" if method == "HEAD" else body))
+        await writer.drain()
+
+    def _page(self) -> bytes:
+        def esc(value: object) -> str:
+            return html.escape(str(value), quote=True)
+
+        def linkify(text: str) -> str:
+            return _URL.sub(lambda m: f'<a href="{m[0]}" rel="noreferrer">{m[0]}</a>', esc(text))
+
+        items = []
+        for m in reversed(self._messages):
+            html_link = (
+                f' · <a href="/messages/{m["id"]}/html">HTML version</a>' if m["html"] else ""
+            )
+            attachments = "".join(
+                f"<li>{esc(a['filename'] or '(unnamed)')} ({esc(a['content_type'])}, "
+                f"{a['size']} bytes)</li>"
+                for a in m["attachments"]
+            )
+            items.append(
+                f"""<article>
+<h2>{esc(m["subject"] or "(no subject)")}</h2>
+<dl>
+<dt>Received</dt><dd>{esc(m["received_at"])}</dd>
+<dt>From</dt><dd>{esc(m["headers"].get("From", m["mail_from"]))}</dd>
+<dt>To</dt><dd>{esc(", ".join(m["rcpt_tos"]))}</dd>
+</dl>
+<pre>{linkify(m["text"] or "(no text part)")}</pre>
+{f"<ul>{attachments}</ul>" if attachments else ""}
+<p class="meta">#{m["id"]}{html_link} · <a href="/messages/{m["id"]}/raw">raw</a></p>
+</article>"""
+            )
+        body = "\n".join(items) or "<p>No mail yet.</p>"
+        return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Dev mail ({len(self._messages)})</title>
+<style>
+body {{ font: 16px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 50rem; padding: 1rem; }}
+article {{ border: 1px solid #ccc; border-radius: .5rem; margin: 1rem 0; padding: .75rem; }}
+h2 {{ font-size: 1.1rem; margin: 0 0 .5rem; overflow-wrap: anywhere; }}
+dl {{ display: grid; grid-template-columns: auto 1fr; gap: .1rem .75rem; margin: 0; }}
+dt {{ color: #666; }} dd {{ margin: 0; overflow-wrap: anywhere; }}
+pre {{ white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: .5rem; }}
+.meta {{ color: #666; font-size: .9rem; margin: 0; }}
+</style></head><body>
+<h1>Dev mail</h1>
+<p class="meta">{len(self._messages)} message(s), newest first · <a href="/">refresh</a></p>
+{body}
+</body></html>
+""".encode()
+
+
+async def _main(host: str, smtp_port: int, http_port: int) -> None:
+    sink = SmtpSink(host, smtp_port, http_port)
+    await sink.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"smtp sink: smtp {host}:{sink.smtp_port}, web {sink.web_url}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await sink.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--smtp-port", type=int, required=True)
+    parser.add_argument("--http-port", type=int, required=True)
+    args = parser.parse_args(argv)
+    asyncio.run(_main(args.host, args.smtp_port, args.http_port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The API gateway: host -> tenant, authentication, the JSON API over gRPC."""

@@ -1,0 +1,98 @@
+"""The services the gateway calls: one channel each, opened for the app's lifetime.
+
+A failed call is raised as RemoteError carrying the service's name, so the
+problem a person sees can say which service let them down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+import grpc
+from fastapi import Depends, Request
+from portal.identity.v1 import identity_pb2_grpc
+from portal.notifications.v1 import notifications_pb2_grpc
+from portal.projects.v1 import projects_pb2_grpc
+
+from gateway.settings import GatewaySettings
+from services.chassis.auth import Principal, PrincipalSigner
+from services.chassis.grpc_client import Caller, open_channel
+
+StubT = TypeVar("StubT")
+ResponseT = TypeVar("ResponseT")
+
+
+def gateway_principal(*, tenant_id: str | None = None) -> Principal:
+    """The gateway calling as itself, before it knows who the person is."""
+    return Principal(kind="service", subject="gateway", tenant_id=tenant_id)
+
+
+class RemoteError(Exception):
+    def __init__(self, *, service: str, error: grpc.aio.AioRpcError) -> None:
+        super().__init__(f"{service}: {error.code().name}")
+        self.service = service
+        self.error = error
+
+    @property
+    def code(self) -> grpc.StatusCode:
+        return self.error.code()
+
+
+@dataclass(frozen=True)
+class Remote(Generic[StubT]):
+    name: str
+    stub: StubT
+    caller: Caller
+
+    async def call(
+        self,
+        method: Callable[..., Awaitable[ResponseT]],
+        request: Any,
+        *,
+        principal: Principal,
+    ) -> ResponseT:
+        """`await projects.call(projects.stub.GetProject, request, principal=staff)`."""
+        try:
+            return await self.caller(method, request, principal)
+        except grpc.aio.AioRpcError as exc:
+            raise RemoteError(service=self.name, error=exc) from exc
+
+
+@dataclass(frozen=True)
+class Backends:
+    identity: Remote[identity_pb2_grpc.IdentityServiceStub]
+    projects: Remote[projects_pb2_grpc.ProjectsServiceStub]
+    notifications: Remote[notifications_pb2_grpc.NotificationsServiceStub]
+
+
+@contextlib.asynccontextmanager
+async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
+    caller = Caller(
+        PrincipalSigner(settings.principal_private_key), timeout=settings.rpc_timeout_seconds
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        # Channels connect lazily: the gateway starts even if a service is still starting.
+        identity = await stack.enter_async_context(open_channel(settings.identity_target))
+        projects = await stack.enter_async_context(open_channel(settings.projects_target))
+        notifications = await stack.enter_async_context(
+            open_channel(settings.notifications_target)
+        )
+        yield Backends(
+            identity=Remote("identity", identity_pb2_grpc.IdentityServiceStub(identity), caller),
+            projects=Remote("projects", projects_pb2_grpc.ProjectsServiceStub(projects), caller),
+            notifications=Remote(
+                "notifications",
+                notifications_pb2_grpc.NotificationsServiceStub(notifications),
+                caller,
+            ),
+        )
+
+
+def current_backends(request: Request) -> Backends:
+    return request.state.backends
+
+
+BackendsDep = Annotated[Backends, Depends(current_backends)]

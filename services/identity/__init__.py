@@ -1,0 +1,1 @@
+"""Identity: tenants and branding, staff users, API tokens, customers and contacts."""

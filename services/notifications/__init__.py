@@ -1,0 +1,1 @@
+"""Notifications: turns events into branded email, sent through SMTP."""

@@ -1,0 +1,43 @@
+"""NotificationsService over gRPC."""
+
+from __future__ import annotations
+
+from portal.notifications.v1 import notifications_pb2 as pb
+from portal.notifications.v1 import notifications_pb2_grpc
+
+from services.chassis.auth import current_principal
+from services.notifications import service
+from services.notifications.models import Email
+
+STATUS = {
+    "pending": pb.EMAIL_STATUS_PENDING,
+    "sent": pb.EMAIL_STATUS_SENT,
+    "failed": pb.EMAIL_STATUS_FAILED,
+}
+
+
+def email_pb(e: Email) -> pb.Email:
+    msg = pb.Email(
+        id=str(e.id),
+        to_address=e.to_address,
+        subject=e.subject,
+        event_type=e.event_type,
+        status=STATUS[e.status],
+    )
+    msg.created_at.FromDatetime(e.created_at)
+    if e.sent_at:
+        msg.sent_at.FromDatetime(e.sent_at)
+    return msg
+
+
+class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer):
+    def __init__(self, sessions) -> None:
+        self._sessions = sessions
+
+    async def ListEmails(self, request, context):
+        emails = await service.list_emails(
+            sessions=self._sessions,
+            principal=current_principal(),
+            page_size=request.page.page_size,
+        )
+        return pb.ListEmailsResponse(emails=[email_pb(e) for e in emails])

@@ -1,0 +1,185 @@
+"""Notifications use cases: queue branded emails for an event; send due emails."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from portal.projects.v1 import events_pb2 as projects_events
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.chassis.auth import Principal
+from services.chassis.db import UnitOfWork
+from services.chassis.events import Event
+from services.chassis.outbox import asyncpg_dsn
+from services.chassis.telemetry import get_logger
+from services.notifications import domain
+from services.notifications.identity_client import IdentityClient
+from services.notifications.models import Email
+
+log = get_logger(__name__)
+Sessions = async_sessionmaker[AsyncSession]
+MAIL_CHANNEL = "notifications_mail"
+
+
+async def on_project_stage_changed(
+    uow: UnitOfWork,
+    event: Event[projects_events.ProjectStageChanged],
+    *,
+    identity: IdentityClient,
+    portal_url_template: str,
+) -> None:
+    """Email every contact of the project's customer; the mailer sends after commit."""
+    p = event.payload
+    tenant = await identity.tenant(event.tenant_id)
+    customer = await identity.customer(event.tenant_id, p.customer_id)
+    brand = domain.Brand(
+        name=tenant.display_name,
+        accent_color=tenant.branding.accent_color,
+        support_email=tenant.branding.support_email,
+        support_phone=tenant.branding.support_phone,
+    )
+    link = portal_url_template.format(slug=tenant.slug) + f"/projects/{p.project_id}"
+    rows = []
+    for contact in customer.contacts:
+        rendered = domain.render_stage_changed(
+            brand=brand,
+            recipient=contact.full_name,
+            project_name=p.name,
+            reference=p.reference,
+            from_stage=p.from_stage,
+            to_stage=p.to_stage,
+            client_note=p.client_note,
+            link=link,
+        )
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "tenant_id": uuid.UUID(event.tenant_id),
+                "event_id": uuid.UUID(event.id),
+                "event_type": event.type,
+                "from_name": brand.name,
+                "to_address": contact.email,
+                "to_name": contact.full_name,
+                "subject": rendered.subject,
+                "text_body": rendered.text,
+                "html_body": rendered.html,
+            }
+        )
+    await queue_emails(uow, rows)
+
+
+async def queue_emails(uow: UnitOfWork, rows: list[dict]) -> None:
+    if not rows:
+        return
+    # State guard: even a duplicate that slipped past the inbox adds nothing.
+    await uow.session.execute(insert(Email).values(rows).on_conflict_do_nothing())
+    await uow.session.execute(text(f"NOTIFY {MAIL_CHANNEL}"))
+
+
+async def list_emails(*, sessions: Sessions, principal: Principal, page_size: int) -> list[Email]:
+    principal.require_staff()
+    tenant_id = uuid.UUID(principal.require_tenant())
+    async with UnitOfWork(sessions, str(tenant_id)) as uow:
+        return list(
+            await uow.session.scalars(
+                select(Email)
+                .where(Email.tenant_id == tenant_id)
+                .order_by(Email.created_at.desc())
+                .limit(min(page_size or 50, 200))
+            )
+        )
+
+
+async def send_due_emails(
+    *,
+    sessions: Sessions,
+    send: Callable[[Email], Awaitable[None]],
+    max_attempts: int,
+    batch: int = 20,
+) -> int:
+    """Send emails that are due; returns how many were attempted."""
+    async with sessions() as session, session.begin():
+        emails = list(
+            await session.scalars(
+                select(Email)
+                .where(Email.status == "pending", Email.next_attempt_at <= func.now())
+                .order_by(Email.created_at)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for email in emails:
+            try:
+                await send(email)
+            except Exception as exc:
+                email.attempts += 1
+                email.last_error = str(exc)[:2000]
+                delay = domain.next_attempt_delay(email.attempts)
+                if delay is None or email.attempts >= max_attempts:
+                    email.status = "failed"
+                    log.error("email failed for good", email_id=str(email.id), error=str(exc))
+                else:
+                    email.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
+                    log.warning(
+                        "email send failed; will retry",
+                        email_id=str(email.id),
+                        retry_in=delay,
+                        error=str(exc),
+                    )
+                continue
+            email.status = "sent"
+            email.attempts += 1
+            email.sent_at = datetime.now(UTC)
+            log.info("email sent", email_id=str(email.id), event_type=email.event_type)
+    return len(emails)
+
+
+async def run_mailer(
+    stop: asyncio.Event,
+    *,
+    sessions: Sessions,
+    database_url: str,
+    send: Callable[[Email], Awaitable[None]],
+    max_attempts: int,
+    poll_interval: float = 2.0,
+) -> None:
+    """Background loop: woken by NOTIFY when emails are queued, polls for retries."""
+    wake = asyncio.Event()
+    listener = None
+    with contextlib.suppress(Exception):
+        listener = await asyncpg.connect(asyncpg_dsn(database_url))
+        await listener.add_listener(MAIL_CHANNEL, lambda *_: wake.set())
+    try:
+        while not stop.is_set():
+            wake.clear()
+            try:
+                sent = await send_due_emails(
+                    sessions=sessions, send=send, max_attempts=max_attempts
+                )
+            except Exception:
+                log.exception("mailer pass failed")
+                sent = 0
+            if sent:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_first(wake, stop), timeout=poll_interval)
+    finally:
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await listener.close()
+
+
+async def _first(*events: asyncio.Event) -> None:
+    tasks = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()

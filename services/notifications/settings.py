@@ -1,0 +1,16 @@
+from services.chassis.settings import ServiceSettings, service_config
+
+
+class NotificationsSettings(ServiceSettings):
+    model_config = service_config("NOTIFICATIONS_")
+
+    identity_target: str = "127.0.0.1:50051"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "portal@localhost"
+    # Links in emails: {slug} is replaced by the tenant's subdomain.
+    portal_url_template: str = "http://{slug}.localhost:8000"
+    mail_max_attempts: int = 8

@@ -1,0 +1,1 @@
+"""Projects: projects, their stages and the history of every move."""

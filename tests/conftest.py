@@ -1,0 +1,50 @@
+"""Shared fixtures: one embedded PostgreSQL and one nats-server per test run,
+on free ports, stopped at the end."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+
+from deploy.infra import Nats, Postgres
+from services.chassis.auth import generate_keypair
+
+FAST_PG = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    server = Postgres(tmp_path_factory.mktemp("pg") / "data", settings=FAST_PG)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nats]:
+    server = Nats(tmp_path_factory.mktemp("nats") / "store")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def nc(nats_server: Nats) -> AsyncIterator[NATS]:
+    client = await nats.connect(nats_server.url)
+    yield client
+    await client.drain()
+
+
+@pytest.fixture(scope="session")
+def keypair() -> tuple[str, str]:
+    return generate_keypair()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique token for names (databases, streams, subjects)."""
+    return uuid.uuid4().hex[:8]
