@@ -124,6 +124,7 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
         "staff_token": demo.staff_token,
         "client_logins": demo.contacts,
         "demo_project_id": demo.project_id,
+        "demo_customer_id": demo.customer_id,
         "mail_url": suite.mail_url,
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "services": {name: suite.service_env(name) for name in SERVICES},

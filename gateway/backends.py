@@ -77,9 +77,7 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
         # Channels connect lazily: the gateway starts even if a service is still starting.
         identity = await stack.enter_async_context(open_channel(settings.identity_target))
         projects = await stack.enter_async_context(open_channel(settings.projects_target))
-        notifications = await stack.enter_async_context(
-            open_channel(settings.notifications_target)
-        )
+        notifications = await stack.enter_async_context(open_channel(settings.notifications_target))
         yield Backends(
             identity=Remote("identity", identity_pb2_grpc.IdentityServiceStub(identity), caller),
             projects=Remote("projects", projects_pb2_grpc.ProjectsServiceStub(projects), caller),

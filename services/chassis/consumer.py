@@ -67,6 +67,9 @@ class EventConsumer:
         self._backoff = tuple(backoff)
         self._ack_wait = ack_wait
         self._batch = batch
+        self._bound = 0
+        # Set once every subscription is bound to its durable consumer.
+        self.ready = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         loops = [asyncio.create_task(self._pull_loop(sub, stop)) for sub in self._subs.values()]
@@ -85,6 +88,9 @@ class EventConsumer:
             ack_wait=self._ack_wait,
         )
         psub = await self._js.pull_subscribe_bind(durable, stream=stream_for(sub.subject))
+        self._bound += 1
+        if self._bound == len(self._subs):
+            self.ready.set()
         try:
             while not stop.is_set():
                 try:

@@ -148,6 +148,10 @@ class UnitOfWork:
     ) -> None:
         try:
             if not self.committed:
+                # Reads end here too: detach what was loaded first, so it stays
+                # readable instead of being expired by the rollback.
+                if exc is None:
+                    self.session.expunge_all()
                 await self.session.rollback()
         finally:
             await self.session.close()

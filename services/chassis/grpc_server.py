@@ -118,14 +118,14 @@ async def start_grpc_server(
     verifier: PrincipalVerifier,
     register: Callable[[grpc.aio.Server], None],
     service_names: Iterable[str],
-) -> tuple[grpc.aio.Server, int, health.HealthServicer]:
+) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
     """Start serving; returns the server, the bound port and the health servicer."""
     server = grpc.aio.server(
         interceptors=[aio_server_interceptor(), PortalServerInterceptor(verifier)],
         options=[("grpc.so_reuseport", 0)],
     )
     register(server)
-    health_servicer = health.HealthServicer()
+    health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = list(service_names)
     reflection.enable_server_reflection(

@@ -1,8 +1,8 @@
 """OpenTelemetry and JSON logs, set up the same way in every process.
 
 Spans go to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and to a JSON-lines
-file when PORTAL_TRACE_FILE is set (the trace test and local debugging read
-it). Log lines are JSON and carry the current trace and span ids.
+file when PORTAL_TRACE_FILE is set ({service} in it is replaced by the
+process's service name; the trace test and local debugging read it). Log lines are JSON and carry the current trace and span ids.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def setup_telemetry(service_name: str, *, log_level: str = "INFO") -> TracerProv
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace_file = os.environ.get("PORTAL_TRACE_FILE")
     if trace_file:
-        out = open(trace_file, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
+        # One file per process: concurrent appends of long lines would interleave.
+        out = open(trace_file.format(service=service_name), "a", buffering=1)  # noqa: SIM115 - lives as long as the process
         exporter = ConsoleSpanExporter(
             out=out, formatter=lambda span: span.to_json(indent=None) + "\n"
         )

@@ -1,0 +1,94 @@
+"""The composition root: `create_app(settings)` wires the gateway. Nothing is
+built at import time; channels open and close with the app's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.types import Receive, Scope, Send
+
+from gateway import api, docs, health, problems
+from gateway.backends import open_backends
+from gateway.security_headers import SecurityHeaders
+from gateway.settings import GatewaySettings
+from gateway.tenancy import TenantCache, TenantMiddleware, fetch_from_identity
+from services.chassis.telemetry import get_logger, setup_telemetry
+
+log = get_logger(__name__)
+
+
+class GatewayApp(FastAPI):
+    """FastAPI with the security headers outside everything: Starlette's
+    last-resort 500 handler answers outside user middleware, and its responses
+    need the headers too."""
+
+    def __init__(self, *, settings: GatewaySettings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._edge = SecurityHeaders(super().__call__, hsts=settings.environment == "prod")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._edge(scope, receive, send)
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    setup_telemetry("gateway", log_level=settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        async with open_backends(settings) as backends:
+            tenants = TenantCache(
+                fetch=fetch_from_identity(backends.identity),
+                ttl_seconds=settings.tenant_cache_seconds,
+            )
+            log.info("gateway ready", base_domain=settings.base_domain)
+            # Lifespan state: copied into every request's `request.state`.
+            yield {"backends": backends, "tenants": tenants}
+
+    app = GatewayApp(
+        settings=settings,
+        title="Integrator Portal API",
+        version="1",
+        description=_description(settings),
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # served by gateway.docs under its own CSP
+        redoc_url=None,
+        generate_unique_id_function=lambda route: route.name,  # operationId "get_project"
+    )
+    app.add_middleware(
+        TenantMiddleware, base_domain=settings.base_domain, open_paths=(health.PATH,)
+    )
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(docs.router)
+    app.include_router(api.router)
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return problems.tidy_openapi(base_openapi())  # cached by FastAPI; tidying is idempotent
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    # Wraps the whole stack, so the request's server span is the parent of the
+    # gRPC client spans (tenant lookup and authentication included).
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=health.PATH)
+    return app
+
+
+def _description(settings: GatewaySettings) -> str:
+    text = (
+        "The integrator portal's JSON API. Each integrator has its own host, "
+        f"`<slug>.{settings.base_domain}`; the API answers for that integrator only.\n\n"
+        "Authenticate with an API token issued to a staff user: "
+        "`Authorization: Bearer <token>`.\n\n"
+        "Errors are RFC 9457 `application/problem+json` documents with `type`, `title`, "
+        "`status`, `detail`, `instance`, and `code` and `errors` where they apply.\n\n"
+        "Mutations accept an `Idempotency-Key` header: a retry with the same key "
+        "happens once."
+    )
+    if settings.dev_mail_url and settings.environment != "prod":
+        text += f"\n\nIn development, sent email is readable at {settings.dev_mail_url}."
+    return text

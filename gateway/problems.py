@@ -1,0 +1,300 @@
+"""RFC 9457 problem details: the one shape every error of the gateway takes.
+
+/api paths answer `application/problem+json`. Other paths belong to the
+browser-facing portal and answer a small HTML page with the same status.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import grpc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from gateway.backends import RemoteError
+from services.chassis.grpc_client import error_detail
+from services.chassis.telemetry import get_logger
+
+log = get_logger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://portal.dev/problems/"
+
+
+class FieldError(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    field: str | None = Field(None, description="The offending field, e.g. `stage`.")
+    location: str | None = Field(
+        None, alias="in", description="Where the field was: body, query, path or header."
+    )
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = Field(description="What went wrong, in a sentence a person can act on.")
+    instance: str | None = Field(None, description="The path of the request that failed.")
+    code: str | None = Field(None, description="A stable machine-readable code.")
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Raise from a route or dependency to answer with a problem."""
+
+    def __init__(self, problem: Problem, *, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+        self.headers = dict(headers or {})
+
+
+def problem_type(slug: str) -> str:
+    return TYPE_BASE + slug
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def respond(error: ProblemError, *, path: str) -> Response:
+    problem = error.problem
+    if is_api_path(path):
+        body = problem.model_copy(update={"instance": path}).model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        return JSONResponse(
+            body, status_code=problem.status, headers=error.headers, media_type=MEDIA_TYPE
+        )
+    return HTMLResponse(error_page(problem), status_code=problem.status, headers=error.headers)
+
+
+def error_page(problem: Problem) -> str:
+    title, detail = html.escape(problem.title), html.escape(problem.detail)
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head><body><h1>{title}</h1><p>{detail}</p></body></html>"
+    )
+
+
+def no_portal_here() -> ProblemError:
+    # The same answer for a foreign host, the bare domain and an unknown slug:
+    # nothing tells a prober which slugs exist.
+    return ProblemError(
+        Problem(
+            type=problem_type("not-found"),
+            title="Not found",
+            status=404,
+            detail="There is no portal at this address. Check the link you were sent.",
+            code="unknown_host",
+        )
+    )
+
+
+# gRPC status -> (HTTP status, type slug, title). Anything else is a 500.
+_FOR_STATUS: dict[grpc.StatusCode, tuple[int, str, str]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: (422, "invalid-request", "Invalid request"),
+    grpc.StatusCode.NOT_FOUND: (404, "not-found", "Not found"),
+    grpc.StatusCode.ALREADY_EXISTS: (409, "already-exists", "Already exists"),
+    grpc.StatusCode.FAILED_PRECONDITION: (409, "not-allowed-now", "Not allowed now"),
+    grpc.StatusCode.ABORTED: (409, "conflict", "Conflict"),
+    grpc.StatusCode.PERMISSION_DENIED: (403, "forbidden", "Forbidden"),
+    grpc.StatusCode.UNAUTHENTICATED: (401, "unauthenticated", "Unauthenticated"),
+    grpc.StatusCode.DEADLINE_EXCEEDED: (504, "timeout", "Gateway timeout"),
+    grpc.StatusCode.UNAVAILABLE: (503, "unavailable", "Service unavailable"),
+}
+
+
+def from_rpc_error(exc: grpc.aio.AioRpcError, *, service: str) -> ProblemError:
+    code = exc.code()
+    mapped = _FOR_STATUS.get(code)
+    if mapped is None:
+        # The service's message may carry internals: log it, never show it.
+        log.error("rpc failed", service=service, code=code.name, details=exc.details())
+        return internal_error()
+    status, slug, title = mapped
+    headers: dict[str, str] = {}
+    errors = None
+    if code is grpc.StatusCode.UNAVAILABLE:
+        log.warning("rpc unavailable", service=service, details=exc.details())
+        detail = f"The {service} service is unavailable; try again shortly."
+        code_name = "unavailable"
+        headers["Retry-After"] = "1"
+    elif code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        log.warning("rpc deadline exceeded", service=service)
+        detail = f"The {service} service did not answer in time; try again shortly."
+        code_name = "deadline_exceeded"
+    else:
+        # The service's own words: its messages are written for people.
+        info = error_detail(exc)
+        detail, code_name = info.message or title, info.code or code.name.lower()
+        errors = [
+            FieldError(field=v.field or None, message=v.description or detail)
+            for v in info.field_violations
+        ] or None
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return ProblemError(
+        Problem(
+            type=problem_type(slug),
+            title=title,
+            status=status,
+            detail=detail,
+            code=code_name,
+            errors=errors,
+        ),
+        headers=headers,
+    )
+
+
+def from_validation_error(exc: RequestValidationError) -> ProblemError:
+    errors = [_field_error(error) for error in exc.errors()]
+    names = ", ".join(dict.fromkeys(e.field or e.location or "the body" for e in errors))
+    return ProblemError(
+        Problem(
+            type=problem_type("invalid-request"),
+            title="Invalid request",
+            status=422,
+            detail=f"Fix these and send the request again: {names}.",
+            code="invalid_request",
+            errors=errors,
+        )
+    )
+
+
+_LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+def _field_error(error: Mapping[str, Any]) -> FieldError:
+    loc = tuple(error.get("loc") or ())
+    location = loc[0] if loc and loc[0] in _LOCATIONS else None
+    path = loc[1:] if location else loc
+    message = _sentence(str(error.get("msg", "is invalid")))
+    if error.get("type") == "json_invalid":
+        # Its "field" is a character offset, not a field.
+        reason = (error.get("ctx") or {}).get("error")
+        return FieldError(
+            location=location,
+            message=f"The body is not valid JSON: {reason}." if reason else message,
+        )
+    return FieldError(
+        field=".".join(str(part) for part in path) or None, location=location, message=message
+    )
+
+
+def from_http_exception(exc: StarletteHTTPException, *, method: str) -> ProblemError:
+    status = exc.status_code
+    if status == 404:
+        problem = Problem(
+            type=problem_type("not-found"),
+            title="Not found",
+            status=404,
+            detail="There is nothing at this address.",
+            code="not_found",
+        )
+    elif status == 405:
+        problem = Problem(
+            type=problem_type("method-not-allowed"),
+            title="Method not allowed",
+            status=405,
+            detail=f"This address does not accept {method}; see the Allow header.",
+            code="method_not_allowed",
+        )
+    else:
+        phrase = _phrase(status)
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else phrase
+        problem = Problem(title=phrase, status=status, detail=_sentence(detail))
+    return ProblemError(problem, headers=exc.headers)
+
+
+def internal_error() -> ProblemError:
+    return ProblemError(
+        Problem(
+            title="Internal Server Error",
+            status=500,
+            detail="Something went wrong on our side. Try again; if it keeps happening, "
+            "contact support.",
+            code="internal",
+        )
+    )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+# OpenAPI: document the problem shape on every route of the JSON API. Listing
+# 422 here also replaces FastAPI's default (non-problem) validation schema.
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {
+            "model": Problem,
+            "description": _phrase(status),
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def install(app: FastAPI) -> None:
+    """Route every error the app can raise through the problem shape."""
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ProblemError)
+        return respond(exc, path=request.url.path)
+
+    async def on_remote(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RemoteError)
+        return respond(from_rpc_error(exc.error, service=exc.service), path=request.url.path)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return respond(from_validation_error(exc), path=request.url.path)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return respond(from_http_exception(exc, method=request.method), path=request.url.path)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette re-raises after this answers, so the server logs the traceback.
+        return respond(internal_error(), path=request.url.path)
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RemoteError, on_remote)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def tidy_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Errors are only ever problem+json; FastAPI also lists the route's own
+    media type for every documented response, so drop it where it is wrong."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if str(status)[0] in "45" and MEDIA_TYPE in content:
+                    content.pop("application/json", None)
+    return schema

@@ -1,0 +1,120 @@
+"""The assembled gateway, for what it answers before any service is asked,
+and when the service it needs is down."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from fastapi import FastAPI
+
+from gateway import docs
+from gateway.app import create_app
+from gateway.problems import MEDIA_TYPE
+from gateway.security_headers import CSP, SecurityHeaders
+from gateway.settings import GatewaySettings
+from tests.gateway.conftest import client_for, client_without_lifespan
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "content-security-policy": CSP,
+    "x-frame-options": "DENY",
+}
+
+
+def assert_security_headers(response: httpx.Response) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, name
+
+
+async def test_a_host_outside_the_base_domain_gets_a_plain_404_page(
+    settings: GatewaySettings,
+) -> None:
+    # No lifespan: had the gateway asked identity, this would have failed loudly.
+    async with client_without_lifespan(create_app(settings), host="evil.example") as client:
+        r = await client.get("/")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    assert "Not found" in r.text
+    assert_security_headers(r)
+    assert "strict-transport-security" not in r.headers
+
+
+async def test_the_api_on_an_unknown_host_answers_a_404_problem(
+    settings: GatewaySettings,
+) -> None:
+    async with client_without_lifespan(create_app(settings), host="localhost:8000") as client:
+        r = await client.get("/api/v1/projects")
+    assert (r.status_code, r.headers["content-type"]) == (404, MEDIA_TYPE)
+    body = r.json()
+    assert body["type"] == "https://portal.dev/problems/not-found"
+    assert body["instance"] == "/api/v1/projects"
+    assert body["detail"]
+    assert_security_headers(r)
+
+
+async def test_healthz_answers_on_any_host(settings: GatewaySettings) -> None:
+    async with client_without_lifespan(create_app(settings), host="127.0.0.1:8000") as client:
+        r = await client.get("/healthz")
+    assert (r.status_code, r.json()) == (200, {"status": "ok"})
+    assert_security_headers(r)
+
+
+async def test_hsts_is_sent_only_in_prod(settings: GatewaySettings) -> None:
+    prod = settings.model_copy(update={"environment": "prod"})
+    async with client_without_lifespan(create_app(prod), host="localhost") as client:
+        r = await client.get("/healthz")
+    assert r.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
+
+
+async def test_identity_down_means_503_not_404(settings: GatewaySettings) -> None:
+    # Nobody listens on the identity target: the channel fails fast with UNAVAILABLE.
+    async with client_for(create_app(settings), host="acme.localhost") as client:
+        api = await client.get("/api/v1/tenant")
+        page = await client.get("/")
+    assert (api.status_code, api.headers["content-type"]) == (503, MEDIA_TYPE)
+    assert api.json()["detail"] == "The identity service is unavailable; try again shortly."
+    assert api.headers["retry-after"] == "1"
+    assert_security_headers(api)
+    assert page.status_code == 503
+    assert page.headers["content-type"].startswith("text/html")
+
+
+def test_the_openapi_document_describes_the_api_and_its_problems(
+    settings: GatewaySettings,
+) -> None:
+    app = create_app(settings)
+    assert app.openapi_url == "/api/openapi.json"
+    doc = app.openapi()
+    assert set(doc["paths"]) == {
+        "/api/v1/tenant",
+        "/api/v1/projects",
+        "/api/v1/projects/{project_id}",
+        "/api/v1/projects/{project_id}/stage",
+        "/api/v1/emails",
+    }
+    stage = doc["paths"]["/api/v1/projects/{project_id}/stage"]["post"]
+    assert stage["operationId"] == "change_project_stage"
+    assert stage["security"] == [{"HTTPBearer": []}]
+    assert set(stage["responses"]["422"]["content"]) == {MEDIA_TYPE}
+    stages = doc["components"]["schemas"]["StageChange"]["properties"]["stage"]["enum"]
+    assert stages == ["design", "procurement", "install", "commissioning", "handover"]
+    assert "/healthz" not in doc["paths"]
+
+
+async def test_the_docs_page_allows_swagger_ui_assets_and_no_inline_script() -> None:
+    app = FastAPI(openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
+    app.include_router(docs.router)
+    transport = httpx.ASGITransport(app=SecurityHeaders(app, hsts=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://acme.localhost") as c:
+        page = await c.get("/api/docs")
+        init = await c.get("/api/docs/init.js")
+    csp = page.headers["content-security-policy"]
+    assert csp == docs.DOCS_CSP
+    assert "script-src 'self' https://cdn.jsdelivr.net;" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert page.headers["x-frame-options"] == "DENY"
+    assert re.search(r"<script>", page.text) is None  # every script has a src
+    assert init.headers["content-type"].startswith("text/javascript")
+    assert '"url": "/api/openapi.json"' in init.text

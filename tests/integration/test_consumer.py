@@ -1,0 +1,195 @@
+"""Durable consumers against real PostgreSQL and JetStream: a redelivery
+changes nothing, a failed handler is retried, a poison message ends in the
+dead-letter list and can be replayed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from portal.common.v1 import common_pb2
+from sqlalchemy import select, text
+
+from services.chassis.consumer import (
+    EventConsumer,
+    Subscription,
+    list_dead_letters,
+    replay_dead_letter,
+)
+from services.chassis.db import UnitOfWork, dead_letter
+from services.chassis.events import build_envelope
+from services.chassis.outbox import OutboxRelay
+
+TENANT = str(uuid.uuid4())
+
+
+async def record_effect(uow: UnitOfWork, event) -> None:
+    await uow.session.execute(
+        text("INSERT INTO effect (tenant_id, event_id, note) VALUES (:t, :e, :n)"),
+        {"t": event.tenant_id, "e": event.id, "n": str(event.payload.amount_minor)},
+    )
+
+
+async def effects(db) -> list[str]:
+    async with UnitOfWork(db.sessions, TENANT) as uow:
+        return list((await uow.session.execute(text("SELECT event_id::text FROM effect"))).scalars())
+
+
+async def publish_raw(js, subject: str, *, event_id: str | None = None, msg_id: str | None = None):
+    envelope = build_envelope(subject=subject, tenant_id=TENANT, aggregate_type="thing",
+                              aggregate_id="1", payload=common_pb2.Money(amount_minor=7),
+                              event_id=event_id)
+    await js.publish(subject, envelope.SerializeToString(),
+                     headers={"Nats-Msg-Id": msg_id or envelope.id})
+    return envelope.id
+
+
+async def wait_for(predicate, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def consumer_for(db, js, subject: str, handler, **kw) -> EventConsumer:
+    return EventConsumer(
+        consumer="testsvc", sessions=db.sessions, js=js,
+        subscriptions=[Subscription(subject, common_pb2.Money, handler)],
+        **{"max_deliver": 3, "backoff": (0.05, 0.1), "ack_wait": 5, **kw},
+    )
+
+
+async def running(consumer: EventConsumer):
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    await asyncio.wait_for(consumer.ready.wait(), 10)
+    return stop, task
+
+
+async def test_redelivered_event_takes_effect_once(scratch_db, nc, unique):
+    subject = f"t{unique}.thing.happened"
+    js = nc.jetstream()
+    consumer = consumer_for(scratch_db, js, subject, record_effect)
+    stop, task = await running(consumer)
+    try:
+        event_id = str(uuid.uuid4())
+        # The same event twice, as a relay outside the duplicate window would send it.
+        await publish_raw(js, subject, event_id=event_id, msg_id="first")
+        await publish_raw(js, subject, event_id=event_id, msg_id="second")
+        other = await publish_raw(js, subject)
+        await wait_for(lambda: _has(scratch_db, other))
+        await asyncio.sleep(0.3)
+        assert sorted(await effects(scratch_db)) == sorted([event_id, other])
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def _has(db, event_id: str) -> bool:
+    return event_id in await effects(db)
+
+
+async def test_handler_failing_midway_is_retried_and_takes_effect_once(scratch_db, nc, unique):
+    subject = f"t{unique}.thing.happened"
+    js = nc.jetstream()
+    calls = 0
+
+    async def flaky(uow: UnitOfWork, event) -> None:
+        nonlocal calls
+        calls += 1
+        await record_effect(uow, event)  # the effect is written ...
+        if calls == 1:
+            raise ConnectionError("downstream went away")  # ... and rolled back with this
+
+    stop, task = await running(consumer_for(scratch_db, js, subject, flaky))
+    try:
+        event_id = await publish_raw(js, subject)
+        await wait_for(lambda: _has(scratch_db, event_id))
+        await asyncio.sleep(0.3)
+        assert await effects(scratch_db) == [event_id]
+        assert calls == 2
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_poison_message_is_dead_lettered_after_max_deliver_and_replayable(
+    scratch_db, nc, unique
+):
+    subject = f"t{unique}.thing.happened"
+    js = nc.jetstream()
+    attempts = 0
+    broken = True
+
+    async def handler(uow: UnitOfWork, event) -> None:
+        nonlocal attempts
+        attempts += 1
+        if broken:
+            raise ValueError("cannot handle this payload")
+        await record_effect(uow, event)
+
+    consumer = consumer_for(scratch_db, js, subject, handler)
+    stop, task = await running(consumer)
+    try:
+        event_id = await publish_raw(js, subject)
+
+        async def dead() -> bool:
+            return bool(await list_dead_letters(scratch_db.sessions))
+
+        await wait_for(dead)
+        await asyncio.sleep(0.5)  # nothing more arrives after max-deliver
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert attempts == 3
+    [row] = await list_dead_letters(scratch_db.sessions)
+    assert str(row.event_id) == event_id
+    assert row.deliveries == 3 and "cannot handle this payload" in row.error
+    assert await effects(scratch_db) == []
+
+    broken = False  # the bug is fixed; a person replays the event
+    assert await replay_dead_letter(consumer, scratch_db.sessions, str(row.id)) is True
+    assert await effects(scratch_db) == [event_id]
+    async with scratch_db.sessions() as s:
+        replayed = await s.scalar(select(dead_letter.c.replayed_at).where(dead_letter.c.id == row.id))
+    assert replayed is not None
+
+
+async def test_unparseable_message_is_dead_lettered_at_once(scratch_db, nc, unique):
+    subject = f"t{unique}.thing.happened"
+    js = nc.jetstream()
+    stop, task = await running(consumer_for(scratch_db, js, subject, record_effect))
+    try:
+        await js.publish(subject, b"\xff not protobuf", headers={"Nats-Msg-Id": "junk"})
+
+        async def dead() -> bool:
+            return bool(await list_dead_letters(scratch_db.sessions))
+
+        await wait_for(dead)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    [row] = await list_dead_letters(scratch_db.sessions)
+    assert row.deliveries == 1 and "unparseable" in row.error
+
+
+async def test_event_flows_from_outbox_to_consumer(scratch_db, nc, unique):
+    subject = f"t{unique}.thing.happened"
+    js = nc.jetstream()
+    stop = asyncio.Event()
+    consumer = consumer_for(scratch_db, js, subject, record_effect)
+    tasks = [
+        asyncio.create_task(OutboxRelay(scratch_db.engine, js).run(stop)),
+        asyncio.create_task(consumer.run(stop)),
+    ]
+    await asyncio.wait_for(consumer.ready.wait(), 10)
+    try:
+        async with UnitOfWork(scratch_db.sessions, TENANT) as uow:
+            event_id = uow.publish(subject, common_pb2.Money(amount_minor=5),
+                                   aggregate_type="thing", aggregate_id="1")
+            await uow.commit()
+        await wait_for(lambda: _has(scratch_db, event_id))
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 10)
