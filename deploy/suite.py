@@ -132,8 +132,15 @@ class Suite:
         py = sys.executable
         self.children["smtp"] = Child(
             "smtp",
-            [py, "-m", "deploy.smtp_sink", "--smtp-port", str(self.ports["smtp"]),
-             "--http-port", str(self.ports["smtp_web"])],
+            [
+                py,
+                "-m",
+                "deploy.smtp_sink",
+                "--smtp-port",
+                str(self.ports["smtp"]),
+                "--http-port",
+                str(self.ports["smtp_web"]),
+            ],
             dict(base),
         )
         if self.opts.with_localstripe and _has_localstripe():
@@ -146,8 +153,9 @@ class Suite:
             self.children[name] = Child(
                 name, [py, "-m", f"services.{name}"], {**base, **self.service_env(name)}
             )
-        self.children["gateway"] = Child("gateway", [py, "-m", "gateway"],
-                                         {**base, **self.gateway_env()})
+        self.children["gateway"] = Child(
+            "gateway", [py, "-m", "gateway"], {**base, **self.gateway_env()}
+        )
 
     def service_env(self, name: str) -> dict[str, str]:
         p = name.upper() + "_"
@@ -237,7 +245,8 @@ class Suite:
     def crashed(self) -> list[str]:
         """Children that exited when nobody asked them to."""
         return [
-            c.name for c in self.children.values()
+            c.name
+            for c in self.children.values()
             if c.proc is not None and c.proc.poll() is not None and not c.expected_exit
         ]
 

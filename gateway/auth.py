@@ -33,7 +33,7 @@ _TOKEN_REFUSED = frozenset(
 _ROLE_PREFIX = "STAFF_ROLE_"
 
 
-def staff_roles(roles: Iterable[int]) -> frozenset[str]:
+def staff_roles(roles: Iterable[identity_pb2.StaffRole.ValueType]) -> frozenset[str]:
     """STAFF_ROLE_PROJECT_MANAGER -> "project_manager"; unknown values are dropped."""
     names = set()
     for value in roles:

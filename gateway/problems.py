@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
@@ -29,11 +29,11 @@ TYPE_BASE = "https://portal.dev/problems/"
 
 
 class FieldError(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    field: str | None = Field(None, description="The offending field, e.g. `stage`.")
+    field: str | None = Field(default=None, description="The offending field, e.g. `stage`.")
     location: str | None = Field(
-        None, alias="in", description="Where the field was: body, query, path or header."
+        default=None,
+        serialization_alias="in",
+        description="Where the field was: body, query, path or header.",
     )
     message: str
 
@@ -45,8 +45,8 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str = Field(description="What went wrong, in a sentence a person can act on.")
-    instance: str | None = Field(None, description="The path of the request that failed.")
-    code: str | None = Field(None, description="A stable machine-readable code.")
+    instance: str | None = Field(default=None, description="The path of the request that failed.")
+    code: str | None = Field(default=None, description="A stable machine-readable code.")
     errors: list[FieldError] | None = None
 
 
@@ -121,18 +121,18 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, service: str) -> ProblemError:
     mapped = _FOR_STATUS.get(code)
     if mapped is None:
         # The service's message may carry internals: log it, never show it.
-        log.error("rpc failed", service=service, code=code.name, details=exc.details())
+        log.error("rpc failed", backend=service, code=code.name, details=exc.details())
         return internal_error()
     status, slug, title = mapped
     headers: dict[str, str] = {}
     errors = None
     if code is grpc.StatusCode.UNAVAILABLE:
-        log.warning("rpc unavailable", service=service, details=exc.details())
+        log.warning("rpc unavailable", backend=service, details=exc.details())
         detail = f"The {service} service is unavailable; try again shortly."
         code_name = "unavailable"
         headers["Retry-After"] = "1"
     elif code is grpc.StatusCode.DEADLINE_EXCEEDED:
-        log.warning("rpc deadline exceeded", service=service)
+        log.warning("rpc deadline exceeded", backend=service)
         detail = f"The {service} service did not answer in time; try again shortly."
         code_name = "deadline_exceeded"
     else:

@@ -22,7 +22,7 @@ EMAIL_STATUS_NAMES: tuple[str, ...] = get_args(EmailStatusName)
 _PREFIX = "EMAIL_STATUS_"
 
 
-def email_status_name(value: int) -> str:
+def email_status_name(value: notifications_pb2.EmailStatus.ValueType) -> str:
     return notifications_pb2.EmailStatus.Name(value).removeprefix(_PREFIX).lower()
 
 

@@ -26,11 +26,11 @@ STAGE_NAMES: tuple[str, ...] = get_args(StageName)
 _PREFIX = "STAGE_"
 
 
-def stage_name(value: int) -> str:
+def stage_name(value: projects_pb2.Stage.ValueType) -> str:
     return projects_pb2.Stage.Name(value).removeprefix(_PREFIX).lower()
 
 
-def stage_value(name: str) -> int:
+def stage_value(name: str) -> projects_pb2.Stage.ValueType:
     return projects_pb2.Stage.Value(_PREFIX + name.upper())
 
 

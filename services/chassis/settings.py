@@ -29,9 +29,10 @@ class ServiceSettings(BaseSettings):
     principal_private_key: str = ""
     db_pool_size: int = 5
     log_level: str = "INFO"
-    # Consumer retry policy: attempts, then a dead-letter record.
-    consumer_max_deliver: int = 5
-    consumer_backoff_seconds: tuple[float, ...] = (0.5, 2.0, 5.0, 15.0)
+    # Consumer retry policy: attempts, then a dead-letter record. The default
+    # rides out a dependency being down for about ten minutes.
+    consumer_max_deliver: int = 10
+    consumer_backoff_seconds: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
     consumer_ack_wait_seconds: float = 30.0
 
     @model_validator(mode="after")

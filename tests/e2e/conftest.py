@@ -69,15 +69,17 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 @pytest.fixture
 async def gw(running: Running) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=running.suite.gateway_url, timeout=15,
-                                 trust_env=False) as client:
+    async with httpx.AsyncClient(
+        base_url=running.suite.gateway_url, timeout=15, trust_env=False
+    ) as client:
         yield client
 
 
 @pytest.fixture
 async def mail(running: Running) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=running.suite.mail_url, timeout=5,
-                                 trust_env=False) as client:
+    async with httpx.AsyncClient(
+        base_url=running.suite.mail_url, timeout=5, trust_env=False
+    ) as client:
         yield client
 
 

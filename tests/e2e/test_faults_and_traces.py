@@ -30,8 +30,11 @@ async def test_notifications_down_during_the_move_emails_once_after_restart(runn
     project = await new_project(running, gw, f"Lounge {uuid.uuid4().hex[:6]}")
     suite.kill_child("notifications")  # a crash, not a shutdown
     try:
-        r = await gw.post(f"/api/v1/projects/{project['id']}/stage", headers=running.headers(),
-                          json={"stage": "install"})
+        r = await gw.post(
+            f"/api/v1/projects/{project['id']}/stage",
+            headers=running.headers(),
+            json={"stage": "install"},
+        )
         assert r.status_code == 200
         await asyncio.sleep(0.5)
         subject = f"{project['name']}: now in Install"
@@ -45,8 +48,11 @@ async def test_notifications_down_during_the_move_emails_once_after_restart(runn
 async def test_projects_killed_right_after_commit_loses_no_event(running, gw, mail):
     suite = running.suite
     project = await new_project(running, gw, f"Gym {uuid.uuid4().hex[:6]}")
-    r = await gw.post(f"/api/v1/projects/{project['id']}/stage", headers=running.headers(),
-                      json={"stage": "handover"})
+    r = await gw.post(
+        f"/api/v1/projects/{project['id']}/stage",
+        headers=running.headers(),
+        json={"stage": "handover"},
+    )
     assert r.status_code == 200
     suite.kill_child("projects")  # whether or not its relay had published yet
     suite.start_child("projects")
@@ -58,8 +64,11 @@ async def test_identity_down_while_notifying_is_retried_until_it_is_back(running
     suite = running.suite
     project = await new_project(running, gw, f"Patio {uuid.uuid4().hex[:6]}")
     suite.stop_child("notifications")
-    r = await gw.post(f"/api/v1/projects/{project['id']}/stage", headers=running.headers(),
-                      json={"stage": "install"})
+    r = await gw.post(
+        f"/api/v1/projects/{project['id']}/stage",
+        headers=running.headers(),
+        json={"stage": "install"},
+    )
     assert r.status_code == 200
     suite.kill_child("identity")  # notifications needs identity for the brand and contacts
     subject = f"{project['name']}: now in Install"
@@ -85,21 +94,26 @@ async def test_one_trace_from_gateway_through_nats_to_notifications(running, gw,
     project = await new_project(running, gw, f"Study {uuid.uuid4().hex[:6]}")
     trace_id = secrets.token_hex(16)
     headers = {**running.headers(), "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
-    r = await gw.post(f"/api/v1/projects/{project['id']}/stage", headers=headers,
-                      json={"stage": "procurement"})
+    r = await gw.post(
+        f"/api/v1/projects/{project['id']}/stage", headers=headers, json={"stage": "procurement"}
+    )
     assert r.status_code == 200
     await count_after_settling(mail, f"{project['name']}: now in Procurement", 2)
 
     def in_trace(service: str) -> list[str]:
-        return [s["name"] for s in spans(running, service)
-                if s["context"]["trace_id"] == f"0x{trace_id}"]
+        return [
+            s["name"]
+            for s in spans(running, service)
+            if s["context"]["trace_id"] == f"0x{trace_id}"
+        ]
 
     async def complete():
         return "projects.project.stage_changed process" in in_trace("notifications")
 
     await wait_for(complete, timeout=10)
-    gateway, projects, notifications = (in_trace(s) for s in
-                                        ("gateway", "projects", "notifications"))
+    gateway, projects, notifications = (
+        in_trace(s) for s in ("gateway", "projects", "notifications")
+    )
     assert any("stage" in name for name in gateway), gateway
     assert any("ChangeProjectStage" in name for name in projects), projects
     assert "projects.project.stage_changed publish" in projects

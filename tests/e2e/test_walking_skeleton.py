@@ -24,14 +24,23 @@ PROBLEM = "application/problem+json"
 
 async def mails_with(mail, subject_part: str, to: str | None = None) -> list[dict]:
     msgs = (await mail.get("/messages")).json()
-    return [m for m in msgs if subject_part in m["subject"]
-            and (to is None or to in ",".join(m["rcpt_tos"]))]
+    return [
+        m
+        for m in msgs
+        if subject_part in m["subject"] and (to is None or to in ",".join(m["rcpt_tos"]))
+    ]
 
 
 async def new_project(running, gw, name: str) -> dict:
-    r = await gw.post("/api/v1/projects", headers=running.headers(),
-                      json={"name": name, "customer_id": running.info["demo_customer_id"],
-                            "site_address": "1 Test Street"})
+    r = await gw.post(
+        "/api/v1/projects",
+        headers=running.headers(),
+        json={
+            "name": name,
+            "customer_id": running.info["demo_customer_id"],
+            "site_address": "1 Test Street",
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -69,8 +78,11 @@ async def test_an_unknown_host_gets_404(running, gw):
 
 async def test_stage_move_emails_every_contact_of_the_client(running, gw, mail):
     project = await new_project(running, gw, f"Kitchen audio {uuid.uuid4().hex[:6]}")
-    r = await gw.post(f"/api/v1/projects/{project['id']}/stage", headers=running.headers(),
-                      json={"stage": "commissioning", "client_note": "Calibration on Friday."})
+    r = await gw.post(
+        f"/api/v1/projects/{project['id']}/stage",
+        headers=running.headers(),
+        json={"stage": "commissioning", "client_note": "Calibration on Friday."},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["stage"] == "commissioning"
 
@@ -128,15 +140,30 @@ async def make_tenant(running, slug: str) -> tuple[str, str]:
     call = Caller(PrincipalSigner(running.suite.private_key))
     async with open_channel(running.suite.target("identity")) as ch:
         stub = identity_pb2_grpc.IdentityServiceStub(ch)
-        tenant = (await call(stub.CreateTenant, ipb.CreateTenantRequest(
-            slug=slug, display_name=slug.title(), time_zone="Europe/London", currency="GBP"),
-            Principal(kind="platform", subject="test"))).tenant
+        tenant = (
+            await call(
+                stub.CreateTenant,
+                ipb.CreateTenantRequest(
+                    slug=slug, display_name=slug.title(), time_zone="Europe/London", currency="GBP"
+                ),
+                Principal(kind="platform", subject="test"),
+            )
+        ).tenant
         as_tenant = Principal(kind="platform", subject="test", tenant_id=tenant.id)
-        user = (await call(stub.CreateStaffUser, ipb.CreateStaffUserRequest(
-            email=f"boss@{slug}.example", full_name="Boss", roles=[ipb.STAFF_ROLE_OWNER]),
-            as_tenant)).user
-        token = (await call(stub.IssueApiToken, ipb.IssueApiTokenRequest(
-            user_id=user.id, name="t"), as_tenant)).secret
+        user = (
+            await call(
+                stub.CreateStaffUser,
+                ipb.CreateStaffUserRequest(
+                    email=f"boss@{slug}.example", full_name="Boss", roles=[ipb.STAFF_ROLE_OWNER]
+                ),
+                as_tenant,
+            )
+        ).user
+        token = (
+            await call(
+                stub.IssueApiToken, ipb.IssueApiTokenRequest(user_id=user.id, name="t"), as_tenant
+            )
+        ).secret
     return tenant.id, token
 
 
@@ -148,16 +175,20 @@ async def test_tenants_are_isolated(running, gw):
     r = await gw.get("/api/v1/projects", headers=running.headers(token=token, host=other_host))
     assert r.status_code == 200 and r.json()["projects"] == []
     pid = running.info["demo_project_id"]
-    r = await gw.get(f"/api/v1/projects/{pid}", headers=running.headers(token=token,
-                                                                        host=other_host))
+    r = await gw.get(
+        f"/api/v1/projects/{pid}", headers=running.headers(token=token, host=other_host)
+    )
     assert r.status_code == 404
-    r = await gw.post(f"/api/v1/projects/{pid}/stage",
-                      headers=running.headers(token=token, host=other_host),
-                      json={"stage": "handover"})
+    r = await gw.post(
+        f"/api/v1/projects/{pid}/stage",
+        headers=running.headers(token=token, host=other_host),
+        json={"stage": "handover"},
+    )
     assert r.status_code == 404
     # Globex's token is worthless at Acme's host, and Acme's at Globex's.
-    assert (await gw.get("/api/v1/projects", headers=running.headers(token=token))).status_code \
-        == 401
+    assert (
+        await gw.get("/api/v1/projects", headers=running.headers(token=token))
+    ).status_code == 401
     r = await gw.get("/api/v1/projects", headers=running.headers(host=other_host))
     assert r.status_code == 401
 
@@ -171,12 +202,16 @@ async def test_projects_refuses_a_call_without_a_valid_principal(running):
             await stub.ListProjects(ppb.ListProjectsRequest(), timeout=5)
         assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await stub.ListProjects(ppb.ListProjectsRequest(), timeout=5,
-                                    metadata=(("authorization", "Bearer forged.token.here"),))
+            await stub.ListProjects(
+                ppb.ListProjectsRequest(),
+                timeout=5,
+                metadata=(("authorization", "Bearer forged.token.here"),),
+            )
         assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
         signer = PrincipalSigner(running.suite.private_key)
         token = signer.sign(Principal(kind="staff", subject="x", tenant_id=str(uuid.uuid4())))
         with pytest.raises(grpc.aio.AioRpcError) as err:  # no deadline: refused
-            await stub.ListProjects(ppb.ListProjectsRequest(),
-                                    metadata=(("authorization", f"Bearer {token}"),))
+            await stub.ListProjects(
+                ppb.ListProjectsRequest(), metadata=(("authorization", f"Bearer {token}"),)
+            )
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -8,8 +8,8 @@ import re
 import httpx
 from fastapi import FastAPI
 
-from gateway import docs
-from gateway.app import create_app
+from gateway import docs, problems
+from gateway.app import GatewayApp, create_app
 from gateway.problems import MEDIA_TYPE
 from gateway.security_headers import CSP, SecurityHeaders
 from gateway.settings import GatewaySettings
@@ -118,3 +118,22 @@ async def test_the_docs_page_allows_swagger_ui_assets_and_no_inline_script() -> 
     assert re.search(r"<script>", page.text) is None  # every script has a src
     assert init.headers["content-type"].startswith("text/javascript")
     assert '"url": "/api/openapi.json"' in init.text
+
+
+async def test_even_an_unhandled_error_answers_with_security_headers(
+    settings: GatewaySettings,
+) -> None:
+    # Starlette's last-resort handler answers outside user middleware.
+    app = GatewayApp(settings=settings)
+    problems.install(app)
+
+    @app.get("/api/boom")
+    async def boom() -> None:
+        raise RuntimeError("internals")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://acme.localhost") as c:
+        r = await c.get("/api/boom")
+    assert (r.status_code, r.headers["content-type"]) == (500, MEDIA_TYPE)
+    assert "internals" not in r.text
+    assert_security_headers(r)

@@ -32,15 +32,23 @@ async def record_effect(uow: UnitOfWork, event) -> None:
 
 async def effects(db) -> list[str]:
     async with UnitOfWork(db.sessions, TENANT) as uow:
-        return list((await uow.session.execute(text("SELECT event_id::text FROM effect"))).scalars())
+        return list(
+            (await uow.session.execute(text("SELECT event_id::text FROM effect"))).scalars()
+        )
 
 
 async def publish_raw(js, subject: str, *, event_id: str | None = None, msg_id: str | None = None):
-    envelope = build_envelope(subject=subject, tenant_id=TENANT, aggregate_type="thing",
-                              aggregate_id="1", payload=common_pb2.Money(amount_minor=7),
-                              event_id=event_id)
-    await js.publish(subject, envelope.SerializeToString(),
-                     headers={"Nats-Msg-Id": msg_id or envelope.id})
+    envelope = build_envelope(
+        subject=subject,
+        tenant_id=TENANT,
+        aggregate_type="thing",
+        aggregate_id="1",
+        payload=common_pb2.Money(amount_minor=7),
+        event_id=event_id,
+    )
+    await js.publish(
+        subject, envelope.SerializeToString(), headers={"Nats-Msg-Id": msg_id or envelope.id}
+    )
     return envelope.id
 
 
@@ -54,7 +62,9 @@ async def wait_for(predicate, timeout: float = 15.0) -> None:
 
 def consumer_for(db, js, subject: str, handler, **kw) -> EventConsumer:
     return EventConsumer(
-        consumer="testsvc", sessions=db.sessions, js=js,
+        consumer="testsvc",
+        sessions=db.sessions,
+        js=js,
         subscriptions=[Subscription(subject, common_pb2.Money, handler)],
         **{"max_deliver": 3, "backoff": (0.05, 0.1), "ack_wait": 5, **kw},
     )
@@ -152,7 +162,9 @@ async def test_poison_message_is_dead_lettered_after_max_deliver_and_replayable(
     assert await replay_dead_letter(consumer, scratch_db.sessions, str(row.id)) is True
     assert await effects(scratch_db) == [event_id]
     async with scratch_db.sessions() as s:
-        replayed = await s.scalar(select(dead_letter.c.replayed_at).where(dead_letter.c.id == row.id))
+        replayed = await s.scalar(
+            select(dead_letter.c.replayed_at).where(dead_letter.c.id == row.id)
+        )
     assert replayed is not None
 
 
@@ -186,8 +198,9 @@ async def test_event_flows_from_outbox_to_consumer(scratch_db, nc, unique):
     await asyncio.wait_for(consumer.ready.wait(), 10)
     try:
         async with UnitOfWork(scratch_db.sessions, TENANT) as uow:
-            event_id = uow.publish(subject, common_pb2.Money(amount_minor=5),
-                                   aggregate_type="thing", aggregate_id="1")
+            event_id = uow.publish(
+                subject, common_pb2.Money(amount_minor=5), aggregate_type="thing", aggregate_id="1"
+            )
             await uow.commit()
         await wait_for(lambda: _has(scratch_db, event_id))
     finally:

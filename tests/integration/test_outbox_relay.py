@@ -19,8 +19,12 @@ TENANT = str(uuid.uuid4())
 async def write_events(db, subject: str, n: int = 1) -> list[str]:
     async with UnitOfWork(db.sessions, TENANT) as uow:
         ids = [
-            uow.publish(subject, common_pb2.Money(currency="USD", amount_minor=i),
-                        aggregate_type="thing", aggregate_id=str(i))
+            uow.publish(
+                subject,
+                common_pb2.Money(currency="USD", amount_minor=i),
+                aggregate_type="thing",
+                aggregate_id=str(i),
+            )
             for i in range(n)
         ]
         await uow.commit()
@@ -34,15 +38,20 @@ async def stream_count(js, subject: str) -> int:
 async def unpublished(db) -> int:
     async with db.sessions() as s:
         return await s.scalar(
-            select(func.count()).select_from(outbox_message)
+            select(func.count())
+            .select_from(outbox_message)
             .where(outbox_message.c.published_at.is_(None))
         )
 
 
 async def test_rolled_back_work_leaves_no_event(scratch_db, unique):
     async with UnitOfWork(scratch_db.sessions, TENANT) as uow:
-        uow.publish(f"t{unique}.thing.happened", common_pb2.Money(), aggregate_type="thing",
-                    aggregate_id="1")
+        uow.publish(
+            f"t{unique}.thing.happened",
+            common_pb2.Money(),
+            aggregate_type="thing",
+            aggregate_id="1",
+        )
         # no commit: leaving the block rolls back
     async with scratch_db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(outbox_message)) == 0
@@ -91,9 +100,7 @@ async def test_crash_after_publish_before_mark_republishes_without_duplicate(
     assert await unpublished(scratch_db) == 0
 
 
-async def test_several_relays_share_a_backlog_and_publish_each_event_once(
-    scratch_db, nc, unique
-):
+async def test_several_relays_share_a_backlog_and_publish_each_event_once(scratch_db, nc, unique):
     subject = f"t{unique}.thing.happened"
     js = nc.jetstream()
     ids = await write_events(scratch_db, subject, n=300)
@@ -155,5 +162,6 @@ async def test_row_level_security_hides_other_tenants_rows(scratch_db):
         assert (await uow.session.execute(text("SELECT count(*) FROM effect"))).scalar() == 0
     async with scratch_db.sessions() as s:
         # The service's role is not a superuser: RLS applies to it (FORCE covers the owner).
-        assert (await s.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
-                ).scalar() is False
+        assert (
+            await s.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
+        ).scalar() is False

@@ -13,8 +13,13 @@ from services.chassis.grpc_server import status_for
 
 def test_principal_round_trips_through_a_signed_token(keypair):
     private, public = keypair
-    p = Principal(kind="client", subject="c1", tenant_id="t1", roles=frozenset({"approver"}),
-                  customer_id="cust")
+    p = Principal(
+        kind="client",
+        subject="c1",
+        tenant_id="t1",
+        roles=frozenset({"approver"}),
+        customer_id="cust",
+    )
     assert PrincipalVerifier(public).verify(PrincipalSigner(private).sign(p)) == p
 
 
@@ -46,10 +51,16 @@ def test_staff_role_checks():
 
 def test_envelope_round_trip_and_naming():
     payload = events_pb2.ProjectStageChanged(project_id="p", to_stage=4)
-    env = build_envelope(subject="projects.project.stage_changed", tenant_id="t",
-                         aggregate_type="project", aggregate_id="p", payload=payload)
-    event = Event.from_envelope(parse_envelope(env.SerializeToString()),
-                                events_pb2.ProjectStageChanged)
+    env = build_envelope(
+        subject="projects.project.stage_changed",
+        tenant_id="t",
+        aggregate_type="project",
+        aggregate_id="p",
+        payload=payload,
+    )
+    event = Event.from_envelope(
+        parse_envelope(env.SerializeToString()), events_pb2.ProjectStageChanged
+    )
     assert event.payload == payload and event.tenant_id == "t" and event.id == env.id
     with pytest.raises(ValueError, match="expected"):
         Event.from_envelope(env, common_pb2.Money)

@@ -41,7 +41,9 @@ def test_branding_fields_are_checked():
 
 def test_roles_must_be_known_and_present():
     assert domain.validate_roles(["admin", "owner", "admin"], domain.STAFF_ROLES) == [
-        "admin", "owner"]
+        "admin",
+        "owner",
+    ]
     with pytest.raises(InvalidArgument):
         domain.validate_roles([], domain.STAFF_ROLES)
     with pytest.raises(InvalidArgument):

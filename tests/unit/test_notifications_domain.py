@@ -1,12 +1,21 @@
 from services.notifications import domain
 
-BRAND = domain.Brand(name="Acme AV", accent_color="#b4442b", support_email="hi@acme.example",
-                     support_phone="")
+BRAND = domain.Brand(
+    name="Acme AV", accent_color="#b4442b", support_email="hi@acme.example", support_phone=""
+)
 
 
 def render(**kw):
-    args = dict(brand=BRAND, recipient="Jane", project_name="Cinema", reference="PRJ-0001",
-                from_stage=3, to_stage=4, client_note="", link="http://acme.localhost/p/1")
+    args = dict(
+        brand=BRAND,
+        recipient="Jane",
+        project_name="Cinema",
+        reference="PRJ-0001",
+        from_stage=3,
+        to_stage=4,
+        client_note="",
+        link="http://acme.localhost/p/1",
+    )
     return domain.render_stage_changed(**{**args, **kw})
 
 

@@ -5,9 +5,14 @@ from services.projects.domain import Stage, plan_stage_move, project_reference, 
 
 
 def test_forward_move_needs_no_reason():
-    move = plan_stage_move(Stage.DESIGN, Stage.PROCUREMENT, reason="", client_note=" Parts ordered ")
-    assert (move.from_stage, move.to_stage, move.backwards) == (Stage.DESIGN, Stage.PROCUREMENT,
-                                                                 False)
+    move = plan_stage_move(
+        Stage.DESIGN, Stage.PROCUREMENT, reason="", client_note=" Parts ordered "
+    )
+    assert (move.from_stage, move.to_stage, move.backwards) == (
+        Stage.DESIGN,
+        Stage.PROCUREMENT,
+        False,
+    )
     assert move.client_note == "Parts ordered"
 
 
@@ -21,8 +26,9 @@ def test_moving_back_needs_a_reason():
     with pytest.raises(InvalidArgument, match="needs a reason") as err:
         plan_stage_move(Stage.INSTALL, Stage.PROCUREMENT, reason="  ", client_note="")
     assert err.value.field == "reason"
-    move = plan_stage_move(Stage.INSTALL, Stage.PROCUREMENT, reason="Projector back-ordered",
-                           client_note="")
+    move = plan_stage_move(
+        Stage.INSTALL, Stage.PROCUREMENT, reason="Projector back-ordered", client_note=""
+    )
     assert move.backwards
 
 

@@ -1,0 +1,297 @@
+"""HTTP load: wrk when it is on PATH, else a lean asyncio client of our own.
+
+Both are closed-loop: a fixed number of keep-alive connections, each sending its
+next request as soon as the previous answer is in; a warm-up whose results are
+dropped, then a measured window. Either runs as its own process, so its CPU
+time can be read from the kernel (RUSAGE_CHILDREN) and reported: on a 2-core
+machine the load generator competes with the server for the same cores.
+
+    python -m bench.loadgen --url http://127.0.0.1:N/path -H 'Host: x' ...
+prints one JSON line (the Python client).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench.procs import ROOT
+
+WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
+
+
+@dataclass(frozen=True)
+class Load:
+    url: str
+    headers: dict[str, str]
+    connections: int = 32
+    warmup_s: float = 2.0
+    duration_s: float = 10.0
+
+
+# -- which generator ------------------------------------------------------------
+
+
+def find_wrk(*, allow_install: bool) -> str | None:
+    """wrk on PATH; outside CI (as root), try `apt-get install -y wrk` if it is missing."""
+    found = shutil.which("wrk")
+    if found or not allow_install or os.environ.get("CI") or os.geteuid() != 0:
+        return found
+    if not shutil.which("apt-get"):
+        return None
+    print("bench: wrk is not installed; trying `apt-get install -y wrk` ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+
+    def apt(*args: str) -> None:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            subprocess.run(
+                ["apt-get", *args], env=env, capture_output=True, timeout=180, check=False
+            )
+
+    apt("install", "-y", "-q", "wrk")
+    if not shutil.which("wrk"):
+        apt("update", "-q")  # a fresh machine may have no package lists yet
+        apt("install", "-y", "-q", "wrk")
+    found = shutil.which("wrk")
+    print(f"bench: {'wrk installed' if found else 'no wrk; using the Python client'}", flush=True)
+    return found
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+# -- wrk --------------------------------------------------------------------------
+
+
+def run_wrk(wrk: str, load: Load) -> dict:
+    headers: list[str] = []
+    for key, value in load.headers.items():
+        headers += ["-H", f"{key}: {value}"]
+    base = [wrk, "-t1", f"-c{load.connections}", "--timeout", "5s", *headers]
+    # Warm-up: same connections count, results dropped.
+    subprocess.run(
+        [*base, f"-d{max(1, round(load.warmup_s))}s", load.url],
+        capture_output=True,
+        check=True,
+        timeout=load.warmup_s + 30,
+    )
+    cpu0 = _children_cpu()
+    done = subprocess.run(
+        [*base, f"-d{round(load.duration_s)}s", "-s", str(WRK_SCRIPT), load.url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=load.duration_s + 30,
+    )
+    cpu = _children_cpu() - cpu0
+    line = next(
+        (ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_JSON ")),
+        None,
+    )
+    if line is None:
+        raise RuntimeError(f"wrk printed no result:\n{done.stdout}\n{done.stderr}")
+    raw = json.loads(line.removeprefix("BENCH_JSON "))
+    seconds = raw["duration_us"] / 1e6
+    errors = sum(raw[k] for k in ("connect", "read", "write", "timeout"))
+    return {
+        "generator": "wrk",
+        "connections": load.connections,
+        "duration_s": seconds,
+        "requests": raw["requests"],
+        "rps": raw["requests"] / seconds,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "non_2xx": raw["status"],
+        "socket_errors": errors,
+        "loadgen_cpu_pct": 100 * cpu / seconds,
+    }
+
+
+# -- the Python client (run as its own process) --------------------------------------
+
+
+def run_python(load: Load) -> dict:
+    argv = [sys.executable, "-m", "bench.loadgen", "--url", load.url]
+    for key, value in load.headers.items():
+        argv += ["-H", f"{key}: {value}"]
+    argv += [
+        "--connections",
+        str(load.connections),
+        "--warmup",
+        str(load.warmup_s),
+        "--duration",
+        str(load.duration_s),
+    ]
+    with tempfile.TemporaryFile("w+") as err:
+        cpu0 = _children_cpu()
+        done = subprocess.run(
+            argv,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            check=False,
+            timeout=load.warmup_s + load.duration_s + 60,
+        )
+        total_cpu = _children_cpu() - cpu0
+        if done.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"Python load generator failed:\n{err.read()[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["loadgen_process_cpu_pct"] = 100 * total_cpu / (load.warmup_s + load.duration_s)
+    return result
+
+
+class _Conn(asyncio.Protocol):
+    """One keep-alive connection: send, read one whole response, send again."""
+
+    def __init__(self, client: _Client) -> None:
+        self.client = client
+        self.buf = bytearray()
+        self.sent_at = 0
+        self.transport: asyncio.Transport | None = None
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.send()
+
+    def send(self) -> None:
+        if self.client.stopping:
+            assert self.transport is not None
+            self.transport.close()
+            return
+        self.sent_at = time.perf_counter_ns()
+        assert self.transport is not None
+        self.transport.write(self.client.request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buf[:end])
+            length = _content_length(head)
+            total = end + 4 + length
+            if len(self.buf) < total:
+                return
+            status = int(head[9:12])
+            del self.buf[:total]
+            self.client.record(time.perf_counter_ns() - self.sent_at, status)
+            self.send()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.client.stopping:
+            self.client.errors += 1
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+def _content_length(head: bytes) -> int:
+    lower = head.lower()
+    i = lower.find(b"\r\ncontent-length:")
+    if i < 0:
+        if b"transfer-encoding: chunked" in lower:
+            raise RuntimeError("chunked responses are not supported by the bench client")
+        return 0
+    j = lower.find(b"\r\n", i + 2)
+    return int(lower[i + 17 : j if j >= 0 else None])
+
+
+class _Client:
+    def __init__(self, request: bytes) -> None:
+        self.request = request
+        self.stopping = False
+        self.measuring = False
+        self.latencies: list[int] = []
+        self.non_2xx = 0
+        self.errors = 0
+
+    def record(self, ns: int, status: int) -> None:
+        if not self.measuring:
+            return
+        self.latencies.append(ns)
+        if not 200 <= status < 300:
+            self.non_2xx += 1
+
+
+async def _python_client(load: Load) -> dict:
+    parts = urlsplit(load.url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    headers = {"Host": parts.netloc, **load.headers}
+    head = f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    client = _Client((head + "\r\n").encode())
+    loop = asyncio.get_running_loop()
+    conns = [
+        (await loop.create_connection(lambda: _Conn(client), parts.hostname, parts.port))[1]
+        for _ in range(load.connections)
+    ]
+    await asyncio.sleep(load.warmup_s)
+    client.measuring = True
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    await asyncio.sleep(load.duration_s)
+    client.measuring = False
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    client.stopping = True
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(c.closed for c in conns)), 10)
+    lat = sorted(client.latencies)
+    n = len(lat)
+
+    def pct(p: float) -> float:
+        return lat[min(n - 1, int(p / 100 * n))] / 1e6 if n else float("nan")
+
+    return {
+        "generator": "python-asyncio",
+        "connections": load.connections,
+        "duration_s": seconds,
+        "requests": n,
+        "rps": n / seconds,
+        "p50_ms": pct(50),
+        "p90_ms": pct(90),
+        "p99_ms": pct(99),
+        "max_ms": lat[-1] / 1e6 if n else float("nan"),
+        "non_2xx": client.non_2xx,
+        "socket_errors": client.errors,
+        "loadgen_cpu_pct": 100 * cpu / seconds,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.loadgen")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("-H", "--header", action="append", default=[])
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--duration", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    headers = dict(h.split(": ", 1) for h in args.header)
+    load = Load(args.url, headers, args.connections, args.warmup, args.duration)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    print(json.dumps(asyncio.run(_python_client(load))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
