@@ -2,7 +2,8 @@
 
 Spans go to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and to a JSON-lines
 file when PORTAL_TRACE_FILE is set ({service} in it is replaced by the
-process's service name; the trace test and local debugging read it). Log lines are JSON and carry the current trace and span ids.
+process's service name; the trace test and local debugging read it). Log
+lines are JSON and carry the current trace and span ids.
 """
 
 from __future__ import annotations

@@ -169,7 +169,7 @@ async def make_tenant(running, slug: str) -> tuple[str, str]:
 
 async def test_tenants_are_isolated(running, gw):
     slug = f"globex{uuid.uuid4().hex[:6]}"
-    tenant_id, token = await make_tenant(running, slug)
+    _, token = await make_tenant(running, slug)
     other_host = f"{slug}.localhost"
     # Globex sees none of Acme's projects, and cannot fetch one by id.
     r = await gw.get("/api/v1/projects", headers=running.headers(token=token, host=other_host))
