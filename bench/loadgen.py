@@ -1,8 +1,8 @@
 """HTTP load: wrk when it is on PATH, else a lean asyncio client of our own.
 
 Both are closed-loop: a fixed number of keep-alive connections, each sending its
-next request as soon as the previous answer is in; a warm-up whose results are
-dropped, then a measured window. Either runs as its own process, so its CPU
+next request as soon as the previous answer is in, for a fixed duration (the
+caller runs a warm-up first and drops it). Either runs as its own process, so its CPU
 time can be read from the kernel (RUSAGE_CHILDREN) and reported: on a 2-core
 machine the load generator competes with the server for the same cores.
 
@@ -37,7 +37,6 @@ class Load:
     url: str
     headers: dict[str, str]
     connections: int = 32
-    warmup_s: float = 2.0
     duration_s: float = 10.0
 
 
@@ -78,35 +77,22 @@ def _children_cpu() -> float:
 
 
 def run_wrk(wrk: str, load: Load) -> dict:
+    """One wrk run of load.duration_s (no warm-up here: the caller runs one)."""
     headers: list[str] = []
     for key, value in load.headers.items():
         headers += ["-H", f"{key}: {value}"]
-    base = [wrk, "-t1", f"-c{load.connections}", "--timeout", "5s", *headers]
-    # Warm-up: same connections count, results dropped.
-    subprocess.run(
-        [*base, f"-d{max(1, round(load.warmup_s))}s", load.url],
-        capture_output=True,
-        check=True,
-        timeout=load.warmup_s + 30,
-    )
+    argv = [wrk, "-t1", f"-c{load.connections}", f"-d{max(1, round(load.duration_s))}s"]
+    argv += ["--timeout", "5s", *headers, "-s", str(WRK_SCRIPT), load.url]
     cpu0 = _children_cpu()
     done = subprocess.run(
-        [*base, f"-d{round(load.duration_s)}s", "-s", str(WRK_SCRIPT), load.url],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=load.duration_s + 30,
+        argv, capture_output=True, text=True, check=False, timeout=load.duration_s + 30
     )
     cpu = _children_cpu() - cpu0
-    line = next(
-        (ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_JSON ")),
-        None,
-    )
-    if line is None:
-        raise RuntimeError(f"wrk printed no result:\n{done.stdout}\n{done.stderr}")
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     raw = json.loads(line.removeprefix("BENCH_JSON "))
     seconds = raw["duration_us"] / 1e6
-    errors = sum(raw[k] for k in ("connect", "read", "write", "timeout"))
     return {
         "generator": "wrk",
         "connections": load.connections,
@@ -118,15 +104,22 @@ def run_wrk(wrk: str, load: Load) -> dict:
         "p99_ms": raw["p99_us"] / 1000,
         "max_ms": raw["max_us"] / 1000,
         "non_2xx": raw["status"],
-        "socket_errors": errors,
+        "socket_errors": sum(raw[k] for k in ("connect", "read", "write", "timeout")),
         "loadgen_cpu_pct": 100 * cpu / seconds,
     }
+
+
+def wrk_version(wrk: str) -> str:
+    done = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False, timeout=10)
+    first = (done.stdout or done.stderr).strip().splitlines()
+    return first[0] if first else "wrk"
 
 
 # -- the Python client (run as its own process) --------------------------------------
 
 
 def run_python(load: Load) -> dict:
+    """One run of the Python client in its own process (it drops its first 0.2 s)."""
     argv = [sys.executable, "-m", "bench.loadgen", "--url", load.url]
     for key, value in load.headers.items():
         argv += ["-H", f"{key}: {value}"]
@@ -134,12 +127,11 @@ def run_python(load: Load) -> dict:
         "--connections",
         str(load.connections),
         "--warmup",
-        str(load.warmup_s),
+        "0.2",
         "--duration",
         str(load.duration_s),
     ]
     with tempfile.TemporaryFile("w+") as err:
-        cpu0 = _children_cpu()
         done = subprocess.run(
             argv,
             cwd=ROOT,
@@ -147,15 +139,12 @@ def run_python(load: Load) -> dict:
             stderr=err,
             text=True,
             check=False,
-            timeout=load.warmup_s + load.duration_s + 60,
+            timeout=load.duration_s + 60,
         )
-        total_cpu = _children_cpu() - cpu0
         if done.returncode != 0:
             err.seek(0)
             raise RuntimeError(f"Python load generator failed:\n{err.read()[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["loadgen_process_cpu_pct"] = 100 * total_cpu / (load.warmup_s + load.duration_s)
-    return result
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 class _Conn(asyncio.Protocol):
@@ -232,7 +221,7 @@ class _Client:
             self.non_2xx += 1
 
 
-async def _python_client(load: Load) -> dict:
+async def _python_client(load: Load, warmup_s: float) -> dict:
     parts = urlsplit(load.url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     headers = {"Host": parts.netloc, **load.headers}
@@ -243,7 +232,7 @@ async def _python_client(load: Load) -> dict:
         (await loop.create_connection(lambda: _Conn(client), parts.hostname, parts.port))[1]
         for _ in range(load.connections)
     ]
-    await asyncio.sleep(load.warmup_s)
+    await asyncio.sleep(warmup_s)
     client.measuring = True
     cpu0, t0 = time.process_time(), time.perf_counter()
     await asyncio.sleep(load.duration_s)
@@ -283,14 +272,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     args = parser.parse_args(argv)
     headers = dict(h.split(": ", 1) for h in args.header)
-    load = Load(args.url, headers, args.connections, args.warmup, args.duration)
+    load = Load(args.url, headers, args.connections, args.duration)
     try:
         import uvloop
 
         uvloop.install()
     except ImportError:
         pass
-    print(json.dumps(asyncio.run(_python_client(load))), flush=True)
+    print(json.dumps(asyncio.run(_python_client(load, args.warmup))), flush=True)
 
 
 if __name__ == "__main__":

@@ -128,6 +128,7 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
         "mail_url": suite.mail_url,
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "services": {name: suite.service_env(name) for name in SERVICES},
+        "pids": suite.pids(),
     }
     dev_path.write_text(json.dumps(info, indent=2))
     dev_path.chmod(0o600)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,6 +243,14 @@ class Suite:
         self.start_child(name)
         self.wait_ready([name])
 
+    def pids(self) -> dict[str, int]:
+        """Every process we started and that is still ours to stop."""
+        pids = {n: c.proc.pid for n, c in self.children.items() if c.proc is not None}
+        for name, server in (("postgres", self.postgres), ("nats", self.nats)):
+            if server.pid:
+                pids[name] = server.pid
+        return pids
+
     def crashed(self) -> list[str]:
         """Children that exited when nobody asked them to."""
         return [
@@ -319,8 +328,10 @@ def _grpc_serving(target: str) -> bool:
 def _http_ok(url: str) -> bool:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(url, timeout=1) as response:
+        with opener.open(url, timeout=1) as response:  # noqa: S310 - our own localhost URL
             return 200 <= response.status < 500
+    except urllib.error.HTTPError as exc:  # it answered: up, if not pleased
+        return exc.code < 500
     except OSError:
         return False
 

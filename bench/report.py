@@ -1,0 +1,127 @@
+"""bench/RESULTS.md from one run's results dict."""
+
+from __future__ import annotations
+
+import math
+
+
+def _f(value: float, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.{digits}f}"
+
+
+def _x(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "n/a"
+    return f"{value:.3f}x" if value < 0.1 else f"{value:.2f}x"
+
+
+def render(r: dict) -> str:
+    m = r["machine"]
+    h = r["http"]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`python -m bench.run`); see bench/README.md for what is "
+        "measured and how to read it. Raw numbers: `bench/out/`.",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| machine | {m['nproc']} CPUs, {m['cpu_model']}, {m['ram_gib']:.1f} GiB RAM |",
+        f"| date | {r['date']} |",
+        f"| git commit | {r['git_commit']} |",
+        f"| command | `{r['command']}` |",
+        f"| load generator | {r['load_generator']} |",
+        f"| HTTP load | {h['connections']} keep-alive connections, closed loop, "
+        f"{h['warmup_s']:.0f} s warm-up then {h['duration_s']:.0f} s measured, per target |",
+        f"| PostgreSQL | {r['postgres']} |",
+        f"| bench wall time | {r['wall_seconds']:.0f} s |",
+        "",
+        "## HTTP: `GET /api/v1/projects`",
+        "",
+        "| target | req/s | p50 ms | p90 ms | p99 ms | server CPU µs/req "
+        "| load-gen CPU | machine busy |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key in ("floor_fastapi", "floor_grpc", "suite"):
+        t = h["targets"][key]
+        lines.append(
+            f"| {t['label']} | {_f(t['rps'], 0)} | {_f(t['p50_ms'])} | {_f(t['p90_ms'])} "
+            f"| {_f(t['p99_ms'])} | {_f(t['server_cpu_us_per_req'], 0)} "
+            f"| {t['loadgen_cpu_pct']:.0f}% of a core | {t['machine_busy_pct']:.0f}% of "
+            f"{m['nproc'] * 100}% |"
+        )
+    lines += [
+        "",
+        "| ratio (full suite / floor) | req/s | p50 | p99 | server CPU per request |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for key, label in (
+        ("floor_fastapi", "suite / (a) bare FastAPI"),
+        ("floor_grpc", "suite / (b) FastAPI + one gRPC call"),
+    ):
+        q = h["ratios"][key]
+        lines.append(
+            f"| {label} | {_x(q['rps'])} | {_x(q['p50'])} | {_x(q['p99'])} | {_x(q['cpu'])} |"
+        )
+    if h.get("loadgen_check"):
+        c = h["loadgen_check"]
+        lines += [
+            "",
+            f"Load-generator check: the Python asyncio client against floor (a) for "
+            f"{c['duration_s']:.0f} s gave {_f(c['rps'], 0)} req/s (p50 {_f(c['p50_ms'])} ms, "
+            f"p99 {_f(c['p99_ms'])} ms) using {c['loadgen_cpu_pct']:.0f}% of a core, "
+            f"vs {_f(h['targets']['floor_fastapi']['rps'], 0)} req/s with wrk.",
+        ]
+    e = r["events"]
+    fl = e["floor"]
+    s = e["suite"]
+    base = fl["publish_to_handled"]
+
+    def row(label: str, st: dict, ratio: bool) -> str:
+        rp50 = _x(st["p50_ms"] / base["p50_ms"]) if ratio else ""
+        rp99 = _x(st["p99_ms"] / base["p99_ms"]) if ratio else ""
+        return (
+            f"| {label} | {st['n']} | {_f(st['p50_ms'])} | {_f(st['p90_ms'])} "
+            f"| {_f(st['p99_ms'])} | {_f(st['max_ms'])} | {rp50} | {rp99} |"
+        )
+
+    lines += [
+        "",
+        "## Events: stage change committed -> notification handled",
+        "",
+        f"Floor: bare JetStream publish -> durable pull consumer in another process, "
+        f"{fl['count']} messages at {fl['rate_per_s']:.0f}/s on the suite's nats-server. "
+        f"Suite: {s['moves']} stage moves ({s['projects']} projects x 4 steps) through "
+        f"`POST /api/v1/projects/{{id}}/stage` at {s['rate_per_s']:.0f}/s "
+        f"({s['drive_seconds']:.1f} s), each handled by notifications "
+        f"({'/'.join(map(str, s['emails_per_event']))} emails per event).",
+        "",
+        "| measurement | n | p50 ms | p90 ms | p99 ms | max ms | p50 / floor | p99 / floor |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        row("**floor**: JetStream publish -> pull consumer handled", base, False),
+        row("floor: JetStream publish with ack", fl["publish_with_ack"], False),
+        row(
+            "**suite**: `email.created_at - outbox_message.created_at` "
+            "(handler tx start - producer tx start)",
+            s["start_to_start"],
+            True,
+        ),
+        row(
+            "**suite**: handler commit - producer commit (commit timestamps)",
+            s["commit_to_commit"],
+            True,
+        ),
+        row("  of which: producer transaction (start -> commit)", s["producer_tx"], False),
+        row("  of which: producer commit -> relay pass starts", s["commit_to_relay"], False),
+        row("  of which: relay pass start -> handler tx start", s["relay_to_handler_start"], False),
+        row("  of which: handler transaction (start -> commit)", s["handler_tx"], False),
+        row("suite: the stage POST as the client saw it (HTTP)", s["http_stage_post"], False),
+        "",
+    ]
+    return "\n".join(lines)

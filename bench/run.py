@@ -1,0 +1,373 @@
+"""`make bench`: the whole suite against its floors, in one run, in about 2 minutes.
+
+1. HTTP `GET /api/v1/projects` through the suite vs (a) a bare FastAPI endpoint
+   and (b) a FastAPI endpoint making one grpc.aio call; req/s, p50, p99.
+2. Events: stage change committed -> notification handled vs bare JetStream
+   publish -> pull consumer on the same nats-server.
+
+Writes bench/RESULTS.md and bench/out/*.json; prints the table. Every process it
+starts is stopped before it exits (and told to die with it if it is killed).
+Exits non-zero, with the suite's log excerpt, if anything answers an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+from bench import events, report
+from bench.events import BenchFailure, SuiteTarget
+from bench.loadgen import Load, find_wrk, run_python, run_wrk, wrk_version
+from bench.procs import ROOT, Proc, cpu_seconds, python_module, wait_for_port
+from deploy.cli import seed_and_describe
+from deploy.infra import free_port
+from deploy.suite import Suite, SuiteOptions
+
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+PATH = "/api/v1/projects"
+CONNECTIONS = 32
+WARMUP_S = 2.0
+DURATION_S = 10.0
+FLOOR_EVENTS, FLOOR_RATE = 300, 50.0
+SUITE_PROJECTS, SUITE_RATE = 75, 20.0  # 75 projects x 4 moves = 300 moves, 15 s
+# Production-like durability (fsync, synchronous_commit and full_page_writes stay
+# at their defaults); commit timestamps are recorded so commit -> handled can be
+# read back exactly.
+PG_SETTINGS = {"track_commit_timestamp": "on"}
+
+
+def log(msg: str, t0: float = time.monotonic()) -> None:
+    print(f"[{time.monotonic() - t0:6.1f}s] {msg}", flush=True)
+
+
+# -- facts about the machine -------------------------------------------------------
+
+
+def machine() -> dict:
+    model = platform.processor() or "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "nproc": os.cpu_count() or 0,
+        "cpu_model": model,
+        "ram_gib": psutil.virtual_memory().total / 2**30,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def git_commit() -> str:
+    if not shutil.which("git"):
+        return "unknown"
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or "unknown"
+
+
+# -- HTTP ---------------------------------------------------------------------------
+
+
+def check_target(name: str, url: str, headers: dict[str, str]) -> None:
+    """One request first: an error answer fails the bench before any load."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - our own loopback URL
+    try:
+        with opener.open(request, timeout=10) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise BenchFailure(f"{name}: GET {url} answered {exc.code}: {exc.read()[:500]!r}") from exc
+    except OSError as exc:
+        raise BenchFailure(f"{name}: GET {url} failed: {exc}") from exc
+    if not isinstance(body.get("projects"), list) or not body["projects"]:
+        raise BenchFailure(f"{name}: GET {url} answered no projects: {body}")
+
+
+def _machine_busy() -> tuple[float, float]:
+    t = psutil.cpu_times()
+    idle = t.idle + getattr(t, "iowait", 0.0)
+    return sum(t) - idle, sum(t)
+
+
+def measure_http(
+    label: str, url: str, headers: dict[str, str], pids: list[int], wrk: str | None
+) -> dict:
+    load = Load(url, headers, CONNECTIONS, DURATION_S)
+    run = (lambda lo: run_wrk(wrk, lo)) if wrk else run_python
+    run(replace(load, duration_s=WARMUP_S))  # warm-up, dropped
+    cpu0, (busy0, total0) = cpu_seconds(pids), _machine_busy()
+    result = run(load)
+    cpu1, (busy1, total1) = cpu_seconds(pids), _machine_busy()
+    if result["non_2xx"] or result["socket_errors"]:
+        raise BenchFailure(
+            f"{label}: {result['non_2xx']} non-2xx answers and {result['socket_errors']} "
+            f"socket errors in {result['requests']} requests under load"
+        )
+    ncpu = os.cpu_count() or 1
+    return {
+        "label": label,
+        **result,
+        "server_cpu_s": cpu1 - cpu0,
+        "server_cpu_us_per_req": 1e6 * (cpu1 - cpu0) / max(1, result["requests"]),
+        "machine_busy_pct": 100 * ncpu * (busy1 - busy0) / max(1e-9, total1 - total0),
+    }
+
+
+def ratios(suite: dict, floor: dict) -> dict:
+    return {
+        "rps": suite["rps"] / floor["rps"],
+        "p50": suite["p50_ms"] / floor["p50_ms"],
+        "p99": suite["p99_ms"] / floor["p99_ms"],
+        "cpu": suite["server_cpu_us_per_req"] / floor["server_cpu_us_per_req"],
+    }
+
+
+# -- the run ------------------------------------------------------------------------
+
+
+def suite_log_excerpt(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no suite log)"
+    bad = [
+        ln
+        for ln in text
+        if any(w in ln for w in ('"level": "error"', '"level": "warning"', "Traceback", "Error"))
+    ]
+    return "\n".join([*bad[-lines:], "--- last lines ---", *text[-15:]])
+
+
+def check_suite(suite: Suite) -> None:
+    crashed = suite.crashed()
+    if crashed:
+        raise BenchFailure(f"suite processes exited during the bench: {', '.join(crashed)}")
+
+
+def bench(tmp: Path, started: float) -> dict:
+    forced = os.environ.get("BENCH_LOADGEN", "").lower()
+    wrk = None if forced == "python" else find_wrk(allow_install=True)
+    generator = (
+        f"{wrk_version(wrk)} (-t1 -c{CONNECTIONS})"
+        if wrk
+        else f"Python asyncio client (bench/loadgen.py, uvloop, {CONNECTIONS} connections)"
+    )
+    log(f"load generator: {generator}")
+    results: dict = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "git_commit": git_commit(),
+        "command": "make bench",
+        "machine": machine(),
+        "load_generator": generator,
+        "postgres": "default durable settings (fsync, synchronous_commit, full_page_writes "
+        "on) + track_commit_timestamp=on",
+    }
+    suite_dir = tmp / "suite"
+    suite_log = tmp / "suite.log"
+    suite = Suite(
+        SuiteOptions(
+            data_dir=suite_dir,
+            log_file=suite_log,
+            postgres_settings=PG_SETTINGS,
+            with_localstripe=False,
+        )
+    )
+    floors: list[Proc] = []
+    started_pids: list[int] = []
+    try:
+        log("starting the suite: PostgreSQL (durable), NATS, SMTP sink, services, gateway ...")
+        suite.start()
+        info = seed_and_describe(suite, suite_dir)
+        suite_pids = [c.proc.pid for c in suite.children.values() if c.proc is not None]
+        suite_pids += [p for p in (suite.postgres.pid, suite.nats.pid) if p]
+        started_pids += suite_pids
+        with contextlib.suppress(psutil.Error):
+            for pid in suite_pids:
+                started_pids += [c.pid for c in psutil.Process(pid).children(recursive=True)]
+        log(f"suite up: gateway {suite.gateway_url}")
+
+        ports = {kind: free_port() for kind in ("http", "grpc-server", "grpc-http")}
+
+        def floor(name: str, kind: str, *args: str) -> Proc:
+            argv = python_module("bench.floors", kind, "--port", str(ports[kind]), *args)
+            proc = Proc(name, argv, tmp / f"{name}.log").start()
+            floors.append(proc)
+            wait_for_port(ports[kind], proc)
+            return proc
+
+        bare = floor("floor-fastapi", "http")
+        grpc_srv = floor("floor-grpc-server", "grpc-server")
+        grpc_http = floor(
+            "floor-grpc-http", "grpc-http", "--target", f"127.0.0.1:{ports['grpc-server']}"
+        )
+        started_pids += [p.pid for p in floors]
+
+        host = info["demo_host"].split(":")[0]
+        suite_headers = {"Host": host, "Authorization": f"Bearer {info['staff_token']}"}
+        floor_headers = {"Host": host}
+        targets = {
+            "floor_fastapi": (
+                "(a) floor: bare FastAPI",
+                f"http://127.0.0.1:{ports['http']}{PATH}",
+                floor_headers,
+                [bare.pid],
+            ),
+            "floor_grpc": (
+                "(b) floor: FastAPI + one grpc.aio call",
+                f"http://127.0.0.1:{ports['grpc-http']}{PATH}",
+                floor_headers,
+                [grpc_http.pid, grpc_srv.pid],
+            ),
+            "suite": (
+                "full suite: gateway -> identity -> projects -> PostgreSQL",
+                f"{suite.gateway_url}{PATH}",
+                suite_headers,
+                suite_pids,
+            ),
+        }
+        for label, url, headers, _ in targets.values():
+            check_target(label, url, headers)
+        http: dict = {
+            "connections": CONNECTIONS,
+            "warmup_s": WARMUP_S,
+            "duration_s": DURATION_S,
+            "targets": {},
+        }
+        for key, (label, url, headers, pids) in targets.items():
+            log(f"HTTP: {label} ({WARMUP_S:.0f} s warm-up + {DURATION_S:.0f} s) ...")
+            http["targets"][key] = t = measure_http(label, url, headers, pids, wrk)
+            log(f"  {t['rps']:,.0f} req/s, p50 {t['p50_ms']:.2f} ms, p99 {t['p99_ms']:.2f} ms")
+            if key == "suite":
+                check_suite(suite)
+        if wrk:
+            log("load-generator check: the Python client against floor (a), 5 s ...")
+            label, url, headers, _ = targets["floor_fastapi"]
+            run_python(Load(url, headers, CONNECTIONS, 1.0))
+            http["loadgen_check"] = run_python(Load(url, headers, CONNECTIONS, 5.0))
+        http["ratios"] = {
+            k: ratios(http["targets"]["suite"], http["targets"][k])
+            for k in ("floor_fastapi", "floor_grpc")
+        }
+        results["http"] = http
+        for p in floors:
+            p.stop()
+
+        log(
+            f"events floor: JetStream publish -> pull consumer, {FLOOR_EVENTS} at "
+            f"{FLOOR_RATE:.0f}/s ..."
+        )
+        floor = events.jetstream_floor(suite.nats.url, count=FLOOR_EVENTS, rate=FLOOR_RATE)
+        log(
+            f"  p50 {floor['publish_to_handled']['p50_ms']:.2f} ms, "
+            f"p99 {floor['publish_to_handled']['p99_ms']:.2f} ms"
+        )
+
+        log(f"events suite: {SUITE_PROJECTS} projects x 4 stage moves at {SUITE_RATE:.0f}/s ...")
+        target = SuiteTarget(
+            gateway_url=suite.gateway_url,
+            host=host,
+            token=info["staff_token"],
+            customer_id=info["demo_customer_id"],
+            tenant_id=info["tenant_id"],
+            projects_dsn=events._dsn(suite.database_urls["projects"]),
+            notifications_dsn=events._dsn(suite.database_urls["notifications"]),
+        )
+        suite_ev = events.suite_events(target, projects=SUITE_PROJECTS, rate=SUITE_RATE)
+        check_suite(suite)
+        log(
+            f"  commit -> handled p50 {suite_ev['commit_to_commit']['p50_ms']:.2f} ms, "
+            f"p99 {suite_ev['commit_to_commit']['p99_ms']:.2f} ms"
+        )
+        results["events"] = {"floor": floor, "suite": suite_ev}
+    except BaseException:
+        with contextlib.suppress(Exception):
+            check_suite(suite)
+        excerpt = suite_log_excerpt(suite_log)
+        kept = OUT / f"suite-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        with contextlib.suppress(OSError):
+            OUT.mkdir(parents=True, exist_ok=True)
+            shutil.copy(suite_log, kept)
+        print(f"\nsuite log excerpt ({suite_log}, copied to {kept}):\n{excerpt}\n", flush=True)
+        raise
+    finally:
+        for p in floors:
+            p.stop()
+        log("stopping the suite ...")
+        suite.stop()
+        _check_no_strays(started_pids)
+    results["wall_seconds"] = time.monotonic() - started
+    return results
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _check_no_strays(pids: list[int]) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        alive = [p for p in pids if _running(p)]
+        if not alive or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    if alive:
+        raise BenchFailure(f"processes the bench started are still running: {alive}")
+
+
+def main() -> None:
+    started = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    ok = False
+    try:
+        results = bench(tmp, started)
+        ok = True
+    except BenchFailure as exc:
+        print(f"\nBENCH FAILED: {exc}", file=sys.stderr, flush=True)
+        sys.exit(1)
+    except Exception:
+        traceback.print_exc()
+        print("\nBENCH FAILED (see above)", file=sys.stderr, flush=True)
+        sys.exit(1)
+    finally:
+        if ok:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print(f"bench data and logs kept in {tmp}", file=sys.stderr, flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    raw = json.dumps(results, indent=2, default=str)
+    (OUT / f"results-{stamp}.json").write_text(raw)
+    (OUT / "latest.json").write_text(raw)
+    text = report.render(results)
+    (BENCH / "RESULTS.md").write_text(text)
+    print("\n" + text, flush=True)
+
+
+if __name__ == "__main__":
+    main()
