@@ -25,6 +25,7 @@ lint: setup
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check --quiet . || (echo "run 'make format'"; exit 1)
 	@$(VENV)/bin/lint-imports --no-cache
+	@$(VENV)/bin/mypy
 
 format: setup
 	@$(VENV)/bin/ruff format .

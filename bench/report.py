@@ -56,6 +56,11 @@ def render(r: dict) -> str:
             f"| {t['loadgen_cpu_pct']:.0f}% of a core | {t['machine_busy_pct']:.0f}% of "
             f"{m['nproc'] * 100}% |"
         )
+    lines += ["", "Server CPU per request by process (µs):", ""]
+    for key in ("floor_fastapi", "floor_grpc", "suite"):
+        t = h["targets"][key]
+        parts = sorted(t["server_cpu_us_per_req_by_process"].items(), key=lambda kv: -kv[1])
+        lines.append(f"- {t['label']}: " + ", ".join(f"{name} {_f(us, 0)}" for name, us in parts))
     lines += [
         "",
         "| ratio (full suite / floor) | req/s | p50 | p99 | server CPU per request |",

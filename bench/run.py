@@ -113,14 +113,19 @@ def _machine_busy() -> tuple[float, float]:
 
 
 def measure_http(
-    label: str, url: str, headers: dict[str, str], pids: list[int], wrk: str | None
+    label: str, url: str, headers: dict[str, str], pids: dict[str, int], wrk: str | None
 ) -> dict:
+    """Warm-up, then the measured run; CPU of the target's processes (by name, each
+    with its descendants, e.g. PostgreSQL's backends) over the measured run."""
     load = Load(url, headers, CONNECTIONS, DURATION_S)
     run = (lambda lo: run_wrk(wrk, lo)) if wrk else run_python
     run(replace(load, duration_s=WARMUP_S))  # warm-up, dropped
-    cpu0, (busy0, total0) = cpu_seconds(pids), _machine_busy()
+    by_name0 = {name: cpu_seconds([pid]) for name, pid in pids.items()}
+    busy0, total0 = _machine_busy()
     result = run(load)
-    cpu1, (busy1, total1) = cpu_seconds(pids), _machine_busy()
+    busy1, total1 = _machine_busy()
+    by_name = {name: cpu_seconds([pid]) - by_name0[name] for name, pid in pids.items()}
+    cpu0, cpu1 = 0.0, sum(by_name.values())
     if result["non_2xx"] or result["socket_errors"]:
         raise BenchFailure(
             f"{label}: {result['non_2xx']} non-2xx answers and {result['socket_errors']} "
@@ -132,6 +137,9 @@ def measure_http(
         **result,
         "server_cpu_s": cpu1 - cpu0,
         "server_cpu_us_per_req": 1e6 * (cpu1 - cpu0) / max(1, result["requests"]),
+        "server_cpu_us_per_req_by_process": {
+            name: 1e6 * cpu / max(1, result["requests"]) for name, cpu in by_name.items()
+        },
         "machine_busy_pct": 100 * ncpu * (busy1 - busy0) / max(1e-9, total1 - total0),
     }
 
@@ -201,11 +209,12 @@ def bench(tmp: Path, started: float) -> dict:
         log("starting the suite: PostgreSQL (durable), NATS, SMTP sink, services, gateway ...")
         suite.start()
         info = seed_and_describe(suite, suite_dir)
-        suite_pids = [c.proc.pid for c in suite.children.values() if c.proc is not None]
-        suite_pids += [p for p in (suite.postgres.pid, suite.nats.pid) if p]
-        started_pids += suite_pids
+        suite_pids = {n: c.proc.pid for n, c in suite.children.items() if c.proc is not None}
+        suite_pids["postgres"] = suite.postgres.pid or 0
+        suite_pids["nats-server"] = suite.nats.pid or 0
+        started_pids += suite_pids.values()
         with contextlib.suppress(psutil.Error):
-            for pid in suite_pids:
+            for pid in suite_pids.values():
                 started_pids += [c.pid for c in psutil.Process(pid).children(recursive=True)]
         log(f"suite up: gateway {suite.gateway_url}")
 
@@ -233,13 +242,13 @@ def bench(tmp: Path, started: float) -> dict:
                 "(a) floor: bare FastAPI",
                 f"http://127.0.0.1:{ports['http']}{PATH}",
                 floor_headers,
-                [bare.pid],
+                {"fastapi": bare.pid},
             ),
             "floor_grpc": (
                 "(b) floor: FastAPI + one grpc.aio call",
                 f"http://127.0.0.1:{ports['grpc-http']}{PATH}",
                 floor_headers,
-                [grpc_http.pid, grpc_srv.pid],
+                {"fastapi": grpc_http.pid, "grpc-server": grpc_srv.pid},
             ),
             "suite": (
                 "full suite: gateway -> identity -> projects -> PostgreSQL",

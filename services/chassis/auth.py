@@ -16,7 +16,7 @@ from typing import Literal
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from services.chassis.errors import PermissionDenied, Unauthenticated
 
@@ -82,7 +82,10 @@ class PrincipalSigner:
     def __init__(self, private_key_pem: str, *, ttl_seconds: int = TOKEN_TTL_SECONDS) -> None:
         if not private_key_pem:
             raise ValueError("a private key is needed to sign principal tokens")
-        self._key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("principal tokens are signed with an Ed25519 key")
+        self._key = key
         self._ttl = ttl_seconds
 
     def sign(self, principal: Principal, *, now: float | None = None) -> str:
@@ -105,7 +108,10 @@ class PrincipalSigner:
 
 class PrincipalVerifier:
     def __init__(self, public_key_pem: str) -> None:
-        self._key = serialization.load_pem_public_key(public_key_pem.encode())
+        key = serialization.load_pem_public_key(public_key_pem.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("principal tokens are verified with an Ed25519 key")
+        self._key = key
 
     def verify(self, token: str) -> Principal:
         try:

@@ -149,7 +149,7 @@ class EventConsumer:
         sub = self._subs.get(envelope.type)
         if sub is None:
             raise LookupError(f"{self.consumer} has no handler for {envelope.type}")
-        event = Event.from_envelope(envelope, sub.payload_type)
+        event: Event[Any] = Event.from_envelope(envelope, sub.payload_type)
         with _tracer.start_as_current_span(
             f"{envelope.type} process",
             context=extract_context(headers),

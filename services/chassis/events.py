@@ -3,6 +3,7 @@ holding a typed event from the producer's events.proto."""
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,7 +63,9 @@ class Event(Generic[M]):
     payload: M
 
     @classmethod
-    def from_envelope(cls, envelope: common_pb2.EventEnvelope, payload_type: type[M]) -> Event[M]:
+    def from_envelope(
+        cls, envelope: common_pb2.EventEnvelope, payload_type: builtins.type[M]
+    ) -> Event[M]:
         payload = payload_type()
         if not envelope.payload.Unpack(payload):
             raise ValueError(

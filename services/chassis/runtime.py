@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import nats
@@ -40,7 +41,7 @@ class Deps:
     signer: PrincipalSigner | None
 
 
-BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
+BackgroundTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass

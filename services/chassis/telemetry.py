@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
+from typing import Any
 
 import structlog
 from opentelemetry import context, propagate, trace
@@ -49,7 +50,7 @@ def setup_telemetry(service_name: str, *, log_level: str = "INFO") -> TracerProv
     return provider
 
 
-def _add_trace_ids(_logger: object, _name: str, event: dict) -> dict:
+def _add_trace_ids(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     ctx = trace.get_current_span().get_span_context()
     if ctx.is_valid:
         event["trace_id"] = format(ctx.trace_id, "032x")
