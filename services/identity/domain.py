@@ -82,17 +82,6 @@ def validate_currency(code: str) -> str:
     return code
 
 
-def require_name(value: str, *, field: str, max_len: int = 200) -> str:
-    value = value.strip()
-    if not value:
-        raise InvalidArgument(f"{field.replace('_', ' ')} is required", field=field)
-    if len(value) > max_len:
-        raise InvalidArgument(
-            f"{field.replace('_', ' ')} is longer than {max_len} characters", field=field
-        )
-    return value
-
-
 def validate_roles(
     roles: list[str], allowed: tuple[str, ...], *, field: str = "roles"
 ) -> list[str]:

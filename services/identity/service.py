@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
+from services.chassis.errors import AlreadyExists, NotFound, Unauthenticated
+from services.chassis.validation import parse_uuid, require_text
 from services.identity import domain
 from services.identity.models import ApiToken, Contact, Customer, StaffUser, Tenant
 
@@ -29,13 +30,6 @@ class BrandingInput:
     support_phone: str = ""
 
 
-def _uuid(value: str, *, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError):
-        raise InvalidArgument(f"{field} must be a UUID", field=field) from None
-
-
 async def get_tenant_by_slug(*, sessions: Sessions, slug: str) -> Tenant:
     async with UnitOfWork(sessions, None) as uow:
         tenant = await uow.session.scalar(select(Tenant).where(Tenant.slug == slug.lower()))
@@ -46,7 +40,7 @@ async def get_tenant_by_slug(*, sessions: Sessions, slug: str) -> Tenant:
 
 async def get_tenant(*, sessions: Sessions, tenant_id: str) -> Tenant:
     async with UnitOfWork(sessions, None) as uow:
-        tenant = await uow.session.get(Tenant, _uuid(tenant_id, field="tenant_id"))
+        tenant = await uow.session.get(Tenant, parse_uuid(tenant_id, field="tenant_id"))
     if tenant is None:
         raise NotFound("no such tenant")
     return tenant
@@ -66,7 +60,7 @@ async def create_tenant(
     principal.require_platform()
     tenant = Tenant(
         slug=domain.validate_slug(slug),
-        display_name=domain.require_name(display_name, field="display_name"),
+        display_name=require_text(display_name, field="display_name"),
         logo_url=branding.logo_url,
         splash_image_url=branding.splash_image_url,
         headline=branding.headline,
@@ -106,7 +100,7 @@ async def create_staff_user(
         tenant_id=uuid.UUID(tenant_id),
         request_id=request_id,
         email=domain.normalize_email(email),
-        full_name=domain.require_name(full_name, field="full_name"),
+        full_name=require_text(full_name, field="full_name"),
         roles=domain.validate_roles(roles, domain.STAFF_ROLES),
     )
     async with UnitOfWork(sessions, tenant_id) as uow:
@@ -132,14 +126,14 @@ async def issue_api_token(
         principal.require_staff("owner", "admin")  # tokens for others need an admin
     secret, token_hash, prefix = domain.new_api_token()
     async with UnitOfWork(sessions, tenant_id) as uow:
-        user = await uow.session.get(StaffUser, _uuid(user_id, field="user_id"))
+        user = await uow.session.get(StaffUser, parse_uuid(user_id, field="user_id"))
         if user is None:
             raise NotFound("no such staff user", field="user_id")
         token = ApiToken(
             tenant_id=uuid.UUID(tenant_id),
             user_id=user.id,
             request_id=request_id or str(uuid.uuid4()),
-            name=domain.require_name(name, field="name", max_len=100),
+            name=require_text(name, field="name", max_len=100),
             token_hash=token_hash,
             prefix=prefix,
             user=user,
@@ -183,7 +177,7 @@ async def list_api_tokens(*, sessions: Sessions, principal: Principal) -> list[A
 async def revoke_api_token(*, sessions: Sessions, principal: Principal, token_id: str) -> ApiToken:
     principal.require_staff()
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
-        token = await uow.session.get(ApiToken, _uuid(token_id, field="token_id"))
+        token = await uow.session.get(ApiToken, parse_uuid(token_id, field="token_id"))
         if token is None or (
             str(token.user_id) != principal.subject and not principal.roles & {"owner", "admin"}
         ):
@@ -215,14 +209,14 @@ async def create_customer(
         if existing is not None:
             return existing  # a retried create answers with what it made
         customer = Customer(
-            tenant_id=tid, request_id=request_id, name=domain.require_name(name, field="name")
+            tenant_id=tid, request_id=request_id, name=require_text(name, field="name")
         )
         for i, (email, full_name, role) in enumerate(contacts):
             customer.contacts.append(
                 Contact(
                     tenant_id=tid,
                     email=domain.normalize_email(email, field=f"contacts[{i}].email"),
-                    full_name=domain.require_name(full_name, field=f"contacts[{i}].full_name"),
+                    full_name=require_text(full_name, field=f"contacts[{i}].full_name"),
                     role=domain.validate_roles(
                         [role], domain.CONTACT_ROLES, field=f"contacts[{i}].role"
                     )[0],
@@ -239,7 +233,7 @@ async def create_customer(
 
 async def get_customer(*, sessions: Sessions, principal: Principal, customer_id: str) -> Customer:
     tenant_id = principal.require_tenant()
-    cid = _uuid(customer_id, field="customer_id")
+    cid = parse_uuid(customer_id, field="customer_id")
     # A client sees only their own customer record.
     if principal.is_client and principal.customer_id != str(cid):
         raise NotFound("no such customer")

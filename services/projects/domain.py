@@ -51,14 +51,3 @@ def plan_stage_move(current: Stage, target: Stage, *, reason: str, client_note: 
 
 def project_reference(number: int) -> str:
     return f"PRJ-{number:04d}"
-
-
-def require_text(value: str, *, field: str, max_len: int = 200) -> str:
-    value = value.strip()
-    if not value:
-        raise InvalidArgument(f"{field.replace('_', ' ')} is required", field=field)
-    if len(value) > max_len:
-        raise InvalidArgument(
-            f"{field.replace('_', ' ')} is longer than {max_len} characters", field=field
-        )
-    return value

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork, next_number
 from services.chassis.errors import InvalidArgument, NotFound
+from services.chassis.validation import parse_uuid, require_text
 from services.projects import domain
 from services.projects.models import Project, StageChange
 
@@ -22,17 +23,10 @@ STAGE_CHANGED = "projects.project.stage_changed"
 PROJECT_CREATED = "projects.project.created"
 
 
-def _uuid(value: str, *, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError):
-        raise InvalidArgument(f"{field} must be a UUID", field=field) from None
-
-
 def _visible(principal: Principal):
     """A client sees only their customer's projects; staff see the tenant's."""
     if principal.is_client:
-        return Project.customer_id == _uuid(principal.customer_id or "", field="customer_id")
+        return Project.customer_id == parse_uuid(principal.customer_id or "", field="customer_id")
     principal.require_staff()
     return True
 
@@ -74,7 +68,7 @@ async def list_projects(
 
 
 async def get_project(*, sessions: Sessions, principal: Principal, project_id: str) -> Project:
-    pid = _uuid(project_id, field="project_id")
+    pid = parse_uuid(project_id, field="project_id")
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
         project = await uow.session.scalar(
             select(Project).where(Project.id == pid, _visible(principal))
@@ -105,8 +99,8 @@ async def create_project(
             tenant_id=uuid.UUID(tenant_id),
             request_id=request_id,
             reference=domain.project_reference(number),
-            name=domain.require_text(name, field="name"),
-            customer_id=_uuid(customer_id, field="customer_id"),
+            name=require_text(name, field="name"),
+            customer_id=parse_uuid(customer_id, field="customer_id"),
             site_address=site_address.strip()[:500],
             stage=domain.Stage.DESIGN,
         )
@@ -145,7 +139,7 @@ async def change_project_stage(
             "stage must be one of design, procurement, install, commissioning, handover",
             field="stage",
         ) from None
-    pid = _uuid(project_id, field="project_id")
+    pid = parse_uuid(project_id, field="project_id")
     request_id = request_id or str(uuid.uuid4())
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
         # Row lock: two moves at once are applied one after the other.

@@ -1,7 +1,8 @@
 import pytest
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
-from services.projects.domain import Stage, plan_stage_move, project_reference, require_text
+from services.chassis.validation import require_text
+from services.projects.domain import Stage, plan_stage_move, project_reference
 
 
 def test_forward_move_needs_no_reason():
