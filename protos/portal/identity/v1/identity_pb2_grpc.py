@@ -87,6 +87,126 @@ class IdentityServiceStub:
                 request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.GetCustomerRequest.SerializeToString,
                 response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.GetCustomerResponse.FromString,
                 _registered_method=True)
+        self.ListCustomers = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/ListCustomers',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListCustomersRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListCustomersResponse.FromString,
+                _registered_method=True)
+        self.UpdateCustomer = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/UpdateCustomer',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.UpdateCustomerRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.UpdateCustomerResponse.FromString,
+                _registered_method=True)
+        self.AddContact = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/AddContact',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.AddContactRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.AddContactResponse.FromString,
+                _registered_method=True)
+        self.RemoveContact = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/RemoveContact',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RemoveContactRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RemoveContactResponse.FromString,
+                _registered_method=True)
+        self.ChangeCustomerAccess = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/ChangeCustomerAccess',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ChangeCustomerAccessRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ChangeCustomerAccessResponse.FromString,
+                _registered_method=True)
+        self.PurgeDeletedCustomers = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/PurgeDeletedCustomers',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.PurgeDeletedCustomersRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.PurgeDeletedCustomersResponse.FromString,
+                _registered_method=True)
+        self.UpdateTenant = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/UpdateTenant',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantResponse.FromString,
+                _registered_method=True)
+        self.ListStaffUsers = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/ListStaffUsers',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListStaffUsersRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListStaffUsersResponse.FromString,
+                _registered_method=True)
+        self.InviteContact = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/InviteContact',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.InviteContactRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.InviteContactResponse.FromString,
+                _registered_method=True)
+        self.RequestMagicLink = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/RequestMagicLink',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestMagicLinkRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestMagicLinkResponse.FromString,
+                _registered_method=True)
+        self.RequestPasswordReset = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/RequestPasswordReset',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetResponse.FromString,
+                _registered_method=True)
+        self.InspectLoginToken = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/InspectLoginToken',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.InspectLoginTokenRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.InspectLoginTokenResponse.FromString,
+                _registered_method=True)
+        self.RedeemLoginToken = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/RedeemLoginToken',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RedeemLoginTokenRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RedeemLoginTokenResponse.FromString,
+                _registered_method=True)
+        self.SignIn = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/SignIn',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignInRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignInResponse.FromString,
+                _registered_method=True)
+        self.ResolveSession = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/ResolveSession',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ResolveSessionRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ResolveSessionResponse.FromString,
+                _registered_method=True)
+        self.SignOut = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/SignOut',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignOutRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignOutResponse.FromString,
+                _registered_method=True)
+        self.ListSessions = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/ListSessions',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListSessionsRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListSessionsResponse.FromString,
+                _registered_method=True)
+        self.RevokeSessions = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/RevokeSessions',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RevokeSessionsRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RevokeSessionsResponse.FromString,
+                _registered_method=True)
+        self.StartViewAsClient = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/StartViewAsClient',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.StartViewAsClientRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.StartViewAsClientResponse.FromString,
+                _registered_method=True)
+        self.StopViewAsClient = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/StopViewAsClient',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.StopViewAsClientRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.StopViewAsClientResponse.FromString,
+                _registered_method=True)
+        self.ChangePassword = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/ChangePassword',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordResponse.FromString,
+                _registered_method=True)
+        self.BeginTotpEnrollment = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/BeginTotpEnrollment',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.BeginTotpEnrollmentRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.BeginTotpEnrollmentResponse.FromString,
+                _registered_method=True)
+        self.ConfirmTotpEnrollment = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/ConfirmTotpEnrollment',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpEnrollmentRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpEnrollmentResponse.FromString,
+                _registered_method=True)
+        self.ListAuditEntries = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/ListAuditEntries',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
@@ -158,6 +278,171 @@ class IdentityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCustomers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCustomer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddContact(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveContact(self, request, context):
+        """Removes a contact: their sessions end at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeCustomerAccess(self, request, context):
+        """Customer access lifecycle: active -> archived -> active; active/archived ->
+        deleted (restorable for 30 days) -> purged. Publishes
+        identity.customer.access_changed; every session of a deleted customer ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PurgeDeletedCustomers(self, request, context):
+        """Scheduled job: purge customers deleted more than 30 days ago.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTenant(self, request, context):
+        """Branding and settings of the caller's tenant (owner/admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStaffUsers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InviteContact(self, request, context):
+        """--- the front door -----------------------------------------------------
+        Emails a contact a one-time link to set a password (publishes identity.contact.invited).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestMagicLink(self, request, context):
+        """Emails a one-time sign-in link if the address belongs to someone; answers
+        the same either way (no account enumeration).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestPasswordReset(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InspectLoginToken(self, request, context):
+        """What a one-time link is for, without spending it (the "Continue" page).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedeemLoginToken(self, request, context):
+        """Spends a one-time token (magic link, invite, reset); invite and reset also
+        set a password. Opens a session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignIn(self, request, context):
+        """Email + password (+ TOTP code for staff who enrolled). Throttled per account
+        and per client address. Opens a session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveSession(self, request, context):
+        """Session token -> who is calling. Revoked, expired or another tenant's: UNAUTHENTICATED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignOut(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeSessions(self, request, context):
+        """Ends one of the caller's own sessions, or all but the current one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartViewAsClient(self, request, context):
+        """Staff with the right role switch their own session to a customer's portal,
+        read-only (audited), and back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopViewAsClient(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangePassword(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BeginTotpEnrollment(self, request, context):
+        """TOTP for staff: begin returns the secret and otpauth URI; confirm with a code
+        returns one-time recovery codes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmTotpEnrollment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditEntries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -210,6 +495,126 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.GetCustomer,
                     request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.GetCustomerRequest.FromString,
                     response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.GetCustomerResponse.SerializeToString,
+            ),
+            'ListCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomers,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListCustomersRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListCustomersResponse.SerializeToString,
+            ),
+            'UpdateCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCustomer,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.UpdateCustomerRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.UpdateCustomerResponse.SerializeToString,
+            ),
+            'AddContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddContact,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.AddContactRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.AddContactResponse.SerializeToString,
+            ),
+            'RemoveContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveContact,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RemoveContactRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RemoveContactResponse.SerializeToString,
+            ),
+            'ChangeCustomerAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeCustomerAccess,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ChangeCustomerAccessRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ChangeCustomerAccessResponse.SerializeToString,
+            ),
+            'PurgeDeletedCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.PurgeDeletedCustomers,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.PurgeDeletedCustomersRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.PurgeDeletedCustomersResponse.SerializeToString,
+            ),
+            'UpdateTenant': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTenant,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantResponse.SerializeToString,
+            ),
+            'ListStaffUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStaffUsers,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListStaffUsersRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListStaffUsersResponse.SerializeToString,
+            ),
+            'InviteContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.InviteContact,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.InviteContactRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.InviteContactResponse.SerializeToString,
+            ),
+            'RequestMagicLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestMagicLink,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestMagicLinkRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestMagicLinkResponse.SerializeToString,
+            ),
+            'RequestPasswordReset': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestPasswordReset,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetResponse.SerializeToString,
+            ),
+            'InspectLoginToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.InspectLoginToken,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.InspectLoginTokenRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.InspectLoginTokenResponse.SerializeToString,
+            ),
+            'RedeemLoginToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedeemLoginToken,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RedeemLoginTokenRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RedeemLoginTokenResponse.SerializeToString,
+            ),
+            'SignIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignIn,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignInRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignInResponse.SerializeToString,
+            ),
+            'ResolveSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveSession,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ResolveSessionRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ResolveSessionResponse.SerializeToString,
+            ),
+            'SignOut': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignOut,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignOutRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignOutResponse.SerializeToString,
+            ),
+            'ListSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessions,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListSessionsRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListSessionsResponse.SerializeToString,
+            ),
+            'RevokeSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeSessions,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RevokeSessionsRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RevokeSessionsResponse.SerializeToString,
+            ),
+            'StartViewAsClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartViewAsClient,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.StartViewAsClientRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.StartViewAsClientResponse.SerializeToString,
+            ),
+            'StopViewAsClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopViewAsClient,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.StopViewAsClientRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.StopViewAsClientResponse.SerializeToString,
+            ),
+            'ChangePassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePassword,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordResponse.SerializeToString,
+            ),
+            'BeginTotpEnrollment': grpc.unary_unary_rpc_method_handler(
+                    servicer.BeginTotpEnrollment,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.BeginTotpEnrollmentRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.BeginTotpEnrollmentResponse.SerializeToString,
+            ),
+            'ConfirmTotpEnrollment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmTotpEnrollment,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpEnrollmentRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpEnrollmentResponse.SerializeToString,
+            ),
+            'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEntries,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -485,6 +890,654 @@ class IdentityService:
             '/portal.identity.v1.IdentityService/GetCustomer',
             portal_dot_identity_dot_v1_dot_identity__pb2.GetCustomerRequest.SerializeToString,
             portal_dot_identity_dot_v1_dot_identity__pb2.GetCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/ListCustomers',
+            portal_dot_identity_dot_v1_dot_identity__pb2.ListCustomersRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.ListCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/UpdateCustomer',
+            portal_dot_identity_dot_v1_dot_identity__pb2.UpdateCustomerRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.UpdateCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/AddContact',
+            portal_dot_identity_dot_v1_dot_identity__pb2.AddContactRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.AddContactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/RemoveContact',
+            portal_dot_identity_dot_v1_dot_identity__pb2.RemoveContactRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.RemoveContactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeCustomerAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/ChangeCustomerAccess',
+            portal_dot_identity_dot_v1_dot_identity__pb2.ChangeCustomerAccessRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.ChangeCustomerAccessResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PurgeDeletedCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/PurgeDeletedCustomers',
+            portal_dot_identity_dot_v1_dot_identity__pb2.PurgeDeletedCustomersRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.PurgeDeletedCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTenant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/UpdateTenant',
+            portal_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.UpdateTenantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStaffUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/ListStaffUsers',
+            portal_dot_identity_dot_v1_dot_identity__pb2.ListStaffUsersRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.ListStaffUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InviteContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/InviteContact',
+            portal_dot_identity_dot_v1_dot_identity__pb2.InviteContactRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.InviteContactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestMagicLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/RequestMagicLink',
+            portal_dot_identity_dot_v1_dot_identity__pb2.RequestMagicLinkRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.RequestMagicLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestPasswordReset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/RequestPasswordReset',
+            portal_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InspectLoginToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/InspectLoginToken',
+            portal_dot_identity_dot_v1_dot_identity__pb2.InspectLoginTokenRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.InspectLoginTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedeemLoginToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/RedeemLoginToken',
+            portal_dot_identity_dot_v1_dot_identity__pb2.RedeemLoginTokenRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.RedeemLoginTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/SignIn',
+            portal_dot_identity_dot_v1_dot_identity__pb2.SignInRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.SignInResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/ResolveSession',
+            portal_dot_identity_dot_v1_dot_identity__pb2.ResolveSessionRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.ResolveSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignOut(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/SignOut',
+            portal_dot_identity_dot_v1_dot_identity__pb2.SignOutRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.SignOutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/ListSessions',
+            portal_dot_identity_dot_v1_dot_identity__pb2.ListSessionsRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.ListSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/RevokeSessions',
+            portal_dot_identity_dot_v1_dot_identity__pb2.RevokeSessionsRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.RevokeSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartViewAsClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/StartViewAsClient',
+            portal_dot_identity_dot_v1_dot_identity__pb2.StartViewAsClientRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.StartViewAsClientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopViewAsClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/StopViewAsClient',
+            portal_dot_identity_dot_v1_dot_identity__pb2.StopViewAsClientRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.StopViewAsClientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/ChangePassword',
+            portal_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BeginTotpEnrollment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/BeginTotpEnrollment',
+            portal_dot_identity_dot_v1_dot_identity__pb2.BeginTotpEnrollmentRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.BeginTotpEnrollmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmTotpEnrollment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/ConfirmTotpEnrollment',
+            portal_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpEnrollmentRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.ConfirmTotpEnrollmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/ListAuditEntries',
+            portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,
