@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+NOISY_PCT = 25.0
+
 
 def _f(value: float, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -45,8 +47,8 @@ def render(r: dict) -> str:
         "## HTTP: `GET /api/v1/projects`",
         "",
         "| target | req/s | p50 ms | p90 ms | p99 ms | server CPU µs/req "
-        "| load-gen CPU | machine busy |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| load-gen CPU | machine busy | other CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for key in ("floor_fastapi", "floor_grpc", "suite"):
         t = h["targets"][key]
@@ -54,9 +56,17 @@ def render(r: dict) -> str:
             f"| {t['label']} | {_f(t['rps'], 0)} | {_f(t['p50_ms'])} | {_f(t['p90_ms'])} "
             f"| {_f(t['p99_ms'])} | {_f(t['server_cpu_us_per_req'], 0)} "
             f"| {t['loadgen_cpu_pct']:.0f}% of a core | {t['machine_busy_pct']:.0f}% of "
-            f"{m['nproc'] * 100}% |"
+            f"{m['nproc'] * 100}% | {t['other_cpu_pct']:.0f}% |"
         )
-    lines += ["", "Server CPU per request by process (µs):", ""]
+    lines += [
+        "",
+        "Server CPU: user+system time of the target's processes (with PostgreSQL's backends) "
+        "over the measured window, per request. Other CPU: CPU used on the machine outside "
+        "the bench's own processes during the window, in % of one core.",
+        "",
+        "Server CPU per request by process (µs):",
+        "",
+    ]
     for key in ("floor_fastapi", "floor_grpc", "suite"):
         t = h["targets"][key]
         parts = sorted(t["server_cpu_us_per_req_by_process"].items(), key=lambda kv: -kv[1])
@@ -128,5 +138,18 @@ def render(r: dict) -> str:
         row("  of which: handler transaction (start -> commit)", s["handler_tx"], False),
         row("suite: the stage POST as the client saw it (HTTP)", s["http_stage_post"], False),
         "",
+        f"Other CPU on the machine (not the bench's processes): "
+        f"{fl['cpu']['other_cpu_pct']:.0f}% of a core during the floor, "
+        f"{s['cpu']['other_cpu_pct']:.0f}% during the suite run.",
+        "",
     ]
+    noisy = [t["other_cpu_pct"] for t in h["targets"].values()]
+    noisy += [fl["cpu"]["other_cpu_pct"], s["cpu"]["other_cpu_pct"]]
+    if max(noisy) > NOISY_PCT:
+        lines[2:2] = [
+            f"**Warning: the machine was shared.** Processes that are not the bench's used up "
+            f"to {max(noisy):.0f}% of a core during a measured window (other people's test "
+            f"runs); the affected numbers are pessimistic. Re-run on a quiet machine.",
+            "",
+        ]
     return "\n".join(lines)

@@ -33,6 +33,7 @@ import psutil
 from bench import events, report
 from bench.events import BenchFailure, SuiteTarget
 from bench.loadgen import Load, find_wrk, run_python, run_wrk, wrk_version
+from bench.noise import CpuWindow, wait_quiet
 from bench.procs import ROOT, Proc, cpu_seconds, python_module, wait_for_port
 from deploy.cli import seed_and_describe
 from deploy.infra import free_port
@@ -46,6 +47,9 @@ WARMUP_S = 2.0
 DURATION_S = 10.0
 FLOOR_EVENTS, FLOOR_RATE = 300, 50.0
 SUITE_PROJECTS, SUITE_RATE = 75, 20.0  # 75 projects x 4 moves = 300 moves, 15 s
+# Before each measurement, wait up to this long for other people's processes to
+# quieten down (the machine is shared); what they still use is reported.
+QUIET_WAIT_S = 10.0
 # Production-like durability (fsync, synchronous_commit and full_page_writes stay
 # at their defaults); commit timestamps are recorded so commit -> handled can be
 # read back exactly.
@@ -106,12 +110,6 @@ def check_target(name: str, url: str, headers: dict[str, str]) -> None:
         raise BenchFailure(f"{name}: GET {url} answered no projects: {body}")
 
 
-def _machine_busy() -> tuple[float, float]:
-    t = psutil.cpu_times()
-    idle = t.idle + getattr(t, "iowait", 0.0)
-    return sum(t) - idle, sum(t)
-
-
 def measure_http(
     label: str, url: str, headers: dict[str, str], pids: dict[str, int], wrk: str | None
 ) -> dict:
@@ -119,28 +117,28 @@ def measure_http(
     with its descendants, e.g. PostgreSQL's backends) over the measured run."""
     load = Load(url, headers, CONNECTIONS, DURATION_S)
     run = (lambda lo: run_wrk(wrk, lo)) if wrk else run_python
+    quiet = wait_quiet(QUIET_WAIT_S)
     run(replace(load, duration_s=WARMUP_S))  # warm-up, dropped
     by_name0 = {name: cpu_seconds([pid]) for name, pid in pids.items()}
-    busy0, total0 = _machine_busy()
-    result = run(load)
-    busy1, total1 = _machine_busy()
+    with CpuWindow() as window:
+        result = run(load)
     by_name = {name: cpu_seconds([pid]) - by_name0[name] for name, pid in pids.items()}
-    cpu0, cpu1 = 0.0, sum(by_name.values())
+    cpu = sum(by_name.values())
     if result["non_2xx"] or result["socket_errors"]:
         raise BenchFailure(
             f"{label}: {result['non_2xx']} non-2xx answers and {result['socket_errors']} "
             f"socket errors in {result['requests']} requests under load"
         )
-    ncpu = os.cpu_count() or 1
     return {
         "label": label,
         **result,
-        "server_cpu_s": cpu1 - cpu0,
-        "server_cpu_us_per_req": 1e6 * (cpu1 - cpu0) / max(1, result["requests"]),
+        "server_cpu_s": cpu,
+        "server_cpu_us_per_req": 1e6 * cpu / max(1, result["requests"]),
         "server_cpu_us_per_req_by_process": {
-            name: 1e6 * cpu / max(1, result["requests"]) for name, cpu in by_name.items()
+            name: 1e6 * c / max(1, result["requests"]) for name, c in by_name.items()
         },
-        "machine_busy_pct": 100 * ncpu * (busy1 - busy0) / max(1e-9, total1 - total0),
+        "other_cpu_before_pct": quiet,
+        **window.as_dict(),
     }
 
 
@@ -288,7 +286,10 @@ def bench(tmp: Path, started: float) -> dict:
             f"events floor: JetStream publish -> pull consumer, {FLOOR_EVENTS} at "
             f"{FLOOR_RATE:.0f}/s ..."
         )
-        floor = events.jetstream_floor(suite.nats.url, count=FLOOR_EVENTS, rate=FLOOR_RATE)
+        wait_quiet(QUIET_WAIT_S)
+        with CpuWindow() as window:
+            floor = events.jetstream_floor(suite.nats.url, count=FLOOR_EVENTS, rate=FLOOR_RATE)
+        floor["cpu"] = window.as_dict()
         log(
             f"  p50 {floor['publish_to_handled']['p50_ms']:.2f} ms, "
             f"p99 {floor['publish_to_handled']['p99_ms']:.2f} ms"
@@ -304,7 +305,10 @@ def bench(tmp: Path, started: float) -> dict:
             projects_dsn=events._dsn(suite.database_urls["projects"]),
             notifications_dsn=events._dsn(suite.database_urls["notifications"]),
         )
-        suite_ev = events.suite_events(target, projects=SUITE_PROJECTS, rate=SUITE_RATE)
+        wait_quiet(QUIET_WAIT_S)
+        with CpuWindow() as window:
+            suite_ev = events.suite_events(target, projects=SUITE_PROJECTS, rate=SUITE_RATE)
+        suite_ev["cpu"] = window.as_dict()
         check_suite(suite)
         log(
             f"  commit -> handled p50 {suite_ev['commit_to_commit']['p50_ms']:.2f} ms, "

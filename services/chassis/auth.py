@@ -34,8 +34,11 @@ class Principal:
     tenant_id: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
     customer_id: str | None = None
-    # Staff viewing a client's portal read-only (issue: "view as client").
+    # An archived customer's contact, or staff viewing a client's portal:
+    # they may look, not sign, pay or book.
     read_only: bool = False
+    # The gateway session this call comes from, if any.
+    session_id: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -56,6 +59,13 @@ class Principal:
             raise PermissionDenied("only the integrator's staff can do this")
         if roles and self.kind == "staff" and not (self.roles & (set(roles) | STAFF_ADMIN_ROLES)):
             raise PermissionDenied(f"this needs one of the roles: {', '.join(roles)}")
+
+    def require_writable(self) -> None:
+        """Refuse changes from a read-only principal (archived customer, view-as-client)."""
+        if self.read_only:
+            raise PermissionDenied(
+                "this portal is read-only: nothing can be signed, paid or booked here"
+            )
 
     def require_platform(self) -> None:
         if self.kind != "platform":
@@ -102,6 +112,7 @@ class PrincipalSigner:
             "roles": sorted(principal.roles),
             "cid": principal.customer_id,
             "ro": principal.read_only,
+            "sid": principal.session_id,
         }
         return jwt.encode(claims, self._key, algorithm="EdDSA")
 
@@ -133,6 +144,7 @@ class PrincipalVerifier:
             roles=frozenset(claims.get("roles") or ()),
             customer_id=claims.get("cid"),
             read_only=bool(claims.get("ro")),
+            session_id=claims.get("sid"),
         )
 
 

@@ -43,3 +43,13 @@ class Conflict(DomainError):
     """A concurrent change won; retrying with fresh state may succeed."""
 
     code = "conflict"
+
+
+class RateLimited(DomainError):
+    """Too many attempts; `retry_after` says when trying again can work."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

@@ -47,6 +47,7 @@ _ERROR_FOR_STATUS: dict[grpc.StatusCode, type[errors.DomainError]] = {
     grpc.StatusCode.UNAUTHENTICATED: errors.Unauthenticated,
     grpc.StatusCode.ABORTED: errors.Conflict,
 }
+# RESOURCE_EXHAUSTED carries retry_after_seconds in the ErrorDetail.
 
 
 def error_detail(exc: grpc.aio.AioRpcError) -> common_pb2.ErrorDetail:

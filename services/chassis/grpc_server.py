@@ -37,6 +37,7 @@ STATUS_FOR: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
     errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
     errors.Conflict: grpc.StatusCode.ABORTED,
+    errors.RateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 
@@ -91,7 +92,11 @@ class PortalServerInterceptor(grpc.aio.ServerInterceptor):
             try:
                 return await inner(request, context)
             except errors.DomainError as exc:
-                detail = common_pb2.ErrorDetail(code=exc.code, message=exc.message)
+                detail = common_pb2.ErrorDetail(
+                    code=exc.code,
+                    message=exc.message,
+                    retry_after_seconds=getattr(exc, "retry_after", 0),
+                )
                 if exc.field:
                     detail.field_violations.add(field=exc.field, description=exc.message)
                 context.set_trailing_metadata(((ERROR_DETAIL_KEY, detail.SerializeToString()),))
