@@ -369,9 +369,14 @@ class CreateStaffUserRequest(_message.Message):
     EMAIL_FIELD_NUMBER: _builtins.int
     FULL_NAME_FIELD_NUMBER: _builtins.int
     ROLES_FIELD_NUMBER: _builtins.int
+    INITIAL_PASSWORD_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     email: _builtins.str
     full_name: _builtins.str
+    initial_password: _builtins.str
+    """Platform principals only (onboarding, the demo seed); people set their
+    own passwords through an invite or a reset link.
+    """
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___StaffRole.ValueType]: ...
     def __init__(
@@ -381,10 +386,11 @@ class CreateStaffUserRequest(_message.Message):
         email: _builtins.str = ...,
         full_name: _builtins.str = ...,
         roles: _abc.Iterable[Global___StaffRole.ValueType] | None = ...,
+        initial_password: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "full_name", b"full_name", "request_id", b"request_id", "roles", b"roles"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "full_name", b"full_name", "initial_password", b"initial_password", "request_id", b"request_id", "roles", b"roles"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -702,19 +708,23 @@ class NewContact(_message.Message):
     EMAIL_FIELD_NUMBER: _builtins.int
     FULL_NAME_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
+    INITIAL_PASSWORD_FIELD_NUMBER: _builtins.int
     email: _builtins.str
     full_name: _builtins.str
     role: Global___ContactRole.ValueType
+    initial_password: _builtins.str
+    """platform principals only, as for staff"""
     def __init__(
         self,
         *,
         email: _builtins.str = ...,
         full_name: _builtins.str = ...,
         role: Global___ContactRole.ValueType = ...,
+        initial_password: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "full_name", b"full_name", "role", b"role"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "full_name", b"full_name", "initial_password", b"initial_password", "role", b"role"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
