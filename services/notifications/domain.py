@@ -1,8 +1,11 @@
-"""What an email says: pure rendering, no I/O."""
+"""What an email says: pure rendering, no I/O. One generic branded layout;
+one function per kind of message."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, select_autoescape
 
@@ -13,8 +16,18 @@ STAGE_LABELS = {
     4: "Commissioning",
     5: "Handover",
 }
+# identity.v1.AccessState values.
+ACTIVE, ARCHIVED, DELETED = 1, 2, 3
 # Backoff between SMTP attempts, in seconds, by attempt number.
 RETRY_DELAYS = (5, 30, 120, 600, 1800, 3600, 7200)
+# Emails holding one-time links: their bodies are scrubbed once sent.
+SENSITIVE_EVENTS = frozenset(
+    {
+        "identity.contact.invited",
+        "identity.magic_link.requested",
+        "identity.password_reset.requested",
+    }
+)
 
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
@@ -27,12 +40,13 @@ _HTML = _env.from_string(
 {{ brand }}</td></tr>
 <tr><td style="padding:24px;color:#1d2430;font-size:16px;line-height:1.5">
 <p>Hello {{ recipient }},</p>
-<p>{{ headline }}</p>
+{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}
 {% if note %}
 <p style="border-left:4px solid {{ accent }};padding-left:12px">{{ note }}</p>
 {% endif %}
-<p><a href="{{ link }}" style="display:inline-block;background:{{ accent }};color:#fff;
-padding:12px 20px;border-radius:6px;text-decoration:none">Open your project portal</a></p>
+{% if link %}<p><a href="{{ link }}" style="display:inline-block;background:{{ accent }};color:#fff;
+padding:12px 20px;border-radius:6px;text-decoration:none">{{ button }}</a></p>{% endif %}
+{% for p in after %}<p style="color:#5b6472;font-size:14px">{{ p }}</p>{% endfor %}
 </td></tr>
 <tr><td style="padding:16px 24px;color:#5b6472;font-size:13px">{{ brand }}
 {% if support_email %} &middot; {{ support_email }}{% endif %}
@@ -47,6 +61,7 @@ class Brand:
     accent_color: str
     support_email: str
     support_phone: str
+    time_zone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -56,42 +71,162 @@ class RenderedEmail:
     html: str
 
 
+@dataclass(frozen=True)
+class Message:
+    """What to say, before layout: paragraphs, an optional note and button."""
+
+    subject: str
+    paragraphs: list[str]
+    button: str = ""
+    link: str = ""
+    note: str = ""
+    after: list[str] = field(default_factory=list)
+
+
+def render(message: Message, *, brand: Brand, recipient: str) -> RenderedEmail:
+    text = [f"Hello {recipient},", "", *_spaced(message.paragraphs)]
+    if message.note:
+        text += ["", message.note]
+    if message.link:
+        text += ["", f"{message.button}: {message.link}"]
+    if message.after:
+        text += ["", *_spaced(message.after)]
+    text += ["", "--", brand.name]
+    if brand.support_email:
+        text.append(brand.support_email)
+    if brand.support_phone:
+        text.append(brand.support_phone)
+    html = _HTML.render(
+        accent=brand.accent_color or "#1f6feb",
+        brand=brand.name,
+        recipient=recipient,
+        paragraphs=message.paragraphs,
+        note=message.note,
+        link=message.link,
+        button=message.button,
+        after=message.after,
+        support_email=brand.support_email,
+        support_phone=brand.support_phone,
+    )
+    return RenderedEmail(subject=message.subject, text="\n".join(text) + "\n", html=html)
+
+
+def _spaced(paragraphs: list[str]) -> list[str]:
+    out: list[str] = []
+    for p in paragraphs:
+        if out:
+            out.append("")
+        out.append(p)
+    return out
+
+
 def stage_label(stage: int) -> str:
     return STAGE_LABELS.get(stage, "an unknown stage")
 
 
-def render_stage_changed(
+def local_time(moment: datetime, time_zone: str) -> str:
+    """'Tuesday 2 December, 14:05 (Europe/London)': the tenant's clock, not UTC."""
+    local = moment.astimezone(ZoneInfo(time_zone or "UTC"))
+    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M} ({time_zone or 'UTC'})"
+
+
+def stage_changed(
     *,
-    brand: Brand,
-    recipient: str,
     project_name: str,
     reference: str,
     from_stage: int,
     to_stage: int,
     client_note: str,
     link: str,
-) -> RenderedEmail:
-    moved_back = to_stage < from_stage
-    verb = "has moved back to" if moved_back else "is now in"
-    headline = f"Your project {project_name} ({reference}) {verb} {stage_label(to_stage)}."
-    subject = f"{project_name}: now in {stage_label(to_stage)}"
-    text_lines = [f"Hello {recipient},", "", headline]
-    if client_note:
-        text_lines += ["", client_note]
-    text_lines += ["", f"Open your project portal: {link}", "", "--", brand.name]
-    if brand.support_email:
-        text_lines.append(brand.support_email)
-    html = _HTML.render(
-        accent=brand.accent_color or "#1f6feb",
-        brand=brand.name,
-        recipient=recipient,
-        headline=headline,
+) -> Message:
+    verb = "has moved back to" if to_stage < from_stage else "is now in"
+    return Message(
+        subject=f"{project_name}: now in {stage_label(to_stage)}",
+        paragraphs=[f"Your project {project_name} ({reference}) {verb} {stage_label(to_stage)}."],
         note=client_note,
+        button="Open your project portal",
         link=link,
-        support_email=brand.support_email,
-        support_phone=brand.support_phone,
     )
-    return RenderedEmail(subject=subject, text="\n".join(text_lines) + "\n", html=html)
+
+
+def contact_invited(*, brand: Brand, invited_by: str, link: str, expires_at: datetime) -> Message:
+    who = f"{invited_by} at {brand.name}" if invited_by else brand.name
+    return Message(
+        subject=f"{brand.name}: set up your project portal",
+        paragraphs=[
+            f"{who} has invited you to your project portal, where you can follow your "
+            "project, see your proposal and documents, and approve changes.",
+            "Choose a password to get started.",
+        ],
+        button="Set your password",
+        link=link,
+        after=[f"This link works once and expires {local_time(expires_at, brand.time_zone)}."],
+    )
+
+
+def magic_link(*, brand: Brand, link: str, expires_at: datetime) -> Message:
+    return Message(
+        subject=f"Your sign-in link for {brand.name}",
+        paragraphs=["Here is the sign-in link you asked for."],
+        button="Sign in",
+        link=link,
+        after=[
+            f"It works once and expires {local_time(expires_at, brand.time_zone)}.",
+            "If you did not ask for it, you can ignore this email: nobody can sign in without it.",
+        ],
+    )
+
+
+def password_reset(*, brand: Brand, link: str, expires_at: datetime) -> Message:
+    return Message(
+        subject=f"Reset your password for {brand.name}",
+        paragraphs=["Someone (we hope you) asked to reset your portal password."],
+        button="Choose a new password",
+        link=link,
+        after=[
+            f"The link works once and expires {local_time(expires_at, brand.time_zone)}. "
+            "Choosing a new password signs you out everywhere else.",
+            "If you did not ask for this, ignore this email: your password stays as it is.",
+        ],
+    )
+
+
+def access_changed(
+    *, brand: Brand, customer_name: str, to_state: int, purge_after: datetime | None, link: str
+) -> Message:
+    contact = brand.support_email or brand.support_phone or brand.name
+    if to_state == ARCHIVED:
+        return Message(
+            subject=f"{brand.name}: your portal is now read-only",
+            paragraphs=[
+                f"The project portal for {customer_name} is now archived. You can still sign "
+                "in to see your project history and download invoices; nothing new can be "
+                "approved, paid or booked.",
+                f"Questions? Contact {contact}.",
+            ],
+            button="Open your portal",
+            link=link,
+        )
+    if to_state == DELETED:
+        until = (
+            f" It can be restored until {local_time(purge_after, brand.time_zone)}; after that "
+            "it is removed for good."
+            if purge_after
+            else ""
+        )
+        return Message(
+            subject=f"{brand.name}: your portal access has been closed",
+            paragraphs=[
+                f"Access to the project portal for {customer_name} has been closed.{until}",
+                f"If this is unexpected, contact {contact}.",
+            ],
+        )
+    return Message(
+        subject=f"{brand.name}: your portal access is restored",
+        paragraphs=[f"The project portal for {customer_name} is open again."],
+        button="Open your portal",
+        link=link,
+    )
 
 
 def next_attempt_delay(attempts: int) -> int | None:

@@ -7,8 +7,11 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
+from portal.identity.v1 import events_pb2 as identity_events
+from portal.identity.v1 import identity_pb2
 from portal.projects.v1 import events_pb2 as projects_events
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -28,6 +31,34 @@ Sessions = async_sessionmaker[AsyncSession]
 MAIL_CHANNEL = "notifications_mail"
 
 
+def brand_of(tenant: identity_pb2.Tenant) -> domain.Brand:
+    return domain.Brand(
+        name=tenant.display_name,
+        accent_color=tenant.branding.accent_color,
+        support_email=tenant.branding.support_email,
+        support_phone=tenant.branding.support_phone,
+        time_zone=tenant.time_zone,
+    )
+
+
+def email_row(
+    event: Event[Any], brand: domain.Brand, *, to: str, name: str, message: domain.Message
+) -> dict:
+    rendered = domain.render(message, brand=brand, recipient=name or to)
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": uuid.UUID(event.tenant_id),
+        "event_id": uuid.UUID(event.id),
+        "event_type": event.type,
+        "from_name": brand.name,
+        "to_address": to,
+        "to_name": name,
+        "subject": rendered.subject,
+        "text_body": rendered.text,
+        "html_body": rendered.html,
+    }
+
+
 async def on_project_stage_changed(
     uow: UnitOfWork,
     event: Event[projects_events.ProjectStageChanged],
@@ -39,40 +70,75 @@ async def on_project_stage_changed(
     p = event.payload
     tenant = await identity.tenant(event.tenant_id)
     customer = await identity.customer(event.tenant_id, p.customer_id)
-    brand = domain.Brand(
-        name=tenant.display_name,
-        accent_color=tenant.branding.accent_color,
-        support_email=tenant.branding.support_email,
-        support_phone=tenant.branding.support_phone,
+    brand = brand_of(tenant)
+    message = domain.stage_changed(
+        project_name=p.name,
+        reference=p.reference,
+        from_stage=p.from_stage,
+        to_stage=p.to_stage,
+        client_note=p.client_note,
+        link=portal_url_template.format(slug=tenant.slug) + f"/projects/{p.project_id}",
     )
-    link = portal_url_template.format(slug=tenant.slug) + f"/projects/{p.project_id}"
-    rows = []
-    for contact in customer.contacts:
-        rendered = domain.render_stage_changed(
-            brand=brand,
-            recipient=contact.full_name,
-            project_name=p.name,
-            reference=p.reference,
-            from_stage=p.from_stage,
-            to_stage=p.to_stage,
-            client_note=p.client_note,
-            link=link,
+    await queue_emails(
+        uow,
+        [
+            email_row(event, brand, to=c.email, name=c.full_name, message=message)
+            for c in customer.contacts
+        ],
+    )
+
+
+async def on_login_link(
+    uow: UnitOfWork,
+    event: Event[Any],
+    *,
+    identity: IdentityClient,
+    portal_url_template: str,
+) -> None:
+    """Invites, sign-in links and password resets: one email with a one-time link."""
+    p = event.payload
+    tenant = await identity.tenant(event.tenant_id)
+    brand = brand_of(tenant)
+    link = portal_url_template.format(slug=tenant.slug) + f"/continue?token={p.token}"
+    expires_at = p.expires_at.ToDatetime(tzinfo=UTC)
+    if isinstance(p, identity_events.ContactInvited):
+        message = domain.contact_invited(
+            brand=brand, invited_by=p.invited_by, link=link, expires_at=expires_at
         )
-        rows.append(
-            {
-                "id": uuid.uuid4(),
-                "tenant_id": uuid.UUID(event.tenant_id),
-                "event_id": uuid.UUID(event.id),
-                "event_type": event.type,
-                "from_name": brand.name,
-                "to_address": contact.email,
-                "to_name": contact.full_name,
-                "subject": rendered.subject,
-                "text_body": rendered.text,
-                "html_body": rendered.html,
-            }
-        )
-    await queue_emails(uow, rows)
+    elif isinstance(p, identity_events.MagicLinkRequested):
+        message = domain.magic_link(brand=brand, link=link, expires_at=expires_at)
+    else:
+        message = domain.password_reset(brand=brand, link=link, expires_at=expires_at)
+    await queue_emails(
+        uow, [email_row(event, brand, to=p.email, name=p.full_name, message=message)]
+    )
+
+
+async def on_customer_access_changed(
+    uow: UnitOfWork,
+    event: Event[identity_events.CustomerAccessChanged],
+    *,
+    identity: IdentityClient,
+    portal_url_template: str,
+) -> None:
+    """Every contact hears about it; the event names them (a purge may follow)."""
+    p = event.payload
+    tenant = await identity.tenant(event.tenant_id)
+    brand = brand_of(tenant)
+    message = domain.access_changed(
+        brand=brand,
+        customer_name=p.customer_name,
+        to_state=p.to_state,
+        purge_after=p.purge_after.ToDatetime(tzinfo=UTC) if p.HasField("purge_after") else None,
+        link=portal_url_template.format(slug=tenant.slug) + "/",
+    )
+    await queue_emails(
+        uow,
+        [
+            email_row(event, brand, to=c.email, name=c.full_name, message=message)
+            for c in p.contacts
+        ],
+    )
 
 
 async def queue_emails(uow: UnitOfWork, rows: list[dict]) -> None:
@@ -137,6 +203,9 @@ async def send_due_emails(
             email.status = "sent"
             email.attempts += 1
             email.sent_at = datetime.now(UTC)
+            if email.event_type in domain.SENSITIVE_EVENTS:
+                # The one-time link has left; keep no copy of it at rest.
+                email.text_body = email.html_body = "(removed after sending: a one-time link)"
             log.info("email sent", email_id=str(email.id), event_type=email.event_type)
     return len(emails)
 

@@ -3,6 +3,7 @@
 from portal.projects.v1 import projects_pb2, projects_pb2_grpc
 
 from services.chassis.runtime import ServiceSpec, main
+from services.projects import handlers
 from services.projects.grpc_api import ProjectsServicer
 from services.projects.settings import ProjectsSettings
 
@@ -12,6 +13,7 @@ SPEC = ServiceSpec(
     register_grpc=lambda server, deps: projects_pb2_grpc.add_ProjectsServiceServicer_to_server(
         ProjectsServicer(deps.sessions), server
     ),
+    subscriptions=lambda deps: handlers.subscriptions(),
 )
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
@@ -51,3 +52,20 @@ def plan_stage_move(current: Stage, target: Stage, *, reason: str, client_note: 
 
 def project_reference(number: int) -> str:
     return f"PRJ-{number:04d}"
+
+
+# identity.v1.AccessState values.
+ACCESS_ACTIVE, ACCESS_ARCHIVED, ACCESS_DELETED, ACCESS_PURGED = 1, 2, 3, 4
+
+
+def portal_open(access_state: int | None) -> bool:
+    """A client may look at projects unless their customer's portal is closed.
+
+    No record means identity never changed the customer's access: active.
+    """
+    return access_state not in (ACCESS_DELETED, ACCESS_PURGED)
+
+
+def newer(incoming: datetime, stored: datetime | None) -> bool:
+    """Apply an access change only if it happened after the one we hold."""
+    return stored is None or incoming > stored

@@ -5,17 +5,20 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
+from portal.identity.v1 import events_pb2 as identity_events
 from portal.projects.v1 import events_pb2
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork, next_number
-from services.chassis.errors import InvalidArgument, NotFound
+from services.chassis.errors import InvalidArgument, NotFound, PermissionDenied
+from services.chassis.events import Event
 from services.chassis.validation import parse_uuid, require_text
 from services.projects import domain
-from services.projects.models import Project, StageChange
+from services.projects.models import CustomerAccess, Project, StageChange
 
 Sessions = async_sessionmaker[AsyncSession]
 MAX_PAGE_SIZE = 100
@@ -44,6 +47,19 @@ def _decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidArgument("the page token is not valid", field="page_token") from None
 
 
+async def _require_open_portal(uow: UnitOfWork, principal: Principal) -> None:
+    if not principal.is_client:
+        return
+    state = await uow.session.scalar(
+        select(CustomerAccess.state).where(
+            CustomerAccess.customer_id
+            == parse_uuid(principal.customer_id or "", field="customer_id")
+        )
+    )
+    if not domain.portal_open(state):
+        raise PermissionDenied("access to this portal has been closed")
+
+
 async def list_projects(
     *, sessions: Sessions, principal: Principal, page_size: int, page_token: str
 ) -> tuple[list[Project], str]:
@@ -62,6 +78,7 @@ async def list_projects(
             or_(Project.created_at < created, and_(Project.created_at == created, Project.id < pid))
         )
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
+        await _require_open_portal(uow, principal)
         rows = list(await uow.session.scalars(query))
     next_token = _encode_cursor(rows[size - 1]) if len(rows) > size else ""
     return rows[:size], next_token
@@ -70,6 +87,7 @@ async def list_projects(
 async def get_project(*, sessions: Sessions, principal: Principal, project_id: str) -> Project:
     pid = parse_uuid(project_id, field="project_id")
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
+        await _require_open_portal(uow, principal)
         project = await uow.session.scalar(
             select(Project).where(Project.id == pid, _visible(principal))
         )
@@ -191,3 +209,29 @@ async def change_project_stage(
         )
         await uow.commit()
     return project
+
+
+async def on_customer_access_changed(
+    uow: UnitOfWork, event: Event[identity_events.CustomerAccessChanged]
+) -> None:
+    await _record_access(uow, event, event.payload.customer_id, event.payload.to_state)
+
+
+async def on_customer_purged(uow: UnitOfWork, event: Event[identity_events.CustomerPurged]) -> None:
+    await _record_access(uow, event, event.payload.customer_id, domain.ACCESS_PURGED)
+
+
+async def _record_access(uow: UnitOfWork, event: Event[Any], customer_id: str, state: int) -> None:
+    cid = uuid.UUID(customer_id)
+    row = await uow.session.get(CustomerAccess, cid, with_for_update=True)
+    if row is None:
+        uow.session.add(
+            CustomerAccess(
+                customer_id=cid,
+                tenant_id=uuid.UUID(event.tenant_id),
+                state=state,
+                changed_at=event.occurred_at,
+            )
+        )
+    elif domain.newer(event.occurred_at, row.changed_at):
+        row.state, row.changed_at = state, event.occurred_at

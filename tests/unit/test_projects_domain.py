@@ -54,3 +54,25 @@ def test_required_text():
         require_text("   ", field="name")
     with pytest.raises(InvalidArgument, match="longer than"):
         require_text("x" * 201, field="name")
+
+
+def test_portal_is_closed_only_for_deleted_or_purged_customers():
+    from services.projects import domain
+
+    assert domain.portal_open(None)  # never changed: active
+    assert domain.portal_open(domain.ACCESS_ACTIVE)
+    assert domain.portal_open(domain.ACCESS_ARCHIVED)  # read-only, but open
+    assert not domain.portal_open(domain.ACCESS_DELETED)
+    assert not domain.portal_open(domain.ACCESS_PURGED)
+
+
+def test_a_late_access_event_does_not_undo_a_newer_one():
+    from datetime import UTC, datetime, timedelta
+
+    from services.projects import domain
+
+    t = datetime(2026, 11, 25, tzinfo=UTC)
+    assert domain.newer(t, None)
+    assert domain.newer(t + timedelta(seconds=1), t)
+    assert not domain.newer(t - timedelta(seconds=1), t)
+    assert not domain.newer(t, t)

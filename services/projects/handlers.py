@@ -1,0 +1,21 @@
+"""Consumed subjects -> service.py."""
+
+from __future__ import annotations
+
+from portal.identity.v1 import events_pb2 as identity_events
+
+from services.chassis.consumer import Subscription
+from services.projects import service
+
+
+def subscriptions() -> list[Subscription]:
+    return [
+        Subscription(
+            "identity.customer.access_changed",
+            identity_events.CustomerAccessChanged,
+            service.on_customer_access_changed,
+        ),
+        Subscription(
+            "identity.customer.purged", identity_events.CustomerPurged, service.on_customer_purged
+        ),
+    ]
