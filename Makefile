@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format protos bench setup clean
+.PHONY: run test lint format protos bench setup browser clean
 
 setup: $(STAMP)
 
@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 run: setup
 	@$(VENV)/bin/portal run
 
-test: setup lint
+test: setup browser lint
 	@$(PY) -m pytest -q
+
+# Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded).
+browser:
+	@deploy/ensure-chromium.sh
 
 lint: setup
 	@$(VENV)/bin/ruff check .
