@@ -102,7 +102,7 @@ def run_suite(data_dir: Path, port: int | None) -> None:
 
 
 def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
-    from deploy.seed import seed_demo
+    from deploy.seed import DEMO_PASSWORD, seed_demo
 
     dev_path = data_dir / DEV_JSON
     known = json.loads(dev_path.read_text()) if dev_path.exists() else {}
@@ -121,8 +121,9 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
         "demo_url": f"http://{host}",
         "tenant_id": demo.tenant_id,
         "staff_email": demo.staff_email,
+        "staff_password": DEMO_PASSWORD,
         "staff_token": demo.staff_token,
-        "client_logins": demo.contacts,
+        "client_logins": [{**c, "password": DEMO_PASSWORD} for c in demo.contacts],
         "demo_project_id": demo.project_id,
         "demo_customer_id": demo.customer_id,
         "mail_url": suite.mail_url,
@@ -138,7 +139,8 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
 def banner(info: dict) -> str:
     token = info["staff_token"]
     contacts = "\n".join(
-        f"      {c['name']:<16} {c['email']:<28} ({c['role']})" for c in info["client_logins"]
+        f"      {c['email']:<28} {c['password']:<18} client, {c['role']}"
+        for c in info["client_logins"]
     )
     return f"""
   Integrator Portal is running.
@@ -152,7 +154,8 @@ def banner(info: dict) -> str:
       curl -H 'Host: {info["demo_host"].split(":")[0]}' \\
            -H 'Authorization: Bearer {token}' {info["gateway_url"]}/api/v1/projects
 
-    Demo client contacts (sign-in arrives with the front-door release):
+    Sign in at the portal as (email, password):
+      {info["staff_email"]:<28} {info["staff_password"]:<18} staff, owner
 {contacts}
 
   Everything above is also in .data/dev.json. Ctrl-C stops it all.

@@ -18,6 +18,8 @@ from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
 
 DEMO_SLUG = "acme"
+# Demo logins only, printed by `make run`; never a real deployment's.
+DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105
 # Fixed request ids make every create idempotent across runs.
 NS = uuid.UUID("6f1c0c9e-3a52-4c1e-9a55-8c1d2f0b7e11")
 
@@ -97,6 +99,7 @@ async def seed_demo(
                     email=staff_email,
                     full_name="Olivia Grant",
                     roles=[ipb.STAFF_ROLE_OWNER],
+                    initial_password=DEMO_PASSWORD,
                 ),
                 as_tenant,
             )
@@ -124,11 +127,13 @@ async def seed_demo(
                             email="jane.harrison@example.com",
                             full_name="Jane Harrison",
                             role=ipb.CONTACT_ROLE_APPROVER,
+                            initial_password=DEMO_PASSWORD,
                         ),
                         ipb.NewContact(
                             email="tom.harrison@example.com",
                             full_name="Tom Harrison",
                             role=ipb.CONTACT_ROLE_VIEWER,
+                            initial_password=DEMO_PASSWORD,
                         ),
                     ],
                 ),
