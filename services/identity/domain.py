@@ -102,3 +102,47 @@ def new_api_token() -> tuple[str, str, str]:
 
 def hash_api_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# Branding assets are shown on every page of the portal: only https or a path on
+# the portal's own host, never javascript:, data: or protocol-relative (//evil) URLs.
+_URL_RE = re.compile(r"^(?:https://[^\s/?#]+[^\s]*|/(?!/)[^\s]*)$")
+_PHONE_RE = re.compile(r"^[0-9+()./ -]{0,50}$")
+
+
+def validate_branding_url(url: str, *, field: str) -> str:
+    url = url.strip()
+    if not url:
+        return ""
+    if len(url) > 500 or not _URL_RE.match(url) or any(ord(ch) < 32 for ch in url):
+        raise InvalidArgument(
+            f"{field.replace('_', ' ')} must start with https:// or be a path such as /logo.png",
+            field=field,
+        )
+    return url
+
+
+def validate_support_phone(phone: str) -> str:
+    phone = phone.strip()
+    if not _PHONE_RE.match(phone):
+        raise InvalidArgument(
+            "the support phone may hold digits, spaces and + ( ) . / - only",
+            field="support_phone",
+        )
+    return phone
+
+
+def validate_headline(headline: str) -> str:
+    headline = headline.strip()
+    if len(headline) > 300:
+        raise InvalidArgument("the headline is longer than 300 characters", field="headline")
+    return headline
+
+
+def validate_region(region: str) -> str:
+    region = region.strip().upper()
+    if region and not re.fullmatch(r"[A-Z]{2}(?:-[A-Z0-9]{1,3})?", region):
+        raise InvalidArgument(
+            "the region must be an ISO 3166 code such as US or GB", field="region"
+        )
+    return region

@@ -1,23 +1,38 @@
-"""Identity use cases: one transaction each, through the unit of work."""
+"""Tenants and their branding, staff users, API tokens, the audit log."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import AlreadyExists, NotFound, Unauthenticated
+from services.chassis.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from services.chassis.validation import parse_uuid, require_text
 from services.identity import domain
-from services.identity.models import ApiToken, Contact, Customer, StaffUser, Tenant
+from services.identity.models import ApiToken, AuditEntry, StaffUser, Tenant
+from services.identity.passwords import Passwords
+from services.identity.service.common import (
+    Sessions,
+    actor_label,
+    audit,
+    initial_password_hash,
+    now_utc,
+)
 
-Sessions = async_sessionmaker[AsyncSession]
+AUDIT_LIMIT_DEFAULT = 100
+AUDIT_LIMIT_MAX = 500
+BRANDING_FIELDS = (
+    "logo_url",
+    "splash_image_url",
+    "headline",
+    "accent_color",
+    "support_email",
+    "support_phone",
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,22 @@ class BrandingInput:
     accent_color: str = ""
     support_email: str = ""
     support_phone: str = ""
+
+
+def _branding_values(b: BrandingInput) -> dict[str, str]:
+    """Checked branding: what every page of the portal shows, so nothing unsafe."""
+    return {
+        "logo_url": domain.validate_branding_url(b.logo_url, field="logo_url"),
+        "splash_image_url": domain.validate_branding_url(
+            b.splash_image_url, field="splash_image_url"
+        ),
+        "headline": domain.validate_headline(b.headline),
+        "accent_color": domain.validate_accent_color(b.accent_color or "#1f6feb"),
+        "support_email": domain.normalize_email(b.support_email, field="support_email")
+        if b.support_email.strip()
+        else "",
+        "support_phone": domain.validate_support_phone(b.support_phone),
+    }
 
 
 async def get_tenant_by_slug(*, sessions: Sessions, slug: str) -> Tenant:
@@ -61,17 +92,10 @@ async def create_tenant(
     tenant = Tenant(
         slug=domain.validate_slug(slug),
         display_name=require_text(display_name, field="display_name"),
-        logo_url=branding.logo_url,
-        splash_image_url=branding.splash_image_url,
-        headline=branding.headline,
-        accent_color=domain.validate_accent_color(branding.accent_color or "#1f6feb"),
-        support_email=domain.normalize_email(branding.support_email, field="support_email")
-        if branding.support_email
-        else "",
-        support_phone=branding.support_phone,
+        **_branding_values(branding),
         time_zone=domain.validate_time_zone(time_zone or "UTC"),
         currency=domain.validate_currency(currency or "USD"),
-        region=region,
+        region=domain.validate_region(region),
     )
     async with UnitOfWork(sessions, None) as uow:
         uow.session.add(tenant)
@@ -79,6 +103,52 @@ async def create_tenant(
             await uow.flush()
         except IntegrityError:
             raise AlreadyExists(f"the subdomain '{tenant.slug}' is taken", field="slug") from None
+        await uow.commit()
+    return tenant
+
+
+async def update_tenant(
+    *,
+    sessions: Sessions,
+    principal: Principal,
+    display_name: str,
+    branding: BrandingInput | None,
+    time_zone: str,
+    currency: str,
+    region: str,
+) -> Tenant:
+    """Empty fields stay as they are; branding, when given, replaces the whole block
+    (so a logo can be removed). Audited with the fields that changed."""
+    tenant_id = principal.require_tenant()
+    principal.require_staff("admin")
+    principal.require_writable()
+    values: dict[str, str] = {}
+    if display_name.strip():
+        values["display_name"] = require_text(display_name, field="display_name")
+    if branding is not None:
+        values.update(_branding_values(branding))
+    if time_zone:
+        values["time_zone"] = domain.validate_time_zone(time_zone)
+    if currency:
+        values["currency"] = domain.validate_currency(currency)
+    if region:
+        values["region"] = domain.validate_region(region)
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        tenant = await uow.session.get(Tenant, uuid.UUID(tenant_id), with_for_update=True)
+        if tenant is None:
+            raise NotFound("no such tenant")
+        changed = sorted(k for k, v in values.items() if getattr(tenant, k) != v)
+        for key in changed:
+            setattr(tenant, key, values[key])
+        if changed:
+            audit(
+                uow,
+                actor=await actor_label(uow, principal),
+                action="tenant.updated",
+                target=f"tenant:{tenant.id}",
+                detail="changed " + ", ".join(k.replace("_", " ") for k in changed),
+                at=now_utc(),
+            )
         await uow.commit()
     return tenant
 
@@ -91,18 +161,28 @@ async def create_staff_user(
     email: str,
     full_name: str,
     roles: list[str],
+    passwords: Passwords,
+    initial_password: str = "",
 ) -> StaffUser:
+    """`initial_password`: platform callers only (onboarding, the demo seed); people
+    set their own through a reset link."""
     tenant_id = principal.require_tenant()
     if principal.kind != "platform":
         principal.require_staff("owner", "admin")
     request_id = request_id or str(uuid.uuid4())
+    email = domain.normalize_email(email)
     user = StaffUser(
         tenant_id=uuid.UUID(tenant_id),
         request_id=request_id,
-        email=domain.normalize_email(email),
+        email=email,
         full_name=require_text(full_name, field="full_name"),
         roles=domain.validate_roles(roles, domain.STAFF_ROLES),
     )
+    if initial_password:
+        user.password_hash = await initial_password_hash(
+            principal, passwords, initial_password, email=email, field="initial_password"
+        )
+        user.password_changed_at = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
         existing = await uow.session.scalar(
             select(StaffUser).where(StaffUser.request_id == request_id)
@@ -116,6 +196,14 @@ async def create_staff_user(
             raise AlreadyExists(f"a staff user with {user.email} exists", field="email") from None
         await uow.commit()
     return user
+
+
+async def list_staff_users(*, sessions: Sessions, principal: Principal) -> list[StaffUser]:
+    principal.require_staff()
+    async with UnitOfWork(sessions, principal.require_tenant()) as uow:
+        return list(
+            await uow.session.scalars(select(StaffUser).order_by(StaffUser.full_name, StaffUser.id))
+        )
 
 
 async def issue_api_token(
@@ -162,7 +250,7 @@ async def authenticate_api_token(
         if token is None:
             raise Unauthenticated("the API token is not valid for this integrator")
         await uow.session.execute(
-            update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=_now())
+            update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now_utc())
         )
         await uow.commit()
     return token
@@ -183,66 +271,30 @@ async def revoke_api_token(*, sessions: Sessions, principal: Principal, token_id
         ):
             raise NotFound("no such token", field="token_id")
         if token.revoked_at is None:
-            token.revoked_at = _now()
+            token.revoked_at = now_utc()
+            audit(
+                uow,
+                actor=await actor_label(uow, principal),
+                action="api_token.revoked",
+                target=f"api_token:{token.id}",
+                detail=f"revoked API token '{token.name}' ({token.prefix}...) "
+                f"of {token.user.full_name}",
+                at=token.revoked_at,
+            )
         await uow.commit()
     return token
 
 
-async def create_customer(
-    *,
-    sessions: Sessions,
-    principal: Principal,
-    request_id: str,
-    name: str,
-    contacts: list[tuple[str, str, str]],
-) -> Customer:
-    """contacts: (email, full name, role) triples."""
-    tenant_id = principal.require_tenant()
-    if principal.kind != "platform":
-        principal.require_staff("project_manager")
-    tid = uuid.UUID(tenant_id)
-    request_id = request_id or str(uuid.uuid4())
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        existing = await uow.session.scalar(
-            select(Customer).where(Customer.request_id == request_id)
-        )
-        if existing is not None:
-            return existing  # a retried create answers with what it made
-        customer = Customer(
-            tenant_id=tid, request_id=request_id, name=require_text(name, field="name")
-        )
-        for i, (email, full_name, role) in enumerate(contacts):
-            customer.contacts.append(
-                Contact(
-                    tenant_id=tid,
-                    email=domain.normalize_email(email, field=f"contacts[{i}].email"),
-                    full_name=require_text(full_name, field=f"contacts[{i}].full_name"),
-                    role=domain.validate_roles(
-                        [role], domain.CONTACT_ROLES, field=f"contacts[{i}].role"
-                    )[0],
-                )
+async def list_audit_entries(
+    *, sessions: Sessions, principal: Principal, limit: int
+) -> list[AuditEntry]:
+    principal.require_staff("admin")
+    if limit < 0:
+        raise InvalidArgument("limit cannot be negative", field="limit")
+    limit = min(limit or AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX)
+    async with UnitOfWork(sessions, principal.require_tenant()) as uow:
+        return list(
+            await uow.session.scalars(
+                select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
             )
-        uow.session.add(customer)
-        try:
-            await uow.flush()
-        except IntegrityError:
-            raise AlreadyExists("a contact with one of these emails exists") from None
-        await uow.commit()
-    return customer
-
-
-async def get_customer(*, sessions: Sessions, principal: Principal, customer_id: str) -> Customer:
-    tenant_id = principal.require_tenant()
-    cid = parse_uuid(customer_id, field="customer_id")
-    # A client sees only their own customer record.
-    if principal.is_client and principal.customer_id != str(cid):
-        raise NotFound("no such customer")
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        customer = await uow.session.get(Customer, cid)
-    if customer is None:
-        raise NotFound("no such customer")
-    return customer
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+        )

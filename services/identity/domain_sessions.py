@@ -1,0 +1,103 @@
+"""Sessions and one-time login tokens: lifetimes and the checks on use. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from services.chassis.errors import InvalidArgument
+
+SessionKind = Literal["staff", "client"]
+Purpose = Literal["magic_link", "invite", "password_reset"]
+PURPOSES: tuple[Purpose, ...] = ("magic_link", "invite", "password_reset")
+USER_AGENT_MAX = 300
+IP_MAX = 45  # an IPv6 address in text
+# last_seen_at is written at most this often: a page view must not be a write.
+TOUCH_EVERY = timedelta(minutes=1)
+
+SESSION_EXPIRED_MESSAGE = "Your session has ended. Sign in again."
+LINK_SPENT_MESSAGE = "This link has expired or was already used. Ask for a new one."
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    absolute: timedelta  # from sign-in, whatever happens
+    idle: timedelta  # since the session was last used
+
+
+# Staff hold the keys to every client: shorter sessions, a working day of idleness.
+SESSION_POLICIES: dict[str, SessionPolicy] = {
+    "staff": SessionPolicy(absolute=timedelta(days=7), idle=timedelta(hours=12)),
+    "client": SessionPolicy(absolute=timedelta(days=30), idle=timedelta(days=14)),
+}
+
+LOGIN_TOKEN_TTL: dict[str, timedelta] = {
+    "invite": timedelta(days=7),
+    "magic_link": timedelta(minutes=15),
+    "password_reset": timedelta(minutes=30),
+}
+
+
+def session_expires_at(kind: str, now: datetime) -> datetime:
+    return now + SESSION_POLICIES[kind].absolute
+
+
+def session_end_reason(
+    kind: str,
+    *,
+    now: datetime,
+    expires_at: datetime,
+    last_seen_at: datetime,
+    revoked_at: datetime | None,
+) -> str | None:
+    """Why a session can no longer be used ("revoked", "expired", "idle"), or None."""
+    if revoked_at is not None:
+        return "revoked"
+    if now >= expires_at:
+        return "expired"
+    if now >= last_seen_at + SESSION_POLICIES[kind].idle:
+        return "idle"
+    return None
+
+
+def should_touch(last_seen_at: datetime, now: datetime) -> bool:
+    return now - last_seen_at >= TOUCH_EVERY
+
+
+def login_token_expires_at(purpose: str, now: datetime) -> datetime:
+    return now + LOGIN_TOKEN_TTL[purpose]
+
+
+def purpose_needs_password(purpose: str) -> bool:
+    """Invites and resets set the password as they are redeemed."""
+    return purpose in ("invite", "password_reset")
+
+
+def clean_user_agent(user_agent: str) -> str:
+    return "".join(ch for ch in user_agent if ch.isprintable())[:USER_AGENT_MAX]
+
+
+def clean_ip(ip: str) -> str:
+    ip = ip.strip()
+    return ip[:IP_MAX]
+
+
+def check_current_session(requested: str, actual: str | None) -> None:
+    """The request's current_session_id, if given, must be the caller's own session.
+
+    The principal's session id (from the gateway's signed token) is the
+    authority; a request field that disagrees is a bug or a forgery.
+    """
+    if requested and requested != (actual or ""):
+        raise InvalidArgument(
+            "current_session_id is not the session this call comes from",
+            field="current_session_id",
+        )
+
+
+def session_read_only(*, kind: str, view_as: bool, customer_state: str | None) -> bool:
+    """Staff viewing a client's portal only look; an archived customer's portal is read-only."""
+    if kind == "staff":
+        return view_as
+    return customer_state == "archived"

@@ -1,0 +1,103 @@
+"""Identity use cases: one transaction each, through the unit of work.
+
+Split by area; everything a caller needs is importable from here.
+"""
+
+from services.identity.service.common import ClientInfo, Sessions
+from services.identity.service.customers import (
+    NewContact,
+    add_contact,
+    change_customer_access,
+    create_customer,
+    get_customer,
+    list_customers,
+    purge_deleted_customers,
+    remove_contact,
+    update_customer,
+)
+from services.identity.service.housekeeping import housekeeping
+from services.identity.service.links import (
+    LinkInfo,
+    inspect_login_token,
+    invite_contact,
+    redeem_login_token,
+    request_magic_link,
+    request_password_reset,
+)
+from services.identity.service.sessions import (
+    OpenedSession,
+    SessionView,
+    list_sessions,
+    resolve_session,
+    revoke_sessions,
+    sign_out,
+    start_view_as_client,
+    stop_view_as_client,
+)
+from services.identity.service.sign_in import (
+    SignInResult,
+    begin_totp_enrollment,
+    change_password,
+    confirm_totp_enrollment,
+    sign_in,
+)
+from services.identity.service.tenants import (
+    BrandingInput,
+    authenticate_api_token,
+    create_staff_user,
+    create_tenant,
+    get_tenant,
+    get_tenant_by_slug,
+    issue_api_token,
+    list_api_tokens,
+    list_audit_entries,
+    list_staff_users,
+    revoke_api_token,
+    update_tenant,
+)
+
+__all__ = [
+    "BrandingInput",
+    "ClientInfo",
+    "LinkInfo",
+    "NewContact",
+    "OpenedSession",
+    "SessionView",
+    "Sessions",
+    "SignInResult",
+    "add_contact",
+    "authenticate_api_token",
+    "begin_totp_enrollment",
+    "change_customer_access",
+    "change_password",
+    "confirm_totp_enrollment",
+    "create_customer",
+    "create_staff_user",
+    "create_tenant",
+    "get_customer",
+    "get_tenant",
+    "get_tenant_by_slug",
+    "housekeeping",
+    "inspect_login_token",
+    "invite_contact",
+    "issue_api_token",
+    "list_api_tokens",
+    "list_audit_entries",
+    "list_customers",
+    "list_sessions",
+    "list_staff_users",
+    "purge_deleted_customers",
+    "redeem_login_token",
+    "remove_contact",
+    "request_magic_link",
+    "request_password_reset",
+    "resolve_session",
+    "revoke_api_token",
+    "revoke_sessions",
+    "sign_in",
+    "sign_out",
+    "start_view_as_client",
+    "stop_view_as_client",
+    "update_customer",
+    "update_tenant",
+]

@@ -1,0 +1,351 @@
+"""Email + password (+ TOTP) sign-in, changing a password, enrolling in TOTP.
+
+A sign-in takes two short transactions around the argon2 check (tens of
+milliseconds of CPU in a thread): no connection is held while hashing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+
+from services.chassis.auth import Principal
+from services.chassis.db import UnitOfWork
+from services.chassis.errors import (
+    InvalidArgument,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+)
+from services.identity import domain_access, domain_credentials, domain_sessions, domain_throttle
+from services.identity.models import (
+    Contact,
+    Customer,
+    LoginFailure,
+    RecoveryCode,
+    StaffUser,
+)
+from services.identity.passwords import Passwords
+from services.identity.service.common import (
+    ClientInfo,
+    Sessions,
+    access_closed_message,
+    actor_label,
+    audit,
+    end_sessions,
+    now_utc,
+    person_sessions,
+    require_front_door,
+    require_person,
+    subject_uuid,
+    tenant_name,
+    void_login_tokens,
+)
+from services.identity.service.sessions import OpenedSession, live_view, open_session
+
+WRONG_CREDENTIALS = "The email or password is not right."
+WRONG_CODE = "The verification code is not right. Try the newest code, or a recovery code."
+MAX_THROTTLE_ROWS = 200
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    session: OpenedSession | None = None
+    totp_required: bool = False
+
+
+@dataclass(frozen=True)
+class _Account:
+    kind: str  # staff | client
+    id: uuid.UUID
+    email: str
+    password_hash: str | None
+    customer_id: uuid.UUID | None = None
+    customer_state: str | None = None
+    totp_enabled: bool = False
+
+
+def email_key(email: str) -> str:
+    """How throttling and look-ups see an address: trimmed, lowercased."""
+    return email.strip().lower()
+
+
+async def check_sign_in_throttle(uow: UnitOfWork, *, email: str, ip: str, now: datetime) -> None:
+    since = now - domain_throttle.SIGN_IN_WINDOW
+    email_failures = list(
+        await uow.session.scalars(
+            select(LoginFailure.at)
+            .where(LoginFailure.email == email, LoginFailure.at > since)
+            .order_by(LoginFailure.at.desc())
+            .limit(MAX_THROTTLE_ROWS)
+        )
+    )
+    ip_failures = (
+        list(
+            await uow.session.scalars(
+                select(LoginFailure.at)
+                .where(LoginFailure.ip == ip, LoginFailure.at > since)
+                .order_by(LoginFailure.at.desc())
+                .limit(MAX_THROTTLE_ROWS)
+            )
+        )
+        if ip
+        else []
+    )
+    decision = domain_throttle.sign_in_throttle(
+        email_failures=email_failures, ip_failures=ip_failures, now=now
+    )
+    if not decision.allowed:
+        raise RateLimited(decision.message, retry_after=decision.retry_after)
+
+
+def record_failure(uow: UnitOfWork, *, email: str, ip: str, now: datetime) -> None:
+    uow.session.add(
+        LoginFailure(tenant_id=uuid.UUID(str(uow.tenant_id)), email=email, ip=ip, at=now)
+    )
+
+
+async def _find_account(uow: UnitOfWork, email: str) -> _Account | None:
+    """Staff first, then a live contact, by case-insensitive address."""
+    user = await uow.session.scalar(
+        select(StaffUser).where(func.lower(StaffUser.email) == email).limit(1)
+    )
+    if user is not None:
+        return _Account(
+            "staff", user.id, user.email, user.password_hash, None, None, user.totp_enabled
+        )
+    row = (
+        await uow.session.execute(
+            select(Contact, Customer.access_state)
+            .join(Customer, Customer.id == Contact.customer_id)
+            .where(func.lower(Contact.email) == email, Contact.removed_at.is_(None))
+            .limit(1)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    contact, state = row
+    return _Account(
+        "client", contact.id, contact.email, contact.password_hash, contact.customer_id, state
+    )
+
+
+async def sign_in(
+    *,
+    sessions: Sessions,
+    passwords: Passwords,
+    principal: Principal,
+    email: str,
+    password: str,
+    totp_code: str,
+    client: ClientInfo,
+) -> SignInResult:
+    tenant_id = require_front_door(principal)
+    key = email_key(email)
+    if not key or not password:
+        raise InvalidArgument("Enter your email address and password.", field="email")
+    ip = domain_sessions.clean_ip(client.ip)
+    now = now_utc()
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        # Before anything about the account is looked at: the same answer for everyone.
+        await check_sign_in_throttle(uow, email=key, ip=ip, now=now)
+        account = await _find_account(uow, key)
+
+    # Unknown address or no password yet: a dummy verify keeps the timing the same.
+    verified = await passwords.verify(account.password_hash if account else None, password)
+
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        if account is None or not verified.ok:
+            record_failure(uow, email=key, ip=ip, now=now)
+            await uow.commit()
+            raise Unauthenticated(WRONG_CREDENTIALS)
+        # Only someone who knows the password learns that the portal is closed.
+        if account.kind == "client" and not domain_access.portal_open(account.customer_state or ""):
+            raise Unauthenticated(access_closed_message(await tenant_name(uow)))
+        if account.totp_enabled:
+            if not totp_code.strip():
+                return SignInResult(totp_required=True)
+            if not await _spend_second_factor(uow, account.id, totp_code, now):
+                record_failure(uow, email=key, ip=ip, now=now)
+                await uow.commit()
+                raise Unauthenticated(WRONG_CODE)
+        person_model = StaffUser if account.kind == "staff" else Contact
+        values: dict[str, object] = {"last_sign_in_at": now}
+        if verified.new_hash:  # parameters were raised since this hash was made
+            values["password_hash"] = verified.new_hash
+        await uow.session.execute(
+            update(person_model)
+            .where(person_model.id == account.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        token, row = open_session(
+            uow,
+            kind=account.kind,
+            subject_id=account.id,
+            customer_id=account.customer_id,
+            client=client,
+            now=now,
+        )
+        await uow.flush()
+        view = await live_view(uow, row)
+        await uow.commit()
+    return SignInResult(session=OpenedSession(token=token, session=view))
+
+
+async def _spend_second_factor(
+    uow: UnitOfWork, user_id: uuid.UUID, code: str, now: datetime
+) -> bool:
+    """A TOTP code not used before, or an unused recovery code (spent atomically)."""
+    if domain_credentials.looks_like_totp_code(code):
+        user = await uow.session.get(StaffUser, user_id, with_for_update=True)
+        if user is None or user.totp_secret is None:
+            return False
+        step = domain_credentials.verify_totp(
+            user.totp_secret, code, now=now, last_used_step=user.totp_last_step
+        )
+        if step is None:
+            return False
+        user.totp_last_step = step
+        return True
+    spent = await uow.session.scalar(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.staff_user_id == user_id,
+            RecoveryCode.code_hash == domain_credentials.hash_recovery_code(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .returning(RecoveryCode.id)
+        .execution_options(synchronize_session=False)
+    )
+    return spent is not None
+
+
+async def change_password(
+    *,
+    sessions: Sessions,
+    passwords: Passwords,
+    principal: Principal,
+    current_password: str,
+    new_password: str,
+    current_session_id: str,
+) -> None:
+    """Checks the current password; every other session of the person ends."""
+    tenant_id = require_person(principal)
+    domain_sessions.check_current_session(current_session_id, principal.session_id)
+    me = subject_uuid(principal)
+    model: type[StaffUser] | type[Contact] = StaffUser if principal.kind == "staff" else Contact
+    now = now_utc()
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        person: StaffUser | Contact | None = await uow.session.get(model, me)
+        if person is None or (isinstance(person, Contact) and person.removed_at is not None):
+            raise Unauthenticated(domain_sessions.SESSION_EXPIRED_MESSAGE)
+        key = email_key(person.email)
+        await check_sign_in_throttle(uow, email=key, ip="", now=now)
+        stored, email = person.password_hash, person.email
+    if stored is None:
+        raise InvalidArgument(
+            "You have not set a password yet. Use 'Forgot your password?' on the sign-in "
+            "page to set one.",
+            field="current_password",
+        )
+    domain_credentials.check_password_policy(new_password, email=email)
+    verified = await passwords.verify(stored, current_password)
+    new_hash = await passwords.hash(new_password) if verified.ok else None
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        if new_hash is None:
+            record_failure(uow, email=key, ip="", now=now)
+            await uow.commit()
+            raise InvalidArgument("Your current password is not right.", field="current_password")
+        await uow.session.execute(
+            update(model)
+            .where(model.id == me)
+            .values(password_hash=new_hash, password_changed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        keep = uuid.UUID(principal.session_id) if principal.session_id else None
+        await end_sessions(
+            uow, person_sessions(principal.kind, me), reason="password_changed", now=now, keep=keep
+        )
+        await void_login_tokens(uow, [me], now=now, purposes=["password_reset", "magic_link"])
+        await uow.commit()
+
+
+async def _staff_for_totp(uow: UnitOfWork, principal: Principal) -> StaffUser:
+    if principal.kind != "staff":
+        raise PermissionDenied("two-step verification is for the integrator's staff")
+    user = await uow.session.get(StaffUser, subject_uuid(principal), with_for_update=True)
+    if user is None:
+        raise NotFound("no such staff user")
+    return user
+
+
+async def begin_totp_enrollment(*, sessions: Sessions, principal: Principal) -> tuple[str, str]:
+    """A new secret (pending until confirmed) and its otpauth:// URI."""
+    tenant_id = principal.require_tenant()
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        user = await _staff_for_totp(uow, principal)
+        if user.totp_enabled:
+            raise InvalidTransition("two-step verification is already on for this account")
+        secret = domain_credentials.totp_secret_from_bytes(secrets.token_bytes(20))
+        user.totp_pending_secret = secret
+        uri = domain_credentials.totp_uri(secret, account=user.email, issuer=await tenant_name(uow))
+        await uow.commit()
+    return secret, uri
+
+
+async def confirm_totp_enrollment(
+    *, sessions: Sessions, principal: Principal, code: str
+) -> list[str]:
+    """Turns TOTP on after a correct code; returns the recovery codes, shown once."""
+    tenant_id = principal.require_tenant()
+    now = now_utc()
+    codes = [
+        domain_credentials.recovery_code_from_bytes(
+            secrets.token_bytes(domain_credentials.RECOVERY_CODE_BYTES)
+        )
+        for _ in range(domain_credentials.RECOVERY_CODE_COUNT)
+    ]
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        user = await _staff_for_totp(uow, principal)
+        if user.totp_enabled:
+            raise InvalidTransition("two-step verification is already on for this account")
+        if user.totp_pending_secret is None:
+            raise InvalidTransition("start setting up two-step verification first")
+        if domain_credentials.verify_totp(user.totp_pending_secret, code, now=now) is None:
+            raise InvalidArgument(
+                "That code is not right. Check that your phone's clock is set automatically "
+                "and enter the newest code.",
+                field="code",
+            )
+        user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
+        # Confirming proves the app works; it is not a sign-in, so the code just shown
+        # may still sign in once. Every code used to sign in is spent (RFC 6238 5.2).
+        user.totp_enabled_at, user.totp_last_step = now, None
+        await uow.session.execute(delete(RecoveryCode).where(RecoveryCode.staff_user_id == user.id))
+        uow.session.add_all(
+            RecoveryCode(
+                tenant_id=user.tenant_id,
+                staff_user_id=user.id,
+                code_hash=domain_credentials.hash_recovery_code(c),
+                created_at=now,
+            )
+            for c in codes
+        )
+        audit(
+            uow,
+            actor=await actor_label(uow, principal),
+            action="totp.enabled",
+            target=f"staff:{user.id}",
+            detail="turned on two-step verification",
+            at=now,
+        )
+        await uow.commit()
+    return codes
