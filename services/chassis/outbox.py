@@ -48,6 +48,7 @@ class OutboxRelay:
         batch_size: int = 100,
         poll_interval: float = 1.0,
         keep_published: timedelta = timedelta(days=7),
+        stream_max_age: float | None = None,
     ) -> None:
         self._engine = engine
         self._sessions = make_sessionmaker(engine)
@@ -55,6 +56,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._keep_published = keep_published
+        self._stream_max_age = stream_max_age
         self._wake = asyncio.Event()
         self._streams: set[str] = set()
         # Fault injection for crash-safety tests: runs after publishing, before marking.
@@ -129,7 +131,7 @@ class OutboxRelay:
     async def _publish(self, row) -> None:
         stream = stream_for(row.subject)
         if stream not in self._streams:
-            await ensure_stream(self._js, stream)
+            await ensure_stream(self._js, stream, max_age=self._stream_max_age)
             self._streams.add(stream)
         # The span joins the trace of the request that wrote the row, and the
         # message carries the span's own context to the consumer.

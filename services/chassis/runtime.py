@@ -9,6 +9,7 @@ import contextlib
 import signal
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import grpc
@@ -51,6 +52,10 @@ class ServiceSpec:
     register_grpc: Callable[[grpc.aio.Server, Deps], None]
     subscriptions: Callable[[Deps], list[Subscription]] = lambda deps: []
     background: Callable[[Deps], list[BackgroundTask]] = lambda deps: []
+    # Retention of the events this service produces: in its stream, and as
+    # published rows kept in its outbox (for reconciling after a broker loss).
+    stream_max_age_seconds: float | None = None
+    outbox_keep_published: timedelta = timedelta(days=7)
 
 
 def build_consumer(spec: ServiceSpec, deps: Deps) -> EventConsumer | None:
@@ -105,7 +110,13 @@ async def run_service(spec: ServiceSpec, settings: ServiceSettings) -> None:
         )
         log.info("grpc serving", port=port, role=role)
     if role in ("all", "relay"):
-        tasks.append(asyncio.create_task(OutboxRelay(deps.engine, deps.js).run(stop)))
+        relay = OutboxRelay(
+            deps.engine,
+            deps.js,
+            keep_published=spec.outbox_keep_published,
+            stream_max_age=spec.stream_max_age_seconds,
+        )
+        tasks.append(asyncio.create_task(relay.run(stop)))
     if role in ("all", "consumer"):
         consumer = build_consumer(spec, deps)
         if consumer is not None:

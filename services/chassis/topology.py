@@ -23,21 +23,28 @@ from services.chassis.events import consumer_name, stream_for
 DUPLICATE_WINDOW_SECONDS = 120.0
 
 
-async def ensure_stream(js: JetStreamContext, name: str) -> None:
+DEFAULT_MAX_AGE_SECONDS = 7 * 24 * 3600.0
+
+
+async def ensure_stream(js: JetStreamContext, name: str, *, max_age: float | None = None) -> None:
+    """Create the stream if missing. Only its producer passes `max_age`, and
+    only then is an existing stream's config updated: a consumer must not
+    reset the retention its producer chose."""
     config = StreamConfig(
         name=name,
         subjects=[f"{name.lower()}.>"],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
-        max_age=7 * 24 * 3600.0,
+        max_age=max_age or DEFAULT_MAX_AGE_SECONDS,
     )
     try:
         await js.stream_info(name)
     except NotFoundError:
         await js.add_stream(config)
         return
-    await js.update_stream(config)
+    if max_age is not None:
+        await js.update_stream(config)
 
 
 async def ensure_consumer(

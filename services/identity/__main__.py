@@ -1,5 +1,6 @@
 """python -m services.identity"""
 
+from datetime import timedelta
 from functools import partial
 
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
@@ -24,6 +25,9 @@ SPEC = ServiceSpec(
             interval=getattr(deps.settings, "purge_interval_seconds", 3600.0),
         )
     ],
+    # Identity's events carry one-time sign-in links: keep them briefly.
+    stream_max_age_seconds=24 * 3600.0,
+    outbox_keep_published=timedelta(hours=1),
 )
 
 if __name__ == "__main__":

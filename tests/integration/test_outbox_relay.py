@@ -165,3 +165,20 @@ async def test_row_level_security_hides_other_tenants_rows(scratch_db):
         assert (
             await s.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
         ).scalar() is False
+
+
+async def test_producer_sets_its_streams_retention_and_consumers_do_not_reset_it(
+    scratch_db, nc, unique
+):
+    from services.chassis.topology import ensure_consumer
+
+    subject = f"t{unique}.link.requested"
+    js = nc.jetstream()
+    # A consumer starts first and creates the stream with the default retention.
+    await ensure_consumer(js, consumer="someone", subject=subject, max_deliver=3, ack_wait=5)
+    await write_events(scratch_db, subject)
+    await OutboxRelay(scratch_db.engine, js, stream_max_age=3600).relay_once()
+    info = await js.stream_info(stream_for(subject))
+    assert info.config.max_age == 3600  # the producer's choice won
+    await ensure_consumer(js, consumer="other", subject=subject, max_deliver=3, ack_wait=5)
+    assert (await js.stream_info(stream_for(subject))).config.max_age == 3600
