@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import Receive, Scope, Send
 
-from gateway import api, docs, health, problems
+from gateway import api, docs, health, pages, problems, theme
 from gateway.backends import open_backends
+from gateway.pages.rendering import build_templates, render_problem
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import GatewaySettings
 from gateway.tenancy import TenantCache, TenantMiddleware, fetch_from_identity
@@ -59,13 +60,20 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         redoc_url=None,
         generate_unique_id_function=lambda route: route.name,  # operationId "get_project"
     )
+    app.state.settings = settings
+    app.state.templates = build_templates()
+    app.state.static_version = theme.static_version()
     app.add_middleware(
         TenantMiddleware, base_domain=settings.base_domain, open_paths=(health.PATH,)
     )
-    problems.install(app)
+    problems.install(app, page_renderer=render_problem)
+    pages.install(app)
     app.include_router(health.router)
     app.include_router(docs.router)
     app.include_router(api.router)
+    app.include_router(theme.router)
+    app.include_router(pages.router)
+    app.mount("/static", theme.CachedStatic(directory=theme.STATIC_DIR), name="static")
     base_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -82,8 +90,10 @@ def _description(settings: GatewaySettings) -> str:
     text = (
         "The integrator portal's JSON API. Each integrator has its own host, "
         f"`<slug>.{settings.base_domain}`; the API answers for that integrator only.\n\n"
-        "Authenticate with an API token issued to a staff user: "
-        "`Authorization: Bearer <token>`.\n\n"
+        "Staff authenticate with an API token: `Authorization: Bearer <token>`. "
+        "Browsers sign in with `POST /api/v1/auth/sign-in`, which sets an HttpOnly session "
+        "cookie; with the cookie, every POST, PATCH and DELETE must send the `X-CSRF-Token` "
+        "header that `GET /api/v1/me` returns.\n\n"
         "Errors are RFC 9457 `application/problem+json` documents with `type`, `title`, "
         "`status`, `detail`, `instance`, and `code` and `errors` where they apply.\n\n"
         "Mutations accept an `Idempotency-Key` header: a retry with the same key "

@@ -1,5 +1,9 @@
-"""Bearer API token -> staff principal, asked of identity on every request so
-that a revoked token stops working at once."""
+"""Who is calling the JSON API.
+
+A bearer API token -> staff principal, asked of identity on every request so
+that a revoked token stops working at once. Without one, the browser's session
+cookie (see gateway.sessions) serves, and then every state-changing call must
+repeat the session's CSRF token in `X-CSRF-Token`."""
 
 from __future__ import annotations
 
@@ -7,19 +11,23 @@ from collections.abc import Iterable
 from typing import Annotated
 
 import grpc
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from portal.identity.v1 import identity_pb2
 
+from gateway import csrf
 from gateway.backends import BackendsDep, RemoteError, gateway_principal
 from gateway.problems import Problem, ProblemError, problem_type
+from gateway.sessions import OptionalSessionDep, SettingsDep, SignedIn
 from gateway.tenancy import TenantDep
 from services.chassis.auth import Principal
 
-_bearer = HTTPBearer(
+bearer = HTTPBearer(
     auto_error=False,
     bearerFormat="API token",
-    description="An API token issued to a staff user of this integrator.",
+    description="An API token issued to a staff user of this integrator. Browsers may "
+    "instead use the session cookie set by sign-in, sending `X-CSRF-Token` (from "
+    "`GET /api/v1/me`) with every POST, PATCH and DELETE.",
 )
 
 # What identity answers when the secret is simply not a live token of this tenant.
@@ -60,23 +68,15 @@ def _unauthenticated(*, detail: str, code: str, challenge: str) -> ProblemError:
     )
 
 
-async def authenticate_staff(
-    tenant: TenantDep,
-    backends: BackendsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None:
-        raise _unauthenticated(
-            detail="Send an API token in the Authorization header: 'Bearer <token>'.",
-            code="missing_token",
-            challenge="Bearer",
-        )
+async def authenticate_token(
+    tenant_id: str, backends: BackendsDep, secret: str
+) -> identity_pb2.AuthenticateApiTokenResponse:
     identity = backends.identity
     try:
-        response = await identity.call(
+        return await identity.call(
             identity.stub.AuthenticateApiToken,
-            identity_pb2.AuthenticateApiTokenRequest(secret=credentials.credentials),
-            principal=gateway_principal(tenant_id=tenant.id),
+            identity_pb2.AuthenticateApiTokenRequest(secret=secret),
+            principal=gateway_principal(tenant_id=tenant_id),
         )
     except RemoteError as exc:
         if exc.code in _TOKEN_REFUSED:
@@ -87,12 +87,101 @@ async def authenticate_staff(
                 challenge='Bearer error="invalid_token"',
             ) from exc
         raise
+
+
+async def _bearer_staff(tenant_id: str, backends: BackendsDep, secret: str) -> Principal:
+    response = await authenticate_token(tenant_id, backends, secret)
     return Principal(
         kind="staff",
         subject=response.user.id,
-        tenant_id=tenant.id,
+        tenant_id=tenant_id,
         roles=staff_roles(response.user.roles),
     )
 
 
+def csrf_refused() -> ProblemError:
+    return ProblemError(
+        Problem(
+            type=problem_type("csrf"),
+            title="Forbidden",
+            status=403,
+            detail=f"This call needs the {csrf.HEADER} header from GET /api/v1/me; "
+            "reload the page and try again.",
+            code="csrf_token_invalid",
+        )
+    )
+
+
+def forbidden(detail: str) -> ProblemError:
+    return ProblemError(
+        Problem(
+            type=problem_type("forbidden"),
+            title="Forbidden",
+            status=403,
+            detail=detail,
+            code="forbidden",
+        )
+    )
+
+
+def _checked(request: Request, signed_in: SignedIn, settings: SettingsDep) -> SignedIn:
+    if request.method in csrf.UNSAFE_METHODS and not csrf.matches(
+        signed_in.csrf_token, request.headers.get(csrf.HEADER)
+    ):
+        raise csrf_refused()
+    return signed_in
+
+
+def not_signed_in() -> ProblemError:
+    return _unauthenticated(
+        detail="Sign in first, or send an API token: 'Authorization: Bearer <token>'.",
+        code="not_signed_in",
+        challenge="Bearer",
+    )
+
+
+async def require_session(
+    request: Request, signed_in: OptionalSessionDep, settings: SettingsDep
+) -> SignedIn:
+    """A browser session (cookie) with CSRF checked on state-changing calls."""
+    if signed_in is None:
+        raise not_signed_in()
+    return _checked(request, signed_in, settings)
+
+
+SessionDep = Annotated[SignedIn, Depends(require_session)]
+
+
+async def authenticate_staff(
+    request: Request,
+    tenant: TenantDep,
+    backends: BackendsDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    signed_in: OptionalSessionDep,
+) -> Principal:
+    if credentials is not None:
+        return await _bearer_staff(tenant.id, backends, credentials.credentials)
+    if signed_in is None:
+        raise _unauthenticated(
+            detail="Send an API token in the Authorization header: 'Bearer <token>'.",
+            code="missing_token",
+            challenge="Bearer",
+        )
+    _checked(request, signed_in, settings)
+    if not signed_in.is_staff:
+        raise forbidden("Only the integrator's staff can do this.")
+    return signed_in.person
+
+
 StaffDep = Annotated[Principal, Depends(authenticate_staff)]
+
+
+async def require_staff_session(signed_in: SessionDep) -> SignedIn:
+    """Staff signed in with a browser session (view-as changes the session)."""
+    if not signed_in.is_staff:
+        raise forbidden("Only the integrator's staff can do this.")
+    return signed_in
+
+
+StaffSessionDep = Annotated[SignedIn, Depends(require_staff_session)]

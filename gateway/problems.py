@@ -7,7 +7,7 @@ browser-facing portal and answer a small HTML page with the same status.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -113,6 +113,8 @@ _FOR_STATUS: dict[grpc.StatusCode, tuple[int, str, str]] = {
     grpc.StatusCode.UNAUTHENTICATED: (401, "unauthenticated", "Unauthenticated"),
     grpc.StatusCode.DEADLINE_EXCEEDED: (504, "timeout", "Gateway timeout"),
     grpc.StatusCode.UNAVAILABLE: (503, "unavailable", "Service unavailable"),
+    # Throttled (sign-in attempts): the ErrorDetail says how long to wait.
+    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "too-many-requests", "Too many requests"),
 }
 
 
@@ -143,6 +145,8 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, service: str) -> ProblemError:
             FieldError(field=v.field or None, message=v.description or detail)
             for v in info.field_violations
         ] or None
+        if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
+            headers["Retry-After"] = str(max(1, info.retry_after_seconds))
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return ProblemError(
@@ -258,24 +262,42 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def install(app: FastAPI) -> None:
-    """Route every error the app can raise through the problem shape."""
+PageRenderer = Callable[[Request, ProblemError], Response]
+
+
+def install(app: FastAPI, *, page_renderer: PageRenderer | None = None) -> None:
+    """Route every error the app can raise through the problem shape. On a
+    tenant's host, pages (not /api) may be answered by `page_renderer`, which
+    shows the problem in the portal's own layout."""
+
+    def answer(request: Request, error: ProblemError) -> Response:
+        path = request.url.path
+        if (
+            page_renderer is not None
+            and not is_api_path(path)
+            and getattr(request.state, "tenant", None) is not None
+        ):
+            try:
+                return page_renderer(request, error)
+            except Exception:  # the fancy page failed: the plain one still answers
+                log.exception("error page failed")
+        return respond(error, path=path)
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProblemError)
-        return respond(exc, path=request.url.path)
+        return answer(request, exc)
 
     async def on_remote(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RemoteError)
-        return respond(from_rpc_error(exc.error, service=exc.service), path=request.url.path)
+        return answer(request, from_rpc_error(exc.error, service=exc.service))
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return respond(from_validation_error(exc), path=request.url.path)
+        return answer(request, from_validation_error(exc))
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return respond(from_http_exception(exc, method=request.method), path=request.url.path)
+        return answer(request, from_http_exception(exc, method=request.method))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # Starlette re-raises after this answers, so the server logs the traceback.

@@ -5,12 +5,19 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+# Pages use only our own stylesheet and no script at all; images may come from
+# the tenant's branding (any https host) or be data: URIs.
+CSP = (
+    "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
 HSTS = "max-age=63072000; includeSubDomains"
 
 
 class SecurityHeaders:
-    """Adds the headers a response has not set itself (the docs page sets its own CSP)."""
+    """Adds the headers a response has not set itself (the docs page sets its own
+    CSP; the stylesheets set their own Cache-Control). Everything else is
+    `no-store`: pages carry CSRF tokens and personal data, API answers too."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -19,6 +26,8 @@ class SecurityHeaders:
             "Referrer-Policy": "strict-origin-when-cross-origin",
             "Content-Security-Policy": CSP,
             "X-Frame-Options": "DENY",
+            "Cross-Origin-Opener-Policy": "same-origin",
+            "Cache-Control": "no-store",
         }
         if hsts:  # only where TLS is certain; in dev it would pin localhost to https
             self._headers["Strict-Transport-Security"] = HSTS

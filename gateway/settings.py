@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
@@ -30,9 +32,40 @@ class GatewaySettings(BaseSettings):
     tenant_cache_seconds: float = 30.0
     # Deadline for each gRPC call.
     rpc_timeout_seconds: float = 5.0
-    # Link to the dev SMTP sink's page, mentioned in the API docs outside prod.
+    # Link to the dev SMTP sink's page, mentioned in the API docs and on the
+    # sign-in page outside prod.
     dev_mail_url: str | None = None
+    # HMAC key for CSRF tokens and flash cookies. Required in prod; in dev and
+    # test a stable one is derived from the principal key.
+    csrf_key: str = ""
     log_level: str = "INFO"
+
+    @property
+    def is_dev(self) -> bool:
+        return self.environment in ("dev", "test")
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Secure cookies everywhere but dev and test, which run on plain http."""
+        return not self.is_dev
+
+    @property
+    def session_cookie(self) -> str:
+        # __Host-: the browser insists on Secure, Path=/ and no Domain, so no
+        # sibling subdomain (another tenant) can plant or overwrite it.
+        return "__Host-portal_session" if self.cookie_secure else "portal_session"
+
+    @property
+    def csrf_cookie(self) -> str:
+        return "__Host-portal_csrf" if self.cookie_secure else "portal_csrf"
+
+    @property
+    def csrf_secret(self) -> bytes:
+        if self.csrf_key:
+            return self.csrf_key.encode()
+        return hmac.new(
+            b"portal-gateway-csrf", self.principal_private_key.encode(), hashlib.sha256
+        ).digest()
 
     @field_validator("base_domain")
     @classmethod
@@ -54,4 +87,9 @@ class GatewaySettings(BaseSettings):
             raise ValueError(f"{ENV_PREFIX}PRINCIPAL_PRIVATE_KEY is not a PEM private key") from exc
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{ENV_PREFIX}PRINCIPAL_PRIVATE_KEY must be an Ed25519 key")
+        if not self.is_dev and len(self.csrf_key) < 32:
+            raise ValueError(
+                f"{ENV_PREFIX}CSRF_KEY is required outside dev and test: 32 or more random "
+                "characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
         return self

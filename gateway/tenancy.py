@@ -84,6 +84,12 @@ class TenantCache:
         # One waiter's cancellation (a client hanging up) must not cancel the others'.
         return await asyncio.shield(task)
 
+    def put(self, slug: str, tenant: Tenant) -> None:
+        """A tenant just changed through this gateway: serve the new one at once.
+        (Other replicas catch up within the TTL.)"""
+        self._entries[slug] = (self._clock() + self._ttl, tenant)
+        self._entries.move_to_end(slug)
+
     async def _load(self, slug: str) -> Tenant | None:
         try:
             tenant = await self._fetch(slug)
@@ -153,3 +159,10 @@ def current_tenant(request: Request) -> Tenant:
 
 
 TenantDep = Annotated[Tenant, Depends(current_tenant)]
+
+
+def tenant_cache(request: Request) -> TenantCache:
+    return request.state.tenants
+
+
+TenantCacheDep = Annotated[TenantCache, Depends(tenant_cache)]

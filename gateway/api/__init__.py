@@ -2,12 +2,48 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from email.message import Message
 
-from gateway.api import emails, projects, tenant
-from gateway.problems import problem_responses
+from fastapi import APIRouter, Depends, Request
 
-router = APIRouter(prefix="/api/v1", responses=problem_responses(404, 422, 500, 503, 504))
+from gateway.api import auth, customers, emails, me, projects, staff, tenant
+from gateway.problems import Problem, ProblemError, problem_responses, problem_type
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+async def json_bodies_only(request: Request) -> None:
+    """A body must say it is JSON. FastAPI would parse one with no Content-Type
+    as JSON too, and a cross-site page can send that without a preflight."""
+    if request.method not in _BODY_METHODS or not await request.body():
+        return
+    header = Message()
+    header["content-type"] = request.headers.get("content-type", "")
+    subtype = header.get_content_subtype()
+    if header.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    ):
+        return
+    raise ProblemError(
+        Problem(
+            type=problem_type("unsupported-media-type"),
+            title="Unsupported media type",
+            status=415,
+            detail="Send the body as JSON with 'Content-Type: application/json'.",
+            code="unsupported_media_type",
+        )
+    )
+
+
+router = APIRouter(
+    prefix="/api/v1",
+    responses=problem_responses(404, 422, 500, 503, 504),
+    dependencies=[Depends(json_bodies_only)],
+)
 router.include_router(tenant.router)
+router.include_router(auth.router)
+router.include_router(me.router)
+router.include_router(customers.router)
+router.include_router(staff.router)
 router.include_router(projects.router)
 router.include_router(emails.router)

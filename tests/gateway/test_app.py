@@ -89,11 +89,38 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
     doc = app.openapi()
     assert set(doc["paths"]) == {
         "/api/v1/tenant",
+        "/api/v1/auth/sign-in",
+        "/api/v1/auth/sign-out",
+        "/api/v1/auth/magic-link",
+        "/api/v1/auth/password-reset",
+        "/api/v1/auth/tokens/{token}",
+        "/api/v1/auth/tokens/{token}/redeem",
+        "/api/v1/me",
+        "/api/v1/me/sessions",
+        "/api/v1/me/sessions/{session_id}",
+        "/api/v1/me/sessions/revoke-others",
+        "/api/v1/me/password",
+        "/api/v1/customers",
+        "/api/v1/customers/{customer_id}",
+        "/api/v1/customers/{customer_id}/contacts",
+        "/api/v1/customers/{customer_id}/contacts/{contact_id}",
+        "/api/v1/customers/{customer_id}/contacts/{contact_id}/invite",
+        "/api/v1/customers/{customer_id}/access",
+        "/api/v1/customers/{customer_id}/view-as",
+        "/api/v1/staff-users",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{token_id}",
+        "/api/v1/audit",
         "/api/v1/projects",
         "/api/v1/projects/{project_id}",
         "/api/v1/projects/{project_id}/stage",
         "/api/v1/emails",
     }
+    assert set(doc["paths"]["/api/v1/tenant"]) == {"get", "patch"}
+    access = doc["components"]["schemas"]["AccessChange"]["properties"]["state"]["enum"]
+    assert access == ["active", "archived", "deleted"]
+    sign_in = doc["paths"]["/api/v1/auth/sign-in"]["post"]
+    assert {"401", "422", "429"} <= set(sign_in["responses"])
     stage = doc["paths"]["/api/v1/projects/{project_id}/stage"]["post"]
     assert stage["operationId"] == "change_project_stage"
     assert stage["security"] == [{"HTTPBearer": []}]

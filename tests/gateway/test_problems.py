@@ -38,7 +38,7 @@ def rpc_error(
         (grpc.StatusCode.UNAVAILABLE, 503, "https://portal.dev/problems/unavailable"),
         (grpc.StatusCode.INTERNAL, 500, "about:blank"),
         (grpc.StatusCode.UNKNOWN, 500, "about:blank"),
-        (grpc.StatusCode.RESOURCE_EXHAUSTED, 500, "about:blank"),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, 429, "https://portal.dev/problems/too-many-requests"),
     ],
 )
 def test_each_grpc_status_maps_to_its_http_problem(

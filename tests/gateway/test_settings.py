@@ -39,6 +39,7 @@ def test_settings_come_from_gateway_env_vars(
     monkeypatch.setenv("GATEWAY_PROJECTS_TARGET", "projects:50051")
     monkeypatch.setenv("GATEWAY_NOTIFICATIONS_TARGET", "notifications:50051")
     monkeypatch.setenv("GATEWAY_PRINCIPAL_PRIVATE_KEY", keypair[0])
+    monkeypatch.setenv("GATEWAY_CSRF_KEY", "c" * 48)
     settings = GatewaySettings(_env_file=None)
     assert settings.environment == "prod"
     assert settings.port == 9100
@@ -47,6 +48,7 @@ def test_settings_come_from_gateway_env_vars(
     assert settings.host == "127.0.0.1"
     assert settings.tenant_cache_seconds == 30
     assert settings.dev_mail_url is None
+    assert settings.csrf_secret == b"c" * 48
 
 
 def test_a_public_key_is_not_accepted_as_the_signing_key(keypair: tuple[str, str]) -> None:

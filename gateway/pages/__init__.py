@@ -1,0 +1,20 @@
+"""The server-rendered portal: Jinja2 pages on the tenant's host."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from gateway.csrf import CsrfRefused
+from gateway.pages import console, console_settings, front_door, portal
+from gateway.pages.rendering import PageRedirect, on_csrf_refused, on_page_redirect
+
+router = APIRouter(include_in_schema=False)
+router.include_router(front_door.router)
+router.include_router(portal.router)
+router.include_router(console.router)
+router.include_router(console_settings.router)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(PageRedirect, on_page_redirect)
+    app.add_exception_handler(CsrfRefused, on_csrf_refused)

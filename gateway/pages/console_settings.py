@@ -1,0 +1,250 @@
+"""The staff console's settings: branding, API tokens, and TOTP enrolment.
+
+A new token's secret and the TOTP recovery codes are shown once, in the POST's
+own answer (never in a redirect, a cookie or a URL)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from portal.identity.v1 import identity_pb2
+from starlette.responses import Response
+
+from gateway.backends import BackendsDep, RemoteError
+from gateway.pages.access import StaffPage
+from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
+from gateway.tenancy import TenantCacheDep, TenantDep
+
+router = APIRouter(include_in_schema=False)
+P = identity_pb2
+
+BRANDING_FIELDS = (
+    "logo_url",
+    "splash_image_url",
+    "headline",
+    "accent_color",
+    "support_email",
+    "support_phone",
+)
+
+
+# -- branding ----------------------------------------------------------------------
+
+
+def _branding_values(tenant: identity_pb2.Tenant) -> dict[str, str]:
+    values = {name: getattr(tenant.branding, name) for name in BRANDING_FIELDS}
+    values |= {
+        "display_name": tenant.display_name,
+        "time_zone": tenant.time_zone,
+        "currency": tenant.currency,
+    }
+    return values
+
+
+@router.get("/console/branding")
+async def branding_page(request: Request, signed_in: StaffPage, tenant: TenantDep) -> Response:
+    return render(
+        request,
+        "console/branding.html",
+        signed_in=signed_in,
+        surface="console",
+        values=_branding_values(tenant),
+        errors={},
+    )
+
+
+@router.post("/console/branding")
+async def save_branding(
+    request: Request,
+    signed_in: StaffPage,
+    tenant: TenantDep,
+    backends: BackendsDep,
+    tenants: TenantCacheDep,
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    values = {name: form[name] for name in (*BRANDING_FIELDS, "display_name", "time_zone")}
+    values["currency"] = form["currency"].upper()
+    values["accent_color"] = values["accent_color"].lower()
+    identity = backends.identity
+    try:
+        answer = await identity.call(
+            identity.stub.UpdateTenant,
+            P.UpdateTenantRequest(
+                display_name=values["display_name"],
+                branding=P.Branding(**{name: values[name] for name in BRANDING_FIELDS}),
+                time_zone=values["time_zone"],
+                currency=values["currency"],
+                region=tenant.region,
+            ),
+            principal=signed_in.person,
+        )
+    except RemoteError as exc:
+        why = refusal(exc)
+        return render(
+            request,
+            "console/branding.html",
+            signed_in=signed_in,
+            surface="console",
+            status=why.status,
+            values=values,
+            error=why.message,
+            errors=why.fields,
+        )
+    # The next page load, on this gateway, shows the new branding.
+    tenants.put(answer.tenant.slug, answer.tenant)
+    return see_other(
+        request, "/console/branding", flash="Branding saved. Your portal shows it now."
+    )
+
+
+# -- API tokens --------------------------------------------------------------------
+
+
+async def _tokens_page(
+    request: Request,
+    signed_in: StaffPage,
+    backends: BackendsDep,
+    *,
+    status: int = 200,
+    issued: identity_pb2.IssueApiTokenResponse | None = None,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.ListApiTokens, P.ListApiTokensRequest(), principal=signed_in.person
+    )
+    tokens = sorted(answer.tokens, key=lambda t: (t.HasField("revoked_at"), -t.created_at.seconds))
+    return render(
+        request,
+        "console/tokens.html",
+        signed_in=signed_in,
+        surface="console",
+        status=status,
+        tokens=tokens,
+        issued=issued,
+        request_id=str(uuid.uuid4()),
+        error=error,
+        errors=errors or {},
+    )
+
+
+@router.get("/console/tokens")
+async def tokens_page(request: Request, signed_in: StaffPage, backends: BackendsDep) -> Response:
+    return await _tokens_page(request, signed_in, backends)
+
+
+def _request_id(form: Form) -> str:
+    try:
+        return str(uuid.UUID(form["request_id"]))
+    except ValueError:
+        return str(uuid.uuid4())
+
+
+@router.post("/console/tokens")
+async def issue_token(request: Request, signed_in: StaffPage, backends: BackendsDep) -> Response:
+    form = await signed_in_form(request, signed_in)
+    name = form["name"]
+    if not name:
+        return await _tokens_page(
+            request,
+            signed_in,
+            backends,
+            status=422,
+            errors={"name": "Name the token after where it will be used, e.g. 'Zapier'."},
+        )
+    identity = backends.identity
+    try:
+        issued = await identity.call(
+            identity.stub.IssueApiToken,
+            P.IssueApiTokenRequest(
+                request_id=_request_id(form), user_id=signed_in.session.subject_id, name=name
+            ),
+            principal=signed_in.person,
+        )
+    except RemoteError as exc:
+        why = refusal(exc)
+        return await _tokens_page(
+            request, signed_in, backends, status=why.status, error=why.message, errors=why.fields
+        )
+    return await _tokens_page(request, signed_in, backends, issued=issued)
+
+
+@router.post("/console/tokens/{token_id}/revoke")
+async def revoke_token(
+    request: Request, token_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    await signed_in_form(request, signed_in)
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.RevokeApiToken,
+        P.RevokeApiTokenRequest(token_id=token_id[:100]),
+        principal=signed_in.person,
+    )
+    return see_other(
+        request, "/console/tokens", flash=f"The token '{answer.token.name}' is revoked."
+    )
+
+
+# -- TOTP ------------------------------------------------------------------------------
+
+
+@router.get("/console/security")
+async def security_page(request: Request, signed_in: StaffPage) -> Response:
+    return render(
+        request, "console/security.html", signed_in=signed_in, surface="console", errors={}
+    )
+
+
+@router.post("/console/security/totp")
+async def begin_totp(request: Request, signed_in: StaffPage, backends: BackendsDep) -> Response:
+    await signed_in_form(request, signed_in)
+    identity = backends.identity
+    begun = await identity.call(
+        identity.stub.BeginTotpEnrollment,
+        P.BeginTotpEnrollmentRequest(),
+        principal=signed_in.person,
+    )
+    return render(
+        request,
+        "console/security.html",
+        signed_in=signed_in,
+        surface="console",
+        secret=begun.secret,
+        otpauth_uri=begun.otpauth_uri,
+        errors={},
+    )
+
+
+@router.post("/console/security/totp/confirm")
+async def confirm_totp(request: Request, signed_in: StaffPage, backends: BackendsDep) -> Response:
+    form = await signed_in_form(request, signed_in)
+    shown = {"secret": form["secret"], "otpauth_uri": form["otpauth_uri"]}
+    identity = backends.identity
+    try:
+        confirmed = await identity.call(
+            identity.stub.ConfirmTotpEnrollment,
+            P.ConfirmTotpEnrollmentRequest(code=form["code"].replace(" ", "")),
+            principal=signed_in.person,
+        )
+    except RemoteError as exc:
+        why = refusal(exc)
+        return render(
+            request,
+            "console/security.html",
+            signed_in=signed_in,
+            surface="console",
+            status=why.status,
+            error=why.message,
+            errors=why.fields or {"code": why.message},
+            **shown,
+        )
+    return render(
+        request,
+        "console/security.html",
+        signed_in=signed_in,
+        surface="console",
+        recovery_codes=list(confirmed.recovery_codes),
+        errors={},
+    )

@@ -1,0 +1,189 @@
+"""The client's portal: home (their projects) and their account (password,
+sessions). Staff viewing as a client see the same pages, read-only, under a
+banner with the way back."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from portal.common.v1 import common_pb2
+from portal.identity.v1 import identity_pb2
+from portal.projects.v1 import projects_pb2
+from starlette.responses import Response
+
+from gateway.api.projects import STAGE_NAMES, stage_name
+from gateway.backends import BackendsDep, RemoteError
+from gateway.pages.access import ClientPage, SignedInPage, StaffPage
+from gateway.pages.rendering import refusal, render, see_other, signed_in_form
+
+router = APIRouter(include_in_schema=False)
+
+STAGE_LABELS = {
+    "design": "Design",
+    "procurement": "Procurement",
+    "install": "Install",
+    "commissioning": "Commissioning",
+    "handover": "Handover",
+}
+HOME_PAGE_SIZE = 50
+
+
+@router.get("/home")
+async def home(request: Request, signed_in: ClientPage, backends: BackendsDep) -> Response:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.ListProjects,
+        projects_pb2.ListProjectsRequest(page=common_pb2.PageRequest(page_size=HOME_PAGE_SIZE)),
+        principal=signed_in.portal,  # type: ignore[arg-type]  # ClientPage guarantees it
+    )
+    items = [
+        {
+            "project": p,
+            "stage": stage_name(p.stage),
+            "stage_label": STAGE_LABELS.get(stage_name(p.stage), stage_name(p.stage).title()),
+            "step": STAGE_NAMES.index(stage_name(p.stage)) + 1
+            if stage_name(p.stage) in STAGE_NAMES
+            else 0,
+        }
+        for p in answer.projects
+    ]
+    return render(
+        request,
+        "home.html",
+        signed_in=signed_in,
+        surface="portal",
+        projects=items,
+        stages=[STAGE_LABELS[s] for s in STAGE_NAMES],
+        more=bool(answer.page.next_page_token),
+    )
+
+
+@router.post("/view-as/exit")
+async def exit_client_view(
+    request: Request, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    await signed_in_form(request, signed_in)
+    customer_id = signed_in.session.customer_id
+    identity = backends.identity
+    await identity.call(
+        identity.stub.StopViewAsClient,
+        identity_pb2.StopViewAsClientRequest(current_session_id=signed_in.session.id),
+        principal=signed_in.person,
+    )
+    target = f"/console/customers/{customer_id}" if customer_id else "/console"
+    return see_other(request, target, flash="You have left the client view.", kind="info")
+
+
+async def _sessions(signed_in: SignedInPage, backends: BackendsDep) -> list[identity_pb2.Session]:
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.ListSessions,
+        identity_pb2.ListSessionsRequest(current_session_id=signed_in.session.id),
+        principal=signed_in.person,
+    )
+    # This device first, then the most recently seen.
+    return sorted(
+        answer.sessions,
+        key=lambda s: (s.id != signed_in.session.id, -s.last_seen_at.seconds),
+    )
+
+
+async def _account(
+    request: Request,
+    signed_in: SignedInPage,
+    backends: BackendsDep,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "account.html",
+        signed_in=signed_in,
+        status=status,
+        sessions=await _sessions(signed_in, backends),
+        error=error,
+        errors=errors or {},
+    )
+
+
+@router.get("/account")
+async def account(request: Request, signed_in: SignedInPage, backends: BackendsDep) -> Response:
+    return await _account(request, signed_in, backends)
+
+
+@router.post("/account/password")
+async def change_password(
+    request: Request, signed_in: SignedInPage, backends: BackendsDep
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    current, new = form.secret("current_password"), form.secret("new_password")
+    missing = {
+        "current_password": "Enter your current password." if not current else "",
+        "new_password": "Choose a new password." if not new else "",
+        "confirm_password": "The two passwords are not the same."
+        if new and new != form.secret("confirm_password")
+        else "",
+    }
+    errors = {name: message for name, message in missing.items() if message}
+    if errors:
+        return await _account(request, signed_in, backends, status=422, errors=errors)
+    identity = backends.identity
+    try:
+        await identity.call(
+            identity.stub.ChangePassword,
+            identity_pb2.ChangePasswordRequest(
+                current_password=current,
+                new_password=new,
+                current_session_id=signed_in.session.id,
+            ),
+            principal=signed_in.person,
+        )
+    except RemoteError as exc:
+        why = refusal(exc)
+        return await _account(
+            request, signed_in, backends, status=why.status, error=why.message, errors=why.fields
+        )
+    return see_other(
+        request,
+        "/account",
+        flash="Your password is changed. Your other sessions have been signed out.",
+    )
+
+
+@router.post("/account/sessions/revoke-others")
+async def revoke_other_sessions(
+    request: Request, signed_in: SignedInPage, backends: BackendsDep
+) -> Response:
+    await signed_in_form(request, signed_in)
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.RevokeSessions,
+        identity_pb2.RevokeSessionsRequest(
+            current_session_id=signed_in.session.id, all_but_current=True
+        ),
+        principal=signed_in.person,
+    )
+    n = answer.revoked
+    message = (
+        f"Signed out of {n} other session{'s' if n != 1 else ''}."
+        if n
+        else "There were no other sessions."
+    )
+    return see_other(request, "/account", flash=message)
+
+
+@router.post("/account/sessions/{session_id}/revoke")
+async def revoke_session(
+    request: Request, session_id: str, signed_in: SignedInPage, backends: BackendsDep
+) -> Response:
+    await signed_in_form(request, signed_in)
+    identity = backends.identity
+    await identity.call(
+        identity.stub.RevokeSessions,
+        identity_pb2.RevokeSessionsRequest(
+            current_session_id=signed_in.session.id, session_id=session_id[:100]
+        ),
+        principal=signed_in.person,
+    )
+    return see_other(request, "/account", flash="That session is signed out.")
