@@ -13,7 +13,8 @@ from nats.aio.client import Client as NATS
 from deploy.infra import Nats, Postgres
 from services.chassis.auth import generate_keypair
 
-FAST_PG = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+# The whole suite (every process) for e2e and browser tests: one per run.
+from tests.suite import FAST_PG, gw, mail, running  # noqa: F401
 
 
 @pytest.fixture(scope="session")

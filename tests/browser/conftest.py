@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.e2e.conftest import Running, running  # noqa: F401  (the fixture, for this directory)
+from tests.suite import Running
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,10 +47,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(suite: Suite) -> Iterator:
     # After the suite: sync Playwright keeps an event loop running, and the
-    # suite's seeding uses asyncio.run.
+    # suite's seeding uses asyncio.run. Module scope: it must be gone before
+    # the async tests of other modules run on pytest-asyncio's loop.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -84,7 +85,7 @@ def shot(page, name: str) -> Path:
 class Suite:
     """API calls with the staff token, and the SMTP sink's mailbox."""
 
-    def __init__(self, running: Running) -> None:  # noqa: F811
+    def __init__(self, running: Running) -> None:
         self.running = running
         self.base = running.info["demo_url"]
         self.api = httpx.Client(
@@ -152,7 +153,7 @@ class Suite:
 
 
 @pytest.fixture(scope="session")
-def suite(running: Running) -> Iterator[Suite]:  # noqa: F811
+def suite(running: Running) -> Iterator[Suite]:
     s = Suite(running)
     yield s
     s.api.close()

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import wait_for
 from tests.e2e.test_walking_skeleton import mails_with, new_project
+from tests.suite import wait_for
 
 pytestmark = pytest.mark.e2e
 

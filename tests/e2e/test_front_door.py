@@ -28,7 +28,7 @@ from portal.identity.v1 import identity_pb2_grpc
 
 from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
-from tests.e2e.conftest import Running, wait_for
+from tests.suite import Running, wait_for
 
 pytestmark = pytest.mark.e2e
 PROBLEM = "application/problem+json"

@@ -16,7 +16,7 @@ from portal.projects.v1 import projects_pb2_grpc
 
 from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
-from tests.e2e.conftest import wait_for
+from tests.suite import wait_for
 
 pytestmark = pytest.mark.e2e
 PROBLEM = "application/problem+json"

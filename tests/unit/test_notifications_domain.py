@@ -2,13 +2,24 @@ from datetime import UTC, datetime
 
 from services.notifications import domain
 
-BRAND = domain.Brand(name="Acme AV", accent_color="#b4442b", support_email="hi@acme.example",
-                     support_phone="", time_zone="America/New_York")
+BRAND = domain.Brand(
+    name="Acme AV",
+    accent_color="#b4442b",
+    support_email="hi@acme.example",
+    support_phone="",
+    time_zone="America/New_York",
+)
 
 
 def stage(**kw):
-    args = dict(project_name="Cinema", reference="PRJ-0001", from_stage=3, to_stage=4,
-                client_note="", link="http://acme.localhost/p/1")
+    args = dict(
+        project_name="Cinema",
+        reference="PRJ-0001",
+        from_stage=3,
+        to_stage=4,
+        client_note="",
+        link="http://acme.localhost/p/1",
+    )
     return domain.render(domain.stage_changed(**{**args, **kw}), brand=BRAND, recipient="Jane")
 
 
@@ -32,31 +43,52 @@ def test_client_note_is_escaped_in_html():
 
 def test_expiry_is_shown_in_the_tenants_time_zone():
     # 15:00 UTC on 1 Dec 2026 is 10:00 in New York.
-    msg = domain.magic_link(brand=BRAND, link="http://x/continue?token=t",
-                            expires_at=datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    msg = domain.magic_link(
+        brand=BRAND,
+        link="http://x/continue?token=t",
+        expires_at=datetime(2026, 12, 1, 15, 0, tzinfo=UTC),
+    )
     email = domain.render(msg, brand=BRAND, recipient="Jane")
     assert "Tuesday 1 December, 10:00 (America/New_York)" in email.text
     assert "http://x/continue?token=t" in email.text and "works once" in email.text
 
 
 def test_invite_names_who_invited():
-    msg = domain.contact_invited(brand=BRAND, invited_by="Olivia Grant", link="http://x",
-                                 expires_at=datetime(2026, 12, 1, tzinfo=UTC))
+    msg = domain.contact_invited(
+        brand=BRAND,
+        invited_by="Olivia Grant",
+        link="http://x",
+        expires_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
     assert msg.paragraphs[0].startswith("Olivia Grant at Acme AV has invited you")
     assert msg.button == "Set your password"
 
 
 def test_access_changes_each_say_what_the_client_can_still_do():
-    archived = domain.access_changed(brand=BRAND, customer_name="The Harrisons",
-                                     to_state=domain.ARCHIVED, purge_after=None, link="http://x/")
+    archived = domain.access_changed(
+        brand=BRAND,
+        customer_name="The Harrisons",
+        to_state=domain.ARCHIVED,
+        purge_after=None,
+        link="http://x/",
+    )
     assert "read-only" in archived.subject and "download invoices" in archived.paragraphs[0]
     deleted = domain.access_changed(
-        brand=BRAND, customer_name="The Harrisons", to_state=domain.DELETED,
-        purge_after=datetime(2026, 12, 25, 12, tzinfo=UTC), link="http://x/")
+        brand=BRAND,
+        customer_name="The Harrisons",
+        to_state=domain.DELETED,
+        purge_after=datetime(2026, 12, 25, 12, tzinfo=UTC),
+        link="http://x/",
+    )
     assert "closed" in deleted.subject and "restored until" in deleted.paragraphs[0]
     assert deleted.link == ""  # nothing to open any more
-    restored = domain.access_changed(brand=BRAND, customer_name="The Harrisons",
-                                     to_state=domain.ACTIVE, purge_after=None, link="http://x/")
+    restored = domain.access_changed(
+        brand=BRAND,
+        customer_name="The Harrisons",
+        to_state=domain.ACTIVE,
+        purge_after=None,
+        link="http://x/",
+    )
     assert "restored" in restored.subject
 
 
