@@ -215,3 +215,15 @@ async def test_projects_refuses_a_call_without_a_valid_principal(running):
                 ppb.ListProjectsRequest(), metadata=(("authorization", f"Bearer {token}"),)
             )
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_customer_can_be_created_before_its_contacts(running, gw):
+    r = await gw.post(
+        "/api/v1/customers",
+        headers=running.headers(),
+        json={"name": f"Empty {uuid.uuid4().hex[:6]}", "contacts": []},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["contacts"] == []
+    again = await gw.get(f"/api/v1/customers/{r.json()['id']}", headers=running.headers())
+    assert again.status_code == 200 and again.json()["contacts"] == []

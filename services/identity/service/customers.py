@@ -135,6 +135,9 @@ async def create_customer(
             await uow.flush()
         except IntegrityError:
             raise AlreadyExists("a contact with one of these emails exists") from None
+        # Load what the database filled in (defaults, the contacts) while
+        # the session is open: the caller reads them after it closes.
+        await uow.session.refresh(customer)
         await uow.commit()
     return customer
 
