@@ -722,3 +722,65 @@ async def test_removing_a_contact_ends_their_sessions(running, gw, mail):
         f"/api/v1/customers/{other_id}/contacts/{contact['id']}", headers=running.headers()
     )
     assert wrong.status_code == 404
+
+
+async def test_projects_itself_closes_a_deleted_customers_portal(running, gw):
+    """Service-level enforcement: even a valid client principal (as a stale
+    gateway might mint) gets nothing from projects once the customer is deleted."""
+    import grpc
+    from portal.projects.v1 import projects_pb2 as ppb
+    from portal.projects.v1 import projects_pb2_grpc
+
+    from services.chassis.auth import Principal, PrincipalSigner
+    from services.chassis.grpc_client import Caller, open_channel
+
+    tag = uuid.uuid4().hex[:6]
+    r = await gw.post(
+        "/api/v1/customers",
+        headers=running.headers(),
+        json={
+            "name": f"Closing {tag}",
+            "contacts": [{"email": f"c-{tag}@example.com", "full_name": "C", "role": "viewer"}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    customer = r.json()
+    project = await gw.post(
+        "/api/v1/projects",
+        headers=running.headers(),
+        json={"name": f"Theatre {tag}", "customer_id": customer["id"], "site_address": "1 Road"},
+    )
+    assert project.status_code == 201
+    client = Principal(
+        kind="client",
+        subject=customer["contacts"][0]["id"],
+        tenant_id=running.info["tenant_id"],
+        customer_id=customer["id"],
+        roles=frozenset({"viewer"}),
+    )
+    call = Caller(PrincipalSigner(running.suite.private_key))
+    async with open_channel(running.suite.target("projects")) as ch:
+        stub = projects_pb2_grpc.ProjectsServiceStub(ch)
+        seen = await call(stub.ListProjects, ppb.ListProjectsRequest(), client)
+        assert [p.name for p in seen.projects] == [f"Theatre {tag}"]
+
+        r = await gw.post(
+            f"/api/v1/customers/{customer['id']}/access",
+            headers=running.headers(),
+            json={"state": "deleted"},
+        )
+        assert r.status_code == 200, r.text
+
+        async def closed():
+            try:
+                await call(stub.ListProjects, ppb.ListProjectsRequest(), client)
+            except grpc.aio.AioRpcError as exc:
+                return exc.code() == grpc.StatusCode.PERMISSION_DENIED
+            return False
+
+        await wait_for(closed, timeout=10)  # once projects has the event
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await call(
+                stub.GetProject, ppb.GetProjectRequest(project_id=project.json()["id"]), client
+            )
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
