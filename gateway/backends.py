@@ -89,7 +89,7 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
         )
 
 
-def current_backends(request: Request) -> Backends:
+async def current_backends(request: Request) -> Backends:
     return request.state.backends
 
 

@@ -124,7 +124,7 @@ class SignedIn:
         return "/console" if self.is_staff and not self.viewing_as_client else "/home"
 
 
-def settings_of(request: Request) -> GatewaySettings:
+async def settings_of(request: Request) -> GatewaySettings:
     return request.app.state.settings
 
 

@@ -154,14 +154,14 @@ class TenantMiddleware:
         return await tenants.get(slug)
 
 
-def current_tenant(request: Request) -> Tenant:
+async def current_tenant(request: Request) -> Tenant:
     return request.state.tenant
 
 
 TenantDep = Annotated[Tenant, Depends(current_tenant)]
 
 
-def tenant_cache(request: Request) -> TenantCache:
+async def tenant_cache(request: Request) -> TenantCache:
     return request.state.tenants
 
 

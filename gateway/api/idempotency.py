@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header
 
 
-def request_id(
+async def request_id(
     idempotency_key: Annotated[
         str | None,
         Header(

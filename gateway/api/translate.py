@@ -17,7 +17,7 @@ def timestamp(message: Message, field: str) -> datetime | None:
     return getattr(message, field).ToDatetime(tzinfo=UTC)
 
 
-def page_request(
+async def page_request(
     page_size: Annotated[
         int | None,
         Query(ge=1, le=100, description="Items per page; the service's default if unset."),

@@ -103,8 +103,8 @@ def test_the_public_tenant_shows_unset_branding_as_null() -> None:
     assert body["branding"]["logo_url"] is None
 
 
-def test_an_idempotency_key_becomes_the_request_id_else_a_fresh_one() -> None:
-    assert request_id("click-1") == "click-1"
-    generated = request_id(None)
+async def test_an_idempotency_key_becomes_the_request_id_else_a_fresh_one() -> None:
+    assert await request_id("click-1") == "click-1"
+    generated = await request_id(None)
     assert uuid.UUID(generated).version == 4
-    assert request_id(None) != generated
+    assert await request_id(None) != generated

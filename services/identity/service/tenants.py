@@ -13,6 +13,7 @@ from services.chassis.db import UnitOfWork
 from services.chassis.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from services.chassis.validation import parse_uuid, require_text
 from services.identity import domain
+from services.identity.domain_sessions import should_touch
 from services.identity.models import ApiToken, AuditEntry, StaffUser, Tenant
 from services.identity.passwords import Passwords
 from services.identity.service.common import (
@@ -249,10 +250,13 @@ async def authenticate_api_token(
         )
         if token is None:
             raise Unauthenticated("the API token is not valid for this integrator")
-        await uow.session.execute(
-            update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now_utc())
-        )
-        await uow.commit()
+        now = now_utc()
+        # Last-used is a minute-grained fact: an API call must not be a write.
+        if token.last_used_at is None or should_touch(token.last_used_at, now):
+            await uow.session.execute(
+                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+            )
+            await uow.commit()
     return token
 
 
