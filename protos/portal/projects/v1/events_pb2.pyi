@@ -5,6 +5,7 @@ isort:skip_file
 
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from portal.common.v1 import common_pb2 as _common_pb2
 from portal.projects.v1 import projects_pb2 as _projects_pb2
 import builtins as _builtins
 import sys
@@ -92,3 +93,94 @@ class ProjectStageChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ProjectStageChanged: _TypeAlias = ProjectStageChanged  # noqa: Y015
+
+@_typing.final
+class ProposalSent(_message.Message):
+    """Subject: projects.proposal.sent"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_NAME_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    proposal_id: _builtins.str
+    project_id: _builtins.str
+    project_name: _builtins.str
+    reference: _builtins.str
+    customer_id: _builtins.str
+    version: _builtins.int
+    @_builtins.property
+    def total(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        proposal_id: _builtins.str = ...,
+        project_id: _builtins.str = ...,
+        project_name: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        version: _builtins.int = ...,
+        total: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "project_id", b"project_id", "project_name", b"project_name", "proposal_id", b"proposal_id", "reference", b"reference", "total", b"total", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProposalSent: _TypeAlias = ProposalSent  # noqa: Y015
+
+@_typing.final
+class ProposalAccepted(_message.Message):
+    """Subject: projects.proposal.accepted. Payments invoices from it; the
+    contract baseline is this proposal.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_NAME_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    SIGNER_NAME_FIELD_NUMBER: _builtins.int
+    SIGNER_EMAIL_FIELD_NUMBER: _builtins.int
+    CONTENT_SHA256_FIELD_NUMBER: _builtins.int
+    proposal_id: _builtins.str
+    project_id: _builtins.str
+    project_name: _builtins.str
+    reference: _builtins.str
+    customer_id: _builtins.str
+    version: _builtins.int
+    signer_name: _builtins.str
+    signer_email: _builtins.str
+    content_sha256: _builtins.str
+    @_builtins.property
+    def total(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        proposal_id: _builtins.str = ...,
+        project_id: _builtins.str = ...,
+        project_name: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        version: _builtins.int = ...,
+        total: _common_pb2.Money | None = ...,
+        signer_name: _builtins.str = ...,
+        signer_email: _builtins.str = ...,
+        content_sha256: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_sha256", b"content_sha256", "customer_id", b"customer_id", "project_id", b"project_id", "project_name", b"project_name", "proposal_id", b"proposal_id", "reference", b"reference", "signer_email", b"signer_email", "signer_name", b"signer_name", "total", b"total", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProposalAccepted: _TypeAlias = ProposalAccepted  # noqa: Y015

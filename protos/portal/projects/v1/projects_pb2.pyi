@@ -44,6 +44,27 @@ STAGE_COMMISSIONING: Stage.ValueType  # 4
 STAGE_HANDOVER: Stage.ValueType  # 5
 Global___Stage: _TypeAlias = Stage  # noqa: Y015
 
+class _ProposalStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ProposalStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ProposalStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PROPOSAL_STATUS_UNSPECIFIED: _ProposalStatus.ValueType  # 0
+    PROPOSAL_STATUS_DRAFT: _ProposalStatus.ValueType  # 1
+    PROPOSAL_STATUS_SENT: _ProposalStatus.ValueType  # 2
+    PROPOSAL_STATUS_ACCEPTED: _ProposalStatus.ValueType  # 3
+    PROPOSAL_STATUS_SUPERSEDED: _ProposalStatus.ValueType  # 4
+
+class ProposalStatus(_ProposalStatus, metaclass=_ProposalStatusEnumTypeWrapper): ...
+
+PROPOSAL_STATUS_UNSPECIFIED: ProposalStatus.ValueType  # 0
+PROPOSAL_STATUS_DRAFT: ProposalStatus.ValueType  # 1
+PROPOSAL_STATUS_SENT: ProposalStatus.ValueType  # 2
+PROPOSAL_STATUS_ACCEPTED: ProposalStatus.ValueType  # 3
+PROPOSAL_STATUS_SUPERSEDED: ProposalStatus.ValueType  # 4
+Global___ProposalStatus: _TypeAlias = ProposalStatus  # noqa: Y015
+
 @_typing.final
 class Project(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -56,6 +77,11 @@ class Project(_message.Message):
     STAGE_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     STAGE_CHANGED_AT_FIELD_NUMBER: _builtins.int
+    PROJECT_MANAGER_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_MANAGER_NAME_FIELD_NUMBER: _builtins.int
+    PROJECT_MANAGER_EMAIL_FIELD_NUMBER: _builtins.int
+    VISIBLE_CONTACT_IDS_FIELD_NUMBER: _builtins.int
+    SERVICE_CONTRACT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     reference: _builtins.str
     """human number, e.g. "PRJ-0001" """
@@ -63,10 +89,19 @@ class Project(_message.Message):
     customer_id: _builtins.str
     site_address: _builtins.str
     stage: Global___Stage.ValueType
+    project_manager_id: _builtins.str
+    """a staff user id (identity)"""
+    project_manager_name: _builtins.str
+    project_manager_email: _builtins.str
+    service_contract: _builtins.bool
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def stage_changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def visible_contact_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Contacts of the customer who may see the project; empty means all of them."""
+
     def __init__(
         self,
         *,
@@ -78,10 +113,15 @@ class Project(_message.Message):
         stage: Global___Stage.ValueType = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         stage_changed_at: _timestamp_pb2.Timestamp | None = ...,
+        project_manager_id: _builtins.str = ...,
+        project_manager_name: _builtins.str = ...,
+        project_manager_email: _builtins.str = ...,
+        visible_contact_ids: _abc.Iterable[_builtins.str] | None = ...,
+        service_contract: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "stage_changed_at", b"stage_changed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "customer_id", b"customer_id", "id", b"id", "name", b"name", "reference", b"reference", "site_address", b"site_address", "stage", b"stage", "stage_changed_at", b"stage_changed_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "customer_id", b"customer_id", "id", b"id", "name", b"name", "project_manager_email", b"project_manager_email", "project_manager_id", b"project_manager_id", "project_manager_name", b"project_manager_name", "reference", b"reference", "service_contract", b"service_contract", "site_address", b"site_address", "stage", b"stage", "stage_changed_at", b"stage_changed_at", "visible_contact_ids", b"visible_contact_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -272,3 +312,1293 @@ class ChangeProjectStageResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ChangeProjectStageResponse: _TypeAlias = ChangeProjectStageResponse  # noqa: Y015
+
+@_typing.final
+class UpdateProjectRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    SITE_ADDRESS_FIELD_NUMBER: _builtins.int
+    PROJECT_MANAGER_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_MANAGER_NAME_FIELD_NUMBER: _builtins.int
+    PROJECT_MANAGER_EMAIL_FIELD_NUMBER: _builtins.int
+    VISIBLE_CONTACT_IDS_FIELD_NUMBER: _builtins.int
+    SERVICE_CONTRACT_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    name: _builtins.str
+    site_address: _builtins.str
+    project_manager_id: _builtins.str
+    project_manager_name: _builtins.str
+    project_manager_email: _builtins.str
+    service_contract: _builtins.bool
+    @_builtins.property
+    def visible_contact_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        site_address: _builtins.str = ...,
+        project_manager_id: _builtins.str = ...,
+        project_manager_name: _builtins.str = ...,
+        project_manager_email: _builtins.str = ...,
+        visible_contact_ids: _abc.Iterable[_builtins.str] | None = ...,
+        service_contract: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "project_id", b"project_id", "project_manager_email", b"project_manager_email", "project_manager_id", b"project_manager_id", "project_manager_name", b"project_manager_name", "service_contract", b"service_contract", "site_address", b"site_address", "visible_contact_ids", b"visible_contact_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateProjectRequest: _TypeAlias = UpdateProjectRequest  # noqa: Y015
+
+@_typing.final
+class UpdateProjectResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def project(self) -> Global___Project: ...
+    def __init__(
+        self,
+        *,
+        project: Global___Project | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateProjectResponse: _TypeAlias = UpdateProjectResponse  # noqa: Y015
+
+@_typing.final
+class StageInfo(_message.Message):
+    """A calendar date (the tenant's), "YYYY-MM-DD"; empty when not set."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAGE_FIELD_NUMBER: _builtins.int
+    PLANNED_START_FIELD_NUMBER: _builtins.int
+    PLANNED_FINISH_FIELD_NUMBER: _builtins.int
+    ACTUAL_START_FIELD_NUMBER: _builtins.int
+    ACTUAL_FINISH_FIELD_NUMBER: _builtins.int
+    CLIENT_NOTE_FIELD_NUMBER: _builtins.int
+    NOTE_UPDATED_AT_FIELD_NUMBER: _builtins.int
+    stage: Global___Stage.ValueType
+    planned_start: _builtins.str
+    planned_finish: _builtins.str
+    actual_start: _builtins.str
+    actual_finish: _builtins.str
+    client_note: _builtins.str
+    @_builtins.property
+    def note_updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        stage: Global___Stage.ValueType = ...,
+        planned_start: _builtins.str = ...,
+        planned_finish: _builtins.str = ...,
+        actual_start: _builtins.str = ...,
+        actual_finish: _builtins.str = ...,
+        client_note: _builtins.str = ...,
+        note_updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["note_updated_at", b"note_updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual_finish", b"actual_finish", "actual_start", b"actual_start", "client_note", b"client_note", "note_updated_at", b"note_updated_at", "planned_finish", b"planned_finish", "planned_start", b"planned_start", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StageInfo: _TypeAlias = StageInfo  # noqa: Y015
+
+@_typing.final
+class UpdateStageRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    PLANNED_START_FIELD_NUMBER: _builtins.int
+    PLANNED_FINISH_FIELD_NUMBER: _builtins.int
+    ACTUAL_START_FIELD_NUMBER: _builtins.int
+    ACTUAL_FINISH_FIELD_NUMBER: _builtins.int
+    CLIENT_NOTE_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    stage: Global___Stage.ValueType
+    planned_start: _builtins.str
+    planned_finish: _builtins.str
+    actual_start: _builtins.str
+    actual_finish: _builtins.str
+    client_note: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        stage: Global___Stage.ValueType = ...,
+        planned_start: _builtins.str = ...,
+        planned_finish: _builtins.str = ...,
+        actual_start: _builtins.str = ...,
+        actual_finish: _builtins.str = ...,
+        client_note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual_finish", b"actual_finish", "actual_start", b"actual_start", "client_note", b"client_note", "planned_finish", b"planned_finish", "planned_start", b"planned_start", "project_id", b"project_id", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateStageRequest: _TypeAlias = UpdateStageRequest  # noqa: Y015
+
+@_typing.final
+class UpdateStageResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def stage(self) -> Global___StageInfo: ...
+    def __init__(
+        self,
+        *,
+        stage: Global___StageInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["stage", b"stage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateStageResponse: _TypeAlias = UpdateStageResponse  # noqa: Y015
+
+@_typing.final
+class StageChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_STAGE_FIELD_NUMBER: _builtins.int
+    TO_STAGE_FIELD_NUMBER: _builtins.int
+    CHANGED_BY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CLIENT_NOTE_FIELD_NUMBER: _builtins.int
+    CHANGED_AT_FIELD_NUMBER: _builtins.int
+    from_stage: Global___Stage.ValueType
+    to_stage: Global___Stage.ValueType
+    changed_by: _builtins.str
+    reason: _builtins.str
+    client_note: _builtins.str
+    @_builtins.property
+    def changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        from_stage: Global___Stage.ValueType = ...,
+        to_stage: Global___Stage.ValueType = ...,
+        changed_by: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        client_note: _builtins.str = ...,
+        changed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at", "changed_by", b"changed_by", "client_note", b"client_note", "from_stage", b"from_stage", "reason", b"reason", "to_stage", b"to_stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StageChange: _TypeAlias = StageChange  # noqa: Y015
+
+@_typing.final
+class ListStageHistoryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStageHistoryRequest: _TypeAlias = ListStageHistoryRequest  # noqa: Y015
+
+@_typing.final
+class ListStageHistoryResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___StageChange]: ...
+    def __init__(
+        self,
+        *,
+        changes: _abc.Iterable[Global___StageChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStageHistoryResponse: _TypeAlias = ListStageHistoryResponse  # noqa: Y015
+
+@_typing.final
+class WaitingItem(_message.Message):
+    """Something the client is expected to do, filled in from events of other
+    services (e.g. "a change order awaits your approval") and from projects'
+    own state (a proposal sent and not yet accepted).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    LINK_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """"proposal_to_accept", "change_order_to_approve", ..."""
+    title: _builtins.str
+    link: _builtins.str
+    """a portal path, e.g. /projects/<id>/proposal"""
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        title: _builtins.str = ...,
+        link: _builtins.str = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "link", b"link", "since", b"since", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WaitingItem: _TypeAlias = WaitingItem  # noqa: Y015
+
+@_typing.final
+class Budget(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCEPTED_PROPOSAL_FIELD_NUMBER: _builtins.int
+    APPROVED_VARIATIONS_FIELD_NUMBER: _builtins.int
+    CONTRACT_VALUE_FIELD_NUMBER: _builtins.int
+    ACCEPTED_PROPOSAL_ID_FIELD_NUMBER: _builtins.int
+    accepted_proposal_id: _builtins.str
+    @_builtins.property
+    def accepted_proposal(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def approved_variations(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def contract_value(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        accepted_proposal: _common_pb2.Money | None = ...,
+        approved_variations: _common_pb2.Money | None = ...,
+        contract_value: _common_pb2.Money | None = ...,
+        accepted_proposal_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accepted_proposal", b"accepted_proposal", "approved_variations", b"approved_variations", "contract_value", b"contract_value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_proposal", b"accepted_proposal", "accepted_proposal_id", b"accepted_proposal_id", "approved_variations", b"approved_variations", "contract_value", b"contract_value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Budget: _TypeAlias = Budget  # noqa: Y015
+
+@_typing.final
+class GetStatusBoardRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatusBoardRequest: _TypeAlias = GetStatusBoardRequest  # noqa: Y015
+
+@_typing.final
+class GetStatusBoardResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_FIELD_NUMBER: _builtins.int
+    STAGES_FIELD_NUMBER: _builtins.int
+    FORECAST_HANDOVER_FIELD_NUMBER: _builtins.int
+    RECENT_NOTES_FIELD_NUMBER: _builtins.int
+    WAITING_ON_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
+    forecast_handover: _builtins.str
+    """YYYY-MM-DD or empty"""
+    @_builtins.property
+    def project(self) -> Global___Project: ...
+    @_builtins.property
+    def stages(self) -> _containers.RepeatedCompositeFieldContainer[Global___StageInfo]:
+        """all five, in order"""
+
+    @_builtins.property
+    def recent_notes(self) -> _containers.RepeatedCompositeFieldContainer[Global___StageChange]: ...
+    @_builtins.property
+    def waiting_on(self) -> _containers.RepeatedCompositeFieldContainer[Global___WaitingItem]: ...
+    @_builtins.property
+    def budget(self) -> Global___Budget: ...
+    def __init__(
+        self,
+        *,
+        project: Global___Project | None = ...,
+        stages: _abc.Iterable[Global___StageInfo] | None = ...,
+        forecast_handover: _builtins.str = ...,
+        recent_notes: _abc.Iterable[Global___StageChange] | None = ...,
+        waiting_on: _abc.Iterable[Global___WaitingItem] | None = ...,
+        budget: Global___Budget | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "project", b"project"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "forecast_handover", b"forecast_handover", "project", b"project", "recent_notes", b"recent_notes", "stages", b"stages", "waiting_on", b"waiting_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatusBoardResponse: _TypeAlias = GetStatusBoardResponse  # noqa: Y015
+
+@_typing.final
+class ProductLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ROOM_ID_FIELD_NUMBER: _builtins.int
+    MANUFACTURER_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_FIELD_NUMBER: _builtins.int
+    LINE_TOTAL_FIELD_NUMBER: _builtins.int
+    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    room_id: _builtins.str
+    manufacturer: _builtins.str
+    model: _builtins.str
+    description: _builtins.str
+    quantity: _builtins.int
+    client_visible: _builtins.bool
+    position: _builtins.int
+    @_builtins.property
+    def unit_price(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def line_total(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        room_id: _builtins.str = ...,
+        manufacturer: _builtins.str = ...,
+        model: _builtins.str = ...,
+        description: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        unit_price: _common_pb2.Money | None = ...,
+        line_total: _common_pb2.Money | None = ...,
+        client_visible: _builtins.bool = ...,
+        position: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["line_total", b"line_total", "unit_price", b"unit_price"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "description", b"description", "id", b"id", "line_total", b"line_total", "manufacturer", b"manufacturer", "model", b"model", "position", b"position", "quantity", b"quantity", "room_id", b"room_id", "unit_price", b"unit_price"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProductLine: _TypeAlias = ProductLine  # noqa: Y015
+
+@_typing.final
+class Room(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    name: _builtins.str
+    client_visible: _builtins.bool
+    position: _builtins.int
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProductLine]: ...
+    @_builtins.property
+    def total(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        client_visible: _builtins.bool = ...,
+        position: _builtins.int = ...,
+        lines: _abc.Iterable[Global___ProductLine] | None = ...,
+        total: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "id", b"id", "lines", b"lines", "name", b"name", "position", b"position", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Room: _TypeAlias = Room  # noqa: Y015
+
+@_typing.final
+class ListRoomsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRoomsRequest: _TypeAlias = ListRoomsRequest  # noqa: Y015
+
+@_typing.final
+class ListRoomsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROOMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rooms(self) -> _containers.RepeatedCompositeFieldContainer[Global___Room]: ...
+    def __init__(
+        self,
+        *,
+        rooms: _abc.Iterable[Global___Room] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rooms", b"rooms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRoomsResponse: _TypeAlias = ListRoomsResponse  # noqa: Y015
+
+@_typing.final
+class CreateRoomRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    project_id: _builtins.str
+    name: _builtins.str
+    client_visible: _builtins.bool
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        project_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        client_visible: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "name", b"name", "project_id", b"project_id", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateRoomRequest: _TypeAlias = CreateRoomRequest  # noqa: Y015
+
+@_typing.final
+class CreateRoomResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROOM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def room(self) -> Global___Room: ...
+    def __init__(
+        self,
+        *,
+        room: Global___Room | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["room", b"room"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["room", b"room"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateRoomResponse: _TypeAlias = CreateRoomResponse  # noqa: Y015
+
+@_typing.final
+class UpdateRoomRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROOM_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    room_id: _builtins.str
+    name: _builtins.str
+    client_visible: _builtins.bool
+    position: _builtins.int
+    def __init__(
+        self,
+        *,
+        room_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        client_visible: _builtins.bool = ...,
+        position: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "name", b"name", "position", b"position", "room_id", b"room_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateRoomRequest: _TypeAlias = UpdateRoomRequest  # noqa: Y015
+
+@_typing.final
+class UpdateRoomResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROOM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def room(self) -> Global___Room: ...
+    def __init__(
+        self,
+        *,
+        room: Global___Room | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["room", b"room"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["room", b"room"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateRoomResponse: _TypeAlias = UpdateRoomResponse  # noqa: Y015
+
+@_typing.final
+class DeleteRoomRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROOM_ID_FIELD_NUMBER: _builtins.int
+    room_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        room_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["room_id", b"room_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteRoomRequest: _TypeAlias = DeleteRoomRequest  # noqa: Y015
+
+@_typing.final
+class DeleteRoomResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteRoomResponse: _TypeAlias = DeleteRoomResponse  # noqa: Y015
+
+@_typing.final
+class AddProductLineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    ROOM_ID_FIELD_NUMBER: _builtins.int
+    MANUFACTURER_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_MINOR_FIELD_NUMBER: _builtins.int
+    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    room_id: _builtins.str
+    manufacturer: _builtins.str
+    model: _builtins.str
+    description: _builtins.str
+    quantity: _builtins.int
+    unit_price_minor: _builtins.int
+    """in the project's currency"""
+    client_visible: _builtins.bool
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        room_id: _builtins.str = ...,
+        manufacturer: _builtins.str = ...,
+        model: _builtins.str = ...,
+        description: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        unit_price_minor: _builtins.int = ...,
+        client_visible: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "description", b"description", "manufacturer", b"manufacturer", "model", b"model", "quantity", b"quantity", "request_id", b"request_id", "room_id", b"room_id", "unit_price_minor", b"unit_price_minor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddProductLineRequest: _TypeAlias = AddProductLineRequest  # noqa: Y015
+
+@_typing.final
+class AddProductLineResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def line(self) -> Global___ProductLine: ...
+    def __init__(
+        self,
+        *,
+        line: Global___ProductLine | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["line", b"line"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["line", b"line"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddProductLineResponse: _TypeAlias = AddProductLineResponse  # noqa: Y015
+
+@_typing.final
+class UpdateProductLineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_ID_FIELD_NUMBER: _builtins.int
+    MANUFACTURER_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_MINOR_FIELD_NUMBER: _builtins.int
+    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
+    ROOM_ID_FIELD_NUMBER: _builtins.int
+    line_id: _builtins.str
+    manufacturer: _builtins.str
+    model: _builtins.str
+    description: _builtins.str
+    quantity: _builtins.int
+    unit_price_minor: _builtins.int
+    client_visible: _builtins.bool
+    room_id: _builtins.str
+    """move to another room of the project"""
+    def __init__(
+        self,
+        *,
+        line_id: _builtins.str = ...,
+        manufacturer: _builtins.str = ...,
+        model: _builtins.str = ...,
+        description: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        unit_price_minor: _builtins.int = ...,
+        client_visible: _builtins.bool = ...,
+        room_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "description", b"description", "line_id", b"line_id", "manufacturer", b"manufacturer", "model", b"model", "quantity", b"quantity", "room_id", b"room_id", "unit_price_minor", b"unit_price_minor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateProductLineRequest: _TypeAlias = UpdateProductLineRequest  # noqa: Y015
+
+@_typing.final
+class UpdateProductLineResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def line(self) -> Global___ProductLine: ...
+    def __init__(
+        self,
+        *,
+        line: Global___ProductLine | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["line", b"line"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["line", b"line"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateProductLineResponse: _TypeAlias = UpdateProductLineResponse  # noqa: Y015
+
+@_typing.final
+class RemoveProductLineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_ID_FIELD_NUMBER: _builtins.int
+    line_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        line_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["line_id", b"line_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveProductLineRequest: _TypeAlias = RemoveProductLineRequest  # noqa: Y015
+
+@_typing.final
+class RemoveProductLineResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveProductLineResponse: _TypeAlias = RemoveProductLineResponse  # noqa: Y015
+
+@_typing.final
+class ProposalLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_FIELD_NUMBER: _builtins.int
+    LINE_TOTAL_FIELD_NUMBER: _builtins.int
+    description: _builtins.str
+    """manufacturer + model + description"""
+    quantity: _builtins.int
+    @_builtins.property
+    def unit_price(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def line_total(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        description: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        unit_price: _common_pb2.Money | None = ...,
+        line_total: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["line_total", b"line_total", "unit_price", b"unit_price"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "line_total", b"line_total", "quantity", b"quantity", "unit_price", b"unit_price"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProposalLine: _TypeAlias = ProposalLine  # noqa: Y015
+
+@_typing.final
+class ProposalRoom(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    OTHER_ITEMS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProposalLine]: ...
+    @_builtins.property
+    def other_items(self) -> _common_pb2.Money:
+        """Lines the integrator keeps internal are not itemised to the client but
+        still counted here, so the totals the client signs add up.
+        """
+
+    @_builtins.property
+    def total(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        lines: _abc.Iterable[Global___ProposalLine] | None = ...,
+        other_items: _common_pb2.Money | None = ...,
+        total: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["other_items", b"other_items", "total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines", "name", b"name", "other_items", b"other_items", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProposalRoom: _TypeAlias = ProposalRoom  # noqa: Y015
+
+@_typing.final
+class Signature(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SIGNER_NAME_FIELD_NUMBER: _builtins.int
+    SIGNER_CONTACT_ID_FIELD_NUMBER: _builtins.int
+    SIGNER_EMAIL_FIELD_NUMBER: _builtins.int
+    CONSENT_TEXT_FIELD_NUMBER: _builtins.int
+    SIGNED_AT_FIELD_NUMBER: _builtins.int
+    IP_FIELD_NUMBER: _builtins.int
+    USER_AGENT_FIELD_NUMBER: _builtins.int
+    CONTENT_SHA256_FIELD_NUMBER: _builtins.int
+    signer_name: _builtins.str
+    """typed full name"""
+    signer_contact_id: _builtins.str
+    signer_email: _builtins.str
+    consent_text: _builtins.str
+    ip: _builtins.str
+    user_agent: _builtins.str
+    content_sha256: _builtins.str
+    @_builtins.property
+    def signed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        signer_name: _builtins.str = ...,
+        signer_contact_id: _builtins.str = ...,
+        signer_email: _builtins.str = ...,
+        consent_text: _builtins.str = ...,
+        signed_at: _timestamp_pb2.Timestamp | None = ...,
+        ip: _builtins.str = ...,
+        user_agent: _builtins.str = ...,
+        content_sha256: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signed_at", b"signed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_text", b"consent_text", "content_sha256", b"content_sha256", "ip", b"ip", "signed_at", b"signed_at", "signer_contact_id", b"signer_contact_id", "signer_email", b"signer_email", "signer_name", b"signer_name", "user_agent", b"user_agent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Signature: _TypeAlias = Signature  # noqa: Y015
+
+@_typing.final
+class Proposal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    INTRODUCTION_FIELD_NUMBER: _builtins.int
+    ROOMS_FIELD_NUMBER: _builtins.int
+    LABOUR_FIELD_NUMBER: _builtins.int
+    DISCOUNT_FIELD_NUMBER: _builtins.int
+    TAX_RATE_BPS_FIELD_NUMBER: _builtins.int
+    SUBTOTAL_FIELD_NUMBER: _builtins.int
+    TAX_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    CONTENT_SHA256_FIELD_NUMBER: _builtins.int
+    SENT_AT_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    CONSENT_TEXT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    project_id: _builtins.str
+    version: _builtins.int
+    status: Global___ProposalStatus.ValueType
+    title: _builtins.str
+    introduction: _builtins.str
+    tax_rate_bps: _builtins.int
+    """825 = 8.25 %"""
+    content_sha256: _builtins.str
+    """set when sent"""
+    consent_text: _builtins.str
+    """what the client agrees to by signing"""
+    @_builtins.property
+    def rooms(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProposalRoom]: ...
+    @_builtins.property
+    def labour(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def discount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def subtotal(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def tax(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def total(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def sent_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def signature(self) -> Global___Signature:
+        """set when accepted"""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        project_id: _builtins.str = ...,
+        version: _builtins.int = ...,
+        status: Global___ProposalStatus.ValueType = ...,
+        title: _builtins.str = ...,
+        introduction: _builtins.str = ...,
+        rooms: _abc.Iterable[Global___ProposalRoom] | None = ...,
+        labour: _common_pb2.Money | None = ...,
+        discount: _common_pb2.Money | None = ...,
+        tax_rate_bps: _builtins.int = ...,
+        subtotal: _common_pb2.Money | None = ...,
+        tax: _common_pb2.Money | None = ...,
+        total: _common_pb2.Money | None = ...,
+        content_sha256: _builtins.str = ...,
+        sent_at: _timestamp_pb2.Timestamp | None = ...,
+        signature: Global___Signature | None = ...,
+        consent_text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["discount", b"discount", "labour", b"labour", "sent_at", b"sent_at", "signature", b"signature", "subtotal", b"subtotal", "tax", b"tax", "total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_text", b"consent_text", "content_sha256", b"content_sha256", "discount", b"discount", "id", b"id", "introduction", b"introduction", "labour", b"labour", "project_id", b"project_id", "rooms", b"rooms", "sent_at", b"sent_at", "signature", b"signature", "status", b"status", "subtotal", b"subtotal", "tax", b"tax", "tax_rate_bps", b"tax_rate_bps", "title", b"title", "total", b"total", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Proposal: _TypeAlias = Proposal  # noqa: Y015
+
+@_typing.final
+class CreateProposalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    INTRODUCTION_FIELD_NUMBER: _builtins.int
+    LABOUR_MINOR_FIELD_NUMBER: _builtins.int
+    DISCOUNT_MINOR_FIELD_NUMBER: _builtins.int
+    TAX_RATE_BPS_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    project_id: _builtins.str
+    title: _builtins.str
+    introduction: _builtins.str
+    labour_minor: _builtins.int
+    discount_minor: _builtins.int
+    tax_rate_bps: _builtins.int
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        project_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        introduction: _builtins.str = ...,
+        labour_minor: _builtins.int = ...,
+        discount_minor: _builtins.int = ...,
+        tax_rate_bps: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["discount_minor", b"discount_minor", "introduction", b"introduction", "labour_minor", b"labour_minor", "project_id", b"project_id", "request_id", b"request_id", "tax_rate_bps", b"tax_rate_bps", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateProposalRequest: _TypeAlias = CreateProposalRequest  # noqa: Y015
+
+@_typing.final
+class CreateProposalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def proposal(self) -> Global___Proposal: ...
+    def __init__(
+        self,
+        *,
+        proposal: Global___Proposal | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateProposalResponse: _TypeAlias = CreateProposalResponse  # noqa: Y015
+
+@_typing.final
+class UpdateProposalRequest(_message.Message):
+    """Drafts only. Re-snapshots the rooms and lines when refresh_lines is set."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    INTRODUCTION_FIELD_NUMBER: _builtins.int
+    LABOUR_MINOR_FIELD_NUMBER: _builtins.int
+    DISCOUNT_MINOR_FIELD_NUMBER: _builtins.int
+    TAX_RATE_BPS_FIELD_NUMBER: _builtins.int
+    REFRESH_LINES_FIELD_NUMBER: _builtins.int
+    proposal_id: _builtins.str
+    title: _builtins.str
+    introduction: _builtins.str
+    labour_minor: _builtins.int
+    discount_minor: _builtins.int
+    tax_rate_bps: _builtins.int
+    refresh_lines: _builtins.bool
+    def __init__(
+        self,
+        *,
+        proposal_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        introduction: _builtins.str = ...,
+        labour_minor: _builtins.int = ...,
+        discount_minor: _builtins.int = ...,
+        tax_rate_bps: _builtins.int = ...,
+        refresh_lines: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["discount_minor", b"discount_minor", "introduction", b"introduction", "labour_minor", b"labour_minor", "proposal_id", b"proposal_id", "refresh_lines", b"refresh_lines", "tax_rate_bps", b"tax_rate_bps", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateProposalRequest: _TypeAlias = UpdateProposalRequest  # noqa: Y015
+
+@_typing.final
+class UpdateProposalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def proposal(self) -> Global___Proposal: ...
+    def __init__(
+        self,
+        *,
+        proposal: Global___Proposal | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateProposalResponse: _TypeAlias = UpdateProposalResponse  # noqa: Y015
+
+@_typing.final
+class ListProposalsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProposalsRequest: _TypeAlias = ListProposalsRequest  # noqa: Y015
+
+@_typing.final
+class ListProposalsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSALS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def proposals(self) -> _containers.RepeatedCompositeFieldContainer[Global___Proposal]: ...
+    def __init__(
+        self,
+        *,
+        proposals: _abc.Iterable[Global___Proposal] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["proposals", b"proposals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProposalsResponse: _TypeAlias = ListProposalsResponse  # noqa: Y015
+
+@_typing.final
+class GetProposalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_ID_FIELD_NUMBER: _builtins.int
+    proposal_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        proposal_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["proposal_id", b"proposal_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetProposalRequest: _TypeAlias = GetProposalRequest  # noqa: Y015
+
+@_typing.final
+class GetProposalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def proposal(self) -> Global___Proposal: ...
+    def __init__(
+        self,
+        *,
+        proposal: Global___Proposal | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetProposalResponse: _TypeAlias = GetProposalResponse  # noqa: Y015
+
+@_typing.final
+class SendProposalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_ID_FIELD_NUMBER: _builtins.int
+    proposal_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        proposal_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["proposal_id", b"proposal_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendProposalRequest: _TypeAlias = SendProposalRequest  # noqa: Y015
+
+@_typing.final
+class SendProposalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def proposal(self) -> Global___Proposal: ...
+    def __init__(
+        self,
+        *,
+        proposal: Global___Proposal | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendProposalResponse: _TypeAlias = SendProposalResponse  # noqa: Y015
+
+@_typing.final
+class AcceptProposalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PROPOSAL_ID_FIELD_NUMBER: _builtins.int
+    SIGNER_NAME_FIELD_NUMBER: _builtins.int
+    CONSENT_FIELD_NUMBER: _builtins.int
+    CONTENT_SHA256_FIELD_NUMBER: _builtins.int
+    IP_FIELD_NUMBER: _builtins.int
+    USER_AGENT_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    proposal_id: _builtins.str
+    signer_name: _builtins.str
+    consent: _builtins.bool
+    """the consent box was ticked"""
+    content_sha256: _builtins.str
+    """the hash of what the client was shown"""
+    ip: _builtins.str
+    user_agent: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        proposal_id: _builtins.str = ...,
+        signer_name: _builtins.str = ...,
+        consent: _builtins.bool = ...,
+        content_sha256: _builtins.str = ...,
+        ip: _builtins.str = ...,
+        user_agent: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent", "content_sha256", b"content_sha256", "ip", b"ip", "proposal_id", b"proposal_id", "request_id", b"request_id", "signer_name", b"signer_name", "user_agent", b"user_agent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcceptProposalRequest: _TypeAlias = AcceptProposalRequest  # noqa: Y015
+
+@_typing.final
+class AcceptProposalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def proposal(self) -> Global___Proposal: ...
+    def __init__(
+        self,
+        *,
+        proposal: Global___Proposal | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcceptProposalResponse: _TypeAlias = AcceptProposalResponse  # noqa: Y015
+
+@_typing.final
+class GetSignedProposalPdfRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_ID_FIELD_NUMBER: _builtins.int
+    proposal_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        proposal_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["proposal_id", b"proposal_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSignedProposalPdfRequest: _TypeAlias = GetSignedProposalPdfRequest  # noqa: Y015
+
+@_typing.final
+class GetSignedProposalPdfResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PDF_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    pdf: _builtins.bytes
+    filename: _builtins.str
+    def __init__(
+        self,
+        *,
+        pdf: _builtins.bytes = ...,
+        filename: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filename", b"filename", "pdf", b"pdf"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSignedProposalPdfResponse: _TypeAlias = GetSignedProposalPdfResponse  # noqa: Y015

@@ -56,6 +56,96 @@ class ProjectsServiceStub:
                 request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.ChangeProjectStageRequest.SerializeToString,
                 response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.ChangeProjectStageResponse.FromString,
                 _registered_method=True)
+        self.UpdateProject = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/UpdateProject',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProjectRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProjectResponse.FromString,
+                _registered_method=True)
+        self.UpdateStage = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/UpdateStage',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateStageRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateStageResponse.FromString,
+                _registered_method=True)
+        self.ListStageHistory = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/ListStageHistory',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListStageHistoryRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListStageHistoryResponse.FromString,
+                _registered_method=True)
+        self.GetStatusBoard = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/GetStatusBoard',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetStatusBoardRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetStatusBoardResponse.FromString,
+                _registered_method=True)
+        self.ListRooms = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/ListRooms',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListRoomsRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListRoomsResponse.FromString,
+                _registered_method=True)
+        self.CreateRoom = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/CreateRoom',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.CreateRoomRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.CreateRoomResponse.FromString,
+                _registered_method=True)
+        self.UpdateRoom = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/UpdateRoom',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateRoomRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateRoomResponse.FromString,
+                _registered_method=True)
+        self.DeleteRoom = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/DeleteRoom',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.DeleteRoomRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.DeleteRoomResponse.FromString,
+                _registered_method=True)
+        self.AddProductLine = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/AddProductLine',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.AddProductLineRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.AddProductLineResponse.FromString,
+                _registered_method=True)
+        self.UpdateProductLine = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/UpdateProductLine',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProductLineRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProductLineResponse.FromString,
+                _registered_method=True)
+        self.RemoveProductLine = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/RemoveProductLine',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.RemoveProductLineRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.RemoveProductLineResponse.FromString,
+                _registered_method=True)
+        self.CreateProposal = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/CreateProposal',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.CreateProposalRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.CreateProposalResponse.FromString,
+                _registered_method=True)
+        self.UpdateProposal = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/UpdateProposal',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProposalRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProposalResponse.FromString,
+                _registered_method=True)
+        self.ListProposals = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/ListProposals',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListProposalsRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListProposalsResponse.FromString,
+                _registered_method=True)
+        self.GetProposal = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/GetProposal',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetProposalRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetProposalResponse.FromString,
+                _registered_method=True)
+        self.SendProposal = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/SendProposal',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.SendProposalRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.SendProposalResponse.FromString,
+                _registered_method=True)
+        self.AcceptProposal = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/AcceptProposal',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.AcceptProposalRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.AcceptProposalResponse.FromString,
+                _registered_method=True)
+        self.GetSignedProposalPdf = channel.unary_unary(
+                '/portal.projects.v1.ProjectsService/GetSignedProposalPdf',
+                request_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetSignedProposalPdfRequest.SerializeToString,
+                response_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetSignedProposalPdfResponse.FromString,
+                _registered_method=True)
 
 
 class ProjectsServiceServicer:
@@ -88,6 +178,127 @@ class ProjectsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateProject(self, request, context):
+        """Staff: name, address, project manager, which contacts see it, service contract.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStage(self, request, context):
+        """Planned/actual dates and the client-facing note of one stage.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStageHistory(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStatusBoard(self, request, context):
+        """The whole status screen in one call: project, the five stages with dates,
+        forecast handover, latest client notes, what the client is waiting on,
+        the budget. Clients get only what they may see.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRooms(self, request, context):
+        """Rooms and their product lines, each with client visibility.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateRoom(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateRoom(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRoom(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddProductLine(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateProductLine(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveProductLine(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateProposal(self, request, context):
+        """Proposals: versions snapshot the rooms and lines; one is sent; the client
+        accepts it with an e-signature and it becomes the immutable contract baseline.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateProposal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProposals(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProposal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendProposal(self, request, context):
+        """Freezes the content, computes its SHA-256, supersedes any earlier sent version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptProposal(self, request, context):
+        """Client approver only; refuses a superseded, draft or already accepted
+        version and a content hash that is not the one sent. Publishes
+        projects.proposal.accepted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSignedProposalPdf(self, request, context):
+        """The signed proposal as a PDF with its signature block.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProjectsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -110,6 +321,96 @@ def add_ProjectsServiceServicer_to_server(servicer, server):
                     servicer.ChangeProjectStage,
                     request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.ChangeProjectStageRequest.FromString,
                     response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.ChangeProjectStageResponse.SerializeToString,
+            ),
+            'UpdateProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateProject,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProjectRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProjectResponse.SerializeToString,
+            ),
+            'UpdateStage': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStage,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateStageRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateStageResponse.SerializeToString,
+            ),
+            'ListStageHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStageHistory,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListStageHistoryRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListStageHistoryResponse.SerializeToString,
+            ),
+            'GetStatusBoard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatusBoard,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetStatusBoardRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetStatusBoardResponse.SerializeToString,
+            ),
+            'ListRooms': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRooms,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListRoomsRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListRoomsResponse.SerializeToString,
+            ),
+            'CreateRoom': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateRoom,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.CreateRoomRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.CreateRoomResponse.SerializeToString,
+            ),
+            'UpdateRoom': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateRoom,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateRoomRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateRoomResponse.SerializeToString,
+            ),
+            'DeleteRoom': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRoom,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.DeleteRoomRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.DeleteRoomResponse.SerializeToString,
+            ),
+            'AddProductLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddProductLine,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.AddProductLineRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.AddProductLineResponse.SerializeToString,
+            ),
+            'UpdateProductLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateProductLine,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProductLineRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProductLineResponse.SerializeToString,
+            ),
+            'RemoveProductLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveProductLine,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.RemoveProductLineRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.RemoveProductLineResponse.SerializeToString,
+            ),
+            'CreateProposal': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateProposal,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.CreateProposalRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.CreateProposalResponse.SerializeToString,
+            ),
+            'UpdateProposal': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateProposal,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProposalRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProposalResponse.SerializeToString,
+            ),
+            'ListProposals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProposals,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListProposalsRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.ListProposalsResponse.SerializeToString,
+            ),
+            'GetProposal': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProposal,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetProposalRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetProposalResponse.SerializeToString,
+            ),
+            'SendProposal': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendProposal,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.SendProposalRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.SendProposalResponse.SerializeToString,
+            ),
+            'AcceptProposal': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptProposal,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.AcceptProposalRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.AcceptProposalResponse.SerializeToString,
+            ),
+            'GetSignedProposalPdf': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSignedProposalPdf,
+                    request_deserializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetSignedProposalPdfRequest.FromString,
+                    response_serializer=portal_dot_projects_dot_v1_dot_projects__pb2.GetSignedProposalPdfResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +523,492 @@ class ProjectsService:
             '/portal.projects.v1.ProjectsService/ChangeProjectStage',
             portal_dot_projects_dot_v1_dot_projects__pb2.ChangeProjectStageRequest.SerializeToString,
             portal_dot_projects_dot_v1_dot_projects__pb2.ChangeProjectStageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/UpdateProject',
+            portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProjectRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/UpdateStage',
+            portal_dot_projects_dot_v1_dot_projects__pb2.UpdateStageRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.UpdateStageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStageHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/ListStageHistory',
+            portal_dot_projects_dot_v1_dot_projects__pb2.ListStageHistoryRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.ListStageHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatusBoard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/GetStatusBoard',
+            portal_dot_projects_dot_v1_dot_projects__pb2.GetStatusBoardRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.GetStatusBoardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRooms(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/ListRooms',
+            portal_dot_projects_dot_v1_dot_projects__pb2.ListRoomsRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.ListRoomsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateRoom(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/CreateRoom',
+            portal_dot_projects_dot_v1_dot_projects__pb2.CreateRoomRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.CreateRoomResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateRoom(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/UpdateRoom',
+            portal_dot_projects_dot_v1_dot_projects__pb2.UpdateRoomRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.UpdateRoomResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRoom(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/DeleteRoom',
+            portal_dot_projects_dot_v1_dot_projects__pb2.DeleteRoomRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.DeleteRoomResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddProductLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/AddProductLine',
+            portal_dot_projects_dot_v1_dot_projects__pb2.AddProductLineRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.AddProductLineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateProductLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/UpdateProductLine',
+            portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProductLineRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProductLineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveProductLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/RemoveProductLine',
+            portal_dot_projects_dot_v1_dot_projects__pb2.RemoveProductLineRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.RemoveProductLineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateProposal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/CreateProposal',
+            portal_dot_projects_dot_v1_dot_projects__pb2.CreateProposalRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.CreateProposalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateProposal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/UpdateProposal',
+            portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProposalRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.UpdateProposalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProposals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/ListProposals',
+            portal_dot_projects_dot_v1_dot_projects__pb2.ListProposalsRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.ListProposalsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProposal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/GetProposal',
+            portal_dot_projects_dot_v1_dot_projects__pb2.GetProposalRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.GetProposalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendProposal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/SendProposal',
+            portal_dot_projects_dot_v1_dot_projects__pb2.SendProposalRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.SendProposalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptProposal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/AcceptProposal',
+            portal_dot_projects_dot_v1_dot_projects__pb2.AcceptProposalRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.AcceptProposalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSignedProposalPdf(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.projects.v1.ProjectsService/GetSignedProposalPdf',
+            portal_dot_projects_dot_v1_dot_projects__pb2.GetSignedProposalPdfRequest.SerializeToString,
+            portal_dot_projects_dot_v1_dot_projects__pb2.GetSignedProposalPdfResponse.FromString,
             options,
             channel_credentials,
             insecure,
