@@ -229,6 +229,47 @@ def access_changed(
     )
 
 
+def format_money(amount_minor: int, currency: str) -> str:
+    """'$12,345.67' for the currencies our integrators bill in; else '12,345.67 XYZ'."""
+    symbols = {"USD": "$", "CAD": "CA$", "AUD": "A$", "GBP": "£", "EUR": "€"}
+    sign = "-" if amount_minor < 0 else ""
+    units, cents = divmod(abs(amount_minor), 100)
+    number = f"{units:,}.{cents:02d}"
+    symbol = symbols.get(currency)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"
+
+
+def proposal_sent(
+    *, project_name: str, reference: str, version: int, total: str, link: str
+) -> Message:
+    return Message(
+        subject=f"{project_name}: your proposal is ready to review",
+        paragraphs=[
+            f"Version {version} of the proposal for {project_name} ({reference}) is ready: "
+            f"{total} in total, room by room.",
+            "Review it in your portal; an approver can accept it there with an electronic "
+            "signature.",
+        ],
+        button="Review the proposal",
+        link=link,
+    )
+
+
+def proposal_accepted(
+    *, project_name: str, reference: str, version: int, total: str, signer: str, link: str
+) -> Message:
+    return Message(
+        subject=f"{project_name}: proposal accepted",
+        paragraphs=[
+            f"{signer} accepted version {version} of the proposal for {project_name} "
+            f"({reference}), {total} in total. It is now your project's contract baseline.",
+            "The signed copy, with its signature record, is in your portal.",
+        ],
+        button="See the signed proposal",
+        link=link,
+    )
+
+
 def next_attempt_delay(attempts: int) -> int | None:
     """Seconds until the next try after `attempts` failures; None means give up."""
     if attempts <= 0:

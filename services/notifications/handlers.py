@@ -17,6 +17,8 @@ ROUTES = (
         projects_events.ProjectStageChanged,
         service.on_project_stage_changed,
     ),
+    ("projects.proposal.sent", projects_events.ProposalSent, service.on_proposal_event),
+    ("projects.proposal.accepted", projects_events.ProposalAccepted, service.on_proposal_event),
     ("identity.contact.invited", identity_events.ContactInvited, service.on_login_link),
     ("identity.magic_link.requested", identity_events.MagicLinkRequested, service.on_login_link),
     (

@@ -88,6 +88,46 @@ async def on_project_stage_changed(
     )
 
 
+async def on_proposal_event(
+    uow: UnitOfWork,
+    event: Event[Any],
+    *,
+    identity: IdentityClient,
+    portal_url_template: str,
+) -> None:
+    """A proposal sent for review, or accepted: every contact of the customer hears."""
+    p = event.payload
+    tenant = await identity.tenant(event.tenant_id)
+    customer = await identity.customer(event.tenant_id, p.customer_id)
+    brand = brand_of(tenant)
+    link = portal_url_template.format(slug=tenant.slug) + f"/projects/{p.project_id}/proposal"
+    total = domain.format_money(p.total.amount_minor, p.total.currency)
+    if isinstance(p, projects_events.ProposalAccepted):
+        message = domain.proposal_accepted(
+            project_name=p.project_name,
+            reference=p.reference,
+            version=p.version,
+            total=total,
+            signer=p.signer_name,
+            link=link,
+        )
+    else:
+        message = domain.proposal_sent(
+            project_name=p.project_name,
+            reference=p.reference,
+            version=p.version,
+            total=total,
+            link=link,
+        )
+    await queue_emails(
+        uow,
+        [
+            email_row(event, brand, to=c.email, name=c.full_name, message=message)
+            for c in customer.contacts
+        ],
+    )
+
+
 async def on_login_link(
     uow: UnitOfWork,
     event: Event[Any],

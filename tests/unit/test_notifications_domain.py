@@ -95,3 +95,26 @@ def test_access_changes_each_say_what_the_client_can_still_do():
 def test_retry_delays_grow_then_give_up():
     delays = [domain.next_attempt_delay(n) for n in range(1, len(domain.RETRY_DELAYS) + 2)]
     assert delays[:-1] == sorted(delays[:-1]) and delays[-1] is None
+
+
+def test_money_is_formatted_for_people():
+    assert domain.format_money(1234567, "USD") == "$12,345.67"
+    assert domain.format_money(5, "GBP") == "£0.05"
+    assert domain.format_money(-250, "EUR") == "-€2.50"
+    assert domain.format_money(100000, "CHF") == "1,000.00 CHF"
+
+
+def test_proposal_emails_say_what_to_do():
+    sent = domain.proposal_sent(
+        project_name="Cinema", reference="PRJ-0001", version=2, total="$10.00", link="http://x/p"
+    )
+    assert "ready to review" in sent.subject and "Version 2" in sent.paragraphs[0]
+    accepted = domain.proposal_accepted(
+        project_name="Cinema",
+        reference="PRJ-0001",
+        version=2,
+        total="$10.00",
+        signer="Jane Harrison",
+        link="http://x/p",
+    )
+    assert accepted.paragraphs[0].startswith("Jane Harrison accepted version 2")
