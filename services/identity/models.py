@@ -45,6 +45,9 @@ class Tenant(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     region: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set when the platform purges an integrator: the slug answers 404 and is
+    # never given to anyone else.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class StaffUser(Base):

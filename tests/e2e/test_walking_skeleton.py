@@ -227,3 +227,23 @@ async def test_a_customer_can_be_created_before_its_contacts(running, gw):
     assert r.json()["contacts"] == []
     again = await gw.get(f"/api/v1/customers/{r.json()['id']}", headers=running.headers())
     assert again.status_code == 200 and again.json()["contacts"] == []
+
+
+async def test_a_purged_integrators_host_gets_the_plain_404(running, gw):
+    import asyncpg
+
+    slug = f"gone{uuid.uuid4().hex[:6]}"
+    tenant_id, _ = await make_tenant(running, slug)
+    # The platform's purge marks the tenant (there is no self-service purge).
+    admin = running.suite.postgres.admin_url.rsplit("/", 1)[0] + "/identity"
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(
+            "UPDATE tenant SET purged_at = now() WHERE id = $1", uuid.UUID(tenant_id)
+        )
+    finally:
+        await conn.close()
+    page = await gw.get("/", headers={"Host": f"{slug}.localhost"})
+    assert page.status_code == 404 and slug.title() not in page.text
+    api = await gw.get("/api/v1/tenant", headers={"Host": f"{slug}.localhost"})
+    assert api.status_code == 404

@@ -65,7 +65,7 @@ def _branding_values(b: BrandingInput) -> dict[str, str]:
 async def get_tenant_by_slug(*, sessions: Sessions, slug: str) -> Tenant:
     async with UnitOfWork(sessions, None) as uow:
         tenant = await uow.session.scalar(select(Tenant).where(Tenant.slug == slug.lower()))
-    if tenant is None:
+    if tenant is None or tenant.purged_at is not None:
         raise NotFound(f"no integrator at '{slug}'")
     return tenant
 
