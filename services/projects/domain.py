@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -52,6 +55,88 @@ def plan_stage_move(current: Stage, target: Stage, *, reason: str, client_note: 
 
 def project_reference(number: int) -> str:
     return f"PRJ-{number:04d}"
+
+
+NAME_MAX = 200
+SITE_ADDRESS_MAX = 500
+PERSON_NAME_MAX = 200
+EMAIL_MAX = 320
+MAX_VISIBLE_CONTACTS = 100
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass(frozen=True)
+class ProjectDetails:
+    """What staff edit on a project, whole (UpdateProject replaces all of it)."""
+
+    name: str
+    site_address: str
+    project_manager_id: str
+    project_manager_name: str
+    project_manager_email: str
+    visible_contact_ids: tuple[str, ...]
+    service_contract: bool
+
+
+def _uuid_text(value: str, *, field: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidArgument(f"{field.replace('_', ' ')} must be a UUID", field=field) from None
+
+
+def check_project_details(
+    *,
+    name: str,
+    site_address: str,
+    project_manager_id: str,
+    project_manager_name: str,
+    project_manager_email: str,
+    visible_contact_ids: Iterable[str],
+    service_contract: bool,
+) -> ProjectDetails:
+    name = name.strip()
+    if not name:
+        raise InvalidArgument("name is required", field="name")
+    if len(name) > NAME_MAX:
+        raise InvalidArgument(f"name is longer than {NAME_MAX} characters", field="name")
+    site_address = site_address.strip()
+    if len(site_address) > SITE_ADDRESS_MAX:
+        raise InvalidArgument(
+            f"site address is longer than {SITE_ADDRESS_MAX} characters", field="site_address"
+        )
+    pm_id = project_manager_id.strip()
+    if pm_id:
+        pm_id = _uuid_text(pm_id, field="project_manager_id")
+    pm_name = project_manager_name.strip()
+    if len(pm_name) > PERSON_NAME_MAX:
+        raise InvalidArgument(
+            f"project manager name is longer than {PERSON_NAME_MAX} characters",
+            field="project_manager_name",
+        )
+    pm_email = project_manager_email.strip()
+    if pm_email and (len(pm_email) > EMAIL_MAX or not _EMAIL.fullmatch(pm_email)):
+        raise InvalidArgument(
+            "project manager email is not an email address", field="project_manager_email"
+        )
+    contacts: list[str] = []
+    for raw in visible_contact_ids:
+        contact = _uuid_text(raw.strip(), field="visible_contact_ids")
+        if contact not in contacts:
+            contacts.append(contact)
+    if len(contacts) > MAX_VISIBLE_CONTACTS:
+        raise InvalidArgument(
+            f"at most {MAX_VISIBLE_CONTACTS} contacts can be listed", field="visible_contact_ids"
+        )
+    return ProjectDetails(
+        name=name,
+        site_address=site_address,
+        project_manager_id=pm_id,
+        project_manager_name=pm_name,
+        project_manager_email=pm_email,
+        visible_contact_ids=tuple(contacts),
+        service_contract=service_contract,
+    )
 
 
 # identity.v1.AccessState values.

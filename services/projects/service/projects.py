@@ -1,37 +1,34 @@
-"""Projects use cases: one transaction each, through the unit of work."""
+"""Projects: list, read, create, edit details, move between stages."""
 
 from __future__ import annotations
 
 import base64
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from portal.identity.v1 import events_pb2 as identity_events
 from portal.projects.v1 import events_pb2
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork, next_number
-from services.chassis.errors import InvalidArgument, NotFound, PermissionDenied
-from services.chassis.events import Event
+from services.chassis.errors import InvalidArgument
 from services.chassis.validation import parse_uuid, require_text
-from services.projects import domain
-from services.projects.models import CustomerAccess, Project, StageChange
+from services.projects import domain, domain_money, domain_stages
+from services.projects.models import Project, StageChange
+from services.projects.service.common import (
+    Sessions,
+    load_project,
+    now_utc,
+    require_editor,
+    require_open_portal,
+    require_reader,
+    visible_projects,
+)
+from services.projects.service.stages import dates_of, load_stage_rows, set_dates
 
-Sessions = async_sessionmaker[AsyncSession]
 MAX_PAGE_SIZE = 100
 STAGE_CHANGED = "projects.project.stage_changed"
 PROJECT_CREATED = "projects.project.created"
-
-
-def _visible(principal: Principal):
-    """A client sees only their customer's projects; staff see the tenant's."""
-    if principal.is_client:
-        return Project.customer_id == parse_uuid(principal.customer_id or "", field="customer_id")
-    principal.require_staff()
-    return True
 
 
 def _encode_cursor(project: Project) -> str:
@@ -47,28 +44,16 @@ def _decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidArgument("the page token is not valid", field="page_token") from None
 
 
-async def _require_open_portal(uow: UnitOfWork, principal: Principal) -> None:
-    if not principal.is_client:
-        return
-    state = await uow.session.scalar(
-        select(CustomerAccess.state).where(
-            CustomerAccess.customer_id
-            == parse_uuid(principal.customer_id or "", field="customer_id")
-        )
-    )
-    if not domain.portal_open(state):
-        raise PermissionDenied("access to this portal has been closed")
-
-
 async def list_projects(
     *, sessions: Sessions, principal: Principal, page_size: int, page_token: str
 ) -> tuple[list[Project], str]:
+    tenant_id = require_reader(principal)
     size = min(page_size or 50, MAX_PAGE_SIZE)
     if size < 0:
         raise InvalidArgument("page size must be positive", field="page_size")
     query = (
         select(Project)
-        .where(_visible(principal))
+        .where(visible_projects(principal))
         .order_by(Project.created_at.desc(), Project.id.desc())
         .limit(size + 1)
     )
@@ -77,23 +62,16 @@ async def list_projects(
         query = query.where(
             or_(Project.created_at < created, and_(Project.created_at == created, Project.id < pid))
         )
-    async with UnitOfWork(sessions, principal.require_tenant()) as uow:
-        await _require_open_portal(uow, principal)
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        await require_open_portal(uow, principal)
         rows = list(await uow.session.scalars(query))
     next_token = _encode_cursor(rows[size - 1]) if len(rows) > size else ""
     return rows[:size], next_token
 
 
 async def get_project(*, sessions: Sessions, principal: Principal, project_id: str) -> Project:
-    pid = parse_uuid(project_id, field="project_id")
-    async with UnitOfWork(sessions, principal.require_tenant()) as uow:
-        await _require_open_portal(uow, principal)
-        project = await uow.session.scalar(
-            select(Project).where(Project.id == pid, _visible(principal))
-        )
-    if project is None:
-        raise NotFound("no such project")
-    return project
+    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+        return await load_project(uow, principal, project_id)
 
 
 async def create_project(
@@ -105,9 +83,9 @@ async def create_project(
     customer_id: str,
     site_address: str,
 ) -> Project:
-    principal.require_staff("project_manager")
-    tenant_id = principal.require_tenant()
+    tenant_id = require_editor(principal)
     request_id = request_id or str(uuid.uuid4())
+    now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
         existing = await uow.session.scalar(select(Project).where(Project.request_id == request_id))
         if existing is not None:
@@ -121,9 +99,16 @@ async def create_project(
             customer_id=parse_uuid(customer_id, field="customer_id"),
             site_address=site_address.strip()[:500],
             stage=domain.Stage.DESIGN,
+            # CreateProject carries no currency yet: the default until it does.
+            currency=domain_money.DEFAULT_CURRENCY,
+            created_at=now,
+            stage_changed_at=now,
         )
         uow.session.add(project)
         await uow.flush()
+        # The five stage rows; design starts the day the project is made.
+        rows = await load_stage_rows(uow, project)
+        rows[domain.Stage.DESIGN].actual_start = now.date()
         uow.publish(
             PROJECT_CREATED,
             events_pb2.ProjectCreated(
@@ -139,6 +124,43 @@ async def create_project(
     return project
 
 
+async def update_project(
+    *,
+    sessions: Sessions,
+    principal: Principal,
+    project_id: str,
+    name: str,
+    site_address: str,
+    project_manager_id: str,
+    project_manager_name: str,
+    project_manager_email: str,
+    visible_contact_ids: list[str],
+    service_contract: bool,
+) -> Project:
+    """Replaces the editable details whole (the caller sends back what it read)."""
+    tenant_id = require_editor(principal)
+    details = domain.check_project_details(
+        name=name,
+        site_address=site_address,
+        project_manager_id=project_manager_id,
+        project_manager_name=project_manager_name,
+        project_manager_email=project_manager_email,
+        visible_contact_ids=visible_contact_ids,
+        service_contract=service_contract,
+    )
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        project = await load_project(uow, principal, project_id, lock=True)
+        project.name = details.name
+        project.site_address = details.site_address
+        project.project_manager_id = details.project_manager_id
+        project.project_manager_name = details.project_manager_name
+        project.project_manager_email = details.project_manager_email
+        project.visible_contact_ids = list(details.visible_contact_ids)
+        project.service_contract = details.service_contract
+        await uow.commit()
+    return project
+
+
 async def change_project_stage(
     *,
     sessions: Sessions,
@@ -149,7 +171,7 @@ async def change_project_stage(
     reason: str,
     client_note: str,
 ) -> Project:
-    principal.require_staff("project_manager")
+    tenant_id = require_editor(principal)
     try:
         target = domain.Stage(stage)
     except ValueError:
@@ -157,15 +179,10 @@ async def change_project_stage(
             "stage must be one of design, procurement, install, commissioning, handover",
             field="stage",
         ) from None
-    pid = parse_uuid(project_id, field="project_id")
     request_id = request_id or str(uuid.uuid4())
-    async with UnitOfWork(sessions, principal.require_tenant()) as uow:
+    async with UnitOfWork(sessions, tenant_id) as uow:
         # Row lock: two moves at once are applied one after the other.
-        project = await uow.session.scalar(
-            select(Project).where(Project.id == pid).with_for_update()
-        )
-        if project is None:
-            raise NotFound("no such project", field="project_id")
+        project = await load_project(uow, principal, project_id, lock=True)
         done = await uow.session.scalar(
             select(StageChange).where(StageChange.request_id == request_id)
         )
@@ -174,7 +191,17 @@ async def change_project_stage(
         move = domain.plan_stage_move(
             domain.Stage(project.stage), target, reason=reason, client_note=client_note
         )
-        now = datetime.now(UTC)
+        now = now_utc()
+        rows = await load_stage_rows(uow, project)
+        changed = domain_stages.dates_after_move(
+            move, {s: dates_of(row) for s, row in rows.items()}, now.date()
+        )
+        for changed_stage, dates in changed.items():
+            set_dates(rows[changed_stage], dates)
+        if move.client_note:
+            # The latest word to the client about the stage the project is now in.
+            rows[move.to_stage].client_note = move.client_note
+            rows[move.to_stage].note_updated_at = now
         project.stage = move.to_stage
         project.stage_changed_at = now
         uow.session.add(
@@ -209,29 +236,3 @@ async def change_project_stage(
         )
         await uow.commit()
     return project
-
-
-async def on_customer_access_changed(
-    uow: UnitOfWork, event: Event[identity_events.CustomerAccessChanged]
-) -> None:
-    await _record_access(uow, event, event.payload.customer_id, event.payload.to_state)
-
-
-async def on_customer_purged(uow: UnitOfWork, event: Event[identity_events.CustomerPurged]) -> None:
-    await _record_access(uow, event, event.payload.customer_id, domain.ACCESS_PURGED)
-
-
-async def _record_access(uow: UnitOfWork, event: Event[Any], customer_id: str, state: int) -> None:
-    cid = uuid.UUID(customer_id)
-    row = await uow.session.get(CustomerAccess, cid, with_for_update=True)
-    if row is None:
-        uow.session.add(
-            CustomerAccess(
-                customer_id=cid,
-                tenant_id=uuid.UUID(event.tenant_id),
-                state=state,
-                changed_at=event.occurred_at,
-            )
-        )
-    elif domain.newer(event.occurred_at, row.changed_at):
-        row.state, row.changed_at = state, event.occurred_at

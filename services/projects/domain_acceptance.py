@@ -1,0 +1,85 @@
+"""Accepting a proposal: may the client sign this version, as they saw it,
+and the evidence cleaned for keeping. Pure: no I/O."""
+
+from __future__ import annotations
+
+import ipaddress
+import unicodedata
+from dataclasses import dataclass
+
+from services.chassis.errors import InvalidArgument, InvalidTransition
+from services.projects.domain_proposals import ProposalStatus
+
+SIGNER_NAME_MIN, SIGNER_NAME_MAX = 2, 200
+USER_AGENT_MAX = 500
+
+
+def check_signer_name(name: str) -> str:
+    """The typed full name: trimmed, inner whitespace collapsed, printable."""
+    cleaned = " ".join(name.split())
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in cleaned):
+        raise InvalidArgument("signer name contains invisible characters", field="signer_name")
+    if not SIGNER_NAME_MIN <= len(cleaned) <= SIGNER_NAME_MAX:
+        raise InvalidArgument(
+            f"type your full name to sign ({SIGNER_NAME_MIN} to {SIGNER_NAME_MAX} characters)",
+            field="signer_name",
+        )
+    return cleaned
+
+
+def check_ip(ip: str) -> str:
+    ip = ip.strip()
+    if not ip:
+        return ""
+    try:
+        return str(ipaddress.ip_address(ip))
+    except ValueError:
+        raise InvalidArgument("ip must be an IPv4 or IPv6 address", field="ip") from None
+
+
+def clean_user_agent(user_agent: str) -> str:
+    printable = "".join(ch for ch in user_agent if unicodedata.category(ch) != "Cc")
+    return printable.strip()[:USER_AGENT_MAX]
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    signer_name: str
+    ip: str
+    user_agent: str
+
+
+def check_acceptance(
+    *,
+    status: int,
+    version: int,
+    stored_sha256: str,
+    given_sha256: str,
+    consent: bool,
+    signer_name: str,
+    ip: str,
+    user_agent: str,
+) -> Acceptance:
+    """May the client accept this version, as they saw it? Returns the cleaned evidence."""
+    if status == ProposalStatus.SUPERSEDED:
+        raise InvalidTransition(
+            f"proposal v{version} has been replaced: a newer version was sent; review it",
+            field="proposal_id",
+        )
+    if status == ProposalStatus.ACCEPTED:
+        raise InvalidTransition(
+            f"proposal v{version} has already been accepted", field="proposal_id"
+        )
+    if status != ProposalStatus.SENT:
+        raise InvalidTransition(f"proposal v{version} has not been sent", field="proposal_id")
+    if not consent:
+        raise InvalidArgument(
+            "tick the box to agree to the proposal before signing", field="consent"
+        )
+    name = check_signer_name(signer_name)
+    if given_sha256.strip().lower() != stored_sha256:
+        raise InvalidTransition(
+            "the proposal changed since you opened it; reload it and review it again",
+            field="content_sha256",
+        )
+    return Acceptance(name, check_ip(ip), clean_user_agent(user_agent))

@@ -1,0 +1,145 @@
+"""Money: integer minor units of one currency, and the one rounding rule.
+
+Tax is computed once, on the proposal's subtotal, here and nowhere else: the
+editor, the client's page, the PDF and the payment all read the amounts this
+module produced, so they cannot disagree by a cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from services.chassis.errors import InvalidArgument
+
+DEFAULT_CURRENCY = "USD"
+MAX_QUANTITY = 10_000
+MAX_UNIT_PRICE_MINOR = 10**10
+MAX_TAX_RATE_BPS = 5_000  # 50 %
+MAX_AMOUNT_MINOR = 10**13  # labour and discount: far above any real project
+BPS = 10_000
+INT64_MAX = 2**63 - 1
+
+# ISO 4217 minor-unit exponents that are not 2 (display only; amounts are minor units).
+_EXPONENTS = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}  # fmt: skip
+
+
+def check_quantity(quantity: int, *, field: str = "quantity") -> int:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidArgument(f"{field} must be between 1 and {MAX_QUANTITY}", field=field)
+    return quantity
+
+
+def check_unit_price(amount_minor: int, *, field: str = "unit_price_minor") -> int:
+    if not 0 <= amount_minor <= MAX_UNIT_PRICE_MINOR:
+        raise InvalidArgument(
+            f"{field} must be between 0 and {MAX_UNIT_PRICE_MINOR} (minor units)", field=field
+        )
+    return amount_minor
+
+
+def check_amount(amount_minor: int, *, field: str) -> int:
+    """A non-negative amount entered by staff (labour, discount)."""
+    if not 0 <= amount_minor <= MAX_AMOUNT_MINOR:
+        raise InvalidArgument(
+            f"{field} must be between 0 and {MAX_AMOUNT_MINOR} (minor units)", field=field
+        )
+    return amount_minor
+
+
+def check_tax_rate(bps: int, *, field: str = "tax_rate_bps") -> int:
+    if not 0 <= bps <= MAX_TAX_RATE_BPS:
+        raise InvalidArgument(
+            f"{field} must be between 0 and {MAX_TAX_RATE_BPS} basis points (0-50 %)",
+            field=field,
+        )
+    return bps
+
+
+def line_total(quantity: int, unit_price_minor: int) -> int:
+    return quantity * unit_price_minor
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator to the nearest integer, halves away from zero.
+
+    Integer arithmetic only: no float ever sees an amount.
+    """
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        quotient += 1
+    return quotient if numerator >= 0 else -quotient
+
+
+def tax_on(subtotal_minor: int, tax_rate_bps: int) -> int:
+    """Tax of a whole subtotal (never per line), rounded half-up to the minor unit."""
+    return round_half_up(subtotal_minor * tax_rate_bps, BPS)
+
+
+@dataclass(frozen=True)
+class Totals:
+    items_minor: int  # every room's lines, hidden ones included
+    labour_minor: int
+    discount_minor: int
+    subtotal_minor: int  # items + labour - discount
+    tax_rate_bps: int
+    tax_minor: int
+    total_minor: int
+
+
+def totals(
+    *, item_totals: Iterable[int], labour_minor: int, discount_minor: int, tax_rate_bps: int
+) -> Totals:
+    """The proposal's arithmetic, in one place."""
+    items = sum(item_totals)
+    before_discount = items + labour_minor
+    if discount_minor > before_discount:
+        raise InvalidArgument(
+            f"discount_minor ({discount_minor}) cannot exceed the subtotal before discount "
+            f"({before_discount})",
+            field="discount_minor",
+        )
+    subtotal = before_discount - discount_minor
+    tax = tax_on(subtotal, tax_rate_bps)
+    total = subtotal + tax
+    if total > INT64_MAX:
+        raise InvalidArgument("the proposal total is too large", field="total")
+    return Totals(
+        items_minor=items,
+        labour_minor=labour_minor,
+        discount_minor=discount_minor,
+        subtotal_minor=subtotal,
+        tax_rate_bps=tax_rate_bps,
+        tax_minor=tax,
+        total_minor=total,
+    )
+
+
+def contract_value(accepted_total_minor: int, approved_variations_minor: int) -> int:
+    """The budget: the accepted proposal plus approved variations (which may be credits)."""
+    return accepted_total_minor + approved_variations_minor
+
+
+def currency_exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency, 2)
+
+
+def format_amount(amount_minor: int, currency: str) -> str:
+    """ "USD 1,234.56" for documents; locale-neutral on purpose."""
+    exponent = currency_exponent(currency)
+    sign = "-" if amount_minor < 0 else ""
+    units, minor = divmod(abs(amount_minor), 10**exponent)
+    text = f"{units:,}" + (f".{minor:0{exponent}d}" if exponent else "")
+    return f"{currency} {sign}{text}"
+
+
+def format_rate(bps: int) -> str:
+    """825 -> "8.25 %"."""
+    whole, frac = divmod(bps, 100)
+    return f"{whole}.{frac:02d} %" if frac else f"{whole} %"

@@ -1,0 +1,80 @@
+"""Rooms and product lines: what a line must say, and where things sit in order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from services.chassis.errors import InvalidArgument
+from services.projects import domain_money
+
+ROOM_NAME_MAX = 200
+MANUFACTURER_MAX = 200
+MODEL_MAX = 200
+DESCRIPTION_MAX = 2000
+
+T = TypeVar("T")
+
+
+def check_room_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise InvalidArgument("name is required", field="name")
+    if len(name) > ROOM_NAME_MAX:
+        raise InvalidArgument(f"name is longer than {ROOM_NAME_MAX} characters", field="name")
+    return name
+
+
+@dataclass(frozen=True)
+class LineInput:
+    manufacturer: str
+    model: str
+    description: str
+    quantity: int
+    unit_price_minor: int
+    client_visible: bool
+
+
+def _bounded(value: str, *, field: str, max_len: int) -> str:
+    value = value.strip()
+    if len(value) > max_len:
+        raise InvalidArgument(
+            f"{field.replace('_', ' ')} is longer than {max_len} characters", field=field
+        )
+    return value
+
+
+def check_line(
+    *,
+    manufacturer: str,
+    model: str,
+    description: str,
+    quantity: int,
+    unit_price_minor: int,
+    client_visible: bool,
+) -> LineInput:
+    line = LineInput(
+        manufacturer=_bounded(manufacturer, field="manufacturer", max_len=MANUFACTURER_MAX),
+        model=_bounded(model, field="model", max_len=MODEL_MAX),
+        description=_bounded(description, field="description", max_len=DESCRIPTION_MAX),
+        quantity=domain_money.check_quantity(quantity),
+        unit_price_minor=domain_money.check_unit_price(unit_price_minor),
+        client_visible=client_visible,
+    )
+    if not (line.model or line.description):
+        raise InvalidArgument("a product line needs a model or a description", field="model")
+    return line
+
+
+def move_to(items: Sequence[T], item: T, position: int) -> list[T]:
+    """`items` in order with `item` moved to the 1-based `position` (clamped to
+    the ends); 0 leaves the order as it is."""
+    if position < 0:
+        raise InvalidArgument("position must be 0 (keep) or 1 and up", field="position")
+    ordered = list(items)
+    if position == 0 or item not in ordered:
+        return ordered
+    ordered.remove(item)
+    ordered.insert(min(position, len(ordered) + 1) - 1, item)
+    return ordered

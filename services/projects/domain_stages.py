@@ -1,0 +1,115 @@
+"""Stage plans: planned and actual dates, the client's note, what a stage move
+does to the dates, and the forecast handover. Pure: `today` is passed in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+
+from services.chassis.errors import InvalidArgument
+from services.projects.domain import Stage, StageMove
+
+NOTE_MAX = 2000
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Outside these a date is a typo (2O25, 1925), not a plan.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+@dataclass(frozen=True)
+class StageDates:
+    planned_start: date | None = None
+    planned_finish: date | None = None
+    actual_start: date | None = None
+    actual_finish: date | None = None
+
+
+def parse_date(value: str, *, field: str) -> date | None:
+    """A calendar date "YYYY-MM-DD", or None for empty."""
+    value = value.strip()
+    if not value:
+        return None
+    label = field.replace("_", " ")
+    if not _ISO_DATE.fullmatch(value):
+        raise InvalidArgument(f"{label} must be a date as YYYY-MM-DD", field=field)
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument(f"{label} is not a real date: {value}", field=field) from None
+    if not EARLIEST <= parsed <= LATEST:
+        raise InvalidArgument(
+            f"{label} must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}",
+            field=field,
+        )
+    return parsed
+
+
+def format_date(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def check_stage_dates(
+    *, planned_start: str, planned_finish: str, actual_start: str, actual_finish: str
+) -> StageDates:
+    dates = StageDates(
+        planned_start=parse_date(planned_start, field="planned_start"),
+        planned_finish=parse_date(planned_finish, field="planned_finish"),
+        actual_start=parse_date(actual_start, field="actual_start"),
+        actual_finish=parse_date(actual_finish, field="actual_finish"),
+    )
+    if dates.planned_start and dates.planned_finish and dates.planned_finish < dates.planned_start:
+        raise InvalidArgument(
+            "planned finish cannot be before planned start", field="planned_finish"
+        )
+    if dates.actual_start and dates.actual_finish and dates.actual_finish < dates.actual_start:
+        raise InvalidArgument("actual finish cannot be before actual start", field="actual_finish")
+    return dates
+
+
+def check_client_note(note: str) -> str:
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise InvalidArgument(
+            f"client note is longer than {NOTE_MAX} characters", field="client_note"
+        )
+    return note
+
+
+def dates_after_move(
+    move: StageMove, dates: Mapping[Stage, StageDates], today: date
+) -> dict[Stage, StageDates]:
+    """What a stage move writes into the plan; returns only the stages that change.
+
+    Forward: the stage left finished today, the stage entered started today
+    (unless staff already recorded when it started). Backward: the stage
+    entered is open again, so its finish is cleared (the history keeps it).
+    """
+    changed: dict[Stage, StageDates] = {}
+    left = dates.get(move.from_stage, StageDates())
+    entered = dates.get(move.to_stage, StageDates())
+    if not move.backwards:
+        # Never a finish before the recorded start (staff may have typed a future start).
+        finish = max(today, left.actual_start) if left.actual_start else today
+        changed[move.from_stage] = replace(left, actual_finish=finish)
+        if entered.actual_start is None:
+            changed[move.to_stage] = replace(entered, actual_start=today)
+    else:
+        changed[move.to_stage] = replace(
+            entered, actual_start=entered.actual_start or today, actual_finish=None
+        )
+    return changed
+
+
+def forecast_handover(dates: Mapping[Stage, StageDates]) -> date | None:
+    """When the client can expect handover: the day it happened if it has; else
+    the handover stage's planned finish; else the latest planned finish of any
+    stage; else unknown."""
+    handover = dates.get(Stage.HANDOVER, StageDates())
+    if handover.actual_finish:
+        return handover.actual_finish
+    if handover.planned_finish:
+        return handover.planned_finish
+    planned = [d.planned_finish for d in dates.values() if d.planned_finish]
+    return max(planned) if planned else None

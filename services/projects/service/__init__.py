@@ -1,0 +1,86 @@
+"""Projects use cases: one transaction each, through the unit of work.
+
+Split by area; everything a caller needs is importable from here.
+"""
+
+from services.projects.service.acceptance import (
+    PROPOSAL_ACCEPTED,
+    SignedPdf,
+    accept_proposal,
+    get_signed_proposal_pdf,
+)
+from services.projects.service.access import on_customer_access_changed, on_customer_purged
+from services.projects.service.board import Budget, StatusBoard, get_status_board
+from services.projects.service.common import Sessions
+from services.projects.service.projects import (
+    PROJECT_CREATED,
+    STAGE_CHANGED,
+    change_project_stage,
+    create_project,
+    get_project,
+    list_projects,
+    update_project,
+)
+from services.projects.service.proposal_common import ProposalView
+from services.projects.service.proposals import (
+    PROPOSAL_SENT,
+    create_proposal,
+    get_proposal,
+    list_proposals,
+    send_proposal,
+    update_proposal,
+)
+from services.projects.service.rooms import (
+    LineView,
+    RoomView,
+    add_product_line,
+    create_room,
+    delete_room,
+    list_rooms,
+    remove_product_line,
+    update_product_line,
+    update_room,
+)
+from services.projects.service.stages import HistoryEntry, list_stage_history, update_stage
+from services.projects.service.waiting import open_waiting_item, resolve_waiting_item
+
+__all__ = [
+    "PROJECT_CREATED",
+    "PROPOSAL_ACCEPTED",
+    "PROPOSAL_SENT",
+    "STAGE_CHANGED",
+    "Budget",
+    "HistoryEntry",
+    "LineView",
+    "ProposalView",
+    "RoomView",
+    "Sessions",
+    "SignedPdf",
+    "StatusBoard",
+    "accept_proposal",
+    "add_product_line",
+    "change_project_stage",
+    "create_project",
+    "create_proposal",
+    "create_room",
+    "delete_room",
+    "get_project",
+    "get_proposal",
+    "get_signed_proposal_pdf",
+    "get_status_board",
+    "list_projects",
+    "list_proposals",
+    "list_rooms",
+    "list_stage_history",
+    "on_customer_access_changed",
+    "on_customer_purged",
+    "open_waiting_item",
+    "remove_product_line",
+    "resolve_waiting_item",
+    "send_proposal",
+    "update_product_line",
+    "update_project",
+    "update_proposal",
+    "update_room",
+    "update_stage",
+]

@@ -1,0 +1,159 @@
+"""Proposals, the client's side: the approver accepts the version they were
+shown, with an e-signature; and the signed copy as a PDF."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from portal.projects.v1 import events_pb2
+from sqlalchemy import select
+
+from services.chassis.auth import Principal
+from services.chassis.db import UnitOfWork
+from services.chassis.errors import InvalidArgument, InvalidTransition, PermissionDenied
+from services.projects import domain_acceptance, pdf
+from services.projects.domain_proposals import ProposalStatus, SignedContent
+from services.projects.models import ProposalSignature
+from services.projects.service.common import Sessions, now_utc, require_reader
+from services.projects.service.proposal_common import (
+    WAITING_KIND,
+    ProposalView,
+    load_proposal,
+    money,
+    proposal_view,
+    signature_of,
+)
+from services.projects.service.waiting import resolve_waiting_item
+
+PROPOSAL_ACCEPTED = "projects.proposal.accepted"
+
+
+# -- the client: accept --------------------------------------------------------------
+
+
+async def accept_proposal(
+    *,
+    sessions: Sessions,
+    principal: Principal,
+    request_id: str,
+    proposal_id: str,
+    signer_name: str,
+    consent: bool,
+    content_sha256: str,
+    ip: str,
+    user_agent: str,
+) -> ProposalView:
+    """The client's approver signs the version they were shown. One time: the
+    same request again answers with the accepted proposal; anything else is refused."""
+    if not principal.is_client:
+        raise PermissionDenied("only the customer's approver can accept a proposal")
+    if "approver" not in principal.roles:
+        raise PermissionDenied(
+            "only an approver can accept a proposal; a viewer can read it but not sign it"
+        )
+    principal.require_writable()
+    tenant_id = principal.require_tenant()
+    request_id = request_id or str(uuid.uuid4())
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        # Checks the portal is open and the project is this contact's, too.
+        project, proposal = await load_proposal(uow, principal, proposal_id, lock=True)
+        if proposal.status == ProposalStatus.ACCEPTED:
+            signature = await signature_of(uow, proposal)
+            if signature is not None and signature.request_id == request_id:
+                return await proposal_view(uow, principal, proposal)  # a retry of this acceptance
+        else:
+            used = await uow.session.scalar(
+                select(ProposalSignature.id).where(ProposalSignature.request_id == request_id)
+            )
+            if used is not None:
+                raise InvalidArgument(
+                    "this request_id was already used to accept another proposal",
+                    field="request_id",
+                )
+        acceptance = domain_acceptance.check_acceptance(
+            status=proposal.status,
+            version=proposal.version,
+            stored_sha256=proposal.content_sha256 or "",
+            given_sha256=content_sha256,
+            consent=consent,
+            signer_name=signer_name,
+            ip=ip,
+            user_agent=user_agent,
+        )
+        now = now_utc()
+        signature = ProposalSignature(
+            tenant_id=project.tenant_id,
+            proposal_id=proposal.id,
+            request_id=request_id,
+            signer_name=acceptance.signer_name,
+            signer_contact_id=principal.subject,
+            signer_email="",  # the principal carries no email; identity has it
+            signer_session_id=principal.session_id or "",
+            consent_text=proposal.consent_text,
+            signed_at=now,
+            ip=acceptance.ip,
+            user_agent=acceptance.user_agent,
+            content_sha256=proposal.content_sha256 or "",
+        )
+        uow.session.add(signature)
+        proposal.status = ProposalStatus.ACCEPTED
+        proposal.accepted_at = proposal.updated_at = now
+        await resolve_waiting_item(uow, kind=WAITING_KIND, key=str(proposal.id), now=now)
+        uow.publish(
+            PROPOSAL_ACCEPTED,
+            events_pb2.ProposalAccepted(
+                proposal_id=str(proposal.id),
+                project_id=str(project.id),
+                project_name=project.name,
+                reference=project.reference,
+                customer_id=str(project.customer_id),
+                version=proposal.version,
+                total=money(proposal.total_minor, proposal.currency),
+                signer_name=signature.signer_name,
+                signer_email=signature.signer_email,
+                content_sha256=signature.content_sha256,
+            ),
+            aggregate_type="proposal",
+            aggregate_id=str(proposal.id),
+            occurred_at=now,
+        )
+        await uow.flush()
+        view = await proposal_view(uow, principal, proposal)
+        await uow.commit()
+    return view
+
+
+# -- the signed copy -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedPdf:
+    pdf: bytes
+    filename: str
+
+
+async def get_signed_proposal_pdf(
+    *, sessions: Sessions, principal: Principal, proposal_id: str
+) -> SignedPdf:
+    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+        _, proposal = await load_proposal(uow, principal, proposal_id)
+        signature = await signature_of(uow, proposal)
+    if proposal.status != ProposalStatus.ACCEPTED or signature is None:
+        raise InvalidTransition("only an accepted proposal has a signed copy", field="proposal_id")
+    content = SignedContent.from_json(proposal.content_json or "")
+    document = pdf.render_signed_proposal(
+        content,
+        pdf.SignatureBlock(
+            signer_name=signature.signer_name,
+            signer_contact_id=signature.signer_contact_id,
+            signer_email=signature.signer_email,
+            signed_at=signature.signed_at,
+            ip=signature.ip,
+            user_agent=signature.user_agent,
+            content_sha256=signature.content_sha256,
+            consent_text=signature.consent_text,
+        ),
+    )
+    filename = f"{content.project_reference}-proposal-v{content.version}-signed.pdf"
+    return SignedPdf(document, filename)

@@ -1,0 +1,105 @@
+"""What the projects use cases share: the clock, who may call, and loading a
+project the caller may see (anything else is NOT_FOUND, never a hint that it
+exists)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.chassis.auth import Principal
+from services.chassis.db import UnitOfWork
+from services.chassis.errors import NotFound, PermissionDenied
+from services.chassis.validation import parse_uuid
+from services.projects import domain
+from services.projects.models import CustomerAccess, Project
+
+Sessions = async_sessionmaker[AsyncSession]
+EDITOR_ROLE = "project_manager"  # owner and admin pass too (chassis)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def require_reader(principal: Principal) -> str:
+    """Any staff role, a service, or a client contact (who then sees only their
+    own customer's projects); returns the tenant."""
+    if not principal.is_client:
+        principal.require_staff()
+    return principal.require_tenant()
+
+
+def require_editor(principal: Principal) -> str:
+    principal.require_staff(EDITOR_ROLE)
+    return principal.require_tenant()
+
+
+def customer_of(principal: Principal) -> uuid.UUID:
+    return parse_uuid(principal.customer_id or "", field="customer_id")
+
+
+def visible_projects(principal: Principal) -> ColumnElement[bool]:
+    """Staff see the tenant's projects. A client sees their customer's projects
+    that list them among visible_contact_ids, or list no one (everyone).
+
+    A read-only client principal is let through on the customer alone: staff
+    viewing the portal as the client carry their own staff id as subject (never
+    in the list), and the token cannot tell them apart from an archived
+    customer's contact (a gap the README records).
+    """
+    if not principal.is_client:
+        principal.require_staff()
+        return true()
+    mine = Project.customer_id == customer_of(principal)
+    if principal.read_only:
+        return mine
+    return and_(
+        mine,
+        or_(
+            func.cardinality(Project.visible_contact_ids) == 0,
+            Project.visible_contact_ids.any(principal.subject),
+        ),
+    )
+
+
+async def require_open_portal(uow: UnitOfWork, principal: Principal) -> None:
+    if not principal.is_client:
+        return
+    state = await uow.session.scalar(
+        select(CustomerAccess.state).where(CustomerAccess.customer_id == customer_of(principal))
+    )
+    if not domain.portal_open(state):
+        raise PermissionDenied("access to this portal has been closed")
+
+
+async def load_project(
+    uow: UnitOfWork,
+    principal: Principal,
+    project_id: uuid.UUID | str,
+    *,
+    lock: bool = False,
+    field: str = "project_id",
+) -> Project:
+    """The project if the caller may see it, else NotFound (whether it exists or not).
+
+    Checks the client's portal is open first, so every read by a client does.
+    """
+    pid = project_id if isinstance(project_id, uuid.UUID) else parse_uuid(project_id, field=field)
+    await require_open_portal(uow, principal)
+    query = select(Project).where(Project.id == pid, visible_projects(principal))
+    if lock:
+        query = query.with_for_update()
+    project = await uow.session.scalar(query)
+    if project is None:
+        raise NotFound("no such project", field=field)
+    return project
+
+
+def client_view(principal: Principal) -> bool:
+    """Whether the caller gets the client's view (visible rooms and lines only,
+    sent proposals only, no internal reasons)."""
+    return principal.is_client

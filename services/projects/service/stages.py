@@ -1,0 +1,131 @@
+"""Stage plans (dates and the client's note) and the history of stage moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from services.chassis.auth import Principal
+from services.chassis.db import UnitOfWork
+from services.chassis.errors import InvalidArgument
+from services.projects import domain_stages
+from services.projects.domain import Stage
+from services.projects.domain_stages import StageDates
+from services.projects.models import Project, ProjectStage, StageChange
+from services.projects.service.common import (
+    Sessions,
+    client_view,
+    load_project,
+    now_utc,
+    require_editor,
+    require_reader,
+)
+
+
+def dates_of(row: ProjectStage) -> StageDates:
+    return StageDates(row.planned_start, row.planned_finish, row.actual_start, row.actual_finish)
+
+
+def set_dates(row: ProjectStage, dates: StageDates) -> None:
+    row.planned_start, row.planned_finish = dates.planned_start, dates.planned_finish
+    row.actual_start, row.actual_finish = dates.actual_start, dates.actual_finish
+
+
+async def load_stage_rows(uow: UnitOfWork, project: Project) -> dict[Stage, ProjectStage]:
+    """The project's five stage rows, in order; any missing one is made (a
+    project is created with all five, so this only repairs)."""
+    rows = {
+        Stage(row.stage): row
+        for row in await uow.session.scalars(
+            select(ProjectStage).where(ProjectStage.project_id == project.id)
+        )
+    }
+    for stage in Stage:
+        if stage not in rows:
+            rows[stage] = ProjectStage(
+                tenant_id=project.tenant_id, project_id=project.id, stage=stage, client_note=""
+            )
+            uow.session.add(rows[stage])
+    return dict(sorted(rows.items()))
+
+
+def parse_stage(value: int) -> Stage:
+    try:
+        return Stage(value)
+    except ValueError:
+        raise InvalidArgument(
+            "stage must be one of design, procurement, install, commissioning, handover",
+            field="stage",
+        ) from None
+
+
+async def update_stage(
+    *,
+    sessions: Sessions,
+    principal: Principal,
+    project_id: str,
+    stage: int,
+    planned_start: str,
+    planned_finish: str,
+    actual_start: str,
+    actual_finish: str,
+    client_note: str,
+) -> ProjectStage:
+    """Replaces the stage's dates and note whole (the caller sends back what it read)."""
+    tenant_id = require_editor(principal)
+    which = parse_stage(stage)
+    dates = domain_stages.check_stage_dates(
+        planned_start=planned_start,
+        planned_finish=planned_finish,
+        actual_start=actual_start,
+        actual_finish=actual_finish,
+    )
+    note = domain_stages.check_client_note(client_note)
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        # The project row lock orders this with stage moves, which write dates too.
+        project = await load_project(uow, principal, project_id, lock=True)
+        row = (await load_stage_rows(uow, project))[which]
+        set_dates(row, dates)
+        if note != row.client_note:
+            row.client_note = note
+            row.note_updated_at = now_utc()
+        await uow.commit()
+    return row
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    from_stage: int
+    to_stage: int
+    changed_by: str
+    reason: str
+    client_note: str
+    changed_at: datetime
+
+
+def history_entry(change: StageChange, *, for_client: bool) -> HistoryEntry:
+    """A client reads the note meant for them, never the internal reason or who moved it."""
+    return HistoryEntry(
+        from_stage=change.from_stage,
+        to_stage=change.to_stage,
+        changed_by="" if for_client else change.changed_by,
+        reason="" if for_client else change.reason,
+        client_note=change.client_note,
+        changed_at=change.changed_at,
+    )
+
+
+async def list_stage_history(
+    *, sessions: Sessions, principal: Principal, project_id: str
+) -> list[HistoryEntry]:
+    """Every move, newest first."""
+    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+        project = await load_project(uow, principal, project_id)
+        changes = await uow.session.scalars(
+            select(StageChange)
+            .where(StageChange.project_id == project.id)
+            .order_by(StageChange.changed_at.desc(), StageChange.id)
+        )
+        return [history_entry(c, for_client=client_view(principal)) for c in changes]

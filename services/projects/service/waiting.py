@@ -1,0 +1,49 @@
+"""Waiting items: what the client is expected to do, on the status board until
+resolved. Opened and resolved by key, idempotently, so handlers of other
+services' events (a change order sent, an invoice issued) can use the same two
+calls, and a redelivered event changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+
+from services.chassis.db import UnitOfWork
+from services.projects.models import Project, WaitingItem
+
+
+async def open_waiting_item(
+    uow: UnitOfWork,
+    *,
+    project: Project,
+    kind: str,
+    key: str,
+    title: str,
+    link: str,
+    since: datetime,
+) -> None:
+    await uow.session.execute(
+        insert(WaitingItem)
+        .values(
+            id=uuid.uuid4(),
+            tenant_id=project.tenant_id,
+            project_id=project.id,
+            kind=kind,
+            key=key,
+            title=title[:200],
+            link=link[:500],
+            since=since,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "kind", "key"])
+    )
+
+
+async def resolve_waiting_item(uow: UnitOfWork, *, kind: str, key: str, now: datetime) -> None:
+    await uow.session.execute(
+        update(WaitingItem)
+        .where(WaitingItem.kind == kind, WaitingItem.key == key, WaitingItem.resolved_at.is_(None))
+        .values(resolved_at=now)
+    )

@@ -1,0 +1,356 @@
+"""Projects' real gRPC server in-process, on a migrated database of its own,
+called the way the gateway calls it: a signed principal on every call.
+
+One database and one server for the run; every test makes its own integrator
+(a tenant id) and customers, which is all the isolation projects needs:
+everything it keeps is tenant-scoped and row-level secured.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.message import Message
+from portal.identity.v1 import events_pb2 as identity_events
+from portal.projects.v1 import projects_pb2 as pb
+from portal.projects.v1 import projects_pb2_grpc
+from sqlalchemy import select, text
+
+from deploy.infra import Postgres
+from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
+from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker, outbox_message
+from services.chassis.events import Event, parse_envelope
+from services.chassis.grpc_client import Caller, open_channel
+from services.chassis.grpc_server import start_grpc_server
+from services.chassis.migrations import upgrade
+from services.projects import service
+from services.projects.grpc_api import ProjectsServicer
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ProjectsService"].full_name
+NOT_FOUND = grpc.StatusCode.NOT_FOUND
+DENIED = grpc.StatusCode.PERMISSION_DENIED
+PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
+INVALID = grpc.StatusCode.INVALID_ARGUMENT
+
+
+@dataclass
+class Projects:
+    """The running service: a stub, a signing caller, and its database (for assertions)."""
+
+    url: str
+    stub: projects_pb2_grpc.ProjectsServiceStub
+    caller: Caller
+    sessions: Any
+
+    async def __call__(self, method: str, request: Message, principal: Principal) -> Any:
+        return await self.caller(getattr(self.stub, method), request, principal)
+
+    async def fails(
+        self, code: grpc.StatusCode, method: str, request: Message, principal: Principal
+    ) -> grpc.aio.AioRpcError:
+        """Calls and expects a refusal with `code`; returns the error for more checks."""
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await self(method, request, principal)
+        assert err.value.code() == code, (err.value.code(), err.value.details())
+        return err.value
+
+    async def sql(self, tenant_id: str, statement: str, **params: Any) -> list[Any]:
+        """Runs SQL as the service's own role, inside the tenant (row-level security on)."""
+        async with UnitOfWork(self.sessions, tenant_id) as uow:
+            result = await uow.session.execute(text(statement), params)
+            rows = list(result.all()) if result.returns_rows else []
+            await uow.commit()
+        return rows
+
+    async def events(self, tenant_id: str, subject: str, payload_type: type[Message]) -> list:
+        """Typed payloads of the tenant's outbox rows with this subject, oldest first."""
+        async with UnitOfWork(self.sessions, None) as uow:
+            rows = (
+                await uow.session.execute(
+                    select(outbox_message.c.payload)
+                    .where(
+                        outbox_message.c.tenant_id == uuid.UUID(tenant_id),
+                        outbox_message.c.subject == subject,
+                    )
+                    .order_by(outbox_message.c.created_at)
+                )
+            ).scalars()
+            out = []
+            for raw in rows:
+                payload = payload_type()
+                assert parse_envelope(raw).payload.Unpack(payload)
+                out.append(payload)
+        return out
+
+
+@pytest.fixture(scope="session")
+def projects_url(postgres: Postgres) -> Iterator[str]:
+    name = f"projects_t{uuid.uuid4().hex[:8]}"
+    url = postgres.ensure_service_database(name, "projects-test-password")
+    upgrade("projects", url)
+    yield url
+    postgres.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+async def projects(projects_url: str, keypair: tuple[str, str]) -> AsyncIterator[Projects]:
+    private, public = keypair
+    engine = make_engine(projects_url, pool_size=10)
+    sessions = make_sessionmaker(engine)
+    servicer = ProjectsServicer(sessions)
+    server, port, _ = await start_grpc_server(
+        host="127.0.0.1",
+        port=0,
+        verifier=PrincipalVerifier(public),
+        register=lambda srv: projects_pb2_grpc.add_ProjectsServiceServicer_to_server(servicer, srv),
+        service_names=[SERVICE_NAME],
+    )
+    channel = open_channel(f"127.0.0.1:{port}")
+    try:
+        yield Projects(
+            url=projects_url,
+            stub=projects_pb2_grpc.ProjectsServiceStub(channel),
+            caller=Caller(PrincipalSigner(private), timeout=20),
+            sessions=sessions,
+        )
+    finally:
+        await channel.close()
+        await server.stop(None)
+        await engine.dispose()
+
+
+# --- builders -----------------------------------------------------------------------
+
+
+def _id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class Integrator:
+    """One tenant: staff of each kind, and a customer with an approver and a viewer."""
+
+    svc: Projects
+    tenant_id: str = field(default_factory=_id)
+    customer_id: str = field(default_factory=_id)
+    approver_id: str = field(default_factory=_id)
+    viewer_id: str = field(default_factory=_id)
+
+    def staff(self, *roles: str, subject: str | None = None) -> Principal:
+        return Principal(
+            kind="staff",
+            subject=subject or _id(),
+            tenant_id=self.tenant_id,
+            roles=frozenset(roles),
+        )
+
+    @property
+    def pm(self) -> Principal:
+        return self.staff("project_manager")
+
+    @property
+    def technician(self) -> Principal:
+        return self.staff("technician")
+
+    def client(
+        self,
+        *,
+        subject: str | None = None,
+        roles: frozenset[str] = frozenset({"approver"}),
+        customer_id: str | None = None,
+        read_only: bool = False,
+    ) -> Principal:
+        return Principal(
+            kind="client",
+            subject=subject or self.approver_id,
+            tenant_id=self.tenant_id,
+            roles=roles,
+            customer_id=customer_id or self.customer_id,
+            read_only=read_only,
+        )
+
+    @property
+    def approver(self) -> Principal:
+        return self.client()
+
+    @property
+    def viewer(self) -> Principal:
+        return self.client(subject=self.viewer_id, roles=frozenset({"viewer"}))
+
+    async def __call__(self, method: str, request: Message, principal: Principal) -> Any:
+        return await self.svc(method, request, principal)
+
+    async def fails(
+        self, code: grpc.StatusCode, method: str, request: Message, principal: Principal
+    ) -> grpc.aio.AioRpcError:
+        return await self.svc.fails(code, method, request, principal)
+
+    async def project(
+        self, name: str = "Home cinema", customer_id: str | None = None
+    ) -> pb.Project:
+        return (
+            await self(
+                "CreateProject",
+                pb.CreateProjectRequest(
+                    request_id=_id(), name=name, customer_id=customer_id or self.customer_id
+                ),
+                self.pm,
+            )
+        ).project
+
+    async def room(self, project_id: str, name: str, *, visible: bool = True) -> pb.Room:
+        return (
+            await self(
+                "CreateRoom",
+                pb.CreateRoomRequest(
+                    request_id=_id(), project_id=project_id, name=name, client_visible=visible
+                ),
+                self.pm,
+            )
+        ).room
+
+    async def line(
+        self,
+        room_id: str,
+        model: str,
+        quantity: int,
+        unit_price_minor: int,
+        *,
+        visible: bool = True,
+        manufacturer: str = "",
+        description: str = "",
+    ) -> pb.ProductLine:
+        return (
+            await self(
+                "AddProductLine",
+                pb.AddProductLineRequest(
+                    request_id=_id(),
+                    room_id=room_id,
+                    manufacturer=manufacturer,
+                    model=model,
+                    description=description,
+                    quantity=quantity,
+                    unit_price_minor=unit_price_minor,
+                    client_visible=visible,
+                ),
+                self.pm,
+            )
+        ).line
+
+    async def proposal(
+        self,
+        project_id: str,
+        *,
+        title: str = "Home cinema and audio",
+        labour_minor: int = 0,
+        discount_minor: int = 0,
+        tax_rate_bps: int = 0,
+    ) -> pb.Proposal:
+        return (
+            await self(
+                "CreateProposal",
+                pb.CreateProposalRequest(
+                    request_id=_id(),
+                    project_id=project_id,
+                    title=title,
+                    introduction="What we will install, room by room.",
+                    labour_minor=labour_minor,
+                    discount_minor=discount_minor,
+                    tax_rate_bps=tax_rate_bps,
+                ),
+                self.pm,
+            )
+        ).proposal
+
+    async def send(self, proposal_id: str) -> pb.Proposal:
+        return (
+            await self("SendProposal", pb.SendProposalRequest(proposal_id=proposal_id), self.pm)
+        ).proposal
+
+    async def get_proposal(self, proposal_id: str, principal: Principal) -> pb.Proposal:
+        return (
+            await self("GetProposal", pb.GetProposalRequest(proposal_id=proposal_id), principal)
+        ).proposal
+
+    def accept_request(self, proposal: pb.Proposal, **overrides: Any) -> pb.AcceptProposalRequest:
+        values: dict[str, Any] = {
+            "request_id": _id(),
+            "proposal_id": proposal.id,
+            "signer_name": "Jane Harrison",
+            "consent": True,
+            "content_sha256": proposal.content_sha256,
+            "ip": "203.0.113.7",
+            "user_agent": "Mozilla/5.0 (pytest)",
+        }
+        values.update(overrides)
+        return pb.AcceptProposalRequest(**values)
+
+    async def accept(self, proposal: pb.Proposal, principal: Principal | None = None, **kw):
+        return (
+            await self(
+                "AcceptProposal", self.accept_request(proposal, **kw), principal or self.approver
+            )
+        ).proposal
+
+    async def board(self, project_id: str, principal: Principal) -> pb.GetStatusBoardResponse:
+        return await self(
+            "GetStatusBoard", pb.GetStatusBoardRequest(project_id=project_id), principal
+        )
+
+    async def close_portal(self, customer_id: str | None = None) -> None:
+        """As identity's customer.access_changed event (deleted) lands in projects."""
+        event = Event(
+            id=_id(),
+            type="identity.customer.access_changed",
+            tenant_id=self.tenant_id,
+            occurred_at=datetime.now(UTC),
+            aggregate_type="customer",
+            aggregate_id=customer_id or self.customer_id,
+            payload=identity_events.CustomerAccessChanged(
+                customer_id=customer_id or self.customer_id, to_state=3
+            ),
+        )
+        async with UnitOfWork(self.svc.sessions, self.tenant_id) as uow:
+            await service.on_customer_access_changed(uow, event)
+            await uow.commit()
+
+
+@pytest.fixture
+def acme(projects: Projects) -> Integrator:
+    return Integrator(projects)
+
+
+@dataclass
+class Job:
+    """A project with a visible living room (one hidden line), a hidden rack
+    room, and a visible empty-ish cinema room."""
+
+    project: pb.Project
+    living: pb.Room
+    rack: pb.Room
+    soundbar: pb.ProductLine
+    cables: pb.ProductLine
+    switch: pb.ProductLine
+
+
+async def new_job(acme: Integrator) -> Job:
+    project = await acme.project()
+    living = await acme.room(project.id, "Living room")
+    rack = await acme.room(project.id, "Equipment rack", visible=False)
+    soundbar = await acme.line(
+        living.id, "Arc", 2, 89_900, manufacturer="Sonos", description="Soundbar"
+    )
+    cables = await acme.line(living.id, "HDMI 2.1 cable set", 4, 2_499, visible=False)
+    switch = await acme.line(rack.id, "Managed switch", 1, 45_000, manufacturer="Araknis")
+    return Job(project, living, rack, soundbar, cables, switch)
+
+
+@pytest.fixture
+async def job(acme: Integrator) -> Job:
+    return await new_job(acme)

@@ -1,0 +1,186 @@
+"""Stage plans, stage moves filling in what actually happened, and the status
+board that answers the client's screen in one call."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from portal.projects.v1 import projects_pb2 as pb
+
+from services.chassis.grpc_client import error_detail
+from tests.projects.conftest import DENIED, INVALID, Integrator, Job
+
+
+def today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+async def move(acme: Integrator, project_id: str, stage: int, **kw) -> pb.Project:
+    request = pb.ChangeProjectStageRequest(
+        request_id=str(uuid.uuid4()), project_id=project_id, stage=stage, **kw
+    )
+    return (await acme("ChangeProjectStage", request, acme.pm)).project
+
+
+async def update_stage(acme: Integrator, project_id: str, stage: int, **kw) -> pb.StageInfo:
+    request = pb.UpdateStageRequest(project_id=project_id, stage=stage, **kw)
+    return (await acme("UpdateStage", request, acme.pm)).stage
+
+
+async def test_a_new_project_has_five_stages_with_design_started(acme: Integrator):
+    project = await acme.project()
+    board = await acme.board(project.id, acme.approver)
+    assert [s.stage for s in board.stages] == [1, 2, 3, 4, 5]
+    assert board.stages[0].actual_start == today()
+    assert all(not s.actual_start for s in board.stages[1:])
+    assert board.forecast_handover == ""
+    assert board.budget.contract_value.amount_minor == 0
+    assert board.budget.contract_value.currency == "USD"
+    assert board.budget.accepted_proposal_id == ""
+
+
+async def test_stage_moves_fill_in_actual_dates(acme: Integrator):
+    project = await acme.project()
+    await move(acme, project.id, pb.STAGE_PROCUREMENT, client_note="Equipment ordered")
+    await move(acme, project.id, pb.STAGE_INSTALL)
+    board = await acme.board(project.id, acme.pm)
+    design, procurement, install = board.stages[:3]
+    assert (design.actual_start, design.actual_finish) == (today(), today())
+    assert (procurement.actual_start, procurement.actual_finish) == (today(), today())
+    assert (install.actual_start, install.actual_finish) == (today(), "")
+    assert procurement.client_note == "Equipment ordered" and procurement.HasField(
+        "note_updated_at"
+    )
+    # Moving back reopens the stage: its finish is cleared, the history keeps the rest.
+    await move(acme, project.id, pb.STAGE_PROCUREMENT, reason="Projector back-ordered")
+    procurement = (await acme.board(project.id, acme.pm)).stages[1]
+    assert (procurement.actual_start, procurement.actual_finish) == (today(), "")
+
+
+async def test_a_retried_stage_move_happens_once(acme: Integrator):
+    project = await acme.project()
+    request = pb.ChangeProjectStageRequest(
+        request_id=str(uuid.uuid4()), project_id=project.id, stage=pb.STAGE_INSTALL
+    )
+    await acme("ChangeProjectStage", request, acme.pm)
+    await acme("ChangeProjectStage", request, acme.pm)
+    history = await acme(
+        "ListStageHistory", pb.ListStageHistoryRequest(project_id=project.id), acme.pm
+    )
+    assert len(history.changes) == 1
+
+
+async def test_stage_plans_are_validated_and_drive_the_forecast(acme: Integrator):
+    project = await acme.project()
+    err = await acme.fails(
+        INVALID,
+        "UpdateStage",
+        pb.UpdateStageRequest(
+            project_id=project.id,
+            stage=pb.STAGE_INSTALL,
+            planned_start="2026-06-10",
+            planned_finish="2026-06-01",
+        ),
+        acme.pm,
+    )
+    assert error_detail(err).field_violations[0].field == "planned_finish"
+    err = await acme.fails(
+        INVALID,
+        "UpdateStage",
+        pb.UpdateStageRequest(project_id=project.id, stage=pb.STAGE_INSTALL, actual_start="6/1"),
+        acme.pm,
+    )
+    assert "YYYY-MM-DD" in err.details()
+    await acme.fails(
+        INVALID, "UpdateStage", pb.UpdateStageRequest(project_id=project.id, stage=9), acme.pm
+    )
+
+    install = await update_stage(
+        acme,
+        project.id,
+        pb.STAGE_INSTALL,
+        planned_start="2026-06-01",
+        planned_finish="2026-06-20",
+        client_note="Two electricians on site",
+    )
+    assert (install.planned_start, install.planned_finish) == ("2026-06-01", "2026-06-20")
+    assert (await acme.board(project.id, acme.approver)).forecast_handover == "2026-06-20"
+    await update_stage(acme, project.id, pb.STAGE_HANDOVER, planned_finish="2026-07-03")
+    board = await acme.board(project.id, acme.approver)
+    assert board.forecast_handover == "2026-07-03"
+    assert board.stages[2].client_note == "Two electricians on site"
+    # The request is the stage's whole state: what is not sent is cleared.
+    cleared = await update_stage(acme, project.id, pb.STAGE_INSTALL)
+    assert (cleared.planned_start, cleared.client_note) == ("", "")
+
+
+async def test_the_board_shows_the_latest_client_notes_never_the_reasons(acme: Integrator):
+    project = await acme.project()
+    stages = [pb.STAGE_PROCUREMENT, pb.STAGE_INSTALL, pb.STAGE_COMMISSIONING, pb.STAGE_HANDOVER]
+    for n, stage in enumerate(stages, start=1):
+        await move(acme, project.id, stage, client_note=f"note {n}")
+    await move(acme, project.id, pb.STAGE_INSTALL, reason="Amplifier failed", client_note="note 5")
+    await move(acme, project.id, pb.STAGE_COMMISSIONING)  # no note: not on the board
+    await move(acme, project.id, pb.STAGE_HANDOVER, client_note="note 6")
+    board = await acme.board(project.id, acme.approver)
+    assert [n.client_note for n in board.recent_notes] == [f"note {n}" for n in (6, 5, 4, 3, 2)]
+    assert all(n.reason == "" and n.changed_by == "" for n in board.recent_notes)
+    history = await acme(
+        "ListStageHistory", pb.ListStageHistoryRequest(project_id=project.id), acme.approver
+    )
+    assert len(history.changes) == 7 and not any(c.reason for c in history.changes)
+    staff = await acme(
+        "ListStageHistory", pb.ListStageHistoryRequest(project_id=project.id), acme.technician
+    )
+    assert [c.reason for c in staff.changes if c.reason] == ["Amplifier failed"]
+
+
+async def test_the_board_shows_a_sent_proposal_until_it_is_accepted(acme: Integrator, job: Job):
+    draft = await acme.proposal(job.project.id)
+    board = await acme.board(job.project.id, acme.approver)
+    assert list(board.waiting_on) == []  # a draft is nobody's business but the integrator's
+    assert board.budget.accepted_proposal_id == ""
+
+    sent = await acme.send(draft.id)
+    (item,) = (await acme.board(job.project.id, acme.approver)).waiting_on
+    assert item.kind == "proposal_to_accept"
+    assert item.title == "Review and accept proposal v1"
+    assert item.link == f"/projects/{job.project.id}/proposal"
+    assert item.since == sent.sent_at
+
+    # A newer version replaces the item; the client is asked about that one.
+    v2 = await acme.send((await acme.proposal(job.project.id, discount_minor=100)).id)
+    (item,) = (await acme.board(job.project.id, acme.approver)).waiting_on
+    assert item.title == "Review and accept proposal v2"
+
+    await acme.accept(v2)
+    board = await acme.board(job.project.id, acme.approver)
+    assert list(board.waiting_on) == []
+    assert board.budget.contract_value.amount_minor == v2.total.amount_minor
+    assert board.budget.accepted_proposal_id == v2.id
+
+
+async def test_staff_edit_a_projects_details(acme: Integrator):
+    project = await acme.project()
+    pm_id = str(uuid.uuid4())
+    request = pb.UpdateProjectRequest(
+        project_id=project.id,
+        name="Home cinema & audio",
+        site_address="14 Larch Lane",
+        project_manager_id=pm_id,
+        project_manager_name="Pat Lee",
+        project_manager_email="pat@acme.example",
+        service_contract=True,
+    )
+    updated = (await acme("UpdateProject", request, acme.pm)).project
+    assert (updated.name, updated.project_manager_id, updated.service_contract) == (
+        "Home cinema & audio",
+        pm_id,
+        True,
+    )
+    board = await acme.board(project.id, acme.approver)
+    assert board.project.project_manager_name == "Pat Lee"
+    await acme.fails(DENIED, "UpdateProject", request, acme.technician)
+    request.project_manager_email = "not an email"
+    await acme.fails(INVALID, "UpdateProject", request, acme.pm)

@@ -1,0 +1,133 @@
+"""Stage plans: date validation, what a move writes, the forecast handover."""
+
+from datetime import date
+
+import pytest
+
+from services.chassis.errors import InvalidArgument
+from services.projects.domain import Stage, plan_stage_move
+from services.projects.domain_stages import (
+    StageDates,
+    check_client_note,
+    check_stage_dates,
+    dates_after_move,
+    forecast_handover,
+    parse_date,
+)
+
+TODAY = date(2026, 3, 10)
+
+
+def dates(**kw: str) -> StageDates:
+    values = {"planned_start": "", "planned_finish": "", "actual_start": "", "actual_finish": ""}
+    values.update(kw)
+    return check_stage_dates(**values)
+
+
+def test_dates_are_iso_calendar_dates_or_empty():
+    assert parse_date("2026-02-28", field="planned_start") == date(2026, 2, 28)
+    assert parse_date("  ", field="planned_start") is None
+
+
+@pytest.mark.parametrize("value", ["2026-2-28", "28/02/2026", "20260228", "2026-W09-6", "soon"])
+def test_other_date_shapes_are_refused_with_the_field_name(value):
+    with pytest.raises(InvalidArgument, match="planned start must be a date as YYYY-MM-DD") as err:
+        parse_date(value, field="planned_start")
+    assert err.value.field == "planned_start"
+
+
+def test_impossible_and_implausible_dates_are_refused():
+    with pytest.raises(InvalidArgument, match="not a real date"):
+        parse_date("2026-02-30", field="actual_finish")
+    with pytest.raises(InvalidArgument, match="between"):
+        parse_date("1925-01-01", field="actual_finish")
+
+
+def test_finish_may_not_come_before_start():
+    assert dates(planned_start="2026-03-01", planned_finish="2026-03-01").planned_finish == date(
+        2026, 3, 1
+    )
+    with pytest.raises(InvalidArgument, match="planned finish cannot be before") as err:
+        dates(planned_start="2026-03-02", planned_finish="2026-03-01")
+    assert err.value.field == "planned_finish"
+    with pytest.raises(InvalidArgument, match="actual finish cannot be before") as err:
+        dates(actual_start="2026-03-02", actual_finish="2026-03-01")
+    assert err.value.field == "actual_finish"
+
+
+def test_one_side_alone_is_fine():
+    assert dates(planned_finish="2026-05-01").planned_start is None
+    assert dates(actual_finish="2026-05-01").actual_finish == date(2026, 5, 1)
+
+
+def test_client_note_is_trimmed_and_bounded():
+    assert check_client_note("  Rack arrives Tuesday ") == "Rack arrives Tuesday"
+    with pytest.raises(InvalidArgument) as err:
+        check_client_note("x" * 2001)
+    assert err.value.field == "client_note"
+
+
+def move(current: Stage, target: Stage, reason: str = ""):
+    return plan_stage_move(current, target, reason=reason, client_note="")
+
+
+def test_moving_forward_finishes_the_stage_left_and_starts_the_next():
+    plan = {Stage.DESIGN: StageDates(actual_start=date(2026, 3, 1))}
+    changed = dates_after_move(move(Stage.DESIGN, Stage.PROCUREMENT), plan, TODAY)
+    assert changed[Stage.DESIGN] == StageDates(actual_start=date(2026, 3, 1), actual_finish=TODAY)
+    assert changed[Stage.PROCUREMENT].actual_start == TODAY
+
+
+def test_a_recorded_start_is_kept():
+    plan = {Stage.INSTALL: StageDates(actual_start=date(2026, 3, 5), planned_finish=TODAY)}
+    changed = dates_after_move(move(Stage.DESIGN, Stage.INSTALL), plan, TODAY)
+    assert Stage.INSTALL not in changed  # already started: nothing to write
+    assert Stage.PROCUREMENT not in changed  # skipped: never started
+
+
+def test_a_finish_is_never_before_a_recorded_start():
+    plan = {Stage.DESIGN: StageDates(actual_start=date(2026, 3, 20))}
+    changed = dates_after_move(move(Stage.DESIGN, Stage.PROCUREMENT), plan, TODAY)
+    assert changed[Stage.DESIGN].actual_finish == date(2026, 3, 20)
+
+
+def test_moving_back_reopens_the_stage():
+    plan = {
+        Stage.PROCUREMENT: StageDates(
+            actual_start=date(2026, 3, 1), actual_finish=date(2026, 3, 5)
+        ),
+        Stage.INSTALL: StageDates(actual_start=date(2026, 3, 5)),
+    }
+    changed = dates_after_move(
+        move(Stage.INSTALL, Stage.PROCUREMENT, "Projector back-ordered"), plan, TODAY
+    )
+    assert changed == {
+        Stage.PROCUREMENT: StageDates(actual_start=date(2026, 3, 1), actual_finish=None)
+    }
+
+
+def test_forecast_is_the_handover_plan():
+    plan = {
+        Stage.INSTALL: StageDates(planned_finish=date(2026, 6, 30)),
+        Stage.HANDOVER: StageDates(planned_finish=date(2026, 6, 1)),
+    }
+    assert forecast_handover(plan) == date(2026, 6, 1)
+
+
+def test_forecast_falls_back_to_the_latest_planned_finish():
+    plan = {
+        Stage.DESIGN: StageDates(planned_finish=date(2026, 4, 1)),
+        Stage.INSTALL: StageDates(planned_finish=date(2026, 6, 30)),
+        Stage.COMMISSIONING: StageDates(planned_start=date(2026, 7, 30)),
+        Stage.HANDOVER: StageDates(),
+    }
+    assert forecast_handover(plan) == date(2026, 6, 30)
+
+
+def test_forecast_is_unknown_without_plans_and_the_day_itself_once_handed_over():
+    assert forecast_handover({}) is None
+    assert forecast_handover({Stage.DESIGN: StageDates(actual_start=TODAY)}) is None
+    done = {
+        Stage.HANDOVER: StageDates(planned_finish=date(2026, 6, 1), actual_finish=date(2026, 6, 3))
+    }
+    assert forecast_handover(done) == date(2026, 6, 3)
