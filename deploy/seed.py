@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
 import grpc
 from portal.identity.v1 import identity_pb2 as ipb
@@ -14,6 +15,7 @@ from portal.identity.v1 import identity_pb2_grpc
 from portal.projects.v1 import projects_pb2 as ppb
 from portal.projects.v1 import projects_pb2_grpc
 
+from deploy.seed_cinema import seed_cinema
 from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
 
@@ -167,6 +169,21 @@ async def seed_demo(
                         staff,
                     )
                 ).project
+        jane = next(c for c in customer.contacts if c.role == ipb.CONTACT_ROLE_APPROVER)
+        await seed_cinema(
+            call=call,
+            projects=projects,
+            staff=staff,
+            approver=Principal(
+                kind="client",
+                subject=jane.id,
+                tenant_id=tenant.id,
+                customer_id=customer.id,
+                roles=frozenset({"approver"}),
+            ),
+            project_id=project.id,
+            today=date.today(),
+        )
     return DemoData(
         tenant_id=tenant.id,
         slug=tenant.slug,
