@@ -3,7 +3,10 @@
 A bearer API token -> staff principal, asked of identity on every request so
 that a revoked token stops working at once. Without one, the browser's session
 cookie (see gateway.sessions) serves, and then every state-changing call must
-repeat the session's CSRF token in `X-CSRF-Token`."""
+repeat the session's CSRF token in `X-CSRF-Token`.
+
+`StaffDep` admits staff only; `CallerDep` also admits a client contact's
+session (as that contact), for what clients may read or do themselves."""
 
 from __future__ import annotations
 
@@ -175,6 +178,26 @@ async def authenticate_staff(
 
 
 StaffDep = Annotated[Principal, Depends(authenticate_staff)]
+
+
+async def authenticate_caller(
+    request: Request,
+    tenant: TenantDep,
+    backends: BackendsDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    signed_in: OptionalSessionDep,
+) -> Principal:
+    """Staff (API token or session) or a client contact (session): the services
+    decide what each may see, a client only their own customer's."""
+    if credentials is not None:
+        return await _bearer_staff(tenant.id, backends, credentials.credentials)
+    if signed_in is None:
+        raise not_signed_in()
+    return _checked(request, signed_in, settings).person
+
+
+CallerDep = Annotated[Principal, Depends(authenticate_caller)]
 
 
 async def require_staff_session(signed_in: SessionDep) -> SignedIn:

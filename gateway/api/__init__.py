@@ -6,7 +6,7 @@ from email.message import Message
 
 from fastapi import APIRouter, Depends, Request
 
-from gateway.api import auth, customers, emails, me, projects, staff, tenant
+from gateway.api import auth, customers, emails, me, projects, proposals, rooms, staff, tenant
 from gateway.problems import Problem, ProblemError, problem_responses, problem_type
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -46,4 +46,6 @@ router.include_router(me.router)
 router.include_router(customers.router)
 router.include_router(staff.router)
 router.include_router(projects.router)
+router.include_router(rooms.router)
+router.include_router(proposals.router)
 router.include_router(emails.router)

@@ -1,9 +1,14 @@
-"""Projects: list, read, create, move between stages. Staff only (API token)."""
+"""Projects, their stages and the status board.
+
+Reading (list, get, board) is for staff and for client contacts alike: the
+caller's principal goes to projects, which shows a client only their own
+customer's projects and answers NOT_FOUND for anything else. Changing is staff
+only (API token or staff session)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Literal, get_args
+from datetime import UTC, date, datetime
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
@@ -11,14 +16,16 @@ from portal.projects.v1 import projects_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.idempotency import RequestIdDep
-from gateway.api.translate import PageDep, timestamp
-from gateway.auth import StaffDep
+from gateway.api.translate import MoneyOut, PageDep, calendar_date, money_out, timestamp
+from gateway.auth import CallerDep, StaffDep
 from gateway.backends import BackendsDep
 from gateway.problems import problem_responses
+from services.chassis.auth import Principal
 
 router = APIRouter(
     prefix="/projects", tags=["projects"], responses=problem_responses(401, 403, 409)
 )
+P = projects_pb2
 
 # In stage order; a test keeps this in step with the proto's Stage enum.
 StageName = Literal["design", "procurement", "install", "commissioning", "handover"]
@@ -34,6 +41,18 @@ def stage_value(name: str) -> projects_pb2.Stage.ValueType:
     return projects_pb2.Stage.Value(_PREFIX + name.upper())
 
 
+def known_stage(value: projects_pb2.Stage.ValueType) -> Any:
+    """The stage's name, or None for UNSPECIFIED (e.g. where a history starts)."""
+    try:
+        name = stage_name(value)
+    except ValueError:
+        return None
+    return name if name in STAGE_NAMES else None
+
+
+# -- shapes ---------------------------------------------------------------------------
+
+
 class Project(BaseModel):
     id: str
     reference: str = Field(description="The human number, e.g. PRJ-0001.")
@@ -43,6 +62,13 @@ class Project(BaseModel):
     stage: StageName
     created_at: datetime
     stage_changed_at: datetime | None
+    project_manager_id: str = Field(description="A staff user's id; empty if none.")
+    project_manager_name: str
+    project_manager_email: str
+    visible_contact_ids: list[str] = Field(
+        description="The customer's contacts who see the project; empty means all of them."
+    )
+    service_contract: bool
 
 
 class ProjectPage(BaseModel):
@@ -60,12 +86,96 @@ class NewProject(BaseModel):
     site_address: str = Field("", max_length=500)
 
 
+class ProjectChange(BaseModel):
+    """Only the fields sent change; `null` clears one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=200)
+    site_address: str | None = Field(None, max_length=500)
+    project_manager_id: UUID | None = None
+    project_manager_name: str | None = Field(None, max_length=200)
+    project_manager_email: str | None = Field(None, max_length=320)
+    visible_contact_ids: list[UUID] | None = Field(
+        None, max_length=100, description="Empty: every contact of the customer sees it."
+    )
+    service_contract: bool | None = None
+
+
 class StageChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stage: StageName
     reason: str = Field("", max_length=2000, description="Why; needed when moving backwards.")
     client_note: str = Field("", max_length=2000, description="Shown to the client.")
+
+
+class StageInfo(BaseModel):
+    stage: StageName
+    planned_start: date | None
+    planned_finish: date | None
+    actual_start: date | None
+    actual_finish: date | None
+    client_note: str = Field(description="Shown to the client on the status board.")
+    note_updated_at: datetime | None
+
+
+class StageUpdate(BaseModel):
+    """Dates are the tenant's calendar dates. Only the fields sent change;
+    `null` clears one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    planned_start: date | None = None
+    planned_finish: date | None = None
+    actual_start: date | None = None
+    actual_finish: date | None = None
+    client_note: str | None = Field(None, max_length=2000)
+
+
+class StageMove(BaseModel):
+    from_stage: StageName | None
+    to_stage: StageName
+    changed_by: str
+    reason: str
+    client_note: str
+    changed_at: datetime | None
+
+
+class StageHistory(BaseModel):
+    changes: list[StageMove]
+
+
+class ClientNote(BaseModel):
+    stage: StageName | None = Field(description="The stage the project moved to.")
+    note: str
+    at: datetime | None
+
+
+class WaitingItem(BaseModel):
+    kind: str = Field(description='e.g. "proposal_to_accept", "change_order_to_approve".')
+    title: str
+    link: str = Field(description="A portal path, e.g. /projects/<id>/proposal.")
+    since: datetime | None
+
+
+class Budget(BaseModel):
+    accepted_proposal: MoneyOut | None
+    approved_variations: MoneyOut | None
+    contract_value: MoneyOut | None
+    accepted_proposal_id: str
+
+
+class StatusBoard(BaseModel):
+    project: Project
+    stages: list[StageInfo] = Field(description="All five, in order.")
+    forecast_handover: date | None
+    recent_notes: list[ClientNote] = Field(description="The latest notes from the team.")
+    waiting_on: list[WaitingItem] = Field(description="What the client is expected to do.")
+    budget: Budget
+
+
+# -- translation ----------------------------------------------------------------------
 
 
 def project_out(p: projects_pb2.Project) -> Project:
@@ -78,14 +188,93 @@ def project_out(p: projects_pb2.Project) -> Project:
         stage=stage_name(p.stage),  # type: ignore[arg-type]  # validated by the model
         created_at=p.created_at.ToDatetime(tzinfo=UTC),
         stage_changed_at=timestamp(p, "stage_changed_at"),
+        project_manager_id=p.project_manager_id,
+        project_manager_name=p.project_manager_name,
+        project_manager_email=p.project_manager_email,
+        visible_contact_ids=list(p.visible_contact_ids),
+        service_contract=p.service_contract,
     )
 
 
-@router.get("", summary="List projects")
-async def list_projects(staff: StaffDep, backends: BackendsDep, page: PageDep) -> ProjectPage:
+def stage_info_out(s: projects_pb2.StageInfo) -> StageInfo:
+    return StageInfo(
+        stage=stage_name(s.stage),  # type: ignore[arg-type]
+        planned_start=calendar_date(s.planned_start),
+        planned_finish=calendar_date(s.planned_finish),
+        actual_start=calendar_date(s.actual_start),
+        actual_finish=calendar_date(s.actual_finish),
+        client_note=s.client_note,
+        note_updated_at=timestamp(s, "note_updated_at"),
+    )
+
+
+def board_out(b: projects_pb2.GetStatusBoardResponse) -> StatusBoard:
+    budget = b.budget
+    return StatusBoard(
+        project=project_out(b.project),
+        stages=[stage_info_out(s) for s in b.stages if known_stage(s.stage)],
+        forecast_handover=calendar_date(b.forecast_handover),
+        # Only what the client was meant to read: never the internal reason.
+        recent_notes=[
+            ClientNote(
+                stage=known_stage(n.to_stage),
+                note=n.client_note,
+                at=timestamp(n, "changed_at"),
+            )
+            for n in b.recent_notes
+            if n.client_note
+        ],
+        waiting_on=[
+            WaitingItem(kind=w.kind, title=w.title, link=w.link, since=timestamp(w, "since"))
+            for w in b.waiting_on
+        ],
+        budget=Budget(
+            accepted_proposal=money_out(budget, "accepted_proposal"),
+            approved_variations=money_out(budget, "approved_variations"),
+            contract_value=money_out(budget, "contract_value"),
+            accepted_proposal_id=budget.accepted_proposal_id,
+        ),
+    )
+
+
+def _date_text(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+# -- calls ----------------------------------------------------------------------------
+
+
+async def fetch_project(
+    backends: BackendsDep, principal: Principal, project_id: UUID | str
+) -> projects_pb2.Project:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.GetProject,
+        P.GetProjectRequest(project_id=str(project_id)),
+        principal=principal,
+    )
+    return answer.project
+
+
+async def fetch_board(
+    backends: BackendsDep, principal: Principal, project_id: UUID | str
+) -> projects_pb2.GetStatusBoardResponse:
+    projects = backends.projects
+    return await projects.call(
+        projects.stub.GetStatusBoard,
+        P.GetStatusBoardRequest(project_id=str(project_id)),
+        principal=principal,
+    )
+
+
+# -- routes ---------------------------------------------------------------------------
+
+
+@router.get("", summary="List projects (staff: all; a client: their own)")
+async def list_projects(caller: CallerDep, backends: BackendsDep, page: PageDep) -> ProjectPage:
     projects = backends.projects
     response = await projects.call(
-        projects.stub.ListProjects, projects_pb2.ListProjectsRequest(page=page), principal=staff
+        projects.stub.ListProjects, P.ListProjectsRequest(page=page), principal=caller
     )
     return ProjectPage(
         projects=[project_out(p) for p in response.projects],
@@ -94,14 +283,8 @@ async def list_projects(staff: StaffDep, backends: BackendsDep, page: PageDep) -
 
 
 @router.get("/{project_id}", summary="Get a project")
-async def get_project(project_id: UUID, staff: StaffDep, backends: BackendsDep) -> Project:
-    projects = backends.projects
-    response = await projects.call(
-        projects.stub.GetProject,
-        projects_pb2.GetProjectRequest(project_id=str(project_id)),
-        principal=staff,
-    )
-    return project_out(response.project)
+async def get_project(project_id: UUID, caller: CallerDep, backends: BackendsDep) -> Project:
+    return project_out(await fetch_project(backends, caller, project_id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a project")
@@ -116,7 +299,7 @@ async def create_project(
     projects = backends.projects
     created = await projects.call(
         projects.stub.CreateProject,
-        projects_pb2.CreateProjectRequest(
+        P.CreateProjectRequest(
             request_id=request_id,
             name=body.name,
             customer_id=str(body.customer_id),
@@ -130,6 +313,34 @@ async def create_project(
     return project_out(created.project)
 
 
+@router.patch("/{project_id}", summary="Change a project's details")
+async def update_project(
+    project_id: UUID, body: ProjectChange, staff: StaffDep, backends: BackendsDep
+) -> Project:
+    current = await fetch_project(backends, staff, project_id)
+    update = P.UpdateProjectRequest(
+        project_id=current.id,
+        name=current.name,
+        site_address=current.site_address,
+        project_manager_id=current.project_manager_id,
+        project_manager_name=current.project_manager_name,
+        project_manager_email=current.project_manager_email,
+        visible_contact_ids=list(current.visible_contact_ids),
+        service_contract=current.service_contract,
+    )
+    for name, value in body.model_dump(exclude_unset=True).items():
+        if name == "visible_contact_ids":
+            del update.visible_contact_ids[:]
+            update.visible_contact_ids.extend(str(v) for v in value or ())
+        elif name == "service_contract":
+            update.service_contract = bool(value)
+        else:
+            setattr(update, name, "" if value is None else str(value))
+    projects = backends.projects
+    answer = await projects.call(projects.stub.UpdateProject, update, principal=staff)
+    return project_out(answer.project)
+
+
 @router.post("/{project_id}/stage", summary="Move a project to another stage")
 async def change_project_stage(
     project_id: UUID,
@@ -141,7 +352,7 @@ async def change_project_stage(
     projects = backends.projects
     changed = await projects.call(
         projects.stub.ChangeProjectStage,
-        projects_pb2.ChangeProjectStageRequest(
+        P.ChangeProjectStageRequest(
             request_id=request_id,
             project_id=str(project_id),
             stage=stage_value(body.stage),
@@ -151,3 +362,58 @@ async def change_project_stage(
         principal=staff,
     )
     return project_out(changed.project)
+
+
+@router.patch(
+    "/{project_id}/stages/{stage}", summary="Set a stage's planned and actual dates and its note"
+)
+async def update_stage(
+    project_id: UUID, stage: StageName, body: StageUpdate, staff: StaffDep, backends: BackendsDep
+) -> StageInfo:
+    board = await fetch_board(backends, staff, project_id)
+    current = next(
+        (s for s in board.stages if s.stage == stage_value(stage)),
+        P.StageInfo(stage=stage_value(stage)),
+    )
+    update = P.UpdateStageRequest(
+        project_id=str(project_id),
+        stage=stage_value(stage),
+        planned_start=current.planned_start,
+        planned_finish=current.planned_finish,
+        actual_start=current.actual_start,
+        actual_finish=current.actual_finish,
+        client_note=current.client_note,
+    )
+    for name, value in body.model_dump(exclude_unset=True).items():
+        setattr(update, name, (value or "") if name == "client_note" else _date_text(value))
+    projects = backends.projects
+    answer = await projects.call(projects.stub.UpdateStage, update, principal=staff)
+    return stage_info_out(answer.stage)
+
+
+@router.get("/{project_id}/stage-history", summary="Every stage move: who, when, why")
+async def stage_history(project_id: UUID, staff: StaffDep, backends: BackendsDep) -> StageHistory:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.ListStageHistory,
+        P.ListStageHistoryRequest(project_id=str(project_id)),
+        principal=staff,
+    )
+    return StageHistory(
+        changes=[
+            StageMove(
+                from_stage=known_stage(c.from_stage),
+                to_stage=stage_name(c.to_stage),  # type: ignore[arg-type]
+                changed_by=c.changed_by,
+                reason=c.reason,
+                client_note=c.client_note,
+                changed_at=timestamp(c, "changed_at"),
+            )
+            for c in answer.changes
+        ]
+    )
+
+
+@router.get("/{project_id}/board", summary="The status board: stages, forecast, notes, budget")
+async def status_board(project_id: UUID, caller: CallerDep, backends: BackendsDep) -> StatusBoard:
+    return board_out(await fetch_board(backends, caller, project_id))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
 from google.protobuf.message import Message
 from portal.common.v1 import common_pb2
+from pydantic import BaseModel, Field
+
+from gateway.money import format_money
 
 
 def timestamp(message: Message, field: str) -> datetime | None:
@@ -30,3 +33,27 @@ async def page_request(
 
 
 PageDep = Annotated[common_pb2.PageRequest, Depends(page_request)]
+
+
+class MoneyOut(BaseModel):
+    currency: str = Field(description="ISO 4217, e.g. USD.")
+    amount_minor: int = Field(description="Integer minor units (cents, pence).")
+    formatted: str = Field(description="For people, e.g. $12,345.67.")
+
+
+def money_out(message: Message, field: str) -> MoneyOut | None:
+    """A Money field as JSON; None when unset."""
+    if not message.HasField(field):
+        return None
+    money: common_pb2.Money = getattr(message, field)
+    return MoneyOut(
+        currency=money.currency, amount_minor=money.amount_minor, formatted=format_money(money)
+    )
+
+
+def calendar_date(value: str) -> date | None:
+    """A "YYYY-MM-DD" string field as a date; None when empty (or unreadable)."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None

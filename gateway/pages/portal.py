@@ -5,55 +5,30 @@ banner with the way back."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from portal.common.v1 import common_pb2
 from portal.identity.v1 import identity_pb2
-from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
-from gateway.api.projects import STAGE_NAMES, stage_name
 from gateway.backends import BackendsDep, RemoteError
 from gateway.pages.access import ClientPage, SignedInPage, StaffPage
+from gateway.pages.projects import list_projects, portal_of, project_items
 from gateway.pages.rendering import refusal, render, see_other, signed_in_form
 
 router = APIRouter(include_in_schema=False)
 
-STAGE_LABELS = {
-    "design": "Design",
-    "procurement": "Procurement",
-    "install": "Install",
-    "commissioning": "Commissioning",
-    "handover": "Handover",
-}
-HOME_PAGE_SIZE = 50
-
 
 @router.get("/home")
 async def home(request: Request, signed_in: ClientPage, backends: BackendsDep) -> Response:
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.ListProjects,
-        projects_pb2.ListProjectsRequest(page=common_pb2.PageRequest(page_size=HOME_PAGE_SIZE)),
-        principal=signed_in.portal,  # type: ignore[arg-type]  # ClientPage guarantees it
-    )
-    items = [
-        {
-            "project": p,
-            "stage": stage_name(p.stage),
-            "stage_label": STAGE_LABELS.get(stage_name(p.stage), stage_name(p.stage).title()),
-            "step": STAGE_NAMES.index(stage_name(p.stage)) + 1
-            if stage_name(p.stage) in STAGE_NAMES
-            else 0,
-        }
-        for p in answer.projects
-    ]
+    """Their projects; a client with exactly one is taken straight to its board."""
+    found, more = await list_projects(backends, portal_of(signed_in))
+    if len(found) == 1 and not more:
+        return see_other(request, f"/projects/{found[0].id}")
     return render(
         request,
         "home.html",
         signed_in=signed_in,
         surface="portal",
-        projects=items,
-        stages=[STAGE_LABELS[s] for s in STAGE_NAMES],
-        more=bool(answer.page.next_page_token),
+        projects=project_items(found),
+        more=more,
     )
 
 

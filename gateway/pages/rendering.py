@@ -30,7 +30,10 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway import csrf
+from gateway.api.proposals import status_name
 from gateway.backends import RemoteError
+from gateway.money import format_money, format_percent_bps
+from gateway.pages.project_views import human_date, stage_label
 from gateway.problems import ProblemError
 from gateway.sessions import SignedIn, clear_session_cookie, session_cookie_value
 from gateway.settings import GatewaySettings
@@ -56,6 +59,11 @@ def build_templates() -> Jinja2Templates:
     env.globals["access_state_name"] = access_state_name
     env.globals["contact_role_name"] = contact_role_name
     env.globals["role_labels"] = ROLE_LABELS
+    env.filters["money"] = format_money
+    env.filters["day"] = human_date
+    env.filters["percent"] = lambda bps: format_percent_bps(bps) + "%"
+    env.globals["stage_label"] = stage_label
+    env.globals["proposal_status"] = status_name
     return templates
 
 
@@ -183,7 +191,7 @@ class NavItem:
 
 
 CLIENT_NAV = (
-    NavItem("Projects", "/home"),
+    NavItem("Projects", "/projects"),
     NavItem("Change orders", None),
     NavItem("Invoices", None),
     NavItem("Visits", None),
@@ -192,6 +200,7 @@ CLIENT_NAV = (
 )
 STAFF_NAV = (
     NavItem("Customers", "/console"),
+    NavItem("Projects", "/console/projects"),
     NavItem("Branding", "/console/branding"),
     NavItem("API tokens", "/console/tokens"),
     NavItem("Security", "/console/security"),
@@ -293,6 +302,10 @@ class Form:
 
     def has(self, name: str) -> bool:
         return name in self._data
+
+    def getlist(self, name: str) -> list[str]:
+        """Every value of a repeated field (ticked checkboxes), stripped and bounded."""
+        return [v[:_MAX_FIELD].strip() for v in self._data.getlist(name) if isinstance(v, str)]
 
 
 async def read_form(request: Request) -> Form:

@@ -114,6 +114,18 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
         "/api/v1/projects",
         "/api/v1/projects/{project_id}",
         "/api/v1/projects/{project_id}/stage",
+        "/api/v1/projects/{project_id}/stages/{stage}",
+        "/api/v1/projects/{project_id}/stage-history",
+        "/api/v1/projects/{project_id}/board",
+        "/api/v1/projects/{project_id}/rooms",
+        "/api/v1/rooms/{room_id}",
+        "/api/v1/rooms/{room_id}/lines",
+        "/api/v1/lines/{line_id}",
+        "/api/v1/projects/{project_id}/proposals",
+        "/api/v1/proposals/{proposal_id}",
+        "/api/v1/proposals/{proposal_id}/send",
+        "/api/v1/proposals/{proposal_id}/accept",
+        "/api/v1/proposals/{proposal_id}/pdf",
         "/api/v1/emails",
     }
     assert set(doc["paths"]["/api/v1/tenant"]) == {"get", "patch"}
@@ -127,6 +139,11 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
     assert set(stage["responses"]["422"]["content"]) == {MEDIA_TYPE}
     stages = doc["components"]["schemas"]["StageChange"]["properties"]["stage"]["enum"]
     assert stages == ["design", "procurement", "install", "commissioning", "handover"]
+    assert set(doc["paths"]["/api/v1/rooms/{room_id}"]) == {"patch", "delete"}
+    pdf = doc["paths"]["/api/v1/proposals/{proposal_id}/pdf"]["get"]
+    assert "application/pdf" in pdf["responses"]["200"]["content"]
+    accept = doc["components"]["schemas"]["Acceptance"]
+    assert set(accept["required"]) == {"signer_name", "consent", "content_sha256"}
     assert "/healthz" not in doc["paths"]
 
 

@@ -1,0 +1,408 @@
+"""Proposals: staff draft, edit and send them; a client approver accepts the sent
+one with an e-signature; the signed copy downloads as a PDF.
+
+Projects decides everything: a client is answered NOT_FOUND for a draft or
+another customer's proposal, PERMISSION_DENIED when they may not accept
+(viewer, read-only portal), FAILED_PRECONDITION for a superseded version or a
+content hash that is not the one sent. The gateway adds who signed from where
+(the connection's address and User-Agent)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response, status
+from portal.projects.v1 import projects_pb2
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.api.idempotency import RequestIdDep
+from gateway.api.translate import MoneyOut, money_out, timestamp
+from gateway.auth import CallerDep, StaffDep
+from gateway.backends import BackendsDep
+from gateway.problems import Problem, ProblemError, problem_responses, problem_type
+from services.chassis.auth import Principal
+
+router = APIRouter(tags=["proposals"], responses=problem_responses(401, 403, 409))
+P = projects_pb2
+
+ProposalStatusName = Literal["draft", "sent", "accepted", "superseded"]
+_STATUS_PREFIX = "PROPOSAL_STATUS_"
+SHA256_HEX = r"^[0-9a-f]{64}$"
+_UA_MAX = 512
+
+
+def status_name(value: projects_pb2.ProposalStatus.ValueType) -> str:
+    try:
+        return P.ProposalStatus.Name(value).removeprefix(_STATUS_PREFIX).lower()
+    except ValueError:
+        return "unspecified"
+
+
+class ProposalLine(BaseModel):
+    description: str
+    quantity: int
+    unit_price: MoneyOut | None
+    line_total: MoneyOut | None
+
+
+class ProposalRoom(BaseModel):
+    name: str
+    lines: list[ProposalLine]
+    other_items: MoneyOut | None = Field(
+        description="Lines kept internal: not itemised, but counted, so the totals add up."
+    )
+    total: MoneyOut | None
+
+
+class Signature(BaseModel):
+    signer_name: str = Field(description="The full name the signer typed.")
+    signer_contact_id: str
+    signer_email: str
+    consent_text: str = Field(description="The statement they agreed to.")
+    signed_at: datetime | None
+    ip: str
+    user_agent: str
+    content_sha256: str = Field(description="SHA-256 of the canonical proposal content signed.")
+
+
+class Proposal(BaseModel):
+    id: str
+    project_id: str
+    version: int
+    status: ProposalStatusName
+    title: str
+    introduction: str
+    rooms: list[ProposalRoom]
+    labour: MoneyOut | None
+    discount: MoneyOut | None
+    tax_rate_bps: int = Field(description="825 = 8.25 %.")
+    subtotal: MoneyOut | None
+    tax: MoneyOut | None
+    total: MoneyOut | None
+    content_sha256: str = Field(description="Set when sent: what an acceptance must repeat.")
+    sent_at: datetime | None
+    signature: Signature | None = Field(description="Set once accepted.")
+    consent_text: str = Field(description="What the client agrees to by signing.")
+
+
+class Proposals(BaseModel):
+    proposals: list[Proposal]
+
+
+class NewProposal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(max_length=200)
+    introduction: str = Field("", max_length=10_000)
+    labour_minor: int = Field(0, ge=0)
+    discount_minor: int = Field(0, ge=0)
+    tax_rate_bps: int = Field(0, ge=0, le=10_000, description="825 = 8.25 %.")
+
+
+class ProposalChange(BaseModel):
+    """Drafts only. Only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, max_length=200)
+    introduction: str | None = Field(None, max_length=10_000)
+    labour_minor: int | None = Field(None, ge=0)
+    discount_minor: int | None = Field(None, ge=0)
+    tax_rate_bps: int | None = Field(None, ge=0, le=10_000)
+    refresh_lines: bool = Field(
+        False, description="Take the rooms and lines afresh from the project."
+    )
+
+
+class Acceptance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    signer_name: str = Field(min_length=1, max_length=200, description="Typed full name.")
+    consent: bool = Field(description="The signer ticked the consent statement.")
+    content_sha256: str = Field(
+        pattern=SHA256_HEX, description="The proposal's `content_sha256` as it was shown."
+    )
+
+
+def proposal_out(p: projects_pb2.Proposal) -> Proposal:
+    signature = None
+    if p.HasField("signature"):
+        s = p.signature
+        signature = Signature(
+            signer_name=s.signer_name,
+            signer_contact_id=s.signer_contact_id,
+            signer_email=s.signer_email,
+            consent_text=s.consent_text,
+            signed_at=timestamp(s, "signed_at"),
+            ip=s.ip,
+            user_agent=s.user_agent,
+            content_sha256=s.content_sha256,
+        )
+    return Proposal(
+        id=p.id,
+        project_id=p.project_id,
+        version=p.version,
+        status=status_name(p.status),  # type: ignore[arg-type]  # validated by the model
+        title=p.title,
+        introduction=p.introduction,
+        rooms=[
+            ProposalRoom(
+                name=r.name,
+                lines=[
+                    ProposalLine(
+                        description=x.description,
+                        quantity=x.quantity,
+                        unit_price=money_out(x, "unit_price"),
+                        line_total=money_out(x, "line_total"),
+                    )
+                    for x in r.lines
+                ],
+                other_items=money_out(r, "other_items"),
+                total=money_out(r, "total"),
+            )
+            for r in p.rooms
+        ],
+        labour=money_out(p, "labour"),
+        discount=money_out(p, "discount"),
+        tax_rate_bps=p.tax_rate_bps,
+        subtotal=money_out(p, "subtotal"),
+        tax=money_out(p, "tax"),
+        total=money_out(p, "total"),
+        content_sha256=p.content_sha256,
+        sent_at=timestamp(p, "sent_at"),
+        signature=signature,
+        consent_text=p.consent_text,
+    )
+
+
+def _not_found() -> ProblemError:
+    return ProblemError(
+        Problem(
+            type=problem_type("not-found"),
+            title="Not found",
+            status=404,
+            detail="No such proposal.",
+            code="not_found",
+        )
+    )
+
+
+# -- calls (the pages use these too) ----------------------------------------------------
+
+
+async def fetch_proposals(
+    backends: BackendsDep, principal: Principal, project_id: UUID | str
+) -> list[projects_pb2.Proposal]:
+    """Newest version first. Projects never hands a client a draft; leaving
+    drafts out here too means one slip there is not a leak."""
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.ListProposals,
+        P.ListProposalsRequest(project_id=str(project_id)),
+        principal=principal,
+    )
+    shown = [
+        p
+        for p in answer.proposals
+        if not (principal.is_client and p.status == P.PROPOSAL_STATUS_DRAFT)
+    ]
+    return sorted(shown, key=lambda p: -p.version)
+
+
+async def fetch_proposal(
+    backends: BackendsDep, principal: Principal, proposal_id: UUID | str
+) -> projects_pb2.Proposal:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.GetProposal,
+        P.GetProposalRequest(proposal_id=str(proposal_id)),
+        principal=principal,
+    )
+    if principal.is_client and answer.proposal.status == P.PROPOSAL_STATUS_DRAFT:
+        raise _not_found()
+    return answer.proposal
+
+
+async def accept(
+    backends: BackendsDep,
+    principal: Principal,
+    request: Request,
+    *,
+    request_id: str,
+    proposal_id: str,
+    signer_name: str,
+    consent: bool,
+    content_sha256: str,
+) -> projects_pb2.Proposal:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.AcceptProposal,
+        P.AcceptProposalRequest(
+            request_id=request_id,
+            proposal_id=proposal_id,
+            signer_name=signer_name,
+            consent=consent,
+            content_sha256=content_sha256,
+            ip=request.client.host if request.client else "",
+            user_agent=request.headers.get("user-agent", "")[:_UA_MAX],
+        ),
+        principal=principal,
+    )
+    return answer.proposal
+
+
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII-safe name and the exact one (RFC 6266 / 5987)."""
+    name = filename.strip().replace("/", "_").replace("\\", "_") or "proposal.pdf"
+    if not name.lower().endswith(".pdf"):
+        name += ".pdf"
+    plain = _UNSAFE_FILENAME.sub("_", name).strip("._") or "proposal.pdf"
+    if not plain.lower().endswith(".pdf"):
+        plain += ".pdf"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+async def signed_pdf(backends: BackendsDep, principal: Principal, proposal_id: str) -> Response:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.GetSignedProposalPdf,
+        P.GetSignedProposalPdfRequest(proposal_id=proposal_id),
+        principal=principal,
+    )
+    return Response(
+        content=answer.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": content_disposition(answer.filename)},
+    )
+
+
+# -- routes -----------------------------------------------------------------------------
+
+
+@router.get("/projects/{project_id}/proposals", summary="A project's proposals, newest first")
+async def list_proposals(project_id: UUID, caller: CallerDep, backends: BackendsDep) -> Proposals:
+    found = await fetch_proposals(backends, caller, project_id)
+    return Proposals(proposals=[proposal_out(p) for p in found])
+
+
+@router.post(
+    "/projects/{project_id}/proposals",
+    status_code=status.HTTP_201_CREATED,
+    summary="Draft a proposal from the project's rooms and lines",
+)
+async def create_proposal(
+    project_id: UUID,
+    body: NewProposal,
+    staff: StaffDep,
+    backends: BackendsDep,
+    request_id: RequestIdDep,
+    request: Request,
+    response: Response,
+) -> Proposal:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.CreateProposal,
+        P.CreateProposalRequest(
+            request_id=request_id,
+            project_id=str(project_id),
+            title=body.title,
+            introduction=body.introduction,
+            labour_minor=body.labour_minor,
+            discount_minor=body.discount_minor,
+            tax_rate_bps=body.tax_rate_bps,
+        ),
+        principal=staff,
+    )
+    response.headers["Location"] = request.app.url_path_for(
+        "get_proposal", proposal_id=answer.proposal.id
+    )
+    return proposal_out(answer.proposal)
+
+
+@router.get("/proposals/{proposal_id}", summary="Get a proposal")
+async def get_proposal(proposal_id: UUID, caller: CallerDep, backends: BackendsDep) -> Proposal:
+    return proposal_out(await fetch_proposal(backends, caller, proposal_id))
+
+
+@router.patch("/proposals/{proposal_id}", summary="Change a draft proposal")
+async def update_proposal(
+    proposal_id: UUID, body: ProposalChange, staff: StaffDep, backends: BackendsDep
+) -> Proposal:
+    current = await fetch_proposal(backends, staff, proposal_id)
+    update = P.UpdateProposalRequest(
+        proposal_id=current.id,
+        title=current.title,
+        introduction=current.introduction,
+        labour_minor=current.labour.amount_minor,
+        discount_minor=current.discount.amount_minor,
+        tax_rate_bps=current.tax_rate_bps,
+        refresh_lines=body.refresh_lines,
+    )
+    for name, value in body.model_dump(exclude_unset=True, exclude={"refresh_lines"}).items():
+        if value is not None:
+            setattr(update, name, value)
+    projects = backends.projects
+    answer = await projects.call(projects.stub.UpdateProposal, update, principal=staff)
+    return proposal_out(answer.proposal)
+
+
+@router.post(
+    "/proposals/{proposal_id}/send",
+    summary="Send a draft to the client: freezes it, hashes it, supersedes earlier versions",
+)
+async def send_proposal(proposal_id: UUID, staff: StaffDep, backends: BackendsDep) -> Proposal:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.SendProposal,
+        P.SendProposalRequest(proposal_id=str(proposal_id)),
+        principal=staff,
+    )
+    return proposal_out(answer.proposal)
+
+
+@router.post(
+    "/proposals/{proposal_id}/accept",
+    summary="Accept a sent proposal with an e-signature (client approver)",
+    responses=problem_responses(422),
+)
+async def accept_proposal(
+    proposal_id: UUID,
+    body: Acceptance,
+    caller: CallerDep,
+    backends: BackendsDep,
+    request_id: RequestIdDep,
+    request: Request,
+) -> Proposal:
+    accepted = await accept(
+        backends,
+        caller,
+        request,
+        request_id=request_id,
+        proposal_id=str(proposal_id),
+        signer_name=body.signer_name,
+        consent=body.consent,
+        content_sha256=body.content_sha256,
+    )
+    return proposal_out(accepted)
+
+
+@router.get(
+    "/proposals/{proposal_id}/pdf",
+    summary="The signed proposal as a PDF",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The signed PDF, as an attachment.",
+        }
+    },
+)
+async def proposal_pdf(proposal_id: UUID, caller: CallerDep, backends: BackendsDep) -> Response:
+    return await signed_pdf(backends, caller, str(proposal_id))

@@ -1,0 +1,264 @@
+"""Rooms and their product lines. Reading is for staff and clients (projects
+hands a client only what is ticked client-visible); changing is staff only.
+
+The contract has no GetRoom or GetProductLine, so PATCH on a room or a line
+takes its editable fields whole (UpdateRoom / UpdateProductLine replace them)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+from portal.projects.v1 import projects_pb2
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.api.idempotency import RequestIdDep
+from gateway.api.translate import MoneyOut, money_out
+from gateway.auth import CallerDep, StaffDep
+from gateway.backends import BackendsDep
+from gateway.problems import problem_responses
+from services.chassis.auth import Principal
+
+router = APIRouter(tags=["rooms"], responses=problem_responses(401, 403, 409))
+P = projects_pb2
+
+
+class ProductLine(BaseModel):
+    id: str
+    room_id: str
+    manufacturer: str
+    model: str
+    description: str
+    quantity: int
+    unit_price: MoneyOut | None
+    line_total: MoneyOut | None
+    client_visible: bool
+    position: int
+
+
+class Room(BaseModel):
+    id: str
+    name: str
+    client_visible: bool
+    position: int
+    lines: list[ProductLine]
+    total: MoneyOut | None
+
+
+class Rooms(BaseModel):
+    rooms: list[Room]
+
+
+class NewRoom(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=200)
+    client_visible: bool = Field(True, description="Whether the client sees the room.")
+
+
+class RoomChange(BaseModel):
+    """The room's editable fields, whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=200)
+    client_visible: bool
+    position: int = Field(0, ge=0, le=10_000, description="Order among the project's rooms.")
+
+
+class NewLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    manufacturer: str = Field("", max_length=200)
+    model: str = Field("", max_length=200)
+    description: str = Field("", max_length=2000)
+    quantity: int = Field(1, ge=1, le=100_000)
+    unit_price_minor: int = Field(ge=0, description="In the project's currency's minor units.")
+    client_visible: bool = Field(True, description="Whether the client sees the line itemised.")
+
+
+class LineChange(NewLine):
+    """The line's editable fields, whole; `room_id` moves it to another room
+    of the same project."""
+
+    room_id: UUID | None = None
+
+
+def line_out(line: projects_pb2.ProductLine) -> ProductLine:
+    return ProductLine(
+        id=line.id,
+        room_id=line.room_id,
+        manufacturer=line.manufacturer,
+        model=line.model,
+        description=line.description,
+        quantity=line.quantity,
+        unit_price=money_out(line, "unit_price"),
+        line_total=money_out(line, "line_total"),
+        client_visible=line.client_visible,
+        position=line.position,
+    )
+
+
+def room_out(room: projects_pb2.Room) -> Room:
+    return Room(
+        id=room.id,
+        name=room.name,
+        client_visible=room.client_visible,
+        position=room.position,
+        lines=[line_out(x) for x in room.lines],
+        total=money_out(room, "total"),
+    )
+
+
+async def fetch_rooms(
+    backends: BackendsDep, principal: Principal, project_id: UUID | str
+) -> list[projects_pb2.Room]:
+    """The project's rooms. For a client, projects already leaves out what is
+    not client-visible; dropping it here too means one slip there is not a leak."""
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.ListRooms,
+        P.ListRoomsRequest(project_id=str(project_id)),
+        principal=principal,
+    )
+    if not principal.is_client:
+        return list(answer.rooms)
+    visible = []
+    for room in answer.rooms:
+        if room.client_visible:
+            shown = P.Room()
+            shown.CopyFrom(room)
+            del shown.lines[:]
+            shown.lines.extend(x for x in room.lines if x.client_visible)
+            visible.append(shown)
+    return visible
+
+
+@router.get("/projects/{project_id}/rooms", summary="A project's rooms and product lines")
+async def list_rooms(project_id: UUID, caller: CallerDep, backends: BackendsDep) -> Rooms:
+    rooms = await fetch_rooms(backends, caller, project_id)
+    return Rooms(rooms=[room_out(r) for r in rooms])
+
+
+@router.post(
+    "/projects/{project_id}/rooms", status_code=status.HTTP_201_CREATED, summary="Add a room"
+)
+async def create_room(
+    project_id: UUID,
+    body: NewRoom,
+    staff: StaffDep,
+    backends: BackendsDep,
+    request_id: RequestIdDep,
+) -> Room:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.CreateRoom,
+        P.CreateRoomRequest(
+            request_id=request_id,
+            project_id=str(project_id),
+            name=body.name,
+            client_visible=body.client_visible,
+        ),
+        principal=staff,
+    )
+    return room_out(answer.room)
+
+
+@router.patch("/rooms/{room_id}", summary="Rename, reorder, show or hide a room")
+async def update_room(
+    room_id: UUID, body: RoomChange, staff: StaffDep, backends: BackendsDep
+) -> Room:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.UpdateRoom,
+        P.UpdateRoomRequest(
+            room_id=str(room_id),
+            name=body.name,
+            client_visible=body.client_visible,
+            position=body.position,
+        ),
+        principal=staff,
+    )
+    return room_out(answer.room)
+
+
+@router.delete(
+    "/rooms/{room_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a room and its lines",
+)
+async def delete_room(room_id: UUID, staff: StaffDep, backends: BackendsDep) -> Response:
+    projects = backends.projects
+    await projects.call(
+        projects.stub.DeleteRoom, P.DeleteRoomRequest(room_id=str(room_id)), principal=staff
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/rooms/{room_id}/lines",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a product line to a room",
+)
+async def add_line(
+    room_id: UUID,
+    body: NewLine,
+    staff: StaffDep,
+    backends: BackendsDep,
+    request_id: RequestIdDep,
+) -> ProductLine:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.AddProductLine,
+        P.AddProductLineRequest(
+            request_id=request_id,
+            room_id=str(room_id),
+            manufacturer=body.manufacturer,
+            model=body.model,
+            description=body.description,
+            quantity=body.quantity,
+            unit_price_minor=body.unit_price_minor,
+            client_visible=body.client_visible,
+        ),
+        principal=staff,
+    )
+    return line_out(answer.line)
+
+
+@router.patch("/lines/{line_id}", summary="Change, move, show or hide a product line")
+async def update_line(
+    line_id: UUID, body: LineChange, staff: StaffDep, backends: BackendsDep
+) -> ProductLine:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.UpdateProductLine,
+        P.UpdateProductLineRequest(
+            line_id=str(line_id),
+            manufacturer=body.manufacturer,
+            model=body.model,
+            description=body.description,
+            quantity=body.quantity,
+            unit_price_minor=body.unit_price_minor,
+            client_visible=body.client_visible,
+            room_id=str(body.room_id) if body.room_id else "",
+        ),
+        principal=staff,
+    )
+    return line_out(answer.line)
+
+
+@router.delete(
+    "/lines/{line_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Remove a product line",
+)
+async def remove_line(line_id: UUID, staff: StaffDep, backends: BackendsDep) -> Response:
+    projects = backends.projects
+    await projects.call(
+        projects.stub.RemoveProductLine,
+        P.RemoveProductLineRequest(line_id=str(line_id)),
+        principal=staff,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,163 @@
+"""The console's project list and "new project"."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from fastapi import APIRouter, Request
+from portal.common.v1 import common_pb2
+from portal.identity.v1 import identity_pb2
+from portal.projects.v1 import projects_pb2
+from starlette.responses import Response
+
+from gateway.backends import BackendsDep, RemoteError
+from gateway.pages import project_views as views
+from gateway.pages.access import StaffPage
+from gateway.pages.console_projects.common import (
+    IP,
+    MAX_PAGES,
+    PAGE_SIZE,
+    P,
+    form_request_id,
+    project_url,
+)
+from gateway.pages.rendering import (
+    Form,
+    refusal,
+    render,
+    see_other,
+    signed_in_form,
+)
+from gateway.sessions import SignedIn
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _customers(backends: BackendsDep, signed_in: SignedIn) -> list[identity_pb2.Customer]:
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.ListCustomers, IP.ListCustomersRequest(), principal=signed_in.person
+    )
+    return sorted(answer.customers, key=lambda c: c.name.lower())
+
+
+async def _projects(
+    backends: BackendsDep, signed_in: SignedIn, *, customer_id: str, page_token: str
+) -> tuple[list[projects_pb2.Project], str]:
+    """A page of the tenant's projects; with a customer, all of theirs (the
+    contract has no customer filter, so the pages are read here)."""
+    projects = backends.projects
+    found: list[projects_pb2.Project] = []
+    token = page_token
+    for _ in range(MAX_PAGES if customer_id else 1):
+        answer = await projects.call(
+            projects.stub.ListProjects,
+            P.ListProjectsRequest(
+                page=common_pb2.PageRequest(page_size=PAGE_SIZE, page_token=token)
+            ),
+            principal=signed_in.person,
+        )
+        found += [p for p in answer.projects if not customer_id or p.customer_id == customer_id]
+        token = answer.page.next_page_token
+        if not token:
+            break
+    return found, token
+
+
+async def _list_page(
+    request: Request,
+    signed_in: SignedIn,
+    backends: BackendsDep,
+    *,
+    customer_id: str = "",
+    page_token: str = "",
+    status: int = 200,
+    form: Form | None = None,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    customers, (found, next_token) = await asyncio.gather(
+        _customers(backends, signed_in),
+        _projects(backends, signed_in, customer_id=customer_id, page_token=page_token),
+    )
+    names = {c.id: c.name for c in customers}
+    return render(
+        request,
+        "console/projects.html",
+        signed_in=signed_in,
+        surface="console",
+        status=status,
+        projects=[
+            {
+                "project": p,
+                "customer": names.get(p.customer_id, "—"),
+                "stage": views.stage_label(p.stage),
+            }
+            for p in found
+        ],
+        customers=[c for c in customers if c.access_state != IP.ACCESS_STATE_DELETED],
+        customer_id=customer_id,
+        customer_name=names.get(customer_id, ""),
+        next_token=next_token if not customer_id else "",
+        form=form,
+        request_id=str(uuid.uuid4()),
+        error=error,
+        errors=errors or {},
+    )
+
+
+@router.get("/console/projects")
+async def projects_list(
+    request: Request,
+    signed_in: StaffPage,
+    backends: BackendsDep,
+    customer_id: str = "",
+    page_token: str = "",
+) -> Response:
+    try:
+        customer_id = str(uuid.UUID(customer_id)) if customer_id else ""
+    except ValueError:
+        customer_id = ""
+    return await _list_page(
+        request, signed_in, backends, customer_id=customer_id, page_token=page_token[:1024]
+    )
+
+
+@router.post("/console/projects")
+async def create_project(request: Request, signed_in: StaffPage, backends: BackendsDep) -> Response:
+    form = await signed_in_form(request, signed_in)
+    errors = {}
+    if not form["name"]:
+        errors["name"] = "Enter the project's name, e.g. Home cinema & whole-home audio."
+    if not form["customer_id"]:
+        errors["customer_id"] = "Choose the customer."
+    if errors:
+        return await _list_page(request, signed_in, backends, status=422, form=form, errors=errors)
+    projects = backends.projects
+    try:
+        created = await projects.call(
+            projects.stub.CreateProject,
+            P.CreateProjectRequest(
+                request_id=form_request_id(form),
+                name=form["name"],
+                customer_id=form["customer_id"],
+                site_address=form["site_address"],
+            ),
+            principal=signed_in.person,
+        )
+    except RemoteError as exc:
+        why = refusal(exc)
+        return await _list_page(
+            request,
+            signed_in,
+            backends,
+            status=why.status,
+            form=form,
+            error=why.message,
+            errors=why.fields,
+        )
+    project = created.project
+    return see_other(
+        request, project_url(project.id), flash=f"{project.name} ({project.reference}) is added."
+    )

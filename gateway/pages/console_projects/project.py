@@ -1,0 +1,227 @@
+"""One project in the console: its page, details, stage moves, stage dates and notes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+
+from fastapi import APIRouter, Request
+from portal.identity.v1 import identity_pb2
+from portal.projects.v1 import projects_pb2
+from starlette.responses import Response
+
+from gateway.api.projects import STAGE_NAMES, fetch_board, stage_value
+from gateway.api.proposals import fetch_proposals
+from gateway.api.rooms import fetch_rooms
+from gateway.backends import BackendsDep, RemoteError
+from gateway.pages import project_views as views
+from gateway.pages.access import StaffPage
+from gateway.pages.console_projects.common import (
+    IP,
+    P,
+    act,
+    amount_text,
+    form_request_id,
+    project_url,
+)
+from gateway.pages.projects import not_found, page_id
+from gateway.pages.rendering import (
+    Form,
+    looks_like_email,
+    render,
+    see_other,
+    signed_in_form,
+)
+from gateway.sessions import SignedIn
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _customer_or_none(
+    backends: BackendsDep, signed_in: SignedIn, customer_id: str
+) -> identity_pb2.Customer | None:
+    identity = backends.identity
+    try:
+        answer = await identity.call(
+            identity.stub.GetCustomer,
+            IP.GetCustomerRequest(customer_id=customer_id),
+            principal=signed_in.person,
+        )
+    except RemoteError:
+        return None  # the page still works without the contacts' names
+    return answer.customer
+
+
+async def _staff_users(backends: BackendsDep, signed_in: SignedIn) -> list[identity_pb2.StaffUser]:
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.ListStaffUsers, IP.ListStaffUsersRequest(), principal=signed_in.person
+    )
+    return sorted(answer.users, key=lambda u: u.full_name.lower())
+
+
+async def _history(
+    backends: BackendsDep, signed_in: SignedIn, project_id: str
+) -> list[projects_pb2.StageChange]:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.ListStageHistory,
+        P.ListStageHistoryRequest(project_id=project_id),
+        principal=signed_in.person,
+    )
+    return sorted(answer.changes, key=lambda c: -c.changed_at.seconds)
+
+
+@router.get("/console/projects/{project_id}")
+async def project_page(
+    request: Request, project_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    project_id = page_id(project_id, "project")
+    staff = signed_in.person
+    board = await fetch_board(backends, staff, project_id)
+    customer, users, history, rooms, proposals = await asyncio.gather(
+        _customer_or_none(backends, signed_in, board.project.customer_id),
+        _staff_users(backends, signed_in),
+        _history(backends, signed_in, project_id),
+        fetch_rooms(backends, staff, project_id),
+        fetch_proposals(backends, staff, project_id),
+    )
+    project = board.project
+    stages = {s.stage: s for s in board.stages}
+    staff_names = {u.id: u.full_name for u in users}
+    return render(
+        request,
+        "console/project.html",
+        signed_in=signed_in,
+        surface="console",
+        project=project,
+        customer=customer,
+        users=users,
+        staff_names=staff_names,
+        steps=views.stage_track(project.stage, board.stages),
+        stage_forms=[
+            {"name": name, "info": stages.get(stage_value(name)) or P.StageInfo()}
+            for name in STAGE_NAMES
+        ],
+        move_choices=[
+            (name, views.STAGE_LABELS[name])
+            for name in STAGE_NAMES
+            if stage_value(name) != project.stage
+        ],
+        current_stage=views.stage_label(project.stage),
+        forecast=views.human_date(board.forecast_handover),
+        budget=board.budget,
+        waiting=board.waiting_on,
+        history=history,
+        rooms=rooms,
+        proposals=proposals,
+        currency=request.state.tenant.currency or "USD",
+        amount_text=amount_text,
+        # One id per create form, rendered with it: a double-click creates one thing.
+        request_ids={
+            key: str(uuid.uuid4()) for key in ["stage", "room", "proposal", *(r.id for r in rooms)]
+        },
+    )
+
+
+@router.post("/console/projects/{project_id}/details")
+async def update_details(
+    request: Request, project_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    back = project_url(project_id, "details")
+    name, email, user_id = form["pm_name"], form["pm_email"], form["pm_user_id"]
+    if user_id and not (name and email):
+        # Picking a colleague fills in what was left blank.
+        users = {u.id: u for u in await _staff_users(backends, signed_in)}
+        if user_id in users:
+            name, email = name or users[user_id].full_name, email or users[user_id].email
+    if email and not looks_like_email(email):
+        return see_other(
+            request,
+            back,
+            flash="Enter the project manager's email, like name@example.com.",
+            kind="error",
+        )
+    projects = backends.projects
+    call = projects.call(
+        projects.stub.UpdateProject,
+        P.UpdateProjectRequest(
+            project_id=project_id,
+            name=form["name"],
+            site_address=form["site_address"],
+            project_manager_id=user_id,
+            project_manager_name=name,
+            project_manager_email=email,
+            visible_contact_ids=[c for c in form.getlist("visible_contact_ids") if c],
+            service_contract=form.has("service_contract"),
+        ),
+        principal=signed_in.person,
+    )
+    return await act(request, call, then=back, done="The project's details are saved.")
+
+
+@router.post("/console/projects/{project_id}/stage")
+async def move_stage(
+    request: Request, project_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    back = project_url(project_id, "stages")
+    if form["stage"] not in STAGE_NAMES:
+        return see_other(request, back, flash="Choose the stage to move to.", kind="error")
+    projects = backends.projects
+    call = projects.call(
+        projects.stub.ChangeProjectStage,
+        P.ChangeProjectStageRequest(
+            request_id=form_request_id(form),
+            project_id=project_id,
+            stage=stage_value(form["stage"]),
+            reason=form["reason"],
+            client_note=form["client_note"],
+        ),
+        principal=signed_in.person,
+    )
+    label = views.STAGE_LABELS[form["stage"]]
+    return await act(request, call, then=back, done=f"The project is now in {label}.")
+
+
+def _day(form: Form, name: str) -> str:
+    """An <input type=date> value, "YYYY-MM-DD" or empty; ValueError if neither."""
+    value = form[name]
+    if value:
+        date.fromisoformat(value)
+    return value
+
+
+@router.post("/console/projects/{project_id}/stages/{stage}")
+async def update_stage(
+    request: Request, project_id: str, stage: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    back = project_url(project_id, f"stage-{stage}")
+    if stage not in STAGE_NAMES:
+        raise not_found("stage")
+    try:
+        dates = {
+            n: _day(form, n)
+            for n in ("planned_start", "planned_finish", "actual_start", "actual_finish")
+        }
+    except ValueError:
+        return see_other(request, back, flash="Enter dates as YYYY-MM-DD.", kind="error")
+    projects = backends.projects
+    call = projects.call(
+        projects.stub.UpdateStage,
+        P.UpdateStageRequest(
+            project_id=project_id,
+            stage=stage_value(stage),
+            client_note=form["client_note"],
+            **dates,
+        ),
+        principal=signed_in.person,
+    )
+    label = views.STAGE_LABELS[stage]
+    return await act(request, call, then=back, done=f"{label}: dates and note saved.")

@@ -1,0 +1,242 @@
+"""Rooms and product lines in the console; each must belong to the project in the URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from portal.projects.v1 import projects_pb2
+from starlette.responses import Response
+
+from gateway.api.rooms import fetch_rooms
+from gateway.backends import BackendsDep
+from gateway.money import parse_amount
+from gateway.pages.access import StaffPage
+from gateway.pages.console_projects.common import (
+    P,
+    act,
+    form_request_id,
+    project_url,
+)
+from gateway.pages.projects import not_found, page_id
+from gateway.pages.rendering import (
+    Form,
+    see_other,
+    signed_in_form,
+)
+from gateway.sessions import SignedIn
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _room_of(
+    backends: BackendsDep, signed_in: SignedIn, project_id: str, room_id: str
+) -> projects_pb2.Room:
+    for room in await fetch_rooms(backends, signed_in.person, project_id):
+        if room.id == room_id:
+            return room
+    raise not_found("room")
+
+
+async def _line_of(
+    backends: BackendsDep, signed_in: SignedIn, project_id: str, line_id: str
+) -> projects_pb2.ProductLine:
+    for room in await fetch_rooms(backends, signed_in.person, project_id):
+        for line in room.lines:
+            if line.id == line_id:
+                return line
+    raise not_found("line")
+
+
+@router.post("/console/projects/{project_id}/rooms")
+async def add_room(
+    request: Request, project_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    back = project_url(project_id, "rooms")
+    if not form["name"]:
+        return see_other(request, back, flash="Enter the room's name.", kind="error")
+    projects = backends.projects
+    call = projects.call(
+        projects.stub.CreateRoom,
+        P.CreateRoomRequest(
+            request_id=form_request_id(form),
+            project_id=project_id,
+            name=form["name"],
+            client_visible=form.has("client_visible"),
+        ),
+        principal=signed_in.person,
+    )
+    return await act(request, call, then=back, done=f"{form['name']} is added.")
+
+
+@router.post("/console/projects/{project_id}/rooms/{room_id}")
+async def edit_room(
+    request: Request, project_id: str, room_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    room = await _room_of(backends, signed_in, project_id, room_id)
+    back = project_url(project_id, f"room-{room.id}")
+    try:
+        position = int(form["position"] or room.position)
+    except ValueError:
+        return see_other(request, back, flash="The position is a whole number.", kind="error")
+    projects = backends.projects
+    call = projects.call(
+        projects.stub.UpdateRoom,
+        P.UpdateRoomRequest(
+            room_id=room.id,
+            name=form["name"] or room.name,
+            client_visible=form.has("client_visible"),
+            position=position,
+        ),
+        principal=signed_in.person,
+    )
+    return await act(request, call, then=back, done="The room is saved.")
+
+
+@router.post("/console/projects/{project_id}/rooms/{room_id}/visibility")
+async def toggle_room(
+    request: Request, project_id: str, room_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    room = await _room_of(backends, signed_in, project_id, room_id)
+    projects = backends.projects
+    call = projects.call(
+        projects.stub.UpdateRoom,
+        P.UpdateRoomRequest(
+            room_id=room.id,
+            name=room.name,
+            client_visible=not room.client_visible,
+            position=room.position,
+        ),
+        principal=signed_in.person,
+    )
+    now = "hidden from the client" if room.client_visible else "shown to the client"
+    back = project_url(project_id, f"room-{room.id}")
+    return await act(request, call, then=back, done=f"{room.name} is {now}.")
+
+
+@router.post("/console/projects/{project_id}/rooms/{room_id}/delete")
+async def delete_room(
+    request: Request, project_id: str, room_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    room = await _room_of(backends, signed_in, project_id, room_id)
+    projects = backends.projects
+    call = projects.call(
+        projects.stub.DeleteRoom, P.DeleteRoomRequest(room_id=room.id), principal=signed_in.person
+    )
+    back = project_url(project_id, "rooms")
+    return await act(request, call, then=back, done=f"{room.name} is deleted.")
+
+
+def _line_fields(form: Form, currency: str) -> dict[str, Any]:
+    """The line form's fields for AddProductLine / UpdateProductLine; ValueError
+    with a sentence for the person if the quantity or price is not one."""
+    try:
+        quantity = int(form["quantity"] or "1")
+    except ValueError:
+        raise ValueError("The quantity is a whole number, like 2.") from None
+    if quantity < 1:
+        raise ValueError("The quantity is at least 1.")
+    if not (form["description"] or form["model"]):
+        raise ValueError("Describe the product: a model or a description.")
+    return {
+        "manufacturer": form["manufacturer"],
+        "model": form["model"],
+        "description": form["description"],
+        "quantity": quantity,
+        "unit_price_minor": parse_amount(form["unit_price"], currency),
+        "client_visible": form.has("client_visible"),
+    }
+
+
+@router.post("/console/projects/{project_id}/rooms/{room_id}/lines")
+async def add_line(
+    request: Request, project_id: str, room_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    room = await _room_of(backends, signed_in, project_id, room_id)
+    back = project_url(project_id, f"room-{room.id}")
+    try:
+        fields = _line_fields(form, request.state.tenant.currency or "USD")
+    except ValueError as exc:
+        return see_other(request, back, flash=str(exc), kind="error")
+    projects = backends.projects
+    call = projects.call(
+        projects.stub.AddProductLine,
+        P.AddProductLineRequest(request_id=form_request_id(form), room_id=room.id, **fields),
+        principal=signed_in.person,
+    )
+    return await act(request, call, then=back, done=f"The line is added to {room.name}.")
+
+
+@router.post("/console/projects/{project_id}/lines/{line_id}")
+async def edit_line(
+    request: Request, project_id: str, line_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    line = await _line_of(backends, signed_in, project_id, line_id)
+    back = project_url(project_id, f"room-{line.room_id}")
+    try:
+        fields = _line_fields(form, request.state.tenant.currency or "USD")
+    except ValueError as exc:
+        return see_other(request, back, flash=str(exc), kind="error")
+    projects = backends.projects
+    call = projects.call(
+        projects.stub.UpdateProductLine,
+        P.UpdateProductLineRequest(line_id=line.id, room_id=form["room_id"], **fields),
+        principal=signed_in.person,
+    )
+    return await act(request, call, then=back, done="The line is saved.")
+
+
+@router.post("/console/projects/{project_id}/lines/{line_id}/visibility")
+async def toggle_line(
+    request: Request, project_id: str, line_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    line = await _line_of(backends, signed_in, project_id, line_id)
+    projects = backends.projects
+    call = projects.call(
+        projects.stub.UpdateProductLine,
+        P.UpdateProductLineRequest(
+            line_id=line.id,
+            manufacturer=line.manufacturer,
+            model=line.model,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price_minor=line.unit_price.amount_minor,
+            client_visible=not line.client_visible,
+            room_id=line.room_id,
+        ),
+        principal=signed_in.person,
+    )
+    now = "hidden from the client" if line.client_visible else "shown to the client"
+    back = project_url(project_id, f"room-{line.room_id}")
+    return await act(request, call, then=back, done=f"The line is {now}.")
+
+
+@router.post("/console/projects/{project_id}/lines/{line_id}/remove")
+async def remove_line(
+    request: Request, project_id: str, line_id: str, signed_in: StaffPage, backends: BackendsDep
+) -> Response:
+    await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    line = await _line_of(backends, signed_in, project_id, line_id)
+    projects = backends.projects
+    call = projects.call(
+        projects.stub.RemoveProductLine,
+        P.RemoveProductLineRequest(line_id=line.id),
+        principal=signed_in.person,
+    )
+    back = project_url(project_id, f"room-{line.room_id}")
+    return await act(request, call, then=back, done="The line is removed.")

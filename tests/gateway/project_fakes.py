@@ -1,0 +1,403 @@
+"""In-process stand-ins for identity and projects, so the project pages and API
+can be rendered and checked with no other process: real gRPC servers on free
+ports answering from fixed data, recording who asked what.
+
+Projects here is deliberately careless: it hands every room, line and draft
+to anyone, so the tests can show the gateway's own belt (a client never gets
+what is not client-visible, even when the service slips)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import jwt
+from portal.common.v1 import common_pb2
+from portal.identity.v1 import identity_pb2, identity_pb2_grpc
+from portal.projects.v1 import projects_pb2, projects_pb2_grpc
+
+from deploy.infra import free_port
+
+IP = identity_pb2
+P = projects_pb2
+PROJECT_ID = "0b6f9f8e-7a2b-4d5e-9c11-3f1e2d4c5b6a"
+OTHER_PROJECT_ID = "1c7a0a9f-8b3c-4e6f-8d22-4a2f3e5d6c7b"
+CUSTOMER_ID = "2d8b1b0a-9c4d-4f70-9e33-5b3a4f6e7d8c"
+SENT_ID = "3e9c2c1b-0d5e-4081-8f44-6c4b5a7f8e9d"
+DRAFT_ID = "4fad3d2c-1e6f-4192-9a55-7d5c6b8a9fae"
+ROOM_ID = "5abe4e3d-2f70-42a3-8b66-8e6d7c9babcf"
+HIDDEN_ROOM_ID = "6bcf5f4e-3081-43b4-9c77-9f7e8dacbcd0"
+LINE_ID = "7cd06a5f-4192-44c5-8d88-a08f9ebdcde1"
+HIDDEN_LINE_ID = "8de17b60-52a3-45d6-9e99-b190afcedef2"
+STAFF_ID = "9ef28c71-63b4-46e7-8faa-c2a1b0dfef03"
+HASH = "ab" * 32
+
+
+def usd(minor: int) -> common_pb2.Money:
+    return common_pb2.Money(currency="USD", amount_minor=minor)
+
+
+def project(**extra: Any) -> projects_pb2.Project:
+    fields: dict[str, Any] = {
+        "id": PROJECT_ID,
+        "reference": "PRJ-0007",
+        "name": "Cinema & Sons? Home theatre",
+        "customer_id": CUSTOMER_ID,
+        "site_address": "14 Larch Lane, Westport, CT",
+        "stage": P.STAGE_INSTALL,
+        "project_manager_id": STAFF_ID,
+        "project_manager_name": "Sam Lee",
+        "project_manager_email": "sam@acme.example",
+    }
+    msg = P.Project(**(fields | extra))
+    msg.created_at.FromSeconds(1_760_000_000)
+    msg.stage_changed_at.FromSeconds(1_763_000_000)
+    return msg
+
+
+def board(prj: projects_pb2.Project | None = None) -> projects_pb2.GetStatusBoardResponse:
+    answer = P.GetStatusBoardResponse(
+        project=prj or project(),
+        stages=[
+            P.StageInfo(
+                stage=P.STAGE_DESIGN,
+                planned_start="2026-01-05",
+                planned_finish="2026-01-30",
+                actual_start="2026-01-05",
+                actual_finish="2026-02-02",
+            ),
+            P.StageInfo(
+                stage=P.STAGE_PROCUREMENT,
+                planned_start="2026-02-02",
+                planned_finish="2026-03-01",
+                actual_start="2026-02-03",
+                actual_finish="2026-02-27",
+            ),
+            P.StageInfo(
+                stage=P.STAGE_INSTALL,
+                planned_start="2026-03-02",
+                planned_finish="2026-04-10",
+                actual_start="2026-03-04",
+                client_note="Screen wall framed; the projector arrives Tuesday.",
+            ),
+            P.StageInfo(
+                stage=P.STAGE_COMMISSIONING,
+                planned_start="2026-04-13",
+                planned_finish="2026-04-24",
+            ),
+            P.StageInfo(stage=P.STAGE_HANDOVER),
+        ],
+        forecast_handover="2026-04-30",
+        recent_notes=[
+            P.StageChange(
+                from_stage=P.STAGE_PROCUREMENT,
+                to_stage=P.STAGE_INSTALL,
+                changed_by=STAFF_ID,
+                reason="INTERNAL: supplier was late",
+                client_note="Install has started. Expect dust in the cinema room.",
+            ),
+        ],
+        waiting_on=[
+            P.WaitingItem(
+                kind="proposal_to_accept",
+                title="Your proposal is ready to accept",
+                link=f"/projects/{PROJECT_ID}/proposal",
+            ),
+            P.WaitingItem(
+                kind="change_order_to_approve",
+                title="A change order awaits your approval",
+                link="//evil.example/phish",
+            ),
+        ],
+        budget=P.Budget(
+            accepted_proposal=usd(4_250_000),
+            approved_variations=usd(125_050),
+            contract_value=usd(4_375_050),
+            accepted_proposal_id=SENT_ID,
+        ),
+    )
+    answer.recent_notes[0].changed_at.FromSeconds(1_763_000_000)
+    return answer
+
+
+def rooms() -> list[projects_pb2.Room]:
+    return [
+        P.Room(
+            id=ROOM_ID,
+            name="Cinema room",
+            client_visible=True,
+            lines=[
+                P.ProductLine(
+                    id=LINE_ID,
+                    room_id=ROOM_ID,
+                    manufacturer="Sony",
+                    model="VPL-XW5000",
+                    description="4K laser projector",
+                    quantity=1,
+                    unit_price=usd(599_900),
+                    line_total=usd(599_900),
+                    client_visible=True,
+                ),
+                P.ProductLine(
+                    id=HIDDEN_LINE_ID,
+                    room_id=ROOM_ID,
+                    manufacturer="Generic",
+                    model="SECRET-CABLE",
+                    description="Internal margin cable",
+                    quantity=10,
+                    unit_price=usd(1_000),
+                    line_total=usd(10_000),
+                    client_visible=False,
+                ),
+            ],
+            total=usd(609_900),
+        ),
+        P.Room(id=HIDDEN_ROOM_ID, name="Staff-only rack room", client_visible=False),
+    ]
+
+
+def proposal(status: int = P.PROPOSAL_STATUS_SENT, **extra: Any) -> projects_pb2.Proposal:
+    fields: dict[str, Any] = {
+        "id": SENT_ID,
+        "project_id": PROJECT_ID,
+        "version": 2,
+        "status": status,
+        "title": "Home theatre proposal",
+        "introduction": "Thank you for choosing us.\nHere is what we propose.",
+        "rooms": [
+            P.ProposalRoom(
+                name="Cinema room",
+                lines=[
+                    P.ProposalLine(
+                        description="Sony VPL-XW5000 4K laser projector",
+                        quantity=1,
+                        unit_price=usd(599_900),
+                        line_total=usd(599_900),
+                    )
+                ],
+                other_items=usd(10_000),
+                total=usd(609_900),
+            )
+        ],
+        "labour": usd(250_000),
+        "discount": usd(50_000),
+        "tax_rate_bps": 825,
+        "subtotal": usd(809_900),
+        "tax": usd(66_817),
+        "total": usd(876_717),
+        "content_sha256": HASH,
+        "consent_text": "By typing my name I accept this proposal & agree to pay.",
+    }
+    return P.Proposal(**(fields | extra))
+
+
+def draft() -> projects_pb2.Proposal:
+    return proposal(
+        P.PROPOSAL_STATUS_DRAFT, id=DRAFT_ID, version=3, title="Secret draft", content_sha256=""
+    )
+
+
+def caller_of(context: grpc.aio.ServicerContext) -> dict[str, Any]:
+    """The principal the gateway sent (its signature is the real services' business)."""
+    for key, value in context.invocation_metadata() or ():
+        if key == "authorization":
+            token = value.removeprefix("Bearer ")
+            return jwt.decode(token, options={"verify_signature": False})
+    return {}
+
+
+@dataclass
+class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
+    projects: list[projects_pb2.Project] = field(default_factory=lambda: [project()])
+    proposals: list[projects_pb2.Proposal] = field(default_factory=lambda: [proposal(), draft()])
+    calls: list[tuple[str, Any, dict]] = field(default_factory=list)
+    refuse_accept: grpc.StatusCode | None = None
+
+    def _seen(self, name: str, request: Any, context: Any) -> dict:
+        who = caller_of(context)
+        self.calls.append((name, request, who))
+        return who
+
+    async def _find_project(self, project_id: str, context: Any) -> projects_pb2.Project:
+        for p in self.projects:
+            if p.id == project_id:
+                return p
+        await context.abort(grpc.StatusCode.NOT_FOUND, "no such project")
+        raise AssertionError  # abort raises
+
+    async def ListProjects(self, request, context):
+        self._seen("ListProjects", request, context)
+        return P.ListProjectsResponse(projects=self.projects)
+
+    async def GetProject(self, request, context):
+        self._seen("GetProject", request, context)
+        return P.GetProjectResponse(project=await self._find_project(request.project_id, context))
+
+    async def GetStatusBoard(self, request, context):
+        self._seen("GetStatusBoard", request, context)
+        return board(await self._find_project(request.project_id, context))
+
+    async def ListStageHistory(self, request, context):
+        self._seen("ListStageHistory", request, context)
+        return P.ListStageHistoryResponse(changes=board().recent_notes)
+
+    async def UpdateProject(self, request, context):
+        self._seen("UpdateProject", request, context)
+        return P.UpdateProjectResponse(project=project(name=request.name))
+
+    async def UpdateStage(self, request, context):
+        self._seen("UpdateStage", request, context)
+        return P.UpdateStageResponse(stage=P.StageInfo(stage=request.stage))
+
+    async def ListRooms(self, request, context):
+        self._seen("ListRooms", request, context)
+        await self._find_project(request.project_id, context)
+        return P.ListRoomsResponse(rooms=rooms())
+
+    async def UpdateRoom(self, request, context):
+        self._seen("UpdateRoom", request, context)
+        return P.UpdateRoomResponse(room=P.Room(id=request.room_id, name=request.name))
+
+    async def AddProductLine(self, request, context):
+        self._seen("AddProductLine", request, context)
+        return P.AddProductLineResponse(line=P.ProductLine(id=LINE_ID, room_id=request.room_id))
+
+    async def ListProposals(self, request, context):
+        self._seen("ListProposals", request, context)
+        await self._find_project(request.project_id, context)
+        listed = []
+        for p in self.proposals:  # as projects does: without rooms (GetProposal has them)
+            summary = P.Proposal()
+            summary.CopyFrom(p)
+            del summary.rooms[:]
+            listed.append(summary)
+        return P.ListProposalsResponse(proposals=listed)
+
+    async def GetProposal(self, request, context):
+        self._seen("GetProposal", request, context)
+        for p in self.proposals:
+            if p.id == request.proposal_id:
+                return P.GetProposalResponse(proposal=p)
+        await context.abort(grpc.StatusCode.NOT_FOUND, "no such proposal")
+
+    async def UpdateProposal(self, request, context):
+        self._seen("UpdateProposal", request, context)
+        return P.UpdateProposalResponse(proposal=draft())
+
+    async def AcceptProposal(self, request, context):
+        self._seen("AcceptProposal", request, context)
+        if self.refuse_accept is not None:
+            await context.abort(self.refuse_accept, "the proposal has changed since you opened it")
+        accepted = proposal(P.PROPOSAL_STATUS_ACCEPTED)
+        accepted.signature.CopyFrom(
+            P.Signature(
+                signer_name=request.signer_name,
+                consent_text=accepted.consent_text,
+                content_sha256=request.content_sha256,
+                ip=request.ip,
+                user_agent=request.user_agent,
+            )
+        )
+        accepted.signature.signed_at.FromSeconds(1_763_100_000)
+        self.proposals = [accepted]
+        return P.AcceptProposalResponse(proposal=accepted)
+
+    async def GetSignedProposalPdf(self, request, context):
+        self._seen("GetSignedProposalPdf", request, context)
+        return P.GetSignedProposalPdfResponse(
+            pdf=b"%PDF-1.4 fake", filename="PRJ-0007 proposal v2 (signed).pdf"
+        )
+
+
+@dataclass
+class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
+    session: identity_pb2.Session | None = None
+    staff_token_user: identity_pb2.StaffUser | None = None
+
+    async def ResolveSession(self, request, context):
+        if self.session is None or request.token != "good-session":
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "signed out")
+        return IP.ResolveSessionResponse(session=self.session)
+
+    async def AuthenticateApiToken(self, request, context):
+        if self.staff_token_user is None or request.secret != "good-token":
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "no")
+        return IP.AuthenticateApiTokenResponse(user=self.staff_token_user)
+
+    async def GetCustomer(self, request, context):
+        return IP.GetCustomerResponse(
+            customer=IP.Customer(
+                id=CUSTOMER_ID,
+                name="The Harrison Residence",
+                contacts=[IP.Contact(id="c-1", email="jane@example.com", full_name="Jane H")],
+            )
+        )
+
+    async def ListCustomers(self, request, context):
+        return IP.ListCustomersResponse(
+            customers=[IP.Customer(id=CUSTOMER_ID, name="The Harrison Residence")]
+        )
+
+    async def ListStaffUsers(self, request, context):
+        return IP.ListStaffUsersResponse(
+            users=[IP.StaffUser(id=STAFF_ID, email="sam@acme.example", full_name="Sam Lee")]
+        )
+
+
+def client_session(role: str = "approver", **extra: Any) -> identity_pb2.Session:
+    fields: dict[str, Any] = {
+        "id": "s-client",
+        "kind": IP.PRINCIPAL_KIND_CLIENT,
+        "subject_id": "c-1",
+        "email": "jane@example.com",
+        "full_name": "Jane Harrison & Co?",
+        "customer_id": CUSTOMER_ID,
+        "customer_name": "The Harrison Residence",
+        "roles": [role],
+        "access_state": IP.ACCESS_STATE_ACTIVE,
+    }
+    return IP.Session(**(fields | extra))
+
+
+def staff_session() -> identity_pb2.Session:
+    return IP.Session(
+        id="s-staff",
+        kind=IP.PRINCIPAL_KIND_STAFF,
+        subject_id=STAFF_ID,
+        email="sam@acme.example",
+        full_name="Sam Lee",
+        roles=["owner"],
+    )
+
+
+@dataclass
+class Fakes:
+    identity: FakeIdentity
+    projects: FakeProjects
+    identity_target: str
+    projects_target: str
+
+
+@asynccontextmanager
+async def fake_services() -> AsyncIterator[Fakes]:
+    identity, projects = FakeIdentity(), FakeProjects()
+    servers, targets = [], []
+    for add, servicer in (
+        (identity_pb2_grpc.add_IdentityServiceServicer_to_server, identity),
+        (projects_pb2_grpc.add_ProjectsServiceServicer_to_server, projects),
+    ):
+        server = grpc.aio.server()
+        add(servicer, server)
+        port = free_port()
+        server.add_insecure_port(f"127.0.0.1:{port}")
+        await server.start()
+        servers.append(server)
+        targets.append(f"127.0.0.1:{port}")
+    try:
+        yield Fakes(identity, projects, *targets)
+    finally:
+        for server in servers:
+            await server.stop(None)
