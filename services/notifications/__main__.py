@@ -13,12 +13,16 @@ from services.notifications.identity_client import IdentityClient
 from services.notifications.settings import NotificationsSettings
 
 
-def _subscriptions(deps: Deps):
-    settings: NotificationsSettings = deps.settings  # type: ignore[assignment]
+def _signer(deps: Deps):
     if deps.signer is None:
         raise RuntimeError("NOTIFICATIONS_PRINCIPAL_PRIVATE_KEY is needed to call identity")
+    return deps.signer
+
+
+def _subscriptions(deps: Deps):
+    settings: NotificationsSettings = deps.settings  # type: ignore[assignment]
     return handlers.subscriptions(
-        identity=IdentityClient(settings.identity_target, deps.signer),
+        identity=IdentityClient(settings.identity_target, _signer(deps)),
         portal_url_template=settings.portal_url_template,
     )
 
@@ -32,7 +36,15 @@ def _background(deps: Deps):
             database_url=settings.database_url,
             send=partial(smtp_gateway.send, settings=settings),
             max_attempts=settings.mail_max_attempts,
-        )
+        ),
+        partial(
+            service.run_share_digests,
+            interval=settings.share_digest_interval_seconds,
+            sessions=deps.sessions,
+            identity=IdentityClient(settings.identity_target, _signer(deps)),
+            portal_url_template=settings.portal_url_template,
+            quiet_seconds=settings.share_digest_quiet_seconds,
+        ),
     ]
 
 

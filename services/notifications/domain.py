@@ -270,6 +270,28 @@ def proposal_accepted(
     )
 
 
+def digest_due(newest_notice_at: datetime, now: datetime, quiet_seconds: float) -> bool:
+    """Send a project's digest once nothing new was shared for the quiet period."""
+    return (now - newest_notice_at).total_seconds() >= quiet_seconds
+
+
+def documents_shared(*, project_name: str, titles: list[str], link: str) -> Message:
+    count = len(titles)
+    listed = sorted(titles, key=str.lower)
+    if count == 1:
+        subject = f"{project_name}: a new document for you"
+        lead = f"{listed[0]} is now in the documents of {project_name}."
+    else:
+        subject = f"{project_name}: {count} new documents for you"
+        lead = f"{count} documents are now in the documents of {project_name}:"
+    return Message(
+        subject=subject,
+        paragraphs=[lead, *([f"- {t}" for t in listed] if count > 1 else [])],
+        button="Open your documents",
+        link=link,
+    )
+
+
 def next_attempt_delay(attempts: int) -> int | None:
     """Seconds until the next try after `attempts` failures; None means give up."""
     if attempts <= 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from portal.documents.v1 import events_pb2 as documents_events
 from portal.identity.v1 import events_pb2 as identity_events
 from portal.projects.v1 import events_pb2 as projects_events
 
@@ -19,6 +20,7 @@ ROUTES = (
     ),
     ("projects.proposal.sent", projects_events.ProposalSent, service.on_proposal_event),
     ("projects.proposal.accepted", projects_events.ProposalAccepted, service.on_proposal_event),
+    ("documents.document.shared", documents_events.DocumentShared, service.on_document_shared),
     ("identity.contact.invited", identity_events.ContactInvited, service.on_login_link),
     ("identity.magic_link.requested", identity_events.MagicLinkRequested, service.on_login_link),
     (

@@ -53,3 +53,18 @@ class Email(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ShareNotice(Base):
+    """A document a client can now see, waiting to be told in a digest: ten
+    documents ticked at once make one email, not ten."""
+
+    __tablename__ = "share_notice"
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    project_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    project_name: Mapped[str] = mapped_column(String(200))
+    document_title: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    digest_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from portal.documents.v1 import events_pb2 as documents_events
 from portal.identity.v1 import events_pb2 as identity_events
 from portal.identity.v1 import identity_pb2
 from portal.projects.v1 import events_pb2 as projects_events
@@ -24,7 +25,7 @@ from services.chassis.outbox import asyncpg_dsn
 from services.chassis.telemetry import get_logger
 from services.notifications import domain
 from services.notifications.identity_client import IdentityClient
-from services.notifications.models import Email
+from services.notifications.models import Email, ShareNotice
 
 log = get_logger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
@@ -292,3 +293,108 @@ async def _first(*events: asyncio.Event) -> None:
     finally:
         for t in tasks:
             t.cancel()
+
+
+async def on_document_shared(
+    uow: UnitOfWork,
+    event: Event[documents_events.DocumentShared],
+    *,
+    identity: IdentityClient,
+    portal_url_template: str,
+) -> None:
+    """Remember it; the digest loop tells the client once the sharing stops."""
+    p = event.payload
+    await uow.session.execute(
+        insert(ShareNotice)
+        .values(
+            event_id=uuid.UUID(event.id),
+            tenant_id=uuid.UUID(event.tenant_id),
+            customer_id=uuid.UUID(p.customer_id),
+            project_id=uuid.UUID(p.project_id),
+            project_name=p.project_name[:200],
+            document_title=p.title[:300],
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def send_share_digests(
+    *,
+    sessions: Sessions,
+    identity: IdentityClient,
+    portal_url_template: str,
+    quiet_seconds: float,
+    now: datetime | None = None,
+) -> int:
+    """One email per project and contact for documents shared since the last
+    digest, once the project has been quiet for `quiet_seconds`. Returns how
+    many digests were queued."""
+    now = now or datetime.now(UTC)
+    async with sessions() as session:
+        groups = (
+            await session.execute(
+                select(
+                    ShareNotice.tenant_id,
+                    ShareNotice.customer_id,
+                    ShareNotice.project_id,
+                    func.max(ShareNotice.created_at),
+                )
+                .where(ShareNotice.digest_id.is_(None))
+                .group_by(ShareNotice.tenant_id, ShareNotice.customer_id, ShareNotice.project_id)
+            )
+        ).all()
+    queued = 0
+    for tenant_id, customer_id, project_id, newest in groups:
+        if not domain.digest_due(newest, now, quiet_seconds):
+            continue
+        async with UnitOfWork(sessions, str(tenant_id)) as uow:
+            notices = list(
+                await uow.session.scalars(
+                    select(ShareNotice)
+                    .where(ShareNotice.project_id == project_id, ShareNotice.digest_id.is_(None))
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if not notices:
+                continue  # another replica took them
+            tenant = await identity.tenant(str(tenant_id))
+            customer = await identity.customer(str(tenant_id), str(customer_id))
+            brand = brand_of(tenant)
+            digest_id = uuid.uuid4()
+            message = domain.documents_shared(
+                project_name=notices[0].project_name,
+                titles=[n.document_title for n in notices],
+                link=portal_url_template.format(slug=tenant.slug)
+                + f"/projects/{project_id}/documents",
+            )
+            digest = Event(
+                id=str(digest_id),
+                type="documents.document.shared",
+                tenant_id=str(tenant_id),
+                occurred_at=now,
+                aggregate_type="project",
+                aggregate_id=str(project_id),
+                payload=None,
+            )
+            await queue_emails(
+                uow,
+                [
+                    email_row(digest, brand, to=c.email, name=c.full_name, message=message)
+                    for c in customer.contacts
+                ],
+            )
+            for notice in notices:
+                notice.digest_id = digest_id
+            await uow.commit()
+            queued += 1
+    return queued
+
+
+async def run_share_digests(stop: asyncio.Event, *, interval: float, **kwargs: Any) -> None:
+    while not stop.is_set():
+        try:
+            await send_share_digests(**kwargs)
+        except Exception:
+            log.exception("document digest pass failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -14,3 +14,7 @@ class NotificationsSettings(ServiceSettings):
     # Links in emails: {slug} is replaced by the tenant's subdomain.
     portal_url_template: str = "http://{slug}.localhost:8000"
     mail_max_attempts: int = 8
+    # Documents shared with a client are told in one email once sharing has
+    # been quiet this long (ten ticked at once make one email).
+    share_digest_quiet_seconds: float = 60.0
+    share_digest_interval_seconds: float = 5.0

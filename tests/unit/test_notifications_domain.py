@@ -118,3 +118,21 @@ def test_proposal_emails_say_what_to_do():
         link="http://x/p",
     )
     assert accepted.paragraphs[0].startswith("Jane Harrison accepted version 2")
+
+
+def test_a_digest_waits_for_sharing_to_go_quiet():
+    from datetime import timedelta
+
+    t = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    assert not domain.digest_due(t, t + timedelta(seconds=59), 60)
+    assert domain.digest_due(t, t + timedelta(seconds=60), 60)
+
+
+def test_ten_documents_make_one_message_listing_them():
+    one = domain.documents_shared(project_name="Cinema", titles=["Handover guide"], link="x")
+    assert one.subject == "Cinema: a new document for you"
+    many = domain.documents_shared(
+        project_name="Cinema", titles=[f"Manual {i}" for i in range(10)], link="x"
+    )
+    assert many.subject == "Cinema: 10 new documents for you"
+    assert len([p for p in many.paragraphs if p.startswith("- Manual")]) == 10
