@@ -20,6 +20,7 @@ from gateway.api.translate import MoneyOut, PageDep, calendar_date, money_out, t
 from gateway.auth import CallerDep, StaffDep
 from gateway.backends import BackendsDep
 from gateway.problems import problem_responses
+from gateway.tenancy import TenantDep
 from services.chassis.auth import Principal
 
 router = APIRouter(
@@ -290,6 +291,7 @@ async def get_project(project_id: UUID, caller: CallerDep, backends: BackendsDep
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a project")
 async def create_project(
     body: NewProject,
+    tenant: TenantDep,
     staff: StaffDep,
     backends: BackendsDep,
     request_id: RequestIdDep,
@@ -304,6 +306,7 @@ async def create_project(
             name=body.name,
             customer_id=str(body.customer_id),
             site_address=body.site_address,
+            currency=tenant.currency,
         ),
         principal=staff,
     )

@@ -13,6 +13,18 @@ from dataclasses import dataclass
 from services.chassis.errors import InvalidArgument
 
 DEFAULT_CURRENCY = "USD"
+
+
+def project_currency(code: str) -> str:
+    """The currency a project is priced in: ISO 4217, else the default."""
+    code = code.strip().upper()
+    if not code:
+        return DEFAULT_CURRENCY
+    if len(code) != 3 or not code.isalpha():
+        raise InvalidArgument("the currency must be an ISO 4217 code such as USD", field="currency")
+    return code
+
+
 MAX_QUANTITY = 10_000
 MAX_UNIT_PRICE_MINOR = 10**10
 MAX_TAX_RATE_BPS = 5_000  # 50 %

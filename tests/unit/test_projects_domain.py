@@ -76,3 +76,13 @@ def test_a_late_access_event_does_not_undo_a_newer_one():
     assert domain.newer(t + timedelta(seconds=1), t)
     assert not domain.newer(t - timedelta(seconds=1), t)
     assert not domain.newer(t, t)
+
+
+def test_a_project_is_priced_in_the_tenants_currency_else_usd():
+    from services.chassis.errors import InvalidArgument
+    from services.projects.domain_money import project_currency
+
+    assert project_currency("gbp") == "GBP"
+    assert project_currency("") == "USD"
+    with pytest.raises(InvalidArgument):
+        project_currency("pounds")

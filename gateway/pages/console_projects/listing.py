@@ -11,7 +11,7 @@ from portal.identity.v1 import identity_pb2
 from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
-from gateway.backends import BackendsDep, RemoteError
+from gateway.backends import BackendsDep
 from gateway.pages import project_views as views
 from gateway.pages.access import StaffPage
 from gateway.pages.console_projects.common import (
@@ -30,6 +30,7 @@ from gateway.pages.rendering import (
     signed_in_form,
 )
 from gateway.sessions import SignedIn
+from gateway.tenancy import RemoteError, TenantDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -125,7 +126,9 @@ async def projects_list(
 
 
 @router.post("/console/projects")
-async def create_project(request: Request, signed_in: StaffPage, backends: BackendsDep) -> Response:
+async def create_project(
+    request: Request, signed_in: StaffPage, tenant: TenantDep, backends: BackendsDep
+) -> Response:
     form = await signed_in_form(request, signed_in)
     errors = {}
     if not form["name"]:
@@ -143,6 +146,7 @@ async def create_project(request: Request, signed_in: StaffPage, backends: Backe
                 name=form["name"],
                 customer_id=form["customer_id"],
                 site_address=form["site_address"],
+                currency=tenant.currency,
             ),
             principal=signed_in.person,
         )

@@ -55,6 +55,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
             name=request.name,
             customer_id=request.customer_id,
             site_address=request.site_address,
+            currency=request.currency,
         )
         return pb.CreateProjectResponse(project=project_pb(project))
 

@@ -82,6 +82,7 @@ async def create_project(
     name: str,
     customer_id: str,
     site_address: str,
+    currency: str = "",
 ) -> Project:
     tenant_id = require_editor(principal)
     request_id = request_id or str(uuid.uuid4())
@@ -99,8 +100,7 @@ async def create_project(
             customer_id=parse_uuid(customer_id, field="customer_id"),
             site_address=site_address.strip()[:500],
             stage=domain.Stage.DESIGN,
-            # CreateProject carries no currency yet: the default until it does.
-            currency=domain_money.DEFAULT_CURRENCY,
+            currency=domain_money.project_currency(currency),
             created_at=now,
             stage_changed_at=now,
         )

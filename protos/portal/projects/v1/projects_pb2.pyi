@@ -218,11 +218,14 @@ class CreateProjectRequest(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     SITE_ADDRESS_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """idempotency: the same id creates one project"""
     name: _builtins.str
     customer_id: _builtins.str
     site_address: _builtins.str
+    currency: _builtins.str
+    """ISO 4217; the gateway passes the tenant's; default USD"""
     def __init__(
         self,
         *,
@@ -230,10 +233,11 @@ class CreateProjectRequest(_message.Message):
         name: _builtins.str = ...,
         customer_id: _builtins.str = ...,
         site_address: _builtins.str = ...,
+        currency: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "name", b"name", "request_id", b"request_id", "site_address", b"site_address"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency", b"currency", "customer_id", b"customer_id", "name", b"name", "request_id", b"request_id", "site_address", b"site_address"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
