@@ -90,6 +90,7 @@ def portal_principal(session: Session, *, tenant_id: str) -> Principal | None:
             roles=frozenset({"viewer"}),
             read_only=True,
             session_id=session.id,
+            viewing_as=True,
         )
     return None
 

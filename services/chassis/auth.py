@@ -39,6 +39,9 @@ class Principal:
     read_only: bool = False
     # The gateway session this call comes from, if any.
     session_id: str | None = None
+    # Staff looking at a customer's portal as the client would (always
+    # read-only); the subject is the staff user, not a contact.
+    viewing_as: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -113,6 +116,7 @@ class PrincipalSigner:
             "cid": principal.customer_id,
             "ro": principal.read_only,
             "sid": principal.session_id,
+            "va": principal.viewing_as,
         }
         return jwt.encode(claims, self._key, algorithm="EdDSA")
 
@@ -145,6 +149,7 @@ class PrincipalVerifier:
             customer_id=claims.get("cid"),
             read_only=bool(claims.get("ro")),
             session_id=claims.get("sid"),
+            viewing_as=bool(claims.get("va")),
         )
 
 

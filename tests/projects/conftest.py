@@ -165,8 +165,10 @@ class Integrator:
         roles: frozenset[str] = frozenset({"approver"}),
         customer_id: str | None = None,
         read_only: bool = False,
+        viewing_as: bool = False,
     ) -> Principal:
         return Principal(
+            viewing_as=viewing_as,
             kind="client",
             subject=subject or self.approver_id,
             tenant_id=self.tenant_id,

@@ -120,8 +120,17 @@ async def test_listed_contacts_see_the_project_and_others_do_not(acme: Integrato
     viewer_list = await acme("ListProjects", pb.ListProjectsRequest(), acme.viewer)
     assert project.id not in [p.id for p in viewer_list.projects]
     # Staff viewing the portal as the client (their own id, read-only) see it.
-    view_as = acme.client(subject=str(uuid.uuid4()), roles=frozenset({"viewer"}), read_only=True)
+    view_as = acme.client(
+        subject=str(uuid.uuid4()), roles=frozenset({"viewer"}), read_only=True, viewing_as=True
+    )
     assert (await acme.board(project.id, view_as)).project.id == project.id
+    # An archived customer's contact (read-only too) is still held to the list.
+    archived_viewer = acme.client(
+        subject=acme.viewer.subject, roles=frozenset({"viewer"}), read_only=True
+    )
+    await acme.fails(
+        NOT_FOUND, "GetProject", pb.GetProjectRequest(project_id=project.id), archived_viewer
+    )
 
 
 async def test_a_closed_portal_shows_nothing(acme: Integrator, job: Job):

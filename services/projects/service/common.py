@@ -46,16 +46,15 @@ def visible_projects(principal: Principal) -> ColumnElement[bool]:
     """Staff see the tenant's projects. A client sees their customer's projects
     that list them among visible_contact_ids, or list no one (everyone).
 
-    A read-only client principal is let through on the customer alone: staff
-    viewing the portal as the client carry their own staff id as subject (never
-    in the list), and the token cannot tell them apart from an archived
-    customer's contact (a gap the README records).
+    Staff viewing the portal as the client (always read-only) carry their own
+    staff id as subject, never in the list: they see what the customer's
+    contacts together see.
     """
     if not principal.is_client:
         principal.require_staff()
         return true()
     mine = Project.customer_id == customer_of(principal)
-    if principal.read_only:
+    if principal.viewing_as and principal.read_only:
         return mine
     return and_(
         mine,
