@@ -6,7 +6,6 @@ and report the CPU spent outside the bench's own processes in every window."""
 from __future__ import annotations
 
 import os
-import resource
 import time
 
 import psutil
@@ -26,8 +25,7 @@ def _machine() -> tuple[float, float]:
 
 def _ours() -> float:
     """CPU of this process, its live descendants, and its reaped children."""
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return cpu_seconds([os.getpid()]) + r.ru_utime + r.ru_stime
+    return cpu_seconds([os.getpid()])
 
 
 class CpuWindow:

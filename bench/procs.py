@@ -96,7 +96,9 @@ def wait_for_port(port: int, proc: Proc, timeout: float = 30, host: str = "127.0
 
 
 def cpu_seconds(pids: Iterable[int]) -> float:
-    """User+system CPU of these processes and all their live descendants."""
+    """User+system CPU of these processes and all their live descendants, plus what
+    their exited children used (the kernel adds a reaped child's time to its parent's
+    cutime/cstime: e.g. PostgreSQL backends that came and went)."""
     total = 0.0
     seen: set[int] = set()
     for pid in pids:
@@ -111,5 +113,5 @@ def cpu_seconds(pids: Iterable[int]) -> float:
             seen.add(p.pid)
             with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess):
                 t = p.cpu_times()
-                total += t.user + t.system
+                total += t.user + t.system + t.children_user + t.children_system
     return total

@@ -80,16 +80,20 @@ def machine() -> dict:
 
 
 def git_commit() -> str:
+    """HEAD, and whether the tree differs from it (read-only: `git diff` writes nothing)."""
     if not shutil.which("git"):
         return "unknown"
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() or "unknown"
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False, timeout=30
+        )
+
+    head = git("rev-parse", "--short", "HEAD").stdout.strip()
+    if not head:
+        return "unknown"
+    dirty = git("diff", "--quiet", "HEAD", "--").returncode == 1
+    return f"{head} + uncommitted changes" if dirty else head
 
 
 # -- HTTP ---------------------------------------------------------------------------
@@ -154,7 +158,8 @@ def ratios(suite: dict, floor: dict) -> dict:
 # -- the run ------------------------------------------------------------------------
 
 
-def suite_log_excerpt(path: Path, lines: int = 40) -> str:
+def suite_log_excerpt(path: Path, lines: int = 20) -> str:
+    """The last warnings/errors, and the last traceback whole."""
     try:
         text = path.read_text(errors="replace").splitlines()
     except OSError:
@@ -162,9 +167,25 @@ def suite_log_excerpt(path: Path, lines: int = 40) -> str:
     bad = [
         ln
         for ln in text
-        if any(w in ln for w in ('"level": "error"', '"level": "warning"', "Traceback", "Error"))
+        if '"level": "error"' in ln or '"level": "warning"' in ln or "Traceback" in ln
     ]
-    return "\n".join([*bad[-lines:], "--- last lines ---", *text[-15:]])
+    out = ["--- warnings and errors ---", *bad[-lines:]]
+    # Plain tracebacks (uvicorn's); JSON log lines carry theirs inline (shown above).
+    starts = [i for i, ln in enumerate(text) if ln.endswith("| Traceback (most recent call last):")]
+    if starts:
+        prefix = text[starts[-1]].split("|", 1)[0] + "| "
+        block = []
+        for ln in text[starts[-1] :]:
+            if not ln.startswith(prefix):
+                continue  # another process's line in between
+            block.append(ln)
+            body = ln[len(prefix) :]
+            if len(block) > 1 and body and not body.startswith((" ", "Traceback", "During")):
+                break  # the exception line ends the traceback
+        if len(block) > 25:
+            block = [block[0], f"{prefix}  ...", *block[-24:]]
+        out += ["--- last traceback ---", *block]
+    return "\n".join(out)
 
 
 def check_suite(suite: Suite) -> None:
@@ -205,8 +226,16 @@ def bench(tmp: Path, started: float) -> dict:
     started_pids: list[int] = []
     try:
         log("starting the suite: PostgreSQL (durable), NATS, SMTP sink, services, gateway ...")
-        suite.start()
-        info = seed_and_describe(suite, suite_dir)
+        try:
+            suite.start()
+        except Exception as exc:
+            raise BenchFailure(f"the suite did not start: {exc}") from exc
+        try:
+            info = seed_and_describe(suite, suite_dir)
+        except Exception as exc:
+            raise BenchFailure(
+                f"seeding the demo integrator through the services failed: {exc!r}"
+            ) from exc
         suite_pids = {n: c.proc.pid for n, c in suite.children.items() if c.proc is not None}
         suite_pids["postgres"] = suite.postgres.pid or 0
         suite_pids["nats-server"] = suite.nats.pid or 0
@@ -316,21 +345,34 @@ def bench(tmp: Path, started: float) -> dict:
         )
         results["events"] = {"floor": floor, "suite": suite_ev}
     except BaseException:
-        with contextlib.suppress(Exception):
-            check_suite(suite)
-        excerpt = suite_log_excerpt(suite_log)
-        kept = OUT / f"suite-{time.strftime('%Y%m%d-%H%M%S')}.log"
-        with contextlib.suppress(OSError):
-            OUT.mkdir(parents=True, exist_ok=True)
-            shutil.copy(suite_log, kept)
-        print(f"\nsuite log excerpt ({suite_log}, copied to {kept}):\n{excerpt}\n", flush=True)
+        crashed = suite.crashed()
         raise
+    else:
+        crashed = None
     finally:
         for p in floors:
             p.stop()
         log("stopping the suite ...")
-        suite.stop()
-        _check_no_strays(started_pids)
+        suite.stop()  # also flushes the children's output into the suite log
+        if crashed is not None or sys.exc_info()[0] is not None:
+            kept = OUT / f"suite-{time.strftime('%Y%m%d-%H%M%S')}.log"
+            with contextlib.suppress(OSError):
+                OUT.mkdir(parents=True, exist_ok=True)
+                shutil.copy(suite_log, kept)
+            exited = ", ".join(crashed or []) or "none"
+            print(
+                f"\nsuite processes that had exited on their own: {exited}"
+                f"\nsuite log excerpt ({suite_log}, copied to {kept}):\n"
+                f"{suite_log_excerpt(suite_log)}\n",
+                file=sys.stderr,
+                flush=True,
+            )
+        strays = _strays(started_pids)
+        if strays:
+            message = f"processes the bench started are still running: {strays}"
+            if sys.exc_info()[0] is None:
+                raise BenchFailure(message)
+            print(f"bench: {message}", file=sys.stderr, flush=True)
     results["wall_seconds"] = time.monotonic() - started
     return results
 
@@ -342,15 +384,14 @@ def _running(pid: int) -> bool:
         return False
 
 
-def _check_no_strays(pids: list[int]) -> None:
+def _strays(pids: list[int]) -> list[int]:
+    """Pids we started that are still running after stopping (waits up to 10 s)."""
     deadline = time.monotonic() + 10
     while True:
         alive = [p for p in pids if _running(p)]
         if not alive or time.monotonic() > deadline:
-            break
+            return alive
         time.sleep(0.2)
-    if alive:
-        raise BenchFailure(f"processes the bench started are still running: {alive}")
 
 
 def main() -> None:
