@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> None:
     rp = ev.add_parser("replay", help="run a dead-lettered event's handler again")
     rp.add_argument("id")
     rp.add_argument("--service", choices=SERVICES)
+    documents = sub.add_parser("documents", help="the document library's storage")
+    dc = documents.add_subparsers(dest="documents_command", required=True)
+    dc.add_parser(
+        "rotate-key",
+        help="re-wrap every blob's data key under DOCUMENTS_ACTIVE_KEY_ID (idempotent)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -50,6 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         from deploy.protos import main as protos_main
 
         protos_main()
+    elif args.command == "documents":
+        asyncio.run(rotate_document_keys())
     elif args.events_command == "dead-letters":
         asyncio.run(list_dead_letters(args.service))
     else:
@@ -254,6 +262,24 @@ async def replay(dead_letter_id: str, service: str | None) -> None:
             await deps.nc.close()
             await deps.engine.dispose()
     raise SystemExit(f"no dead letter {dead_letter_id}")
+
+
+async def rotate_document_keys() -> None:
+    """Re-wrap data keys only (the small header of each blob), never the content."""
+    from services.chassis.db import make_engine, make_sessionmaker
+    from services.documents.__main__ import build_vault
+    from services.documents.service import rotate_keys
+
+    settings = _settings("documents")
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        report = await rotate_keys(sessions=make_sessionmaker(engine), vault=build_vault(settings))
+    finally:
+        await engine.dispose()
+    print(
+        f"documents: {report.rewrapped} blob(s) re-wrapped under key "
+        f"{settings.active_key_id!r}; {report.already_current} already were"
+    )
 
 
 if __name__ == "__main__":

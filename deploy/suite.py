@@ -8,6 +8,7 @@ orphaned. Each child's output is prefixed with its name.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ctypes
 import json
@@ -32,7 +33,7 @@ from services.chassis.auth import generate_keypair
 from services.chassis.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("identity", "projects", "notifications")
+SERVICES = ("identity", "projects", "notifications", "documents")
 PR_SET_PDEATHSIG = 1
 
 
@@ -174,6 +175,15 @@ class Suite:
                 p + "SMTP_PORT": str(self.ports["smtp"]),
                 p + "PORTAL_URL_TEMPLATE": f"{self.scheme_host('{slug}')}",
             }
+        if name == "documents":
+            keys = self._documents_keys()
+            env |= {
+                p + "BLOB_DIR": str(self.data / "blobs"),
+                p + "MASTER_KEYS": json.dumps(keys["master_keys"]),
+                p + "ACTIVE_KEY_ID": keys["active_key_id"],
+                p + "LINK_SECRET": keys["link_secret"],
+                p + "MAX_UPLOAD_BYTES": str(200 * 1024 * 1024),
+            }
         return env
 
     def gateway_env(self) -> dict[str, str]:
@@ -184,6 +194,7 @@ class Suite:
             "GATEWAY_IDENTITY_TARGET": self.target("identity"),
             "GATEWAY_PROJECTS_TARGET": self.target("projects"),
             "GATEWAY_NOTIFICATIONS_TARGET": self.target("notifications"),
+            "GATEWAY_DOCUMENTS_TARGET": self.target("documents"),
             "GATEWAY_PRINCIPAL_PRIVATE_KEY": self.private_key,
             "GATEWAY_DEV_MAIL_URL": self.mail_url,
         }
@@ -303,6 +314,21 @@ class Suite:
         path.write_text(json.dumps({"private": private, "public": public}))
         path.chmod(0o600)
         return private, public
+
+    def _documents_keys(self) -> dict:
+        """Documents' master keys and link secret, generated once per data dir.
+        `portal documents rotate-key` adds a key here and makes it active."""
+        path = self.data / "documents-keys.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        keys = {
+            "master_keys": {"k1": base64.b64encode(secrets.token_bytes(32)).decode()},
+            "active_key_id": "k1",
+            "link_secret": secrets.token_urlsafe(48),
+        }
+        path.write_text(json.dumps(keys))
+        path.chmod(0o600)
+        return keys
 
     def _secrets(self) -> dict[str, str]:
         path = self.data / "db-passwords.json"

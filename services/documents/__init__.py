@@ -1,0 +1,1 @@
+"""Documents: project document libraries, versions, visibility, encrypted blobs."""

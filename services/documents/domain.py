@@ -1,0 +1,268 @@
+"""Pure rules of the document library: file names, type sniffing against the
+allow-list, default folders, and signed download-link tokens. No I/O; the
+clock and secrets are passed in."""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import hashlib
+import hmac
+import json
+import unicodedata
+from dataclasses import dataclass
+
+from services.chassis.errors import DomainError, InvalidArgument, NotFound, Unauthenticated
+
+DEFAULT_FOLDERS = ("Proposals", "Schematics", "Handover", "Manuals")
+MAX_FILENAME_CHARS = 200
+SNIFF_BYTES = 8192
+MIB = 1024 * 1024
+
+# Sniffed kind -> the extensions a file of that kind may carry.
+EXTENSIONS: dict[str, frozenset[str]] = {
+    "pdf": frozenset({"pdf"}),
+    "png": frozenset({"png"}),
+    "jpeg": frozenset({"jpg", "jpeg"}),
+    "gif": frozenset({"gif"}),
+    "webp": frozenset({"webp"}),
+    "zip": frozenset({"zip"}),
+    "ooxml": frozenset({"docx", "xlsx", "pptx"}),
+    "ole": frozenset({"doc", "xls", "ppt"}),
+    "dwg": frozenset({"dwg"}),
+    "text": frozenset({"txt", "csv", "md"}),
+}
+CONTENT_TYPES: dict[str, str] = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "zip": "application/zip",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "ppt": "application/vnd.ms-powerpoint",
+    "dwg": "image/vnd.dwg",
+    "txt": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+}
+ALLOWED_EXTENSIONS = frozenset(CONTENT_TYPES)
+EXECUTABLE_EXTENSIONS = frozenset(
+    {
+        "exe",
+        "com",
+        "bat",
+        "cmd",
+        "scr",
+        "pif",
+        "msi",
+        "msp",
+        "dll",
+        "cpl",
+        "jar",
+        "js",
+        "jse",
+        "vbs",
+        "vbe",
+        "wsf",
+        "wsh",
+        "ps1",
+        "psm1",
+        "sh",
+        "bash",
+        "app",
+        "apk",
+        "dmg",
+        "hta",
+        "lnk",
+        "reg",
+        "py",
+        "pl",
+        "php",
+        "html",
+        "htm",
+        "svg",
+        "xhtml",
+        "iso",
+    }
+)
+
+
+class ProjectUnknown(DomainError):
+    """Documents has not (yet) heard of the project from projects' events."""
+
+    code = "failed_precondition"
+
+    def __init__(self) -> None:
+        super().__init__("the project is not known to documents yet", field="project_id")
+
+
+def size_limit_message(limit_bytes: int) -> str:
+    return f"the file is larger than the {limit_bytes // MIB} MB limit"
+
+
+def check_declared_size(declared: int, limit_bytes: int) -> None:
+    if declared < 0:
+        raise InvalidArgument("declared size cannot be negative", field="declared_size")
+    if declared > limit_bytes:
+        raise InvalidArgument(size_limit_message(limit_bytes), field="declared_size")
+
+
+def sanitize_filename(raw: str) -> str:
+    """Basename only, no control characters or separators, NFC, bounded."""
+    name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = name.strip().strip(".").strip()
+    if not name:
+        raise InvalidArgument("the file needs a name", field="filename")
+    if len(name) > MAX_FILENAME_CHARS:
+        stem, dot, ext = name.rpartition(".")
+        if dot and len(ext) <= 10:
+            name = stem[: MAX_FILENAME_CHARS - len(ext) - 1] + "." + ext
+        else:
+            name = name[:MAX_FILENAME_CHARS]
+    return name
+
+
+def extension_of(filename: str) -> str:
+    """The allowed, lower-case extension of a sanitised name; refuses executables
+    and double extensions that hide a type (invoice.pdf.exe, photo.jpg.pdf)."""
+    parts = filename.lower().split(".")
+    if len(parts) < 2 or not parts[-1]:
+        raise InvalidArgument("the file name needs an extension, e.g. .pdf", field="filename")
+    ext = parts[-1]
+    if ext in EXECUTABLE_EXTENSIONS or any(p in EXECUTABLE_EXTENSIONS for p in parts[1:-1]):
+        raise InvalidArgument("executable files cannot be uploaded", field="filename")
+    if any(p in ALLOWED_EXTENSIONS for p in parts[1:-1]):
+        raise InvalidArgument(
+            "the file name has a double extension; rename it to one extension", field="filename"
+        )
+    if ext not in ALLOWED_EXTENSIONS:
+        raise InvalidArgument(f"files of type .{ext} are not accepted", field="filename")
+    return ext
+
+
+def sniff(head: bytes) -> str | None:
+    """The kind of file the first bytes say it is, or None if not on the allow-list."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith(b"PK\x03\x04"):
+        return "ooxml" if b"[Content_Types].xml" in head else "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    if head[:4] == b"AC10" and head[4:6].isdigit():
+        return "dwg"
+    if b"\x00" not in head:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        except UnicodeDecodeError:
+            return None
+        return "text"
+    return None
+
+
+def check_content(filename: str, head: bytes) -> str:
+    """The content type to store, if the bytes are allowed and agree with the name."""
+    ext = extension_of(filename)
+    if not head:
+        raise InvalidArgument("the file is empty", field="data")
+    kind = sniff(head)
+    if kind is None:
+        raise InvalidArgument("this kind of file is not accepted", field="data")
+    if ext not in EXTENSIONS[kind]:
+        raise InvalidArgument(
+            f"the file's contents do not match its .{ext} extension", field="filename"
+        )
+    return CONTENT_TYPES[ext]
+
+
+def parse_range(start: int, end: int, has_range: bool, size: int) -> tuple[int, int]:
+    """[start, stop) of the plaintext to send; end is inclusive, <=0 means to the end
+    (ReadBlobRequest's convention)."""
+    if not has_range:
+        return 0, size
+    stop = size if end < 0 or (end == 0 and start == 0) else min(end + 1, size)
+    if start < 0 or start >= size or stop <= start:
+        raise InvalidArgument("the requested range is not satisfiable", field="range_start")
+    return start, stop
+
+
+# --- download links ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    document_id: str
+    version_id: str
+    tenant_id: str
+    subject: str
+    kind: str
+    customer_id: str
+    expires_at: int  # unix seconds
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_link(claims: LinkClaims, secret: bytes) -> str:
+    body = json.dumps(
+        {
+            "d": claims.document_id,
+            "v": claims.version_id,
+            "t": claims.tenant_id,
+            "s": claims.subject,
+            "k": claims.kind,
+            "c": claims.customer_id,
+            "e": claims.expires_at,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
+    mac = hmac.new(secret, b"portal-document-link|" + body, hashlib.sha256).digest()
+    return f"{_b64(body)}.{_b64(mac)}"
+
+
+def verify_link(token: str, secret: bytes, *, now: int) -> LinkClaims:
+    try:
+        body_text, mac_text = token.split(".")
+        body, mac = _unb64(body_text), _unb64(mac_text)
+    except ValueError:
+        raise Unauthenticated("the download link is not valid") from None
+    expected = hmac.new(secret, b"portal-document-link|" + body, hashlib.sha256).digest()
+    if not hmac.compare_digest(mac, expected):
+        raise Unauthenticated("the download link is not valid")
+    data = json.loads(body)
+    claims = LinkClaims(
+        document_id=data["d"],
+        version_id=data["v"],
+        tenant_id=data["t"],
+        subject=data["s"],
+        kind=data["k"],
+        customer_id=data["c"],
+        expires_at=int(data["e"]),
+    )
+    if now >= claims.expires_at:
+        raise Unauthenticated("the download link has expired")
+    return claims
+
+
+def not_found(what: str = "document") -> NotFound:
+    return NotFound(f"no such {what}", field=f"{what}_id")

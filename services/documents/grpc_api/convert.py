@@ -1,0 +1,59 @@
+"""Rows -> protobuf messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from portal.documents.v1 import documents_pb2 as pb
+
+from services.documents.models import DocumentVersion, Folder
+from services.documents.service import DocumentView
+
+
+def ts(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    out = Timestamp()
+    out.FromDatetime(value)
+    return out
+
+
+def folder_pb(folder: Folder) -> pb.Folder:
+    return pb.Folder(
+        id=str(folder.id),
+        project_id=str(folder.project_id),
+        name=folder.name,
+        position=folder.position,
+    )
+
+
+def version_pb(v: DocumentVersion) -> pb.DocumentVersion:
+    return pb.DocumentVersion(
+        id=str(v.id),
+        number=v.number,
+        filename=v.filename,
+        content_type=v.content_type,
+        size_bytes=v.size_bytes,
+        sha256=v.sha256,
+        uploaded_by=v.uploaded_by,
+        uploaded_at=ts(v.uploaded_at),
+    )
+
+
+def document_pb(dv: DocumentView) -> pb.Document:
+    d = dv.document
+    return pb.Document(
+        id=str(d.id),
+        project_id=str(d.project_id),
+        folder_id=str(d.folder_id) if d.folder_id else "",
+        title=d.title,
+        description=d.description,
+        client_visible=d.client_visible,
+        current=version_pb(dv.current) if dv.current else None,
+        versions=[version_pb(v) for v in dv.versions],
+        created_at=ts(d.created_at),
+        deleted_at=ts(d.deleted_at),
+        visibility_changed_by=d.visibility_changed_by,
+        visibility_changed_at=ts(d.visibility_changed_at),
+    )

@@ -1,0 +1,135 @@
+"""Download links and reading blobs: a short-lived HMAC-signed token names one
+version for one caller; reading re-checks what the token's holder may see and
+decrypts only the chunks the range needs."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from services.chassis.auth import Principal
+from services.chassis.db import UnitOfWork
+from services.chassis.validation import parse_uuid
+from services.documents import domain
+from services.documents.blobcrypt import decrypt_range
+from services.documents.blobstore import get_bytes
+from services.documents.models import Document, DocumentVersion, ProjectRef
+from services.documents.service.common import (
+    Sessions,
+    Vault,
+    client_may_see_document,
+    load_document,
+    require_reader,
+)
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    token: str
+    expires_at: datetime
+    filename: str
+    content_type: str
+    size_bytes: int
+
+
+async def create_download_link(
+    *,
+    sessions: Sessions,
+    vault: Vault,
+    principal: Principal,
+    document_id: str,
+    version_id: str,
+    now: float | None = None,
+) -> DownloadLink:
+    tenant_id = require_reader(principal)
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        doc, _ = await load_document(uow, principal, document_id)
+        query = select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
+        if version_id:
+            query = query.where(DocumentVersion.id == parse_uuid(version_id, field="version_id"))
+        else:
+            query = query.where(DocumentVersion.number == doc.current_version)
+        version = await uow.session.scalar(query)
+    # Old versions are for staff only.
+    if version is None or (principal.is_client and version.number != doc.current_version):
+        raise domain.not_found("version")
+    expires = int(now if now is not None else time.time()) + vault.link_ttl_seconds
+    token = domain.sign_link(
+        domain.LinkClaims(
+            document_id=str(doc.id),
+            version_id=str(version.id),
+            tenant_id=tenant_id,
+            subject=principal.subject,
+            kind=principal.kind,
+            customer_id=principal.customer_id or "",
+            expires_at=expires,
+        ),
+        vault.link_secret,
+    )
+    return DownloadLink(
+        token,
+        datetime.fromtimestamp(expires, UTC),
+        version.filename,
+        version.content_type,
+        version.size_bytes,
+    )
+
+
+@dataclass(frozen=True)
+class OpenBlob:
+    version: DocumentVersion
+    start: int
+    stop: int
+    chunks: AsyncIterator[bytes]
+
+
+async def read_blob(
+    *,
+    sessions: Sessions,
+    vault: Vault,
+    token: str,
+    range_start: int,
+    range_end: int,
+    has_range: bool,
+    now: float | None = None,
+) -> OpenBlob:
+    """Checks the token and access now (a link outlives nothing it names), then
+    returns the decrypted bytes of the range as a stream."""
+    claims = domain.verify_link(
+        token, vault.link_secret, now=int(now if now is not None else time.time())
+    )
+    async with UnitOfWork(sessions, claims.tenant_id) as uow:
+        version = await uow.session.get(DocumentVersion, uuid.UUID(claims.version_id))
+        doc = await uow.session.get(Document, uuid.UUID(claims.document_id))
+        if version is None or doc is None or version.document_id != doc.id:
+            raise domain.not_found()
+        if claims.kind == "client":
+            project = await uow.session.get(ProjectRef, doc.project_id)
+            holder = Principal(
+                kind="client",
+                subject=claims.subject,
+                tenant_id=claims.tenant_id,
+                customer_id=claims.customer_id,
+            )
+            if (
+                not client_may_see_document(holder, project, doc)
+                or version.number != doc.current_version
+            ):
+                raise domain.not_found()
+    start, stop = domain.parse_range(range_start, range_end, has_range, version.size_bytes)
+    raw_header = await get_bytes(vault.store, f"{version.blob_id}.key")
+    chunks = decrypt_range(
+        vault.keys,
+        raw_header,
+        claims.tenant_id,
+        version.blob_id,
+        lambda lo, hi: vault.store.get(f"{version.blob_id}.bin", lo, hi),
+        start,
+        stop,
+    )
+    return OpenBlob(version, start, stop, chunks)

@@ -1,0 +1,248 @@
+"""Uploads: a new document, or a new version of one. The bytes stream from the
+caller through sniffing, hashing and chunk encryption into the blob store; no
+transaction is held open meanwhile, and the whole file is never in memory."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from services.chassis.auth import Principal
+from services.chassis.db import UnitOfWork
+from services.chassis.errors import Conflict, InvalidArgument, InvalidTransition
+from services.chassis.validation import require_text
+from services.documents import domain
+from services.documents.blobcrypt import ChunkEncryptor
+from services.documents.blobstore import new_blob_id, put_bytes
+from services.documents.models import Blob, Document, DocumentVersion
+from services.documents.service.common import (
+    DocumentView,
+    Sessions,
+    Vault,
+    ensure_default_folders,
+    load_document,
+    load_folder,
+    load_project,
+    now_utc,
+    require_editor,
+    versions_of,
+    view,
+)
+from services.documents.service.library import share
+
+
+@dataclass(frozen=True)
+class UploadHeader:
+    request_id: str
+    project_id: str = ""
+    folder_id: str = ""
+    document_id: str = ""  # new versions only
+    title: str = ""
+    description: str = ""
+    filename: str = ""
+    client_visible: bool = False
+    declared_size: int = 0
+
+
+@dataclass
+class Stored:
+    blob_id: str
+    size: int
+    sha256: str
+    content_type: str
+
+
+async def _check_target(
+    uow: UnitOfWork, principal: Principal, header: UploadHeader, new_version: bool
+):
+    """The document (new version) or project (new document) the upload goes to."""
+    if new_version:
+        doc, _ = await load_document(uow, principal, header.document_id, lock=True)
+        if doc.deleted_at is not None:
+            raise InvalidTransition("the document is deleted; restore it first")
+        return doc
+    project = await load_project(uow, principal, header.project_id)
+    await load_folder(uow, project.id, header.folder_id)
+    return project
+
+
+async def _existing(uow: UnitOfWork, request_id: str) -> DocumentVersion | None:
+    return await uow.session.scalar(
+        select(DocumentVersion).where(DocumentVersion.request_id == request_id)
+    )
+
+
+async def _store(
+    vault: Vault, tenant_id: str, filename: str, chunks: AsyncIterator[bytes]
+) -> Stored:
+    blob_id = new_blob_id()
+    encryptor = ChunkEncryptor(vault.keys, tenant_id, blob_id)
+    digest = hashlib.sha256()
+    limit = vault.max_upload_bytes
+    result = Stored(blob_id, 0, "", "")
+
+    async def sealed() -> AsyncIterator[bytes]:
+        head = bytearray()
+        sniffed = False
+        async for data in chunks:
+            result.size += len(data)
+            if result.size > limit:
+                raise InvalidArgument(domain.size_limit_message(limit), field="data")
+            digest.update(data)
+            if sniffed:
+                for piece in encryptor.update(data):
+                    yield piece
+                continue
+            head += data
+            if len(head) >= domain.SNIFF_BYTES:
+                result.content_type = domain.check_content(
+                    filename, bytes(head[: domain.SNIFF_BYTES])
+                )
+                sniffed = True
+                for piece in encryptor.update(bytes(head)):
+                    yield piece
+        if not sniffed:
+            result.content_type = domain.check_content(filename, bytes(head))
+            for piece in encryptor.update(bytes(head)):
+                yield piece
+        last, header = encryptor.finish()
+        result_header.append(header)
+        yield last
+
+    result_header: list[bytes] = []
+    try:
+        await vault.store.put(f"{blob_id}.bin", sealed())
+        await put_bytes(vault.store, f"{blob_id}.key", result_header[0])
+    except BaseException:
+        await discard(vault, blob_id)
+        raise
+    result.sha256 = digest.hexdigest()
+    return result
+
+
+async def discard(vault: Vault, blob_id: str) -> None:
+    for suffix in ("bin", "key"):
+        # Best effort: an orphaned blob costs only space.
+        with contextlib.suppress(Exception):
+            await vault.store.delete(f"{blob_id}.{suffix}")
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    async for _ in chunks:
+        pass
+
+
+async def upload(
+    *,
+    sessions: Sessions,
+    vault: Vault,
+    principal: Principal,
+    header: UploadHeader,
+    chunks: AsyncIterator[bytes],
+    new_version: bool,
+) -> DocumentView:
+    """UploadDocument (new_version False) and UploadVersion (True)."""
+    tenant_id = require_editor(principal)
+    request_id = require_text(header.request_id, field="request_id", max_len=100)
+    filename = domain.sanitize_filename(header.filename)
+    domain.extension_of(filename)
+    domain.check_declared_size(header.declared_size, vault.max_upload_bytes)
+    title = require_text(header.title or filename, field="title")
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        done = await _existing(uow, request_id)
+        if done is None:
+            await _check_target(uow, principal, header, new_version)
+    if done is not None:  # a retry: the first attempt's effect is the answer
+        await _drain(chunks)
+        return await _view_of(sessions, principal, tenant_id, done.document_id)
+
+    stored = await _store(vault, tenant_id, filename, chunks)
+    if header.declared_size and stored.size != header.declared_size:
+        await discard(vault, stored.blob_id)
+        raise InvalidArgument(
+            f"the upload sent {stored.size} bytes but declared {header.declared_size}",
+            field="declared_size",
+        )
+    try:
+        async with UnitOfWork(sessions, tenant_id) as uow:
+            target = await _check_target(uow, principal, header, new_version)
+            uow.session.add(
+                Blob(
+                    id=stored.blob_id,
+                    tenant_id=uuid.UUID(tenant_id),
+                    key_id=vault.keys.active_id,
+                    size_bytes=stored.size,
+                )
+            )
+            if new_version:
+                doc = target
+                doc.current_version = (
+                    await uow.session.scalar(
+                        select(func.max(DocumentVersion.number)).where(
+                            DocumentVersion.document_id == doc.id
+                        )
+                    )
+                    or 0
+                ) + 1
+            else:
+                project = target
+                await ensure_default_folders(uow, tenant_id, project.id)
+                doc = Document(
+                    id=uuid.uuid4(),
+                    tenant_id=uuid.UUID(tenant_id),
+                    project_id=project.id,
+                    folder_id=uuid.UUID(header.folder_id) if header.folder_id else None,
+                    request_id=request_id,
+                    title=title,
+                    description=header.description.strip()[:5000],
+                    client_visible=False,
+                    current_version=1,
+                    created_by=principal.subject,
+                    created_at=now_utc(),
+                    visibility_changed_by="",
+                )
+                uow.session.add(doc)
+                await uow.flush()
+                if header.client_visible:
+                    share(uow, doc, project, principal.subject, True)
+            uow.session.add(
+                DocumentVersion(
+                    id=uuid.uuid4(),
+                    tenant_id=uuid.UUID(tenant_id),
+                    document_id=doc.id,
+                    request_id=request_id,
+                    number=doc.current_version,
+                    filename=filename,
+                    content_type=stored.content_type,
+                    size_bytes=stored.size,
+                    sha256=stored.sha256,
+                    blob_id=stored.blob_id,
+                    uploaded_by=principal.subject,
+                    uploaded_at=now_utc(),
+                )
+            )
+            await uow.flush()
+            versions = await versions_of(uow, [doc.id])
+            await uow.commit()
+    except IntegrityError:
+        await discard(vault, stored.blob_id)
+        raise Conflict("a concurrent upload with the same request id won; retry") from None
+    except BaseException:
+        await discard(vault, stored.blob_id)
+        raise
+    return view(principal, doc, versions[doc.id])
+
+
+async def _view_of(
+    sessions: Sessions, principal: Principal, tenant_id: str, document_id: uuid.UUID
+) -> DocumentView:
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        doc, _ = await load_document(uow, principal, str(document_id))
+        versions = await versions_of(uow, [doc.id])
+    return view(principal, doc, versions[doc.id])
