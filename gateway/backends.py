@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import grpc
 from fastapi import Depends, Request
+from portal.documents.v1 import documents_pb2_grpc
 from portal.identity.v1 import identity_pb2_grpc
 from portal.notifications.v1 import notifications_pb2_grpc
 from portal.projects.v1 import projects_pb2_grpc
@@ -22,6 +23,7 @@ from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
 
 StubT = TypeVar("StubT")
+ChunkT = TypeVar("ChunkT")
 ResponseT = TypeVar("ResponseT")
 
 
@@ -46,6 +48,9 @@ class Remote(Generic[StubT]):
     name: str
     stub: StubT
     caller: Caller
+    # Streaming calls sign the principal themselves; Caller awaits unary answers only.
+    signer: PrincipalSigner | None = None
+    stream_timeout: float = 600.0
 
     async def call(
         self,
@@ -60,24 +65,86 @@ class Remote(Generic[StubT]):
         except grpc.aio.AioRpcError as exc:
             raise RemoteError(service=self.name, error=exc) from exc
 
+    def _metadata(self, principal: Principal) -> tuple[tuple[str, str], ...]:
+        assert self.signer is not None, f"{self.name}: streaming needs the signer"
+        return (("authorization", f"Bearer {self.signer.sign(principal)}"),)
+
+    async def upload(
+        self,
+        method: Callable[..., Awaitable[ResponseT]],
+        chunks: AsyncIterator[Any],
+        *,
+        principal: Principal,
+    ) -> ResponseT:
+        """A client-streaming call: `chunks` is sent as it is produced."""
+        try:
+            return await method(
+                chunks, metadata=self._metadata(principal), timeout=self.stream_timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise RemoteError(service=self.name, error=exc) from exc
+
+    async def open_stream(
+        self, method: Callable[..., Any], request: Any, *, principal: Principal
+    ) -> tuple[Any, AsyncIterator[Any]]:
+        """A server-streaming call, its first message already read (so a refusal
+        is raised here, before any response is sent): (first or None, the rest).
+        The rest raises RemoteError too; closing it cancels the call."""
+        call = method(request, metadata=self._metadata(principal), timeout=self.stream_timeout)
+        try:
+            first = await call.read()
+        except grpc.aio.AioRpcError as exc:
+            raise RemoteError(service=self.name, error=exc) from exc
+        if first is grpc.aio.EOF:
+            return None, _empty()
+        return first, self._rest(call)
+
+    async def _rest(self, call: Any) -> AsyncIterator[Any]:
+        try:
+            while True:
+                message = await call.read()
+                if message is grpc.aio.EOF:
+                    return
+                yield message
+        except grpc.aio.AioRpcError as exc:
+            raise RemoteError(service=self.name, error=exc) from exc
+        finally:
+            call.cancel()  # no-op once finished; stops the service if the client left
+
+
+async def _empty() -> AsyncIterator[Any]:
+    return
+    yield  # pragma: no cover
+
 
 @dataclass(frozen=True)
 class Backends:
     identity: Remote[identity_pb2_grpc.IdentityServiceStub]
     projects: Remote[projects_pb2_grpc.ProjectsServiceStub]
     notifications: Remote[notifications_pb2_grpc.NotificationsServiceStub]
+    # None when GATEWAY_DOCUMENTS_TARGET is not set: document routes answer 503.
+    documents: Remote[documents_pb2_grpc.DocumentsServiceStub] | None = None
 
 
 @contextlib.asynccontextmanager
 async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
-    caller = Caller(
-        PrincipalSigner(settings.principal_private_key), timeout=settings.rpc_timeout_seconds
-    )
+    signer = PrincipalSigner(settings.principal_private_key)
+    caller = Caller(signer, timeout=settings.rpc_timeout_seconds)
     async with contextlib.AsyncExitStack() as stack:
         # Channels connect lazily: the gateway starts even if a service is still starting.
         identity = await stack.enter_async_context(open_channel(settings.identity_target))
         projects = await stack.enter_async_context(open_channel(settings.projects_target))
         notifications = await stack.enter_async_context(open_channel(settings.notifications_target))
+        documents = None
+        if settings.documents_target:
+            channel = await stack.enter_async_context(open_channel(settings.documents_target))
+            documents = Remote(
+                "documents",
+                documents_pb2_grpc.DocumentsServiceStub(channel),
+                caller,
+                signer=signer,
+                stream_timeout=settings.stream_timeout_seconds,
+            )
         yield Backends(
             identity=Remote("identity", identity_pb2_grpc.IdentityServiceStub(identity), caller),
             projects=Remote("projects", projects_pb2_grpc.ProjectsServiceStub(projects), caller),
@@ -86,6 +153,7 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
                 notifications_pb2_grpc.NotificationsServiceStub(notifications),
                 caller,
             ),
+            documents=documents,
         )
 
 

@@ -27,11 +27,15 @@ class GatewaySettings(BaseSettings):
     identity_target: str = ""
     projects_target: str = ""
     notifications_target: str = ""
+    # Optional: without it the document routes answer 503 "documents are not available".
+    documents_target: str = ""
     # Ed25519 PEM that signs the principal tokens the services verify.
     principal_private_key: str = ""
     tenant_cache_seconds: float = 30.0
     # Deadline for each gRPC call.
     rpc_timeout_seconds: float = 5.0
+    # Deadline for a whole upload or download stream (file bytes through the gateway).
+    stream_timeout_seconds: float = 600.0
     # Link to the dev SMTP sink's page, mentioned in the API docs and on the
     # sign-in page outside prod.
     dev_mail_url: str | None = None

@@ -6,7 +6,18 @@ from email.message import Message
 
 from fastapi import APIRouter, Depends, Request
 
-from gateway.api import auth, customers, emails, me, projects, proposals, rooms, staff, tenant
+from gateway.api import (
+    auth,
+    customers,
+    documents,
+    emails,
+    me,
+    projects,
+    proposals,
+    rooms,
+    staff,
+    tenant,
+)
 from gateway.problems import Problem, ProblemError, problem_responses, problem_type
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -49,3 +60,7 @@ router.include_router(projects.router)
 router.include_router(rooms.router)
 router.include_router(proposals.router)
 router.include_router(emails.router)
+router.include_router(documents.router)
+# Multipart uploads and file downloads: not JSON, so outside json_bodies_only.
+uploads = documents.upload_router
+downloads = documents.download_router

@@ -5,12 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from gateway.csrf import CsrfRefused
-from gateway.pages import console, console_projects, console_settings, front_door, portal, projects
+from gateway.pages import (
+    console,
+    console_projects,
+    console_settings,
+    documents,
+    front_door,
+    portal,
+    projects,
+)
 from gateway.pages.rendering import PageRedirect, on_csrf_refused, on_page_redirect
 
 router = APIRouter(include_in_schema=False)
 router.include_router(front_door.router)
 router.include_router(portal.router)
+router.include_router(documents.router)
 router.include_router(projects.router)
 router.include_router(console.router)
 router.include_router(console_projects.router)

@@ -195,7 +195,7 @@ CLIENT_NAV = (
     NavItem("Change orders", None),
     NavItem("Invoices", None),
     NavItem("Visits", None),
-    NavItem("Documents", None),
+    NavItem("Documents", "/documents"),
     NavItem("Account", "/account"),
 )
 STAFF_NAV = (

@@ -127,6 +127,14 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
         "/api/v1/proposals/{proposal_id}/accept",
         "/api/v1/proposals/{proposal_id}/pdf",
         "/api/v1/emails",
+        "/api/v1/projects/{project_id}/folders",
+        "/api/v1/projects/{project_id}/documents",
+        "/api/v1/documents/{document_id}",
+        "/api/v1/documents/{document_id}/visibility",
+        "/api/v1/documents/{document_id}/restore",
+        "/api/v1/documents/{document_id}/download-link",
+        "/api/v1/documents/{document_id}/versions",
+        "/api/v1/downloads/{token}",
     }
     assert set(doc["paths"]["/api/v1/tenant"]) == {"get", "patch"}
     access = doc["components"]["schemas"]["AccessChange"]["properties"]["state"]["enum"]

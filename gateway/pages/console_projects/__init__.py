@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.pages.console_projects import listing, project, proposals, rooms
+from gateway.pages.console_projects import documents, listing, project, proposals, rooms
 
 router = APIRouter(include_in_schema=False)
-for module in (listing, project, rooms, proposals):
+for module in (listing, project, rooms, proposals, documents):
     router.include_router(module.router)

@@ -1,0 +1,299 @@
+"""A project's documents in the console: upload (multipart, CSRF in the form),
+show to the client or hide, new versions, rename and move, delete and restore,
+the version history with downloads of old versions, and folders.
+
+Every document in a URL must belong to the project in the same URL."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from portal.documents.v1 import documents_pb2
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from gateway import csrf
+from gateway.api.documents import (
+    D,
+    DocumentsDep,
+    DocumentsRemote,
+    create_link,
+    fetch_document,
+    fetch_documents,
+    fetch_folders,
+    send_upload,
+    upload_refused,
+)
+from gateway.api.projects import fetch_project
+from gateway.backends import BackendsDep, RemoteError
+from gateway.pages.access import StaffPage
+from gateway.pages.console_projects.common import act, form_request_id
+from gateway.pages.documents import document_item
+from gateway.pages.projects import not_found, page_id
+from gateway.pages.rendering import Form, render, see_other, signed_in_form
+from gateway.sessions import SettingsDep, SignedIn
+from gateway.tenancy import TenantDep
+
+router = APIRouter(include_in_schema=False)
+
+
+def documents_url(project_id: str, anchor: str = "") -> str:
+    return f"/console/projects/{project_id}/documents" + (f"#{anchor}" if anchor else "")
+
+
+async def _document_of(
+    documents: DocumentsRemote, signed_in: SignedIn, project_id: str, document_id: str
+) -> documents_pb2.Document:
+    doc = await fetch_document(documents, signed_in.person, page_id(document_id, "document"))
+    if doc.project_id != project_id:
+        raise not_found("document")
+    return doc
+
+
+async def _upload_form(request: Request, signed_in: SignedIn) -> tuple[Form, UploadFile | None]:
+    """The multipart form (the file spooled by Starlette, read later in chunks),
+    its CSRF token checked."""
+    data = await request.form(max_files=1, max_fields=20)
+    settings = request.app.state.settings
+    form = Form(data)
+    csrf.check_session_token(settings.csrf_secret, signed_in.token, form.get(csrf.FORM_FIELD))
+    upload = data.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return form, None
+    return form, upload
+
+
+@router.get("/console/projects/{project_id}/documents")
+async def documents_page(
+    request: Request,
+    project_id: str,
+    signed_in: StaffPage,
+    backends: BackendsDep,
+    documents: DocumentsDep,
+) -> Response:
+    project_id = page_id(project_id, "project")
+    project = await fetch_project(backends, signed_in.person, project_id)
+    folders = await fetch_folders(documents, signed_in.person, project_id)
+    found = await fetch_documents(documents, signed_in.person, project_id, include_deleted=True)
+    live = [document_item(d) for d in found if not d.HasField("deleted_at")]
+    deleted = [document_item(d) for d in found if d.HasField("deleted_at")]
+    return render(
+        request,
+        "console/documents.html",
+        signed_in=signed_in,
+        surface="console",
+        project=project,
+        folders=folders,
+        folder_names={f.id: f.name for f in folders},
+        documents=live,
+        deleted=deleted,
+        request_id=str(uuid.uuid4()),
+    )
+
+
+@router.post("/console/projects/{project_id}/documents")
+async def upload_document(
+    request: Request, project_id: str, signed_in: StaffPage, documents: DocumentsDep
+) -> Response:
+    project_id = page_id(project_id, "project")
+    form, upload = await _upload_form(request, signed_in)
+    back = documents_url(project_id, "upload")
+    if upload is None:
+        return see_other(request, back, flash="Choose a file to upload.", kind="error")
+    folder_id = form["folder_id"]
+    header = D.UploadHeader(
+        request_id=form_request_id(form),
+        project_id=project_id,
+        folder_id=folder_id if _is_uuid(folder_id) else "",
+        title=form["title"] or (upload.filename or ""),
+        description=form["description"],
+        client_visible=form.has("client_visible"),
+    )
+    try:
+        doc = await send_upload(documents, signed_in.person, header, upload, new_version=False)
+    except RemoteError as exc:
+        problem = upload_refused(exc).problem
+        if problem.status >= 500:
+            raise
+        return see_other(request, back, flash=problem.detail, kind="error")
+    return see_other(
+        request, documents_url(project_id, f"doc-{doc.id}"), flash=f"{doc.title} is uploaded."
+    )
+
+
+@router.post("/console/projects/{project_id}/documents/{document_id}/versions")
+async def upload_version(
+    request: Request,
+    project_id: str,
+    document_id: str,
+    signed_in: StaffPage,
+    documents: DocumentsDep,
+) -> Response:
+    project_id = page_id(project_id, "project")
+    form, upload = await _upload_form(request, signed_in)
+    doc = await _document_of(documents, signed_in, project_id, document_id)
+    back = documents_url(project_id, f"doc-{doc.id}")
+    if upload is None:
+        return see_other(request, back, flash="Choose the new version's file.", kind="error")
+    header = D.UploadHeader(request_id=form_request_id(form), document_id=doc.id)
+    try:
+        await send_upload(documents, signed_in.person, header, upload, new_version=True)
+    except RemoteError as exc:
+        problem = upload_refused(exc).problem
+        if problem.status >= 500:
+            raise
+        return see_other(request, back, flash=problem.detail, kind="error")
+    return see_other(request, back, flash=f"A new version of {doc.title} is uploaded.")
+
+
+@router.post("/console/projects/{project_id}/documents/{document_id}")
+async def edit_document(
+    request: Request,
+    project_id: str,
+    document_id: str,
+    signed_in: StaffPage,
+    documents: DocumentsDep,
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    doc = await _document_of(documents, signed_in, project_id, document_id)
+    back = documents_url(project_id, f"doc-{doc.id}")
+    if not form["title"]:
+        return see_other(request, back, flash="Enter the document's title.", kind="error")
+    folder_id = form["folder_id"]
+    call = documents.call(
+        documents.stub.UpdateDocument,
+        D.UpdateDocumentRequest(
+            document_id=doc.id,
+            title=form["title"],
+            description=form["description"],
+            folder_id=folder_id if _is_uuid(folder_id) else "",
+        ),
+        principal=signed_in.person,
+    )
+    return await act(request, call, then=back, done=f"{form['title']} is saved.")
+
+
+@router.post("/console/projects/{project_id}/documents/{document_id}/visibility")
+async def toggle_visibility(
+    request: Request,
+    project_id: str,
+    document_id: str,
+    signed_in: StaffPage,
+    documents: DocumentsDep,
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    doc = await _document_of(documents, signed_in, project_id, document_id)
+    show = form["client_visible"] == "1"
+    call = documents.call(
+        documents.stub.SetVisibility,
+        D.SetVisibilityRequest(document_id=doc.id, client_visible=show),
+        principal=signed_in.person,
+    )
+    done = (
+        f"The client now sees {doc.title}." if show else f"{doc.title} is hidden from the client."
+    )
+    return await act(request, call, then=documents_url(project_id, f"doc-{doc.id}"), done=done)
+
+
+@router.post("/console/projects/{project_id}/documents/{document_id}/delete")
+async def delete_document(
+    request: Request,
+    project_id: str,
+    document_id: str,
+    signed_in: StaffPage,
+    documents: DocumentsDep,
+) -> Response:
+    await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    doc = await _document_of(documents, signed_in, project_id, document_id)
+    call = documents.call(
+        documents.stub.DeleteDocument,
+        D.DeleteDocumentRequest(document_id=doc.id),
+        principal=signed_in.person,
+    )
+    return await act(
+        request,
+        call,
+        then=documents_url(project_id, "deleted"),
+        done=f"{doc.title} is deleted. It can be restored below.",
+    )
+
+
+@router.post("/console/projects/{project_id}/documents/{document_id}/restore")
+async def restore_document(
+    request: Request,
+    project_id: str,
+    document_id: str,
+    signed_in: StaffPage,
+    documents: DocumentsDep,
+) -> Response:
+    await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    doc = await _document_of(documents, signed_in, project_id, document_id)
+    call = documents.call(
+        documents.stub.RestoreDocument,
+        D.RestoreDocumentRequest(document_id=doc.id),
+        principal=signed_in.person,
+    )
+    return await act(
+        request,
+        call,
+        then=documents_url(project_id, f"doc-{doc.id}"),
+        done=f"{doc.title} is restored.",
+    )
+
+
+@router.post("/console/projects/{project_id}/folders")
+async def add_folder(
+    request: Request, project_id: str, signed_in: StaffPage, documents: DocumentsDep
+) -> Response:
+    form = await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    back = documents_url(project_id, "folders")
+    if not form["name"]:
+        return see_other(request, back, flash="Enter the folder's name.", kind="error")
+    call = documents.call(
+        documents.stub.CreateFolder,
+        D.CreateFolderRequest(
+            request_id=form_request_id(form), project_id=project_id, name=form["name"]
+        ),
+        principal=signed_in.person,
+    )
+    return await act(request, call, then=back, done=f"The folder {form['name']} is added.")
+
+
+@router.get("/console/projects/{project_id}/documents/{document_id}/download")
+async def download_document(
+    request: Request,
+    project_id: str,
+    document_id: str,
+    signed_in: StaffPage,
+    documents: DocumentsDep,
+    settings: SettingsDep,
+    tenant: TenantDep,
+    version_id: str = "",
+) -> Response:
+    project_id = page_id(project_id, "project")
+    doc = await _document_of(documents, signed_in, project_id, document_id)
+    if version_id and not any(v.id == version_id for v in doc.versions):
+        raise not_found("version")
+    sealed = await create_link(
+        documents,
+        signed_in.person,
+        secret=settings.csrf_secret,
+        tenant_id=tenant.id,
+        document_id=doc.id,
+        version_id=version_id,
+    )
+    return see_other(request, f"/d/{sealed}")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,138 @@
+"""The client's documents: a project's library (folders as filter chips, search
+by title), downloads through short-lived links, and `/d/{token}`, where every
+download link of the portal is served.
+
+Calls are made as the portal principal; documents hands a client only what is
+client-visible and not deleted, and the gateway drops anything else too."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from portal.documents.v1 import documents_pb2
+from starlette.responses import Response
+
+from gateway import files
+from gateway.api.documents import (
+    DocumentsDep,
+    DownloaderDep,
+    create_link,
+    fetch_document,
+    fetch_documents,
+    fetch_folders,
+    serve_download,
+)
+from gateway.api.projects import fetch_project
+from gateway.backends import BackendsDep
+from gateway.pages.access import ClientPage
+from gateway.pages.projects import list_projects, not_found, page_id, portal_of
+from gateway.pages.rendering import render, see_other
+from gateway.sessions import SettingsDep
+from gateway.tenancy import TenantDep
+
+router = APIRouter(include_in_schema=False)
+MAX_QUERY = 200
+
+
+def document_item(doc: documents_pb2.Document) -> dict:
+    """What a list row shows of a document: type, size, date."""
+    current = doc.current
+    return {
+        "doc": doc,
+        "kind": files.file_kind(current.content_type, current.filename),
+        "size": files.human_size(current.size_bytes),
+        "uploaded_at": current.uploaded_at if current.HasField("uploaded_at") else None,
+        "request_id": str(uuid.uuid4()),  # a new version's form: a double-click uploads once
+        "versions": [{"version": v, "size": files.human_size(v.size_bytes)} for v in doc.versions],
+    }
+
+
+@router.get("/documents")
+async def documents_home(
+    request: Request, signed_in: ClientPage, backends: BackendsDep
+) -> Response:
+    """The navigation's "Documents": one project goes straight to its library."""
+    found, more = await list_projects(backends, portal_of(signed_in))
+    if len(found) == 1 and not more:
+        return see_other(request, f"/projects/{found[0].id}/documents")
+    return see_other(request, "/projects")
+
+
+@router.get("/projects/{project_id}/documents")
+async def documents_page(
+    request: Request,
+    project_id: str,
+    signed_in: ClientPage,
+    backends: BackendsDep,
+    documents: DocumentsDep,
+    folder: str = "",
+    q: str = "",
+) -> Response:
+    project_id = page_id(project_id, "project")
+    principal = portal_of(signed_in)
+    project = await fetch_project(backends, principal, project_id)
+    folders = await fetch_folders(documents, principal, project_id)
+    chosen = next((f for f in folders if f.id == folder), None)
+    query = q.strip()[:MAX_QUERY]
+    found = await fetch_documents(
+        documents, principal, project_id, folder_id=chosen.id if chosen else "", query=query
+    )
+    names = {f.id: f.name for f in folders}
+    return render(
+        request,
+        "documents.html",
+        signed_in=signed_in,
+        surface="portal",
+        project=project,
+        folders=folders,
+        folder=chosen,
+        folder_names=names,
+        query=query,
+        documents=[document_item(d) for d in found],
+    )
+
+
+@router.get("/projects/{project_id}/documents/{document_id}/download")
+async def download_document(
+    request: Request,
+    project_id: str,
+    document_id: str,
+    signed_in: ClientPage,
+    documents: DocumentsDep,
+    settings: SettingsDep,
+    tenant: TenantDep,
+) -> Response:
+    """A fresh short-lived link, then the file from it (303 to /d/<token>)."""
+    project_id = page_id(project_id, "project")
+    principal = portal_of(signed_in)
+    doc = await fetch_document(documents, principal, page_id(document_id, "document"))
+    if doc.project_id != project_id:
+        raise not_found("document")
+    sealed = await create_link(
+        documents,
+        principal,
+        secret=settings.csrf_secret,
+        tenant_id=tenant.id,
+        document_id=doc.id,
+    )
+    return see_other(request, f"/d/{sealed}")
+
+
+@router.get("/d/{token}")
+async def download(
+    request: Request,
+    token: str,
+    principal: DownloaderDep,
+    documents: DocumentsDep,
+    settings: SettingsDep,
+    tenant: TenantDep,
+) -> Response:
+    return await serve_download(
+        request,
+        token,
+        documents=documents,
+        principal=principal,
+        secret=settings.csrf_secret,
+        tenant_id=tenant.id,
+    )

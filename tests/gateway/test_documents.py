@@ -1,0 +1,385 @@
+"""Documents through the gateway against an in-process fake of the documents
+service (plus the identity and projects fakes): uploads streamed in chunks,
+downloads streamed with Range, and what a client is never given.
+
+The fake is careless on purpose: it lists and hands out hidden documents to
+anyone, so the tests show the gateway's own belt."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from portal.documents.v1 import documents_pb2, documents_pb2_grpc
+
+from deploy.infra import free_port
+from gateway import files
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from tests.gateway import project_fakes as F
+from tests.gateway.conftest import acme, client_with_tenant
+
+D = documents_pb2
+GUIDE_ID = "a1b2c3d4-0000-4000-8000-000000000001"
+SCHEMATIC_ID = "a1b2c3d4-0000-4000-8000-000000000002"
+FOLDER_ID = "a1b2c3d4-0000-4000-8000-0000000000f1"
+GUIDE_BYTES = b"%PDF-1.4\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+PROBLEM = "application/problem+json"
+STAFF = {"Authorization": "Bearer good-token"}
+
+
+def document(doc_id: str, title: str, *, visible: bool, filename: str) -> documents_pb2.Document:
+    doc = D.Document(
+        id=doc_id,
+        project_id=F.PROJECT_ID,
+        folder_id=FOLDER_ID,
+        title=title,
+        client_visible=visible,
+        current=D.DocumentVersion(
+            id=doc_id[:-1] + "9",
+            number=2,
+            filename=filename,
+            content_type="application/pdf",
+            size_bytes=len(GUIDE_BYTES),
+            uploaded_by=F.STAFF_ID,
+        ),
+    )
+    doc.current.uploaded_at.FromSeconds(1_763_000_000)
+    doc.versions.append(doc.current)
+    doc.versions.append(D.DocumentVersion(id=doc_id[:-1] + "8", number=1, filename="old.pdf"))
+    return doc
+
+
+@dataclass
+class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
+    docs: list[documents_pb2.Document] = field(
+        default_factory=lambda: [
+            document(GUIDE_ID, "Handover guide", visible=True, filename="Guide \u2013 ü.pdf"),
+            document(SCHEMATIC_ID, "Rack schematic", visible=False, filename="rack.pdf"),
+        ]
+    )
+    uploads: list[tuple[D.UploadHeader, bytes, list[int], dict]] = field(default_factory=list)
+    reads: list[D.ReadBlobRequest] = field(default_factory=list)
+    links: list[D.CreateDownloadLinkRequest] = field(default_factory=list)
+    limit: int = 1 << 30
+
+    async def ListFolders(self, request, context):
+        return D.ListFoldersResponse(
+            folders=[D.Folder(id=FOLDER_ID, project_id=F.PROJECT_ID, name="Handover")]
+        )
+
+    async def ListDocuments(self, request, context):
+        return D.ListDocumentsResponse(documents=self.docs)
+
+    async def GetDocument(self, request, context):
+        for doc in self.docs:
+            if doc.id == request.document_id:
+                return D.GetDocumentResponse(document=doc)
+        await context.abort(grpc.StatusCode.NOT_FOUND, "no such document")
+
+    async def CreateDownloadLink(self, request, context):
+        self.links.append(request)
+        answer = D.CreateDownloadLinkResponse(
+            token=f"tok-{request.document_id}",
+            filename="Guide \u2013 ü.pdf",
+            content_type="application/pdf",
+            size_bytes=len(GUIDE_BYTES),
+        )
+        answer.expires_at.FromSeconds(4_000_000_000)
+        return answer
+
+    async def ReadBlob(self, request, context):
+        self.reads.append(request)
+        if not request.token.startswith("tok-"):
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "bad token: secret detail")
+        data = GUIDE_BYTES
+        if request.has_range:
+            data = data[request.range_start : request.range_end + 1]
+        for i in range(0, len(data), 100):
+            yield D.ReadBlobChunk(data=data[i : i + 100])
+
+    async def _upload(self, request_iterator, context):
+        header, data, sizes = None, bytearray(), []
+        async for chunk in request_iterator:
+            if chunk.WhichOneof("part") == "header":
+                header = chunk.header
+                if header.declared_size > self.limit:
+                    await context.abort(
+                        grpc.StatusCode.INVALID_ARGUMENT, "The file is too large (limit 1 KB)."
+                    )
+            else:
+                sizes.append(len(chunk.data))
+                data.extend(chunk.data)
+        assert header is not None
+        self.uploads.append((header, bytes(data), sizes, F.caller_of(context)))
+        doc = document(
+            header.document_id or GUIDE_ID,
+            header.title or "Updated",
+            visible=header.client_visible,
+            filename=header.filename,
+        )
+        return D.UploadDocumentResponse(document=doc)
+
+    async def UploadDocument(self, request_iterator, context):
+        return await self._upload(request_iterator, context)
+
+    async def UploadVersion(self, request_iterator, context):
+        return await self._upload(request_iterator, context)
+
+
+@pytest.fixture
+async def services() -> AsyncIterator[tuple[F.Fakes, FakeDocuments, str]]:
+    fake = FakeDocuments()
+    server = grpc.aio.server()
+    documents_pb2_grpc.add_DocumentsServiceServicer_to_server(fake, server)
+    port = free_port()
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    try:
+        async with F.fake_services() as fakes:
+            yield fakes, fake, f"127.0.0.1:{port}"
+    finally:
+        await server.stop(None)
+
+
+@asynccontextmanager
+async def gateway(
+    settings: GatewaySettings, services, session=None, *, documents: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    fakes, _, target = services
+    fakes.identity.session = session if session is not None else F.client_session()
+    fakes.identity.staff_token_user = F.IP.StaffUser(id=F.STAFF_ID, roles=[F.IP.STAFF_ROLE_OWNER])
+    app = create_app(
+        settings.model_copy(
+            update={
+                "identity_target": fakes.identity_target,
+                "projects_target": fakes.projects_target,
+                "documents_target": target if documents else "",
+            }
+        )
+    )
+    async with client_with_tenant(
+        app, acme(), cookies={"portal_session": "good-session"}
+    ) as client:
+        yield client
+
+
+async def link_for(client: httpx.AsyncClient, doc_id: str, **kw: Any) -> str:
+    r = await client.post(
+        f"/api/v1/documents/{doc_id}/download-link",
+        headers={"X-CSRF-Token": await _csrf(client)},
+        **kw,
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["url"]
+
+
+# -- a client ---------------------------------------------------------------------------------
+
+
+async def test_a_client_is_never_given_a_hidden_document(settings, services) -> None:
+    async with gateway(settings, services) as client:
+        listed = await client.get(f"/api/v1/projects/{F.PROJECT_ID}/documents")
+        hidden = await client.get(f"/api/v1/documents/{SCHEMATIC_ID}")
+        link = await client.post(
+            f"/api/v1/documents/{SCHEMATIC_ID}/download-link",
+            headers={"X-CSRF-Token": await _csrf(client)},
+        )
+        page = await client.get(f"/projects/{F.PROJECT_ID}/documents")
+        via_page = await client.get(f"/projects/{F.PROJECT_ID}/documents/{SCHEMATIC_ID}/download")
+        shown = await client.get(f"/api/v1/documents/{GUIDE_ID}")
+    assert listed.status_code == 200
+    assert [d["title"] for d in listed.json()["documents"]] == ["Handover guide"]
+    assert listed.json()["documents"][0]["versions"] == []  # history is staff only
+    assert shown.json()["current"]["uploaded_by"] is None
+    assert hidden.status_code == link.status_code == via_page.status_code == 404
+    assert hidden.headers["content-type"] == PROBLEM
+    assert page.status_code == 200
+    assert "Handover guide" in page.text and "Rack schematic" not in page.text
+    assert SCHEMATIC_ID not in page.text
+    assert f"/projects/{F.PROJECT_ID}/documents/{GUIDE_ID}/download" in page.text
+    assert "Handover" in page.text  # the folder chip
+    _, fake, _ = services
+    assert [r.document_id for r in fake.links] == []  # no link was even asked for
+
+
+async def test_a_client_downloads_through_a_short_lived_link(settings, services) -> None:
+    async with gateway(settings, services) as client:
+        r = await client.get(f"/projects/{F.PROJECT_ID}/documents/{GUIDE_ID}/download")
+        assert r.status_code == 303 and r.headers["location"].startswith("/d/")
+        got = await client.get(r.headers["location"])
+    assert got.status_code == 200
+    assert got.content == GUIDE_BYTES
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["content-length"] == str(len(GUIDE_BYTES))
+    assert got.headers["accept-ranges"] == "bytes"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["cache-control"] == "private, no-store"
+    assert got.headers["content-disposition"] == (
+        "attachment; filename=\"Guide _ u.pdf\"; filename*=UTF-8''Guide%20%E2%80%93%20%C3%BC.pdf"
+    )
+    _, fake, _ = services
+    assert fake.reads[-1].token == f"tok-{GUIDE_ID}" and not fake.reads[-1].has_range
+
+
+async def test_a_range_answers_206_with_exactly_those_bytes(settings, services) -> None:
+    size = len(GUIDE_BYTES)
+    async with gateway(settings, services) as client:
+        url = await link_for(client, GUIDE_ID)
+        middle = await client.get(url, headers={"Range": "bytes=150-449"})
+        tail = await client.get(url, headers={"Range": "bytes=-10"})
+        rest = await client.get(url, headers={"Range": f"bytes={size - 3}-"})
+        past = await client.get(url, headers={"Range": f"bytes={size}-"})
+        api = await client.get(
+            url.replace("/d/", "/api/v1/downloads/"), headers={"Range": "bytes=0-8"}
+        )
+    assert middle.status_code == 206
+    assert middle.content == GUIDE_BYTES[150:450]
+    assert middle.headers["content-range"] == f"bytes 150-449/{size}"
+    assert middle.headers["content-length"] == "300"
+    assert (tail.status_code, tail.content) == (206, GUIDE_BYTES[-10:])
+    assert (rest.status_code, rest.content) == (206, GUIDE_BYTES[-3:])
+    assert past.status_code == 416 and past.headers["content-range"] == f"bytes */{size}"
+    assert (api.status_code, api.content) == (206, b"%PDF-1.4\n")
+    _, fake, _ = services
+    assert (fake.reads[0].range_start, fake.reads[0].range_end) == (150, 449)
+    assert len(fake.reads) == 4  # the 416 was answered without reading
+
+
+async def test_a_forged_or_refused_link_is_403_without_detail(settings, services) -> None:
+    async with gateway(settings, services) as client:
+        url = await link_for(client, GUIDE_ID)
+        forged_page = await client.get("/d/forged.token")
+        forged_api = await client.get("/api/v1/downloads/" + url[3:-2] + "AA")
+        # Sealed by this gateway, but the service refuses its token.
+        sealed = files.seal_link(
+            settings.csrf_secret,
+            files.DownloadLink("expired", acme().id, "x.pdf", "application/pdf", 10, 0),
+        )
+        refused = await client.get(f"/api/v1/downloads/{sealed}")
+    assert forged_page.status_code == forged_api.status_code == refused.status_code == 403
+    assert forged_api.headers["content-type"] == refused.headers["content-type"] == PROBLEM
+    assert refused.json()["code"] == "download_link_invalid"
+    assert "secret detail" not in refused.text
+    _, fake, _ = services
+    assert [r.token for r in fake.reads] == ["expired"]  # forged ones never reached it
+
+
+async def test_a_client_may_not_ask_for_an_old_version(settings, services) -> None:
+    async with gateway(settings, services) as client:
+        r = await client.post(
+            f"/api/v1/documents/{GUIDE_ID}/download-link",
+            json={"version_id": GUIDE_ID},
+            headers={"X-CSRF-Token": await _csrf(client)},
+        )
+    assert r.status_code == 404
+
+
+async def _csrf(client: httpx.AsyncClient) -> str:
+    match = CSRF_FIELD.search((await client.get(f"/projects/{F.PROJECT_ID}/documents")).text)
+    assert match
+    return match.group(1)
+
+
+# -- staff --------------------------------------------------------------------------------------
+
+
+async def test_staff_upload_is_streamed_in_64_kib_chunks(settings, services) -> None:
+    payload = b"%PDF-1.4\n" + b"x" * (200 * 1024)
+    async with gateway(settings, services, F.staff_session()) as client:
+        r = await client.post(
+            f"/api/v1/projects/{F.PROJECT_ID}/documents",
+            headers=STAFF,
+            data={"title": "Rack schematic", "client_visible": "false", "folder_id": FOLDER_ID},
+            files={"file": ("rack/../schematic.pdf", payload, "application/pdf")},
+        )
+        version = await client.post(
+            f"/api/v1/documents/{GUIDE_ID}/versions",
+            headers=STAFF,
+            files={"file": ("guide-v3.pdf", b"%PDF-1.4\nv3", "application/pdf")},
+        )
+    assert r.status_code == 201, r.text
+    assert version.status_code == 201, version.text
+    _, fake, _ = services
+    (header, data, sizes, who), (v_header, v_data, _, _) = fake.uploads
+    assert data == payload
+    assert max(sizes) <= 64 * 1024 and len(sizes) == 4
+    assert (header.project_id, header.folder_id, header.title) == (
+        F.PROJECT_ID,
+        FOLDER_ID,
+        "Rack schematic",
+    )
+    assert header.filename == "schematic.pdf" and not header.client_visible
+    assert header.declared_size == len(payload) and header.request_id
+    assert who["kind"] == "staff"
+    assert (v_header.document_id, v_header.filename, v_data) == (
+        GUIDE_ID,
+        "guide-v3.pdf",
+        b"%PDF-1.4\nv3",
+    )
+
+
+async def test_a_file_over_the_limit_is_413(settings, services) -> None:
+    services[1].limit = 10
+    async with gateway(settings, services, F.staff_session()) as client:
+        r = await client.post(
+            f"/api/v1/projects/{F.PROJECT_ID}/documents",
+            headers=STAFF,
+            files={"file": ("big.pdf", b"y" * 100, "application/pdf")},
+        )
+    assert r.status_code == 413
+    assert r.json()["detail"] == "The file is too large (limit 1 KB)."
+
+
+async def test_a_cookie_upload_needs_the_csrf_header(settings, services) -> None:
+    async with gateway(settings, services, F.staff_session()) as client:
+        r = await client.post(
+            f"/api/v1/projects/{F.PROJECT_ID}/documents",
+            files={"file": ("a.pdf", b"%PDF", "application/pdf")},
+        )
+    assert r.status_code == 403 and r.json()["code"] == "csrf_token_invalid"
+    assert services[1].uploads == []
+
+
+async def test_the_console_uploads_toggles_and_offers_old_versions(settings, services) -> None:
+    page_url = f"/console/projects/{F.PROJECT_ID}/documents"
+    async with gateway(settings, services, F.staff_session()) as client:
+        page = await client.get(page_url)
+        token = CSRF_FIELD.search(page.text).group(1)  # type: ignore[union-attr]
+        uploaded = await client.post(
+            page_url,
+            data={"csrf_token": token, "title": "Wiring", "client_visible": "1"},
+            files={"file": ("wiring.pdf", b"%PDF-1.4\nwiring", "application/pdf")},
+        )
+        no_csrf = await client.post(
+            page_url, files={"file": ("wiring.pdf", b"%PDF", "application/pdf")}
+        )
+        old = await client.get(
+            f"{page_url}/{GUIDE_ID}/download", params={"version_id": GUIDE_ID[:-1] + "8"}
+        )
+    assert page.status_code == 200
+    assert "Rack schematic" in page.text and "Hidden from client" in page.text
+    assert 'enctype="multipart/form-data"' in page.text
+    assert f"{page_url}/{SCHEMATIC_ID}/visibility" in page.text
+    assert "Version history (2)" in page.text
+    assert uploaded.status_code == 303 and "Wiring is uploaded" not in uploaded.headers["location"]
+    assert no_csrf.status_code == 403
+    assert old.status_code == 303 and old.headers["location"].startswith("/d/")
+    _, fake, _ = services
+    assert len(fake.uploads) == 1 and fake.uploads[0][0].client_visible
+    assert fake.links[-1].version_id == GUIDE_ID[:-1] + "8"
+
+
+async def test_without_a_documents_target_the_routes_answer_503(settings, services) -> None:
+    async with gateway(settings, services, documents=False) as client:
+        api = await client.get(f"/api/v1/projects/{F.PROJECT_ID}/documents")
+        page = await client.get(f"/projects/{F.PROJECT_ID}/documents")
+    assert api.status_code == page.status_code == 503
+    assert api.json()["code"] == "documents_unavailable"
