@@ -111,6 +111,7 @@ def run_suite(data_dir: Path, port: int | None) -> None:
 
 def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
     from deploy.seed import DEMO_PASSWORD, seed_demo
+    from deploy.seed_documents import seed_demo_documents
 
     dev_path = data_dir / DEV_JSON
     known = json.loads(dev_path.read_text()) if dev_path.exists() else {}
@@ -120,6 +121,14 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
             projects_target=suite.target("projects"),
             private_key=suite.private_key,
             known_token=known.get("staff_token"),
+        )
+    )
+    asyncio.run(
+        seed_demo_documents(
+            documents_target=suite.target("documents"),
+            private_key=suite.private_key,
+            tenant_id=demo.tenant_id,
+            project_id=demo.project_id,
         )
     )
     host = f"{demo.slug}.{suite.opts.base_domain}:{suite.ports['gateway']}"
