@@ -1,6 +1,6 @@
 """The demo project's documents: a client-visible handover guide and an
 internal rack schematic, uploaded through documents' streaming contract as
-staff would. Skipped if the project already has documents."""
+staff would."""
 
 from __future__ import annotations
 
@@ -71,12 +71,8 @@ def _chunks(header: dpb.UploadHeader, data: bytes):
 async def seed_documents(
     *, stub, signer: PrincipalSigner, staff: Principal, project_id: str, timeout: float = 30.0
 ) -> None:
+    # Uploads are idempotent by request id: a second run uploads nothing new.
     metadata = (("authorization", f"Bearer {signer.sign(staff)}"),)
-    listing = await stub.ListDocuments(
-        dpb.ListDocumentsRequest(project_id=project_id), metadata=metadata, timeout=5
-    )
-    if listing.documents:
-        return
     folders = {}
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -175,6 +175,11 @@ class Suite:
                 p + "SMTP_PORT": str(self.ports["smtp"]),
                 p + "PORTAL_URL_TEMPLATE": f"{self.scheme_host('{slug}')}",
             }
+        if name == "projects":
+            env |= {
+                p + "PRINCIPAL_PRIVATE_KEY": self.private_key,
+                p + "DOCUMENTS_TARGET": self.target("documents"),
+            }
         if name == "documents":
             keys = self._documents_keys()
             env |= {

@@ -1,11 +1,24 @@
 """python -m services.projects"""
 
+from __future__ import annotations
+
 from portal.projects.v1 import projects_pb2, projects_pb2_grpc
 
-from services.chassis.runtime import ServiceSpec, main
+from services.chassis.runtime import Deps, ServiceSpec, main
 from services.projects import handlers
+from services.projects.documents_client import DocumentsClient
 from services.projects.grpc_api import ProjectsServicer
 from services.projects.settings import ProjectsSettings
+
+
+def _subscriptions(deps: Deps):
+    settings: ProjectsSettings = deps.settings  # type: ignore[assignment]
+    if not settings.documents_target or deps.signer is None:
+        return handlers.subscriptions()
+    return handlers.subscriptions(
+        sessions=deps.sessions, documents=DocumentsClient(settings.documents_target, deps.signer)
+    )
+
 
 SPEC = ServiceSpec(
     name="projects",
@@ -13,7 +26,7 @@ SPEC = ServiceSpec(
     register_grpc=lambda server, deps: projects_pb2_grpc.add_ProjectsServiceServicer_to_server(
         ProjectsServicer(deps.sessions), server
     ),
-    subscriptions=lambda deps: handlers.subscriptions(),
+    subscriptions=_subscriptions,
 )
 
 if __name__ == "__main__":

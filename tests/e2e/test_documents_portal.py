@@ -17,7 +17,7 @@ import pytest
 
 import deploy.suite
 from tests.e2e.test_front_door import Browser
-from tests.suite import Running
+from tests.suite import Running, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -232,3 +232,25 @@ async def test_staff_hide_delete_and_restore_reach_the_client(
     assert old.status_code == 200, old.text
     got = await gw.get(old.json()["url"], headers=staff)
     assert got.status_code == 200 and got.content == pdf(f"warranty {tag}")
+
+
+async def test_the_signed_proposal_is_filed_in_the_clients_documents(running: Running, gw):
+    """Projects files the signed copy of an accepted proposal in documents,
+    client-visible, in the Proposals folder: the seeded proposal Jane signed."""
+    project_id = running.info["demo_project_id"]
+
+    async def filed():
+        async with await client_browser(running) as jane:
+            r = await jane.get(f"/api/v1/projects/{project_id}/documents")
+            assert r.status_code == 200, r.text
+            found = [d for d in r.json()["documents"] if d["title"].startswith("Signed proposal")]
+            if not found:
+                return None
+            link = await jane.api("POST", f"/api/v1/documents/{found[0]['id']}/download-link")
+            assert link.status_code == 200, link.text
+            return found[0], link.json()
+
+    document, link = await wait_for(filed, timeout=30)
+    assert document["title"] == "Signed proposal v2"
+    assert document["current"]["content_type"] == "application/pdf"
+    assert link["filename"].endswith("-proposal-v2-signed.pdf")

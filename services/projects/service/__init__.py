@@ -5,9 +5,11 @@ Split by area; everything a caller needs is importable from here.
 
 from services.projects.service.acceptance import (
     PROPOSAL_ACCEPTED,
+    SignedCopyArchive,
     SignedPdf,
     accept_proposal,
     get_signed_proposal_pdf,
+    on_proposal_accepted,
 )
 from services.projects.service.access import on_customer_access_changed, on_customer_purged
 from services.projects.service.board import Budget, StatusBoard, get_status_board
@@ -55,6 +57,7 @@ __all__ = [
     "ProposalView",
     "RoomView",
     "Sessions",
+    "SignedCopyArchive",
     "SignedPdf",
     "StatusBoard",
     "accept_proposal",
@@ -74,6 +77,7 @@ __all__ = [
     "list_stage_history",
     "on_customer_access_changed",
     "on_customer_purged",
+    "on_proposal_accepted",
     "open_waiting_item",
     "remove_product_line",
     "resolve_waiting_item",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 from portal.projects.v1 import events_pb2
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import InvalidArgument, InvalidTransition, PermissionDenied
+from services.chassis.events import Event
 from services.projects import domain_acceptance, pdf
 from services.projects.domain_proposals import ProposalStatus, SignedContent
 from services.projects.models import ProposalSignature
@@ -157,3 +159,46 @@ async def get_signed_proposal_pdf(
     )
     filename = f"{content.project_reference}-proposal-v{content.version}-signed.pdf"
     return SignedPdf(document, filename)
+
+
+async def on_proposal_accepted(
+    uow: UnitOfWork,
+    event: Event[events_pb2.ProposalAccepted],
+    *,
+    sessions: Sessions,
+    documents: SignedCopyArchive,
+) -> None:
+    """File the signed copy in the project's documents, client-visible.
+
+    Documents may be down or may not know the project yet: the handler fails
+    and the consumer retries it; the request id makes a late retry a no-op.
+    """
+    p = event.payload
+    me = Principal(kind="service", subject="projects", tenant_id=event.tenant_id)
+    signed = await get_signed_proposal_pdf(
+        sessions=sessions, principal=me, proposal_id=p.proposal_id
+    )
+    await documents.store_signed_copy(
+        tenant_id=event.tenant_id,
+        project_id=p.project_id,
+        title=f"Signed proposal v{p.version}",
+        filename=signed.filename,
+        data=signed.pdf,
+        request_id=str(uuid.uuid5(SIGNED_COPY_NS, p.proposal_id)),
+    )
+
+
+class SignedCopyArchive(Protocol):
+    async def store_signed_copy(
+        self,
+        *,
+        tenant_id: str,
+        project_id: str,
+        title: str,
+        filename: str,
+        data: bytes,
+        request_id: str,
+    ) -> None: ...
+
+
+SIGNED_COPY_NS = uuid.UUID("5b0c3f4e-7d2a-4c8e-9f61-2e4d8a1b3c57")
