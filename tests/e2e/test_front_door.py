@@ -785,3 +785,23 @@ async def test_projects_itself_closes_a_deleted_customers_portal(running, gw):
                 stub.GetProject, ppb.GetProjectRequest(project_id=project.json()["id"]), client
             )
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+    # Documents keeps its own copy of the access state and closes too.
+    from portal.documents.v1 import documents_pb2 as dpb
+    from portal.documents.v1 import documents_pb2_grpc
+
+    async with open_channel(running.suite.target("documents")) as ch:
+        docs = documents_pb2_grpc.DocumentsServiceStub(ch)
+
+        async def documents_closed():
+            try:
+                await call(
+                    docs.ListDocuments,
+                    dpb.ListDocumentsRequest(project_id=project.json()["id"]),
+                    client,
+                )
+            except grpc.aio.AioRpcError as exc:
+                return exc.code() == grpc.StatusCode.PERMISSION_DENIED
+            return False
+
+        await wait_for(documents_closed, timeout=10)

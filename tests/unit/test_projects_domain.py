@@ -86,3 +86,11 @@ def test_a_project_is_priced_in_the_tenants_currency_else_usd():
     assert project_currency("") == "USD"
     with pytest.raises(InvalidArgument):
         project_currency("pounds")
+
+
+def test_documents_closes_the_same_portals_as_projects():
+    from services.documents import domain as documents
+    from services.projects import domain as projects
+
+    for state in (None, 1, 2, 3, 4):
+        assert documents.portal_open(state) == projects.portal_open(state)

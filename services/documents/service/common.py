@@ -14,11 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
+from services.chassis.errors import PermissionDenied
 from services.chassis.validation import parse_uuid
 from services.documents import domain
 from services.documents.blobcrypt import MasterKeys
 from services.documents.blobstore import BlobStore
-from services.documents.models import Document, DocumentVersion, Folder, ProjectRef
+from services.documents.models import (
+    CustomerAccess,
+    Document,
+    DocumentVersion,
+    Folder,
+    ProjectRef,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 EDITOR_ROLE = "project_manager"  # owner and admin pass too (chassis)
@@ -72,6 +79,7 @@ async def load_project(
     )
     project = await uow.session.get(ProjectRef, pid)
     if principal.is_client:
+        await require_open_portal(uow, principal)
         if not client_may_see_project(principal, project):
             raise domain.not_found("project")
     elif project is None:
@@ -99,9 +107,24 @@ async def load_document(
     if doc is None:
         raise domain.not_found()
     project = await uow.session.get(ProjectRef, doc.project_id)
-    if principal.is_client and not client_may_see_document(principal, project, doc):
-        raise domain.not_found()
+    if principal.is_client:
+        await require_open_portal(uow, principal)
+        if not client_may_see_document(principal, project, doc):
+            raise domain.not_found()
     return doc, project
+
+
+async def require_open_portal(uow: UnitOfWork, principal: Principal) -> None:
+    """A deleted or purged customer's portal is closed here too, whatever
+    principal a gateway hands us."""
+    state = await uow.session.scalar(
+        select(CustomerAccess.state).where(
+            CustomerAccess.customer_id
+            == parse_uuid(principal.customer_id or "", field="customer_id")
+        )
+    )
+    if not domain.portal_open(state):
+        raise PermissionDenied("access to this portal has been closed")
 
 
 async def versions_of(

@@ -4,8 +4,11 @@ restore; and our copy of each project from projects' events."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from portal.documents.v1 import events_pb2
+from portal.identity.v1 import events_pb2 as identity_events
+from portal.identity.v1.identity_pb2 import ACCESS_STATE_PURGED
 from portal.projects.v1 import events_pb2 as project_events
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -15,7 +18,13 @@ from services.chassis.db import UnitOfWork
 from services.chassis.errors import InvalidArgument
 from services.chassis.events import Event
 from services.chassis.validation import parse_uuid, require_text
-from services.documents.models import Document, DocumentAudit, Folder, ProjectRef
+from services.documents.models import (
+    CustomerAccess,
+    Document,
+    DocumentAudit,
+    Folder,
+    ProjectRef,
+)
 from services.documents.service.common import (
     DocumentView,
     Sessions,
@@ -47,6 +56,33 @@ async def on_project_created(uow: UnitOfWork, event: Event[project_events.Projec
         )
         .on_conflict_do_nothing(index_elements=["id"])
     )
+
+
+async def on_customer_access_changed(
+    uow: UnitOfWork, event: Event[identity_events.CustomerAccessChanged]
+) -> None:
+    await _record_access(uow, event, event.payload.customer_id, event.payload.to_state)
+
+
+async def on_customer_purged(uow: UnitOfWork, event: Event[identity_events.CustomerPurged]) -> None:
+    await _record_access(uow, event, event.payload.customer_id, ACCESS_STATE_PURGED)
+
+
+async def _record_access(uow: UnitOfWork, event: Event[Any], customer_id: str, state: int) -> None:
+    """Newest wins: an older event arriving late changes nothing."""
+    cid = uuid.UUID(customer_id)
+    row = await uow.session.get(CustomerAccess, cid, with_for_update=True)
+    if row is None:
+        uow.session.add(
+            CustomerAccess(
+                customer_id=cid,
+                tenant_id=uuid.UUID(event.tenant_id),
+                state=state,
+                changed_at=event.occurred_at,
+            )
+        )
+    elif event.occurred_at > row.changed_at:
+        row.state, row.changed_at = state, event.occurred_at
 
 
 async def list_folders(
