@@ -23,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -122,7 +123,7 @@ def _run_in_fresh_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return pool.submit(lambda: asyncio.run(factory())).result()
 
 
-class _ManagedProcess:
+class _ManagedProcess(ABC):
     """Common plumbing: spawn with output to a log file, wait until ready, stop by pid."""
 
     name = "process"
@@ -201,11 +202,11 @@ class _ManagedProcess:
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
-    def start(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def start(self) -> None: ...
 
-    def stop(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def stop(self) -> None: ...
 
     def __enter__(self) -> Self:
         self.start()
