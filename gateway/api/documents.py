@@ -703,3 +703,32 @@ async def upload_version(
     except RemoteError as exc:
         raise upload_refused(exc) from exc
     return document_out(doc, staff=True)
+
+
+class UploadLimit(BaseModel):
+    max_upload_bytes: int = Field(description="The largest file this integrator accepts.")
+    ceiling_bytes: int = Field(description="The most this deployment allows any integrator.")
+
+
+class NewUploadLimit(BaseModel):
+    max_upload_bytes: int = Field(ge=1, description="Bytes; at least 64 KB, at most the ceiling.")
+
+
+@router.get("/tenant/upload-limit", summary="This integrator's upload size limit")
+async def get_upload_limit(staff: StaffDep, documents: DocumentsDep) -> UploadLimit:
+    answer = await documents.call(
+        documents.stub.GetUploadLimit, D.GetUploadLimitRequest(), principal=staff
+    )
+    return UploadLimit(max_upload_bytes=answer.max_upload_bytes, ceiling_bytes=answer.ceiling_bytes)
+
+
+@router.put("/tenant/upload-limit", summary="Set this integrator's upload size limit")
+async def set_upload_limit(
+    body: NewUploadLimit, staff: StaffDep, documents: DocumentsDep
+) -> UploadLimit:
+    answer = await documents.call(
+        documents.stub.SetUploadLimit,
+        D.SetUploadLimitRequest(max_upload_bytes=body.max_upload_bytes),
+        principal=staff,
+    )
+    return UploadLimit(max_upload_bytes=answer.max_upload_bytes, ceiling_bytes=answer.ceiling_bytes)

@@ -102,15 +102,43 @@ class ProjectUnknown(DomainError):
         super().__init__("the project is not known to documents yet", field="project_id")
 
 
+class FileTooLarge(InvalidArgument):
+    """Over the size limit: a stable code, so the gateway can answer 413."""
+
+    code = "file_too_large"
+
+
 def size_limit_message(limit_bytes: int) -> str:
-    return f"the file is larger than the {limit_bytes // MIB} MB limit"
+    return f"the file is larger than the {human_size(limit_bytes)} limit"
+
+
+def human_size(size: int) -> str:
+    if size >= MIB and size % MIB == 0:
+        return f"{size // MIB} MB"
+    if size >= MIB:
+        return f"{size / MIB:.1f} MB"
+    return f"{max(size // 1024, 1)} KB"
+
+
+MIN_UPLOAD_LIMIT = 64 * 1024
+
+
+def check_upload_limit(requested: int, ceiling: int) -> int:
+    """A tenant's own limit: at least 64 KB, at most the operator's ceiling."""
+    if requested < MIN_UPLOAD_LIMIT or requested > ceiling:
+        raise InvalidArgument(
+            f"the upload limit must be between {human_size(MIN_UPLOAD_LIMIT)} and "
+            f"{human_size(ceiling)}",
+            field="max_upload_bytes",
+        )
+    return requested
 
 
 def check_declared_size(declared: int, limit_bytes: int) -> None:
     if declared < 0:
         raise InvalidArgument("declared size cannot be negative", field="declared_size")
     if declared > limit_bytes:
-        raise InvalidArgument(size_limit_message(limit_bytes), field="declared_size")
+        raise FileTooLarge(size_limit_message(limit_bytes), field="declared_size")
 
 
 def sanitize_filename(raw: str) -> str:

@@ -130,3 +130,11 @@ class CustomerAccess(Base):
     state: Mapped[int] = mapped_column(Integer)
     # The event's time: a late, older event must not undo a newer one.
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TenantSetting(Base):
+    """A tenant's own upload limit (at most the deployment's ceiling)."""
+
+    __tablename__ = "tenant_setting"
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    max_upload_bytes: Mapped[int] = mapped_column(BigInteger)

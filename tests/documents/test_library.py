@@ -362,3 +362,34 @@ async def test_a_tampered_blob_is_reported_not_served(local_acme: Integrator) ->
         raise AssertionError("a tampered blob was served whole")
     except grpc.aio.AioRpcError as exc:
         assert exc.code() == grpc.StatusCode.DATA_LOSS
+
+
+async def test_each_tenant_sets_its_own_upload_limit_under_the_ceiling(
+    local_documents, local_acme: Integrator
+) -> None:
+    acme = local_acme
+    project = await acme.project()
+    owner = acme.staff("owner")
+    limits = await acme.svc("GetUploadLimit", pb.GetUploadLimitRequest(), acme.pm)
+    assert limits.max_upload_bytes == limits.ceiling_bytes == LIMIT
+    # Only an owner or admin sets it, and only between 64 KB and the ceiling.
+    await acme.svc.fails(
+        DENIED, "SetUploadLimit", pb.SetUploadLimitRequest(max_upload_bytes=256 * 1024), acme.pm
+    )
+    for wrong in (1024, LIMIT + 1):
+        await acme.svc.fails(
+            INVALID, "SetUploadLimit", pb.SetUploadLimitRequest(max_upload_bytes=wrong), owner
+        )
+    done = await acme.svc(
+        "SetUploadLimit", pb.SetUploadLimitRequest(max_upload_bytes=256 * 1024), owner
+    )
+    assert done.max_upload_bytes == 256 * 1024
+    err = await acme.svc.upload_fails(
+        INVALID, acme.pm, acme.header(project), random_pdf(256 * 1024 + 1)
+    )
+    assert "larger than the 256 KB limit" in (err.details() or "")
+    assert (await acme.upload(project, random_pdf(256 * 1024))).current.size_bytes == 256 * 1024
+    # Another integrator keeps the ceiling.
+    globex = Integrator(local_documents)
+    theirs = await globex.svc("GetUploadLimit", pb.GetUploadLimitRequest(), globex.pm)
+    assert theirs.max_upload_bytes == LIMIT

@@ -254,3 +254,29 @@ async def test_the_signed_proposal_is_filed_in_the_clients_documents(running: Ru
     assert document["title"] == "Signed proposal v2"
     assert document["current"]["content_type"] == "application/pdf"
     assert link["filename"].endswith("-proposal-v2-signed.pdf")
+
+
+async def test_an_owner_sets_the_upload_limit_and_uploads_over_it_get_a_clear_413(
+    running: Running, gw
+):
+    headers = running.headers()
+    limit = await gw.get("/api/v1/tenant/upload-limit", headers=headers)
+    assert limit.status_code == 200, limit.text
+    ceiling = limit.json()["ceiling_bytes"]
+    try:
+        r = await gw.put(
+            "/api/v1/tenant/upload-limit", headers=headers, json={"max_upload_bytes": 128 * 1024}
+        )
+        assert r.status_code == 200 and r.json()["max_upload_bytes"] == 128 * 1024
+        too_big = await gw.post(
+            f"/api/v1/projects/{running.info['demo_project_id']}/documents",
+            headers=headers,
+            files={"file": ("big.pdf", pdf("big", 200 * 1024), "application/pdf")},
+            data={"title": "Too big", "client_visible": "false"},
+        )
+        assert too_big.status_code == 413, too_big.text
+        assert "128 KB" in too_big.json()["detail"]
+    finally:
+        await gw.put(
+            "/api/v1/tenant/upload-limit", headers=headers, json={"max_upload_bytes": ceiling}
+        )

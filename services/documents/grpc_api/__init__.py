@@ -94,6 +94,25 @@ class DocumentsServicer(documents_pb2_grpc.DocumentsServiceServicer):
         )
         return pb.ListDocumentsResponse(documents=[document_pb(d) for d in docs])
 
+    async def GetUploadLimit(self, request, context):
+        limit = await service.get_upload_limit(
+            sessions=self._sessions, vault=self._vault, principal=current_principal()
+        )
+        return pb.GetUploadLimitResponse(
+            max_upload_bytes=limit, ceiling_bytes=self._vault.max_upload_bytes
+        )
+
+    async def SetUploadLimit(self, request, context):
+        limit = await service.set_upload_limit(
+            sessions=self._sessions,
+            vault=self._vault,
+            principal=current_principal(),
+            max_upload_bytes=request.max_upload_bytes,
+        )
+        return pb.SetUploadLimitResponse(
+            max_upload_bytes=limit, ceiling_bytes=self._vault.max_upload_bytes
+        )
+
     async def GetDocument(self, request, context):
         doc = await service.get_document(
             sessions=self._sessions, principal=current_principal(), document_id=request.document_id

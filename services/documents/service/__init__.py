@@ -22,6 +22,7 @@ from services.documents.service.library import (
     set_visibility,
     update_document,
 )
+from services.documents.service.limits import get_upload_limit, set_upload_limit
 from services.documents.service.uploads import UploadHeader, upload
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "create_folder",
     "delete_document",
     "get_document",
+    "get_upload_limit",
     "list_documents",
     "list_folders",
     "on_customer_access_changed",
@@ -44,6 +46,7 @@ __all__ = [
     "read_blob",
     "restore_document",
     "rotate_keys",
+    "set_upload_limit",
     "set_visibility",
     "update_document",
     "upload",

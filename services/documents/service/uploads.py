@@ -35,6 +35,7 @@ from services.documents.service.common import (
     view,
 )
 from services.documents.service.library import share
+from services.documents.service.limits import tenant_upload_limit
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,11 @@ async def _existing(uow: UnitOfWork, request_id: str) -> DocumentVersion | None:
 
 
 async def _store(
-    vault: Vault, tenant_id: str, filename: str, chunks: AsyncIterator[bytes]
+    vault: Vault, tenant_id: str, filename: str, chunks: AsyncIterator[bytes], limit: int
 ) -> Stored:
     blob_id = new_blob_id()
     encryptor = ChunkEncryptor(vault.keys, tenant_id, blob_id)
     digest = hashlib.sha256()
-    limit = vault.max_upload_bytes
     result = Stored(blob_id, 0, "", "")
 
     async def sealed() -> AsyncIterator[bytes]:
@@ -93,7 +93,7 @@ async def _store(
         async for data in chunks:
             result.size += len(data)
             if result.size > limit:
-                raise InvalidArgument(domain.size_limit_message(limit), field="data")
+                raise domain.FileTooLarge(domain.size_limit_message(limit), field="data")
             digest.update(data)
             if sniffed:
                 for piece in encryptor.update(data):
@@ -152,17 +152,18 @@ async def upload(
     request_id = require_text(header.request_id, field="request_id", max_len=100)
     filename = domain.sanitize_filename(header.filename)
     domain.extension_of(filename)
-    domain.check_declared_size(header.declared_size, vault.max_upload_bytes)
     title = require_text(header.title or filename, field="title")
     async with UnitOfWork(sessions, tenant_id) as uow:
+        limit = await tenant_upload_limit(uow, vault)
         done = await _existing(uow, request_id)
         if done is None:
             await _check_target(uow, principal, header, new_version)
+    domain.check_declared_size(header.declared_size, limit)
     if done is not None:  # a retry: the first attempt's effect is the answer
         await _drain(chunks)
         return await _view_of(sessions, principal, tenant_id, done.document_id)
 
-    stored = await _store(vault, tenant_id, filename, chunks)
+    stored = await _store(vault, tenant_id, filename, chunks, limit)
     if header.declared_size and stored.size != header.declared_size:
         await discard(vault, stored.blob_id)
         raise InvalidArgument(

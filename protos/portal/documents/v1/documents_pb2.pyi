@@ -683,3 +683,82 @@ class ReadBlobChunk(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReadBlobChunk: _TypeAlias = ReadBlobChunk  # noqa: Y015
+
+@_typing.final
+class GetUploadLimitRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUploadLimitRequest: _TypeAlias = GetUploadLimitRequest  # noqa: Y015
+
+@_typing.final
+class GetUploadLimitResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAX_UPLOAD_BYTES_FIELD_NUMBER: _builtins.int
+    CEILING_BYTES_FIELD_NUMBER: _builtins.int
+    max_upload_bytes: _builtins.int
+    ceiling_bytes: _builtins.int
+    """the most this deployment allows any tenant"""
+    def __init__(
+        self,
+        *,
+        max_upload_bytes: _builtins.int = ...,
+        ceiling_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ceiling_bytes", b"ceiling_bytes", "max_upload_bytes", b"max_upload_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUploadLimitResponse: _TypeAlias = GetUploadLimitResponse  # noqa: Y015
+
+@_typing.final
+class SetUploadLimitRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAX_UPLOAD_BYTES_FIELD_NUMBER: _builtins.int
+    max_upload_bytes: _builtins.int
+    def __init__(
+        self,
+        *,
+        max_upload_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_upload_bytes", b"max_upload_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetUploadLimitRequest: _TypeAlias = SetUploadLimitRequest  # noqa: Y015
+
+@_typing.final
+class SetUploadLimitResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAX_UPLOAD_BYTES_FIELD_NUMBER: _builtins.int
+    CEILING_BYTES_FIELD_NUMBER: _builtins.int
+    max_upload_bytes: _builtins.int
+    ceiling_bytes: _builtins.int
+    def __init__(
+        self,
+        *,
+        max_upload_bytes: _builtins.int = ...,
+        ceiling_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ceiling_bytes", b"ceiling_bytes", "max_upload_bytes", b"max_upload_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetUploadLimitResponse: _TypeAlias = SetUploadLimitResponse  # noqa: Y015

@@ -98,6 +98,16 @@ class DocumentsServiceStub:
                 request_serializer=portal_dot_documents_dot_v1_dot_documents__pb2.ReadBlobRequest.SerializeToString,
                 response_deserializer=portal_dot_documents_dot_v1_dot_documents__pb2.ReadBlobChunk.FromString,
                 _registered_method=True)
+        self.GetUploadLimit = channel.unary_unary(
+                '/portal.documents.v1.DocumentsService/GetUploadLimit',
+                request_serializer=portal_dot_documents_dot_v1_dot_documents__pb2.GetUploadLimitRequest.SerializeToString,
+                response_deserializer=portal_dot_documents_dot_v1_dot_documents__pb2.GetUploadLimitResponse.FromString,
+                _registered_method=True)
+        self.SetUploadLimit = channel.unary_unary(
+                '/portal.documents.v1.DocumentsService/SetUploadLimit',
+                request_serializer=portal_dot_documents_dot_v1_dot_documents__pb2.SetUploadLimitRequest.SerializeToString,
+                response_deserializer=portal_dot_documents_dot_v1_dot_documents__pb2.SetUploadLimitResponse.FromString,
+                _registered_method=True)
 
 
 class DocumentsServiceServicer:
@@ -186,6 +196,19 @@ class DocumentsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUploadLimit(self, request, context):
+        """The tenant's upload size limit: its own, at most the operator's ceiling.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetUploadLimit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DocumentsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -248,6 +271,16 @@ def add_DocumentsServiceServicer_to_server(servicer, server):
                     servicer.ReadBlob,
                     request_deserializer=portal_dot_documents_dot_v1_dot_documents__pb2.ReadBlobRequest.FromString,
                     response_serializer=portal_dot_documents_dot_v1_dot_documents__pb2.ReadBlobChunk.SerializeToString,
+            ),
+            'GetUploadLimit': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUploadLimit,
+                    request_deserializer=portal_dot_documents_dot_v1_dot_documents__pb2.GetUploadLimitRequest.FromString,
+                    response_serializer=portal_dot_documents_dot_v1_dot_documents__pb2.GetUploadLimitResponse.SerializeToString,
+            ),
+            'SetUploadLimit': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetUploadLimit,
+                    request_deserializer=portal_dot_documents_dot_v1_dot_documents__pb2.SetUploadLimitRequest.FromString,
+                    response_serializer=portal_dot_documents_dot_v1_dot_documents__pb2.SetUploadLimitResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -578,6 +611,60 @@ class DocumentsService:
             '/portal.documents.v1.DocumentsService/ReadBlob',
             portal_dot_documents_dot_v1_dot_documents__pb2.ReadBlobRequest.SerializeToString,
             portal_dot_documents_dot_v1_dot_documents__pb2.ReadBlobChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUploadLimit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.documents.v1.DocumentsService/GetUploadLimit',
+            portal_dot_documents_dot_v1_dot_documents__pb2.GetUploadLimitRequest.SerializeToString,
+            portal_dot_documents_dot_v1_dot_documents__pb2.GetUploadLimitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetUploadLimit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.documents.v1.DocumentsService/SetUploadLimit',
+            portal_dot_documents_dot_v1_dot_documents__pb2.SetUploadLimitRequest.SerializeToString,
+            portal_dot_documents_dot_v1_dot_documents__pb2.SetUploadLimitResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -57,6 +57,9 @@ class DocumentsServiceStub:
     """A short-lived signed link the gateway serves downloads from."""
     ReadBlob: _grpc.UnaryStreamMultiCallable[_documents_pb2.ReadBlobRequest, _documents_pb2.ReadBlobChunk]
     """Bytes of a version (optionally a range), decrypted, for a valid link token."""
+    GetUploadLimit: _grpc.UnaryUnaryMultiCallable[_documents_pb2.GetUploadLimitRequest, _documents_pb2.GetUploadLimitResponse]
+    """The tenant's upload size limit: its own, at most the operator's ceiling."""
+    SetUploadLimit: _grpc.UnaryUnaryMultiCallable[_documents_pb2.SetUploadLimitRequest, _documents_pb2.SetUploadLimitResponse]
 
 @_typing.type_check_only
 class DocumentsServiceAsyncStub(DocumentsServiceStub):
@@ -87,6 +90,9 @@ class DocumentsServiceAsyncStub(DocumentsServiceStub):
     """A short-lived signed link the gateway serves downloads from."""
     ReadBlob: _aio.UnaryStreamMultiCallable[_documents_pb2.ReadBlobRequest, _documents_pb2.ReadBlobChunk]  # type: ignore[assignment]
     """Bytes of a version (optionally a range), decrypted, for a valid link token."""
+    GetUploadLimit: _aio.UnaryUnaryMultiCallable[_documents_pb2.GetUploadLimitRequest, _documents_pb2.GetUploadLimitResponse]  # type: ignore[assignment]
+    """The tenant's upload size limit: its own, at most the operator's ceiling."""
+    SetUploadLimit: _aio.UnaryUnaryMultiCallable[_documents_pb2.SetUploadLimitRequest, _documents_pb2.SetUploadLimitResponse]  # type: ignore[assignment]
 
 class DocumentsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Documents owns each project's library: folders, documents, versions, per-
@@ -186,5 +192,20 @@ class DocumentsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_documents_pb2.ReadBlobChunk], _abc.AsyncIterator[_documents_pb2.ReadBlobChunk]]:
         """Bytes of a version (optionally a range), decrypted, for a valid link token."""
+
+    @_abc_1.abstractmethod
+    def GetUploadLimit(
+        self,
+        request: _documents_pb2.GetUploadLimitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.GetUploadLimitResponse, _abc.Awaitable[_documents_pb2.GetUploadLimitResponse]]:
+        """The tenant's upload size limit: its own, at most the operator's ceiling."""
+
+    @_abc_1.abstractmethod
+    def SetUploadLimit(
+        self,
+        request: _documents_pb2.SetUploadLimitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.SetUploadLimitResponse, _abc.Awaitable[_documents_pb2.SetUploadLimitResponse]]: ...
 
 def add_DocumentsServiceServicer_to_server(servicer: DocumentsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
