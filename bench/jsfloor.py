@@ -24,6 +24,8 @@ import struct
 import sys
 import time
 
+from services.chassis.runtime import use_uvloop
+
 STREAM = "BENCHFLOOR"
 SUBJECT = "benchfloor.tick"
 DURABLE = "bench-floor"
@@ -103,12 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    use_uvloop()
     if args.role == "consume":
         result = asyncio.run(consume(args.nats, args.count, args.timeout))
     else:

@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.procs import ROOT
+from services.chassis.runtime import use_uvloop
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 
@@ -273,12 +274,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     headers = dict(h.split(": ", 1) for h in args.header)
     load = Load(args.url, headers, args.connections, args.duration)
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    use_uvloop()
     print(json.dumps(asyncio.run(_python_client(load, args.warmup))), flush=True)
 
 

@@ -74,17 +74,15 @@ def _stop_foreign_pid(pid: int, sig: signal.Signals, timeout: float) -> None:
     except psutil.NoSuchProcess:
         return
     except psutil.TimeoutExpired:
-        pass
+        ...  # still there: kill it below
     # We started it with start_new_session, so it leads its own process group; kill the
     # group so PostgreSQL backends go too. Only if it really is a group leader.
-    try:
+    with contextlib.suppress(ProcessLookupError, psutil.NoSuchProcess):  # gone meanwhile
         if os.getpgid(pid) == pid:
             os.killpg(pid, signal.SIGKILL)
         else:
             os.kill(pid, signal.SIGKILL)
         psutil.Process(pid).wait(5)
-    except (ProcessLookupError, psutil.NoSuchProcess):
-        pass
 
 
 def _make_traversable(path: Path) -> None:
@@ -527,8 +525,7 @@ class Nats(_ManagedProcess):
 
     def _is_ready(self) -> bool:
         try:
-            with socket.create_connection((self.host, self.port), timeout=1):
-                pass
+            socket.create_connection((self.host, self.port), timeout=1).close()
         except OSError:
             return False
         # Bypass any http_proxy from the environment: this is a loopback address.

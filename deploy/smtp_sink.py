@@ -218,7 +218,7 @@ class SmtpSink:
             status, content_type, body, extra = self._route(method, target)
             await self._respond(writer, method, status, body, content_type, extra)
         except ConnectionError:
-            pass
+            return  # the browser went away; nothing to answer
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):

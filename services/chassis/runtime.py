@@ -139,12 +139,15 @@ async def run_service(spec: ServiceSpec, settings: ServiceSettings) -> None:
     log.info("service stopped", service=spec.name)
 
 
-def main(spec: ServiceSpec, settings_factory: Callable[[], ServiceSettings]) -> None:
-    """Entry point for `python -m services.<name>`."""
-    try:
+def use_uvloop() -> None:
+    """uvloop makes grpc.aio and asyncpg cheaper; it is optional (not on Windows)."""
+    with contextlib.suppress(ImportError):
         import uvloop
 
         uvloop.install()
-    except ImportError:  # uvloop is optional (not on Windows)
-        pass
+
+
+def main(spec: ServiceSpec, settings_factory: Callable[[], ServiceSettings]) -> None:
+    """Entry point for `python -m services.<name>`."""
+    use_uvloop()
     asyncio.run(run_service(spec, settings_factory()))

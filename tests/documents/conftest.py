@@ -24,20 +24,19 @@ from google.protobuf.message import Message
 from portal.documents.v1 import documents_pb2 as pb
 from portal.documents.v1 import documents_pb2_grpc
 from portal.projects.v1 import events_pb2 as project_events
-from sqlalchemy import select
 
 from deploy.infra import Postgres, free_port
 from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
-from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker, outbox_message
-from services.chassis.events import Event, parse_envelope
+from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
+from services.chassis.events import Event
 from services.chassis.grpc_client import open_channel
 from services.chassis.grpc_server import start_grpc_server
-from services.chassis.migrations import upgrade
 from services.documents import service
 from services.documents.blobcrypt import MasterKeys
 from services.documents.blobstore import BlobStore, LocalBlobStore, S3BlobStore
 from services.documents.grpc_api import DocumentsServicer
 from services.documents.service import Vault
+from tests.grpc_service import Assertions, migrated_database
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["DocumentsService"].full_name
 LINK_SECRET = b"documents-test-link-secret-0123456789abcdef"
@@ -50,11 +49,8 @@ def master_keys(active: str = "k1", **extra: bytes) -> MasterKeys:
 
 @pytest.fixture(scope="session")
 def documents_url(postgres: Postgres) -> Iterator[str]:
-    name = f"documents_t{uuid.uuid4().hex[:8]}"
-    url = postgres.ensure_service_database(name, "documents-test-password")
-    upgrade("documents", url)
-    yield url
-    postgres.drop_database(name)
+    with migrated_database(postgres, "documents") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +76,7 @@ def moto_s3() -> Iterator[Any]:
 
 
 @dataclass
-class Documents:
+class Documents(Assertions):
     """A running server: a stub, a signer, its database and its vault."""
 
     stub: documents_pb2_grpc.DocumentsServiceStub
@@ -93,14 +89,6 @@ class Documents:
 
     async def __call__(self, method: str, request: Message, principal: Principal) -> Any:
         return await getattr(self.stub, method)(request, metadata=self.md(principal), timeout=20)
-
-    async def fails(
-        self, code: grpc.StatusCode, method: str, request: Message, principal: Principal
-    ) -> grpc.aio.AioRpcError:
-        with pytest.raises(grpc.aio.AioRpcError) as err:
-            await self(method, request, principal)
-        assert err.value.code() == code, (err.value.code(), err.value.details())
-        return err.value
 
     async def upload(
         self,
@@ -143,25 +131,6 @@ class Documents:
         async for chunk in self.stub.ReadBlob(request, timeout=20):
             out += chunk.data
         return bytes(out)
-
-    async def events(self, tenant_id: str, subject: str, payload_type: type[Message]) -> list:
-        async with UnitOfWork(self.sessions, None) as uow:
-            rows = (
-                await uow.session.execute(
-                    select(outbox_message.c.payload)
-                    .where(
-                        outbox_message.c.tenant_id == uuid.UUID(tenant_id),
-                        outbox_message.c.subject == subject,
-                    )
-                    .order_by(outbox_message.c.created_at)
-                )
-            ).scalars()
-            out = []
-            for raw in rows:
-                payload = payload_type()
-                assert parse_envelope(raw).payload.Unpack(payload)
-                out.append(payload)
-        return out
 
 
 async def _serve(url: str, keypair: tuple[str, str], store: BlobStore) -> AsyncIterator[Documents]:

@@ -18,78 +18,31 @@ import pytest
 from google.protobuf.message import Message
 from portal.identity.v1 import events_pb2, identity_pb2_grpc
 from portal.identity.v1 import identity_pb2 as pb
-from sqlalchemy import select, text
 
 from deploy.infra import Postgres
 from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
-from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker, outbox_message
-from services.chassis.events import parse_envelope
+from services.chassis.db import make_engine, make_sessionmaker
 from services.chassis.grpc_client import Caller, error_detail, open_channel
 from services.chassis.grpc_server import start_grpc_server
-from services.chassis.migrations import upgrade
 from services.identity.grpc_api import IdentityServicer
 from services.identity.passwords import Passwords
+from tests.grpc_service import ServiceUnderTest, migrated_database
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
 PASSWORD = "a long enough passphrase"
 
 
 @dataclass
-class Identity:
-    """The running service: a stub, a signing caller, and its database (for assertions)."""
+class Identity(ServiceUnderTest):
+    """The running service (see tests/grpc_service.py)."""
 
-    url: str
-    stub: identity_pb2_grpc.IdentityServiceStub
-    caller: Caller
-    sessions: Any
     engine: Any
-
-    async def __call__(self, method: str, request: Message, principal: Principal) -> Any:
-        return await self.caller(getattr(self.stub, method), request, principal)
-
-    async def fails(self, code: grpc.StatusCode, method: str, request: Message, principal):
-        """Calls and expects a refusal with `code`; returns the error for more checks."""
-        with pytest.raises(grpc.aio.AioRpcError) as err:
-            await self(method, request, principal)
-        assert err.value.code() == code, err.value.details()
-        return err.value
-
-    async def sql(self, tenant_id: str, statement: str, **params: Any) -> list[Any]:
-        """Runs SQL as the service's own role, inside the tenant (row-level security on)."""
-        async with UnitOfWork(self.sessions, tenant_id) as uow:
-            result = await uow.session.execute(text(statement), params)
-            rows = list(result.all()) if result.returns_rows else []
-            await uow.commit()
-        return rows
-
-    async def events(self, tenant_id: str, subject: str, payload_type: type[Message]) -> list:
-        """Typed payloads of the tenant's outbox rows with this subject, oldest first."""
-        async with UnitOfWork(self.sessions, None) as uow:
-            rows = (
-                await uow.session.execute(
-                    select(outbox_message.c.payload)
-                    .where(
-                        outbox_message.c.tenant_id == uuid.UUID(tenant_id),
-                        outbox_message.c.subject == subject,
-                    )
-                    .order_by(outbox_message.c.created_at)
-                )
-            ).scalars()
-            out = []
-            for raw in rows:
-                payload = payload_type()
-                assert parse_envelope(raw).payload.Unpack(payload)
-                out.append(payload)
-        return out
 
 
 @pytest.fixture(scope="session")
 def identity_url(postgres: Postgres) -> Iterator[str]:
-    name = f"identity_t{uuid.uuid4().hex[:8]}"
-    url = postgres.ensure_service_database(name, "identity-test-password")
-    upgrade("identity", url)
-    yield url
-    postgres.drop_database(name)
+    with migrated_database(postgres, "identity") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -134,8 +134,10 @@ async def discard(vault: Vault, blob_id: str) -> None:
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read a retried upload to its end without storing it: the client is
+    still sending, and answering before reading it all would reset the stream."""
     async for _ in chunks:
-        pass
+        continue
 
 
 async def upload(
