@@ -104,11 +104,15 @@ class World:
 
     @property
     def approver(self) -> pb.Contact:
-        return self.customer.contacts[0]
+        return self._contact("jane@")
 
     @property
     def viewer(self) -> pb.Contact:
-        return self.customer.contacts[1]
+        return self._contact("tom@")
+
+    def _contact(self, email_prefix: str) -> pb.Contact:
+        # By address, not position: contacts created together share created_at.
+        return next(c for c in self.customer.contacts if c.email.startswith(email_prefix))
 
     def staff(self, user: pb.StaffUser, session: pb.Session | None = None) -> Principal:
         """A staff principal as the gateway mints it (from an API token or a session)."""
@@ -207,6 +211,9 @@ class World:
                 self.staff(self.owner),
             )
         ).customer
+
+    async def find_contact(self, contact_id: str) -> pb.Contact:
+        return next(c for c in (await self.get_customer()).contacts if c.id == contact_id)
 
     async def change_access(self, to: int, customer_id: str | None = None) -> pb.Customer:
         return (

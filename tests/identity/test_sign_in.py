@@ -31,7 +31,7 @@ async def test_a_contact_signs_in_with_the_password_they_set(world: World):
         world.tenant_id, "SELECT token_hash FROM session WHERE id = :id", id=session.id
     )
     assert rows[0].token_hash != response.session.token
-    contact = (await world.get_customer()).contacts[0]
+    contact = await world.find_contact(world.approver.id)
     assert contact.has_password and contact.HasField("last_sign_in_at")
 
 
