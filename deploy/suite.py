@@ -202,6 +202,8 @@ class Suite:
             "GATEWAY_DOCUMENTS_TARGET": self.target("documents"),
             "GATEWAY_PRINCIPAL_PRIVATE_KEY": self.private_key,
             "GATEWAY_DEV_MAIL_URL": self.mail_url,
+            # Identity's events keep the gateway's credential cache honest.
+            "GATEWAY_NATS_URL": self.nats.url,
         }
 
     def target(self, service: str) -> str:

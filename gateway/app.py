@@ -8,15 +8,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import Receive, Scope, Send
 
 from gateway import api, docs, health, pages, problems, theme
 from gateway.backends import open_backends
+from gateway.identity_cache import CredentialCache, ForgetOnWrite, IdentityEvents
 from gateway.pages.rendering import build_templates, render_problem
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import GatewaySettings
 from gateway.tenancy import TenantCache, TenantMiddleware, fetch_from_identity
+from gateway.tracing import ServerSpans
 from services.chassis.telemetry import get_logger, setup_telemetry
 
 log = get_logger(__name__)
@@ -45,9 +46,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 fetch=fetch_from_identity(backends.identity),
                 ttl_seconds=settings.tenant_cache_seconds,
             )
+            credentials = CredentialCache(ttl_seconds=settings.auth_cache_seconds)
+            events = IdentityEvents(credentials, url=settings.nats_url)
+            if settings.nats_url and settings.auth_cache_seconds > 0:
+                await events.start()
             log.info("gateway ready", base_domain=settings.base_domain)
-            # Lifespan state: copied into every request's `request.state`.
-            yield {"backends": backends, "tenants": tenants}
+            try:
+                # Lifespan state: copied into every request's `request.state`.
+                yield {"backends": backends, "tenants": tenants, "credentials": credentials}
+            finally:
+                await events.stop()
 
     app = GatewayApp(
         settings=settings,
@@ -63,6 +71,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.settings = settings
     app.state.templates = build_templates()
     app.state.static_version = theme.static_version()
+    app.add_middleware(ForgetOnWrite)
     app.add_middleware(
         TenantMiddleware, base_domain=settings.base_domain, open_paths=(health.PATH,)
     )
@@ -82,9 +91,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return problems.tidy_openapi(base_openapi())  # cached by FastAPI; tidying is idempotent
 
     app.openapi = openapi  # type: ignore[method-assign]
-    # Wraps the whole stack, so the request's server span is the parent of the
-    # gRPC client spans (tenant lookup and authentication included).
-    FastAPIInstrumentor.instrument_app(app, excluded_urls=health.PATH)
+    # Outermost user middleware, so the request's server span is the parent of
+    # the gRPC client spans (tenant lookup and authentication included).
+    app.add_middleware(ServerSpans, excluded_paths=(health.PATH,))
     return app
 
 

@@ -1,16 +1,18 @@
 """Browser sessions: the cookie, identity's answer for it, and the principals
 the gateway sends on the person's behalf.
 
-Every request that carries the cookie asks identity (`ResolveSession`); nothing
-is cached, so a revoked session is refused on its very next request. A cookie
-from another tenant's host is simply not found in this tenant: signed out.
+A request that carries the cookie asks identity (`ResolveSession`), at most
+once per request, through the gateway's short credential cache (see
+gateway.identity_cache: dropped on identity's revocation events, bounded by
+GATEWAY_AUTH_CACHE_SECONDS). A cookie from another tenant's host is simply not
+found in this tenant: signed out.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -21,6 +23,7 @@ from starlette.responses import Response
 
 from gateway import csrf
 from gateway.backends import BackendsDep, RemoteError, gateway_principal
+from gateway.identity_cache import CredentialCache
 from gateway.settings import GatewaySettings
 from gateway.tenancy import TenantDep
 from services.chassis.auth import Principal
@@ -132,6 +135,14 @@ async def settings_of(request: Request) -> GatewaySettings:
 SettingsDep = Annotated[GatewaySettings, Depends(settings_of)]
 
 
+def credentials_of(request: Request) -> CredentialCache:
+    cache = getattr(request.state, "credentials", None)
+    return cache if cache is not None else _NO_CACHE
+
+
+_NO_CACHE = CredentialCache(ttl_seconds=0)  # an app without the lifespan's cache
+
+
 def session_cookie_value(request: Request, settings: GatewaySettings) -> str | None:
     token = request.cookies.get(settings.session_cookie)
     if not token or len(token) > _MAX_COOKIE:
@@ -150,12 +161,16 @@ async def resolve_session(
     token = session_cookie_value(request, settings)
     if token is not None:
         identity = backends.identity
-        try:
-            response = await identity.call(
+
+        def ask() -> Awaitable[identity_pb2.ResolveSessionResponse]:
+            return identity.call(
                 identity.stub.ResolveSession,
                 identity_pb2.ResolveSessionRequest(token=token),
                 principal=gateway_principal(tenant_id=tenant.id),
             )
+
+        try:
+            response = await credentials_of(request).get_or_load(tenant.id, "session", token, ask)
         except RemoteError as exc:
             if exc.code not in _SIGNED_OUT:
                 raise

@@ -32,6 +32,12 @@ class GatewaySettings(BaseSettings):
     # Ed25519 PEM that signs the principal tokens the services verify.
     principal_private_key: str = ""
     tenant_cache_seconds: float = 30.0
+    # NATS, to hear identity's events. Without it, sessions and API tokens are
+    # asked of identity on every request (nothing is cached without invalidation).
+    nats_url: str = ""
+    # How long identity's answer for a session or API token is kept: the bound
+    # on how late a revocation can take effect if its event is lost (0: off).
+    auth_cache_seconds: float = 5.0
     # Deadline for each gRPC call.
     rpc_timeout_seconds: float = 5.0
     # Deadline for a whole upload or download stream (file bytes through the gateway).

@@ -12,6 +12,7 @@ from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
 from gateway.backends import BackendsDep, RemoteError, gateway_principal
+from gateway.pages import portal
 from gateway.pages.rendering import (
     anonymous_form,
     looks_like_email,
@@ -61,7 +62,11 @@ def landing_for(session: identity_pb2.Session) -> str:
 
 
 @router.get("/", name="splash")
-async def splash(request: Request, signed_in: OptionalSessionDep) -> Response:
+async def splash(
+    request: Request, signed_in: OptionalSessionDep, backends: BackendsDep
+) -> Response:
+    if signed_in is not None and signed_in.portal is not None:
+        return await portal.landing(request, signed_in, backends)  # no redirect chain
     if signed_in is not None:
         return see_other(request, signed_in.landing)
     return render(request, "splash.html", splash_page=True, email="", errors={})

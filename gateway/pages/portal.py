@@ -6,14 +6,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
+from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
-from gateway.backends import BackendsDep, RemoteError
+from gateway.backends import Backends, BackendsDep, RemoteError
 from gateway.pages.access import ClientPage, SignedInPage, StaffPage
-from gateway.pages.projects import list_projects, portal_of, project_items
+from gateway.pages.projects import board_page, list_projects, portal_of, project_items
 from gateway.pages.rendering import refusal, render, see_other, signed_in_form
+from gateway.sessions import SignedIn
 
 router = APIRouter(include_in_schema=False)
+
+
+async def landing(request: Request, signed_in: SignedIn, backends: Backends) -> Response:
+    """What "/" shows a returning client (or staff viewing as one), in one
+    request: the board of their only project, else their list. (Going through
+    /home and its redirect resolved the session and listed projects twice.)"""
+    found, more = await list_projects(backends, portal_of(signed_in))
+    if len(found) == 1 and not more:
+        return await board_page(request, found[0].id, signed_in, backends)
+    return _home_page(request, signed_in, found, more)
 
 
 @router.get("/home")
@@ -22,6 +34,12 @@ async def home(request: Request, signed_in: ClientPage, backends: BackendsDep) -
     found, more = await list_projects(backends, portal_of(signed_in))
     if len(found) == 1 and not more:
         return see_other(request, f"/projects/{found[0].id}")
+    return _home_page(request, signed_in, found, more)
+
+
+def _home_page(
+    request: Request, signed_in: SignedIn, found: list[projects_pb2.Project], more: bool
+) -> Response:
     return render(
         request,
         "home.html",

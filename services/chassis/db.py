@@ -4,6 +4,10 @@ The unit of work owns the transaction. It scopes it to a tenant (code passes
 tenant_id explicitly, and PostgreSQL row-level security checks the same value
 from the transaction-local `app.tenant_id` setting), and collects events into
 the outbox in the same transaction as the change. Nothing else commits.
+
+Hot reads (a request's session, an API token, a list) use `ReadUnit` instead:
+the same tenant scoping and RLS, SQLAlchemy Core on a bare connection, no ORM
+session, and two fewer round trips.
 """
 
 from __future__ import annotations
@@ -27,12 +31,15 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql import Executable
 
 from services.chassis.events import EVENT_TYPE_HEADER, TENANT_HEADER, build_envelope
 from services.chassis.telemetry import inject_headers
@@ -200,3 +207,100 @@ class UnitOfWork:
             self._outbox_rows = []
         await self.session.commit()
         self.committed = True
+
+
+class ReadUnit:
+    """A lean transaction for hot reads: SQLAlchemy Core on one pooled connection.
+
+    Use it where a use case only reads (or writes bookkeeping that publishes no
+    event, such as a minute-grained `last_seen_at`), and is called on every
+    request; use `UnitOfWork` for everything else::
+
+        async with ReadUnit(sessions, tenant_id) as read:
+            rows = (await read.execute(select(project.c.id, project.c.name)
+                                       .where(project.c.customer_id == cid))).all()
+        # the transaction has ended (rolled back) here
+
+    What it costs, against a UnitOfWork read (6 round trips: BEGIN, set_config,
+    the query, ROLLBACK, plus the ORM's identity map and unit-of-work machinery):
+
+    - BEGIN and `set_config('app.tenant_id', <tenant>, true)` travel as one
+      simple-protocol script (one round trip); the tenant is a parsed UUID, so
+      the literal cannot carry anything else;
+    - each `execute` is one round trip (asyncpg prepared statements, cached per
+      connection by SQLAlchemy);
+    - the end is one ROLLBACK, or COMMIT after `commit()`.
+
+    Guarantees are the UnitOfWork's: `app.tenant_id` is transaction-local, so
+    row-level security sees exactly this tenant and nothing survives into the
+    connection's next use. If the transaction cannot be ended cleanly (an error
+    or a cancellation while ending it), the connection is invalidated instead
+    of going back to the pool. Rows come back as SQLAlchemy `Row`s (attribute
+    access by column name or label), not ORM objects: select columns (or
+    `Model.__table__`), not entities. Tables from the services' declarative
+    models work as they are (`select(Project.id, Project.name)`).
+
+    `sessions`: the service's `async_sessionmaker` (its engine is used) or the
+    engine itself. PostgreSQL through asyncpg only.
+    """
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession] | AsyncEngine, tenant_id: str | None
+    ) -> None:
+        engine = sessions if isinstance(sessions, AsyncEngine) else sessions.kw["bind"]
+        if not isinstance(engine, AsyncEngine) or engine.dialect.driver != "asyncpg":
+            raise TypeError(
+                "ReadUnit needs an asyncpg AsyncEngine (or a sessionmaker bound to one)"
+            )
+        self._engine = engine
+        self.tenant_id = tenant_id
+        self._commit = False
+
+    async def __aenter__(self) -> ReadUnit:
+        # Validate before taking a connection: only a UUID reaches the SQL text.
+        tenant = str(uuid.UUID(str(self.tenant_id))) if self.tenant_id else None
+        # AUTOCOMMIT: SQLAlchemy's asyncpg adapter then issues no BEGIN of its own;
+        # this unit opens and ends the transaction itself.
+        self.connection: AsyncConnection = await self._engine.connect()
+        try:
+            await self.connection.execution_options(isolation_level="AUTOCOMMIT")
+            raw = await self.connection.get_raw_connection()
+            driver = raw.driver_connection
+            if driver is None:
+                raise RuntimeError("the pooled connection has no driver connection")
+            self._driver = driver
+            script = "BEGIN"
+            if tenant is not None:
+                script += f"; SELECT set_config('app.tenant_id', '{tenant}', true)"
+            if self._driver.is_in_transaction():  # never expected; never inherit one
+                script = "ROLLBACK; " + script
+            await self._driver.execute(script)
+        except BaseException:
+            await self.connection.invalidate()
+            await self.connection.close()
+            raise
+        return self
+
+    async def execute(self, statement: Executable, parameters: dict | None = None) -> Result:
+        return await self.connection.execute(statement, parameters)
+
+    def commit(self) -> None:
+        """End with COMMIT instead of ROLLBACK: for bookkeeping writes made here
+        (they publish no event; anything that does belongs in a UnitOfWork)."""
+        self._commit = True
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self._driver.execute("COMMIT" if self._commit and exc is None else "ROLLBACK")
+        except BaseException:
+            # A connection in an unknown transaction state must not be reused.
+            await self.connection.invalidate()
+            if exc is None:
+                raise  # otherwise the block's own error is the one to see
+        finally:
+            await self.connection.close()

@@ -2,8 +2,15 @@
 
 Spans go to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and to a JSON-lines
 file when PORTAL_TRACE_FILE is set ({service} in it is replaced by the
-process's service name; the trace test and local debugging read it). Log
-lines are JSON and carry the current trace and span ids.
+process's service name; the trace test and local debugging read it; it writes
+synchronously, so it is for tests and debugging only). Log lines are JSON and
+carry the current trace and span ids.
+
+Sampling (see `sampler_from_env`): head-based and parent-based, so a trace is
+kept or dropped whole, decided where it starts (the gateway). Roots are kept
+at PORTAL_TRACE_SAMPLE_RATIO (default 1%) when spans go to OTLP, all of them
+when they go to the trace file, none when they go nowhere. The standard
+OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, when set, win.
 """
 
 from __future__ import annotations
@@ -23,6 +30,15 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SimpleSpanProcessor,
 )
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    ParentBased,
+    Sampler,
+    TraceIdRatioBased,
+)
+
+DEFAULT_SAMPLE_RATIO = 0.01
 
 _configured: set[str] = set()
 
@@ -33,7 +49,10 @@ def setup_telemetry(service_name: str, *, log_level: str = "INFO") -> TracerProv
     provider = trace.get_tracer_provider()
     if isinstance(provider, TracerProvider):
         return provider
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service_name}),
+        sampler=sampler_from_env(os.environ),
+    )
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
@@ -48,6 +67,41 @@ def setup_telemetry(service_name: str, *, log_level: str = "INFO") -> TracerProv
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return provider
+
+
+def sampler_from_env(env: Mapping[str, str]) -> Sampler | None:
+    """The production policy: parent-based ratio sampling of roots.
+
+    - OTEL_TRACES_SAMPLER set: None, so the SDK applies the standard variables.
+    - PORTAL_TRACE_SAMPLE_RATIO (0..1) set: that ratio.
+    - otherwise: every root when the trace file is asked for (tests read whole
+      traces), DEFAULT_SAMPLE_RATIO when spans go to OTLP, and none when there is
+      no exporter at all (spans would be built only to be dropped). Trace
+      context is propagated either way, so logs still correlate.
+
+    Errors: a head-based sampler decides before the outcome is known, so it
+    cannot keep every failing trace. Every error is logged with its trace id;
+    to keep error traces too, run the services at ratio 1 and let the
+    collector's tail sampling keep errors, slow traces and a share of the rest
+    (deploy/otel-collector.yaml).
+    """
+    if env.get("OTEL_TRACES_SAMPLER"):
+        return None
+    raw = env.get("PORTAL_TRACE_SAMPLE_RATIO", "").strip()
+    if raw:
+        ratio = float(raw)
+        if not 0.0 <= ratio <= 1.0:
+            raise ValueError("PORTAL_TRACE_SAMPLE_RATIO must be between 0 and 1")
+    elif env.get("PORTAL_TRACE_FILE"):
+        ratio = 1.0
+    elif env.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        ratio = DEFAULT_SAMPLE_RATIO
+    else:
+        ratio = 0.0
+    root: Sampler = (
+        ALWAYS_ON if ratio >= 1.0 else ALWAYS_OFF if ratio <= 0.0 else TraceIdRatioBased(ratio)
+    )
+    return ParentBased(root)
 
 
 def _add_trace_ids(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:

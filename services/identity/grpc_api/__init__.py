@@ -135,7 +135,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         token = await service.authenticate_api_token(
             sessions=self._sessions, principal=current_principal(), secret=request.secret
         )
-        return pb.AuthenticateApiTokenResponse(user=staff_pb(token.user), token_id=str(token.id))
+        return pb.AuthenticateApiTokenResponse(
+            user=staff_pb(token.user), token_id=str(token.token_id)
+        )
 
     async def ListAuditEntries(self, request, context):
         entries = await service.list_audit_entries(

@@ -15,6 +15,11 @@ from services.identity.service.customers import (
     remove_contact,
     update_customer,
 )
+from services.identity.service.hot_reads import (
+    TokenOwner,
+    authenticate_api_token,
+    resolve_session,
+)
 from services.identity.service.housekeeping import housekeeping
 from services.identity.service.links import (
     LinkInfo,
@@ -28,7 +33,6 @@ from services.identity.service.sessions import (
     OpenedSession,
     SessionView,
     list_sessions,
-    resolve_session,
     revoke_sessions,
     sign_out,
     start_view_as_client,
@@ -43,7 +47,6 @@ from services.identity.service.sign_in import (
 )
 from services.identity.service.tenants import (
     BrandingInput,
-    authenticate_api_token,
     create_staff_user,
     create_tenant,
     get_tenant,
@@ -65,6 +68,7 @@ __all__ = [
     "SessionView",
     "Sessions",
     "SignInResult",
+    "TokenOwner",
     "add_contact",
     "authenticate_api_token",
     "begin_totp_enrollment",

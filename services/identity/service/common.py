@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from portal.identity.v1 import events_pb2
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,6 +20,9 @@ from services.identity.models import AuditEntry, Contact, LoginToken, Session, S
 from services.identity.passwords import Passwords
 
 Sessions = async_sessionmaker[AsyncSession]
+SUBJECT_SESSIONS_ENDED = "identity.session.ended"
+SUBJECT_SESSION_CHANGED = "identity.session.changed"
+SUBJECT_API_TOKEN_REVOKED = "identity.api_token.revoked"  # noqa: S105 - a subject
 
 
 @dataclass(frozen=True)
@@ -129,17 +133,29 @@ async def end_sessions(
     now: datetime,
     keep: uuid.UUID | None = None,
 ) -> int:
-    """Revoke every live session matching `conditions` (except `keep`) at once."""
+    """Revoke every live session matching `conditions` (except `keep`) at once.
+
+    Publishes SessionsEnded when any ended: gateways cache a session for a few
+    seconds and drop it when they hear this."""
     stmt = (
         update(Session)
         .where(Session.revoked_at.is_(None), *conditions)
         .values(revoked_at=now, revoked_reason=reason)
+        .returning(Session.id)
         .execution_options(synchronize_session=False)
     )
     if keep is not None:
         stmt = stmt.where(Session.id != keep)
-    result = await uow.session.execute(stmt)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    ended = [str(sid) for sid in (await uow.session.scalars(stmt)).all()]
+    if ended:
+        uow.publish(
+            SUBJECT_SESSIONS_ENDED,
+            events_pb2.SessionsEnded(session_ids=ended, reason=reason),
+            aggregate_type="session",
+            aggregate_id=ended[0],
+            occurred_at=now,
+        )
+    return len(ended)
 
 
 def person_sessions(kind: str, subject_id: uuid.UUID) -> ColumnElement[bool]:

@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from portal.identity.v1 import events_pb2
+from sqlalchemy import select
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
@@ -22,6 +23,7 @@ from services.chassis.validation import parse_uuid
 from services.identity import domain_access, domain_credentials, domain_sessions
 from services.identity.models import Contact, Customer, Session, StaffUser
 from services.identity.service.common import (
+    SUBJECT_SESSION_CHANGED,
     ClientInfo,
     Sessions,
     access_closed_message,
@@ -29,7 +31,6 @@ from services.identity.service.common import (
     audit,
     end_sessions,
     now_utc,
-    require_front_door,
     require_person,
     subject_uuid,
     tenant_name,
@@ -184,30 +185,6 @@ def _alive(row: Session, now: datetime) -> bool:
     return reason is None
 
 
-async def resolve_session(*, sessions: Sessions, principal: Principal, token: str) -> SessionView:
-    tenant_id = require_front_door(principal)
-    if not token:
-        raise Unauthenticated(domain_sessions.SESSION_EXPIRED_MESSAGE)
-    now = now_utc()
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        # Row-level security: another tenant's token is simply not there.
-        row = await uow.session.scalar(
-            select(Session).where(Session.token_hash == domain_credentials.hash_secret(token))
-        )
-        if row is None or not _alive(row, now):
-            raise Unauthenticated(domain_sessions.SESSION_EXPIRED_MESSAGE)
-        view = await live_view(uow, row)
-        if domain_sessions.should_touch(row.last_seen_at, now):
-            await uow.session.execute(
-                update(Session)
-                .where(Session.id == row.id)
-                .values(last_seen_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            await uow.commit()
-    return view
-
-
 async def sign_out(*, sessions: Sessions, principal: Principal, token: str) -> None:
     """Ends the session of this token; unknown or already ended is fine (idempotent)."""
     tenant_id = principal.require_tenant()
@@ -335,6 +312,17 @@ async def _own_current_session(uow: UnitOfWork, principal: Principal, now: datet
     return row
 
 
+def _changed(uow: UnitOfWork, row: Session, now: datetime) -> None:
+    """Gateways that cached this session's answer drop it."""
+    uow.publish(
+        SUBJECT_SESSION_CHANGED,
+        events_pb2.SessionChanged(session_id=str(row.id)),
+        aggregate_type="session",
+        aggregate_id=str(row.id),
+        occurred_at=now,
+    )
+
+
 async def start_view_as_client(
     *, sessions: Sessions, principal: Principal, current_session_id: str, customer_id: str
 ) -> SessionView:
@@ -355,6 +343,7 @@ async def start_view_as_client(
             )
         if row.view_as_customer_id != cid:
             row.view_as_customer_id = cid
+            _changed(uow, row, now)
             audit(
                 uow,
                 actor=await actor_label(uow, principal),
@@ -386,6 +375,7 @@ async def stop_view_as_client(
                 at=now,
             )
             row.view_as_customer_id = None
+            _changed(uow, row, now)
         view = await live_view(uow, row)
         await uow.commit()
     return view

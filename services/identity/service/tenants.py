@@ -5,18 +5,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from portal.identity.v1 import events_pb2
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
+from services.chassis.errors import AlreadyExists, InvalidArgument, NotFound
 from services.chassis.validation import parse_uuid, require_text
 from services.identity import domain
-from services.identity.domain_sessions import should_touch
 from services.identity.models import ApiToken, AuditEntry, StaffUser, Tenant
 from services.identity.passwords import Passwords
 from services.identity.service.common import (
+    SUBJECT_API_TOKEN_REVOKED,
     Sessions,
     actor_label,
     audit,
@@ -237,29 +238,6 @@ async def issue_api_token(
     return token, secret
 
 
-async def authenticate_api_token(
-    *, sessions: Sessions, principal: Principal, secret: str
-) -> ApiToken:
-    tenant_id = principal.require_tenant()
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        token = await uow.session.scalar(
-            select(ApiToken).where(
-                ApiToken.token_hash == domain.hash_api_token(secret),
-                ApiToken.revoked_at.is_(None),
-            )
-        )
-        if token is None:
-            raise Unauthenticated("the API token is not valid for this integrator")
-        now = now_utc()
-        # Last-used is a minute-grained fact: an API call must not be a write.
-        if token.last_used_at is None or should_touch(token.last_used_at, now):
-            await uow.session.execute(
-                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
-            )
-            await uow.commit()
-    return token
-
-
 async def list_api_tokens(*, sessions: Sessions, principal: Principal) -> list[ApiToken]:
     principal.require_staff("owner", "admin")
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
@@ -284,6 +262,13 @@ async def revoke_api_token(*, sessions: Sessions, principal: Principal, token_id
                 detail=f"revoked API token '{token.name}' ({token.prefix}...) "
                 f"of {token.user.full_name}",
                 at=token.revoked_at,
+            )
+            uow.publish(
+                SUBJECT_API_TOKEN_REVOKED,
+                events_pb2.ApiTokenRevoked(token_id=str(token.id)),
+                aggregate_type="api_token",
+                aggregate_id=str(token.id),
+                occurred_at=token.revoked_at,
             )
         await uow.commit()
     return token
