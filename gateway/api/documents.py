@@ -13,9 +13,9 @@ Without GATEWAY_DOCUMENTS_TARGET every route here answers 503."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import grpc
@@ -28,7 +28,7 @@ from starlette.responses import StreamingResponse
 
 from gateway import files
 from gateway.api.idempotency import RequestIdDep
-from gateway.api.translate import timestamp
+from gateway.api.translate import masked, timestamp
 from gateway.auth import CallerDep, StaffDep, _bearer_staff, bearer
 from gateway.backends import BackendsDep, Remote, RemoteError, gateway_principal
 from gateway.problems import Problem, ProblemError, from_rpc_error, problem_responses, problem_type
@@ -140,9 +140,8 @@ class Documents(BaseModel):
 
 
 class DocumentChange(BaseModel):
-    """Only the fields sent change. The contract leaves empty values as they
-    are, so a description cannot be emptied nor a document taken out of its
-    folder (`null` or "" leave them unchanged)."""
+    """Only the fields sent change: `null` or "" empties the description,
+    `null` takes the document out of its folder (a title cannot be emptied)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -533,25 +532,23 @@ async def get_document(document_id: UUID, caller: CallerDep, documents: Document
     return document_out(doc, staff=not caller.is_client)
 
 
+async def change_document(
+    documents: DocumentsRemote,
+    principal: Principal,
+    document_id: UUID | str,
+    changes: Mapping[str, Any],
+) -> Document:
+    """UpdateDocument with `changes` as its field mask (the API and the console form)."""
+    request = masked(D.UpdateDocumentRequest(document_id=str(document_id)), changes)
+    answer = await documents.call(documents.stub.UpdateDocument, request, principal=principal)
+    return document_out(answer.document, staff=True)
+
+
 @router.patch("/documents/{document_id}", summary="Rename, describe or move a document")
 async def update_document(
     document_id: UUID, body: DocumentChange, staff: StaffDep, documents: DocumentsDep
 ) -> Document:
-    current = await fetch_document(documents, staff, document_id)
-    sent = body.model_fields_set
-    answer = await documents.call(
-        documents.stub.UpdateDocument,
-        D.UpdateDocumentRequest(
-            document_id=str(document_id),
-            title=body.title if "title" in sent and body.title is not None else current.title,
-            description=body.description
-            if "description" in sent and body.description is not None
-            else current.description,
-            folder_id=str(body.folder_id) if body.folder_id else current.folder_id,
-        ),
-        principal=staff,
-    )
-    return document_out(answer.document, staff=True)
+    return await change_document(documents, staff, document_id, body.model_dump(exclude_unset=True))
 
 
 @router.post(

@@ -7,6 +7,7 @@ only (API token or staff session)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 from uuid import UUID
@@ -16,7 +17,14 @@ from portal.projects.v1 import projects_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.idempotency import RequestIdDep
-from gateway.api.translate import MoneyOut, PageDep, calendar_date, money_out, timestamp
+from gateway.api.translate import (
+    MoneyOut,
+    PageDep,
+    calendar_date,
+    masked,
+    money_out,
+    timestamp,
+)
 from gateway.auth import CallerDep, StaffDep
 from gateway.backends import BackendsDep
 from gateway.problems import problem_responses
@@ -238,10 +246,6 @@ def board_out(b: projects_pb2.GetStatusBoardResponse) -> StatusBoard:
     )
 
 
-def _date_text(value: date | None) -> str:
-    return value.isoformat() if value else ""
-
-
 # -- calls ----------------------------------------------------------------------------
 
 
@@ -266,6 +270,33 @@ async def fetch_board(
         P.GetStatusBoardRequest(project_id=str(project_id)),
         principal=principal,
     )
+
+
+async def change_project(
+    backends: BackendsDep, principal: Principal, project_id: UUID | str, changes: Mapping[str, Any]
+) -> Project:
+    """UpdateProject with `changes` as its field mask: the API's PATCH and the
+    console's details form both call this, once, with no read before."""
+    projects = backends.projects
+    request = masked(P.UpdateProjectRequest(project_id=str(project_id)), changes)
+    answer = await projects.call(projects.stub.UpdateProject, request, principal=principal)
+    return project_out(answer.project)
+
+
+async def change_stage(
+    backends: BackendsDep,
+    principal: Principal,
+    project_id: UUID | str,
+    stage: str,
+    changes: Mapping[str, Any],
+) -> StageInfo:
+    """UpdateStage with `changes` (dates, client_note) as its field mask."""
+    projects = backends.projects
+    request = P.UpdateStageRequest(project_id=str(project_id), stage=stage_value(stage))
+    answer = await projects.call(
+        projects.stub.UpdateStage, masked(request, changes), principal=principal
+    )
+    return stage_info_out(answer.stage)
 
 
 # -- routes ---------------------------------------------------------------------------
@@ -320,28 +351,7 @@ async def create_project(
 async def update_project(
     project_id: UUID, body: ProjectChange, staff: StaffDep, backends: BackendsDep
 ) -> Project:
-    current = await fetch_project(backends, staff, project_id)
-    update = P.UpdateProjectRequest(
-        project_id=current.id,
-        name=current.name,
-        site_address=current.site_address,
-        project_manager_id=current.project_manager_id,
-        project_manager_name=current.project_manager_name,
-        project_manager_email=current.project_manager_email,
-        visible_contact_ids=list(current.visible_contact_ids),
-        service_contract=current.service_contract,
-    )
-    for name, value in body.model_dump(exclude_unset=True).items():
-        if name == "visible_contact_ids":
-            del update.visible_contact_ids[:]
-            update.visible_contact_ids.extend(str(v) for v in value or ())
-        elif name == "service_contract":
-            update.service_contract = bool(value)
-        else:
-            setattr(update, name, "" if value is None else str(value))
-    projects = backends.projects
-    answer = await projects.call(projects.stub.UpdateProject, update, principal=staff)
-    return project_out(answer.project)
+    return await change_project(backends, staff, project_id, body.model_dump(exclude_unset=True))
 
 
 @router.post("/{project_id}/stage", summary="Move a project to another stage")
@@ -373,25 +383,8 @@ async def change_project_stage(
 async def update_stage(
     project_id: UUID, stage: StageName, body: StageUpdate, staff: StaffDep, backends: BackendsDep
 ) -> StageInfo:
-    board = await fetch_board(backends, staff, project_id)
-    current = next(
-        (s for s in board.stages if s.stage == stage_value(stage)),
-        P.StageInfo(stage=stage_value(stage)),
-    )
-    update = P.UpdateStageRequest(
-        project_id=str(project_id),
-        stage=stage_value(stage),
-        planned_start=current.planned_start,
-        planned_finish=current.planned_finish,
-        actual_start=current.actual_start,
-        actual_finish=current.actual_finish,
-        client_note=current.client_note,
-    )
-    for name, value in body.model_dump(exclude_unset=True).items():
-        setattr(update, name, (value or "") if name == "client_note" else _date_text(value))
-    projects = backends.projects
-    answer = await projects.call(projects.stub.UpdateStage, update, principal=staff)
-    return stage_info_out(answer.stage)
+    changes = body.model_dump(exclude_unset=True)
+    return await change_stage(backends, staff, project_id, stage, changes)
 
 
 @router.get("/{project_id}/stage-history", summary="Every stage move: who, when, why")

@@ -10,8 +10,9 @@ content hash that is not the one sent. The gateway adds who signed from where
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from portal.projects.v1 import projects_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.idempotency import RequestIdDep
-from gateway.api.translate import MoneyOut, money_out, timestamp
+from gateway.api.translate import MoneyOut, masked, money_out, timestamp
 from gateway.auth import CallerDep, StaffDep
 from gateway.backends import BackendsDep
 from gateway.problems import Problem, ProblemError, problem_responses, problem_type
@@ -104,7 +105,8 @@ class NewProposal(BaseModel):
 
 
 class ProposalChange(BaseModel):
-    """Drafts only. Only the fields sent change."""
+    """Drafts only. Only the fields sent change; `null` clears one (a title
+    cannot be cleared)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -331,26 +333,32 @@ async def get_proposal(proposal_id: UUID, caller: CallerDep, backends: BackendsD
     return proposal_out(await fetch_proposal(backends, caller, proposal_id))
 
 
+async def change_proposal(
+    backends: BackendsDep,
+    principal: Principal,
+    proposal_id: UUID | str,
+    changes: Mapping[str, Any],
+    *,
+    refresh_lines: bool = False,
+) -> Proposal:
+    """UpdateProposal with the terms in `changes` as its field mask (the API and
+    the console's draft form); refresh_lines re-copies the rooms and lines."""
+    projects = backends.projects
+    request = P.UpdateProposalRequest(proposal_id=str(proposal_id), refresh_lines=refresh_lines)
+    answer = await projects.call(
+        projects.stub.UpdateProposal, masked(request, changes), principal=principal
+    )
+    return proposal_out(answer.proposal)
+
+
 @router.patch("/proposals/{proposal_id}", summary="Change a draft proposal")
 async def update_proposal(
     proposal_id: UUID, body: ProposalChange, staff: StaffDep, backends: BackendsDep
 ) -> Proposal:
-    current = await fetch_proposal(backends, staff, proposal_id)
-    update = P.UpdateProposalRequest(
-        proposal_id=current.id,
-        title=current.title,
-        introduction=current.introduction,
-        labour_minor=current.labour.amount_minor,
-        discount_minor=current.discount.amount_minor,
-        tax_rate_bps=current.tax_rate_bps,
-        refresh_lines=body.refresh_lines,
+    changes = body.model_dump(exclude_unset=True, exclude={"refresh_lines"})
+    return await change_proposal(
+        backends, staff, proposal_id, changes, refresh_lines=body.refresh_lines
     )
-    for name, value in body.model_dump(exclude_unset=True, exclude={"refresh_lines"}).items():
-        if value is not None:
-            setattr(update, name, value)
-    projects = backends.projects
-    answer = await projects.call(projects.stub.UpdateProposal, update, principal=staff)
-    return proposal_out(answer.proposal)
 
 
 @router.post(

@@ -1,11 +1,13 @@
 """Rooms and their product lines. Reading is for staff and clients (projects
 hands a client only what is ticked client-visible); changing is staff only.
 
-The contract has no GetRoom or GetProductLine, so PATCH on a room or a line
-takes its editable fields whole (UpdateRoom / UpdateProductLine replace them)."""
+PATCH sends only the fields in the body, as UpdateRoom / UpdateProductLine's
+field mask: the service changes those under its lock, in one call."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
@@ -13,7 +15,7 @@ from portal.projects.v1 import projects_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.idempotency import RequestIdDep
-from gateway.api.translate import MoneyOut, money_out
+from gateway.api.translate import MoneyOut, masked, money_out
 from gateway.auth import CallerDep, StaffDep
 from gateway.backends import BackendsDep
 from gateway.problems import problem_responses
@@ -57,13 +59,15 @@ class NewRoom(BaseModel):
 
 
 class RoomChange(BaseModel):
-    """The room's editable fields, whole."""
+    """Only the fields sent change."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=200)
-    client_visible: bool
-    position: int = Field(0, ge=0, le=10_000, description="Order among the project's rooms.")
+    name: str | None = Field(None, max_length=200)
+    client_visible: bool | None = None
+    position: int | None = Field(
+        None, ge=0, le=10_000, description="Order among the project's rooms; 0 keeps it."
+    )
 
 
 class NewLine(BaseModel):
@@ -77,10 +81,18 @@ class NewLine(BaseModel):
     client_visible: bool = Field(True, description="Whether the client sees the line itemised.")
 
 
-class LineChange(NewLine):
-    """The line's editable fields, whole; `room_id` moves it to another room
+class LineChange(BaseModel):
+    """Only the fields sent change; `room_id` moves the line to another room
     of the same project."""
 
+    model_config = ConfigDict(extra="forbid")
+
+    manufacturer: str | None = Field(None, max_length=200)
+    model: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    quantity: int | None = Field(None, ge=1, le=100_000)
+    unit_price_minor: int | None = Field(None, ge=0)
+    client_visible: bool | None = None
     room_id: UUID | None = None
 
 
@@ -134,6 +146,26 @@ async def fetch_rooms(
     return visible
 
 
+async def change_room(
+    backends: BackendsDep, principal: Principal, room_id: UUID | str, changes: Mapping[str, Any]
+) -> Room:
+    """UpdateRoom with `changes` as its field mask (the API and the console forms)."""
+    projects = backends.projects
+    request = masked(P.UpdateRoomRequest(room_id=str(room_id)), changes)
+    answer = await projects.call(projects.stub.UpdateRoom, request, principal=principal)
+    return room_out(answer.room)
+
+
+async def change_line(
+    backends: BackendsDep, principal: Principal, line_id: UUID | str, changes: Mapping[str, Any]
+) -> ProductLine:
+    """UpdateProductLine with `changes` as its field mask (the API and the console forms)."""
+    projects = backends.projects
+    request = masked(P.UpdateProductLineRequest(line_id=str(line_id)), changes)
+    answer = await projects.call(projects.stub.UpdateProductLine, request, principal=principal)
+    return line_out(answer.line)
+
+
 @router.get("/projects/{project_id}/rooms", summary="A project's rooms and product lines")
 async def list_rooms(project_id: UUID, caller: CallerDep, backends: BackendsDep) -> Rooms:
     rooms = await fetch_rooms(backends, caller, project_id)
@@ -168,18 +200,7 @@ async def create_room(
 async def update_room(
     room_id: UUID, body: RoomChange, staff: StaffDep, backends: BackendsDep
 ) -> Room:
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.UpdateRoom,
-        P.UpdateRoomRequest(
-            room_id=str(room_id),
-            name=body.name,
-            client_visible=body.client_visible,
-            position=body.position,
-        ),
-        principal=staff,
-    )
-    return room_out(answer.room)
+    return await change_room(backends, staff, room_id, body.model_dump(exclude_unset=True))
 
 
 @router.delete(
@@ -230,22 +251,7 @@ async def add_line(
 async def update_line(
     line_id: UUID, body: LineChange, staff: StaffDep, backends: BackendsDep
 ) -> ProductLine:
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.UpdateProductLine,
-        P.UpdateProductLineRequest(
-            line_id=str(line_id),
-            manufacturer=body.manufacturer,
-            model=body.model,
-            description=body.description,
-            quantity=body.quantity,
-            unit_price_minor=body.unit_price_minor,
-            client_visible=body.client_visible,
-            room_id=str(body.room_id) if body.room_id else "",
-        ),
-        principal=staff,
-    )
-    return line_out(answer.line)
+    return await change_line(backends, staff, line_id, body.model_dump(exclude_unset=True))
 
 
 @router.delete(

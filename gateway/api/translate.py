@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from portal.common.v1 import common_pb2
 from pydantic import BaseModel, Field
@@ -57,3 +59,32 @@ def calendar_date(value: str) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+M = TypeVar("M", bound=Message)
+
+
+def masked(request: M, changes: Mapping[str, Any]) -> M:
+    """`request` with each of `changes` set and named in its update_mask (AIP-134),
+    so the service changes exactly those fields under its own row lock. None
+    clears a field; dates become "YYYY-MM-DD", ids and other values their text
+    where the field is a string."""
+    fields = request.DESCRIPTOR.fields_by_name
+    for name, value in changes.items():
+        field = fields[name]
+        if value is None:
+            request.ClearField(name)
+        elif field.is_repeated:
+            target = getattr(request, name)
+            del target[:]
+            target.extend(_proto_value(v, field.type) for v in value)
+        else:
+            setattr(request, name, _proto_value(value, field.type))
+        request.update_mask.paths.append(name)  # type: ignore[attr-defined]
+    return request
+
+
+def _proto_value(value: Any, field_type: int) -> Any:
+    if field_type != FieldDescriptor.TYPE_STRING:
+        return value
+    return value.isoformat() if isinstance(value, date) else str(value)

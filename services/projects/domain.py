@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from enum import IntEnum
+from typing import Any
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
 
@@ -67,7 +68,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 @dataclass(frozen=True)
 class ProjectDetails:
-    """What staff edit on a project, whole (UpdateProject replaces all of it)."""
+    """What staff edit on a project (UpdateProject changes the fields its mask names)."""
 
     name: str
     site_address: str
@@ -137,6 +138,16 @@ def check_project_details(
         visible_contact_ids=tuple(contacts),
         service_contract=service_contract,
     )
+
+
+# What UpdateProject's mask may name: the proto's field names.
+PROJECT_FIELDS = tuple(f.name for f in fields(ProjectDetails))
+
+
+def change_project_details(current: ProjectDetails, changes: Mapping[str, Any]) -> ProjectDetails:
+    """The details with `changes` applied, checked whole as one would be new
+    (the checks name the field at fault)."""
+    return check_project_details(**(asdict(current) | dict(changes)))
 
 
 # identity.v1.AccessState values.

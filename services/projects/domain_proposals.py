@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from enum import IntEnum
 from typing import Any
 
@@ -117,6 +117,15 @@ def check_terms(
         discount_minor=domain_money.check_amount(discount_minor, field="discount_minor"),
         tax_rate_bps=domain_money.check_tax_rate(tax_rate_bps),
     )
+
+
+# What UpdateProposal's mask may name (refresh_lines is an action, not a term).
+TERMS_FIELDS = tuple(f.name for f in fields(Terms))
+
+
+def change_terms(current: Terms, changes: Mapping[str, Any]) -> Terms:
+    """The terms with `changes` applied, checked whole as new terms would be."""
+    return check_terms(**(asdict(current) | dict(changes)))
 
 
 def proposal_totals(rooms: Iterable[SnapshotRoom], terms: Terms) -> Totals:

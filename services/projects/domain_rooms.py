@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any, TypeVar
 
 from services.chassis.errors import InvalidArgument
 from services.projects import domain_money
@@ -65,6 +65,18 @@ def check_line(
     if not (line.model or line.description):
         raise InvalidArgument("a product line needs a model or a description", field="model")
     return line
+
+
+# What UpdateProductLine's mask may name; room_id moves the line (the service
+# checks the room is the project's), the rest are checked here.
+LINE_FIELDS = (*(f.name for f in fields(LineInput)), "room_id")
+ROOM_FIELDS = ("name", "client_visible", "position")
+
+
+def change_line(current: LineInput, changes: Mapping[str, Any]) -> LineInput:
+    """The line with `changes` applied, checked whole as a new line would be."""
+    merged = asdict(current) | {k: v for k, v in changes.items() if k != "room_id"}
+    return check_line(**merged)
 
 
 def move_to(items: Sequence[T], item: T, position: int) -> list[T]:

@@ -77,6 +77,25 @@ def check_client_note(note: str) -> str:
     return note
 
 
+STAGE_FIELDS = ("planned_start", "planned_finish", "actual_start", "actual_finish", "client_note")
+
+
+def change_stage_plan(
+    dates: StageDates, note: str, changes: Mapping[str, str]
+) -> tuple[StageDates, str]:
+    """The stage's dates and note with `changes` (field name -> "YYYY-MM-DD",
+    "" to clear, or the note) applied; the order of the dates is checked on the
+    result, so changing only a finish is checked against the start already set."""
+    merged = {
+        "planned_start": format_date(dates.planned_start),
+        "planned_finish": format_date(dates.planned_finish),
+        "actual_start": format_date(dates.actual_start),
+        "actual_finish": format_date(dates.actual_finish),
+    } | {k: v for k, v in changes.items() if k != "client_note"}
+    new_note = check_client_note(changes["client_note"]) if "client_note" in changes else note
+    return check_stage_dates(**merged), new_note
+
+
 def dates_after_move(
     move: StageMove, dates: Mapping[Stage, StageDates], today: date
 ) -> dict[Stage, StageDates]:

@@ -7,6 +7,7 @@ import hashlib
 import uuid
 
 import grpc
+from google.protobuf.field_mask_pb2 import FieldMask
 from portal.documents.v1 import documents_pb2 as pb
 from portal.documents.v1 import events_pb2
 from sqlalchemy import text
@@ -393,3 +394,32 @@ async def test_each_tenant_sets_its_own_upload_limit_under_the_ceiling(
     globex = Integrator(local_documents)
     theirs = await globex.svc("GetUploadLimit", pb.GetUploadLimitRequest(), globex.pm)
     assert theirs.max_upload_bytes == LIMIT
+
+
+async def test_a_masked_update_empties_a_description_and_leaves_a_folder(acme: Integrator) -> None:
+    project = await acme.project()
+    folders = (
+        await acme.svc("ListFolders", pb.ListFoldersRequest(project_id=project), acme.pm)
+    ).folders
+    doc = await acme.upload(project, title="Manual", description="Old", folder_id=folders[0].id)
+    # No mask: only what is set changes, so the empty description is kept.
+    renamed = await acme.svc(
+        "UpdateDocument", pb.UpdateDocumentRequest(document_id=doc.id, title="Guide"), acme.pm
+    )
+    assert (renamed.document.title, renamed.document.description) == ("Guide", "Old")
+    emptied = await acme.svc(
+        "UpdateDocument",
+        pb.UpdateDocumentRequest(
+            document_id=doc.id, update_mask=FieldMask(paths=["description", "folder_id"])
+        ),
+        acme.pm,
+    )
+    assert emptied.document.title == "Guide"
+    assert (emptied.document.description, emptied.document.folder_id) == ("", "")
+    err = await acme.svc.fails(
+        INVALID,
+        "UpdateDocument",
+        pb.UpdateDocumentRequest(document_id=doc.id, update_mask=FieldMask(paths=["size"])),
+        acme.pm,
+    )
+    assert "'size'" in err.details()

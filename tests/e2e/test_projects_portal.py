@@ -9,6 +9,7 @@ projects directly over gRPC with the client's principal."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass
@@ -490,6 +491,42 @@ async def test_staff_edit_stages_rooms_lines_and_proposals_through_the_api(built
         json={"signer_name": "Olivia", "consent": True, "content_sha256": "0" * 64},
     )
     assert staff_accept.status_code == 403
+
+
+async def test_concurrent_patches_of_different_fields_both_land(built, running, gw):
+    """Each PATCH is one UpdateProject carrying only its own fields as the mask:
+    nothing read before is written back over the other's change."""
+    created = await staff(
+        gw,
+        running,
+        "POST",
+        "/api/v1/projects",
+        json={"name": f"Race {built.tag}", "customer_id": built.customer_id},
+    )
+    path = f"/api/v1/projects/{created['id']}"
+    for n in range(4):
+        await asyncio.gather(
+            staff(gw, running, "PATCH", path, json={"name": f"Race {built.tag} #{n}"}),
+            staff(gw, running, "PATCH", path, json={"site_address": f"{n} Elm St"}),
+            staff(gw, running, "PATCH", path, json={"service_contract": n % 2 == 0}),
+        )
+        now = await staff(gw, running, "GET", path)
+        assert (now["name"], now["site_address"], now["service_contract"]) == (
+            f"Race {built.tag} #{n}",
+            f"{n} Elm St",
+            n % 2 == 0,
+        )
+    # An empty PATCH names no field: nothing changes (AIP-134).
+    same = await staff(gw, running, "PATCH", path, json={})
+    assert (same["name"], same["site_address"]) == (now["name"], now["site_address"])
+    # A field that is not the project's is refused by name.
+    unknown = await gw.patch(path, headers=running.headers(), json={"stage": "handover"})
+    assert unknown.status_code == 422 and unknown.headers["content-type"] == PROBLEM
+    assert [e["field"] for e in unknown.json()["errors"]] == ["stage"]
+    # A field the service refuses is named too, from its INVALID_ARGUMENT.
+    bad = await gw.patch(path, headers=running.headers(), json={"name": "  "})
+    assert bad.status_code == 422 and bad.headers["content-type"] == PROBLEM
+    assert "name" in bad.text
 
 
 async def test_the_console_shows_the_project_with_its_hidden_rooms(built, running, mail):

@@ -283,6 +283,10 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
                 return P.GetProposalResponse(proposal=p)
         await context.abort(grpc.StatusCode.NOT_FOUND, "no such proposal")
 
+    async def UpdateProductLine(self, request, context):
+        self._seen("UpdateProductLine", request, context)
+        return P.UpdateProductLineResponse(line=P.ProductLine(id=request.line_id))
+
     async def UpdateProposal(self, request, context):
         self._seen("UpdateProposal", request, context)
         return P.UpdateProposalResponse(proposal=draft())

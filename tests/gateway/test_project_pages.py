@@ -363,9 +363,7 @@ async def test_a_client_cannot_open_the_console_or_call_the_staff_api(settings, 
     assert calls(fakes, "UpdateProject") == []
 
 
-async def test_patching_a_project_sends_back_what_was_read_with_only_the_changes(
-    settings, fakes
-) -> None:
+async def test_patching_a_project_sends_only_the_changes_in_its_mask(settings, fakes) -> None:
     async with browser(settings, fakes, F.staff_session()) as client:
         token = await csrf_of(client, "/console/projects")
         r = await client.patch(
@@ -374,12 +372,47 @@ async def test_patching_a_project_sends_back_what_was_read_with_only_the_changes
             headers={"X-CSRF-Token": token},
         )
     assert r.status_code == 200, r.text
+    # One call, no read first: projects merges under its own row lock.
+    assert calls(fakes, "GetProject") == []
     ((request, who),) = calls(fakes, "UpdateProject")
     assert who["kind"] == "staff"
-    assert request.name == "Cinema & Sons? Home theatre"  # kept
-    assert request.project_manager_name == "Sam Lee"  # kept
+    assert list(request.update_mask.paths) == ["project_manager_email", "service_contract"]
     assert request.project_manager_email == ""  # cleared
     assert request.service_contract is True
+
+
+async def test_console_forms_send_the_fields_they_hold_as_the_mask(settings, fakes) -> None:
+    project = f"/console/projects/{F.PROJECT_ID}"
+    async with browser(settings, fakes, F.staff_session()) as client:
+        token = await csrf_of(client, project)
+        details = await client.post(
+            f"{project}/details",
+            data={"csrf_token": token, "name": "Cinema", "site_address": "1 Elm St"},
+        )
+        room = await client.post(
+            f"{project}/rooms/{F.ROOM_ID}/visibility", data={"csrf_token": token}
+        )
+        line = await client.post(
+            f"{project}/lines/{F.LINE_ID}/visibility", data={"csrf_token": token}
+        )
+    assert details.status_code == room.status_code == line.status_code == 303
+    ((update, _),) = calls(fakes, "UpdateProject")
+    assert set(update.update_mask.paths) == {
+        "name",
+        "site_address",
+        "project_manager_id",
+        "project_manager_name",
+        "project_manager_email",
+        "visible_contact_ids",
+        "service_contract",
+    }
+    assert (update.name, update.site_address) == ("Cinema", "1 Elm St")
+    # A toggle changes one field: nothing read earlier is written back over a colleague's edit.
+    ((hide_room, _),) = calls(fakes, "UpdateRoom")
+    assert list(hide_room.update_mask.paths) == ["client_visible"] and not hide_room.client_visible
+    ((hide_line, _),) = calls(fakes, "UpdateProductLine")
+    assert list(hide_line.update_mask.paths) == ["client_visible"] and not hide_line.client_visible
+    assert hide_line.model == ""  # not sent, so not overwritten
 
 
 async def test_a_console_form_refusal_comes_back_as_a_message(settings, fakes) -> None:

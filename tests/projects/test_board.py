@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from google.protobuf.field_mask_pb2 import FieldMask
 from portal.projects.v1 import projects_pb2 as pb
 
 from services.chassis.grpc_client import error_detail
@@ -110,8 +111,23 @@ async def test_stage_plans_are_validated_and_drive_the_forecast(acme: Integrator
     board = await acme.board(project.id, acme.approver)
     assert board.forecast_handover == "2026-07-03"
     assert board.stages[2].client_note == "Two electricians on site"
-    # The request is the stage's whole state: what is not sent is cleared.
-    cleared = await update_stage(acme, project.id, pb.STAGE_INSTALL)
+    # No mask: only what is set changes (AIP-134), so an empty request changes nothing.
+    kept = await update_stage(acme, project.id, pb.STAGE_INSTALL)
+    assert (kept.planned_start, kept.client_note) == ("2026-06-01", "Two electricians on site")
+    # Only the finish: checked against the start already there.
+    err = await acme.fails(
+        INVALID,
+        "UpdateStage",
+        pb.UpdateStageRequest(
+            project_id=project.id, stage=pb.STAGE_INSTALL, planned_finish="2026-05-01"
+        ),
+        acme.pm,
+    )
+    assert error_detail(err).field_violations[0].field == "planned_finish"
+    # "*" is the stage's whole state: what is not sent is cleared.
+    cleared = await update_stage(
+        acme, project.id, pb.STAGE_INSTALL, update_mask=FieldMask(paths=["*"])
+    )
     assert (cleared.planned_start, cleared.client_note) == ("", "")
 
 

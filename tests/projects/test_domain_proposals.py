@@ -236,3 +236,14 @@ def test_an_older_draft_cannot_be_sent_after_a_newer_version():
 def test_the_waiting_item_reads_as_an_instruction():
     assert dp.waiting_title(3) == "Review and accept proposal v3"
     assert dp.proposal_link("p1") == "/projects/p1/proposal"
+
+
+def test_changing_terms_keeps_the_rest_and_checks_them():
+    current = dp.check_terms(
+        title="Cinema", introduction="", labour_minor=100, discount_minor=0, tax_rate_bps=825
+    )
+    changed = dp.change_terms(current, {"tax_rate_bps": 500})
+    assert (changed.title, changed.labour_minor, changed.tax_rate_bps) == ("Cinema", 100, 500)
+    with pytest.raises(InvalidArgument) as refused:
+        dp.change_terms(current, {"title": " "})
+    assert refused.value.field == "title"

@@ -3,8 +3,8 @@
 import pytest
 
 from services.chassis.errors import InvalidArgument
-from services.projects.domain import check_project_details
-from services.projects.domain_rooms import check_line, check_room_name, move_to
+from services.projects.domain import change_project_details, check_project_details
+from services.projects.domain_rooms import change_line, check_line, check_room_name, move_to
 
 
 def line(**kw):
@@ -93,3 +93,33 @@ def test_project_details_are_checked(change, field):
     with pytest.raises(InvalidArgument) as err:
         details(**change)
     assert err.value.field == field
+
+
+def test_changing_a_line_keeps_what_is_not_changed_and_checks_the_result():
+    current = line()
+    changed = change_line(current, {"quantity": 3, "room_id": "ignored-here"})
+    assert (changed.model, changed.quantity, changed.unit_price_minor) == ("Arc", 3, 89_900)
+    with pytest.raises(InvalidArgument) as refused:
+        change_line(current, {"model": ""})  # and no description: nothing left to say
+    assert refused.value.field == "model"
+
+
+def test_changing_project_details_checks_only_against_the_merged_whole():
+    current = check_project_details(
+        name="Cinema",
+        site_address="1 Elm St",
+        project_manager_id="",
+        project_manager_name="",
+        project_manager_email="",
+        visible_contact_ids=[],
+        service_contract=False,
+    )
+    changed = change_project_details(current, {"service_contract": True})
+    assert (changed.name, changed.site_address, changed.service_contract) == (
+        "Cinema",
+        "1 Elm St",
+        True,
+    )
+    with pytest.raises(InvalidArgument) as refused:
+        change_project_details(current, {"project_manager_email": "nope"})
+    assert refused.value.field == "project_manager_email"

@@ -8,6 +8,7 @@ from services.chassis.errors import InvalidArgument
 from services.projects.domain import Stage, plan_stage_move
 from services.projects.domain_stages import (
     StageDates,
+    change_stage_plan,
     check_client_note,
     check_stage_dates,
     dates_after_move,
@@ -131,3 +132,17 @@ def test_forecast_is_unknown_without_plans_and_the_day_itself_once_handed_over()
         Stage.HANDOVER: StageDates(planned_finish=date(2026, 6, 1), actual_finish=date(2026, 6, 3))
     }
     assert forecast_handover(done) == date(2026, 6, 3)
+
+
+def test_changing_a_stage_plan_keeps_the_rest_and_orders_against_it():
+    current = StageDates(planned_start=date(2026, 6, 1), planned_finish=date(2026, 6, 20))
+    dates, note = change_stage_plan(current, "On site", {"actual_start": "2026-06-02"})
+    assert (dates.planned_finish, dates.actual_start, note) == (
+        date(2026, 6, 20),
+        date(2026, 6, 2),
+        "On site",
+    )
+    assert change_stage_plan(current, "On site", {"client_note": "  "})[1] == ""
+    with pytest.raises(InvalidArgument) as refused:
+        change_stage_plan(current, "", {"planned_finish": "2026-05-01"})
+    assert refused.value.field == "planned_finish"

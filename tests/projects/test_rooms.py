@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from google.protobuf.field_mask_pb2 import FieldMask
 from portal.projects.v1 import projects_pb2 as pb
 
 from services.chassis.grpc_client import error_detail
@@ -55,14 +56,19 @@ async def test_rooms_move_to_a_position_and_the_rest_close_up(acme: Integrator, 
     renamed = (
         await acme(
             "UpdateRoom",
-            pb.UpdateRoomRequest(room_id=job.living.id, name="Lounge", client_visible=False),
+            pb.UpdateRoomRequest(
+                room_id=job.living.id,
+                name="Lounge",
+                client_visible=False,  # a default: written only because the mask names it
+                update_mask=FieldMask(paths=["name", "client_visible"]),
+            ),
             acme.pm,
         )
     ).room
     assert (renamed.name, renamed.position, renamed.client_visible) == ("Lounge", 2, False)
 
 
-async def test_a_line_changes_whole_and_moves_between_rooms(acme: Integrator, job: Job):
+async def test_a_line_changes_and_moves_between_rooms(acme: Integrator, job: Job):
     changed = (
         await acme(
             "UpdateProductLine",

@@ -18,6 +18,7 @@ from gateway.api.documents import (
     D,
     DocumentsDep,
     DocumentsRemote,
+    change_document,
     create_link,
     fetch_document,
     fetch_documents,
@@ -162,16 +163,12 @@ async def edit_document(
     if not form["title"]:
         return see_other(request, back, flash="Enter the document's title.", kind="error")
     folder_id = form["folder_id"]
-    call = documents.call(
-        documents.stub.UpdateDocument,
-        D.UpdateDocumentRequest(
-            document_id=doc.id,
-            title=form["title"],
-            description=form["description"],
-            folder_id=folder_id if _is_uuid(folder_id) else "",
-        ),
-        principal=signed_in.person,
-    )
+    changes = {
+        "title": form["title"],
+        "description": form["description"],
+        "folder_id": folder_id if _is_uuid(folder_id) else "",  # "No folder"
+    }
+    call = change_document(documents, signed_in.person, doc.id, changes)
     return await act(request, call, then=back, done=f"{form['title']} is saved.")
 
 

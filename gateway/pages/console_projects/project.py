@@ -11,7 +11,13 @@ from portal.identity.v1 import identity_pb2
 from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
-from gateway.api.projects import STAGE_NAMES, fetch_board, stage_value
+from gateway.api.projects import (
+    STAGE_NAMES,
+    change_project,
+    change_stage,
+    fetch_board,
+    stage_value,
+)
 from gateway.api.proposals import fetch_proposals
 from gateway.api.rooms import fetch_rooms
 from gateway.backends import BackendsDep, RemoteError
@@ -145,20 +151,20 @@ async def update_details(
             flash="Enter the project manager's email, like name@example.com.",
             kind="error",
         )
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.UpdateProject,
-        P.UpdateProjectRequest(
-            project_id=project_id,
-            name=form["name"],
-            site_address=form["site_address"],
-            project_manager_id=user_id,
-            project_manager_name=name,
-            project_manager_email=email,
-            visible_contact_ids=[c for c in form.getlist("visible_contact_ids") if c],
-            service_contract=form.has("service_contract"),
-        ),
-        principal=signed_in.person,
+    # The form holds every detail, so every detail is in the mask.
+    call = change_project(
+        backends,
+        signed_in.person,
+        project_id,
+        {
+            "name": form["name"],
+            "site_address": form["site_address"],
+            "project_manager_id": user_id,
+            "project_manager_name": name,
+            "project_manager_email": email,
+            "visible_contact_ids": [c for c in form.getlist("visible_contact_ids") if c],
+            "service_contract": form.has("service_contract"),
+        },
     )
     return await act(request, call, then=back, done="The project's details are saved.")
 
@@ -212,16 +218,7 @@ async def update_stage(
         }
     except ValueError:
         return see_other(request, back, flash="Enter dates as YYYY-MM-DD.", kind="error")
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.UpdateStage,
-        P.UpdateStageRequest(
-            project_id=project_id,
-            stage=stage_value(stage),
-            client_note=form["client_note"],
-            **dates,
-        ),
-        principal=signed_in.person,
-    )
+    changes = {**dates, "client_note": form["client_note"]}
+    call = change_stage(backends, signed_in.person, project_id, stage, changes)
     label = views.STAGE_LABELS[stage]
     return await act(request, call, then=back, done=f"{label}: dates and note saved.")

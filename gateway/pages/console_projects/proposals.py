@@ -9,7 +9,7 @@ from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
 from gateway.api.projects import fetch_board
-from gateway.api.proposals import fetch_proposal
+from gateway.api.proposals import change_proposal, fetch_proposal
 from gateway.backends import BackendsDep, RemoteError
 from gateway.money import parse_amount, parse_percent_bps
 from gateway.pages.access import StaffPage
@@ -127,17 +127,15 @@ async def edit_proposal(
         numbers = _proposal_numbers(form, request.state.tenant.currency or "USD")
     except ValueError as exc:
         return see_other(request, back, flash=str(exc), kind="error")
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.UpdateProposal,
-        P.UpdateProposalRequest(
-            proposal_id=proposal.id,
-            title=form["title"] or proposal.title,
-            introduction=form.get("introduction"),
-            refresh_lines=form.has("refresh_lines"),
-            **numbers,
-        ),
-        principal=signed_in.person,
+    changes = {"introduction": form.get("introduction"), **numbers}
+    if form["title"]:  # an emptied title keeps the one it had
+        changes["title"] = form["title"]
+    call = change_proposal(
+        backends,
+        signed_in.person,
+        proposal.id,
+        changes,
+        refresh_lines=form.has("refresh_lines"),
     )
     return await act(request, call, then=back, done="The draft is saved.")
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
-from gateway.api.rooms import fetch_rooms
+from gateway.api.rooms import change_line, change_room, fetch_rooms
 from gateway.backends import BackendsDep
 from gateway.money import parse_amount
 from gateway.pages.access import StaffPage
@@ -80,20 +80,13 @@ async def edit_room(
     room = await _room_of(backends, signed_in, project_id, room_id)
     back = project_url(project_id, f"room-{room.id}")
     try:
-        position = int(form["position"] or room.position)
+        position = int(form["position"] or 0)  # empty: keep its place
     except ValueError:
         return see_other(request, back, flash="The position is a whole number.", kind="error")
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.UpdateRoom,
-        P.UpdateRoomRequest(
-            room_id=room.id,
-            name=form["name"] or room.name,
-            client_visible=form.has("client_visible"),
-            position=position,
-        ),
-        principal=signed_in.person,
-    )
+    changes: dict[str, Any] = {"client_visible": form.has("client_visible"), "position": position}
+    if form["name"]:
+        changes["name"] = form["name"]
+    call = change_room(backends, signed_in.person, room.id, changes)
     return await act(request, call, then=back, done="The room is saved.")
 
 
@@ -104,17 +97,8 @@ async def toggle_room(
     await signed_in_form(request, signed_in)
     project_id = page_id(project_id, "project")
     room = await _room_of(backends, signed_in, project_id, room_id)
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.UpdateRoom,
-        P.UpdateRoomRequest(
-            room_id=room.id,
-            name=room.name,
-            client_visible=not room.client_visible,
-            position=room.position,
-        ),
-        principal=signed_in.person,
-    )
+    changes = {"client_visible": not room.client_visible}
+    call = change_room(backends, signed_in.person, room.id, changes)
     now = "hidden from the client" if room.client_visible else "shown to the client"
     back = project_url(project_id, f"room-{room.id}")
     return await act(request, call, then=back, done=f"{room.name} is {now}.")
@@ -189,12 +173,8 @@ async def edit_line(
         fields = _line_fields(form, request.state.tenant.currency or "USD")
     except ValueError as exc:
         return see_other(request, back, flash=str(exc), kind="error")
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.UpdateProductLine,
-        P.UpdateProductLineRequest(line_id=line.id, room_id=form["room_id"], **fields),
-        principal=signed_in.person,
-    )
+    changes = {**fields, "room_id": form["room_id"]}  # an empty room_id keeps its room
+    call = change_line(backends, signed_in.person, line.id, changes)
     return await act(request, call, then=back, done="The line is saved.")
 
 
@@ -205,21 +185,8 @@ async def toggle_line(
     await signed_in_form(request, signed_in)
     project_id = page_id(project_id, "project")
     line = await _line_of(backends, signed_in, project_id, line_id)
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.UpdateProductLine,
-        P.UpdateProductLineRequest(
-            line_id=line.id,
-            manufacturer=line.manufacturer,
-            model=line.model,
-            description=line.description,
-            quantity=line.quantity,
-            unit_price_minor=line.unit_price.amount_minor,
-            client_visible=not line.client_visible,
-            room_id=line.room_id,
-        ),
-        principal=signed_in.person,
-    )
+    changes = {"client_visible": not line.client_visible}
+    call = change_line(backends, signed_in.person, line.id, changes)
     now = "hidden from the client" if line.client_visible else "shown to the client"
     back = project_url(project_id, f"room-{line.room_id}")
     return await act(request, call, then=back, done=f"The line is {now}.")

@@ -14,13 +14,14 @@ from portal.common.v1 import common_pb2
 from portal.documents.v1 import documents_pb2 as pb
 from portal.documents.v1 import documents_pb2_grpc
 
-from services.chassis import errors
+from services.chassis import errors, fieldmask
 from services.chassis.auth import Principal, PrincipalVerifier, current_principal
 from services.chassis.grpc_server import ERROR_DETAIL_KEY, status_for
 from services.chassis.telemetry import get_logger
 from services.documents import service
 from services.documents.grpc_api.convert import document_pb, folder_pb, ts
 from services.documents.service import Vault
+from services.documents.service.library import DOCUMENT_FIELDS
 
 __all__ = ["DocumentsServicer"]
 
@@ -124,9 +125,7 @@ class DocumentsServicer(documents_pb2_grpc.DocumentsServiceServicer):
             sessions=self._sessions,
             principal=current_principal(),
             document_id=request.document_id,
-            title=request.title,
-            description=request.description,
-            folder_id=request.folder_id,
+            changes=fieldmask.changes(request, allowed=DOCUMENT_FIELDS),
         )
         return pb.UpdateDocumentResponse(document=document_pb(doc))
 

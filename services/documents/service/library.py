@@ -178,24 +178,23 @@ async def get_document(
     return view(principal, doc, versions[doc.id])
 
 
+# What UpdateDocument's mask may name.
+DOCUMENT_FIELDS = ("title", "description", "folder_id")
+
+
 async def update_document(
-    *,
-    sessions: Sessions,
-    principal: Principal,
-    document_id: str,
-    title: str,
-    description: str,
-    folder_id: str,
+    *, sessions: Sessions, principal: Principal, document_id: str, changes: dict[str, Any]
 ) -> DocumentView:
-    """Empty fields are left as they are."""
+    """Changes only the fields in `changes` (from the request's field mask), under
+    the document's row lock; an empty folder_id takes it out of any folder."""
     async with UnitOfWork(sessions, require_editor(principal)) as uow:
         doc, _ = await load_document(uow, principal, document_id, lock=True)
-        if title.strip():
-            doc.title = require_text(title, field="title")
-        if description:
-            doc.description = description.strip()[:5000]
-        if folder_id:
-            doc.folder_id = await load_folder(uow, doc.project_id, folder_id)
+        if "title" in changes:
+            doc.title = require_text(changes["title"], field="title")
+        if "description" in changes:
+            doc.description = changes["description"].strip()[:5000]
+        if "folder_id" in changes:
+            doc.folder_id = await load_folder(uow, doc.project_id, changes["folder_id"])
         versions = await versions_of(uow, [doc.id])
         await uow.commit()
     return view(principal, doc, versions[doc.id])

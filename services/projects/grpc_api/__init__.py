@@ -6,8 +6,9 @@ from portal.common.v1 import common_pb2
 from portal.projects.v1 import projects_pb2 as pb
 from portal.projects.v1 import projects_pb2_grpc
 
+from services.chassis import fieldmask
 from services.chassis.auth import current_principal
-from services.projects import service
+from services.projects import domain, domain_proposals, domain_rooms, domain_stages, service
 from services.projects.grpc_api.convert import (
     board_pb,
     line_pb,
@@ -76,13 +77,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
             sessions=self._sessions,
             principal=current_principal(),
             project_id=request.project_id,
-            name=request.name,
-            site_address=request.site_address,
-            project_manager_id=request.project_manager_id,
-            project_manager_name=request.project_manager_name,
-            project_manager_email=request.project_manager_email,
-            visible_contact_ids=list(request.visible_contact_ids),
-            service_contract=request.service_contract,
+            changes=fieldmask.changes(request, allowed=domain.PROJECT_FIELDS),
         )
         return pb.UpdateProjectResponse(project=project_pb(project))
 
@@ -94,11 +89,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
             principal=current_principal(),
             project_id=request.project_id,
             stage=request.stage,
-            planned_start=request.planned_start,
-            planned_finish=request.planned_finish,
-            actual_start=request.actual_start,
-            actual_finish=request.actual_finish,
-            client_note=request.client_note,
+            changes=fieldmask.changes(request, allowed=domain_stages.STAGE_FIELDS),
         )
         return pb.UpdateStageResponse(stage=stage_info_pb(row))
 
@@ -139,9 +130,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
             sessions=self._sessions,
             principal=current_principal(),
             room_id=request.room_id,
-            name=request.name,
-            client_visible=request.client_visible,
-            position=request.position,
+            changes=fieldmask.changes(request, allowed=domain_rooms.ROOM_FIELDS),
         )
         return pb.UpdateRoomResponse(room=room_pb(room))
 
@@ -171,13 +160,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
             sessions=self._sessions,
             principal=current_principal(),
             line_id=request.line_id,
-            manufacturer=request.manufacturer,
-            model=request.model,
-            description=request.description,
-            quantity=request.quantity,
-            unit_price_minor=request.unit_price_minor,
-            client_visible=request.client_visible,
-            room_id=request.room_id,
+            changes=fieldmask.changes(request, allowed=domain_rooms.LINE_FIELDS),
         )
         return pb.UpdateProductLineResponse(line=line_pb(line))
 
@@ -208,11 +191,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
             sessions=self._sessions,
             principal=current_principal(),
             proposal_id=request.proposal_id,
-            title=request.title,
-            introduction=request.introduction,
-            labour_minor=request.labour_minor,
-            discount_minor=request.discount_minor,
-            tax_rate_bps=request.tax_rate_bps,
+            changes=fieldmask.changes(request, allowed=domain_proposals.TERMS_FIELDS),
             refresh_lines=request.refresh_lines,
         )
         return pb.UpdateProposalResponse(proposal=proposal_pb(view))

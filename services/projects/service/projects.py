@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from portal.projects.v1 import events_pb2
 from sqlalchemy import and_, or_, select
@@ -125,31 +127,14 @@ async def create_project(
 
 
 async def update_project(
-    *,
-    sessions: Sessions,
-    principal: Principal,
-    project_id: str,
-    name: str,
-    site_address: str,
-    project_manager_id: str,
-    project_manager_name: str,
-    project_manager_email: str,
-    visible_contact_ids: list[str],
-    service_contract: bool,
+    *, sessions: Sessions, principal: Principal, project_id: str, changes: Mapping[str, Any]
 ) -> Project:
-    """Replaces the editable details whole (the caller sends back what it read)."""
+    """Changes only the fields in `changes` (from the request's field mask),
+    under the project's row lock, so concurrent edits of different fields all land."""
     tenant_id = require_editor(principal)
-    details = domain.check_project_details(
-        name=name,
-        site_address=site_address,
-        project_manager_id=project_manager_id,
-        project_manager_name=project_manager_name,
-        project_manager_email=project_manager_email,
-        visible_contact_ids=visible_contact_ids,
-        service_contract=service_contract,
-    )
     async with UnitOfWork(sessions, tenant_id) as uow:
         project = await load_project(uow, principal, project_id, lock=True)
+        details = domain.change_project_details(details_of(project), changes)
         project.name = details.name
         project.site_address = details.site_address
         project.project_manager_id = details.project_manager_id
@@ -159,6 +144,18 @@ async def update_project(
         project.service_contract = details.service_contract
         await uow.commit()
     return project
+
+
+def details_of(project: Project) -> domain.ProjectDetails:
+    return domain.ProjectDetails(
+        name=project.name,
+        site_address=project.site_address,
+        project_manager_id=project.project_manager_id,
+        project_manager_name=project.project_manager_name,
+        project_manager_email=project.project_manager_email,
+        visible_contact_ids=tuple(project.visible_contact_ids),
+        service_contract=project.service_contract,
+    )
 
 
 async def change_project_stage(

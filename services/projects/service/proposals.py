@@ -4,6 +4,8 @@ edit it, send it; and reading them (clients never see drafts)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from portal.projects.v1 import events_pb2
 from sqlalchemy import delete, func, select
@@ -106,26 +108,16 @@ async def update_proposal(
     sessions: Sessions,
     principal: Principal,
     proposal_id: str,
-    title: str,
-    introduction: str,
-    labour_minor: int,
-    discount_minor: int,
-    tax_rate_bps: int,
+    changes: Mapping[str, Any],
     refresh_lines: bool,
 ) -> ProposalView:
-    """Drafts only. The terms are replaced whole; refresh_lines re-copies the
-    project's current rooms and lines."""
+    """Drafts only. Changes only the terms in `changes` (from the request's field
+    mask); refresh_lines re-copies the project's current rooms and lines."""
     tenant_id = require_editor(principal)
-    terms = domain_proposals.check_terms(
-        title=title,
-        introduction=introduction,
-        labour_minor=labour_minor,
-        discount_minor=discount_minor,
-        tax_rate_bps=tax_rate_bps,
-    )
     async with UnitOfWork(sessions, tenant_id) as uow:
         project, proposal = await load_proposal(uow, principal, proposal_id, lock=True)
         domain_proposals.require_draft(proposal.status, proposal.version)
+        terms = domain_proposals.change_terms(terms_of(proposal), changes)
         if refresh_lines:
             rows = await load_rooms(uow, project.id)
             apply_terms(proposal, terms, as_snapshot(rows))

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select
 
@@ -150,24 +152,21 @@ async def create_room(
 
 
 async def update_room(
-    *,
-    sessions: Sessions,
-    principal: Principal,
-    room_id: str,
-    name: str,
-    client_visible: bool,
-    position: int,
+    *, sessions: Sessions, principal: Principal, room_id: str, changes: Mapping[str, Any]
 ) -> RoomView:
-    """Name and visibility replace what was there; position (1-based among the
-    project's rooms) moves the room, 0 keeps its place."""
+    """Changes only the fields in `changes` (from the request's field mask);
+    a position (1-based among the project's rooms) moves the room, 0 keeps its place."""
     tenant_id = require_editor(principal)
-    name = domain_rooms.check_room_name(name)
     async with UnitOfWork(sessions, tenant_id) as uow:
         project, room = await _room_for_change(uow, principal, room_id)
-        room.name, room.client_visible = name, client_visible
-        if position:
+        if "name" in changes:
+            room.name = domain_rooms.check_room_name(changes["name"])
+        if "client_visible" in changes:
+            room.client_visible = changes["client_visible"]
+        if changes.get("position"):
             rooms = [r for r, _ in await load_rooms(uow, project.id)]
-            for place, each in enumerate(domain_rooms.move_to(rooms, room, position), start=1):
+            moved = domain_rooms.move_to(rooms, room, changes["position"])
+            for place, each in enumerate(moved, start=1):
                 each.position = place
         view = await _room_view(uow, project, room)
         await uow.commit()
@@ -254,50 +253,48 @@ async def _line_for_change(
     return project, line
 
 
-async def update_product_line(
-    *,
-    sessions: Sessions,
-    principal: Principal,
-    line_id: str,
-    manufacturer: str,
-    model: str,
-    description: str,
-    quantity: int,
-    unit_price_minor: int,
-    client_visible: bool,
-    room_id: str,
-) -> LineView:
-    """Replaces the line's fields whole; a room_id moves it (to the end of) another
-    room of the same project. Sent proposals keep the line as it was."""
-    tenant_id = require_editor(principal)
-    data = domain_rooms.check_line(
-        manufacturer=manufacturer,
-        model=model,
-        description=description,
-        quantity=quantity,
-        unit_price_minor=unit_price_minor,
-        client_visible=client_visible,
+def _line_input(line: ProductLine) -> domain_rooms.LineInput:
+    return domain_rooms.LineInput(
+        manufacturer=line.manufacturer,
+        model=line.model,
+        description=line.description,
+        quantity=line.quantity,
+        unit_price_minor=line.unit_price_minor,
+        client_visible=line.client_visible,
     )
+
+
+async def update_product_line(
+    *, sessions: Sessions, principal: Principal, line_id: str, changes: Mapping[str, Any]
+) -> LineView:
+    """Changes only the fields in `changes` (from the request's field mask); a
+    room_id moves the line to the end of another room of the same project (empty:
+    it stays). Sent proposals keep the line as it was."""
+    tenant_id = require_editor(principal)
     async with UnitOfWork(sessions, tenant_id) as uow:
         project, line = await _line_for_change(uow, principal, line_id)
-        if room_id:
-            target = await uow.session.scalar(
-                select(Room).where(
-                    Room.id == parse_uuid(room_id, field="room_id"),
-                    Room.project_id == project.id,
-                )
-            )
-            if target is None:
-                raise NotFound("no such room in this project", field="room_id")
-            if target.id != line.room_id:
-                # Counted before the move (an autoflush would count the line itself).
-                line.position = await _next_line_position(uow, target.id)
-                line.room_id = target.id
+        data = domain_rooms.change_line(_line_input(line), changes)
+        if changes.get("room_id"):
+            await _move_line(uow, project, line, changes["room_id"])
         line.manufacturer, line.model = data.manufacturer, data.model
         line.description, line.quantity = data.description, data.quantity
         line.unit_price_minor, line.client_visible = data.unit_price_minor, data.client_visible
         await uow.commit()
     return LineView(line, project.currency)
+
+
+async def _move_line(uow: UnitOfWork, project: Project, line: ProductLine, room_id: str) -> None:
+    target = await uow.session.scalar(
+        select(Room).where(
+            Room.id == parse_uuid(room_id, field="room_id"), Room.project_id == project.id
+        )
+    )
+    if target is None:
+        raise NotFound("no such room in this project", field="room_id")
+    if target.id != line.room_id:
+        # Counted before the move (an autoflush would count the line itself).
+        line.position = await _next_line_position(uow, target.id)
+        line.room_id = target.id
 
 
 async def remove_product_line(*, sessions: Sessions, principal: Principal, line_id: str) -> None:

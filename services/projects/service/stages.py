@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,26 +68,16 @@ async def update_stage(
     principal: Principal,
     project_id: str,
     stage: int,
-    planned_start: str,
-    planned_finish: str,
-    actual_start: str,
-    actual_finish: str,
-    client_note: str,
+    changes: Mapping[str, str],
 ) -> ProjectStage:
-    """Replaces the stage's dates and note whole (the caller sends back what it read)."""
+    """Changes only the dates and note in `changes` (from the request's field mask)."""
     tenant_id = require_editor(principal)
     which = parse_stage(stage)
-    dates = domain_stages.check_stage_dates(
-        planned_start=planned_start,
-        planned_finish=planned_finish,
-        actual_start=actual_start,
-        actual_finish=actual_finish,
-    )
-    note = domain_stages.check_client_note(client_note)
     async with UnitOfWork(sessions, tenant_id) as uow:
         # The project row lock orders this with stage moves, which write dates too.
         project = await load_project(uow, principal, project_id, lock=True)
         row = (await load_stage_rows(uow, project))[which]
+        dates, note = domain_stages.change_stage_plan(dates_of(row), row.client_note, changes)
         set_dates(row, dates)
         if note != row.client_note:
             row.client_note = note

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -419,10 +420,19 @@ class UpdateDocumentRequest(_message.Message):
     TITLE_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     FOLDER_ID_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     document_id: _builtins.str
     title: _builtins.str
     description: _builtins.str
     folder_id: _builtins.str
+    """empty (with the path in the mask): out of any folder"""
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """AIP-134: the fields to change. Empty: those set to a non-default value;
+        "*": every updatable field (unset ones are cleared); an unknown path is
+        INVALID_ARGUMENT.
+        """
+
     def __init__(
         self,
         *,
@@ -430,10 +440,11 @@ class UpdateDocumentRequest(_message.Message):
         title: _builtins.str = ...,
         description: _builtins.str = ...,
         folder_id: _builtins.str = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "document_id", b"document_id", "folder_id", b"folder_id", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "document_id", b"document_id", "folder_id", b"folder_id", "title", b"title", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -329,6 +330,7 @@ class UpdateProjectRequest(_message.Message):
     PROJECT_MANAGER_EMAIL_FIELD_NUMBER: _builtins.int
     VISIBLE_CONTACT_IDS_FIELD_NUMBER: _builtins.int
     SERVICE_CONTRACT_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     name: _builtins.str
     site_address: _builtins.str
@@ -338,6 +340,13 @@ class UpdateProjectRequest(_message.Message):
     service_contract: _builtins.bool
     @_builtins.property
     def visible_contact_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """AIP-134: the fields to change. Empty: those set to a non-default value;
+        "*": every updatable field (unset ones are cleared); an unknown path is
+        INVALID_ARGUMENT.
+        """
+
     def __init__(
         self,
         *,
@@ -349,10 +358,11 @@ class UpdateProjectRequest(_message.Message):
         project_manager_email: _builtins.str = ...,
         visible_contact_ids: _abc.Iterable[_builtins.str] | None = ...,
         service_contract: _builtins.bool = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "project_id", b"project_id", "project_manager_email", b"project_manager_email", "project_manager_id", b"project_manager_id", "project_manager_name", b"project_manager_name", "service_contract", b"service_contract", "site_address", b"site_address", "visible_contact_ids", b"visible_contact_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "project_id", b"project_id", "project_manager_email", b"project_manager_email", "project_manager_id", b"project_manager_id", "project_manager_name", b"project_manager_name", "service_contract", b"service_contract", "site_address", b"site_address", "update_mask", b"update_mask", "visible_contact_ids", b"visible_contact_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -429,6 +439,7 @@ class UpdateStageRequest(_message.Message):
     ACTUAL_START_FIELD_NUMBER: _builtins.int
     ACTUAL_FINISH_FIELD_NUMBER: _builtins.int
     CLIENT_NOTE_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     stage: Global___Stage.ValueType
     planned_start: _builtins.str
@@ -436,6 +447,13 @@ class UpdateStageRequest(_message.Message):
     actual_start: _builtins.str
     actual_finish: _builtins.str
     client_note: _builtins.str
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """AIP-134: the fields to change. Empty: those set to a non-default value;
+        "*": every updatable field (unset ones are cleared); an unknown path is
+        INVALID_ARGUMENT.
+        """
+
     def __init__(
         self,
         *,
@@ -446,10 +464,11 @@ class UpdateStageRequest(_message.Message):
         actual_start: _builtins.str = ...,
         actual_finish: _builtins.str = ...,
         client_note: _builtins.str = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual_finish", b"actual_finish", "actual_start", b"actual_start", "client_note", b"client_note", "planned_finish", b"planned_finish", "planned_start", b"planned_start", "project_id", b"project_id", "stage", b"stage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual_finish", b"actual_finish", "actual_start", b"actual_start", "client_note", b"client_note", "planned_finish", b"planned_finish", "planned_start", b"planned_start", "project_id", b"project_id", "stage", b"stage", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -856,10 +875,18 @@ class UpdateRoomRequest(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
     POSITION_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     room_id: _builtins.str
     name: _builtins.str
     client_visible: _builtins.bool
     position: _builtins.int
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """AIP-134: the fields to change. Empty: those set to a non-default value;
+        "*": every updatable field (unset ones are cleared); an unknown path is
+        INVALID_ARGUMENT.
+        """
+
     def __init__(
         self,
         *,
@@ -867,10 +894,11 @@ class UpdateRoomRequest(_message.Message):
         name: _builtins.str = ...,
         client_visible: _builtins.bool = ...,
         position: _builtins.int = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "name", b"name", "position", b"position", "room_id", b"room_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "name", b"name", "position", b"position", "room_id", b"room_id", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1003,6 +1031,7 @@ class UpdateProductLineRequest(_message.Message):
     UNIT_PRICE_MINOR_FIELD_NUMBER: _builtins.int
     CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
     ROOM_ID_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     line_id: _builtins.str
     manufacturer: _builtins.str
     model: _builtins.str
@@ -1012,6 +1041,13 @@ class UpdateProductLineRequest(_message.Message):
     client_visible: _builtins.bool
     room_id: _builtins.str
     """move to another room of the project"""
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """AIP-134: the fields to change. Empty: those set to a non-default value;
+        "*": every updatable field (unset ones are cleared); an unknown path is
+        INVALID_ARGUMENT.
+        """
+
     def __init__(
         self,
         *,
@@ -1023,10 +1059,11 @@ class UpdateProductLineRequest(_message.Message):
         unit_price_minor: _builtins.int = ...,
         client_visible: _builtins.bool = ...,
         room_id: _builtins.str = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "description", b"description", "line_id", b"line_id", "manufacturer", b"manufacturer", "model", b"model", "quantity", b"quantity", "room_id", b"room_id", "unit_price_minor", b"unit_price_minor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "description", b"description", "line_id", b"line_id", "manufacturer", b"manufacturer", "model", b"model", "quantity", b"quantity", "room_id", b"room_id", "unit_price_minor", b"unit_price_minor", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1344,6 +1381,7 @@ class UpdateProposalRequest(_message.Message):
     DISCOUNT_MINOR_FIELD_NUMBER: _builtins.int
     TAX_RATE_BPS_FIELD_NUMBER: _builtins.int
     REFRESH_LINES_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     proposal_id: _builtins.str
     title: _builtins.str
     introduction: _builtins.str
@@ -1351,6 +1389,14 @@ class UpdateProposalRequest(_message.Message):
     discount_minor: _builtins.int
     tax_rate_bps: _builtins.int
     refresh_lines: _builtins.bool
+    """an action, not a field: never in the mask"""
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """AIP-134: the fields to change. Empty: those set to a non-default value;
+        "*": every updatable field (unset ones are cleared); an unknown path is
+        INVALID_ARGUMENT.
+        """
+
     def __init__(
         self,
         *,
@@ -1361,10 +1407,11 @@ class UpdateProposalRequest(_message.Message):
         discount_minor: _builtins.int = ...,
         tax_rate_bps: _builtins.int = ...,
         refresh_lines: _builtins.bool = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["discount_minor", b"discount_minor", "introduction", b"introduction", "labour_minor", b"labour_minor", "proposal_id", b"proposal_id", "refresh_lines", b"refresh_lines", "tax_rate_bps", b"tax_rate_bps", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["discount_minor", b"discount_minor", "introduction", b"introduction", "labour_minor", b"labour_minor", "proposal_id", b"proposal_id", "refresh_lines", b"refresh_lines", "tax_rate_bps", b"tax_rate_bps", "title", b"title", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
