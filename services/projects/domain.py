@@ -6,7 +6,6 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from enum import IntEnum
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
@@ -137,20 +136,3 @@ def check_project_details(
         visible_contact_ids=tuple(contacts),
         service_contract=service_contract,
     )
-
-
-# identity.v1.AccessState values.
-ACCESS_ACTIVE, ACCESS_ARCHIVED, ACCESS_DELETED, ACCESS_PURGED = 1, 2, 3, 4
-
-
-def portal_open(access_state: int | None) -> bool:
-    """A client may look at projects unless their customer's portal is closed.
-
-    No record means identity never changed the customer's access: active.
-    """
-    return access_state not in (ACCESS_DELETED, ACCESS_PURGED)
-
-
-def newer(incoming: datetime, stored: datetime | None) -> bool:
-    """Apply an access change only if it happened after the one we hold."""
-    return stored is None or incoming > stored

@@ -16,12 +16,11 @@ from services.chassis.validation import parse_uuid, require_text
 from services.projects import domain, domain_money, domain_stages
 from services.projects.models import Project, StageChange
 from services.projects.service.common import (
+    EDITOR_ROLE,
     Sessions,
     load_project,
     now_utc,
-    require_editor,
     require_open_portal,
-    require_reader,
     visible_projects,
 )
 from services.projects.service.stages import dates_of, load_stage_rows, set_dates
@@ -47,7 +46,7 @@ def _decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
 async def list_projects(
     *, sessions: Sessions, principal: Principal, page_size: int, page_token: str
 ) -> tuple[list[Project], str]:
-    tenant_id = require_reader(principal)
+    tenant_id = principal.require_reader()
     size = min(page_size or 50, MAX_PAGE_SIZE)
     if size < 0:
         raise InvalidArgument("page size must be positive", field="page_size")
@@ -70,7 +69,7 @@ async def list_projects(
 
 
 async def get_project(*, sessions: Sessions, principal: Principal, project_id: str) -> Project:
-    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_reader()) as uow:
         return await load_project(uow, principal, project_id)
 
 
@@ -84,7 +83,7 @@ async def create_project(
     site_address: str,
     currency: str = "",
 ) -> Project:
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     request_id = request_id or str(uuid.uuid4())
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
@@ -138,7 +137,7 @@ async def update_project(
     service_contract: bool,
 ) -> Project:
     """Replaces the editable details whole (the caller sends back what it read)."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     details = domain.check_project_details(
         name=name,
         site_address=site_address,
@@ -171,7 +170,7 @@ async def change_project_stage(
     reason: str,
     client_note: str,
 ) -> Project:
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     try:
         target = domain.Stage(stage)
     except ValueError:

@@ -17,11 +17,10 @@ from services.chassis.validation import parse_uuid
 from services.projects import domain_money, domain_rooms
 from services.projects.models import ProductLine, Project, Room
 from services.projects.service.common import (
+    EDITOR_ROLE,
     Sessions,
     client_view,
     load_project,
-    require_editor,
-    require_reader,
 )
 
 
@@ -80,7 +79,7 @@ async def list_rooms(
     """Staff see every room and line; a client only those ticked client-visible
     (a hidden room hides its lines whatever their own flag)."""
     for_client = client_view(principal)
-    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_reader()) as uow:
         project = await load_project(uow, principal, project_id)
         rows = await load_rooms(uow, project.id)
     return [
@@ -124,7 +123,7 @@ async def create_room(
     name: str,
     client_visible: bool,
 ) -> RoomView:
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     name = domain_rooms.check_room_name(name)
     request_id = request_id or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
@@ -160,7 +159,7 @@ async def update_room(
 ) -> RoomView:
     """Name and visibility replace what was there; position (1-based among the
     project's rooms) moves the room, 0 keeps its place."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     name = domain_rooms.check_room_name(name)
     async with UnitOfWork(sessions, tenant_id) as uow:
         project, room = await _room_for_change(uow, principal, room_id)
@@ -176,7 +175,7 @@ async def update_room(
 
 async def delete_room(*, sessions: Sessions, principal: Principal, room_id: str) -> None:
     """The room and its lines go; proposals keep their own copies."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     async with UnitOfWork(sessions, tenant_id) as uow:
         _, room = await _room_for_change(uow, principal, room_id)
         await uow.session.execute(delete(ProductLine).where(ProductLine.room_id == room.id))
@@ -204,7 +203,7 @@ async def add_product_line(
     unit_price_minor: int,
     client_visible: bool,
 ) -> LineView:
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     data = domain_rooms.check_line(
         manufacturer=manufacturer,
         model=model,
@@ -269,7 +268,7 @@ async def update_product_line(
 ) -> LineView:
     """Replaces the line's fields whole; a room_id moves it (to the end of) another
     room of the same project. Sent proposals keep the line as it was."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     data = domain_rooms.check_line(
         manufacturer=manufacturer,
         model=model,
@@ -301,7 +300,7 @@ async def update_product_line(
 
 
 async def remove_product_line(*, sessions: Sessions, principal: Principal, line_id: str) -> None:
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     async with UnitOfWork(sessions, tenant_id) as uow:
         _, line = await _line_for_change(uow, principal, line_id)
         await uow.session.delete(line)

@@ -15,12 +15,11 @@ from services.projects.domain import Stage
 from services.projects.domain_stages import StageDates
 from services.projects.models import Project, ProjectStage, StageChange
 from services.projects.service.common import (
+    EDITOR_ROLE,
     Sessions,
     client_view,
     load_project,
     now_utc,
-    require_editor,
-    require_reader,
 )
 
 
@@ -74,7 +73,7 @@ async def update_stage(
     client_note: str,
 ) -> ProjectStage:
     """Replaces the stage's dates and note whole (the caller sends back what it read)."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     which = parse_stage(stage)
     dates = domain_stages.check_stage_dates(
         planned_start=planned_start,
@@ -121,7 +120,7 @@ async def list_stage_history(
     *, sessions: Sessions, principal: Principal, project_id: str
 ) -> list[HistoryEntry]:
     """Every move, newest first."""
-    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_reader()) as uow:
         project = await load_project(uow, principal, project_id)
         changes = await uow.session.scalars(
             select(StageChange)
