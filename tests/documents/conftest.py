@@ -23,17 +23,15 @@ import pytest
 from google.protobuf.message import Message
 from portal.documents.v1 import documents_pb2 as pb
 from portal.documents.v1 import documents_pb2_grpc
-from portal.identity.v1 import events_pb2 as identity_events
 from portal.projects.v1 import events_pb2 as project_events
 
 from deploy.infra import Postgres, free_port
-from services.chassis.access import on_customer_access_changed
 from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
 from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
 from services.chassis.events import Event
 from services.chassis.grpc_client import open_channel
 from services.chassis.grpc_server import start_grpc_server
-from services.documents import service
+from services.documents import handlers, service
 from services.documents.blobcrypt import MasterKeys
 from services.documents.blobstore import BlobStore, LocalBlobStore, S3BlobStore
 from services.documents.grpc_api import DocumentsServicer
@@ -256,21 +254,12 @@ class Integrator:
         return project_id
 
     async def change_access(self, to_state: int) -> None:
-        """As identity's customer.access_changed event lands in documents."""
-        event = Event(
-            id=_id(),
-            type="identity.customer.access_changed",
+        await self.svc.change_customer_access(
+            handlers.subscriptions(),
             tenant_id=self.tenant_id,
-            occurred_at=datetime.now(UTC),
-            aggregate_type="customer",
-            aggregate_id=self.customer_id,
-            payload=identity_events.CustomerAccessChanged(
-                customer_id=self.customer_id, to_state=to_state
-            ),
+            customer_id=self.customer_id,
+            to_state=to_state,
         )
-        async with UnitOfWork(self.svc.sessions, self.tenant_id) as uow:
-            await on_customer_access_changed(uow, event)
-            await uow.commit()
 
     def header(self, project_id: str, filename: str = "proposal.pdf", **kw: Any) -> pb.UploadHeader:
         values: dict[str, Any] = {

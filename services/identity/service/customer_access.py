@@ -71,8 +71,7 @@ async def _close_portal(uow: UnitOfWork, customer: Customer, *, reason: str, now
 async def change_customer_access(
     *, sessions: Sessions, principal: Principal, customer_id: str, to: str
 ) -> Customer:
-    principal.require_staff("project_manager")
-    principal.require_writable()
+    principal.require_editor("project_manager")
     now = now_utc()
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
         customer = await customer_for_change(uow, customer_id)

@@ -72,8 +72,7 @@ async def create_customer(
 ) -> Customer:
     tenant_id = principal.require_tenant()
     if principal.kind != "platform":
-        principal.require_staff("project_manager")
-        principal.require_writable()
+        principal.require_editor("project_manager")
     tid = uuid.UUID(tenant_id)
     request_id = request_id or str(uuid.uuid4())
     # Checked and hashed before the transaction: argon2 holds no connection.
@@ -147,8 +146,7 @@ async def customer_for_change(uow: UnitOfWork, customer_id: str) -> Customer:
 async def update_customer(
     *, sessions: Sessions, principal: Principal, customer_id: str, name: str
 ) -> Customer:
-    principal.require_staff("project_manager")
-    principal.require_writable()
+    principal.require_editor("project_manager")
     new_name = require_text(name, field="name")
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
         customer = await customer_for_change(uow, customer_id)
@@ -171,8 +169,7 @@ async def add_contact(
 ) -> Contact:
     tenant_id = principal.require_tenant()
     if principal.kind != "platform":
-        principal.require_staff("project_manager")
-        principal.require_writable()
+        principal.require_editor("project_manager")
     new = await _new_contact(principal, passwords, uuid.UUID(tenant_id), contact, "contact.")
     async with UnitOfWork(sessions, tenant_id) as uow:
         if request_id:
@@ -200,8 +197,7 @@ async def add_contact(
 
 async def remove_contact(*, sessions: Sessions, principal: Principal, contact_id: str) -> None:
     """Soft-removes a contact; their sessions and links stop working at once."""
-    principal.require_staff("project_manager")
-    principal.require_writable()
+    principal.require_editor("project_manager")
     cid = parse_uuid(contact_id, field="contact_id")
     now = now_utc()
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:

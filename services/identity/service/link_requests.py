@@ -80,9 +80,7 @@ def _issue(
 
 async def invite_contact(*, sessions: Sessions, principal: Principal, contact_id: str) -> datetime:
     """Emails the contact a link to set a password; earlier invites stop working."""
-    tenant_id = principal.require_tenant()
-    principal.require_staff("project_manager")
-    principal.require_writable()
+    tenant_id = principal.require_editor("project_manager")
     cid = parse_uuid(contact_id, field="contact_id")
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
