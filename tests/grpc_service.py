@@ -8,17 +8,21 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 import pytest
 from google.protobuf.message import Message
+from portal.identity.v1 import events_pb2 as identity_events
 from sqlalchemy import select, text
 
 from deploy.infra import Postgres
+from services.chassis.access import SUBJECT_ACCESS_CHANGED
 from services.chassis.auth import Principal
+from services.chassis.consumer import Subscription
 from services.chassis.db import UnitOfWork, outbox_message
-from services.chassis.events import parse_envelope
+from services.chassis.events import Event, parse_envelope
 from services.chassis.grpc_client import Caller
 from services.chassis.migrations import upgrade
 
@@ -49,6 +53,27 @@ class Assertions:
             await self(method, request, principal)  # type: ignore[operator]
         assert err.value.code() == code, (err.value.code(), err.value.details())
         return err.value
+
+    async def change_customer_access(
+        self, subscriptions: list[Subscription], *, tenant_id: str, customer_id: str, to_state: int
+    ) -> None:
+        """As identity's customer.access_changed lands, through the handler the
+        service subscribes (a service that forgot the chassis copy fails here)."""
+        (sub,) = [s for s in subscriptions if s.subject == SUBJECT_ACCESS_CHANGED]
+        event = Event(
+            id=str(uuid.uuid4()),
+            type=sub.subject,
+            tenant_id=tenant_id,
+            occurred_at=datetime.now(UTC),
+            aggregate_type="customer",
+            aggregate_id=customer_id,
+            payload=identity_events.CustomerAccessChanged(
+                customer_id=customer_id, to_state=to_state
+            ),
+        )
+        async with UnitOfWork(self.sessions, tenant_id) as uow:
+            await sub.handler(uow, event)
+            await uow.commit()
 
     async def sql(self, tenant_id: str, statement: str, **params: Any) -> list[Any]:
         """Runs SQL as the service's own role, inside the tenant (row-level security on)."""

@@ -14,7 +14,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -65,12 +65,40 @@ class Principal:
         if roles and self.kind == "staff" and not (self.roles & (set(roles) | STAFF_ADMIN_ROLES)):
             raise PermissionDenied(f"this needs one of the roles: {', '.join(roles)}")
 
+    READ_ONLY_MESSAGE: ClassVar[str] = (
+        "this portal is read-only: nothing can be signed, paid or booked here"
+    )
+
     def require_writable(self) -> None:
         """Refuse changes from a read-only principal (archived customer, view-as-client)."""
         if self.read_only:
-            raise PermissionDenied(
-                "this portal is read-only: nothing can be signed, paid or booked here"
-            )
+            raise PermissionDenied(self.READ_ONLY_MESSAGE)
+
+    # The suite's three rights; each returns the tenant to open the unit of work for.
+    # A client reader still sees only their own customer's records, and only while
+    # the portal is open (services.chassis.access.require_open_portal).
+
+    def require_reader(self) -> str:
+        """Any staff role, a service, or a client contact."""
+        if not self.is_client:
+            self.require_staff()
+        return self.require_tenant()
+
+    def require_editor(self, *roles: str) -> str:
+        """Staff (with one of `roles`, if given) changing something; never read-only."""
+        self.require_staff(*roles)
+        self.require_writable()
+        return self.require_tenant()
+
+    def require_approver(self, action: str) -> str:
+        """A client contact with the approver role, on a writable principal: the
+        one who signs, pays and books. Staff cannot act for the client."""
+        if not self.is_client:
+            raise PermissionDenied(f"only the customer's approver can {action}")
+        if "approver" not in self.roles:
+            raise PermissionDenied(f"only an approver can {action}; a viewer can read but not act")
+        self.require_writable()
+        return self.require_tenant()
 
     def require_platform(self) -> None:
         if self.kind != "platform":

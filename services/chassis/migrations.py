@@ -15,6 +15,7 @@ from alembic.config import Config
 from sqlalchemy import pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.chassis.access import customer_access
 from services.chassis.db import chassis_metadata
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent
@@ -95,3 +96,13 @@ def enable_tenant_rls(table: str) -> None:
             f"USING (tenant_id = {tenant}) WITH CHECK (tenant_id = {tenant})"
         )
     )
+
+
+def create_customer_access_table() -> None:
+    """The service's copy of identity's customer access state (chassis.access), under RLS."""
+    customer_access.create(bind=op.get_bind())
+    enable_tenant_rls(customer_access.name)
+
+
+def drop_customer_access_table() -> None:
+    customer_access.drop(bind=op.get_bind())

@@ -294,12 +294,3 @@ def verify_link(token: str, secret: bytes, *, now: int) -> LinkClaims:
 
 def not_found(what: str = "document") -> NotFound:
     return NotFound(f"no such {what}", field=f"{what}_id")
-
-
-# identity.v1.AccessState values for a closed portal (deleted, purged).
-CLOSED_ACCESS_STATES = frozenset({3, 4})
-
-
-def portal_open(access_state: int | None) -> bool:
-    """No record means identity never changed the customer's access: open."""
-    return access_state not in CLOSED_ACCESS_STATES

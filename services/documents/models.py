@@ -120,18 +120,6 @@ class Blob(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class CustomerAccess(Base):
-    """Our copy of each customer's portal access, from identity's events: a
-    closed portal is refused here too, not only by the gateway."""
-
-    __tablename__ = "customer_access"
-    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    state: Mapped[int] = mapped_column(Integer)
-    # The event's time: a late, older event must not undo a newer one.
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
 class TenantSetting(Base):
     """A tenant's own upload limit (at most the deployment's ceiling)."""
 

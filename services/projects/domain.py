@@ -6,7 +6,6 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
@@ -148,20 +147,3 @@ def change_project_details(current: ProjectDetails, changes: Mapping[str, Any]) 
     """The details with `changes` applied, checked whole as one would be new
     (the checks name the field at fault)."""
     return check_project_details(**(asdict(current) | dict(changes)))
-
-
-# identity.v1.AccessState values.
-ACCESS_ACTIVE, ACCESS_ARCHIVED, ACCESS_DELETED, ACCESS_PURGED = 1, 2, 3, 4
-
-
-def portal_open(access_state: int | None) -> bool:
-    """A client may look at projects unless their customer's portal is closed.
-
-    No record means identity never changed the customer's access: active.
-    """
-    return access_state not in (ACCESS_DELETED, ACCESS_PURGED)
-
-
-def newer(incoming: datetime, stored: datetime | None) -> bool:
-    """Apply an access change only if it happened after the one we hold."""
-    return stored is None or incoming > stored

@@ -301,15 +301,3 @@ class Variation(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # may be negative (a credit)
     currency: Mapped[str] = mapped_column(String(3))
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class CustomerAccess(Base):
-    """Our copy of each customer's portal access, kept from identity's events,
-    so projects enforces a closed portal itself instead of trusting the caller."""
-
-    __tablename__ = "customer_access"
-    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    state: Mapped[int] = mapped_column(Integer)
-    # The event's time: an older event arriving late must not undo a newer one.
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

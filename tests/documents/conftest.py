@@ -31,7 +31,7 @@ from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
 from services.chassis.events import Event
 from services.chassis.grpc_client import open_channel
 from services.chassis.grpc_server import start_grpc_server
-from services.documents import service
+from services.documents import handlers, service
 from services.documents.blobcrypt import MasterKeys
 from services.documents.blobstore import BlobStore, LocalBlobStore, S3BlobStore
 from services.documents.grpc_api import DocumentsServicer
@@ -252,6 +252,14 @@ class Integrator:
             await service.on_project_created(uow, event)
             await uow.commit()
         return project_id
+
+    async def change_access(self, to_state: int) -> None:
+        await self.svc.change_customer_access(
+            handlers.subscriptions(),
+            tenant_id=self.tenant_id,
+            customer_id=self.customer_id,
+            to_state=to_state,
+        )
 
     def header(self, project_id: str, filename: str = "proposal.pdf", **kw: Any) -> pb.UploadHeader:
         values: dict[str, Any] = {

@@ -10,6 +10,7 @@ import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
 from portal.documents.v1 import documents_pb2 as pb
 from portal.documents.v1 import events_pb2
+from portal.identity.v1.identity_pb2 import ACCESS_STATE_ARCHIVED, ACCESS_STATE_DELETED
 from sqlalchemy import text
 
 from services.chassis.db import UnitOfWork
@@ -121,6 +122,27 @@ async def test_clients_see_only_visible_documents_of_their_own_projects(acme: In
         await acme.svc("ListDocuments", pb.ListDocumentsRequest(project_id=mine), acme.technician)
     ).documents
     assert {d.id for d in staff} == {shown.id, hidden.id}
+
+
+async def test_a_closed_portal_shows_the_client_nothing_and_staff_everything(
+    local_acme: Integrator,
+) -> None:
+    acme = local_acme
+    project = await acme.project()
+    shared = await acme.upload(project, client_visible=True)
+    client = acme.client()
+    await acme.change_access(ACCESS_STATE_ARCHIVED)  # read-only, still open
+    await acme.svc("GetDocument", pb.GetDocumentRequest(document_id=shared.id), client)
+    await acme.change_access(ACCESS_STATE_DELETED)
+    for method, request in (
+        ("ListDocuments", pb.ListDocumentsRequest(project_id=project)),
+        ("GetDocument", pb.GetDocumentRequest(document_id=shared.id)),
+        ("CreateDownloadLink", pb.CreateDownloadLinkRequest(document_id=shared.id)),
+    ):
+        err = await acme.svc.fails(DENIED, method, request, client)
+        assert "closed" in err.details()
+    staff = await acme.svc("ListDocuments", pb.ListDocumentsRequest(project_id=project), acme.pm)
+    assert [d.id for d in staff.documents] == [shared.id]
 
 
 async def test_another_tenant_sees_nothing(acme: Integrator) -> None:

@@ -11,23 +11,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 import pytest
 from google.protobuf.message import Message
-from portal.identity.v1 import events_pb2 as identity_events
+from portal.identity.v1.identity_pb2 import ACCESS_STATE_DELETED
 from portal.projects.v1 import projects_pb2 as pb
 from portal.projects.v1 import projects_pb2_grpc
 
 from deploy.infra import Postgres
 from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
-from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
-from services.chassis.events import Event
+from services.chassis.db import make_engine, make_sessionmaker
 from services.chassis.grpc_client import Caller, open_channel
 from services.chassis.grpc_server import start_grpc_server
-from services.projects import service
+from services.projects import handlers
 from services.projects.grpc_api import ProjectsServicer
 from tests.grpc_service import ServiceUnderTest, migrated_database
 
@@ -259,21 +257,15 @@ class Integrator:
         )
 
     async def close_portal(self, customer_id: str | None = None) -> None:
-        """As identity's customer.access_changed event (deleted) lands in projects."""
-        event = Event(
-            id=_id(),
-            type="identity.customer.access_changed",
+        await self.change_access(ACCESS_STATE_DELETED, customer_id)
+
+    async def change_access(self, to_state: int, customer_id: str | None = None) -> None:
+        await self.svc.change_customer_access(
+            handlers.subscriptions(),
             tenant_id=self.tenant_id,
-            occurred_at=datetime.now(UTC),
-            aggregate_type="customer",
-            aggregate_id=customer_id or self.customer_id,
-            payload=identity_events.CustomerAccessChanged(
-                customer_id=customer_id or self.customer_id, to_state=3
-            ),
+            customer_id=customer_id or self.customer_id,
+            to_state=to_state,
         )
-        async with UnitOfWork(self.svc.sessions, self.tenant_id) as uow:
-            await service.on_customer_access_changed(uow, event)
-            await uow.commit()
 
 
 @pytest.fixture

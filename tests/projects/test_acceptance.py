@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from portal.identity.v1.identity_pb2 import ACCESS_STATE_ARCHIVED
 from portal.projects.v1 import events_pb2
 from portal.projects.v1 import projects_pb2 as pb
 
@@ -122,6 +123,16 @@ async def test_a_read_only_approver_cannot_accept(acme: Integrator, sent: pb.Pro
     archived = acme.client(read_only=True)
     err = await acme.fails(DENIED, "AcceptProposal", acme.accept_request(sent), archived)
     assert "read-only" in err.details()
+
+
+async def test_an_archived_customer_cannot_accept_even_with_a_writable_token(
+    acme: Integrator, sent: pb.Proposal
+):
+    """Projects' own copy of the access state decides, not only the token."""
+    await acme.change_access(ACCESS_STATE_ARCHIVED)
+    err = await acme.fails(DENIED, "AcceptProposal", acme.accept_request(sent), acme.approver)
+    assert "read-only" in err.details()
+    assert (await acme.get_proposal(sent.id, acme.approver)).status == pb.PROPOSAL_STATUS_SENT
 
 
 async def test_staff_cannot_sign_for_the_client(acme: Integrator, sent: pb.Proposal):

@@ -56,28 +56,6 @@ def test_required_text():
         require_text("x" * 201, field="name")
 
 
-def test_portal_is_closed_only_for_deleted_or_purged_customers():
-    from services.projects import domain
-
-    assert domain.portal_open(None)  # never changed: active
-    assert domain.portal_open(domain.ACCESS_ACTIVE)
-    assert domain.portal_open(domain.ACCESS_ARCHIVED)  # read-only, but open
-    assert not domain.portal_open(domain.ACCESS_DELETED)
-    assert not domain.portal_open(domain.ACCESS_PURGED)
-
-
-def test_a_late_access_event_does_not_undo_a_newer_one():
-    from datetime import UTC, datetime, timedelta
-
-    from services.projects import domain
-
-    t = datetime(2026, 11, 25, tzinfo=UTC)
-    assert domain.newer(t, None)
-    assert domain.newer(t + timedelta(seconds=1), t)
-    assert not domain.newer(t - timedelta(seconds=1), t)
-    assert not domain.newer(t, t)
-
-
 def test_a_project_is_priced_in_the_tenants_currency_else_usd():
     from services.chassis.errors import InvalidArgument
     from services.projects.domain_money import project_currency
@@ -86,11 +64,3 @@ def test_a_project_is_priced_in_the_tenants_currency_else_usd():
     assert project_currency("") == "USD"
     with pytest.raises(InvalidArgument):
         project_currency("pounds")
-
-
-def test_documents_closes_the_same_portals_as_projects():
-    from services.documents import domain as documents
-    from services.projects import domain as projects
-
-    for state in (None, 1, 2, 3, 4):
-        assert documents.portal_open(state) == projects.portal_open(state)

@@ -12,15 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.chassis.access import require_open_portal
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import PermissionDenied
 from services.chassis.validation import parse_uuid
 from services.documents import domain
 from services.documents.blobcrypt import MasterKeys
 from services.documents.blobstore import BlobStore
 from services.documents.models import (
-    CustomerAccess,
     Document,
     DocumentVersion,
     Folder,
@@ -44,19 +43,6 @@ class Vault:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-def require_reader(principal: Principal) -> str:
-    """Any staff role, a service, or a client contact; returns the tenant."""
-    if not principal.is_client:
-        principal.require_staff()
-    return principal.require_tenant()
-
-
-def require_editor(principal: Principal) -> str:
-    principal.require_staff(EDITOR_ROLE)
-    principal.require_writable()
-    return principal.require_tenant()
 
 
 def client_may_see_project(principal: Principal, project: ProjectRef | None) -> bool:
@@ -112,19 +98,6 @@ async def load_document(
         if not client_may_see_document(principal, project, doc):
             raise domain.not_found()
     return doc, project
-
-
-async def require_open_portal(uow: UnitOfWork, principal: Principal) -> None:
-    """A deleted or purged customer's portal is closed here too, whatever
-    principal a gateway hands us."""
-    state = await uow.session.scalar(
-        select(CustomerAccess.state).where(
-            CustomerAccess.customer_id
-            == parse_uuid(principal.customer_id or "", field="customer_id")
-        )
-    )
-    if not domain.portal_open(state):
-        raise PermissionDenied("access to this portal has been closed")
 
 
 async def versions_of(

@@ -24,7 +24,6 @@ from services.documents.service.common import (
     Vault,
     client_may_see_document,
     load_document,
-    require_reader,
 )
 
 
@@ -46,7 +45,7 @@ async def create_download_link(
     version_id: str,
     now: float | None = None,
 ) -> DownloadLink:
-    tenant_id = require_reader(principal)
+    tenant_id = principal.require_reader()
     async with UnitOfWork(sessions, tenant_id) as uow:
         doc, _ = await load_document(uow, principal, document_id)
         query = select(DocumentVersion).where(DocumentVersion.document_id == doc.id)

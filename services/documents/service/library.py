@@ -7,8 +7,6 @@ import uuid
 from typing import Any
 
 from portal.documents.v1 import events_pb2
-from portal.identity.v1 import events_pb2 as identity_events
-from portal.identity.v1.identity_pb2 import ACCESS_STATE_PURGED
 from portal.projects.v1 import events_pb2 as project_events
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -19,13 +17,13 @@ from services.chassis.errors import InvalidArgument
 from services.chassis.events import Event
 from services.chassis.validation import parse_uuid, require_text
 from services.documents.models import (
-    CustomerAccess,
     Document,
     DocumentAudit,
     Folder,
     ProjectRef,
 )
 from services.documents.service.common import (
+    EDITOR_ROLE,
     DocumentView,
     Sessions,
     ensure_default_folders,
@@ -33,8 +31,6 @@ from services.documents.service.common import (
     load_folder,
     load_project,
     now_utc,
-    require_editor,
-    require_reader,
     versions_of,
     view,
 )
@@ -58,37 +54,10 @@ async def on_project_created(uow: UnitOfWork, event: Event[project_events.Projec
     )
 
 
-async def on_customer_access_changed(
-    uow: UnitOfWork, event: Event[identity_events.CustomerAccessChanged]
-) -> None:
-    await _record_access(uow, event, event.payload.customer_id, event.payload.to_state)
-
-
-async def on_customer_purged(uow: UnitOfWork, event: Event[identity_events.CustomerPurged]) -> None:
-    await _record_access(uow, event, event.payload.customer_id, ACCESS_STATE_PURGED)
-
-
-async def _record_access(uow: UnitOfWork, event: Event[Any], customer_id: str, state: int) -> None:
-    """Newest wins: an older event arriving late changes nothing."""
-    cid = uuid.UUID(customer_id)
-    row = await uow.session.get(CustomerAccess, cid, with_for_update=True)
-    if row is None:
-        uow.session.add(
-            CustomerAccess(
-                customer_id=cid,
-                tenant_id=uuid.UUID(event.tenant_id),
-                state=state,
-                changed_at=event.occurred_at,
-            )
-        )
-    elif event.occurred_at > row.changed_at:
-        row.state, row.changed_at = state, event.occurred_at
-
-
 async def list_folders(
     *, sessions: Sessions, principal: Principal, project_id: str
 ) -> list[Folder]:
-    tenant_id = require_reader(principal)
+    tenant_id = principal.require_reader()
     async with UnitOfWork(sessions, tenant_id) as uow:
         project = await load_project(uow, principal, project_id)
         await ensure_default_folders(uow, tenant_id, project.id)
@@ -106,7 +75,7 @@ async def list_folders(
 async def create_folder(
     *, sessions: Sessions, principal: Principal, request_id: str, project_id: str, name: str
 ) -> Folder:
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     request_id = require_text(request_id, field="request_id", max_len=100)
     name = require_text(name, field="name", max_len=100)
     async with UnitOfWork(sessions, tenant_id) as uow:
@@ -149,7 +118,7 @@ async def list_documents(
     query: str,
     include_deleted: bool,
 ) -> list[DocumentView]:
-    tenant_id = require_reader(principal)
+    tenant_id = principal.require_reader()
     async with UnitOfWork(sessions, tenant_id) as uow:
         project = await load_project(uow, principal, project_id)
         stmt = select(Document).where(Document.project_id == project.id)
@@ -172,7 +141,7 @@ async def list_documents(
 async def get_document(
     *, sessions: Sessions, principal: Principal, document_id: str
 ) -> DocumentView:
-    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_reader()) as uow:
         doc, _ = await load_document(uow, principal, document_id)
         versions = await versions_of(uow, [doc.id])
     return view(principal, doc, versions[doc.id])
@@ -187,7 +156,7 @@ async def update_document(
 ) -> DocumentView:
     """Changes only the fields in `changes` (from the request's field mask), under
     the document's row lock; an empty folder_id takes it out of any folder."""
-    async with UnitOfWork(sessions, require_editor(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_editor(EDITOR_ROLE)) as uow:
         doc, _ = await load_document(uow, principal, document_id, lock=True)
         if "title" in changes:
             doc.title = require_text(changes["title"], field="title")
@@ -240,7 +209,7 @@ def share(
 async def set_visibility(
     *, sessions: Sessions, principal: Principal, document_id: str, client_visible: bool
 ) -> DocumentView:
-    async with UnitOfWork(sessions, require_editor(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_editor(EDITOR_ROLE)) as uow:
         doc, project = await load_document(uow, principal, document_id, lock=True)
         if doc.client_visible != client_visible:
             share(uow, doc, project, principal.subject, client_visible)
@@ -252,7 +221,7 @@ async def set_visibility(
 async def delete_document(
     *, sessions: Sessions, principal: Principal, document_id: str
 ) -> DocumentView:
-    async with UnitOfWork(sessions, require_editor(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_editor(EDITOR_ROLE)) as uow:
         doc, _ = await load_document(uow, principal, document_id, lock=True)
         if doc.deleted_at is None:
             doc.deleted_at, doc.deleted_by = now_utc(), principal.subject
@@ -265,7 +234,7 @@ async def delete_document(
 async def restore_document(
     *, sessions: Sessions, principal: Principal, document_id: str
 ) -> DocumentView:
-    async with UnitOfWork(sessions, require_editor(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_editor(EDITOR_ROLE)) as uow:
         doc, _ = await load_document(uow, principal, document_id, lock=True)
         if doc.deleted_at is not None:
             doc.deleted_at, doc.deleted_by = None, None

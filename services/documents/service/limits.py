@@ -29,9 +29,7 @@ async def get_upload_limit(*, sessions: Sessions, vault: Vault, principal: Princ
 async def set_upload_limit(
     *, sessions: Sessions, vault: Vault, principal: Principal, max_upload_bytes: int
 ) -> int:
-    principal.require_staff("owner", "admin")
-    principal.require_writable()
-    tenant_id = principal.require_tenant()
+    tenant_id = principal.require_editor("owner", "admin")
     limit = domain.check_upload_limit(max_upload_bytes, vault.max_upload_bytes)
     async with UnitOfWork(sessions, tenant_id) as uow:
         await uow.session.execute(

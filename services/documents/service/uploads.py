@@ -22,6 +22,7 @@ from services.documents.blobcrypt import ChunkEncryptor
 from services.documents.blobstore import new_blob_id, put_bytes
 from services.documents.models import Blob, Document, DocumentVersion
 from services.documents.service.common import (
+    EDITOR_ROLE,
     DocumentView,
     Sessions,
     Vault,
@@ -30,7 +31,6 @@ from services.documents.service.common import (
     load_folder,
     load_project,
     now_utc,
-    require_editor,
     versions_of,
     view,
 )
@@ -150,7 +150,7 @@ async def upload(
     new_version: bool,
 ) -> DocumentView:
     """UploadDocument (new_version False) and UploadVersion (True)."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     request_id = require_text(header.request_id, field="request_id", max_len=100)
     filename = domain.sanitize_filename(header.filename)
     domain.extension_of(filename)

@@ -4,14 +4,14 @@ Split by area; everything a caller needs is importable from here.
 """
 
 from services.identity.service.common import ClientInfo, Sessions
+from services.identity.service.customer_access import change_customer_access
+from services.identity.service.customer_retention import purge_deleted_customers
 from services.identity.service.customers import (
     NewContact,
     add_contact,
-    change_customer_access,
     create_customer,
     get_customer,
     list_customers,
-    purge_deleted_customers,
     remove_contact,
     update_customer,
 )
@@ -21,11 +21,13 @@ from services.identity.service.hot_reads import (
     resolve_session,
 )
 from services.identity.service.housekeeping import housekeeping
-from services.identity.service.links import (
+from services.identity.service.link_redemption import (
     LinkInfo,
     inspect_login_token,
-    invite_contact,
     redeem_login_token,
+)
+from services.identity.service.link_requests import (
+    invite_contact,
     request_magic_link,
     request_password_reset,
 )

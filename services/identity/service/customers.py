@@ -1,66 +1,30 @@
-"""Customers, their contacts, and their access to the portal (active, archived,
-deleted, purged)."""
+"""Customers and their contacts: create, read, rename, add and remove contacts.
+Their access to the portal changes in customer_access.py."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from google.protobuf.timestamp_pb2 import Timestamp
-from portal.identity.v1 import events_pb2
-from portal.identity.v1 import identity_pb2 as pb
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import AlreadyExists, NotFound, PermissionDenied
+from services.chassis.errors import AlreadyExists, NotFound
 from services.chassis.validation import parse_uuid, require_text
 from services.identity import domain, domain_access
-from services.identity.domain_access import AccessChange
-from services.identity.models import (
-    Contact,
-    Customer,
-    LinkRequest,
-    LoginFailure,
-    LoginToken,
-    Session,
-)
+from services.identity.models import Contact, Customer, Session
 from services.identity.passwords import Passwords
 from services.identity.service.common import (
     Sessions,
     actor_label,
-    actor_name,
     audit,
     end_sessions,
-    end_view_as,
     initial_password_hash,
     now_utc,
-    tenant_ids,
     void_login_tokens,
 )
-
-SUBJECT_ACCESS_CHANGED = "identity.customer.access_changed"
-SUBJECT_PURGED = "identity.customer.purged"
-SYSTEM_ACTOR = "system (scheduled purge)"
-# Throttling records and ended sessions/links are kept this long, then pruned.
-KEEP_THROTTLE_RECORDS = timedelta(days=1)
-KEEP_ENDED = timedelta(days=30)
-_STATE_PB = {
-    "active": pb.ACCESS_STATE_ACTIVE,
-    "archived": pb.ACCESS_STATE_ARCHIVED,
-    "deleted": pb.ACCESS_STATE_DELETED,
-    "purged": pb.ACCESS_STATE_PURGED,
-}
-
-
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 @dataclass(frozen=True)
@@ -108,8 +72,7 @@ async def create_customer(
 ) -> Customer:
     tenant_id = principal.require_tenant()
     if principal.kind != "platform":
-        principal.require_staff("project_manager")
-        principal.require_writable()
+        principal.require_editor("project_manager")
     tid = uuid.UUID(tenant_id)
     request_id = request_id or str(uuid.uuid4())
     # Checked and hashed before the transaction: argon2 holds no connection.
@@ -171,7 +134,7 @@ async def list_customers(
         )
 
 
-async def _customer_for_change(uow: UnitOfWork, customer_id: str) -> Customer:
+async def customer_for_change(uow: UnitOfWork, customer_id: str) -> Customer:
     customer = await uow.session.get(
         Customer, parse_uuid(customer_id, field="customer_id"), with_for_update=True
     )
@@ -183,11 +146,10 @@ async def _customer_for_change(uow: UnitOfWork, customer_id: str) -> Customer:
 async def update_customer(
     *, sessions: Sessions, principal: Principal, customer_id: str, name: str
 ) -> Customer:
-    principal.require_staff("project_manager")
-    principal.require_writable()
+    principal.require_editor("project_manager")
     new_name = require_text(name, field="name")
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
-        customer = await _customer_for_change(uow, customer_id)
+        customer = await customer_for_change(uow, customer_id)
         domain_access.require_accepts_changes(
             customer.access_state, what="renaming", allow_archived=True
         )
@@ -207,8 +169,7 @@ async def add_contact(
 ) -> Contact:
     tenant_id = principal.require_tenant()
     if principal.kind != "platform":
-        principal.require_staff("project_manager")
-        principal.require_writable()
+        principal.require_editor("project_manager")
     new = await _new_contact(principal, passwords, uuid.UUID(tenant_id), contact, "contact.")
     async with UnitOfWork(sessions, tenant_id) as uow:
         if request_id:
@@ -217,7 +178,7 @@ async def add_contact(
             )
             if existing is not None:
                 return existing  # a retried add answers with what it made
-        customer = await _customer_for_change(uow, customer_id)
+        customer = await customer_for_change(uow, customer_id)
         domain_access.require_accepts_changes(
             customer.access_state, what="adding a contact", allow_archived=True
         )
@@ -236,8 +197,7 @@ async def add_contact(
 
 async def remove_contact(*, sessions: Sessions, principal: Principal, contact_id: str) -> None:
     """Soft-removes a contact; their sessions and links stop working at once."""
-    principal.require_staff("project_manager")
-    principal.require_writable()
+    principal.require_editor("project_manager")
     cid = parse_uuid(contact_id, field="contact_id")
     now = now_utc()
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
@@ -262,187 +222,5 @@ async def remove_contact(*, sessions: Sessions, principal: Principal, contact_id
             target=f"contact:{cid}",
             detail=f"removed {contact.full_name} <{contact.email}>",
             at=now,
-        )
-        await uow.commit()
-
-
-def _access_event(
-    customer: Customer, change: AccessChange, *, changed_by: str
-) -> events_pb2.CustomerAccessChanged:
-    return events_pb2.CustomerAccessChanged(
-        customer_id=str(customer.id),
-        customer_name=customer.name,
-        from_state=_STATE_PB[change.from_state],
-        to_state=_STATE_PB[change.to_state],
-        purge_after=_ts(change.purge_after),
-        contacts=[
-            events_pb2.Recipient(email=c.email, full_name=c.full_name)
-            for c in customer.current_contacts
-        ],
-        changed_by=changed_by,
-    )
-
-
-async def _close_portal(uow: UnitOfWork, customer: Customer, *, reason: str, now: datetime) -> None:
-    """Every session of the customer's contacts ends; their links stop working."""
-    await end_sessions(uow, Session.customer_id == customer.id, reason=reason, now=now)
-    await end_view_as(uow, customer.id)
-    await void_login_tokens(uow, [c.id for c in customer.contacts], now=now)
-
-
-async def change_customer_access(
-    *, sessions: Sessions, principal: Principal, customer_id: str, to: str
-) -> Customer:
-    principal.require_staff("project_manager")
-    principal.require_writable()
-    now = now_utc()
-    async with UnitOfWork(sessions, principal.require_tenant()) as uow:
-        customer = await _customer_for_change(uow, customer_id)
-        change = domain_access.plan_access_change(
-            customer.access_state,  # type: ignore[arg-type]
-            to,
-            purge_after=customer.purge_after,
-            now=now,
-        )
-        if not change.changed:
-            return customer  # already there: a retry changes nothing
-        customer.access_state = change.to_state
-        customer.access_changed_at = now
-        customer.purge_after = change.purge_after
-        if change.ends_sessions:
-            await _close_portal(uow, customer, reason="customer_deleted", now=now)
-        uow.publish(
-            SUBJECT_ACCESS_CHANGED,
-            _access_event(customer, change, changed_by=await actor_name(uow, principal)),
-            aggregate_type="customer",
-            aggregate_id=str(customer.id),
-        )
-        detail = f"{customer.name}: {change.from_state} -> {change.to_state}"
-        if change.purge_after is not None:
-            detail += f"; purged after {change.purge_after.isoformat()}"
-        audit(
-            uow,
-            actor=await actor_label(uow, principal),
-            action=change.action,
-            target=f"customer:{customer.id}",
-            detail=detail,
-            at=now,
-        )
-        await uow.commit()
-    return customer
-
-
-async def purge_deleted_customers(
-    *, sessions: Sessions, principal: Principal, now: datetime | None
-) -> int:
-    """Purges customers whose 30 days to restore have passed: in the caller's tenant,
-    or in every tenant for a platform caller without one."""
-    if principal.kind not in ("platform", "service"):
-        raise PermissionDenied("only the platform's scheduled job can purge customers")
-    if principal.kind == "service":
-        principal.require_tenant()  # a service acts within one tenant
-    now = now or now_utc()
-    tenants = [principal.tenant_id] if principal.tenant_id else await tenant_ids(sessions)
-    purged = 0
-    for tenant_id in tenants:
-        purged += await purge_tenant(sessions=sessions, tenant_id=str(tenant_id), now=now)
-    return purged
-
-
-async def purge_tenant(*, sessions: Sessions, tenant_id: str, now: datetime) -> int:
-    """One tenant's due customers, in one transaction; replicas skip each other's rows."""
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        due = list(
-            await uow.session.scalars(
-                select(Customer)
-                .where(Customer.access_state == "deleted", Customer.purge_after <= now)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        for customer in due:
-            await _purge(uow, customer, now)
-        await uow.commit()
-    return len(due)
-
-
-async def _purge(uow: UnitOfWork, customer: Customer, now: datetime) -> None:
-    change = domain_access.plan_purge(
-        customer.access_state,  # type: ignore[arg-type]
-        purge_after=customer.purge_after,
-        now=now,
-    )
-    # Told before they are forgotten: the event carries the recipients.
-    uow.publish(
-        SUBJECT_ACCESS_CHANGED,
-        _access_event(customer, change, changed_by=SYSTEM_ACTOR),
-        aggregate_type="customer",
-        aggregate_id=str(customer.id),
-    )
-    uow.publish(
-        SUBJECT_PURGED,
-        events_pb2.CustomerPurged(customer_id=str(customer.id)),
-        aggregate_type="customer",
-        aggregate_id=str(customer.id),
-    )
-    contact_ids = [c.id for c in customer.contacts]
-    emails = [c.email.lower() for c in customer.contacts]
-    await uow.session.execute(
-        delete(Session)
-        .where(or_(Session.customer_id == customer.id, Session.subject_id.in_(contact_ids)))
-        .execution_options(synchronize_session=False)
-    )
-    await end_view_as(uow, customer.id)
-    if contact_ids:
-        await uow.session.execute(
-            delete(LoginToken)
-            .where(LoginToken.subject_id.in_(contact_ids))
-            .execution_options(synchronize_session=False)
-        )
-        await uow.session.execute(
-            delete(LoginFailure)
-            .where(LoginFailure.email.in_(emails))
-            .execution_options(synchronize_session=False)
-        )
-        await uow.session.execute(
-            delete(LinkRequest)
-            .where(LinkRequest.email.in_(emails))
-            .execution_options(synchronize_session=False)
-        )
-    customer.contacts.clear()  # delete-orphan: the contact rows go
-    # The row stays as a tombstone (its id may be referenced elsewhere); nothing personal.
-    customer.name = ""
-    customer.access_state = change.to_state
-    customer.access_changed_at = now
-    customer.purge_after = None
-    audit(
-        uow,
-        actor=SYSTEM_ACTOR,
-        action=change.action,
-        target=f"customer:{customer.id}",
-        detail=f"purged with {len(contact_ids)} contact(s)",
-        at=now,
-    )
-
-
-async def prune(*, sessions: Sessions, tenant_id: str, now: datetime) -> None:
-    """Forget what is no longer needed: old throttling records, long-ended sessions and links."""
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        await uow.session.execute(
-            delete(LoginFailure).where(LoginFailure.at < now - KEEP_THROTTLE_RECORDS)
-        )
-        await uow.session.execute(
-            delete(LinkRequest).where(LinkRequest.at < now - KEEP_THROTTLE_RECORDS)
-        )
-        await uow.session.execute(
-            delete(Session).where(
-                or_(
-                    Session.expires_at < now - KEEP_ENDED,
-                    Session.revoked_at < now - KEEP_ENDED,
-                    Session.last_seen_at < now - KEEP_ENDED,
-                )
-            )
-        )
-        await uow.session.execute(
-            delete(LoginToken).where(LoginToken.expires_at < now - KEEP_ENDED)
         )
         await uow.commit()

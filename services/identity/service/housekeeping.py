@@ -6,7 +6,7 @@ from datetime import datetime
 
 from services.chassis.telemetry import get_logger
 from services.identity.service.common import Sessions, now_utc, tenant_ids
-from services.identity.service.customers import prune, purge_tenant
+from services.identity.service.customer_retention import prune, purge_tenant
 
 log = get_logger(__name__)
 

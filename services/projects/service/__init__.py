@@ -11,7 +11,6 @@ from services.projects.service.acceptance import (
     get_signed_proposal_pdf,
     on_proposal_accepted,
 )
-from services.projects.service.access import on_customer_access_changed, on_customer_purged
 from services.projects.service.board import Budget, StatusBoard, get_status_board
 from services.projects.service.common import Sessions
 from services.projects.service.projects import (
@@ -75,8 +74,6 @@ __all__ = [
     "list_proposals",
     "list_rooms",
     "list_stage_history",
-    "on_customer_access_changed",
-    "on_customer_purged",
     "on_proposal_accepted",
     "open_waiting_item",
     "remove_product_line",

@@ -10,14 +10,15 @@ from typing import Protocol
 from portal.projects.v1 import events_pb2
 from sqlalchemy import select
 
+from services.chassis.access import require_open_portal
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import InvalidArgument, InvalidTransition, PermissionDenied
+from services.chassis.errors import InvalidArgument, InvalidTransition
 from services.chassis.events import Event
 from services.projects import domain_acceptance, pdf
 from services.projects.domain_proposals import ProposalStatus, SignedContent
 from services.projects.models import ProposalSignature
-from services.projects.service.common import Sessions, now_utc, require_reader
+from services.projects.service.common import Sessions, now_utc
 from services.projects.service.proposal_common import (
     WAITING_KIND,
     ProposalView,
@@ -48,17 +49,12 @@ async def accept_proposal(
 ) -> ProposalView:
     """The client's approver signs the version they were shown. One time: the
     same request again answers with the accepted proposal; anything else is refused."""
-    if not principal.is_client:
-        raise PermissionDenied("only the customer's approver can accept a proposal")
-    if "approver" not in principal.roles:
-        raise PermissionDenied(
-            "only an approver can accept a proposal; a viewer can read it but not sign it"
-        )
-    principal.require_writable()
-    tenant_id = principal.require_tenant()
+    tenant_id = principal.require_approver("accept a proposal")
     request_id = request_id or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
-        # Checks the portal is open and the project is this contact's, too.
+        # By our own copy: an archived customer signs nothing, whatever the token says.
+        await require_open_portal(uow, principal, write=True)
+        # Checks the project is this contact's, too.
         project, proposal = await load_proposal(uow, principal, proposal_id, lock=True)
         if proposal.status == ProposalStatus.ACCEPTED:
             signature = await signature_of(uow, proposal)
@@ -138,7 +134,7 @@ class SignedPdf:
 async def get_signed_proposal_pdf(
     *, sessions: Sessions, principal: Principal, proposal_id: str
 ) -> SignedPdf:
-    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_reader()) as uow:
         _, proposal = await load_proposal(uow, principal, proposal_id)
         signature = await signature_of(uow, proposal)
     if proposal.status != ProposalStatus.ACCEPTED or signature is None:

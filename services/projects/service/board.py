@@ -12,7 +12,7 @@ from services.chassis.db import UnitOfWork
 from services.projects import domain_money, domain_stages
 from services.projects.domain_proposals import ProposalStatus
 from services.projects.models import Project, ProjectStage, Proposal, StageChange, WaitingItem
-from services.projects.service.common import Sessions, client_view, load_project, require_reader
+from services.projects.service.common import Sessions, client_view, load_project
 from services.projects.service.stages import (
     HistoryEntry,
     dates_of,
@@ -45,7 +45,7 @@ class StatusBoard:
 async def get_status_board(
     *, sessions: Sessions, principal: Principal, project_id: str
 ) -> StatusBoard:
-    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_reader()) as uow:
         project = await load_project(uow, principal, project_id)
         rows = await load_stage_rows(uow, project)
         notes = await uow.session.scalars(

@@ -1,4 +1,4 @@
-"""What the projects use cases share: the clock, who may call, and loading a
+"""What the projects use cases share: the clock, the editor role, and loading a
 project the caller may see (anything else is NOT_FOUND, never a hint that it
 exists)."""
 
@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.chassis.access import require_open_portal
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import NotFound, PermissionDenied
+from services.chassis.errors import NotFound
 from services.chassis.validation import parse_uuid
-from services.projects import domain
-from services.projects.models import CustomerAccess, Project
+from services.projects.models import Project
 
 Sessions = async_sessionmaker[AsyncSession]
 EDITOR_ROLE = "project_manager"  # owner and admin pass too (chassis)
@@ -23,19 +23,6 @@ EDITOR_ROLE = "project_manager"  # owner and admin pass too (chassis)
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-def require_reader(principal: Principal) -> str:
-    """Any staff role, a service, or a client contact (who then sees only their
-    own customer's projects); returns the tenant."""
-    if not principal.is_client:
-        principal.require_staff()
-    return principal.require_tenant()
-
-
-def require_editor(principal: Principal) -> str:
-    principal.require_staff(EDITOR_ROLE)
-    return principal.require_tenant()
 
 
 def customer_of(principal: Principal) -> uuid.UUID:
@@ -63,16 +50,6 @@ def visible_projects(principal: Principal) -> ColumnElement[bool]:
             Project.visible_contact_ids.any(principal.subject),
         ),
     )
-
-
-async def require_open_portal(uow: UnitOfWork, principal: Principal) -> None:
-    if not principal.is_client:
-        return
-    state = await uow.session.scalar(
-        select(CustomerAccess.state).where(CustomerAccess.customer_id == customer_of(principal))
-    )
-    if not domain.portal_open(state):
-        raise PermissionDenied("access to this portal has been closed")
 
 
 async def load_project(

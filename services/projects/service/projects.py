@@ -18,12 +18,11 @@ from services.chassis.validation import parse_uuid, require_text
 from services.projects import domain, domain_money, domain_stages
 from services.projects.models import Project, StageChange
 from services.projects.service.common import (
+    EDITOR_ROLE,
     Sessions,
     load_project,
     now_utc,
-    require_editor,
     require_open_portal,
-    require_reader,
     visible_projects,
 )
 from services.projects.service.stages import dates_of, load_stage_rows, set_dates
@@ -49,7 +48,7 @@ def _decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
 async def list_projects(
     *, sessions: Sessions, principal: Principal, page_size: int, page_token: str
 ) -> tuple[list[Project], str]:
-    tenant_id = require_reader(principal)
+    tenant_id = principal.require_reader()
     size = min(page_size or 50, MAX_PAGE_SIZE)
     if size < 0:
         raise InvalidArgument("page size must be positive", field="page_size")
@@ -72,7 +71,7 @@ async def list_projects(
 
 
 async def get_project(*, sessions: Sessions, principal: Principal, project_id: str) -> Project:
-    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_reader()) as uow:
         return await load_project(uow, principal, project_id)
 
 
@@ -86,7 +85,7 @@ async def create_project(
     site_address: str,
     currency: str = "",
 ) -> Project:
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     request_id = request_id or str(uuid.uuid4())
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
@@ -131,7 +130,7 @@ async def update_project(
 ) -> Project:
     """Changes only the fields in `changes` (from the request's field mask),
     under the project's row lock, so concurrent edits of different fields all land."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     async with UnitOfWork(sessions, tenant_id) as uow:
         project = await load_project(uow, principal, project_id, lock=True)
         details = domain.change_project_details(details_of(project), changes)
@@ -168,7 +167,7 @@ async def change_project_stage(
     reason: str,
     client_note: str,
 ) -> Project:
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     try:
         target = domain.Stage(stage)
     except ValueError:

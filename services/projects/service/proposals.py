@@ -16,11 +16,10 @@ from services.projects import domain_proposals
 from services.projects.domain_proposals import ProposalStatus
 from services.projects.models import Proposal, ProposalRoom
 from services.projects.service.common import (
+    EDITOR_ROLE,
     Sessions,
     load_project,
     now_utc,
-    require_editor,
-    require_reader,
 )
 from services.projects.service.proposal_common import (
     WAITING_KIND,
@@ -58,7 +57,7 @@ async def create_proposal(
     tax_rate_bps: int,
 ) -> ProposalView:
     """A new draft version (max + 1) with a snapshot of the project's rooms and lines."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     terms = domain_proposals.check_terms(
         title=title,
         introduction=introduction,
@@ -113,7 +112,7 @@ async def update_proposal(
 ) -> ProposalView:
     """Drafts only. Changes only the terms in `changes` (from the request's field
     mask); refresh_lines re-copies the project's current rooms and lines."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     async with UnitOfWork(sessions, tenant_id) as uow:
         project, proposal = await load_proposal(uow, principal, proposal_id, lock=True)
         domain_proposals.require_draft(proposal.status, proposal.version)
@@ -139,7 +138,7 @@ async def send_proposal(
     """Freezes the draft, hashes what the client will sign, supersedes the
     version in front of the client, and tells the client (an event and a
     waiting item). Sending a version that is already sent answers with it."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
         project, proposal = await load_proposal(uow, principal, proposal_id, lock=True)
@@ -219,7 +218,7 @@ async def list_proposals(
     *, sessions: Sessions, principal: Principal, project_id: str
 ) -> list[ProposalView]:
     """Newest version first, without rooms (GetProposal has them). Clients never see drafts."""
-    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_reader()) as uow:
         project = await load_project(uow, principal, project_id)
         proposals = await uow.session.scalars(
             select(Proposal)
@@ -232,6 +231,6 @@ async def list_proposals(
 async def get_proposal(
     *, sessions: Sessions, principal: Principal, proposal_id: str
 ) -> ProposalView:
-    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_reader()) as uow:
         _, proposal = await load_proposal(uow, principal, proposal_id)
         return await proposal_view(uow, principal, proposal)

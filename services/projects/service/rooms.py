@@ -19,11 +19,10 @@ from services.chassis.validation import parse_uuid
 from services.projects import domain_money, domain_rooms
 from services.projects.models import ProductLine, Project, Room
 from services.projects.service.common import (
+    EDITOR_ROLE,
     Sessions,
     client_view,
     load_project,
-    require_editor,
-    require_reader,
 )
 
 
@@ -82,7 +81,7 @@ async def list_rooms(
     """Staff see every room and line; a client only those ticked client-visible
     (a hidden room hides its lines whatever their own flag)."""
     for_client = client_view(principal)
-    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_reader()) as uow:
         project = await load_project(uow, principal, project_id)
         rows = await load_rooms(uow, project.id)
     return [
@@ -126,7 +125,7 @@ async def create_room(
     name: str,
     client_visible: bool,
 ) -> RoomView:
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     name = domain_rooms.check_room_name(name)
     request_id = request_id or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
@@ -156,7 +155,7 @@ async def update_room(
 ) -> RoomView:
     """Changes only the fields in `changes` (from the request's field mask);
     a position (1-based among the project's rooms) moves the room, 0 keeps its place."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     async with UnitOfWork(sessions, tenant_id) as uow:
         project, room = await _room_for_change(uow, principal, room_id)
         if "name" in changes:
@@ -175,7 +174,7 @@ async def update_room(
 
 async def delete_room(*, sessions: Sessions, principal: Principal, room_id: str) -> None:
     """The room and its lines go; proposals keep their own copies."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     async with UnitOfWork(sessions, tenant_id) as uow:
         _, room = await _room_for_change(uow, principal, room_id)
         await uow.session.execute(delete(ProductLine).where(ProductLine.room_id == room.id))
@@ -203,7 +202,7 @@ async def add_product_line(
     unit_price_minor: int,
     client_visible: bool,
 ) -> LineView:
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     data = domain_rooms.check_line(
         manufacturer=manufacturer,
         model=model,
@@ -270,7 +269,7 @@ async def update_product_line(
     """Changes only the fields in `changes` (from the request's field mask); a
     room_id moves the line to the end of another room of the same project (empty:
     it stays). Sent proposals keep the line as it was."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     async with UnitOfWork(sessions, tenant_id) as uow:
         project, line = await _line_for_change(uow, principal, line_id)
         data = domain_rooms.change_line(_line_input(line), changes)
@@ -298,7 +297,7 @@ async def _move_line(uow: UnitOfWork, project: Project, line: ProductLine, room_
 
 
 async def remove_product_line(*, sessions: Sessions, principal: Principal, line_id: str) -> None:
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     async with UnitOfWork(sessions, tenant_id) as uow:
         _, line = await _line_for_change(uow, principal, line_id)
         await uow.session.delete(line)

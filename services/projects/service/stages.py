@@ -16,12 +16,11 @@ from services.projects.domain import Stage
 from services.projects.domain_stages import StageDates
 from services.projects.models import Project, ProjectStage, StageChange
 from services.projects.service.common import (
+    EDITOR_ROLE,
     Sessions,
     client_view,
     load_project,
     now_utc,
-    require_editor,
-    require_reader,
 )
 
 
@@ -71,7 +70,7 @@ async def update_stage(
     changes: Mapping[str, str],
 ) -> ProjectStage:
     """Changes only the dates and note in `changes` (from the request's field mask)."""
-    tenant_id = require_editor(principal)
+    tenant_id = principal.require_editor(EDITOR_ROLE)
     which = parse_stage(stage)
     async with UnitOfWork(sessions, tenant_id) as uow:
         # The project row lock orders this with stage moves, which write dates too.
@@ -112,7 +111,7 @@ async def list_stage_history(
     *, sessions: Sessions, principal: Principal, project_id: str
 ) -> list[HistoryEntry]:
     """Every move, newest first."""
-    async with UnitOfWork(sessions, require_reader(principal)) as uow:
+    async with UnitOfWork(sessions, principal.require_reader()) as uow:
         project = await load_project(uow, principal, project_id)
         changes = await uow.session.scalars(
             select(StageChange)

@@ -1,13 +1,10 @@
-"""Documents keeps its own copy of each customer's portal access.
+"""Documents keeps its own copy of each customer's portal access (the chassis table).
 
 Revision ID: 0002
 Revises: 0001
 """
 
-import sqlalchemy as sa
-from alembic import op
-
-from services.chassis.migrations import enable_tenant_rls
+from services.chassis.migrations import create_customer_access_table, drop_customer_access_table
 
 revision = "0002"
 down_revision = "0001"
@@ -16,19 +13,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "customer_access",
-        sa.Column("customer_id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("state", sa.Integer(), nullable=False),
-        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_customer_access")),
-    )
-    op.create_index(
-        op.f("ix_customer_access_tenant_id"), "customer_access", ["tenant_id"], unique=False
-    )
-    enable_tenant_rls("customer_access")
+    create_customer_access_table()
 
 
 def downgrade() -> None:
-    op.drop_table("customer_access")
+    drop_customer_access_table()
