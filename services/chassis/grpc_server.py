@@ -183,7 +183,7 @@ class PortalServerInterceptor(grpc.aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
-        method = handler_call_details.method  # type: ignore[attr-defined]
+        method = handler_call_details.method
         if handler is None or method.startswith(OPEN_SERVICES):
             return handler
         guard = _Guard(self._verifier, method, self.ceiling_for(method))
