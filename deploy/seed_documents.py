@@ -12,6 +12,7 @@ from fpdf import FPDF
 from portal.documents.v1 import documents_pb2 as dpb
 
 from services.chassis.auth import Principal, PrincipalSigner
+from services.chassis.grpc_client import Caller
 
 NS = uuid.UUID("3d1f0a52-9c1e-4b1b-8f4e-5a7d6c2b9e10")
 CHUNK = 64 * 1024
@@ -69,16 +70,15 @@ def _chunks(header: dpb.UploadHeader, data: bytes):
 
 
 async def seed_documents(
-    *, stub, signer: PrincipalSigner, staff: Principal, project_id: str, timeout: float = 30.0
+    *, stub, call: Caller, staff: Principal, project_id: str, timeout: float = 30.0
 ) -> None:
     # Uploads are idempotent by request id: a second run uploads nothing new.
-    metadata = (("authorization", f"Bearer {signer.sign(staff)}"),)
     folders = {}
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:
-            found = await stub.ListFolders(
-                dpb.ListFoldersRequest(project_id=project_id), metadata=metadata, timeout=5
+            found = await call(
+                stub.ListFolders, dpb.ListFoldersRequest(project_id=project_id), staff
             )
             folders = {f.name: f.id for f in found.folders}
             break
@@ -89,7 +89,6 @@ async def seed_documents(
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.3)
-            metadata = (("authorization", f"Bearer {signer.sign(staff)}"),)
     for title, filename, folder, visible, data in DOCUMENTS:
         header = dpb.UploadHeader(
             request_id=str(uuid.uuid5(NS, filename)),
@@ -100,7 +99,7 @@ async def seed_documents(
             client_visible=visible,
             declared_size=len(data),
         )
-        await stub.UploadDocument(_chunks(header, data), metadata=metadata, timeout=30)
+        await call.upload(stub.UploadDocument, _chunks(header, data), staff, timeout=30)
 
 
 async def seed_demo_documents(
@@ -113,7 +112,7 @@ async def seed_demo_documents(
     async with open_channel(documents_target) as channel:
         await seed_documents(
             stub=documents_pb2_grpc.DocumentsServiceStub(channel),
-            signer=PrincipalSigner(private_key),
+            call=Caller(PrincipalSigner(private_key)),
             staff=Principal(kind="service", subject="seed", tenant_id=tenant_id),
             project_id=project_id,
         )

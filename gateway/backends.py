@@ -7,7 +7,7 @@ problem a person sees can say which service let them down.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -23,7 +23,6 @@ from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
 
 StubT = TypeVar("StubT")
-ChunkT = TypeVar("ChunkT")
 ResponseT = TypeVar("ResponseT")
 
 
@@ -45,12 +44,12 @@ class RemoteError(Exception):
 
 @dataclass(frozen=True)
 class Remote(Generic[StubT]):
+    """One service: its stub and the chassis Caller, which signs the principal
+    and sets the deadline for unary and streaming calls alike."""
+
     name: str
     stub: StubT
     caller: Caller
-    # Streaming calls sign the principal themselves; Caller awaits unary answers only.
-    signer: PrincipalSigner | None = None
-    stream_timeout: float = 600.0
 
     async def call(
         self,
@@ -65,10 +64,6 @@ class Remote(Generic[StubT]):
         except grpc.aio.AioRpcError as exc:
             raise RemoteError(service=self.name, error=exc) from exc
 
-    def _metadata(self, principal: Principal) -> tuple[tuple[str, str], ...]:
-        assert self.signer is not None, f"{self.name}: streaming needs the signer"
-        return (("authorization", f"Bearer {self.signer.sign(principal)}"),)
-
     async def upload(
         self,
         method: Callable[..., Awaitable[ResponseT]],
@@ -78,9 +73,7 @@ class Remote(Generic[StubT]):
     ) -> ResponseT:
         """A client-streaming call: `chunks` is sent as it is produced."""
         try:
-            return await method(
-                chunks, metadata=self._metadata(principal), timeout=self.stream_timeout
-            )
+            return await self.caller.upload(method, chunks, principal)
         except grpc.aio.AioRpcError as exc:
             raise RemoteError(service=self.name, error=exc) from exc
 
@@ -90,31 +83,21 @@ class Remote(Generic[StubT]):
         """A server-streaming call, its first message already read (so a refusal
         is raised here, before any response is sent): (first or None, the rest).
         The rest raises RemoteError too; closing it cancels the call."""
-        call = method(request, metadata=self._metadata(principal), timeout=self.stream_timeout)
+        stream = self.caller.stream(method, request, principal)
         try:
-            first = await call.read()
+            first = await anext(stream, None)
         except grpc.aio.AioRpcError as exc:
             raise RemoteError(service=self.name, error=exc) from exc
-        if first is grpc.aio.EOF:
-            return None, _empty()
-        return first, self._rest(call)
+        return first, self._rest(stream)
 
-    async def _rest(self, call: Any) -> AsyncIterator[Any]:
+    async def _rest(self, stream: AsyncGenerator[Any, None]) -> AsyncIterator[Any]:
         try:
-            while True:
-                message = await call.read()
-                if message is grpc.aio.EOF:
-                    return
+            async for message in stream:
                 yield message
         except grpc.aio.AioRpcError as exc:
             raise RemoteError(service=self.name, error=exc) from exc
         finally:
-            call.cancel()  # no-op once finished; stops the service if the client left
-
-
-async def _empty() -> AsyncIterator[Any]:
-    return
-    yield  # pragma: no cover
+            await stream.aclose()
 
 
 @dataclass(frozen=True)
@@ -128,8 +111,11 @@ class Backends:
 
 @contextlib.asynccontextmanager
 async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
-    signer = PrincipalSigner(settings.principal_private_key)
-    caller = Caller(signer, timeout=settings.rpc_timeout_seconds)
+    caller = Caller(
+        PrincipalSigner(settings.principal_private_key),
+        timeout=settings.rpc_timeout_seconds,
+        stream_timeout=settings.stream_timeout_seconds,
+    )
     async with contextlib.AsyncExitStack() as stack:
         # Channels connect lazily: the gateway starts even if a service is still starting.
         identity = await stack.enter_async_context(open_channel(settings.identity_target))
@@ -139,11 +125,7 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
         if settings.documents_target:
             channel = await stack.enter_async_context(open_channel(settings.documents_target))
             documents = Remote(
-                "documents",
-                documents_pb2_grpc.DocumentsServiceStub(channel),
-                caller,
-                signer=signer,
-                stream_timeout=settings.stream_timeout_seconds,
+                "documents", documents_pb2_grpc.DocumentsServiceStub(channel), caller
             )
         yield Backends(
             identity=Remote("identity", identity_pb2_grpc.IdentityServiceStub(identity), caller),

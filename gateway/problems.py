@@ -102,9 +102,14 @@ def no_portal_here() -> ProblemError:
     )
 
 
-# gRPC status -> (HTTP status, type slug, title). Anything else is a 500.
-_FOR_STATUS: dict[grpc.StatusCode, tuple[int, str, str]] = {
+# The one table from a service's answer to HTTP: a stable ErrorDetail code
+# where the gateway must tell cases apart, else the gRPC status (the
+# fallback). Anything in neither is a 500. (HTTP status, type slug, title.)
+HTTP_FOR: dict[str | grpc.StatusCode, tuple[int, str, str]] = {
+    # documents refuses a file over the integrator's size limit
+    "file_too_large": (413, "too-large", "Content too large"),
     grpc.StatusCode.INVALID_ARGUMENT: (422, "invalid-request", "Invalid request"),
+    grpc.StatusCode.OUT_OF_RANGE: (422, "invalid-request", "Invalid request"),
     grpc.StatusCode.NOT_FOUND: (404, "not-found", "Not found"),
     grpc.StatusCode.ALREADY_EXISTS: (409, "already-exists", "Already exists"),
     grpc.StatusCode.FAILED_PRECONDITION: (409, "not-allowed-now", "Not allowed now"),
@@ -116,11 +121,22 @@ _FOR_STATUS: dict[grpc.StatusCode, tuple[int, str, str]] = {
     # Throttled (sign-in attempts): the ErrorDetail says how long to wait.
     grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "too-many-requests", "Too many requests"),
 }
+# The channel's own failures: no service spoke, so no code to look up.
+_TRANSPORT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+
+def http_for(exc: grpc.aio.AioRpcError) -> tuple[int, str, str] | None:
+    """(HTTP status, type slug, title) for a failed call, or None for a 500."""
+    if exc.code() not in _TRANSPORT:
+        mapped = HTTP_FOR.get(error_detail(exc).code)
+        if mapped is not None:
+            return mapped
+    return HTTP_FOR.get(exc.code())
 
 
 def from_rpc_error(exc: grpc.aio.AioRpcError, *, service: str) -> ProblemError:
     code = exc.code()
-    mapped = _FOR_STATUS.get(code)
+    mapped = http_for(exc)
     if mapped is None:
         # The service's message may carry internals: log it, never show it.
         log.error("rpc failed", backend=service, code=code.name, details=exc.details())
@@ -138,7 +154,6 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, service: str) -> ProblemError:
         detail = f"The {service} service did not answer in time; try again shortly."
         code_name = "deadline_exceeded"
     else:
-        # The service's own words: its messages are written for people.
         info = error_detail(exc)
         detail, code_name = info.message or title, info.code or code.name.lower()
         errors = [

@@ -1,12 +1,16 @@
 """A service's real gRPC server in-process, called the way the gateway calls
 it (a signed principal on every call), with its database at hand for
-assertions. Each service's test folder subclasses `ServiceUnderTest`."""
+assertions. Each service's test folder subclasses `ServiceUnderTest`.
+
+Fakes of a service are served the same way (`serve_fake`): through the
+chassis server, so they see verified principals and their DomainErrors
+travel as ErrorDetail."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,11 +23,12 @@ from sqlalchemy import select, text
 
 from deploy.infra import Postgres
 from services.chassis.access import SUBJECT_ACCESS_CHANGED
-from services.chassis.auth import Principal
+from services.chassis.auth import Principal, PrincipalVerifier
 from services.chassis.consumer import Subscription
 from services.chassis.db import UnitOfWork, outbox_message
 from services.chassis.events import Event, parse_envelope
 from services.chassis.grpc_client import Caller
+from services.chassis.grpc_server import start_grpc_server
 from services.chassis.migrations import upgrade
 
 
@@ -37,6 +42,35 @@ def migrated_database(postgres: Postgres, service: str) -> Iterator[str]:
         yield url
     finally:
         postgres.drop_database(name)
+
+
+def service_name(module: Any, name: str) -> str:
+    """The full name of a service in a generated *_pb2 module."""
+    return module.DESCRIPTOR.services_by_name[name].full_name
+
+
+@asynccontextmanager
+async def serve_fake(
+    register: Callable[[grpc.aio.Server], None],
+    name: str,
+    public_key: str,
+    *,
+    deadline_ceilings: dict[str, float] | None = None,
+) -> AsyncIterator[str]:
+    """A fake servicer behind the chassis' server (real interceptor, real
+    principal verification); yields its target."""
+    server, port, _ = await start_grpc_server(
+        host="127.0.0.1",
+        port=0,
+        verifier=PrincipalVerifier(public_key),
+        register=register,
+        service_names=[name],
+        deadline_ceilings=deadline_ceilings,
+    )
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        await server.stop(None)
 
 
 class Assertions:

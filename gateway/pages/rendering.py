@@ -34,7 +34,7 @@ from gateway.api.proposals import status_name
 from gateway.backends import RemoteError
 from gateway.money import format_money, format_percent_bps
 from gateway.pages.project_views import human_date, stage_label
-from gateway.problems import ProblemError
+from gateway.problems import ProblemError, http_for
 from gateway.sessions import SignedIn, clear_session_cookie, session_cookie_value
 from gateway.settings import GatewaySettings
 from gateway.theme import safe_image_url, theme_version
@@ -341,24 +341,13 @@ class Refusal:
         return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
-_USER_ERRORS = {
-    "INVALID_ARGUMENT": 422,
-    "NOT_FOUND": 404,
-    "ALREADY_EXISTS": 409,
-    "FAILED_PRECONDITION": 409,
-    "ABORTED": 409,
-    "PERMISSION_DENIED": 403,
-    "UNAUTHENTICATED": 401,
-    "RESOURCE_EXHAUSTED": 429,
-}
-
-
 def refusal(exc: RemoteError) -> Refusal:
-    """The person's mistake (a 4xx) as a Refusal; anything else is re-raised
-    for the error page."""
-    status = _USER_ERRORS.get(exc.code.name)
-    if status is None:
+    """The person's mistake (a 4xx, as gateway/problems.py maps it) as a
+    Refusal; anything else is re-raised for the error page."""
+    mapped = http_for(exc.error)
+    if mapped is None or mapped[0] >= 500:
         raise exc
+    status = mapped[0]
     info = error_detail(exc.error)
     fields = {v.field: v.description for v in info.field_violations if v.field}
     retry = max(1, info.retry_after_seconds) if status == 429 else None

@@ -1,10 +1,13 @@
 """gRPC server bootstrap: grpc.aio with standard health checking and
 reflection, and interceptors that trace, authenticate the caller's principal,
-enforce deadlines and map domain errors to status codes."""
+enforce deadlines and map domain errors to status codes, for every call kind
+(unary, server-streaming, client-streaming, bidirectional)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import grpc
@@ -15,6 +18,7 @@ from portal.common.v1 import common_pb2
 
 from services.chassis import errors
 from services.chassis.auth import (
+    Principal,
     PrincipalVerifier,
     reset_current_principal,
     set_current_principal,
@@ -24,8 +28,9 @@ from services.chassis.telemetry import get_logger
 log = get_logger(__name__)
 
 ERROR_DETAIL_KEY = "portal-error-bin"
-DEFAULT_DEADLINE_SECONDS = 10.0
-MAX_DEADLINE_SECONDS = 60.0
+# The longest deadline a call may carry unless its service declares more for
+# that method (uploads and downloads of large files do).
+DEFAULT_DEADLINE_CEILING = 60.0
 # Infrastructure services answer without a principal.
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
@@ -40,12 +45,23 @@ STATUS_FOR: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.RateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
+Handler = Callable[[Any, grpc.aio.ServicerContext], Any]
+
 
 def status_for(exc: errors.DomainError) -> grpc.StatusCode:
     for cls in type(exc).__mro__:
         if cls in STATUS_FOR:
             return STATUS_FOR[cls]
     return grpc.StatusCode.FAILED_PRECONDITION
+
+
+def error_detail_of(exc: errors.DomainError) -> common_pb2.ErrorDetail:
+    detail = common_pb2.ErrorDetail(
+        code=exc.code, message=exc.message, retry_after_seconds=getattr(exc, "retry_after", 0)
+    )
+    if exc.field:
+        detail.field_violations.add(field=exc.field, description=exc.message)
+    return detail
 
 
 def _bearer(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
@@ -55,64 +71,140 @@ def _bearer(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
     return None
 
 
-class PortalServerInterceptor(grpc.aio.ServerInterceptor):
-    """Principal, deadline and error mapping around every unary handler."""
+class _Guard:
+    """What every call of one method goes through: admission (deadline within
+    the method's ceiling, a verified principal), then the handler with the
+    principal in the context, its domain errors sent as status + ErrorDetail."""
 
-    def __init__(self, verifier: PrincipalVerifier) -> None:
+    def __init__(self, verifier: PrincipalVerifier, method: str, ceiling: float) -> None:
         self._verifier = verifier
+        self._method = method
+        self._ceiling = ceiling
 
-    async def intercept_service(self, continuation, handler_call_details):
-        handler = await continuation(handler_call_details)
-        if handler is None or handler_call_details.method.startswith(OPEN_SERVICES):
-            return handler
-        if handler.unary_unary is None:
-            return handler  # the portal's contracts are unary; streams pass through
-        inner = handler.unary_unary
-        verifier = self._verifier
-        method = handler_call_details.method
+    async def _admit(self, context: grpc.aio.ServicerContext) -> Principal:
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline already passed")
+        if remaining is None or remaining > self._ceiling:
+            # A caller without a deadline could hold resources forever.
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"this call needs a deadline of at most {self._ceiling:.0f}s",
+            )
+        token = _bearer(context.invocation_metadata())
+        if token is None:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "no principal token")
+        assert token is not None  # abort raises
+        try:
+            return self._verifier.verify(token)
+        except errors.Unauthenticated as exc:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, exc.message)
+            raise  # abort raises; this keeps the type checker informed
 
-        async def wrapped(request, context: grpc.aio.ServicerContext):
-            remaining = context.time_remaining()
-            if remaining is not None and remaining <= 0:
-                await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline already passed")
-            if remaining is None or remaining > MAX_DEADLINE_SECONDS:
-                # A caller without a deadline could hold resources forever.
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"every call needs a deadline of at most {MAX_DEADLINE_SECONDS:.0f}s",
-                )
-            token = _bearer(context.invocation_metadata())
-            if token is None:
-                await context.abort(grpc.StatusCode.UNAUTHENTICATED, "no principal token")
-            try:
-                principal = verifier.verify(token)
-            except errors.Unauthenticated as exc:
-                await context.abort(grpc.StatusCode.UNAUTHENTICATED, exc.message)
+    async def _refuse(self, context: grpc.aio.ServicerContext, exc: Exception) -> None:
+        if isinstance(exc, errors.DomainError):
+            context.set_trailing_metadata(
+                ((ERROR_DETAIL_KEY, error_detail_of(exc).SerializeToString()),)
+            )
+            await context.abort(status_for(exc), exc.message)
+        log.exception("unhandled error in rpc", method=self._method)
+        await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+    def unary_response(self, inner: Handler) -> Callable[..., Awaitable[Any]]:
+        """Unary-unary and stream-unary: one answer, awaited."""
+
+        async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            principal = await self._admit(context)
             reset = set_current_principal(principal)
             try:
                 return await inner(request, context)
-            except errors.DomainError as exc:
-                detail = common_pb2.ErrorDetail(
-                    code=exc.code,
-                    message=exc.message,
-                    retry_after_seconds=getattr(exc, "retry_after", 0),
-                )
-                if exc.field:
-                    detail.field_violations.add(field=exc.field, description=exc.message)
-                context.set_trailing_metadata(((ERROR_DETAIL_KEY, detail.SerializeToString()),))
-                await context.abort(status_for(exc), exc.message)
             except grpc.aio.AbortError:
                 raise
-            except Exception:
-                log.exception("unhandled error in rpc", method=method)
-                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            except Exception as exc:
+                await self._refuse(context, exc)
             finally:
                 reset_current_principal(reset)
 
-        return grpc.unary_unary_rpc_method_handler(
-            wrapped,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
+        return guarded
+
+    def stream_response(self, inner: Handler) -> Callable[..., AsyncIterator[Any]]:
+        """Unary-stream and stream-stream: errors raised before the first
+        message or between two are mapped the same way."""
+
+        async def guarded(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            principal = await self._admit(context)
+            reset = set_current_principal(principal)
+            try:
+                produced = inner(request, context)
+                if inspect.isasyncgen(produced):
+                    async for message in produced:
+                        yield message
+                else:  # a handler that writes with context.write()
+                    await produced
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._refuse(context, exc)
+            finally:
+                # A generator closed from another context (a cancelled call)
+                # cannot reset; its task's context ends with it anyway.
+                with contextlib.suppress(ValueError):
+                    reset_current_principal(reset)
+
+        return guarded
+
+
+class PortalServerInterceptor(grpc.aio.ServerInterceptor):
+    """Principal, deadline and error mapping around every handler of every kind.
+
+    `deadline_ceilings` names methods (`/portal.documents.v1.DocumentsService/
+    UploadDocument`) that may carry a longer deadline than `default_ceiling`."""
+
+    def __init__(
+        self,
+        verifier: PrincipalVerifier,
+        *,
+        deadline_ceilings: Mapping[str, float] | None = None,
+        default_ceiling: float = DEFAULT_DEADLINE_CEILING,
+    ) -> None:
+        self._verifier = verifier
+        self._ceilings = dict(deadline_ceilings or {})
+        self._default = default_ceiling
+        for method in self._ceilings:
+            if not method.startswith("/") or method.count("/") != 2:
+                raise ValueError(f"name methods in full, /package.Service/Method: {method!r}")
+
+    def ceiling_for(self, method: str) -> float:
+        return self._ceilings.get(method, self._default)
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith(OPEN_SERVICES):
+            return handler
+        guard = _Guard(self._verifier, method, self.ceiling_for(method))
+        codec = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                guard.unary_response(handler.unary_unary), **codec
+            )
+        if handler.stream_unary is not None:
+            return grpc.stream_unary_rpc_method_handler(
+                guard.unary_response(handler.stream_unary), **codec
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                guard.stream_response(handler.unary_stream), **codec
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            guard.stream_response(handler.stream_stream), **codec
         )
 
 
@@ -123,10 +215,17 @@ async def start_grpc_server(
     verifier: PrincipalVerifier,
     register: Callable[[grpc.aio.Server], None],
     service_names: Iterable[str],
+    deadline_ceilings: Mapping[str, float] | None = None,
 ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
-    """Start serving; returns the server, the bound port and the health servicer."""
+    """Start serving; returns the server, the bound port and the health servicer.
+
+    Every call needs a deadline of at most 60 s, except the methods named in
+    `deadline_ceilings` (full method name -> seconds)."""
     server = grpc.aio.server(
-        interceptors=[aio_server_interceptor(), PortalServerInterceptor(verifier)],
+        interceptors=[
+            aio_server_interceptor(),
+            PortalServerInterceptor(verifier, deadline_ceilings=deadline_ceilings),
+        ],
         options=[("grpc.so_reuseport", 0)],
     )
     register(server)

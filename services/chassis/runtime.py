@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -56,6 +56,8 @@ class ServiceSpec:
     # published rows kept in its outbox (for reconciling after a broker loss).
     stream_max_age_seconds: float | None = None
     outbox_keep_published: timedelta = timedelta(days=7)
+    # Methods that may carry a deadline over the chassis' 60 s (full name -> seconds).
+    deadline_ceilings: Mapping[str, float] = field(default_factory=dict)
 
 
 def build_consumer(spec: ServiceSpec, deps: Deps) -> EventConsumer | None:
@@ -107,6 +109,7 @@ async def run_service(spec: ServiceSpec, settings: ServiceSettings) -> None:
             verifier=PrincipalVerifier(settings.principal_public_key),
             register=lambda srv: spec.register_grpc(srv, deps),
             service_names=spec.grpc_service_names,
+            deadline_ceilings=spec.deadline_ceilings,
         )
         log.info("grpc serving", port=port, role=role)
     if role in ("all", "relay"):

@@ -6,11 +6,10 @@ from pathlib import Path
 
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 
-from services.chassis.auth import PrincipalVerifier
 from services.chassis.runtime import Deps, ServiceSpec, main
 from services.documents import handlers
 from services.documents.blobstore import BlobStore, LocalBlobStore, S3BlobStore
-from services.documents.grpc_api import DocumentsServicer
+from services.documents.grpc_api import DEADLINE_CEILINGS, DocumentsServicer
 from services.documents.service import Vault
 from services.documents.settings import DocumentsSettings
 
@@ -42,10 +41,7 @@ def register(server, deps: Deps) -> None:
     settings = deps.settings
     assert isinstance(settings, DocumentsSettings)
     documents_pb2_grpc.add_DocumentsServiceServicer_to_server(
-        DocumentsServicer(
-            deps.sessions, build_vault(settings), PrincipalVerifier(settings.principal_public_key)
-        ),
-        server,
+        DocumentsServicer(deps.sessions, build_vault(settings)), server
     )
 
 
@@ -54,6 +50,7 @@ SPEC = ServiceSpec(
     grpc_service_names=[documents_pb2.DESCRIPTOR.services_by_name["DocumentsService"].full_name],
     register_grpc=register,
     subscriptions=lambda deps: handlers.subscriptions(),
+    deadline_ceilings=DEADLINE_CEILINGS,
 )
 
 if __name__ == "__main__":

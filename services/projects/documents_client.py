@@ -9,17 +9,19 @@ from portal.documents.v1 import documents_pb2 as dpb
 from portal.documents.v1 import documents_pb2_grpc
 
 from services.chassis.auth import Principal, PrincipalSigner
-from services.chassis.grpc_client import open_channel
+from services.chassis.grpc_client import Caller, open_channel
 
 CHUNK = 64 * 1024
 FOLDER = "Proposals"
+UPLOAD_TIMEOUT = 30.0
 
 
 class DocumentsClient:
     def __init__(self, target: str, signer: PrincipalSigner) -> None:
         self._channel = open_channel(target)
         self._stub = documents_pb2_grpc.DocumentsServiceStub(self._channel)
-        self._signer = signer
+        # Refusals come back as the DomainError documents raised (its code kept).
+        self._call = Caller(signer, stream_timeout=UPLOAD_TIMEOUT, domain_errors=True)
 
     async def store_signed_copy(
         self,
@@ -33,9 +35,8 @@ class DocumentsClient:
     ) -> None:
         """Client-visible, in the Proposals folder; the request id makes a retry a no-op."""
         me = Principal(kind="service", subject="projects", tenant_id=tenant_id)
-        metadata = (("authorization", f"Bearer {self._signer.sign(me)}"),)
-        folders = await self._stub.ListFolders(
-            dpb.ListFoldersRequest(project_id=project_id), metadata=metadata, timeout=5
+        folders = await self._call(
+            self._stub.ListFolders, dpb.ListFoldersRequest(project_id=project_id), me
         )
         folder_id = next((f.id for f in folders.folders if f.name == FOLDER), "")
         header = dpb.UploadHeader(
@@ -49,7 +50,7 @@ class DocumentsClient:
             client_visible=True,
             declared_size=len(data),
         )
-        await self._stub.UploadDocument(_chunks(header, data), metadata=metadata, timeout=30)
+        await self._call.upload(self._stub.UploadDocument, _chunks(header, data), me)
 
 
 def _chunks(header: dpb.UploadHeader, data: bytes) -> Iterator[dpb.UploadChunk]:

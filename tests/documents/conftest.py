@@ -29,12 +29,12 @@ from deploy.infra import Postgres, free_port
 from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
 from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
 from services.chassis.events import Event
-from services.chassis.grpc_client import open_channel
+from services.chassis.grpc_client import Caller, open_channel
 from services.chassis.grpc_server import start_grpc_server
 from services.documents import handlers, service
 from services.documents.blobcrypt import MasterKeys
 from services.documents.blobstore import BlobStore, LocalBlobStore, S3BlobStore
-from services.documents.grpc_api import DocumentsServicer
+from services.documents.grpc_api import DEADLINE_CEILINGS, DocumentsServicer
 from services.documents.service import Vault
 from tests.grpc_service import Assertions, migrated_database
 
@@ -77,18 +77,18 @@ def moto_s3() -> Iterator[Any]:
 
 @dataclass
 class Documents(Assertions):
-    """A running server: a stub, a signer, its database and its vault."""
+    """A running server: a stub, a signing caller, its database and its vault."""
 
     stub: documents_pb2_grpc.DocumentsServiceStub
-    signer: PrincipalSigner
+    caller: Caller
     sessions: Any
     vault: Vault
 
     def md(self, principal: Principal) -> tuple[tuple[str, str], ...]:
-        return (("authorization", f"Bearer {self.signer.sign(principal)}"),)
+        return self.caller.metadata(principal)
 
     async def __call__(self, method: str, request: Message, principal: Principal) -> Any:
-        return await getattr(self.stub, method)(request, metadata=self.md(principal), timeout=20)
+        return await self.caller(getattr(self.stub, method), request, principal)
 
     async def upload(
         self,
@@ -105,7 +105,7 @@ class Documents(Assertions):
                 yield pb.UploadChunk(data=data[i : i + piece])
 
         method = self.stub.UploadVersion if version else self.stub.UploadDocument
-        answer = await method(chunks(), metadata=self.md(principal), timeout=30)
+        answer = await self.caller.upload(method, chunks(), principal)
         return answer.document
 
     async def upload_fails(
@@ -122,13 +122,19 @@ class Documents(Assertions):
         return err.value
 
     async def read(
-        self, token: str, *, start: int = 0, end: int = 0, has_range: bool = False
+        self,
+        token: str,
+        principal: Principal,
+        *,
+        start: int = 0,
+        end: int = 0,
+        has_range: bool = False,
     ) -> bytes:
         request = pb.ReadBlobRequest(
             token=token, range_start=start, range_end=end, has_range=has_range
         )
         out = bytearray()
-        async for chunk in self.stub.ReadBlob(request, timeout=20):
+        async for chunk in self.caller.stream(self.stub.ReadBlob, request, principal):
             out += chunk.data
         return bytes(out)
 
@@ -138,7 +144,7 @@ async def _serve(url: str, keypair: tuple[str, str], store: BlobStore) -> AsyncI
     engine = make_engine(url, pool_size=10)
     sessions = make_sessionmaker(engine)
     vault = Vault(store=store, keys=master_keys(), link_secret=LINK_SECRET, max_upload_bytes=LIMIT)
-    servicer = DocumentsServicer(sessions, vault, PrincipalVerifier(public))
+    servicer = DocumentsServicer(sessions, vault)
     server, port, _ = await start_grpc_server(
         host="127.0.0.1",
         port=0,
@@ -147,12 +153,13 @@ async def _serve(url: str, keypair: tuple[str, str], store: BlobStore) -> AsyncI
             servicer, srv
         ),
         service_names=[SERVICE_NAME],
+        deadline_ceilings=DEADLINE_CEILINGS,
     )
     channel = open_channel(f"127.0.0.1:{port}")
     try:
         yield Documents(
             documents_pb2_grpc.DocumentsServiceStub(channel),
-            PrincipalSigner(private),
+            Caller(PrincipalSigner(private), timeout=20, stream_timeout=30),
             sessions,
             vault,
         )
@@ -275,6 +282,14 @@ class Integrator:
         self, project_id: str, data: bytes = PDF, filename: str = "proposal.pdf", **kw: Any
     ) -> pb.Document:
         return await self.svc.upload(self.pm, self.header(project_id, filename, **kw), data)
+
+    @property
+    def gateway(self) -> Principal:
+        """As the gateway serves a link to whoever holds it, on the tenant's host."""
+        return Principal(kind="service", subject="gateway", tenant_id=self.tenant_id)
+
+    async def read(self, token: str, **kw: Any) -> bytes:
+        return await self.svc.read(token, self.gateway, **kw)
 
     async def link(self, document_id: str, principal: Principal, version_id: str = "") -> Any:
         return await self.svc(

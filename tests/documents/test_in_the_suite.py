@@ -14,7 +14,7 @@ from portal.documents.v1 import documents_pb2 as pb
 from portal.documents.v1 import documents_pb2_grpc
 
 from services.chassis.auth import Principal, PrincipalSigner
-from services.chassis.grpc_client import open_channel
+from services.chassis.grpc_client import Caller, open_channel
 from tests.suite import Running
 
 pytestmark = pytest.mark.e2e
@@ -23,14 +23,11 @@ pytestmark = pytest.mark.e2e
 async def test_the_suites_documents_service_stores_and_serves_a_file(running: Running) -> None:
     info = running.info
     tenant, project = info["tenant_id"], info["demo_project_id"]
-    signer = PrincipalSigner(running.suite.private_key)
+    call = Caller(PrincipalSigner(running.suite.private_key))
     owner = Principal(kind="staff", subject="e2e", tenant_id=tenant, roles=frozenset({"owner"}))
     client = Principal(
         kind="client", subject="c", tenant_id=tenant, customer_id=info["demo_customer_id"]
     )
-
-    def md(p: Principal) -> tuple[tuple[str, str], ...]:
-        return (("authorization", f"Bearer {signer.sign(p)}"),)
 
     data = b"%PDF-1.7\n" + os.urandom(150_000) + b"Secret wiring plan"
     async with open_channel(running.suite.target("documents")) as channel:
@@ -38,9 +35,7 @@ async def test_the_suites_documents_service_stores_and_serves_a_file(running: Ru
         # The demo project reached documents through projects.project.created.
         for _ in range(100):
             try:
-                await stub.ListFolders(
-                    pb.ListFoldersRequest(project_id=project), metadata=md(owner), timeout=5
-                )
+                await call(stub.ListFolders, pb.ListFoldersRequest(project_id=project), owner)
                 break
             except grpc.aio.AioRpcError as exc:
                 assert exc.code() == grpc.StatusCode.FAILED_PRECONDITION, exc.details()
@@ -58,22 +53,19 @@ async def test_the_suites_documents_service_stores_and_serves_a_file(running: Ru
             for i in range(0, len(data), 60_000):
                 yield pb.UploadChunk(data=data[i : i + 60_000])
 
-        doc = (await stub.UploadDocument(chunks(), metadata=md(owner), timeout=20)).document
-        listed = await stub.ListDocuments(
-            pb.ListDocumentsRequest(project_id=project), metadata=md(client), timeout=5
-        )
+        doc = (await call.upload(stub.UploadDocument, chunks(), owner, timeout=20)).document
+        listed = await call(stub.ListDocuments, pb.ListDocumentsRequest(project_id=project), client)
         assert doc.id not in {d.id for d in listed.documents}
-        await stub.SetVisibility(
+        await call(
+            stub.SetVisibility,
             pb.SetVisibilityRequest(document_id=doc.id, client_visible=True),
-            metadata=md(owner),
-            timeout=5,
+            owner,
         )
-        link = await stub.CreateDownloadLink(
-            pb.CreateDownloadLinkRequest(document_id=doc.id), metadata=md(client), timeout=5
+        link = await call(
+            stub.CreateDownloadLink, pb.CreateDownloadLinkRequest(document_id=doc.id), client
         )
-        got = b"".join(
-            [c.data async for c in stub.ReadBlob(pb.ReadBlobRequest(token=link.token), timeout=10)]
-        )
+        read = call.stream(stub.ReadBlob, pb.ReadBlobRequest(token=link.token), client, timeout=10)
+        got = b"".join([c.data async for c in read])
         assert got == data
 
     blobs = running.data_dir / "blobs"

@@ -35,7 +35,7 @@ async def test_upload_streams_in_and_downloads_the_same_bytes(acme: Integrator) 
     assert doc.current.content_type == "application/pdf"
     link = await acme.link(doc.id, acme.technician)
     assert (link.filename, link.size_bytes) == ("proposal.pdf", len(data))
-    assert await acme.svc.read(link.token) == data
+    assert await acme.read(link.token) == data
 
 
 async def test_range_reads_return_exactly_the_range(acme: Integrator) -> None:
@@ -43,13 +43,11 @@ async def test_range_reads_return_exactly_the_range(acme: Integrator) -> None:
     data = random_pdf(200_000)
     doc = await acme.upload(project, data)
     token = (await acme.link(doc.id, acme.pm)).token
-    assert (
-        await acme.svc.read(token, start=65_530, end=65_545, has_range=True) == data[65_530:65_546]
-    )
-    assert await acme.svc.read(token, start=199_990, end=-1, has_range=True) == data[199_990:]
+    assert await acme.read(token, start=65_530, end=65_545, has_range=True) == data[65_530:65_546]
+    assert await acme.read(token, start=199_990, end=-1, has_range=True) == data[199_990:]
     err = None
     try:
-        await acme.svc.read(token, start=500_000, end=500_010, has_range=True)
+        await acme.read(token, start=500_000, end=500_010, has_range=True)
     except grpc.aio.AioRpcError as exc:
         err = exc
     assert err is not None and err.code() == INVALID
@@ -82,7 +80,7 @@ async def test_versions_keep_history_and_clients_see_only_the_current_one(acme: 
         await acme.svc("GetDocument", pb.GetDocumentRequest(document_id=doc.id), client)
     ).document
     assert seen.current.number == 2 and len(seen.versions) == 0
-    assert await acme.svc.read((await acme.link(doc.id, client)).token) == v2
+    assert await acme.read((await acme.link(doc.id, client)).token) == v2
     old = doc.versions[1].id
     await acme.svc.fails(
         NOT_FOUND,
@@ -90,7 +88,7 @@ async def test_versions_keep_history_and_clients_see_only_the_current_one(acme: 
         pb.CreateDownloadLinkRequest(document_id=doc.id, version_id=old),
         client,
     )
-    assert await acme.svc.read((await acme.link(doc.id, acme.technician, old)).token) == v1
+    assert await acme.read((await acme.link(doc.id, acme.technician, old)).token) == v1
 
 
 async def test_clients_see_only_visible_documents_of_their_own_projects(acme: Integrator) -> None:
@@ -212,7 +210,7 @@ async def test_soft_delete_hides_from_clients_and_restore_brings_it_back(acme: I
         NOT_FOUND, "GetDocument", pb.GetDocumentRequest(document_id=doc.id), client
     )
     try:
-        await acme.svc.read(link.token)
+        await acme.read(link.token)
         raise AssertionError("a link to a deleted document still read")
     except grpc.aio.AioRpcError as exc:
         assert exc.code() == NOT_FOUND
@@ -221,7 +219,7 @@ async def test_soft_delete_hides_from_clients_and_restore_brings_it_back(acme: I
     )
     assert [d.id for d in staff_list.documents] == [doc.id]
     await acme.svc("RestoreDocument", pb.RestoreDocumentRequest(document_id=doc.id), acme.pm)
-    assert await acme.svc.read(link.token) == PDF
+    assert await acme.read(link.token) == PDF
 
 
 async def test_forged_and_expired_links_are_refused(acme: Integrator) -> None:
@@ -239,7 +237,7 @@ async def test_forged_and_expired_links_are_refused(acme: Integrator) -> None:
     )
     for bad in (forged, expired, f"{body}.{mac[:-2]}AA", "nonsense"):
         try:
-            await acme.svc.read(bad)
+            await acme.read(bad)
             raise AssertionError(f"{bad} was accepted")
         except grpc.aio.AioRpcError as exc:
             assert exc.code() == UNAUTH, exc.details()
@@ -379,9 +377,9 @@ async def test_a_tampered_blob_is_reported_not_served(local_acme: Integrator) ->
     raw[70_000] ^= 0xFF
     path.write_bytes(bytes(raw))
     token = (await local_acme.link(doc.id, local_acme.pm)).token
-    assert (await local_acme.svc.read(token, start=0, end=99, has_range=True))[:5] == b"%PDF-"
+    assert (await local_acme.read(token, start=0, end=99, has_range=True))[:5] == b"%PDF-"
     try:
-        await local_acme.svc.read(token)
+        await local_acme.read(token)
         raise AssertionError("a tampered blob was served whole")
     except grpc.aio.AioRpcError as exc:
         assert exc.code() == grpc.StatusCode.DATA_LOSS

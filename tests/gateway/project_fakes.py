@@ -2,6 +2,10 @@
 can be rendered and checked with no other process: real gRPC servers on free
 ports answering from fixed data, recording who asked what.
 
+They are served through the chassis (tests/grpc_service.py `serve_fake`): the real interceptor
+verifies every call's principal and deadline, and the DomainErrors the fakes
+raise travel as status + ErrorDetail, as from a real service.
+
 Projects here is deliberately careless: it hands every room, line and draft
 to anyone, so the tests can show the gateway's own belt (a client never gets
 what is not client-visible, even when the service slips)."""
@@ -9,17 +13,17 @@ what is not client-visible, even when the service slips)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
-import jwt
 from portal.common.v1 import common_pb2
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 from portal.projects.v1 import projects_pb2, projects_pb2_grpc
 
-from deploy.infra import free_port
+from services.chassis import errors
+from services.chassis.auth import Principal, current_principal
+from tests.grpc_service import serve_fake, service_name
 
 IP = identity_pb2
 P = projects_pb2
@@ -200,24 +204,15 @@ def draft() -> projects_pb2.Proposal:
     )
 
 
-def caller_of(context: grpc.aio.ServicerContext) -> dict[str, Any]:
-    """The principal the gateway sent (its signature is the real services' business)."""
-    for key, value in context.invocation_metadata() or ():
-        if key == "authorization":
-            token = value.removeprefix("Bearer ")
-            return jwt.decode(token, options={"verify_signature": False})
-    return {}
-
-
 @dataclass
 class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
     projects: list[projects_pb2.Project] = field(default_factory=lambda: [project()])
     proposals: list[projects_pb2.Proposal] = field(default_factory=lambda: [proposal(), draft()])
-    calls: list[tuple[str, Any, dict]] = field(default_factory=list)
-    refuse_accept: grpc.StatusCode | None = None
+    calls: list[tuple[str, Any, Principal]] = field(default_factory=list)
+    refuse_accept: type[errors.DomainError] | None = None
 
-    def _seen(self, name: str, request: Any, context: Any) -> dict:
-        who = caller_of(context)
+    def _seen(self, name: str, request: Any, context: Any) -> Principal:
+        who = current_principal()  # as the chassis verified it
         self.calls.append((name, request, who))
         return who
 
@@ -225,8 +220,7 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
         for p in self.projects:
             if p.id == project_id:
                 return p
-        await context.abort(grpc.StatusCode.NOT_FOUND, "no such project")
-        raise AssertionError  # abort raises
+        raise errors.NotFound("no such project", field="project_id")
 
     async def ListProjects(self, request, context):
         self._seen("ListProjects", request, context)
@@ -281,7 +275,7 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
         for p in self.proposals:
             if p.id == request.proposal_id:
                 return P.GetProposalResponse(proposal=p)
-        await context.abort(grpc.StatusCode.NOT_FOUND, "no such proposal")
+        raise errors.NotFound("no such proposal", field="proposal_id")
 
     async def UpdateProductLine(self, request, context):
         self._seen("UpdateProductLine", request, context)
@@ -294,7 +288,7 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
     async def AcceptProposal(self, request, context):
         self._seen("AcceptProposal", request, context)
         if self.refuse_accept is not None:
-            await context.abort(self.refuse_accept, "the proposal has changed since you opened it")
+            raise self.refuse_accept("the proposal has changed since you opened it")
         accepted = proposal(P.PROPOSAL_STATUS_ACCEPTED)
         accepted.signature.CopyFrom(
             P.Signature(
@@ -323,12 +317,12 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
 
     async def ResolveSession(self, request, context):
         if self.session is None or request.token != "good-session":
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "signed out")
+            raise errors.Unauthenticated("signed out")
         return IP.ResolveSessionResponse(session=self.session)
 
     async def AuthenticateApiToken(self, request, context):
         if self.staff_token_user is None or request.secret != "good-token":
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "no")
+            raise errors.Unauthenticated("no such token")
         return IP.AuthenticateApiTokenResponse(user=self.staff_token_user)
 
     async def GetCustomer(self, request, context):
@@ -386,22 +380,23 @@ class Fakes:
 
 
 @asynccontextmanager
-async def fake_services() -> AsyncIterator[Fakes]:
+async def fake_services(public_key: str) -> AsyncIterator[Fakes]:
+    """Identity and projects fakes, verifying principals signed by the key
+    pair whose public half is `public_key`."""
     identity, projects = FakeIdentity(), FakeProjects()
-    servers, targets = [], []
-    for add, servicer in (
-        (identity_pb2_grpc.add_IdentityServiceServicer_to_server, identity),
-        (projects_pb2_grpc.add_ProjectsServiceServicer_to_server, projects),
-    ):
-        server = grpc.aio.server()
-        add(servicer, server)
-        port = free_port()
-        server.add_insecure_port(f"127.0.0.1:{port}")
-        await server.start()
-        servers.append(server)
-        targets.append(f"127.0.0.1:{port}")
-    try:
-        yield Fakes(identity, projects, *targets)
-    finally:
-        for server in servers:
-            await server.stop(None)
+    async with AsyncExitStack() as stack:
+        identity_target = await stack.enter_async_context(
+            serve_fake(
+                lambda srv: identity_pb2_grpc.add_IdentityServiceServicer_to_server(identity, srv),
+                service_name(identity_pb2, "IdentityService"),
+                public_key,
+            )
+        )
+        projects_target = await stack.enter_async_context(
+            serve_fake(
+                lambda srv: projects_pb2_grpc.add_ProjectsServiceServicer_to_server(projects, srv),
+                service_name(projects_pb2, "ProjectsService"),
+                public_key,
+            )
+        )
+        yield Fakes(identity, projects, identity_target, projects_target)

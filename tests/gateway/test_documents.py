@@ -3,7 +3,9 @@ service (plus the identity and projects fakes): uploads streamed in chunks,
 downloads streamed with Range, and what a client is never given.
 
 The fake is careless on purpose: it lists and hands out hidden documents to
-anyone, so the tests show the gateway's own belt."""
+anyone, so the tests show the gateway's own belt. It is served through the
+chassis (real interceptor and principal verification, documents' declared
+deadline ceilings), and refuses with DomainErrors, as documents does."""
 
 from __future__ import annotations
 
@@ -13,17 +15,20 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
 import httpx
 import pytest
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 
-from deploy.infra import free_port
 from gateway import files
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from services.chassis import errors
+from services.chassis.auth import Principal, current_principal
+from services.documents.domain import FileTooLarge
+from services.documents.grpc_api import DEADLINE_CEILINGS
 from tests.gateway import project_fakes as F
 from tests.gateway.conftest import acme, client_with_tenant
+from tests.grpc_service import serve_fake, service_name
 
 D = documents_pb2
 GUIDE_ID = "a1b2c3d4-0000-4000-8000-000000000001"
@@ -65,7 +70,7 @@ class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
             document(SCHEMATIC_ID, "Rack schematic", visible=False, filename="rack.pdf"),
         ]
     )
-    uploads: list[tuple[D.UploadHeader, bytes, list[int], dict]] = field(default_factory=list)
+    uploads: list[tuple[D.UploadHeader, bytes, list[int], Principal]] = field(default_factory=list)
     reads: list[D.ReadBlobRequest] = field(default_factory=list)
     links: list[D.CreateDownloadLinkRequest] = field(default_factory=list)
     limit: int = 1 << 30
@@ -82,7 +87,7 @@ class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
         for doc in self.docs:
             if doc.id == request.document_id:
                 return D.GetDocumentResponse(document=doc)
-        await context.abort(grpc.StatusCode.NOT_FOUND, "no such document")
+        raise errors.NotFound("no such document", field="document_id")
 
     async def CreateDownloadLink(self, request, context):
         self.links.append(request)
@@ -98,7 +103,7 @@ class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
     async def ReadBlob(self, request, context):
         self.reads.append(request)
         if not request.token.startswith("tok-"):
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "bad token: secret detail")
+            raise errors.PermissionDenied("bad token: secret detail")
         data = GUIDE_BYTES
         if request.has_range:
             data = data[request.range_start : request.range_end + 1]
@@ -111,14 +116,13 @@ class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
             if chunk.WhichOneof("part") == "header":
                 header = chunk.header
                 if header.declared_size > self.limit:
-                    await context.abort(
-                        grpc.StatusCode.INVALID_ARGUMENT, "The file is too large (limit 1 KB)."
-                    )
+                    # No word of size in it: the gateway goes by the code alone.
+                    raise FileTooLarge("Over this portal's limit of 1 KB.", field="declared_size")
             else:
                 sizes.append(len(chunk.data))
                 data.extend(chunk.data)
         assert header is not None
-        self.uploads.append((header, bytes(data), sizes, F.caller_of(context)))
+        self.uploads.append((header, bytes(data), sizes, current_principal()))
         doc = document(
             header.document_id or GUIDE_ID,
             header.title or "Updated",
@@ -135,18 +139,18 @@ class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
 
 
 @pytest.fixture
-async def services() -> AsyncIterator[tuple[F.Fakes, FakeDocuments, str]]:
+async def services(keypair) -> AsyncIterator[tuple[F.Fakes, FakeDocuments, str]]:
     fake = FakeDocuments()
-    server = grpc.aio.server()
-    documents_pb2_grpc.add_DocumentsServiceServicer_to_server(fake, server)
-    port = free_port()
-    server.add_insecure_port(f"127.0.0.1:{port}")
-    await server.start()
-    try:
-        async with F.fake_services() as fakes:
-            yield fakes, fake, f"127.0.0.1:{port}"
-    finally:
-        await server.stop(None)
+    async with (
+        serve_fake(
+            lambda srv: documents_pb2_grpc.add_DocumentsServiceServicer_to_server(fake, srv),
+            service_name(documents_pb2, "DocumentsService"),
+            keypair[1],
+            deadline_ceilings=DEADLINE_CEILINGS,
+        ) as target,
+        F.fake_services(keypair[1]) as fakes,
+    ):
+        yield fakes, fake, target
 
 
 @asynccontextmanager
@@ -318,7 +322,7 @@ async def test_staff_upload_is_streamed_in_64_kib_chunks(settings, services) -> 
     )
     assert header.filename == "schematic.pdf" and not header.client_visible
     assert header.declared_size == len(payload) and header.request_id
-    assert who["kind"] == "staff"
+    assert who.kind == "staff" and who.subject == F.STAFF_ID
     assert (v_header.document_id, v_header.filename, v_data) == (
         GUIDE_ID,
         "guide-v3.pdf",
@@ -335,7 +339,8 @@ async def test_a_file_over_the_limit_is_413(settings, services) -> None:
             files={"file": ("big.pdf", b"y" * 100, "application/pdf")},
         )
     assert r.status_code == 413
-    assert r.json()["detail"] == "The file is too large (limit 1 KB)."
+    assert r.json()["detail"] == "Over this portal's limit of 1 KB."
+    assert r.json()["code"] == "file_too_large"
 
 
 async def test_a_cookie_upload_needs_the_csrf_header(settings, services) -> None:

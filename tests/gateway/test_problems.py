@@ -62,6 +62,21 @@ def test_the_services_message_code_and_fields_reach_the_client_unchanged() -> No
     assert body["errors"] == [{"field": "stage", "message": "already in commissioning"}]
 
 
+def test_a_stable_code_decides_the_status_whatever_the_words() -> None:
+    detail = common_pb2.ErrorDetail(code="file_too_large", message="over 5 MB")
+    too_large = from_rpc_error(
+        rpc_error(grpc.StatusCode.INVALID_ARGUMENT, "x", detail), service="documents"
+    )
+    assert (too_large.problem.status, too_large.problem.code) == (413, "file_too_large")
+    assert too_large.problem.detail == "over 5 MB"
+    # Words alone decide nothing: the same refusal without the code is a 422.
+    words = common_pb2.ErrorDetail(code="invalid_argument", message="the file is too large")
+    plain = from_rpc_error(
+        rpc_error(grpc.StatusCode.INVALID_ARGUMENT, "too large", words), service="documents"
+    )
+    assert plain.problem.status == 422
+
+
 def test_without_an_error_detail_the_status_message_is_used() -> None:
     error = from_rpc_error(rpc_error(grpc.StatusCode.NOT_FOUND, "no such project"), service="p")
     assert error.problem.detail == "no such project"

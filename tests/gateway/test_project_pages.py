@@ -8,13 +8,13 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import grpc
 import httpx
 import pytest
 from portal.projects.v1 import projects_pb2
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from services.chassis import errors
 from tests.gateway import project_fakes as F
 from tests.gateway.conftest import acme, client_with_tenant
 
@@ -25,8 +25,8 @@ PROPOSAL = f"/projects/{F.PROJECT_ID}/proposal"
 
 
 @pytest.fixture
-async def fakes() -> AsyncIterator[F.Fakes]:
-    async with F.fake_services() as running:
+async def fakes(keypair) -> AsyncIterator[F.Fakes]:
+    async with F.fake_services(keypair[1]) as running:
         yield running
 
 
@@ -74,7 +74,7 @@ async def test_a_client_with_one_project_goes_straight_to_its_board(settings, fa
     for page in (home, listed):
         assert f'href="{BOARD}"' in page.text and "Kitchen audio" in page.text
     (_, who), *_ = calls(fakes, "ListProjects")
-    assert (who["kind"], who["cid"], who["roles"]) == ("client", F.CUSTOMER_ID, ["approver"])
+    assert (who.kind, who.customer_id, who.roles) == ("client", F.CUSTOMER_ID, {"approver"})
 
 
 async def test_the_board_shows_stages_forecast_waiting_notes_budget_and_contact(
@@ -259,7 +259,7 @@ async def test_signing_on_the_page_passes_name_hash_address_and_browser(settings
     assert request.content_sha256 == F.HASH
     assert request.request_id == "6f1c0c9e-3a52-4c1e-9a55-8c1d2f0b7e11"
     assert request.ip == "127.0.0.1" and request.user_agent == "Mozilla/5.0 (iPhone) Safari/605"
-    assert who["kind"] == "client" and who["sub"] == "c-1"
+    assert who.kind == "client" and who.subject == "c-1"
     assert "Signed and accepted" in signed.text and "Download signed PDF" in signed.text
     assert f'href="{PROPOSAL}/{F.SENT_ID}/pdf"' in signed.text
     assert "signed and accepted" in signed.text.lower()
@@ -278,7 +278,7 @@ async def test_signing_without_a_name_or_consent_is_explained_and_not_sent(setti
 
 
 async def test_a_refused_signature_is_shown_next_to_the_form(settings, fakes) -> None:
-    fakes.projects.refuse_accept = grpc.StatusCode.FAILED_PRECONDITION
+    fakes.projects.refuse_accept = errors.InvalidTransition
     async with browser(settings, fakes) as client:
         token = await csrf_of(client, PROPOSAL)
         r = await client.post(
@@ -375,7 +375,7 @@ async def test_patching_a_project_sends_only_the_changes_in_its_mask(settings, f
     # One call, no read first: projects merges under its own row lock.
     assert calls(fakes, "GetProject") == []
     ((request, who),) = calls(fakes, "UpdateProject")
-    assert who["kind"] == "staff"
+    assert who.kind == "staff"
     assert list(request.update_mask.paths) == ["project_manager_email", "service_contract"]
     assert request.project_manager_email == ""  # cleared
     assert request.service_contract is True

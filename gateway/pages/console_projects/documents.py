@@ -24,7 +24,6 @@ from gateway.api.documents import (
     fetch_documents,
     fetch_folders,
     send_upload,
-    upload_refused,
 )
 from gateway.api.projects import fetch_project
 from gateway.backends import BackendsDep, RemoteError
@@ -32,7 +31,7 @@ from gateway.pages.access import StaffPage
 from gateway.pages.console_projects.common import act, form_request_id
 from gateway.pages.documents import document_item
 from gateway.pages.projects import not_found, page_id
-from gateway.pages.rendering import Form, render, see_other, signed_in_form
+from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
 from gateway.sessions import SettingsDep, SignedIn
 from gateway.tenancy import TenantDep
 
@@ -114,10 +113,7 @@ async def upload_document(
     try:
         doc = await send_upload(documents, signed_in.person, header, upload, new_version=False)
     except RemoteError as exc:
-        problem = upload_refused(exc).problem
-        if problem.status >= 500:
-            raise
-        return see_other(request, back, flash=problem.detail, kind="error")
+        return see_other(request, back, flash=refusal(exc).message, kind="error")
     return see_other(
         request, documents_url(project_id, f"doc-{doc.id}"), flash=f"{doc.title} is uploaded."
     )
@@ -141,10 +137,7 @@ async def upload_version(
     try:
         await send_upload(documents, signed_in.person, header, upload, new_version=True)
     except RemoteError as exc:
-        problem = upload_refused(exc).problem
-        if problem.status >= 500:
-            raise
-        return see_other(request, back, flash=problem.detail, kind="error")
+        return see_other(request, back, flash=refusal(exc).message, kind="error")
     return see_other(request, back, flash=f"A new version of {doc.title} is uploaded.")
 
 

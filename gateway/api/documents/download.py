@@ -1,0 +1,241 @@
+"""Downloads: a short-lived link (`POST /documents/{id}/download-link`)
+served at `GET /downloads/{token}` (and `/d/{token}` for browsers), the file
+streamed from the service as it comes, Range requests included."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+import grpc
+from fastapi import Depends, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.responses import StreamingResponse
+
+from gateway import files
+from gateway.api.documents.common import (
+    D,
+    DocumentsDep,
+    DocumentsRemote,
+    download_router,
+    not_found,
+    router,
+)
+from gateway.api.documents.library import fetch_document
+from gateway.api.documents.shapes import DownloadLink, LinkRequest
+from gateway.auth import CallerDep, _bearer_staff, bearer
+from gateway.backends import BackendsDep, RemoteError, gateway_principal
+from gateway.problems import Problem, ProblemError, problem_type
+from gateway.sessions import OptionalSessionDep, SettingsDep
+from gateway.tenancy import TenantDep
+from services.chassis.auth import Principal
+
+
+async def create_link(
+    documents: DocumentsRemote,
+    principal: Principal,
+    *,
+    secret: bytes,
+    tenant_id: str,
+    document_id: str,
+    version_id: str = "",
+) -> str:
+    """A sealed download link (the token part of /d/<token>) for the document."""
+    if principal.is_client:
+        await fetch_document(documents, principal, document_id)  # 404 unless theirs to see
+        version_id = ""
+    answer = await documents.call(
+        documents.stub.CreateDownloadLink,
+        D.CreateDownloadLinkRequest(document_id=document_id, version_id=version_id),
+        principal=principal,
+    )
+    return files.seal_link(
+        secret,
+        files.DownloadLink(
+            token=answer.token,
+            tenant_id=tenant_id,
+            filename=answer.filename,
+            content_type=answer.content_type,
+            size=answer.size_bytes,
+            expires_at=answer.expires_at.seconds if answer.HasField("expires_at") else 0,
+        ),
+    )
+
+
+_LINK_REFUSED = frozenset(
+    {
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.FAILED_PRECONDITION,
+    }
+)
+
+
+def link_refused() -> ProblemError:
+    # One answer for forged, altered, expired and revoked: nothing to learn from it.
+    return ProblemError(
+        Problem(
+            type=problem_type("forbidden"),
+            title="Link not valid",
+            status=403,
+            detail="This download link is not valid or has expired. "
+            "Go back and choose the file again.",
+            code="download_link_invalid",
+        )
+    )
+
+
+def not_satisfiable(size: int) -> ProblemError:
+    return ProblemError(
+        Problem(
+            type=problem_type("range-not-satisfiable"),
+            title="Range not satisfiable",
+            status=416,
+            detail=f"The file has {size} bytes; ask for a range within them.",
+            code="range_not_satisfiable",
+        ),
+        headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"},
+    )
+
+
+async def serve_download(
+    request: Request,
+    token: str,
+    *,
+    documents: DocumentsRemote,
+    principal: Principal,
+    secret: bytes,
+    tenant_id: str,
+) -> Response:
+    """The file (or one byte range of it), streamed from the service as it comes."""
+    link = files.open_link(secret, token, tenant_id=tenant_id, now=time.time())
+    if link is None:
+        raise link_refused()
+    try:
+        wanted = files.parse_range(request.headers.get("range"), link.size)
+    except files.RangeNotSatisfiable:
+        raise not_satisfiable(link.size) from None
+    read = D.ReadBlobRequest(token=link.token)
+    if wanted is not None:
+        read.range_start, read.range_end, read.has_range = wanted.start, wanted.end, True
+    try:
+        first, rest = await documents.open_stream(
+            documents.stub.ReadBlob, read, principal=principal
+        )
+    except RemoteError as exc:
+        if exc.code in _LINK_REFUSED:
+            raise link_refused() from exc
+        if exc.code is grpc.StatusCode.OUT_OF_RANGE:
+            raise not_satisfiable(link.size) from exc
+        raise
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            if first is not None and first.data:
+                yield first.data
+            async for chunk in rest:
+                if chunk.data:
+                    yield chunk.data
+        finally:
+            await rest.aclose()  # type: ignore[attr-defined]
+
+    headers = {
+        "Content-Disposition": files.content_disposition(link.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+        "Accept-Ranges": "bytes",
+        "Content-Length": str(wanted.length if wanted else link.size),
+    }
+    if wanted is not None:
+        headers["Content-Range"] = wanted.content_range(link.size)
+    return StreamingResponse(
+        body(),
+        status_code=status.HTTP_206_PARTIAL_CONTENT if wanted else status.HTTP_200_OK,
+        media_type=files.safe_media_type(link.content_type),
+        headers=headers,
+    )
+
+
+async def download_principal(
+    request: Request,
+    tenant: TenantDep,
+    backends: BackendsDep,
+    signed_in: OptionalSessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Whoever holds the link: the token is the permission. Signed in, the
+    service also sees who it is; a GET changes nothing, so no CSRF check."""
+    if credentials is not None:
+        return await _bearer_staff(tenant.id, backends, credentials.credentials)
+    if signed_in is not None:
+        return signed_in.person
+    return gateway_principal(tenant_id=tenant.id)
+
+
+DownloaderDep = Annotated[Principal, Depends(download_principal)]
+
+
+@router.post(
+    "/documents/{document_id}/download-link",
+    summary="A short-lived link to download the document",
+    description="Clients get the current version of what they may see; staff may name an "
+    "older `version_id`. Fetch the `url` (on this host) within minutes.",
+)
+async def download_link(
+    document_id: UUID,
+    caller: CallerDep,
+    documents: DocumentsDep,
+    settings: SettingsDep,
+    tenant: TenantDep,
+    body: LinkRequest | None = None,
+) -> DownloadLink:
+    version_id = str(body.version_id) if body and body.version_id else ""
+    if version_id and caller.is_client:
+        raise not_found("version")
+    sealed = await create_link(
+        documents,
+        caller,
+        secret=settings.csrf_secret,
+        tenant_id=tenant.id,
+        document_id=str(document_id),
+        version_id=version_id,
+    )
+    link = files.open_link(settings.csrf_secret, sealed, tenant_id=tenant.id, now=0)
+    assert link is not None
+    return DownloadLink(
+        url=f"/d/{sealed}",
+        token=sealed,
+        expires_at=datetime.fromtimestamp(link.expires_at, tz=UTC) if link.expires_at else None,
+        filename=link.filename,
+        content_type=link.content_type,
+        size_bytes=link.size,
+    )
+
+
+@download_router.get(
+    "/downloads/{token}",
+    summary="Download a file by its link",
+    description="Streams the file; a single `Range: bytes=a-b` answers 206.",
+    response_class=StreamingResponse,
+)
+async def download(
+    request: Request,
+    token: str,
+    principal: DownloaderDep,
+    documents: DocumentsDep,
+    settings: SettingsDep,
+    tenant: TenantDep,
+) -> Response:
+    return await serve_download(
+        request,
+        token,
+        documents=documents,
+        principal=principal,
+        secret=settings.csrf_secret,
+        tenant_id=tenant.id,
+    )
