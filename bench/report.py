@@ -58,6 +58,12 @@ def render(r: dict) -> str:
             f"| {t['loadgen_cpu_pct']:.0f}% of a core | {t['machine_busy_pct']:.0f}% of "
             f"{m['nproc'] * 100}% | {t['other_cpu_pct']:.0f}% |"
         )
+    errors = [t for t in h["targets"].values() if t["non_2xx"] or t["socket_errors"]]
+    lines += [
+        f"- {t['label']}: {t['non_2xx']} answers >= 400 and {t['socket_errors']} socket "
+        f"errors/timeouts in {t['requests']} requests"
+        for t in errors
+    ]
     lines += [
         "",
         "Server CPU: user+system time of the target's processes (with PostgreSQL's backends) "
@@ -173,7 +179,7 @@ def render(r: dict) -> str:
 def _row(t: dict, nproc: int) -> str:
     return (
         f"| {t['label']} | {_f(t['rps'], 0)} | {_f(t['p50_ms'])} | {_f(t['p99_ms'])} "
-        f"| {_f(t['server_cpu_us_per_req'], 0)} | {t['non_2xx']} "
+        f"| {_f(t['server_cpu_us_per_req'], 0)} | {t['non_2xx'] + t['socket_errors']} "
         f"| {t['machine_busy_pct']:.0f}% of {nproc * 100}% | {t['other_cpu_pct']:.0f}% |"
     )
 
