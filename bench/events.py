@@ -158,6 +158,9 @@ async def _create_projects(client: httpx.AsyncClient, t: SuiteTarget, n: int) ->
     return ids
 
 
+MAX_IN_FLIGHT = 8  # moves awaiting their answer; beyond it the schedule waits (slips)
+
+
 async def _move(client: httpx.AsyncClient, project_id: str, stage: str) -> tuple[float, int, str]:
     t0 = time.perf_counter()
     try:
@@ -182,24 +185,40 @@ async def _drive(t: SuiteTarget, *, projects: int, rate: float) -> dict:
         loop = asyncio.get_running_loop()
         start = loop.time() + 0.1
         started_at = time.time()
+        # Paced by the answers too: a busy suite slows the schedule down instead
+        # of piling up requests until they time out.
+        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+        async def paced(pid: str, stage: str) -> tuple[float, int, str]:
+            try:
+                return await _move(client, pid, stage)
+            finally:
+                slots.release()
+
         tasks = []
         for i, (pid, stage) in enumerate(plan):
             delay = start + i / rate - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(_move(client, pid, stage)))
+            await slots.acquire()
+            tasks.append(asyncio.create_task(paced(pid, stage)))
         results = await asyncio.gather(*tasks)
         seconds = time.time() - started_at
     failed = [(pid, stage, r) for (pid, stage), r in zip(plan, results, strict=True) if r[1] != 200]
-    if failed:
-        pid, stage, (_ms, status, body) = failed[0]
-        raise BenchFailure(
-            f"{len(failed)} of {len(plan)} stage changes failed; first: "
-            f"POST /api/v1/projects/{pid}/stage {{stage: {stage}}} -> {status} {body}"
-        )
+    by_status: dict[str, int] = {}
+    for _pid, _stage, (_ms, status, _body) in failed:
+        by_status[str(status)] = by_status.get(str(status), 0) + 1
     return {
         "project_ids": ids,
         "moves": len(plan),
+        "ok_moves": len(plan) - len(failed),
+        "failed_by_status": by_status,  # "0" = no answer (a socket error or our timeout)
+        "first_failure": (
+            f"POST /api/v1/projects/{failed[0][0]}/stage {{stage: {failed[0][1]}}} -> "
+            f"{failed[0][2][1]} {failed[0][2][2]}"
+            if failed
+            else ""
+        ),
         "seconds": seconds,
         "http_ms": [r[0] for r in results],
     }
@@ -245,10 +264,8 @@ async def _read_back(t: SuiteTarget, project_ids: list[str], moves: int, wait: f
                 "producer_commit": change["committed"],
                 "relay_start": row["published_at"],
             }
-        if len(events) != moves:
-            raise BenchFailure(
-                f"expected {moves} stage-changed events in the outbox, found {len(events)}"
-            )
+        if not events:
+            raise BenchFailure(f"no stage-changed events in the outbox for {moves} moves")
         if any(e["producer_commit"] is None for e in events.values()):
             raise BenchFailure("no commit timestamps: is track_commit_timestamp on?")
         ids = list(events)
@@ -263,18 +280,11 @@ async def _read_back(t: SuiteTarget, project_ids: list[str], moves: int, wait: f
             if len(handled) == len(ids) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.2)
-        if len(handled) != len(ids):
-            raise BenchFailure(
-                f"only {len(handled)} of {len(ids)} stage changes were handled by notifications "
-                f"within {wait:.0f}s of the last move"
-            )
         emails = await nconn.fetch(
             "SELECT event_id, min(created_at) AS created_at, count(*) AS n FROM email"
             " WHERE event_id = ANY($1::uuid[]) GROUP BY event_id",
             ids,
         )
-        if len(emails) != len(ids):
-            raise BenchFailure(f"{len(ids)} events handled but emails for only {len(emails)}")
         for r in handled:
             events[r["event_id"]]["handler_commit"] = r["committed"]
         for r in emails:
@@ -287,9 +297,19 @@ async def _read_back(t: SuiteTarget, project_ids: list[str], moves: int, wait: f
     def ms(a: datetime, b: datetime) -> float:
         return (b - a).total_seconds() * 1000
 
-    ev = list(events.values())
+    # Reported over the events handled with their emails; the rest are counted.
+    # (A relay pass whose published_at is not committed yet counts as unhandled too.)
+    ev = [
+        e
+        for e in events.values()
+        if "handler_commit" in e and "handler_start" in e and e["relay_start"] is not None
+    ]
+    if not ev:
+        raise BenchFailure(f"none of {len(events)} stage changes was handled within {wait:.0f}s")
     return {
         "events": len(ev),
+        "outbox_events": len(events),
+        "unhandled": len(events) - len(ev),
         "emails_per_event": sorted({e["emails"] for e in ev}),
         "start_to_start": summary([ms(e["producer_start"], e["handler_start"]) for e in ev]),
         "commit_to_commit": summary([ms(e["producer_commit"], e["handler_commit"]) for e in ev]),
@@ -303,10 +323,13 @@ async def _read_back(t: SuiteTarget, project_ids: list[str], moves: int, wait: f
 def suite_events(t: SuiteTarget, *, projects: int, rate: float) -> dict:
     async def go() -> dict:
         driven = await _drive(t, projects=projects, rate=rate)
-        measured = await _read_back(t, driven["project_ids"], driven["moves"], wait=30)
+        measured = await _read_back(t, driven["project_ids"], driven["ok_moves"], wait=30)
         return {
             "rate_per_s": rate,
             "moves": driven["moves"],
+            "ok_moves": driven["ok_moves"],
+            "failed_by_status": driven["failed_by_status"],
+            "first_failure": driven["first_failure"],
             "projects": projects,
             "drive_seconds": driven["seconds"],
             "http_stage_post": summary(driven["http_ms"]),

@@ -31,6 +31,7 @@ from bench.procs import ROOT
 from services.chassis.runtime import use_uvloop
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
+WRK_PATHS_SCRIPT = Path(__file__).with_name("wrk_paths.lua")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class Load:
     headers: dict[str, str]
     connections: int = 32
     duration_s: float = 10.0
+    # When set, requests cycle through these paths (on url's host) instead of
+    # url's own: a journey such as / -> /home -> /projects/x, redirects included.
+    paths: tuple[str, ...] = ()
 
 
 # -- which generator ------------------------------------------------------------
@@ -83,7 +87,10 @@ def run_wrk(wrk: str, load: Load) -> dict:
     for key, value in load.headers.items():
         headers += ["-H", f"{key}: {value}"]
     argv = [wrk, "-t1", f"-c{load.connections}", f"-d{max(1, round(load.duration_s))}s"]
-    argv += ["--timeout", "5s", *headers, "-s", str(WRK_SCRIPT), load.url]
+    script = WRK_PATHS_SCRIPT if load.paths else WRK_SCRIPT
+    argv += ["--timeout", "5s", *headers, "-s", str(script), load.url]
+    if load.paths:
+        argv += ["--", *load.paths]
     cpu0 = _children_cpu()
     done = subprocess.run(
         argv, capture_output=True, text=True, check=False, timeout=load.duration_s + 30
@@ -132,6 +139,8 @@ def run_python(load: Load) -> dict:
         "--duration",
         str(load.duration_s),
     ]
+    for path in load.paths:
+        argv += ["--path", path]
     with tempfile.TemporaryFile("w+") as err:
         done = subprocess.run(
             argv,
@@ -169,7 +178,7 @@ class _Conn(asyncio.Protocol):
             return
         self.sent_at = time.perf_counter_ns()
         assert self.transport is not None
-        self.transport.write(self.client.request)
+        self.transport.write(self.client.next_request())
 
     def data_received(self, data: bytes) -> None:
         self.buf += data
@@ -206,28 +215,35 @@ def _content_length(head: bytes) -> int:
 
 
 class _Client:
-    def __init__(self, request: bytes) -> None:
-        self.request = request
+    def __init__(self, requests: list[bytes]) -> None:
+        self.requests = requests
+        self.sent = 0
         self.stopping = False
         self.measuring = False
         self.latencies: list[int] = []
         self.non_2xx = 0
         self.errors = 0
 
+    def next_request(self) -> bytes:
+        """The journey's steps in turn, across all connections (as wrk's script does)."""
+        request = self.requests[self.sent % len(self.requests)]
+        self.sent += 1
+        return request
+
     def record(self, ns: int, status: int) -> None:
         if not self.measuring:
             return
         self.latencies.append(ns)
-        if not 200 <= status < 300:
+        if status >= 400:  # as wrk counts: a redirect in a journey is an answer
             self.non_2xx += 1
 
 
 async def _python_client(load: Load, warmup_s: float) -> dict:
     parts = urlsplit(load.url)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    paths = load.paths or (parts.path + (f"?{parts.query}" if parts.query else ""),)
     headers = {"Host": parts.netloc, **load.headers}
-    head = f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    client = _Client((head + "\r\n").encode())
+    fields = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    client = _Client([f"GET {path} HTTP/1.1\r\n{fields}\r\n".encode() for path in paths])
     loop = asyncio.get_running_loop()
     conns = [
         (await loop.create_connection(lambda: _Conn(client), parts.hostname, parts.port))[1]
@@ -271,9 +287,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--path", action="append", default=[])
     args = parser.parse_args(argv)
     headers = dict(h.split(": ", 1) for h in args.header)
-    load = Load(args.url, headers, args.connections, args.duration)
+    load = Load(args.url, headers, args.connections, args.duration, tuple(args.path))
     use_uvloop()
     print(json.dumps(asyncio.run(_python_client(load, args.warmup))), flush=True)
 

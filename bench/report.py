@@ -58,6 +58,12 @@ def render(r: dict) -> str:
             f"| {t['loadgen_cpu_pct']:.0f}% of a core | {t['machine_busy_pct']:.0f}% of "
             f"{m['nproc'] * 100}% | {t['other_cpu_pct']:.0f}% |"
         )
+    errors = [t for t in h["targets"].values() if t["non_2xx"] or t["socket_errors"]]
+    lines += [
+        f"- {t['label']}: {t['non_2xx']} answers >= 400 and {t['socket_errors']} socket "
+        f"errors/timeouts in {t['requests']} requests"
+        for t in errors
+    ]
     lines += [
         "",
         "Server CPU: user+system time of the target's processes (with PostgreSQL's backends) "
@@ -93,6 +99,7 @@ def render(r: dict) -> str:
             f"p99 {_f(c['p99_ms'])} ms) using {c['loadgen_cpu_pct']:.0f}% of a core, "
             f"vs {_f(h['targets']['floor_fastapi']['rps'], 0)} req/s with wrk.",
         ]
+    lines += _pages(r.get("pages"), h, m)
     e = r["events"]
     fl = e["floor"]
     s = e["suite"]
@@ -138,12 +145,26 @@ def render(r: dict) -> str:
         row("  of which: handler transaction (start -> commit)", s["handler_tx"], False),
         row("suite: the stage POST as the client saw it (HTTP)", s["http_stage_post"], False),
         "",
+        f"Stage moves answered 2xx: {s.get('ok_moves', s['moves'])} of {s['moves']}"
+        + (
+            f" (others by status: {s['failed_by_status']}; first: {s['first_failure'][:200]})"
+            if s.get("failed_by_status")
+            else ""
+        )
+        + f"; handled and read back: {s['events']}"
+        + (f", {s['unhandled']} not handled within 30 s" if s.get("unhandled") else "")
+        + ".",
+        "",
         f"Other CPU on the machine (not the bench's processes): "
         f"{fl['cpu']['other_cpu_pct']:.0f}% of a core during the floor, "
         f"{s['cpu']['other_cpu_pct']:.0f}% during the suite run.",
         "",
     ]
     noisy = [t["other_cpu_pct"] for t in h["targets"].values()]
+    if r.get("pages"):
+        pg = r["pages"]
+        noisy += [t["other_cpu_pct"] for t in pg["targets"].values()]
+        noisy += [t["other_cpu_pct"] for ph in ("empty", "grown") for t in pg[ph].values()]
     noisy += [fl["cpu"]["other_cpu_pct"], s["cpu"]["other_cpu_pct"]]
     if max(noisy) > NOISY_PCT:
         lines[2:2] = [
@@ -153,3 +174,61 @@ def render(r: dict) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _row(t: dict, nproc: int) -> str:
+    return (
+        f"| {t['label']} | {_f(t['rps'], 0)} | {_f(t['p50_ms'])} | {_f(t['p99_ms'])} "
+        f"| {_f(t['server_cpu_us_per_req'], 0)} | {t['non_2xx'] + t['socket_errors']} "
+        f"| {t['machine_busy_pct']:.0f}% of {nproc * 100}% | {t['other_cpu_pct']:.0f}% |"
+    )
+
+
+def _pages(pg: dict | None, h: dict, m: dict) -> list[str]:
+    if not pg:
+        return []
+    head = [
+        "| target | req/s | p50 ms | p99 ms | server CPU µs/req | errors | machine busy "
+        "| other CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    q = pg["ratios"]
+    out = [
+        "",
+        "## Pages: the signed-in client (cookie session)",
+        "",
+        "The landing is one journey of three requests (`/` -> `/home` -> the board, the "
+        "first two answering 303); its req/s and CPU are per journey.",
+        "",
+        *head,
+        *(_row(t, m["nproc"]) for t in pg["targets"].values()),
+        "",
+        f"- board page CPU / floor (b) CPU: {_x(q['board_cpu_vs_grpc_floor'])}",
+        f"- landing CPU / board page CPU: {_x(q['landing_cpu_vs_board'])} (goal <= 1.2x)",
+        "",
+        "Server CPU per request by process (µs):",
+        "",
+    ]
+    for t in pg["targets"].values():
+        parts = sorted(t["server_cpu_us_per_req_by_process"].items(), key=lambda kv: -kv[1])
+        out.append(f"- {t['label']}: " + ", ".join(f"{n} {_f(us, 0)}" for n, us in parts[:5]))
+    seeded = pg.get("seeded", {})
+    out += [
+        "",
+        "## Cost growth: empty tenant vs "
+        f"{seeded.get('projects', 0):,} projects, {seeded.get('documents', 0):,} documents, "
+        f"{seeded.get('customers', 0)} customers",
+        "",
+        *head,
+        *(_row(t, m["nproc"]) for ph in ("empty", "grown") for t in pg[ph].values()),
+        "",
+        "| page | grown / empty server CPU per request (goal <= 1.2x) |",
+        "| --- | ---: |",
+        *(f"| {k} | {_x(v)} |" for k, v in pg["growth"].items()),
+        "",
+        "Plans of the hot queries on the grown tenant (EXPLAIN, under RLS):",
+        "",
+    ]
+    for label, plan in pg.get("plans", {}).items():
+        out += [f"- {label}:", "", "  ```", *(f"  {ln}" for ln in plan), "  ```", ""]
+    return out

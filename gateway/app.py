@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
-from gateway import api, docs, health, pages, problems, theme
+from gateway import api, docs, health, overload, pages, problems, theme
 from gateway.backends import open_backends
 from gateway.identity_cache import CredentialCache, ForgetOnWrite, IdentityEvents
 from gateway.pages.rendering import build_templates, render_problem
@@ -75,6 +75,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(
         TenantMiddleware, base_domain=settings.base_domain, open_paths=(health.PATH,)
     )
+    app.add_middleware(overload.InFlightLimit, **overload.limits_from_env())  # shed, not 504
     problems.install(app, page_renderer=render_problem)
     pages.install(app)
     app.include_router(health.router)

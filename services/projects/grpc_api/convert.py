@@ -4,13 +4,17 @@ caller may see was decided by the service layer."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from portal.common.v1 import common_pb2
 from portal.projects.v1 import projects_pb2 as pb
+from sqlalchemy import Row
 
 from services.projects import domain_stages, service
-from services.projects.models import Project, ProjectStage, ProposalSignature, WaitingItem
+from services.projects.models import Project, ProjectStage, ProposalSignature
+from services.projects.service.board import WaitingRow
+from services.projects.service.stages import StageRow
 
 
 def ts(value: datetime | None) -> Timestamp | None:
@@ -25,7 +29,7 @@ def money(amount_minor: int, currency: str) -> common_pb2.Money:
     return common_pb2.Money(currency=currency, amount_minor=amount_minor)
 
 
-def project_pb(p: Project, *, for_client: bool = False) -> pb.Project:
+def project_pb(p: Project | Row[Any], *, for_client: bool = False) -> pb.Project:
     return pb.Project(
         id=str(p.id),
         reference=p.reference,
@@ -44,7 +48,7 @@ def project_pb(p: Project, *, for_client: bool = False) -> pb.Project:
     )
 
 
-def stage_info_pb(row: ProjectStage) -> pb.StageInfo:
+def stage_info_pb(row: ProjectStage | StageRow) -> pb.StageInfo:
     return pb.StageInfo(
         stage=row.stage,  # type: ignore[arg-type]
         planned_start=domain_stages.format_date(row.planned_start),
@@ -94,7 +98,7 @@ def room_pb(v: service.RoomView) -> pb.Room:
     )
 
 
-def waiting_pb(w: WaitingItem) -> pb.WaitingItem:
+def waiting_pb(w: WaitingRow) -> pb.WaitingItem:
     return pb.WaitingItem(kind=w.kind, title=w.title, link=w.link, since=ts(w.since))
 
 

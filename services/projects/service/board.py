@@ -1,26 +1,46 @@
-"""The status board: the whole status screen in one call."""
+"""The status board: the whole status screen in one call, read in one query.
+
+A hot read: SQLAlchemy Core on the unit of work's connection, no ORM objects.
+The project row carries its five stages, its latest client notes, its open
+waiting items (each a JSON array from a correlated subquery) and the accepted
+proposal (a join on the one-per-project partial unique index), so the board
+costs one round trip after the access check, whatever the project holds.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, and_, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.elements import ColumnElement
 
+from services.chassis.access import require_open_portal
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
+from services.chassis.errors import NotFound
+from services.chassis.validation import parse_uuid
 from services.projects import domain_money, domain_stages
+from services.projects.domain import Stage
 from services.projects.domain_proposals import ProposalStatus
 from services.projects.models import Project, ProjectStage, Proposal, StageChange, WaitingItem
-from services.projects.service.common import Sessions, client_view, load_project
-from services.projects.service.stages import (
-    HistoryEntry,
-    dates_of,
-    history_entry,
-    load_stage_rows,
+from services.projects.service.common import (
+    Sessions,
+    client_view,
+    visible_projects,
 )
+from services.projects.service.stages import HistoryEntry, NoteRow, StageRow, history_entry
 
 RECENT_NOTES = 5
+PROJECT = Project.__table__
+STAGE = ProjectStage.__table__
+CHANGE = StageChange.__table__
+WAITING = WaitingItem.__table__
+PROPOSAL = Proposal.__table__
+EMPTY = literal_column("'[]'::json")
 
 
 @dataclass(frozen=True)
@@ -33,59 +53,188 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class WaitingRow:
+    kind: str
+    title: str
+    link: str
+    since: datetime
+
+
+@dataclass(frozen=True)
 class StatusBoard:
-    project: Project
-    stages: list[ProjectStage]  # all five, in order
+    project: Row[Any]  # the project's columns, by name
+    stages: list[StageRow]  # all five, in order
     forecast_handover: date | None
     recent_notes: list[HistoryEntry]  # newest first
-    waiting_on: list[WaitingItem]  # oldest first
+    waiting_on: list[WaitingRow]  # oldest first
     budget: Budget
+
+
+def _json_array(*pairs: tuple[str, ColumnElement[Any]], order_by: Any) -> Any:
+    """json_agg of one object per row, in order; [] when there are none."""
+    obj = func.json_build_object(*[part for name, col in pairs for part in (name, col)])
+    return func.coalesce(func.json_agg(aggregate_order_by(obj, *order_by)), EMPTY)
+
+
+def _board_query(principal: Principal, project_id: Any) -> Any:
+    s, w = STAGE.c, WAITING.c
+    stages = (
+        select(
+            _json_array(
+                ("stage", s.stage),
+                ("planned_start", s.planned_start),
+                ("planned_finish", s.planned_finish),
+                ("actual_start", s.actual_start),
+                ("actual_finish", s.actual_finish),
+                ("client_note", s.client_note),
+                ("note_updated_at", s.note_updated_at),
+                order_by=(s.stage,),
+            )
+        )
+        .where(s.project_id == PROJECT.c.id)
+        .scalar_subquery()
+    )
+    latest = (
+        select(CHANGE)
+        .where(CHANGE.c.project_id == PROJECT.c.id, CHANGE.c.client_note != "")
+        .order_by(CHANGE.c.changed_at.desc(), CHANGE.c.id)
+        .limit(RECENT_NOTES)
+        .correlate(PROJECT)
+        .subquery("latest")
+    )
+    n = latest.c
+    notes = select(
+        _json_array(
+            ("from_stage", n.from_stage),
+            ("to_stage", n.to_stage),
+            ("changed_by", n.changed_by),
+            ("reason", n.reason),
+            ("client_note", n.client_note),
+            ("changed_at", n.changed_at),
+            order_by=(n.changed_at.desc(), n.id),
+        )
+    ).scalar_subquery()
+    waiting = (
+        select(
+            _json_array(
+                ("kind", w.kind),
+                ("title", w.title),
+                ("link", w.link),
+                ("since", w.since),
+                order_by=(w.since, w.id),
+            )
+        )
+        .where(w.project_id == PROJECT.c.id, w.resolved_at.is_(None))
+        .scalar_subquery()
+    )
+    accepted = PROPOSAL.alias("accepted")
+    return (
+        select(
+            PROJECT,
+            stages.label("board_stages"),
+            notes.label("board_notes"),
+            waiting.label("board_waiting"),
+            accepted.c.id.label("accepted_id"),
+            accepted.c.total_minor.label("accepted_minor"),
+        )
+        .select_from(
+            PROJECT.outerjoin(
+                accepted,
+                and_(
+                    accepted.c.project_id == PROJECT.c.id,
+                    accepted.c.status == ProposalStatus.ACCEPTED,
+                ),
+            )
+        )
+        .where(PROJECT.c.id == project_id, visible_projects(principal))
+    )
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _maybe_instant(value: str | None) -> datetime | None:
+    return _instant(value) if value else None
+
+
+def _stages(raw: list[dict]) -> list[StageRow]:
+    """All five in order; a missing one (never made) reads as an empty plan."""
+    found = {
+        Stage(r["stage"]): StageRow(
+            stage=r["stage"],
+            planned_start=_day(r["planned_start"]),
+            planned_finish=_day(r["planned_finish"]),
+            actual_start=_day(r["actual_start"]),
+            actual_finish=_day(r["actual_finish"]),
+            client_note=r["client_note"],
+            note_updated_at=_maybe_instant(r["note_updated_at"]),
+        )
+        for r in raw
+    }
+    return [found.get(stage) or StageRow.empty(stage) for stage in Stage]
 
 
 async def get_status_board(
     *, sessions: Sessions, principal: Principal, project_id: str
 ) -> StatusBoard:
+    pid = parse_uuid(project_id, field="project_id")
     async with UnitOfWork(sessions, principal.require_reader()) as uow:
-        project = await load_project(uow, principal, project_id)
-        rows = await load_stage_rows(uow, project)
-        notes = await uow.session.scalars(
-            select(StageChange)
-            .where(StageChange.project_id == project.id, StageChange.client_note != "")
-            .order_by(StageChange.changed_at.desc(), StageChange.id)
-            .limit(RECENT_NOTES)
+        await require_open_portal(uow, principal)
+        conn = await uow.session.connection()
+        row = (await conn.execute(_board_query(principal, pid))).first()
+    if row is None:
+        raise NotFound("no such project", field="project_id")
+    stages = _stages(_loads(row.board_stages))
+    for_client = client_view(principal)
+    recent = [
+        history_entry(
+            NoteRow(
+                from_stage=n["from_stage"],
+                to_stage=n["to_stage"],
+                changed_by=n["changed_by"],
+                reason=n["reason"],
+                client_note=n["client_note"],
+                changed_at=_instant(n["changed_at"]),
+            ),
+            for_client=for_client,
         )
-        recent = [history_entry(n, for_client=client_view(principal)) for n in notes]
-        waiting = list(
-            await uow.session.scalars(
-                select(WaitingItem)
-                .where(WaitingItem.project_id == project.id, WaitingItem.resolved_at.is_(None))
-                .order_by(WaitingItem.since, WaitingItem.id)
-            )
+        for n in _loads(row.board_notes)
+    ]
+    waiting = [
+        WaitingRow(
+            kind=w["kind"],
+            title=w["title"],
+            link=w["link"],
+            since=_instant(w["since"]),
         )
-        accepted = (
-            await uow.session.execute(
-                select(Proposal.id, Proposal.total_minor).where(
-                    Proposal.project_id == project.id,
-                    Proposal.status == ProposalStatus.ACCEPTED,
-                )
-            )
-        ).first()
-    accepted_minor = accepted.total_minor if accepted else 0
+        for w in _loads(row.board_waiting)
+    ]
+    accepted_minor = row.accepted_minor or 0
     return StatusBoard(
-        project=project,
-        stages=list(rows.values()),
+        project=row,
+        stages=stages,
         forecast_handover=domain_stages.forecast_handover(
-            {stage: dates_of(row) for stage, row in rows.items()}
+            {Stage(s.stage): s.dates for s in stages}
         ),
         recent_notes=recent,
         waiting_on=waiting,
         budget=Budget(
-            currency=project.currency,
+            currency=row.currency,
             accepted_proposal_minor=accepted_minor,
-            approved_variations_minor=project.approved_variations_minor,
+            approved_variations_minor=row.approved_variations_minor,
             contract_value_minor=domain_money.contract_value(
-                accepted_minor, project.approved_variations_minor
+                accepted_minor, row.approved_variations_minor
             ),
-            accepted_proposal_id=str(accepted.id) if accepted else "",
+            accepted_proposal_id=str(row.accepted_id) if row.accepted_id else "",
         ),
     )
+
+
+def _loads(value: Any) -> list[dict]:
+    """asyncpg hands json back as text unless a codec is set; accept both."""
+    return json.loads(value) if isinstance(value, str) else list(value or [])

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from portal.projects.v1 import events_pb2
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Row, select, tuple_
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork, next_number
@@ -28,11 +28,12 @@ from services.projects.service.common import (
 from services.projects.service.stages import dates_of, load_stage_rows, set_dates
 
 MAX_PAGE_SIZE = 100
+PROJECT = Project.__table__
 STAGE_CHANGED = "projects.project.stage_changed"
 PROJECT_CREATED = "projects.project.created"
 
 
-def _encode_cursor(project: Project) -> str:
+def _encode_cursor(project: Row[Any]) -> str:
     raw = f"{project.created_at.isoformat()}|{project.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
@@ -47,25 +48,28 @@ def _decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
 
 async def list_projects(
     *, sessions: Sessions, principal: Principal, page_size: int, page_token: str
-) -> tuple[list[Project], str]:
+) -> tuple[list[Row[Any]], str]:
+    """Newest first, keyset-paginated on (created_at, id): a hot read, on Core
+    (rows, not ORM objects), served by ix_project_tenant_id_created_at_id."""
     tenant_id = principal.require_reader()
     size = min(page_size or 50, MAX_PAGE_SIZE)
     if size < 0:
         raise InvalidArgument("page size must be positive", field="page_size")
+    c = PROJECT.c
     query = (
-        select(Project)
+        select(PROJECT)
         .where(visible_projects(principal))
-        .order_by(Project.created_at.desc(), Project.id.desc())
+        .order_by(c.created_at.desc(), c.id.desc())
         .limit(size + 1)
     )
     if page_token:
         created, pid = _decode_cursor(page_token)
-        query = query.where(
-            or_(Project.created_at < created, and_(Project.created_at == created, Project.id < pid))
-        )
+        # A row comparison: the index range starts right after the cursor.
+        query = query.where(tuple_(c.created_at, c.id) < tuple_(created, pid))
     async with UnitOfWork(sessions, tenant_id) as uow:
         await require_open_portal(uow, principal)
-        rows = list(await uow.session.scalars(query))
+        conn = await uow.session.connection()
+        rows = list((await conn.execute(query)).all())
     next_token = _encode_cursor(rows[size - 1]) if len(rows) > size else ""
     return rows[:size], next_token
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -24,7 +24,29 @@ from services.projects.service.common import (
 )
 
 
-def dates_of(row: ProjectStage) -> StageDates:
+@dataclass(frozen=True)
+class StageRow:
+    """A stage as the hot reads return it (plain values, no ORM instance)."""
+
+    stage: int
+    planned_start: date | None
+    planned_finish: date | None
+    actual_start: date | None
+    actual_finish: date | None
+    client_note: str
+    note_updated_at: datetime | None
+
+    @classmethod
+    def empty(cls, stage: Stage) -> StageRow:
+        """A stage whose row was never made: no plan, no note."""
+        return cls(int(stage), None, None, None, None, "", None)
+
+    @property
+    def dates(self) -> StageDates:
+        return dates_of(self)
+
+
+def dates_of(row: ProjectStage | StageRow) -> StageDates:
     return StageDates(row.planned_start, row.planned_finish, row.actual_start, row.actual_finish)
 
 
@@ -95,7 +117,19 @@ class HistoryEntry:
     changed_at: datetime
 
 
-def history_entry(change: StageChange, *, for_client: bool) -> HistoryEntry:
+@dataclass(frozen=True)
+class NoteRow:
+    """A stage move as the hot reads return it (plain values, no ORM instance)."""
+
+    from_stage: int
+    to_stage: int
+    changed_by: str
+    reason: str
+    client_note: str
+    changed_at: datetime
+
+
+def history_entry(change: StageChange | NoteRow, *, for_client: bool) -> HistoryEntry:
     """A client reads the note meant for them, never the internal reason or who moved it."""
     return HistoryEntry(
         from_stage=change.from_stage,
