@@ -1,0 +1,77 @@
+"""Protobuf enum values as the suite names them, both ways, for every enum.
+
+Our protos prefix each value with its enum's name in upper snake case
+(`Stage.STAGE_IN_PROGRESS`, `ContactRole.CONTACT_ROLE_APPROVER`), so the
+prefix is derived from the enum, never typed: `short_name(Stage, 3)` ->
+"install", `label(Stage, 3)` -> "Install", `value(Stage, "install")` -> 3.
+The short names are what the JSON API, the services' own tables and the
+templates use; the labels are what people read.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any, Protocol, TypeVar
+
+V = TypeVar("V", bound=int)
+UNSPECIFIED = "unspecified"
+
+
+class EnumType(Protocol[V]):
+    """What protobuf's generated enum wrappers offer (`projects_pb2.Stage`)."""
+
+    DESCRIPTOR: Any
+
+    def Name(self, number: int) -> str: ...  # noqa: N802 - protobuf's name
+
+    def Value(self, name: str) -> V: ...  # noqa: N802 - protobuf's name
+
+
+@cache
+def _prefix(enum_name: str) -> str:
+    """ "AccessState" -> "ACCESS_STATE_"; "LoginTokenPurpose" -> "LOGIN_TOKEN_PURPOSE_"."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", enum_name).upper() + "_"
+
+
+def prefix(enum: EnumType[Any]) -> str:
+    return _prefix(enum.DESCRIPTOR.name)
+
+
+def short_name(enum: EnumType[Any], number: int, *, unknown: str | None = None) -> str:
+    """STAGE_IN_PROGRESS -> "in_progress"; 0 -> "unspecified".
+
+    A number this build does not know (a newer peer) raises ValueError, or
+    answers `unknown` when one is given."""
+    try:
+        full = enum.Name(number)
+    except ValueError:
+        if unknown is None:
+            raise
+        return unknown
+    return full.removeprefix(prefix(enum)).lower()
+
+
+def known_name(enum: EnumType[Any], number: int) -> str | None:
+    """The short name, or None for UNSPECIFIED and for numbers we do not know."""
+    name = short_name(enum, number, unknown=UNSPECIFIED)
+    return None if name == UNSPECIFIED else name
+
+
+def label(enum: EnumType[Any], number: int, *, missing: str = "\u2014") -> str:
+    """What people read: STAGE_IN_PROGRESS -> "In progress"; unknown -> `missing`."""
+    name = known_name(enum, number)
+    return name.replace("_", " ").capitalize() if name else missing
+
+
+def value(enum: EnumType[V], name: str) -> V:
+    """ "in_progress" -> STAGE_IN_PROGRESS's number; ValueError for a name the enum lacks."""
+    cleaned = (name or "").strip().upper()
+    if not cleaned:
+        raise ValueError("an empty enum name")
+    return enum.Value(prefix(enum) + cleaned.removeprefix(prefix(enum)))
+
+
+def names(enum: EnumType[Any]) -> tuple[str, ...]:
+    """Every short name but UNSPECIFIED, in declaration order."""
+    return tuple(short_name(enum, v.number) for v in enum.DESCRIPTOR.values if v.number != 0)
