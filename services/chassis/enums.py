@@ -14,7 +14,7 @@ import re
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
-V = TypeVar("V", bound=int)
+V = TypeVar("V", bound=int, covariant=True)
 UNSPECIFIED = "unspecified"
 
 
@@ -23,9 +23,9 @@ class EnumType(Protocol[V]):
 
     DESCRIPTOR: Any
 
-    def Name(self, number: int) -> str: ...  # noqa: N802 - protobuf's name
+    def Name(self, number: int) -> str: ...
 
-    def Value(self, name: str) -> V: ...  # noqa: N802 - protobuf's name
+    def Value(self, name: str) -> V: ...
 
 
 @cache

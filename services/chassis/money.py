@@ -30,7 +30,6 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_symbol
-
 from portal.common.v1 import common_pb2
 
 DEFAULT_LOCALE = "en"
@@ -39,12 +38,13 @@ UNSET = "\u2014"  # an em dash: no amount
 BPS = 10_000  # basis points in a whole
 
 # ISO 4217 minor units other than 2 (the standard's own list, current codes).
+_ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_THREE = "BHD IQD JOD KWD LYD OMR TND"
+_FOUR = "CLF UYW"
 _ISO_EXPONENTS = {
-    **dict.fromkeys(
-        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
-    ),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-    **dict.fromkeys("CLF UYW".split(), 4),
+    **dict.fromkeys(_ZERO.split(), 0),
+    **dict.fromkeys(_THREE.split(), 3),
+    **dict.fromkeys(_FOUR.split(), 4),
 }
 _CODE = re.compile(r"^[A-Z]{3}$")
 
