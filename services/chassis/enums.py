@@ -12,20 +12,13 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-V = TypeVar("V", bound=int, covariant=True)
+# A generated enum wrapper (`projects_pb2.Stage`): mypy-protobuf types each as
+# its own class with `Name` / `Value` / `DESCRIPTOR`, which no one Protocol
+# matches, so the parameter is untyped and the results are plain ints and str.
+EnumType = Any
 UNSPECIFIED = "unspecified"
-
-
-class EnumType(Protocol[V]):
-    """What protobuf's generated enum wrappers offer (`projects_pb2.Stage`)."""
-
-    DESCRIPTOR: Any
-
-    def Name(self, number: int) -> str: ...
-
-    def Value(self, name: str) -> V: ...
 
 
 @cache
@@ -34,11 +27,11 @@ def _prefix(enum_name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", enum_name).upper() + "_"
 
 
-def prefix(enum: EnumType[Any]) -> str:
+def prefix(enum: EnumType) -> str:
     return _prefix(enum.DESCRIPTOR.name)
 
 
-def short_name(enum: EnumType[Any], number: int, *, unknown: str | None = None) -> str:
+def short_name(enum: EnumType, number: int, *, unknown: str | None = None) -> str:
     """STAGE_IN_PROGRESS -> "in_progress"; 0 -> "unspecified".
 
     A number this build does not know (a newer peer) raises ValueError, or
@@ -52,19 +45,19 @@ def short_name(enum: EnumType[Any], number: int, *, unknown: str | None = None) 
     return full.removeprefix(prefix(enum)).lower()
 
 
-def known_name(enum: EnumType[Any], number: int) -> str | None:
+def known_name(enum: EnumType, number: int) -> str | None:
     """The short name, or None for UNSPECIFIED and for numbers we do not know."""
     name = short_name(enum, number, unknown=UNSPECIFIED)
     return None if name == UNSPECIFIED else name
 
 
-def label(enum: EnumType[Any], number: int, *, missing: str = "\u2014") -> str:
+def label(enum: EnumType, number: int, *, missing: str = "\u2014") -> str:
     """What people read: STAGE_IN_PROGRESS -> "In progress"; unknown -> `missing`."""
     name = known_name(enum, number)
     return name.replace("_", " ").capitalize() if name else missing
 
 
-def value(enum: EnumType[V], name: str) -> V:
+def value(enum: EnumType, name: str) -> int:
     """ "in_progress" -> STAGE_IN_PROGRESS's number; ValueError for a name the enum lacks."""
     cleaned = (name or "").strip().upper()
     if not cleaned:
@@ -72,6 +65,6 @@ def value(enum: EnumType[V], name: str) -> V:
     return enum.Value(prefix(enum) + cleaned.removeprefix(prefix(enum)))
 
 
-def names(enum: EnumType[Any]) -> tuple[str, ...]:
+def names(enum: EnumType) -> tuple[str, ...]:
     """Every short name but UNSPECIFIED, in declaration order."""
     return tuple(short_name(enum, v.number) for v in enum.DESCRIPTOR.values if v.number != 0)

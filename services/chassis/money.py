@@ -151,9 +151,7 @@ def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> i
     places = exponent(code)
     minor = value.scaleb(places)
     if minor != minor.to_integral_value():
-        raise ValueError(
-            f"Use at most {places} decimal places." if places else "Use whole amounts only."
-        )
+        raise ValueError(f"Use at most {places} decimal places.")
     if abs(minor) > INT64_MAX:
         raise ValueError("That amount is too large.")
     return int(minor)

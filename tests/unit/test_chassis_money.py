@@ -78,7 +78,7 @@ def test_typed_amounts_become_minor_units(text, currency, minor):
     ("text", "currency", "message"),
     [
         ("1.234", "USD", "at most 2 decimal places"),
-        ("5.5", "JPY", "whole amounts"),
+        ("5.5", "JPY", "at most 0 decimal places"),
         ("-5", "USD", "zero or more"),
         ("abc", "USD", "like 1,234.56"),
         ("Infinity", "USD", "like 1,234.56"),
