@@ -26,6 +26,7 @@ from gateway.identity_cache import CredentialCache
 from gateway.problems import Problem, ProblemError, problem_type
 from gateway.sessions import OptionalSessionDep, SettingsDep, SignedIn, credentials_of
 from gateway.tenancy import TenantDep
+from services.chassis import enums
 from services.chassis.auth import Principal
 
 bearer = HTTPBearer(
@@ -44,20 +45,15 @@ _TOKEN_REFUSED = frozenset(
         grpc.StatusCode.INVALID_ARGUMENT,
     }
 )
-_ROLE_PREFIX = "STAFF_ROLE_"
 
 
 def staff_roles(roles: Iterable[identity_pb2.StaffRole.ValueType]) -> frozenset[str]:
     """STAFF_ROLE_PROJECT_MANAGER -> "project_manager"; unknown values are dropped."""
     names = set()
     for value in roles:
-        if value == identity_pb2.STAFF_ROLE_UNSPECIFIED:
-            continue
-        try:
-            name = identity_pb2.StaffRole.Name(value)
-        except ValueError:
-            continue  # a role newer than this gateway; the services still check rights
-        names.add(name.removeprefix(_ROLE_PREFIX).lower())
+        # None for UNSPECIFIED and for a role newer than this gateway (the services still check).
+        if name := enums.known_name(identity_pb2.StaffRole, value):
+            names.add(name)
     return frozenset(names)
 
 

@@ -27,6 +27,7 @@ from gateway.sessions import (
     set_session_cookie,
 )
 from gateway.tenancy import TenantDep
+from services.chassis import enums
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=problem_responses(401, 429))
 P = identity_pb2
@@ -77,7 +78,7 @@ class Redeem(BaseModel):
 
 
 def purpose_name(value: identity_pb2.LoginTokenPurpose.ValueType) -> str:
-    return P.LoginTokenPurpose.Name(value).removeprefix("LOGIN_TOKEN_PURPOSE_").lower()
+    return enums.short_name(P.LoginTokenPurpose, value)
 
 
 def _opened(new_session: identity_pb2.NewSession, response: Response, settings: SettingsDep) -> Me:

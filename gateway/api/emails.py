@@ -13,17 +13,17 @@ from gateway.api.translate import PageDep, timestamp
 from gateway.auth import StaffDep
 from gateway.backends import BackendsDep
 from gateway.problems import problem_responses
+from services.chassis import enums
 
 router = APIRouter(prefix="/emails", tags=["emails"], responses=problem_responses(401, 403))
 
 # A test keeps this in step with the proto's EmailStatus enum.
 EmailStatusName = Literal["pending", "sent", "failed"]
 EMAIL_STATUS_NAMES: tuple[str, ...] = get_args(EmailStatusName)
-_PREFIX = "EMAIL_STATUS_"
 
 
 def email_status_name(value: notifications_pb2.EmailStatus.ValueType) -> str:
-    return notifications_pb2.EmailStatus.Name(value).removeprefix(_PREFIX).lower()
+    return enums.short_name(notifications_pb2.EmailStatus, value)
 
 
 class Email(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from gateway.api.translate import timestamp
 from gateway.sessions import SignedIn, role_names
+from services.chassis import enums
 
 AccessStateName = Literal["active", "archived", "deleted", "purged"]
 ContactRoleName = Literal["approver", "viewer"]
@@ -20,15 +21,15 @@ P = identity_pb2
 def access_state_name(value: identity_pb2.AccessState.ValueType) -> AccessStateName | None:
     if value == P.ACCESS_STATE_UNSPECIFIED:
         return None
-    return P.AccessState.Name(value).removeprefix("ACCESS_STATE_").lower()  # type: ignore[return-value]
+    return enums.short_name(P.AccessState, value)  # type: ignore[return-value]
 
 
 def contact_role_name(value: identity_pb2.ContactRole.ValueType) -> str:
-    return P.ContactRole.Name(value).removeprefix("CONTACT_ROLE_").lower()
+    return enums.short_name(P.ContactRole, value)
 
 
 def contact_role_value(name: str) -> identity_pb2.ContactRole.ValueType:
-    return P.ContactRole.Value("CONTACT_ROLE_" + name.upper())
+    return enums.value(P.ContactRole, name)
 
 
 class Me(BaseModel):

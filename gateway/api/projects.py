@@ -29,6 +29,7 @@ from gateway.auth import CallerDep, StaffDep
 from gateway.backends import BackendsDep
 from gateway.problems import problem_responses
 from gateway.tenancy import TenantDep
+from services.chassis import enums
 from services.chassis.auth import Principal
 
 router = APIRouter(
@@ -39,23 +40,19 @@ P = projects_pb2
 # In stage order; a test keeps this in step with the proto's Stage enum.
 StageName = Literal["design", "procurement", "install", "commissioning", "handover"]
 STAGE_NAMES: tuple[str, ...] = get_args(StageName)
-_PREFIX = "STAGE_"
 
 
 def stage_name(value: projects_pb2.Stage.ValueType) -> str:
-    return projects_pb2.Stage.Name(value).removeprefix(_PREFIX).lower()
+    return enums.short_name(P.Stage, value)
 
 
 def stage_value(name: str) -> projects_pb2.Stage.ValueType:
-    return projects_pb2.Stage.Value(_PREFIX + name.upper())
+    return enums.value(P.Stage, name)
 
 
 def known_stage(value: projects_pb2.Stage.ValueType) -> Any:
     """The stage's name, or None for UNSPECIFIED (e.g. where a history starts)."""
-    try:
-        name = stage_name(value)
-    except ValueError:
-        return None
+    name = enums.known_name(P.Stage, value)
     return name if name in STAGE_NAMES else None
 
 

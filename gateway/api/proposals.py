@@ -25,22 +25,19 @@ from gateway.api.translate import MoneyOut, masked, money_out, timestamp
 from gateway.auth import CallerDep, StaffDep
 from gateway.backends import BackendsDep
 from gateway.problems import Problem, ProblemError, problem_responses, problem_type
+from services.chassis import enums
 from services.chassis.auth import Principal
 
 router = APIRouter(tags=["proposals"], responses=problem_responses(401, 403, 409))
 P = projects_pb2
 
 ProposalStatusName = Literal["draft", "sent", "accepted", "superseded"]
-_STATUS_PREFIX = "PROPOSAL_STATUS_"
 SHA256_HEX = r"^[0-9a-f]{64}$"
 _UA_MAX = 512
 
 
 def status_name(value: projects_pb2.ProposalStatus.ValueType) -> str:
-    try:
-        return P.ProposalStatus.Name(value).removeprefix(_STATUS_PREFIX).lower()
-    except ValueError:
-        return "unspecified"
+    return enums.short_name(P.ProposalStatus, value, unknown=enums.UNSPECIFIED)
 
 
 class ProposalLine(BaseModel):

@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 from portal.common.v1 import common_pb2
 from pydantic import BaseModel, Field
 
-from gateway.money import format_money
+from services.chassis.money import format_money
 
 
 def timestamp(message: Message, field: str) -> datetime | None:

@@ -13,39 +13,27 @@ from urllib.parse import quote
 from portal.projects.v1 import projects_pb2
 
 from gateway.api.projects import STAGE_NAMES, known_stage
+from services.chassis import enums
 from services.chassis.auth import Principal
+from services.chassis.timefmt import format_date, parse_day
 
 P = projects_pb2
-STAGE_LABELS = {
-    "design": "Design",
-    "procurement": "Procurement",
-    "install": "Install",
-    "commissioning": "Commissioning",
-    "handover": "Handover",
-}
+# "install" -> "Install": the enum's own labels, in stage order.
+STAGE_LABELS = {name: enums.label(P.Stage, enums.value(P.Stage, name)) for name in STAGE_NAMES}
 StepState = Literal["done", "current", "next"]
 DASH = " \u2013 "  # an en dash between spaces, for date ranges
 
 
 def stage_label(value: projects_pb2.Stage.ValueType) -> str:
-    name = known_stage(value)
-    return STAGE_LABELS[name] if name else "—"
+    return enums.label(P.Stage, value)
 
 
 # -- dates ------------------------------------------------------------------------------
 
 
-def parse_day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def human_date(value: str | date | None) -> str:
-    """ "2026-03-12" -> "12 Mar 2026"; empty or unreadable -> ""."""
-    day = parse_day(value) if isinstance(value, str) else value
-    return f"{day.day} {day:%b %Y}" if day else ""
+    """ "2026-03-12" -> "12 Mar 2026"; empty or unreadable -> "" (the chassis format)."""
+    return format_date(value)
 
 
 def date_span(start: str, finish: str) -> str:
@@ -114,7 +102,7 @@ def stage_track(
     at = STAGE_NAMES.index(now) if now else -1
     steps = []
     for index, name in enumerate(STAGE_NAMES):
-        info = by_name.get(name) or P.StageInfo(stage=P.Stage.Value(f"STAGE_{name.upper()}"))
+        info = by_name.get(name) or P.StageInfo(stage=enums.value(P.Stage, name))
         state: StepState = "done" if index < at else "current" if index == at else "next"
         if state == "current" and name == "handover" and info.actual_finish:
             state = "done"

@@ -1,6 +1,6 @@
-"""What every page shares: the Jinja2 environment, the base context (tenant,
-branding, theme, flash, CSRF token), flash messages, form reading and the
-page-side answers to errors.
+"""What every page shares: the base context (tenant, branding, theme, flash,
+CSRF token), flash messages and the page-side answers to errors. The
+templates' filters live in `formatting`, form reading in `forms`.
 
 Pages are post/redirect/get: a form's POST answers 303 to a page, carrying a
 one-line message in a short-lived signed cookie (the flash). The exceptions are
@@ -14,110 +14,54 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 import time
 from dataclasses import dataclass
-from datetime import UTC
-from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
-from fastapi.templating import Jinja2Templates
-from google.protobuf.timestamp_pb2 import Timestamp
 from portal.identity.v1 import identity_pb2
-from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway import csrf
-from gateway.api.proposals import status_name
-from gateway.backends import RemoteError
-from gateway.money import format_money, format_percent_bps
-from gateway.pages.project_views import human_date, stage_label
-from gateway.problems import ProblemError, http_for
+from gateway.pages.formatting import build_templates, describe_device
+from gateway.pages.forms import (
+    Form,
+    Refusal,
+    anonymous_form,
+    looks_like_email,
+    read_form,
+    refusal,
+    signed_in_form,
+)
+from gateway.problems import ProblemError
 from gateway.sessions import SignedIn, clear_session_cookie, session_cookie_value
 from gateway.settings import GatewaySettings
 from gateway.theme import safe_image_url, theme_version
-from services.chassis.grpc_client import error_detail
 
-ROLE_LABELS = {
-    "approver": "Approver: may approve changes, pay and book",
-    "viewer": "Viewer: can look, not act",
-    "project_manager": "Project manager",
-}
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+# The page modules import these from here, one place for what every page uses.
+__all__ = [
+    "Flash",
+    "Form",
+    "PageRedirect",
+    "Refusal",
+    "anonymous_form",
+    "build_templates",
+    "decode_flash",
+    "describe_device",
+    "encode_flash",
+    "looks_like_email",
+    "on_csrf_refused",
+    "on_page_redirect",
+    "read_form",
+    "refusal",
+    "render",
+    "render_problem",
+    "see_other",
+    "signed_in_form",
+]
+
 FLASH_MAX_AGE = 120
 FlashKind = Literal["success", "info", "error"]
-_MAX_FIELD = 4000
-
-
-def build_templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))  # autoescapes .html
-    env = templates.env
-    env.filters["when"] = format_when
-    env.filters["device"] = describe_device
-    env.globals["access_state_name"] = access_state_name
-    env.globals["contact_role_name"] = contact_role_name
-    env.globals["role_labels"] = ROLE_LABELS
-    env.filters["money"] = format_money
-    env.filters["day"] = human_date
-    env.filters["percent"] = lambda bps: format_percent_bps(bps) + "%"
-    env.globals["stage_label"] = stage_label
-    env.globals["proposal_status"] = status_name
-    return templates
-
-
-# -- formatting ---------------------------------------------------------------
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name) if name else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def format_when(ts: Timestamp | None, time_zone: str = "UTC") -> str:
-    """A protobuf timestamp in the tenant's time zone, e.g. '25 Nov 2025, 13:05 EST'."""
-    if ts is None or (ts.seconds == 0 and ts.nanos == 0):
-        return "—"
-    local = ts.ToDatetime(tzinfo=UTC).astimezone(_zone(time_zone))
-    return f"{local.day} {local:%b %Y, %H:%M %Z}"
-
-
-_BROWSERS = (
-    ("Edg/", "Edge"),
-    ("Firefox/", "Firefox"),
-    ("Chrome/", "Chrome"),
-    ("Safari/", "Safari"),
-)
-_SYSTEMS = (
-    ("iPhone", "iPhone"),
-    ("iPad", "iPad"),
-    ("Android", "Android"),
-    ("Windows", "Windows"),
-    ("Mac OS X", "macOS"),
-    ("Linux", "Linux"),
-)
-
-
-def describe_device(user_agent: str) -> str:
-    """'Chrome on macOS' from a user agent; the raw string says too much and too little."""
-    if not user_agent:
-        return "Unknown device"
-    browser = next((name for marker, name in _BROWSERS if marker in user_agent), None)
-    system = next((name for marker, name in _SYSTEMS if marker in user_agent), None)
-    if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or user_agent[:60]
-
-
-def access_state_name(value: int) -> str:
-    return identity_pb2.AccessState.Name(value).removeprefix("ACCESS_STATE_").lower()
-
-
-def contact_role_name(value: int) -> str:
-    return identity_pb2.ContactRole.Name(value).removeprefix("CONTACT_ROLE_").lower()
 
 
 # -- flash --------------------------------------------------------------------
@@ -275,97 +219,6 @@ def render(
     if flash_value:
         response.delete_cookie(_flash_cookie(settings), path="/", secure=settings.cookie_secure)
     return response
-
-
-# -- forms --------------------------------------------------------------------
-
-
-class Form:
-    """A submitted form's text fields, stripped and bounded."""
-
-    def __init__(self, data: FormData) -> None:
-        self._data = data
-
-    def __getitem__(self, name: str) -> str:
-        return self.get(name)
-
-    def get(self, name: str, *, strip: bool = True) -> str:
-        value = self._data.get(name)
-        if not isinstance(value, str):
-            return ""
-        value = value[:_MAX_FIELD]
-        return value.strip() if strip else value
-
-    def secret(self, name: str) -> str:
-        """Passwords and codes: kept as typed."""
-        return self.get(name, strip=False)
-
-    def has(self, name: str) -> bool:
-        return name in self._data
-
-    def getlist(self, name: str) -> list[str]:
-        """Every value of a repeated field (ticked checkboxes), stripped and bounded."""
-        return [v[:_MAX_FIELD].strip() for v in self._data.getlist(name) if isinstance(v, str)]
-
-
-async def read_form(request: Request) -> Form:
-    return Form(await request.form(max_files=0, max_fields=50))
-
-
-async def signed_in_form(request: Request, signed_in: SignedIn) -> Form:
-    """The form of a signed-in page, its CSRF token checked."""
-    form = await read_form(request)
-    settings: GatewaySettings = request.app.state.settings
-    csrf.check_session_token(settings.csrf_secret, signed_in.token, form.get(csrf.FORM_FIELD))
-    return form
-
-
-async def anonymous_form(request: Request) -> Form:
-    """The form of a page shown before sign-in: double-submit cookie checked."""
-    form = await read_form(request)
-    settings: GatewaySettings = request.app.state.settings
-    csrf.check_double_submit(request.cookies.get(settings.csrf_cookie), form.get(csrf.FORM_FIELD))
-    return form
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A service's refusal, for showing next to a form: its sentence, and per field."""
-
-    status: int
-    message: str
-    fields: dict[str, str]
-    retry_after: int | None = None
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
-
-
-def refusal(exc: RemoteError) -> Refusal:
-    """The person's mistake (a 4xx, as gateway/problems.py maps it) as a
-    Refusal; anything else is re-raised for the error page."""
-    mapped = http_for(exc.error)
-    if mapped is None or mapped[0] >= 500:
-        raise exc
-    status = mapped[0]
-    info = error_detail(exc.error)
-    fields = {v.field: v.description for v in info.field_violations if v.field}
-    retry = max(1, info.retry_after_seconds) if status == 429 else None
-    return Refusal(status, _sentence(info.message or "That did not work."), fields, retry)
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
-
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-
-
-def looks_like_email(value: str) -> bool:
-    """Only to catch typos before a round trip; identity decides."""
-    return len(value) <= 320 and bool(_EMAIL.match(value))
 
 
 # -- errors on pages -----------------------------------------------------------

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, select_autoescape
+from portal.projects.v1 import projects_pb2
 
-STAGE_LABELS = {
-    1: "Design",
-    2: "Procurement",
-    3: "Install",
-    4: "Commissioning",
-    5: "Handover",
-}
+from services.chassis import enums, money, timefmt
+
 # identity.v1.AccessState values.
 ACTIVE, ARCHIVED, DELETED = 1, 2, 3
 # Backoff between SMTP attempts, in seconds, by attempt number.
@@ -121,13 +116,12 @@ def _spaced(paragraphs: list[str]) -> list[str]:
 
 
 def stage_label(stage: int) -> str:
-    return STAGE_LABELS.get(stage, "an unknown stage")
+    return enums.label(projects_pb2.Stage, stage, missing="an unknown stage")
 
 
 def local_time(moment: datetime, time_zone: str) -> str:
-    """'Tuesday 2 December, 14:05 (Europe/London)': the tenant's clock, not UTC."""
-    local = moment.astimezone(ZoneInfo(time_zone or "UTC"))
-    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M} ({time_zone or 'UTC'})"
+    """'2 Dec 2025, 14:05 GMT': the tenant's clock, as pages and PDFs show it."""
+    return timefmt.format_datetime(moment, time_zone)
 
 
 def stage_changed(
@@ -230,13 +224,8 @@ def access_changed(
 
 
 def format_money(amount_minor: int, currency: str) -> str:
-    """'$12,345.67' for the currencies our integrators bill in; else '12,345.67 XYZ'."""
-    symbols = {"USD": "$", "CAD": "CA$", "AUD": "A$", "GBP": "£", "EUR": "€"}
-    sign = "-" if amount_minor < 0 else ""
-    units, cents = divmod(abs(amount_minor), 100)
-    number = f"{units:,}.{cents:02d}"
-    symbol = symbols.get(currency)
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"
+    """The chassis format, as the portal and the PDF show it: '$12,345.67', '¥123,456'."""
+    return money.format_amount(amount_minor, currency)
 
 
 def proposal_sent(

@@ -2,7 +2,8 @@
 
 Tax is computed once, on the proposal's subtotal, here and nowhere else: the
 editor, the client's page, the PDF and the payment all read the amounts this
-module produced, so they cannot disagree by a cent.
+module produced, so they cannot disagree by a cent. How an amount reads is the
+chassis's (`services.chassis.money`), the same in every service.
 """
 
 from __future__ import annotations
@@ -31,13 +32,6 @@ MAX_TAX_RATE_BPS = 5_000  # 50 %
 MAX_AMOUNT_MINOR = 10**13  # labour and discount: far above any real project
 BPS = 10_000
 INT64_MAX = 2**63 - 1
-
-# ISO 4217 minor-unit exponents that are not 2 (display only; amounts are minor units).
-_EXPONENTS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-    "PYG": 0, "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}  # fmt: skip
 
 
 def check_quantity(quantity: int, *, field: str = "quantity") -> int:
@@ -136,22 +130,3 @@ def totals(
 def contract_value(accepted_total_minor: int, approved_variations_minor: int) -> int:
     """The budget: the accepted proposal plus approved variations (which may be credits)."""
     return accepted_total_minor + approved_variations_minor
-
-
-def currency_exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency, 2)
-
-
-def format_amount(amount_minor: int, currency: str) -> str:
-    """ "USD 1,234.56" for documents; locale-neutral on purpose."""
-    exponent = currency_exponent(currency)
-    sign = "-" if amount_minor < 0 else ""
-    units, minor = divmod(abs(amount_minor), 10**exponent)
-    text = f"{units:,}" + (f".{minor:0{exponent}d}" if exponent else "")
-    return f"{currency} {sign}{text}"
-
-
-def format_rate(bps: int) -> str:
-    """825 -> "8.25 %"."""
-    whole, frac = divmod(bps, 100)
-    return f"{whole}.{frac:02d} %" if frac else f"{whole} %"

@@ -215,7 +215,7 @@ async def test_an_approver_reads_the_consent_statement_before_the_signature_fiel
     assert r.status_code == 200
     assert "Sony VPL-XW5000 4K laser projector" in html and "SECRET" not in html
     assert "Other items" in html and "$100.00" in html  # counted, not itemised
-    for amount in ("$2,500.00", "&minus;$500.00", "$8,099.00", "8.25%", "$668.17", "$8,767.17"):
+    for amount in ("$2,500.00", "&minus;$500.00", "$8,099.00", "8.25 %", "$668.17", "$8,767.17"):
         assert amount in html, amount
     consent = html.index("By typing my name I accept this proposal &amp; agree to pay.")
     name_field = html.index('name="signer_name"')

@@ -11,14 +11,6 @@ from portal.common.v1 import common_pb2
 from portal.projects.v1 import projects_pb2
 
 from gateway.api.proposals import content_disposition
-from gateway.money import (
-    exponent,
-    format_amount,
-    format_money,
-    format_percent_bps,
-    parse_amount,
-    parse_percent_bps,
-)
 from gateway.pages.project_views import (
     current_proposal,
     date_span,
@@ -31,6 +23,14 @@ from gateway.pages.project_views import (
     without_repeated_notes,
 )
 from services.chassis.auth import Principal
+from services.chassis.money import (
+    exponent,
+    format_amount,
+    format_money,
+    format_percent_bps,
+    parse_amount,
+    parse_percent_bps,
+)
 
 P = projects_pb2
 
@@ -48,10 +48,10 @@ P = projects_pb2
         (100_000_000, "EUR", "€1,000,000.00"),
         (123_456, "CAD", "CA$1,234.56"),
         (99, "AUD", "A$0.99"),
-        (123_456, "CHF", "1,234.56 CHF"),
+        (123_456, "CHF", "CHF 1,234.56"),
         (123_456, "usd", "$1,234.56"),
-        (5_000, "JPY", "5,000 JPY"),
-        (1_234_567, "KWD", "1,234.567 KWD"),
+        (5_000, "JPY", "¥5,000"),
+        (1_234_567, "KWD", "KWD 1,234.567"),
     ],
 )
 def test_money_is_written_with_its_currency(minor: int, currency: str, text: str) -> None:

@@ -180,7 +180,7 @@ async def test_the_signed_pdf_carries_the_signature(acme: Integrator, job: Job, 
     )
     assert answer.pdf.startswith(b"%PDF-")
     assert answer.filename == f"{job.project.reference}-proposal-v1-signed.pdf"
-    for text in (b"Jane Harrison", sent.content_sha256.encode(), b"203.0.113.7", b"USD 3,082.92"):
+    for text in (b"Jane Harrison", sent.content_sha256.encode(), b"203.0.113.7", b"$3,082.92"):
         assert text in answer.pdf, text
     assert b"HDMI" not in answer.pdf  # internal lines stay internal on paper too
     signed_at = accepted.signature.signed_at.ToDatetime(tzinfo=UTC)

@@ -96,13 +96,3 @@ def test_labour_and_discount_cannot_be_negative():
 def test_contract_value_is_accepted_total_plus_variations():
     assert money.contract_value(308_292, 0) == 308_292
     assert money.contract_value(308_292, -10_000) == 298_292  # a credit
-
-
-def test_amounts_are_formatted_with_the_currency_exponent():
-    assert money.format_amount(123_456, "USD") == "USD 1,234.56"
-    assert money.format_amount(5, "GBP") == "GBP 0.05"
-    assert money.format_amount(1_500, "JPY") == "JPY 1,500"
-    assert money.format_amount(1_234, "KWD") == "KWD 1.234"
-    assert money.format_amount(-250, "USD") == "USD -2.50"
-    assert money.format_rate(825) == "8.25 %"
-    assert money.format_rate(2000) == "20 %"

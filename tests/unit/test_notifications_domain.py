@@ -49,7 +49,7 @@ def test_expiry_is_shown_in_the_tenants_time_zone():
         expires_at=datetime(2026, 12, 1, 15, 0, tzinfo=UTC),
     )
     email = domain.render(msg, brand=BRAND, recipient="Jane")
-    assert "Tuesday 1 December, 10:00 (America/New_York)" in email.text
+    assert "1 Dec 2026, 10:00 EST" in email.text
     assert "http://x/continue?token=t" in email.text and "works once" in email.text
 
 
@@ -101,7 +101,8 @@ def test_money_is_formatted_for_people():
     assert domain.format_money(1234567, "USD") == "$12,345.67"
     assert domain.format_money(5, "GBP") == "£0.05"
     assert domain.format_money(-250, "EUR") == "-€2.50"
-    assert domain.format_money(100000, "CHF") == "1,000.00 CHF"
+    assert domain.format_money(100000, "CHF") == "CHF 1,000.00"
+    assert domain.format_money(123456, "JPY") == "¥123,456"
 
 
 def test_proposal_emails_say_what_to_do():

@@ -13,12 +13,12 @@ from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
 from gateway.backends import RemoteError
-from gateway.money import exponent
 from gateway.pages.rendering import (
     Form,
     refusal,
     see_other,
 )
+from services.chassis.money import exponent
 
 P = projects_pb2
 IP = identity_pb2

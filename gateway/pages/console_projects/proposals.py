@@ -11,7 +11,6 @@ from starlette.responses import Response
 from gateway.api.projects import fetch_board
 from gateway.api.proposals import change_proposal, fetch_proposal
 from gateway.backends import BackendsDep, RemoteError
-from gateway.money import parse_amount, parse_percent_bps
 from gateway.pages.access import StaffPage
 from gateway.pages.console_projects.common import (
     P,
@@ -29,6 +28,7 @@ from gateway.pages.rendering import (
     signed_in_form,
 )
 from gateway.sessions import SignedIn
+from services.chassis.money import parse_amount, parse_percent_bps
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,7 +10,6 @@ from starlette.responses import Response
 
 from gateway.api.rooms import change_line, change_room, fetch_rooms
 from gateway.backends import BackendsDep
-from gateway.money import parse_amount
 from gateway.pages.access import StaffPage
 from gateway.pages.console_projects.common import (
     P,
@@ -25,6 +24,7 @@ from gateway.pages.rendering import (
     signed_in_form,
 )
 from gateway.sessions import SignedIn
+from services.chassis.money import parse_amount
 
 router = APIRouter(include_in_schema=False)
 

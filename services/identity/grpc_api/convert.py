@@ -7,43 +7,38 @@ from datetime import datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 from portal.identity.v1 import identity_pb2 as pb
 
+from services.chassis import enums
 from services.identity.models import ApiToken, AuditEntry, Contact, Customer, StaffUser, Tenant
 from services.identity.service import ClientInfo, LinkInfo, OpenedSession, SessionView
 
-STAFF_ROLE_PREFIX = "STAFF_ROLE_"
-CONTACT_ROLE_PREFIX = "CONTACT_ROLE_"
-ACCESS_STATE_PREFIX = "ACCESS_STATE_"
-PURPOSE_PREFIX = "LOGIN_TOKEN_PURPOSE_"
 _KIND = {"staff": pb.PRINCIPAL_KIND_STAFF, "client": pb.PRINCIPAL_KIND_CLIENT}
 
 
-def _enum_name(enum, value: int, prefix: str) -> str:
-    try:
-        return enum.Name(value).removeprefix(prefix).lower()
-    except ValueError:
-        return f"unknown({value})"  # newer than this server: the domain refuses it
+def _enum_name(enum, value: int) -> str:
+    # A number newer than this server gets a name the domain refuses.
+    return enums.short_name(enum, value, unknown=f"unknown({value})")
 
 
 def staff_role_name(value: int) -> str:
-    return _enum_name(pb.StaffRole, value, STAFF_ROLE_PREFIX)
+    return _enum_name(pb.StaffRole, value)
 
 
 def staff_role_value(name: str) -> pb.StaffRole.ValueType:
-    return pb.StaffRole.Value(STAFF_ROLE_PREFIX + name.upper())
+    return enums.value(pb.StaffRole, name)
 
 
 def contact_role_name(value: int) -> str:
-    return _enum_name(pb.ContactRole, value, CONTACT_ROLE_PREFIX)
+    return _enum_name(pb.ContactRole, value)
 
 
 def access_state_name(value: int) -> str:
-    return _enum_name(pb.AccessState, value, ACCESS_STATE_PREFIX)
+    return _enum_name(pb.AccessState, value)
 
 
 def access_state_value(name: str | None) -> pb.AccessState.ValueType:
     if not name:
         return pb.ACCESS_STATE_UNSPECIFIED
-    return pb.AccessState.Value(ACCESS_STATE_PREFIX + name.upper())
+    return enums.value(pb.AccessState, name)
 
 
 def ts(value: datetime | None) -> Timestamp | None:
@@ -103,7 +98,7 @@ def contact_pb(c: Contact) -> pb.Contact:
         id=str(c.id),
         email=c.email,
         full_name=c.full_name,
-        role=pb.ContactRole.Value(CONTACT_ROLE_PREFIX + c.role.upper()),
+        role=enums.value(pb.ContactRole, c.role),
         has_password=c.has_password,
         invited_at=ts(c.invited_at),
         last_sign_in_at=ts(c.last_sign_in_at),
@@ -150,7 +145,7 @@ def new_session_pb(s: OpenedSession | None) -> pb.NewSession | None:
 
 def link_info_pb(info: LinkInfo) -> pb.InspectLoginTokenResponse:
     return pb.InspectLoginTokenResponse(
-        purpose=pb.LoginTokenPurpose.Value(PURPOSE_PREFIX + info.purpose.upper()),
+        purpose=enums.value(pb.LoginTokenPurpose, info.purpose),
         email=info.email,
         full_name=info.full_name,
         expires_at=ts(info.expires_at),

@@ -135,7 +135,7 @@ async def get_signed_proposal_pdf(
     *, sessions: Sessions, principal: Principal, proposal_id: str
 ) -> SignedPdf:
     async with UnitOfWork(sessions, principal.require_reader()) as uow:
-        _, proposal = await load_proposal(uow, principal, proposal_id)
+        project, proposal = await load_proposal(uow, principal, proposal_id)
         signature = await signature_of(uow, proposal)
     if proposal.status != ProposalStatus.ACCEPTED or signature is None:
         raise InvalidTransition("only an accepted proposal has a signed copy", field="proposal_id")
@@ -152,6 +152,7 @@ async def get_signed_proposal_pdf(
             content_sha256=signature.content_sha256,
             consent_text=signature.consent_text,
         ),
+        pdf.Letterhead(integrator_name="", site=project.site_address),
     )
     filename = f"{content.project_reference}-proposal-v{content.version}-signed.pdf"
     return SignedPdf(document, filename)

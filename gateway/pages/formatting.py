@@ -1,0 +1,75 @@
+"""The page templates' environment and the filters every page uses. Money,
+rates, dates and enum names come from the chassis, so a page reads exactly as
+the API's `formatted`, the emails and the PDFs do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from portal.identity.v1 import identity_pb2
+
+from gateway.api.proposals import status_name
+from gateway.pages.project_views import stage_label
+from services.chassis import enums
+from services.chassis.money import format_money, format_percent_bps, format_rate
+from services.chassis.timefmt import format_date, format_datetime
+
+ROLE_LABELS = {
+    "approver": "Approver: may approve changes, pay and book",
+    "viewer": "Viewer: can look, not act",
+    "project_manager": "Project manager",
+}
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def build_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))  # autoescapes .html
+    env = templates.env
+    env.filters["when"] = format_datetime  # {{ ts|when(tz) }}: a moment on the tenant's clock
+    env.filters["day"] = format_date  # {{ "2026-03-12"|day }}: a calendar date
+    env.filters["money"] = format_money
+    env.filters["percent"] = format_rate  # "8.25 %"
+    env.filters["percent_number"] = format_percent_bps  # "8.25", for a form field
+    env.filters["device"] = describe_device
+    env.globals["access_state_name"] = access_state_name
+    env.globals["contact_role_name"] = contact_role_name
+    env.globals["role_labels"] = ROLE_LABELS
+    env.globals["stage_label"] = stage_label
+    env.globals["proposal_status"] = status_name
+    return templates
+
+
+def access_state_name(value: int) -> str:
+    return enums.short_name(identity_pb2.AccessState, value, unknown=enums.UNSPECIFIED)
+
+
+def contact_role_name(value: int) -> str:
+    return enums.short_name(identity_pb2.ContactRole, value, unknown=enums.UNSPECIFIED)
+
+
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_device(user_agent: str) -> str:
+    """'Chrome on macOS' from a user agent; the raw string says too much and too little."""
+    if not user_agent:
+        return "Unknown device"
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), None)
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or user_agent[:60]

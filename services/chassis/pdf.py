@@ -1,0 +1,265 @@
+"""One branded document layout for every PDF the suite renders (the signed
+proposal; change-order certificates, invoices and receipts next), on fpdf2.
+
+    header   the integrator's logo (when given as image bytes), name, address
+             and contact; the document's title and reference on the right
+    parties  the client's name and the site
+    body     what the caller draws: headings, paragraphs, tables of lines,
+             a totals block; money already formatted by `chassis.money`
+    footer   the reference, an optional fingerprint, "Page n of m"
+
+Dates are the caller's, formatted with `chassis.timefmt` in the tenant's zone.
+No raw ids: callers pass human numbers (PRJ-0001, CO-003), never UUIDs.
+
+Deterministic: the same inputs give the same bytes (the creation date is the
+document's own date). Core fonts only (Helvetica, Courier), so text is reduced
+to Latin-1 first (`latin1`). Streams are left uncompressed: documents are
+small and their text stays searchable by tools (and tests).
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+
+_PUNCTUATION = {
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
+    "\u2026": "...", "\u2022": "*", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+    "\u20ac": "EUR", "\u2122": "(TM)", "\u2192": "->",
+    # Letters with no decomposition to a Latin-1 base letter (names matter here).
+    "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d", "\u0131": "i",
+    "\u0152": "OE", "\u0153": "oe", "\u0166": "T", "\u0167": "t",
+}  # fmt: skip
+MARGIN = 15.0
+LINE = 5.5
+MUTED = 100
+AMOUNT_WIDTH = 45.0
+
+
+def latin1(text: str) -> str:
+    """Text the core fonts can draw: typographic punctuation replaced, accents
+    outside Latin-1 dropped to their base letter, anything else "?".
+
+    "£" and "¥" are Latin-1 and drawn as they are; "€" is not in the core
+    fonts' encoding here, so a euro amount reads "EUR 1,234.56" in a PDF."""
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        if ch == "\u20ac" and text[i + 1 : i + 2].isdigit():
+            ch = "EUR "  # "€5.00" -> "EUR 5.00", as the money module writes ISO codes
+        ch = _PUNCTUATION.get(ch, ch)
+        try:
+            ch.encode("latin-1")
+        except UnicodeEncodeError:
+            base = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
+            ch = "".join(c for c in base if not unicodedata.combining(c)) or "?"
+        out.append(ch)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """Who the document is from and for."""
+
+    integrator_name: str
+    address: str = ""  # may span lines
+    support_email: str = ""
+    support_phone: str = ""
+    logo: bytes | None = None  # PNG or JPEG bytes; never fetched from a URL here
+    client_name: str = ""
+    site: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """The document's own lines on the right of the header."""
+
+    title: str  # "Signed proposal"
+    reference: str  # "PRJ-0001"
+    date_line: str = ""  # "Signed 2 Dec 2025, 14:05 GMT"
+    fingerprint: str = ""  # e.g. a content SHA-256 for the footer
+
+
+class BrandedDocument(FPDF):
+    """An A4 page in the integrator's letterhead; the caller fills the body."""
+
+    def __init__(self, letterhead: Letterhead, heading: Heading, *, created_at: datetime) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.letterhead = letterhead
+        self.heading = heading
+        self.set_compression(False)
+        self.set_creation_date(created_at)
+        self.set_title(latin1(f"{heading.reference} {heading.title}"))
+        self.set_author(latin1(letterhead.integrator_name))
+        self.set_creator("Integrator Portal")
+        self.set_producer("Integrator Portal")
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(True, margin=18)
+        self.add_page()
+        self._parties()
+
+    # -- fixed parts -----------------------------------------------------------------
+
+    def header(self) -> None:
+        lh, top = self.letterhead, self.t_margin
+        x = self.l_margin
+        if lh.logo:
+            drawn = self.image(io.BytesIO(lh.logo), x=x, y=top, h=14)
+            x += min(float(drawn.rendered_width), 50.0) + 5
+        self.set_xy(x, top)
+        self.set_font("Helvetica", "B", 13)
+        self.cell(95, 6, latin1(lh.integrator_name), new_x=XPos.LEFT, new_y=YPos.NEXT)
+        self.set_font("Helvetica", size=8)
+        self.set_text_color(MUTED)
+        contact = "  |  ".join(p for p in (lh.support_email, lh.support_phone) if p)
+        for line in [*lh.address.splitlines(), contact]:
+            if line.strip():
+                self.cell(95, 4, latin1(line.strip()), new_x=XPos.LEFT, new_y=YPos.NEXT)
+        bottom = max(self.get_y(), top + 15)
+        self.set_xy(self.w - self.r_margin - 70, top)
+        self.set_text_color(0)
+        self.set_font("Helvetica", "B", 11)
+        self.cell(70, 6, latin1(self.heading.title), align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
+        self.set_font("Helvetica", size=9)
+        for line in (self.heading.reference, self.heading.date_line):
+            if line:
+                self.cell(70, 4.5, latin1(line), align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
+        bottom = max(bottom, self.get_y()) + 3
+        self.set_draw_color(170)
+        self.line(self.l_margin, bottom, self.w - self.r_margin, bottom)
+        self.set_text_color(0)
+        self.set_xy(self.l_margin, bottom + 4)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("Helvetica", size=7)
+        self.set_text_color(110)
+        page = 25
+        parts = [self.letterhead.integrator_name, self.heading.reference]
+        if self.heading.fingerprint:
+            parts.append(f"content SHA-256 {self.heading.fingerprint}")
+        self.cell(self.epw - page, 4, latin1("  |  ".join(p for p in parts if p)), align="L")
+        self.cell(page, 4, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(0)
+
+    def _parties(self) -> None:
+        rows = [("Client", self.letterhead.client_name), ("Site", self.letterhead.site)]
+        rows = [(label, value) for label, value in rows if value.strip()]
+        for label, value in rows:
+            self.set_font("Helvetica", "B", 9)
+            self.cell(20, LINE, label)
+            self.set_font("Helvetica", size=9)
+            self.multi_cell(
+                self.epw - 20, LINE, latin1(" ".join(value.split())),
+                new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+            )  # fmt: skip
+        if rows:
+            self.ln(3)
+
+    # -- the body's building blocks ----------------------------------------------------
+
+    def document_title(self, text: str, subtitle: str = "") -> None:
+        self.set_font("Helvetica", "B", 16)
+        self.multi_cell(self.epw, 8, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if subtitle:
+            self.set_font("Helvetica", size=10)
+            self.cell(self.epw, LINE, latin1(subtitle), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(3)
+
+    def paragraph(
+        self, text: str, *, size: float = 10, style: str = "", muted: bool = False
+    ) -> None:
+        self.set_font("Helvetica", style, size)
+        self.set_text_color(MUTED if muted else 0)
+        self.multi_cell(
+            self.epw, LINE if size >= 9 else 4, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        self.set_text_color(0)
+
+    def heading_line(self, text: str, amount: str = "") -> None:
+        """A section heading, with an amount on the right when the section is one line."""
+        self.set_font("Helvetica", "B", 11)
+        if amount:
+            self.cell(self.epw - AMOUNT_WIDTH, 7, latin1(text))
+            self.set_font("Helvetica", "B", 9)
+            self.cell(
+                AMOUNT_WIDTH, 7, latin1(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
+        else:
+            self.cell(self.epw, 7, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def lines_table(
+        self,
+        headings: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        total: Sequence[str] | None = None,
+        widths: Sequence[float] = (96, 14, 35, 35),
+    ) -> None:
+        """A table of lines: the first column left, the rest (quantities, money) right."""
+        bold = FontFace(emphasis="BOLD")
+        self.set_font("Helvetica", size=9)
+        aligns = ("LEFT", *("RIGHT" for _ in headings[1:]))
+        with self.table(
+            col_widths=tuple(widths),
+            text_align=aligns,
+            borders_layout="HORIZONTAL_LINES",
+            headings_style=bold,
+            line_height=LINE,
+            width=self.epw,
+        ) as table:
+            table.row([latin1(h) for h in headings])
+            for row in rows:
+                table.row([latin1(cell) for cell in row])
+            if total is not None:
+                last = table.row(style=bold)
+                for cell in total:
+                    last.cell(latin1(cell))
+        self.ln(3)
+
+    def totals(self, rows: Sequence[tuple[str, str]], *, grand: tuple[str, str]) -> None:
+        """Label and amount pairs, right-aligned, the last one in bold."""
+        self.set_font("Helvetica", size=10)
+        for label, amount in rows:
+            self.cell(self.epw - AMOUNT_WIDTH, LINE, latin1(label), align="R")
+            self.cell(
+                AMOUNT_WIDTH, LINE, latin1(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
+        self.set_font("Helvetica", "B", 11)
+        self.cell(self.epw - AMOUNT_WIDTH, 7, latin1(grand[0]), align="R")
+        self.cell(AMOUNT_WIDTH, 7, latin1(grand[1]), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(6)
+
+    def fields(
+        self, rows: Sequence[tuple[str, str]], *, mono: frozenset[str] = frozenset()
+    ) -> None:
+        """Label / value pairs (a signature block's evidence); `mono` labels in Courier."""
+        for label, value in rows:
+            self.set_font("Helvetica", "B", 9)
+            self.cell(35, LINE, latin1(label))
+            if label in mono:
+                self.set_font("Courier", size=8)
+            else:
+                self.set_font("Helvetica", size=9)
+            self.multi_cell(
+                self.epw - 35, LINE, latin1(value or "-"), align="L",
+                new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+            )  # fmt: skip
+
+    def rule(self, *, keep_with: float = 0) -> None:
+        """A horizontal rule; first a new page if `keep_with` mm would not fit below it."""
+        if keep_with and self.will_page_break(keep_with):
+            self.add_page()
+        self.set_draw_color(120)
+        self.line(self.l_margin, self.get_y(), self.l_margin + self.epw, self.get_y())
+        self.ln(2)
+
+    def render(self) -> bytes:
+        return bytes(self.output())
