@@ -8,18 +8,17 @@ from collections.abc import Iterator
 from portal.documents.v1 import documents_pb2 as dpb
 from portal.documents.v1 import documents_pb2_grpc
 
-from services.chassis.auth import Principal, PrincipalSigner
-from services.chassis.grpc_client import open_channel
+from services.chassis.auth import Principal
+from services.chassis.runtime import Remote
 
 CHUNK = 64 * 1024
 FOLDER = "Proposals"
 
 
 class DocumentsClient:
-    def __init__(self, target: str, signer: PrincipalSigner) -> None:
-        self._channel = open_channel(target)
-        self._stub = documents_pb2_grpc.DocumentsServiceStub(self._channel)
-        self._signer = signer
+    def __init__(self, documents: Remote) -> None:
+        self._stub = documents_pb2_grpc.DocumentsServiceStub(documents.channel)
+        self._signer = documents.signer
 
     async def store_signed_copy(
         self,

@@ -41,8 +41,6 @@ from services.identity.service.common import (
     void_login_tokens,
 )
 
-SUBJECT_ACCESS_CHANGED = "identity.customer.access_changed"
-SUBJECT_PURGED = "identity.customer.purged"
 SYSTEM_ACTOR = "system (scheduled purge)"
 # Throttling records and ended sessions/links are kept this long, then pruned.
 KEEP_THROTTLE_RECORDS = timedelta(days=1)
@@ -276,8 +274,7 @@ def _access_event(
         to_state=_STATE_PB[change.to_state],
         purge_after=_ts(change.purge_after),
         contacts=[
-            events_pb2.Recipient(email=c.email, full_name=c.full_name)
-            for c in customer.current_contacts
+            pb.Recipient(email=c.email, full_name=c.full_name) for c in customer.current_contacts
         ],
         changed_by=changed_by,
     )
@@ -312,7 +309,6 @@ async def change_customer_access(
         if change.ends_sessions:
             await _close_portal(uow, customer, reason="customer_deleted", now=now)
         uow.publish(
-            SUBJECT_ACCESS_CHANGED,
             _access_event(customer, change, changed_by=await actor_name(uow, principal)),
             aggregate_type="customer",
             aggregate_id=str(customer.id),
@@ -373,13 +369,11 @@ async def _purge(uow: UnitOfWork, customer: Customer, now: datetime) -> None:
     )
     # Told before they are forgotten: the event carries the recipients.
     uow.publish(
-        SUBJECT_ACCESS_CHANGED,
         _access_event(customer, change, changed_by=SYSTEM_ACTOR),
         aggregate_type="customer",
         aggregate_id=str(customer.id),
     )
     uow.publish(
-        SUBJECT_PURGED,
         events_pb2.CustomerPurged(customer_id=str(customer.id)),
         aggregate_type="customer",
         aggregate_id=str(customer.id),
