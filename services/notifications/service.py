@@ -18,12 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.events import Event
-from services.chassis.telemetry import get_logger
 from services.notifications import domain
 from services.notifications.identity_client import IdentityClient
 from services.notifications.models import Email, ShareNotice
 
-log = get_logger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
 MAIL_CHANNEL = "notifications_mail"
 
