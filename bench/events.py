@@ -33,9 +33,10 @@ from portal.common.v1 import common_pb2
 from portal.projects.v1 import events_pb2
 
 from bench.procs import ROOT, die_with_parent
+from services.chassis.events import subject_for
 
 STAGES = ("design", "procurement", "install", "commissioning", "handover")
-STAGE_CHANGED = "projects.project.stage_changed"
+STAGE_CHANGED = subject_for(events_pb2.ProjectStageChanged)
 
 
 class BenchFailure(RuntimeError):

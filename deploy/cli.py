@@ -216,13 +216,14 @@ def migrate() -> None:
         print(f"{name}: migrated")
 
 
+def _spec(name: str):
+    return importlib.import_module(f"services.{name}.__main__").SPEC
+
+
 def _settings(name: str):
-    module = importlib.import_module(f"services.{name}.settings")
-    cls = next(
-        v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings"
-    )
+    """The service's own settings class, as its spec declares it, read from its env."""
     with _environ(_service_env(name)):
-        return cls()
+        return _spec(name).settings()
 
 
 async def list_dead_letters(service: str | None) -> None:
@@ -249,11 +250,11 @@ async def list_dead_letters(service: str | None) -> None:
 
 async def replay(dead_letter_id: str, service: str | None) -> None:
     from services.chassis.consumer import replay_dead_letter
-    from services.chassis.runtime import build_consumer, build_deps
+    from services.chassis.runtime import build_consumer, build_deps, close_deps
 
     for name in [service] if service else SERVICES:
-        spec = importlib.import_module(f"services.{name}.__main__").SPEC
-        deps = await build_deps(name, _settings(name))
+        spec = _spec(name)
+        deps = await build_deps(spec, _settings(name))
         try:
             consumer = build_consumer(spec, deps)
             if consumer is None:
@@ -268,8 +269,7 @@ async def replay(dead_letter_id: str, service: str | None) -> None:
             )
             return
         finally:
-            await deps.nc.close()
-            await deps.engine.dispose()
+            await close_deps(deps)
     raise SystemExit(f"no dead letter {dead_letter_id}")
 
 

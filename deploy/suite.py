@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
+import importlib
 import json
 import os
 import secrets
@@ -168,17 +169,16 @@ class Suite:
             p + "GRPC_PORT": str(self.ports[name]),
             p + "PRINCIPAL_PUBLIC_KEY": self.public_key,
         }
+        # What the service declares it calls: a target each, and the key it signs with.
+        calls = importlib.import_module(f"services.{name}.__main__").SPEC.calls
+        for called in calls:
+            env[f"{p}{called.upper()}_TARGET"] = self.target(called)
+        if calls:
+            env[p + "PRINCIPAL_PRIVATE_KEY"] = self.private_key
         if name == "notifications":
             env |= {
-                p + "PRINCIPAL_PRIVATE_KEY": self.private_key,
-                p + "IDENTITY_TARGET": self.target("identity"),
                 p + "SMTP_PORT": str(self.ports["smtp"]),
                 p + "PORTAL_URL_TEMPLATE": f"{self.scheme_host('{slug}')}",
-            }
-        if name == "projects":
-            env |= {
-                p + "PRINCIPAL_PRIVATE_KEY": self.private_key,
-                p + "DOCUMENTS_TARGET": self.target("documents"),
             }
         if name == "documents":
             keys = self._documents_keys()

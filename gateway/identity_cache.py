@@ -8,7 +8,7 @@ entries are never seen from another tenant's host. Refusals are not cached.
 
 Invalidation, so a revocation does not wait for the TTL:
 - identity publishes an event in the transaction of every change that can
-  end or change a session, a token or a client's access (SessionsEnded,
+  end or change a session, a token or a client's access (SessionEnded,
   SessionChanged, ApiTokenRevoked, CustomerAccessChanged, CustomerPurged);
   `IdentityEvents` hears every `identity.>` message on core NATS and drops the
   tenant's entries (all of them: such changes are rare and this needs no index);

@@ -22,7 +22,6 @@ from portal.identity.v1 import events_pb2 as identity_events
 from sqlalchemy import select, text
 
 from deploy.infra import Postgres
-from services.chassis.access import SUBJECT_ACCESS_CHANGED
 from services.chassis.auth import Principal, PrincipalVerifier
 from services.chassis.consumer import Subscription
 from services.chassis.db import UnitOfWork, outbox_message
@@ -93,7 +92,9 @@ class Assertions:
     ) -> None:
         """As identity's customer.access_changed lands, through the handler the
         service subscribes (a service that forgot the chassis copy fails here)."""
-        (sub,) = [s for s in subscriptions if s.subject == SUBJECT_ACCESS_CHANGED]
+        (sub,) = [
+            s for s in subscriptions if s.payload_type is identity_events.CustomerAccessChanged
+        ]
         event = Event(
             id=str(uuid.uuid4()),
             type=sub.subject,

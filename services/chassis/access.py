@@ -31,8 +31,6 @@ from services.chassis.errors import PermissionDenied
 from services.chassis.events import Event
 from services.chassis.validation import parse_uuid
 
-SUBJECT_ACCESS_CHANGED = "identity.customer.access_changed"
-SUBJECT_PURGED = "identity.customer.purged"
 CLOSED_STATES = frozenset({ACCESS_STATE_DELETED, ACCESS_STATE_PURGED})
 PORTAL_CLOSED = "access to this portal has been closed"
 
@@ -117,12 +115,8 @@ async def on_customer_purged(uow: UnitOfWork, event: Event[identity_events.Custo
 def access_subscriptions() -> list[Subscription]:
     """Identity's access events -> this service's copy; add to the service's handlers."""
     return [
-        Subscription(
-            SUBJECT_ACCESS_CHANGED,
-            identity_events.CustomerAccessChanged,
-            on_customer_access_changed,
-        ),
-        Subscription(SUBJECT_PURGED, identity_events.CustomerPurged, on_customer_purged),
+        Subscription(identity_events.CustomerAccessChanged, on_customer_access_changed),
+        Subscription(identity_events.CustomerPurged, on_customer_purged),
     ]
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.db import UnitOfWork, dead_letter, processed_event
-from services.chassis.events import Event, parse_envelope, stream_for
+from services.chassis.events import Event, parse_envelope, stream_for, subject_for
 from services.chassis.telemetry import extract_context, get_logger
 from services.chassis.topology import ensure_consumer
 
@@ -41,9 +41,18 @@ Handler = Callable[[UnitOfWork, Event[Any]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Subscription:
-    subject: str
+    """`Subscription(ProjectStageChanged, on_project_stage_changed)`: the
+    subject (and so the stream and the durable consumer) comes from the type."""
+
     payload_type: type[Message]
     handler: Handler
+
+    def __post_init__(self) -> None:
+        subject_for(self.payload_type)  # a type that is no event fails here, at start
+
+    @property
+    def subject(self) -> str:
+        return subject_for(self.payload_type)
 
 
 class EventConsumer:
@@ -63,6 +72,9 @@ class EventConsumer:
         self._sessions = sessions
         self._js = js
         self._subs = {s.subject: s for s in subscriptions}
+        if len(self._subs) != len(subscriptions):
+            subjects = sorted(s.subject for s in subscriptions)
+            raise ValueError(f"{consumer} subscribes twice to one event: {subjects}")
         self._max_deliver = max_deliver
         self._backoff = tuple(backoff)
         self._ack_wait = ack_wait

@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.sql import Executable
 
-from services.chassis.events import EVENT_TYPE_HEADER, TENANT_HEADER, build_envelope
+from services.chassis.events import EVENT_TYPE_HEADER, TENANT_HEADER, build_envelope, subject_for
 from services.chassis.telemetry import inject_headers
 
 NAMING = {
@@ -166,16 +166,16 @@ class UnitOfWork:
 
     def publish(
         self,
-        subject: str,
         payload: Message,
         *,
         aggregate_type: str,
         aggregate_id: str,
         occurred_at: datetime | None = None,
     ) -> str:
-        """Add an event to the outbox, in this transaction. Returns the event id."""
+        """Add an event to the outbox, in this transaction, on the subject its
+        type declares. Returns the event id."""
+        subject = subject_for(type(payload))
         envelope = build_envelope(
-            subject=subject,
             tenant_id=self.tenant_id,
             aggregate_type=aggregate_type,
             aggregate_id=aggregate_id,

@@ -1,5 +1,11 @@
 """Event envelopes: every NATS message is a portal.common.v1.EventEnvelope
-holding a typed event from the producer's events.proto."""
+holding a typed event from the producer's events.proto.
+
+Subjects come from one registry: each event message declares its subject in
+its proto (`option (portal.common.v1.event_subject) = "..."`), and
+`subject_for(ProjectStageChanged)` reads it from the generated descriptor.
+Publishers and subscribers name the type, so a typo is an import error, not a
+consumer that never receives."""
 
 from __future__ import annotations
 
@@ -10,12 +16,23 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from google.protobuf.message import Message
-from portal.common.v1 import common_pb2
+from portal.common.v1 import common_pb2, options_pb2
 
 M = TypeVar("M", bound=Message)
 
 TENANT_HEADER = "Portal-Tenant"
 EVENT_TYPE_HEADER = "Portal-Event-Type"
+
+
+def subject_for(event_type: builtins.type[Message]) -> str:
+    """The subject `event_type` is published on, as its proto declares it."""
+    subject = event_type.DESCRIPTOR.GetOptions().Extensions[options_pb2.event_subject]
+    if not subject:
+        raise LookupError(
+            f"{event_type.DESCRIPTOR.full_name} declares no event subject: add "
+            '`option (portal.common.v1.event_subject) = "<producer>.<entity>.<verb_past>";`'
+        )
+    return subject
 
 
 def stream_for(subject: str) -> str:
@@ -30,7 +47,6 @@ def consumer_name(consumer: str, subject: str) -> str:
 
 def build_envelope(
     *,
-    subject: str,
     tenant_id: str | None,
     aggregate_type: str,
     aggregate_id: str,
@@ -40,7 +56,7 @@ def build_envelope(
 ) -> common_pb2.EventEnvelope:
     envelope = common_pb2.EventEnvelope(
         id=event_id or str(uuid.uuid4()),
-        type=subject,
+        type=subject_for(type(payload)),
         tenant_id=tenant_id or "",
         aggregate_type=aggregate_type,
         aggregate_id=aggregate_id,

@@ -5,38 +5,31 @@ Rows are selected `published_at IS NULL ... FOR UPDATE SKIP LOCKED`, so
 several relays share the work and none loses rows to out-of-order sequence
 values. Each message carries `Nats-Msg-Id` = event id: if the relay dies after
 publishing and before marking the row, the re-publish is dropped by
-JetStream's duplicate window. The relay is woken by NOTIFY on commit, and also
-polls, so a missed notification only delays.
+JetStream's duplicate window. The relay is a chassis job
+(`Job.on_notify(OUTBOX_CHANNEL, ...)`): woken by NOTIFY on commit, and also
+polling, so a missed notification only delays.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-import asyncpg
 from nats.js import JetStreamContext
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.chassis.db import OUTBOX_CHANNEL, make_sessionmaker, outbox_message
 from services.chassis.events import stream_for
+from services.chassis.jobs import Job, JobRunner
 from services.chassis.telemetry import extract_context, get_logger, inject_headers
 from services.chassis.topology import ensure_stream
 
 log = get_logger(__name__)
 _tracer = trace.get_tracer(__name__)
-
-
-def asyncpg_dsn(sqlalchemy_url: str) -> str:
-    return (
-        make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
 
 
 class OutboxRelay:
@@ -57,46 +50,24 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._keep_published = keep_published
         self._stream_max_age = stream_max_age
-        self._wake = asyncio.Event()
         self._streams: set[str] = set()
         # Fault injection for crash-safety tests: runs after publishing, before marking.
         self.after_publish: Callable[[], Awaitable[None]] | None = None
 
-    async def run(self, stop: asyncio.Event) -> None:
-        listener = await self._listen()
-        try:
-            while not stop.is_set():
-                try:
-                    published = await self.relay_once()
-                except Exception:
-                    log.exception("outbox relay pass failed; retrying")
-                    published = 0
-                    await _sleep_or_stop(stop, self._poll_interval)
-                if published >= self._batch_size:
-                    continue  # a backlog: keep going without waiting
-                self._wake.clear()
-                waiter = asyncio.create_task(self._wake.wait())
-                stopper = asyncio.create_task(stop.wait())
-                await asyncio.wait(
-                    {waiter, stopper},
-                    timeout=self._poll_interval,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                waiter.cancel()
-                stopper.cancel()
-        finally:
-            if listener is not None:
-                with contextlib.suppress(Exception):
-                    await listener.close()
+    def job(self) -> Job:
+        """The relay as a job: woken on commit, polling as a fallback; several
+        replicas share the work (SKIP LOCKED), so it is not a singleton."""
+        return Job.on_notify(
+            OUTBOX_CHANNEL, self.relay_pass, fallback_seconds=self._poll_interval, name="relay"
+        )
 
-    async def _listen(self) -> asyncpg.Connection | None:
-        try:
-            conn = await asyncpg.connect(asyncpg_dsn(self._engine.url.render_as_string(False)))
-        except Exception:
-            log.warning("outbox relay cannot LISTEN; polling only")
-            return None
-        await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
-        return conn
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run the relay alone (the runtime runs `job()` beside the service's jobs)."""
+        await JobRunner(self._engine, [self.job()], namespace="outbox").run(stop)
+
+    async def relay_pass(self) -> bool:
+        """One batch; True when it was full (a backlog: go again at once)."""
+        return await self.relay_once() >= self._batch_size
 
     async def relay_once(self) -> int:
         """Publish one batch of unpublished rows; returns how many."""
@@ -147,8 +118,3 @@ class OutboxRelay:
         ):
             headers = inject_headers({**row.headers, "Nats-Msg-Id": str(row.id)})
             await self._js.publish(row.subject, row.payload, headers=headers)
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -8,7 +8,7 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["dev", "test", "prod"]
-Role = Literal["all", "grpc", "relay", "consumer"]
+Role = Literal["all", "grpc", "relay", "consumer", "jobs"]
 
 
 class ServiceSettings(BaseSettings):
@@ -21,7 +21,7 @@ class ServiceSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 0
-    # Which parts this process runs; "all" is the default deployment.
+    # Which parts this process runs (see chassis.runtime); "all" is the default.
     role: Role = "all"
     # Ed25519 PEM keys for principal tokens. Verifying needs the public key;
     # services that call other services also sign, and need the private key.

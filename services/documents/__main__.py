@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import grpc
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 
 from services.chassis.runtime import Deps, ServiceSpec, main
@@ -37,21 +38,20 @@ def build_vault(settings: DocumentsSettings) -> Vault:
     )
 
 
-def register(server, deps: Deps) -> None:
-    settings = deps.settings
-    assert isinstance(settings, DocumentsSettings)
+def register(server: grpc.aio.Server, deps: Deps[DocumentsSettings]) -> None:
     documents_pb2_grpc.add_DocumentsServiceServicer_to_server(
-        DocumentsServicer(deps.sessions, build_vault(settings)), server
+        DocumentsServicer(deps.sessions, build_vault(deps.settings)), server
     )
 
 
 SPEC = ServiceSpec(
     name="documents",
+    settings=DocumentsSettings,
     grpc_service_names=[documents_pb2.DESCRIPTOR.services_by_name["DocumentsService"].full_name],
     register_grpc=register,
-    subscriptions=lambda deps: handlers.subscriptions(),
+    subscriptions=lambda deps: handlers.SUBSCRIPTIONS,
     deadline_ceilings=DEADLINE_CEILINGS,
 )
 
 if __name__ == "__main__":
-    main(SPEC, DocumentsSettings)
+    main(SPEC)

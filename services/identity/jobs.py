@@ -1,10 +1,8 @@
-"""Background jobs identity runs beside its gRPC server."""
+"""Jobs identity declares; the chassis runs them (roles "all" and "jobs")."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
+from services.chassis.jobs import Job
 from services.chassis.telemetry import get_logger
 from services.identity import service
 from services.identity.service.common import Sessions
@@ -12,18 +10,17 @@ from services.identity.service.common import Sessions
 log = get_logger(__name__)
 
 
-async def run_housekeeping(stop: asyncio.Event, *, sessions: Sessions, interval: float) -> None:
+def housekeeping(*, sessions: Sessions, interval: float) -> Job:
     """Purge customers past their 30 days and prune old records, every `interval` seconds.
 
-    Several replicas may run it at once: the purge locks rows with SKIP LOCKED,
-    and pruning deletes are idempotent.
+    A singleton: one replica at a time does the sweep (the purge also locks rows
+    with SKIP LOCKED and pruning is idempotent, so an overlap would be harmless,
+    only wasted work).
     """
-    while not stop.is_set():
-        try:
-            purged = await service.housekeeping(sessions=sessions)
-            if purged:
-                log.info("purged deleted customers", purged=purged)
-        except Exception:
-            log.exception("identity housekeeping failed; retrying at the next interval")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    async def purge_and_prune() -> None:
+        purged = await service.housekeeping(sessions=sessions)
+        if purged:
+            log.info("purged deleted customers", purged=purged)
+
+    return Job.every(interval, purge_and_prune, name="housekeeping", singleton=True)

@@ -6,50 +6,36 @@ from functools import partial
 
 from portal.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 
+from services.chassis.jobs import Job
 from services.chassis.runtime import Deps, ServiceSpec, main
-from services.notifications import handlers, service, smtp_gateway
+from services.notifications import handlers, jobs, smtp_gateway
 from services.notifications.grpc_api import NotificationsServicer
 from services.notifications.identity_client import IdentityClient
 from services.notifications.settings import NotificationsSettings
 
 
-def _signer(deps: Deps):
-    if deps.signer is None:
-        raise RuntimeError("NOTIFICATIONS_PRINCIPAL_PRIVATE_KEY is needed to call identity")
-    return deps.signer
-
-
-def _subscriptions(deps: Deps):
-    settings: NotificationsSettings = deps.settings  # type: ignore[assignment]
-    return handlers.subscriptions(
-        identity=IdentityClient(settings.identity_target, _signer(deps)),
-        portal_url_template=settings.portal_url_template,
-    )
-
-
-def _background(deps: Deps):
-    settings: NotificationsSettings = deps.settings  # type: ignore[assignment]
+def _jobs(deps: Deps[NotificationsSettings]) -> list[Job]:
+    s = deps.settings
     return [
-        partial(
-            service.run_mailer,
+        jobs.mailer(
             sessions=deps.sessions,
-            database_url=settings.database_url,
-            send=partial(smtp_gateway.send, settings=settings),
-            max_attempts=settings.mail_max_attempts,
+            send=partial(smtp_gateway.send, settings=s),
+            max_attempts=s.mail_max_attempts,
         ),
-        partial(
-            service.run_share_digests,
-            interval=settings.share_digest_interval_seconds,
+        jobs.share_digests(
             sessions=deps.sessions,
-            identity=IdentityClient(settings.identity_target, _signer(deps)),
-            portal_url_template=settings.portal_url_template,
-            quiet_seconds=settings.share_digest_quiet_seconds,
+            identity=IdentityClient(deps.remote("identity")),
+            portal_url_template=s.portal_url_template,
+            quiet_seconds=s.share_digest_quiet_seconds,
+            interval=s.share_digest_interval_seconds,
         ),
     ]
 
 
 SPEC = ServiceSpec(
     name="notifications",
+    settings=NotificationsSettings,
+    calls=("identity",),
     grpc_service_names=[
         notifications_pb2.DESCRIPTOR.services_by_name["NotificationsService"].full_name
     ],
@@ -58,9 +44,12 @@ SPEC = ServiceSpec(
             NotificationsServicer(deps.sessions), server
         )
     ),
-    subscriptions=_subscriptions,
-    background=_background,
+    subscriptions=lambda deps: handlers.subscriptions(
+        identity=IdentityClient(deps.remote("identity")),
+        portal_url_template=deps.settings.portal_url_template,
+    ),
+    jobs=_jobs,
 )
 
 if __name__ == "__main__":
-    main(SPEC, NotificationsSettings)
+    main(SPEC)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 
-from services.chassis.auth import Principal, PrincipalSigner
-from services.chassis.grpc_client import Caller, open_channel
+from services.chassis.auth import Principal
+from services.chassis.runtime import Remote
 
 
 class IdentityClient:
-    def __init__(self, target: str, signer: PrincipalSigner) -> None:
-        self._channel = open_channel(target)
-        self._stub = identity_pb2_grpc.IdentityServiceStub(self._channel)
-        self._call = Caller(signer)
+    def __init__(self, identity: Remote) -> None:
+        self._stub = identity_pb2_grpc.IdentityServiceStub(identity.channel)
+        self._call = identity.call
 
     def _me(self, tenant_id: str) -> Principal:
         return Principal(kind="service", subject="notifications", tenant_id=tenant_id)
@@ -32,6 +31,3 @@ class IdentityClient:
             self._me(tenant_id),
         )
         return response.customer
-
-    async def close(self) -> None:
-        await self._channel.close()

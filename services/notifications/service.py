@@ -1,33 +1,27 @@
-"""Notifications use cases: queue branded emails for an event; send due emails."""
+"""Notifications use cases: queue branded emails for an event (the mailer and
+the digests, in mailer.py and digests.py, run as jobs: see jobs.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from typing import Any
 
-import asyncpg
 from portal.documents.v1 import events_pb2 as documents_events
 from portal.identity.v1 import events_pb2 as identity_events
 from portal.identity.v1 import identity_pb2
 from portal.projects.v1 import events_pb2 as projects_events
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.events import Event
-from services.chassis.outbox import asyncpg_dsn
-from services.chassis.telemetry import get_logger
 from services.notifications import domain
 from services.notifications.identity_client import IdentityClient
 from services.notifications.models import Email, ShareNotice
 
-log = get_logger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
 MAIL_CHANNEL = "notifications_mail"
 
@@ -204,97 +198,6 @@ async def list_emails(*, sessions: Sessions, principal: Principal, page_size: in
         )
 
 
-async def send_due_emails(
-    *,
-    sessions: Sessions,
-    send: Callable[[Email], Awaitable[None]],
-    max_attempts: int,
-    batch: int = 20,
-) -> int:
-    """Send emails that are due; returns how many were attempted."""
-    async with sessions() as session, session.begin():
-        emails = list(
-            await session.scalars(
-                select(Email)
-                .where(Email.status == "pending", Email.next_attempt_at <= func.now())
-                .order_by(Email.created_at)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        for email in emails:
-            try:
-                await send(email)
-            except Exception as exc:
-                email.attempts += 1
-                email.last_error = str(exc)[:2000]
-                delay = domain.next_attempt_delay(email.attempts)
-                if delay is None or email.attempts >= max_attempts:
-                    email.status = "failed"
-                    log.error("email failed for good", email_id=str(email.id), error=str(exc))
-                else:
-                    email.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
-                    log.warning(
-                        "email send failed; will retry",
-                        email_id=str(email.id),
-                        retry_in=delay,
-                        error=str(exc),
-                    )
-                continue
-            email.status = "sent"
-            email.attempts += 1
-            email.sent_at = datetime.now(UTC)
-            if email.event_type in domain.SENSITIVE_EVENTS:
-                # The one-time link has left; keep no copy of it at rest.
-                email.text_body = email.html_body = "(removed after sending: a one-time link)"
-            log.info("email sent", email_id=str(email.id), event_type=email.event_type)
-    return len(emails)
-
-
-async def run_mailer(
-    stop: asyncio.Event,
-    *,
-    sessions: Sessions,
-    database_url: str,
-    send: Callable[[Email], Awaitable[None]],
-    max_attempts: int,
-    poll_interval: float = 2.0,
-) -> None:
-    """Background loop: woken by NOTIFY when emails are queued, polls for retries."""
-    wake = asyncio.Event()
-    listener = None
-    with contextlib.suppress(Exception):
-        listener = await asyncpg.connect(asyncpg_dsn(database_url))
-        await listener.add_listener(MAIL_CHANNEL, lambda *_: wake.set())
-    try:
-        while not stop.is_set():
-            wake.clear()
-            try:
-                sent = await send_due_emails(
-                    sessions=sessions, send=send, max_attempts=max_attempts
-                )
-            except Exception:
-                log.exception("mailer pass failed")
-                sent = 0
-            if sent:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(wake, stop), timeout=poll_interval)
-    finally:
-        if listener is not None:
-            with contextlib.suppress(Exception):
-                await listener.close()
-
-
-async def _first(*events: asyncio.Event) -> None:
-    tasks = [asyncio.create_task(e.wait()) for e in events]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in tasks:
-            t.cancel()
-
-
 async def on_document_shared(
     uow: UnitOfWork,
     event: Event[documents_events.DocumentShared],
@@ -302,7 +205,7 @@ async def on_document_shared(
     identity: IdentityClient,
     portal_url_template: str,
 ) -> None:
-    """Remember it; the digest loop tells the client once the sharing stops."""
+    """Remember it; the digest job tells the client once the sharing stops."""
     p = event.payload
     await uow.session.execute(
         insert(ShareNotice)
@@ -316,85 +219,3 @@ async def on_document_shared(
         )
         .on_conflict_do_nothing()
     )
-
-
-async def send_share_digests(
-    *,
-    sessions: Sessions,
-    identity: IdentityClient,
-    portal_url_template: str,
-    quiet_seconds: float,
-    now: datetime | None = None,
-) -> int:
-    """One email per project and contact for documents shared since the last
-    digest, once the project has been quiet for `quiet_seconds`. Returns how
-    many digests were queued."""
-    now = now or datetime.now(UTC)
-    async with sessions() as session:
-        groups = (
-            await session.execute(
-                select(
-                    ShareNotice.tenant_id,
-                    ShareNotice.customer_id,
-                    ShareNotice.project_id,
-                    func.max(ShareNotice.created_at),
-                )
-                .where(ShareNotice.digest_id.is_(None))
-                .group_by(ShareNotice.tenant_id, ShareNotice.customer_id, ShareNotice.project_id)
-            )
-        ).all()
-    queued = 0
-    for tenant_id, customer_id, project_id, newest in groups:
-        if not domain.digest_due(newest, now, quiet_seconds):
-            continue
-        async with UnitOfWork(sessions, str(tenant_id)) as uow:
-            notices = list(
-                await uow.session.scalars(
-                    select(ShareNotice)
-                    .where(ShareNotice.project_id == project_id, ShareNotice.digest_id.is_(None))
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            if not notices:
-                continue  # another replica took them
-            tenant = await identity.tenant(str(tenant_id))
-            customer = await identity.customer(str(tenant_id), str(customer_id))
-            brand = brand_of(tenant)
-            digest_id = uuid.uuid4()
-            message = domain.documents_shared(
-                project_name=notices[0].project_name,
-                titles=[n.document_title for n in notices],
-                link=portal_url_template.format(slug=tenant.slug)
-                + f"/projects/{project_id}/documents",
-            )
-            digest = Event(
-                id=str(digest_id),
-                type="documents.document.shared",
-                tenant_id=str(tenant_id),
-                occurred_at=now,
-                aggregate_type="project",
-                aggregate_id=str(project_id),
-                payload=None,
-            )
-            await queue_emails(
-                uow,
-                [
-                    email_row(digest, brand, to=c.email, name=c.full_name, message=message)
-                    for c in customer.contacts
-                ],
-            )
-            for notice in notices:
-                notice.digest_id = digest_id
-            await uow.commit()
-            queued += 1
-    return queued
-
-
-async def run_share_digests(stop: asyncio.Event, *, interval: float, **kwargs: Any) -> None:
-    while not stop.is_set():
-        try:
-            await send_share_digests(**kwargs)
-        except Exception:
-            log.exception("document digest pass failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -4,7 +4,8 @@ from services.chassis.settings import ServiceSettings, service_config
 class NotificationsSettings(ServiceSettings):
     model_config = service_config("NOTIFICATIONS_")
 
-    identity_target: str = "127.0.0.1:50051"
+    # Brands and contacts come from identity (notifications calls identity); required.
+    identity_target: str = ""
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str = ""

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 from portal.projects.v1 import projects_pb2, projects_pb2_grpc
 
-from services.chassis.runtime import Deps, ServiceSpec, main
+from services.chassis.runtime import ServiceSpec, main
 from services.projects import handlers
 from services.projects.documents_client import DocumentsClient
 from services.projects.grpc_api import ProjectsServicer
 from services.projects.settings import ProjectsSettings
 
-
-def _subscriptions(deps: Deps):
-    settings: ProjectsSettings = deps.settings  # type: ignore[assignment]
-    if not settings.documents_target or deps.signer is None:
-        return handlers.subscriptions()
-    return handlers.subscriptions(
-        sessions=deps.sessions, documents=DocumentsClient(settings.documents_target, deps.signer)
-    )
-
-
 SPEC = ServiceSpec(
     name="projects",
+    settings=ProjectsSettings,
+    calls=("documents",),
     grpc_service_names=[projects_pb2.DESCRIPTOR.services_by_name["ProjectsService"].full_name],
     register_grpc=lambda server, deps: projects_pb2_grpc.add_ProjectsServiceServicer_to_server(
         ProjectsServicer(deps.sessions), server
     ),
-    subscriptions=_subscriptions,
+    subscriptions=lambda deps: handlers.subscriptions(
+        sessions=deps.sessions, documents=DocumentsClient(deps.remote("documents"))
+    ),
 )
 
 if __name__ == "__main__":
-    main(SPEC, ProjectsSettings)
+    main(SPEC)

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from portal.documents.v1 import documents_pb2 as dpb
 from portal.documents.v1 import documents_pb2_grpc
 
-from services.chassis.auth import Principal, PrincipalSigner
-from services.chassis.grpc_client import Caller, open_channel
+from services.chassis.auth import Principal
+from services.chassis.grpc_client import Caller
+from services.chassis.runtime import Remote
 
 CHUNK = 64 * 1024
 FOLDER = "Proposals"
@@ -17,11 +18,10 @@ UPLOAD_TIMEOUT = 30.0
 
 
 class DocumentsClient:
-    def __init__(self, target: str, signer: PrincipalSigner) -> None:
-        self._channel = open_channel(target)
-        self._stub = documents_pb2_grpc.DocumentsServiceStub(self._channel)
+    def __init__(self, documents: Remote) -> None:
+        self._stub = documents_pb2_grpc.DocumentsServiceStub(documents.channel)
         # Refusals come back as the DomainError documents raised (its code kept).
-        self._call = Caller(signer, stream_timeout=UPLOAD_TIMEOUT, domain_errors=True)
+        self._call = Caller(documents.signer, stream_timeout=UPLOAD_TIMEOUT, domain_errors=True)
 
     async def store_signed_copy(
         self,

@@ -4,5 +4,5 @@ from services.chassis.settings import ServiceSettings, service_config
 class ProjectsSettings(ServiceSettings):
     model_config = service_config("PROJECTS_")
 
-    # Where signed proposals are filed; empty means they are not filed.
+    # Where signed proposals are filed (projects calls documents); required.
     documents_target: str = ""

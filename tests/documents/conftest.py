@@ -262,7 +262,7 @@ class Integrator:
 
     async def change_access(self, to_state: int) -> None:
         await self.svc.change_customer_access(
-            handlers.subscriptions(),
+            list(handlers.SUBSCRIPTIONS),
             tenant_id=self.tenant_id,
             customer_id=self.customer_id,
             to_state=to_state,

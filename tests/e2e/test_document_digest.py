@@ -10,7 +10,7 @@ import nats
 import pytest
 from portal.documents.v1 import events_pb2 as documents_events
 
-from services.chassis.events import build_envelope
+from services.chassis.events import build_envelope, subject_for
 from services.chassis.topology import ensure_stream
 from tests.suite import wait_for
 
@@ -36,14 +36,13 @@ async def test_ten_documents_shared_at_once_make_one_email_per_contact(running, 
                 project_name=project_name,
             )
             envelope = build_envelope(
-                subject="documents.document.shared",
                 tenant_id=info["tenant_id"],
                 aggregate_type="document",
                 aggregate_id=payload.document_id,
                 payload=payload,
             )
             await js.publish(
-                "documents.document.shared",
+                subject_for(documents_events.DocumentShared),
                 envelope.SerializeToString(),
                 headers={"Nats-Msg-Id": envelope.id},
             )

@@ -1,4 +1,4 @@
-"""The housekeeping job identity runs beside its server: purge and prune, every tenant."""
+"""The housekeeping job identity declares: purge and prune, every tenant."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from types import SimpleNamespace
 
 from portal.identity.v1 import identity_pb2 as pb
 
+from services.chassis.jobs import JobRunner
 from services.identity.__main__ import SPEC
-from services.identity.jobs import run_housekeeping
+from services.identity.jobs import housekeeping
 from tests.identity.conftest import World, new_world
 
 
@@ -31,7 +32,12 @@ async def test_the_job_purges_due_customers_in_every_tenant_and_prunes_old_recor
         t=world.tenant_id,
     )
     stop = asyncio.Event()
-    job = asyncio.create_task(run_housekeeping(stop, sessions=identity.sessions, interval=0.05))
+    runner = JobRunner(
+        identity.engine,
+        [housekeeping(sessions=identity.sessions, interval=0.05)],
+        namespace="identity",
+    )
+    job = asyncio.create_task(runner.run(stop))
     try:
         for _ in range(100):
             states = [(await w.get_customer()).access_state for w in (world, other)]
@@ -46,7 +52,12 @@ async def test_the_job_purges_due_customers_in_every_tenant_and_prunes_old_recor
     assert [r.email for r in rows] == ["new@x.example"]
 
 
-def test_the_service_runs_the_job_in_the_background():
+def test_the_service_declares_the_job_once_across_replicas_at_its_interval():
     deps = SimpleNamespace(sessions=object(), settings=SimpleNamespace(purge_interval_seconds=60))
-    (task,) = SPEC.background(deps)  # type: ignore[arg-type]
-    assert task.func is run_housekeeping and task.keywords["interval"] == 60
+    (job,) = SPEC.jobs(deps)  # type: ignore[arg-type]
+    assert (job.name, job.interval, job.singleton, job.channel) == (
+        "housekeeping",
+        60,
+        True,
+        None,
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from portal.common.v1 import common_pb2
 from sqlalchemy import select, text
 
 from services.chassis.consumer import (
@@ -19,6 +18,7 @@ from services.chassis.consumer import (
 from services.chassis.db import UnitOfWork, dead_letter
 from services.chassis.events import build_envelope
 from services.chassis.outbox import OutboxRelay
+from tests.event_types import event_type
 
 TENANT = str(uuid.uuid4())
 
@@ -39,11 +39,10 @@ async def effects(db) -> list[str]:
 
 async def publish_raw(js, subject: str, *, event_id: str | None = None, msg_id: str | None = None):
     envelope = build_envelope(
-        subject=subject,
         tenant_id=TENANT,
         aggregate_type="thing",
         aggregate_id="1",
-        payload=common_pb2.Money(amount_minor=7),
+        payload=event_type(subject)(amount_minor=7),
         event_id=event_id,
     )
     await js.publish(
@@ -65,7 +64,7 @@ def consumer_for(db, js, subject: str, handler, **kw) -> EventConsumer:
         consumer="testsvc",
         sessions=db.sessions,
         js=js,
-        subscriptions=[Subscription(subject, common_pb2.Money, handler)],
+        subscriptions=[Subscription(event_type(subject), handler)],
         **{"max_deliver": 3, "backoff": (0.05, 0.1), "ack_wait": 5, **kw},
     )
 
@@ -199,7 +198,7 @@ async def test_event_flows_from_outbox_to_consumer(scratch_db, nc, unique):
     try:
         async with UnitOfWork(scratch_db.sessions, TENANT) as uow:
             event_id = uow.publish(
-                subject, common_pb2.Money(amount_minor=5), aggregate_type="thing", aggregate_id="1"
+                event_type(subject)(amount_minor=5), aggregate_type="thing", aggregate_id="1"
             )
             await uow.commit()
         await wait_for(lambda: _has(scratch_db, event_id))

@@ -22,8 +22,6 @@ from portal.identity.v1.identity_pb2 import (
 from sqlalchemy import text
 
 from services.chassis.access import (
-    SUBJECT_ACCESS_CHANGED,
-    SUBJECT_PURGED,
     access_state,
     access_subscriptions,
     record_access,
@@ -62,13 +60,11 @@ def consumer(db) -> EventConsumer:
 async def deliver(
     db,
     tenant: str,
-    subject: str,
     payload: identity_events.CustomerAccessChanged | identity_events.CustomerPurged,
     at: datetime,
     event_id: str | None = None,
 ) -> bool:
     envelope = build_envelope(
-        subject=subject,
         tenant_id=tenant,
         aggregate_type="customer",
         aggregate_id=payload.customer_id,
@@ -91,29 +87,23 @@ async def state_of(db, tenant: str | None, customer: str) -> int | None:
 async def test_the_newest_change_wins_whatever_order_the_events_arrive_in(db) -> None:
     tenant, customer = str(uuid.uuid4()), str(uuid.uuid4())
     deleted_at, archived_at = T0 + timedelta(minutes=5), T0
-    await deliver(
-        db, tenant, SUBJECT_ACCESS_CHANGED, changed(customer, ACCESS_STATE_DELETED), deleted_at
-    )
+    await deliver(db, tenant, changed(customer, ACCESS_STATE_DELETED), deleted_at)
     # The archive happened first but arrives late: it must not reopen the portal.
-    await deliver(
-        db, tenant, SUBJECT_ACCESS_CHANGED, changed(customer, ACCESS_STATE_ARCHIVED), archived_at
-    )
+    await deliver(db, tenant, changed(customer, ACCESS_STATE_ARCHIVED), archived_at)
     assert await state_of(db, tenant, customer) == ACCESS_STATE_DELETED
     # The same change under a new event id (a replay that slipped past the inbox) changes nothing.
-    await deliver(
-        db, tenant, SUBJECT_ACCESS_CHANGED, changed(customer, ACCESS_STATE_ACTIVE), deleted_at
-    )
+    await deliver(db, tenant, changed(customer, ACCESS_STATE_ACTIVE), deleted_at)
     assert await state_of(db, tenant, customer) == ACCESS_STATE_DELETED
     purge = identity_events.CustomerPurged(customer_id=customer)
-    await deliver(db, tenant, SUBJECT_PURGED, purge, deleted_at + timedelta(days=30))
+    await deliver(db, tenant, purge, deleted_at + timedelta(days=30))
     assert await state_of(db, tenant, customer) == ACCESS_STATE_PURGED
 
 
 async def test_a_redelivered_event_is_handled_once(db) -> None:
     tenant, customer, event_id = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     event = changed(customer, ACCESS_STATE_ARCHIVED)
-    assert await deliver(db, tenant, SUBJECT_ACCESS_CHANGED, event, T0, event_id)
-    assert not await deliver(db, tenant, SUBJECT_ACCESS_CHANGED, event, T0, event_id)
+    assert await deliver(db, tenant, event, T0, event_id)
+    assert not await deliver(db, tenant, event, T0, event_id)
     async with UnitOfWork(db.sessions, tenant) as uow:
         rows = await uow.session.scalar(text("SELECT count(*) FROM customer_access"))
     assert rows == 1
@@ -141,7 +131,7 @@ async def test_two_first_events_racing_for_a_new_customer_keep_the_newest(db) ->
 
 async def test_each_tenant_sees_only_its_own_customers_access(db) -> None:
     tenant, other, customer = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
-    await deliver(db, tenant, SUBJECT_ACCESS_CHANGED, changed(customer, ACCESS_STATE_DELETED), T0)
+    await deliver(db, tenant, changed(customer, ACCESS_STATE_DELETED), T0)
     assert await state_of(db, other, customer) is None
     assert await state_of(db, None, customer) is None
     async with UnitOfWork(db.sessions, None) as uow:
@@ -184,14 +174,13 @@ async def test_a_closed_portal_refuses_clients_and_an_archived_one_refuses_their
             await require_open_portal(uow, who, write=write)
 
     await check(contact, write=True)  # never changed: active
-    await deliver(db, tenant, SUBJECT_ACCESS_CHANGED, changed(customer, ACCESS_STATE_ARCHIVED), T0)
+    await deliver(db, tenant, changed(customer, ACCESS_STATE_ARCHIVED), T0)
     await check(contact)
     with pytest.raises(PermissionDenied, match="read-only"):
         await check(contact, write=True)
     await deliver(
         db,
         tenant,
-        SUBJECT_ACCESS_CHANGED,
         changed(customer, ACCESS_STATE_DELETED),
         T0 + timedelta(1),
     )

@@ -6,12 +6,12 @@ import asyncio
 import uuid
 
 import pytest
-from portal.common.v1 import common_pb2
 from sqlalchemy import func, select, text
 
 from services.chassis.db import UnitOfWork, outbox_message
 from services.chassis.events import parse_envelope, stream_for
 from services.chassis.outbox import OutboxRelay
+from tests.event_types import event_type
 
 TENANT = str(uuid.uuid4())
 
@@ -20,8 +20,7 @@ async def write_events(db, subject: str, n: int = 1) -> list[str]:
     async with UnitOfWork(db.sessions, TENANT) as uow:
         ids = [
             uow.publish(
-                subject,
-                common_pb2.Money(currency="USD", amount_minor=i),
+                event_type(subject)(currency="USD", amount_minor=i),
                 aggregate_type="thing",
                 aggregate_id=str(i),
             )
@@ -47,8 +46,7 @@ async def unpublished(db) -> int:
 async def test_rolled_back_work_leaves_no_event(scratch_db, unique):
     async with UnitOfWork(scratch_db.sessions, TENANT) as uow:
         uow.publish(
-            f"t{unique}.thing.happened",
-            common_pb2.Money(),
+            event_type(f"t{unique}.thing.happened")(),
             aggregate_type="thing",
             aggregate_id="1",
         )

@@ -52,7 +52,6 @@ def test_staff_role_checks():
 def test_envelope_round_trip_and_naming():
     payload = events_pb2.ProjectStageChanged(project_id="p", to_stage=4)
     env = build_envelope(
-        subject="projects.project.stage_changed",
         tenant_id="t",
         aggregate_type="project",
         aggregate_id="p",
@@ -62,6 +61,7 @@ def test_envelope_round_trip_and_naming():
         parse_envelope(env.SerializeToString()), events_pb2.ProjectStageChanged
     )
     assert event.payload == payload and event.tenant_id == "t" and event.id == env.id
+    assert env.type == "projects.project.stage_changed"  # the subject its proto declares
     with pytest.raises(ValueError, match="expected"):
         Event.from_envelope(env, common_pb2.Money)
     assert stream_for("projects.project.stage_changed") == "PROJECTS"

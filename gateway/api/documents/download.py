@@ -171,7 +171,7 @@ async def download_principal(
     """Whoever holds the link: the token is the permission. Signed in, the
     service also sees who it is; a GET changes nothing, so no CSRF check."""
     if credentials is not None:
-        return await _bearer_staff(tenant.id, backends, credentials.credentials)
+        return await _bearer_staff(request, tenant.id, backends, credentials.credentials)
     if signed_in is not None:
         return signed_in.person
     return gateway_principal(tenant_id=tenant.id)

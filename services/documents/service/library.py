@@ -193,7 +193,6 @@ def share(
     record(uow, doc, "visibility", actor, "client_visible" if visible else "hidden")
     if visible and not was and doc.deleted_at is None and project is not None:
         uow.publish(
-            DOCUMENT_SHARED,
             events_pb2.DocumentShared(
                 document_id=str(doc.id),
                 project_id=str(doc.project_id),

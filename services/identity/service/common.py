@@ -20,9 +20,6 @@ from services.identity.models import AuditEntry, Contact, LoginToken, Session, S
 from services.identity.passwords import Passwords
 
 Sessions = async_sessionmaker[AsyncSession]
-SUBJECT_SESSIONS_ENDED = "identity.session.ended"
-SUBJECT_SESSION_CHANGED = "identity.session.changed"
-SUBJECT_API_TOKEN_REVOKED = "identity.api_token.revoked"  # noqa: S105 - a subject
 
 
 @dataclass(frozen=True)
@@ -135,7 +132,7 @@ async def end_sessions(
 ) -> int:
     """Revoke every live session matching `conditions` (except `keep`) at once.
 
-    Publishes SessionsEnded when any ended: gateways cache a session for a few
+    Publishes SessionEnded when any ended: gateways cache a session for a few
     seconds and drop it when they hear this."""
     stmt = (
         update(Session)
@@ -149,8 +146,7 @@ async def end_sessions(
     ended = [str(sid) for sid in (await uow.session.scalars(stmt)).all()]
     if ended:
         uow.publish(
-            SUBJECT_SESSIONS_ENDED,
-            events_pb2.SessionsEnded(session_ids=ended, reason=reason),
+            events_pb2.SessionEnded(session_ids=ended, reason=reason),
             aggregate_type="session",
             aggregate_id=ended[0],
             occurred_at=now,

@@ -27,7 +27,6 @@ from services.identity.service.common import (
 )
 from services.identity.service.customers import customer_for_change
 
-SUBJECT_ACCESS_CHANGED = "identity.customer.access_changed"
 _STATE_PB = {
     "active": pb.ACCESS_STATE_ACTIVE,
     "archived": pb.ACCESS_STATE_ARCHIVED,
@@ -54,8 +53,7 @@ def access_event(
         to_state=_STATE_PB[change.to_state],
         purge_after=_ts(change.purge_after),
         contacts=[
-            events_pb2.Recipient(email=c.email, full_name=c.full_name)
-            for c in customer.current_contacts
+            pb.Recipient(email=c.email, full_name=c.full_name) for c in customer.current_contacts
         ],
         changed_by=changed_by,
     )
@@ -89,7 +87,6 @@ async def change_customer_access(
         if change.ends_sessions:
             await _close_portal(uow, customer, reason="customer_deleted", now=now)
         uow.publish(
-            SUBJECT_ACCESS_CHANGED,
             access_event(customer, change, changed_by=await actor_name(uow, principal)),
             aggregate_type="customer",
             aggregate_id=str(customer.id),

@@ -15,9 +15,8 @@ from services.chassis.errors import PermissionDenied
 from services.identity import domain_access
 from services.identity.models import Customer, LinkRequest, LoginFailure, LoginToken, Session
 from services.identity.service.common import Sessions, audit, end_view_as, now_utc, tenant_ids
-from services.identity.service.customer_access import SUBJECT_ACCESS_CHANGED, access_event
+from services.identity.service.customer_access import access_event
 
-SUBJECT_PURGED = "identity.customer.purged"
 SYSTEM_ACTOR = "system (scheduled purge)"
 # Throttling records and ended sessions/links are kept this long, then pruned.
 KEEP_THROTTLE_RECORDS = timedelta(days=1)
@@ -65,13 +64,11 @@ async def _purge(uow: UnitOfWork, customer: Customer, now: datetime) -> None:
     )
     # Told before they are forgotten: the event carries the recipients.
     uow.publish(
-        SUBJECT_ACCESS_CHANGED,
         access_event(customer, change, changed_by=SYSTEM_ACTOR),
         aggregate_type="customer",
         aggregate_id=str(customer.id),
     )
     uow.publish(
-        SUBJECT_PURGED,
         events_pb2.CustomerPurged(customer_id=str(customer.id)),
         aggregate_type="customer",
         aggregate_id=str(customer.id),

@@ -39,10 +39,6 @@ from services.identity.service.common import (
 )
 from services.identity.service.sign_in import email_key
 
-SUBJECT_INVITED = "identity.contact.invited"
-SUBJECT_MAGIC_LINK = "identity.magic_link.requested"
-SUBJECT_RESET = "identity.password_reset.requested"
-
 
 def _ts(value: datetime) -> Timestamp:
     ts = Timestamp()
@@ -106,7 +102,6 @@ async def invite_contact(*, sessions: Sessions, principal: Principal, contact_id
             await actor_name(uow, principal) if principal.is_staff else await tenant_name(uow)
         )
         uow.publish(
-            SUBJECT_INVITED,
             events_pb2.ContactInvited(
                 contact_id=str(cid),
                 customer_id=str(customer.id),
@@ -206,7 +201,6 @@ async def request_magic_link(
                 now=now,
             )
             uow.publish(
-                SUBJECT_MAGIC_LINK,
                 events_pb2.MagicLinkRequested(
                     email=contact.email,
                     full_name=contact.full_name,
@@ -252,7 +246,6 @@ async def request_password_reset(
                 now=now,
             )
             uow.publish(
-                SUBJECT_RESET,
                 events_pb2.PasswordResetRequested(
                     email=address,
                     full_name=full_name,

@@ -23,7 +23,6 @@ from services.chassis.validation import parse_uuid
 from services.identity import domain_access, domain_credentials, domain_sessions
 from services.identity.models import Contact, Customer, Session, StaffUser
 from services.identity.service.common import (
-    SUBJECT_SESSION_CHANGED,
     ClientInfo,
     Sessions,
     access_closed_message,
@@ -315,7 +314,6 @@ async def _own_current_session(uow: UnitOfWork, principal: Principal, now: datet
 def _changed(uow: UnitOfWork, row: Session, now: datetime) -> None:
     """Gateways that cached this session's answer drop it."""
     uow.publish(
-        SUBJECT_SESSION_CHANGED,
         events_pb2.SessionChanged(session_id=str(row.id)),
         aggregate_type="session",
         aggregate_id=str(row.id),

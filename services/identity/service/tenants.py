@@ -17,7 +17,6 @@ from services.identity import domain
 from services.identity.models import ApiToken, AuditEntry, StaffUser, Tenant
 from services.identity.passwords import Passwords
 from services.identity.service.common import (
-    SUBJECT_API_TOKEN_REVOKED,
     Sessions,
     actor_label,
     audit,
@@ -264,7 +263,6 @@ async def revoke_api_token(*, sessions: Sessions, principal: Principal, token_id
                 at=token.revoked_at,
             )
             uow.publish(
-                SUBJECT_API_TOKEN_REVOKED,
                 events_pb2.ApiTokenRevoked(token_id=str(token.id)),
                 aggregate_type="api_token",
                 aggregate_id=str(token.id),

@@ -99,7 +99,6 @@ async def accept_proposal(
         proposal.accepted_at = proposal.updated_at = now
         await resolve_waiting_item(uow, kind=WAITING_KIND, key=str(proposal.id), now=now)
         uow.publish(
-            PROPOSAL_ACCEPTED,
             events_pb2.ProposalAccepted(
                 proposal_id=str(proposal.id),
                 project_id=str(project.id),

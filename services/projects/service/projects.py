@@ -115,7 +115,6 @@ async def create_project(
         rows = await load_stage_rows(uow, project)
         rows[domain.Stage.DESIGN].actual_start = now.date()
         uow.publish(
-            PROJECT_CREATED,
             events_pb2.ProjectCreated(
                 project_id=str(project.id),
                 reference=project.reference,
@@ -218,7 +217,6 @@ async def change_project_stage(
             )
         )
         uow.publish(
-            STAGE_CHANGED,
             events_pb2.ProjectStageChanged(
                 project_id=str(project.id),
                 reference=project.reference,

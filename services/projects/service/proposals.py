@@ -192,7 +192,6 @@ async def send_proposal(
             since=now,
         )
         uow.publish(
-            PROPOSAL_SENT,
             events_pb2.ProposalSent(
                 proposal_id=str(proposal.id),
                 project_id=str(project.id),

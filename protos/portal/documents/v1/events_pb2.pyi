@@ -18,7 +18,7 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class DocumentShared(_message.Message):
-    """Subject: documents.document.shared (it became client-visible)"""
+    """A document became client-visible."""
 
     DESCRIPTOR: _descriptor.Descriptor
 

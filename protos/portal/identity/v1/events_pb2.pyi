@@ -24,8 +24,6 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class ContactInvited(_message.Message):
     """One-time links travel to notifications inside these events, which is why
     the IDENTITY stream keeps messages for one day only and the links expire.
-
-    Subject: identity.contact.invited
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -67,8 +65,6 @@ Global___ContactInvited: _TypeAlias = ContactInvited  # noqa: Y015
 
 @_typing.final
 class MagicLinkRequested(_message.Message):
-    """Subject: identity.magic_link.requested"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     EMAIL_FIELD_NUMBER: _builtins.int
@@ -98,8 +94,6 @@ Global___MagicLinkRequested: _TypeAlias = MagicLinkRequested  # noqa: Y015
 
 @_typing.final
 class PasswordResetRequested(_message.Message):
-    """Subject: identity.password_reset.requested"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     EMAIL_FIELD_NUMBER: _builtins.int
@@ -128,31 +122,7 @@ class PasswordResetRequested(_message.Message):
 Global___PasswordResetRequested: _TypeAlias = PasswordResetRequested  # noqa: Y015
 
 @_typing.final
-class Recipient(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    EMAIL_FIELD_NUMBER: _builtins.int
-    FULL_NAME_FIELD_NUMBER: _builtins.int
-    email: _builtins.str
-    full_name: _builtins.str
-    def __init__(
-        self,
-        *,
-        email: _builtins.str = ...,
-        full_name: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "full_name", b"full_name"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Recipient: _TypeAlias = Recipient  # noqa: Y015
-
-@_typing.final
 class CustomerAccessChanged(_message.Message):
-    """Subject: identity.customer.access_changed"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
@@ -170,7 +140,7 @@ class CustomerAccessChanged(_message.Message):
     @_builtins.property
     def purge_after(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
-    def contacts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Recipient]:
+    def contacts(self) -> _containers.RepeatedCompositeFieldContainer[_identity_pb2.Recipient]:
         """who to tell; purged customers have no one left to ask"""
 
     def __init__(
@@ -181,7 +151,7 @@ class CustomerAccessChanged(_message.Message):
         from_state: _identity_pb2.AccessState.ValueType = ...,
         to_state: _identity_pb2.AccessState.ValueType = ...,
         purge_after: _timestamp_pb2.Timestamp | None = ...,
-        contacts: _abc.Iterable[Global___Recipient] | None = ...,
+        contacts: _abc.Iterable[_identity_pb2.Recipient] | None = ...,
         changed_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["purge_after", b"purge_after"]  # noqa: Y015
@@ -194,8 +164,6 @@ Global___CustomerAccessChanged: _TypeAlias = CustomerAccessChanged  # noqa: Y015
 
 @_typing.final
 class CustomerPurged(_message.Message):
-    """Subject: identity.customer.purged"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
@@ -214,10 +182,9 @@ class CustomerPurged(_message.Message):
 Global___CustomerPurged: _TypeAlias = CustomerPurged  # noqa: Y015
 
 @_typing.final
-class SessionsEnded(_message.Message):
-    """Subject: identity.session.ended
-    Sessions that stopped working: signed out, revoked, a password change, a
-    removed contact, a closed portal. Gateways drop what they cached for them.
+class SessionEnded(_message.Message):
+    """Sessions that stopped working (one or more): signed out, revoked, a password
+    change, a removed contact, a closed portal. Gateways drop what they cached.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -239,12 +206,11 @@ class SessionsEnded(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___SessionsEnded: _TypeAlias = SessionsEnded  # noqa: Y015
+Global___SessionEnded: _TypeAlias = SessionEnded  # noqa: Y015
 
 @_typing.final
 class SessionChanged(_message.Message):
-    """Subject: identity.session.changed
-    A live session now answers differently (staff started or stopped viewing a
+    """A live session now answers differently (staff started or stopped viewing a
     client's portal).
     """
 
@@ -267,8 +233,6 @@ Global___SessionChanged: _TypeAlias = SessionChanged  # noqa: Y015
 
 @_typing.final
 class ApiTokenRevoked(_message.Message):
-    """Subject: identity.api_token.revoked"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     TOKEN_ID_FIELD_NUMBER: _builtins.int

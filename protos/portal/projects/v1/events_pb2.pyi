@@ -20,8 +20,6 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class ProjectCreated(_message.Message):
-    """Subject: projects.project.created"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     PROJECT_ID_FIELD_NUMBER: _builtins.int
@@ -50,8 +48,6 @@ Global___ProjectCreated: _TypeAlias = ProjectCreated  # noqa: Y015
 
 @_typing.final
 class ProjectStageChanged(_message.Message):
-    """Subject: projects.project.stage_changed"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     PROJECT_ID_FIELD_NUMBER: _builtins.int
@@ -96,8 +92,6 @@ Global___ProjectStageChanged: _TypeAlias = ProjectStageChanged  # noqa: Y015
 
 @_typing.final
 class ProposalSent(_message.Message):
-    """Subject: projects.proposal.sent"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     PROPOSAL_ID_FIELD_NUMBER: _builtins.int
@@ -136,9 +130,7 @@ Global___ProposalSent: _TypeAlias = ProposalSent  # noqa: Y015
 
 @_typing.final
 class ProposalAccepted(_message.Message):
-    """Subject: projects.proposal.accepted. Payments invoices from it; the
-    contract baseline is this proposal.
-    """
+    """Payments invoices from it; the contract baseline is this proposal."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
