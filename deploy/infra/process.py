@@ -7,6 +7,7 @@ import asyncio
 import atexit
 import contextlib
 import os
+import random
 import re
 import signal
 import socket
@@ -33,11 +34,54 @@ _MAX_SOCKET_PATH = 100
 _SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,58}$")  # + "_svc" fits in 63 bytes
 
 
+# Ports we hand out come from below the kernel's ephemeral range, so an
+# outgoing connection (a service dialling PostgreSQL or NATS) can never take
+# a port between our choosing it and its server binding it; and each is
+# checked free on every address, IPv4 and IPv6, since localstripe binds
+# [::] while most of our servers bind 127.0.0.1.
+_OUR_PORTS = (10000, 32767)
+_handed_out: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def port_is_free(port: int) -> bool:
+    """Nothing is bound to `port` on any address (0.0.0.0 and [::], so also 127.0.0.1 and ::1)."""
+    families = [(socket.AF_INET, "0.0.0.0")]
+    if socket.has_ipv6:
+        families.append((socket.AF_INET6, "::"))
+    for family, wildcard in families:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind((wildcard, port))
+            except OSError:
+                return False
+    return True
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port that was free a moment ago (bind port 0 and close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A TCP port free on every address, outside the ephemeral range, and not
+    handed out before by this process (`host` is kept for callers' clarity:
+    the port is free on all of them)."""
+    low, high = _OUR_PORTS
+    ephemeral_low, ephemeral_high = _ephemeral_range()
+    rng = random.SystemRandom()
+    for _ in range(500):
+        port = rng.randint(low, high)
+        if ephemeral_low <= port <= ephemeral_high or port in _handed_out:
+            continue
+        if port_is_free(port):
+            _handed_out.add(port)
+            return port
+    raise RuntimeError(f"no free TCP port between {low} and {high}")
 
 
 def _pid_alive(pid: int) -> bool:

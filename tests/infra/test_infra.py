@@ -266,3 +266,32 @@ async def test_smtp_sink_process() -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+def test_a_port_bound_on_any_address_is_not_free() -> None:
+    """localstripe binds [::]; our servers 127.0.0.1: a port counts as free only
+    if nothing holds it on any address (IPv4 wildcard, IPv6 loopback only)."""
+    import socket
+
+    from deploy.infra.process import port_is_free
+
+    for family, address in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        with socket.socket(family, socket.SOCK_STREAM) as held:
+            if family == socket.AF_INET6:
+                held.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            held.bind((address, 0))
+            held.listen()
+            assert not port_is_free(held.getsockname()[1]), address
+
+
+def test_free_ports_are_distinct_and_outside_the_ephemeral_range() -> None:
+    """Outgoing connections take local ports from the ephemeral range: a port
+    we chose there could be taken before its server binds it (the restart
+    collisions `make run` had with localstripe)."""
+    from deploy.infra.process import _ephemeral_range, port_is_free
+
+    low, high = _ephemeral_range()
+    ports = [free_port() for _ in range(50)]
+    assert len(set(ports)) == len(ports)
+    assert not [p for p in ports if low <= p <= high]
+    assert all(port_is_free(p) for p in ports)
