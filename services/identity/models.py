@@ -84,7 +84,8 @@ class ApiToken(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_user.id"))
-    request_id: Mapped[str] = mapped_column(String(100), unique=True)
+    # Idempotency keys belong to the tenant: one integrator's key never blocks another's.
+    request_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
@@ -92,6 +93,7 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     user: Mapped[StaffUser] = relationship(lazy="joined")
+    __table_args__ = (UniqueConstraint("tenant_id", "request_id"),)
 
 
 class Customer(Base):

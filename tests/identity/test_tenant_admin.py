@@ -198,3 +198,21 @@ async def test_only_the_platform_sets_initial_passwords(world: World):
         world.platform,
     )
     assert error_detail(err).field_violations[0].field == "contacts[0].initial_password"
+
+
+async def test_an_api_token_request_id_is_the_tenants_own(world: World, identity):
+    """The idempotency key is scoped to the tenant: another integrator using the
+    same request id gets its own token, while a repeat in one tenant is refused
+    (the first answer held the only copy of the secret)."""
+    other = await new_world(identity)
+    request = pb.IssueApiTokenRequest(request_id="setup-script-1", user_id=world.pm.id, name="ci")
+    mine = await world.identity("IssueApiToken", request, world.staff(world.owner))
+    theirs = await other.identity(
+        "IssueApiToken",
+        pb.IssueApiTokenRequest(request_id="setup-script-1", user_id=other.pm.id, name="ci"),
+        other.staff(other.owner),
+    )
+    assert mine.token.id != theirs.token.id and mine.secret != theirs.secret
+    await world.identity.fails(
+        grpc.StatusCode.ALREADY_EXISTS, "IssueApiToken", request, world.staff(world.owner)
+    )
