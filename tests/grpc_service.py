@@ -25,7 +25,7 @@ from deploy.infra import Postgres
 from services.chassis.auth import Principal, PrincipalVerifier
 from services.chassis.consumer import Subscription
 from services.chassis.db import UnitOfWork, outbox_message
-from services.chassis.events import Event, parse_envelope
+from services.chassis.events import Event, parse_envelope, subject_for
 from services.chassis.grpc_client import Caller
 from services.chassis.grpc_server import start_grpc_server
 from services.chassis.migrations import upgrade
@@ -118,15 +118,16 @@ class Assertions:
             await uow.commit()
         return rows
 
-    async def events(self, tenant_id: str, subject: str, payload_type: type[Message]) -> list:
-        """Typed payloads of the tenant's outbox rows with this subject, oldest first."""
+    async def events(self, tenant_id: str, payload_type: type[Message]) -> list:
+        """Typed payloads of the tenant's outbox rows of this event type (on the
+        subject its proto declares), oldest first."""
         async with UnitOfWork(self.sessions, None) as uow:
             rows = (
                 await uow.session.execute(
                     select(outbox_message.c.payload)
                     .where(
                         outbox_message.c.tenant_id == uuid.UUID(tenant_id),
-                        outbox_message.c.subject == subject,
+                        outbox_message.c.subject == subject_for(payload_type),
                     )
                     .order_by(outbox_message.c.created_at)
                 )

@@ -23,7 +23,7 @@ from gateway.api.people import (
     customer_out,
     me_from_session,
 )
-from gateway.api.translate import timestamp
+from gateway.api.translate import masked, timestamp
 from gateway.auth import StaffDep, StaffSessionDep
 from gateway.backends import BackendsDep
 from gateway.problems import Problem, ProblemError, problem_responses, problem_type
@@ -165,7 +165,7 @@ async def update_customer(
     identity = backends.identity
     answer = await identity.call(
         identity.stub.UpdateCustomer,
-        P.UpdateCustomerRequest(customer_id=str(customer_id), name=body.name),
+        masked(P.UpdateCustomerRequest(customer_id=str(customer_id)), body.model_dump()),
         principal=staff,
     )
     return customer_out(answer.customer)

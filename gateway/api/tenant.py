@@ -3,6 +3,9 @@ its settings for staff."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import APIRouter
 from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,17 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.auth import StaffDep
 from gateway.backends import BackendsDep
 from gateway.problems import problem_responses
-from gateway.tenancy import Tenant, TenantCacheDep, TenantDep
+from gateway.tenancy import Tenant, TenantCache, TenantCacheDep, TenantDep
+from services.chassis.auth import Principal
 
 router = APIRouter(tags=["tenant"])
-BRANDING_FIELDS = (
-    "logo_url",
-    "splash_image_url",
-    "headline",
-    "accent_color",
-    "support_email",
-    "support_phone",
-)
 
 
 class Branding(BaseModel):
@@ -84,23 +80,39 @@ def public_tenant(tenant: Tenant) -> PublicTenant:
     )
 
 
-def merged(current: Tenant, change: TenantChange) -> identity_pb2.UpdateTenantRequest:
-    """The whole settings with the change applied: UpdateTenant takes them all."""
+def tenant_update(changes: Mapping[str, Any]) -> identity_pb2.UpdateTenantRequest:
+    """UpdateTenant naming exactly `changes` in its update_mask (AIP-134): keys are
+    settings (`display_name`, ...) or `branding.<field>`; None clears a field.
+    Identity applies them under the tenant's row lock, so nothing is read first
+    and two admins changing different fields both land."""
+    request = identity_pb2.UpdateTenantRequest()
+    for path, value in changes.items():
+        parent, _, name = path.rpartition(".")
+        target = request.branding if parent == "branding" else request
+        setattr(target, name, value or "")
+        request.update_mask.paths.append(path)
+    return request
+
+
+def sent_changes(change: TenantChange) -> dict[str, Any]:
+    """The fields a PATCH body sent, branding ones as `branding.<field>` paths."""
     sent = change.model_dump(exclude_unset=True)
-    branding_sent = sent.pop("branding", None) or {}
-    branding = identity_pb2.Branding(
-        **{
-            name: branding_sent[name] if name in branding_sent else getattr(current.branding, name)
-            for name in BRANDING_FIELDS
-        }
+    branding = sent.pop("branding", None) or {}
+    return sent | {f"branding.{name}": value for name, value in branding.items()}
+
+
+async def change_tenant(
+    backends: BackendsDep, principal: Principal, tenants: TenantCache, changes: Mapping[str, Any]
+) -> identity_pb2.Tenant:
+    """One UpdateTenant with `changes` as its mask; this gateway's cache gets the
+    answer, so its next page load shows it. The API's PATCH and the console's
+    branding form both call this."""
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.UpdateTenant, tenant_update(changes), principal=principal
     )
-    return identity_pb2.UpdateTenantRequest(
-        display_name=sent.get("display_name", current.display_name),
-        time_zone=sent.get("time_zone", current.time_zone),
-        currency=sent.get("currency", current.currency),
-        region=sent.get("region", current.region),
-        branding=branding,
-    )
+    tenants.put(answer.tenant.slug, answer.tenant)
+    return answer.tenant
 
 
 @router.get("/tenant", summary="The portal's name and branding")
@@ -121,13 +133,4 @@ async def update_tenant(
     backends: BackendsDep,
     tenants: TenantCacheDep,
 ) -> PublicTenant:
-    identity = backends.identity
-    # Merge onto the stored settings, not this gateway's cached copy.
-    current = await identity.call(
-        identity.stub.GetTenant, identity_pb2.GetTenantRequest(tenant_id=tenant.id), principal=staff
-    )
-    answer = await identity.call(
-        identity.stub.UpdateTenant, merged(current.tenant, change), principal=staff
-    )
-    tenants.put(answer.tenant.slug, answer.tenant)
-    return public_tenant(answer.tenant)
+    return public_tenant(await change_tenant(backends, staff, tenants, sent_changes(change)))

@@ -5,12 +5,14 @@ own answer (never in a redirect, a cookie or a URL)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
+from gateway.api.tenant import change_tenant
 from gateway.backends import BackendsDep, RemoteError
 from gateway.pages.access import StaffPage
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
@@ -42,14 +44,30 @@ def _branding_values(tenant: identity_pb2.Tenant) -> dict[str, str]:
     return values
 
 
+def _shown(form: Form, tenant: identity_pb2.Tenant) -> dict[str, str]:
+    """The settings the form was rendered with (its `shown` field), so a field the
+    admin left alone is not sent even if someone changed it since; a form
+    without it is compared with this gateway's copy of the tenant."""
+    current = _branding_values(tenant)
+    try:
+        shown = json.loads(form["shown"])
+    except ValueError:
+        return current
+    if not isinstance(shown, dict):
+        return current
+    return {name: str(shown.get(name, value)) for name, value in current.items()}
+
+
 @router.get("/console/branding")
 async def branding_page(request: Request, signed_in: StaffPage, tenant: TenantDep) -> Response:
+    values = _branding_values(tenant)
     return render(
         request,
         "console/branding.html",
         signed_in=signed_in,
         surface="console",
-        values=_branding_values(tenant),
+        values=values,
+        shown=values,
         errors={},
     )
 
@@ -66,19 +84,16 @@ async def save_branding(
     values = {name: form[name] for name in (*BRANDING_FIELDS, "display_name", "time_zone")}
     values["currency"] = form["currency"].upper()
     values["accent_color"] = values["accent_color"].lower()
-    identity = backends.identity
+    # Only what differs from the settings the form showed, as one masked update:
+    # another admin's change to a field left alone here is kept.
+    shown = _shown(form, tenant)
+    changes = {
+        (f"branding.{name}" if name in BRANDING_FIELDS else name): value
+        for name, value in values.items()
+        if value != shown[name]
+    }
     try:
-        answer = await identity.call(
-            identity.stub.UpdateTenant,
-            P.UpdateTenantRequest(
-                display_name=values["display_name"],
-                branding=P.Branding(**{name: values[name] for name in BRANDING_FIELDS}),
-                time_zone=values["time_zone"],
-                currency=values["currency"],
-                region=tenant.region,
-            ),
-            principal=signed_in.person,
-        )
+        await change_tenant(backends, signed_in.person, tenants, changes)
     except RemoteError as exc:
         why = refusal(exc)
         return render(
@@ -88,11 +103,10 @@ async def save_branding(
             surface="console",
             status=why.status,
             values=values,
+            shown=shown,
             error=why.message,
             errors=why.fields,
         )
-    # The next page load, on this gateway, shows the new branding.
-    tenants.put(answer.tenant.slug, answer.tenant)
     return see_other(
         request, "/console/branding", flash="Branding saved. Your portal shows it now."
     )

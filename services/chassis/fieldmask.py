@@ -13,6 +13,10 @@ updates of different fields both land.
   it in the mask);
 - "*": every updatable field, as a full replacement;
 - a path the use case does not allow: INVALID_ARGUMENT on `update_mask`, naming it.
+
+A path may reach into a message field ("branding.headline"); allowing both
+"branding" and its sub-paths lets a caller replace the block or change one of
+its fields. "*" and an empty mask use only the top-level paths.
 """
 
 from __future__ import annotations
@@ -28,11 +32,19 @@ MASK_FIELD = "update_mask"
 FULL_REPLACEMENT = "*"
 
 
-def _value(request: Message, name: str) -> Any:
-    value = getattr(request, name)
-    if request.DESCRIPTOR.fields_by_name[name].is_repeated:
+def _value(request: Message, path: str) -> Any:
+    *parents, name = path.split(".")
+    message = request
+    for parent in parents:
+        message = getattr(message, parent)
+    value = getattr(message, name)
+    if message.DESCRIPTOR.fields_by_name[name].is_repeated:
         return list(value)
     return value
+
+
+def _top_level(allowed: Collection[str]) -> list[str]:
+    return [name for name in allowed if "." not in name]
 
 
 def masked_paths(request: Message, *, allowed: Collection[str]) -> list[str]:
@@ -40,14 +52,14 @@ def masked_paths(request: Message, *, allowed: Collection[str]) -> list[str]:
     paths = list(getattr(request, MASK_FIELD).paths)
     if not paths:
         populated = {field.name for field, _ in request.ListFields()}
-        return [name for name in allowed if name in populated]
+        return [name for name in _top_level(allowed) if name in populated]
     if FULL_REPLACEMENT in paths:
         if paths != [FULL_REPLACEMENT]:
             raise InvalidArgument(
                 'update_mask "*" replaces every field and cannot be combined with paths',
                 field=MASK_FIELD,
             )
-        return list(allowed)
+        return _top_level(allowed)
     for path in paths:
         if path not in allowed:
             raise InvalidArgument(

@@ -28,7 +28,7 @@ from portal.projects.v1 import events_pb2 as project_events
 from deploy.infra import Postgres, free_port
 from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
 from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
-from services.chassis.events import Event
+from services.chassis.events import Event, subject_for
 from services.chassis.grpc_client import Caller, open_channel
 from services.chassis.grpc_server import start_grpc_server
 from services.documents import handlers, service
@@ -243,7 +243,7 @@ class Integrator:
         project_id = _id()
         event = Event(
             id=_id(),
-            type="projects.project.created",
+            type=subject_for(project_events.ProjectCreated),
             tenant_id=self.tenant_id,
             occurred_at=datetime.now(UTC),
             aggregate_type="project",

@@ -14,7 +14,7 @@ from portal.identity.v1.identity_pb2 import ACCESS_STATE_ARCHIVED, ACCESS_STATE_
 from sqlalchemy import text
 
 from services.chassis.db import UnitOfWork
-from services.documents import domain, service
+from services.documents import domain
 from services.documents.blobstore import LocalBlobStore
 from tests.documents.conftest import LIMIT, PDF, Integrator, random_pdf
 
@@ -192,9 +192,7 @@ async def test_sharing_is_audited_and_published_once(acme: Integrator) -> None:
     await acme.svc("SetVisibility", request, pm)  # no change, no second event
     assert shared.client_visible and shared.visibility_changed_by == pm.subject
     assert shared.HasField("visibility_changed_at")
-    events = await acme.svc.events(
-        acme.tenant_id, service.DOCUMENT_SHARED, events_pb2.DocumentShared
-    )
+    events = await acme.svc.events(acme.tenant_id, events_pb2.DocumentShared)
     assert [(e.document_id, e.customer_id, e.project_name) for e in events] == [
         (doc.id, acme.customer_id, "Smith residence")
     ]

@@ -20,7 +20,7 @@ from deploy.cli import main as cli_main
 from deploy.infra import Postgres
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
-from services.chassis.events import Event
+from services.chassis.events import Event, subject_for
 from services.chassis.migrations import upgrade
 from services.documents import service
 from services.documents.blobcrypt import MasterKeys
@@ -57,7 +57,7 @@ async def test_rotation_rewraps_every_blob_and_keeps_files_readable(
                     uow,
                     Event(
                         id=str(uuid.uuid4()),
-                        type="projects.project.created",
+                        type=subject_for(project_events.ProjectCreated),
                         tenant_id=tenant,
                         occurred_at=datetime.now(UTC),
                         aggregate_type="project",
@@ -124,7 +124,7 @@ async def test_a_project_created_event_is_applied_once(local_acme) -> None:
     project = await local_acme.project(name="First")
     event = Event(
         id=str(uuid.uuid4()),
-        type="projects.project.created",
+        type=subject_for(project_events.ProjectCreated),
         tenant_id=local_acme.tenant_id,
         occurred_at=datetime.now(UTC),
         aggregate_type="project",
@@ -168,7 +168,7 @@ def test_the_cli_rotates_keys_idempotently(
                     uow,
                     Event(
                         id=str(uuid.uuid4()),
-                        type="projects.project.created",
+                        type=subject_for(project_events.ProjectCreated),
                         tenant_id=tenant,
                         occurred_at=datetime.now(UTC),
                         aggregate_type="project",

@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
+import json
 import re
 import struct
 import time
@@ -34,6 +36,7 @@ pytestmark = pytest.mark.e2e
 PROBLEM = "application/problem+json"
 LINK = re.compile(r"http://([a-z0-9-]+)\.localhost:(\d+)/continue\?token=([A-Za-z0-9_\-.~%]+)")
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+SHOWN_FIELD = re.compile(r"name=\"shown\" value='([^']*)'")
 PASSWORD = "correct horse battery staple 42"
 
 
@@ -608,6 +611,45 @@ async def test_a_branding_change_shows_on_the_next_page_load(running, gw):
                 "branding": {k: before["branding"][k] or "" for k in ("headline", "accent_color")}
             },
         )
+
+
+async def test_the_console_branding_form_saves_only_the_fields_changed_on_it(running, gw, mail):
+    before = (await gw.get("/api/v1/tenant", headers=running.headers(token=False))).json()
+    headline, phone = f"Built right, {uuid.uuid4().hex[:6]}", "+1 555 0199"
+    async with await staff_browser(running, mail) as staff:
+        page = await staff.get("/console/branding")
+        shown = html.unescape(SHOWN_FIELD.search(page.text).group(1))  # type: ignore[union-attr]
+        form = json.loads(shown)
+        # Another admin changes the support phone after the form was opened.
+        other = await gw.patch(
+            "/api/v1/tenant", headers=running.headers(), json={"branding": {"support_phone": phone}}
+        )
+        assert other.status_code == 200, other.text
+        try:
+            saved = await staff.submit(
+                "/console/branding",
+                "/console/branding",
+                {**form, "headline": headline, "shown": shown},
+            )
+            assert (saved.status_code, saved.headers["location"]) == (303, "/console/branding")
+            after = (await gw.get("/api/v1/tenant", headers=running.headers(token=False))).json()
+            assert after["branding"]["headline"] == headline
+            assert after["branding"]["support_phone"] == phone  # not put back by the form
+            assert after["display_name"] == before["display_name"]
+            refused = await staff.submit(
+                "/console/branding", "/console/branding", {**form, "time_zone": "Mars/Olympus"}
+            )
+            assert refused.status_code == 422 and "Mars/Olympus" in refused.text
+        finally:
+            await gw.patch(
+                "/api/v1/tenant",
+                headers=running.headers(),
+                json={
+                    "branding": {
+                        k: before["branding"][k] or "" for k in ("headline", "support_phone")
+                    }
+                },
+            )
 
 
 async def test_staff_view_a_clients_portal_read_only_with_a_banner(running, gw, mail):

@@ -159,9 +159,9 @@ class World:
             )
         ).session
 
-    async def latest_link(self, subject: str, payload_type: type[Message]) -> Any:
-        events = await self.identity.events(self.tenant.id, subject, payload_type)
-        assert events, f"no {subject} event"
+    async def latest_link(self, payload_type: type[Message]) -> Any:
+        events = await self.identity.events(self.tenant.id, payload_type)
+        assert events, f"no {payload_type.DESCRIPTOR.name} event"
         return events[-1]
 
     async def invite_and_set_password(
@@ -170,7 +170,7 @@ class World:
         await self.identity(
             "InviteContact", pb.InviteContactRequest(contact_id=contact.id), self.staff(self.pm)
         )
-        invite = await self.latest_link("identity.contact.invited", events_pb2.ContactInvited)
+        invite = await self.latest_link(events_pb2.ContactInvited)
         assert invite.contact_id == contact.id
         return (
             await self.identity(
@@ -188,9 +188,7 @@ class World:
             pb.RequestPasswordResetRequest(email=user.email, client_ip=self.client_ip),
             self.gateway,
         )
-        reset = await self.latest_link(
-            "identity.password_reset.requested", events_pb2.PasswordResetRequested
-        )
+        reset = await self.latest_link(events_pb2.PasswordResetRequested)
         assert reset.email == user.email
         await self.identity(
             "RedeemLoginToken",

@@ -13,7 +13,6 @@ from portal.identity.v1 import identity_pb2 as pb
 from tests.identity.conftest import World
 
 UNAUTH = grpc.StatusCode.UNAUTHENTICATED
-CHANGED = "identity.customer.access_changed"
 
 
 def at(offset: timedelta) -> Timestamp:
@@ -23,7 +22,7 @@ def at(offset: timedelta) -> Timestamp:
 
 
 async def access_events(world: World) -> list[events_pb2.CustomerAccessChanged]:
-    return await world.identity.events(world.tenant_id, CHANGED, events_pb2.CustomerAccessChanged)
+    return await world.identity.events(world.tenant_id, events_pb2.CustomerAccessChanged)
 
 
 async def purge(world: World, offset: timedelta | None = None) -> int:
@@ -81,12 +80,7 @@ async def test_deleting_ends_every_contacts_sessions_at_once(world: World):
         pb.RequestMagicLinkRequest(email=world.approver.email, client_ip=world.client_ip),
         world.gateway,
     )
-    assert (
-        await world.identity.events(
-            world.tenant_id, "identity.magic_link.requested", events_pb2.MagicLinkRequested
-        )
-        == []
-    )
+    assert await world.identity.events(world.tenant_id, events_pb2.MagicLinkRequested) == []
 
 
 async def test_delete_restore_delete_then_purge_after_thirty_days(world: World):
@@ -126,9 +120,7 @@ async def test_delete_restore_delete_then_purge_after_thirty_days(world: World):
         world.tenant_id, "SELECT count(*) AS n FROM session WHERE customer_id = :c", c=gone.id
     )
     assert rows[0].n == 0
-    purged = await world.identity.events(
-        world.tenant_id, "identity.customer.purged", events_pb2.CustomerPurged
-    )
+    purged = await world.identity.events(world.tenant_id, events_pb2.CustomerPurged)
     assert [p.customer_id for p in purged] == [world.customer.id]
     last = (await access_events(world))[-1]
     assert (last.from_state, last.to_state) == (pb.ACCESS_STATE_DELETED, pb.ACCESS_STATE_PURGED)

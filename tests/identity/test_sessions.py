@@ -225,7 +225,7 @@ async def test_a_contact_without_a_password_is_told_how_to_set_one(world: World)
         pb.RequestMagicLinkRequest(email=world.viewer.email, client_ip=world.client_ip),
         world.gateway,
     )
-    link = await world.latest_link("identity.magic_link.requested", events_pb2.MagicLinkRequested)
+    link = await world.latest_link(events_pb2.MagicLinkRequested)
     opened = (
         await world.identity(
             "RedeemLoginToken", pb.RedeemLoginTokenRequest(token=link.token), world.gateway

@@ -201,9 +201,7 @@ async def test_a_reset_link_does_not_get_past_totp(world: World):
         pb.RequestPasswordResetRequest(email=world.pm.email, client_ip=world.client_ip),
         world.gateway,
     )
-    reset = await world.latest_link(
-        "identity.password_reset.requested", events_pb2.PasswordResetRequested
-    )
+    reset = await world.latest_link(events_pb2.PasswordResetRequested)
     redeemed = await world.identity(
         "RedeemLoginToken",
         pb.RedeemLoginTokenRequest(token=reset.token, new_password="a new staff passphrase"),

@@ -17,8 +17,6 @@ from portal.projects.v1 import projects_pb2 as pb
 from services.projects import domain_proposals as dp
 from tests.projects.conftest import DENIED, INVALID, NOT_FOUND, PRECONDITION, Integrator, Job
 
-ACCEPTED = "projects.proposal.accepted"
-
 
 @pytest.fixture
 async def sent(acme: Integrator, job: Job) -> pb.Proposal:
@@ -49,7 +47,7 @@ async def test_accepting_records_the_signature_and_tells_everyone(
     )
     assert row.signer_session_id == session_id  # how they were signed in
 
-    (event,) = await acme.svc.events(acme.tenant_id, ACCEPTED, events_pb2.ProposalAccepted)
+    (event,) = await acme.svc.events(acme.tenant_id, events_pb2.ProposalAccepted)
     assert event.proposal_id == sent.id and event.project_id == job.project.id
     assert event.total.amount_minor == sent.total.amount_minor == 308_292
     assert (event.signer_name, event.content_sha256) == ("Jane Harrison", sent.content_sha256)
@@ -73,7 +71,7 @@ async def test_acceptance_happens_once_and_a_retry_answers_with_it(
     assert again.signature == first.signature
     err = await acme.fails(PRECONDITION, "AcceptProposal", acme.accept_request(sent), acme.approver)
     assert "already been accepted" in err.details()
-    assert len(await acme.svc.events(acme.tenant_id, ACCEPTED, events_pb2.ProposalAccepted)) == 1
+    assert len(await acme.svc.events(acme.tenant_id, events_pb2.ProposalAccepted)) == 1
 
 
 async def test_a_tampered_or_stale_hash_is_refused(acme: Integrator, sent: pb.Proposal):
@@ -159,7 +157,7 @@ async def test_two_approvers_clicking_at_once_make_one_acceptance(
     lost = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
     assert len(won) == 1 and len(lost) == 1, results
     assert lost[0].code() == PRECONDITION and "already been accepted" in lost[0].details()
-    assert len(await acme.svc.events(acme.tenant_id, ACCEPTED, events_pb2.ProposalAccepted)) == 1
+    assert len(await acme.svc.events(acme.tenant_id, events_pb2.ProposalAccepted)) == 1
     rows = await acme.svc.sql(
         acme.tenant_id, "SELECT count(*) AS n FROM proposal_signature WHERE proposal_id = :id",
         id=sent.id,

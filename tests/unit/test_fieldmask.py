@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
+from portal.identity.v1 import identity_pb2 as ipb
 from portal.projects.v1 import projects_pb2 as pb
 
 from services.chassis import errors
@@ -65,3 +66,27 @@ def test_repeated_paths_count_once_in_the_allowed_order():
         "name",
         "service_contract",
     ]
+
+
+# Paths into a message field, on identity's tenant update (branding is a block).
+TENANT_ALLOWED = ("display_name", "branding", "branding.headline", "branding.logo_url")
+
+
+def tenant_request(*paths: str, **fields) -> ipb.UpdateTenantRequest:
+    return ipb.UpdateTenantRequest(update_mask=FieldMask(paths=paths), **fields)
+
+
+def test_a_sub_path_changes_one_field_of_a_block():
+    sent = tenant_request("branding.headline", branding=ipb.Branding(headline="Hi", logo_url="x"))
+    assert changes(sent, allowed=TENANT_ALLOWED) == {"branding.headline": "Hi"}
+
+
+def test_no_mask_and_a_star_take_the_block_whole():
+    sent = tenant_request(branding=ipb.Branding(headline="Hi"))
+    assert masked_paths(sent, allowed=TENANT_ALLOWED) == ["branding"]
+    assert masked_paths(tenant_request("*"), allowed=TENANT_ALLOWED) == ["display_name", "branding"]
+
+
+def test_an_unknown_sub_path_is_refused_by_name():
+    with pytest.raises(errors.InvalidArgument, match=r"'branding\.font'"):
+        masked_paths(tenant_request("branding.font"), allowed=TENANT_ALLOWED)

@@ -9,7 +9,6 @@ from services.documents.service.downloads import (
 )
 from services.documents.service.keys import RotationReport, rotate_keys
 from services.documents.service.library import (
-    DOCUMENT_SHARED,
     create_folder,
     delete_document,
     get_document,
@@ -24,7 +23,6 @@ from services.documents.service.limits import get_upload_limit, set_upload_limit
 from services.documents.service.uploads import UploadHeader, upload
 
 __all__ = [
-    "DOCUMENT_SHARED",
     "DocumentView",
     "DownloadLink",
     "OpenBlob",

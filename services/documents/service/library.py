@@ -35,8 +35,6 @@ from services.documents.service.common import (
     view,
 )
 
-DOCUMENT_SHARED = "documents.document.shared"
-
 
 async def on_project_created(uow: UnitOfWork, event: Event[project_events.ProjectCreated]) -> None:
     """Idempotent: the first fact about a project wins; a repeat changes nothing."""

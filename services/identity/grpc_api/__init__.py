@@ -7,8 +7,9 @@ from datetime import UTC
 from portal.identity.v1 import identity_pb2 as pb
 from portal.identity.v1 import identity_pb2_grpc
 
+from services.chassis import fieldmask
 from services.chassis.auth import current_principal
-from services.identity import service
+from services.identity import domain_updates, service
 from services.identity.grpc_api.convert import (
     access_state_name,
     audit_pb,
@@ -37,6 +38,17 @@ def _branding(b: pb.Branding) -> service.BrandingInput:
         support_email=b.support_email,
         support_phone=b.support_phone,
     )
+
+
+def _tenant_changes(request: pb.UpdateTenantRequest) -> dict[str, str]:
+    """The mask's changes keyed by column: a whole branding block as its six fields."""
+    out: dict[str, str] = {}
+    for path, value in fieldmask.changes(request, allowed=domain_updates.TENANT_PATHS).items():
+        if path == "branding":
+            out |= {name: getattr(value, name) for name in domain_updates.BRANDING_FIELDS}
+        else:
+            out[path.removeprefix("branding.")] = value
+    return out
 
 
 def _new_contact(c: pb.NewContact) -> service.NewContact:
@@ -82,11 +94,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         tenant = await service.update_tenant(
             sessions=self._sessions,
             principal=current_principal(),
-            display_name=request.display_name,
-            branding=_branding(request.branding) if request.HasField("branding") else None,
-            time_zone=request.time_zone,
-            currency=request.currency,
-            region=request.region,
+            changes=_tenant_changes(request),
         )
         return pb.UpdateTenantResponse(tenant=tenant_pb(tenant))
 
@@ -179,7 +187,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             sessions=self._sessions,
             principal=current_principal(),
             customer_id=request.customer_id,
-            name=request.name,
+            changes=fieldmask.changes(request, allowed=domain_updates.CUSTOMER_FIELDS),
         )
         return pb.UpdateCustomerResponse(customer=customer_pb(customer))
 

@@ -4,6 +4,7 @@ Their access to the portal changes in customer_access.py."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import AlreadyExists, NotFound
 from services.chassis.validation import parse_uuid, require_text
-from services.identity import domain, domain_access
+from services.identity import domain, domain_access, domain_updates
 from services.identity.models import Contact, Customer, Session
 from services.identity.passwords import Passwords
 from services.identity.service.common import (
@@ -144,16 +145,19 @@ async def customer_for_change(uow: UnitOfWork, customer_id: str) -> Customer:
 
 
 async def update_customer(
-    *, sessions: Sessions, principal: Principal, customer_id: str, name: str
+    *, sessions: Sessions, principal: Principal, customer_id: str, changes: Mapping[str, str]
 ) -> Customer:
+    """Changes only the fields in `changes` (the request's field mask), under the
+    customer's row lock."""
     principal.require_editor("project_manager")
-    new_name = require_text(name, field="name")
+    values = domain_updates.check_customer_changes(changes)
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
         customer = await customer_for_change(uow, customer_id)
         domain_access.require_accepts_changes(
             customer.access_state, what="renaming", allow_archived=True
         )
-        customer.name = new_name
+        for key, value in values.items():
+            setattr(customer, key, value)
         await uow.commit()
     return customer
 

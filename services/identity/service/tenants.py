@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 
 from portal.identity.v1 import events_pb2
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import AlreadyExists, InvalidArgument, NotFound
 from services.chassis.validation import parse_uuid, require_text
-from services.identity import domain
+from services.identity import domain, domain_updates
 from services.identity.models import ApiToken, AuditEntry, StaffUser, Tenant
 from services.identity.passwords import Passwords
 from services.identity.service.common import (
@@ -26,14 +27,6 @@ from services.identity.service.common import (
 
 AUDIT_LIMIT_DEFAULT = 100
 AUDIT_LIMIT_MAX = 500
-BRANDING_FIELDS = (
-    "logo_url",
-    "splash_image_url",
-    "headline",
-    "accent_color",
-    "support_email",
-    "support_phone",
-)
 
 
 @dataclass(frozen=True)
@@ -44,22 +37,6 @@ class BrandingInput:
     accent_color: str = ""
     support_email: str = ""
     support_phone: str = ""
-
-
-def _branding_values(b: BrandingInput) -> dict[str, str]:
-    """Checked branding: what every page of the portal shows, so nothing unsafe."""
-    return {
-        "logo_url": domain.validate_branding_url(b.logo_url, field="logo_url"),
-        "splash_image_url": domain.validate_branding_url(
-            b.splash_image_url, field="splash_image_url"
-        ),
-        "headline": domain.validate_headline(b.headline),
-        "accent_color": domain.validate_accent_color(b.accent_color or "#1f6feb"),
-        "support_email": domain.normalize_email(b.support_email, field="support_email")
-        if b.support_email.strip()
-        else "",
-        "support_phone": domain.validate_support_phone(b.support_phone),
-    }
 
 
 async def get_tenant_by_slug(*, sessions: Sessions, slug: str) -> Tenant:
@@ -93,7 +70,7 @@ async def create_tenant(
     tenant = Tenant(
         slug=domain.validate_slug(slug),
         display_name=require_text(display_name, field="display_name"),
-        **_branding_values(branding),
+        **domain_updates.check_branding(asdict(branding)),
         time_zone=domain.validate_time_zone(time_zone or "UTC"),
         currency=domain.validate_currency(currency or "USD"),
         region=domain.validate_region(region),
@@ -109,36 +86,20 @@ async def create_tenant(
 
 
 async def update_tenant(
-    *,
-    sessions: Sessions,
-    principal: Principal,
-    display_name: str,
-    branding: BrandingInput | None,
-    time_zone: str,
-    currency: str,
-    region: str,
+    *, sessions: Sessions, principal: Principal, changes: Mapping[str, str]
 ) -> Tenant:
-    """Empty fields stay as they are; branding, when given, replaces the whole block
-    (so a logo can be removed). Audited with the fields that changed."""
+    """Changes only the fields in `changes` (from the request's field mask, keyed
+    by column), under the tenant's row lock, so concurrent edits of different
+    fields all land. Audited with the fields that changed."""
     tenant_id = principal.require_tenant()
     principal.require_staff("admin")
     principal.require_writable()
-    values: dict[str, str] = {}
-    if display_name.strip():
-        values["display_name"] = require_text(display_name, field="display_name")
-    if branding is not None:
-        values.update(_branding_values(branding))
-    if time_zone:
-        values["time_zone"] = domain.validate_time_zone(time_zone)
-    if currency:
-        values["currency"] = domain.validate_currency(currency)
-    if region:
-        values["region"] = domain.validate_region(region)
+    values = domain_updates.check_tenant_changes(changes)
     async with UnitOfWork(sessions, tenant_id) as uow:
         tenant = await uow.session.get(Tenant, uuid.UUID(tenant_id), with_for_update=True)
         if tenant is None:
             raise NotFound("no such tenant")
-        changed = sorted(k for k, v in values.items() if getattr(tenant, k) != v)
+        changed = domain_updates.changed_fields({k: getattr(tenant, k) for k in values}, values)
         for key in changed:
             setattr(tenant, key, values[key])
         if changed:

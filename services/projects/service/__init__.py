@@ -4,7 +4,6 @@ Split by area; everything a caller needs is importable from here.
 """
 
 from services.projects.service.acceptance import (
-    PROPOSAL_ACCEPTED,
     SignedCopyArchive,
     SignedPdf,
     accept_proposal,
@@ -14,8 +13,6 @@ from services.projects.service.acceptance import (
 from services.projects.service.board import Budget, StatusBoard, get_status_board
 from services.projects.service.common import Sessions
 from services.projects.service.projects import (
-    PROJECT_CREATED,
-    STAGE_CHANGED,
     change_project_stage,
     create_project,
     get_project,
@@ -24,7 +21,6 @@ from services.projects.service.projects import (
 )
 from services.projects.service.proposal_common import ProposalView
 from services.projects.service.proposals import (
-    PROPOSAL_SENT,
     create_proposal,
     get_proposal,
     list_proposals,
@@ -46,10 +42,6 @@ from services.projects.service.stages import HistoryEntry, list_stage_history, u
 from services.projects.service.waiting import open_waiting_item, resolve_waiting_item
 
 __all__ = [
-    "PROJECT_CREATED",
-    "PROPOSAL_ACCEPTED",
-    "PROPOSAL_SENT",
-    "STAGE_CHANGED",
     "Budget",
     "HistoryEntry",
     "LineView",

@@ -29,9 +29,6 @@ from services.projects.service.proposal_common import (
 )
 from services.projects.service.waiting import resolve_waiting_item
 
-PROPOSAL_ACCEPTED = "projects.proposal.accepted"
-
-
 # -- the client: accept --------------------------------------------------------------
 
 

@@ -29,8 +29,6 @@ from services.projects.service.stages import dates_of, load_stage_rows, set_date
 
 MAX_PAGE_SIZE = 100
 PROJECT = Project.__table__
-STAGE_CHANGED = "projects.project.stage_changed"
-PROJECT_CREATED = "projects.project.created"
 
 
 def _encode_cursor(project: Row[Any]) -> str:

@@ -38,9 +38,6 @@ from services.projects.service.proposal_common import (
 from services.projects.service.rooms import load_rooms
 from services.projects.service.waiting import open_waiting_item, resolve_waiting_item
 
-PROPOSAL_SENT = "projects.proposal.sent"
-
-
 # -- staff: draft and send -----------------------------------------------------------
 
 

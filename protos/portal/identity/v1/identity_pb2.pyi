@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -860,17 +861,25 @@ class UpdateCustomerRequest(_message.Message):
 
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     name: _builtins.str
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """AIP-134: the fields to change ("name"). Empty: those set to a non-default
+        value; an unknown path is INVALID_ARGUMENT.
+        """
+
     def __init__(
         self,
         *,
         customer_id: _builtins.str = ...,
         name: _builtins.str = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "name", b"name", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1069,12 +1078,22 @@ class UpdateTenantRequest(_message.Message):
     TIME_ZONE_FIELD_NUMBER: _builtins.int
     CURRENCY_FIELD_NUMBER: _builtins.int
     REGION_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     display_name: _builtins.str
     time_zone: _builtins.str
     currency: _builtins.str
     region: _builtins.str
     @_builtins.property
     def branding(self) -> Global___Branding: ...
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """AIP-134: the fields to change, e.g. ["branding.headline", "time_zone"];
+        "branding" replaces the whole block. Empty: the fields set to a non-default
+        value (a set branding replaces the block); "*": everything; an unknown path
+        is INVALID_ARGUMENT. Changed under the tenant's row lock, so two admins
+        changing different fields both land.
+        """
+
     def __init__(
         self,
         *,
@@ -1083,10 +1102,11 @@ class UpdateTenantRequest(_message.Message):
         time_zone: _builtins.str = ...,
         currency: _builtins.str = ...,
         region: _builtins.str = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "currency", b"currency", "display_name", b"display_name", "region", b"region", "time_zone", b"time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "currency", b"currency", "display_name", b"display_name", "region", b"region", "time_zone", b"time_zone", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
