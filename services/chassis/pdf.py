@@ -3,6 +3,7 @@ proposal; change-order certificates, invoices and receipts next), on fpdf2.
 
     header   the integrator's logo (when given as image bytes), name, address
              and contact; the document's title and reference on the right
+             (`chassis.letterhead` builds it from the tenant's branding)
     parties  the client's name and the site
     body     what the caller draws: headings, paragraphs, tables of lines,
              a totals block; money already formatted by `chassis.money`
@@ -75,6 +76,8 @@ class Letterhead:
     logo: bytes | None = None  # PNG or JPEG bytes; never fetched from a URL here
     client_name: str = ""
     site: str = ""
+    website: str = ""
+    time_zone: str = "UTC"  # the tenant's: the document's dates are on its clock
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,9 @@ class BrandedDocument(FPDF):
         self.cell(95, 6, latin1(lh.integrator_name), new_x=XPos.LEFT, new_y=YPos.NEXT)
         self.set_font("Helvetica", size=8)
         self.set_text_color(MUTED)
-        contact = "  |  ".join(p for p in (lh.support_email, lh.support_phone) if p)
+        contact = "  |  ".join(
+            p for p in (lh.support_email, lh.support_phone, lh.website) if p.strip()
+        )
         for line in [*lh.address.splitlines(), contact]:
             if line.strip():
                 self.cell(95, 4, latin1(line.strip()), new_x=XPos.LEFT, new_y=YPos.NEXT)

@@ -129,6 +129,7 @@ LETTERHEAD = Letterhead(
     logo=_png_logo(),
     client_name="Eleanor Vance",
     site="Hill House, 1 Crain Lane, Bath",
+    time_zone="Europe/London",
 )
 
 
@@ -138,7 +139,7 @@ def _text(document: bytes) -> str:
 
 def test_the_branded_pdf_names_both_parties_and_no_raw_id():
     signed = replace(SIGNATURE, signer_email="eleanor@example.com")
-    document = render_signed_proposal(CONTENT, signed, LETTERHEAD, time_zone="Europe/London")
+    document = render_signed_proposal(CONTENT, signed, LETTERHEAD)
     text = _text(document)
     for expected in (
         "Northlight AV Ltd",

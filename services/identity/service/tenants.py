@@ -33,6 +33,8 @@ BRANDING_FIELDS = (
     "accent_color",
     "support_email",
     "support_phone",
+    "postal_address",
+    "website",
 )
 
 
@@ -44,6 +46,8 @@ class BrandingInput:
     accent_color: str = ""
     support_email: str = ""
     support_phone: str = ""
+    postal_address: str = ""
+    website: str = ""
 
 
 def _branding_values(b: BrandingInput) -> dict[str, str]:
@@ -59,6 +63,8 @@ def _branding_values(b: BrandingInput) -> dict[str, str]:
         if b.support_email.strip()
         else "",
         "support_phone": domain.validate_support_phone(b.support_phone),
+        "postal_address": domain.validate_postal_address(b.postal_address),
+        "website": domain.validate_website(b.website),
     }
 
 
