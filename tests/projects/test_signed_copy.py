@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import io
 import re
-import os
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from portal.common.v1 import common_pb2
@@ -119,8 +117,6 @@ async def test_the_signed_pdf_names_both_parties_in_the_tenants_letterhead(
         assert expected in text, expected
     assert UUID.search(text) is None and UUID.search(answer.pdf.decode("latin-1")) is None
     assert b"/Subtype /Image" not in answer.pdf  # no uploaded logo, and the URL is not fetched
-    if out := os.environ.get("PORTAL_SIGNED_PDF"):  # to look at it: pdftoppm -png -r 60
-        Path(out).write_bytes(answer.pdf)
 
 
 async def test_the_filed_copy_wears_the_letterhead_sent_with_the_acceptance(
