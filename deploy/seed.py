@@ -18,6 +18,7 @@ from portal.projects.v1 import projects_pb2_grpc
 from deploy.seed_cinema import seed_cinema
 from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
+from services.chassis.letterhead import letterhead_of
 
 DEMO_SLUG = "acme"
 # Demo logins only, printed by `make run`; never a real deployment's.
@@ -82,6 +83,8 @@ async def seed_demo(
                             accent_color="#b4442b",
                             support_email="studio@acme-av.example",
                             support_phone="+1 555 0134",
+                            postal_address="418 Hudson Street, Suite 2\nNew York, NY 10014",
+                            website="https://acme-av.example",
                         ),
                         time_zone="America/New_York",
                         currency="USD",
@@ -183,6 +186,11 @@ async def seed_demo(
             ),
             project_id=project.id,
             today=date.today(),
+            signed_copy={
+                "letterhead": letterhead_of(tenant),
+                "signer_email": jane.email,
+                "client_name": customer.name,
+            },
         )
     return DemoData(
         tenant_id=tenant.id,

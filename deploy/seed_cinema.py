@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 from portal.projects.v1 import projects_pb2 as ppb
 
@@ -101,7 +102,10 @@ async def seed_cinema(
     approver: Principal,
     project_id: str,
     today: date,
+    signed_copy: dict[str, Any],
 ) -> None:
+    """`signed_copy`: what the signer's gateway would add to the acceptance (the
+    integrator's letterhead, the signer's email and customer)."""
     await call(
         projects.UpdateProject,
         ppb.UpdateProjectRequest(
@@ -212,6 +216,7 @@ async def seed_cinema(
             content_sha256=v2.content_sha256,
             ip="203.0.113.24",
             user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Safari/604.1",
+            **signed_copy,
         ),
         approver,
     )

@@ -5,7 +5,9 @@ Projects decides everything: a client is answered NOT_FOUND for a draft or
 another customer's proposal, PERMISSION_DENIED when they may not accept
 (viewer, read-only portal), FAILED_PRECONDITION for a superseded version or a
 content hash that is not the one sent. The gateway adds who signed from where
-(the connection's address and User-Agent)."""
+(the connection's address and User-Agent), the signer's email and customer
+from their session, and the integrator's letterhead from the tenant it resolved
+(`chassis.letterhead`), so the signed copy names both parties."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
+from portal.common.v1 import common_pb2
 from portal.projects.v1 import projects_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,8 +28,11 @@ from gateway.api.translate import MoneyOut, masked, money_out, timestamp
 from gateway.auth import CallerDep, StaffDep
 from gateway.backends import BackendsDep
 from gateway.problems import Problem, ProblemError, problem_responses, problem_type
+from gateway.sessions import OptionalSessionDep
+from gateway.tenancy import TenantDep
 from services.chassis import enums
 from services.chassis.auth import Principal
+from services.chassis.letterhead import letterhead_of
 
 router = APIRouter(tags=["proposals"], responses=problem_responses(401, 403, 409))
 P = projects_pb2
@@ -236,6 +242,9 @@ async def accept(
     signer_name: str,
     consent: bool,
     content_sha256: str,
+    letterhead: common_pb2.Letterhead,
+    signer_email: str,
+    client_name: str,
 ) -> projects_pb2.Proposal:
     projects = backends.projects
     answer = await projects.call(
@@ -248,6 +257,9 @@ async def accept(
             content_sha256=content_sha256,
             ip=request.client.host if request.client else "",
             user_agent=request.headers.get("user-agent", "")[:_UA_MAX],
+            letterhead=letterhead,
+            signer_email=signer_email,
+            client_name=client_name,
         ),
         principal=principal,
     )
@@ -268,11 +280,16 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-async def signed_pdf(backends: BackendsDep, principal: Principal, proposal_id: str) -> Response:
+async def signed_pdf(
+    backends: BackendsDep,
+    principal: Principal,
+    proposal_id: str,
+    letterhead: common_pb2.Letterhead,
+) -> Response:
     projects = backends.projects
     answer = await projects.call(
         projects.stub.GetSignedProposalPdf,
-        P.GetSignedProposalPdfRequest(proposal_id=proposal_id),
+        P.GetSignedProposalPdfRequest(proposal_id=proposal_id, letterhead=letterhead),
         principal=principal,
     )
     return Response(
@@ -384,7 +401,12 @@ async def accept_proposal(
     backends: BackendsDep,
     request_id: RequestIdDep,
     request: Request,
+    tenant: TenantDep,
+    signed_in: OptionalSessionDep,
 ) -> Proposal:
+    # Only a client's session may sign (projects refuses anyone else), so the
+    # session is there to name the signer's email and customer when it matters.
+    session = signed_in.session if signed_in is not None else None
     accepted = await accept(
         backends,
         caller,
@@ -394,6 +416,9 @@ async def accept_proposal(
         signer_name=body.signer_name,
         consent=body.consent,
         content_sha256=body.content_sha256,
+        letterhead=letterhead_of(tenant),
+        signer_email=session.email if session else "",
+        client_name=session.customer_name if session else "",
     )
     return proposal_out(accepted)
 
@@ -409,5 +434,7 @@ async def accept_proposal(
         }
     },
 )
-async def proposal_pdf(proposal_id: UUID, caller: CallerDep, backends: BackendsDep) -> Response:
-    return await signed_pdf(backends, caller, str(proposal_id))
+async def proposal_pdf(
+    proposal_id: UUID, caller: CallerDep, backends: BackendsDep, tenant: TenantDep
+) -> Response:
+    return await signed_pdf(backends, caller, str(proposal_id), letterhead_of(tenant))

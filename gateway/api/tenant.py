@@ -26,6 +26,8 @@ class Branding(BaseModel):
     accent_color: str | None = Field(description="#rrggbb")
     support_email: str | None
     support_phone: str | None
+    postal_address: str | None = Field(description="Lines separated by newlines.")
+    website: str | None
 
 
 class PublicTenant(BaseModel):
@@ -47,6 +49,10 @@ class BrandingChange(BaseModel):
     accent_color: str | None = Field(None, pattern=r"^(#[0-9a-fA-F]{6})?$")
     support_email: str | None = Field(None, max_length=320)
     support_phone: str | None = Field(None, max_length=50)
+    postal_address: str | None = Field(
+        None, max_length=500, description="Printed on documents; one line per newline."
+    )
+    website: str | None = Field(None, max_length=500, description="https://")
 
 
 class TenantChange(BaseModel):
@@ -76,6 +82,8 @@ def public_tenant(tenant: Tenant) -> PublicTenant:
             accent_color=b.accent_color or None,
             support_email=b.support_email or None,
             support_phone=b.support_phone or None,
+            postal_address=b.postal_address or None,
+            website=b.website or None,
         ),
     )
 

@@ -28,6 +28,8 @@ BRANDING_FIELDS = (
     "accent_color",
     "support_email",
     "support_phone",
+    "postal_address",
+    "website",
 )
 
 

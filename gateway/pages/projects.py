@@ -24,6 +24,7 @@ from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_
 from gateway.problems import Problem, ProblemError, problem_type
 from gateway.sessions import SignedIn
 from services.chassis.auth import Principal
+from services.chassis.letterhead import letterhead_of
 
 router = APIRouter(include_in_schema=False)
 P = projects_pb2
@@ -238,6 +239,9 @@ async def accept_proposal(
             consent=True,
             # What the page showed; projects refuses it if it is not what was sent.
             content_sha256=content_hash if _SHA256.match(content_hash) else "",
+            letterhead=letterhead_of(request.state.tenant),
+            signer_email=signed_in.session.email,
+            client_name=signed_in.session.customer_name,
         )
     except RemoteError as exc:
         why = refusal(exc)
@@ -271,4 +275,4 @@ async def proposal_pdf(
     project_id = page_id(project_id, "project")
     principal = portal_of(signed_in)
     proposal = await _proposal_of(backends, principal, project_id, proposal_id)
-    return await signed_pdf(backends, principal, proposal.id)
+    return await signed_pdf(backends, principal, proposal.id, letterhead_of(request.state.tenant))

@@ -3,6 +3,7 @@ proposal; change-order certificates, invoices and receipts next), on fpdf2.
 
     header   the integrator's logo (when given as image bytes), name, address
              and contact; the document's title and reference on the right
+             (`chassis.letterhead` builds it from the tenant's branding)
     parties  the client's name and the site
     body     what the caller draws: headings, paragraphs, tables of lines,
              a totals block; money already formatted by `chassis.money`
@@ -75,6 +76,8 @@ class Letterhead:
     logo: bytes | None = None  # PNG or JPEG bytes; never fetched from a URL here
     client_name: str = ""
     site: str = ""
+    website: str = ""
+    time_zone: str = "UTC"  # the tenant's: the document's dates are on its clock
 
 
 @dataclass(frozen=True)
@@ -111,17 +114,27 @@ class BrandedDocument(FPDF):
         lh, top = self.letterhead, self.t_margin
         x = self.l_margin
         if lh.logo:
-            drawn = self.image(io.BytesIO(lh.logo), x=x, y=top, h=14)
-            x += min(float(drawn.rendered_width), 50.0) + 5
+            # Within 50 x 14 mm whatever its shape, so a wide logo cannot reach the name.
+            drawn = self.image(io.BytesIO(lh.logo), x=x, y=top, w=50, h=14, keep_aspect_ratio=True)
+            x += float(drawn.rendered_width) + 5
+        # The left block wraps before the title block on the right (70 mm and a gap).
+        width = self.w - self.r_margin - 74 - x
         self.set_xy(x, top)
         self.set_font("Helvetica", "B", 13)
-        self.cell(95, 6, latin1(lh.integrator_name), new_x=XPos.LEFT, new_y=YPos.NEXT)
+        self.multi_cell(
+            width, 6, latin1(lh.integrator_name), align="L", new_x=XPos.LEFT, new_y=YPos.NEXT
+        )
         self.set_font("Helvetica", size=8)
         self.set_text_color(MUTED)
-        contact = "  |  ".join(p for p in (lh.support_email, lh.support_phone) if p)
-        for line in [*lh.address.splitlines(), contact]:
+        parts = [p.strip() for p in (lh.support_email, lh.support_phone, lh.website) if p.strip()]
+        contact = ["  |  ".join(parts)]
+        if self.get_string_width(latin1(contact[0])) > width:
+            contact = parts  # one a line rather than a phone number broken in two
+        for line in [*lh.address.splitlines(), *contact]:
             if line.strip():
-                self.cell(95, 4, latin1(line.strip()), new_x=XPos.LEFT, new_y=YPos.NEXT)
+                self.multi_cell(
+                    width, 4, latin1(line.strip()), align="L", new_x=XPos.LEFT, new_y=YPos.NEXT
+                )
         bottom = max(self.get_y(), top + 15)
         self.set_xy(self.w - self.r_margin - 70, top)
         self.set_text_color(0)
@@ -142,10 +155,20 @@ class BrandedDocument(FPDF):
         self.set_font("Helvetica", size=7)
         self.set_text_color(110)
         page = 25
+        room = self.epw - page - 2  # a gap before "Page n of m"
         parts = [self.letterhead.integrator_name, self.heading.reference]
-        if self.heading.fingerprint:
-            parts.append(f"content SHA-256 {self.heading.fingerprint}")
-        self.cell(self.epw - page, 4, latin1("  |  ".join(p for p in parts if p)), align="L")
+        fingerprint = self.heading.fingerprint
+        if fingerprint:
+            parts.append(f"content SHA-256 {fingerprint}")
+        text = latin1("  |  ".join(p for p in parts if p))
+        if fingerprint and self.get_string_width(text) > room:
+            # A long name leaves no room for the whole hash: its ends still identify
+            # the content on every page, and the signature block prints it in full.
+            parts[-1] = f"content SHA-256 {fingerprint[:12]}...{fingerprint[-6:]}"
+            text = latin1("  |  ".join(p for p in parts if p))
+        while self.get_string_width(text) > room and len(text) > 4:
+            text = text[:-4] + "..."
+        self.cell(self.epw - page, 4, text, align="L")
         self.cell(page, 4, f"Page {self.page_no()} of {{nb}}", align="R")
         self.set_text_color(0)
 
@@ -179,8 +202,9 @@ class BrandedDocument(FPDF):
         self.set_font("Helvetica", style, size)
         self.set_text_color(MUTED if muted else 0)
         self.multi_cell(
-            self.epw, LINE if size >= 9 else 4, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+            self.epw, LINE if size >= 9 else 4, latin1(text), align="L",
+            new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+        )  # fmt: skip
         self.set_text_color(0)
 
     def heading_line(self, text: str, amount: str = "") -> None:

@@ -132,6 +132,39 @@ def validate_support_phone(phone: str) -> str:
     return phone
 
 
+POSTAL_ADDRESS_MAX_LINES = 6
+POSTAL_LINE_MAX = 80
+_WEBSITE_RE = re.compile(r"^https://[^\s/?#]+\.[^\s/?#]+[^\s]*$")
+
+
+def validate_postal_address(address: str) -> str:
+    """The integrator's address as printed on a letterhead: up to six lines of
+    up to 80 characters, blank lines and edge spaces dropped."""
+    lines = [line.strip() for line in address.replace("\r\n", "\n").split("\n")]
+    lines = [line for line in lines if line]
+    if any(ord(ch) < 32 or ord(ch) == 127 for line in lines for ch in line):
+        raise InvalidArgument(
+            "the postal address cannot hold control characters", field="postal_address"
+        )
+    if len(lines) > POSTAL_ADDRESS_MAX_LINES or any(len(x) > POSTAL_LINE_MAX for x in lines):
+        raise InvalidArgument(
+            f"the postal address fits in {POSTAL_ADDRESS_MAX_LINES} lines of "
+            f"{POSTAL_LINE_MAX} characters",
+            field="postal_address",
+        )
+    return "\n".join(lines)
+
+
+def validate_website(url: str) -> str:
+    """The integrator's public site, printed on documents: an https:// address."""
+    url = url.strip()
+    if url and (len(url) > 500 or not _WEBSITE_RE.match(url)):
+        raise InvalidArgument(
+            "the website must be an https:// address, e.g. https://example.com", field="website"
+        )
+    return url
+
+
 def validate_headline(headline: str) -> str:
     headline = headline.strip()
     if len(headline) > 300:

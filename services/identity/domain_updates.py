@@ -19,6 +19,8 @@ BRANDING_FIELDS = (
     "accent_color",
     "support_email",
     "support_phone",
+    "postal_address",
+    "website",
 )
 DEFAULT_ACCENT_COLOR = "#1f6feb"
 # Update-mask paths of UpdateTenantRequest: the settings, the branding block
@@ -46,6 +48,10 @@ def check_branding_field(name: str, value: str) -> str:
         return domain.normalize_email(value, field=name) if value.strip() else ""
     if name == "support_phone":
         return domain.validate_support_phone(value)
+    if name == "postal_address":
+        return domain.validate_postal_address(value)
+    if name == "website":
+        return domain.validate_website(value)
     raise KeyError(name)
 
 

@@ -41,6 +41,9 @@ class Tenant(Base):
     accent_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
     support_email: Mapped[str] = mapped_column(String(254), default="")
     support_phone: Mapped[str] = mapped_column(String(50), default="")
+    # Printed on every PDF's letterhead: lines joined by "\n".
+    postal_address: Mapped[str] = mapped_column(String(500), server_default="", default="")
+    website: Mapped[str] = mapped_column(String(500), server_default="", default="")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     region: Mapped[str] = mapped_column(String(20), default="")

@@ -249,6 +249,8 @@ class ProposalSignature(Base):
     signer_name: Mapped[str] = mapped_column(String(200))
     signer_contact_id: Mapped[str] = mapped_column(String(100))
     signer_email: Mapped[str] = mapped_column(String(320), server_default="", default="")
+    # The customer they signed for, named as the signer's session named it.
+    client_name: Mapped[str] = mapped_column(String(200), server_default="", default="")
     # How they authenticated: the portal session the signing call came from
     # (identity keeps how that session was opened). Kept here, not printed.
     signer_session_id: Mapped[str] = mapped_column(String(100), server_default="", default="")

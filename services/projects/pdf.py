@@ -37,13 +37,14 @@ def render_signed_proposal(
     content: SignedContent,
     signature: SignatureBlock,
     letterhead: Letterhead | None = None,
-    *,
-    time_zone: str = "UTC",
 ) -> bytes:
+    """`letterhead`: the integrator's (`chassis.letterhead.layout`), with the client
+    and the site; its time zone is the clock the signing time is shown on."""
+    letterhead = letterhead or Letterhead(integrator_name="")
     signed_at = signature.signed_at.astimezone(UTC)
-    when = format_datetime(signed_at, time_zone)
+    when = format_datetime(signed_at, letterhead.time_zone)
     pdf = BrandedDocument(
-        letterhead or Letterhead(integrator_name=""),
+        letterhead,
         Heading(
             title="Signed proposal",
             reference=content.project_reference,

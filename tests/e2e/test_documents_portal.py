@@ -10,10 +10,12 @@ list, as metadata, or as a download link."""
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 
 import httpx
 import pytest
+from pypdf import PdfReader
 
 import deploy.suite
 from tests.e2e.test_front_door import Browser
@@ -248,12 +250,22 @@ async def test_the_signed_proposal_is_filed_in_the_clients_documents(running: Ru
                 return None
             link = await jane.api("POST", f"/api/v1/documents/{found[0]['id']}/download-link")
             assert link.status_code == 200, link.text
-            return found[0], link.json()
+            got = await jane.get(link.json()["url"])
+            assert got.status_code == 200, got.text
+            return found[0], link.json(), got.content
 
-    document, link = await wait_for(filed, timeout=30)
+    document, link, content = await wait_for(filed, timeout=30)
     assert document["title"] == "Signed proposal v2"
     assert document["current"]["content_type"] == "application/pdf"
     assert link["filename"].endswith("-proposal-v2-signed.pdf")
+    # The copy projects filed wears the letterhead the acceptance carried.
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+    for expected in (
+        "Acme Home Cinema & Automation",
+        "418 Hudson Street",
+        "jane.harrison@example.com",
+    ):
+        assert expected in text, expected
 
 
 async def test_an_owner_sets_the_upload_limit_and_uploads_over_it_get_a_clear_413(

@@ -10,6 +10,7 @@ projects directly over gRPC with the client's principal."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import uuid
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import pytest
 from markupsafe import escape
 from portal.projects.v1 import projects_pb2 as ppb
 from portal.projects.v1 import projects_pb2_grpc
+from pypdf import PdfReader
 
 from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
@@ -384,6 +386,19 @@ async def test_the_approver_accepts_once_with_consent_and_downloads_the_signed_p
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["content-disposition"].startswith("attachment; filename=")
     assert pdf.content.startswith(b"%PDF")
+    # In the demo integrator's letterhead, naming the client and the signer's email.
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    customer = await staff(gw, running, "GET", f"/api/v1/customers/{b.customer_id}")
+    approver = next(c for c in b.contacts if c["role"] == "approver")
+    for expected in (
+        "Acme Home Cinema & Automation",
+        "New York, NY 10014",
+        "studio@acme-av.example",
+        customer["name"],
+        "Pat Approver",
+        approver["email"],
+    ):
+        assert expected in text, expected
     page_pdf = await client.get(f"/projects/{pid}/proposal/{sent_id}/pdf")
     assert page_pdf.status_code == 200 and page_pdf.content.startswith(b"%PDF")
 

@@ -126,9 +126,11 @@ LETTERHEAD = Letterhead(
     address="12 Wharf Road\nLondon N1 7GR",
     support_email="hello@northlight.example",
     support_phone="+44 20 7946 0000",
+    website="https://northlight.example",
     logo=_png_logo(),
     client_name="Eleanor Vance",
     site="Hill House, 1 Crain Lane, Bath",
+    time_zone="Europe/London",
 )
 
 
@@ -138,12 +140,14 @@ def _text(document: bytes) -> str:
 
 def test_the_branded_pdf_names_both_parties_and_no_raw_id():
     signed = replace(SIGNATURE, signer_email="eleanor@example.com")
-    document = render_signed_proposal(CONTENT, signed, LETTERHEAD, time_zone="Europe/London")
+    document = render_signed_proposal(CONTENT, signed, LETTERHEAD)
     text = _text(document)
     for expected in (
         "Northlight AV Ltd",
         "12 Wharf Road",
         "hello@northlight.example",
+        "+44 20 7946 0000",
+        "https://northlight.example",
         "Eleanor Vance",
         "Hill House, 1 Crain Lane, Bath",
         "eleanor@example.com",

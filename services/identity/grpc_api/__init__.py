@@ -37,6 +37,8 @@ def _branding(b: pb.Branding) -> service.BrandingInput:
         accent_color=b.accent_color,
         support_email=b.support_email,
         support_phone=b.support_phone,
+        postal_address=b.postal_address,
+        website=b.website,
     )
 
 

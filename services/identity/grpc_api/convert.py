@@ -65,6 +65,8 @@ def tenant_pb(t: Tenant) -> pb.Tenant:
             accent_color=t.accent_color,
             support_email=t.support_email,
             support_phone=t.support_phone,
+            postal_address=t.postal_address,
+            website=t.website,
         ),
         time_zone=t.time_zone,
         currency=t.currency,

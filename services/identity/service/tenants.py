@@ -37,6 +37,8 @@ class BrandingInput:
     accent_color: str = ""
     support_email: str = ""
     support_phone: str = ""
+    postal_address: str = ""
+    website: str = ""
 
 
 async def get_tenant_by_slug(*, sessions: Sessions, slug: str) -> Tenant:

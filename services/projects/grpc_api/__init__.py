@@ -225,11 +225,17 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
             content_sha256=request.content_sha256,
             ip=request.ip,
             user_agent=request.user_agent,
+            signer_email=request.signer_email,
+            client_name=request.client_name,
+            letterhead=request.letterhead,
         )
         return pb.AcceptProposalResponse(proposal=proposal_pb(view))
 
     async def GetSignedProposalPdf(self, request, context):
         signed = await service.get_signed_proposal_pdf(
-            sessions=self._sessions, principal=current_principal(), proposal_id=request.proposal_id
+            sessions=self._sessions,
+            principal=current_principal(),
+            proposal_id=request.proposal_id,
+            letterhead=request.letterhead,
         )
         return pb.GetSignedProposalPdfResponse(pdf=signed.pdf, filename=signed.filename)

@@ -4,9 +4,10 @@ shown, with an e-signature; and the signed copy as a PDF."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+from portal.common.v1 import common_pb2
 from portal.projects.v1 import events_pb2
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import InvalidArgument, InvalidTransition
 from services.chassis.events import Event
+from services.chassis.letterhead import layout
 from services.projects import domain_acceptance, pdf
 from services.projects.domain_proposals import ProposalStatus, SignedContent
 from services.projects.models import ProposalSignature
@@ -43,6 +45,9 @@ async def accept_proposal(
     content_sha256: str,
     ip: str,
     user_agent: str,
+    signer_email: str = "",
+    client_name: str = "",
+    letterhead: common_pb2.Letterhead | None = None,
 ) -> ProposalView:
     """The client's approver signs the version they were shown. One time: the
     same request again answers with the accepted proposal; anything else is refused."""
@@ -83,7 +88,9 @@ async def accept_proposal(
             request_id=request_id,
             signer_name=acceptance.signer_name,
             signer_contact_id=principal.subject,
-            signer_email="",  # the principal carries no email; identity has it
+            # From the signer's session, as the gateway read it; kept as evidence.
+            signer_email=signer_email.strip()[:320],
+            client_name=client_name.strip()[:200],
             signer_session_id=principal.session_id or "",
             consent_text=proposal.consent_text,
             signed_at=now,
@@ -107,6 +114,8 @@ async def accept_proposal(
                 signer_name=signature.signer_name,
                 signer_email=signature.signer_email,
                 content_sha256=signature.content_sha256,
+                letterhead=letterhead,
+                client_name=signature.client_name,
             ),
             aggregate_type="proposal",
             aggregate_id=str(proposal.id),
@@ -128,8 +137,14 @@ class SignedPdf:
 
 
 async def get_signed_proposal_pdf(
-    *, sessions: Sessions, principal: Principal, proposal_id: str
+    *,
+    sessions: Sessions,
+    principal: Principal,
+    proposal_id: str,
+    letterhead: common_pb2.Letterhead | None = None,
 ) -> SignedPdf:
+    """`letterhead`: the integrator's, from the caller (the gateway, or the
+    accepted event); the client and the site are the signature's and project's."""
     async with UnitOfWork(sessions, principal.require_reader()) as uow:
         project, proposal = await load_proposal(uow, principal, proposal_id)
         signature = await signature_of(uow, proposal)
@@ -148,7 +163,11 @@ async def get_signed_proposal_pdf(
             content_sha256=signature.content_sha256,
             consent_text=signature.consent_text,
         ),
-        pdf.Letterhead(integrator_name="", site=project.site_address),
+        replace(
+            layout(letterhead or common_pb2.Letterhead()),
+            client_name=signature.client_name,
+            site=project.site_address,
+        ),
     )
     filename = f"{content.project_reference}-proposal-v{content.version}-signed.pdf"
     return SignedPdf(document, filename)
@@ -169,7 +188,7 @@ async def on_proposal_accepted(
     p = event.payload
     me = Principal(kind="service", subject="projects", tenant_id=event.tenant_id)
     signed = await get_signed_proposal_pdf(
-        sessions=sessions, principal=me, proposal_id=p.proposal_id
+        sessions=sessions, principal=me, proposal_id=p.proposal_id, letterhead=p.letterhead
     )
     await documents.store_signed_copy(
         tenant_id=event.tenant_id,

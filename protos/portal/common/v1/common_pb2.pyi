@@ -48,6 +48,55 @@ class Money(_message.Message):
 Global___Money: _TypeAlias = Money  # noqa: Y015
 
 @_typing.final
+class Letterhead(_message.Message):
+    """Who a document is from: the integrator's letterhead, built once from the
+    tenant's branding (services/chassis/letterhead.py) and carried to whoever
+    renders a PDF, so every copy of a document wears the same one.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTEGRATOR_NAME_FIELD_NUMBER: _builtins.int
+    ADDRESS_LINES_FIELD_NUMBER: _builtins.int
+    CONTACT_EMAIL_FIELD_NUMBER: _builtins.int
+    CONTACT_PHONE_FIELD_NUMBER: _builtins.int
+    WEBSITE_FIELD_NUMBER: _builtins.int
+    LOGO_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    integrator_name: _builtins.str
+    contact_email: _builtins.str
+    contact_phone: _builtins.str
+    website: _builtins.str
+    logo: _builtins.bytes
+    """An uploaded logo's PNG or JPEG bytes; empty when there is none. A logo
+    known only by URL is never fetched at render time.
+    """
+    time_zone: _builtins.str
+    """IANA; the document's dates are on this clock"""
+    @_builtins.property
+    def address_lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the postal address, one line each"""
+
+    def __init__(
+        self,
+        *,
+        integrator_name: _builtins.str = ...,
+        address_lines: _abc.Iterable[_builtins.str] | None = ...,
+        contact_email: _builtins.str = ...,
+        contact_phone: _builtins.str = ...,
+        website: _builtins.str = ...,
+        logo: _builtins.bytes = ...,
+        time_zone: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address_lines", b"address_lines", "contact_email", b"contact_email", "contact_phone", b"contact_phone", "integrator_name", b"integrator_name", "logo", b"logo", "time_zone", b"time_zone", "website", b"website"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Letterhead: _TypeAlias = Letterhead  # noqa: Y015
+
+@_typing.final
 class PageRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

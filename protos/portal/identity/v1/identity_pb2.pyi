@@ -132,6 +132,8 @@ class Branding(_message.Message):
     ACCENT_COLOR_FIELD_NUMBER: _builtins.int
     SUPPORT_EMAIL_FIELD_NUMBER: _builtins.int
     SUPPORT_PHONE_FIELD_NUMBER: _builtins.int
+    POSTAL_ADDRESS_FIELD_NUMBER: _builtins.int
+    WEBSITE_FIELD_NUMBER: _builtins.int
     logo_url: _builtins.str
     splash_image_url: _builtins.str
     headline: _builtins.str
@@ -139,6 +141,10 @@ class Branding(_message.Message):
     """#rrggbb"""
     support_email: _builtins.str
     support_phone: _builtins.str
+    postal_address: _builtins.str
+    """one line each, as printed on the letterhead"""
+    website: _builtins.str
+    """https://"""
     def __init__(
         self,
         *,
@@ -148,10 +154,12 @@ class Branding(_message.Message):
         accent_color: _builtins.str = ...,
         support_email: _builtins.str = ...,
         support_phone: _builtins.str = ...,
+        postal_address: _builtins.str = ...,
+        website: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accent_color", b"accent_color", "headline", b"headline", "logo_url", b"logo_url", "splash_image_url", b"splash_image_url", "support_email", b"support_email", "support_phone", b"support_phone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accent_color", b"accent_color", "headline", b"headline", "logo_url", b"logo_url", "postal_address", b"postal_address", "splash_image_url", b"splash_image_url", "support_email", b"support_email", "support_phone", b"support_phone", "website", b"website"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1565,6 +1565,9 @@ class AcceptProposalRequest(_message.Message):
     CONTENT_SHA256_FIELD_NUMBER: _builtins.int
     IP_FIELD_NUMBER: _builtins.int
     USER_AGENT_FIELD_NUMBER: _builtins.int
+    LETTERHEAD_FIELD_NUMBER: _builtins.int
+    SIGNER_EMAIL_FIELD_NUMBER: _builtins.int
+    CLIENT_NAME_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     proposal_id: _builtins.str
     signer_name: _builtins.str
@@ -1574,6 +1577,14 @@ class AcceptProposalRequest(_message.Message):
     """the hash of what the client was shown"""
     ip: _builtins.str
     user_agent: _builtins.str
+    signer_email: _builtins.str
+    """the signed-in contact's email, kept as evidence"""
+    client_name: _builtins.str
+    """the contact's customer, as named when they signed"""
+    @_builtins.property
+    def letterhead(self) -> _common_pb2.Letterhead:
+        """The integrator's letterhead, for the signed copy filed in documents."""
+
     def __init__(
         self,
         *,
@@ -1584,10 +1595,13 @@ class AcceptProposalRequest(_message.Message):
         content_sha256: _builtins.str = ...,
         ip: _builtins.str = ...,
         user_agent: _builtins.str = ...,
+        letterhead: _common_pb2.Letterhead | None = ...,
+        signer_email: _builtins.str = ...,
+        client_name: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent", "content_sha256", b"content_sha256", "ip", b"ip", "proposal_id", b"proposal_id", "request_id", b"request_id", "signer_name", b"signer_name", "user_agent", b"user_agent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_name", b"client_name", "consent", b"consent", "content_sha256", b"content_sha256", "ip", b"ip", "letterhead", b"letterhead", "proposal_id", b"proposal_id", "request_id", b"request_id", "signer_email", b"signer_email", "signer_name", b"signer_name", "user_agent", b"user_agent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1618,15 +1632,21 @@ class GetSignedProposalPdfRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     PROPOSAL_ID_FIELD_NUMBER: _builtins.int
+    LETTERHEAD_FIELD_NUMBER: _builtins.int
     proposal_id: _builtins.str
+    @_builtins.property
+    def letterhead(self) -> _common_pb2.Letterhead:
+        """the integrator's, drawn at the top"""
+
     def __init__(
         self,
         *,
         proposal_id: _builtins.str = ...,
+        letterhead: _common_pb2.Letterhead | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["proposal_id", b"proposal_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead", "proposal_id", b"proposal_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
