@@ -220,7 +220,7 @@ def board_out(b: projects_pb2.GetStatusBoardResponse) -> StatusBoard:
         project=project_out(b.project),
         stages=[stage_info_out(s) for s in b.stages if known_stage(s.stage)],
         forecast_handover=calendar_date(b.forecast_handover),
-        # Only what the client was meant to read: never the internal reason.
+        # The API shows the note, not the reason (projects blanks it for a client anyway).
         recent_notes=[
             ClientNote(
                 stage=known_stage(n.to_stage),
@@ -228,7 +228,6 @@ def board_out(b: projects_pb2.GetStatusBoardResponse) -> StatusBoard:
                 at=timestamp(n, "changed_at"),
             )
             for n in b.recent_notes
-            if n.client_note
         ],
         waiting_on=[
             WaitingItem(kind=w.kind, title=w.title, link=w.link, since=timestamp(w, "since"))

@@ -27,7 +27,7 @@ from gateway.api.idempotency import RequestIdDep
 from gateway.api.translate import MoneyOut, masked, money_out, timestamp
 from gateway.auth import CallerDep, StaffDep
 from gateway.backends import BackendsDep
-from gateway.problems import Problem, ProblemError, problem_responses, problem_type
+from gateway.problems import problem_responses
 from gateway.sessions import OptionalSessionDep
 from gateway.tenancy import TenantDep
 from services.chassis import enums
@@ -184,38 +184,20 @@ def proposal_out(p: projects_pb2.Proposal) -> Proposal:
     )
 
 
-def _not_found() -> ProblemError:
-    return ProblemError(
-        Problem(
-            type=problem_type("not-found"),
-            title="Not found",
-            status=404,
-            detail="No such proposal.",
-            code="not_found",
-        )
-    )
-
-
 # -- calls (the pages use these too) ----------------------------------------------------
 
 
 async def fetch_proposals(
     backends: BackendsDep, principal: Principal, project_id: UUID | str
 ) -> list[projects_pb2.Proposal]:
-    """Newest version first. Projects never hands a client a draft; leaving
-    drafts out here too means one slip there is not a leak."""
+    """Newest version first; a client never gets a draft (projects decides)."""
     projects = backends.projects
     answer = await projects.call(
         projects.stub.ListProposals,
         P.ListProposalsRequest(project_id=str(project_id)),
         principal=principal,
     )
-    shown = [
-        p
-        for p in answer.proposals
-        if not (principal.is_client and p.status == P.PROPOSAL_STATUS_DRAFT)
-    ]
-    return sorted(shown, key=lambda p: -p.version)
+    return sorted(answer.proposals, key=lambda p: -p.version)
 
 
 async def fetch_proposal(
@@ -227,8 +209,6 @@ async def fetch_proposal(
         P.GetProposalRequest(proposal_id=str(proposal_id)),
         principal=principal,
     )
-    if principal.is_client and answer.proposal.status == P.PROPOSAL_STATUS_DRAFT:
-        raise _not_found()
     return answer.proposal
 
 

@@ -125,25 +125,15 @@ def room_out(room: projects_pb2.Room) -> Room:
 async def fetch_rooms(
     backends: BackendsDep, principal: Principal, project_id: UUID | str
 ) -> list[projects_pb2.Room]:
-    """The project's rooms. For a client, projects already leaves out what is
-    not client-visible; dropping it here too means one slip there is not a leak."""
+    """The project's rooms, as projects shows them to the caller (a client gets
+    only what is client-visible: projects decides, the gateway renders)."""
     projects = backends.projects
     answer = await projects.call(
         projects.stub.ListRooms,
         P.ListRoomsRequest(project_id=str(project_id)),
         principal=principal,
     )
-    if not principal.is_client:
-        return list(answer.rooms)
-    visible = []
-    for room in answer.rooms:
-        if room.client_visible:
-            shown = P.Room()
-            shown.CopyFrom(room)
-            del shown.lines[:]
-            shown.lines.extend(x for x in room.lines if x.client_visible)
-            visible.append(shown)
-    return visible
+    return list(answer.rooms)
 
 
 async def change_room(

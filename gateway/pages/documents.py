@@ -2,8 +2,8 @@
 by title), downloads through short-lived links, and `/d/{token}`, where every
 download link of the portal is served.
 
-Calls are made as the portal principal; documents hands a client only what is
-client-visible and not deleted, and the gateway drops anything else too."""
+Calls are made as the portal principal; documents alone decides what a client
+sees (client-visible, not deleted, current version only)."""
 
 from __future__ import annotations
 

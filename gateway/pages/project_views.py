@@ -203,13 +203,13 @@ def safe_portal_path(link: str) -> str | None:
 
 def current_proposal(proposals: Sequence[projects_pb2.Proposal]) -> projects_pb2.Proposal | None:
     """The one a client should look at: a sent one awaiting them (newest),
-    else the accepted one, else the newest they may see."""
-    shown = [p for p in proposals if p.status != P.PROPOSAL_STATUS_DRAFT]
+    else the accepted one, else the newest they were given (projects never
+    gives a client a draft)."""
     for wanted in (P.PROPOSAL_STATUS_SENT, P.PROPOSAL_STATUS_ACCEPTED):
-        found = [p for p in shown if p.status == wanted]
+        found = [p for p in proposals if p.status == wanted]
         if found:
             return max(found, key=lambda p: p.version)
-    return max(shown, key=lambda p: p.version) if shown else None
+    return max(proposals, key=lambda p: p.version) if proposals else None
 
 
 SigningState = Literal["sign", "viewer", "read_only", "closed"]

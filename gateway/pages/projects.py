@@ -106,7 +106,7 @@ async def board_page(
     waiting = [
         {"item": w, "href": views.safe_portal_path(w.link)} for w in board.waiting_on if w.title
     ]
-    notes = [n for n in board.recent_notes if n.client_note]
+    notes = list(board.recent_notes)  # projects lists only moves with a client note
     steps = views.stage_track(project.stage, board.stages)
     return render(
         request,

@@ -6,9 +6,11 @@ They are served through the chassis (tests/grpc_service.py `serve_fake`): the re
 verifies every call's principal and deadline, and the DomainErrors the fakes
 raise travel as status + ErrorDetail, as from a real service.
 
-Projects here is deliberately careless: it hands every room, line and draft
-to anyone, so the tests can show the gateway's own belt (a client never gets
-what is not client-visible, even when the service slips)."""
+Projects here shows each caller what projects shows them (a client: their
+customer's projects, client-visible rooms and lines, no drafts, no internal
+reasons, anything else NOT_FOUND): visibility is the service's alone, the
+gateway renders. tests/contracts sends the same requests to the fake and to
+the real service and compares."""
 
 from __future__ import annotations
 
@@ -18,25 +20,39 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.common.v1 import common_pb2
-from portal.identity.v1 import identity_pb2, identity_pb2_grpc
+from portal.identity.v1 import identity_pb2_grpc
 from portal.projects.v1 import projects_pb2, projects_pb2_grpc
 
 from services.chassis import errors
 from services.chassis.auth import Principal, current_principal
+from tests.gateway.identity_fakes import (
+    CONTACT_ID as CONTACT_ID,
+)
+from tests.gateway.identity_fakes import (
+    CUSTOMER_ID,
+    STAFF_ID,
+    FakeIdentity,
+)
+from tests.gateway.identity_fakes import (
+    IP as IP,
+)
+from tests.gateway.identity_fakes import (
+    client_session as client_session,
+)
+from tests.gateway.identity_fakes import (
+    staff_session as staff_session,
+)
 from tests.grpc_service import serve_fake, service_name
 
-IP = identity_pb2
 P = projects_pb2
 PROJECT_ID = "0b6f9f8e-7a2b-4d5e-9c11-3f1e2d4c5b6a"
 OTHER_PROJECT_ID = "1c7a0a9f-8b3c-4e6f-8d22-4a2f3e5d6c7b"
-CUSTOMER_ID = "2d8b1b0a-9c4d-4f70-9e33-5b3a4f6e7d8c"
 SENT_ID = "3e9c2c1b-0d5e-4081-8f44-6c4b5a7f8e9d"
 DRAFT_ID = "4fad3d2c-1e6f-4192-9a55-7d5c6b8a9fae"
 ROOM_ID = "5abe4e3d-2f70-42a3-8b66-8e6d7c9babcf"
 HIDDEN_ROOM_ID = "6bcf5f4e-3081-43b4-9c77-9f7e8dacbcd0"
 LINE_ID = "7cd06a5f-4192-44c5-8d88-a08f9ebdcde1"
 HIDDEN_LINE_ID = "8de17b60-52a3-45d6-9e99-b190afcedef2"
-STAFF_ID = "9ef28c71-63b4-46e7-8faa-c2a1b0dfef03"
 HASH = "ab" * 32
 
 
@@ -204,6 +220,25 @@ def draft() -> projects_pb2.Proposal:
     )
 
 
+def for_client(msg: Any) -> Any:
+    """A copy of `msg` as projects shows it to a client: no contact list on a
+    project, no reason or mover on a stage change."""
+    shown = type(msg)()
+    shown.CopyFrom(msg)
+    if isinstance(shown, P.Project):
+        del shown.visible_contact_ids[:]
+    elif isinstance(shown, P.StageChange):
+        shown.reason, shown.changed_by = "", ""
+    elif isinstance(shown, P.GetStatusBoardResponse):
+        del shown.project.visible_contact_ids[:]
+        for note in shown.recent_notes:
+            note.reason, note.changed_by = "", ""
+    elif isinstance(shown, P.Room):  # a visible room; the total still counts every line
+        del shown.lines[:]
+        shown.lines.extend(x for x in msg.lines if x.client_visible)
+    return shown
+
+
 @dataclass
 class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
     projects: list[projects_pb2.Project] = field(default_factory=lambda: [project()])
@@ -216,27 +251,46 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
         self.calls.append((name, request, who))
         return who
 
-    async def _find_project(self, project_id: str, context: Any) -> projects_pb2.Project:
+    def _find_project(self, project_id: str, who: Principal) -> projects_pb2.Project:
         for p in self.projects:
-            if p.id == project_id:
-                return p
+            if p.id == project_id and (not who.is_client or p.customer_id == who.customer_id):
+                return for_client(p) if who.is_client else p
         raise errors.NotFound("no such project", field="project_id")
 
+    def _find_proposal(self, proposal_id: str, who: Principal) -> projects_pb2.Proposal:
+        for p in self.proposals:
+            if p.id != proposal_id or (who.is_client and p.status == P.PROPOSAL_STATUS_DRAFT):
+                continue
+            try:
+                self._find_project(p.project_id, who)
+            except errors.NotFound:
+                break
+            return p
+        raise errors.NotFound("no such proposal", field="proposal_id")
+
     async def ListProjects(self, request, context):
-        self._seen("ListProjects", request, context)
-        return P.ListProjectsResponse(projects=self.projects)
+        who = self._seen("ListProjects", request, context)
+        if not who.is_client:
+            return P.ListProjectsResponse(projects=self.projects)
+        mine = [for_client(p) for p in self.projects if p.customer_id == who.customer_id]
+        return P.ListProjectsResponse(projects=mine)
 
     async def GetProject(self, request, context):
-        self._seen("GetProject", request, context)
-        return P.GetProjectResponse(project=await self._find_project(request.project_id, context))
+        who = self._seen("GetProject", request, context)
+        return P.GetProjectResponse(project=self._find_project(request.project_id, who))
 
     async def GetStatusBoard(self, request, context):
-        self._seen("GetStatusBoard", request, context)
-        return board(await self._find_project(request.project_id, context))
+        who = self._seen("GetStatusBoard", request, context)
+        answer = board(self._find_project(request.project_id, who))
+        return for_client(answer) if who.is_client else answer
 
     async def ListStageHistory(self, request, context):
-        self._seen("ListStageHistory", request, context)
-        return P.ListStageHistoryResponse(changes=board().recent_notes)
+        who = self._seen("ListStageHistory", request, context)
+        self._find_project(request.project_id, who)
+        changes = board().recent_notes
+        if who.is_client:
+            changes = [for_client(c) for c in changes]
+        return P.ListStageHistoryResponse(changes=changes)
 
     async def UpdateProject(self, request, context):
         self._seen("UpdateProject", request, context)
@@ -247,8 +301,10 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
         return P.UpdateStageResponse(stage=P.StageInfo(stage=request.stage))
 
     async def ListRooms(self, request, context):
-        self._seen("ListRooms", request, context)
-        await self._find_project(request.project_id, context)
+        who = self._seen("ListRooms", request, context)
+        self._find_project(request.project_id, who)
+        if who.is_client:  # a hidden room hides its lines whatever their own flag
+            return P.ListRoomsResponse(rooms=[for_client(r) for r in rooms() if r.client_visible])
         return P.ListRoomsResponse(rooms=rooms())
 
     async def UpdateRoom(self, request, context):
@@ -260,10 +316,14 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
         return P.AddProductLineResponse(line=P.ProductLine(id=LINE_ID, room_id=request.room_id))
 
     async def ListProposals(self, request, context):
-        self._seen("ListProposals", request, context)
-        await self._find_project(request.project_id, context)
+        who = self._seen("ListProposals", request, context)
+        self._find_project(request.project_id, who)
         listed = []
         for p in self.proposals:  # as projects does: without rooms (GetProposal has them)
+            if p.project_id != request.project_id:
+                continue
+            if who.is_client and p.status == P.PROPOSAL_STATUS_DRAFT:
+                continue
             summary = P.Proposal()
             summary.CopyFrom(p)
             del summary.rooms[:]
@@ -271,11 +331,8 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
         return P.ListProposalsResponse(proposals=listed)
 
     async def GetProposal(self, request, context):
-        self._seen("GetProposal", request, context)
-        for p in self.proposals:
-            if p.id == request.proposal_id:
-                return P.GetProposalResponse(proposal=p)
-        raise errors.NotFound("no such proposal", field="proposal_id")
+        who = self._seen("GetProposal", request, context)
+        return P.GetProposalResponse(proposal=self._find_proposal(request.proposal_id, who))
 
     async def UpdateProductLine(self, request, context):
         self._seen("UpdateProductLine", request, context)
@@ -286,7 +343,8 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
         return P.UpdateProposalResponse(proposal=draft())
 
     async def AcceptProposal(self, request, context):
-        self._seen("AcceptProposal", request, context)
+        who = self._seen("AcceptProposal", request, context)
+        self._find_proposal(request.proposal_id, who)
         if self.refuse_accept is not None:
             raise self.refuse_accept("the proposal has changed since you opened it")
         accepted = proposal(P.PROPOSAL_STATUS_ACCEPTED)
@@ -304,71 +362,11 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
         return P.AcceptProposalResponse(proposal=accepted)
 
     async def GetSignedProposalPdf(self, request, context):
-        self._seen("GetSignedProposalPdf", request, context)
+        who = self._seen("GetSignedProposalPdf", request, context)
+        self._find_proposal(request.proposal_id, who)
         return P.GetSignedProposalPdfResponse(
             pdf=b"%PDF-1.4 fake", filename="PRJ-0007 proposal v2 (signed).pdf"
         )
-
-
-@dataclass
-class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
-    session: identity_pb2.Session | None = None
-    staff_token_user: identity_pb2.StaffUser | None = None
-
-    async def ResolveSession(self, request, context):
-        if self.session is None or request.token != "good-session":
-            raise errors.Unauthenticated("signed out")
-        return IP.ResolveSessionResponse(session=self.session)
-
-    async def AuthenticateApiToken(self, request, context):
-        if self.staff_token_user is None or request.secret != "good-token":
-            raise errors.Unauthenticated("no such token")
-        return IP.AuthenticateApiTokenResponse(user=self.staff_token_user)
-
-    async def GetCustomer(self, request, context):
-        return IP.GetCustomerResponse(
-            customer=IP.Customer(
-                id=CUSTOMER_ID,
-                name="The Harrison Residence",
-                contacts=[IP.Contact(id="c-1", email="jane@example.com", full_name="Jane H")],
-            )
-        )
-
-    async def ListCustomers(self, request, context):
-        return IP.ListCustomersResponse(
-            customers=[IP.Customer(id=CUSTOMER_ID, name="The Harrison Residence")]
-        )
-
-    async def ListStaffUsers(self, request, context):
-        return IP.ListStaffUsersResponse(
-            users=[IP.StaffUser(id=STAFF_ID, email="sam@acme.example", full_name="Sam Lee")]
-        )
-
-
-def client_session(role: str = "approver", **extra: Any) -> identity_pb2.Session:
-    fields: dict[str, Any] = {
-        "id": "s-client",
-        "kind": IP.PRINCIPAL_KIND_CLIENT,
-        "subject_id": "c-1",
-        "email": "jane@example.com",
-        "full_name": "Jane Harrison & Co?",
-        "customer_id": CUSTOMER_ID,
-        "customer_name": "The Harrison Residence",
-        "roles": [role],
-        "access_state": IP.ACCESS_STATE_ACTIVE,
-    }
-    return IP.Session(**(fields | extra))
-
-
-def staff_session() -> identity_pb2.Session:
-    return IP.Session(
-        id="s-staff",
-        kind=IP.PRINCIPAL_KIND_STAFF,
-        subject_id=STAFF_ID,
-        email="sam@acme.example",
-        full_name="Sam Lee",
-        roles=["owner"],
-    )
 
 
 @dataclass
@@ -388,7 +386,7 @@ async def fake_services(public_key: str) -> AsyncIterator[Fakes]:
         identity_target = await stack.enter_async_context(
             serve_fake(
                 lambda srv: identity_pb2_grpc.add_IdentityServiceServicer_to_server(identity, srv),
-                service_name(identity_pb2, "IdentityService"),
+                service_name(IP, "IdentityService"),
                 public_key,
             )
         )

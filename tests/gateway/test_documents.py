@@ -1,18 +1,17 @@
-"""Documents through the gateway against an in-process fake of the documents
-service (plus the identity and projects fakes): uploads streamed in chunks,
-downloads streamed with Range, and what a client is never given.
+"""Documents through the gateway against in-process fakes of the documents
+service (tests/gateway/document_fakes.py) and of identity and projects:
+uploads streamed in chunks, downloads streamed with Range, refusals as
+problem+json. The fakes show a client what the real services show them
+(tests/contracts holds them to it): the gateway renders what it is given.
 
-The fake is careless on purpose: it lists and hands out hidden documents to
-anyone, so the tests show the gateway's own belt. It is served through the
-chassis (real interceptor and principal verification, documents' declared
-deadline ceilings), and refuses with DomainErrors, as documents does."""
+The documents fake is served through the chassis (real interceptor and
+principal verification, documents' declared deadline ceilings)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -22,120 +21,21 @@ from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 from gateway import files
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
-from services.chassis import errors
-from services.chassis.auth import Principal, current_principal
-from services.documents.domain import FileTooLarge
 from services.documents.grpc_api import DEADLINE_CEILINGS
 from tests.gateway import project_fakes as F
 from tests.gateway.conftest import acme, client_with_tenant
+from tests.gateway.document_fakes import (
+    FOLDER_ID,
+    GUIDE_BYTES,
+    GUIDE_ID,
+    SCHEMATIC_ID,
+    FakeDocuments,
+)
 from tests.grpc_service import serve_fake, service_name
 
-D = documents_pb2
-GUIDE_ID = "a1b2c3d4-0000-4000-8000-000000000001"
-SCHEMATIC_ID = "a1b2c3d4-0000-4000-8000-000000000002"
-FOLDER_ID = "a1b2c3d4-0000-4000-8000-0000000000f1"
-GUIDE_BYTES = b"%PDF-1.4\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 PROBLEM = "application/problem+json"
 STAFF = {"Authorization": "Bearer good-token"}
-
-
-def document(doc_id: str, title: str, *, visible: bool, filename: str) -> documents_pb2.Document:
-    doc = D.Document(
-        id=doc_id,
-        project_id=F.PROJECT_ID,
-        folder_id=FOLDER_ID,
-        title=title,
-        client_visible=visible,
-        current=D.DocumentVersion(
-            id=doc_id[:-1] + "9",
-            number=2,
-            filename=filename,
-            content_type="application/pdf",
-            size_bytes=len(GUIDE_BYTES),
-            uploaded_by=F.STAFF_ID,
-        ),
-    )
-    doc.current.uploaded_at.FromSeconds(1_763_000_000)
-    doc.versions.append(doc.current)
-    doc.versions.append(D.DocumentVersion(id=doc_id[:-1] + "8", number=1, filename="old.pdf"))
-    return doc
-
-
-@dataclass
-class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
-    docs: list[documents_pb2.Document] = field(
-        default_factory=lambda: [
-            document(GUIDE_ID, "Handover guide", visible=True, filename="Guide \u2013 ü.pdf"),
-            document(SCHEMATIC_ID, "Rack schematic", visible=False, filename="rack.pdf"),
-        ]
-    )
-    uploads: list[tuple[D.UploadHeader, bytes, list[int], Principal]] = field(default_factory=list)
-    reads: list[D.ReadBlobRequest] = field(default_factory=list)
-    links: list[D.CreateDownloadLinkRequest] = field(default_factory=list)
-    limit: int = 1 << 30
-
-    async def ListFolders(self, request, context):
-        return D.ListFoldersResponse(
-            folders=[D.Folder(id=FOLDER_ID, project_id=F.PROJECT_ID, name="Handover")]
-        )
-
-    async def ListDocuments(self, request, context):
-        return D.ListDocumentsResponse(documents=self.docs)
-
-    async def GetDocument(self, request, context):
-        for doc in self.docs:
-            if doc.id == request.document_id:
-                return D.GetDocumentResponse(document=doc)
-        raise errors.NotFound("no such document", field="document_id")
-
-    async def CreateDownloadLink(self, request, context):
-        self.links.append(request)
-        answer = D.CreateDownloadLinkResponse(
-            token=f"tok-{request.document_id}",
-            filename="Guide \u2013 ü.pdf",
-            content_type="application/pdf",
-            size_bytes=len(GUIDE_BYTES),
-        )
-        answer.expires_at.FromSeconds(4_000_000_000)
-        return answer
-
-    async def ReadBlob(self, request, context):
-        self.reads.append(request)
-        if not request.token.startswith("tok-"):
-            raise errors.PermissionDenied("bad token: secret detail")
-        data = GUIDE_BYTES
-        if request.has_range:
-            data = data[request.range_start : request.range_end + 1]
-        for i in range(0, len(data), 100):
-            yield D.ReadBlobChunk(data=data[i : i + 100])
-
-    async def _upload(self, request_iterator, context):
-        header, data, sizes = None, bytearray(), []
-        async for chunk in request_iterator:
-            if chunk.WhichOneof("part") == "header":
-                header = chunk.header
-                if header.declared_size > self.limit:
-                    # No word of size in it: the gateway goes by the code alone.
-                    raise FileTooLarge("Over this portal's limit of 1 KB.", field="declared_size")
-            else:
-                sizes.append(len(chunk.data))
-                data.extend(chunk.data)
-        assert header is not None
-        self.uploads.append((header, bytes(data), sizes, current_principal()))
-        doc = document(
-            header.document_id or GUIDE_ID,
-            header.title or "Updated",
-            visible=header.client_visible,
-            filename=header.filename,
-        )
-        return D.UploadDocumentResponse(document=doc)
-
-    async def UploadDocument(self, request_iterator, context):
-        return await self._upload(request_iterator, context)
-
-    async def UploadVersion(self, request_iterator, context):
-        return await self._upload(request_iterator, context)
 
 
 @pytest.fixture
@@ -188,7 +88,9 @@ async def link_for(client: httpx.AsyncClient, doc_id: str, **kw: Any) -> str:
 # -- a client ---------------------------------------------------------------------------------
 
 
-async def test_a_client_is_never_given_a_hidden_document(settings, services) -> None:
+async def test_what_documents_refuses_a_client_is_a_404_problem_and_never_linked(
+    settings, services
+) -> None:
     async with gateway(settings, services) as client:
         listed = await client.get(f"/api/v1/projects/{F.PROJECT_ID}/documents")
         hidden = await client.get(f"/api/v1/documents/{SCHEMATIC_ID}")
@@ -201,8 +103,8 @@ async def test_a_client_is_never_given_a_hidden_document(settings, services) -> 
         shown = await client.get(f"/api/v1/documents/{GUIDE_ID}")
     assert listed.status_code == 200
     assert [d["title"] for d in listed.json()["documents"]] == ["Handover guide"]
-    assert listed.json()["documents"][0]["versions"] == []  # history is staff only
-    assert shown.json()["current"]["uploaded_by"] is None
+    assert listed.json()["documents"][0]["versions"] == []  # documents gives a client none
+    assert shown.json()["current"]["uploaded_by"] is None  # the API shows staff ids to staff
     assert hidden.status_code == link.status_code == via_page.status_code == 404
     assert hidden.headers["content-type"] == PROBLEM
     assert page.status_code == 200
@@ -211,7 +113,7 @@ async def test_a_client_is_never_given_a_hidden_document(settings, services) -> 
     assert f"/projects/{F.PROJECT_ID}/documents/{GUIDE_ID}/download" in page.text
     assert "Handover" in page.text  # the folder chip
     _, fake, _ = services
-    assert [r.document_id for r in fake.links] == []  # no link was even asked for
+    assert [r.document_id for r in fake.links] == []  # documents issued none
 
 
 async def test_a_client_downloads_through_a_short_lived_link(settings, services) -> None:
@@ -280,7 +182,7 @@ async def test_a_client_may_not_ask_for_an_old_version(settings, services) -> No
     async with gateway(settings, services) as client:
         r = await client.post(
             f"/api/v1/documents/{GUIDE_ID}/download-link",
-            json={"version_id": GUIDE_ID},
+            json={"version_id": GUIDE_ID[:-1] + "8"},  # version 1
             headers={"X-CSRF-Token": await _csrf(client)},
         )
     assert r.status_code == 404

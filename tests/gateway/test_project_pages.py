@@ -159,18 +159,6 @@ async def test_the_board_api_gives_the_client_notes_but_never_the_internal_reaso
 # -- what a client is sent --------------------------------------------------------------------
 
 
-async def test_hidden_rooms_and_lines_never_reach_a_client_even_if_the_service_slips(
-    settings, fakes
-) -> None:
-    async with browser(settings, fakes) as client:
-        r = await client.get(f"/api/v1/projects/{F.PROJECT_ID}/rooms")
-    assert r.status_code == 200
-    assert [room["name"] for room in r.json()["rooms"]] == ["Cinema room"]
-    assert [line["model"] for line in r.json()["rooms"][0]["lines"]] == ["VPL-XW5000"]
-    for secret in ("SECRET-CABLE", "Staff-only rack room", F.HIDDEN_LINE_ID, F.HIDDEN_ROOM_ID):
-        assert secret not in r.text
-
-
 async def test_staff_see_every_room_and_line(settings, fakes) -> None:
     async with browser(settings, fakes, F.staff_session()) as client:
         r = await client.get(f"/api/v1/projects/{F.PROJECT_ID}/rooms")
@@ -178,22 +166,6 @@ async def test_staff_see_every_room_and_line(settings, fakes) -> None:
     assert [room["client_visible"] for room in rooms] == [True, False]
     assert [line["client_visible"] for line in rooms[0]["lines"]] == [True, False]
     assert rooms[0]["lines"][0]["unit_price"]["formatted"] == "$5,999.00"
-
-
-async def test_a_draft_proposal_is_not_found_for_a_client_whatever_the_service_says(
-    settings, fakes
-) -> None:
-    async with browser(settings, fakes) as client:
-        listed = await client.get(f"/api/v1/projects/{F.PROJECT_ID}/proposals")
-        by_id = await client.get(f"/api/v1/proposals/{F.DRAFT_ID}")
-        page = await client.get(f"{PROPOSAL}/{F.DRAFT_ID}")
-    assert [p["status"] for p in listed.json()["proposals"]] == ["sent"]
-    assert "Secret draft" not in listed.text
-    assert by_id.status_code == 404 and page.status_code == 404
-    assert "Secret draft" not in page.text
-    async with browser(settings, fakes, F.staff_session()) as client:
-        staff = await client.get(f"/api/v1/proposals/{F.DRAFT_ID}")
-    assert staff.status_code == 200 and staff.json()["status"] == "draft"
 
 
 async def test_a_proposal_of_another_project_in_the_url_is_not_found(settings, fakes) -> None:
@@ -259,7 +231,7 @@ async def test_signing_on_the_page_passes_name_hash_address_and_browser(settings
     assert request.content_sha256 == F.HASH
     assert request.request_id == "6f1c0c9e-3a52-4c1e-9a55-8c1d2f0b7e11"
     assert request.ip == "127.0.0.1" and request.user_agent == "Mozilla/5.0 (iPhone) Safari/605"
-    assert who.kind == "client" and who.subject == "c-1"
+    assert who.kind == "client" and who.subject == F.CONTACT_ID
     assert "Signed and accepted" in signed.text and "Download signed PDF" in signed.text
     assert f'href="{PROPOSAL}/{F.SENT_ID}/pdf"' in signed.text
     assert "signed and accepted" in signed.text.lower()

@@ -248,11 +248,10 @@ def _proposal(version: int, status: int) -> projects_pb2.Proposal:
 def test_the_proposal_shown_is_the_one_awaiting_the_client_else_the_accepted_one() -> None:
     accepted, sent = _proposal(1, P.PROPOSAL_STATUS_ACCEPTED), _proposal(2, P.PROPOSAL_STATUS_SENT)
     superseded = _proposal(3, P.PROPOSAL_STATUS_SUPERSEDED)
-    draft = _proposal(4, P.PROPOSAL_STATUS_DRAFT)
-    assert current_proposal([accepted, sent, superseded, draft]) is sent
+    assert current_proposal([accepted, sent, superseded]) is sent
     assert current_proposal([accepted, superseded]) is accepted
     assert current_proposal([superseded, _proposal(1, P.PROPOSAL_STATUS_SUPERSEDED)]) is superseded
-    assert current_proposal([draft]) is None
+    assert current_proposal([]) is None
 
 
 def _client(*roles: str, read_only: bool = False) -> Principal:

@@ -1,8 +1,8 @@
 """A project's library: folders, the documents in them, and the changes
 staff make (rename, move, show to the client or hide, delete, restore).
 
-Documents hands a client only what is client-visible and not deleted; the
-gateway drops anything else too, so one slip there is not a leak."""
+Documents alone decides what a caller sees (a client: client-visible, not
+deleted, current version only); the gateway renders what it is given."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import Query, Response, status
 from portal.documents.v1 import documents_pb2
 
-from gateway.api.documents.common import D, DocumentsDep, DocumentsRemote, not_found, router
+from gateway.api.documents.common import D, DocumentsDep, DocumentsRemote, router
 from gateway.api.documents.shapes import (
     Document,
     DocumentChange,
@@ -22,7 +22,6 @@ from gateway.api.documents.shapes import (
     Folders,
     NewFolder,
     VisibilityChange,
-    client_may_see,
     document_out,
     folder_out,
 )
@@ -60,16 +59,11 @@ async def fetch_documents(
             project_id=str(project_id),
             folder_id=folder_id,
             query=query,
-            include_deleted=include_deleted and not principal.is_client,
+            include_deleted=include_deleted,
         ),
         principal=principal,
     )
-    found = list(answer.documents)
-    if principal.is_client:
-        found = [d for d in found if client_may_see(d)]
-        for d in found:
-            del d.versions[:]
-    return found
+    return list(answer.documents)
 
 
 async def fetch_document(
@@ -80,12 +74,7 @@ async def fetch_document(
         D.GetDocumentRequest(document_id=str(document_id)),
         principal=principal,
     )
-    doc = answer.document
-    if principal.is_client:
-        if not client_may_see(doc):
-            raise not_found()
-        del doc.versions[:]
-    return doc
+    return answer.document
 
 
 # -- routes -----------------------------------------------------------------------------------

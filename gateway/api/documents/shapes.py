@@ -125,7 +125,3 @@ def document_out(doc: documents_pb2.Document, *, staff: bool) -> Document:
         visibility_changed_by=(doc.visibility_changed_by or None) if staff else None,
         visibility_changed_at=timestamp(doc, "visibility_changed_at") if staff else None,
     )
-
-
-def client_may_see(doc: documents_pb2.Document) -> bool:
-    return doc.client_visible and not doc.HasField("deleted_at")
