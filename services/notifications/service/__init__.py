@@ -1,0 +1,40 @@
+"""Notifications use cases: events become queued branded email (events.py,
+through common.py), the mailer sends it (mailer.py), document digests
+(digests.py), and staff read it back (emails.py). The jobs that run the mailer
+and the digests are declared in ../jobs.py."""
+
+from services.notifications.service.common import (
+    MAIL_CHANNEL,
+    Sessions,
+    brand_of,
+    email_row,
+    queue_branded_email,
+    queue_emails,
+)
+from services.notifications.service.digests import send_share_digests
+from services.notifications.service.emails import list_emails
+from services.notifications.service.events import (
+    on_customer_access_changed,
+    on_document_shared,
+    on_login_link,
+    on_project_stage_changed,
+    on_proposal_event,
+)
+from services.notifications.service.mailer import send_due_emails
+
+__all__ = [
+    "MAIL_CHANNEL",
+    "Sessions",
+    "brand_of",
+    "email_row",
+    "list_emails",
+    "on_customer_access_changed",
+    "on_document_shared",
+    "on_login_link",
+    "on_project_stage_changed",
+    "on_proposal_event",
+    "queue_branded_email",
+    "queue_emails",
+    "send_due_emails",
+    "send_share_digests",
+]
