@@ -26,7 +26,8 @@ from services.identity.service.common import (
     tenant_name,
     void_login_tokens,
 )
-from services.identity.service.sessions import OpenedSession, live_view, open_session
+from services.identity.service.sessions import OpenedSession
+from services.identity.service.sign_in import start_session
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,14 @@ async def redeem_login_token(
         if not domain_sessions.link_opens_session(totp_enabled=holder.totp_enabled):
             await uow.commit()
             return None
-        opened = await _sign_in(uow, holder, client, now)
+        opened = await start_session(
+            uow,
+            kind=holder.kind,
+            person_id=holder.id,
+            customer_id=holder.customer_id,
+            client=client,
+            now=now,
+        )
         await uow.commit()
     return opened
 
@@ -163,35 +171,15 @@ async def _apply_redemption(
     now: datetime,
 ) -> None:
     if new_hash is not None:
-        await _update_person(uow, holder, password_hash=new_hash, password_changed_at=now)
+        model = StaffUser if holder.kind == "staff" else Contact
+        await uow.session.execute(
+            update(model)
+            .where(model.id == holder.id)
+            .values(password_hash=new_hash, password_changed_at=now)
+            .execution_options(synchronize_session=False)
+        )
     if plan.ends_other_sessions:
         await end_sessions(
             uow, person_sessions(holder.kind, holder.id), reason="password_reset", now=now
         )
         await void_login_tokens(uow, [holder.id], now=now, purposes=["password_reset"])
-
-
-async def _sign_in(
-    uow: UnitOfWork, holder: _Holder, client: ClientInfo, now: datetime
-) -> OpenedSession:
-    await _update_person(uow, holder, last_sign_in_at=now)
-    clear, session_row = open_session(
-        uow,
-        kind=holder.kind,
-        subject_id=holder.id,
-        customer_id=holder.customer_id,
-        client=client,
-        now=now,
-    )
-    await uow.flush()
-    return OpenedSession(token=clear, session=await live_view(uow, session_row))
-
-
-async def _update_person(uow: UnitOfWork, holder: _Holder, **values: object) -> None:
-    model = StaffUser if holder.kind == "staff" else Contact
-    await uow.session.execute(
-        update(model)
-        .where(model.id == holder.id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
