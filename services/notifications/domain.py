@@ -4,6 +4,7 @@ one function per kind of message."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -64,6 +65,16 @@ class Brand:
 class Recipient:
     email: str
     name: str
+
+
+@dataclass(frozen=True)
+class Mailing:
+    """Whom an event's email goes to, and what it says once the tenant's brand
+    and portal address (e.g. http://acme.localhost:8000) are known."""
+
+    compose: Callable[[Brand, str], Message]
+    customer_id: str = ""  # every contact identity lists for this customer
+    recipients: tuple[Recipient, ...] = ()  # or exactly these people
 
 
 @dataclass(frozen=True)

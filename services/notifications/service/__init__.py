@@ -14,27 +14,23 @@ from services.notifications.service.common import (
 from services.notifications.service.digests import send_share_digests
 from services.notifications.service.emails import list_emails
 from services.notifications.service.events import (
-    on_customer_access_changed,
+    MAILINGS,
     on_document_shared,
-    on_login_link,
-    on_project_stage_changed,
-    on_proposal_event,
+    queue_event_email,
 )
 from services.notifications.service.mailer import send_due_emails
 
 __all__ = [
+    "MAILINGS",
     "MAIL_CHANNEL",
     "Sessions",
     "brand_of",
     "email_row",
     "list_emails",
-    "on_customer_access_changed",
     "on_document_shared",
-    "on_login_link",
-    "on_project_stage_changed",
-    "on_proposal_event",
     "queue_branded_email",
     "queue_emails",
+    "queue_event_email",
     "send_due_emails",
     "send_share_digests",
 ]

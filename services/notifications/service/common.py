@@ -6,7 +6,7 @@ the caller's transaction (the consumer's, which also marks the event processed).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from portal.identity.v1 import identity_pb2
@@ -22,9 +22,6 @@ from services.notifications.models import Email
 
 Sessions = async_sessionmaker[AsyncSession]
 MAIL_CHANNEL = "notifications_mail"
-
-# The brand and the tenant's portal address -> what to say.
-Compose = Callable[[domain.Brand, str], domain.Message]
 
 
 def brand_of(tenant: identity_pb2.Tenant) -> domain.Brand:
@@ -58,21 +55,20 @@ def email_row(
 async def queue_branded_email(
     uow: UnitOfWork,
     event: Event[Any],
+    mailing: domain.Mailing,
     *,
     identity: IdentityClient,
     portal_url_template: str,
-    compose: Compose,
-    customer_id: str = "",
-    recipients: Sequence[domain.Recipient] = (),
 ) -> None:
-    """Queue `compose`'s message for `recipients`, or, given `customer_id`, for
-    every contact identity lists for that customer now."""
+    """Queue the mailing's message, in the tenant's brand, for its recipients
+    (or every contact identity lists for its customer now)."""
     tenant = await identity.tenant(event.tenant_id)
-    if customer_id:
-        customer = await identity.customer(event.tenant_id, customer_id)
+    recipients: Sequence[domain.Recipient] = mailing.recipients
+    if mailing.customer_id:
+        customer = await identity.customer(event.tenant_id, mailing.customer_id)
         recipients = [domain.Recipient(c.email, c.full_name) for c in customer.contacts]
     brand = brand_of(tenant)
-    message = compose(brand, portal_url_template.format(slug=tenant.slug))
+    message = mailing.compose(brand, portal_url_template.format(slug=tenant.slug))
     await queue_emails(
         uow,
         [email_row(event, brand, to=r.email, name=r.name, message=message) for r in recipients],

@@ -84,17 +84,16 @@ async def _queue_digest(
     )
     if not notices:
         return 0
-    await queue_branded_email(
-        uow,
-        digest,
-        identity=identity,
-        portal_url_template=portal_url_template,
+    mailing = domain.Mailing(
         customer_id=customer_id,
         compose=lambda brand, portal: domain.documents_shared(
             project_name=notices[0].project_name,
             titles=[n.document_title for n in notices],
             link=f"{portal}/projects/{project_id}/documents",
         ),
+    )
+    await queue_branded_email(
+        uow, digest, mailing, identity=identity, portal_url_template=portal_url_template
     )
     for notice in notices:
         notice.digest_id = uuid.UUID(digest.id)

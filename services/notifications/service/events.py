@@ -1,10 +1,12 @@
-"""Consumed events -> queued email, each in the consumer's transaction (the
-one that marks the event processed). Each says only whom it tells and what:
-the branding, rendering and queueing are common.py's."""
+"""Consumed events -> queued email, in the consumer's transaction (the one
+that marks the event processed). Each event type says only whom it tells and
+what (a `domain.Mailing`); `queue_event_email` is the one handler that turns
+any of them into branded rows (common.py)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
@@ -21,20 +23,9 @@ from services.notifications.models import ShareNotice
 from services.notifications.service.common import queue_branded_email
 
 
-async def on_project_stage_changed(
-    uow: UnitOfWork,
-    event: Event[projects_events.ProjectStageChanged],
-    *,
-    identity: IdentityClient,
-    portal_url_template: str,
-) -> None:
-    """Email every contact of the project's customer; the mailer sends after commit."""
-    p = event.payload
-    await queue_branded_email(
-        uow,
-        event,
-        identity=identity,
-        portal_url_template=portal_url_template,
+def stage_changed(p: projects_events.ProjectStageChanged) -> domain.Mailing:
+    """Every contact of the project's customer."""
+    return domain.Mailing(
         customer_id=p.customer_id,
         compose=lambda brand, portal: domain.stage_changed(
             project_name=p.name,
@@ -47,21 +38,12 @@ async def on_project_stage_changed(
     )
 
 
-async def on_proposal_event(
-    uow: UnitOfWork,
-    event: Event[Any],
-    *,
-    identity: IdentityClient,
-    portal_url_template: str,
-) -> None:
-    """A proposal sent for review, or accepted: every contact of the customer hears."""
-    p = event.payload
+def proposal_sent_or_accepted(
+    p: projects_events.ProposalSent | projects_events.ProposalAccepted,
+) -> domain.Mailing:
+    """A proposal sent for review, or accepted: every contact of the customer."""
     accepted = isinstance(p, projects_events.ProposalAccepted)
-    await queue_branded_email(
-        uow,
-        event,
-        identity=identity,
-        portal_url_template=portal_url_template,
+    return domain.Mailing(
         customer_id=p.customer_id,
         compose=lambda brand, portal: domain.proposal_message(
             accepted=accepted,
@@ -82,47 +64,27 @@ LOGIN_LINK_KINDS = {
 }
 
 
-async def on_login_link(
-    uow: UnitOfWork,
-    event: Event[Any],
-    *,
-    identity: IdentityClient,
-    portal_url_template: str,
-) -> None:
-    """Invites, sign-in links and password resets: one email with a one-time link."""
-    p = event.payload
-    await queue_branded_email(
-        uow,
-        event,
-        identity=identity,
-        portal_url_template=portal_url_template,
-        recipients=[domain.Recipient(p.email, p.full_name)],
+def login_link(p: Any) -> domain.Mailing:
+    """Invites, sign-in links and password resets: the person, with a one-time link."""
+    kind = LOGIN_LINK_KINDS[type(p)]
+    invited_by = p.invited_by if kind is domain.LinkKind.INVITE else ""
+    return domain.Mailing(
+        recipients=(domain.Recipient(p.email, p.full_name),),
         compose=lambda brand, portal: domain.login_link_message(
-            LOGIN_LINK_KINDS[type(p)],
+            kind,
             brand=brand,
-            invited_by=getattr(p, "invited_by", ""),
+            invited_by=invited_by,
             link=f"{portal}/continue?token={p.token}",
             expires_at=p.expires_at.ToDatetime(tzinfo=UTC),
         ),
     )
 
 
-async def on_customer_access_changed(
-    uow: UnitOfWork,
-    event: Event[identity_events.CustomerAccessChanged],
-    *,
-    identity: IdentityClient,
-    portal_url_template: str,
-) -> None:
-    """Every contact hears about it; the event names them (a purge may follow)."""
-    p = event.payload
+def access_changed(p: identity_events.CustomerAccessChanged) -> domain.Mailing:
+    """The contacts the event names: a purge may follow, so identity may not know them."""
     purge_after = p.purge_after.ToDatetime(tzinfo=UTC) if p.HasField("purge_after") else None
-    await queue_branded_email(
-        uow,
-        event,
-        identity=identity,
-        portal_url_template=portal_url_template,
-        recipients=[domain.Recipient(c.email, c.full_name) for c in p.contacts],
+    return domain.Mailing(
+        recipients=tuple(domain.Recipient(c.email, c.full_name) for c in p.contacts),
         compose=lambda brand, portal: domain.access_changed(
             brand=brand,
             customer_name=p.customer_name,
@@ -133,12 +95,36 @@ async def on_customer_access_changed(
     )
 
 
-async def on_document_shared(
+MAILINGS: dict[type, Callable[[Any], domain.Mailing]] = {
+    projects_events.ProjectStageChanged: stage_changed,
+    projects_events.ProposalSent: proposal_sent_or_accepted,
+    projects_events.ProposalAccepted: proposal_sent_or_accepted,
+    identity_events.ContactInvited: login_link,
+    identity_events.MagicLinkRequested: login_link,
+    identity_events.PasswordResetRequested: login_link,
+    identity_events.CustomerAccessChanged: access_changed,
+}
+
+
+async def queue_event_email(
     uow: UnitOfWork,
-    event: Event[documents_events.DocumentShared],
+    event: Event[Any],
     *,
     identity: IdentityClient,
     portal_url_template: str,
+) -> None:
+    """The email MAILINGS says this event sends; the mailer sends it after commit."""
+    await queue_branded_email(
+        uow,
+        event,
+        MAILINGS[type(event.payload)](event.payload),
+        identity=identity,
+        portal_url_template=portal_url_template,
+    )
+
+
+async def on_document_shared(
+    uow: UnitOfWork, event: Event[documents_events.DocumentShared]
 ) -> None:
     """Remember it; the digest job tells the client once the sharing stops."""
     p = event.payload
