@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from services.chassis.errors import DomainError, InvalidArgument, NotFound, Unauthenticated
+from services.chassis.validation import require_text
 
 DEFAULT_FOLDERS = ("Proposals", "Schematics", "Handover", "Manuals")
 MAX_FILENAME_CHARS = 200
@@ -139,6 +140,44 @@ def check_declared_size(declared: int, limit_bytes: int) -> None:
         raise InvalidArgument("declared size cannot be negative", field="declared_size")
     if declared > limit_bytes:
         raise FileTooLarge(size_limit_message(limit_bytes), field="declared_size")
+
+
+DESCRIPTION_MAX = 5000
+REQUEST_ID_MAX = 100
+
+
+@dataclass(frozen=True)
+class UploadNames:
+    """An upload's cleaned names, checked before any byte is read."""
+
+    request_id: str
+    filename: str
+    title: str  # the file name when none is given
+    description: str
+
+
+def check_upload(*, request_id: str, filename: str, title: str, description: str) -> UploadNames:
+    request_id = require_text(request_id, field="request_id", max_len=REQUEST_ID_MAX)
+    name = sanitize_filename(filename)
+    extension_of(name)  # refused by name before the bytes are even read
+    return UploadNames(
+        request_id=request_id,
+        filename=name,
+        title=require_text(title or name, field="title"),
+        description=description.strip()[:DESCRIPTION_MAX],
+    )
+
+
+def check_received_size(received: int, declared: int) -> None:
+    """A declared size (0: none declared) must be what arrived."""
+    if declared and received != declared:
+        raise InvalidArgument(
+            f"the upload sent {received} bytes but declared {declared}", field="declared_size"
+        )
+
+
+def next_version_number(latest: int | None) -> int:
+    return (latest or 0) + 1
 
 
 def sanitize_filename(raw: str) -> str:

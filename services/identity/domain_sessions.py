@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from services.chassis.errors import InvalidArgument
+from services.identity.domain_credentials import check_password_policy
 
 SessionKind = Literal["staff", "client"]
 Purpose = Literal["magic_link", "invite", "password_reset"]
@@ -72,6 +73,39 @@ def login_token_expires_at(purpose: str, now: datetime) -> datetime:
 def purpose_needs_password(purpose: str) -> bool:
     """Invites and resets set the password as they are redeemed."""
     return purpose in ("invite", "password_reset")
+
+
+def login_token_usable(
+    *, used_at: datetime | None, revoked_at: datetime | None, expires_at: datetime, now: datetime
+) -> bool:
+    """A one-time link works once, until it expires or is revoked."""
+    return used_at is None and revoked_at is None and now < expires_at
+
+
+@dataclass(frozen=True)
+class RedemptionPlan:
+    """What spending a one-time link does besides (maybe) opening a session."""
+
+    sets_password: bool
+    # A reset: whoever knew the old password is signed out, and other reset links die.
+    ends_other_sessions: bool
+
+
+def plan_redemption(purpose: str, *, new_password: str, email: str) -> RedemptionPlan:
+    """Invites and resets set the password; it is checked here, before the link
+    is spent, so a refused password leaves the link usable."""
+    sets_password = purpose_needs_password(purpose)
+    if sets_password:
+        check_password_policy(new_password, email=email)
+    return RedemptionPlan(
+        sets_password=sets_password, ends_other_sessions=purpose == "password_reset"
+    )
+
+
+def link_opens_session(*, totp_enabled: bool) -> bool:
+    """Staff with two-step verification get no session from a link: an emailed
+    link alone must not get past TOTP."""
+    return not totp_enabled
 
 
 def clean_user_agent(user_agent: str) -> str:

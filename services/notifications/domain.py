@@ -3,13 +3,17 @@ one function per kind of message."""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from jinja2 import Environment, select_autoescape
+from portal.identity.v1 import events_pb2 as identity_events
 from portal.projects.v1 import projects_pb2
 
 from services.chassis import enums, money, timefmt
+from services.chassis.events import subject_for
 
 # identity.v1.AccessState values.
 ACTIVE, ARCHIVED, DELETED = 1, 2, 3
@@ -17,11 +21,12 @@ ACTIVE, ARCHIVED, DELETED = 1, 2, 3
 RETRY_DELAYS = (5, 30, 120, 600, 1800, 3600, 7200)
 # Emails holding one-time links: their bodies are scrubbed once sent.
 SENSITIVE_EVENTS = frozenset(
-    {
-        "identity.contact.invited",
-        "identity.magic_link.requested",
-        "identity.password_reset.requested",
-    }
+    subject_for(t)
+    for t in (
+        identity_events.ContactInvited,
+        identity_events.MagicLinkRequested,
+        identity_events.PasswordResetRequested,
+    )
 )
 
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
@@ -57,6 +62,22 @@ class Brand:
     support_email: str
     support_phone: str
     time_zone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Mailing:
+    """Whom an event's email goes to, and what it says once the tenant's brand
+    and portal address (e.g. http://acme.localhost:8000) are known."""
+
+    compose: Callable[[Brand, str], Message]
+    customer_id: str = ""  # every contact identity lists for this customer
+    recipients: tuple[Recipient, ...] = ()  # or exactly these people
 
 
 @dataclass(frozen=True)
@@ -185,6 +206,24 @@ def password_reset(*, brand: Brand, link: str, expires_at: datetime) -> Message:
     )
 
 
+class LinkKind(enum.Enum):
+    """What a one-time link in an email is for."""
+
+    INVITE = "invite"
+    MAGIC_LINK = "magic_link"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of link, not a secret)
+
+
+def login_link_message(
+    kind: LinkKind, *, brand: Brand, invited_by: str, link: str, expires_at: datetime
+) -> Message:
+    if kind is LinkKind.INVITE:
+        return contact_invited(brand=brand, invited_by=invited_by, link=link, expires_at=expires_at)
+    if kind is LinkKind.MAGIC_LINK:
+        return magic_link(brand=brand, link=link, expires_at=expires_at)
+    return password_reset(brand=brand, link=link, expires_at=expires_at)
+
+
 def access_changed(
     *, brand: Brand, customer_name: str, to_state: int, purge_after: datetime | None, link: str
 ) -> Message:
@@ -259,6 +298,31 @@ def proposal_accepted(
     )
 
 
+def proposal_message(
+    *,
+    accepted: bool,
+    project_name: str,
+    reference: str,
+    version: int,
+    total: str,
+    signer: str,
+    link: str,
+) -> Message:
+    """A proposal sent for review, or (with its signer) accepted."""
+    if accepted:
+        return proposal_accepted(
+            project_name=project_name,
+            reference=reference,
+            version=version,
+            total=total,
+            signer=signer,
+            link=link,
+        )
+    return proposal_sent(
+        project_name=project_name, reference=reference, version=version, total=total, link=link
+    )
+
+
 def digest_due(newest_notice_at: datetime, now: datetime, quiet_seconds: float) -> bool:
     """Send a project's digest once nothing new was shared for the quiet period."""
     return (now - newest_notice_at).total_seconds() >= quiet_seconds
@@ -288,3 +352,12 @@ def next_attempt_delay(attempts: int) -> int | None:
     if attempts > len(RETRY_DELAYS):
         return None
     return RETRY_DELAYS[attempts - 1]
+
+
+def retry_after_failure(attempts: int, max_attempts: int) -> int | None:
+    """After the `attempts`-th failed send: seconds until the next try, or None
+    when the email has failed for good (out of delays or of attempts)."""
+    delay = next_attempt_delay(attempts)
+    if delay is None or attempts >= max_attempts:
+        return None
+    return delay

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from services.chassis.jobs import Job
-from services.notifications.digests import send_share_digests
 from services.notifications.identity_client import IdentityClient
-from services.notifications.mailer import send_due_emails
 from services.notifications.models import Email
-from services.notifications.service import MAIL_CHANNEL, Sessions
+from services.notifications.service import (
+    MAIL_CHANNEL,
+    Sessions,
+    send_due_emails,
+    send_share_digests,
+)
 
 
 def mailer(

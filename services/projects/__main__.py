@@ -19,7 +19,7 @@ SPEC = ServiceSpec(
         ProjectsServicer(deps.sessions), server
     ),
     subscriptions=lambda deps: handlers.subscriptions(
-        sessions=deps.sessions, documents=DocumentsClient(deps.remote("documents"))
+        documents=DocumentsClient(deps.remote("documents"))
     ),
 )
 

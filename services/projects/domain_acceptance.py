@@ -83,3 +83,60 @@ def check_acceptance(
             field="content_sha256",
         )
     return Acceptance(name, check_ip(ip), clean_user_agent(user_agent))
+
+
+@dataclass(frozen=True)
+class EarlierUse:
+    """What earlier requests left: the request id that accepted this proposal
+    (if it is accepted), and whether this request id signed another proposal."""
+
+    accepted_by_request: str | None = None
+    request_id_taken: bool = False
+
+
+@dataclass(frozen=True)
+class AcceptancePlan:
+    """What an AcceptProposal request does: sign with the cleaned `evidence`,
+    or (no evidence) answer a retry with the proposal as it is."""
+
+    evidence: Acceptance | None
+
+    @property
+    def retry(self) -> bool:
+        return self.evidence is None
+
+
+def plan_acceptance(
+    *,
+    request_id: str,
+    earlier: EarlierUse,
+    status: int,
+    version: int,
+    stored_sha256: str,
+    given_sha256: str,
+    consent: bool,
+    signer_name: str,
+    ip: str,
+    user_agent: str,
+) -> AcceptancePlan:
+    """One time: the request that accepted the proposal, again, is a retry; a
+    request id already spent on another proposal is refused; anything else must
+    pass check_acceptance."""
+    if status == ProposalStatus.ACCEPTED and earlier.accepted_by_request == request_id:
+        return AcceptancePlan(evidence=None)
+    if status != ProposalStatus.ACCEPTED and earlier.request_id_taken:
+        raise InvalidArgument(
+            "this request_id was already used to accept another proposal", field="request_id"
+        )
+    return AcceptancePlan(
+        evidence=check_acceptance(
+            status=status,
+            version=version,
+            stored_sha256=stored_sha256,
+            given_sha256=given_sha256,
+            consent=consent,
+            signer_name=signer_name,
+            ip=ip,
+            user_agent=user_agent,
+        ),
+    )

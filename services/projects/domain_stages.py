@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from services.chassis.errors import InvalidArgument
-from services.projects.domain import Stage, StageMove
+from services.projects.domain import Stage, StageMove, plan_stage_move
 
 NOTE_MAX = 2000
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -132,3 +132,37 @@ def forecast_handover(dates: Mapping[Stage, StageDates]) -> date | None:
         return handover.planned_finish
     planned = [d.planned_finish for d in dates.values() if d.planned_finish]
     return max(planned) if planned else None
+
+
+def parse_stage(value: int) -> Stage:
+    try:
+        return Stage(value)
+    except ValueError:
+        raise InvalidArgument(
+            "stage must be one of design, procurement, install, commissioning, handover",
+            field="stage",
+        ) from None
+
+
+@dataclass(frozen=True)
+class StageChangePlan:
+    """What moving a project to another stage writes."""
+
+    move: StageMove
+    dates: dict[Stage, StageDates]  # only the stages whose dates change
+    # The latest word to the client about the stage the project is now in, if any.
+    note: str
+
+
+def plan_stage_change(
+    current: Stage,
+    target: Stage,
+    *,
+    reason: str,
+    client_note: str,
+    dates: Mapping[Stage, StageDates],
+    today: date,
+) -> StageChangePlan:
+    """May the project move from `current` to `target`, and what it does to the plan."""
+    move = plan_stage_move(current, target, reason=reason, client_note=client_note)
+    return StageChangePlan(move, dates_after_move(move, dates, today), move.client_note)

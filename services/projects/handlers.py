@@ -9,17 +9,14 @@ from portal.projects.v1.events_pb2 import ProposalAccepted
 from services.chassis.access import access_subscriptions
 from services.chassis.consumer import Subscription
 from services.projects import service
-from services.projects.service.common import Sessions
 
 
-def subscriptions(
-    *, sessions: Sessions, documents: service.SignedCopyArchive
-) -> list[Subscription]:
+def subscriptions(*, documents: service.SignedCopyArchive) -> list[Subscription]:
     return [
         *access_subscriptions(),
         # Our own event: the signed copy is filed after the acceptance commits.
         Subscription(
             ProposalAccepted,
-            partial(service.on_proposal_accepted, sessions=sessions, documents=documents),
+            partial(service.on_proposal_accepted, documents=documents),
         ),
     ]

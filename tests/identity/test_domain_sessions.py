@@ -77,3 +77,35 @@ def test_read_only_for_archived_clients_and_staff_viewing_as_a_client():
     assert not ds.session_read_only(kind="client", view_as=False, customer_state="active")
     assert ds.session_read_only(kind="staff", view_as=True, customer_state="active")
     assert not ds.session_read_only(kind="staff", view_as=False, customer_state=None)
+
+
+def test_a_login_token_works_once_until_it_expires_or_is_revoked():
+    later = NOW + timedelta(minutes=15)
+    fresh = dict(used_at=None, revoked_at=None, expires_at=later)
+    assert ds.login_token_usable(**fresh, now=NOW)
+    assert not ds.login_token_usable(**fresh, now=later)
+    assert not ds.login_token_usable(**{**fresh, "used_at": NOW}, now=NOW)
+    assert not ds.login_token_usable(**{**fresh, "revoked_at": NOW}, now=NOW)
+
+
+def test_redeeming_a_reset_sets_the_password_and_ends_other_sessions():
+    plan = ds.plan_redemption("password_reset", new_password="a long new passphrase", email="a@b.c")
+    assert plan == ds.RedemptionPlan(sets_password=True, ends_other_sessions=True)
+    invite = ds.plan_redemption("invite", new_password="a long new passphrase", email="a@b.c")
+    assert invite == ds.RedemptionPlan(sets_password=True, ends_other_sessions=False)
+
+
+def test_redeeming_a_magic_link_ignores_the_password_field():
+    plan = ds.plan_redemption("magic_link", new_password="", email="a@b.c")
+    assert plan == ds.RedemptionPlan(sets_password=False, ends_other_sessions=False)
+
+
+def test_redeeming_refuses_a_weak_password_before_the_link_is_spent():
+    with pytest.raises(InvalidArgument) as err:
+        ds.plan_redemption("invite", new_password="short", email="a@b.c")
+    assert err.value.field == "new_password"
+
+
+def test_an_emailed_link_opens_no_session_past_two_step_verification():
+    assert ds.link_opens_session(totp_enabled=False)
+    assert not ds.link_opens_session(totp_enabled=True)

@@ -261,7 +261,7 @@ class Integrator:
 
     async def change_access(self, to_state: int, customer_id: str | None = None) -> None:
         await self.svc.change_customer_access(
-            handlers.subscriptions(sessions=self.svc.sessions, documents=_NoArchive()),
+            handlers.subscriptions(documents=_NoArchive()),
             tenant_id=self.tenant_id,
             customer_id=customer_id or self.customer_id,
             to_state=to_state,

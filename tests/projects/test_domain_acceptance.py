@@ -4,7 +4,13 @@ it, with consent and a typed name; the evidence is cleaned for keeping."""
 import pytest
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
-from services.projects.domain_acceptance import Acceptance, check_acceptance
+from services.projects.domain_acceptance import (
+    Acceptance,
+    AcceptancePlan,
+    EarlierUse,
+    check_acceptance,
+    plan_acceptance,
+)
 from services.projects.domain_proposals import ProposalStatus
 
 HASH = "ab" * 32
@@ -74,3 +80,40 @@ def test_the_ip_must_be_an_address():
         accept(ip="not-an-ip")
     assert err.value.field == "ip"
     assert accept(ip="").ip == ""
+
+
+def plan(earlier: EarlierUse, **kw) -> AcceptancePlan:
+    values = {
+        "status": ProposalStatus.SENT,
+        "version": 2,
+        "stored_sha256": HASH,
+        "given_sha256": HASH,
+        "consent": True,
+        "signer_name": "Jane Harrison",
+        "ip": "",
+        "user_agent": "",
+    }
+    values.update(kw)
+    return plan_acceptance(request_id="req-1", earlier=earlier, **values)
+
+
+def test_plan_signs_a_sent_proposal_with_the_cleaned_evidence():
+    signing = plan(EarlierUse())
+    assert not signing.retry
+    assert signing.evidence == Acceptance("Jane Harrison", "", "")
+
+
+def test_plan_answers_the_accepting_request_again_as_a_retry():
+    retry = plan(EarlierUse(accepted_by_request="req-1"), status=ProposalStatus.ACCEPTED)
+    assert retry.retry and retry.evidence is None
+
+
+def test_plan_refuses_another_request_on_an_accepted_proposal():
+    with pytest.raises(InvalidTransition, match="already been accepted"):
+        plan(EarlierUse(accepted_by_request="req-0"), status=ProposalStatus.ACCEPTED)
+
+
+def test_plan_refuses_a_request_id_spent_on_another_proposal():
+    with pytest.raises(InvalidArgument) as err:
+        plan(EarlierUse(request_id_taken=True))
+    assert err.value.field == "request_id"

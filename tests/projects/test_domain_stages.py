@@ -14,6 +14,8 @@ from services.projects.domain_stages import (
     dates_after_move,
     forecast_handover,
     parse_date,
+    parse_stage,
+    plan_stage_change,
 )
 
 TODAY = date(2026, 3, 10)
@@ -146,3 +148,32 @@ def test_changing_a_stage_plan_keeps_the_rest_and_orders_against_it():
     with pytest.raises(InvalidArgument) as refused:
         change_stage_plan(current, "", {"planned_finish": "2026-05-01"})
     assert refused.value.field == "planned_finish"
+
+
+def test_parse_stage_names_the_field_for_an_unknown_stage():
+    assert parse_stage(3) == Stage(3)
+    with pytest.raises(InvalidArgument) as err:
+        parse_stage(42)
+    assert err.value.field == "stage"
+
+
+def test_plan_stage_change_moves_forward_with_the_dates_and_the_note():
+    current, target = Stage(1), Stage(3)
+    plan = plan_stage_change(
+        current,
+        target,
+        reason="",
+        client_note="  Racks arrive Monday ",
+        dates={current: StageDates(actual_start=date(2026, 3, 1))},
+        today=TODAY,
+    )
+    assert (plan.move.from_stage, plan.move.to_stage) == (current, target)
+    assert plan.note == "Racks arrive Monday"
+    assert plan.dates[current].actual_finish == TODAY
+    assert plan.dates[target].actual_start == TODAY
+
+
+def test_plan_stage_change_refuses_a_move_back_without_a_reason():
+    with pytest.raises(InvalidArgument) as err:
+        plan_stage_change(Stage(3), Stage(1), reason=" ", client_note="", dates={}, today=TODAY)
+    assert err.value.field == "reason"

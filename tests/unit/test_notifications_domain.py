@@ -137,3 +137,37 @@ def test_ten_documents_make_one_message_listing_them():
     )
     assert many.subject == "Cinema: 10 new documents for you"
     assert len([p for p in many.paragraphs if p.startswith("- Manual")]) == 10
+
+
+def test_login_link_message_picks_the_email_for_the_link_kind():
+    at = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
+    subjects = {
+        kind: domain.login_link_message(
+            kind, brand=BRAND, invited_by="Sam", link="http://x/continue", expires_at=at
+        ).subject
+        for kind in domain.LinkKind
+    }
+    assert subjects == {
+        domain.LinkKind.INVITE: "Acme AV: set up your project portal",
+        domain.LinkKind.MAGIC_LINK: "Your sign-in link for Acme AV",
+        domain.LinkKind.PASSWORD_RESET: "Reset your password for Acme AV",
+    }
+
+
+def test_proposal_message_names_the_signer_only_once_accepted():
+    args = dict(
+        project_name="Cinema", reference="PRJ-1", version=2, total="$10.00", link="http://x"
+    )
+    sent = domain.proposal_message(accepted=False, signer="", **args)
+    accepted = domain.proposal_message(accepted=True, signer="Jane Roe", **args)
+    assert sent.subject == "Cinema: your proposal is ready to review"
+    assert accepted.subject == "Cinema: proposal accepted"
+    assert accepted.paragraphs[0].startswith("Jane Roe accepted version 2")
+
+
+def test_retry_after_failure_backs_off_then_gives_up():
+    assert domain.retry_after_failure(1, 8) == 5
+    assert domain.retry_after_failure(2, 8) == 30
+    # Out of attempts before out of delays, and out of delays before attempts.
+    assert domain.retry_after_failure(3, 3) is None
+    assert domain.retry_after_failure(len(domain.RETRY_DELAYS) + 1, 100) is None

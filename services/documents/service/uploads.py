@@ -15,12 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import Conflict, InvalidArgument, InvalidTransition
-from services.chassis.validation import require_text
+from services.chassis.errors import Conflict, InvalidTransition
 from services.documents import domain
 from services.documents.blobcrypt import ChunkEncryptor
 from services.documents.blobstore import new_blob_id, put_bytes
-from services.documents.models import Blob, Document, DocumentVersion
+from services.documents.models import Blob, Document, DocumentVersion, ProjectRef
 from services.documents.service.common import (
     EDITOR_ROLE,
     DocumentView,
@@ -151,13 +150,15 @@ async def upload(
 ) -> DocumentView:
     """UploadDocument (new_version False) and UploadVersion (True)."""
     tenant_id = principal.require_editor(EDITOR_ROLE)
-    request_id = require_text(header.request_id, field="request_id", max_len=100)
-    filename = domain.sanitize_filename(header.filename)
-    domain.extension_of(filename)
-    title = require_text(header.title or filename, field="title")
+    names = domain.check_upload(
+        request_id=header.request_id,
+        filename=header.filename,
+        title=header.title,
+        description=header.description,
+    )
     async with UnitOfWork(sessions, tenant_id) as uow:
         limit = await tenant_upload_limit(uow, vault)
-        done = await _existing(uow, request_id)
+        done = await _existing(uow, names.request_id)
         if done is None:
             await _check_target(uow, principal, header, new_version)
     domain.check_declared_size(header.declared_size, limit)
@@ -165,72 +166,11 @@ async def upload(
         await _drain(chunks)
         return await _view_of(sessions, principal, tenant_id, done.document_id)
 
-    stored = await _store(vault, tenant_id, filename, chunks, limit)
-    if header.declared_size and stored.size != header.declared_size:
-        await discard(vault, stored.blob_id)
-        raise InvalidArgument(
-            f"the upload sent {stored.size} bytes but declared {header.declared_size}",
-            field="declared_size",
-        )
+    stored = await _store(vault, tenant_id, names.filename, chunks, limit)
     try:
+        domain.check_received_size(stored.size, header.declared_size)
         async with UnitOfWork(sessions, tenant_id) as uow:
-            target = await _check_target(uow, principal, header, new_version)
-            uow.session.add(
-                Blob(
-                    id=stored.blob_id,
-                    tenant_id=uuid.UUID(tenant_id),
-                    key_id=vault.keys.active_id,
-                    size_bytes=stored.size,
-                )
-            )
-            if new_version:
-                doc = target
-                doc.current_version = (
-                    await uow.session.scalar(
-                        select(func.max(DocumentVersion.number)).where(
-                            DocumentVersion.document_id == doc.id
-                        )
-                    )
-                    or 0
-                ) + 1
-            else:
-                project = target
-                await ensure_default_folders(uow, tenant_id, project.id)
-                doc = Document(
-                    id=uuid.uuid4(),
-                    tenant_id=uuid.UUID(tenant_id),
-                    project_id=project.id,
-                    folder_id=uuid.UUID(header.folder_id) if header.folder_id else None,
-                    request_id=request_id,
-                    title=title,
-                    description=header.description.strip()[:5000],
-                    client_visible=False,
-                    current_version=1,
-                    created_by=principal.subject,
-                    created_at=now_utc(),
-                    visibility_changed_by="",
-                )
-                uow.session.add(doc)
-                await uow.flush()
-                if header.client_visible:
-                    share(uow, doc, project, principal.subject, True)
-            uow.session.add(
-                DocumentVersion(
-                    id=uuid.uuid4(),
-                    tenant_id=uuid.UUID(tenant_id),
-                    document_id=doc.id,
-                    request_id=request_id,
-                    number=doc.current_version,
-                    filename=filename,
-                    content_type=stored.content_type,
-                    size_bytes=stored.size,
-                    sha256=stored.sha256,
-                    blob_id=stored.blob_id,
-                    uploaded_by=principal.subject,
-                    uploaded_at=now_utc(),
-                )
-            )
-            await uow.flush()
+            doc = await _record(uow, vault, principal, header, names, stored, new_version)
             versions = await versions_of(uow, [doc.id])
             await uow.commit()
     except IntegrityError:
@@ -240,6 +180,87 @@ async def upload(
         await discard(vault, stored.blob_id)
         raise
     return view(principal, doc, versions[doc.id])
+
+
+async def _record(
+    uow: UnitOfWork,
+    vault: Vault,
+    principal: Principal,
+    header: UploadHeader,
+    names: domain.UploadNames,
+    stored: Stored,
+    new_version: bool,
+) -> Document:
+    """The stored blob as the next version of the document, or as a new document."""
+    tenant_id = uuid.UUID(principal.require_tenant())
+    target = await _check_target(uow, principal, header, new_version)
+    uow.session.add(
+        Blob(
+            id=stored.blob_id,
+            tenant_id=tenant_id,
+            key_id=vault.keys.active_id,
+            size_bytes=stored.size,
+        )
+    )
+    if new_version:
+        doc = target
+        doc.current_version = domain.next_version_number(
+            await uow.session.scalar(
+                select(func.max(DocumentVersion.number)).where(
+                    DocumentVersion.document_id == doc.id
+                )
+            )
+        )
+    else:
+        doc = await _new_document(uow, principal, target, header, names)
+    uow.session.add(
+        DocumentVersion(
+            id=uuid.uuid4(),
+            tenant_id=tenant_id,
+            document_id=doc.id,
+            request_id=names.request_id,
+            number=doc.current_version,
+            filename=names.filename,
+            content_type=stored.content_type,
+            size_bytes=stored.size,
+            sha256=stored.sha256,
+            blob_id=stored.blob_id,
+            uploaded_by=principal.subject,
+            uploaded_at=now_utc(),
+        )
+    )
+    await uow.flush()
+    return doc
+
+
+async def _new_document(
+    uow: UnitOfWork,
+    principal: Principal,
+    project: ProjectRef,
+    header: UploadHeader,
+    names: domain.UploadNames,
+) -> Document:
+    tenant_id = principal.require_tenant()
+    await ensure_default_folders(uow, tenant_id, project.id)
+    doc = Document(
+        id=uuid.uuid4(),
+        tenant_id=uuid.UUID(tenant_id),
+        project_id=project.id,
+        folder_id=uuid.UUID(header.folder_id) if header.folder_id else None,
+        request_id=names.request_id,
+        title=names.title,
+        description=names.description,
+        client_visible=False,
+        current_version=1,
+        created_by=principal.subject,
+        created_at=now_utc(),
+        visibility_changed_by="",
+    )
+    uow.session.add(doc)
+    await uow.flush()
+    if header.client_visible:
+        share(uow, doc, project, principal.subject, True)
+    return doc
 
 
 async def _view_of(

@@ -26,7 +26,8 @@ from services.identity.service.common import (
     tenant_name,
     void_login_tokens,
 )
-from services.identity.service.sessions import OpenedSession, live_view, open_session
+from services.identity.service.sessions import OpenedSession
+from services.identity.service.sign_in import start_session
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,8 @@ class _Holder:
 
 
 def _usable(row: LoginToken | None, now: datetime) -> LoginToken:
-    if (
-        row is None
-        or row.used_at is not None
-        or row.revoked_at is not None
-        or now >= row.expires_at
+    if row is None or not domain_sessions.login_token_usable(
+        used_at=row.used_at, revoked_at=row.revoked_at, expires_at=row.expires_at, now=now
     ):
         raise Unauthenticated(domain_sessions.LINK_SPENT_MESSAGE)
     return row
@@ -110,7 +108,7 @@ async def redeem_login_token(
 
     Invites and resets set the password first; a reset ends every other
     session of the person. Staff with two-step verification get their new
-    password but no session: an emailed link alone must not get past TOTP.
+    password but no session (domain_sessions.plan_redemption and link_opens_session).
     """
     tenant_id = require_front_door(principal)
     if not token:
@@ -124,61 +122,64 @@ async def redeem_login_token(
         )
         holder = await _holder(uow, row.subject_kind, row.subject_id)
         purpose = row.purpose
-    sets_password = domain_sessions.purpose_needs_password(purpose)
-    new_hash = None
-    if sets_password:
-        # Checked before spending: a refused password leaves the link usable.
-        domain_credentials.check_password_policy(new_password, email=holder.email)
-        new_hash = await passwords.hash(new_password)
-
+    plan = domain_sessions.plan_redemption(purpose, new_password=new_password, email=holder.email)
+    # Hashed outside any transaction: it is slow on purpose.
+    new_hash = await passwords.hash(new_password) if plan.sets_password else None
     async with UnitOfWork(sessions, tenant_id) as uow:
-        spent = await uow.session.scalar(
-            update(LoginToken)
-            .where(
-                LoginToken.token_hash == token_hash,
-                LoginToken.used_at.is_(None),
-                LoginToken.revoked_at.is_(None),
-                LoginToken.expires_at > now,
-            )
-            .values(used_at=now)
-            .returning(LoginToken.id)
-            .execution_options(synchronize_session=False)
-        )
-        if spent is None:
-            raise Unauthenticated(domain_sessions.LINK_SPENT_MESSAGE)
+        await _spend(uow, token_hash, now)
         # Access may have changed while the password was hashed: check again.
         holder = await _holder(uow, holder.kind, holder.id)
-        model = StaffUser if holder.kind == "staff" else Contact
-        if new_hash is not None:
-            await uow.session.execute(
-                update(model)
-                .where(model.id == holder.id)
-                .values(password_hash=new_hash, password_changed_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        if purpose == "password_reset":
-            await end_sessions(
-                uow, person_sessions(holder.kind, holder.id), reason="password_reset", now=now
-            )
-            await void_login_tokens(uow, [holder.id], now=now, purposes=["password_reset"])
-        if holder.totp_enabled:
+        await _apply_redemption(uow, holder, plan, new_hash, now)
+        if not domain_sessions.link_opens_session(totp_enabled=holder.totp_enabled):
             await uow.commit()
             return None
-        await uow.session.execute(
-            update(model)
-            .where(model.id == holder.id)
-            .values(last_sign_in_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        clear, session_row = open_session(
+        opened = await start_session(
             uow,
             kind=holder.kind,
-            subject_id=holder.id,
+            person_id=holder.id,
             customer_id=holder.customer_id,
             client=client,
             now=now,
         )
-        await uow.flush()
-        view = await live_view(uow, session_row)
         await uow.commit()
-    return OpenedSession(token=clear, session=view)
+    return opened
+
+
+async def _spend(uow: UnitOfWork, token_hash: str, now: datetime) -> None:
+    """Marks the link used, unless a concurrent redemption got there first."""
+    spent = await uow.session.scalar(
+        update(LoginToken)
+        .where(
+            LoginToken.token_hash == token_hash,
+            LoginToken.used_at.is_(None),
+            LoginToken.revoked_at.is_(None),
+            LoginToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(LoginToken.id)
+        .execution_options(synchronize_session=False)
+    )
+    if spent is None:
+        raise Unauthenticated(domain_sessions.LINK_SPENT_MESSAGE)
+
+
+async def _apply_redemption(
+    uow: UnitOfWork,
+    holder: _Holder,
+    plan: domain_sessions.RedemptionPlan,
+    new_hash: str | None,
+    now: datetime,
+) -> None:
+    if new_hash is not None:
+        model = StaffUser if holder.kind == "staff" else Contact
+        await uow.session.execute(
+            update(model)
+            .where(model.id == holder.id)
+            .values(password_hash=new_hash, password_changed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if plan.ends_other_sessions:
+        await end_sessions(
+            uow, person_sessions(holder.kind, holder.id), reason="password_reset", now=now
+        )
+        await void_login_tokens(uow, [holder.id], now=now, purposes=["password_reset"])

@@ -175,28 +175,47 @@ async def sign_in(
                 record_failure(uow, email=key, ip=ip, now=now)
                 await uow.commit()
                 raise Unauthenticated(WRONG_CODE)
-        person_model = StaffUser if account.kind == "staff" else Contact
-        values: dict[str, object] = {"last_sign_in_at": now}
-        if verified.new_hash:  # parameters were raised since this hash was made
-            values["password_hash"] = verified.new_hash
-        await uow.session.execute(
-            update(person_model)
-            .where(person_model.id == account.id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        token, row = open_session(
+        opened = await start_session(
             uow,
             kind=account.kind,
-            subject_id=account.id,
+            person_id=account.id,
             customer_id=account.customer_id,
             client=client,
             now=now,
+            # Set when the hashing parameters were raised since this hash was made.
+            new_password_hash=verified.new_hash,
         )
-        await uow.flush()
-        view = await live_view(uow, row)
         await uow.commit()
-    return SignInResult(session=OpenedSession(token=token, session=view))
+    return SignInResult(session=opened)
+
+
+async def start_session(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    person_id: uuid.UUID,
+    customer_id: uuid.UUID | None,
+    client: ClientInfo,
+    now: datetime,
+    new_password_hash: str | None = None,
+) -> OpenedSession:
+    """The person is in (by password or by a one-time link): the sign-in is
+    recorded on them, with a rehashed password if given, and a session opens."""
+    model = StaffUser if kind == "staff" else Contact
+    values: dict[str, object] = {"last_sign_in_at": now}
+    if new_password_hash:
+        values["password_hash"] = new_password_hash
+    await uow.session.execute(
+        update(model)
+        .where(model.id == person_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    token, row = open_session(
+        uow, kind=kind, subject_id=person_id, customer_id=customer_id, client=client, now=now
+    )
+    await uow.flush()
+    return OpenedSession(token=token, session=await live_view(uow, row))
 
 
 async def _spend_second_factor(

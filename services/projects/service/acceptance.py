@@ -14,12 +14,12 @@ from sqlalchemy import select
 from services.chassis.access import require_open_portal
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import InvalidArgument, InvalidTransition
+from services.chassis.errors import InvalidTransition
 from services.chassis.events import Event
 from services.chassis.letterhead import layout
 from services.projects import domain_acceptance, pdf
 from services.projects.domain_proposals import ProposalStatus, SignedContent
-from services.projects.models import ProposalSignature
+from services.projects.models import Project, Proposal, ProposalSignature
 from services.projects.service.common import Sessions, now_utc
 from services.projects.service.proposal_common import (
     WAITING_KIND,
@@ -58,20 +58,9 @@ async def accept_proposal(
         await require_open_portal(uow, principal, write=True)
         # Checks the project is this contact's, too.
         project, proposal = await load_proposal(uow, principal, proposal_id, lock=True)
-        if proposal.status == ProposalStatus.ACCEPTED:
-            signature = await signature_of(uow, proposal)
-            if signature is not None and signature.request_id == request_id:
-                return await proposal_view(uow, principal, proposal)  # a retry of this acceptance
-        else:
-            used = await uow.session.scalar(
-                select(ProposalSignature.id).where(ProposalSignature.request_id == request_id)
-            )
-            if used is not None:
-                raise InvalidArgument(
-                    "this request_id was already used to accept another proposal",
-                    field="request_id",
-                )
-        acceptance = domain_acceptance.check_acceptance(
+        plan = domain_acceptance.plan_acceptance(
+            request_id=request_id,
+            earlier=await _earlier_use(uow, proposal, request_id),
             status=proposal.status,
             version=proposal.version,
             stored_sha256=proposal.content_sha256 or "",
@@ -81,6 +70,9 @@ async def accept_proposal(
             ip=ip,
             user_agent=user_agent,
         )
+        if plan.evidence is None:  # a retry of this acceptance
+            return await proposal_view(uow, principal, proposal)
+        acceptance = plan.evidence
         now = now_utc()
         signature = ProposalSignature(
             tenant_id=project.tenant_id,
@@ -103,20 +95,7 @@ async def accept_proposal(
         proposal.accepted_at = proposal.updated_at = now
         await resolve_waiting_item(uow, kind=WAITING_KIND, key=str(proposal.id), now=now)
         uow.publish(
-            events_pb2.ProposalAccepted(
-                proposal_id=str(proposal.id),
-                project_id=str(project.id),
-                project_name=project.name,
-                reference=project.reference,
-                customer_id=str(project.customer_id),
-                version=proposal.version,
-                total=money(proposal.total_minor, proposal.currency),
-                signer_name=signature.signer_name,
-                signer_email=signature.signer_email,
-                content_sha256=signature.content_sha256,
-                letterhead=letterhead,
-                client_name=signature.client_name,
-            ),
+            _accepted_event(project, proposal, signature, letterhead),
             aggregate_type="proposal",
             aggregate_id=str(proposal.id),
             occurred_at=now,
@@ -125,6 +104,42 @@ async def accept_proposal(
         view = await proposal_view(uow, principal, proposal)
         await uow.commit()
     return view
+
+
+async def _earlier_use(
+    uow: UnitOfWork, proposal: Proposal, request_id: str
+) -> domain_acceptance.EarlierUse:
+    if proposal.status == ProposalStatus.ACCEPTED:
+        signature = await signature_of(uow, proposal)
+        return domain_acceptance.EarlierUse(
+            accepted_by_request=signature.request_id if signature is not None else None
+        )
+    used = await uow.session.scalar(
+        select(ProposalSignature.id).where(ProposalSignature.request_id == request_id)
+    )
+    return domain_acceptance.EarlierUse(request_id_taken=used is not None)
+
+
+def _accepted_event(
+    project: Project,
+    proposal: Proposal,
+    signature: ProposalSignature,
+    letterhead: common_pb2.Letterhead,
+) -> events_pb2.ProposalAccepted:
+    return events_pb2.ProposalAccepted(
+        proposal_id=str(proposal.id),
+        project_id=str(project.id),
+        project_name=project.name,
+        reference=project.reference,
+        customer_id=str(project.customer_id),
+        version=proposal.version,
+        total=money(proposal.total_minor, proposal.currency),
+        signer_name=signature.signer_name,
+        signer_email=signature.signer_email,
+        content_sha256=signature.content_sha256,
+        letterhead=letterhead,
+        client_name=signature.client_name,
+    )
 
 
 # -- the signed copy -----------------------------------------------------------------
@@ -146,8 +161,19 @@ async def get_signed_proposal_pdf(
     """`letterhead`: the integrator's, from the caller (the gateway, or the
     accepted event); the client and the site are the signature's and project's."""
     async with UnitOfWork(sessions, principal.require_reader()) as uow:
-        project, proposal = await load_proposal(uow, principal, proposal_id)
-        signature = await signature_of(uow, proposal)
+        return await signed_proposal_pdf(uow, principal, proposal_id, letterhead)
+
+
+async def signed_proposal_pdf(
+    uow: UnitOfWork,
+    principal: Principal,
+    proposal_id: str,
+    letterhead: common_pb2.Letterhead | None = None,
+) -> SignedPdf:
+    """The signed copy, read in the caller's transaction (the gRPC read's own,
+    or the consumer's when the accepted event files it)."""
+    project, proposal = await load_proposal(uow, principal, proposal_id)
+    signature = await signature_of(uow, proposal)
     if proposal.status != ProposalStatus.ACCEPTED or signature is None:
         raise InvalidTransition("only an accepted proposal has a signed copy", field="proposal_id")
     content = SignedContent.from_json(proposal.content_json or "")
@@ -177,7 +203,6 @@ async def on_proposal_accepted(
     uow: UnitOfWork,
     event: Event[events_pb2.ProposalAccepted],
     *,
-    sessions: Sessions,
     documents: SignedCopyArchive,
 ) -> None:
     """File the signed copy in the project's documents, client-visible.
@@ -187,9 +212,7 @@ async def on_proposal_accepted(
     """
     p = event.payload
     me = Principal(kind="service", subject="projects", tenant_id=event.tenant_id)
-    signed = await get_signed_proposal_pdf(
-        sessions=sessions, principal=me, proposal_id=p.proposal_id, letterhead=p.letterhead
-    )
+    signed = await signed_proposal_pdf(uow, me, p.proposal_id, p.letterhead)
     await documents.store_signed_copy(
         tenant_id=event.tenant_id,
         project_id=p.project_id,

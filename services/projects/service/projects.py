@@ -16,7 +16,7 @@ from services.chassis.db import UnitOfWork, next_number
 from services.chassis.errors import InvalidArgument
 from services.chassis.validation import parse_uuid, require_text
 from services.projects import domain, domain_money, domain_stages
-from services.projects.models import Project, StageChange
+from services.projects.models import Project, ProjectStage, StageChange
 from services.projects.service.common import (
     EDITOR_ROLE,
     Sessions,
@@ -169,66 +169,81 @@ async def change_project_stage(
     client_note: str,
 ) -> Project:
     tenant_id = principal.require_editor(EDITOR_ROLE)
-    try:
-        target = domain.Stage(stage)
-    except ValueError:
-        raise InvalidArgument(
-            "stage must be one of design, procurement, install, commissioning, handover",
-            field="stage",
-        ) from None
+    target = domain_stages.parse_stage(stage)
     request_id = request_id or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
         # Row lock: two moves at once are applied one after the other.
         project = await load_project(uow, principal, project_id, lock=True)
         done = await uow.session.scalar(
-            select(StageChange).where(StageChange.request_id == request_id)
+            select(StageChange.id).where(StageChange.request_id == request_id)
         )
         if done is not None:
             return project  # the same request again: it already happened once
-        move = domain.plan_stage_move(
-            domain.Stage(project.stage), target, reason=reason, client_note=client_note
-        )
-        now = now_utc()
         rows = await load_stage_rows(uow, project)
-        changed = domain_stages.dates_after_move(
-            move, {s: dates_of(row) for s, row in rows.items()}, now.date()
+        now = now_utc()
+        plan = domain_stages.plan_stage_change(
+            domain.Stage(project.stage),
+            target,
+            reason=reason,
+            client_note=client_note,
+            dates={s: dates_of(row) for s, row in rows.items()},
+            today=now.date(),
         )
-        for changed_stage, dates in changed.items():
-            set_dates(rows[changed_stage], dates)
-        if move.client_note:
-            # The latest word to the client about the stage the project is now in.
-            rows[move.to_stage].client_note = move.client_note
-            rows[move.to_stage].note_updated_at = now
-        project.stage = move.to_stage
-        project.stage_changed_at = now
-        uow.session.add(
-            StageChange(
-                tenant_id=project.tenant_id,
-                project_id=project.id,
-                request_id=request_id,
-                from_stage=move.from_stage,
-                to_stage=move.to_stage,
-                changed_by=principal.subject,
-                reason=move.reason,
-                client_note=move.client_note,
-                changed_at=now,
-            )
-        )
+        _apply_stage_change(project, rows, plan, now=now)
+        uow.session.add(_stage_change_row(project, plan.move, request_id, principal.subject, now))
         uow.publish(
-            events_pb2.ProjectStageChanged(
-                project_id=str(project.id),
-                reference=project.reference,
-                name=project.name,
-                customer_id=str(project.customer_id),
-                from_stage=move.from_stage,
-                to_stage=move.to_stage,
-                changed_by=principal.subject,
-                reason=move.reason,
-                client_note=move.client_note,
-            ),
+            _stage_changed_event(project, plan.move, principal.subject),
             aggregate_type="project",
             aggregate_id=str(project.id),
             occurred_at=now,
         )
         await uow.commit()
     return project
+
+
+def _apply_stage_change(
+    project: Project,
+    rows: Mapping[domain.Stage, ProjectStage],
+    plan: domain_stages.StageChangePlan,
+    *,
+    now: datetime,
+) -> None:
+    for changed_stage, dates in plan.dates.items():
+        set_dates(rows[changed_stage], dates)
+    if plan.note:
+        rows[plan.move.to_stage].client_note = plan.note
+        rows[plan.move.to_stage].note_updated_at = now
+    project.stage = plan.move.to_stage
+    project.stage_changed_at = now
+
+
+def _stage_change_row(
+    project: Project, move: domain.StageMove, request_id: str, changed_by: str, now: datetime
+) -> StageChange:
+    return StageChange(
+        tenant_id=project.tenant_id,
+        project_id=project.id,
+        request_id=request_id,
+        from_stage=move.from_stage,
+        to_stage=move.to_stage,
+        changed_by=changed_by,
+        reason=move.reason,
+        client_note=move.client_note,
+        changed_at=now,
+    )
+
+
+def _stage_changed_event(
+    project: Project, move: domain.StageMove, changed_by: str
+) -> events_pb2.ProjectStageChanged:
+    return events_pb2.ProjectStageChanged(
+        project_id=str(project.id),
+        reference=project.reference,
+        name=project.name,
+        customer_id=str(project.customer_id),
+        from_stage=move.from_stage,
+        to_stage=move.to_stage,
+        changed_by=changed_by,
+        reason=move.reason,
+        client_note=move.client_note,
+    )

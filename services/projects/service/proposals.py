@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from portal.projects.v1 import events_pb2
@@ -14,7 +15,7 @@ from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.projects import domain_proposals
 from services.projects.domain_proposals import ProposalStatus
-from services.projects.models import Proposal, ProposalRoom
+from services.projects.models import Project, Proposal, ProposalRoom
 from services.projects.service.common import (
     EDITOR_ROLE,
     Sessions,
@@ -75,20 +76,7 @@ async def create_proposal(
         last = await uow.session.scalar(
             select(func.max(Proposal.version)).where(Proposal.project_id == project.id)
         )
-        proposal = Proposal(
-            id=uuid.uuid4(),
-            tenant_id=project.tenant_id,
-            project_id=project.id,
-            request_id=request_id,
-            version=(last or 0) + 1,
-            status=ProposalStatus.DRAFT,
-            currency=project.currency,
-            # The wording the client will be asked to agree to (re-set when sent).
-            consent_text=domain_proposals.CONSENT_TEXT,
-            created_by=principal.subject,
-            created_at=now,
-            updated_at=now,
-        )
+        proposal = _draft(project, request_id, (last or 0) + 1, principal.subject, now)
         rows = await load_rooms(uow, project.id)
         apply_terms(proposal, terms, as_snapshot(rows))  # terms and totals, checked
         uow.session.add(proposal)
@@ -97,6 +85,25 @@ async def create_proposal(
         view = await proposal_view(uow, principal, proposal)
         await uow.commit()
     return view
+
+
+def _draft(
+    project: Project, request_id: str, version: int, created_by: str, now: datetime
+) -> Proposal:
+    return Proposal(
+        id=uuid.uuid4(),
+        tenant_id=project.tenant_id,
+        project_id=project.id,
+        request_id=request_id,
+        version=version,
+        status=ProposalStatus.DRAFT,
+        currency=project.currency,
+        # The wording the client will be asked to agree to (re-set when sent).
+        consent_text=domain_proposals.CONSENT_TEXT,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 async def update_proposal(
@@ -162,23 +169,8 @@ async def send_proposal(
             rooms=rooms,
             terms=terms_of(proposal),
         )
-        for earlier in await uow.session.scalars(
-            select(Proposal)
-            .where(Proposal.project_id == project.id, Proposal.status == ProposalStatus.SENT)
-            .with_for_update()
-        ):
-            earlier.status = ProposalStatus.SUPERSEDED
-            earlier.superseded_at = earlier.updated_at = now
-            await resolve_waiting_item(uow, kind=WAITING_KIND, key=str(earlier.id), now=now)
-        await uow.flush()  # one sent version per project (a unique index): supersede first
-        proposal.status = ProposalStatus.SENT
-        proposal.consent_text = content.consent_text
-        proposal.content_json = content.canonical_json()
-        proposal.content_sha256 = content.sha256()
-        proposal.subtotal_minor, proposal.tax_minor = content.subtotal_minor, content.tax_minor
-        proposal.total_minor = content.total_minor
-        proposal.sent_at = proposal.updated_at = now
-        proposal.sent_by = principal.subject
+        await _supersede_sent(uow, project.id, now)
+        _freeze(proposal, content, sent_by=principal.subject, now=now)
         await open_waiting_item(
             uow,
             project=project,
@@ -189,15 +181,7 @@ async def send_proposal(
             since=now,
         )
         uow.publish(
-            events_pb2.ProposalSent(
-                proposal_id=str(proposal.id),
-                project_id=str(project.id),
-                project_name=project.name,
-                reference=project.reference,
-                customer_id=str(project.customer_id),
-                version=proposal.version,
-                total=money(proposal.total_minor, proposal.currency),
-            ),
+            _sent_event(project, proposal),
             aggregate_type="proposal",
             aggregate_id=str(proposal.id),
             occurred_at=now,
@@ -205,6 +189,45 @@ async def send_proposal(
         view = await proposal_view(uow, principal, proposal)
         await uow.commit()
     return view
+
+
+async def _supersede_sent(uow: UnitOfWork, project_id: uuid.UUID, now: datetime) -> None:
+    """The version in front of the client steps aside (and off its waiting list)."""
+    for earlier in await uow.session.scalars(
+        select(Proposal)
+        .where(Proposal.project_id == project_id, Proposal.status == ProposalStatus.SENT)
+        .with_for_update()
+    ):
+        earlier.status = ProposalStatus.SUPERSEDED
+        earlier.superseded_at = earlier.updated_at = now
+        await resolve_waiting_item(uow, kind=WAITING_KIND, key=str(earlier.id), now=now)
+    await uow.flush()  # one sent version per project (a unique index): supersede first
+
+
+def _freeze(
+    proposal: Proposal, content: domain_proposals.SignedContent, *, sent_by: str, now: datetime
+) -> None:
+    """The sent version keeps exactly what the client will sign, and its hash."""
+    proposal.status = ProposalStatus.SENT
+    proposal.consent_text = content.consent_text
+    proposal.content_json = content.canonical_json()
+    proposal.content_sha256 = content.sha256()
+    proposal.subtotal_minor, proposal.tax_minor = content.subtotal_minor, content.tax_minor
+    proposal.total_minor = content.total_minor
+    proposal.sent_at = proposal.updated_at = now
+    proposal.sent_by = sent_by
+
+
+def _sent_event(project: Project, proposal: Proposal) -> events_pb2.ProposalSent:
+    return events_pb2.ProposalSent(
+        proposal_id=str(proposal.id),
+        project_id=str(project.id),
+        project_name=project.name,
+        reference=project.reference,
+        customer_id=str(project.customer_id),
+        version=proposal.version,
+        total=money(proposal.total_minor, proposal.currency),
+    )
 
 
 # -- reading -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""NotificationsService over gRPC."""
+"""NotificationsService over gRPC: translate, call the use case, translate back."""
 
 from __future__ import annotations
 
@@ -7,27 +7,7 @@ from portal.notifications.v1 import notifications_pb2_grpc
 
 from services.chassis.auth import current_principal
 from services.notifications import service
-from services.notifications.models import Email
-
-STATUS = {
-    "pending": pb.EMAIL_STATUS_PENDING,
-    "sent": pb.EMAIL_STATUS_SENT,
-    "failed": pb.EMAIL_STATUS_FAILED,
-}
-
-
-def email_pb(e: Email) -> pb.Email:
-    msg = pb.Email(
-        id=str(e.id),
-        to_address=e.to_address,
-        subject=e.subject,
-        event_type=e.event_type,
-        status=STATUS[e.status],
-    )
-    msg.created_at.FromDatetime(e.created_at)
-    if e.sent_at:
-        msg.sent_at.FromDatetime(e.sent_at)
-    return msg
+from services.notifications.grpc_api.convert import email_pb
 
 
 class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer):

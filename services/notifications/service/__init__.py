@@ -1,0 +1,36 @@
+"""Notifications use cases: events become queued branded email (events.py,
+through common.py), the mailer sends it (mailer.py), document digests
+(digests.py), and staff read it back (emails.py). The jobs that run the mailer
+and the digests are declared in ../jobs.py."""
+
+from services.notifications.service.common import (
+    MAIL_CHANNEL,
+    Sessions,
+    brand_of,
+    email_row,
+    queue_branded_email,
+    queue_emails,
+)
+from services.notifications.service.digests import send_share_digests
+from services.notifications.service.emails import list_emails
+from services.notifications.service.events import (
+    MAILINGS,
+    on_document_shared,
+    queue_event_email,
+)
+from services.notifications.service.mailer import send_due_emails
+
+__all__ = [
+    "MAILINGS",
+    "MAIL_CHANNEL",
+    "Sessions",
+    "brand_of",
+    "email_row",
+    "list_emails",
+    "on_document_shared",
+    "queue_branded_email",
+    "queue_emails",
+    "queue_event_email",
+    "send_due_emails",
+    "send_share_digests",
+]

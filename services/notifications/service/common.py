@@ -1,0 +1,83 @@
+"""The one way an event becomes queued, branded email: ask identity for the
+tenant's brand (and, when the mail goes to a customer, its contacts), let the
+domain say what the message is, render it per recipient, and insert the rows in
+the caller's transaction (the consumer's, which also marks the event processed)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from portal.identity.v1 import identity_pb2
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.chassis.db import UnitOfWork
+from services.chassis.events import Event
+from services.notifications import domain
+from services.notifications.identity_client import IdentityClient
+from services.notifications.models import Email
+
+Sessions = async_sessionmaker[AsyncSession]
+MAIL_CHANNEL = "notifications_mail"
+
+
+def brand_of(tenant: identity_pb2.Tenant) -> domain.Brand:
+    return domain.Brand(
+        name=tenant.display_name,
+        accent_color=tenant.branding.accent_color,
+        support_email=tenant.branding.support_email,
+        support_phone=tenant.branding.support_phone,
+        time_zone=tenant.time_zone,
+    )
+
+
+def email_row(
+    event: Event[Any], brand: domain.Brand, *, to: str, name: str, message: domain.Message
+) -> dict:
+    rendered = domain.render(message, brand=brand, recipient=name or to)
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": uuid.UUID(event.tenant_id),
+        "event_id": uuid.UUID(event.id),
+        "event_type": event.type,
+        "from_name": brand.name,
+        "to_address": to,
+        "to_name": name,
+        "subject": rendered.subject,
+        "text_body": rendered.text,
+        "html_body": rendered.html,
+    }
+
+
+async def queue_branded_email(
+    uow: UnitOfWork,
+    event: Event[Any],
+    mailing: domain.Mailing,
+    *,
+    identity: IdentityClient,
+    portal_url_template: str,
+) -> None:
+    """Queue the mailing's message, in the tenant's brand, for its recipients
+    (or every contact identity lists for its customer now)."""
+    tenant = await identity.tenant(event.tenant_id)
+    recipients: Sequence[domain.Recipient] = mailing.recipients
+    if mailing.customer_id:
+        customer = await identity.customer(event.tenant_id, mailing.customer_id)
+        recipients = [domain.Recipient(c.email, c.full_name) for c in customer.contacts]
+    brand = brand_of(tenant)
+    message = mailing.compose(brand, portal_url_template.format(slug=tenant.slug))
+    await queue_emails(
+        uow,
+        [email_row(event, brand, to=r.email, name=r.name, message=message) for r in recipients],
+    )
+
+
+async def queue_emails(uow: UnitOfWork, rows: list[dict]) -> None:
+    if not rows:
+        return
+    # State guard: even a duplicate that slipped past the inbox adds nothing.
+    await uow.session.execute(insert(Email).values(rows).on_conflict_do_nothing())
+    await uow.session.execute(text(f"NOTIFY {MAIL_CHANNEL}"))

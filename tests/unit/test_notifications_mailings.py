@@ -1,0 +1,72 @@
+"""Which consumed event mails whom, and what: no database, no identity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from portal.documents.v1.events_pb2 import DocumentShared
+from portal.identity.v1 import events_pb2 as identity_events
+from portal.projects.v1 import events_pb2 as projects_events
+
+from services.chassis.events import subject_for
+from services.notifications import domain, handlers, service
+
+BRAND = domain.Brand(name="Acme AV", accent_color="#b4442b", support_email="", support_phone="")
+PORTAL = "http://acme.localhost:8000"
+
+
+def test_notifications_subscribes_to_every_event_it_mails_about_and_to_shares():
+    subs = handlers.subscriptions(identity=None, portal_url_template=PORTAL)  # type: ignore[arg-type]
+    assert sorted(s.subject for s in subs) == sorted(
+        subject_for(t)
+        for t in (
+            projects_events.ProjectStageChanged,
+            projects_events.ProposalSent,
+            projects_events.ProposalAccepted,
+            identity_events.ContactInvited,
+            identity_events.MagicLinkRequested,
+            identity_events.PasswordResetRequested,
+            identity_events.CustomerAccessChanged,
+            DocumentShared,
+        )
+    )
+
+
+def test_a_stage_change_mails_the_customers_contacts_a_link_to_the_project():
+    p = projects_events.ProjectStageChanged(
+        project_id="p1", name="Cinema", reference="PRJ-1", customer_id="c1", to_stage=2
+    )
+    mailing = service.MAILINGS[type(p)](p)
+    assert (mailing.customer_id, mailing.recipients) == ("c1", ())
+    assert mailing.compose(BRAND, PORTAL).link == f"{PORTAL}/projects/p1"
+
+
+def test_an_accepted_proposal_names_its_signer():
+    p = projects_events.ProposalAccepted(
+        project_id="p1", project_name="Cinema", customer_id="c1", version=2, signer_name="Jo"
+    )
+    p.total.amount_minor, p.total.currency = 1234567, "USD"
+    message = service.MAILINGS[type(p)](p).compose(BRAND, PORTAL)
+    assert message.subject == "Cinema: proposal accepted"
+    assert message.link == f"{PORTAL}/projects/p1/proposal"
+    assert message.paragraphs[0].startswith("Jo accepted version 2")
+    assert "$12,345.67 in total" in message.paragraphs[0]
+
+
+def test_a_login_link_goes_to_the_person_it_is_for_only():
+    p = identity_events.PasswordResetRequested(email="jo@x.example", full_name="Jo", token="t0k")
+    p.expires_at.FromDatetime(datetime(2026, 3, 1, tzinfo=UTC))
+    mailing = service.MAILINGS[type(p)](p)
+    assert mailing.customer_id == ""
+    assert mailing.recipients == (domain.Recipient("jo@x.example", "Jo"),)
+    message = mailing.compose(BRAND, PORTAL)
+    assert message.subject == "Reset your password for Acme AV"
+    assert message.link == f"{PORTAL}/continue?token=t0k"
+
+
+def test_an_access_change_mails_the_contacts_the_event_names():
+    p = identity_events.CustomerAccessChanged(customer_name="Roe", to_state=domain.ARCHIVED)
+    p.contacts.add(email="a@x.example", full_name="A")
+    mailing = service.MAILINGS[type(p)](p)
+    assert mailing.recipients == (domain.Recipient("a@x.example", "A"),)
+    assert mailing.compose(BRAND, PORTAL).subject == "Acme AV: your portal is now read-only"
