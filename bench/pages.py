@@ -1,12 +1,13 @@
 """The pages a signed-in client opens, measured like the API list: the status
 board (`GET /projects/{id}`, cookie session, the real HTML page), a returning
-client's landing (`/` -> `/home` -> `/projects/{id}`: two redirects and the
-board, each a request with the session cookie) and the documents page; and the
-cost-growth comparison of list / board / documents page, empty vs grown.
+client's landing (`/`, which renders the board of a client's only project in
+that one request) and the documents page; and the cost-growth comparison of
+list / board / documents page, empty vs grown.
 
-A journey's CPU per request is per whole journey (its requests divided by the
-number of steps), so "landing / board" reads "what arriving costs over opening
-the board directly"."""
+A target may be a journey of several paths (redirects included); its CPU per
+request is then per whole journey (its requests divided by the number of
+steps). "landing / board" reads "what arriving costs over opening the board
+directly"."""
 
 from __future__ import annotations
 
@@ -61,12 +62,26 @@ def check_journey(gateway_url: str, headers: dict[str, str], paths: tuple[str, .
                 )
 
 
+def check_landing(gateway_url: str, headers: dict[str, str], board_path: str) -> None:
+    """`/` shows the board itself (the same page title as the board's own URL),
+    not the list or a redirect: otherwise "landing / board" measures something else."""
+    with httpx.Client(base_url=gateway_url, headers=headers, trust_env=False) as client:
+        titles = [_title(client.get(path).text) for path in ("/", board_path)]
+    if not titles[0] or titles[0] != titles[1]:
+        raise BenchFailure(f"GET / did not render the board: titles {titles}")
+
+
+def _title(html: str) -> str:
+    start, end = html.find("<title>"), html.find("</title>")
+    return html[start + 7 : end].strip() if 0 <= start < end else ""
+
+
 def page_targets(info: dict, cookie: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     """key -> (label, paths) for the client's pages (cookie session)."""
     board = f"/projects/{info['demo_project_id']}"
     return {
         "board": ("client's status board page (cookie session)", (board,)),
-        "landing": ("returning client's landing: / -> /home -> board", ("/", "/home", board)),
+        "landing": ("returning client's landing: / renders the board", ("/",)),
         "documents": ("client's documents page (cookie session)", (f"{board}/documents",)),
     }
 

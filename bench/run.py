@@ -110,6 +110,7 @@ def measure_pages(
     staff = {"Host": host, "Authorization": f"Bearer {info['staff_token']}"}
     out: dict = {"targets": {}, "empty": {}, "grown": {}}
     targets = pages.page_targets(info, cookie)
+    pages.check_landing(suite.gateway_url, client, targets["board"][1][0])
     for key, (label, paths) in targets.items():
         pages.check_journey(suite.gateway_url, client, paths)
         log(f"pages: {label} ...")

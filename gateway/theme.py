@@ -8,6 +8,7 @@ file itself may be cached.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -89,7 +90,18 @@ def ink_version(accent: RGB, *, on: RGB = WHITE, ratio: float = AA_TEXT) -> RGB:
 
 
 def theme_css(branding: identity_pb2.Branding) -> str:
-    accent = parse_hex(branding.accent_color) or parse_hex(DEFAULT_ACCENT)
+    return _css(branding.accent_color)
+
+
+def theme_version(tenant: identity_pb2.Tenant) -> str:
+    return _version(tenant.branding.accent_color)
+
+
+# Every page asks for its tenant's version (the stylesheet's URL): a pure
+# function of one colour, worked out once per colour instead of per request.
+@functools.lru_cache(maxsize=1024)
+def _css(accent_color: str) -> str:
+    accent = parse_hex(accent_color) or parse_hex(DEFAULT_ACCENT)
     assert accent is not None
     ink = ink_version(accent)
     return (
@@ -103,8 +115,9 @@ def theme_css(branding: identity_pb2.Branding) -> str:
     )
 
 
-def theme_version(tenant: identity_pb2.Tenant) -> str:
-    return hashlib.sha256(theme_css(tenant.branding).encode()).hexdigest()[:12]
+@functools.lru_cache(maxsize=1024)
+def _version(accent_color: str) -> str:
+    return hashlib.sha256(_css(accent_color).encode()).hexdigest()[:12]
 
 
 def safe_image_url(url: str | None) -> str | None:

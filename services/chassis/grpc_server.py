@@ -170,6 +170,7 @@ class PortalServerInterceptor(grpc.aio.ServerInterceptor):
         self._verifier = verifier
         self._ceilings = dict(deadline_ceilings or {})
         self._default = default_ceiling
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
         for method in self._ceilings:
             if not method.startswith("/") or method.count("/") != 2:
                 raise ValueError(f"name methods in full, /package.Service/Method: {method!r}")
@@ -186,6 +187,16 @@ class PortalServerInterceptor(grpc.aio.ServerInterceptor):
         method = handler_call_details.method
         if handler is None or method.startswith(OPEN_SERVICES):
             return handler
+        # The servicer hands back the same handler object for a method on every
+        # call: wrap it once, not per call.
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = self._wrap(method, handler)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         guard = _Guard(self._verifier, method, self.ceiling_for(method))
         codec = {
             "request_deserializer": handler.request_deserializer,

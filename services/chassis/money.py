@@ -25,6 +25,7 @@ not 2 are ISO's own short list below.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -67,12 +68,16 @@ def to_decimal(amount_minor: int, currency: str) -> Decimal:
     return Decimal(int(amount_minor)).scaleb(-exponent(currency))
 
 
+@functools.lru_cache(maxsize=256)
 def _pattern(code: str, places: int, locale: str) -> str:
     symbol = get_currency_symbol(code, locale=locale)
     gap = " " if symbol[-1:].isalpha() else ""  # "CHF 5.50", but "$5.50" and "CA$5.00"
     return f"\u00a4{gap}#,##0" + (f".{'0' * places}" if places else "")
 
 
+# Pure, and babel's formatting (locale and pattern parsing) was a few per cent
+# of the gateway's CPU for a board page: amounts repeat, so remember them.
+@functools.lru_cache(maxsize=4096)
 def format_amount(amount_minor: int, currency: str, *, locale: str = DEFAULT_LOCALE) -> str:
     """Minor units of a currency as people read them: 123456, "GBP" -> "£1,234.56"."""
     code = currency_code(currency)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from portal.identity.v1.identity_pb2 import ACCESS_STATE_ARCHIVED
 from portal.projects.v1 import projects_pb2 as pb
 
 from tests.projects.conftest import DENIED, NOT_FOUND, Integrator, Job, new_job
@@ -144,6 +145,27 @@ async def test_a_closed_portal_shows_nothing(acme: Integrator, job: Job):
     )
     # Staff still see their project.
     await acme.board(job.project.id, acme.technician)
+
+
+async def test_a_closed_portal_is_refused_by_the_hot_reads_with_or_without_rows(
+    acme: Integrator, job: Job
+):
+    """ListProjects and GetStatusBoard read the portal state with their rows; a
+    client with no row to show (an unknown id) is still told the portal is closed."""
+    listed = await acme("ListProjects", pb.ListProjectsRequest(), acme.approver)
+    assert [p.id for p in listed.projects] == [job.project.id]
+    await acme.change_access(ACCESS_STATE_ARCHIVED)  # archived: reads go on
+    assert (await acme.board(job.project.id, acme.approver)).project.id == job.project.id
+    await acme.close_portal()
+    for method, request in (
+        ("ListProjects", pb.ListProjectsRequest()),
+        ("GetStatusBoard", pb.GetStatusBoardRequest(project_id=job.project.id)),
+        ("GetStatusBoard", pb.GetStatusBoardRequest(project_id=str(uuid.uuid4()))),
+    ):
+        err = await acme.fails(DENIED, method, request, acme.approver)
+        assert "closed" in err.details()
+    staff = await acme("ListProjects", pb.ListProjectsRequest(), acme.technician)
+    assert job.project.id in [p.id for p in staff.projects]
 
 
 async def test_clients_and_technicians_cannot_change_anything(acme: Integrator, job: Job):

@@ -1,26 +1,34 @@
 """The status board: the whole status screen in one call, read in one query.
 
-A hot read: SQLAlchemy Core on the unit of work's connection, no ORM objects.
+A hot read: SQLAlchemy Core on a `ReadUnit` (BEGIN and the tenant in one round
+trip), no ORM objects.
 The project row carries its five stages, its latest client notes, its open
 waiting items (each a JSON array from a correlated subquery) and the accepted
 proposal (a join on the one-per-project partial unique index), so the board
-costs one round trip after the access check, whatever the project holds.
+costs one round trip, whatever the project holds; the client's portal state
+(services/chassis/access.py) is a column of the same query.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, literal_column, select
+from sqlalchemy import Row, Uuid, and_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.chassis.access import require_open_portal
+from services.chassis.access import (
+    check_portal,
+    portal_state_column,
+    portal_state_params,
+    require_open_portal,
+)
 from services.chassis.auth import Principal
-from services.chassis.db import UnitOfWork
+from services.chassis.db import ReadUnit
 from services.chassis.errors import NotFound
 from services.chassis.validation import parse_uuid
 from services.projects import domain_money, domain_stages
@@ -30,7 +38,8 @@ from services.projects.models import Project, ProjectStage, Proposal, StageChang
 from services.projects.service.common import (
     Sessions,
     client_view,
-    visible_projects,
+    visibility_of,
+    visibility_rule,
 )
 from services.projects.service.stages import HistoryEntry, NoteRow, StageRow, history_entry
 
@@ -76,7 +85,11 @@ def _json_array(*pairs: tuple[str, ColumnElement[Any]], order_by: Any) -> Any:
     return func.coalesce(func.json_agg(aggregate_order_by(obj, *order_by)), EMPTY)
 
 
-def _board_query(principal: Principal, project_id: Any) -> Any:
+@functools.cache
+def _board_query(rule: str) -> Any:
+    """Built once per visibility rule (staff, contact, customer): building this
+    statement cost more than running it. Parameters: `board_project`, the
+    rule's (`visibility_of`) and the portal state's (`portal_state_params`)."""
     s, w = STAGE.c, WAITING.c
     stages = (
         select(
@@ -136,6 +149,7 @@ def _board_query(principal: Principal, project_id: Any) -> Any:
             waiting.label("board_waiting"),
             accepted.c.id.label("accepted_id"),
             accepted.c.total_minor.label("accepted_minor"),
+            portal_state_column(rule != "staff"),
         )
         .select_from(
             PROJECT.outerjoin(
@@ -146,7 +160,7 @@ def _board_query(principal: Principal, project_id: Any) -> Any:
                 ),
             )
         )
-        .where(PROJECT.c.id == project_id, visible_projects(principal))
+        .where(PROJECT.c.id == bindparam("board_project", type_=Uuid), visibility_rule(rule))
     )
 
 
@@ -183,12 +197,15 @@ async def get_status_board(
     *, sessions: Sessions, principal: Principal, project_id: str
 ) -> StatusBoard:
     pid = parse_uuid(project_id, field="project_id")
-    async with UnitOfWork(sessions, principal.require_reader()) as uow:
-        await require_open_portal(uow, principal)
-        conn = await uow.session.connection()
-        row = (await conn.execute(_board_query(principal, pid))).first()
-    if row is None:
-        raise NotFound("no such project", field="project_id")
+    rule, params = visibility_of(principal)
+    params = {**params, **portal_state_params(principal), "board_project": pid}
+    async with ReadUnit(sessions, principal.require_reader()) as read:
+        row = (await read.execute(_board_query(rule), params)).first()
+        if row is None:
+            # A closed portal is refused as such, not as a missing project.
+            await require_open_portal(read, principal)
+            raise NotFound("no such project", field="project_id")
+    check_portal(principal, row.portal_state)
     stages = _stages(_loads(row.board_stages))
     for_client = client_view(principal)
     recent = [

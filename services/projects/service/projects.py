@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import base64
+import functools
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from portal.projects.v1 import events_pb2
-from sqlalchemy import Row, select, tuple_
+from sqlalchemy import DateTime, Integer, Row, Uuid, bindparam, select, tuple_
 
+from services.chassis.access import check_portal, portal_state_column, portal_state_params
 from services.chassis.auth import Principal
-from services.chassis.db import UnitOfWork, next_number
+from services.chassis.db import ReadUnit, UnitOfWork, next_number
 from services.chassis.errors import InvalidArgument
 from services.chassis.validation import parse_uuid, require_text
 from services.projects import domain, domain_money, domain_stages
@@ -23,7 +25,8 @@ from services.projects.service.common import (
     load_project,
     now_utc,
     require_open_portal,
-    visible_projects,
+    visibility_of,
+    visibility_rule,
 )
 from services.projects.service.stages import dates_of, load_stage_rows, set_dates
 
@@ -44,30 +47,49 @@ def _decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidArgument("the page token is not valid", field="page_token") from None
 
 
+@functools.cache
+def _list_query(rule: str, *, after: bool) -> Any:
+    """Built once per visibility rule and first/later page (building costs more
+    than running); the caller passes the parameters."""
+    c = PROJECT.c
+    query = (
+        select(PROJECT, portal_state_column(rule != "staff"))
+        .where(visibility_rule(rule))
+        .order_by(c.created_at.desc(), c.id.desc())
+        .limit(bindparam("list_limit", type_=Integer))
+    )
+    if after:
+        # A row comparison: the index range starts right after the cursor.
+        cursor = tuple_(
+            bindparam("after_created", type_=DateTime(timezone=True)),
+            bindparam("after_id", type_=Uuid),
+        )
+        query = query.where(tuple_(c.created_at, c.id) < cursor)
+    return query
+
+
 async def list_projects(
     *, sessions: Sessions, principal: Principal, page_size: int, page_token: str
 ) -> tuple[list[Row[Any]], str]:
-    """Newest first, keyset-paginated on (created_at, id): a hot read, on Core
-    (rows, not ORM objects), served by ix_project_tenant_id_created_at_id."""
+    """Newest first, keyset-paginated on (created_at, id): a hot read on a
+    `ReadUnit` (rows, not ORM objects), served by ix_project_tenant_id_created_at_id.
+    A client's portal state comes with the rows (one round trip); only a client
+    with no rows to show asks for it on its own."""
     tenant_id = principal.require_reader()
     size = min(page_size or 50, MAX_PAGE_SIZE)
     if size < 0:
         raise InvalidArgument("page size must be positive", field="page_size")
-    c = PROJECT.c
-    query = (
-        select(PROJECT)
-        .where(visible_projects(principal))
-        .order_by(c.created_at.desc(), c.id.desc())
-        .limit(size + 1)
-    )
+    rule, params = visibility_of(principal)
+    params = {**params, **portal_state_params(principal), "list_limit": size + 1}
     if page_token:
-        created, pid = _decode_cursor(page_token)
-        # A row comparison: the index range starts right after the cursor.
-        query = query.where(tuple_(c.created_at, c.id) < tuple_(created, pid))
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        await require_open_portal(uow, principal)
-        conn = await uow.session.connection()
-        rows = list((await conn.execute(query)).all())
+        params["after_created"], params["after_id"] = _decode_cursor(page_token)
+    query = _list_query(rule, after=bool(page_token))
+    async with ReadUnit(sessions, tenant_id) as read:
+        rows = list((await read.execute(query, params)).all())
+        if rows:
+            check_portal(principal, rows[0].portal_state)
+        else:
+            await require_open_portal(read, principal)
     next_token = _encode_cursor(rows[size - 1]) if len(rows) > size else ""
     return rows[:size], next_token
 
