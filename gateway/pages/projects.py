@@ -12,11 +12,16 @@ import uuid
 
 from fastapi import APIRouter, Request
 from portal.common.v1 import common_pb2
-from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
-from gateway.api.projects import fetch_board, fetch_project
-from gateway.api.proposals import accept, fetch_proposal, fetch_proposals, signed_pdf
+from gateway.api.projects import Project, fetch_board, fetch_project, list_projects_page
+from gateway.api.proposal_shapes import Proposal, proposal_out
+from gateway.api.proposals import (
+    accept,
+    fetch_proposals,
+    proposal_of,
+    signed_pdf,
+)
 from gateway.backends import BackendsDep, RemoteError
 from gateway.pages import project_views as views
 from gateway.pages.access import ClientPage
@@ -26,7 +31,6 @@ from gateway.sessions import SignedIn
 from services.chassis.auth import Principal
 
 router = APIRouter(include_in_schema=False)
-P = projects_pb2
 LIST_SIZE = 50
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -57,20 +61,16 @@ def portal_of(signed_in: SignedIn) -> Principal:
     return principal
 
 
-async def list_projects(
-    backends: BackendsDep, principal: Principal
-) -> tuple[list[projects_pb2.Project], bool]:
-    """The client's projects (newest first) and whether there are more."""
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.ListProjects,
-        P.ListProjectsRequest(page=common_pb2.PageRequest(page_size=LIST_SIZE)),
-        principal=principal,
+async def list_projects(backends: BackendsDep, principal: Principal) -> tuple[list[Project], bool]:
+    """The client's projects (newest first) and whether there are more: the
+    API's list, its first page."""
+    page = await list_projects_page(
+        backends, principal, common_pb2.PageRequest(page_size=LIST_SIZE)
     )
-    return list(answer.projects), bool(answer.page.next_page_token)
+    return page.projects, bool(page.next_page_token)
 
 
-def project_items(found: list[projects_pb2.Project]) -> list[dict]:
+def project_items(found: list[Project]) -> list[dict]:
     return [
         {
             "project": p,
@@ -105,7 +105,7 @@ async def board_page(
     waiting = [
         {"item": w, "href": views.safe_portal_path(w.link)} for w in board.waiting_on if w.title
     ]
-    notes = [n for n in board.recent_notes if n.client_note]
+    notes = board.recent_notes  # the API keeps only notes meant for the client
     steps = views.stage_track(project.stage, board.stages)
     return render(
         request,
@@ -114,7 +114,7 @@ async def board_page(
         surface="portal",
         project=project,
         # A note already in "Latest from the team" is not repeated on the track.
-        steps=views.without_repeated_notes(steps, [n.client_note for n in notes]),
+        steps=views.without_repeated_notes(steps, [n.note for n in notes]),
         current_stage=views.stage_label(project.stage),
         forecast=views.human_date(board.forecast_handover),
         waiting=waiting,
@@ -137,9 +137,9 @@ async def _proposal_page(
     signed_in: SignedIn,
     backends: BackendsDep,
     project_id: str,
-    proposal: projects_pb2.Proposal | None,
+    proposal: Proposal | None,
     *,
-    others: list[projects_pb2.Proposal] | None = None,
+    others: list[Proposal] | None = None,
     status: int = 200,
     form: Form | None = None,
     error: str | None = None,
@@ -166,9 +166,9 @@ async def _proposal_page(
 
 async def _proposal_of(
     backends: BackendsDep, principal: Principal, project_id: str, proposal_id: str
-) -> projects_pb2.Proposal:
+) -> Proposal:
     """The proposal, only if it belongs to the project in the URL."""
-    proposal = await fetch_proposal(backends, principal, page_id(proposal_id, "proposal"))
+    proposal = await proposal_of(backends, principal, page_id(proposal_id, "proposal"))
     if proposal.project_id != project_id:
         raise not_found("proposal")
     return proposal
@@ -181,10 +181,11 @@ async def current_proposal_page(
     project_id = page_id(project_id, "project")
     proposals = await fetch_proposals(backends, portal_of(signed_in), project_id)
     chosen = views.current_proposal(proposals)
-    others = [p for p in proposals if chosen is not None and p.id != chosen.id]
+    others = [proposal_out(p) for p in proposals if chosen is not None and p.id != chosen.id]
+    shown = None
     if chosen is not None:  # the list leaves out the rooms; GetProposal has them
-        chosen = await fetch_proposal(backends, portal_of(signed_in), chosen.id)
-    return await _proposal_page(request, signed_in, backends, project_id, chosen, others=others)
+        shown = await proposal_of(backends, portal_of(signed_in), chosen.id)
+    return await _proposal_page(request, signed_in, backends, project_id, shown, others=others)
 
 
 @router.get("/projects/{project_id}/proposal/{proposal_id}")
@@ -241,7 +242,7 @@ async def accept_proposal(
         )
     except RemoteError as exc:
         why = refusal(exc)
-        fresh = await fetch_proposal(backends, principal, proposal.id)
+        fresh = await proposal_of(backends, principal, proposal.id)
         return await _proposal_page(
             request,
             signed_in,

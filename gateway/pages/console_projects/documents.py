@@ -7,6 +7,8 @@ Every document in a URL must belong to the project in the same URL."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from portal.documents.v1 import documents_pb2
@@ -21,9 +23,15 @@ from gateway.api.documents import (
     change_document,
     create_link,
     fetch_document,
-    fetch_documents,
-    fetch_folders,
     send_upload,
+)
+from gateway.api.documents.library import (
+    add_folder,
+    delete,
+    documents_of,
+    folders_of,
+    restore,
+    set_client_visible,
 )
 from gateway.api.projects import fetch_project
 from gateway.backends import BackendsDep, RemoteError
@@ -74,10 +82,10 @@ async def documents_page(
 ) -> Response:
     project_id = page_id(project_id, "project")
     project = await fetch_project(backends, signed_in.person, project_id)
-    folders = await fetch_folders(documents, signed_in.person, project_id)
-    found = await fetch_documents(documents, signed_in.person, project_id, include_deleted=True)
-    live = [document_item(d) for d in found if not d.HasField("deleted_at")]
-    deleted = [document_item(d) for d in found if d.HasField("deleted_at")]
+    folders = (await folders_of(documents, signed_in.person, project_id)).folders
+    found = await documents_of(documents, signed_in.person, project_id, include_deleted=True)
+    live = [document_item(d) for d in found.documents if d.deleted_at is None]
+    deleted = [document_item(d) for d in found.documents if d.deleted_at is not None]
     return render(
         request,
         "console/documents.html",
@@ -165,6 +173,27 @@ async def edit_document(
     return await act(request, call, then=back, done=f"{form['title']} is saved.")
 
 
+DocumentAction = Callable[[Form, documents_pb2.Document], tuple[Awaitable[Any], str, str]]
+
+
+async def _on_document(
+    request: Request,
+    project_id: str,
+    document_id: str,
+    signed_in: SignedIn,
+    documents: DocumentsRemote,
+    action: DocumentAction,
+) -> Response:
+    """What every button on a document row does: read the form, find the
+    document in this project, make the call `action` builds, go back to its
+    anchor saying what happened (or why not)."""
+    form = await signed_in_form(request, signed_in)
+    project_id = page_id(project_id, "project")
+    doc = await _document_of(documents, signed_in, project_id, document_id)
+    call, anchor, done = action(form, doc)
+    return await act(request, call, then=documents_url(project_id, anchor), done=done)
+
+
 @router.post("/console/projects/{project_id}/documents/{document_id}/visibility")
 async def toggle_visibility(
     request: Request,
@@ -173,19 +202,17 @@ async def toggle_visibility(
     signed_in: StaffPage,
     documents: DocumentsDep,
 ) -> Response:
-    form = await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    doc = await _document_of(documents, signed_in, project_id, document_id)
-    show = form["client_visible"] == "1"
-    call = documents.call(
-        documents.stub.SetVisibility,
-        D.SetVisibilityRequest(document_id=doc.id, client_visible=show),
-        principal=signed_in.person,
-    )
-    done = (
-        f"The client now sees {doc.title}." if show else f"{doc.title} is hidden from the client."
-    )
-    return await act(request, call, then=documents_url(project_id, f"doc-{doc.id}"), done=done)
+    def show_or_hide(form: Form, doc: documents_pb2.Document) -> tuple[Awaitable[Any], str, str]:
+        show = form["client_visible"] == "1"
+        call = set_client_visible(documents, signed_in.person, doc.id, show)
+        done = (
+            f"The client now sees {doc.title}."
+            if show
+            else f"{doc.title} is hidden from the client."
+        )
+        return call, f"doc-{doc.id}", done
+
+    return await _on_document(request, project_id, document_id, signed_in, documents, show_or_hide)
 
 
 @router.post("/console/projects/{project_id}/documents/{document_id}/delete")
@@ -196,20 +223,11 @@ async def delete_document(
     signed_in: StaffPage,
     documents: DocumentsDep,
 ) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    doc = await _document_of(documents, signed_in, project_id, document_id)
-    call = documents.call(
-        documents.stub.DeleteDocument,
-        D.DeleteDocumentRequest(document_id=doc.id),
-        principal=signed_in.person,
-    )
-    return await act(
-        request,
-        call,
-        then=documents_url(project_id, "deleted"),
-        done=f"{doc.title} is deleted. It can be restored below.",
-    )
+    def remove(_: Form, doc: documents_pb2.Document) -> tuple[Awaitable[Any], str, str]:
+        call = delete(documents, signed_in.person, doc.id)
+        return call, "deleted", f"{doc.title} is deleted. It can be restored below."
+
+    return await _on_document(request, project_id, document_id, signed_in, documents, remove)
 
 
 @router.post("/console/projects/{project_id}/documents/{document_id}/restore")
@@ -220,24 +238,15 @@ async def restore_document(
     signed_in: StaffPage,
     documents: DocumentsDep,
 ) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    doc = await _document_of(documents, signed_in, project_id, document_id)
-    call = documents.call(
-        documents.stub.RestoreDocument,
-        D.RestoreDocumentRequest(document_id=doc.id),
-        principal=signed_in.person,
-    )
-    return await act(
-        request,
-        call,
-        then=documents_url(project_id, f"doc-{doc.id}"),
-        done=f"{doc.title} is restored.",
-    )
+    def bring_back(_: Form, doc: documents_pb2.Document) -> tuple[Awaitable[Any], str, str]:
+        call = restore(documents, signed_in.person, doc.id)
+        return call, f"doc-{doc.id}", f"{doc.title} is restored."
+
+    return await _on_document(request, project_id, document_id, signed_in, documents, bring_back)
 
 
 @router.post("/console/projects/{project_id}/folders")
-async def add_folder(
+async def new_folder(
     request: Request, project_id: str, signed_in: StaffPage, documents: DocumentsDep
 ) -> Response:
     form = await signed_in_form(request, signed_in)
@@ -245,12 +254,12 @@ async def add_folder(
     back = documents_url(project_id, "folders")
     if not form["name"]:
         return see_other(request, back, flash="Enter the folder's name.", kind="error")
-    call = documents.call(
-        documents.stub.CreateFolder,
-        D.CreateFolderRequest(
-            request_id=form_request_id(form), project_id=project_id, name=form["name"]
-        ),
-        principal=signed_in.person,
+    call = add_folder(
+        documents,
+        signed_in.person,
+        project_id,
+        request_id=form_request_id(form),
+        name=form["name"],
     )
     return await act(request, call, then=back, done=f"The folder {form['name']} is added.")
 

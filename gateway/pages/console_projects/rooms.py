@@ -8,11 +8,18 @@ from fastapi import APIRouter, Request
 from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
-from gateway.api.rooms import change_line, change_room, fetch_rooms
+from gateway.api.rooms import (
+    add_product_line,
+    change_line,
+    change_room,
+    fetch_rooms,
+    make_room,
+    remove_product_line,
+    remove_room,
+)
 from gateway.backends import BackendsDep
 from gateway.pages.access import StaffPage
 from gateway.pages.console_projects.common import (
-    P,
     act,
     form_request_id,
     project_url,
@@ -48,6 +55,15 @@ async def _line_of(
     raise not_found("line")
 
 
+def _flipped(item: projects_pb2.Room | projects_pb2.ProductLine) -> dict[str, bool]:
+    """The visibility button's change: shown becomes hidden and hidden shown."""
+    return {"client_visible": not item.client_visible}
+
+
+def _now_shown(item: projects_pb2.Room | projects_pb2.ProductLine) -> str:
+    return "hidden from the client" if item.client_visible else "shown to the client"
+
+
 @router.post("/console/projects/{project_id}/rooms")
 async def add_room(
     request: Request, project_id: str, signed_in: StaffPage, backends: BackendsDep
@@ -57,16 +73,13 @@ async def add_room(
     back = project_url(project_id, "rooms")
     if not form["name"]:
         return see_other(request, back, flash="Enter the room's name.", kind="error")
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.CreateRoom,
-        P.CreateRoomRequest(
-            request_id=form_request_id(form),
-            project_id=project_id,
-            name=form["name"],
-            client_visible=form.has("client_visible"),
-        ),
-        principal=signed_in.person,
+    call = make_room(
+        backends,
+        signed_in.person,
+        project_id,
+        request_id=form_request_id(form),
+        name=form["name"],
+        client_visible=form.has("client_visible"),
     )
     return await act(request, call, then=back, done=f"{form['name']} is added.")
 
@@ -97,11 +110,9 @@ async def toggle_room(
     await signed_in_form(request, signed_in)
     project_id = page_id(project_id, "project")
     room = await _room_of(backends, signed_in, project_id, room_id)
-    changes = {"client_visible": not room.client_visible}
-    call = change_room(backends, signed_in.person, room.id, changes)
-    now = "hidden from the client" if room.client_visible else "shown to the client"
+    call = change_room(backends, signed_in.person, room.id, _flipped(room))
     back = project_url(project_id, f"room-{room.id}")
-    return await act(request, call, then=back, done=f"{room.name} is {now}.")
+    return await act(request, call, then=back, done=f"{room.name} is {_now_shown(room)}.")
 
 
 @router.post("/console/projects/{project_id}/rooms/{room_id}/delete")
@@ -111,10 +122,7 @@ async def delete_room(
     await signed_in_form(request, signed_in)
     project_id = page_id(project_id, "project")
     room = await _room_of(backends, signed_in, project_id, room_id)
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.DeleteRoom, P.DeleteRoomRequest(room_id=room.id), principal=signed_in.person
-    )
+    call = remove_room(backends, signed_in.person, room.id)
     back = project_url(project_id, "rooms")
     return await act(request, call, then=back, done=f"{room.name} is deleted.")
 
@@ -152,11 +160,8 @@ async def add_line(
         fields = _line_fields(form, request.state.tenant.currency or "USD")
     except ValueError as exc:
         return see_other(request, back, flash=str(exc), kind="error")
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.AddProductLine,
-        P.AddProductLineRequest(request_id=form_request_id(form), room_id=room.id, **fields),
-        principal=signed_in.person,
+    call = add_product_line(
+        backends, signed_in.person, room.id, request_id=form_request_id(form), **fields
     )
     return await act(request, call, then=back, done=f"The line is added to {room.name}.")
 
@@ -185,11 +190,9 @@ async def toggle_line(
     await signed_in_form(request, signed_in)
     project_id = page_id(project_id, "project")
     line = await _line_of(backends, signed_in, project_id, line_id)
-    changes = {"client_visible": not line.client_visible}
-    call = change_line(backends, signed_in.person, line.id, changes)
-    now = "hidden from the client" if line.client_visible else "shown to the client"
+    call = change_line(backends, signed_in.person, line.id, _flipped(line))
     back = project_url(project_id, f"room-{line.room_id}")
-    return await act(request, call, then=back, done=f"The line is {now}.")
+    return await act(request, call, then=back, done=f"The line is {_now_shown(line)}.")
 
 
 @router.post("/console/projects/{project_id}/lines/{line_id}/remove")
@@ -199,11 +202,6 @@ async def remove_line(
     await signed_in_form(request, signed_in)
     project_id = page_id(project_id, "project")
     line = await _line_of(backends, signed_in, project_id, line_id)
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.RemoveProductLine,
-        P.RemoveProductLineRequest(line_id=line.id),
-        principal=signed_in.person,
-    )
+    call = remove_product_line(backends, signed_in.person, line.id)
     back = project_url(project_id, f"room-{line.room_id}")
     return await act(request, call, then=back, done="The line is removed.")
