@@ -42,6 +42,7 @@ from gateway.pages.projects import not_found, page_id
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
 from gateway.sessions import SettingsDep, SignedIn
 from gateway.tenancy import TenantDep
+from services.chassis.auth import Principal
 
 router = APIRouter(include_in_schema=False)
 
@@ -173,76 +174,63 @@ async def edit_document(
     return await act(request, call, then=back, done=f"{form['title']} is saved.")
 
 
-DocumentAction = Callable[[Form, documents_pb2.Document], tuple[Awaitable[Any], str, str]]
+# -- the buttons on a document row --------------------------------------------------------
+
+# The call to make, the anchor to go back to, and what to say once it is done.
+DocumentAction = Callable[
+    [DocumentsRemote, Principal, Form, documents_pb2.Document], tuple[Awaitable[Any], str, str]
+]
 
 
-async def _on_document(
-    request: Request,
-    project_id: str,
-    document_id: str,
-    signed_in: SignedIn,
-    documents: DocumentsRemote,
-    action: DocumentAction,
-) -> Response:
-    """What every button on a document row does: read the form, find the
-    document in this project, make the call `action` builds, go back to its
-    anchor saying what happened (or why not)."""
-    form = await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    doc = await _document_of(documents, signed_in, project_id, document_id)
-    call, anchor, done = action(form, doc)
-    return await act(request, call, then=documents_url(project_id, anchor), done=done)
+def _button(action: DocumentAction) -> Callable[..., Awaitable[Response]]:
+    """A document row's button: read the form, find the document in this
+    project, make the call, go back to its anchor saying what happened (or why not)."""
+
+    async def press(
+        request: Request,
+        project_id: str,
+        document_id: str,
+        signed_in: StaffPage,
+        documents: DocumentsDep,
+    ) -> Response:
+        form = await signed_in_form(request, signed_in)
+        project_id = page_id(project_id, "project")
+        doc = await _document_of(documents, signed_in, project_id, document_id)
+        call, anchor, done = action(documents, signed_in.person, form, doc)
+        return await act(request, call, then=documents_url(project_id, anchor), done=done)
+
+    return press
 
 
-@router.post("/console/projects/{project_id}/documents/{document_id}/visibility")
-async def toggle_visibility(
-    request: Request,
-    project_id: str,
-    document_id: str,
-    signed_in: StaffPage,
-    documents: DocumentsDep,
-) -> Response:
-    def show_or_hide(form: Form, doc: documents_pb2.Document) -> tuple[Awaitable[Any], str, str]:
-        show = form["client_visible"] == "1"
-        call = set_client_visible(documents, signed_in.person, doc.id, show)
-        done = (
-            f"The client now sees {doc.title}."
-            if show
-            else f"{doc.title} is hidden from the client."
-        )
-        return call, f"doc-{doc.id}", done
-
-    return await _on_document(request, project_id, document_id, signed_in, documents, show_or_hide)
+def _show_or_hide(
+    documents: DocumentsRemote, person: Principal, form: Form, doc: documents_pb2.Document
+) -> tuple[Awaitable[Any], str, str]:
+    show = form["client_visible"] == "1"
+    done = (
+        f"The client now sees {doc.title}." if show else f"{doc.title} is hidden from the client."
+    )
+    return set_client_visible(documents, person, doc.id, show), f"doc-{doc.id}", done
 
 
-@router.post("/console/projects/{project_id}/documents/{document_id}/delete")
-async def delete_document(
-    request: Request,
-    project_id: str,
-    document_id: str,
-    signed_in: StaffPage,
-    documents: DocumentsDep,
-) -> Response:
-    def remove(_: Form, doc: documents_pb2.Document) -> tuple[Awaitable[Any], str, str]:
-        call = delete(documents, signed_in.person, doc.id)
-        return call, "deleted", f"{doc.title} is deleted. It can be restored below."
-
-    return await _on_document(request, project_id, document_id, signed_in, documents, remove)
+def _delete(
+    documents: DocumentsRemote, person: Principal, _: Form, doc: documents_pb2.Document
+) -> tuple[Awaitable[Any], str, str]:
+    done = f"{doc.title} is deleted. It can be restored below."
+    return delete(documents, person, doc.id), "deleted", done
 
 
-@router.post("/console/projects/{project_id}/documents/{document_id}/restore")
-async def restore_document(
-    request: Request,
-    project_id: str,
-    document_id: str,
-    signed_in: StaffPage,
-    documents: DocumentsDep,
-) -> Response:
-    def bring_back(_: Form, doc: documents_pb2.Document) -> tuple[Awaitable[Any], str, str]:
-        call = restore(documents, signed_in.person, doc.id)
-        return call, f"doc-{doc.id}", f"{doc.title} is restored."
+def _restore(
+    documents: DocumentsRemote, person: Principal, _: Form, doc: documents_pb2.Document
+) -> tuple[Awaitable[Any], str, str]:
+    return restore(documents, person, doc.id), f"doc-{doc.id}", f"{doc.title} is restored."
 
-    return await _on_document(request, project_id, document_id, signed_in, documents, bring_back)
+
+for _path, _action in [("visibility", _show_or_hide), ("delete", _delete), ("restore", _restore)]:
+    router.add_api_route(
+        f"/console/projects/{{project_id}}/documents/{{document_id}}/{_path}",
+        _button(_action),
+        methods=["POST"],
+    )
 
 
 @router.post("/console/projects/{project_id}/folders")

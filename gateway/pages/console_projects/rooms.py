@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,7 +18,7 @@ from gateway.api.rooms import (
     remove_product_line,
     remove_room,
 )
-from gateway.backends import BackendsDep
+from gateway.backends import Backends, BackendsDep
 from gateway.pages.access import StaffPage
 from gateway.pages.console_projects.common import (
     act,
@@ -31,6 +32,7 @@ from gateway.pages.rendering import (
     signed_in_form,
 )
 from gateway.sessions import SignedIn
+from services.chassis.auth import Principal
 from services.chassis.money import parse_amount
 
 router = APIRouter(include_in_schema=False)
@@ -53,15 +55,6 @@ async def _line_of(
             if line.id == line_id:
                 return line
     raise not_found("line")
-
-
-def _flipped(item: projects_pb2.Room | projects_pb2.ProductLine) -> dict[str, bool]:
-    """The visibility button's change: shown becomes hidden and hidden shown."""
-    return {"client_visible": not item.client_visible}
-
-
-def _now_shown(item: projects_pb2.Room | projects_pb2.ProductLine) -> str:
-    return "hidden from the client" if item.client_visible else "shown to the client"
 
 
 @router.post("/console/projects/{project_id}/rooms")
@@ -101,30 +94,6 @@ async def edit_room(
         changes["name"] = form["name"]
     call = change_room(backends, signed_in.person, room.id, changes)
     return await act(request, call, then=back, done="The room is saved.")
-
-
-@router.post("/console/projects/{project_id}/rooms/{room_id}/visibility")
-async def toggle_room(
-    request: Request, project_id: str, room_id: str, signed_in: StaffPage, backends: BackendsDep
-) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    room = await _room_of(backends, signed_in, project_id, room_id)
-    call = change_room(backends, signed_in.person, room.id, _flipped(room))
-    back = project_url(project_id, f"room-{room.id}")
-    return await act(request, call, then=back, done=f"{room.name} is {_now_shown(room)}.")
-
-
-@router.post("/console/projects/{project_id}/rooms/{room_id}/delete")
-async def delete_room(
-    request: Request, project_id: str, room_id: str, signed_in: StaffPage, backends: BackendsDep
-) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    room = await _room_of(backends, signed_in, project_id, room_id)
-    call = remove_room(backends, signed_in.person, room.id)
-    back = project_url(project_id, "rooms")
-    return await act(request, call, then=back, done=f"{room.name} is deleted.")
 
 
 def _line_fields(form: Form, currency: str) -> dict[str, Any]:
@@ -183,25 +152,65 @@ async def edit_line(
     return await act(request, call, then=back, done="The line is saved.")
 
 
-@router.post("/console/projects/{project_id}/lines/{line_id}/visibility")
-async def toggle_line(
-    request: Request, project_id: str, line_id: str, signed_in: StaffPage, backends: BackendsDep
-) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    line = await _line_of(backends, signed_in, project_id, line_id)
-    call = change_line(backends, signed_in.person, line.id, _flipped(line))
-    back = project_url(project_id, f"room-{line.room_id}")
-    return await act(request, call, then=back, done=f"The line is {_now_shown(line)}.")
+# -- the buttons: a form with only its CSRF token, acting on one room or line --------------
+
+Item = projects_pb2.Room | projects_pb2.ProductLine
+Finder = Callable[[Backends, SignedIn, str, str], Awaitable[Any]]
+# The call to make, the anchor to go back to, and what to say once it is done.
+Action = Callable[[Backends, Principal, Any], tuple[Awaitable[Any], str, str]]
 
 
-@router.post("/console/projects/{project_id}/lines/{line_id}/remove")
-async def remove_line(
-    request: Request, project_id: str, line_id: str, signed_in: StaffPage, backends: BackendsDep
-) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    line = await _line_of(backends, signed_in, project_id, line_id)
-    call = remove_product_line(backends, signed_in.person, line.id)
-    back = project_url(project_id, f"room-{line.room_id}")
-    return await act(request, call, then=back, done="The line is removed.")
+def _button(find: Finder, action: Action) -> Callable[..., Awaitable[Response]]:
+    async def press(
+        request: Request, project_id: str, item_id: str, signed_in: StaffPage, backends: BackendsDep
+    ) -> Response:
+        await signed_in_form(request, signed_in)
+        project_id = page_id(project_id, "project")
+        item = await find(backends, signed_in, project_id, item_id)
+        call, anchor, done = action(backends, signed_in.person, item)
+        return await act(request, call, then=project_url(project_id, anchor), done=done)
+
+    return press
+
+
+def _now_shown(item: Item) -> str:
+    return "hidden from the client" if item.client_visible else "shown to the client"
+
+
+def _show_or_hide_room(
+    backends: Backends, person: Principal, room: projects_pb2.Room
+) -> tuple[Awaitable[Any], str, str]:
+    call = change_room(backends, person, room.id, {"client_visible": not room.client_visible})
+    return call, f"room-{room.id}", f"{room.name} is {_now_shown(room)}."
+
+
+def _delete_room(
+    backends: Backends, person: Principal, room: projects_pb2.Room
+) -> tuple[Awaitable[Any], str, str]:
+    return remove_room(backends, person, room.id), "rooms", f"{room.name} is deleted."
+
+
+def _show_or_hide_line(
+    backends: Backends, person: Principal, line: projects_pb2.ProductLine
+) -> tuple[Awaitable[Any], str, str]:
+    call = change_line(backends, person, line.id, {"client_visible": not line.client_visible})
+    return call, f"room-{line.room_id}", f"The line is {_now_shown(line)}."
+
+
+def _remove_line(
+    backends: Backends, person: Principal, line: projects_pb2.ProductLine
+) -> tuple[Awaitable[Any], str, str]:
+    call = remove_product_line(backends, person, line.id)
+    return call, f"room-{line.room_id}", "The line is removed."
+
+
+BUTTONS = [
+    ("rooms/{item_id}/visibility", _room_of, _show_or_hide_room),
+    ("rooms/{item_id}/delete", _room_of, _delete_room),
+    ("lines/{item_id}/visibility", _line_of, _show_or_hide_line),
+    ("lines/{item_id}/remove", _line_of, _remove_line),
+]
+for path, find, action in BUTTONS:
+    router.add_api_route(
+        f"/console/projects/{{project_id}}/{path}", _button(find, action), methods=["POST"]
+    )
