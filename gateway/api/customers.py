@@ -180,7 +180,15 @@ async def change_access_to(
 
 async def view_as_customer(backends: Backends, signed_in: SignedIn, customer_id: UUID | str) -> Me:
     """This browser session becomes the customer's read-only portal (audited)."""
-    return await view_as_customer(backends, signed_in, customer_id)
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.StartViewAsClient,
+        P.StartViewAsClientRequest(
+            current_session_id=signed_in.session.id, customer_id=str(customer_id)
+        ),
+        principal=signed_in.person,
+    )
+    return me_from_session(answer.session, csrf_token=signed_in.csrf_token)
 
 
 # -- routes -------------------------------------------------------------------------------
