@@ -21,6 +21,7 @@ from gateway.api.people import (
     contact_out,
     contact_role_value,
     customer_out,
+    me_from_session,
 )
 from gateway.api.translate import timestamp
 from gateway.auth import StaffDep, StaffSessionDep

@@ -150,41 +150,18 @@ async def upload_version(
     return see_other(request, back, flash=f"A new version of {doc.title} is uploaded.")
 
 
-@router.post("/console/projects/{project_id}/documents/{document_id}")
-async def edit_document(
-    request: Request,
-    project_id: str,
-    document_id: str,
-    signed_in: StaffPage,
-    documents: DocumentsDep,
-) -> Response:
-    form = await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    doc = await _document_of(documents, signed_in, project_id, document_id)
-    back = documents_url(project_id, f"doc-{doc.id}")
-    if not form["title"]:
-        return see_other(request, back, flash="Enter the document's title.", kind="error")
-    folder_id = form["folder_id"]
-    changes = {
-        "title": form["title"],
-        "description": form["description"],
-        "folder_id": folder_id if _is_uuid(folder_id) else "",  # "No folder"
-    }
-    call = change_document(documents, signed_in.person, doc.id, changes)
-    return await act(request, call, then=back, done=f"{form['title']} is saved.")
+# -- the forms on a document row ----------------------------------------------------------
 
-
-# -- the buttons on a document row --------------------------------------------------------
-
-# The call to make, the anchor to go back to, and what to say once it is done.
+# The call to make, the anchor to go back to, and what to say once it is done;
+# ValueError with a sentence for the person when the form does not make sense.
 DocumentAction = Callable[
     [DocumentsRemote, Principal, Form, documents_pb2.Document], tuple[Awaitable[Any], str, str]
 ]
 
 
 def _button(action: DocumentAction) -> Callable[..., Awaitable[Response]]:
-    """A document row's button: read the form, find the document in this
-    project, make the call, go back to its anchor saying what happened (or why not)."""
+    """A document row's form: read it, find the document in this project,
+    make the call, go back to its anchor saying what happened (or why not)."""
 
     async def press(
         request: Request,
@@ -196,10 +173,30 @@ def _button(action: DocumentAction) -> Callable[..., Awaitable[Response]]:
         form = await signed_in_form(request, signed_in)
         project_id = page_id(project_id, "project")
         doc = await _document_of(documents, signed_in, project_id, document_id)
-        call, anchor, done = action(documents, signed_in.person, form, doc)
+        try:
+            call, anchor, done = action(documents, signed_in.person, form, doc)
+        except ValueError as exc:
+            back = documents_url(project_id, f"doc-{doc.id}")
+            return see_other(request, back, flash=str(exc), kind="error")
         return await act(request, call, then=documents_url(project_id, anchor), done=done)
 
     return press
+
+
+def _edit(
+    documents: DocumentsRemote, person: Principal, form: Form, doc: documents_pb2.Document
+) -> tuple[Awaitable[Any], str, str]:
+    """Rename, describe, move: the form holds all three, so all three are in the mask."""
+    if not form["title"]:
+        raise ValueError("Enter the document's title.")
+    folder_id = form["folder_id"]
+    changes = {
+        "title": form["title"],
+        "description": form["description"],
+        "folder_id": folder_id if _is_uuid(folder_id) else "",  # "No folder"
+    }
+    call = change_document(documents, person, doc.id, changes)
+    return call, f"doc-{doc.id}", f"{form['title']} is saved."
 
 
 def _show_or_hide(
@@ -225,10 +222,11 @@ def _restore(
     return restore(documents, person, doc.id), f"doc-{doc.id}", f"{doc.title} is restored."
 
 
-for _path, _action in [("visibility", _show_or_hide), ("delete", _delete), ("restore", _restore)]:
+FORMS = [("", _edit), ("/visibility", _show_or_hide), ("/delete", _delete), ("/restore", _restore)]
+for path, action in FORMS:
     router.add_api_route(
-        f"/console/projects/{{project_id}}/documents/{{document_id}}/{_path}",
-        _button(_action),
+        f"/console/projects/{{project_id}}/documents/{{document_id}}{path}",
+        _button(action),
         methods=["POST"],
     )
 
