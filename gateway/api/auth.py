@@ -134,25 +134,25 @@ async def sign_out_session(backends: Backends, signed_in: SignedIn) -> None:
             raise
 
 
-async def send_magic_link(backends: Backends, request: Request, tenant_id: str, email: str) -> None:
-    """Identity answers the same whether or not the address exists."""
-    identity = backends.identity
-    await identity.call(
-        identity.stub.RequestMagicLink,
-        P.RequestMagicLinkRequest(email=email, client_ip=client_info(request).ip),
-        principal=gateway_principal(tenant_id=tenant_id),
-    )
+LinkPurpose = Literal["magic_link", "password_reset"]
 
 
-async def send_password_reset(
-    backends: Backends, request: Request, tenant_id: str, email: str
+async def email_link(
+    backends: Backends, request: Request, tenant_id: str, email: str, *, purpose: LinkPurpose
 ) -> None:
+    """Ask identity to email a sign-in or a password-reset link. It answers the
+    same whether or not the address exists, so the caller says the same too."""
     identity = backends.identity
-    await identity.call(
-        identity.stub.RequestPasswordReset,
-        P.RequestPasswordResetRequest(email=email, client_ip=client_info(request).ip),
-        principal=gateway_principal(tenant_id=tenant_id),
-    )
+    ip = client_info(request).ip
+    if purpose == "magic_link":
+        rpc, ask = (
+            identity.stub.RequestMagicLink,
+            P.RequestMagicLinkRequest(email=email, client_ip=ip),
+        )
+    else:
+        rpc = identity.stub.RequestPasswordReset
+        ask = P.RequestPasswordResetRequest(email=email, client_ip=ip)
+    await identity.call(rpc, ask, principal=gateway_principal(tenant_id=tenant_id))
 
 
 # -- routes -------------------------------------------------------------------------
@@ -174,7 +174,7 @@ async def sign_out(
 async def magic_link(
     body: EmailOnly, request: Request, tenant: TenantDep, backends: BackendsDep
 ) -> Accepted:
-    await send_magic_link(backends, request, tenant.id, body.email)
+    await email_link(backends, request, tenant.id, body.email, purpose="magic_link")
     return Accepted(detail="If that address has access, a link is on its way.")
 
 
@@ -186,7 +186,7 @@ async def magic_link(
 async def password_reset(
     body: EmailOnly, request: Request, tenant: TenantDep, backends: BackendsDep
 ) -> Accepted:
-    await send_password_reset(backends, request, tenant.id, body.email)
+    await email_link(backends, request, tenant.id, body.email, purpose="password_reset")
     return Accepted(
         detail="If that address has an account, a link to choose a new password is on its way."
     )

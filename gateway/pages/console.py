@@ -14,6 +14,7 @@ from gateway.backends import BackendsDep, RemoteError
 from gateway.pages.access import StaffPage
 from gateway.pages.rendering import (
     Form,
+    Refusal,
     looks_like_email,
     refusal,
     render,
@@ -67,6 +68,12 @@ def _new_contact(form: Form) -> tuple[P.NewContact, dict[str, str]]:
         errors["contact_role"] = "Choose approver or viewer."
     contact = P.NewContact(email=email, full_name=name, role=ROLE_VALUES.get(role, 0))
     return contact, errors
+
+
+def _contact_errors(why: Refusal) -> dict[str, str]:
+    """A refusal's field errors, the contact's `email` and `full_name` prefixed
+    with `contact_` as the form's fields are, so each sits by its field."""
+    return {f"contact_{k}" if k in ("email", "full_name") else k: v for k, v in why.fields.items()}
 
 
 # -- customers list -------------------------------------------------------------
@@ -136,10 +143,7 @@ async def create_customer(
             status=why.status,
             form=form,
             error=why.message,
-            errors={
-                f"contact_{k}" if k in ("email", "full_name") else k: v
-                for k, v in why.fields.items()
-            },
+            errors=_contact_errors(why),
         )
     message = f"{customer.name} is added."
     if form.has("invite") and customer.contacts:
@@ -224,10 +228,7 @@ async def add_contact(
             status=why.status,
             form=form,
             error=why.message,
-            errors={
-                f"contact_{k}" if k in ("email", "full_name") else k: v
-                for k, v in why.fields.items()
-            },
+            errors=_contact_errors(why),
         )
     message = f"{added.full_name} is added."
     if form.has("invite"):

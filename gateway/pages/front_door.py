@@ -7,13 +7,11 @@ before people do); the token is spent by the Continue button's POST.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
-from gateway.api.auth import send_magic_link, send_password_reset, sign_out_session
+from gateway.api.auth import LinkPurpose, email_link, sign_out_session
 from gateway.backends import Backends, BackendsDep, RemoteError, gateway_principal
 from gateway.pages import portal
 from gateway.pages.rendering import (
@@ -53,7 +51,11 @@ RESET_SENT = (
     "If that address has an account, a link to choose a new password is on its way. "
     "It works once and expires soon."
 )
-SENT = {"magic_link.html": LINK_SENT, "forgot.html": RESET_SENT}  # by the form's page
+# Each emailed link's form: its page, and what it says once asked.
+LINK_FORMS = {
+    "magic_link": ("magic_link.html", LINK_SENT),
+    "password_reset": ("forgot.html", RESET_SENT),
+}
 ENTER_EMAIL = "Enter your email address, like name@example.com."
 # A Continue page must not hand its URL (the token) to anyone via Referer.
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
@@ -147,20 +149,18 @@ async def magic_link_page(request: Request) -> Response:
     return render(request, "magic_link.html", email="", errors={})
 
 
-EmailLink = Callable[[Backends, Request, str, str], Awaitable[None]]
-
-
 async def _email_link_form(
-    request: Request, backends: Backends, tenant_id: str, send: EmailLink, template: str
+    request: Request, backends: Backends, tenant_id: str, purpose: LinkPurpose
 ) -> Response:
     """An emailed link's form: the address checked, the link asked for, the
     same page again with the refusal (a rate limit says when to try again)."""
+    template, sent = LINK_FORMS[purpose]
     form = await anonymous_form(request)
     email = form["email"]
     if not looks_like_email(email):
         return render(request, template, status=422, email=email, errors={"email": ENTER_EMAIL})
     try:
-        await send(backends, request, tenant_id, email)
+        await email_link(backends, request, tenant_id, email, purpose=purpose)
     except RemoteError as exc:
         why = refusal(exc)
         return render(
@@ -172,14 +172,14 @@ async def _email_link_form(
             error=why.message,
             errors=why.fields,
         )
-    return see_other(request, request.url.path, flash=SENT[template], kind="info")
+    return see_other(request, request.url.path, flash=sent, kind="info")
 
 
 @router.post("/sign-in/link")
 async def request_magic_link(
     request: Request, tenant: TenantDep, backends: BackendsDep
 ) -> Response:
-    return await _email_link_form(request, backends, tenant.id, send_magic_link, "magic_link.html")
+    return await _email_link_form(request, backends, tenant.id, "magic_link")
 
 
 @router.get("/password/forgot")
@@ -189,7 +189,7 @@ async def forgot_page(request: Request) -> Response:
 
 @router.post("/password/forgot")
 async def request_reset(request: Request, tenant: TenantDep, backends: BackendsDep) -> Response:
-    return await _email_link_form(request, backends, tenant.id, send_password_reset, "forgot.html")
+    return await _email_link_form(request, backends, tenant.id, "password_reset")
 
 
 async def _inspect(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from portal.common.v1 import common_pb2
 from starlette.responses import Response
 
@@ -188,17 +189,22 @@ async def current_proposal_page(
     return await _proposal_page(request, signed_in, backends, project_id, shown, others=others)
 
 
+async def proposal_in_url(
+    project_id: str, proposal_id: str, signed_in: ClientPage, backends: BackendsDep
+) -> Proposal:
+    project_id = page_id(project_id, "project")
+    return await _proposal_of(backends, portal_of(signed_in), project_id, proposal_id)
+
+
+# The proposal in /projects/{project_id}/proposal/{proposal_id}, if it is that project's.
+ProposalInUrl = Annotated[Proposal, Depends(proposal_in_url)]
+
+
 @router.get("/projects/{project_id}/proposal/{proposal_id}")
 async def proposal_page(
-    request: Request,
-    project_id: str,
-    proposal_id: str,
-    signed_in: ClientPage,
-    backends: BackendsDep,
+    request: Request, proposal: ProposalInUrl, signed_in: ClientPage, backends: BackendsDep
 ) -> Response:
-    project_id = page_id(project_id, "project")
-    proposal = await _proposal_of(backends, portal_of(signed_in), project_id, proposal_id)
-    return await _proposal_page(request, signed_in, backends, project_id, proposal)
+    return await _proposal_page(request, signed_in, backends, proposal.project_id, proposal)
 
 
 def _signature_errors(form: Form) -> dict[str, str]:
@@ -263,13 +269,6 @@ async def accept_proposal(
 
 @router.get("/projects/{project_id}/proposal/{proposal_id}/pdf")
 async def proposal_pdf(
-    request: Request,
-    project_id: str,
-    proposal_id: str,
-    signed_in: ClientPage,
-    backends: BackendsDep,
+    proposal: ProposalInUrl, signed_in: ClientPage, backends: BackendsDep
 ) -> Response:
-    project_id = page_id(project_id, "project")
-    principal = portal_of(signed_in)
-    proposal = await _proposal_of(backends, principal, project_id, proposal_id)
-    return await signed_pdf(backends, principal, proposal.id)
+    return await signed_pdf(backends, portal_of(signed_in), proposal.id)
