@@ -21,6 +21,7 @@ from gateway.pages.project_views import (
     project_contact,
     safe_portal_path,
     signing_state,
+    stage_label,
     stage_track,
     without_repeated_notes,
 )
@@ -296,3 +297,10 @@ def test_a_note_already_in_the_teams_latest_is_not_repeated_on_the_track() -> No
     steps = stage_track("install", _stages(install={"client_note": "Dust today."}))
     assert without_repeated_notes(steps, [" Dust today. "])[2].note == ""
     assert without_repeated_notes(steps, ["Other news"])[2].note == "Dust today."
+
+
+def test_stage_labels_read_the_same_from_the_apis_names_and_the_enum() -> None:
+    assert stage_label("install") == stage_label(P.STAGE_INSTALL) == "Install"
+    # Where a history starts there is no stage: the chassis's dash, either way.
+    assert stage_label(None) == stage_label(P.STAGE_UNSPECIFIED) == "\u2014"
+    assert stage_label("no_such_stage") == "\u2014"
