@@ -15,12 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.api.people import Me, me_from_session
 from gateway.api.translate import timestamp
 from gateway.auth import SessionDep
-from gateway.backends import BackendsDep, RemoteError, gateway_principal
+from gateway.backends import Backends, BackendsDep, RemoteError, gateway_principal
 from gateway.csrf import session_token
 from gateway.problems import problem_responses
 from gateway.sessions import (
     OptionalSessionDep,
     SettingsDep,
+    SignedIn,
     clear_session_cookie,
     client_info,
     end_session_quietly,
@@ -115,10 +116,12 @@ async def sign_in(
     return SignInResult(totp_required=False, me=_opened(answer.session, response, settings))
 
 
-@router.post("/sign-out", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
-async def sign_out(
-    signed_in: SessionDep, backends: BackendsDep, settings: SettingsDep, response: Response
-) -> None:
+# -- calls the front door's pages share ---------------------------------------------
+
+
+async def sign_out_session(backends: Backends, signed_in: SignedIn) -> None:
+    """SignOut. A session identity no longer knows is signed out already: that
+    refusal is the one not passed on."""
     identity = backends.identity
     try:
         await identity.call(
@@ -129,6 +132,37 @@ async def sign_out(
     except RemoteError as exc:
         if exc.code.name != "UNAUTHENTICATED":
             raise
+
+
+LinkPurpose = Literal["magic_link", "password_reset"]
+
+
+async def email_link(
+    backends: Backends, request: Request, tenant_id: str, email: str, *, purpose: LinkPurpose
+) -> None:
+    """Ask identity to email a sign-in or a password-reset link. It answers the
+    same whether or not the address exists, so the caller says the same too."""
+    identity = backends.identity
+    ip = client_info(request).ip
+    if purpose == "magic_link":
+        rpc, ask = (
+            identity.stub.RequestMagicLink,
+            P.RequestMagicLinkRequest(email=email, client_ip=ip),
+        )
+    else:
+        rpc = identity.stub.RequestPasswordReset
+        ask = P.RequestPasswordResetRequest(email=email, client_ip=ip)
+    await identity.call(rpc, ask, principal=gateway_principal(tenant_id=tenant_id))
+
+
+# -- routes -------------------------------------------------------------------------
+
+
+@router.post("/sign-out", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
+async def sign_out(
+    signed_in: SessionDep, backends: BackendsDep, settings: SettingsDep, response: Response
+) -> None:
+    await sign_out_session(backends, signed_in)
     clear_session_cookie(response, settings)
 
 
@@ -140,12 +174,7 @@ async def sign_out(
 async def magic_link(
     body: EmailOnly, request: Request, tenant: TenantDep, backends: BackendsDep
 ) -> Accepted:
-    identity = backends.identity
-    await identity.call(
-        identity.stub.RequestMagicLink,
-        P.RequestMagicLinkRequest(email=body.email, client_ip=client_info(request).ip),
-        principal=gateway_principal(tenant_id=tenant.id),
-    )
+    await email_link(backends, request, tenant.id, body.email, purpose="magic_link")
     return Accepted(detail="If that address has access, a link is on its way.")
 
 
@@ -157,12 +186,7 @@ async def magic_link(
 async def password_reset(
     body: EmailOnly, request: Request, tenant: TenantDep, backends: BackendsDep
 ) -> Accepted:
-    identity = backends.identity
-    await identity.call(
-        identity.stub.RequestPasswordReset,
-        P.RequestPasswordResetRequest(email=body.email, client_ip=client_info(request).ip),
-        principal=gateway_principal(tenant_id=tenant.id),
-    )
+    await email_link(backends, request, tenant.id, body.email, purpose="password_reset")
     return Accepted(
         detail="If that address has an account, a link to choose a new password is on its way."
     )

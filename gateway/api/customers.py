@@ -25,8 +25,9 @@ from gateway.api.people import (
 )
 from gateway.api.translate import masked, timestamp
 from gateway.auth import StaffDep, StaffSessionDep
-from gateway.backends import BackendsDep
+from gateway.backends import Backends, BackendsDep
 from gateway.problems import Problem, ProblemError, problem_responses, problem_type
+from gateway.sessions import SignedIn
 from services.chassis.auth import Principal
 
 router = APIRouter(
@@ -82,7 +83,12 @@ def _new_contact(c: NewContact) -> identity_pb2.NewContact:
     return P.NewContact(email=c.email, full_name=c.full_name, role=contact_role_value(c.role))
 
 
-async def _get(backends: BackendsDep, staff: Principal, customer_id: UUID) -> identity_pb2.Customer:
+# -- calls the console's customer pages share ------------------------------------------
+
+
+async def fetch_customer(
+    backends: Backends, staff: Principal, customer_id: UUID | str
+) -> identity_pb2.Customer:
     identity = backends.identity
     answer = await identity.call(
         identity.stub.GetCustomer,
@@ -92,10 +98,11 @@ async def _get(backends: BackendsDep, staff: Principal, customer_id: UUID) -> id
     return answer.customer
 
 
-async def _contact_of(
-    backends: BackendsDep, staff: Principal, customer_id: UUID, contact_id: UUID
+async def contact_of(
+    backends: Backends, staff: Principal, customer_id: UUID | str, contact_id: UUID | str
 ) -> identity_pb2.Contact:
-    customer = await _get(backends, staff, customer_id)
+    """The contact, only if it belongs to the customer in the URL."""
+    customer = await fetch_customer(backends, staff, customer_id)
     for contact in customer.contacts:
         if contact.id == str(contact_id):
             return contact
@@ -108,6 +115,84 @@ async def _contact_of(
             code="contact_not_found",
         )
     )
+
+
+async def create(
+    backends: Backends,
+    staff: Principal,
+    *,
+    request_id: str,
+    name: str,
+    contacts: list[identity_pb2.NewContact],
+) -> CustomerOut:
+    identity = backends.identity
+    created = await identity.call(
+        identity.stub.CreateCustomer,
+        P.CreateCustomerRequest(request_id=request_id, name=name, contacts=contacts),
+        principal=staff,
+    )
+    return customer_out(created.customer)
+
+
+async def add(
+    backends: Backends,
+    staff: Principal,
+    customer_id: UUID | str,
+    *,
+    request_id: str,
+    contact: identity_pb2.NewContact,
+) -> ContactOut:
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.AddContact,
+        P.AddContactRequest(request_id=request_id, customer_id=str(customer_id), contact=contact),
+        principal=staff,
+    )
+    return contact_out(answer.contact)
+
+
+async def remove(backends: Backends, staff: Principal, contact_id: str) -> None:
+    identity = backends.identity
+    await identity.call(
+        identity.stub.RemoveContact, P.RemoveContactRequest(contact_id=contact_id), principal=staff
+    )
+
+
+async def invite(backends: Backends, staff: Principal, contact_id: str) -> Invited:
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.InviteContact, P.InviteContactRequest(contact_id=contact_id), principal=staff
+    )
+    return Invited(expires_at=timestamp(answer, "expires_at"))
+
+
+async def change_access_to(
+    backends: Backends, staff: Principal, customer_id: UUID | str, state: str
+) -> CustomerOut:
+    """Archive, delete or restore (`state` is a key of ACCESS_VALUES)."""
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.ChangeCustomerAccess,
+        P.ChangeCustomerAccessRequest(customer_id=str(customer_id), to=ACCESS_VALUES[state]),
+        principal=staff,
+    )
+    return customer_out(answer.customer)
+
+
+async def view_as_customer(backends: Backends, signed_in: SignedIn, customer_id: UUID | str) -> Me:
+    """This browser session becomes the customer's read-only portal (audited)."""
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.StartViewAsClient,
+        P.StartViewAsClientRequest(
+            current_session_id=signed_in.session.id, customer_id=str(customer_id)
+        ),
+        principal=signed_in.person,
+    )
+    return me_from_session(answer.session, csrf_token=signed_in.csrf_token)
+
+
+# -- routes -------------------------------------------------------------------------------
 
 
 @router.get("", summary="List customers with their contacts and access state")
@@ -137,25 +222,20 @@ async def create_customer(
     request: Request,
     response: Response,
 ) -> CustomerOut:
-    identity = backends.identity
-    created = await identity.call(
-        identity.stub.CreateCustomer,
-        P.CreateCustomerRequest(
-            request_id=request_id,
-            name=body.name,
-            contacts=[_new_contact(c) for c in body.contacts],
-        ),
-        principal=staff,
+    created = await create(
+        backends,
+        staff,
+        request_id=request_id,
+        name=body.name,
+        contacts=[_new_contact(c) for c in body.contacts],
     )
-    response.headers["Location"] = request.app.url_path_for(
-        "get_customer", customer_id=created.customer.id
-    )
-    return customer_out(created.customer)
+    response.headers["Location"] = request.app.url_path_for("get_customer", customer_id=created.id)
+    return created
 
 
 @router.get("/{customer_id}", summary="Get a customer", responses=problem_responses(404))
 async def get_customer(customer_id: UUID, staff: StaffDep, backends: BackendsDep) -> CustomerOut:
-    return customer_out(await _get(backends, staff, customer_id))
+    return customer_out(await fetch_customer(backends, staff, customer_id))
 
 
 @router.patch("/{customer_id}", summary="Rename a customer", responses=problem_responses(404, 422))
@@ -184,15 +264,9 @@ async def add_contact(
     backends: BackendsDep,
     request_id: RequestIdDep,
 ) -> ContactOut:
-    identity = backends.identity
-    answer = await identity.call(
-        identity.stub.AddContact,
-        P.AddContactRequest(
-            request_id=request_id, customer_id=str(customer_id), contact=_new_contact(body)
-        ),
-        principal=staff,
+    return await add(
+        backends, staff, customer_id, request_id=request_id, contact=_new_contact(body)
     )
-    return contact_out(answer.contact)
 
 
 @router.delete(
@@ -204,13 +278,8 @@ async def add_contact(
 async def remove_contact(
     customer_id: UUID, contact_id: UUID, staff: StaffDep, backends: BackendsDep
 ) -> None:
-    contact = await _contact_of(backends, staff, customer_id, contact_id)
-    identity = backends.identity
-    await identity.call(
-        identity.stub.RemoveContact,
-        P.RemoveContactRequest(contact_id=contact.id),
-        principal=staff,
-    )
+    contact = await contact_of(backends, staff, customer_id, contact_id)
+    await remove(backends, staff, contact.id)
 
 
 @router.post(
@@ -222,14 +291,8 @@ async def remove_contact(
 async def invite_contact(
     customer_id: UUID, contact_id: UUID, staff: StaffDep, backends: BackendsDep
 ) -> Invited:
-    contact = await _contact_of(backends, staff, customer_id, contact_id)
-    identity = backends.identity
-    answer = await identity.call(
-        identity.stub.InviteContact,
-        P.InviteContactRequest(contact_id=contact.id),
-        principal=staff,
-    )
-    return Invited(expires_at=timestamp(answer, "expires_at"))
+    contact = await contact_of(backends, staff, customer_id, contact_id)
+    return await invite(backends, staff, contact.id)
 
 
 @router.post(
@@ -240,13 +303,7 @@ async def invite_contact(
 async def change_access(
     customer_id: UUID, body: AccessChange, staff: StaffDep, backends: BackendsDep
 ) -> CustomerOut:
-    identity = backends.identity
-    answer = await identity.call(
-        identity.stub.ChangeCustomerAccess,
-        P.ChangeCustomerAccessRequest(customer_id=str(customer_id), to=ACCESS_VALUES[body.state]),
-        principal=staff,
-    )
-    return customer_out(answer.customer)
+    return await change_access_to(backends, staff, customer_id, body.state)
 
 
 @router.post(
@@ -257,12 +314,4 @@ async def change_access(
     responses=problem_responses(404),
 )
 async def view_as(customer_id: UUID, signed_in: StaffSessionDep, backends: BackendsDep) -> Me:
-    identity = backends.identity
-    answer = await identity.call(
-        identity.stub.StartViewAsClient,
-        P.StartViewAsClientRequest(
-            current_session_id=signed_in.session.id, customer_id=str(customer_id)
-        ),
-        principal=signed_in.person,
-    )
-    return me_from_session(answer.session, csrf_token=signed_in.csrf_token)
+    return await view_as_customer(backends, signed_in, customer_id)

@@ -7,181 +7,45 @@ another customer's proposal, PERMISSION_DENIED when they may not accept
 content hash that is not the one sent. The gateway adds who signed from where
 (the connection's address and User-Agent), the signer's email and customer
 from their session, and the integrator's letterhead from the tenant it resolved
-(`chassis.letterhead`), so the signed copy names both parties."""
+(`chassis.letterhead`), so the signed copy names both parties. The shapes live
+in `proposal_shapes`."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
 from portal.common.v1 import common_pb2
 from portal.projects.v1 import projects_pb2
-from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.idempotency import RequestIdDep
-from gateway.api.translate import MoneyOut, masked, money_out, timestamp
+from gateway.api.proposal_shapes import (
+    Acceptance,
+    NewProposal,
+    Proposal,
+    ProposalChange,
+    Proposals,
+    proposal_out,
+    status_name,
+)
+from gateway.api.translate import masked
 from gateway.auth import CallerDep, StaffDep
 from gateway.backends import BackendsDep
 from gateway.problems import problem_responses
 from gateway.sessions import OptionalSessionDep
 from gateway.tenancy import TenantDep
-from services.chassis import enums
 from services.chassis.auth import Principal
 from services.chassis.letterhead import letterhead_of
 
+__all__ = ["Proposal", "proposal_out", "router", "status_name"]
+
 router = APIRouter(tags=["proposals"], responses=problem_responses(401, 403, 409))
 P = projects_pb2
-
-ProposalStatusName = Literal["draft", "sent", "accepted", "superseded"]
-SHA256_HEX = r"^[0-9a-f]{64}$"
 _UA_MAX = 512
-
-
-def status_name(value: projects_pb2.ProposalStatus.ValueType) -> str:
-    return enums.short_name(P.ProposalStatus, value, unknown=enums.UNSPECIFIED)
-
-
-class ProposalLine(BaseModel):
-    description: str
-    quantity: int
-    unit_price: MoneyOut | None
-    line_total: MoneyOut | None
-
-
-class ProposalRoom(BaseModel):
-    name: str
-    lines: list[ProposalLine]
-    other_items: MoneyOut | None = Field(
-        description="Lines kept internal: not itemised, but counted, so the totals add up."
-    )
-    total: MoneyOut | None
-
-
-class Signature(BaseModel):
-    signer_name: str = Field(description="The full name the signer typed.")
-    signer_contact_id: str
-    signer_email: str
-    consent_text: str = Field(description="The statement they agreed to.")
-    signed_at: datetime | None
-    ip: str
-    user_agent: str
-    content_sha256: str = Field(description="SHA-256 of the canonical proposal content signed.")
-
-
-class Proposal(BaseModel):
-    id: str
-    project_id: str
-    version: int
-    status: ProposalStatusName
-    title: str
-    introduction: str
-    rooms: list[ProposalRoom]
-    labour: MoneyOut | None
-    discount: MoneyOut | None
-    tax_rate_bps: int = Field(description="825 = 8.25 %.")
-    subtotal: MoneyOut | None
-    tax: MoneyOut | None
-    total: MoneyOut | None
-    content_sha256: str = Field(description="Set when sent: what an acceptance must repeat.")
-    sent_at: datetime | None
-    signature: Signature | None = Field(description="Set once accepted.")
-    consent_text: str = Field(description="What the client agrees to by signing.")
-
-
-class Proposals(BaseModel):
-    proposals: list[Proposal]
-
-
-class NewProposal(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(max_length=200)
-    introduction: str = Field("", max_length=10_000)
-    labour_minor: int = Field(0, ge=0)
-    discount_minor: int = Field(0, ge=0)
-    tax_rate_bps: int = Field(0, ge=0, le=10_000, description="825 = 8.25 %.")
-
-
-class ProposalChange(BaseModel):
-    """Drafts only. Only the fields sent change; `null` clears one (a title
-    cannot be cleared)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str | None = Field(None, max_length=200)
-    introduction: str | None = Field(None, max_length=10_000)
-    labour_minor: int | None = Field(None, ge=0)
-    discount_minor: int | None = Field(None, ge=0)
-    tax_rate_bps: int | None = Field(None, ge=0, le=10_000)
-    refresh_lines: bool = Field(
-        False, description="Take the rooms and lines afresh from the project."
-    )
-
-
-class Acceptance(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    signer_name: str = Field(min_length=1, max_length=200, description="Typed full name.")
-    consent: bool = Field(description="The signer ticked the consent statement.")
-    content_sha256: str = Field(
-        pattern=SHA256_HEX, description="The proposal's `content_sha256` as it was shown."
-    )
-
-
-def proposal_out(p: projects_pb2.Proposal) -> Proposal:
-    signature = None
-    if p.HasField("signature"):
-        s = p.signature
-        signature = Signature(
-            signer_name=s.signer_name,
-            signer_contact_id=s.signer_contact_id,
-            signer_email=s.signer_email,
-            consent_text=s.consent_text,
-            signed_at=timestamp(s, "signed_at"),
-            ip=s.ip,
-            user_agent=s.user_agent,
-            content_sha256=s.content_sha256,
-        )
-    return Proposal(
-        id=p.id,
-        project_id=p.project_id,
-        version=p.version,
-        status=status_name(p.status),  # type: ignore[arg-type]  # validated by the model
-        title=p.title,
-        introduction=p.introduction,
-        rooms=[
-            ProposalRoom(
-                name=r.name,
-                lines=[
-                    ProposalLine(
-                        description=x.description,
-                        quantity=x.quantity,
-                        unit_price=money_out(x, "unit_price"),
-                        line_total=money_out(x, "line_total"),
-                    )
-                    for x in r.lines
-                ],
-                other_items=money_out(r, "other_items"),
-                total=money_out(r, "total"),
-            )
-            for r in p.rooms
-        ],
-        labour=money_out(p, "labour"),
-        discount=money_out(p, "discount"),
-        tax_rate_bps=p.tax_rate_bps,
-        subtotal=money_out(p, "subtotal"),
-        tax=money_out(p, "tax"),
-        total=money_out(p, "total"),
-        content_sha256=p.content_sha256,
-        sent_at=timestamp(p, "sent_at"),
-        signature=signature,
-        consent_text=p.consent_text,
-    )
 
 
 # -- calls (the pages use these too) ----------------------------------------------------
@@ -210,6 +74,21 @@ async def fetch_proposal(
         principal=principal,
     )
     return answer.proposal
+
+
+async def proposals_of(
+    backends: BackendsDep, principal: Principal, project_id: UUID | str
+) -> Proposals:
+    return Proposals(
+        proposals=[proposal_out(p) for p in await fetch_proposals(backends, principal, project_id)]
+    )
+
+
+async def proposal_of(
+    backends: BackendsDep, principal: Principal, proposal_id: UUID | str
+) -> Proposal:
+    """The API's proposal, rooms and sums included; the proposal pages render it."""
+    return proposal_out(await fetch_proposal(backends, principal, proposal_id))
 
 
 async def accept(
@@ -244,6 +123,46 @@ async def accept(
         principal=principal,
     )
     return answer.proposal
+
+
+async def draft(
+    backends: BackendsDep,
+    principal: Principal,
+    project_id: UUID | str,
+    *,
+    request_id: str,
+    title: str,
+    introduction: str,
+    labour_minor: int,
+    discount_minor: int,
+    tax_rate_bps: int,
+) -> Proposal:
+    """CreateProposal: a draft from the project's rooms and lines as they are now."""
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.CreateProposal,
+        P.CreateProposalRequest(
+            request_id=request_id,
+            project_id=str(project_id),
+            title=title,
+            introduction=introduction,
+            labour_minor=labour_minor,
+            discount_minor=discount_minor,
+            tax_rate_bps=tax_rate_bps,
+        ),
+        principal=principal,
+    )
+    return proposal_out(answer.proposal)
+
+
+async def send(backends: BackendsDep, principal: Principal, proposal_id: UUID | str) -> Proposal:
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.SendProposal,
+        P.SendProposalRequest(proposal_id=str(proposal_id)),
+        principal=principal,
+    )
+    return proposal_out(answer.proposal)
 
 
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -284,8 +203,7 @@ async def signed_pdf(
 
 @router.get("/projects/{project_id}/proposals", summary="A project's proposals, newest first")
 async def list_proposals(project_id: UUID, caller: CallerDep, backends: BackendsDep) -> Proposals:
-    found = await fetch_proposals(backends, caller, project_id)
-    return Proposals(proposals=[proposal_out(p) for p in found])
+    return await proposals_of(backends, caller, project_id)
 
 
 @router.post(
@@ -302,29 +220,24 @@ async def create_proposal(
     request: Request,
     response: Response,
 ) -> Proposal:
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.CreateProposal,
-        P.CreateProposalRequest(
-            request_id=request_id,
-            project_id=str(project_id),
-            title=body.title,
-            introduction=body.introduction,
-            labour_minor=body.labour_minor,
-            discount_minor=body.discount_minor,
-            tax_rate_bps=body.tax_rate_bps,
-        ),
-        principal=staff,
+    created = await draft(
+        backends,
+        staff,
+        project_id,
+        request_id=request_id,
+        title=body.title,
+        introduction=body.introduction,
+        labour_minor=body.labour_minor,
+        discount_minor=body.discount_minor,
+        tax_rate_bps=body.tax_rate_bps,
     )
-    response.headers["Location"] = request.app.url_path_for(
-        "get_proposal", proposal_id=answer.proposal.id
-    )
-    return proposal_out(answer.proposal)
+    response.headers["Location"] = request.app.url_path_for("get_proposal", proposal_id=created.id)
+    return created
 
 
 @router.get("/proposals/{proposal_id}", summary="Get a proposal")
 async def get_proposal(proposal_id: UUID, caller: CallerDep, backends: BackendsDep) -> Proposal:
-    return proposal_out(await fetch_proposal(backends, caller, proposal_id))
+    return await proposal_of(backends, caller, proposal_id)
 
 
 async def change_proposal(
@@ -360,13 +273,7 @@ async def update_proposal(
     summary="Send a draft to the client: freezes it, hashes it, supersedes earlier versions",
 )
 async def send_proposal(proposal_id: UUID, staff: StaffDep, backends: BackendsDep) -> Proposal:
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.SendProposal,
-        P.SendProposalRequest(proposal_id=str(proposal_id)),
-        principal=staff,
-    )
-    return proposal_out(answer.proposal)
+    return await send(backends, staff, proposal_id)
 
 
 @router.post(

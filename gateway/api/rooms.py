@@ -156,6 +156,80 @@ async def change_line(
     return line_out(answer.line)
 
 
+async def make_room(
+    backends: BackendsDep,
+    principal: Principal,
+    project_id: UUID | str,
+    *,
+    request_id: str,
+    name: str,
+    client_visible: bool,
+) -> Room:
+    """CreateRoom (the API's POST and the console's "Add a room")."""
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.CreateRoom,
+        P.CreateRoomRequest(
+            request_id=request_id,
+            project_id=str(project_id),
+            name=name,
+            client_visible=client_visible,
+        ),
+        principal=principal,
+    )
+    return room_out(answer.room)
+
+
+async def remove_room(backends: BackendsDep, principal: Principal, room_id: UUID | str) -> None:
+    projects = backends.projects
+    await projects.call(
+        projects.stub.DeleteRoom, P.DeleteRoomRequest(room_id=str(room_id)), principal=principal
+    )
+
+
+async def add_product_line(
+    backends: BackendsDep,
+    principal: Principal,
+    room_id: UUID | str,
+    *,
+    request_id: str,
+    manufacturer: str,
+    model: str,
+    description: str,
+    quantity: int,
+    unit_price_minor: int,
+    client_visible: bool,
+) -> ProductLine:
+    """AddProductLine (the API's POST and the console's line form)."""
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.AddProductLine,
+        P.AddProductLineRequest(
+            request_id=request_id,
+            room_id=str(room_id),
+            manufacturer=manufacturer,
+            model=model,
+            description=description,
+            quantity=quantity,
+            unit_price_minor=unit_price_minor,
+            client_visible=client_visible,
+        ),
+        principal=principal,
+    )
+    return line_out(answer.line)
+
+
+async def remove_product_line(
+    backends: BackendsDep, principal: Principal, line_id: UUID | str
+) -> None:
+    projects = backends.projects
+    await projects.call(
+        projects.stub.RemoveProductLine,
+        P.RemoveProductLineRequest(line_id=str(line_id)),
+        principal=principal,
+    )
+
+
 @router.get("/projects/{project_id}/rooms", summary="A project's rooms and product lines")
 async def list_rooms(project_id: UUID, caller: CallerDep, backends: BackendsDep) -> Rooms:
     rooms = await fetch_rooms(backends, caller, project_id)
@@ -172,18 +246,14 @@ async def create_room(
     backends: BackendsDep,
     request_id: RequestIdDep,
 ) -> Room:
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.CreateRoom,
-        P.CreateRoomRequest(
-            request_id=request_id,
-            project_id=str(project_id),
-            name=body.name,
-            client_visible=body.client_visible,
-        ),
-        principal=staff,
+    return await make_room(
+        backends,
+        staff,
+        project_id,
+        request_id=request_id,
+        name=body.name,
+        client_visible=body.client_visible,
     )
-    return room_out(answer.room)
 
 
 @router.patch("/rooms/{room_id}", summary="Rename, reorder, show or hide a room")
@@ -200,10 +270,7 @@ async def update_room(
     summary="Delete a room and its lines",
 )
 async def delete_room(room_id: UUID, staff: StaffDep, backends: BackendsDep) -> Response:
-    projects = backends.projects
-    await projects.call(
-        projects.stub.DeleteRoom, P.DeleteRoomRequest(room_id=str(room_id)), principal=staff
-    )
+    await remove_room(backends, staff, room_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -219,22 +286,9 @@ async def add_line(
     backends: BackendsDep,
     request_id: RequestIdDep,
 ) -> ProductLine:
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.AddProductLine,
-        P.AddProductLineRequest(
-            request_id=request_id,
-            room_id=str(room_id),
-            manufacturer=body.manufacturer,
-            model=body.model,
-            description=body.description,
-            quantity=body.quantity,
-            unit_price_minor=body.unit_price_minor,
-            client_visible=body.client_visible,
-        ),
-        principal=staff,
+    return await add_product_line(
+        backends, staff, room_id, request_id=request_id, **body.model_dump()
     )
-    return line_out(answer.line)
 
 
 @router.patch("/lines/{line_id}", summary="Change, move, show or hide a product line")
@@ -251,10 +305,5 @@ async def update_line(
     summary="Remove a product line",
 )
 async def remove_line(line_id: UUID, staff: StaffDep, backends: BackendsDep) -> Response:
-    projects = backends.projects
-    await projects.call(
-        projects.stub.RemoveProductLine,
-        P.RemoveProductLineRequest(line_id=str(line_id)),
-        principal=staff,
-    )
+    await remove_product_line(backends, staff, line_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,27 +9,23 @@ from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
+from gateway.api import customers
 from gateway.backends import BackendsDep, RemoteError
 from gateway.pages.access import StaffPage
 from gateway.pages.rendering import (
     Form,
+    Refusal,
     looks_like_email,
     refusal,
     render,
     see_other,
     signed_in_form,
 )
-from gateway.problems import Problem, ProblemError, problem_type
 
 router = APIRouter(include_in_schema=False)
 P = identity_pb2
 
 ROLE_VALUES = {"approver": P.CONTACT_ROLE_APPROVER, "viewer": P.CONTACT_ROLE_VIEWER}
-ACCESS_VALUES = {
-    "active": P.ACCESS_STATE_ACTIVE,
-    "archived": P.ACCESS_STATE_ARCHIVED,
-    "deleted": P.ACCESS_STATE_DELETED,
-}
 # What each change means, in the words the confirmation page uses.
 ACCESS_CHANGES = {
     "archived": {
@@ -74,13 +70,10 @@ def _new_contact(form: Form) -> tuple[P.NewContact, dict[str, str]]:
     return contact, errors
 
 
-async def _invite(backends: BackendsDep, signed_in: StaffPage, contact_id: str) -> None:
-    identity = backends.identity
-    await identity.call(
-        identity.stub.InviteContact,
-        P.InviteContactRequest(contact_id=contact_id),
-        principal=signed_in.person,
-    )
+def _contact_errors(why: Refusal) -> dict[str, str]:
+    """A refusal's field errors, the contact's `email` and `full_name` prefixed
+    with `contact_` as the form's fields are, so each sits by its field."""
+    return {f"contact_{k}" if k in ("email", "full_name") else k: v for k, v in why.fields.items()}
 
 
 # -- customers list -------------------------------------------------------------
@@ -133,14 +126,13 @@ async def create_customer(
         return await _customers_page(
             request, signed_in, backends, status=422, form=form, errors=errors
         )
-    identity = backends.identity
     try:
-        created = await identity.call(
-            identity.stub.CreateCustomer,
-            P.CreateCustomerRequest(
-                request_id=_request_id(form), name=form["name"], contacts=[contact]
-            ),
-            principal=signed_in.person,
+        customer = await customers.create(
+            backends,
+            signed_in.person,
+            request_id=_request_id(form),
+            name=form["name"],
+            contacts=[contact],
         )
     except RemoteError as exc:
         why = refusal(exc)
@@ -151,15 +143,11 @@ async def create_customer(
             status=why.status,
             form=form,
             error=why.message,
-            errors={
-                f"contact_{k}" if k in ("email", "full_name") else k: v
-                for k, v in why.fields.items()
-            },
+            errors=_contact_errors(why),
         )
-    customer = created.customer
     message = f"{customer.name} is added."
     if form.has("invite") and customer.contacts:
-        await _invite(backends, signed_in, customer.contacts[0].id)
+        await customers.invite(backends, signed_in.person, customer.contacts[0].id)
         message += f" An invitation is on its way to {customer.contacts[0].email}."
     return see_other(request, f"/console/customers/{customer.id}", flash=message)
 
@@ -170,13 +158,13 @@ async def create_customer(
 async def _customer(
     backends: BackendsDep, signed_in: StaffPage, customer_id: str
 ) -> identity_pb2.Customer:
-    identity = backends.identity
-    answer = await identity.call(
-        identity.stub.GetCustomer,
-        P.GetCustomerRequest(customer_id=customer_id[:100]),
-        principal=signed_in.person,
-    )
-    return answer.customer
+    return await customers.fetch_customer(backends, signed_in.person, customer_id[:100])
+
+
+async def _contact(
+    backends: BackendsDep, signed_in: StaffPage, customer_id: str, contact_id: str
+) -> identity_pb2.Contact:
+    return await customers.contact_of(backends, signed_in.person, customer_id[:100], contact_id)
 
 
 async def _customer_page(
@@ -222,14 +210,13 @@ async def add_contact(
         return await _customer_page(
             request, signed_in, backends, customer_id, status=422, form=form, errors=errors
         )
-    identity = backends.identity
     try:
-        added = await identity.call(
-            identity.stub.AddContact,
-            P.AddContactRequest(
-                request_id=_request_id(form), customer_id=customer_id, contact=contact
-            ),
-            principal=signed_in.person,
+        added = await customers.add(
+            backends,
+            signed_in.person,
+            customer_id,
+            request_id=_request_id(form),
+            contact=contact,
         )
     except RemoteError as exc:
         why = refusal(exc)
@@ -241,35 +228,13 @@ async def add_contact(
             status=why.status,
             form=form,
             error=why.message,
-            errors={
-                f"contact_{k}" if k in ("email", "full_name") else k: v
-                for k, v in why.fields.items()
-            },
+            errors=_contact_errors(why),
         )
-    message = f"{added.contact.full_name} is added."
+    message = f"{added.full_name} is added."
     if form.has("invite"):
-        await _invite(backends, signed_in, added.contact.id)
-        message += f" An invitation is on its way to {added.contact.email}."
+        await customers.invite(backends, signed_in.person, added.id)
+        message += f" An invitation is on its way to {added.email}."
     return see_other(request, f"/console/customers/{customer_id}", flash=message)
-
-
-async def _contact(
-    backends: BackendsDep, signed_in: StaffPage, customer_id: str, contact_id: str
-) -> identity_pb2.Contact:
-    """The contact, only if it belongs to the customer in the URL."""
-    customer = await _customer(backends, signed_in, customer_id)
-    for contact in customer.contacts:
-        if contact.id == contact_id:
-            return contact
-    raise ProblemError(
-        Problem(
-            type=problem_type("not-found"),
-            title="Not found",
-            status=404,
-            detail="That contact is not one of this customer's.",
-            code="contact_not_found",
-        )
-    )
 
 
 @router.post("/console/customers/{customer_id}/contacts/{contact_id}/invite")
@@ -283,7 +248,7 @@ async def invite_contact(
     await signed_in_form(request, signed_in)
     contact = await _contact(backends, signed_in, customer_id, contact_id)
     try:
-        await _invite(backends, signed_in, contact.id)
+        await customers.invite(backends, signed_in.person, contact.id)
     except RemoteError as exc:
         why = refusal(exc)
         return see_other(
@@ -306,12 +271,7 @@ async def remove_contact(
 ) -> Response:
     await signed_in_form(request, signed_in)
     contact = await _contact(backends, signed_in, customer_id, contact_id)
-    identity = backends.identity
-    await identity.call(
-        identity.stub.RemoveContact,
-        P.RemoveContactRequest(contact_id=contact.id),
-        principal=signed_in.person,
-    )
+    await customers.remove(backends, signed_in.person, contact.id)
     return see_other(
         request,
         f"/console/customers/{customer_id}",
@@ -343,15 +303,10 @@ async def change_access(
 ) -> Response:
     form = await signed_in_form(request, signed_in)
     to = form["to"]
-    if to not in ACCESS_VALUES:
+    if to not in customers.ACCESS_VALUES:
         return see_other(request, f"/console/customers/{customer_id}")
-    identity = backends.identity
     try:
-        changed = await identity.call(
-            identity.stub.ChangeCustomerAccess,
-            P.ChangeCustomerAccessRequest(customer_id=customer_id, to=ACCESS_VALUES[to]),
-            principal=signed_in.person,
-        )
+        changed = await customers.change_access_to(backends, signed_in.person, customer_id, to)
     except RemoteError as exc:
         why = refusal(exc)
         return see_other(
@@ -361,7 +316,7 @@ async def change_access(
     return see_other(
         request,
         f"/console/customers/{customer_id}",
-        flash=f"{changed.customer.name} is {done}. Every contact has been emailed.",
+        flash=f"{changed.name} is {done}. Every contact has been emailed.",
     )
 
 
@@ -370,15 +325,8 @@ async def view_as_client(
     request: Request, customer_id: str, signed_in: StaffPage, backends: BackendsDep
 ) -> Response:
     await signed_in_form(request, signed_in)
-    identity = backends.identity
     try:
-        await identity.call(
-            identity.stub.StartViewAsClient,
-            P.StartViewAsClientRequest(
-                current_session_id=signed_in.session.id, customer_id=customer_id
-            ),
-            principal=signed_in.person,
-        )
+        await customers.view_as_customer(backends, signed_in, customer_id)
     except RemoteError as exc:
         why = refusal(exc)
         return see_other(

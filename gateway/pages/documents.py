@@ -10,19 +10,17 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
-from portal.documents.v1 import documents_pb2
 from starlette.responses import Response
 
 from gateway import files
 from gateway.api.documents import (
     DocumentsDep,
-    DownloaderDep,
     create_link,
     fetch_document,
-    fetch_documents,
-    fetch_folders,
-    serve_download,
 )
+from gateway.api.documents.download import download
+from gateway.api.documents.library import documents_of, folders_of
+from gateway.api.documents.shapes import Document
 from gateway.api.projects import fetch_project
 from gateway.backends import BackendsDep
 from gateway.pages.access import ClientPage
@@ -35,14 +33,16 @@ router = APIRouter(include_in_schema=False)
 MAX_QUERY = 200
 
 
-def document_item(doc: documents_pb2.Document) -> dict:
-    """What a list row shows of a document: type, size, date."""
+def document_item(doc: Document) -> dict:
+    """What a list row shows of the API's document: type, size, date."""
     current = doc.current
     return {
         "doc": doc,
-        "kind": files.file_kind(current.content_type, current.filename),
-        "size": files.human_size(current.size_bytes),
-        "uploaded_at": current.uploaded_at if current.HasField("uploaded_at") else None,
+        "kind": files.file_kind(
+            current.content_type if current else "", current.filename if current else ""
+        ),
+        "size": files.human_size(current.size_bytes if current else 0),
+        "uploaded_at": current.uploaded_at if current else None,
         "request_id": str(uuid.uuid4()),  # a new version's form: a double-click uploads once
         "versions": [{"version": v, "size": files.human_size(v.size_bytes)} for v in doc.versions],
     }
@@ -72,10 +72,10 @@ async def documents_page(
     project_id = page_id(project_id, "project")
     principal = portal_of(signed_in)
     project = await fetch_project(backends, principal, project_id)
-    folders = await fetch_folders(documents, principal, project_id)
+    folders = (await folders_of(documents, principal, project_id)).folders
     chosen = next((f for f in folders if f.id == folder), None)
     query = q.strip()[:MAX_QUERY]
-    found = await fetch_documents(
+    found = await documents_of(
         documents, principal, project_id, folder_id=chosen.id if chosen else "", query=query
     )
     names = {f.id: f.name for f in folders}
@@ -89,7 +89,7 @@ async def documents_page(
         folder=chosen,
         folder_names=names,
         query=query,
-        documents=[document_item(d) for d in found],
+        documents=[document_item(d) for d in found.documents],
     )
 
 
@@ -119,20 +119,6 @@ async def download_document(
     return see_other(request, f"/d/{sealed}")
 
 
-@router.get("/d/{token}")
-async def download(
-    request: Request,
-    token: str,
-    principal: DownloaderDep,
-    documents: DocumentsDep,
-    settings: SettingsDep,
-    tenant: TenantDep,
-) -> Response:
-    return await serve_download(
-        request,
-        token,
-        documents=documents,
-        principal=principal,
-        secret=settings.csrf_secret,
-        tenant_id=tenant.id,
-    )
+# Every download link of the portal, /d/<token>: the API's own handler, so a
+# link serves the same bytes, headers and ranges from either address.
+router.add_api_route("/d/{token}", download, methods=["GET"], include_in_schema=False)

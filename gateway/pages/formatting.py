@@ -36,8 +36,13 @@ def build_templates() -> Jinja2Templates:
     env.globals["contact_role_name"] = contact_role_name
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["stage_label"] = stage_label
-    env.globals["proposal_status"] = status_name
+    env.globals["proposal_status"] = proposal_status
     return templates
+
+
+def proposal_status(value: str | int) -> str:
+    """The API's status name as it is; an enum value (the console's drafts) named."""
+    return value if isinstance(value, str) else status_name(value)
 
 
 def access_state_name(value: int) -> str:

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
-from gateway.backends import BackendsDep, RemoteError, gateway_principal
+from gateway.api.auth import LinkPurpose, email_link, sign_out_session
+from gateway.backends import Backends, BackendsDep, RemoteError, gateway_principal
 from gateway.pages import portal
 from gateway.pages.rendering import (
     anonymous_form,
@@ -50,6 +51,11 @@ RESET_SENT = (
     "If that address has an account, a link to choose a new password is on its way. "
     "It works once and expires soon."
 )
+# Each emailed link's form: its page, and what it says once asked.
+LINK_FORMS = {
+    "magic_link": ("magic_link.html", LINK_SENT),
+    "password_reset": ("forgot.html", RESET_SENT),
+}
 ENTER_EMAIL = "Enter your email address, like name@example.com."
 # A Continue page must not hand its URL (the token) to anyone via Referer.
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
@@ -129,16 +135,7 @@ async def sign_out(
     if signed_in is not None:
         # Signing out is only refused to a forged form; a lapsed session just leaves.
         await signed_in_form(request, signed_in)
-        identity = backends.identity
-        try:
-            await identity.call(
-                identity.stub.SignOut,
-                P.SignOutRequest(token=signed_in.token),
-                principal=signed_in.person,
-            )
-        except RemoteError as exc:
-            if exc.code.name != "UNAUTHENTICATED":
-                raise
+        await sign_out_session(backends, signed_in)
     response = see_other(request, "/", flash="You're signed out.", kind="info")
     clear_session_cookie(response, settings)
     return response
@@ -152,35 +149,37 @@ async def magic_link_page(request: Request) -> Response:
     return render(request, "magic_link.html", email="", errors={})
 
 
-@router.post("/sign-in/link")
-async def request_magic_link(
-    request: Request, tenant: TenantDep, backends: BackendsDep
+async def _email_link_form(
+    request: Request, backends: Backends, tenant_id: str, purpose: LinkPurpose
 ) -> Response:
+    """An emailed link's form: the address checked, the link asked for, the
+    same page again with the refusal (a rate limit says when to try again)."""
+    template, sent = LINK_FORMS[purpose]
     form = await anonymous_form(request)
     email = form["email"]
     if not looks_like_email(email):
-        return render(
-            request, "magic_link.html", status=422, email=email, errors={"email": ENTER_EMAIL}
-        )
-    identity = backends.identity
+        return render(request, template, status=422, email=email, errors={"email": ENTER_EMAIL})
     try:
-        await identity.call(
-            identity.stub.RequestMagicLink,
-            P.RequestMagicLinkRequest(email=email, client_ip=client_info(request).ip),
-            principal=gateway_principal(tenant_id=tenant.id),
-        )
+        await email_link(backends, request, tenant_id, email, purpose=purpose)
     except RemoteError as exc:
         why = refusal(exc)
         return render(
             request,
-            "magic_link.html",
+            template,
             status=why.status,
             headers=why.headers(),
             email=email,
             error=why.message,
             errors=why.fields,
         )
-    return see_other(request, "/sign-in/link", flash=LINK_SENT, kind="info")
+    return see_other(request, request.url.path, flash=sent, kind="info")
+
+
+@router.post("/sign-in/link")
+async def request_magic_link(
+    request: Request, tenant: TenantDep, backends: BackendsDep
+) -> Response:
+    return await _email_link_form(request, backends, tenant.id, "magic_link")
 
 
 @router.get("/password/forgot")
@@ -190,31 +189,7 @@ async def forgot_page(request: Request) -> Response:
 
 @router.post("/password/forgot")
 async def request_reset(request: Request, tenant: TenantDep, backends: BackendsDep) -> Response:
-    form = await anonymous_form(request)
-    email = form["email"]
-    if not looks_like_email(email):
-        return render(
-            request, "forgot.html", status=422, email=email, errors={"email": ENTER_EMAIL}
-        )
-    identity = backends.identity
-    try:
-        await identity.call(
-            identity.stub.RequestPasswordReset,
-            P.RequestPasswordResetRequest(email=email, client_ip=client_info(request).ip),
-            principal=gateway_principal(tenant_id=tenant.id),
-        )
-    except RemoteError as exc:
-        why = refusal(exc)
-        return render(
-            request,
-            "forgot.html",
-            status=why.status,
-            headers=why.headers(),
-            email=email,
-            error=why.message,
-            errors=why.fields,
-        )
-    return see_other(request, "/password/forgot", flash=RESET_SENT, kind="info")
+    return await _email_link_form(request, backends, tenant.id, "password_reset")
 
 
 async def _inspect(

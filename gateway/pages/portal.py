@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
-from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
+from gateway.api.projects import Project
 from gateway.backends import Backends, BackendsDep, RemoteError
 from gateway.pages.access import ClientPage, SignedInPage, StaffPage
 from gateway.pages.projects import board_page, list_projects, portal_of, project_items
@@ -37,9 +37,7 @@ async def home(request: Request, signed_in: ClientPage, backends: BackendsDep) -
     return _home_page(request, signed_in, found, more)
 
 
-def _home_page(
-    request: Request, signed_in: SignedIn, found: list[projects_pb2.Project], more: bool
-) -> Response:
+def _home_page(request: Request, signed_in: SignedIn, found: list[Project], more: bool) -> Response:
     return render(
         request,
         "home.html",

@@ -1,6 +1,7 @@
-"""What the project pages show, computed from the services' answers: the stage
-track, dates for people, the contact link, which proposal to show and whether
-this person may sign it. Pure: no I/O, so every case is a unit test."""
+"""What the project pages show, computed from the API's models (the same ones
+the JSON API answers with): the stage track, dates for people, the contact
+link, which proposal to show and whether this person may sign it. Pure: no
+I/O, so every case is a unit test."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from urllib.parse import quote
 
 from portal.projects.v1 import projects_pb2
 
-from gateway.api.projects import STAGE_NAMES, known_stage
+from gateway.api.projects import STAGE_NAMES, Project, StageInfo
+from gateway.api.proposal_shapes import Proposal
 from services.chassis import enums
 from services.chassis.auth import Principal
 from services.chassis.timefmt import format_date, parse_day
@@ -24,7 +26,11 @@ StepState = Literal["done", "current", "next"]
 DASH = " \u2013 "  # an en dash between spaces, for date ranges
 
 
-def stage_label(value: projects_pb2.Stage.ValueType) -> str:
+def stage_label(value: str | projects_pb2.Stage.ValueType | None) -> str:
+    """ "install" (the API's name) or the enum value -> "Install"; none or
+    unknown -> an em dash, as the chassis labels an unknown enum value."""
+    if value is None or isinstance(value, str):
+        return STAGE_LABELS.get(value or "", enums.label(P.Stage, 0))
     return enums.label(P.Stage, value)
 
 
@@ -36,10 +42,10 @@ def human_date(value: str | date | None) -> str:
     return format_date(value)
 
 
-def date_span(start: str, finish: str) -> str:
+def date_span(start: str | date | None, finish: str | date | None) -> str:
     """ "3-20 Mar 2026", "28 Mar-4 Apr 2026", "20 Dec 2026-8 Jan 2027" (an
     en dash between spaces); one end alone is "from ..." / "until ..."."""
-    a, b = parse_day(start), parse_day(finish)
+    a, b = _day(start), _day(finish)
     if a and b:
         if a == b:
             return human_date(a)
@@ -53,6 +59,10 @@ def date_span(start: str, finish: str) -> str:
     if b:
         return f"until {human_date(b)}"
     return ""
+
+
+def _day(value: str | date | None) -> date | None:
+    return parse_day(value) if isinstance(value, str) else value
 
 
 # -- the stage track ----------------------------------------------------------------------
@@ -71,7 +81,7 @@ class StageStep:
         return {"done": "Done", "current": "Current stage", "next": "Coming up"}[self.state]
 
 
-def _dates(info: projects_pb2.StageInfo, state: StepState) -> list[str]:
+def _dates(info: StageInfo, state: StepState) -> list[str]:
     actual = date_span(info.actual_start, info.actual_finish)
     planned = date_span(info.planned_start, info.planned_finish)
     if state == "done":
@@ -90,19 +100,31 @@ def _dates(info: projects_pb2.StageInfo, state: StepState) -> list[str]:
     return [f"Planned {planned}"] if planned else ["Not scheduled yet"]
 
 
-def stage_track(
-    current: projects_pb2.Stage.ValueType, stages: Iterable[projects_pb2.StageInfo]
-) -> list[StageStep]:
+def _unplanned(name: str) -> StageInfo:
+    """A stage projects has no row for yet: no dates, no note."""
+    return StageInfo.model_validate(
+        {
+            "stage": name,
+            "planned_start": None,
+            "planned_finish": None,
+            "actual_start": None,
+            "actual_finish": None,
+            "client_note": "",
+            "note_updated_at": None,
+        }
+    )
+
+
+def stage_track(current: str | None, stages: Iterable[StageInfo]) -> list[StageStep]:
     """The five stages in order, each done, current or next, with its dates.
 
     The stage the project is in is current; once handover has an actual
     finish, the project is complete and every step is done."""
-    by_name = {known_stage(s.stage): s for s in stages}
-    now = known_stage(current)
-    at = STAGE_NAMES.index(now) if now else -1
+    by_name = {s.stage: s for s in stages}
+    at = STAGE_NAMES.index(current) if current in STAGE_NAMES else -1
     steps = []
     for index, name in enumerate(STAGE_NAMES):
-        info = by_name.get(name) or P.StageInfo(stage=enums.value(P.Stage, name))
+        info = by_name.get(name) or _unplanned(name)
         state: StepState = "done" if index < at else "current" if index == at else "next"
         if state == "current" and name == "handover" and info.actual_finish:
             state = "done"
@@ -147,7 +169,7 @@ class ContactLink:
 
 
 def project_contact(
-    project: projects_pb2.Project,
+    project: Project,
     *,
     team_name: str,
     support_email: str,
@@ -215,10 +237,10 @@ def current_proposal(proposals: Sequence[projects_pb2.Proposal]) -> projects_pb2
 SigningState = Literal["sign", "viewer", "read_only", "closed"]
 
 
-def signing_state(proposal: projects_pb2.Proposal, principal: Principal) -> SigningState:
+def signing_state(proposal: Proposal, principal: Principal) -> SigningState:
     """What the proposal page offers: the signature form only for a sent
     proposal and an approver who may act. The service decides again on submit."""
-    if proposal.status != P.PROPOSAL_STATUS_SENT:
+    if proposal.status != "sent":
         return "closed"
     if principal.read_only:
         return "read_only"

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from portal.common.v1 import common_pb2
-from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
-from gateway.api.projects import fetch_board, fetch_project
-from gateway.api.proposals import accept, fetch_proposal, fetch_proposals, signed_pdf
+from gateway.api.projects import Project, fetch_board, fetch_project, list_projects_page
+from gateway.api.proposal_shapes import Proposal, proposal_out
+from gateway.api.proposals import (
+    accept,
+    fetch_proposals,
+    proposal_of,
+    signed_pdf,
+)
 from gateway.backends import BackendsDep, RemoteError
 from gateway.pages import project_views as views
 from gateway.pages.access import ClientPage
@@ -27,7 +33,6 @@ from services.chassis.auth import Principal
 from services.chassis.letterhead import letterhead_of
 
 router = APIRouter(include_in_schema=False)
-P = projects_pb2
 LIST_SIZE = 50
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -58,20 +63,16 @@ def portal_of(signed_in: SignedIn) -> Principal:
     return principal
 
 
-async def list_projects(
-    backends: BackendsDep, principal: Principal
-) -> tuple[list[projects_pb2.Project], bool]:
-    """The client's projects (newest first) and whether there are more."""
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.ListProjects,
-        P.ListProjectsRequest(page=common_pb2.PageRequest(page_size=LIST_SIZE)),
-        principal=principal,
+async def list_projects(backends: BackendsDep, principal: Principal) -> tuple[list[Project], bool]:
+    """The client's projects (newest first) and whether there are more: the
+    API's list, its first page."""
+    page = await list_projects_page(
+        backends, principal, common_pb2.PageRequest(page_size=LIST_SIZE)
     )
-    return list(answer.projects), bool(answer.page.next_page_token)
+    return page.projects, bool(page.next_page_token)
 
 
-def project_items(found: list[projects_pb2.Project]) -> list[dict]:
+def project_items(found: list[Project]) -> list[dict]:
     return [
         {
             "project": p,
@@ -106,7 +107,7 @@ async def board_page(
     waiting = [
         {"item": w, "href": views.safe_portal_path(w.link)} for w in board.waiting_on if w.title
     ]
-    notes = list(board.recent_notes)  # projects lists only moves with a client note
+    notes = board.recent_notes  # projects lists only moves with a client note
     steps = views.stage_track(project.stage, board.stages)
     return render(
         request,
@@ -115,7 +116,7 @@ async def board_page(
         surface="portal",
         project=project,
         # A note already in "Latest from the team" is not repeated on the track.
-        steps=views.without_repeated_notes(steps, [n.client_note for n in notes]),
+        steps=views.without_repeated_notes(steps, [n.note for n in notes]),
         current_stage=views.stage_label(project.stage),
         forecast=views.human_date(board.forecast_handover),
         waiting=waiting,
@@ -138,9 +139,9 @@ async def _proposal_page(
     signed_in: SignedIn,
     backends: BackendsDep,
     project_id: str,
-    proposal: projects_pb2.Proposal | None,
+    proposal: Proposal | None,
     *,
-    others: list[projects_pb2.Proposal] | None = None,
+    others: list[Proposal] | None = None,
     status: int = 200,
     form: Form | None = None,
     error: str | None = None,
@@ -167,9 +168,9 @@ async def _proposal_page(
 
 async def _proposal_of(
     backends: BackendsDep, principal: Principal, project_id: str, proposal_id: str
-) -> projects_pb2.Proposal:
+) -> Proposal:
     """The proposal, only if it belongs to the project in the URL."""
-    proposal = await fetch_proposal(backends, principal, page_id(proposal_id, "proposal"))
+    proposal = await proposal_of(backends, principal, page_id(proposal_id, "proposal"))
     if proposal.project_id != project_id:
         raise not_found("proposal")
     return proposal
@@ -182,23 +183,29 @@ async def current_proposal_page(
     project_id = page_id(project_id, "project")
     proposals = await fetch_proposals(backends, portal_of(signed_in), project_id)
     chosen = views.current_proposal(proposals)
-    others = [p for p in proposals if chosen is not None and p.id != chosen.id]
+    others = [proposal_out(p) for p in proposals if chosen is not None and p.id != chosen.id]
+    shown = None
     if chosen is not None:  # the list leaves out the rooms; GetProposal has them
-        chosen = await fetch_proposal(backends, portal_of(signed_in), chosen.id)
-    return await _proposal_page(request, signed_in, backends, project_id, chosen, others=others)
+        shown = await proposal_of(backends, portal_of(signed_in), chosen.id)
+    return await _proposal_page(request, signed_in, backends, project_id, shown, others=others)
+
+
+async def proposal_in_url(
+    project_id: str, proposal_id: str, signed_in: ClientPage, backends: BackendsDep
+) -> Proposal:
+    project_id = page_id(project_id, "project")
+    return await _proposal_of(backends, portal_of(signed_in), project_id, proposal_id)
+
+
+# The proposal in /projects/{project_id}/proposal/{proposal_id}, if it is that project's.
+ProposalInUrl = Annotated[Proposal, Depends(proposal_in_url)]
 
 
 @router.get("/projects/{project_id}/proposal/{proposal_id}")
 async def proposal_page(
-    request: Request,
-    project_id: str,
-    proposal_id: str,
-    signed_in: ClientPage,
-    backends: BackendsDep,
+    request: Request, proposal: ProposalInUrl, signed_in: ClientPage, backends: BackendsDep
 ) -> Response:
-    project_id = page_id(project_id, "project")
-    proposal = await _proposal_of(backends, portal_of(signed_in), project_id, proposal_id)
-    return await _proposal_page(request, signed_in, backends, project_id, proposal)
+    return await _proposal_page(request, signed_in, backends, proposal.project_id, proposal)
 
 
 def _signature_errors(form: Form) -> dict[str, str]:
@@ -245,7 +252,7 @@ async def accept_proposal(
         )
     except RemoteError as exc:
         why = refusal(exc)
-        fresh = await fetch_proposal(backends, principal, proposal.id)
+        fresh = await proposal_of(backends, principal, proposal.id)
         return await _proposal_page(
             request,
             signed_in,
@@ -266,13 +273,8 @@ async def accept_proposal(
 
 @router.get("/projects/{project_id}/proposal/{proposal_id}/pdf")
 async def proposal_pdf(
-    request: Request,
-    project_id: str,
-    proposal_id: str,
-    signed_in: ClientPage,
-    backends: BackendsDep,
+    request: Request, proposal: ProposalInUrl, signed_in: ClientPage, backends: BackendsDep
 ) -> Response:
-    project_id = page_id(project_id, "project")
-    principal = portal_of(signed_in)
-    proposal = await _proposal_of(backends, principal, project_id, proposal_id)
-    return await signed_pdf(backends, principal, proposal.id, letterhead_of(request.state.tenant))
+    return await signed_pdf(
+        backends, portal_of(signed_in), proposal.id, letterhead_of(request.state.tenant)
+    )

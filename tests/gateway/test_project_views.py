@@ -10,6 +10,8 @@ import pytest
 from portal.common.v1 import common_pb2
 from portal.projects.v1 import projects_pb2
 
+from gateway.api.projects import StageInfo, project_out, stage_info_out
+from gateway.api.proposal_shapes import proposal_out
 from gateway.api.proposals import content_disposition
 from gateway.pages.project_views import (
     current_proposal,
@@ -19,6 +21,7 @@ from gateway.pages.project_views import (
     project_contact,
     safe_portal_path,
     signing_state,
+    stage_label,
     stage_track,
     without_repeated_notes,
 )
@@ -130,11 +133,14 @@ def test_a_mailto_link_encodes_everything_that_could_break_out() -> None:
 
 
 def test_the_contact_button_writes_to_the_project_manager_with_the_project_named() -> None:
-    project = P.Project(
-        name="Cinema & Sons? Home theatre",
-        reference="PRJ-0007",
-        project_manager_name="Sam Lee",
-        project_manager_email="sam@acme.example",
+    project = project_out(
+        P.Project(
+            name="Cinema & Sons? Home theatre",
+            reference="PRJ-0007",
+            project_manager_name="Sam Lee",
+            project_manager_email="sam@acme.example",
+            stage=P.STAGE_DESIGN,
+        )
     )
     contact = project_contact(
         project, team_name="Acme", support_email="help@acme.example", client_name="Jane & Tom?"
@@ -151,7 +157,9 @@ def test_the_contact_button_writes_to_the_project_manager_with_the_project_named
 
 
 def test_without_a_project_manager_the_email_goes_to_the_tenants_support_address() -> None:
-    project = P.Project(name="Kitchen audio", reference="PRJ-0002")
+    project = project_out(
+        P.Project(name="Kitchen audio", reference="PRJ-0002", stage=P.STAGE_DESIGN)
+    )
     contact = project_contact(
         project, team_name="Acme", support_email="help@acme.example", client_name="Jane"
     )
@@ -165,14 +173,18 @@ def test_without_a_project_manager_the_email_goes_to_the_tenants_support_address
 # -- the stage track ------------------------------------------------------------------------
 
 
-def _stages(**by_name: dict) -> list[projects_pb2.StageInfo]:
+def _stages(**by_name: dict) -> list[StageInfo]:
+    """The API's stage rows, as the board answers them."""
     names = ["design", "procurement", "install", "commissioning", "handover"]
-    return [P.StageInfo(stage=i + 1, **by_name.get(name, {})) for i, name in enumerate(names)]
+    return [
+        stage_info_out(P.StageInfo(stage=i + 1, **by_name.get(name, {})))
+        for i, name in enumerate(names)
+    ]
 
 
 def test_the_track_has_five_steps_done_current_and_next() -> None:
     steps = stage_track(
-        P.STAGE_INSTALL,
+        "install",
         _stages(
             design={"actual_finish": "2026-02-02"},
             install={
@@ -200,16 +212,17 @@ def test_the_track_has_five_steps_done_current_and_next() -> None:
 
 
 def test_a_finished_handover_marks_the_whole_project_done() -> None:
-    steps = stage_track(P.STAGE_HANDOVER, _stages(handover={"actual_finish": "2026-05-01"}))
+    steps = stage_track("handover", _stages(handover={"actual_finish": "2026-05-01"}))
     assert {s.state for s in steps} == {"done"}
     assert steps[-1].dates == ["Finished 1 May 2026"]
 
 
 def test_missing_stage_rows_still_give_five_steps_and_notes_show_only_when_current() -> None:
-    steps = stage_track(P.STAGE_DESIGN, [P.StageInfo(stage=P.STAGE_INSTALL, client_note="x")])
+    install = stage_info_out(P.StageInfo(stage=P.STAGE_INSTALL, client_note="x"))
+    steps = stage_track("design", [install])
     assert [s.state for s in steps] == ["current", "next", "next", "next", "next"]
     assert all(not s.note for s in steps)
-    assert [s.state for s in stage_track(P.STAGE_UNSPECIFIED, [])] == ["next"] * 5
+    assert [s.state for s in stage_track(None, [])] == ["next"] * 5
 
 
 def test_dates_read_like_people_write_them() -> None:
@@ -261,11 +274,12 @@ def _client(*roles: str, read_only: bool = False) -> Principal:
 
 
 def test_only_an_approver_who_may_act_is_offered_the_signature_form() -> None:
-    sent = _proposal(1, P.PROPOSAL_STATUS_SENT)
+    sent = proposal_out(_proposal(1, P.PROPOSAL_STATUS_SENT))
     assert signing_state(sent, _client("approver")) == "sign"
     assert signing_state(sent, _client("viewer")) == "viewer"
     assert signing_state(sent, _client("approver", read_only=True)) == "read_only"
-    assert signing_state(_proposal(1, P.PROPOSAL_STATUS_ACCEPTED), _client("approver")) == "closed"
+    accepted = proposal_out(_proposal(1, P.PROPOSAL_STATUS_ACCEPTED))
+    assert signing_state(accepted, _client("approver")) == "closed"
 
 
 def test_the_pdf_filename_is_safe_in_a_header_and_kept_exactly_for_modern_browsers() -> None:
@@ -279,6 +293,13 @@ def test_the_pdf_filename_is_safe_in_a_header_and_kept_exactly_for_modern_browse
 
 
 def test_a_note_already_in_the_teams_latest_is_not_repeated_on_the_track() -> None:
-    steps = stage_track(P.STAGE_INSTALL, _stages(install={"client_note": "Dust today."}))
+    steps = stage_track("install", _stages(install={"client_note": "Dust today."}))
     assert without_repeated_notes(steps, [" Dust today. "])[2].note == ""
     assert without_repeated_notes(steps, ["Other news"])[2].note == "Dust today."
+
+
+def test_stage_labels_read_the_same_from_the_apis_names_and_the_enum() -> None:
+    assert stage_label("install") == stage_label(P.STAGE_INSTALL) == "Install"
+    # Where a history starts there is no stage: the chassis's dash, either way.
+    assert stage_label(None) == stage_label(P.STAGE_UNSPECIFIED) == "\u2014"
+    assert stage_label("no_such_stage") == "\u2014"

@@ -77,14 +77,89 @@ async def fetch_document(
     return answer.document
 
 
+async def folders_of(
+    documents: DocumentsRemote, principal: Principal, project_id: UUID | str
+) -> Folders:
+    """The API's folder list; the library pages render it as it is."""
+    return Folders(
+        folders=[folder_out(f) for f in await fetch_folders(documents, principal, project_id)]
+    )
+
+
+async def documents_of(
+    documents: DocumentsRemote,
+    principal: Principal,
+    project_id: UUID | str,
+    *,
+    folder_id: str = "",
+    query: str = "",
+    include_deleted: bool = False,
+) -> Documents:
+    """The API's document list (staff see versions and who changed what)."""
+    found = await fetch_documents(
+        documents,
+        principal,
+        project_id,
+        folder_id=folder_id,
+        query=query,
+        include_deleted=include_deleted,
+    )
+    staff = not principal.is_client
+    return Documents(documents=[document_out(d, staff=staff) for d in found])
+
+
+async def set_client_visible(
+    documents: DocumentsRemote, principal: Principal, document_id: UUID | str, show: bool
+) -> Document:
+    answer = await documents.call(
+        documents.stub.SetVisibility,
+        D.SetVisibilityRequest(document_id=str(document_id), client_visible=show),
+        principal=principal,
+    )
+    return document_out(answer.document, staff=True)
+
+
+async def delete(documents: DocumentsRemote, principal: Principal, document_id: UUID | str) -> None:
+    await documents.call(
+        documents.stub.DeleteDocument,
+        D.DeleteDocumentRequest(document_id=str(document_id)),
+        principal=principal,
+    )
+
+
+async def restore(
+    documents: DocumentsRemote, principal: Principal, document_id: UUID | str
+) -> Document:
+    answer = await documents.call(
+        documents.stub.RestoreDocument,
+        D.RestoreDocumentRequest(document_id=str(document_id)),
+        principal=principal,
+    )
+    return document_out(answer.document, staff=True)
+
+
+async def add_folder(
+    documents: DocumentsRemote,
+    principal: Principal,
+    project_id: UUID | str,
+    *,
+    request_id: str,
+    name: str,
+) -> Folder:
+    answer = await documents.call(
+        documents.stub.CreateFolder,
+        D.CreateFolderRequest(request_id=request_id, project_id=str(project_id), name=name),
+        principal=principal,
+    )
+    return folder_out(answer.folder)
+
+
 # -- routes -----------------------------------------------------------------------------------
 
 
 @router.get("/projects/{project_id}/folders", summary="A project's document folders")
 async def list_folders(project_id: UUID, caller: CallerDep, documents: DocumentsDep) -> Folders:
-    return Folders(
-        folders=[folder_out(f) for f in await fetch_folders(documents, caller, project_id)]
-    )
+    return await folders_of(documents, caller, project_id)
 
 
 @router.post(
@@ -97,12 +172,7 @@ async def create_folder(
     documents: DocumentsDep,
     request_id: RequestIdDep,
 ) -> Folder:
-    answer = await documents.call(
-        documents.stub.CreateFolder,
-        D.CreateFolderRequest(request_id=request_id, project_id=str(project_id), name=body.name),
-        principal=staff,
-    )
-    return folder_out(answer.folder)
+    return await add_folder(documents, staff, project_id, request_id=request_id, name=body.name)
 
 
 @router.get("/projects/{project_id}/documents", summary="A project's documents")
@@ -114,7 +184,7 @@ async def list_documents(
     q: Annotated[str, Query(max_length=200, description="Search the titles.")] = "",
     include_deleted: Annotated[bool, Query(description="Staff only: deleted ones too.")] = False,
 ) -> Documents:
-    found = await fetch_documents(
+    return await documents_of(
         documents,
         caller,
         project_id,
@@ -122,8 +192,6 @@ async def list_documents(
         query=q.strip(),
         include_deleted=include_deleted,
     )
-    staff = not caller.is_client
-    return Documents(documents=[document_out(d, staff=staff) for d in found])
 
 
 @router.get("/documents/{document_id}", summary="A document and (staff) its versions")
@@ -157,12 +225,7 @@ async def update_document(
 async def set_visibility(
     document_id: UUID, body: VisibilityChange, staff: StaffDep, documents: DocumentsDep
 ) -> Document:
-    answer = await documents.call(
-        documents.stub.SetVisibility,
-        D.SetVisibilityRequest(document_id=str(document_id), client_visible=body.client_visible),
-        principal=staff,
-    )
-    return document_out(answer.document, staff=True)
+    return await set_client_visible(documents, staff, document_id, body.client_visible)
 
 
 @router.delete(
@@ -172,19 +235,10 @@ async def set_visibility(
     summary="Delete a document (it can be restored)",
 )
 async def delete_document(document_id: UUID, staff: StaffDep, documents: DocumentsDep) -> Response:
-    await documents.call(
-        documents.stub.DeleteDocument,
-        D.DeleteDocumentRequest(document_id=str(document_id)),
-        principal=staff,
-    )
+    await delete(documents, staff, document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/documents/{document_id}/restore", summary="Restore a deleted document")
 async def restore_document(document_id: UUID, staff: StaffDep, documents: DocumentsDep) -> Document:
-    answer = await documents.call(
-        documents.stub.RestoreDocument,
-        D.RestoreDocumentRequest(document_id=str(document_id)),
-        principal=staff,
-    )
-    return document_out(answer.document, staff=True)
+    return await restore(documents, staff, document_id)

@@ -7,6 +7,8 @@ Every document in a URL must belong to the project in the same URL."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from portal.documents.v1 import documents_pb2
@@ -21,9 +23,15 @@ from gateway.api.documents import (
     change_document,
     create_link,
     fetch_document,
-    fetch_documents,
-    fetch_folders,
     send_upload,
+)
+from gateway.api.documents.library import (
+    add_folder,
+    delete,
+    documents_of,
+    folders_of,
+    restore,
+    set_client_visible,
 )
 from gateway.api.projects import fetch_project
 from gateway.backends import BackendsDep, RemoteError
@@ -34,6 +42,7 @@ from gateway.pages.projects import not_found, page_id
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
 from gateway.sessions import SettingsDep, SignedIn
 from gateway.tenancy import TenantDep
+from services.chassis.auth import Principal
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,10 +83,10 @@ async def documents_page(
 ) -> Response:
     project_id = page_id(project_id, "project")
     project = await fetch_project(backends, signed_in.person, project_id)
-    folders = await fetch_folders(documents, signed_in.person, project_id)
-    found = await fetch_documents(documents, signed_in.person, project_id, include_deleted=True)
-    live = [document_item(d) for d in found if not d.HasField("deleted_at")]
-    deleted = [document_item(d) for d in found if d.HasField("deleted_at")]
+    folders = (await folders_of(documents, signed_in.person, project_id)).folders
+    found = await documents_of(documents, signed_in.person, project_id, include_deleted=True)
+    live = [document_item(d) for d in found.documents if d.deleted_at is None]
+    deleted = [document_item(d) for d in found.documents if d.deleted_at is not None]
     return render(
         request,
         "console/documents.html",
@@ -141,103 +150,89 @@ async def upload_version(
     return see_other(request, back, flash=f"A new version of {doc.title} is uploaded.")
 
 
-@router.post("/console/projects/{project_id}/documents/{document_id}")
-async def edit_document(
-    request: Request,
-    project_id: str,
-    document_id: str,
-    signed_in: StaffPage,
-    documents: DocumentsDep,
-) -> Response:
-    form = await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    doc = await _document_of(documents, signed_in, project_id, document_id)
-    back = documents_url(project_id, f"doc-{doc.id}")
+# -- the forms on a document row ----------------------------------------------------------
+
+# The call to make, the anchor to go back to, and what to say once it is done;
+# ValueError with a sentence for the person when the form does not make sense.
+DocumentAction = Callable[
+    [DocumentsRemote, Principal, Form, documents_pb2.Document], tuple[Awaitable[Any], str, str]
+]
+
+
+def _button(action: DocumentAction) -> Callable[..., Awaitable[Response]]:
+    """A document row's form: read it, find the document in this project,
+    make the call, go back to its anchor saying what happened (or why not)."""
+
+    async def press(
+        request: Request,
+        project_id: str,
+        document_id: str,
+        signed_in: StaffPage,
+        documents: DocumentsDep,
+    ) -> Response:
+        form = await signed_in_form(request, signed_in)
+        project_id = page_id(project_id, "project")
+        doc = await _document_of(documents, signed_in, project_id, document_id)
+        try:
+            call, anchor, done = action(documents, signed_in.person, form, doc)
+        except ValueError as exc:
+            back = documents_url(project_id, f"doc-{doc.id}")
+            return see_other(request, back, flash=str(exc), kind="error")
+        return await act(request, call, then=documents_url(project_id, anchor), done=done)
+
+    return press
+
+
+def _edit(
+    documents: DocumentsRemote, person: Principal, form: Form, doc: documents_pb2.Document
+) -> tuple[Awaitable[Any], str, str]:
+    """Rename, describe, move: the form holds all three, so all three are in the mask."""
     if not form["title"]:
-        return see_other(request, back, flash="Enter the document's title.", kind="error")
+        raise ValueError("Enter the document's title.")
     folder_id = form["folder_id"]
     changes = {
         "title": form["title"],
         "description": form["description"],
         "folder_id": folder_id if _is_uuid(folder_id) else "",  # "No folder"
     }
-    call = change_document(documents, signed_in.person, doc.id, changes)
-    return await act(request, call, then=back, done=f"{form['title']} is saved.")
+    call = change_document(documents, person, doc.id, changes)
+    return call, f"doc-{doc.id}", f"{form['title']} is saved."
 
 
-@router.post("/console/projects/{project_id}/documents/{document_id}/visibility")
-async def toggle_visibility(
-    request: Request,
-    project_id: str,
-    document_id: str,
-    signed_in: StaffPage,
-    documents: DocumentsDep,
-) -> Response:
-    form = await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    doc = await _document_of(documents, signed_in, project_id, document_id)
+def _show_or_hide(
+    documents: DocumentsRemote, person: Principal, form: Form, doc: documents_pb2.Document
+) -> tuple[Awaitable[Any], str, str]:
     show = form["client_visible"] == "1"
-    call = documents.call(
-        documents.stub.SetVisibility,
-        D.SetVisibilityRequest(document_id=doc.id, client_visible=show),
-        principal=signed_in.person,
-    )
     done = (
         f"The client now sees {doc.title}." if show else f"{doc.title} is hidden from the client."
     )
-    return await act(request, call, then=documents_url(project_id, f"doc-{doc.id}"), done=done)
+    return set_client_visible(documents, person, doc.id, show), f"doc-{doc.id}", done
 
 
-@router.post("/console/projects/{project_id}/documents/{document_id}/delete")
-async def delete_document(
-    request: Request,
-    project_id: str,
-    document_id: str,
-    signed_in: StaffPage,
-    documents: DocumentsDep,
-) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    doc = await _document_of(documents, signed_in, project_id, document_id)
-    call = documents.call(
-        documents.stub.DeleteDocument,
-        D.DeleteDocumentRequest(document_id=doc.id),
-        principal=signed_in.person,
-    )
-    return await act(
-        request,
-        call,
-        then=documents_url(project_id, "deleted"),
-        done=f"{doc.title} is deleted. It can be restored below.",
-    )
+def _delete(
+    documents: DocumentsRemote, person: Principal, _: Form, doc: documents_pb2.Document
+) -> tuple[Awaitable[Any], str, str]:
+    done = f"{doc.title} is deleted. It can be restored below."
+    return delete(documents, person, doc.id), "deleted", done
 
 
-@router.post("/console/projects/{project_id}/documents/{document_id}/restore")
-async def restore_document(
-    request: Request,
-    project_id: str,
-    document_id: str,
-    signed_in: StaffPage,
-    documents: DocumentsDep,
-) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    doc = await _document_of(documents, signed_in, project_id, document_id)
-    call = documents.call(
-        documents.stub.RestoreDocument,
-        D.RestoreDocumentRequest(document_id=doc.id),
-        principal=signed_in.person,
-    )
-    return await act(
-        request,
-        call,
-        then=documents_url(project_id, f"doc-{doc.id}"),
-        done=f"{doc.title} is restored.",
+def _restore(
+    documents: DocumentsRemote, person: Principal, _: Form, doc: documents_pb2.Document
+) -> tuple[Awaitable[Any], str, str]:
+    return restore(documents, person, doc.id), f"doc-{doc.id}", f"{doc.title} is restored."
+
+
+FORMS = [("", _edit), ("/visibility", _show_or_hide), ("/delete", _delete), ("/restore", _restore)]
+for path, action in FORMS:
+    router.add_api_route(
+        f"/console/projects/{{project_id}}/documents/{{document_id}}{path}",
+        _button(action),
+        methods=["POST"],
     )
 
 
 @router.post("/console/projects/{project_id}/folders")
-async def add_folder(
+async def new_folder(
     request: Request, project_id: str, signed_in: StaffPage, documents: DocumentsDep
 ) -> Response:
     form = await signed_in_form(request, signed_in)
@@ -245,12 +240,12 @@ async def add_folder(
     back = documents_url(project_id, "folders")
     if not form["name"]:
         return see_other(request, back, flash="Enter the folder's name.", kind="error")
-    call = documents.call(
-        documents.stub.CreateFolder,
-        D.CreateFolderRequest(
-            request_id=form_request_id(form), project_id=project_id, name=form["name"]
-        ),
-        principal=signed_in.person,
+    call = add_folder(
+        documents,
+        signed_in.person,
+        project_id,
+        request_id=form_request_id(form),
+        name=form["name"],
     )
     return await act(request, call, then=back, done=f"The folder {form['name']} is added.")
 

@@ -8,9 +8,9 @@ import uuid
 from fastapi import APIRouter, Request
 from portal.common.v1 import common_pb2
 from portal.identity.v1 import identity_pb2
-from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
+from gateway.api.projects import Project, create, list_projects_page
 from gateway.backends import BackendsDep
 from gateway.pages import project_views as views
 from gateway.pages.access import StaffPage
@@ -18,7 +18,6 @@ from gateway.pages.console_projects.common import (
     IP,
     MAX_PAGES,
     PAGE_SIZE,
-    P,
     form_request_id,
     project_url,
 )
@@ -45,22 +44,19 @@ async def _customers(backends: BackendsDep, signed_in: SignedIn) -> list[identit
 
 async def _projects(
     backends: BackendsDep, signed_in: SignedIn, *, customer_id: str, page_token: str
-) -> tuple[list[projects_pb2.Project], str]:
+) -> tuple[list[Project], str]:
     """A page of the tenant's projects; with a customer, all of theirs (the
     contract has no customer filter, so the pages are read here)."""
-    projects = backends.projects
-    found: list[projects_pb2.Project] = []
+    found: list[Project] = []
     token = page_token
     for _ in range(MAX_PAGES if customer_id else 1):
-        answer = await projects.call(
-            projects.stub.ListProjects,
-            P.ListProjectsRequest(
-                page=common_pb2.PageRequest(page_size=PAGE_SIZE, page_token=token)
-            ),
-            principal=signed_in.person,
+        page = await list_projects_page(
+            backends,
+            signed_in.person,
+            common_pb2.PageRequest(page_size=PAGE_SIZE, page_token=token),
         )
-        found += [p for p in answer.projects if not customer_id or p.customer_id == customer_id]
-        token = answer.page.next_page_token
+        found += [p for p in page.projects if not customer_id or p.customer_id == customer_id]
+        token = page.next_page_token
         if not token:
             break
     return found, token
@@ -137,18 +133,15 @@ async def create_project(
         errors["customer_id"] = "Choose the customer."
     if errors:
         return await _list_page(request, signed_in, backends, status=422, form=form, errors=errors)
-    projects = backends.projects
     try:
-        created = await projects.call(
-            projects.stub.CreateProject,
-            P.CreateProjectRequest(
-                request_id=form_request_id(form),
-                name=form["name"],
-                customer_id=form["customer_id"],
-                site_address=form["site_address"],
-                currency=tenant.currency,
-            ),
-            principal=signed_in.person,
+        project = await create(
+            backends,
+            signed_in.person,
+            request_id=form_request_id(form),
+            name=form["name"],
+            customer_id=form["customer_id"],
+            site_address=form["site_address"],
+            currency=tenant.currency,
         )
     except RemoteError as exc:
         why = refusal(exc)
@@ -161,7 +154,6 @@ async def create_project(
             error=why.message,
             errors=why.fields,
         )
-    project = created.project
     return see_other(
         request, project_url(project.id), flash=f"{project.name} ({project.reference}) is added."
     )

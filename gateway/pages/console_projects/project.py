@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
-from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
 from gateway.api.projects import (
     STAGE_NAMES,
+    StageInfo,
+    StageMove,
     change_project,
     change_stage,
     fetch_board,
-    stage_value,
+    fetch_stage_history,
 )
+from gateway.api.projects import move_stage as move_to_stage
 from gateway.api.proposals import fetch_proposals
 from gateway.api.rooms import fetch_rooms
 from gateway.backends import BackendsDep, RemoteError
@@ -25,7 +27,6 @@ from gateway.pages import project_views as views
 from gateway.pages.access import StaffPage
 from gateway.pages.console_projects.common import (
     IP,
-    P,
     act,
     amount_text,
     form_request_id,
@@ -67,16 +68,11 @@ async def _staff_users(backends: BackendsDep, signed_in: SignedIn) -> list[ident
     return sorted(answer.users, key=lambda u: u.full_name.lower())
 
 
-async def _history(
-    backends: BackendsDep, signed_in: SignedIn, project_id: str
-) -> list[projects_pb2.StageChange]:
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.ListStageHistory,
-        P.ListStageHistoryRequest(project_id=project_id),
-        principal=signed_in.person,
-    )
-    return sorted(answer.changes, key=lambda c: -c.changed_at.seconds)
+async def _history(backends: BackendsDep, signed_in: SignedIn, project_id: str) -> list[StageMove]:
+    """Newest move first."""
+    history = await fetch_stage_history(backends, signed_in.person, project_id)
+    never = datetime.min.replace(tzinfo=UTC)
+    return sorted(history.changes, key=lambda c: c.changed_at or never, reverse=True)
 
 
 @router.get("/console/projects/{project_id}")
@@ -94,7 +90,7 @@ async def project_page(
         fetch_proposals(backends, staff, project_id),
     )
     project = board.project
-    stages = {s.stage: s for s in board.stages}
+    stages: dict[str, StageInfo] = {s.stage: s for s in board.stages}
     staff_names = {u.id: u.full_name for u in users}
     return render(
         request,
@@ -106,14 +102,9 @@ async def project_page(
         users=users,
         staff_names=staff_names,
         steps=views.stage_track(project.stage, board.stages),
-        stage_forms=[
-            {"name": name, "info": stages.get(stage_value(name)) or P.StageInfo()}
-            for name in STAGE_NAMES
-        ],
+        stage_forms=[{"name": name, "info": stages.get(name)} for name in STAGE_NAMES],
         move_choices=[
-            (name, views.STAGE_LABELS[name])
-            for name in STAGE_NAMES
-            if stage_value(name) != project.stage
+            (name, views.STAGE_LABELS[name]) for name in STAGE_NAMES if name != project.stage
         ],
         current_stage=views.stage_label(project.stage),
         forecast=views.human_date(board.forecast_handover),
@@ -178,17 +169,14 @@ async def move_stage(
     back = project_url(project_id, "stages")
     if form["stage"] not in STAGE_NAMES:
         return see_other(request, back, flash="Choose the stage to move to.", kind="error")
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.ChangeProjectStage,
-        P.ChangeProjectStageRequest(
-            request_id=form_request_id(form),
-            project_id=project_id,
-            stage=stage_value(form["stage"]),
-            reason=form["reason"],
-            client_note=form["client_note"],
-        ),
-        principal=signed_in.person,
+    call = move_to_stage(
+        backends,
+        signed_in.person,
+        project_id,
+        request_id=form_request_id(form),
+        stage=form["stage"],
+        reason=form["reason"],
+        client_note=form["client_note"],
     )
     label = views.STAGE_LABELS[form["stage"]]
     return await act(request, call, then=back, done=f"The project is now in {label}.")

@@ -9,11 +9,10 @@ from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
 from gateway.api.projects import fetch_board
-from gateway.api.proposals import change_proposal, fetch_proposal
+from gateway.api.proposals import change_proposal, draft, fetch_proposal, send
 from gateway.backends import BackendsDep, RemoteError
 from gateway.pages.access import StaffPage
 from gateway.pages.console_projects.common import (
-    P,
     act,
     amount_text,
     form_request_id,
@@ -54,22 +53,18 @@ async def create_proposal(
         numbers = _proposal_numbers(form, request.state.tenant.currency or "USD")
     except ValueError as exc:
         return see_other(request, back, flash=str(exc), kind="error")
-    projects = backends.projects
     try:
-        created = await projects.call(
-            projects.stub.CreateProposal,
-            P.CreateProposalRequest(
-                request_id=form_request_id(form),
-                project_id=project_id,
-                title=form["title"],
-                introduction=form.get("introduction"),
-                **numbers,
-            ),
-            principal=signed_in.person,
+        proposal = await draft(
+            backends,
+            signed_in.person,
+            project_id,
+            request_id=form_request_id(form),
+            title=form["title"],
+            introduction=form.get("introduction"),
+            **numbers,
         )
     except RemoteError as exc:
         return see_other(request, back, flash=refusal(exc).message, kind="error")
-    proposal = created.proposal
     return see_other(
         request,
         f"/console/projects/{project_id}/proposals/{proposal.id}",
@@ -151,12 +146,7 @@ async def send_proposal(
     await signed_in_form(request, signed_in)
     project_id = page_id(project_id, "project")
     proposal = await _proposal_of(backends, signed_in, project_id, proposal_id)
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.SendProposal,
-        P.SendProposalRequest(proposal_id=proposal.id),
-        principal=signed_in.person,
-    )
+    call = send(backends, signed_in.person, proposal.id)
     back = f"/console/projects/{project_id}/proposals/{proposal.id}"
     return await act(
         request,

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
-from gateway.api.rooms import change_line, change_room, fetch_rooms
-from gateway.backends import BackendsDep
+from gateway.api.rooms import (
+    add_product_line,
+    change_line,
+    change_room,
+    fetch_rooms,
+    make_room,
+    remove_product_line,
+    remove_room,
+)
+from gateway.backends import Backends, BackendsDep
 from gateway.pages.access import StaffPage
 from gateway.pages.console_projects.common import (
-    P,
     act,
     form_request_id,
     project_url,
@@ -24,6 +33,7 @@ from gateway.pages.rendering import (
     signed_in_form,
 )
 from gateway.sessions import SignedIn
+from services.chassis.auth import Principal
 from services.chassis.money import parse_amount
 
 router = APIRouter(include_in_schema=False)
@@ -57,66 +67,15 @@ async def add_room(
     back = project_url(project_id, "rooms")
     if not form["name"]:
         return see_other(request, back, flash="Enter the room's name.", kind="error")
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.CreateRoom,
-        P.CreateRoomRequest(
-            request_id=form_request_id(form),
-            project_id=project_id,
-            name=form["name"],
-            client_visible=form.has("client_visible"),
-        ),
-        principal=signed_in.person,
+    call = make_room(
+        backends,
+        signed_in.person,
+        project_id,
+        request_id=form_request_id(form),
+        name=form["name"],
+        client_visible=form.has("client_visible"),
     )
     return await act(request, call, then=back, done=f"{form['name']} is added.")
-
-
-@router.post("/console/projects/{project_id}/rooms/{room_id}")
-async def edit_room(
-    request: Request, project_id: str, room_id: str, signed_in: StaffPage, backends: BackendsDep
-) -> Response:
-    form = await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    room = await _room_of(backends, signed_in, project_id, room_id)
-    back = project_url(project_id, f"room-{room.id}")
-    try:
-        position = int(form["position"] or 0)  # empty: keep its place
-    except ValueError:
-        return see_other(request, back, flash="The position is a whole number.", kind="error")
-    changes: dict[str, Any] = {"client_visible": form.has("client_visible"), "position": position}
-    if form["name"]:
-        changes["name"] = form["name"]
-    call = change_room(backends, signed_in.person, room.id, changes)
-    return await act(request, call, then=back, done="The room is saved.")
-
-
-@router.post("/console/projects/{project_id}/rooms/{room_id}/visibility")
-async def toggle_room(
-    request: Request, project_id: str, room_id: str, signed_in: StaffPage, backends: BackendsDep
-) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    room = await _room_of(backends, signed_in, project_id, room_id)
-    changes = {"client_visible": not room.client_visible}
-    call = change_room(backends, signed_in.person, room.id, changes)
-    now = "hidden from the client" if room.client_visible else "shown to the client"
-    back = project_url(project_id, f"room-{room.id}")
-    return await act(request, call, then=back, done=f"{room.name} is {now}.")
-
-
-@router.post("/console/projects/{project_id}/rooms/{room_id}/delete")
-async def delete_room(
-    request: Request, project_id: str, room_id: str, signed_in: StaffPage, backends: BackendsDep
-) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    room = await _room_of(backends, signed_in, project_id, room_id)
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.DeleteRoom, P.DeleteRoomRequest(room_id=room.id), principal=signed_in.person
-    )
-    back = project_url(project_id, "rooms")
-    return await act(request, call, then=back, done=f"{room.name} is deleted.")
 
 
 def _line_fields(form: Form, currency: str) -> dict[str, Any]:
@@ -140,70 +99,117 @@ def _line_fields(form: Form, currency: str) -> dict[str, Any]:
     }
 
 
-@router.post("/console/projects/{project_id}/rooms/{room_id}/lines")
-async def add_line(
-    request: Request, project_id: str, room_id: str, signed_in: StaffPage, backends: BackendsDep
-) -> Response:
-    form = await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    room = await _room_of(backends, signed_in, project_id, room_id)
-    back = project_url(project_id, f"room-{room.id}")
+# -- the forms on a room or a line ----------------------------------------------------------
+
+Item = projects_pb2.Room | projects_pb2.ProductLine
+Finder = Callable[[Backends, SignedIn, str, str], Awaitable[Any]]
+# The call to make, the anchor to go back to, and what to say once it is done;
+# ValueError with a sentence for the person when the form does not make sense.
+Outcome = tuple[Awaitable[Any], str, str]
+Action = Callable[["Acting", Any], Outcome]
+
+
+@dataclass(frozen=True)
+class Acting:
+    """What an action needs besides its room or line: through what, as whom,
+    the form, and the tenant's currency for prices."""
+
+    backends: Backends
+    person: Principal
+    form: Form
+    currency: str
+
+
+def _room_anchor(item: Item) -> str:
+    return f"room-{item.id}" if isinstance(item, projects_pb2.Room) else f"room-{item.room_id}"
+
+
+def _form_on(find: Finder, action: Action) -> Callable[..., Awaitable[Response]]:
+    """Read the form, find the room or line in this project, make the call, go
+    back to its room saying what happened (or why not)."""
+
+    async def submit(
+        request: Request, project_id: str, item_id: str, signed_in: StaffPage, backends: BackendsDep
+    ) -> Response:
+        form = await signed_in_form(request, signed_in)
+        project_id = page_id(project_id, "project")
+        item = await find(backends, signed_in, project_id, item_id)
+        acting = Acting(backends, signed_in.person, form, request.state.tenant.currency or "USD")
+        try:
+            call, anchor, done = action(acting, item)
+        except ValueError as exc:
+            back = project_url(project_id, _room_anchor(item))
+            return see_other(request, back, flash=str(exc), kind="error")
+        return await act(request, call, then=project_url(project_id, anchor), done=done)
+
+    return submit
+
+
+def _now_shown(item: Item) -> str:
+    return "hidden from the client" if item.client_visible else "shown to the client"
+
+
+def _edit_room(a: Acting, room: projects_pb2.Room) -> Outcome:
     try:
-        fields = _line_fields(form, request.state.tenant.currency or "USD")
-    except ValueError as exc:
-        return see_other(request, back, flash=str(exc), kind="error")
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.AddProductLine,
-        P.AddProductLineRequest(request_id=form_request_id(form), room_id=room.id, **fields),
-        principal=signed_in.person,
+        position = int(a.form["position"] or 0)  # empty: keep its place
+    except ValueError:
+        raise ValueError("The position is a whole number.") from None
+    changes: dict[str, Any] = {"client_visible": a.form.has("client_visible"), "position": position}
+    if a.form["name"]:
+        changes["name"] = a.form["name"]
+    return (
+        change_room(a.backends, a.person, room.id, changes),
+        f"room-{room.id}",
+        "The room is saved.",
     )
-    return await act(request, call, then=back, done=f"The line is added to {room.name}.")
 
 
-@router.post("/console/projects/{project_id}/lines/{line_id}")
-async def edit_line(
-    request: Request, project_id: str, line_id: str, signed_in: StaffPage, backends: BackendsDep
-) -> Response:
-    form = await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    line = await _line_of(backends, signed_in, project_id, line_id)
-    back = project_url(project_id, f"room-{line.room_id}")
-    try:
-        fields = _line_fields(form, request.state.tenant.currency or "USD")
-    except ValueError as exc:
-        return see_other(request, back, flash=str(exc), kind="error")
-    changes = {**fields, "room_id": form["room_id"]}  # an empty room_id keeps its room
-    call = change_line(backends, signed_in.person, line.id, changes)
-    return await act(request, call, then=back, done="The line is saved.")
+def _show_or_hide_room(a: Acting, room: projects_pb2.Room) -> Outcome:
+    call = change_room(a.backends, a.person, room.id, {"client_visible": not room.client_visible})
+    return call, f"room-{room.id}", f"{room.name} is {_now_shown(room)}."
 
 
-@router.post("/console/projects/{project_id}/lines/{line_id}/visibility")
-async def toggle_line(
-    request: Request, project_id: str, line_id: str, signed_in: StaffPage, backends: BackendsDep
-) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    line = await _line_of(backends, signed_in, project_id, line_id)
-    changes = {"client_visible": not line.client_visible}
-    call = change_line(backends, signed_in.person, line.id, changes)
-    now = "hidden from the client" if line.client_visible else "shown to the client"
-    back = project_url(project_id, f"room-{line.room_id}")
-    return await act(request, call, then=back, done=f"The line is {now}.")
+def _delete_room(a: Acting, room: projects_pb2.Room) -> Outcome:
+    return remove_room(a.backends, a.person, room.id), "rooms", f"{room.name} is deleted."
 
 
-@router.post("/console/projects/{project_id}/lines/{line_id}/remove")
-async def remove_line(
-    request: Request, project_id: str, line_id: str, signed_in: StaffPage, backends: BackendsDep
-) -> Response:
-    await signed_in_form(request, signed_in)
-    project_id = page_id(project_id, "project")
-    line = await _line_of(backends, signed_in, project_id, line_id)
-    projects = backends.projects
-    call = projects.call(
-        projects.stub.RemoveProductLine,
-        P.RemoveProductLineRequest(line_id=line.id),
-        principal=signed_in.person,
+def _add_line(a: Acting, room: projects_pb2.Room) -> Outcome:
+    fields = _line_fields(a.form, a.currency)
+    request_id = form_request_id(a.form)
+    call = add_product_line(a.backends, a.person, room.id, request_id=request_id, **fields)
+    return call, f"room-{room.id}", f"The line is added to {room.name}."
+
+
+def _edit_line(a: Acting, line: projects_pb2.ProductLine) -> Outcome:
+    changes = {**_line_fields(a.form, a.currency), "room_id": a.form["room_id"]}
+    # An empty room_id keeps its room.
+    return (
+        change_line(a.backends, a.person, line.id, changes),
+        f"room-{line.room_id}",
+        "The line is saved.",
     )
-    back = project_url(project_id, f"room-{line.room_id}")
-    return await act(request, call, then=back, done="The line is removed.")
+
+
+def _show_or_hide_line(a: Acting, line: projects_pb2.ProductLine) -> Outcome:
+    call = change_line(a.backends, a.person, line.id, {"client_visible": not line.client_visible})
+    return call, f"room-{line.room_id}", f"The line is {_now_shown(line)}."
+
+
+def _remove_line(a: Acting, line: projects_pb2.ProductLine) -> Outcome:
+    call = remove_product_line(a.backends, a.person, line.id)
+    return call, f"room-{line.room_id}", "The line is removed."
+
+
+FORMS = [
+    ("rooms/{item_id}", _room_of, _edit_room),
+    ("rooms/{item_id}/visibility", _room_of, _show_or_hide_room),
+    ("rooms/{item_id}/delete", _room_of, _delete_room),
+    ("rooms/{item_id}/lines", _room_of, _add_line),
+    ("lines/{item_id}", _line_of, _edit_line),
+    ("lines/{item_id}/visibility", _line_of, _show_or_hide_line),
+    ("lines/{item_id}/remove", _line_of, _remove_line),
+]
+for path, find, action in FORMS:
+    router.add_api_route(
+        f"/console/projects/{{project_id}}/{path}", _form_on(find, action), methods=["POST"]
+    )

@@ -1,40 +1,18 @@
-"""Projects, their stages and the status board.
-
-Reading (list, get, board) is for staff and for client contacts alike: the
-caller's principal goes to projects, which shows a client only their own
-customer's projects and answers NOT_FOUND for anything else. Changing is staff
-only (API token or staff session)."""
+"""The JSON shapes of projects, stages and the status board, and the
+translation from projects' messages. The pages render these same models."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response, status
 from portal.projects.v1 import projects_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.api.idempotency import RequestIdDep
-from gateway.api.translate import (
-    MoneyOut,
-    PageDep,
-    calendar_date,
-    masked,
-    money_out,
-    timestamp,
-)
-from gateway.auth import CallerDep, StaffDep
-from gateway.backends import BackendsDep
-from gateway.problems import problem_responses
-from gateway.tenancy import TenantDep
+from gateway.api.translate import MoneyOut, calendar_date, money_out, timestamp
 from services.chassis import enums
-from services.chassis.auth import Principal
 
-router = APIRouter(
-    prefix="/projects", tags=["projects"], responses=problem_responses(401, 403, 409)
-)
 P = projects_pb2
 
 # In stage order; a test keeps this in step with the proto's Stage enum.
@@ -240,172 +218,3 @@ def board_out(b: projects_pb2.GetStatusBoardResponse) -> StatusBoard:
             accepted_proposal_id=budget.accepted_proposal_id,
         ),
     )
-
-
-# -- calls ----------------------------------------------------------------------------
-
-
-async def fetch_project(
-    backends: BackendsDep, principal: Principal, project_id: UUID | str
-) -> projects_pb2.Project:
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.GetProject,
-        P.GetProjectRequest(project_id=str(project_id)),
-        principal=principal,
-    )
-    return answer.project
-
-
-async def fetch_board(
-    backends: BackendsDep, principal: Principal, project_id: UUID | str
-) -> projects_pb2.GetStatusBoardResponse:
-    projects = backends.projects
-    return await projects.call(
-        projects.stub.GetStatusBoard,
-        P.GetStatusBoardRequest(project_id=str(project_id)),
-        principal=principal,
-    )
-
-
-async def change_project(
-    backends: BackendsDep, principal: Principal, project_id: UUID | str, changes: Mapping[str, Any]
-) -> Project:
-    """UpdateProject with `changes` as its field mask: the API's PATCH and the
-    console's details form both call this, once, with no read before."""
-    projects = backends.projects
-    request = masked(P.UpdateProjectRequest(project_id=str(project_id)), changes)
-    answer = await projects.call(projects.stub.UpdateProject, request, principal=principal)
-    return project_out(answer.project)
-
-
-async def change_stage(
-    backends: BackendsDep,
-    principal: Principal,
-    project_id: UUID | str,
-    stage: str,
-    changes: Mapping[str, Any],
-) -> StageInfo:
-    """UpdateStage with `changes` (dates, client_note) as its field mask."""
-    projects = backends.projects
-    request = P.UpdateStageRequest(project_id=str(project_id), stage=stage_value(stage))
-    answer = await projects.call(
-        projects.stub.UpdateStage, masked(request, changes), principal=principal
-    )
-    return stage_info_out(answer.stage)
-
-
-# -- routes ---------------------------------------------------------------------------
-
-
-@router.get("", summary="List projects (staff: all; a client: their own)")
-async def list_projects(caller: CallerDep, backends: BackendsDep, page: PageDep) -> ProjectPage:
-    projects = backends.projects
-    response = await projects.call(
-        projects.stub.ListProjects, P.ListProjectsRequest(page=page), principal=caller
-    )
-    return ProjectPage(
-        projects=[project_out(p) for p in response.projects],
-        next_page_token=response.page.next_page_token,
-    )
-
-
-@router.get("/{project_id}", summary="Get a project")
-async def get_project(project_id: UUID, caller: CallerDep, backends: BackendsDep) -> Project:
-    return project_out(await fetch_project(backends, caller, project_id))
-
-
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a project")
-async def create_project(
-    body: NewProject,
-    tenant: TenantDep,
-    staff: StaffDep,
-    backends: BackendsDep,
-    request_id: RequestIdDep,
-    request: Request,
-    response: Response,
-) -> Project:
-    projects = backends.projects
-    created = await projects.call(
-        projects.stub.CreateProject,
-        P.CreateProjectRequest(
-            request_id=request_id,
-            name=body.name,
-            customer_id=str(body.customer_id),
-            site_address=body.site_address,
-            currency=tenant.currency,
-        ),
-        principal=staff,
-    )
-    response.headers["Location"] = request.app.url_path_for(
-        "get_project", project_id=created.project.id
-    )
-    return project_out(created.project)
-
-
-@router.patch("/{project_id}", summary="Change a project's details")
-async def update_project(
-    project_id: UUID, body: ProjectChange, staff: StaffDep, backends: BackendsDep
-) -> Project:
-    return await change_project(backends, staff, project_id, body.model_dump(exclude_unset=True))
-
-
-@router.post("/{project_id}/stage", summary="Move a project to another stage")
-async def change_project_stage(
-    project_id: UUID,
-    body: StageChange,
-    staff: StaffDep,
-    backends: BackendsDep,
-    request_id: RequestIdDep,
-) -> Project:
-    projects = backends.projects
-    changed = await projects.call(
-        projects.stub.ChangeProjectStage,
-        P.ChangeProjectStageRequest(
-            request_id=request_id,
-            project_id=str(project_id),
-            stage=stage_value(body.stage),
-            reason=body.reason,
-            client_note=body.client_note,
-        ),
-        principal=staff,
-    )
-    return project_out(changed.project)
-
-
-@router.patch(
-    "/{project_id}/stages/{stage}", summary="Set a stage's planned and actual dates and its note"
-)
-async def update_stage(
-    project_id: UUID, stage: StageName, body: StageUpdate, staff: StaffDep, backends: BackendsDep
-) -> StageInfo:
-    changes = body.model_dump(exclude_unset=True)
-    return await change_stage(backends, staff, project_id, stage, changes)
-
-
-@router.get("/{project_id}/stage-history", summary="Every stage move: who, when, why")
-async def stage_history(project_id: UUID, staff: StaffDep, backends: BackendsDep) -> StageHistory:
-    projects = backends.projects
-    answer = await projects.call(
-        projects.stub.ListStageHistory,
-        P.ListStageHistoryRequest(project_id=str(project_id)),
-        principal=staff,
-    )
-    return StageHistory(
-        changes=[
-            StageMove(
-                from_stage=known_stage(c.from_stage),
-                to_stage=stage_name(c.to_stage),  # type: ignore[arg-type]
-                changed_by=c.changed_by,
-                reason=c.reason,
-                client_note=c.client_note,
-                changed_at=timestamp(c, "changed_at"),
-            )
-            for c in answer.changes
-        ]
-    )
-
-
-@router.get("/{project_id}/board", summary="The status board: stages, forecast, notes, budget")
-async def status_board(project_id: UUID, caller: CallerDep, backends: BackendsDep) -> StatusBoard:
-    return board_out(await fetch_board(backends, caller, project_id))
