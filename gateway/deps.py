@@ -69,7 +69,7 @@ def _documents_unavailable() -> ProblemError:
             title="Service unavailable",
             status=503,
             detail="Documents are not available on this portal yet.",
-            code="_documents_unavailable",
+            code="documents_unavailable",
         )
     )
 
