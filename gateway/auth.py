@@ -7,7 +7,8 @@ within GATEWAY_AUTH_CACHE_SECONDS in any case. Without one, the browser's sessio
 cookie (see gateway.sessions) serves, and then every state-changing call must
 repeat the session's CSRF token in `X-CSRF-Token`.
 
-`StaffDep` admits staff only; `CallerDep` also admits a client contact's
+`authenticate_staff` (`StaffDep` in gateway.deps) admits staff only;
+`authenticate_caller` (`CallerDep`) also admits a client contact's
 session (as that contact), for what clients may read or do themselves."""
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from portal.identity.v1 import identity_pb2
 
 from gateway import csrf
-from gateway.backends import BackendsDep, RemoteError, gateway_principal
+from gateway.backends import Backends, RemoteError, current_backends, gateway_principal
 from gateway.identity_cache import CredentialCache
 from gateway.problems import Problem, ProblemError, problem_type
-from gateway.sessions import OptionalSessionDep, SettingsDep, SignedIn, credentials_of
-from gateway.tenancy import TenantDep
+from gateway.sessions import SignedIn, credentials_of, resolve_session, settings_of
+from gateway.settings import GatewaySettings
+from gateway.tenancy import Tenant, current_tenant
 from services.chassis import enums
 from services.chassis.auth import Principal
 
@@ -71,7 +73,7 @@ def _unauthenticated(*, detail: str, code: str, challenge: str) -> ProblemError:
 
 
 async def authenticate_token(
-    tenant_id: str, backends: BackendsDep, secret: str, cache: CredentialCache | None = None
+    tenant_id: str, backends: Backends, secret: str, cache: CredentialCache | None = None
 ) -> identity_pb2.AuthenticateApiTokenResponse:
     identity = backends.identity
 
@@ -98,7 +100,7 @@ async def authenticate_token(
 
 
 async def _bearer_staff(
-    request: Request, tenant_id: str, backends: BackendsDep, secret: str
+    request: Request, tenant_id: str, backends: Backends, secret: str
 ) -> Principal:
     response = await authenticate_token(tenant_id, backends, secret, credentials_of(request))
     return Principal(
@@ -134,7 +136,7 @@ def forbidden(detail: str) -> ProblemError:
     )
 
 
-def _checked(request: Request, signed_in: SignedIn, settings: SettingsDep) -> SignedIn:
+def _checked(request: Request, signed_in: SignedIn, settings: GatewaySettings) -> SignedIn:
     if request.method in csrf.UNSAFE_METHODS and not csrf.matches(
         signed_in.csrf_token, request.headers.get(csrf.HEADER)
     ):
@@ -151,7 +153,9 @@ def not_signed_in() -> ProblemError:
 
 
 async def require_session(
-    request: Request, signed_in: OptionalSessionDep, settings: SettingsDep
+    request: Request,
+    signed_in: Annotated[SignedIn | None, Depends(resolve_session)],
+    settings: Annotated[GatewaySettings, Depends(settings_of)],
 ) -> SignedIn:
     """A browser session (cookie) with CSRF checked on state-changing calls."""
     if signed_in is None:
@@ -159,16 +163,13 @@ async def require_session(
     return _checked(request, signed_in, settings)
 
 
-SessionDep = Annotated[SignedIn, Depends(require_session)]
-
-
 async def authenticate_staff(
     request: Request,
-    tenant: TenantDep,
-    backends: BackendsDep,
-    settings: SettingsDep,
+    tenant: Annotated[Tenant, Depends(current_tenant)],
+    backends: Annotated[Backends, Depends(current_backends)],
+    settings: Annotated[GatewaySettings, Depends(settings_of)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    signed_in: OptionalSessionDep,
+    signed_in: Annotated[SignedIn | None, Depends(resolve_session)],
 ) -> Principal:
     if credentials is not None:
         return await _bearer_staff(request, tenant.id, backends, credentials.credentials)
@@ -184,16 +185,13 @@ async def authenticate_staff(
     return signed_in.person
 
 
-StaffDep = Annotated[Principal, Depends(authenticate_staff)]
-
-
 async def authenticate_caller(
     request: Request,
-    tenant: TenantDep,
-    backends: BackendsDep,
-    settings: SettingsDep,
+    tenant: Annotated[Tenant, Depends(current_tenant)],
+    backends: Annotated[Backends, Depends(current_backends)],
+    settings: Annotated[GatewaySettings, Depends(settings_of)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    signed_in: OptionalSessionDep,
+    signed_in: Annotated[SignedIn | None, Depends(resolve_session)],
 ) -> Principal:
     """Staff (API token or session) or a client contact (session): the services
     decide what each may see, a client only their own customer's."""
@@ -204,14 +202,26 @@ async def authenticate_caller(
     return _checked(request, signed_in, settings).person
 
 
-CallerDep = Annotated[Principal, Depends(authenticate_caller)]
-
-
-async def require_staff_session(signed_in: SessionDep) -> SignedIn:
+async def require_staff_session(
+    signed_in: Annotated[SignedIn, Depends(require_session)],
+) -> SignedIn:
     """Staff signed in with a browser session (view-as changes the session)."""
     if not signed_in.is_staff:
         raise forbidden("Only the integrator's staff can do this.")
     return signed_in
 
 
-StaffSessionDep = Annotated[SignedIn, Depends(require_staff_session)]
+async def download_principal(
+    request: Request,
+    tenant: Annotated[Tenant, Depends(current_tenant)],
+    backends: Annotated[Backends, Depends(current_backends)],
+    signed_in: Annotated[SignedIn | None, Depends(resolve_session)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Whoever holds a download link: the token is the permission. Signed in, the
+    service also sees who it is; a GET changes nothing, so no CSRF check."""
+    if credentials is not None:
+        return await _bearer_staff(request, tenant.id, backends, credentials.credentials)
+    if signed_in is not None:
+        return signed_in.person
+    return gateway_principal(tenant_id=tenant.id)

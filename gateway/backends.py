@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import grpc
-from fastapi import Depends, Request
+from fastapi import Request
 from portal.documents.v1 import documents_pb2_grpc
 from portal.identity.v1 import identity_pb2_grpc
 from portal.notifications.v1 import notifications_pb2_grpc
@@ -100,13 +100,16 @@ class Remote(Generic[StubT]):
             await stream.aclose()
 
 
+DocumentsRemote = Remote[documents_pb2_grpc.DocumentsServiceStub]
+
+
 @dataclass(frozen=True)
 class Backends:
     identity: Remote[identity_pb2_grpc.IdentityServiceStub]
     projects: Remote[projects_pb2_grpc.ProjectsServiceStub]
     notifications: Remote[notifications_pb2_grpc.NotificationsServiceStub]
     # None when GATEWAY_DOCUMENTS_TARGET is not set: document routes answer 503.
-    documents: Remote[documents_pb2_grpc.DocumentsServiceStub] | None = None
+    documents: DocumentsRemote | None = None
 
 
 @contextlib.asynccontextmanager
@@ -141,6 +144,3 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
 
 async def current_backends(request: Request) -> Backends:
     return request.state.backends
-
-
-BackendsDep = Annotated[Backends, Depends(current_backends)]

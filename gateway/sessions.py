@@ -22,10 +22,10 @@ from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
 from gateway import csrf
-from gateway.backends import BackendsDep, RemoteError, gateway_principal
+from gateway.backends import Backends, RemoteError, current_backends, gateway_principal
 from gateway.identity_cache import CredentialCache
 from gateway.settings import GatewaySettings
-from gateway.tenancy import TenantDep
+from gateway.tenancy import Tenant, current_tenant
 from services.chassis.auth import Principal
 
 Session = identity_pb2.Session
@@ -132,9 +132,6 @@ async def settings_of(request: Request) -> GatewaySettings:
     return request.app.state.settings
 
 
-SettingsDep = Annotated[GatewaySettings, Depends(settings_of)]
-
-
 def credentials_of(request: Request) -> CredentialCache:
     cache = getattr(request.state, "credentials", None)
     return cache if cache is not None else _NO_CACHE
@@ -151,7 +148,10 @@ def session_cookie_value(request: Request, settings: GatewaySettings) -> str | N
 
 
 async def resolve_session(
-    request: Request, tenant: TenantDep, backends: BackendsDep, settings: SettingsDep
+    request: Request,
+    tenant: Annotated[Tenant, Depends(current_tenant)],
+    backends: Annotated[Backends, Depends(current_backends)],
+    settings: Annotated[GatewaySettings, Depends(settings_of)],
 ) -> SignedIn | None:
     """The request's session, asked of identity once per request."""
     state = request.state
@@ -183,9 +183,6 @@ async def resolve_session(
             )
     setattr(state, _STATE_KEY, signed_in)
     return signed_in
-
-
-OptionalSessionDep = Annotated[SignedIn | None, Depends(resolve_session)]
 
 
 def set_session_cookie(
@@ -222,7 +219,7 @@ def client_info(request: Request) -> identity_pb2.ClientInfo:
     )
 
 
-async def end_session_quietly(backends: BackendsDep, signed_in: SignedIn | None) -> None:
+async def end_session_quietly(backends: Backends, signed_in: SignedIn | None) -> None:
     """Signing in again replaces the old session; it should not linger."""
     if signed_in is None:
         return

@@ -10,10 +10,9 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
-from typing import Annotated
 
 import grpc
-from fastapi import Depends, Request
+from fastapi import Request
 from portal.identity.v1 import identity_pb2
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -158,11 +157,5 @@ async def current_tenant(request: Request) -> Tenant:
     return request.state.tenant
 
 
-TenantDep = Annotated[Tenant, Depends(current_tenant)]
-
-
 async def tenant_cache(request: Request) -> TenantCache:
     return request.state.tenants
-
-
-TenantCacheDep = Annotated[TenantCache, Depends(tenant_cache)]

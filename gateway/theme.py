@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from gateway.tenancy import TenantDep
+from gateway.deps import TenantDep
 
 DEFAULT_ACCENT = "#2f5d8a"
 WHITE = (255, 255, 255)

@@ -14,20 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.people import Me, me_from_session
 from gateway.api.translate import timestamp
-from gateway.auth import SessionDep
-from gateway.backends import Backends, BackendsDep, RemoteError, gateway_principal
+from gateway.backends import Backends, RemoteError, gateway_principal
 from gateway.csrf import session_token
+from gateway.deps import BackendsDep, OptionalSessionDep, SessionDep, SettingsDep, TenantDep
 from gateway.problems import problem_responses
 from gateway.sessions import (
-    OptionalSessionDep,
-    SettingsDep,
     SignedIn,
     clear_session_cookie,
     client_info,
     end_session_quietly,
     set_session_cookie,
 )
-from gateway.tenancy import TenantDep
 from services.chassis import enums
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=problem_responses(401, 429))

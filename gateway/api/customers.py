@@ -12,7 +12,6 @@ from fastapi import APIRouter, Request, Response, status
 from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.api.idempotency import RequestIdDep
 from gateway.api.people import (
     ContactOut,
     ContactRoleName,
@@ -24,8 +23,8 @@ from gateway.api.people import (
     me_from_session,
 )
 from gateway.api.translate import masked, timestamp
-from gateway.auth import StaffDep, StaffSessionDep
-from gateway.backends import Backends, BackendsDep
+from gateway.backends import Backends
+from gateway.deps import BackendsDep, RequestIdDep, StaffDep, StaffSessionDep
 from gateway.problems import Problem, ProblemError, problem_responses, problem_type
 from gateway.sessions import SignedIn
 from services.chassis.auth import Principal

@@ -9,9 +9,8 @@ from fastapi import APIRouter
 from portal.notifications.v1 import notifications_pb2
 from pydantic import BaseModel, Field
 
-from gateway.api.translate import PageDep, timestamp
-from gateway.auth import StaffDep
-from gateway.backends import BackendsDep
+from gateway.api.translate import timestamp
+from gateway.deps import BackendsDep, PageDep, StaffDep
 from gateway.problems import problem_responses
 from services.chassis import enums
 

@@ -10,11 +10,9 @@ from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.people import Me, SessionOut, me_out, session_out
-from gateway.auth import SessionDep, authenticate_token, bearer, not_signed_in, staff_roles
-from gateway.backends import BackendsDep
+from gateway.auth import authenticate_token, bearer, not_signed_in, staff_roles
+from gateway.deps import BackendsDep, OptionalSessionDep, SessionDep, TenantDep
 from gateway.problems import problem_responses
-from gateway.sessions import OptionalSessionDep
-from gateway.tenancy import TenantDep
 
 router = APIRouter(prefix="/me", tags=["me"], responses=problem_responses(401, 403))
 P = identity_pb2

@@ -22,7 +22,6 @@ from fastapi import APIRouter, Request, Response, status
 from portal.common.v1 import common_pb2
 from portal.projects.v1 import projects_pb2
 
-from gateway.api.idempotency import RequestIdDep
 from gateway.api.proposal_shapes import (
     Acceptance,
     NewProposal,
@@ -33,11 +32,15 @@ from gateway.api.proposal_shapes import (
     status_name,
 )
 from gateway.api.translate import masked
-from gateway.auth import CallerDep, StaffDep
-from gateway.backends import BackendsDep
+from gateway.deps import (
+    BackendsDep,
+    CallerDep,
+    OptionalSessionDep,
+    RequestIdDep,
+    StaffDep,
+    TenantDep,
+)
 from gateway.problems import problem_responses
-from gateway.sessions import OptionalSessionDep
-from gateway.tenancy import TenantDep
 from services.chassis.auth import Principal
 from services.chassis.letterhead import letterhead_of
 

@@ -14,10 +14,8 @@ from fastapi import APIRouter, Response, status
 from portal.projects.v1 import projects_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.api.idempotency import RequestIdDep
 from gateway.api.translate import MoneyOut, masked, money_out
-from gateway.auth import CallerDep, StaffDep
-from gateway.backends import BackendsDep
+from gateway.deps import BackendsDep, CallerDep, RequestIdDep, StaffDep
 from gateway.problems import problem_responses
 from services.chassis.auth import Principal
 

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Query, status
 from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.api.idempotency import RequestIdDep
 from gateway.api.translate import timestamp
-from gateway.auth import StaffDep, staff_roles
-from gateway.backends import BackendsDep
+from gateway.auth import staff_roles
+from gateway.deps import BackendsDep, RequestIdDep, StaffDep
 from gateway.problems import problem_responses
 
 router = APIRouter(tags=["staff"], responses=problem_responses(401, 403))

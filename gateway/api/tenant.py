@@ -10,10 +10,9 @@ from fastapi import APIRouter
 from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.auth import StaffDep
-from gateway.backends import BackendsDep
+from gateway.deps import BackendsDep, StaffDep, TenantCacheDep, TenantDep
 from gateway.problems import problem_responses
-from gateway.tenancy import Tenant, TenantCache, TenantCacheDep, TenantDep
+from gateway.tenancy import Tenant, TenantCache
 from services.chassis.auth import Principal
 
 router = APIRouter(tags=["tenant"])

@@ -10,8 +10,8 @@ from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
 from gateway.api import customers
-from gateway.backends import BackendsDep, RemoteError
-from gateway.pages.access import StaffPage
+from gateway.backends import RemoteError
+from gateway.deps import BackendsDep, StaffPage
 from gateway.pages.rendering import (
     Form,
     Refusal,

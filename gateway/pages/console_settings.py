@@ -13,10 +13,9 @@ from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
 from gateway.api.tenant import change_tenant
-from gateway.backends import BackendsDep, RemoteError
-from gateway.pages.access import StaffPage
+from gateway.backends import RemoteError
+from gateway.deps import BackendsDep, StaffPage, TenantCacheDep, TenantDep
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
-from gateway.tenancy import TenantCacheDep, TenantDep
 
 router = APIRouter(include_in_schema=False)
 P = identity_pb2

@@ -13,21 +13,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway import files
-from gateway.api.documents import (
-    DocumentsDep,
-    create_link,
-    fetch_document,
-)
+from gateway.api.documents import create_link, fetch_document
 from gateway.api.documents.download import download
 from gateway.api.documents.library import documents_of, folders_of
 from gateway.api.documents.shapes import Document
 from gateway.api.projects import fetch_project
-from gateway.backends import BackendsDep
-from gateway.pages.access import ClientPage
+from gateway.deps import BackendsDep, ClientPage, DocumentsDep, SettingsDep, TenantDep
 from gateway.pages.projects import list_projects, not_found, page_id, portal_of
 from gateway.pages.rendering import render, see_other
-from gateway.sessions import SettingsDep
-from gateway.tenancy import TenantDep
 
 router = APIRouter(include_in_schema=False)
 MAX_QUERY = 200

@@ -12,7 +12,8 @@ from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
 from gateway.api.auth import LinkPurpose, email_link, sign_out_session
-from gateway.backends import Backends, BackendsDep, RemoteError, gateway_principal
+from gateway.backends import Backends, RemoteError, gateway_principal
+from gateway.deps import BackendsDep, OptionalSessionDep, SettingsDep, TenantDep
 from gateway.pages import portal
 from gateway.pages.rendering import (
     anonymous_form,
@@ -23,14 +24,11 @@ from gateway.pages.rendering import (
     signed_in_form,
 )
 from gateway.sessions import (
-    OptionalSessionDep,
-    SettingsDep,
     clear_session_cookie,
     client_info,
     end_session_quietly,
     set_session_cookie,
 )
-from gateway.tenancy import TenantDep
 
 router = APIRouter(include_in_schema=False)
 

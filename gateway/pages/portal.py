@@ -9,8 +9,8 @@ from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
 from gateway.api.projects import Project
-from gateway.backends import Backends, BackendsDep, RemoteError
-from gateway.pages.access import ClientPage, SignedInPage, StaffPage
+from gateway.backends import Backends, RemoteError
+from gateway.deps import BackendsDep, ClientPage, SignedInPage, StaffPage
 from gateway.pages.projects import board_page, list_projects, portal_of, project_items
 from gateway.pages.rendering import refusal, render, see_other, signed_in_form
 from gateway.sessions import SignedIn

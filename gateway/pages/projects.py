@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from portal.common.v1 import common_pb2
 from starlette.responses import Response
 
@@ -23,9 +22,9 @@ from gateway.api.proposals import (
     proposal_of,
     signed_pdf,
 )
-from gateway.backends import BackendsDep, RemoteError
+from gateway.backends import RemoteError
+from gateway.deps import BackendsDep, ClientPage, ProposalInUrl
 from gateway.pages import project_views as views
-from gateway.pages.access import ClientPage
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
 from gateway.problems import Problem, ProblemError, problem_type
 from gateway.sessions import SignedIn
@@ -166,7 +165,7 @@ async def _proposal_page(
     )
 
 
-async def _proposal_of(
+async def proposal_in_project(
     backends: BackendsDep, principal: Principal, project_id: str, proposal_id: str
 ) -> Proposal:
     """The proposal, only if it belongs to the project in the URL."""
@@ -188,17 +187,6 @@ async def current_proposal_page(
     if chosen is not None:  # the list leaves out the rooms; GetProposal has them
         shown = await proposal_of(backends, portal_of(signed_in), chosen.id)
     return await _proposal_page(request, signed_in, backends, project_id, shown, others=others)
-
-
-async def proposal_in_url(
-    project_id: str, proposal_id: str, signed_in: ClientPage, backends: BackendsDep
-) -> Proposal:
-    project_id = page_id(project_id, "project")
-    return await _proposal_of(backends, portal_of(signed_in), project_id, proposal_id)
-
-
-# The proposal in /projects/{project_id}/proposal/{proposal_id}, if it is that project's.
-ProposalInUrl = Annotated[Proposal, Depends(proposal_in_url)]
 
 
 @router.get("/projects/{project_id}/proposal/{proposal_id}")
@@ -228,7 +216,7 @@ async def accept_proposal(
     form = await signed_in_form(request, signed_in)
     project_id = page_id(project_id, "project")
     principal = portal_of(signed_in)
-    proposal = await _proposal_of(backends, principal, project_id, proposal_id)
+    proposal = await proposal_in_project(backends, principal, project_id, proposal_id)
     errors = _signature_errors(form)
     if errors:
         return await _proposal_page(

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from portal.common.v1 import common_pb2
 
 from gateway import problems
-from gateway.api.idempotency import RequestIdDep
 from gateway.api.projects import StageChange
+from gateway.deps import RequestIdDep
 from gateway.problems import MEDIA_TYPE, from_rpc_error, respond
 from services.chassis.grpc_client import ERROR_DETAIL_KEY
 

@@ -11,10 +11,10 @@ from portal.notifications.v1 import notifications_pb2
 from portal.projects.v1 import projects_pb2
 
 from gateway.api.emails import EMAIL_STATUS_NAMES, email_out
-from gateway.api.idempotency import request_id
 from gateway.api.projects import STAGE_NAMES, project_out, stage_name, stage_value
 from gateway.api.tenant import public_tenant
 from gateway.auth import staff_roles
+from gateway.deps import request_id
 
 
 def ts(iso: str) -> Timestamp:

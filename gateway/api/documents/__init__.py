@@ -13,16 +13,8 @@ from __future__ import annotations
 from gateway.api.documents import download as download
 from gateway.api.documents import library as library
 from gateway.api.documents import upload as upload
-from gateway.api.documents.common import (
-    CHUNK_SIZE,
-    D,
-    DocumentsDep,
-    DocumentsRemote,
-    download_router,
-    router,
-    upload_router,
-)
-from gateway.api.documents.download import DownloaderDep, create_link, serve_download
+from gateway.api.documents.common import CHUNK_SIZE, D, download_router, router, upload_router
+from gateway.api.documents.download import create_link, serve_download
 from gateway.api.documents.library import (
     change_document,
     fetch_document,
@@ -34,9 +26,6 @@ from gateway.api.documents.upload import send_upload
 __all__ = [
     "CHUNK_SIZE",
     "D",
-    "DocumentsDep",
-    "DocumentsRemote",
-    "DownloaderDep",
     "change_document",
     "create_link",
     "download_router",

@@ -7,28 +7,24 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated
 from uuid import UUID
 
 import grpc
-from fastapi import Depends, Request, Response, status
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import Request, Response, status
 from starlette.responses import StreamingResponse
 
 from gateway import files
-from gateway.api.documents.common import (
-    D,
-    DocumentsDep,
-    DocumentsRemote,
-    download_router,
-    router,
-)
+from gateway.api.documents.common import D, download_router, router
 from gateway.api.documents.shapes import DownloadLink, LinkRequest
-from gateway.auth import CallerDep, _bearer_staff, bearer
-from gateway.backends import BackendsDep, RemoteError, gateway_principal
+from gateway.backends import DocumentsRemote, RemoteError
+from gateway.deps import (
+    CallerDep,
+    DocumentsDep,
+    DownloaderDep,
+    SettingsDep,
+    TenantDep,
+)
 from gateway.problems import Problem, ProblemError, problem_type
-from gateway.sessions import OptionalSessionDep, SettingsDep
-from gateway.tenancy import TenantDep
 from services.chassis.auth import Principal
 
 
@@ -155,25 +151,6 @@ async def serve_download(
         media_type=files.safe_media_type(link.content_type),
         headers=headers,
     )
-
-
-async def download_principal(
-    request: Request,
-    tenant: TenantDep,
-    backends: BackendsDep,
-    signed_in: OptionalSessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    """Whoever holds the link: the token is the permission. Signed in, the
-    service also sees who it is; a GET changes nothing, so no CSRF check."""
-    if credentials is not None:
-        return await _bearer_staff(request, tenant.id, backends, credentials.credentials)
-    if signed_in is not None:
-        return signed_in.person
-    return gateway_principal(tenant_id=tenant.id)
-
-
-DownloaderDep = Annotated[Principal, Depends(download_principal)]
 
 
 @router.post(

@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import Query, Response, status
 from portal.documents.v1 import documents_pb2
 
-from gateway.api.documents.common import D, DocumentsDep, DocumentsRemote, router
+from gateway.api.documents.common import D, router
 from gateway.api.documents.shapes import (
     Document,
     DocumentChange,
@@ -25,9 +25,9 @@ from gateway.api.documents.shapes import (
     document_out,
     folder_out,
 )
-from gateway.api.idempotency import RequestIdDep
 from gateway.api.translate import masked
-from gateway.auth import CallerDep, StaffDep
+from gateway.backends import DocumentsRemote
+from gateway.deps import CallerDep, DocumentsDep, RequestIdDep, StaffDep
 from services.chassis.auth import Principal
 
 # -- calls the pages share --------------------------------------------------------------------

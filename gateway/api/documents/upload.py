@@ -16,17 +16,10 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from gateway import files
-from gateway.api.documents.common import (
-    CHUNK_SIZE,
-    D,
-    DocumentsDep,
-    DocumentsRemote,
-    router,
-    upload_router,
-)
+from gateway.api.documents.common import CHUNK_SIZE, D, router, upload_router
 from gateway.api.documents.shapes import Document, document_out
-from gateway.api.idempotency import RequestIdDep
-from gateway.auth import StaffDep
+from gateway.backends import DocumentsRemote
+from gateway.deps import DocumentsDep, RequestIdDep, StaffDep
 from services.chassis.auth import Principal
 
 

@@ -12,7 +12,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
 
-from gateway.api.idempotency import RequestIdDep
 from gateway.api.projects.calls import (
     change_project,
     change_stage,
@@ -48,11 +47,8 @@ from gateway.api.projects.shapes import (
     stage_name,
     stage_value,
 )
-from gateway.api.translate import PageDep
-from gateway.auth import CallerDep, StaffDep
-from gateway.backends import BackendsDep
+from gateway.deps import BackendsDep, CallerDep, PageDep, RequestIdDep, StaffDep, TenantDep
 from gateway.problems import problem_responses
-from gateway.tenancy import TenantDep
 
 __all__ = [
     "STAGE_NAMES",

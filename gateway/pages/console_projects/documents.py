@@ -16,15 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from gateway import csrf
-from gateway.api.documents import (
-    D,
-    DocumentsDep,
-    DocumentsRemote,
-    change_document,
-    create_link,
-    fetch_document,
-    send_upload,
-)
+from gateway.api.documents import D, change_document, create_link, fetch_document, send_upload
 from gateway.api.documents.library import (
     add_folder,
     delete,
@@ -34,14 +26,13 @@ from gateway.api.documents.library import (
     set_client_visible,
 )
 from gateway.api.projects import fetch_project
-from gateway.backends import BackendsDep, RemoteError
-from gateway.pages.access import StaffPage
+from gateway.backends import DocumentsRemote, RemoteError
+from gateway.deps import BackendsDep, DocumentsDep, SettingsDep, StaffPage, TenantDep
 from gateway.pages.console_projects.common import act, form_request_id
 from gateway.pages.documents import document_item
 from gateway.pages.projects import not_found, page_id
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
-from gateway.sessions import SettingsDep, SignedIn
-from gateway.tenancy import TenantDep
+from gateway.sessions import SignedIn
 from services.chassis.auth import Principal
 
 router = APIRouter(include_in_schema=False)

@@ -11,9 +11,8 @@ from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
 from gateway.api.projects import Project, create, list_projects_page
-from gateway.backends import BackendsDep
+from gateway.deps import BackendsDep, StaffPage, TenantDep
 from gateway.pages import project_views as views
-from gateway.pages.access import StaffPage
 from gateway.pages.console_projects.common import (
     IP,
     MAX_PAGES,
@@ -29,7 +28,7 @@ from gateway.pages.rendering import (
     signed_in_form,
 )
 from gateway.sessions import SignedIn
-from gateway.tenancy import RemoteError, TenantDep
+from gateway.tenancy import RemoteError
 
 router = APIRouter(include_in_schema=False)
 

@@ -22,9 +22,9 @@ from gateway.api.projects import (
 from gateway.api.projects import move_stage as move_to_stage
 from gateway.api.proposals import fetch_proposals
 from gateway.api.rooms import fetch_rooms
-from gateway.backends import BackendsDep, RemoteError
+from gateway.backends import RemoteError
+from gateway.deps import BackendsDep, StaffPage
 from gateway.pages import project_views as views
-from gateway.pages.access import StaffPage
 from gateway.pages.console_projects.common import (
     IP,
     act,

@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from gateway.api.projects import fetch_board
 from gateway.api.proposals import change_proposal, draft, fetch_proposal, send
-from gateway.backends import BackendsDep, RemoteError
-from gateway.pages.access import StaffPage
+from gateway.backends import RemoteError
+from gateway.deps import BackendsDep, StaffPage
 from gateway.pages.console_projects.common import (
     act,
     amount_text,

@@ -19,8 +19,8 @@ from gateway.api.rooms import (
     remove_product_line,
     remove_room,
 )
-from gateway.backends import Backends, BackendsDep
-from gateway.pages.access import StaffPage
+from gateway.backends import Backends
+from gateway.deps import BackendsDep, StaffPage
 from gateway.pages.console_projects.common import (
     act,
     form_request_id,
