@@ -8,10 +8,16 @@ from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
-from gateway.api.projects import Project
+from gateway.api.projects import Project, landing_of
 from gateway.backends import Backends, RemoteError
 from gateway.deps import BackendsDep, ClientPage, SignedInPage, StaffPage
-from gateway.pages.projects import board_page, list_projects, portal_of, project_items
+from gateway.pages.projects import (
+    LIST_SIZE,
+    list_projects,
+    portal_of,
+    project_items,
+    render_board,
+)
 from gateway.pages.rendering import refusal, render, see_other, signed_in_form
 from gateway.sessions import SignedIn
 
@@ -20,12 +26,13 @@ router = APIRouter(include_in_schema=False)
 
 async def landing(request: Request, signed_in: SignedIn, backends: Backends) -> Response:
     """What "/" shows a returning client (or staff viewing as one), in one
-    request: the board of their only project, else their list. (Going through
-    /home and its redirect resolved the session and listed projects twice.)"""
-    found, more = await list_projects(backends, portal_of(signed_in))
-    if len(found) == 1 and not more:
-        return await board_page(request, found[0].id, signed_in, backends)
-    return _home_page(request, signed_in, found, more)
+    request and one projects call: the board of their only project (projects
+    answers it with the list), else their list. (Going through /home and its
+    redirect resolved the session and listed projects twice.)"""
+    landing = await landing_of(backends, portal_of(signed_in), LIST_SIZE)
+    if landing.board is not None:
+        return render_board(request, signed_in, landing.board)
+    return _home_page(request, signed_in, landing.projects, landing.more)
 
 
 @router.get("/home")

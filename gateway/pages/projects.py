@@ -14,7 +14,13 @@ from fastapi import APIRouter, Request
 from portal.common.v1 import common_pb2
 from starlette.responses import Response
 
-from gateway.api.projects import Project, fetch_board, fetch_project, list_projects_page
+from gateway.api.projects import (
+    Project,
+    StatusBoard,
+    fetch_board,
+    fetch_project,
+    list_projects_page,
+)
 from gateway.api.proposal_shapes import Proposal, proposal_out
 from gateway.api.proposals import (
     accept,
@@ -102,6 +108,11 @@ async def board_page(
     request: Request, project_id: str, signed_in: ClientPage, backends: BackendsDep
 ) -> Response:
     board = await fetch_board(backends, portal_of(signed_in), page_id(project_id, "project"))
+    return render_board(request, signed_in, board)
+
+
+def render_board(request: Request, signed_in: SignedIn, board: StatusBoard) -> Response:
+    """The status board page, from the board projects answered (by id, or on the landing)."""
     project, tenant = board.project, request.state.tenant
     waiting = [
         {"item": w, "href": views.safe_portal_path(w.link)} for w in board.waiting_on if w.title

@@ -200,3 +200,22 @@ async def test_staff_edit_a_projects_details(acme: Integrator):
     await acme.fails(DENIED, "UpdateProject", request, acme.technician)
     request.project_manager_email = "not an email"
     await acme.fails(INVALID, "UpdateProject", request, acme.pm)
+
+
+async def test_the_landing_list_carries_the_board_of_an_only_project(acme: Integrator):
+    """A returning client's first screen costs one call: asked for it, the list
+    answers the board too when the client sees exactly one project, the same
+    board GetStatusBoard answers; with two projects, or not asked, no board."""
+    only = await acme.project("Home cinema")
+    asked = pb.ListProjectsRequest(board_if_only_one=True)
+    landing = await acme("ListProjects", asked, acme.approver)
+    assert [p.id for p in landing.projects] == [only.id]
+    board = await acme(
+        "GetStatusBoard", pb.GetStatusBoardRequest(project_id=only.id), acme.approver
+    )
+    assert landing.HasField("board") and landing.board == board
+    plain = await acme("ListProjects", pb.ListProjectsRequest(), acme.approver)
+    assert not plain.HasField("board")
+    await acme.project("Pool house")
+    two = await acme("ListProjects", asked, acme.approver)
+    assert len(two.projects) == 2 and not two.HasField("board")

@@ -18,6 +18,7 @@ from gateway.api.projects.calls import (
     fetch_board,
     fetch_project,
     fetch_stage_history,
+    landing_of,
     list_projects_page,
     move_stage,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "fetch_project",
     "fetch_stage_history",
     "known_stage",
+    "landing_of",
     "list_projects_page",
     "move_stage",
     "project_out",

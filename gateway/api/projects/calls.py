@@ -5,6 +5,7 @@ is built in one place and a page renders what the API answers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +33,13 @@ from services.chassis.auth import Principal
 P = projects_pb2
 
 
+@dataclass(frozen=True)
+class Landing:
+    projects: list[Project]
+    more: bool
+    board: StatusBoard | None
+
+
 async def list_projects_page(
     backends: Backends, principal: Principal, page: common_pb2.PageRequest
 ) -> ProjectPage:
@@ -43,6 +51,24 @@ async def list_projects_page(
     return ProjectPage(
         projects=[project_out(p) for p in answer.projects],
         next_page_token=answer.page.next_page_token,
+    )
+
+
+async def landing_of(backends: Backends, principal: Principal, page_size: int) -> Landing:
+    """A returning client's first screen in one call: their first projects and,
+    when they have exactly one, its status board (projects answers both)."""
+    projects = backends.projects
+    answer = await projects.call(
+        projects.stub.ListProjects,
+        P.ListProjectsRequest(
+            page=common_pb2.PageRequest(page_size=page_size), board_if_only_one=True
+        ),
+        principal=principal,
+    )
+    return Landing(
+        projects=[project_out(p) for p in answer.projects],
+        more=bool(answer.page.next_page_token),
+        board=board_out(answer.board) if answer.HasField("board") else None,
     )
 
 

@@ -36,10 +36,16 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
             page_size=request.page.page_size,
             page_token=request.page.page_token,
         )
-        return pb.ListProjectsResponse(
+        answer = pb.ListProjectsResponse(
             projects=[project_pb(p, for_client=principal.is_client) for p in projects],
             page=common_pb2.PageResponse(next_page_token=next_token),
         )
+        if request.board_if_only_one and len(projects) == 1 and not next_token:
+            board = await service.get_status_board(
+                sessions=self._sessions, principal=principal, project_id=str(projects[0].id)
+            )
+            answer.board.CopyFrom(board_pb(board, for_client=principal.is_client))
+        return answer
 
     async def GetProject(self, request, context):
         principal = current_principal()
