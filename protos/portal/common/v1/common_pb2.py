@@ -4,15 +4,18 @@
 # source: portal/common/v1/common.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "portal/common/v1/common.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'portal/common/v1/common.proto'
 )
 # @@protoc_insertion_point(imports)
 
@@ -23,27 +26,25 @@ from google.protobuf import any_pb2 as google_dot_protobuf_dot_any__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x1dportal/common/v1/common.proto\x12\x10portal.common.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto"/\n\x05Money\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03"\x9c\x01\n\nLetterhead\x12\x17\n\x0fintegrator_name\x18\x01 \x01(\t\x12\x15\n\raddress_lines\x18\x02 \x03(\t\x12\x15\n\rcontact_email\x18\x03 \x01(\t\x12\x15\n\rcontact_phone\x18\x04 \x01(\t\x12\x0f\n\x07website\x18\x05 \x01(\t\x12\x0c\n\x04logo\x18\x06 \x01(\x0c\x12\x11\n\ttime_zone\x18\x07 \x01(\t"4\n\x0bPageRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t";\n\x0cPageResponse\x12\x17\n\x0fnext_page_token\x18\x01 \x01(\t\x12\x12\n\ntotal_size\x18\x02 \x01(\x05"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t"\x85\x01\n\x0b\x45rrorDetail\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12:\n\x10\x66ield_violations\x18\x03 \x03(\x0b\x32 .portal.common.v1.FieldViolation\x12\x1b\n\x13retry_after_seconds\x18\x04 \x01(\x05"\xc2\x01\n\rEventEnvelope\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61ggregate_type\x18\x05 \x01(\t\x12\x14\n\x0c\x61ggregate_id\x18\x06 \x01(\t\x12%\n\x07payload\x18\x07 \x01(\x0b\x32\x14.google.protobuf.Anyb\x06proto3'
-)
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dportal/common/v1/common.proto\x12\x10portal.common.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"/\n\x05Money\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\"\x9c\x01\n\nLetterhead\x12\x17\n\x0fintegrator_name\x18\x01 \x01(\t\x12\x15\n\raddress_lines\x18\x02 \x03(\t\x12\x15\n\rcontact_email\x18\x03 \x01(\t\x12\x15\n\rcontact_phone\x18\x04 \x01(\t\x12\x0f\n\x07website\x18\x05 \x01(\t\x12\x0c\n\x04logo\x18\x06 \x01(\x0c\x12\x11\n\ttime_zone\x18\x07 \x01(\t\"4\n\x0bPageRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\";\n\x0cPageResponse\x12\x17\n\x0fnext_page_token\x18\x01 \x01(\t\x12\x12\n\ntotal_size\x18\x02 \x01(\x05\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\x85\x01\n\x0b\x45rrorDetail\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12:\n\x10\x66ield_violations\x18\x03 \x03(\x0b\x32 .portal.common.v1.FieldViolation\x12\x1b\n\x13retry_after_seconds\x18\x04 \x01(\x05\"\xc2\x01\n\rEventEnvelope\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61ggregate_type\x18\x05 \x01(\t\x12\x14\n\x0c\x61ggregate_id\x18\x06 \x01(\t\x12%\n\x07payload\x18\x07 \x01(\x0b\x32\x14.google.protobuf.Anyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "portal.common.v1.common_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'portal.common.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_MONEY"]._serialized_start = 111
-    _globals["_MONEY"]._serialized_end = 158
-    _globals["_LETTERHEAD"]._serialized_start = 161
-    _globals["_LETTERHEAD"]._serialized_end = 317
-    _globals["_PAGEREQUEST"]._serialized_start = 319
-    _globals["_PAGEREQUEST"]._serialized_end = 371
-    _globals["_PAGERESPONSE"]._serialized_start = 373
-    _globals["_PAGERESPONSE"]._serialized_end = 432
-    _globals["_FIELDVIOLATION"]._serialized_start = 434
-    _globals["_FIELDVIOLATION"]._serialized_end = 486
-    _globals["_ERRORDETAIL"]._serialized_start = 489
-    _globals["_ERRORDETAIL"]._serialized_end = 622
-    _globals["_EVENTENVELOPE"]._serialized_start = 625
-    _globals["_EVENTENVELOPE"]._serialized_end = 819
+  DESCRIPTOR._loaded_options = None
+  _globals['_MONEY']._serialized_start=111
+  _globals['_MONEY']._serialized_end=158
+  _globals['_LETTERHEAD']._serialized_start=161
+  _globals['_LETTERHEAD']._serialized_end=317
+  _globals['_PAGEREQUEST']._serialized_start=319
+  _globals['_PAGEREQUEST']._serialized_end=371
+  _globals['_PAGERESPONSE']._serialized_start=373
+  _globals['_PAGERESPONSE']._serialized_end=432
+  _globals['_FIELDVIOLATION']._serialized_start=434
+  _globals['_FIELDVIOLATION']._serialized_end=486
+  _globals['_ERRORDETAIL']._serialized_start=489
+  _globals['_ERRORDETAIL']._serialized_end=622
+  _globals['_EVENTENVELOPE']._serialized_start=625
+  _globals['_EVENTENVELOPE']._serialized_end=819
 # @@protoc_insertion_point(module_scope)

@@ -4,15 +4,18 @@
 # source: portal/common/v1/options.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "portal/common/v1/options.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'portal/common/v1/options.proto'
 )
 # @@protoc_insertion_point(imports)
 
@@ -22,13 +25,11 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b"\n\x1eportal/common/v1/options.proto\x12\x10portal.common.v1\x1a google/protobuf/descriptor.proto:8\n\revent_subject\x12\x1f.google.protobuf.MessageOptions\x18\xd1\x86\x03 \x01(\tb\x06proto3"
-)
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eportal/common/v1/options.proto\x12\x10portal.common.v1\x1a google/protobuf/descriptor.proto:8\n\revent_subject\x12\x1f.google.protobuf.MessageOptions\x18\xd1\x86\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "portal.common.v1.options_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'portal.common.v1.options_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
+  DESCRIPTOR._loaded_options = None
 # @@protoc_insertion_point(module_scope)

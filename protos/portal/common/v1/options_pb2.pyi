@@ -11,9 +11,7 @@ import builtins as _builtins
 DESCRIPTOR: _descriptor.FileDescriptor
 
 EVENT_SUBJECT_FIELD_NUMBER: _builtins.int
-event_subject: _extension_dict._ExtensionFieldDescriptor[
-    _descriptor_pb2.MessageOptions, _builtins.str
-]
+event_subject: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MessageOptions, _builtins.str]
 """The NATS subject an event message is published on, declared once beside
 the message: <producer>.<entity>.<verb_past>, e.g.
 "projects.project.stage_changed". The chassis reads it from the

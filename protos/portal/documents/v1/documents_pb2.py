@@ -4,15 +4,18 @@
 # source: portal/documents/v1/documents.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "portal/documents/v1/documents.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'portal/documents/v1/documents.proto'
 )
 # @@protoc_insertion_point(imports)
 
@@ -23,75 +26,73 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n#portal/documents/v1/documents.proto\x12\x13portal.documents.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto"H\n\x06\x46older\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08position\x18\x04 \x01(\x05"\xbf\x01\n\x0f\x44ocumentVersion\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x05\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x12\n\nsize_bytes\x18\x05 \x01(\x03\x12\x0e\n\x06sha256\x18\x06 \x01(\t\x12\x13\n\x0buploaded_by\x18\x07 \x01(\t\x12/\n\x0buploaded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp"\xa2\x03\n\x08\x44ocument\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x11\n\tfolder_id\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x06 \x01(\x08\x12\x35\n\x07\x63urrent\x18\x07 \x01(\x0b\x32$.portal.documents.v1.DocumentVersion\x12\x36\n\x08versions\x18\x08 \x03(\x0b\x32$.portal.documents.v1.DocumentVersion\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ndeleted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15visibility_changed_by\x18\x0b \x01(\t\x12\x39\n\x15visibility_changed_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp"(\n\x12ListFoldersRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t"C\n\x13ListFoldersResponse\x12,\n\x07\x66olders\x18\x01 \x03(\x0b\x32\x1b.portal.documents.v1.Folder"K\n\x13\x43reateFolderRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t"C\n\x14\x43reateFolderResponse\x12+\n\x06\x66older\x18\x01 \x01(\x0b\x32\x1b.portal.documents.v1.Folder"e\n\x14ListDocumentsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\tfolder_id\x18\x02 \x01(\t\x12\r\n\x05query\x18\x03 \x01(\t\x12\x17\n\x0finclude_deleted\x18\x04 \x01(\x08"I\n\x15ListDocumentsResponse\x12\x30\n\tdocuments\x18\x01 \x03(\x0b\x32\x1d.portal.documents.v1.Document")\n\x12GetDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t"F\n\x13GetDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document"\xc3\x01\n\x0cUploadHeader\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x11\n\tfolder_id\x18\x03 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x10\n\x08\x66ilename\x18\x07 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x08 \x01(\x08\x12\x15\n\rdeclared_size\x18\t \x01(\x03"Z\n\x0bUploadChunk\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32!.portal.documents.v1.UploadHeaderH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part"I\n\x16UploadDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document"\x94\x01\n\x15UpdateDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x11\n\tfolder_id\x18\x04 \x01(\t\x12/\n\x0bupdate_mask\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.FieldMask"I\n\x16UpdateDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document"C\n\x14SetVisibilityRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x02 \x01(\x08"H\n\x15SetVisibilityResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document",\n\x15\x44\x65leteDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t"I\n\x16\x44\x65leteDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document"-\n\x16RestoreDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t"J\n\x17RestoreDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document"D\n\x19\x43reateDownloadLinkRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x12\n\nversion_id\x18\x02 \x01(\t"\x97\x01\n\x1a\x43reateDownloadLinkResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x12\n\nsize_bytes\x18\x05 \x01(\x03"[\n\x0fReadBlobRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x13\n\x0brange_start\x18\x02 \x01(\x03\x12\x11\n\trange_end\x18\x03 \x01(\x03\x12\x11\n\thas_range\x18\x04 \x01(\x08"\x1d\n\rReadBlobChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c"\x17\n\x15GetUploadLimitRequest"I\n\x16GetUploadLimitResponse\x12\x18\n\x10max_upload_bytes\x18\x01 \x01(\x03\x12\x15\n\rceiling_bytes\x18\x02 \x01(\x03"1\n\x15SetUploadLimitRequest\x12\x18\n\x10max_upload_bytes\x18\x01 \x01(\x03"I\n\x16SetUploadLimitResponse\x12\x18\n\x10max_upload_bytes\x18\x01 \x01(\x03\x12\x15\n\rceiling_bytes\x18\x02 \x01(\x03\x32\xb9\x0b\n\x10\x44ocumentsService\x12`\n\x0bListFolders\x12\'.portal.documents.v1.ListFoldersRequest\x1a(.portal.documents.v1.ListFoldersResponse\x12\x63\n\x0c\x43reateFolder\x12(.portal.documents.v1.CreateFolderRequest\x1a).portal.documents.v1.CreateFolderResponse\x12\x66\n\rListDocuments\x12).portal.documents.v1.ListDocumentsRequest\x1a*.portal.documents.v1.ListDocumentsResponse\x12`\n\x0bGetDocument\x12\'.portal.documents.v1.GetDocumentRequest\x1a(.portal.documents.v1.GetDocumentResponse\x12\x61\n\x0eUploadDocument\x12 .portal.documents.v1.UploadChunk\x1a+.portal.documents.v1.UploadDocumentResponse(\x01\x12`\n\rUploadVersion\x12 .portal.documents.v1.UploadChunk\x1a+.portal.documents.v1.UploadDocumentResponse(\x01\x12i\n\x0eUpdateDocument\x12*.portal.documents.v1.UpdateDocumentRequest\x1a+.portal.documents.v1.UpdateDocumentResponse\x12\x66\n\rSetVisibility\x12).portal.documents.v1.SetVisibilityRequest\x1a*.portal.documents.v1.SetVisibilityResponse\x12i\n\x0e\x44\x65leteDocument\x12*.portal.documents.v1.DeleteDocumentRequest\x1a+.portal.documents.v1.DeleteDocumentResponse\x12l\n\x0fRestoreDocument\x12+.portal.documents.v1.RestoreDocumentRequest\x1a,.portal.documents.v1.RestoreDocumentResponse\x12u\n\x12\x43reateDownloadLink\x12..portal.documents.v1.CreateDownloadLinkRequest\x1a/.portal.documents.v1.CreateDownloadLinkResponse\x12V\n\x08ReadBlob\x12$.portal.documents.v1.ReadBlobRequest\x1a".portal.documents.v1.ReadBlobChunk0\x01\x12i\n\x0eGetUploadLimit\x12*.portal.documents.v1.GetUploadLimitRequest\x1a+.portal.documents.v1.GetUploadLimitResponse\x12i\n\x0eSetUploadLimit\x12*.portal.documents.v1.SetUploadLimitRequest\x1a+.portal.documents.v1.SetUploadLimitResponseb\x06proto3'
-)
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#portal/documents/v1/documents.proto\x12\x13portal.documents.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"H\n\x06\x46older\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08position\x18\x04 \x01(\x05\"\xbf\x01\n\x0f\x44ocumentVersion\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x05\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x12\n\nsize_bytes\x18\x05 \x01(\x03\x12\x0e\n\x06sha256\x18\x06 \x01(\t\x12\x13\n\x0buploaded_by\x18\x07 \x01(\t\x12/\n\x0buploaded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa2\x03\n\x08\x44ocument\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x11\n\tfolder_id\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x06 \x01(\x08\x12\x35\n\x07\x63urrent\x18\x07 \x01(\x0b\x32$.portal.documents.v1.DocumentVersion\x12\x36\n\x08versions\x18\x08 \x03(\x0b\x32$.portal.documents.v1.DocumentVersion\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ndeleted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15visibility_changed_by\x18\x0b \x01(\t\x12\x39\n\x15visibility_changed_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"(\n\x12ListFoldersRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"C\n\x13ListFoldersResponse\x12,\n\x07\x66olders\x18\x01 \x03(\x0b\x32\x1b.portal.documents.v1.Folder\"K\n\x13\x43reateFolderRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"C\n\x14\x43reateFolderResponse\x12+\n\x06\x66older\x18\x01 \x01(\x0b\x32\x1b.portal.documents.v1.Folder\"e\n\x14ListDocumentsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\tfolder_id\x18\x02 \x01(\t\x12\r\n\x05query\x18\x03 \x01(\t\x12\x17\n\x0finclude_deleted\x18\x04 \x01(\x08\"I\n\x15ListDocumentsResponse\x12\x30\n\tdocuments\x18\x01 \x03(\x0b\x32\x1d.portal.documents.v1.Document\")\n\x12GetDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"F\n\x13GetDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document\"\xc3\x01\n\x0cUploadHeader\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x11\n\tfolder_id\x18\x03 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x10\n\x08\x66ilename\x18\x07 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x08 \x01(\x08\x12\x15\n\rdeclared_size\x18\t \x01(\x03\"Z\n\x0bUploadChunk\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32!.portal.documents.v1.UploadHeaderH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"I\n\x16UploadDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document\"\x94\x01\n\x15UpdateDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x11\n\tfolder_id\x18\x04 \x01(\t\x12/\n\x0bupdate_mask\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"I\n\x16UpdateDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document\"C\n\x14SetVisibilityRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x02 \x01(\x08\"H\n\x15SetVisibilityResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document\",\n\x15\x44\x65leteDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"I\n\x16\x44\x65leteDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document\"-\n\x16RestoreDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"J\n\x17RestoreDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1d.portal.documents.v1.Document\"D\n\x19\x43reateDownloadLinkRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x12\n\nversion_id\x18\x02 \x01(\t\"\x97\x01\n\x1a\x43reateDownloadLinkResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x12\n\nsize_bytes\x18\x05 \x01(\x03\"[\n\x0fReadBlobRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x13\n\x0brange_start\x18\x02 \x01(\x03\x12\x11\n\trange_end\x18\x03 \x01(\x03\x12\x11\n\thas_range\x18\x04 \x01(\x08\"\x1d\n\rReadBlobChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"\x17\n\x15GetUploadLimitRequest\"I\n\x16GetUploadLimitResponse\x12\x18\n\x10max_upload_bytes\x18\x01 \x01(\x03\x12\x15\n\rceiling_bytes\x18\x02 \x01(\x03\"1\n\x15SetUploadLimitRequest\x12\x18\n\x10max_upload_bytes\x18\x01 \x01(\x03\"I\n\x16SetUploadLimitResponse\x12\x18\n\x10max_upload_bytes\x18\x01 \x01(\x03\x12\x15\n\rceiling_bytes\x18\x02 \x01(\x03\x32\xb9\x0b\n\x10\x44ocumentsService\x12`\n\x0bListFolders\x12\'.portal.documents.v1.ListFoldersRequest\x1a(.portal.documents.v1.ListFoldersResponse\x12\x63\n\x0c\x43reateFolder\x12(.portal.documents.v1.CreateFolderRequest\x1a).portal.documents.v1.CreateFolderResponse\x12\x66\n\rListDocuments\x12).portal.documents.v1.ListDocumentsRequest\x1a*.portal.documents.v1.ListDocumentsResponse\x12`\n\x0bGetDocument\x12\'.portal.documents.v1.GetDocumentRequest\x1a(.portal.documents.v1.GetDocumentResponse\x12\x61\n\x0eUploadDocument\x12 .portal.documents.v1.UploadChunk\x1a+.portal.documents.v1.UploadDocumentResponse(\x01\x12`\n\rUploadVersion\x12 .portal.documents.v1.UploadChunk\x1a+.portal.documents.v1.UploadDocumentResponse(\x01\x12i\n\x0eUpdateDocument\x12*.portal.documents.v1.UpdateDocumentRequest\x1a+.portal.documents.v1.UpdateDocumentResponse\x12\x66\n\rSetVisibility\x12).portal.documents.v1.SetVisibilityRequest\x1a*.portal.documents.v1.SetVisibilityResponse\x12i\n\x0e\x44\x65leteDocument\x12*.portal.documents.v1.DeleteDocumentRequest\x1a+.portal.documents.v1.DeleteDocumentResponse\x12l\n\x0fRestoreDocument\x12+.portal.documents.v1.RestoreDocumentRequest\x1a,.portal.documents.v1.RestoreDocumentResponse\x12u\n\x12\x43reateDownloadLink\x12..portal.documents.v1.CreateDownloadLinkRequest\x1a/.portal.documents.v1.CreateDownloadLinkResponse\x12V\n\x08ReadBlob\x12$.portal.documents.v1.ReadBlobRequest\x1a\".portal.documents.v1.ReadBlobChunk0\x01\x12i\n\x0eGetUploadLimit\x12*.portal.documents.v1.GetUploadLimitRequest\x1a+.portal.documents.v1.GetUploadLimitResponse\x12i\n\x0eSetUploadLimit\x12*.portal.documents.v1.SetUploadLimitRequest\x1a+.portal.documents.v1.SetUploadLimitResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "portal.documents.v1.documents_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'portal.documents.v1.documents_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_FOLDER"]._serialized_start = 127
-    _globals["_FOLDER"]._serialized_end = 199
-    _globals["_DOCUMENTVERSION"]._serialized_start = 202
-    _globals["_DOCUMENTVERSION"]._serialized_end = 393
-    _globals["_DOCUMENT"]._serialized_start = 396
-    _globals["_DOCUMENT"]._serialized_end = 814
-    _globals["_LISTFOLDERSREQUEST"]._serialized_start = 816
-    _globals["_LISTFOLDERSREQUEST"]._serialized_end = 856
-    _globals["_LISTFOLDERSRESPONSE"]._serialized_start = 858
-    _globals["_LISTFOLDERSRESPONSE"]._serialized_end = 925
-    _globals["_CREATEFOLDERREQUEST"]._serialized_start = 927
-    _globals["_CREATEFOLDERREQUEST"]._serialized_end = 1002
-    _globals["_CREATEFOLDERRESPONSE"]._serialized_start = 1004
-    _globals["_CREATEFOLDERRESPONSE"]._serialized_end = 1071
-    _globals["_LISTDOCUMENTSREQUEST"]._serialized_start = 1073
-    _globals["_LISTDOCUMENTSREQUEST"]._serialized_end = 1174
-    _globals["_LISTDOCUMENTSRESPONSE"]._serialized_start = 1176
-    _globals["_LISTDOCUMENTSRESPONSE"]._serialized_end = 1249
-    _globals["_GETDOCUMENTREQUEST"]._serialized_start = 1251
-    _globals["_GETDOCUMENTREQUEST"]._serialized_end = 1292
-    _globals["_GETDOCUMENTRESPONSE"]._serialized_start = 1294
-    _globals["_GETDOCUMENTRESPONSE"]._serialized_end = 1364
-    _globals["_UPLOADHEADER"]._serialized_start = 1367
-    _globals["_UPLOADHEADER"]._serialized_end = 1562
-    _globals["_UPLOADCHUNK"]._serialized_start = 1564
-    _globals["_UPLOADCHUNK"]._serialized_end = 1654
-    _globals["_UPLOADDOCUMENTRESPONSE"]._serialized_start = 1656
-    _globals["_UPLOADDOCUMENTRESPONSE"]._serialized_end = 1729
-    _globals["_UPDATEDOCUMENTREQUEST"]._serialized_start = 1732
-    _globals["_UPDATEDOCUMENTREQUEST"]._serialized_end = 1880
-    _globals["_UPDATEDOCUMENTRESPONSE"]._serialized_start = 1882
-    _globals["_UPDATEDOCUMENTRESPONSE"]._serialized_end = 1955
-    _globals["_SETVISIBILITYREQUEST"]._serialized_start = 1957
-    _globals["_SETVISIBILITYREQUEST"]._serialized_end = 2024
-    _globals["_SETVISIBILITYRESPONSE"]._serialized_start = 2026
-    _globals["_SETVISIBILITYRESPONSE"]._serialized_end = 2098
-    _globals["_DELETEDOCUMENTREQUEST"]._serialized_start = 2100
-    _globals["_DELETEDOCUMENTREQUEST"]._serialized_end = 2144
-    _globals["_DELETEDOCUMENTRESPONSE"]._serialized_start = 2146
-    _globals["_DELETEDOCUMENTRESPONSE"]._serialized_end = 2219
-    _globals["_RESTOREDOCUMENTREQUEST"]._serialized_start = 2221
-    _globals["_RESTOREDOCUMENTREQUEST"]._serialized_end = 2266
-    _globals["_RESTOREDOCUMENTRESPONSE"]._serialized_start = 2268
-    _globals["_RESTOREDOCUMENTRESPONSE"]._serialized_end = 2342
-    _globals["_CREATEDOWNLOADLINKREQUEST"]._serialized_start = 2344
-    _globals["_CREATEDOWNLOADLINKREQUEST"]._serialized_end = 2412
-    _globals["_CREATEDOWNLOADLINKRESPONSE"]._serialized_start = 2415
-    _globals["_CREATEDOWNLOADLINKRESPONSE"]._serialized_end = 2566
-    _globals["_READBLOBREQUEST"]._serialized_start = 2568
-    _globals["_READBLOBREQUEST"]._serialized_end = 2659
-    _globals["_READBLOBCHUNK"]._serialized_start = 2661
-    _globals["_READBLOBCHUNK"]._serialized_end = 2690
-    _globals["_GETUPLOADLIMITREQUEST"]._serialized_start = 2692
-    _globals["_GETUPLOADLIMITREQUEST"]._serialized_end = 2715
-    _globals["_GETUPLOADLIMITRESPONSE"]._serialized_start = 2717
-    _globals["_GETUPLOADLIMITRESPONSE"]._serialized_end = 2790
-    _globals["_SETUPLOADLIMITREQUEST"]._serialized_start = 2792
-    _globals["_SETUPLOADLIMITREQUEST"]._serialized_end = 2841
-    _globals["_SETUPLOADLIMITRESPONSE"]._serialized_start = 2843
-    _globals["_SETUPLOADLIMITRESPONSE"]._serialized_end = 2916
-    _globals["_DOCUMENTSSERVICE"]._serialized_start = 2919
-    _globals["_DOCUMENTSSERVICE"]._serialized_end = 4384
+  DESCRIPTOR._loaded_options = None
+  _globals['_FOLDER']._serialized_start=127
+  _globals['_FOLDER']._serialized_end=199
+  _globals['_DOCUMENTVERSION']._serialized_start=202
+  _globals['_DOCUMENTVERSION']._serialized_end=393
+  _globals['_DOCUMENT']._serialized_start=396
+  _globals['_DOCUMENT']._serialized_end=814
+  _globals['_LISTFOLDERSREQUEST']._serialized_start=816
+  _globals['_LISTFOLDERSREQUEST']._serialized_end=856
+  _globals['_LISTFOLDERSRESPONSE']._serialized_start=858
+  _globals['_LISTFOLDERSRESPONSE']._serialized_end=925
+  _globals['_CREATEFOLDERREQUEST']._serialized_start=927
+  _globals['_CREATEFOLDERREQUEST']._serialized_end=1002
+  _globals['_CREATEFOLDERRESPONSE']._serialized_start=1004
+  _globals['_CREATEFOLDERRESPONSE']._serialized_end=1071
+  _globals['_LISTDOCUMENTSREQUEST']._serialized_start=1073
+  _globals['_LISTDOCUMENTSREQUEST']._serialized_end=1174
+  _globals['_LISTDOCUMENTSRESPONSE']._serialized_start=1176
+  _globals['_LISTDOCUMENTSRESPONSE']._serialized_end=1249
+  _globals['_GETDOCUMENTREQUEST']._serialized_start=1251
+  _globals['_GETDOCUMENTREQUEST']._serialized_end=1292
+  _globals['_GETDOCUMENTRESPONSE']._serialized_start=1294
+  _globals['_GETDOCUMENTRESPONSE']._serialized_end=1364
+  _globals['_UPLOADHEADER']._serialized_start=1367
+  _globals['_UPLOADHEADER']._serialized_end=1562
+  _globals['_UPLOADCHUNK']._serialized_start=1564
+  _globals['_UPLOADCHUNK']._serialized_end=1654
+  _globals['_UPLOADDOCUMENTRESPONSE']._serialized_start=1656
+  _globals['_UPLOADDOCUMENTRESPONSE']._serialized_end=1729
+  _globals['_UPDATEDOCUMENTREQUEST']._serialized_start=1732
+  _globals['_UPDATEDOCUMENTREQUEST']._serialized_end=1880
+  _globals['_UPDATEDOCUMENTRESPONSE']._serialized_start=1882
+  _globals['_UPDATEDOCUMENTRESPONSE']._serialized_end=1955
+  _globals['_SETVISIBILITYREQUEST']._serialized_start=1957
+  _globals['_SETVISIBILITYREQUEST']._serialized_end=2024
+  _globals['_SETVISIBILITYRESPONSE']._serialized_start=2026
+  _globals['_SETVISIBILITYRESPONSE']._serialized_end=2098
+  _globals['_DELETEDOCUMENTREQUEST']._serialized_start=2100
+  _globals['_DELETEDOCUMENTREQUEST']._serialized_end=2144
+  _globals['_DELETEDOCUMENTRESPONSE']._serialized_start=2146
+  _globals['_DELETEDOCUMENTRESPONSE']._serialized_end=2219
+  _globals['_RESTOREDOCUMENTREQUEST']._serialized_start=2221
+  _globals['_RESTOREDOCUMENTREQUEST']._serialized_end=2266
+  _globals['_RESTOREDOCUMENTRESPONSE']._serialized_start=2268
+  _globals['_RESTOREDOCUMENTRESPONSE']._serialized_end=2342
+  _globals['_CREATEDOWNLOADLINKREQUEST']._serialized_start=2344
+  _globals['_CREATEDOWNLOADLINKREQUEST']._serialized_end=2412
+  _globals['_CREATEDOWNLOADLINKRESPONSE']._serialized_start=2415
+  _globals['_CREATEDOWNLOADLINKRESPONSE']._serialized_end=2566
+  _globals['_READBLOBREQUEST']._serialized_start=2568
+  _globals['_READBLOBREQUEST']._serialized_end=2659
+  _globals['_READBLOBCHUNK']._serialized_start=2661
+  _globals['_READBLOBCHUNK']._serialized_end=2690
+  _globals['_GETUPLOADLIMITREQUEST']._serialized_start=2692
+  _globals['_GETUPLOADLIMITREQUEST']._serialized_end=2715
+  _globals['_GETUPLOADLIMITRESPONSE']._serialized_start=2717
+  _globals['_GETUPLOADLIMITRESPONSE']._serialized_end=2790
+  _globals['_SETUPLOADLIMITREQUEST']._serialized_start=2792
+  _globals['_SETUPLOADLIMITREQUEST']._serialized_end=2841
+  _globals['_SETUPLOADLIMITRESPONSE']._serialized_start=2843
+  _globals['_SETUPLOADLIMITRESPONSE']._serialized_end=2916
+  _globals['_DOCUMENTSSERVICE']._serialized_start=2919
+  _globals['_DOCUMENTSSERVICE']._serialized_end=4384
 # @@protoc_insertion_point(module_scope)

@@ -42,9 +42,7 @@ class Folder(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "id", b"id", "name", b"name", "position", b"position", "project_id", b"project_id"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "name", b"name", "position", b"position", "project_id", b"project_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -85,24 +83,7 @@ class DocumentVersion(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["uploaded_at", b"uploaded_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "content_type",
-        b"content_type",
-        "filename",
-        b"filename",
-        "id",
-        b"id",
-        "number",
-        b"number",
-        "sha256",
-        b"sha256",
-        "size_bytes",
-        b"size_bytes",
-        "uploaded_at",
-        b"uploaded_at",
-        "uploaded_by",
-        b"uploaded_by",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "filename", b"filename", "id", b"id", "number", b"number", "sha256", b"sha256", "size_bytes", b"size_bytes", "uploaded_at", b"uploaded_at", "uploaded_by", b"uploaded_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -159,43 +140,9 @@ class Document(_message.Message):
         visibility_changed_by: _builtins.str = ...,
         visibility_changed_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "created_at",
-        b"created_at",
-        "current",
-        b"current",
-        "deleted_at",
-        b"deleted_at",
-        "visibility_changed_at",
-        b"visibility_changed_at",
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "current", b"current", "deleted_at", b"deleted_at", "visibility_changed_at", b"visibility_changed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_visible",
-        b"client_visible",
-        "created_at",
-        b"created_at",
-        "current",
-        b"current",
-        "deleted_at",
-        b"deleted_at",
-        "description",
-        b"description",
-        "folder_id",
-        b"folder_id",
-        "id",
-        b"id",
-        "project_id",
-        b"project_id",
-        "title",
-        b"title",
-        "versions",
-        b"versions",
-        "visibility_changed_at",
-        b"visibility_changed_at",
-        "visibility_changed_by",
-        b"visibility_changed_by",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "created_at", b"created_at", "current", b"current", "deleted_at", b"deleted_at", "description", b"description", "folder_id", b"folder_id", "id", b"id", "project_id", b"project_id", "title", b"title", "versions", b"versions", "visibility_changed_at", b"visibility_changed_at", "visibility_changed_by", b"visibility_changed_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -259,9 +206,7 @@ class CreateFolderRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "name", b"name", "project_id", b"project_id", "request_id", b"request_id"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "project_id", b"project_id", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -312,16 +257,7 @@ class ListDocumentsRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "folder_id",
-        b"folder_id",
-        "include_deleted",
-        b"include_deleted",
-        "project_id",
-        b"project_id",
-        "query",
-        b"query",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["folder_id", b"folder_id", "include_deleted", b"include_deleted", "project_id", b"project_id", "query", b"query"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -425,26 +361,7 @@ class UploadHeader(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_visible",
-        b"client_visible",
-        "declared_size",
-        b"declared_size",
-        "description",
-        b"description",
-        "document_id",
-        b"document_id",
-        "filename",
-        b"filename",
-        "folder_id",
-        b"folder_id",
-        "project_id",
-        b"project_id",
-        "request_id",
-        b"request_id",
-        "title",
-        b"title",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "declared_size", b"declared_size", "description", b"description", "document_id", b"document_id", "filename", b"filename", "folder_id", b"folder_id", "project_id", b"project_id", "request_id", b"request_id", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -465,19 +382,13 @@ class UploadChunk(_message.Message):
         header: Global___UploadHeader | None = ...,
         data: _builtins.bytes = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "data", b"data", "header", b"header", "part", b"part"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "header", b"header", "part", b"part"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "data", b"data", "header", b"header", "part", b"part"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "header", b"header", "part", b"part"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["header", "data"]  # noqa: Y015
     _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
-    def WhichOneof(
-        self, oneof_group: _WhichOneofArgType_part
-    ) -> _WhichOneofReturnType_part | None: ...
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
 
 Global___UploadChunk: _TypeAlias = UploadChunk  # noqa: Y015
 
@@ -533,18 +444,7 @@ class UpdateDocumentRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "description",
-        b"description",
-        "document_id",
-        b"document_id",
-        "folder_id",
-        b"folder_id",
-        "title",
-        b"title",
-        "update_mask",
-        b"update_mask",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "document_id", b"document_id", "folder_id", b"folder_id", "title", b"title", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -586,9 +486,7 @@ class SetVisibilityRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_visible", b"client_visible", "document_id", b"document_id"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "document_id", b"document_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -709,9 +607,7 @@ class CreateDownloadLinkRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "document_id", b"document_id", "version_id", b"version_id"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "version_id", b"version_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -744,18 +640,7 @@ class CreateDownloadLinkResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "content_type",
-        b"content_type",
-        "expires_at",
-        b"expires_at",
-        "filename",
-        b"filename",
-        "size_bytes",
-        b"size_bytes",
-        "token",
-        b"token",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "expires_at", b"expires_at", "filename", b"filename", "size_bytes", b"size_bytes", "token", b"token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -785,16 +670,7 @@ class ReadBlobRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "has_range",
-        b"has_range",
-        "range_end",
-        b"range_end",
-        "range_start",
-        b"range_start",
-        "token",
-        b"token",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["has_range", b"has_range", "range_end", b"range_end", "range_start", b"range_start", "token", b"token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -851,9 +727,7 @@ class GetUploadLimitResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "ceiling_bytes", b"ceiling_bytes", "max_upload_bytes", b"max_upload_bytes"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ceiling_bytes", b"ceiling_bytes", "max_upload_bytes", b"max_upload_bytes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -894,9 +768,7 @@ class SetUploadLimitResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "ceiling_bytes", b"ceiling_bytes", "max_upload_bytes", b"max_upload_bytes"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ceiling_bytes", b"ceiling_bytes", "max_upload_bytes", b"max_upload_bytes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -19,6 +19,7 @@ else:
 _T = _typing.TypeVar("_T")
 
 class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
+
 class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
     ...
 
@@ -36,57 +37,29 @@ class DocumentsServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> DocumentsServiceAsyncStub: ...
-    ListFolders: _grpc.UnaryUnaryMultiCallable[
-        _documents_pb2.ListFoldersRequest, _documents_pb2.ListFoldersResponse
-    ]
-    CreateFolder: _grpc.UnaryUnaryMultiCallable[
-        _documents_pb2.CreateFolderRequest, _documents_pb2.CreateFolderResponse
-    ]
-    ListDocuments: _grpc.UnaryUnaryMultiCallable[
-        _documents_pb2.ListDocumentsRequest, _documents_pb2.ListDocumentsResponse
-    ]
+    ListFolders: _grpc.UnaryUnaryMultiCallable[_documents_pb2.ListFoldersRequest, _documents_pb2.ListFoldersResponse]
+    CreateFolder: _grpc.UnaryUnaryMultiCallable[_documents_pb2.CreateFolderRequest, _documents_pb2.CreateFolderResponse]
+    ListDocuments: _grpc.UnaryUnaryMultiCallable[_documents_pb2.ListDocumentsRequest, _documents_pb2.ListDocumentsResponse]
     """Clients see only client-visible, not-deleted documents of their own projects."""
-    GetDocument: _grpc.UnaryUnaryMultiCallable[
-        _documents_pb2.GetDocumentRequest, _documents_pb2.GetDocumentResponse
-    ]
-    UploadDocument: _grpc.StreamUnaryMultiCallable[
-        _documents_pb2.UploadChunk, _documents_pb2.UploadDocumentResponse
-    ]
+    GetDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.GetDocumentRequest, _documents_pb2.GetDocumentResponse]
+    UploadDocument: _grpc.StreamUnaryMultiCallable[_documents_pb2.UploadChunk, _documents_pb2.UploadDocumentResponse]
     """First message carries UploadHeader, the rest carry chunks. Staff only,
     or other services storing generated files (signed proposal PDFs).
     """
-    UploadVersion: _grpc.StreamUnaryMultiCallable[
-        _documents_pb2.UploadChunk, _documents_pb2.UploadDocumentResponse
-    ]
+    UploadVersion: _grpc.StreamUnaryMultiCallable[_documents_pb2.UploadChunk, _documents_pb2.UploadDocumentResponse]
     """Same stream shape; header.document_id names the document."""
-    UpdateDocument: _grpc.UnaryUnaryMultiCallable[
-        _documents_pb2.UpdateDocumentRequest, _documents_pb2.UpdateDocumentResponse
-    ]
-    SetVisibility: _grpc.UnaryUnaryMultiCallable[
-        _documents_pb2.SetVisibilityRequest, _documents_pb2.SetVisibilityResponse
-    ]
+    UpdateDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.UpdateDocumentRequest, _documents_pb2.UpdateDocumentResponse]
+    SetVisibility: _grpc.UnaryUnaryMultiCallable[_documents_pb2.SetVisibilityRequest, _documents_pb2.SetVisibilityResponse]
     """Audited; publishes documents.document.shared when it becomes client-visible."""
-    DeleteDocument: _grpc.UnaryUnaryMultiCallable[
-        _documents_pb2.DeleteDocumentRequest, _documents_pb2.DeleteDocumentResponse
-    ]
-    RestoreDocument: _grpc.UnaryUnaryMultiCallable[
-        _documents_pb2.RestoreDocumentRequest, _documents_pb2.RestoreDocumentResponse
-    ]
-    CreateDownloadLink: _grpc.UnaryUnaryMultiCallable[
-        _documents_pb2.CreateDownloadLinkRequest, _documents_pb2.CreateDownloadLinkResponse
-    ]
+    DeleteDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.DeleteDocumentRequest, _documents_pb2.DeleteDocumentResponse]
+    RestoreDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.RestoreDocumentRequest, _documents_pb2.RestoreDocumentResponse]
+    CreateDownloadLink: _grpc.UnaryUnaryMultiCallable[_documents_pb2.CreateDownloadLinkRequest, _documents_pb2.CreateDownloadLinkResponse]
     """A short-lived signed link the gateway serves downloads from."""
-    ReadBlob: _grpc.UnaryStreamMultiCallable[
-        _documents_pb2.ReadBlobRequest, _documents_pb2.ReadBlobChunk
-    ]
+    ReadBlob: _grpc.UnaryStreamMultiCallable[_documents_pb2.ReadBlobRequest, _documents_pb2.ReadBlobChunk]
     """Bytes of a version (optionally a range), decrypted, for a valid link token."""
-    GetUploadLimit: _grpc.UnaryUnaryMultiCallable[
-        _documents_pb2.GetUploadLimitRequest, _documents_pb2.GetUploadLimitResponse
-    ]
+    GetUploadLimit: _grpc.UnaryUnaryMultiCallable[_documents_pb2.GetUploadLimitRequest, _documents_pb2.GetUploadLimitResponse]
     """The tenant's upload size limit: its own, at most the operator's ceiling."""
-    SetUploadLimit: _grpc.UnaryUnaryMultiCallable[
-        _documents_pb2.SetUploadLimitRequest, _documents_pb2.SetUploadLimitResponse
-    ]
+    SetUploadLimit: _grpc.UnaryUnaryMultiCallable[_documents_pb2.SetUploadLimitRequest, _documents_pb2.SetUploadLimitResponse]
 
 @_typing.type_check_only
 class DocumentsServiceAsyncStub(DocumentsServiceStub):
@@ -97,57 +70,29 @@ class DocumentsServiceAsyncStub(DocumentsServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    ListFolders: _aio.UnaryUnaryMultiCallable[
-        _documents_pb2.ListFoldersRequest, _documents_pb2.ListFoldersResponse
-    ]  # type: ignore[assignment]
-    CreateFolder: _aio.UnaryUnaryMultiCallable[
-        _documents_pb2.CreateFolderRequest, _documents_pb2.CreateFolderResponse
-    ]  # type: ignore[assignment]
-    ListDocuments: _aio.UnaryUnaryMultiCallable[
-        _documents_pb2.ListDocumentsRequest, _documents_pb2.ListDocumentsResponse
-    ]  # type: ignore[assignment]
+    ListFolders: _aio.UnaryUnaryMultiCallable[_documents_pb2.ListFoldersRequest, _documents_pb2.ListFoldersResponse]  # type: ignore[assignment]
+    CreateFolder: _aio.UnaryUnaryMultiCallable[_documents_pb2.CreateFolderRequest, _documents_pb2.CreateFolderResponse]  # type: ignore[assignment]
+    ListDocuments: _aio.UnaryUnaryMultiCallable[_documents_pb2.ListDocumentsRequest, _documents_pb2.ListDocumentsResponse]  # type: ignore[assignment]
     """Clients see only client-visible, not-deleted documents of their own projects."""
-    GetDocument: _aio.UnaryUnaryMultiCallable[
-        _documents_pb2.GetDocumentRequest, _documents_pb2.GetDocumentResponse
-    ]  # type: ignore[assignment]
-    UploadDocument: _aio.StreamUnaryMultiCallable[
-        _documents_pb2.UploadChunk, _documents_pb2.UploadDocumentResponse
-    ]  # type: ignore[assignment]
+    GetDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.GetDocumentRequest, _documents_pb2.GetDocumentResponse]  # type: ignore[assignment]
+    UploadDocument: _aio.StreamUnaryMultiCallable[_documents_pb2.UploadChunk, _documents_pb2.UploadDocumentResponse]  # type: ignore[assignment]
     """First message carries UploadHeader, the rest carry chunks. Staff only,
     or other services storing generated files (signed proposal PDFs).
     """
-    UploadVersion: _aio.StreamUnaryMultiCallable[
-        _documents_pb2.UploadChunk, _documents_pb2.UploadDocumentResponse
-    ]  # type: ignore[assignment]
+    UploadVersion: _aio.StreamUnaryMultiCallable[_documents_pb2.UploadChunk, _documents_pb2.UploadDocumentResponse]  # type: ignore[assignment]
     """Same stream shape; header.document_id names the document."""
-    UpdateDocument: _aio.UnaryUnaryMultiCallable[
-        _documents_pb2.UpdateDocumentRequest, _documents_pb2.UpdateDocumentResponse
-    ]  # type: ignore[assignment]
-    SetVisibility: _aio.UnaryUnaryMultiCallable[
-        _documents_pb2.SetVisibilityRequest, _documents_pb2.SetVisibilityResponse
-    ]  # type: ignore[assignment]
+    UpdateDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.UpdateDocumentRequest, _documents_pb2.UpdateDocumentResponse]  # type: ignore[assignment]
+    SetVisibility: _aio.UnaryUnaryMultiCallable[_documents_pb2.SetVisibilityRequest, _documents_pb2.SetVisibilityResponse]  # type: ignore[assignment]
     """Audited; publishes documents.document.shared when it becomes client-visible."""
-    DeleteDocument: _aio.UnaryUnaryMultiCallable[
-        _documents_pb2.DeleteDocumentRequest, _documents_pb2.DeleteDocumentResponse
-    ]  # type: ignore[assignment]
-    RestoreDocument: _aio.UnaryUnaryMultiCallable[
-        _documents_pb2.RestoreDocumentRequest, _documents_pb2.RestoreDocumentResponse
-    ]  # type: ignore[assignment]
-    CreateDownloadLink: _aio.UnaryUnaryMultiCallable[
-        _documents_pb2.CreateDownloadLinkRequest, _documents_pb2.CreateDownloadLinkResponse
-    ]  # type: ignore[assignment]
+    DeleteDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.DeleteDocumentRequest, _documents_pb2.DeleteDocumentResponse]  # type: ignore[assignment]
+    RestoreDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.RestoreDocumentRequest, _documents_pb2.RestoreDocumentResponse]  # type: ignore[assignment]
+    CreateDownloadLink: _aio.UnaryUnaryMultiCallable[_documents_pb2.CreateDownloadLinkRequest, _documents_pb2.CreateDownloadLinkResponse]  # type: ignore[assignment]
     """A short-lived signed link the gateway serves downloads from."""
-    ReadBlob: _aio.UnaryStreamMultiCallable[
-        _documents_pb2.ReadBlobRequest, _documents_pb2.ReadBlobChunk
-    ]  # type: ignore[assignment]
+    ReadBlob: _aio.UnaryStreamMultiCallable[_documents_pb2.ReadBlobRequest, _documents_pb2.ReadBlobChunk]  # type: ignore[assignment]
     """Bytes of a version (optionally a range), decrypted, for a valid link token."""
-    GetUploadLimit: _aio.UnaryUnaryMultiCallable[
-        _documents_pb2.GetUploadLimitRequest, _documents_pb2.GetUploadLimitResponse
-    ]  # type: ignore[assignment]
+    GetUploadLimit: _aio.UnaryUnaryMultiCallable[_documents_pb2.GetUploadLimitRequest, _documents_pb2.GetUploadLimitResponse]  # type: ignore[assignment]
     """The tenant's upload size limit: its own, at most the operator's ceiling."""
-    SetUploadLimit: _aio.UnaryUnaryMultiCallable[
-        _documents_pb2.SetUploadLimitRequest, _documents_pb2.SetUploadLimitResponse
-    ]  # type: ignore[assignment]
+    SetUploadLimit: _aio.UnaryUnaryMultiCallable[_documents_pb2.SetUploadLimitRequest, _documents_pb2.SetUploadLimitResponse]  # type: ignore[assignment]
 
 class DocumentsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Documents owns each project's library: folders, documents, versions, per-
@@ -161,25 +106,21 @@ class DocumentsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _documents_pb2.ListFoldersRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.ListFoldersResponse, _abc.Awaitable[_documents_pb2.ListFoldersResponse]
-    ]: ...
+    ) -> _typing.Union[_documents_pb2.ListFoldersResponse, _abc.Awaitable[_documents_pb2.ListFoldersResponse]]: ...
+
     @_abc_1.abstractmethod
     def CreateFolder(
         self,
         request: _documents_pb2.CreateFolderRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.CreateFolderResponse, _abc.Awaitable[_documents_pb2.CreateFolderResponse]
-    ]: ...
+    ) -> _typing.Union[_documents_pb2.CreateFolderResponse, _abc.Awaitable[_documents_pb2.CreateFolderResponse]]: ...
+
     @_abc_1.abstractmethod
     def ListDocuments(
         self,
         request: _documents_pb2.ListDocumentsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.ListDocumentsResponse, _abc.Awaitable[_documents_pb2.ListDocumentsResponse]
-    ]:
+    ) -> _typing.Union[_documents_pb2.ListDocumentsResponse, _abc.Awaitable[_documents_pb2.ListDocumentsResponse]]:
         """Clients see only client-visible, not-deleted documents of their own projects."""
 
     @_abc_1.abstractmethod
@@ -187,17 +128,14 @@ class DocumentsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _documents_pb2.GetDocumentRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.GetDocumentResponse, _abc.Awaitable[_documents_pb2.GetDocumentResponse]
-    ]: ...
+    ) -> _typing.Union[_documents_pb2.GetDocumentResponse, _abc.Awaitable[_documents_pb2.GetDocumentResponse]]: ...
+
     @_abc_1.abstractmethod
     def UploadDocument(
         self,
         request_iterator: _MaybeAsyncIterator[_documents_pb2.UploadChunk],
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.UploadDocumentResponse, _abc.Awaitable[_documents_pb2.UploadDocumentResponse]
-    ]:
+    ) -> _typing.Union[_documents_pb2.UploadDocumentResponse, _abc.Awaitable[_documents_pb2.UploadDocumentResponse]]:
         """First message carries UploadHeader, the rest carry chunks. Staff only,
         or other services storing generated files (signed proposal PDFs).
         """
@@ -207,9 +145,7 @@ class DocumentsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request_iterator: _MaybeAsyncIterator[_documents_pb2.UploadChunk],
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.UploadDocumentResponse, _abc.Awaitable[_documents_pb2.UploadDocumentResponse]
-    ]:
+    ) -> _typing.Union[_documents_pb2.UploadDocumentResponse, _abc.Awaitable[_documents_pb2.UploadDocumentResponse]]:
         """Same stream shape; header.document_id names the document."""
 
     @_abc_1.abstractmethod
@@ -217,17 +153,14 @@ class DocumentsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _documents_pb2.UpdateDocumentRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.UpdateDocumentResponse, _abc.Awaitable[_documents_pb2.UpdateDocumentResponse]
-    ]: ...
+    ) -> _typing.Union[_documents_pb2.UpdateDocumentResponse, _abc.Awaitable[_documents_pb2.UpdateDocumentResponse]]: ...
+
     @_abc_1.abstractmethod
     def SetVisibility(
         self,
         request: _documents_pb2.SetVisibilityRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.SetVisibilityResponse, _abc.Awaitable[_documents_pb2.SetVisibilityResponse]
-    ]:
+    ) -> _typing.Union[_documents_pb2.SetVisibilityResponse, _abc.Awaitable[_documents_pb2.SetVisibilityResponse]]:
         """Audited; publishes documents.document.shared when it becomes client-visible."""
 
     @_abc_1.abstractmethod
@@ -235,27 +168,21 @@ class DocumentsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _documents_pb2.DeleteDocumentRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.DeleteDocumentResponse, _abc.Awaitable[_documents_pb2.DeleteDocumentResponse]
-    ]: ...
+    ) -> _typing.Union[_documents_pb2.DeleteDocumentResponse, _abc.Awaitable[_documents_pb2.DeleteDocumentResponse]]: ...
+
     @_abc_1.abstractmethod
     def RestoreDocument(
         self,
         request: _documents_pb2.RestoreDocumentRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.RestoreDocumentResponse,
-        _abc.Awaitable[_documents_pb2.RestoreDocumentResponse],
-    ]: ...
+    ) -> _typing.Union[_documents_pb2.RestoreDocumentResponse, _abc.Awaitable[_documents_pb2.RestoreDocumentResponse]]: ...
+
     @_abc_1.abstractmethod
     def CreateDownloadLink(
         self,
         request: _documents_pb2.CreateDownloadLinkRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.CreateDownloadLinkResponse,
-        _abc.Awaitable[_documents_pb2.CreateDownloadLinkResponse],
-    ]:
+    ) -> _typing.Union[_documents_pb2.CreateDownloadLinkResponse, _abc.Awaitable[_documents_pb2.CreateDownloadLinkResponse]]:
         """A short-lived signed link the gateway serves downloads from."""
 
     @_abc_1.abstractmethod
@@ -263,10 +190,7 @@ class DocumentsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _documents_pb2.ReadBlobRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _abc.Iterator[_documents_pb2.ReadBlobChunk],
-        _abc.AsyncIterator[_documents_pb2.ReadBlobChunk],
-    ]:
+    ) -> _typing.Union[_abc.Iterator[_documents_pb2.ReadBlobChunk], _abc.AsyncIterator[_documents_pb2.ReadBlobChunk]]:
         """Bytes of a version (optionally a range), decrypted, for a valid link token."""
 
     @_abc_1.abstractmethod
@@ -274,9 +198,7 @@ class DocumentsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _documents_pb2.GetUploadLimitRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.GetUploadLimitResponse, _abc.Awaitable[_documents_pb2.GetUploadLimitResponse]
-    ]:
+    ) -> _typing.Union[_documents_pb2.GetUploadLimitResponse, _abc.Awaitable[_documents_pb2.GetUploadLimitResponse]]:
         """The tenant's upload size limit: its own, at most the operator's ceiling."""
 
     @_abc_1.abstractmethod
@@ -284,10 +206,6 @@ class DocumentsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _documents_pb2.SetUploadLimitRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _documents_pb2.SetUploadLimitResponse, _abc.Awaitable[_documents_pb2.SetUploadLimitResponse]
-    ]: ...
+    ) -> _typing.Union[_documents_pb2.SetUploadLimitResponse, _abc.Awaitable[_documents_pb2.SetUploadLimitResponse]]: ...
 
-def add_DocumentsServiceServicer_to_server(
-    servicer: DocumentsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]
-) -> None: ...
+def add_DocumentsServiceServicer_to_server(servicer: DocumentsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -4,15 +4,18 @@
 # source: portal/documents/v1/events.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "portal/documents/v1/events.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'portal/documents/v1/events.proto'
 )
 # @@protoc_insertion_point(imports)
 
@@ -22,17 +25,15 @@ _sym_db = _symbol_database.Default()
 from portal.common.v1 import options_pb2 as portal_dot_common_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n portal/documents/v1/events.proto\x12\x13portal.documents.v1\x1a\x1eportal/common/v1/options.proto"\x92\x01\n\x0e\x44ocumentShared\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x14\n\x0cproject_name\x18\x05 \x01(\t:\x1d\x8a\xb5\x18\x19\x64ocuments.document.sharedb\x06proto3'
-)
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n portal/documents/v1/events.proto\x12\x13portal.documents.v1\x1a\x1eportal/common/v1/options.proto\"\x92\x01\n\x0e\x44ocumentShared\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x14\n\x0cproject_name\x18\x05 \x01(\t:\x1d\x8a\xb5\x18\x19\x64ocuments.document.sharedb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "portal.documents.v1.events_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'portal.documents.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_DOCUMENTSHARED"]._loaded_options = None
-    _globals["_DOCUMENTSHARED"]._serialized_options = b"\212\265\030\031documents.document.shared"
-    _globals["_DOCUMENTSHARED"]._serialized_start = 90
-    _globals["_DOCUMENTSHARED"]._serialized_end = 236
+  DESCRIPTOR._loaded_options = None
+  _globals['_DOCUMENTSHARED']._loaded_options = None
+  _globals['_DOCUMENTSHARED']._serialized_options = b'\212\265\030\031documents.document.shared'
+  _globals['_DOCUMENTSHARED']._serialized_start=90
+  _globals['_DOCUMENTSHARED']._serialized_end=236
 # @@protoc_insertion_point(module_scope)

@@ -43,18 +43,7 @@ class DocumentShared(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "customer_id",
-        b"customer_id",
-        "document_id",
-        b"document_id",
-        "project_id",
-        b"project_id",
-        "project_name",
-        b"project_name",
-        "title",
-        b"title",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "document_id", b"document_id", "project_id", b"project_id", "project_name", b"project_name", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -25,9 +25,7 @@ class _StaffRole:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
 
-class _StaffRoleEnumTypeWrapper(
-    _enum_type_wrapper._EnumTypeWrapper[_StaffRole.ValueType], _builtins.type
-):
+class _StaffRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_StaffRole.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     STAFF_ROLE_UNSPECIFIED: _StaffRole.ValueType  # 0
     STAFF_ROLE_OWNER: _StaffRole.ValueType  # 1
@@ -50,9 +48,7 @@ class _ContactRole:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
 
-class _ContactRoleEnumTypeWrapper(
-    _enum_type_wrapper._EnumTypeWrapper[_ContactRole.ValueType], _builtins.type
-):
+class _ContactRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ContactRole.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CONTACT_ROLE_UNSPECIFIED: _ContactRole.ValueType  # 0
     CONTACT_ROLE_APPROVER: _ContactRole.ValueType  # 1
@@ -69,9 +65,7 @@ class _AccessState:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
 
-class _AccessStateEnumTypeWrapper(
-    _enum_type_wrapper._EnumTypeWrapper[_AccessState.ValueType], _builtins.type
-):
+class _AccessStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AccessState.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     ACCESS_STATE_UNSPECIFIED: _AccessState.ValueType  # 0
     ACCESS_STATE_ACTIVE: _AccessState.ValueType  # 1
@@ -96,9 +90,7 @@ class _PrincipalKind:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
 
-class _PrincipalKindEnumTypeWrapper(
-    _enum_type_wrapper._EnumTypeWrapper[_PrincipalKind.ValueType], _builtins.type
-):
+class _PrincipalKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PrincipalKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PRINCIPAL_KIND_UNSPECIFIED: _PrincipalKind.ValueType  # 0
     PRINCIPAL_KIND_STAFF: _PrincipalKind.ValueType  # 1
@@ -115,9 +107,7 @@ class _LoginTokenPurpose:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
 
-class _LoginTokenPurposeEnumTypeWrapper(
-    _enum_type_wrapper._EnumTypeWrapper[_LoginTokenPurpose.ValueType], _builtins.type
-):
+class _LoginTokenPurposeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LoginTokenPurpose.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     LOGIN_TOKEN_PURPOSE_UNSPECIFIED: _LoginTokenPurpose.ValueType  # 0
     LOGIN_TOKEN_PURPOSE_MAGIC_LINK: _LoginTokenPurpose.ValueType  # 1
@@ -169,24 +159,7 @@ class Branding(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "accent_color",
-        b"accent_color",
-        "headline",
-        b"headline",
-        "logo_url",
-        b"logo_url",
-        "postal_address",
-        b"postal_address",
-        "splash_image_url",
-        b"splash_image_url",
-        "support_email",
-        b"support_email",
-        "support_phone",
-        b"support_phone",
-        "website",
-        b"website",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accent_color", b"accent_color", "headline", b"headline", "logo_url", b"logo_url", "postal_address", b"postal_address", "splash_image_url", b"splash_image_url", "support_email", b"support_email", "support_phone", b"support_phone", "website", b"website"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -226,22 +199,7 @@ class Tenant(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "branding",
-        b"branding",
-        "currency",
-        b"currency",
-        "display_name",
-        b"display_name",
-        "id",
-        b"id",
-        "region",
-        b"region",
-        "slug",
-        b"slug",
-        "time_zone",
-        b"time_zone",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "currency", b"currency", "display_name", b"display_name", "id", b"id", "region", b"region", "slug", b"slug", "time_zone", b"time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -357,22 +315,7 @@ class CreateTenantRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "branding",
-        b"branding",
-        "currency",
-        b"currency",
-        "display_name",
-        b"display_name",
-        "region",
-        b"region",
-        "request_id",
-        b"request_id",
-        "slug",
-        b"slug",
-        "time_zone",
-        b"time_zone",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "currency", b"currency", "display_name", b"display_name", "region", b"region", "request_id", b"request_id", "slug", b"slug", "time_zone", b"time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -421,9 +364,7 @@ class StaffUser(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "email", b"email", "full_name", b"full_name", "id", b"id", "roles", b"roles"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "full_name", b"full_name", "id", b"id", "roles", b"roles"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -458,18 +399,7 @@ class CreateStaffUserRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "email",
-        b"email",
-        "full_name",
-        b"full_name",
-        "initial_password",
-        b"initial_password",
-        "request_id",
-        b"request_id",
-        "roles",
-        b"roles",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "full_name", b"full_name", "initial_password", b"initial_password", "request_id", b"request_id", "roles", b"roles"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -528,26 +458,9 @@ class ApiToken(_message.Message):
         last_used_at: _timestamp_pb2.Timestamp | None = ...,
         revoked_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "created_at", b"created_at", "last_used_at", b"last_used_at", "revoked_at", b"revoked_at"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "last_used_at", b"last_used_at", "revoked_at", b"revoked_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "created_at",
-        b"created_at",
-        "id",
-        b"id",
-        "last_used_at",
-        b"last_used_at",
-        "name",
-        b"name",
-        "prefix",
-        b"prefix",
-        "revoked_at",
-        b"revoked_at",
-        "user_id",
-        b"user_id",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "id", b"id", "last_used_at", b"last_used_at", "name", b"name", "prefix", b"prefix", "revoked_at", b"revoked_at", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -572,9 +485,7 @@ class IssueApiTokenRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "name", b"name", "request_id", b"request_id", "user_id", b"user_id"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "request_id", b"request_id", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -752,26 +663,9 @@ class Contact(_message.Message):
         invited_at: _timestamp_pb2.Timestamp | None = ...,
         last_sign_in_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "invited_at", b"invited_at", "last_sign_in_at", b"last_sign_in_at"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["invited_at", b"invited_at", "last_sign_in_at", b"last_sign_in_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "email",
-        b"email",
-        "full_name",
-        b"full_name",
-        "has_password",
-        b"has_password",
-        "id",
-        b"id",
-        "invited_at",
-        b"invited_at",
-        "last_sign_in_at",
-        b"last_sign_in_at",
-        "role",
-        b"role",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "full_name", b"full_name", "has_password", b"has_password", "id", b"id", "invited_at", b"invited_at", "last_sign_in_at", b"last_sign_in_at", "role", b"role"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -808,24 +702,9 @@ class Customer(_message.Message):
         access_changed_at: _timestamp_pb2.Timestamp | None = ...,
         purge_after: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "access_changed_at", b"access_changed_at", "purge_after", b"purge_after"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["access_changed_at", b"access_changed_at", "purge_after", b"purge_after"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "access_changed_at",
-        b"access_changed_at",
-        "access_state",
-        b"access_state",
-        "contacts",
-        b"contacts",
-        "id",
-        b"id",
-        "name",
-        b"name",
-        "purge_after",
-        b"purge_after",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_changed_at", b"access_changed_at", "access_state", b"access_state", "contacts", b"contacts", "id", b"id", "name", b"name", "purge_after", b"purge_after"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -854,16 +733,7 @@ class NewContact(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "email",
-        b"email",
-        "full_name",
-        b"full_name",
-        "initial_password",
-        b"initial_password",
-        "role",
-        b"role",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "full_name", b"full_name", "initial_password", b"initial_password", "role", b"role"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -889,9 +759,7 @@ class CreateCustomerRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "contacts", b"contacts", "name", b"name", "request_id", b"request_id"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contacts", b"contacts", "name", b"name", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1019,9 +887,7 @@ class UpdateCustomerRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "customer_id", b"customer_id", "name", b"name", "update_mask", b"update_mask"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "name", b"name", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1067,9 +933,7 @@ class AddContactRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "contact", b"contact", "customer_id", b"customer_id", "request_id", b"request_id"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "customer_id", b"customer_id", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1248,24 +1112,9 @@ class UpdateTenantRequest(_message.Message):
         region: _builtins.str = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "branding", b"branding", "update_mask", b"update_mask"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "branding",
-        b"branding",
-        "currency",
-        b"currency",
-        "display_name",
-        b"display_name",
-        "region",
-        b"region",
-        "time_zone",
-        b"time_zone",
-        "update_mask",
-        b"update_mask",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "currency", b"currency", "display_name", b"display_name", "region", b"region", "time_zone", b"time_zone", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1481,16 +1330,7 @@ class InspectLoginTokenResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "email",
-        b"email",
-        "expires_at",
-        b"expires_at",
-        "full_name",
-        b"full_name",
-        "purpose",
-        b"purpose",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "expires_at", b"expires_at", "full_name", b"full_name", "purpose", b"purpose"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1539,9 +1379,7 @@ class RedeemLoginTokenRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client", b"client", "new_password", b"new_password", "token", b"token"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "new_password", b"new_password", "token", b"token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1616,9 +1454,7 @@ class SignInRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client", b"client", "email", b"email", "password", b"password", "totp_code", b"totp_code"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "email", b"email", "password", b"password", "totp_code", b"totp_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1642,9 +1478,7 @@ class SignInResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "session", b"session", "totp_required", b"totp_required"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session", b"session", "totp_required", b"totp_required"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1715,44 +1549,9 @@ class Session(_message.Message):
         expires_at: _timestamp_pb2.Timestamp | None = ...,
         customer_name: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "created_at", b"created_at", "expires_at", b"expires_at", "last_seen_at", b"last_seen_at"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "last_seen_at", b"last_seen_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "access_state",
-        b"access_state",
-        "created_at",
-        b"created_at",
-        "customer_id",
-        b"customer_id",
-        "customer_name",
-        b"customer_name",
-        "email",
-        b"email",
-        "expires_at",
-        b"expires_at",
-        "full_name",
-        b"full_name",
-        "id",
-        b"id",
-        "ip",
-        b"ip",
-        "kind",
-        b"kind",
-        "last_seen_at",
-        b"last_seen_at",
-        "read_only",
-        b"read_only",
-        "roles",
-        b"roles",
-        "subject_id",
-        b"subject_id",
-        "user_agent",
-        b"user_agent",
-        "view_as_client",
-        b"view_as_client",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_state", b"access_state", "created_at", b"created_at", "customer_id", b"customer_id", "customer_name", b"customer_name", "email", b"email", "expires_at", b"expires_at", "full_name", b"full_name", "id", b"id", "ip", b"ip", "kind", b"kind", "last_seen_at", b"last_seen_at", "read_only", b"read_only", "roles", b"roles", "subject_id", b"subject_id", "user_agent", b"user_agent", "view_as_client", b"view_as_client"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1891,14 +1690,7 @@ class RevokeSessionsRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "all_but_current",
-        b"all_but_current",
-        "current_session_id",
-        b"current_session_id",
-        "session_id",
-        b"session_id",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_but_current", b"all_but_current", "current_session_id", b"current_session_id", "session_id", b"session_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1939,9 +1731,7 @@ class StartViewAsClientRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "current_session_id", b"current_session_id", "customer_id", b"customer_id"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["current_session_id", b"current_session_id", "customer_id", b"customer_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2026,14 +1816,7 @@ class ChangePasswordRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "current_password",
-        b"current_password",
-        "current_session_id",
-        b"current_session_id",
-        "new_password",
-        b"new_password",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["current_password", b"current_password", "current_session_id", b"current_session_id", "new_password", b"new_password"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2085,9 +1868,7 @@ class BeginTotpEnrollmentResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "otpauth_uri", b"otpauth_uri", "secret", b"secret"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["otpauth_uri", b"otpauth_uri", "secret", b"secret"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2161,20 +1942,7 @@ class AuditEntry(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "action",
-        b"action",
-        "actor",
-        b"actor",
-        "at",
-        b"at",
-        "detail",
-        b"detail",
-        "id",
-        b"id",
-        "target",
-        b"target",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "at", b"at", "detail", b"detail", "id", b"id", "target", b"target"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -19,6 +19,7 @@ else:
 _T = _typing.TypeVar("_T")
 
 class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
+
 class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
     ...
 
@@ -35,92 +36,46 @@ class IdentityServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> IdentityServiceAsyncStub: ...
-    GetTenantBySlug: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.GetTenantBySlugRequest, _identity_pb2.GetTenantBySlugResponse
-    ]
+    GetTenantBySlug: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetTenantBySlugRequest, _identity_pb2.GetTenantBySlugResponse]
     """Host resolution: the gateway maps <slug>.<base domain> to a tenant."""
-    GetTenant: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.GetTenantRequest, _identity_pb2.GetTenantResponse
-    ]
-    CreateTenant: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.CreateTenantRequest, _identity_pb2.CreateTenantResponse
-    ]
+    GetTenant: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetTenantRequest, _identity_pb2.GetTenantResponse]
+    CreateTenant: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateTenantRequest, _identity_pb2.CreateTenantResponse]
     """Platform operation (onboarding an integrator); needs a platform principal."""
-    CreateStaffUser: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.CreateStaffUserRequest, _identity_pb2.CreateStaffUserResponse
-    ]
-    IssueApiToken: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.IssueApiTokenRequest, _identity_pb2.IssueApiTokenResponse
-    ]
-    RevokeApiToken: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse
-    ]
-    ListApiTokens: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse
-    ]
-    AuthenticateApiToken: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse
-    ]
+    CreateStaffUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateStaffUserRequest, _identity_pb2.CreateStaffUserResponse]
+    IssueApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.IssueApiTokenRequest, _identity_pb2.IssueApiTokenResponse]
+    RevokeApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]
+    ListApiTokens: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]
+    AuthenticateApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]
     """Exchanges a bearer API token for the staff user it was issued to."""
-    CreateCustomer: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.CreateCustomerRequest, _identity_pb2.CreateCustomerResponse
-    ]
-    GetCustomer: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.GetCustomerRequest, _identity_pb2.GetCustomerResponse
-    ]
-    ListCustomers: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.ListCustomersRequest, _identity_pb2.ListCustomersResponse
-    ]
-    UpdateCustomer: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.UpdateCustomerRequest, _identity_pb2.UpdateCustomerResponse
-    ]
-    AddContact: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.AddContactRequest, _identity_pb2.AddContactResponse
-    ]
-    RemoveContact: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.RemoveContactRequest, _identity_pb2.RemoveContactResponse
-    ]
+    CreateCustomer: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateCustomerRequest, _identity_pb2.CreateCustomerResponse]
+    GetCustomer: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetCustomerRequest, _identity_pb2.GetCustomerResponse]
+    ListCustomers: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListCustomersRequest, _identity_pb2.ListCustomersResponse]
+    UpdateCustomer: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateCustomerRequest, _identity_pb2.UpdateCustomerResponse]
+    AddContact: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AddContactRequest, _identity_pb2.AddContactResponse]
+    RemoveContact: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RemoveContactRequest, _identity_pb2.RemoveContactResponse]
     """Removes a contact: their sessions end at once."""
-    ChangeCustomerAccess: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.ChangeCustomerAccessRequest, _identity_pb2.ChangeCustomerAccessResponse
-    ]
+    ChangeCustomerAccess: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ChangeCustomerAccessRequest, _identity_pb2.ChangeCustomerAccessResponse]
     """Customer access lifecycle: active -> archived -> active; active/archived ->
     deleted (restorable for 30 days) -> purged. Publishes
     identity.customer.access_changed; every session of a deleted customer ends.
     """
-    PurgeDeletedCustomers: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.PurgeDeletedCustomersRequest, _identity_pb2.PurgeDeletedCustomersResponse
-    ]
+    PurgeDeletedCustomers: _grpc.UnaryUnaryMultiCallable[_identity_pb2.PurgeDeletedCustomersRequest, _identity_pb2.PurgeDeletedCustomersResponse]
     """Scheduled job: purge customers deleted more than 30 days ago."""
-    UpdateTenant: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.UpdateTenantRequest, _identity_pb2.UpdateTenantResponse
-    ]
+    UpdateTenant: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateTenantRequest, _identity_pb2.UpdateTenantResponse]
     """Branding and settings of the caller's tenant (owner/admin)."""
-    ListStaffUsers: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.ListStaffUsersRequest, _identity_pb2.ListStaffUsersResponse
-    ]
-    InviteContact: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.InviteContactRequest, _identity_pb2.InviteContactResponse
-    ]
+    ListStaffUsers: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListStaffUsersRequest, _identity_pb2.ListStaffUsersResponse]
+    InviteContact: _grpc.UnaryUnaryMultiCallable[_identity_pb2.InviteContactRequest, _identity_pb2.InviteContactResponse]
     """--- the front door -----------------------------------------------------
     Emails a contact a one-time link to set a password (publishes identity.contact.invited).
     """
-    RequestMagicLink: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.RequestMagicLinkRequest, _identity_pb2.RequestMagicLinkResponse
-    ]
+    RequestMagicLink: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RequestMagicLinkRequest, _identity_pb2.RequestMagicLinkResponse]
     """Emails a one-time sign-in link if the address belongs to someone; answers
     the same either way (no account enumeration).
     """
-    RequestPasswordReset: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse
-    ]
-    InspectLoginToken: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.InspectLoginTokenRequest, _identity_pb2.InspectLoginTokenResponse
-    ]
+    RequestPasswordReset: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse]
+    InspectLoginToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.InspectLoginTokenRequest, _identity_pb2.InspectLoginTokenResponse]
     """What a one-time link is for, without spending it (the "Continue" page)."""
-    RedeemLoginToken: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.RedeemLoginTokenRequest, _identity_pb2.RedeemLoginTokenResponse
-    ]
+    RedeemLoginToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RedeemLoginTokenRequest, _identity_pb2.RedeemLoginTokenResponse]
     """Spends a one-time token (magic link, invite, reset); invite and reset also
     set a password. Opens a session.
     """
@@ -128,44 +83,24 @@ class IdentityServiceStub:
     """Email + password (+ TOTP code for staff who enrolled). Throttled per account
     and per client address. Opens a session.
     """
-    ResolveSession: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.ResolveSessionRequest, _identity_pb2.ResolveSessionResponse
-    ]
+    ResolveSession: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ResolveSessionRequest, _identity_pb2.ResolveSessionResponse]
     """Session token -> who is calling. Revoked, expired or another tenant's: UNAUTHENTICATED."""
-    SignOut: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.SignOutRequest, _identity_pb2.SignOutResponse
-    ]
-    ListSessions: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.ListSessionsRequest, _identity_pb2.ListSessionsResponse
-    ]
-    RevokeSessions: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.RevokeSessionsRequest, _identity_pb2.RevokeSessionsResponse
-    ]
+    SignOut: _grpc.UnaryUnaryMultiCallable[_identity_pb2.SignOutRequest, _identity_pb2.SignOutResponse]
+    ListSessions: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListSessionsRequest, _identity_pb2.ListSessionsResponse]
+    RevokeSessions: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RevokeSessionsRequest, _identity_pb2.RevokeSessionsResponse]
     """Ends one of the caller's own sessions, or all but the current one."""
-    StartViewAsClient: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.StartViewAsClientRequest, _identity_pb2.StartViewAsClientResponse
-    ]
+    StartViewAsClient: _grpc.UnaryUnaryMultiCallable[_identity_pb2.StartViewAsClientRequest, _identity_pb2.StartViewAsClientResponse]
     """Staff with the right role switch their own session to a customer's portal,
     read-only (audited), and back.
     """
-    StopViewAsClient: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.StopViewAsClientRequest, _identity_pb2.StopViewAsClientResponse
-    ]
-    ChangePassword: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.ChangePasswordRequest, _identity_pb2.ChangePasswordResponse
-    ]
-    BeginTotpEnrollment: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.BeginTotpEnrollmentRequest, _identity_pb2.BeginTotpEnrollmentResponse
-    ]
+    StopViewAsClient: _grpc.UnaryUnaryMultiCallable[_identity_pb2.StopViewAsClientRequest, _identity_pb2.StopViewAsClientResponse]
+    ChangePassword: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ChangePasswordRequest, _identity_pb2.ChangePasswordResponse]
+    BeginTotpEnrollment: _grpc.UnaryUnaryMultiCallable[_identity_pb2.BeginTotpEnrollmentRequest, _identity_pb2.BeginTotpEnrollmentResponse]
     """TOTP for staff: begin returns the secret and otpauth URI; confirm with a code
     returns one-time recovery codes.
     """
-    ConfirmTotpEnrollment: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.ConfirmTotpEnrollmentRequest, _identity_pb2.ConfirmTotpEnrollmentResponse
-    ]
-    ListAuditEntries: _grpc.UnaryUnaryMultiCallable[
-        _identity_pb2.ListAuditEntriesRequest, _identity_pb2.ListAuditEntriesResponse
-    ]
+    ConfirmTotpEnrollment: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConfirmTotpEnrollmentRequest, _identity_pb2.ConfirmTotpEnrollmentResponse]
+    ListAuditEntries: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListAuditEntriesRequest, _identity_pb2.ListAuditEntriesResponse]
 
 @_typing.type_check_only
 class IdentityServiceAsyncStub(IdentityServiceStub):
@@ -175,92 +110,46 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    GetTenantBySlug: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.GetTenantBySlugRequest, _identity_pb2.GetTenantBySlugResponse
-    ]  # type: ignore[assignment]
+    GetTenantBySlug: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetTenantBySlugRequest, _identity_pb2.GetTenantBySlugResponse]  # type: ignore[assignment]
     """Host resolution: the gateway maps <slug>.<base domain> to a tenant."""
-    GetTenant: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.GetTenantRequest, _identity_pb2.GetTenantResponse
-    ]  # type: ignore[assignment]
-    CreateTenant: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.CreateTenantRequest, _identity_pb2.CreateTenantResponse
-    ]  # type: ignore[assignment]
+    GetTenant: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetTenantRequest, _identity_pb2.GetTenantResponse]  # type: ignore[assignment]
+    CreateTenant: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateTenantRequest, _identity_pb2.CreateTenantResponse]  # type: ignore[assignment]
     """Platform operation (onboarding an integrator); needs a platform principal."""
-    CreateStaffUser: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.CreateStaffUserRequest, _identity_pb2.CreateStaffUserResponse
-    ]  # type: ignore[assignment]
-    IssueApiToken: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.IssueApiTokenRequest, _identity_pb2.IssueApiTokenResponse
-    ]  # type: ignore[assignment]
-    RevokeApiToken: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse
-    ]  # type: ignore[assignment]
-    ListApiTokens: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse
-    ]  # type: ignore[assignment]
-    AuthenticateApiToken: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse
-    ]  # type: ignore[assignment]
+    CreateStaffUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateStaffUserRequest, _identity_pb2.CreateStaffUserResponse]  # type: ignore[assignment]
+    IssueApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.IssueApiTokenRequest, _identity_pb2.IssueApiTokenResponse]  # type: ignore[assignment]
+    RevokeApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]  # type: ignore[assignment]
+    ListApiTokens: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]  # type: ignore[assignment]
+    AuthenticateApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]  # type: ignore[assignment]
     """Exchanges a bearer API token for the staff user it was issued to."""
-    CreateCustomer: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.CreateCustomerRequest, _identity_pb2.CreateCustomerResponse
-    ]  # type: ignore[assignment]
-    GetCustomer: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.GetCustomerRequest, _identity_pb2.GetCustomerResponse
-    ]  # type: ignore[assignment]
-    ListCustomers: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.ListCustomersRequest, _identity_pb2.ListCustomersResponse
-    ]  # type: ignore[assignment]
-    UpdateCustomer: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.UpdateCustomerRequest, _identity_pb2.UpdateCustomerResponse
-    ]  # type: ignore[assignment]
-    AddContact: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.AddContactRequest, _identity_pb2.AddContactResponse
-    ]  # type: ignore[assignment]
-    RemoveContact: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.RemoveContactRequest, _identity_pb2.RemoveContactResponse
-    ]  # type: ignore[assignment]
+    CreateCustomer: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateCustomerRequest, _identity_pb2.CreateCustomerResponse]  # type: ignore[assignment]
+    GetCustomer: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetCustomerRequest, _identity_pb2.GetCustomerResponse]  # type: ignore[assignment]
+    ListCustomers: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListCustomersRequest, _identity_pb2.ListCustomersResponse]  # type: ignore[assignment]
+    UpdateCustomer: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateCustomerRequest, _identity_pb2.UpdateCustomerResponse]  # type: ignore[assignment]
+    AddContact: _aio.UnaryUnaryMultiCallable[_identity_pb2.AddContactRequest, _identity_pb2.AddContactResponse]  # type: ignore[assignment]
+    RemoveContact: _aio.UnaryUnaryMultiCallable[_identity_pb2.RemoveContactRequest, _identity_pb2.RemoveContactResponse]  # type: ignore[assignment]
     """Removes a contact: their sessions end at once."""
-    ChangeCustomerAccess: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.ChangeCustomerAccessRequest, _identity_pb2.ChangeCustomerAccessResponse
-    ]  # type: ignore[assignment]
+    ChangeCustomerAccess: _aio.UnaryUnaryMultiCallable[_identity_pb2.ChangeCustomerAccessRequest, _identity_pb2.ChangeCustomerAccessResponse]  # type: ignore[assignment]
     """Customer access lifecycle: active -> archived -> active; active/archived ->
     deleted (restorable for 30 days) -> purged. Publishes
     identity.customer.access_changed; every session of a deleted customer ends.
     """
-    PurgeDeletedCustomers: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.PurgeDeletedCustomersRequest, _identity_pb2.PurgeDeletedCustomersResponse
-    ]  # type: ignore[assignment]
+    PurgeDeletedCustomers: _aio.UnaryUnaryMultiCallable[_identity_pb2.PurgeDeletedCustomersRequest, _identity_pb2.PurgeDeletedCustomersResponse]  # type: ignore[assignment]
     """Scheduled job: purge customers deleted more than 30 days ago."""
-    UpdateTenant: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.UpdateTenantRequest, _identity_pb2.UpdateTenantResponse
-    ]  # type: ignore[assignment]
+    UpdateTenant: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateTenantRequest, _identity_pb2.UpdateTenantResponse]  # type: ignore[assignment]
     """Branding and settings of the caller's tenant (owner/admin)."""
-    ListStaffUsers: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.ListStaffUsersRequest, _identity_pb2.ListStaffUsersResponse
-    ]  # type: ignore[assignment]
-    InviteContact: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.InviteContactRequest, _identity_pb2.InviteContactResponse
-    ]  # type: ignore[assignment]
+    ListStaffUsers: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListStaffUsersRequest, _identity_pb2.ListStaffUsersResponse]  # type: ignore[assignment]
+    InviteContact: _aio.UnaryUnaryMultiCallable[_identity_pb2.InviteContactRequest, _identity_pb2.InviteContactResponse]  # type: ignore[assignment]
     """--- the front door -----------------------------------------------------
     Emails a contact a one-time link to set a password (publishes identity.contact.invited).
     """
-    RequestMagicLink: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.RequestMagicLinkRequest, _identity_pb2.RequestMagicLinkResponse
-    ]  # type: ignore[assignment]
+    RequestMagicLink: _aio.UnaryUnaryMultiCallable[_identity_pb2.RequestMagicLinkRequest, _identity_pb2.RequestMagicLinkResponse]  # type: ignore[assignment]
     """Emails a one-time sign-in link if the address belongs to someone; answers
     the same either way (no account enumeration).
     """
-    RequestPasswordReset: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse
-    ]  # type: ignore[assignment]
-    InspectLoginToken: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.InspectLoginTokenRequest, _identity_pb2.InspectLoginTokenResponse
-    ]  # type: ignore[assignment]
+    RequestPasswordReset: _aio.UnaryUnaryMultiCallable[_identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse]  # type: ignore[assignment]
+    InspectLoginToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.InspectLoginTokenRequest, _identity_pb2.InspectLoginTokenResponse]  # type: ignore[assignment]
     """What a one-time link is for, without spending it (the "Continue" page)."""
-    RedeemLoginToken: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.RedeemLoginTokenRequest, _identity_pb2.RedeemLoginTokenResponse
-    ]  # type: ignore[assignment]
+    RedeemLoginToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.RedeemLoginTokenRequest, _identity_pb2.RedeemLoginTokenResponse]  # type: ignore[assignment]
     """Spends a one-time token (magic link, invite, reset); invite and reset also
     set a password. Opens a session.
     """
@@ -268,44 +157,24 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     """Email + password (+ TOTP code for staff who enrolled). Throttled per account
     and per client address. Opens a session.
     """
-    ResolveSession: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.ResolveSessionRequest, _identity_pb2.ResolveSessionResponse
-    ]  # type: ignore[assignment]
+    ResolveSession: _aio.UnaryUnaryMultiCallable[_identity_pb2.ResolveSessionRequest, _identity_pb2.ResolveSessionResponse]  # type: ignore[assignment]
     """Session token -> who is calling. Revoked, expired or another tenant's: UNAUTHENTICATED."""
-    SignOut: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.SignOutRequest, _identity_pb2.SignOutResponse
-    ]  # type: ignore[assignment]
-    ListSessions: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.ListSessionsRequest, _identity_pb2.ListSessionsResponse
-    ]  # type: ignore[assignment]
-    RevokeSessions: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.RevokeSessionsRequest, _identity_pb2.RevokeSessionsResponse
-    ]  # type: ignore[assignment]
+    SignOut: _aio.UnaryUnaryMultiCallable[_identity_pb2.SignOutRequest, _identity_pb2.SignOutResponse]  # type: ignore[assignment]
+    ListSessions: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListSessionsRequest, _identity_pb2.ListSessionsResponse]  # type: ignore[assignment]
+    RevokeSessions: _aio.UnaryUnaryMultiCallable[_identity_pb2.RevokeSessionsRequest, _identity_pb2.RevokeSessionsResponse]  # type: ignore[assignment]
     """Ends one of the caller's own sessions, or all but the current one."""
-    StartViewAsClient: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.StartViewAsClientRequest, _identity_pb2.StartViewAsClientResponse
-    ]  # type: ignore[assignment]
+    StartViewAsClient: _aio.UnaryUnaryMultiCallable[_identity_pb2.StartViewAsClientRequest, _identity_pb2.StartViewAsClientResponse]  # type: ignore[assignment]
     """Staff with the right role switch their own session to a customer's portal,
     read-only (audited), and back.
     """
-    StopViewAsClient: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.StopViewAsClientRequest, _identity_pb2.StopViewAsClientResponse
-    ]  # type: ignore[assignment]
-    ChangePassword: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.ChangePasswordRequest, _identity_pb2.ChangePasswordResponse
-    ]  # type: ignore[assignment]
-    BeginTotpEnrollment: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.BeginTotpEnrollmentRequest, _identity_pb2.BeginTotpEnrollmentResponse
-    ]  # type: ignore[assignment]
+    StopViewAsClient: _aio.UnaryUnaryMultiCallable[_identity_pb2.StopViewAsClientRequest, _identity_pb2.StopViewAsClientResponse]  # type: ignore[assignment]
+    ChangePassword: _aio.UnaryUnaryMultiCallable[_identity_pb2.ChangePasswordRequest, _identity_pb2.ChangePasswordResponse]  # type: ignore[assignment]
+    BeginTotpEnrollment: _aio.UnaryUnaryMultiCallable[_identity_pb2.BeginTotpEnrollmentRequest, _identity_pb2.BeginTotpEnrollmentResponse]  # type: ignore[assignment]
     """TOTP for staff: begin returns the secret and otpauth URI; confirm with a code
     returns one-time recovery codes.
     """
-    ConfirmTotpEnrollment: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.ConfirmTotpEnrollmentRequest, _identity_pb2.ConfirmTotpEnrollmentResponse
-    ]  # type: ignore[assignment]
-    ListAuditEntries: _aio.UnaryUnaryMultiCallable[
-        _identity_pb2.ListAuditEntriesRequest, _identity_pb2.ListAuditEntriesResponse
-    ]  # type: ignore[assignment]
+    ConfirmTotpEnrollment: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConfirmTotpEnrollmentRequest, _identity_pb2.ConfirmTotpEnrollmentResponse]  # type: ignore[assignment]
+    ListAuditEntries: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListAuditEntriesRequest, _identity_pb2.ListAuditEntriesResponse]  # type: ignore[assignment]
 
 class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
     """Identity owns tenants (integrators) and their branding, staff users, API
@@ -318,9 +187,7 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.GetTenantBySlugRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.GetTenantBySlugResponse, _abc.Awaitable[_identity_pb2.GetTenantBySlugResponse]
-    ]:
+    ) -> _typing.Union[_identity_pb2.GetTenantBySlugResponse, _abc.Awaitable[_identity_pb2.GetTenantBySlugResponse]]:
         """Host resolution: the gateway maps <slug>.<base domain> to a tenant."""
 
     @_abc_1.abstractmethod
@@ -328,17 +195,14 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.GetTenantRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.GetTenantResponse, _abc.Awaitable[_identity_pb2.GetTenantResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.GetTenantResponse, _abc.Awaitable[_identity_pb2.GetTenantResponse]]: ...
+
     @_abc_1.abstractmethod
     def CreateTenant(
         self,
         request: _identity_pb2.CreateTenantRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.CreateTenantResponse, _abc.Awaitable[_identity_pb2.CreateTenantResponse]
-    ]:
+    ) -> _typing.Union[_identity_pb2.CreateTenantResponse, _abc.Awaitable[_identity_pb2.CreateTenantResponse]]:
         """Platform operation (onboarding an integrator); needs a platform principal."""
 
     @_abc_1.abstractmethod
@@ -346,42 +210,35 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.CreateStaffUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.CreateStaffUserResponse, _abc.Awaitable[_identity_pb2.CreateStaffUserResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.CreateStaffUserResponse, _abc.Awaitable[_identity_pb2.CreateStaffUserResponse]]: ...
+
     @_abc_1.abstractmethod
     def IssueApiToken(
         self,
         request: _identity_pb2.IssueApiTokenRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.IssueApiTokenResponse, _abc.Awaitable[_identity_pb2.IssueApiTokenResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.IssueApiTokenResponse, _abc.Awaitable[_identity_pb2.IssueApiTokenResponse]]: ...
+
     @_abc_1.abstractmethod
     def RevokeApiToken(
         self,
         request: _identity_pb2.RevokeApiTokenRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.RevokeApiTokenResponse, _abc.Awaitable[_identity_pb2.RevokeApiTokenResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.RevokeApiTokenResponse, _abc.Awaitable[_identity_pb2.RevokeApiTokenResponse]]: ...
+
     @_abc_1.abstractmethod
     def ListApiTokens(
         self,
         request: _identity_pb2.ListApiTokensRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.ListApiTokensResponse, _abc.Awaitable[_identity_pb2.ListApiTokensResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.ListApiTokensResponse, _abc.Awaitable[_identity_pb2.ListApiTokensResponse]]: ...
+
     @_abc_1.abstractmethod
     def AuthenticateApiToken(
         self,
         request: _identity_pb2.AuthenticateApiTokenRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.AuthenticateApiTokenResponse,
-        _abc.Awaitable[_identity_pb2.AuthenticateApiTokenResponse],
-    ]:
+    ) -> _typing.Union[_identity_pb2.AuthenticateApiTokenResponse, _abc.Awaitable[_identity_pb2.AuthenticateApiTokenResponse]]:
         """Exchanges a bearer API token for the staff user it was issued to."""
 
     @_abc_1.abstractmethod
@@ -389,49 +246,42 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.CreateCustomerRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.CreateCustomerResponse, _abc.Awaitable[_identity_pb2.CreateCustomerResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.CreateCustomerResponse, _abc.Awaitable[_identity_pb2.CreateCustomerResponse]]: ...
+
     @_abc_1.abstractmethod
     def GetCustomer(
         self,
         request: _identity_pb2.GetCustomerRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.GetCustomerResponse, _abc.Awaitable[_identity_pb2.GetCustomerResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.GetCustomerResponse, _abc.Awaitable[_identity_pb2.GetCustomerResponse]]: ...
+
     @_abc_1.abstractmethod
     def ListCustomers(
         self,
         request: _identity_pb2.ListCustomersRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.ListCustomersResponse, _abc.Awaitable[_identity_pb2.ListCustomersResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.ListCustomersResponse, _abc.Awaitable[_identity_pb2.ListCustomersResponse]]: ...
+
     @_abc_1.abstractmethod
     def UpdateCustomer(
         self,
         request: _identity_pb2.UpdateCustomerRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.UpdateCustomerResponse, _abc.Awaitable[_identity_pb2.UpdateCustomerResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.UpdateCustomerResponse, _abc.Awaitable[_identity_pb2.UpdateCustomerResponse]]: ...
+
     @_abc_1.abstractmethod
     def AddContact(
         self,
         request: _identity_pb2.AddContactRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.AddContactResponse, _abc.Awaitable[_identity_pb2.AddContactResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.AddContactResponse, _abc.Awaitable[_identity_pb2.AddContactResponse]]: ...
+
     @_abc_1.abstractmethod
     def RemoveContact(
         self,
         request: _identity_pb2.RemoveContactRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.RemoveContactResponse, _abc.Awaitable[_identity_pb2.RemoveContactResponse]
-    ]:
+    ) -> _typing.Union[_identity_pb2.RemoveContactResponse, _abc.Awaitable[_identity_pb2.RemoveContactResponse]]:
         """Removes a contact: their sessions end at once."""
 
     @_abc_1.abstractmethod
@@ -439,10 +289,7 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.ChangeCustomerAccessRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.ChangeCustomerAccessResponse,
-        _abc.Awaitable[_identity_pb2.ChangeCustomerAccessResponse],
-    ]:
+    ) -> _typing.Union[_identity_pb2.ChangeCustomerAccessResponse, _abc.Awaitable[_identity_pb2.ChangeCustomerAccessResponse]]:
         """Customer access lifecycle: active -> archived -> active; active/archived ->
         deleted (restorable for 30 days) -> purged. Publishes
         identity.customer.access_changed; every session of a deleted customer ends.
@@ -453,10 +300,7 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.PurgeDeletedCustomersRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.PurgeDeletedCustomersResponse,
-        _abc.Awaitable[_identity_pb2.PurgeDeletedCustomersResponse],
-    ]:
+    ) -> _typing.Union[_identity_pb2.PurgeDeletedCustomersResponse, _abc.Awaitable[_identity_pb2.PurgeDeletedCustomersResponse]]:
         """Scheduled job: purge customers deleted more than 30 days ago."""
 
     @_abc_1.abstractmethod
@@ -464,9 +308,7 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.UpdateTenantRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.UpdateTenantResponse, _abc.Awaitable[_identity_pb2.UpdateTenantResponse]
-    ]:
+    ) -> _typing.Union[_identity_pb2.UpdateTenantResponse, _abc.Awaitable[_identity_pb2.UpdateTenantResponse]]:
         """Branding and settings of the caller's tenant (owner/admin)."""
 
     @_abc_1.abstractmethod
@@ -474,17 +316,14 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.ListStaffUsersRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.ListStaffUsersResponse, _abc.Awaitable[_identity_pb2.ListStaffUsersResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.ListStaffUsersResponse, _abc.Awaitable[_identity_pb2.ListStaffUsersResponse]]: ...
+
     @_abc_1.abstractmethod
     def InviteContact(
         self,
         request: _identity_pb2.InviteContactRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.InviteContactResponse, _abc.Awaitable[_identity_pb2.InviteContactResponse]
-    ]:
+    ) -> _typing.Union[_identity_pb2.InviteContactResponse, _abc.Awaitable[_identity_pb2.InviteContactResponse]]:
         """--- the front door -----------------------------------------------------
         Emails a contact a one-time link to set a password (publishes identity.contact.invited).
         """
@@ -494,10 +333,7 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.RequestMagicLinkRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.RequestMagicLinkResponse,
-        _abc.Awaitable[_identity_pb2.RequestMagicLinkResponse],
-    ]:
+    ) -> _typing.Union[_identity_pb2.RequestMagicLinkResponse, _abc.Awaitable[_identity_pb2.RequestMagicLinkResponse]]:
         """Emails a one-time sign-in link if the address belongs to someone; answers
         the same either way (no account enumeration).
         """
@@ -507,19 +343,14 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.RequestPasswordResetRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.RequestPasswordResetResponse,
-        _abc.Awaitable[_identity_pb2.RequestPasswordResetResponse],
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.RequestPasswordResetResponse, _abc.Awaitable[_identity_pb2.RequestPasswordResetResponse]]: ...
+
     @_abc_1.abstractmethod
     def InspectLoginToken(
         self,
         request: _identity_pb2.InspectLoginTokenRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.InspectLoginTokenResponse,
-        _abc.Awaitable[_identity_pb2.InspectLoginTokenResponse],
-    ]:
+    ) -> _typing.Union[_identity_pb2.InspectLoginTokenResponse, _abc.Awaitable[_identity_pb2.InspectLoginTokenResponse]]:
         """What a one-time link is for, without spending it (the "Continue" page)."""
 
     @_abc_1.abstractmethod
@@ -527,10 +358,7 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.RedeemLoginTokenRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.RedeemLoginTokenResponse,
-        _abc.Awaitable[_identity_pb2.RedeemLoginTokenResponse],
-    ]:
+    ) -> _typing.Union[_identity_pb2.RedeemLoginTokenResponse, _abc.Awaitable[_identity_pb2.RedeemLoginTokenResponse]]:
         """Spends a one-time token (magic link, invite, reset); invite and reset also
         set a password. Opens a session.
         """
@@ -550,9 +378,7 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.ResolveSessionRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.ResolveSessionResponse, _abc.Awaitable[_identity_pb2.ResolveSessionResponse]
-    ]:
+    ) -> _typing.Union[_identity_pb2.ResolveSessionResponse, _abc.Awaitable[_identity_pb2.ResolveSessionResponse]]:
         """Session token -> who is calling. Revoked, expired or another tenant's: UNAUTHENTICATED."""
 
     @_abc_1.abstractmethod
@@ -560,25 +386,21 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.SignOutRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.SignOutResponse, _abc.Awaitable[_identity_pb2.SignOutResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.SignOutResponse, _abc.Awaitable[_identity_pb2.SignOutResponse]]: ...
+
     @_abc_1.abstractmethod
     def ListSessions(
         self,
         request: _identity_pb2.ListSessionsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.ListSessionsResponse, _abc.Awaitable[_identity_pb2.ListSessionsResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.ListSessionsResponse, _abc.Awaitable[_identity_pb2.ListSessionsResponse]]: ...
+
     @_abc_1.abstractmethod
     def RevokeSessions(
         self,
         request: _identity_pb2.RevokeSessionsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.RevokeSessionsResponse, _abc.Awaitable[_identity_pb2.RevokeSessionsResponse]
-    ]:
+    ) -> _typing.Union[_identity_pb2.RevokeSessionsResponse, _abc.Awaitable[_identity_pb2.RevokeSessionsResponse]]:
         """Ends one of the caller's own sessions, or all but the current one."""
 
     @_abc_1.abstractmethod
@@ -586,10 +408,7 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.StartViewAsClientRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.StartViewAsClientResponse,
-        _abc.Awaitable[_identity_pb2.StartViewAsClientResponse],
-    ]:
+    ) -> _typing.Union[_identity_pb2.StartViewAsClientResponse, _abc.Awaitable[_identity_pb2.StartViewAsClientResponse]]:
         """Staff with the right role switch their own session to a customer's portal,
         read-only (audited), and back.
         """
@@ -599,27 +418,21 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.StopViewAsClientRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.StopViewAsClientResponse,
-        _abc.Awaitable[_identity_pb2.StopViewAsClientResponse],
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.StopViewAsClientResponse, _abc.Awaitable[_identity_pb2.StopViewAsClientResponse]]: ...
+
     @_abc_1.abstractmethod
     def ChangePassword(
         self,
         request: _identity_pb2.ChangePasswordRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.ChangePasswordResponse, _abc.Awaitable[_identity_pb2.ChangePasswordResponse]
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.ChangePasswordResponse, _abc.Awaitable[_identity_pb2.ChangePasswordResponse]]: ...
+
     @_abc_1.abstractmethod
     def BeginTotpEnrollment(
         self,
         request: _identity_pb2.BeginTotpEnrollmentRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.BeginTotpEnrollmentResponse,
-        _abc.Awaitable[_identity_pb2.BeginTotpEnrollmentResponse],
-    ]:
+    ) -> _typing.Union[_identity_pb2.BeginTotpEnrollmentResponse, _abc.Awaitable[_identity_pb2.BeginTotpEnrollmentResponse]]:
         """TOTP for staff: begin returns the secret and otpauth URI; confirm with a code
         returns one-time recovery codes.
         """
@@ -629,20 +442,13 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.ConfirmTotpEnrollmentRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.ConfirmTotpEnrollmentResponse,
-        _abc.Awaitable[_identity_pb2.ConfirmTotpEnrollmentResponse],
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.ConfirmTotpEnrollmentResponse, _abc.Awaitable[_identity_pb2.ConfirmTotpEnrollmentResponse]]: ...
+
     @_abc_1.abstractmethod
     def ListAuditEntries(
         self,
         request: _identity_pb2.ListAuditEntriesRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _identity_pb2.ListAuditEntriesResponse,
-        _abc.Awaitable[_identity_pb2.ListAuditEntriesResponse],
-    ]: ...
+    ) -> _typing.Union[_identity_pb2.ListAuditEntriesResponse, _abc.Awaitable[_identity_pb2.ListAuditEntriesResponse]]: ...
 
-def add_IdentityServiceServicer_to_server(
-    servicer: IdentityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]
-) -> None: ...
+def add_IdentityServiceServicer_to_server(servicer: IdentityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

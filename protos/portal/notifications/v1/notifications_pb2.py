@@ -4,15 +4,18 @@
 # source: portal/notifications/v1/notifications.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "portal/notifications/v1/notifications.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'portal/notifications/v1/notifications.proto'
 )
 # @@protoc_insertion_point(imports)
 
@@ -23,25 +26,21 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from portal.common.v1 import common_pb2 as portal_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n+portal/notifications/v1/notifications.proto\x12\x17portal.notifications.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dportal/common/v1/common.proto"\xdf\x01\n\x05\x45mail\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nto_address\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x12\n\nevent_type\x18\x04 \x01(\t\x12\x34\n\x06status\x18\x05 \x01(\x0e\x32$.portal.notifications.v1.EmailStatus\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07sent_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp"@\n\x11ListEmailsRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.portal.common.v1.PageRequest"r\n\x12ListEmailsResponse\x12.\n\x06\x65mails\x18\x01 \x03(\x0b\x32\x1e.portal.notifications.v1.Email\x12,\n\x04page\x18\x02 \x01(\x0b\x32\x1e.portal.common.v1.PageResponse*u\n\x0b\x45mailStatus\x12\x1c\n\x18\x45MAIL_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45MAIL_STATUS_PENDING\x10\x01\x12\x15\n\x11\x45MAIL_STATUS_SENT\x10\x02\x12\x17\n\x13\x45MAIL_STATUS_FAILED\x10\x03\x32}\n\x14NotificationsService\x12\x65\n\nListEmails\x12*.portal.notifications.v1.ListEmailsRequest\x1a+.portal.notifications.v1.ListEmailsResponseb\x06proto3'
-)
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+portal/notifications/v1/notifications.proto\x12\x17portal.notifications.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dportal/common/v1/common.proto\"\xdf\x01\n\x05\x45mail\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nto_address\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x12\n\nevent_type\x18\x04 \x01(\t\x12\x34\n\x06status\x18\x05 \x01(\x0e\x32$.portal.notifications.v1.EmailStatus\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07sent_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x11ListEmailsRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.portal.common.v1.PageRequest\"r\n\x12ListEmailsResponse\x12.\n\x06\x65mails\x18\x01 \x03(\x0b\x32\x1e.portal.notifications.v1.Email\x12,\n\x04page\x18\x02 \x01(\x0b\x32\x1e.portal.common.v1.PageResponse*u\n\x0b\x45mailStatus\x12\x1c\n\x18\x45MAIL_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45MAIL_STATUS_PENDING\x10\x01\x12\x15\n\x11\x45MAIL_STATUS_SENT\x10\x02\x12\x17\n\x13\x45MAIL_STATUS_FAILED\x10\x03\x32}\n\x14NotificationsService\x12\x65\n\nListEmails\x12*.portal.notifications.v1.ListEmailsRequest\x1a+.portal.notifications.v1.ListEmailsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(
-    DESCRIPTOR, "portal.notifications.v1.notifications_pb2", _globals
-)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'portal.notifications.v1.notifications_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_EMAILSTATUS"]._serialized_start = 544
-    _globals["_EMAILSTATUS"]._serialized_end = 661
-    _globals["_EMAIL"]._serialized_start = 137
-    _globals["_EMAIL"]._serialized_end = 360
-    _globals["_LISTEMAILSREQUEST"]._serialized_start = 362
-    _globals["_LISTEMAILSREQUEST"]._serialized_end = 426
-    _globals["_LISTEMAILSRESPONSE"]._serialized_start = 428
-    _globals["_LISTEMAILSRESPONSE"]._serialized_end = 542
-    _globals["_NOTIFICATIONSSERVICE"]._serialized_start = 663
-    _globals["_NOTIFICATIONSSERVICE"]._serialized_end = 788
+  DESCRIPTOR._loaded_options = None
+  _globals['_EMAILSTATUS']._serialized_start=544
+  _globals['_EMAILSTATUS']._serialized_end=661
+  _globals['_EMAIL']._serialized_start=137
+  _globals['_EMAIL']._serialized_end=360
+  _globals['_LISTEMAILSREQUEST']._serialized_start=362
+  _globals['_LISTEMAILSREQUEST']._serialized_end=426
+  _globals['_LISTEMAILSRESPONSE']._serialized_start=428
+  _globals['_LISTEMAILSRESPONSE']._serialized_end=542
+  _globals['_NOTIFICATIONSSERVICE']._serialized_start=663
+  _globals['_NOTIFICATIONSSERVICE']._serialized_end=788
 # @@protoc_insertion_point(module_scope)

@@ -25,9 +25,7 @@ class _EmailStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
 
-class _EmailStatusEnumTypeWrapper(
-    _enum_type_wrapper._EnumTypeWrapper[_EmailStatus.ValueType], _builtins.type
-):
+class _EmailStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EmailStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     EMAIL_STATUS_UNSPECIFIED: _EmailStatus.ValueType  # 0
     EMAIL_STATUS_PENDING: _EmailStatus.ValueType  # 1
@@ -73,26 +71,9 @@ class Email(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         sent_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "created_at", b"created_at", "sent_at", b"sent_at"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "sent_at", b"sent_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "created_at",
-        b"created_at",
-        "event_type",
-        b"event_type",
-        "id",
-        b"id",
-        "sent_at",
-        b"sent_at",
-        "status",
-        b"status",
-        "subject",
-        b"subject",
-        "to_address",
-        b"to_address",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "event_type", b"event_type", "id", b"id", "sent_at", b"sent_at", "status", b"status", "subject", b"subject", "to_address", b"to_address"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -19,6 +19,7 @@ else:
 _T = _typing.TypeVar("_T")
 
 class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
+
 class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
     ...
 
@@ -34,9 +35,7 @@ class NotificationsServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> NotificationsServiceAsyncStub: ...
-    ListEmails: _grpc.UnaryUnaryMultiCallable[
-        _notifications_pb2.ListEmailsRequest, _notifications_pb2.ListEmailsResponse
-    ]
+    ListEmails: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.ListEmailsRequest, _notifications_pb2.ListEmailsResponse]
 
 @_typing.type_check_only
 class NotificationsServiceAsyncStub(NotificationsServiceStub):
@@ -45,9 +44,7 @@ class NotificationsServiceAsyncStub(NotificationsServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    ListEmails: _aio.UnaryUnaryMultiCallable[
-        _notifications_pb2.ListEmailsRequest, _notifications_pb2.ListEmailsResponse
-    ]  # type: ignore[assignment]
+    ListEmails: _aio.UnaryUnaryMultiCallable[_notifications_pb2.ListEmailsRequest, _notifications_pb2.ListEmailsResponse]  # type: ignore[assignment]
 
 class NotificationsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Notifications turns events into branded email. Staff can read what was
@@ -59,10 +56,6 @@ class NotificationsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _notifications_pb2.ListEmailsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _notifications_pb2.ListEmailsResponse, _abc.Awaitable[_notifications_pb2.ListEmailsResponse]
-    ]: ...
+    ) -> _typing.Union[_notifications_pb2.ListEmailsResponse, _abc.Awaitable[_notifications_pb2.ListEmailsResponse]]: ...
 
-def add_NotificationsServiceServicer_to_server(
-    servicer: NotificationsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]
-) -> None: ...
+def add_NotificationsServiceServicer_to_server(servicer: NotificationsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

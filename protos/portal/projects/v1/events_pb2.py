@@ -4,15 +4,18 @@
 # source: portal/projects/v1/events.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "portal/projects/v1/events.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'portal/projects/v1/events.proto'
 )
 # @@protoc_insertion_point(imports)
 
@@ -24,33 +27,27 @@ from portal.common.v1 import options_pb2 as portal_dot_common_dot_v1_dot_options
 from portal.projects.v1 import projects_pb2 as portal_dot_projects_dot_v1_dot_projects__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x1fportal/projects/v1/events.proto\x12\x12portal.projects.v1\x1a\x1dportal/common/v1/common.proto\x1a\x1eportal/common/v1/options.proto\x1a!portal/projects/v1/projects.proto"x\n\x0eProjectCreated\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t:\x1c\x8a\xb5\x18\x18projects.project.created"\x98\x02\n\x13ProjectStageChanged\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12-\n\nfrom_stage\x18\x05 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12+\n\x08to_stage\x18\x06 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x12\n\nchanged_by\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\t \x01(\t:"\x8a\xb5\x18\x1eprojects.project.stage_changed"\xca\x01\n\x0cProposalSent\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x14\n\x0cproject_name\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x05\x12&\n\x05total\x18\x07 \x01(\x0b\x32\x17.portal.common.v1.Money:\x1a\x8a\xb5\x18\x16projects.proposal.sent"\xdc\x02\n\x10ProposalAccepted\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x14\n\x0cproject_name\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x05\x12&\n\x05total\x18\x07 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x13\n\x0bsigner_name\x18\x08 \x01(\t\x12\x14\n\x0csigner_email\x18\t \x01(\t\x12\x16\n\x0e\x63ontent_sha256\x18\n \x01(\t\x12\x30\n\nletterhead\x18\x0b \x01(\x0b\x32\x1c.portal.common.v1.Letterhead\x12\x13\n\x0b\x63lient_name\x18\x0c \x01(\t:\x1e\x8a\xb5\x18\x1aprojects.proposal.acceptedb\x06proto3'
-)
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fportal/projects/v1/events.proto\x12\x12portal.projects.v1\x1a\x1dportal/common/v1/common.proto\x1a\x1eportal/common/v1/options.proto\x1a!portal/projects/v1/projects.proto\"x\n\x0eProjectCreated\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t:\x1c\x8a\xb5\x18\x18projects.project.created\"\x98\x02\n\x13ProjectStageChanged\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12-\n\nfrom_stage\x18\x05 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12+\n\x08to_stage\x18\x06 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x12\n\nchanged_by\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\t \x01(\t:\"\x8a\xb5\x18\x1eprojects.project.stage_changed\"\xca\x01\n\x0cProposalSent\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x14\n\x0cproject_name\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x05\x12&\n\x05total\x18\x07 \x01(\x0b\x32\x17.portal.common.v1.Money:\x1a\x8a\xb5\x18\x16projects.proposal.sent\"\xdc\x02\n\x10ProposalAccepted\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x14\n\x0cproject_name\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x05\x12&\n\x05total\x18\x07 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x13\n\x0bsigner_name\x18\x08 \x01(\t\x12\x14\n\x0csigner_email\x18\t \x01(\t\x12\x16\n\x0e\x63ontent_sha256\x18\n \x01(\t\x12\x30\n\nletterhead\x18\x0b \x01(\x0b\x32\x1c.portal.common.v1.Letterhead\x12\x13\n\x0b\x63lient_name\x18\x0c \x01(\t:\x1e\x8a\xb5\x18\x1aprojects.proposal.acceptedb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "portal.projects.v1.events_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'portal.projects.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_PROJECTCREATED"]._loaded_options = None
-    _globals["_PROJECTCREATED"]._serialized_options = b"\212\265\030\030projects.project.created"
-    _globals["_PROJECTSTAGECHANGED"]._loaded_options = None
-    _globals[
-        "_PROJECTSTAGECHANGED"
-    ]._serialized_options = b"\212\265\030\036projects.project.stage_changed"
-    _globals["_PROPOSALSENT"]._loaded_options = None
-    _globals["_PROPOSALSENT"]._serialized_options = b"\212\265\030\026projects.proposal.sent"
-    _globals["_PROPOSALACCEPTED"]._loaded_options = None
-    _globals[
-        "_PROPOSALACCEPTED"
-    ]._serialized_options = b"\212\265\030\032projects.proposal.accepted"
-    _globals["_PROJECTCREATED"]._serialized_start = 153
-    _globals["_PROJECTCREATED"]._serialized_end = 273
-    _globals["_PROJECTSTAGECHANGED"]._serialized_start = 276
-    _globals["_PROJECTSTAGECHANGED"]._serialized_end = 556
-    _globals["_PROPOSALSENT"]._serialized_start = 559
-    _globals["_PROPOSALSENT"]._serialized_end = 761
-    _globals["_PROPOSALACCEPTED"]._serialized_start = 764
-    _globals["_PROPOSALACCEPTED"]._serialized_end = 1112
+  DESCRIPTOR._loaded_options = None
+  _globals['_PROJECTCREATED']._loaded_options = None
+  _globals['_PROJECTCREATED']._serialized_options = b'\212\265\030\030projects.project.created'
+  _globals['_PROJECTSTAGECHANGED']._loaded_options = None
+  _globals['_PROJECTSTAGECHANGED']._serialized_options = b'\212\265\030\036projects.project.stage_changed'
+  _globals['_PROPOSALSENT']._loaded_options = None
+  _globals['_PROPOSALSENT']._serialized_options = b'\212\265\030\026projects.proposal.sent'
+  _globals['_PROPOSALACCEPTED']._loaded_options = None
+  _globals['_PROPOSALACCEPTED']._serialized_options = b'\212\265\030\032projects.proposal.accepted'
+  _globals['_PROJECTCREATED']._serialized_start=153
+  _globals['_PROJECTCREATED']._serialized_end=273
+  _globals['_PROJECTSTAGECHANGED']._serialized_start=276
+  _globals['_PROJECTSTAGECHANGED']._serialized_end=556
+  _globals['_PROPOSALSENT']._serialized_start=559
+  _globals['_PROPOSALSENT']._serialized_end=761
+  _globals['_PROPOSALACCEPTED']._serialized_start=764
+  _globals['_PROPOSALACCEPTED']._serialized_end=1112
 # @@protoc_insertion_point(module_scope)

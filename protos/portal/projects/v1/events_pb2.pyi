@@ -40,16 +40,7 @@ class ProjectCreated(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "customer_id",
-        b"customer_id",
-        "name",
-        b"name",
-        "project_id",
-        b"project_id",
-        "reference",
-        b"reference",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "name", b"name", "project_id", b"project_id", "reference", b"reference"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -93,26 +84,7 @@ class ProjectStageChanged(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "changed_by",
-        b"changed_by",
-        "client_note",
-        b"client_note",
-        "customer_id",
-        b"customer_id",
-        "from_stage",
-        b"from_stage",
-        "name",
-        b"name",
-        "project_id",
-        b"project_id",
-        "reason",
-        b"reason",
-        "reference",
-        b"reference",
-        "to_stage",
-        b"to_stage",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_by", b"changed_by", "client_note", b"client_note", "customer_id", b"customer_id", "from_stage", b"from_stage", "name", b"name", "project_id", b"project_id", "reason", b"reason", "reference", b"reference", "to_stage", b"to_stage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -150,22 +122,7 @@ class ProposalSent(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "customer_id",
-        b"customer_id",
-        "project_id",
-        b"project_id",
-        "project_name",
-        b"project_name",
-        "proposal_id",
-        b"proposal_id",
-        "reference",
-        b"reference",
-        "total",
-        b"total",
-        "version",
-        b"version",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "project_id", b"project_id", "project_name", b"project_name", "proposal_id", b"proposal_id", "reference", b"reference", "total", b"total", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -223,32 +180,7 @@ class ProposalAccepted(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_name",
-        b"client_name",
-        "content_sha256",
-        b"content_sha256",
-        "customer_id",
-        b"customer_id",
-        "letterhead",
-        b"letterhead",
-        "project_id",
-        b"project_id",
-        "project_name",
-        b"project_name",
-        "proposal_id",
-        b"proposal_id",
-        "reference",
-        b"reference",
-        "signer_email",
-        b"signer_email",
-        "signer_name",
-        b"signer_name",
-        "total",
-        b"total",
-        "version",
-        b"version",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_name", b"client_name", "content_sha256", b"content_sha256", "customer_id", b"customer_id", "letterhead", b"letterhead", "project_id", b"project_id", "project_name", b"project_name", "proposal_id", b"proposal_id", "reference", b"reference", "signer_email", b"signer_email", "signer_name", b"signer_name", "total", b"total", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -4,15 +4,18 @@
 # source: portal/projects/v1/projects.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "portal/projects/v1/projects.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'portal/projects/v1/projects.proto'
 )
 # @@protoc_insertion_point(imports)
 
@@ -24,129 +27,127 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from portal.common.v1 import common_pb2 as portal_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n!portal/projects/v1/projects.proto\x12\x12portal.projects.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dportal/common/v1/common.proto"\x81\x03\n\x07Project\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x14\n\x0csite_address\x18\x05 \x01(\t\x12(\n\x05stage\x18\x06 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10stage_changed_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12project_manager_id\x18\t \x01(\t\x12\x1c\n\x14project_manager_name\x18\n \x01(\t\x12\x1d\n\x15project_manager_email\x18\x0b \x01(\t\x12\x1b\n\x13visible_contact_ids\x18\x0c \x03(\t\x12\x18\n\x10service_contract\x18\r \x01(\x08"]\n\x13ListProjectsRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.portal.common.v1.PageRequest\x12\x19\n\x11\x62oard_if_only_one\x18\x02 \x01(\x08"\xae\x01\n\x14ListProjectsResponse\x12-\n\x08projects\x18\x01 \x03(\x0b\x32\x1b.portal.projects.v1.Project\x12,\n\x04page\x18\x02 \x01(\x0b\x32\x1e.portal.common.v1.PageResponse\x12\x39\n\x05\x62oard\x18\x03 \x01(\x0b\x32*.portal.projects.v1.GetStatusBoardResponse"\'\n\x11GetProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t"B\n\x12GetProjectResponse\x12,\n\x07project\x18\x01 \x01(\x0b\x32\x1b.portal.projects.v1.Project"u\n\x14\x43reateProjectRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x14\n\x0csite_address\x18\x04 \x01(\t\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t"E\n\x15\x43reateProjectResponse\x12,\n\x07project\x18\x01 \x01(\x0b\x32\x1b.portal.projects.v1.Project"\x92\x01\n\x19\x43hangeProjectStageRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12(\n\x05stage\x18\x03 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\x05 \x01(\t"J\n\x1a\x43hangeProjectStageResponse\x12,\n\x07project\x18\x01 \x01(\x0b\x32\x1b.portal.projects.v1.Project"\x8f\x02\n\x14UpdateProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0csite_address\x18\x03 \x01(\t\x12\x1a\n\x12project_manager_id\x18\x04 \x01(\t\x12\x1c\n\x14project_manager_name\x18\x05 \x01(\t\x12\x1d\n\x15project_manager_email\x18\x06 \x01(\t\x12\x1b\n\x13visible_contact_ids\x18\x07 \x03(\t\x12\x18\n\x10service_contract\x18\x08 \x01(\x08\x12/\n\x0bupdate_mask\x18\t \x01(\x0b\x32\x1a.google.protobuf.FieldMask"E\n\x15UpdateProjectResponse\x12,\n\x07project\x18\x01 \x01(\x0b\x32\x1b.portal.projects.v1.Project"\xdb\x01\n\tStageInfo\x12(\n\x05stage\x18\x01 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x15\n\rplanned_start\x18\x02 \x01(\t\x12\x16\n\x0eplanned_finish\x18\x03 \x01(\t\x12\x14\n\x0c\x61\x63tual_start\x18\x04 \x01(\t\x12\x15\n\ractual_finish\x18\x05 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\x06 \x01(\t\x12\x33\n\x0fnote_updated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp"\xf4\x01\n\x12UpdateStageRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12(\n\x05stage\x18\x02 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x15\n\rplanned_start\x18\x03 \x01(\t\x12\x16\n\x0eplanned_finish\x18\x04 \x01(\t\x12\x14\n\x0c\x61\x63tual_start\x18\x05 \x01(\t\x12\x15\n\ractual_finish\x18\x06 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\x07 \x01(\t\x12/\n\x0bupdate_mask\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.FieldMask"C\n\x13UpdateStageResponse\x12,\n\x05stage\x18\x01 \x01(\x0b\x32\x1d.portal.projects.v1.StageInfo"\xd2\x01\n\x0bStageChange\x12-\n\nfrom_stage\x18\x01 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12+\n\x08to_stage\x18\x02 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x12\n\nchanged_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\x05 \x01(\t\x12.\n\nchanged_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp"-\n\x17ListStageHistoryRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t"L\n\x18ListStageHistoryResponse\x12\x30\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1f.portal.projects.v1.StageChange"c\n\x0bWaitingItem\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0c\n\x04link\x18\x03 \x01(\t\x12)\n\x05since\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp"\xc1\x01\n\x06\x42udget\x12\x32\n\x11\x61\x63\x63\x65pted_proposal\x18\x01 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x34\n\x13\x61pproved_variations\x18\x02 \x01(\x0b\x32\x17.portal.common.v1.Money\x12/\n\x0e\x63ontract_value\x18\x03 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x1c\n\x14\x61\x63\x63\x65pted_proposal_id\x18\x04 \x01(\t"+\n\x15GetStatusBoardRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t"\xa8\x02\n\x16GetStatusBoardResponse\x12,\n\x07project\x18\x01 \x01(\x0b\x32\x1b.portal.projects.v1.Project\x12-\n\x06stages\x18\x02 \x03(\x0b\x32\x1d.portal.projects.v1.StageInfo\x12\x19\n\x11\x66orecast_handover\x18\x03 \x01(\t\x12\x35\n\x0crecent_notes\x18\x04 \x03(\x0b\x32\x1f.portal.projects.v1.StageChange\x12\x33\n\nwaiting_on\x18\x05 \x03(\x0b\x32\x1f.portal.projects.v1.WaitingItem\x12*\n\x06\x62udget\x18\x06 \x01(\x0b\x32\x1a.portal.projects.v1.Budget"\xfa\x01\n\x0bProductLine\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07room_id\x18\x02 \x01(\t\x12\x14\n\x0cmanufacturer\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\x05\x12+\n\nunit_price\x18\x07 \x01(\x0b\x32\x17.portal.common.v1.Money\x12+\n\nline_total\x18\x08 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x16\n\x0e\x63lient_visible\x18\t \x01(\x08\x12\x10\n\x08position\x18\n \x01(\x05"\xa2\x01\n\x04Room\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x03 \x01(\x08\x12\x10\n\x08position\x18\x04 \x01(\x05\x12.\n\x05lines\x18\x05 \x03(\x0b\x32\x1f.portal.projects.v1.ProductLine\x12&\n\x05total\x18\x06 \x01(\x0b\x32\x17.portal.common.v1.Money"&\n\x10ListRoomsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t"<\n\x11ListRoomsResponse\x12\'\n\x05rooms\x18\x01 \x03(\x0b\x32\x18.portal.projects.v1.Room"a\n\x11\x43reateRoomRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x04 \x01(\x08"<\n\x12\x43reateRoomResponse\x12&\n\x04room\x18\x01 \x01(\x0b\x32\x18.portal.projects.v1.Room"\x8d\x01\n\x11UpdateRoomRequest\x12\x0f\n\x07room_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x03 \x01(\x08\x12\x10\n\x08position\x18\x04 \x01(\x05\x12/\n\x0bupdate_mask\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.FieldMask"<\n\x12UpdateRoomResponse\x12&\n\x04room\x18\x01 \x01(\x0b\x32\x18.portal.projects.v1.Room"$\n\x11\x44\x65leteRoomRequest\x12\x0f\n\x07room_id\x18\x01 \x01(\t"\x14\n\x12\x44\x65leteRoomResponse"\xba\x01\n\x15\x41\x64\x64ProductLineRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07room_id\x18\x02 \x01(\t\x12\x14\n\x0cmanufacturer\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\x05\x12\x18\n\x10unit_price_minor\x18\x07 \x01(\x03\x12\x16\n\x0e\x63lient_visible\x18\x08 \x01(\x08"G\n\x16\x41\x64\x64ProductLineResponse\x12-\n\x04line\x18\x01 \x01(\x0b\x32\x1f.portal.projects.v1.ProductLine"\xeb\x01\n\x18UpdateProductLineRequest\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x14\n\x0cmanufacturer\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x10\n\x08quantity\x18\x05 \x01(\x05\x12\x18\n\x10unit_price_minor\x18\x06 \x01(\x03\x12\x16\n\x0e\x63lient_visible\x18\x07 \x01(\x08\x12\x0f\n\x07room_id\x18\x08 \x01(\t\x12/\n\x0bupdate_mask\x18\t \x01(\x0b\x32\x1a.google.protobuf.FieldMask"J\n\x19UpdateProductLineResponse\x12-\n\x04line\x18\x01 \x01(\x0b\x32\x1f.portal.projects.v1.ProductLine"+\n\x18RemoveProductLineRequest\x12\x0f\n\x07line_id\x18\x01 \x01(\t"\x1b\n\x19RemoveProductLineResponse"\x8f\x01\n\x0cProposalLine\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\x12+\n\nunit_price\x18\x03 \x01(\x0b\x32\x17.portal.common.v1.Money\x12+\n\nline_total\x18\x04 \x01(\x0b\x32\x17.portal.common.v1.Money"\xa3\x01\n\x0cProposalRoom\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\x05lines\x18\x02 \x03(\x0b\x32 .portal.projects.v1.ProposalLine\x12,\n\x0bother_items\x18\x03 \x01(\x0b\x32\x17.portal.common.v1.Money\x12&\n\x05total\x18\x04 \x01(\x0b\x32\x17.portal.common.v1.Money"\xce\x01\n\tSignature\x12\x13\n\x0bsigner_name\x18\x01 \x01(\t\x12\x19\n\x11signer_contact_id\x18\x02 \x01(\t\x12\x14\n\x0csigner_email\x18\x03 \x01(\t\x12\x14\n\x0c\x63onsent_text\x18\x04 \x01(\t\x12-\n\tsigned_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\n\n\x02ip\x18\x06 \x01(\t\x12\x12\n\nuser_agent\x18\x07 \x01(\t\x12\x16\n\x0e\x63ontent_sha256\x18\x08 \x01(\t"\xb5\x04\n\x08Proposal\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x32\n\x06status\x18\x04 \x01(\x0e\x32".portal.projects.v1.ProposalStatus\x12\r\n\x05title\x18\x05 \x01(\t\x12\x14\n\x0cintroduction\x18\x06 \x01(\t\x12/\n\x05rooms\x18\x07 \x03(\x0b\x32 .portal.projects.v1.ProposalRoom\x12\'\n\x06labour\x18\x08 \x01(\x0b\x32\x17.portal.common.v1.Money\x12)\n\x08\x64iscount\x18\t \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x14\n\x0ctax_rate_bps\x18\n \x01(\x05\x12)\n\x08subtotal\x18\x0b \x01(\x0b\x32\x17.portal.common.v1.Money\x12$\n\x03tax\x18\x0c \x01(\x0b\x32\x17.portal.common.v1.Money\x12&\n\x05total\x18\r \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x16\n\x0e\x63ontent_sha256\x18\x0e \x01(\t\x12+\n\x07sent_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\tsignature\x18\x10 \x01(\x0b\x32\x1d.portal.projects.v1.Signature\x12\x14\n\x0c\x63onsent_text\x18\x11 \x01(\t"\xa8\x01\n\x15\x43reateProposalRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x14\n\x0cintroduction\x18\x04 \x01(\t\x12\x14\n\x0clabour_minor\x18\x05 \x01(\x03\x12\x16\n\x0e\x64iscount_minor\x18\x06 \x01(\x03\x12\x14\n\x0ctax_rate_bps\x18\x07 \x01(\x05"H\n\x16\x43reateProposalResponse\x12.\n\x08proposal\x18\x01 \x01(\x0b\x32\x1c.portal.projects.v1.Proposal"\xdd\x01\n\x15UpdateProposalRequest\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x14\n\x0cintroduction\x18\x03 \x01(\t\x12\x14\n\x0clabour_minor\x18\x04 \x01(\x03\x12\x16\n\x0e\x64iscount_minor\x18\x05 \x01(\x03\x12\x14\n\x0ctax_rate_bps\x18\x06 \x01(\x05\x12\x15\n\rrefresh_lines\x18\x07 \x01(\x08\x12/\n\x0bupdate_mask\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.FieldMask"H\n\x16UpdateProposalResponse\x12.\n\x08proposal\x18\x01 \x01(\x0b\x32\x1c.portal.projects.v1.Proposal"*\n\x14ListProposalsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t"H\n\x15ListProposalsResponse\x12/\n\tproposals\x18\x01 \x03(\x0b\x32\x1c.portal.projects.v1.Proposal")\n\x12GetProposalRequest\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t"E\n\x13GetProposalResponse\x12.\n\x08proposal\x18\x01 \x01(\x0b\x32\x1c.portal.projects.v1.Proposal"*\n\x13SendProposalRequest\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t"F\n\x14SendProposalResponse\x12.\n\x08proposal\x18\x01 \x01(\x0b\x32\x1c.portal.projects.v1.Proposal"\xfb\x01\n\x15\x41\x63\x63\x65ptProposalRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0bproposal_id\x18\x02 \x01(\t\x12\x13\n\x0bsigner_name\x18\x03 \x01(\t\x12\x0f\n\x07\x63onsent\x18\x04 \x01(\x08\x12\x16\n\x0e\x63ontent_sha256\x18\x05 \x01(\t\x12\n\n\x02ip\x18\x06 \x01(\t\x12\x12\n\nuser_agent\x18\x07 \x01(\t\x12\x30\n\nletterhead\x18\x08 \x01(\x0b\x32\x1c.portal.common.v1.Letterhead\x12\x14\n\x0csigner_email\x18\t \x01(\t\x12\x13\n\x0b\x63lient_name\x18\n \x01(\t"H\n\x16\x41\x63\x63\x65ptProposalResponse\x12.\n\x08proposal\x18\x01 \x01(\x0b\x32\x1c.portal.projects.v1.Proposal"d\n\x1bGetSignedProposalPdfRequest\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\x30\n\nletterhead\x18\x02 \x01(\x0b\x32\x1c.portal.common.v1.Letterhead"=\n\x1cGetSignedProposalPdfResponse\x12\x0b\n\x03pdf\x18\x01 \x01(\x0c\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t*\x87\x01\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTAGE_DESIGN\x10\x01\x12\x15\n\x11STAGE_PROCUREMENT\x10\x02\x12\x11\n\rSTAGE_INSTALL\x10\x03\x12\x17\n\x13STAGE_COMMISSIONING\x10\x04\x12\x12\n\x0eSTAGE_HANDOVER\x10\x05*\xa4\x01\n\x0eProposalStatus\x12\x1f\n\x1bPROPOSAL_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15PROPOSAL_STATUS_DRAFT\x10\x01\x12\x18\n\x14PROPOSAL_STATUS_SENT\x10\x02\x12\x1c\n\x18PROPOSAL_STATUS_ACCEPTED\x10\x03\x12\x1e\n\x1aPROPOSAL_STATUS_SUPERSEDED\x10\x04\x32\xe7\x11\n\x0fProjectsService\x12\x61\n\x0cListProjects\x12\'.portal.projects.v1.ListProjectsRequest\x1a(.portal.projects.v1.ListProjectsResponse\x12[\n\nGetProject\x12%.portal.projects.v1.GetProjectRequest\x1a&.portal.projects.v1.GetProjectResponse\x12\x64\n\rCreateProject\x12(.portal.projects.v1.CreateProjectRequest\x1a).portal.projects.v1.CreateProjectResponse\x12s\n\x12\x43hangeProjectStage\x12-.portal.projects.v1.ChangeProjectStageRequest\x1a..portal.projects.v1.ChangeProjectStageResponse\x12\x64\n\rUpdateProject\x12(.portal.projects.v1.UpdateProjectRequest\x1a).portal.projects.v1.UpdateProjectResponse\x12^\n\x0bUpdateStage\x12&.portal.projects.v1.UpdateStageRequest\x1a\'.portal.projects.v1.UpdateStageResponse\x12m\n\x10ListStageHistory\x12+.portal.projects.v1.ListStageHistoryRequest\x1a,.portal.projects.v1.ListStageHistoryResponse\x12g\n\x0eGetStatusBoard\x12).portal.projects.v1.GetStatusBoardRequest\x1a*.portal.projects.v1.GetStatusBoardResponse\x12X\n\tListRooms\x12$.portal.projects.v1.ListRoomsRequest\x1a%.portal.projects.v1.ListRoomsResponse\x12[\n\nCreateRoom\x12%.portal.projects.v1.CreateRoomRequest\x1a&.portal.projects.v1.CreateRoomResponse\x12[\n\nUpdateRoom\x12%.portal.projects.v1.UpdateRoomRequest\x1a&.portal.projects.v1.UpdateRoomResponse\x12[\n\nDeleteRoom\x12%.portal.projects.v1.DeleteRoomRequest\x1a&.portal.projects.v1.DeleteRoomResponse\x12g\n\x0e\x41\x64\x64ProductLine\x12).portal.projects.v1.AddProductLineRequest\x1a*.portal.projects.v1.AddProductLineResponse\x12p\n\x11UpdateProductLine\x12,.portal.projects.v1.UpdateProductLineRequest\x1a-.portal.projects.v1.UpdateProductLineResponse\x12p\n\x11RemoveProductLine\x12,.portal.projects.v1.RemoveProductLineRequest\x1a-.portal.projects.v1.RemoveProductLineResponse\x12g\n\x0e\x43reateProposal\x12).portal.projects.v1.CreateProposalRequest\x1a*.portal.projects.v1.CreateProposalResponse\x12g\n\x0eUpdateProposal\x12).portal.projects.v1.UpdateProposalRequest\x1a*.portal.projects.v1.UpdateProposalResponse\x12\x64\n\rListProposals\x12(.portal.projects.v1.ListProposalsRequest\x1a).portal.projects.v1.ListProposalsResponse\x12^\n\x0bGetProposal\x12&.portal.projects.v1.GetProposalRequest\x1a\'.portal.projects.v1.GetProposalResponse\x12\x61\n\x0cSendProposal\x12\'.portal.projects.v1.SendProposalRequest\x1a(.portal.projects.v1.SendProposalResponse\x12g\n\x0e\x41\x63\x63\x65ptProposal\x12).portal.projects.v1.AcceptProposalRequest\x1a*.portal.projects.v1.AcceptProposalResponse\x12y\n\x14GetSignedProposalPdf\x12/.portal.projects.v1.GetSignedProposalPdfRequest\x1a\x30.portal.projects.v1.GetSignedProposalPdfResponseb\x06proto3'
-)
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!portal/projects/v1/projects.proto\x12\x12portal.projects.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dportal/common/v1/common.proto\"\x81\x03\n\x07Project\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x14\n\x0csite_address\x18\x05 \x01(\t\x12(\n\x05stage\x18\x06 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10stage_changed_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12project_manager_id\x18\t \x01(\t\x12\x1c\n\x14project_manager_name\x18\n \x01(\t\x12\x1d\n\x15project_manager_email\x18\x0b \x01(\t\x12\x1b\n\x13visible_contact_ids\x18\x0c \x03(\t\x12\x18\n\x10service_contract\x18\r \x01(\x08\"]\n\x13ListProjectsRequest\x12+\n\x04page\x18\x01 \x01(\x0b\x32\x1d.portal.common.v1.PageRequest\x12\x19\n\x11\x62oard_if_only_one\x18\x02 \x01(\x08\"\xae\x01\n\x14ListProjectsResponse\x12-\n\x08projects\x18\x01 \x03(\x0b\x32\x1b.portal.projects.v1.Project\x12,\n\x04page\x18\x02 \x01(\x0b\x32\x1e.portal.common.v1.PageResponse\x12\x39\n\x05\x62oard\x18\x03 \x01(\x0b\x32*.portal.projects.v1.GetStatusBoardResponse\"\'\n\x11GetProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"B\n\x12GetProjectResponse\x12,\n\x07project\x18\x01 \x01(\x0b\x32\x1b.portal.projects.v1.Project\"u\n\x14\x43reateProjectRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x14\n\x0csite_address\x18\x04 \x01(\t\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\"E\n\x15\x43reateProjectResponse\x12,\n\x07project\x18\x01 \x01(\x0b\x32\x1b.portal.projects.v1.Project\"\x92\x01\n\x19\x43hangeProjectStageRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12(\n\x05stage\x18\x03 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\x05 \x01(\t\"J\n\x1a\x43hangeProjectStageResponse\x12,\n\x07project\x18\x01 \x01(\x0b\x32\x1b.portal.projects.v1.Project\"\x8f\x02\n\x14UpdateProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0csite_address\x18\x03 \x01(\t\x12\x1a\n\x12project_manager_id\x18\x04 \x01(\t\x12\x1c\n\x14project_manager_name\x18\x05 \x01(\t\x12\x1d\n\x15project_manager_email\x18\x06 \x01(\t\x12\x1b\n\x13visible_contact_ids\x18\x07 \x03(\t\x12\x18\n\x10service_contract\x18\x08 \x01(\x08\x12/\n\x0bupdate_mask\x18\t \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"E\n\x15UpdateProjectResponse\x12,\n\x07project\x18\x01 \x01(\x0b\x32\x1b.portal.projects.v1.Project\"\xdb\x01\n\tStageInfo\x12(\n\x05stage\x18\x01 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x15\n\rplanned_start\x18\x02 \x01(\t\x12\x16\n\x0eplanned_finish\x18\x03 \x01(\t\x12\x14\n\x0c\x61\x63tual_start\x18\x04 \x01(\t\x12\x15\n\ractual_finish\x18\x05 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\x06 \x01(\t\x12\x33\n\x0fnote_updated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf4\x01\n\x12UpdateStageRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12(\n\x05stage\x18\x02 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x15\n\rplanned_start\x18\x03 \x01(\t\x12\x16\n\x0eplanned_finish\x18\x04 \x01(\t\x12\x14\n\x0c\x61\x63tual_start\x18\x05 \x01(\t\x12\x15\n\ractual_finish\x18\x06 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\x07 \x01(\t\x12/\n\x0bupdate_mask\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"C\n\x13UpdateStageResponse\x12,\n\x05stage\x18\x01 \x01(\x0b\x32\x1d.portal.projects.v1.StageInfo\"\xd2\x01\n\x0bStageChange\x12-\n\nfrom_stage\x18\x01 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12+\n\x08to_stage\x18\x02 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x12\n\nchanged_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\x05 \x01(\t\x12.\n\nchanged_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"-\n\x17ListStageHistoryRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"L\n\x18ListStageHistoryResponse\x12\x30\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1f.portal.projects.v1.StageChange\"c\n\x0bWaitingItem\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0c\n\x04link\x18\x03 \x01(\t\x12)\n\x05since\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc1\x01\n\x06\x42udget\x12\x32\n\x11\x61\x63\x63\x65pted_proposal\x18\x01 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x34\n\x13\x61pproved_variations\x18\x02 \x01(\x0b\x32\x17.portal.common.v1.Money\x12/\n\x0e\x63ontract_value\x18\x03 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x1c\n\x14\x61\x63\x63\x65pted_proposal_id\x18\x04 \x01(\t\"+\n\x15GetStatusBoardRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"\xa8\x02\n\x16GetStatusBoardResponse\x12,\n\x07project\x18\x01 \x01(\x0b\x32\x1b.portal.projects.v1.Project\x12-\n\x06stages\x18\x02 \x03(\x0b\x32\x1d.portal.projects.v1.StageInfo\x12\x19\n\x11\x66orecast_handover\x18\x03 \x01(\t\x12\x35\n\x0crecent_notes\x18\x04 \x03(\x0b\x32\x1f.portal.projects.v1.StageChange\x12\x33\n\nwaiting_on\x18\x05 \x03(\x0b\x32\x1f.portal.projects.v1.WaitingItem\x12*\n\x06\x62udget\x18\x06 \x01(\x0b\x32\x1a.portal.projects.v1.Budget\"\xfa\x01\n\x0bProductLine\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07room_id\x18\x02 \x01(\t\x12\x14\n\x0cmanufacturer\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\x05\x12+\n\nunit_price\x18\x07 \x01(\x0b\x32\x17.portal.common.v1.Money\x12+\n\nline_total\x18\x08 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x16\n\x0e\x63lient_visible\x18\t \x01(\x08\x12\x10\n\x08position\x18\n \x01(\x05\"\xa2\x01\n\x04Room\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x03 \x01(\x08\x12\x10\n\x08position\x18\x04 \x01(\x05\x12.\n\x05lines\x18\x05 \x03(\x0b\x32\x1f.portal.projects.v1.ProductLine\x12&\n\x05total\x18\x06 \x01(\x0b\x32\x17.portal.common.v1.Money\"&\n\x10ListRoomsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"<\n\x11ListRoomsResponse\x12\'\n\x05rooms\x18\x01 \x03(\x0b\x32\x18.portal.projects.v1.Room\"a\n\x11\x43reateRoomRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x04 \x01(\x08\"<\n\x12\x43reateRoomResponse\x12&\n\x04room\x18\x01 \x01(\x0b\x32\x18.portal.projects.v1.Room\"\x8d\x01\n\x11UpdateRoomRequest\x12\x0f\n\x07room_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_visible\x18\x03 \x01(\x08\x12\x10\n\x08position\x18\x04 \x01(\x05\x12/\n\x0bupdate_mask\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"<\n\x12UpdateRoomResponse\x12&\n\x04room\x18\x01 \x01(\x0b\x32\x18.portal.projects.v1.Room\"$\n\x11\x44\x65leteRoomRequest\x12\x0f\n\x07room_id\x18\x01 \x01(\t\"\x14\n\x12\x44\x65leteRoomResponse\"\xba\x01\n\x15\x41\x64\x64ProductLineRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07room_id\x18\x02 \x01(\t\x12\x14\n\x0cmanufacturer\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\x05\x12\x18\n\x10unit_price_minor\x18\x07 \x01(\x03\x12\x16\n\x0e\x63lient_visible\x18\x08 \x01(\x08\"G\n\x16\x41\x64\x64ProductLineResponse\x12-\n\x04line\x18\x01 \x01(\x0b\x32\x1f.portal.projects.v1.ProductLine\"\xeb\x01\n\x18UpdateProductLineRequest\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x14\n\x0cmanufacturer\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x10\n\x08quantity\x18\x05 \x01(\x05\x12\x18\n\x10unit_price_minor\x18\x06 \x01(\x03\x12\x16\n\x0e\x63lient_visible\x18\x07 \x01(\x08\x12\x0f\n\x07room_id\x18\x08 \x01(\t\x12/\n\x0bupdate_mask\x18\t \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"J\n\x19UpdateProductLineResponse\x12-\n\x04line\x18\x01 \x01(\x0b\x32\x1f.portal.projects.v1.ProductLine\"+\n\x18RemoveProductLineRequest\x12\x0f\n\x07line_id\x18\x01 \x01(\t\"\x1b\n\x19RemoveProductLineResponse\"\x8f\x01\n\x0cProposalLine\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\x12+\n\nunit_price\x18\x03 \x01(\x0b\x32\x17.portal.common.v1.Money\x12+\n\nline_total\x18\x04 \x01(\x0b\x32\x17.portal.common.v1.Money\"\xa3\x01\n\x0cProposalRoom\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\x05lines\x18\x02 \x03(\x0b\x32 .portal.projects.v1.ProposalLine\x12,\n\x0bother_items\x18\x03 \x01(\x0b\x32\x17.portal.common.v1.Money\x12&\n\x05total\x18\x04 \x01(\x0b\x32\x17.portal.common.v1.Money\"\xce\x01\n\tSignature\x12\x13\n\x0bsigner_name\x18\x01 \x01(\t\x12\x19\n\x11signer_contact_id\x18\x02 \x01(\t\x12\x14\n\x0csigner_email\x18\x03 \x01(\t\x12\x14\n\x0c\x63onsent_text\x18\x04 \x01(\t\x12-\n\tsigned_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\n\n\x02ip\x18\x06 \x01(\t\x12\x12\n\nuser_agent\x18\x07 \x01(\t\x12\x16\n\x0e\x63ontent_sha256\x18\x08 \x01(\t\"\xb5\x04\n\x08Proposal\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x32\n\x06status\x18\x04 \x01(\x0e\x32\".portal.projects.v1.ProposalStatus\x12\r\n\x05title\x18\x05 \x01(\t\x12\x14\n\x0cintroduction\x18\x06 \x01(\t\x12/\n\x05rooms\x18\x07 \x03(\x0b\x32 .portal.projects.v1.ProposalRoom\x12\'\n\x06labour\x18\x08 \x01(\x0b\x32\x17.portal.common.v1.Money\x12)\n\x08\x64iscount\x18\t \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x14\n\x0ctax_rate_bps\x18\n \x01(\x05\x12)\n\x08subtotal\x18\x0b \x01(\x0b\x32\x17.portal.common.v1.Money\x12$\n\x03tax\x18\x0c \x01(\x0b\x32\x17.portal.common.v1.Money\x12&\n\x05total\x18\r \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x16\n\x0e\x63ontent_sha256\x18\x0e \x01(\t\x12+\n\x07sent_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\tsignature\x18\x10 \x01(\x0b\x32\x1d.portal.projects.v1.Signature\x12\x14\n\x0c\x63onsent_text\x18\x11 \x01(\t\"\xa8\x01\n\x15\x43reateProposalRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x14\n\x0cintroduction\x18\x04 \x01(\t\x12\x14\n\x0clabour_minor\x18\x05 \x01(\x03\x12\x16\n\x0e\x64iscount_minor\x18\x06 \x01(\x03\x12\x14\n\x0ctax_rate_bps\x18\x07 \x01(\x05\"H\n\x16\x43reateProposalResponse\x12.\n\x08proposal\x18\x01 \x01(\x0b\x32\x1c.portal.projects.v1.Proposal\"\xdd\x01\n\x15UpdateProposalRequest\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x14\n\x0cintroduction\x18\x03 \x01(\t\x12\x14\n\x0clabour_minor\x18\x04 \x01(\x03\x12\x16\n\x0e\x64iscount_minor\x18\x05 \x01(\x03\x12\x14\n\x0ctax_rate_bps\x18\x06 \x01(\x05\x12\x15\n\rrefresh_lines\x18\x07 \x01(\x08\x12/\n\x0bupdate_mask\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"H\n\x16UpdateProposalResponse\x12.\n\x08proposal\x18\x01 \x01(\x0b\x32\x1c.portal.projects.v1.Proposal\"*\n\x14ListProposalsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"H\n\x15ListProposalsResponse\x12/\n\tproposals\x18\x01 \x03(\x0b\x32\x1c.portal.projects.v1.Proposal\")\n\x12GetProposalRequest\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\"E\n\x13GetProposalResponse\x12.\n\x08proposal\x18\x01 \x01(\x0b\x32\x1c.portal.projects.v1.Proposal\"*\n\x13SendProposalRequest\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\"F\n\x14SendProposalResponse\x12.\n\x08proposal\x18\x01 \x01(\x0b\x32\x1c.portal.projects.v1.Proposal\"\xfb\x01\n\x15\x41\x63\x63\x65ptProposalRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0bproposal_id\x18\x02 \x01(\t\x12\x13\n\x0bsigner_name\x18\x03 \x01(\t\x12\x0f\n\x07\x63onsent\x18\x04 \x01(\x08\x12\x16\n\x0e\x63ontent_sha256\x18\x05 \x01(\t\x12\n\n\x02ip\x18\x06 \x01(\t\x12\x12\n\nuser_agent\x18\x07 \x01(\t\x12\x30\n\nletterhead\x18\x08 \x01(\x0b\x32\x1c.portal.common.v1.Letterhead\x12\x14\n\x0csigner_email\x18\t \x01(\t\x12\x13\n\x0b\x63lient_name\x18\n \x01(\t\"H\n\x16\x41\x63\x63\x65ptProposalResponse\x12.\n\x08proposal\x18\x01 \x01(\x0b\x32\x1c.portal.projects.v1.Proposal\"d\n\x1bGetSignedProposalPdfRequest\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\x30\n\nletterhead\x18\x02 \x01(\x0b\x32\x1c.portal.common.v1.Letterhead\"=\n\x1cGetSignedProposalPdfResponse\x12\x0b\n\x03pdf\x18\x01 \x01(\x0c\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t*\x87\x01\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTAGE_DESIGN\x10\x01\x12\x15\n\x11STAGE_PROCUREMENT\x10\x02\x12\x11\n\rSTAGE_INSTALL\x10\x03\x12\x17\n\x13STAGE_COMMISSIONING\x10\x04\x12\x12\n\x0eSTAGE_HANDOVER\x10\x05*\xa4\x01\n\x0eProposalStatus\x12\x1f\n\x1bPROPOSAL_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15PROPOSAL_STATUS_DRAFT\x10\x01\x12\x18\n\x14PROPOSAL_STATUS_SENT\x10\x02\x12\x1c\n\x18PROPOSAL_STATUS_ACCEPTED\x10\x03\x12\x1e\n\x1aPROPOSAL_STATUS_SUPERSEDED\x10\x04\x32\xe7\x11\n\x0fProjectsService\x12\x61\n\x0cListProjects\x12\'.portal.projects.v1.ListProjectsRequest\x1a(.portal.projects.v1.ListProjectsResponse\x12[\n\nGetProject\x12%.portal.projects.v1.GetProjectRequest\x1a&.portal.projects.v1.GetProjectResponse\x12\x64\n\rCreateProject\x12(.portal.projects.v1.CreateProjectRequest\x1a).portal.projects.v1.CreateProjectResponse\x12s\n\x12\x43hangeProjectStage\x12-.portal.projects.v1.ChangeProjectStageRequest\x1a..portal.projects.v1.ChangeProjectStageResponse\x12\x64\n\rUpdateProject\x12(.portal.projects.v1.UpdateProjectRequest\x1a).portal.projects.v1.UpdateProjectResponse\x12^\n\x0bUpdateStage\x12&.portal.projects.v1.UpdateStageRequest\x1a\'.portal.projects.v1.UpdateStageResponse\x12m\n\x10ListStageHistory\x12+.portal.projects.v1.ListStageHistoryRequest\x1a,.portal.projects.v1.ListStageHistoryResponse\x12g\n\x0eGetStatusBoard\x12).portal.projects.v1.GetStatusBoardRequest\x1a*.portal.projects.v1.GetStatusBoardResponse\x12X\n\tListRooms\x12$.portal.projects.v1.ListRoomsRequest\x1a%.portal.projects.v1.ListRoomsResponse\x12[\n\nCreateRoom\x12%.portal.projects.v1.CreateRoomRequest\x1a&.portal.projects.v1.CreateRoomResponse\x12[\n\nUpdateRoom\x12%.portal.projects.v1.UpdateRoomRequest\x1a&.portal.projects.v1.UpdateRoomResponse\x12[\n\nDeleteRoom\x12%.portal.projects.v1.DeleteRoomRequest\x1a&.portal.projects.v1.DeleteRoomResponse\x12g\n\x0e\x41\x64\x64ProductLine\x12).portal.projects.v1.AddProductLineRequest\x1a*.portal.projects.v1.AddProductLineResponse\x12p\n\x11UpdateProductLine\x12,.portal.projects.v1.UpdateProductLineRequest\x1a-.portal.projects.v1.UpdateProductLineResponse\x12p\n\x11RemoveProductLine\x12,.portal.projects.v1.RemoveProductLineRequest\x1a-.portal.projects.v1.RemoveProductLineResponse\x12g\n\x0e\x43reateProposal\x12).portal.projects.v1.CreateProposalRequest\x1a*.portal.projects.v1.CreateProposalResponse\x12g\n\x0eUpdateProposal\x12).portal.projects.v1.UpdateProposalRequest\x1a*.portal.projects.v1.UpdateProposalResponse\x12\x64\n\rListProposals\x12(.portal.projects.v1.ListProposalsRequest\x1a).portal.projects.v1.ListProposalsResponse\x12^\n\x0bGetProposal\x12&.portal.projects.v1.GetProposalRequest\x1a\'.portal.projects.v1.GetProposalResponse\x12\x61\n\x0cSendProposal\x12\'.portal.projects.v1.SendProposalRequest\x1a(.portal.projects.v1.SendProposalResponse\x12g\n\x0e\x41\x63\x63\x65ptProposal\x12).portal.projects.v1.AcceptProposalRequest\x1a*.portal.projects.v1.AcceptProposalResponse\x12y\n\x14GetSignedProposalPdf\x12/.portal.projects.v1.GetSignedProposalPdfRequest\x1a\x30.portal.projects.v1.GetSignedProposalPdfResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "portal.projects.v1.projects_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'portal.projects.v1.projects_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_STAGE"]._serialized_start = 7272
-    _globals["_STAGE"]._serialized_end = 7407
-    _globals["_PROPOSALSTATUS"]._serialized_start = 7410
-    _globals["_PROPOSALSTATUS"]._serialized_end = 7574
-    _globals["_PROJECT"]._serialized_start = 156
-    _globals["_PROJECT"]._serialized_end = 541
-    _globals["_LISTPROJECTSREQUEST"]._serialized_start = 543
-    _globals["_LISTPROJECTSREQUEST"]._serialized_end = 636
-    _globals["_LISTPROJECTSRESPONSE"]._serialized_start = 639
-    _globals["_LISTPROJECTSRESPONSE"]._serialized_end = 813
-    _globals["_GETPROJECTREQUEST"]._serialized_start = 815
-    _globals["_GETPROJECTREQUEST"]._serialized_end = 854
-    _globals["_GETPROJECTRESPONSE"]._serialized_start = 856
-    _globals["_GETPROJECTRESPONSE"]._serialized_end = 922
-    _globals["_CREATEPROJECTREQUEST"]._serialized_start = 924
-    _globals["_CREATEPROJECTREQUEST"]._serialized_end = 1041
-    _globals["_CREATEPROJECTRESPONSE"]._serialized_start = 1043
-    _globals["_CREATEPROJECTRESPONSE"]._serialized_end = 1112
-    _globals["_CHANGEPROJECTSTAGEREQUEST"]._serialized_start = 1115
-    _globals["_CHANGEPROJECTSTAGEREQUEST"]._serialized_end = 1261
-    _globals["_CHANGEPROJECTSTAGERESPONSE"]._serialized_start = 1263
-    _globals["_CHANGEPROJECTSTAGERESPONSE"]._serialized_end = 1337
-    _globals["_UPDATEPROJECTREQUEST"]._serialized_start = 1340
-    _globals["_UPDATEPROJECTREQUEST"]._serialized_end = 1611
-    _globals["_UPDATEPROJECTRESPONSE"]._serialized_start = 1613
-    _globals["_UPDATEPROJECTRESPONSE"]._serialized_end = 1682
-    _globals["_STAGEINFO"]._serialized_start = 1685
-    _globals["_STAGEINFO"]._serialized_end = 1904
-    _globals["_UPDATESTAGEREQUEST"]._serialized_start = 1907
-    _globals["_UPDATESTAGEREQUEST"]._serialized_end = 2151
-    _globals["_UPDATESTAGERESPONSE"]._serialized_start = 2153
-    _globals["_UPDATESTAGERESPONSE"]._serialized_end = 2220
-    _globals["_STAGECHANGE"]._serialized_start = 2223
-    _globals["_STAGECHANGE"]._serialized_end = 2433
-    _globals["_LISTSTAGEHISTORYREQUEST"]._serialized_start = 2435
-    _globals["_LISTSTAGEHISTORYREQUEST"]._serialized_end = 2480
-    _globals["_LISTSTAGEHISTORYRESPONSE"]._serialized_start = 2482
-    _globals["_LISTSTAGEHISTORYRESPONSE"]._serialized_end = 2558
-    _globals["_WAITINGITEM"]._serialized_start = 2560
-    _globals["_WAITINGITEM"]._serialized_end = 2659
-    _globals["_BUDGET"]._serialized_start = 2662
-    _globals["_BUDGET"]._serialized_end = 2855
-    _globals["_GETSTATUSBOARDREQUEST"]._serialized_start = 2857
-    _globals["_GETSTATUSBOARDREQUEST"]._serialized_end = 2900
-    _globals["_GETSTATUSBOARDRESPONSE"]._serialized_start = 2903
-    _globals["_GETSTATUSBOARDRESPONSE"]._serialized_end = 3199
-    _globals["_PRODUCTLINE"]._serialized_start = 3202
-    _globals["_PRODUCTLINE"]._serialized_end = 3452
-    _globals["_ROOM"]._serialized_start = 3455
-    _globals["_ROOM"]._serialized_end = 3617
-    _globals["_LISTROOMSREQUEST"]._serialized_start = 3619
-    _globals["_LISTROOMSREQUEST"]._serialized_end = 3657
-    _globals["_LISTROOMSRESPONSE"]._serialized_start = 3659
-    _globals["_LISTROOMSRESPONSE"]._serialized_end = 3719
-    _globals["_CREATEROOMREQUEST"]._serialized_start = 3721
-    _globals["_CREATEROOMREQUEST"]._serialized_end = 3818
-    _globals["_CREATEROOMRESPONSE"]._serialized_start = 3820
-    _globals["_CREATEROOMRESPONSE"]._serialized_end = 3880
-    _globals["_UPDATEROOMREQUEST"]._serialized_start = 3883
-    _globals["_UPDATEROOMREQUEST"]._serialized_end = 4024
-    _globals["_UPDATEROOMRESPONSE"]._serialized_start = 4026
-    _globals["_UPDATEROOMRESPONSE"]._serialized_end = 4086
-    _globals["_DELETEROOMREQUEST"]._serialized_start = 4088
-    _globals["_DELETEROOMREQUEST"]._serialized_end = 4124
-    _globals["_DELETEROOMRESPONSE"]._serialized_start = 4126
-    _globals["_DELETEROOMRESPONSE"]._serialized_end = 4146
-    _globals["_ADDPRODUCTLINEREQUEST"]._serialized_start = 4149
-    _globals["_ADDPRODUCTLINEREQUEST"]._serialized_end = 4335
-    _globals["_ADDPRODUCTLINERESPONSE"]._serialized_start = 4337
-    _globals["_ADDPRODUCTLINERESPONSE"]._serialized_end = 4408
-    _globals["_UPDATEPRODUCTLINEREQUEST"]._serialized_start = 4411
-    _globals["_UPDATEPRODUCTLINEREQUEST"]._serialized_end = 4646
-    _globals["_UPDATEPRODUCTLINERESPONSE"]._serialized_start = 4648
-    _globals["_UPDATEPRODUCTLINERESPONSE"]._serialized_end = 4722
-    _globals["_REMOVEPRODUCTLINEREQUEST"]._serialized_start = 4724
-    _globals["_REMOVEPRODUCTLINEREQUEST"]._serialized_end = 4767
-    _globals["_REMOVEPRODUCTLINERESPONSE"]._serialized_start = 4769
-    _globals["_REMOVEPRODUCTLINERESPONSE"]._serialized_end = 4796
-    _globals["_PROPOSALLINE"]._serialized_start = 4799
-    _globals["_PROPOSALLINE"]._serialized_end = 4942
-    _globals["_PROPOSALROOM"]._serialized_start = 4945
-    _globals["_PROPOSALROOM"]._serialized_end = 5108
-    _globals["_SIGNATURE"]._serialized_start = 5111
-    _globals["_SIGNATURE"]._serialized_end = 5317
-    _globals["_PROPOSAL"]._serialized_start = 5320
-    _globals["_PROPOSAL"]._serialized_end = 5885
-    _globals["_CREATEPROPOSALREQUEST"]._serialized_start = 5888
-    _globals["_CREATEPROPOSALREQUEST"]._serialized_end = 6056
-    _globals["_CREATEPROPOSALRESPONSE"]._serialized_start = 6058
-    _globals["_CREATEPROPOSALRESPONSE"]._serialized_end = 6130
-    _globals["_UPDATEPROPOSALREQUEST"]._serialized_start = 6133
-    _globals["_UPDATEPROPOSALREQUEST"]._serialized_end = 6354
-    _globals["_UPDATEPROPOSALRESPONSE"]._serialized_start = 6356
-    _globals["_UPDATEPROPOSALRESPONSE"]._serialized_end = 6428
-    _globals["_LISTPROPOSALSREQUEST"]._serialized_start = 6430
-    _globals["_LISTPROPOSALSREQUEST"]._serialized_end = 6472
-    _globals["_LISTPROPOSALSRESPONSE"]._serialized_start = 6474
-    _globals["_LISTPROPOSALSRESPONSE"]._serialized_end = 6546
-    _globals["_GETPROPOSALREQUEST"]._serialized_start = 6548
-    _globals["_GETPROPOSALREQUEST"]._serialized_end = 6589
-    _globals["_GETPROPOSALRESPONSE"]._serialized_start = 6591
-    _globals["_GETPROPOSALRESPONSE"]._serialized_end = 6660
-    _globals["_SENDPROPOSALREQUEST"]._serialized_start = 6662
-    _globals["_SENDPROPOSALREQUEST"]._serialized_end = 6704
-    _globals["_SENDPROPOSALRESPONSE"]._serialized_start = 6706
-    _globals["_SENDPROPOSALRESPONSE"]._serialized_end = 6776
-    _globals["_ACCEPTPROPOSALREQUEST"]._serialized_start = 6779
-    _globals["_ACCEPTPROPOSALREQUEST"]._serialized_end = 7030
-    _globals["_ACCEPTPROPOSALRESPONSE"]._serialized_start = 7032
-    _globals["_ACCEPTPROPOSALRESPONSE"]._serialized_end = 7104
-    _globals["_GETSIGNEDPROPOSALPDFREQUEST"]._serialized_start = 7106
-    _globals["_GETSIGNEDPROPOSALPDFREQUEST"]._serialized_end = 7206
-    _globals["_GETSIGNEDPROPOSALPDFRESPONSE"]._serialized_start = 7208
-    _globals["_GETSIGNEDPROPOSALPDFRESPONSE"]._serialized_end = 7269
-    _globals["_PROJECTSSERVICE"]._serialized_start = 7577
-    _globals["_PROJECTSSERVICE"]._serialized_end = 9856
+  DESCRIPTOR._loaded_options = None
+  _globals['_STAGE']._serialized_start=7272
+  _globals['_STAGE']._serialized_end=7407
+  _globals['_PROPOSALSTATUS']._serialized_start=7410
+  _globals['_PROPOSALSTATUS']._serialized_end=7574
+  _globals['_PROJECT']._serialized_start=156
+  _globals['_PROJECT']._serialized_end=541
+  _globals['_LISTPROJECTSREQUEST']._serialized_start=543
+  _globals['_LISTPROJECTSREQUEST']._serialized_end=636
+  _globals['_LISTPROJECTSRESPONSE']._serialized_start=639
+  _globals['_LISTPROJECTSRESPONSE']._serialized_end=813
+  _globals['_GETPROJECTREQUEST']._serialized_start=815
+  _globals['_GETPROJECTREQUEST']._serialized_end=854
+  _globals['_GETPROJECTRESPONSE']._serialized_start=856
+  _globals['_GETPROJECTRESPONSE']._serialized_end=922
+  _globals['_CREATEPROJECTREQUEST']._serialized_start=924
+  _globals['_CREATEPROJECTREQUEST']._serialized_end=1041
+  _globals['_CREATEPROJECTRESPONSE']._serialized_start=1043
+  _globals['_CREATEPROJECTRESPONSE']._serialized_end=1112
+  _globals['_CHANGEPROJECTSTAGEREQUEST']._serialized_start=1115
+  _globals['_CHANGEPROJECTSTAGEREQUEST']._serialized_end=1261
+  _globals['_CHANGEPROJECTSTAGERESPONSE']._serialized_start=1263
+  _globals['_CHANGEPROJECTSTAGERESPONSE']._serialized_end=1337
+  _globals['_UPDATEPROJECTREQUEST']._serialized_start=1340
+  _globals['_UPDATEPROJECTREQUEST']._serialized_end=1611
+  _globals['_UPDATEPROJECTRESPONSE']._serialized_start=1613
+  _globals['_UPDATEPROJECTRESPONSE']._serialized_end=1682
+  _globals['_STAGEINFO']._serialized_start=1685
+  _globals['_STAGEINFO']._serialized_end=1904
+  _globals['_UPDATESTAGEREQUEST']._serialized_start=1907
+  _globals['_UPDATESTAGEREQUEST']._serialized_end=2151
+  _globals['_UPDATESTAGERESPONSE']._serialized_start=2153
+  _globals['_UPDATESTAGERESPONSE']._serialized_end=2220
+  _globals['_STAGECHANGE']._serialized_start=2223
+  _globals['_STAGECHANGE']._serialized_end=2433
+  _globals['_LISTSTAGEHISTORYREQUEST']._serialized_start=2435
+  _globals['_LISTSTAGEHISTORYREQUEST']._serialized_end=2480
+  _globals['_LISTSTAGEHISTORYRESPONSE']._serialized_start=2482
+  _globals['_LISTSTAGEHISTORYRESPONSE']._serialized_end=2558
+  _globals['_WAITINGITEM']._serialized_start=2560
+  _globals['_WAITINGITEM']._serialized_end=2659
+  _globals['_BUDGET']._serialized_start=2662
+  _globals['_BUDGET']._serialized_end=2855
+  _globals['_GETSTATUSBOARDREQUEST']._serialized_start=2857
+  _globals['_GETSTATUSBOARDREQUEST']._serialized_end=2900
+  _globals['_GETSTATUSBOARDRESPONSE']._serialized_start=2903
+  _globals['_GETSTATUSBOARDRESPONSE']._serialized_end=3199
+  _globals['_PRODUCTLINE']._serialized_start=3202
+  _globals['_PRODUCTLINE']._serialized_end=3452
+  _globals['_ROOM']._serialized_start=3455
+  _globals['_ROOM']._serialized_end=3617
+  _globals['_LISTROOMSREQUEST']._serialized_start=3619
+  _globals['_LISTROOMSREQUEST']._serialized_end=3657
+  _globals['_LISTROOMSRESPONSE']._serialized_start=3659
+  _globals['_LISTROOMSRESPONSE']._serialized_end=3719
+  _globals['_CREATEROOMREQUEST']._serialized_start=3721
+  _globals['_CREATEROOMREQUEST']._serialized_end=3818
+  _globals['_CREATEROOMRESPONSE']._serialized_start=3820
+  _globals['_CREATEROOMRESPONSE']._serialized_end=3880
+  _globals['_UPDATEROOMREQUEST']._serialized_start=3883
+  _globals['_UPDATEROOMREQUEST']._serialized_end=4024
+  _globals['_UPDATEROOMRESPONSE']._serialized_start=4026
+  _globals['_UPDATEROOMRESPONSE']._serialized_end=4086
+  _globals['_DELETEROOMREQUEST']._serialized_start=4088
+  _globals['_DELETEROOMREQUEST']._serialized_end=4124
+  _globals['_DELETEROOMRESPONSE']._serialized_start=4126
+  _globals['_DELETEROOMRESPONSE']._serialized_end=4146
+  _globals['_ADDPRODUCTLINEREQUEST']._serialized_start=4149
+  _globals['_ADDPRODUCTLINEREQUEST']._serialized_end=4335
+  _globals['_ADDPRODUCTLINERESPONSE']._serialized_start=4337
+  _globals['_ADDPRODUCTLINERESPONSE']._serialized_end=4408
+  _globals['_UPDATEPRODUCTLINEREQUEST']._serialized_start=4411
+  _globals['_UPDATEPRODUCTLINEREQUEST']._serialized_end=4646
+  _globals['_UPDATEPRODUCTLINERESPONSE']._serialized_start=4648
+  _globals['_UPDATEPRODUCTLINERESPONSE']._serialized_end=4722
+  _globals['_REMOVEPRODUCTLINEREQUEST']._serialized_start=4724
+  _globals['_REMOVEPRODUCTLINEREQUEST']._serialized_end=4767
+  _globals['_REMOVEPRODUCTLINERESPONSE']._serialized_start=4769
+  _globals['_REMOVEPRODUCTLINERESPONSE']._serialized_end=4796
+  _globals['_PROPOSALLINE']._serialized_start=4799
+  _globals['_PROPOSALLINE']._serialized_end=4942
+  _globals['_PROPOSALROOM']._serialized_start=4945
+  _globals['_PROPOSALROOM']._serialized_end=5108
+  _globals['_SIGNATURE']._serialized_start=5111
+  _globals['_SIGNATURE']._serialized_end=5317
+  _globals['_PROPOSAL']._serialized_start=5320
+  _globals['_PROPOSAL']._serialized_end=5885
+  _globals['_CREATEPROPOSALREQUEST']._serialized_start=5888
+  _globals['_CREATEPROPOSALREQUEST']._serialized_end=6056
+  _globals['_CREATEPROPOSALRESPONSE']._serialized_start=6058
+  _globals['_CREATEPROPOSALRESPONSE']._serialized_end=6130
+  _globals['_UPDATEPROPOSALREQUEST']._serialized_start=6133
+  _globals['_UPDATEPROPOSALREQUEST']._serialized_end=6354
+  _globals['_UPDATEPROPOSALRESPONSE']._serialized_start=6356
+  _globals['_UPDATEPROPOSALRESPONSE']._serialized_end=6428
+  _globals['_LISTPROPOSALSREQUEST']._serialized_start=6430
+  _globals['_LISTPROPOSALSREQUEST']._serialized_end=6472
+  _globals['_LISTPROPOSALSRESPONSE']._serialized_start=6474
+  _globals['_LISTPROPOSALSRESPONSE']._serialized_end=6546
+  _globals['_GETPROPOSALREQUEST']._serialized_start=6548
+  _globals['_GETPROPOSALREQUEST']._serialized_end=6589
+  _globals['_GETPROPOSALRESPONSE']._serialized_start=6591
+  _globals['_GETPROPOSALRESPONSE']._serialized_end=6660
+  _globals['_SENDPROPOSALREQUEST']._serialized_start=6662
+  _globals['_SENDPROPOSALREQUEST']._serialized_end=6704
+  _globals['_SENDPROPOSALRESPONSE']._serialized_start=6706
+  _globals['_SENDPROPOSALRESPONSE']._serialized_end=6776
+  _globals['_ACCEPTPROPOSALREQUEST']._serialized_start=6779
+  _globals['_ACCEPTPROPOSALREQUEST']._serialized_end=7030
+  _globals['_ACCEPTPROPOSALRESPONSE']._serialized_start=7032
+  _globals['_ACCEPTPROPOSALRESPONSE']._serialized_end=7104
+  _globals['_GETSIGNEDPROPOSALPDFREQUEST']._serialized_start=7106
+  _globals['_GETSIGNEDPROPOSALPDFREQUEST']._serialized_end=7206
+  _globals['_GETSIGNEDPROPOSALPDFRESPONSE']._serialized_start=7208
+  _globals['_GETSIGNEDPROPOSALPDFRESPONSE']._serialized_end=7269
+  _globals['_PROJECTSSERVICE']._serialized_start=7577
+  _globals['_PROJECTSSERVICE']._serialized_end=9856
 # @@protoc_insertion_point(module_scope)

@@ -49,9 +49,7 @@ class _ProposalStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
 
-class _ProposalStatusEnumTypeWrapper(
-    _enum_type_wrapper._EnumTypeWrapper[_ProposalStatus.ValueType], _builtins.type
-):
+class _ProposalStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ProposalStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PROPOSAL_STATUS_UNSPECIFIED: _ProposalStatus.ValueType  # 0
     PROPOSAL_STATUS_DRAFT: _ProposalStatus.ValueType  # 1
@@ -122,38 +120,9 @@ class Project(_message.Message):
         visible_contact_ids: _abc.Iterable[_builtins.str] | None = ...,
         service_contract: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "created_at", b"created_at", "stage_changed_at", b"stage_changed_at"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "stage_changed_at", b"stage_changed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "created_at",
-        b"created_at",
-        "customer_id",
-        b"customer_id",
-        "id",
-        b"id",
-        "name",
-        b"name",
-        "project_manager_email",
-        b"project_manager_email",
-        "project_manager_id",
-        b"project_manager_id",
-        "project_manager_name",
-        b"project_manager_name",
-        "reference",
-        b"reference",
-        "service_contract",
-        b"service_contract",
-        "site_address",
-        b"site_address",
-        "stage",
-        b"stage",
-        "stage_changed_at",
-        b"stage_changed_at",
-        "visible_contact_ids",
-        b"visible_contact_ids",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "customer_id", b"customer_id", "id", b"id", "name", b"name", "project_manager_email", b"project_manager_email", "project_manager_id", b"project_manager_id", "project_manager_name", b"project_manager_name", "reference", b"reference", "service_contract", b"service_contract", "site_address", b"site_address", "stage", b"stage", "stage_changed_at", b"stage_changed_at", "visible_contact_ids", b"visible_contact_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -179,9 +148,7 @@ class ListProjectsRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "board_if_only_one", b"board_if_only_one", "page", b"page"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["board_if_only_one", b"board_if_only_one", "page", b"page"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -211,9 +178,7 @@ class ListProjectsResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["board", b"board", "page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "board", b"board", "page", b"page", "projects", b"projects"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["board", b"board", "page", b"page", "projects", b"projects"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -285,18 +250,7 @@ class CreateProjectRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "currency",
-        b"currency",
-        "customer_id",
-        b"customer_id",
-        "name",
-        b"name",
-        "request_id",
-        b"request_id",
-        "site_address",
-        b"site_address",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency", b"currency", "customer_id", b"customer_id", "name", b"name", "request_id", b"request_id", "site_address", b"site_address"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -350,18 +304,7 @@ class ChangeProjectStageRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_note",
-        b"client_note",
-        "project_id",
-        b"project_id",
-        "reason",
-        b"reason",
-        "request_id",
-        b"request_id",
-        "stage",
-        b"stage",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_note", b"client_note", "project_id", b"project_id", "reason", b"reason", "request_id", b"request_id", "stage", b"stage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -431,26 +374,7 @@ class UpdateProjectRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "name",
-        b"name",
-        "project_id",
-        b"project_id",
-        "project_manager_email",
-        b"project_manager_email",
-        "project_manager_id",
-        b"project_manager_id",
-        "project_manager_name",
-        b"project_manager_name",
-        "service_contract",
-        b"service_contract",
-        "site_address",
-        b"site_address",
-        "update_mask",
-        b"update_mask",
-        "visible_contact_ids",
-        b"visible_contact_ids",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "project_id", b"project_id", "project_manager_email", b"project_manager_email", "project_manager_id", b"project_manager_id", "project_manager_name", b"project_manager_name", "service_contract", b"service_contract", "site_address", b"site_address", "update_mask", b"update_mask", "visible_contact_ids", b"visible_contact_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -510,22 +434,7 @@ class StageInfo(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["note_updated_at", b"note_updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "actual_finish",
-        b"actual_finish",
-        "actual_start",
-        b"actual_start",
-        "client_note",
-        b"client_note",
-        "note_updated_at",
-        b"note_updated_at",
-        "planned_finish",
-        b"planned_finish",
-        "planned_start",
-        b"planned_start",
-        "stage",
-        b"stage",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual_finish", b"actual_finish", "actual_start", b"actual_start", "client_note", b"client_note", "note_updated_at", b"note_updated_at", "planned_finish", b"planned_finish", "planned_start", b"planned_start", "stage", b"stage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -571,24 +480,7 @@ class UpdateStageRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "actual_finish",
-        b"actual_finish",
-        "actual_start",
-        b"actual_start",
-        "client_note",
-        b"client_note",
-        "planned_finish",
-        b"planned_finish",
-        "planned_start",
-        b"planned_start",
-        "project_id",
-        b"project_id",
-        "stage",
-        b"stage",
-        "update_mask",
-        b"update_mask",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual_finish", b"actual_finish", "actual_start", b"actual_start", "client_note", b"client_note", "planned_finish", b"planned_finish", "planned_start", b"planned_start", "project_id", b"project_id", "stage", b"stage", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -643,20 +535,7 @@ class StageChange(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "changed_at",
-        b"changed_at",
-        "changed_by",
-        b"changed_by",
-        "client_note",
-        b"client_note",
-        "from_stage",
-        b"from_stage",
-        "reason",
-        b"reason",
-        "to_stage",
-        b"to_stage",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at", "changed_by", b"changed_by", "client_note", b"client_note", "from_stage", b"from_stage", "reason", b"reason", "to_stage", b"to_stage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -731,9 +610,7 @@ class WaitingItem(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "kind", b"kind", "link", b"link", "since", b"since", "title", b"title"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "link", b"link", "since", b"since", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -762,25 +639,9 @@ class Budget(_message.Message):
         contract_value: _common_pb2.Money | None = ...,
         accepted_proposal_id: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "accepted_proposal",
-        b"accepted_proposal",
-        "approved_variations",
-        b"approved_variations",
-        "contract_value",
-        b"contract_value",
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accepted_proposal", b"accepted_proposal", "approved_variations", b"approved_variations", "contract_value", b"contract_value"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "accepted_proposal",
-        b"accepted_proposal",
-        "accepted_proposal_id",
-        b"accepted_proposal_id",
-        "approved_variations",
-        b"approved_variations",
-        "contract_value",
-        b"contract_value",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_proposal", b"accepted_proposal", "accepted_proposal_id", b"accepted_proposal_id", "approved_variations", b"approved_variations", "contract_value", b"contract_value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -841,20 +702,7 @@ class GetStatusBoardResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "project", b"project"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "budget",
-        b"budget",
-        "forecast_handover",
-        b"forecast_handover",
-        "project",
-        b"project",
-        "recent_notes",
-        b"recent_notes",
-        "stages",
-        b"stages",
-        "waiting_on",
-        b"waiting_on",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "forecast_handover", b"forecast_handover", "project", b"project", "recent_notes", b"recent_notes", "stages", b"stages", "waiting_on", b"waiting_on"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -900,32 +748,9 @@ class ProductLine(_message.Message):
         client_visible: _builtins.bool = ...,
         position: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "line_total", b"line_total", "unit_price", b"unit_price"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["line_total", b"line_total", "unit_price", b"unit_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_visible",
-        b"client_visible",
-        "description",
-        b"description",
-        "id",
-        b"id",
-        "line_total",
-        b"line_total",
-        "manufacturer",
-        b"manufacturer",
-        "model",
-        b"model",
-        "position",
-        b"position",
-        "quantity",
-        b"quantity",
-        "room_id",
-        b"room_id",
-        "unit_price",
-        b"unit_price",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "description", b"description", "id", b"id", "line_total", b"line_total", "manufacturer", b"manufacturer", "model", b"model", "position", b"position", "quantity", b"quantity", "room_id", b"room_id", "unit_price", b"unit_price"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -961,20 +786,7 @@ class Room(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_visible",
-        b"client_visible",
-        "id",
-        b"id",
-        "lines",
-        b"lines",
-        "name",
-        b"name",
-        "position",
-        b"position",
-        "total",
-        b"total",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "id", b"id", "lines", b"lines", "name", b"name", "position", b"position", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1041,16 +853,7 @@ class CreateRoomRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_visible",
-        b"client_visible",
-        "name",
-        b"name",
-        "project_id",
-        b"project_id",
-        "request_id",
-        b"request_id",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "name", b"name", "project_id", b"project_id", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1107,18 +910,7 @@ class UpdateRoomRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_visible",
-        b"client_visible",
-        "name",
-        b"name",
-        "position",
-        b"position",
-        "room_id",
-        b"room_id",
-        "update_mask",
-        b"update_mask",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "name", b"name", "position", b"position", "room_id", b"room_id", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1213,24 +1005,7 @@ class AddProductLineRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_visible",
-        b"client_visible",
-        "description",
-        b"description",
-        "manufacturer",
-        b"manufacturer",
-        "model",
-        b"model",
-        "quantity",
-        b"quantity",
-        "request_id",
-        b"request_id",
-        "room_id",
-        b"room_id",
-        "unit_price_minor",
-        b"unit_price_minor",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "description", b"description", "manufacturer", b"manufacturer", "model", b"model", "quantity", b"quantity", "request_id", b"request_id", "room_id", b"room_id", "unit_price_minor", b"unit_price_minor"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1300,26 +1075,7 @@ class UpdateProductLineRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_visible",
-        b"client_visible",
-        "description",
-        b"description",
-        "line_id",
-        b"line_id",
-        "manufacturer",
-        b"manufacturer",
-        "model",
-        b"model",
-        "quantity",
-        b"quantity",
-        "room_id",
-        b"room_id",
-        "unit_price_minor",
-        b"unit_price_minor",
-        "update_mask",
-        b"update_mask",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "description", b"description", "line_id", b"line_id", "manufacturer", b"manufacturer", "model", b"model", "quantity", b"quantity", "room_id", b"room_id", "unit_price_minor", b"unit_price_minor", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1402,20 +1158,9 @@ class ProposalLine(_message.Message):
         unit_price: _common_pb2.Money | None = ...,
         line_total: _common_pb2.Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "line_total", b"line_total", "unit_price", b"unit_price"
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["line_total", b"line_total", "unit_price", b"unit_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "description",
-        b"description",
-        "line_total",
-        b"line_total",
-        "quantity",
-        b"quantity",
-        "unit_price",
-        b"unit_price",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "line_total", b"line_total", "quantity", b"quantity", "unit_price", b"unit_price"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1450,9 +1195,7 @@ class ProposalRoom(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["other_items", b"other_items", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "lines", b"lines", "name", b"name", "other_items", b"other_items", "total", b"total"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines", "name", b"name", "other_items", b"other_items", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1494,24 +1237,7 @@ class Signature(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["signed_at", b"signed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "consent_text",
-        b"consent_text",
-        "content_sha256",
-        b"content_sha256",
-        "ip",
-        b"ip",
-        "signed_at",
-        b"signed_at",
-        "signer_contact_id",
-        b"signer_contact_id",
-        "signer_email",
-        b"signer_email",
-        "signer_name",
-        b"signer_name",
-        "user_agent",
-        b"user_agent",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_text", b"consent_text", "content_sha256", b"content_sha256", "ip", b"ip", "signed_at", b"signed_at", "signer_contact_id", b"signer_contact_id", "signer_email", b"signer_email", "signer_name", b"signer_name", "user_agent", b"user_agent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1589,59 +1315,9 @@ class Proposal(_message.Message):
         signature: Global___Signature | None = ...,
         consent_text: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal[
-        "discount",
-        b"discount",
-        "labour",
-        b"labour",
-        "sent_at",
-        b"sent_at",
-        "signature",
-        b"signature",
-        "subtotal",
-        b"subtotal",
-        "tax",
-        b"tax",
-        "total",
-        b"total",
-    ]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["discount", b"discount", "labour", b"labour", "sent_at", b"sent_at", "signature", b"signature", "subtotal", b"subtotal", "tax", b"tax", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "consent_text",
-        b"consent_text",
-        "content_sha256",
-        b"content_sha256",
-        "discount",
-        b"discount",
-        "id",
-        b"id",
-        "introduction",
-        b"introduction",
-        "labour",
-        b"labour",
-        "project_id",
-        b"project_id",
-        "rooms",
-        b"rooms",
-        "sent_at",
-        b"sent_at",
-        "signature",
-        b"signature",
-        "status",
-        b"status",
-        "subtotal",
-        b"subtotal",
-        "tax",
-        b"tax",
-        "tax_rate_bps",
-        b"tax_rate_bps",
-        "title",
-        b"title",
-        "total",
-        b"total",
-        "version",
-        b"version",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_text", b"consent_text", "content_sha256", b"content_sha256", "discount", b"discount", "id", b"id", "introduction", b"introduction", "labour", b"labour", "project_id", b"project_id", "rooms", b"rooms", "sent_at", b"sent_at", "signature", b"signature", "status", b"status", "subtotal", b"subtotal", "tax", b"tax", "tax_rate_bps", b"tax_rate_bps", "title", b"title", "total", b"total", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1678,22 +1354,7 @@ class CreateProposalRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "discount_minor",
-        b"discount_minor",
-        "introduction",
-        b"introduction",
-        "labour_minor",
-        b"labour_minor",
-        "project_id",
-        b"project_id",
-        "request_id",
-        b"request_id",
-        "tax_rate_bps",
-        b"tax_rate_bps",
-        "title",
-        b"title",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["discount_minor", b"discount_minor", "introduction", b"introduction", "labour_minor", b"labour_minor", "project_id", b"project_id", "request_id", b"request_id", "tax_rate_bps", b"tax_rate_bps", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1762,24 +1423,7 @@ class UpdateProposalRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "discount_minor",
-        b"discount_minor",
-        "introduction",
-        b"introduction",
-        "labour_minor",
-        b"labour_minor",
-        "proposal_id",
-        b"proposal_id",
-        "refresh_lines",
-        b"refresh_lines",
-        "tax_rate_bps",
-        b"tax_rate_bps",
-        "title",
-        b"title",
-        "update_mask",
-        b"update_mask",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["discount_minor", b"discount_minor", "introduction", b"introduction", "labour_minor", b"labour_minor", "proposal_id", b"proposal_id", "refresh_lines", b"refresh_lines", "tax_rate_bps", b"tax_rate_bps", "title", b"title", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1969,28 +1613,7 @@ class AcceptProposalRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "client_name",
-        b"client_name",
-        "consent",
-        b"consent",
-        "content_sha256",
-        b"content_sha256",
-        "ip",
-        b"ip",
-        "letterhead",
-        b"letterhead",
-        "proposal_id",
-        b"proposal_id",
-        "request_id",
-        b"request_id",
-        "signer_email",
-        b"signer_email",
-        "signer_name",
-        b"signer_name",
-        "user_agent",
-        b"user_agent",
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_name", b"client_name", "consent", b"consent", "content_sha256", b"content_sha256", "ip", b"ip", "letterhead", b"letterhead", "proposal_id", b"proposal_id", "request_id", b"request_id", "signer_email", b"signer_email", "signer_name", b"signer_name", "user_agent", b"user_agent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2035,9 +1658,7 @@ class GetSignedProposalPdfRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal[
-        "letterhead", b"letterhead", "proposal_id", b"proposal_id"
-    ]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead", "proposal_id", b"proposal_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

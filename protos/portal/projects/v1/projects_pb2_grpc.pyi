@@ -19,6 +19,7 @@ else:
 _T = _typing.TypeVar("_T")
 
 class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
+
 class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
     ...
 
@@ -34,88 +35,44 @@ class ProjectsServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ProjectsServiceAsyncStub: ...
-    ListProjects: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.ListProjectsRequest, _projects_pb2.ListProjectsResponse
-    ]
-    GetProject: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.GetProjectRequest, _projects_pb2.GetProjectResponse
-    ]
-    CreateProject: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.CreateProjectRequest, _projects_pb2.CreateProjectResponse
-    ]
-    ChangeProjectStage: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.ChangeProjectStageRequest, _projects_pb2.ChangeProjectStageResponse
-    ]
+    ListProjects: _grpc.UnaryUnaryMultiCallable[_projects_pb2.ListProjectsRequest, _projects_pb2.ListProjectsResponse]
+    GetProject: _grpc.UnaryUnaryMultiCallable[_projects_pb2.GetProjectRequest, _projects_pb2.GetProjectResponse]
+    CreateProject: _grpc.UnaryUnaryMultiCallable[_projects_pb2.CreateProjectRequest, _projects_pb2.CreateProjectResponse]
+    ChangeProjectStage: _grpc.UnaryUnaryMultiCallable[_projects_pb2.ChangeProjectStageRequest, _projects_pb2.ChangeProjectStageResponse]
     """Moves a project to another stage; publishes projects.project.stage_changed."""
-    UpdateProject: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.UpdateProjectRequest, _projects_pb2.UpdateProjectResponse
-    ]
+    UpdateProject: _grpc.UnaryUnaryMultiCallable[_projects_pb2.UpdateProjectRequest, _projects_pb2.UpdateProjectResponse]
     """Staff: name, address, project manager, which contacts see it, service contract."""
-    UpdateStage: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.UpdateStageRequest, _projects_pb2.UpdateStageResponse
-    ]
+    UpdateStage: _grpc.UnaryUnaryMultiCallable[_projects_pb2.UpdateStageRequest, _projects_pb2.UpdateStageResponse]
     """Planned/actual dates and the client-facing note of one stage."""
-    ListStageHistory: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.ListStageHistoryRequest, _projects_pb2.ListStageHistoryResponse
-    ]
-    GetStatusBoard: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.GetStatusBoardRequest, _projects_pb2.GetStatusBoardResponse
-    ]
+    ListStageHistory: _grpc.UnaryUnaryMultiCallable[_projects_pb2.ListStageHistoryRequest, _projects_pb2.ListStageHistoryResponse]
+    GetStatusBoard: _grpc.UnaryUnaryMultiCallable[_projects_pb2.GetStatusBoardRequest, _projects_pb2.GetStatusBoardResponse]
     """The whole status screen in one call: project, the five stages with dates,
     forecast handover, latest client notes, what the client is waiting on,
     the budget. Clients get only what they may see.
     """
-    ListRooms: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.ListRoomsRequest, _projects_pb2.ListRoomsResponse
-    ]
+    ListRooms: _grpc.UnaryUnaryMultiCallable[_projects_pb2.ListRoomsRequest, _projects_pb2.ListRoomsResponse]
     """Rooms and their product lines, each with client visibility."""
-    CreateRoom: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.CreateRoomRequest, _projects_pb2.CreateRoomResponse
-    ]
-    UpdateRoom: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.UpdateRoomRequest, _projects_pb2.UpdateRoomResponse
-    ]
-    DeleteRoom: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.DeleteRoomRequest, _projects_pb2.DeleteRoomResponse
-    ]
-    AddProductLine: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.AddProductLineRequest, _projects_pb2.AddProductLineResponse
-    ]
-    UpdateProductLine: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.UpdateProductLineRequest, _projects_pb2.UpdateProductLineResponse
-    ]
-    RemoveProductLine: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.RemoveProductLineRequest, _projects_pb2.RemoveProductLineResponse
-    ]
-    CreateProposal: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.CreateProposalRequest, _projects_pb2.CreateProposalResponse
-    ]
+    CreateRoom: _grpc.UnaryUnaryMultiCallable[_projects_pb2.CreateRoomRequest, _projects_pb2.CreateRoomResponse]
+    UpdateRoom: _grpc.UnaryUnaryMultiCallable[_projects_pb2.UpdateRoomRequest, _projects_pb2.UpdateRoomResponse]
+    DeleteRoom: _grpc.UnaryUnaryMultiCallable[_projects_pb2.DeleteRoomRequest, _projects_pb2.DeleteRoomResponse]
+    AddProductLine: _grpc.UnaryUnaryMultiCallable[_projects_pb2.AddProductLineRequest, _projects_pb2.AddProductLineResponse]
+    UpdateProductLine: _grpc.UnaryUnaryMultiCallable[_projects_pb2.UpdateProductLineRequest, _projects_pb2.UpdateProductLineResponse]
+    RemoveProductLine: _grpc.UnaryUnaryMultiCallable[_projects_pb2.RemoveProductLineRequest, _projects_pb2.RemoveProductLineResponse]
+    CreateProposal: _grpc.UnaryUnaryMultiCallable[_projects_pb2.CreateProposalRequest, _projects_pb2.CreateProposalResponse]
     """Proposals: versions snapshot the rooms and lines; one is sent; the client
     accepts it with an e-signature and it becomes the immutable contract baseline.
     """
-    UpdateProposal: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.UpdateProposalRequest, _projects_pb2.UpdateProposalResponse
-    ]
-    ListProposals: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.ListProposalsRequest, _projects_pb2.ListProposalsResponse
-    ]
-    GetProposal: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.GetProposalRequest, _projects_pb2.GetProposalResponse
-    ]
-    SendProposal: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.SendProposalRequest, _projects_pb2.SendProposalResponse
-    ]
+    UpdateProposal: _grpc.UnaryUnaryMultiCallable[_projects_pb2.UpdateProposalRequest, _projects_pb2.UpdateProposalResponse]
+    ListProposals: _grpc.UnaryUnaryMultiCallable[_projects_pb2.ListProposalsRequest, _projects_pb2.ListProposalsResponse]
+    GetProposal: _grpc.UnaryUnaryMultiCallable[_projects_pb2.GetProposalRequest, _projects_pb2.GetProposalResponse]
+    SendProposal: _grpc.UnaryUnaryMultiCallable[_projects_pb2.SendProposalRequest, _projects_pb2.SendProposalResponse]
     """Freezes the content, computes its SHA-256, supersedes any earlier sent version."""
-    AcceptProposal: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.AcceptProposalRequest, _projects_pb2.AcceptProposalResponse
-    ]
+    AcceptProposal: _grpc.UnaryUnaryMultiCallable[_projects_pb2.AcceptProposalRequest, _projects_pb2.AcceptProposalResponse]
     """Client approver only; refuses a superseded, draft or already accepted
     version and a content hash that is not the one sent. Publishes
     projects.proposal.accepted.
     """
-    GetSignedProposalPdf: _grpc.UnaryUnaryMultiCallable[
-        _projects_pb2.GetSignedProposalPdfRequest, _projects_pb2.GetSignedProposalPdfResponse
-    ]
+    GetSignedProposalPdf: _grpc.UnaryUnaryMultiCallable[_projects_pb2.GetSignedProposalPdfRequest, _projects_pb2.GetSignedProposalPdfResponse]
     """The signed proposal as a PDF with its signature block."""
 
 @_typing.type_check_only
@@ -125,88 +82,44 @@ class ProjectsServiceAsyncStub(ProjectsServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    ListProjects: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.ListProjectsRequest, _projects_pb2.ListProjectsResponse
-    ]  # type: ignore[assignment]
-    GetProject: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.GetProjectRequest, _projects_pb2.GetProjectResponse
-    ]  # type: ignore[assignment]
-    CreateProject: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.CreateProjectRequest, _projects_pb2.CreateProjectResponse
-    ]  # type: ignore[assignment]
-    ChangeProjectStage: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.ChangeProjectStageRequest, _projects_pb2.ChangeProjectStageResponse
-    ]  # type: ignore[assignment]
+    ListProjects: _aio.UnaryUnaryMultiCallable[_projects_pb2.ListProjectsRequest, _projects_pb2.ListProjectsResponse]  # type: ignore[assignment]
+    GetProject: _aio.UnaryUnaryMultiCallable[_projects_pb2.GetProjectRequest, _projects_pb2.GetProjectResponse]  # type: ignore[assignment]
+    CreateProject: _aio.UnaryUnaryMultiCallable[_projects_pb2.CreateProjectRequest, _projects_pb2.CreateProjectResponse]  # type: ignore[assignment]
+    ChangeProjectStage: _aio.UnaryUnaryMultiCallable[_projects_pb2.ChangeProjectStageRequest, _projects_pb2.ChangeProjectStageResponse]  # type: ignore[assignment]
     """Moves a project to another stage; publishes projects.project.stage_changed."""
-    UpdateProject: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.UpdateProjectRequest, _projects_pb2.UpdateProjectResponse
-    ]  # type: ignore[assignment]
+    UpdateProject: _aio.UnaryUnaryMultiCallable[_projects_pb2.UpdateProjectRequest, _projects_pb2.UpdateProjectResponse]  # type: ignore[assignment]
     """Staff: name, address, project manager, which contacts see it, service contract."""
-    UpdateStage: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.UpdateStageRequest, _projects_pb2.UpdateStageResponse
-    ]  # type: ignore[assignment]
+    UpdateStage: _aio.UnaryUnaryMultiCallable[_projects_pb2.UpdateStageRequest, _projects_pb2.UpdateStageResponse]  # type: ignore[assignment]
     """Planned/actual dates and the client-facing note of one stage."""
-    ListStageHistory: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.ListStageHistoryRequest, _projects_pb2.ListStageHistoryResponse
-    ]  # type: ignore[assignment]
-    GetStatusBoard: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.GetStatusBoardRequest, _projects_pb2.GetStatusBoardResponse
-    ]  # type: ignore[assignment]
+    ListStageHistory: _aio.UnaryUnaryMultiCallable[_projects_pb2.ListStageHistoryRequest, _projects_pb2.ListStageHistoryResponse]  # type: ignore[assignment]
+    GetStatusBoard: _aio.UnaryUnaryMultiCallable[_projects_pb2.GetStatusBoardRequest, _projects_pb2.GetStatusBoardResponse]  # type: ignore[assignment]
     """The whole status screen in one call: project, the five stages with dates,
     forecast handover, latest client notes, what the client is waiting on,
     the budget. Clients get only what they may see.
     """
-    ListRooms: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.ListRoomsRequest, _projects_pb2.ListRoomsResponse
-    ]  # type: ignore[assignment]
+    ListRooms: _aio.UnaryUnaryMultiCallable[_projects_pb2.ListRoomsRequest, _projects_pb2.ListRoomsResponse]  # type: ignore[assignment]
     """Rooms and their product lines, each with client visibility."""
-    CreateRoom: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.CreateRoomRequest, _projects_pb2.CreateRoomResponse
-    ]  # type: ignore[assignment]
-    UpdateRoom: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.UpdateRoomRequest, _projects_pb2.UpdateRoomResponse
-    ]  # type: ignore[assignment]
-    DeleteRoom: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.DeleteRoomRequest, _projects_pb2.DeleteRoomResponse
-    ]  # type: ignore[assignment]
-    AddProductLine: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.AddProductLineRequest, _projects_pb2.AddProductLineResponse
-    ]  # type: ignore[assignment]
-    UpdateProductLine: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.UpdateProductLineRequest, _projects_pb2.UpdateProductLineResponse
-    ]  # type: ignore[assignment]
-    RemoveProductLine: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.RemoveProductLineRequest, _projects_pb2.RemoveProductLineResponse
-    ]  # type: ignore[assignment]
-    CreateProposal: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.CreateProposalRequest, _projects_pb2.CreateProposalResponse
-    ]  # type: ignore[assignment]
+    CreateRoom: _aio.UnaryUnaryMultiCallable[_projects_pb2.CreateRoomRequest, _projects_pb2.CreateRoomResponse]  # type: ignore[assignment]
+    UpdateRoom: _aio.UnaryUnaryMultiCallable[_projects_pb2.UpdateRoomRequest, _projects_pb2.UpdateRoomResponse]  # type: ignore[assignment]
+    DeleteRoom: _aio.UnaryUnaryMultiCallable[_projects_pb2.DeleteRoomRequest, _projects_pb2.DeleteRoomResponse]  # type: ignore[assignment]
+    AddProductLine: _aio.UnaryUnaryMultiCallable[_projects_pb2.AddProductLineRequest, _projects_pb2.AddProductLineResponse]  # type: ignore[assignment]
+    UpdateProductLine: _aio.UnaryUnaryMultiCallable[_projects_pb2.UpdateProductLineRequest, _projects_pb2.UpdateProductLineResponse]  # type: ignore[assignment]
+    RemoveProductLine: _aio.UnaryUnaryMultiCallable[_projects_pb2.RemoveProductLineRequest, _projects_pb2.RemoveProductLineResponse]  # type: ignore[assignment]
+    CreateProposal: _aio.UnaryUnaryMultiCallable[_projects_pb2.CreateProposalRequest, _projects_pb2.CreateProposalResponse]  # type: ignore[assignment]
     """Proposals: versions snapshot the rooms and lines; one is sent; the client
     accepts it with an e-signature and it becomes the immutable contract baseline.
     """
-    UpdateProposal: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.UpdateProposalRequest, _projects_pb2.UpdateProposalResponse
-    ]  # type: ignore[assignment]
-    ListProposals: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.ListProposalsRequest, _projects_pb2.ListProposalsResponse
-    ]  # type: ignore[assignment]
-    GetProposal: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.GetProposalRequest, _projects_pb2.GetProposalResponse
-    ]  # type: ignore[assignment]
-    SendProposal: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.SendProposalRequest, _projects_pb2.SendProposalResponse
-    ]  # type: ignore[assignment]
+    UpdateProposal: _aio.UnaryUnaryMultiCallable[_projects_pb2.UpdateProposalRequest, _projects_pb2.UpdateProposalResponse]  # type: ignore[assignment]
+    ListProposals: _aio.UnaryUnaryMultiCallable[_projects_pb2.ListProposalsRequest, _projects_pb2.ListProposalsResponse]  # type: ignore[assignment]
+    GetProposal: _aio.UnaryUnaryMultiCallable[_projects_pb2.GetProposalRequest, _projects_pb2.GetProposalResponse]  # type: ignore[assignment]
+    SendProposal: _aio.UnaryUnaryMultiCallable[_projects_pb2.SendProposalRequest, _projects_pb2.SendProposalResponse]  # type: ignore[assignment]
     """Freezes the content, computes its SHA-256, supersedes any earlier sent version."""
-    AcceptProposal: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.AcceptProposalRequest, _projects_pb2.AcceptProposalResponse
-    ]  # type: ignore[assignment]
+    AcceptProposal: _aio.UnaryUnaryMultiCallable[_projects_pb2.AcceptProposalRequest, _projects_pb2.AcceptProposalResponse]  # type: ignore[assignment]
     """Client approver only; refuses a superseded, draft or already accepted
     version and a content hash that is not the one sent. Publishes
     projects.proposal.accepted.
     """
-    GetSignedProposalPdf: _aio.UnaryUnaryMultiCallable[
-        _projects_pb2.GetSignedProposalPdfRequest, _projects_pb2.GetSignedProposalPdfResponse
-    ]  # type: ignore[assignment]
+    GetSignedProposalPdf: _aio.UnaryUnaryMultiCallable[_projects_pb2.GetSignedProposalPdfRequest, _projects_pb2.GetSignedProposalPdfResponse]  # type: ignore[assignment]
     """The signed proposal as a PDF with its signature block."""
 
 class ProjectsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -219,34 +132,28 @@ class ProjectsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _projects_pb2.ListProjectsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.ListProjectsResponse, _abc.Awaitable[_projects_pb2.ListProjectsResponse]
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.ListProjectsResponse, _abc.Awaitable[_projects_pb2.ListProjectsResponse]]: ...
+
     @_abc_1.abstractmethod
     def GetProject(
         self,
         request: _projects_pb2.GetProjectRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.GetProjectResponse, _abc.Awaitable[_projects_pb2.GetProjectResponse]
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.GetProjectResponse, _abc.Awaitable[_projects_pb2.GetProjectResponse]]: ...
+
     @_abc_1.abstractmethod
     def CreateProject(
         self,
         request: _projects_pb2.CreateProjectRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.CreateProjectResponse, _abc.Awaitable[_projects_pb2.CreateProjectResponse]
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.CreateProjectResponse, _abc.Awaitable[_projects_pb2.CreateProjectResponse]]: ...
+
     @_abc_1.abstractmethod
     def ChangeProjectStage(
         self,
         request: _projects_pb2.ChangeProjectStageRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.ChangeProjectStageResponse,
-        _abc.Awaitable[_projects_pb2.ChangeProjectStageResponse],
-    ]:
+    ) -> _typing.Union[_projects_pb2.ChangeProjectStageResponse, _abc.Awaitable[_projects_pb2.ChangeProjectStageResponse]]:
         """Moves a project to another stage; publishes projects.project.stage_changed."""
 
     @_abc_1.abstractmethod
@@ -254,9 +161,7 @@ class ProjectsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _projects_pb2.UpdateProjectRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.UpdateProjectResponse, _abc.Awaitable[_projects_pb2.UpdateProjectResponse]
-    ]:
+    ) -> _typing.Union[_projects_pb2.UpdateProjectResponse, _abc.Awaitable[_projects_pb2.UpdateProjectResponse]]:
         """Staff: name, address, project manager, which contacts see it, service contract."""
 
     @_abc_1.abstractmethod
@@ -264,9 +169,7 @@ class ProjectsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _projects_pb2.UpdateStageRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.UpdateStageResponse, _abc.Awaitable[_projects_pb2.UpdateStageResponse]
-    ]:
+    ) -> _typing.Union[_projects_pb2.UpdateStageResponse, _abc.Awaitable[_projects_pb2.UpdateStageResponse]]:
         """Planned/actual dates and the client-facing note of one stage."""
 
     @_abc_1.abstractmethod
@@ -274,18 +177,14 @@ class ProjectsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _projects_pb2.ListStageHistoryRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.ListStageHistoryResponse,
-        _abc.Awaitable[_projects_pb2.ListStageHistoryResponse],
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.ListStageHistoryResponse, _abc.Awaitable[_projects_pb2.ListStageHistoryResponse]]: ...
+
     @_abc_1.abstractmethod
     def GetStatusBoard(
         self,
         request: _projects_pb2.GetStatusBoardRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.GetStatusBoardResponse, _abc.Awaitable[_projects_pb2.GetStatusBoardResponse]
-    ]:
+    ) -> _typing.Union[_projects_pb2.GetStatusBoardResponse, _abc.Awaitable[_projects_pb2.GetStatusBoardResponse]]:
         """The whole status screen in one call: project, the five stages with dates,
         forecast handover, latest client notes, what the client is waiting on,
         the budget. Clients get only what they may see.
@@ -296,9 +195,7 @@ class ProjectsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _projects_pb2.ListRoomsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.ListRoomsResponse, _abc.Awaitable[_projects_pb2.ListRoomsResponse]
-    ]:
+    ) -> _typing.Union[_projects_pb2.ListRoomsResponse, _abc.Awaitable[_projects_pb2.ListRoomsResponse]]:
         """Rooms and their product lines, each with client visibility."""
 
     @_abc_1.abstractmethod
@@ -306,59 +203,49 @@ class ProjectsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _projects_pb2.CreateRoomRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.CreateRoomResponse, _abc.Awaitable[_projects_pb2.CreateRoomResponse]
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.CreateRoomResponse, _abc.Awaitable[_projects_pb2.CreateRoomResponse]]: ...
+
     @_abc_1.abstractmethod
     def UpdateRoom(
         self,
         request: _projects_pb2.UpdateRoomRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.UpdateRoomResponse, _abc.Awaitable[_projects_pb2.UpdateRoomResponse]
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.UpdateRoomResponse, _abc.Awaitable[_projects_pb2.UpdateRoomResponse]]: ...
+
     @_abc_1.abstractmethod
     def DeleteRoom(
         self,
         request: _projects_pb2.DeleteRoomRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.DeleteRoomResponse, _abc.Awaitable[_projects_pb2.DeleteRoomResponse]
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.DeleteRoomResponse, _abc.Awaitable[_projects_pb2.DeleteRoomResponse]]: ...
+
     @_abc_1.abstractmethod
     def AddProductLine(
         self,
         request: _projects_pb2.AddProductLineRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.AddProductLineResponse, _abc.Awaitable[_projects_pb2.AddProductLineResponse]
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.AddProductLineResponse, _abc.Awaitable[_projects_pb2.AddProductLineResponse]]: ...
+
     @_abc_1.abstractmethod
     def UpdateProductLine(
         self,
         request: _projects_pb2.UpdateProductLineRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.UpdateProductLineResponse,
-        _abc.Awaitable[_projects_pb2.UpdateProductLineResponse],
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.UpdateProductLineResponse, _abc.Awaitable[_projects_pb2.UpdateProductLineResponse]]: ...
+
     @_abc_1.abstractmethod
     def RemoveProductLine(
         self,
         request: _projects_pb2.RemoveProductLineRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.RemoveProductLineResponse,
-        _abc.Awaitable[_projects_pb2.RemoveProductLineResponse],
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.RemoveProductLineResponse, _abc.Awaitable[_projects_pb2.RemoveProductLineResponse]]: ...
+
     @_abc_1.abstractmethod
     def CreateProposal(
         self,
         request: _projects_pb2.CreateProposalRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.CreateProposalResponse, _abc.Awaitable[_projects_pb2.CreateProposalResponse]
-    ]:
+    ) -> _typing.Union[_projects_pb2.CreateProposalResponse, _abc.Awaitable[_projects_pb2.CreateProposalResponse]]:
         """Proposals: versions snapshot the rooms and lines; one is sent; the client
         accepts it with an e-signature and it becomes the immutable contract baseline.
         """
@@ -368,33 +255,28 @@ class ProjectsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _projects_pb2.UpdateProposalRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.UpdateProposalResponse, _abc.Awaitable[_projects_pb2.UpdateProposalResponse]
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.UpdateProposalResponse, _abc.Awaitable[_projects_pb2.UpdateProposalResponse]]: ...
+
     @_abc_1.abstractmethod
     def ListProposals(
         self,
         request: _projects_pb2.ListProposalsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.ListProposalsResponse, _abc.Awaitable[_projects_pb2.ListProposalsResponse]
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.ListProposalsResponse, _abc.Awaitable[_projects_pb2.ListProposalsResponse]]: ...
+
     @_abc_1.abstractmethod
     def GetProposal(
         self,
         request: _projects_pb2.GetProposalRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.GetProposalResponse, _abc.Awaitable[_projects_pb2.GetProposalResponse]
-    ]: ...
+    ) -> _typing.Union[_projects_pb2.GetProposalResponse, _abc.Awaitable[_projects_pb2.GetProposalResponse]]: ...
+
     @_abc_1.abstractmethod
     def SendProposal(
         self,
         request: _projects_pb2.SendProposalRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.SendProposalResponse, _abc.Awaitable[_projects_pb2.SendProposalResponse]
-    ]:
+    ) -> _typing.Union[_projects_pb2.SendProposalResponse, _abc.Awaitable[_projects_pb2.SendProposalResponse]]:
         """Freezes the content, computes its SHA-256, supersedes any earlier sent version."""
 
     @_abc_1.abstractmethod
@@ -402,9 +284,7 @@ class ProjectsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _projects_pb2.AcceptProposalRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.AcceptProposalResponse, _abc.Awaitable[_projects_pb2.AcceptProposalResponse]
-    ]:
+    ) -> _typing.Union[_projects_pb2.AcceptProposalResponse, _abc.Awaitable[_projects_pb2.AcceptProposalResponse]]:
         """Client approver only; refuses a superseded, draft or already accepted
         version and a content hash that is not the one sent. Publishes
         projects.proposal.accepted.
@@ -415,12 +295,7 @@ class ProjectsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _projects_pb2.GetSignedProposalPdfRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[
-        _projects_pb2.GetSignedProposalPdfResponse,
-        _abc.Awaitable[_projects_pb2.GetSignedProposalPdfResponse],
-    ]:
+    ) -> _typing.Union[_projects_pb2.GetSignedProposalPdfResponse, _abc.Awaitable[_projects_pb2.GetSignedProposalPdfResponse]]:
         """The signed proposal as a PDF with its signature block."""
 
-def add_ProjectsServiceServicer_to_server(
-    servicer: ProjectsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]
-) -> None: ...
+def add_ProjectsServiceServicer_to_server(servicer: ProjectsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
