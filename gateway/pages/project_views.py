@@ -26,6 +26,14 @@ StepState = Literal["done", "current", "next"]
 DASH = " \u2013 "  # an en dash between spaces, for date ranges
 
 
+def move_choices(current: str) -> tuple[list[tuple[str, str]], str | None]:
+    """The staff's "Move to" choices (every stage but the current one) and the
+    one to preselect: the next stage, the usual move; none at handover."""
+    choices = [(name, STAGE_LABELS[name]) for name in STAGE_NAMES if name != current]
+    following = STAGE_NAMES[STAGE_NAMES.index(current) + 1 :] if current in STAGE_NAMES else ()
+    return choices, (following[0] if following else None)
+
+
 def stage_label(value: str | projects_pb2.Stage.ValueType | None) -> str:
     """ "install" (the API's name) or the enum value -> "Install"; none or
     unknown -> an em dash, as the chassis labels an unknown enum value."""

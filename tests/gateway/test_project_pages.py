@@ -319,6 +319,9 @@ async def test_the_console_shows_a_projects_stages_rooms_and_proposals(settings,
     for text in ("Move stage", "Staff-only rack room", "SECRET-CABLE", "Hidden from client"):
         assert text in html, text
     assert 'value="Sam Lee"' in html and "Version 3: Secret draft" in html
+    # At install, "Move to" offers commissioning first: the usual move, not Design.
+    assert '<option value="commissioning" selected>' in html
+    assert '<option value="design">' in html
     assert "INTERNAL: supplier was late" in html  # staff see the reason
     assert "Send version 3" in draft.text and "Save draft" in draft.text
     assert "The Harrison Residence: projects" in customer_link.text

@@ -18,6 +18,7 @@ from gateway.pages.project_views import (
     date_span,
     human_date,
     mailto,
+    move_choices,
     project_contact,
     safe_portal_path,
     signing_state,
@@ -303,3 +304,12 @@ def test_stage_labels_read_the_same_from_the_apis_names_and_the_enum() -> None:
     # Where a history starts there is no stage: the chassis's dash, either way.
     assert stage_label(None) == stage_label(P.STAGE_UNSPECIFIED) == "\u2014"
     assert stage_label("no_such_stage") == "\u2014"
+
+
+def test_the_stage_form_preselects_the_next_stage_not_design():
+    choices, preselected = move_choices("install")
+    assert [name for name, _ in choices] == ["design", "procurement", "commissioning", "handover"]
+    assert preselected == "commissioning"
+    assert move_choices("design")[1] == "procurement"
+    # At handover every move is backwards: nothing is preselected for the staff.
+    assert move_choices("handover")[1] is None

@@ -92,6 +92,7 @@ async def project_page(
     project = board.project
     stages: dict[str, StageInfo] = {s.stage: s for s in board.stages}
     staff_names = {u.id: u.full_name for u in users}
+    choices, move_default = views.move_choices(project.stage)
     return render(
         request,
         "console/project.html",
@@ -103,9 +104,8 @@ async def project_page(
         staff_names=staff_names,
         steps=views.stage_track(project.stage, board.stages),
         stage_forms=[{"name": name, "info": stages.get(name)} for name in STAGE_NAMES],
-        move_choices=[
-            (name, views.STAGE_LABELS[name]) for name in STAGE_NAMES if name != project.stage
-        ],
+        move_choices=choices,
+        move_default=move_default,
         current_stage=views.stage_label(project.stage),
         forecast=views.human_date(board.forecast_handover),
         budget=board.budget,
