@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.translate import masked
 from gateway.deps import BackendsDep, StaffDep, TenantCacheDep, TenantDep
 from gateway.problems import problem_responses
 from gateway.tenancy import Tenant, TenantCache
@@ -92,13 +93,7 @@ def tenant_update(changes: Mapping[str, Any]) -> identity_pb2.UpdateTenantReques
     settings (`display_name`, ...) or `branding.<field>`; None clears a field.
     Identity applies them under the tenant's row lock, so nothing is read first
     and two admins changing different fields both land."""
-    request = identity_pb2.UpdateTenantRequest()
-    for path, value in changes.items():
-        parent, _, name = path.rpartition(".")
-        target = request.branding if parent == "branding" else request
-        setattr(target, name, value or "")
-        request.update_mask.paths.append(path)
-    return request
+    return masked(identity_pb2.UpdateTenantRequest(), changes)
 
 
 def sent_changes(change: TenantChange) -> dict[str, Any]:

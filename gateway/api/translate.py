@@ -50,21 +50,25 @@ M = TypeVar("M", bound=Message)
 
 def masked(request: M, changes: Mapping[str, Any]) -> M:
     """`request` with each of `changes` set and named in its update_mask (AIP-134),
-    so the service changes exactly those fields under its own row lock. None
-    clears a field; dates become "YYYY-MM-DD", ids and other values their text
-    where the field is a string."""
-    fields = request.DESCRIPTOR.fields_by_name
-    for name, value in changes.items():
-        field = fields[name]
+    so the service changes exactly those fields under its own row lock. A path
+    may reach into a message field (`branding.headline`). None clears a field;
+    dates become "YYYY-MM-DD", ids and other values their text where the field
+    is a string."""
+    for path, value in changes.items():
+        *parents, name = path.split(".")
+        target: Any = request
+        for parent in parents:
+            target = getattr(target, parent)
+        field = target.DESCRIPTOR.fields_by_name[name]
         if value is None:
-            request.ClearField(name)
+            target.ClearField(name)
         elif field.is_repeated:
-            target = getattr(request, name)
-            del target[:]
-            target.extend(_proto_value(v, field.type) for v in value)
+            values = getattr(target, name)
+            del values[:]
+            values.extend(_proto_value(v, field.type) for v in value)
         else:
-            setattr(request, name, _proto_value(value, field.type))
-        request.update_mask.paths.append(name)  # type: ignore[attr-defined]
+            setattr(target, name, _proto_value(value, field.type))
+        request.update_mask.paths.append(path)  # type: ignore[attr-defined]
     return request
 
 
