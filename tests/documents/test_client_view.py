@@ -74,3 +74,27 @@ async def test_a_client_naming_the_current_version_gets_it_and_no_other(
         client,
     )
     assert error_detail(err).field_violations[0].field == "version_id"
+
+
+async def test_a_client_never_learns_which_staff_member_uploaded_or_showed_a_document(
+    local_acme: Integrator,
+) -> None:
+    """Documents decides what a client sees of a document, staff ids included:
+    the gateway renders what it gets."""
+    acme = local_acme
+    project = await acme.project()
+    shown = await acme.upload(project, client_visible=True, title="Handover pack")
+    staff_view = (
+        await acme.svc("GetDocument", pb.GetDocumentRequest(document_id=shown.id), acme.pm)
+    ).document
+    assert staff_view.current.uploaded_by  # staff see who uploaded it
+    seen = (
+        await acme.svc("GetDocument", pb.GetDocumentRequest(document_id=shown.id), acme.client())
+    ).document
+    assert seen.current.number == 1 and seen.current.sha256 == staff_view.current.sha256
+    assert seen.current.uploaded_by == "" and seen.visibility_changed_by == ""
+    assert not seen.HasField("visibility_changed_at")
+    listed = (
+        await acme.svc("ListDocuments", pb.ListDocumentsRequest(project_id=project), acme.client())
+    ).documents
+    assert [d.current.uploaded_by for d in listed] == [""]

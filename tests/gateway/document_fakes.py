@@ -56,12 +56,15 @@ def client_may_see(doc: documents_pb2.Document) -> bool:
 
 
 def as_seen_by(who: Principal, doc: documents_pb2.Document) -> documents_pb2.Document:
-    """A client gets the current version only; the history is staff's."""
+    """A client gets the current version only, and no staff ids: as documents answers."""
     if not who.is_client:
         return doc
     shown = D.Document()
     shown.CopyFrom(doc)
     del shown.versions[:]
+    shown.current.uploaded_by = ""
+    shown.visibility_changed_by = ""
+    shown.ClearField("visibility_changed_at")
     return shown
 
 

@@ -28,7 +28,7 @@ def folder_pb(folder: Folder) -> pb.Folder:
     )
 
 
-def version_pb(v: DocumentVersion) -> pb.DocumentVersion:
+def version_pb(v: DocumentVersion, *, for_client: bool = False) -> pb.DocumentVersion:
     return pb.DocumentVersion(
         id=str(v.id),
         number=v.number,
@@ -36,7 +36,7 @@ def version_pb(v: DocumentVersion) -> pb.DocumentVersion:
         content_type=v.content_type,
         size_bytes=v.size_bytes,
         sha256=v.sha256,
-        uploaded_by=v.uploaded_by,
+        uploaded_by="" if for_client else v.uploaded_by,  # staff ids stay with staff
         uploaded_at=ts(v.uploaded_at),
     )
 
@@ -50,10 +50,10 @@ def document_pb(dv: DocumentView) -> pb.Document:
         title=d.title,
         description=d.description,
         client_visible=d.client_visible,
-        current=version_pb(dv.current) if dv.current else None,
+        current=version_pb(dv.current, for_client=dv.for_client) if dv.current else None,
         versions=[version_pb(v) for v in dv.versions],
         created_at=ts(d.created_at),
         deleted_at=ts(d.deleted_at),
-        visibility_changed_by=d.visibility_changed_by,
-        visibility_changed_at=ts(d.visibility_changed_at),
+        visibility_changed_by="" if dv.for_client else d.visibility_changed_by,
+        visibility_changed_at=None if dv.for_client else ts(d.visibility_changed_at),
     )

@@ -119,16 +119,19 @@ async def versions_of(
 
 @dataclass
 class DocumentView:
-    """A document with the versions the caller may see (clients: current only)."""
+    """A document with the versions the caller may see (clients: current only,
+    and never which staff member uploaded or showed it)."""
 
     document: Document
     current: DocumentVersion | None
     versions: list[DocumentVersion]
+    for_client: bool = False
 
 
 def view(principal: Principal, doc: Document, versions: list[DocumentVersion]) -> DocumentView:
     current = next((v for v in versions if v.number == doc.current_version), None)
-    return DocumentView(doc, current, [] if principal.is_client else versions)
+    client = principal.is_client
+    return DocumentView(doc, current, [] if client else versions, for_client=client)
 
 
 async def ensure_default_folders(uow: UnitOfWork, tenant_id: str, project_id: uuid.UUID) -> None:
