@@ -9,6 +9,10 @@ HTTP endpoints (no dependencies beyond aiosmtpd and the stdlib):
     DELETE /messages             forget everything (for tests)
     GET    /messages/<id>/html   the HTML part, under a CSP that blocks scripts and remote loads
     GET    /messages/<id>/raw    the message as received
+    POST   /faults?to=addr&code=451[&count=1][&subject=part]
+                                 answer the next `count` messages to `addr` (whose subject
+                                 contains `part`) with that SMTP code instead (for tests)
+    DELETE /faults               forget the faults
 
 SMTP: no TLS; AUTH (PLAIN/LOGIN) is offered without TLS and accepts any credentials, so a
 service configured with a username and password can send here unchanged.
@@ -34,6 +38,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
+
+from deploy.smtp_faults import Fault
 
 MAX_MESSAGES = 1000
 _MAX_REQUEST_BODY = 64 * 1024
@@ -108,6 +114,9 @@ class _Handler:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
+        for fault in self._sink.faults:
+            if fault.matches(envelope.rcpt_tos, raw):
+                return fault.reply()
         self._sink._store(envelope.mail_from or "", envelope.rcpt_tos, raw)
         return "250 OK: captured by dev smtp sink"
 
@@ -135,6 +144,7 @@ class SmtpSink:
         self._messages: deque[dict[str, Any]] = deque(maxlen=max_messages)
         self._raw: dict[int, bytes] = {}
         self._ids = itertools.count(1)
+        self.faults: list[Fault] = []
         self._smtp_server: asyncio.Server | None = None
         self._http_server: asyncio.Server | None = None
 
@@ -243,6 +253,11 @@ class SmtpSink:
         if path == "/messages" and method == "DELETE":
             self.clear()
             return HTTPStatus.OK, "application/json", b'{"deleted": true}', {}
+        if path == "/faults" and method == "POST":
+            return self._add_fault(query)
+        if path == "/faults" and method == "DELETE":
+            self.faults.clear()
+            return HTTPStatus.OK, "application/json", b'{"deleted": true}', {}
         if (match := _HTML_PART_PATH.match(path)) and read:
             msg = self._find(int(match.group(1)))
             if msg is None:
@@ -262,6 +277,13 @@ class SmtpSink:
         if path in ("/", "/messages") or _HTML_PART_PATH.match(path):
             return HTTPStatus.METHOD_NOT_ALLOWED, "text/plain", b"method not allowed\n", {}
         return HTTPStatus.NOT_FOUND, "text/plain", b"not found\n", {}
+
+    def _add_fault(self, query: dict[str, list[str]]) -> tuple[HTTPStatus, str, bytes, dict]:
+        fault = Fault.from_query(query)
+        if isinstance(fault, str):
+            return HTTPStatus.BAD_REQUEST, "text/plain", f"{fault}\n".encode(), {}
+        self.faults.append(fault)
+        return HTTPStatus.CREATED, "application/json", json.dumps(vars(fault)).encode(), {}
 
     @staticmethod
     async def _respond(
