@@ -54,6 +54,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             # Quick retries so the fault tests finish fast; the policy is the same.
             "NOTIFICATIONS_CONSUMER_BACKOFF_SECONDS": "[0.2, 0.5, 1, 2, 2, 2, 2]",
             "NOTIFICATIONS_CONSUMER_MAX_DELIVER": "30",
+            "NOTIFICATIONS_MAIL_RETRY_SECONDS": "[0.5, 1, 1, 2, 2, 2, 2]",
             "NOTIFICATIONS_SHARE_DIGEST_QUIET_SECONDS": "1.5",
             "NOTIFICATIONS_SHARE_DIGEST_INTERVAL_SECONDS": "0.3",
         },

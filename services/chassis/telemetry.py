@@ -1,9 +1,9 @@
 """OpenTelemetry and JSON logs, set up the same way in every process.
 
-Spans go to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and to a JSON-lines
-file when PORTAL_TRACE_FILE is set ({service} in it is replaced by the
-process's service name; the trace test and local debugging read it; it writes
-synchronously, so it is for tests and debugging only). Log lines are JSON and
+Spans and metrics go to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; spans
+also to a JSON-lines file when PORTAL_TRACE_FILE is set ({service} in it is
+replaced by the process's service name; the trace test and local debugging
+read it; it writes synchronously, so it is for tests and debugging only). Log lines are JSON and
 carry the current trace and span ids.
 
 Sampling (see `sampler_from_env`): head-based and parent-based, so a trace is
@@ -22,7 +22,9 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
-from opentelemetry import context, propagate, trace
+from opentelemetry import context, metrics, propagate, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -46,6 +48,7 @@ _configured: set[str] = set()
 def setup_telemetry(service_name: str, *, log_level: str = "INFO") -> TracerProvider:
     """Idempotent per process; returns the tracer provider in use."""
     _setup_logging(service_name, log_level)
+    _setup_metrics(service_name)
     provider = trace.get_tracer_provider()
     if isinstance(provider, TracerProvider):
         return provider
@@ -67,6 +70,23 @@ def setup_telemetry(service_name: str, *, log_level: str = "INFO") -> TracerProv
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return provider
+
+
+def _setup_metrics(service_name: str) -> None:
+    """Counters (e.g. notifications.email.failed) go to OTLP when it is
+    configured; without it the API's instruments cost nothing and go nowhere."""
+    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return
+    if isinstance(metrics.get_meter_provider(), MeterProvider):
+        return
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+
+    metrics.set_meter_provider(
+        MeterProvider(
+            resource=Resource.create({"service.name": service_name}),
+            metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter())],
+        )
+    )
 
 
 def sampler_from_env(env: Mapping[str, str]) -> Sampler | None:

@@ -9,9 +9,23 @@ from portal.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 from services.chassis.jobs import Job
 from services.chassis.runtime import Deps, ServiceSpec, main
 from services.notifications import handlers, jobs, smtp_gateway
+from services.notifications.domain_delivery import RetryPolicy
 from services.notifications.grpc_api import NotificationsServicer
 from services.notifications.identity_client import IdentityClient
+from services.notifications.service import MailerPolicy
 from services.notifications.settings import NotificationsSettings
+
+
+def mailer_policy(s: NotificationsSettings) -> MailerPolicy:
+    return MailerPolicy(
+        retry=RetryPolicy(
+            delays=s.mail_retry_seconds,
+            max_attempts=s.mail_max_attempts,
+            max_permanent_attempts=s.mail_max_permanent_attempts,
+        ),
+        hold_seconds=s.mail_hold_seconds,
+        parallel=s.mail_parallel,
+    )
 
 
 def _jobs(deps: Deps[NotificationsSettings]) -> list[Job]:
@@ -20,7 +34,7 @@ def _jobs(deps: Deps[NotificationsSettings]) -> list[Job]:
         jobs.mailer(
             sessions=deps.sessions,
             send=partial(smtp_gateway.send, settings=s),
-            max_attempts=s.mail_max_attempts,
+            policy=mailer_policy(s),
         ),
         jobs.share_digests(
             sessions=deps.sessions,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from jinja2 import Environment, select_autoescape
@@ -14,11 +14,10 @@ from portal.projects.v1 import projects_pb2
 
 from services.chassis import enums, money, timefmt
 from services.chassis.events import subject_for
+from services.notifications.domain_delivery import SUBJECT_MAX, body_text, header_text, one_line
 
 # identity.v1.AccessState values.
 ACTIVE, ARCHIVED, DELETED = 1, 2, 3
-# Backoff between SMTP attempts, in seconds, by attempt number.
-RETRY_DELAYS = (5, 30, 120, 600, 1800, 3600, 7200)
 # Emails holding one-time links: their bodies are scrubbed once sent.
 SENSITIVE_EVENTS = frozenset(
     subject_for(t)
@@ -100,6 +99,15 @@ class Message:
 
 
 def render(message: Message, *, brand: Brand, recipient: str) -> RenderedEmail:
+    # Names and notes come from people. A paragraph is one line whatever a
+    # name holds; no control character reaches a header, and none but newline
+    # and tab a body (NUL would not even be stored).
+    message = replace(
+        message,
+        paragraphs=[one_line(p) for p in message.paragraphs],
+        after=[one_line(p) for p in message.after],
+    )
+    recipient = one_line(recipient)
     text = [f"Hello {recipient},", "", *_spaced(message.paragraphs)]
     if message.note:
         text += ["", message.note]
@@ -124,7 +132,11 @@ def render(message: Message, *, brand: Brand, recipient: str) -> RenderedEmail:
         support_email=brand.support_email,
         support_phone=brand.support_phone,
     )
-    return RenderedEmail(subject=message.subject, text="\n".join(text) + "\n", html=html)
+    return RenderedEmail(
+        subject=header_text(message.subject, SUBJECT_MAX),
+        text=body_text("\n".join(text) + "\n"),
+        html=body_text(html),
+    )
 
 
 def _spaced(paragraphs: list[str]) -> list[str]:
@@ -343,21 +355,3 @@ def documents_shared(*, project_name: str, titles: list[str], link: str) -> Mess
         button="Open your documents",
         link=link,
     )
-
-
-def next_attempt_delay(attempts: int) -> int | None:
-    """Seconds until the next try after `attempts` failures; None means give up."""
-    if attempts <= 0:
-        return 0
-    if attempts > len(RETRY_DELAYS):
-        return None
-    return RETRY_DELAYS[attempts - 1]
-
-
-def retry_after_failure(attempts: int, max_attempts: int) -> int | None:
-    """After the `attempts`-th failed send: seconds until the next try, or None
-    when the email has failed for good (out of delays or of attempts)."""
-    delay = next_attempt_delay(attempts)
-    if delay is None or attempts >= max_attempts:
-        return None
-    return delay

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from services.chassis.jobs import Job
@@ -9,7 +10,9 @@ from services.notifications.identity_client import IdentityClient
 from services.notifications.models import Email
 from services.notifications.service import (
     MAIL_CHANNEL,
+    MailerPolicy,
     Sessions,
+    seconds_until_next_due,
     send_due_emails,
     send_share_digests,
 )
@@ -19,14 +22,23 @@ def mailer(
     *,
     sessions: Sessions,
     send: Callable[[Email], Awaitable[None]],
-    max_attempts: int,
+    policy: MailerPolicy,
     poll_seconds: float = 2.0,
 ) -> Job:
     """Woken by the NOTIFY of a transaction that queued emails; polls for retries.
     Not a singleton: replicas share the queue (SKIP LOCKED)."""
 
     async def send_due() -> bool:
-        return await send_due_emails(sessions=sessions, send=send, max_attempts=max_attempts) > 0
+        if await send_due_emails(sessions=sessions, send=send, policy=policy) > 0:
+            return True  # the next in line may be due now
+        # Mail just queued is held briefly (MailerPolicy.hold_seconds) and a
+        # retry may be close: wait for it here rather than for the next poll.
+        wait = await seconds_until_next_due(sessions=sessions, policy=policy)
+        if wait is not None and wait < poll_seconds:
+            # A floor: a due email another replica has locked must not make this spin.
+            await asyncio.sleep(max(wait, 0.1))
+            return True
+        return False
 
     return Job.on_notify(MAIL_CHANNEL, send_due, fallback_seconds=poll_seconds, name="mailer")
 

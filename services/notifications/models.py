@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -30,11 +32,24 @@ class Email(Base):
 
     Like the outbox it is read across tenants by the mailer, so it has no RLS;
     every staff-facing query filters by tenant_id in code.
+
+    Mail to one recipient with one `ordering_key` (a project) goes out in the
+    order of `event_at`, the time of the event that caused it (service/mailer.py).
     """
 
     __tablename__ = "email"
-    # One email per event and recipient, whatever the redeliveries.
-    __table_args__ = (UniqueConstraint("event_id", "to_address"),)
+    __table_args__ = (
+        # One email per event and recipient, whatever the redeliveries.
+        UniqueConstraint("event_id", "to_address"),
+        # The mailer's "is anything earlier still waiting?" question.
+        Index(
+            "ix_email_pending_in_order",
+            "to_address",
+            "ordering_key",
+            "event_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -45,9 +60,14 @@ class Email(Base):
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
+    # When the event happened (its envelope's occurred_at): the order mail keeps.
+    event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    ordering_key: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # "" until a send fails; then "transient" or "permanent" (domain_delivery.FailureKind).
+    failure_kind: Mapped[str] = mapped_column(String(20), default="")
     next_attempt_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

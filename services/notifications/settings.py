@@ -14,7 +14,18 @@ class NotificationsSettings(ServiceSettings):
     mail_from: str = "portal@localhost"
     # Links in emails: {slug} is replaced by the tenant's subdomain.
     portal_url_template: str = "http://{slug}.localhost:8000"
+    # Transient failures (SMTP down, 4xx) are retried this often, holding back
+    # later mail to the same recipient about the same project; permanent ones
+    # (5xx for the recipient or content, a bad address) this often, holding
+    # back nothing. Then the email is `failed`.
     mail_max_attempts: int = 8
+    mail_max_permanent_attempts: int = 3
+    mail_retry_seconds: tuple[float, ...] = (5, 30, 120, 600, 1800, 3600, 7200)
+    # Mail waits until its event is this old, so that mail for an earlier event
+    # still on its way (another consumer, a retried handler) can go first.
+    mail_hold_seconds: float = 1.0
+    # Emails to different recipients or projects sent at once, per replica.
+    mail_parallel: int = 8
     # Documents shared with a client are told in one email once sharing has
     # been quiet this long (ten ticked at once make one email).
     share_digest_quiet_seconds: float = 60.0

@@ -31,6 +31,13 @@ def test_stage_changed_email_says_where_the_project_is():
     assert email.text.startswith("Hello Jane,")
 
 
+def test_a_crlf_project_name_makes_a_one_line_subject_and_a_clean_body():
+    email = stage(project_name="A\r\nBcc: x@evil\x00", from_stage=1, to_stage=2)
+    assert email.subject == "A Bcc: x@evil: now in Procurement"
+    assert "Your project A Bcc: x@evil (PRJ-0001) is now in Procurement." in email.text
+    assert "\r" not in email.text and "\x00" not in email.text + email.html
+
+
 def test_moving_back_is_worded_as_such():
     assert "has moved back to Procurement" in stage(from_stage=3, to_stage=2).text
 
@@ -90,11 +97,6 @@ def test_access_changes_each_say_what_the_client_can_still_do():
         link="http://x/",
     )
     assert "restored" in restored.subject
-
-
-def test_retry_delays_grow_then_give_up():
-    delays = [domain.next_attempt_delay(n) for n in range(1, len(domain.RETRY_DELAYS) + 2)]
-    assert delays[:-1] == sorted(delays[:-1]) and delays[-1] is None
 
 
 def test_money_is_formatted_for_people():
@@ -163,11 +165,3 @@ def test_proposal_message_names_the_signer_only_once_accepted():
     assert sent.subject == "Cinema: your proposal is ready to review"
     assert accepted.subject == "Cinema: proposal accepted"
     assert accepted.paragraphs[0].startswith("Jane Roe accepted version 2")
-
-
-def test_retry_after_failure_backs_off_then_gives_up():
-    assert domain.retry_after_failure(1, 8) == 5
-    assert domain.retry_after_failure(2, 8) == 30
-    # Out of attempts before out of delays, and out of delays before attempts.
-    assert domain.retry_after_failure(3, 3) is None
-    assert domain.retry_after_failure(len(domain.RETRY_DELAYS) + 1, 100) is None

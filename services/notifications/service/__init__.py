@@ -18,11 +18,16 @@ from services.notifications.service.events import (
     on_document_shared,
     queue_event_email,
 )
-from services.notifications.service.mailer import send_due_emails
+from services.notifications.service.mailer import (
+    MailerPolicy,
+    seconds_until_next_due,
+    send_due_emails,
+)
 
 __all__ = [
     "MAILINGS",
     "MAIL_CHANNEL",
+    "MailerPolicy",
     "Sessions",
     "brand_of",
     "email_row",
@@ -31,6 +36,7 @@ __all__ = [
     "queue_branded_email",
     "queue_emails",
     "queue_event_email",
+    "seconds_until_next_due",
     "send_due_emails",
     "send_share_digests",
 ]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.chassis.db import UnitOfWork
 from services.chassis.events import Event
 from services.notifications import domain
+from services.notifications import domain_delivery as delivery
 from services.notifications.identity_client import IdentityClient
 from services.notifications.models import Email
 
@@ -38,14 +39,19 @@ def email_row(
     event: Event[Any], brand: domain.Brand, *, to: str, name: str, message: domain.Message
 ) -> dict:
     rendered = domain.render(message, brand=brand, recipient=name or to)
+    # Project events name their project in the payload (a digest's stand-in
+    # event has none, but is about the project itself).
+    project_id = getattr(event.payload, "project_id", "")
     return {
         "id": uuid.uuid4(),
         "tenant_id": uuid.UUID(event.tenant_id),
         "event_id": uuid.UUID(event.id),
         "event_type": event.type,
-        "from_name": brand.name,
+        "event_at": event.occurred_at,
+        "ordering_key": delivery.ordering_key(event.aggregate_type, event.aggregate_id, project_id),
+        "from_name": delivery.header_text(brand.name, delivery.NAME_MAX),
         "to_address": to,
-        "to_name": name,
+        "to_name": delivery.header_text(name, delivery.NAME_MAX),
         "subject": rendered.subject,
         "text_body": rendered.text,
         "html_body": rendered.html,
