@@ -24,7 +24,11 @@ CARD_SURCHARGE_CAP_BPS = 300  # Visa's cap, the lowest of the major brands
 STATE_CAPS_BPS = {"US-CO": 200}  # Colorado: 2 %
 BANK_DISCOUNT_CAP_BPS = 1_000
 EEA = frozenset(
-    ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"]
+    {
+        *("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU"),
+        *("IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES"),
+        *("SE", "IS", "LI", "NO"),
+    }
 )
 SURCHARGE_BANNED_REGIONS = frozenset({"GB", *EEA, "US-CT", "US-MA"})
 BANK_METHODS = frozenset({Method.US_BANK_ACCOUNT, Method.BACS_DEBIT})
