@@ -34,7 +34,7 @@ from services.chassis.auth import generate_keypair
 from services.chassis.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("identity", "projects", "notifications", "documents")
+SERVICES = ("identity", "projects", "notifications", "documents", "payments")
 PR_SET_PDEATHSIG = 1
 
 
@@ -200,6 +200,7 @@ class Suite:
             "GATEWAY_PROJECTS_TARGET": self.target("projects"),
             "GATEWAY_NOTIFICATIONS_TARGET": self.target("notifications"),
             "GATEWAY_DOCUMENTS_TARGET": self.target("documents"),
+            "GATEWAY_PAYMENTS_TARGET": self.target("payments"),
             "GATEWAY_PRINCIPAL_PRIVATE_KEY": self.private_key,
             "GATEWAY_DEV_MAIL_URL": self.mail_url,
             # Identity's events keep the gateway's credential cache honest.

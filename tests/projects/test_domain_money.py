@@ -2,8 +2,8 @@
 
 import pytest
 
-from services.chassis.errors import InvalidArgument
 from services.chassis import money as chassis_money
+from services.chassis.errors import InvalidArgument
 from services.projects import domain_money as money
 
 
