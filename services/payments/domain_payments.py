@@ -34,6 +34,7 @@ class Method(StrEnum):
     CARD = "card"
     US_BANK_ACCOUNT = "us_bank_account"  # ACH Direct Debit
     BACS_DEBIT = "bacs_debit"
+    SEPA_DEBIT = "sepa_debit"
     BANK_TRANSFER = "bank_transfer"  # offline, recorded by staff
     CHEQUE = "cheque"
     CASH = "cash"
@@ -42,7 +43,11 @@ class Method(StrEnum):
 
 OFFLINE_METHODS = frozenset({Method.BANK_TRANSFER, Method.CHEQUE, Method.CASH, Method.OTHER})
 # Business days a debit takes to clear (Stripe: ACH up to 4, Bacs 4, 7 on a new mandate).
-CLEARING_BUSINESS_DAYS = {Method.US_BANK_ACCOUNT: 4, Method.BACS_DEBIT: 4}
+# SEPA: Stripe says "typically" 6 (it can take up to 14); the date is an estimate.
+CLEARING_BUSINESS_DAYS = {Method.US_BANK_ACCOUNT: 4, Method.BACS_DEBIT: 4, Method.SEPA_DEBIT: 6}
+STRIPE_METHODS = frozenset(
+    {Method.CARD, Method.US_BANK_ACCOUNT, Method.BACS_DEBIT, Method.SEPA_DEBIT}
+)
 NEW_BACS_MANDATE_DAYS = 7
 TERMINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED})
 # Which of two events from the same second is the later one.
@@ -110,6 +115,49 @@ _not_payable = {
     InvoiceStatus.VOID: "this invoice was cancelled",
     InvoiceStatus.UNCOLLECTIBLE: "this invoice is closed; contact your integrator",
 }
+
+
+def status_from_stripe(stripe_status: str, *, attempted: bool) -> PaymentStatus:
+    """A PaymentIntent's status as ours. Stripe sends a failed attempt back to
+    `requires_payment_method`: that is a failure once a method was tried."""
+    if stripe_status == "succeeded":
+        return PaymentStatus.SUCCEEDED
+    if stripe_status == "processing":
+        return PaymentStatus.PROCESSING
+    if stripe_status == "canceled":
+        return PaymentStatus.CANCELED
+    if stripe_status == "requires_payment_method" and attempted:
+        return PaymentStatus.FAILED
+    return PaymentStatus.PENDING
+
+
+# What a client reads when a payment fails: their next step, not a code.
+_FAILURE_WORDS = {
+    "card_declined": "Your card was declined. Try another card or contact your bank.",
+    "generic_decline": "Your card was declined. Try another card or contact your bank.",
+    "insufficient_funds": "Your bank declined the payment for insufficient funds. "
+    "Try another card or account, or contact your bank.",
+    "expired_card": "The card has expired. Try another card.",
+    "incorrect_cvc": "The security code didn't match. Check it and try again.",
+    "incorrect_number": "The card number isn't right. Check it and try again.",
+    "lost_card": "The card was declined. Try another card or contact your bank.",
+    "stolen_card": "The card was declined. Try another card or contact your bank.",
+    "processing_error": "Something went wrong while processing the card. Try again in a moment.",
+    "authentication_required": "Your bank needs you to confirm this payment. Try again and "
+    "follow your bank's steps.",
+    "payment_intent_authentication_failure": "The payment wasn't confirmed with your bank. "
+    "Try again and follow your bank's steps.",
+    "debit_not_authorized": "Your bank says this debit wasn't authorised. Contact your bank "
+    "or pay another way.",
+    "account_closed": "The bank account is closed. Pay with another account or a card.",
+}
+GENERIC_FAILURE = (
+    "The payment didn't go through. Try another card or account, or contact your bank."
+)
+
+
+def failure_words(code: str) -> str:
+    return _FAILURE_WORDS.get(code, GENERIC_FAILURE)
 
 
 def intent_idempotency_key(tenant_id: str, invoice_id: str, attempt_id: str) -> str:

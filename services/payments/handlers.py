@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from portal.payments.v1.events_pb2 import StripeEventReceived
 from portal.projects.v1.events_pb2 import ProjectStageChanged, ProposalAccepted
 
 from services.chassis.access import access_subscriptions
@@ -16,4 +17,6 @@ def subscriptions() -> list[Subscription]:
         Subscription(ProposalAccepted, service.on_proposal_accepted),
         # Each stage reached issues its milestone invoice.
         Subscription(ProjectStageChanged, service.on_stage_changed),
+        # Our own: a recorded webhook's work, after the answer to Stripe.
+        Subscription(StripeEventReceived, service.on_stripe_event),
     ]

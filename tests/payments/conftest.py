@@ -8,6 +8,10 @@ makes its own integrator (a tenant id), customer and project.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -18,12 +22,13 @@ import grpc
 import pytest
 from google.protobuf.message import Message
 from portal.common.v1 import common_pb2
+from portal.payments.v1 import events_pb2 as payments_events
 from portal.payments.v1 import payments_pb2 as pb
 from portal.payments.v1 import payments_pb2_grpc
 from portal.projects.v1 import events_pb2 as projects_events
-from portal.projects.v1 import projects_pb2
 
 from deploy.infra import Postgres
+from deploy.infra.localstripe import Localstripe
 from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
 from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
 from services.chassis.events import Event
@@ -31,6 +36,7 @@ from services.chassis.grpc_client import Caller, open_channel
 from services.chassis.grpc_server import start_grpc_server
 from services.payments import handlers
 from services.payments.grpc_api import PaymentsServicer
+from services.payments.stripe_gateway import StripeGateway
 from tests.grpc_service import ServiceUnderTest, migrated_database
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PaymentsService"].full_name
@@ -51,12 +57,24 @@ def payments_url(postgres: Postgres) -> Iterator[str]:
         yield url
 
 
+WEBHOOK_SECRET = "whsec_test_payments"
+
+
 @pytest.fixture(scope="session")
-async def payments(payments_url: str, keypair: tuple[str, str]) -> AsyncIterator[Payments]:
+def stripe_api(localstripe: Localstripe) -> StripeGateway:
+    return StripeGateway(
+        api_key="sk_test_portal", webhook_secret=WEBHOOK_SECRET, api_base=localstripe.url
+    )
+
+
+@pytest.fixture(scope="session")
+async def payments(
+    payments_url: str, keypair: tuple[str, str], stripe_api: StripeGateway
+) -> AsyncIterator[Payments]:
     private, public = keypair
     engine = make_engine(payments_url, pool_size=10)
     sessions = make_sessionmaker(engine)
-    servicer = PaymentsServicer(sessions)
+    servicer = PaymentsServicer(sessions, stripe_api)
     server, port, _ = await start_grpc_server(
         host="127.0.0.1",
         port=0,
@@ -125,7 +143,9 @@ class Integrator:
     async def fails(self, code, method: str, request: Message, principal: Principal):
         return await self.svc.fails(code, method, request, principal)
 
-    async def deliver(self, payload: Message, *, event_id: str | None = None) -> None:
+    async def deliver(
+        self, payload: Message, *, event_id: str | None = None, tenant: bool = True
+    ) -> None:
         """A projects event through payments' own handler, as the consumer runs it."""
         (sub,) = [s for s in handlers.subscriptions() if s.payload_type is type(payload)]
         event = Event(
@@ -168,6 +188,21 @@ class Integrator:
                 to_stage=stage,
             )
         )
+
+    async def webhook(self, payload: bytes, signature: str) -> pb.IngestStripeEventResponse:
+        """The gateway's endpoint hands the webhook over; the consumer then runs
+        payments' own handler for the event it published."""
+        gateway = Principal(kind="service", subject="gateway")
+        answer = await self.svc.caller(
+            self.svc.stub.IngestStripeEvent,
+            pb.IngestStripeEventRequest(payload=payload, signature=signature),
+            gateway,
+        )
+        if not answer.duplicate:
+            await self.deliver(
+                payments_events.StripeEventReceived(event_id=answer.event_id), tenant=True
+            )
+        return answer
 
     async def invoices(self, principal: Principal | None = None) -> list[pb.Invoice]:
         answer = await self(
@@ -214,4 +249,30 @@ def acme(payments: Payments) -> Integrator:
     return Integrator(payments)
 
 
-STAGE = projects_pb2
+def signed(
+    event: dict[str, Any], *, secret: str = WEBHOOK_SECRET, at: int | None = None
+) -> tuple[bytes, str]:
+    """A webhook body and its Stripe-Signature, exactly as Stripe signs them
+    (for the events localstripe cannot produce: ACH, Bacs, disputes)."""
+    payload = json.dumps(event).encode()
+    t = at or int(time.time())
+    mac = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
+    return payload, f"t={t},v1={mac}"
+
+
+def intent_event(
+    intent: dict[str, Any],
+    kind: str,
+    *,
+    created: int,
+    event_id: str | None = None,
+    account: str = "",
+) -> dict[str, Any]:
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "type": f"payment_intent.{kind}",
+        "created": created,
+        "account": account or None,
+        "data": {"object": intent},
+    }

@@ -10,10 +10,12 @@ from portal.payments.v1 import payments_pb2_grpc
 
 from services.chassis import fieldmask
 from services.chassis.auth import current_principal
-from services.chassis.errors import InvalidArgument
+from services.chassis.errors import InvalidArgument, Unavailable
+from services.chassis.money import money
 from services.payments import service
-from services.payments.grpc_api.convert import invoice_pb, plan_pb, settings_pb
+from services.payments.grpc_api.convert import invoice_pb, payment_pb, plan_pb, settings_pb
 from services.payments.service.settings import UPDATABLE
+from services.payments.stripe_gateway import StripeGateway
 
 __all__ = ["PaymentsServicer"]
 
@@ -28,8 +30,14 @@ def _date(value: str, *, field: str) -> date | None:
 
 
 class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
-    def __init__(self, sessions) -> None:
+    def __init__(self, sessions, stripe_api: StripeGateway | None = None) -> None:
         self._sessions = sessions
+        self._stripe = stripe_api
+
+    def _stripe_api(self) -> StripeGateway:
+        if self._stripe is None:
+            raise Unavailable("card and bank payments are not set up on this server")
+        return self._stripe
 
     # --- invoices --------------------------------------------------------------------
 
@@ -118,8 +126,9 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         return pb.RecordOfflinePaymentResponse(invoice=invoice_pb(view, for_client=False))
 
     async def RefundPayment(self, request, context):
-        view = await service.refund_offline(
+        view = await service.refund_payment(
             sessions=self._sessions,
+            stripe_api=self._stripe,
             principal=current_principal(),
             request_id=request.request_id,
             payment_id=request.payment_id,
@@ -127,6 +136,52 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
             reason=request.reason,
         )
         return pb.RefundPaymentResponse(invoice=invoice_pb(view, for_client=False))
+
+    async def QuotePayment(self, request, context):
+        charge = await service.quote_payment(
+            sessions=self._sessions,
+            principal=current_principal(),
+            invoice_id=request.invoice_id,
+            amount_minor=request.amount.amount_minor,
+            currency=request.amount.currency,
+            method=request.method,
+            card_funding=request.card_funding,
+        )
+        cur = request.amount.currency.upper()
+        return pb.QuotePaymentResponse(
+            applied=money(charge.applied_minor, cur),
+            surcharge=money(charge.surcharge_minor, cur),
+            discount=money(charge.discount_minor, cur),
+            charged=money(charge.charged_minor, cur),
+        )
+
+    async def StartPayment(self, request, context):
+        principal = current_principal()
+        started = await service.start_payment(
+            sessions=self._sessions,
+            stripe_api=self._stripe_api(),
+            principal=principal,
+            invoice_id=request.invoice_id,
+            attempt_id=request.attempt_id,
+            amount_minor=request.amount.amount_minor,
+            currency=request.amount.currency,
+            payment_method_id=request.payment_method_id,
+        )
+        return pb.StartPaymentResponse(
+            payment=payment_pb(started.payment, 0, for_client=True),
+            client_secret=started.client_secret,
+            next_action=started.next_action,
+        )
+
+    async def IngestStripeEvent(self, request, context):
+        event_id, duplicate = await service.ingest_stripe_event(
+            sessions=self._sessions,
+            stripe_api=self._stripe_api(),
+            principal=current_principal(),
+            payload=request.payload,
+            signature=request.signature,
+        )
+        return pb.IngestStripeEventResponse(event_id=event_id, duplicate=duplicate)
 
     # --- settings --------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import InvalidArgument, InvalidTransition, NotFound
-from services.chassis.money import money
+from services.chassis.money import money, round_half_up
 from services.chassis.validation import parse_uuid
 from services.payments import domain_payments
 from services.payments.domain_payments import PaymentStatus
@@ -30,6 +30,7 @@ from services.payments.service.common import (
     now_utc,
     tenant_today,
 )
+from services.payments.stripe_gateway import StripeGateway
 
 FINANCE_ROLES = ("finance",)
 
@@ -97,17 +98,18 @@ def _same_currency(invoice: Invoice, currency: str) -> None:
         )
 
 
-async def refund_offline(
+async def refund_payment(
     *,
     sessions: Sessions,
+    stripe_api: StripeGateway | None,
     principal: Principal,
     request_id: str,
     payment_id: str,
     amount_minor: int,
     reason: str,
 ) -> InvoiceView:
-    """A refund of money received offline (staff gave it back by transfer).
-    Card and bank-debit refunds go through Stripe (service/stripe_payments)."""
+    """Staff give money back: through Stripe for card and bank-debit payments
+    (the request id is the idempotency key), as a record for offline ones."""
     tenant_id = principal.require_editor(*FINANCE_ROLES)
     request_id = request_id or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
@@ -116,16 +118,41 @@ async def refund_offline(
         settings = await load_settings(uow)
         now = now_utc()
         if not await uow.session.scalar(select(Refund.id).where(Refund.request_id == request_id)):
-            if payment.method not in {m.value for m in domain_payments.OFFLINE_METHODS}:
-                raise InvalidTransition(
-                    "card and bank-debit payments are refunded through Stripe", field="payment_id"
+            stripe_refund = ""
+            if payment.stripe_payment_intent_id:
+                if stripe_api is None:
+                    raise InvalidTransition("Stripe is not configured", field="payment_id")
+                stripe_refund = await stripe_api.refund(
+                    account=settings.stripe_account_id,
+                    intent_id=payment.stripe_payment_intent_id,
+                    amount_minor=_refundable(payment, amount_minor),
+                    idempotency_key=f"portal-refund-{tenant_id}-{request_id}",
                 )
             await add_refund(
-                uow, payment, invoice, amount_minor, reason, request_id, principal, now
+                uow,
+                payment,
+                invoice,
+                amount_minor,
+                reason,
+                request_id,
+                principal,
+                now,
+                stripe_refund,
             )
         view = await invoice_view(uow, invoice, today=tenant_today(settings, now))
         await uow.commit()
     return view
+
+
+def _refundable(payment: Payment, amount_minor: int) -> int:
+    """Stripe refunds what the client was charged: a surcharge goes back in
+    proportion, a discount was never taken."""
+    if amount_minor <= 0 or amount_minor > payment.applied_minor:
+        domain_payments.check_refund(
+            amount_minor, paid_minor=payment.applied_minor, refunded_minor=0
+        )
+    charged = payment.applied_minor + payment.surcharge_minor - payment.discount_minor
+    return min(charged, round_half_up(amount_minor * charged, payment.applied_minor))
 
 
 async def load_payment(uow: UnitOfWork, payment_id: str, *, lock: bool = False) -> Payment:
