@@ -5,12 +5,12 @@ Stripe SDK."""
 
 from __future__ import annotations
 
-import json
 import signal
 import socket
 import sys
-import urllib.request
 from pathlib import Path
+
+import httpx
 
 from deploy.infra.process import _ManagedProcess, free_port
 
@@ -40,16 +40,13 @@ class Localstripe(_ManagedProcess):
     def register_webhook(self, webhook_id: str, url: str, secret: str) -> None:
         """localstripe's own config endpoint: events are POSTed to `url`,
         signed with `secret` exactly as Stripe signs them."""
-        body = json.dumps({"url": url, "secret": secret}).encode()
-        request = urllib.request.Request(
+        answer = httpx.post(
             f"{self.url}/_config/webhooks/{webhook_id}",
-            data=body,
-            headers={"Content-Type": "application/json"},
-            method="POST",
+            json={"url": url, "secret": secret},
+            timeout=5,
+            trust_env=False,  # a loopback address: no proxy
         )
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(request, timeout=5) as answer:
-            answer.read()
+        answer.raise_for_status()
 
     def _is_ready(self) -> bool:
         try:

@@ -85,7 +85,8 @@ async def test_a_double_click_makes_one_payment_and_one_intent(acme, deposit, st
     assert first.payment.id == second.payment.id
     rows = await acme.svc.sql(
         acme.tenant_id,
-        "SELECT count(*), count(DISTINCT stripe_payment_intent_id) FROM payment WHERE invoice_id = :i",
+        "SELECT count(*), count(DISTINCT stripe_payment_intent_id) FROM payment "
+        "WHERE invoice_id = :i",
         i=uuid.UUID(deposit.id),
     )
     assert tuple(rows[0]) == (1, 1)
