@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO
 
 import grpc
+import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from deploy.infra import Nats, Postgres, free_port
@@ -34,7 +35,7 @@ from services.chassis.auth import generate_keypair
 from services.chassis.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("identity", "projects", "notifications", "documents")
+SERVICES = ("identity", "projects", "notifications", "documents", "payments")
 PR_SET_PDEATHSIG = 1
 
 
@@ -100,6 +101,8 @@ class Suite:
                 if name in self.children:
                     self.start_child(name)
             self.wait_ready()
+            if "localstripe" in self.children:
+                self._register_stripe_webhook()
         except BaseException:
             self.stop()
             raise
@@ -149,7 +152,14 @@ class Suite:
         if self.opts.with_localstripe and _has_localstripe():
             self.children["localstripe"] = Child(
                 "localstripe",
-                [str(Path(py).parent / "localstripe"), "--port", str(self.ports["stripe"])],
+                # From scratch: localstripe otherwise reloads /tmp/localstripe.pickle,
+                # which every localstripe on the machine writes.
+                [
+                    str(Path(py).parent / "localstripe"),
+                    "--port",
+                    str(self.ports["stripe"]),
+                    "--from-scratch",
+                ],
                 dict(base),
             )
         for name in SERVICES:
@@ -180,6 +190,12 @@ class Suite:
                 p + "SMTP_PORT": str(self.ports["smtp"]),
                 p + "PORTAL_URL_TEMPLATE": f"{self.scheme_host('{slug}')}",
             }
+        if name == "payments" and "localstripe" in self.children:
+            env |= {
+                p + "STRIPE_API_KEY": "sk_test_portal_localstripe",
+                p + "STRIPE_API_BASE": self.stripe_url,
+                p + "STRIPE_WEBHOOK_SECRET": self._stripe_webhook_secret(),
+            }
         if name == "documents":
             keys = self._documents_keys()
             env |= {
@@ -200,6 +216,7 @@ class Suite:
             "GATEWAY_PROJECTS_TARGET": self.target("projects"),
             "GATEWAY_NOTIFICATIONS_TARGET": self.target("notifications"),
             "GATEWAY_DOCUMENTS_TARGET": self.target("documents"),
+            "GATEWAY_PAYMENTS_TARGET": self.target("payments"),
             "GATEWAY_PRINCIPAL_PRIVATE_KEY": self.private_key,
             "GATEWAY_DEV_MAIL_URL": self.mail_url,
             # Identity's events keep the gateway's credential cache honest.
@@ -215,6 +232,10 @@ class Suite:
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def stripe_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['stripe']}"
 
     @property
     def mail_url(self) -> str:
@@ -306,7 +327,7 @@ class Suite:
         url = {
             "gateway": f"{self.gateway_url}/healthz",
             "smtp": f"{self.mail_url}/messages",
-            "localstripe": f"http://127.0.0.1:{self.ports['stripe']}/v1/customers",
+            "localstripe": f"{self.stripe_url}/v1/customers",
         }[name]
         return _http_ok(url)
 
@@ -336,6 +357,27 @@ class Suite:
         path.write_text(json.dumps(keys))
         path.chmod(0o600)
         return keys
+
+    def _stripe_webhook_secret(self) -> str:
+        path = self.data / "stripe-webhook-secret"
+        if not path.exists():
+            path.write_text("whsec_" + secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _register_stripe_webhook(self) -> None:
+        """localstripe posts its events, signed with our secret, to the
+        gateway's webhook endpoint, as Stripe would."""
+        answer = httpx.post(
+            f"{self.stripe_url}/_config/webhooks/portal",
+            json={
+                "url": f"{self.gateway_url}/api/v1/stripe/webhook",
+                "secret": self._stripe_webhook_secret(),
+            },
+            timeout=5,
+            trust_env=False,
+        )
+        answer.raise_for_status()
 
     def _secrets(self) -> dict[str, str]:
         path = self.data / "db-passwords.json"

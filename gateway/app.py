@@ -86,7 +86,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.static_version = theme.static_version()
     app.add_middleware(ForgetOnWrite)
     app.add_middleware(
-        TenantMiddleware, base_domain=settings.base_domain, open_paths=(health.PATH,)
+        TenantMiddleware,
+        base_domain=settings.base_domain,
+        open_paths=(health.PATH, api.stripe_webhook.PATH),
     )
     app.add_middleware(overload.InFlightLimit, **overload.limits_from_env())  # shed, not 504
     problems.install(app, page_renderer=render_problem)
@@ -95,6 +97,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(api.router)
     app.include_router(api.uploads)
+    app.include_router(api.webhooks)
     app.include_router(api.downloads)
     app.include_router(theme.router)
     app.include_router(pages.router)

@@ -16,6 +16,7 @@ from fastapi import Request
 from portal.documents.v1 import documents_pb2_grpc
 from portal.identity.v1 import identity_pb2_grpc
 from portal.notifications.v1 import notifications_pb2_grpc
+from portal.payments.v1 import payments_pb2_grpc
 from portal.projects.v1 import projects_pb2_grpc
 
 from gateway.settings import GatewaySettings
@@ -101,6 +102,7 @@ class Remote(Generic[StubT]):
 
 
 DocumentsRemote = Remote[documents_pb2_grpc.DocumentsServiceStub]
+PaymentsRemote = Remote[payments_pb2_grpc.PaymentsServiceStub]
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ class Backends:
     notifications: Remote[notifications_pb2_grpc.NotificationsServiceStub]
     # None when GATEWAY_DOCUMENTS_TARGET is not set: document routes answer 503.
     documents: DocumentsRemote | None = None
+    # None when GATEWAY_PAYMENTS_TARGET is not set: invoice routes answer 503.
+    payments: PaymentsRemote | None = None
 
 
 @contextlib.asynccontextmanager
@@ -130,6 +134,10 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
             documents = Remote(
                 "documents", documents_pb2_grpc.DocumentsServiceStub(channel), caller
             )
+        payments = None
+        if settings.payments_target:
+            channel = await stack.enter_async_context(open_channel(settings.payments_target))
+            payments = Remote("payments", payments_pb2_grpc.PaymentsServiceStub(channel), caller)
         yield Backends(
             identity=Remote("identity", identity_pb2_grpc.IdentityServiceStub(identity), caller),
             projects=Remote("projects", projects_pb2_grpc.ProjectsServiceStub(projects), caller),
@@ -139,6 +147,7 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
                 caller,
             ),
             documents=documents,
+            payments=payments,
         )
 
 

@@ -23,7 +23,7 @@ from gateway.auth import (
     require_session,
     require_staff_session,
 )
-from gateway.backends import Backends, DocumentsRemote, current_backends
+from gateway.backends import Backends, DocumentsRemote, PaymentsRemote, current_backends
 from gateway.problems import Problem, ProblemError, problem_type
 from gateway.sessions import SignedIn, resolve_session, session_cookie_value, settings_of
 from gateway.settings import GatewaySettings
@@ -80,6 +80,22 @@ async def documents_remote(
     if backends.documents is None:
         raise _documents_unavailable()
     return backends.documents
+
+
+async def payments_remote(
+    backends: Annotated[Backends, Depends(current_backends)],
+) -> PaymentsRemote:
+    if backends.payments is None:
+        raise ProblemError(
+            Problem(
+                type=problem_type("unavailable"),
+                title="Service unavailable",
+                status=503,
+                detail="Invoices and payments are not available on this portal yet.",
+                code="payments_unavailable",
+            )
+        )
+    return backends.payments
 
 
 # The page guards send the wrong visitor elsewhere. PageRedirect is imported
@@ -159,6 +175,7 @@ DownloaderDep = Annotated[Principal, Depends(download_principal)]
 # What a request carries: its idempotency key, its page of a list.
 RequestIdDep = Annotated[str, Depends(request_id)]
 PageDep = Annotated[common_pb2.PageRequest, Depends(page_request)]
+PaymentsDep = Annotated[PaymentsRemote, Depends(payments_remote)]
 
 # Who may see a page, and the proposal a page's URL names.
 SignedInPage = Annotated[SignedIn, Depends(signed_in_page)]

@@ -29,6 +29,8 @@ class GatewaySettings(BaseSettings):
     notifications_target: str = ""
     # Optional: without it the document routes answer 503 "documents are not available".
     documents_target: str = ""
+    # Optional: without it invoices and payments answer 503 "payments are not available".
+    payments_target: str = ""
     # Ed25519 PEM that signs the principal tokens the services verify.
     principal_private_key: str = ""
     tenant_cache_seconds: float = 30.0

@@ -11,6 +11,7 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from deploy.infra import Nats, Postgres
+from deploy.infra.localstripe import Localstripe
 from services.chassis.auth import generate_keypair
 
 # The whole suite (every process) for e2e and browser tests: one per run.
@@ -28,6 +29,15 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nats]:
     server = Nats(tmp_path_factory.mktemp("nats") / "store")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Localstripe]:
+    """The Stripe emulator, for the real Stripe SDK to talk to."""
+    server = Localstripe(tmp_path_factory.mktemp("localstripe") / "localstripe.log")
     server.start()
     yield server
     server.stop()

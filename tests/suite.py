@@ -48,7 +48,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         data_dir=data_dir,
         log_file=data_dir / "suite.log",
         postgres_settings=FAST_PG,
-        with_localstripe=False,
+        with_localstripe=True,
         extra_env={
             "PORTAL_TRACE_FILE": str(data_dir / "traces-{service}.jsonl"),
             # Quick retries so the fault tests finish fast; the policy is the same.

@@ -12,10 +12,12 @@ from gateway.api import (
     documents,
     emails,
     me,
+    payments,
     projects,
     proposals,
     rooms,
     staff,
+    stripe_webhook,
     tenant,
 )
 from gateway.problems import Problem, ProblemError, problem_responses, problem_type
@@ -61,6 +63,9 @@ router.include_router(rooms.router)
 router.include_router(proposals.router)
 router.include_router(emails.router)
 router.include_router(documents.router)
+router.include_router(payments.router)
 # Multipart uploads and file downloads: not JSON, so outside json_bodies_only.
 uploads = documents.upload_router
 downloads = documents.download_router
+# Stripe's webhook: a raw signed body, on no tenant's host.
+webhooks = stripe_webhook.router

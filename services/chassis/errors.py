@@ -45,6 +45,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """Something this call needs is not set up or not reachable here."""
+
+    code = "unavailable"
+
+
 class RateLimited(DomainError):
     """Too many attempts; `retry_after` says when trying again can work."""
 

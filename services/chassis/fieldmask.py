@@ -47,11 +47,15 @@ def _top_level(allowed: Collection[str]) -> list[str]:
     return [name for name in allowed if "." not in name]
 
 
-def masked_paths(request: Message, *, allowed: Collection[str]) -> list[str]:
-    """The fields of `request` that its update_mask says change, in `allowed` order."""
+def masked_paths(
+    request: Message, *, allowed: Collection[str], resource: Message | None = None
+) -> list[str]:
+    """The fields of `request` (or of the `resource` it carries, AIP-134's
+    `UpdateXRequest{X x; FieldMask update_mask}`) that its update_mask says
+    change, in `allowed` order."""
     paths = list(getattr(request, MASK_FIELD).paths)
     if not paths:
-        populated = {field.name for field, _ in request.ListFields()}
+        populated = {field.name for field, _ in (resource or request).ListFields()}
         return [name for name in _top_level(allowed) if name in populated]
     if FULL_REPLACEMENT in paths:
         if paths != [FULL_REPLACEMENT]:
@@ -70,6 +74,10 @@ def masked_paths(request: Message, *, allowed: Collection[str]) -> list[str]:
     return [name for name in allowed if name in paths]
 
 
-def changes(request: Message, *, allowed: Collection[str]) -> dict[str, Any]:
-    """{field name: new value} for each field the mask changes (repeated fields as lists)."""
-    return {name: _value(request, name) for name in masked_paths(request, allowed=allowed)}
+def changes(request: Message, *, allowed: Collection[str], resource: str = "") -> dict[str, Any]:
+    """{field name: new value} for each field the mask changes (repeated fields
+    as lists). With `resource`, the mask's paths are relative to that field of
+    the request (AIP-134)."""
+    source = getattr(request, resource) if resource else request
+    paths = masked_paths(request, allowed=allowed, resource=source)
+    return {name: _value(source, name) for name in paths}

@@ -43,6 +43,7 @@ STATUS_FOR: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
     errors.Conflict: grpc.StatusCode.ABORTED,
     errors.RateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
 }
 
 Handler = Callable[[Any, grpc.aio.ServicerContext], Any]

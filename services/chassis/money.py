@@ -162,6 +162,28 @@ def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> i
     return int(minor)
 
 
+def round_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator to the nearest integer, halves away from zero:
+    the suite's one rounding rule. Integer arithmetic: no float sees an amount."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        quotient += 1
+    return quotient if numerator >= 0 else -quotient
+
+
+def tax_on(subtotal_minor: int, tax_rate_bps: int) -> int:
+    """Tax of a whole subtotal (never per line), rounded half-up to the minor
+    unit: proposals, invoices, their PDFs and the pay page all use this."""
+    return round_half_up(subtotal_minor * tax_rate_bps, BPS)
+
+
+def share_bps(total_minor: int, bps: int) -> int:
+    """One percentage share of a total, half-up (a deposit of 50 %)."""
+    return round_half_up(total_minor * bps, BPS)
+
+
 def allocate(total_minor: int, weights: Sequence[int]) -> list[int]:
     """Split a total into shares in proportion to weights (percentages,
     basis points, or amounts), losing and inventing no minor unit.

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.chassis.errors import InvalidArgument
+from services.chassis.money import tax_on
 
 DEFAULT_CURRENCY = "USD"
 
@@ -30,7 +31,6 @@ MAX_QUANTITY = 10_000
 MAX_UNIT_PRICE_MINOR = 10**10
 MAX_TAX_RATE_BPS = 5_000  # 50 %
 MAX_AMOUNT_MINOR = 10**13  # labour and discount: far above any real project
-BPS = 10_000
 INT64_MAX = 2**63 - 1
 
 
@@ -68,24 +68,6 @@ def check_tax_rate(bps: int, *, field: str = "tax_rate_bps") -> int:
 
 def line_total(quantity: int, unit_price_minor: int) -> int:
     return quantity * unit_price_minor
-
-
-def round_half_up(numerator: int, denominator: int) -> int:
-    """numerator / denominator to the nearest integer, halves away from zero.
-
-    Integer arithmetic only: no float ever sees an amount.
-    """
-    if denominator <= 0:
-        raise ValueError("denominator must be positive")
-    quotient, remainder = divmod(abs(numerator), denominator)
-    if 2 * remainder >= denominator:
-        quotient += 1
-    return quotient if numerator >= 0 else -quotient
-
-
-def tax_on(subtotal_minor: int, tax_rate_bps: int) -> int:
-    """Tax of a whole subtotal (never per line), rounded half-up to the minor unit."""
-    return round_half_up(subtotal_minor * tax_rate_bps, BPS)
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,7 @@ def _accepted_event(
         customer_id=str(project.customer_id),
         version=proposal.version,
         total=money(proposal.total_minor, proposal.currency),
+        tax=money(proposal.tax_minor, proposal.currency),
         signer_name=signature.signer_name,
         signer_email=signature.signer_email,
         content_sha256=signature.content_sha256,

@@ -146,6 +146,7 @@ class ProposalAccepted(_message.Message):
     CONTENT_SHA256_FIELD_NUMBER: _builtins.int
     LETTERHEAD_FIELD_NUMBER: _builtins.int
     CLIENT_NAME_FIELD_NUMBER: _builtins.int
+    TAX_FIELD_NUMBER: _builtins.int
     proposal_id: _builtins.str
     project_id: _builtins.str
     project_name: _builtins.str
@@ -162,6 +163,10 @@ class ProposalAccepted(_message.Message):
     def letterhead(self) -> _common_pb2.Letterhead:
         """The letterhead the signer's gateway sent, so the filed copy wears it too."""
 
+    @_builtins.property
+    def tax(self) -> _common_pb2.Money:
+        """The tax inside `total`: payments splits it across the milestone invoices."""
+
     def __init__(
         self,
         *,
@@ -177,10 +182,11 @@ class ProposalAccepted(_message.Message):
         content_sha256: _builtins.str = ...,
         letterhead: _common_pb2.Letterhead | None = ...,
         client_name: _builtins.str = ...,
+        tax: _common_pb2.Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead", "total", b"total"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead", "tax", b"tax", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_name", b"client_name", "content_sha256", b"content_sha256", "customer_id", b"customer_id", "letterhead", b"letterhead", "project_id", b"project_id", "project_name", b"project_name", "proposal_id", b"proposal_id", "reference", b"reference", "signer_email", b"signer_email", "signer_name", b"signer_name", "total", b"total", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_name", b"client_name", "content_sha256", b"content_sha256", "customer_id", b"customer_id", "letterhead", b"letterhead", "project_id", b"project_id", "project_name", b"project_name", "proposal_id", b"proposal_id", "reference", b"reference", "signer_email", b"signer_email", "signer_name", b"signer_name", "tax", b"tax", "total", b"total", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

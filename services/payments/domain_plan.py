@@ -1,0 +1,192 @@
+"""The payment plan: milestones per project, what each invoices and when.
+
+A milestone is triggered by the proposal's acceptance or by the project
+reaching a stage, and takes a share of the contract in basis points. Every
+milestone but the last is one fixed amount, worked out once when it is
+invoiced (half-up, the suite's one rule); the last is the contract minus
+everything invoiced before it. So the invoices always sum to the contract
+exactly, whatever the shares, and a variation (an approved change order)
+lands on the milestones not yet invoiced (Odoo #125140: never round each
+share on its own and hope they add up).
+
+The tax inside the contract is split the same way, so the milestone
+invoices' taxes sum to the proposal's tax to the minor unit.
+
+Pure: the caller loads the plan and what has been invoiced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from services.chassis.errors import InvalidArgument, InvalidTransition
+from services.chassis.money import BPS, share_bps
+from services.chassis.validation import require_text
+
+MAX_MILESTONES = 8
+LABEL_MAX = 80
+
+
+class Trigger(StrEnum):
+    """What issues a milestone's invoice. Stages are projects' stage names."""
+
+    ACCEPTANCE = "acceptance"
+    PROCUREMENT = "procurement"
+    INSTALL = "install"
+    COMMISSIONING = "commissioning"
+    HANDOVER = "handover"
+
+
+# The order a project goes through them; a plan's milestones follow it.
+TRIGGER_ORDER = tuple(Trigger)
+STAGE_TRIGGERS = {t.value: t for t in TRIGGER_ORDER if t is not Trigger.ACCEPTANCE}
+
+
+@dataclass(frozen=True)
+class Milestone:
+    label: str
+    trigger: Trigger
+    share_bps: int
+
+
+@dataclass(frozen=True)
+class Contract:
+    total_minor: int  # accepted proposal plus approved variations, tax included
+    tax_minor: int  # the tax inside total_minor
+
+
+@dataclass(frozen=True)
+class Invoiced:
+    """A milestone already invoiced: its amounts are fixed for ever."""
+
+    trigger: Trigger
+    total_minor: int
+    tax_minor: int
+
+
+@dataclass(frozen=True)
+class MilestoneAmount:
+    trigger: Trigger
+    label: str
+    total_minor: int
+    tax_minor: int
+
+    @property
+    def subtotal_minor(self) -> int:
+        return self.total_minor - self.tax_minor
+
+
+# The integrator's default until they set their own: 50 / 40 / 10.
+DEFAULT_PLAN = (
+    Milestone("Deposit", Trigger.ACCEPTANCE, 5_000),
+    Milestone("Installation", Trigger.INSTALL, 4_000),
+    Milestone("Handover", Trigger.HANDOVER, 1_000),
+)
+
+
+def check_plan(raw: Sequence[tuple[str, str, int]]) -> tuple[Milestone, ...]:
+    """(label, trigger, share in basis points) rows, as staff typed them."""
+    if not raw:
+        raise InvalidArgument("a payment plan needs at least one milestone", field="milestones")
+    if len(raw) > MAX_MILESTONES:
+        raise InvalidArgument(
+            f"a payment plan can have at most {MAX_MILESTONES} milestones", field="milestones"
+        )
+    milestones = []
+    for i, (label, trigger, bps) in enumerate(raw):
+        field = f"milestones[{i}]"
+        try:
+            when = Trigger(trigger)
+        except ValueError:
+            names = ", ".join(t.value for t in TRIGGER_ORDER)
+            raise InvalidArgument(
+                f"a milestone is due at one of: {names}", field=f"{field}.trigger"
+            ) from None
+        if not 0 < bps <= BPS:
+            raise InvalidArgument(
+                "each milestone's share must be more than 0 % and at most 100 %",
+                field=f"{field}.share_bps",
+            )
+        text = require_text(label, field=f"{field}.label", max_len=LABEL_MAX)
+        milestones.append(Milestone(text, when, bps))
+    triggers = [m.trigger for m in milestones]
+    if len(set(triggers)) != len(triggers):
+        raise InvalidArgument("each stage can have one milestone only", field="milestones")
+    if triggers != sorted(triggers, key=TRIGGER_ORDER.index):
+        raise InvalidArgument(
+            "milestones must be in the order the project reaches them", field="milestones"
+        )
+    if sum(m.share_bps for m in milestones) != BPS:
+        shown = sum(m.share_bps for m in milestones) / 100
+        raise InvalidArgument(
+            f"the milestones' shares must add up to 100 % (they add up to {shown:g} %)",
+            field="milestones",
+        )
+    return tuple(milestones)
+
+
+def plan_replace(
+    current: Sequence[Milestone], proposed: Sequence[Milestone], invoiced: Sequence[Invoiced]
+) -> tuple[Milestone, ...]:
+    """Staff edit a project's plan: a milestone already invoiced keeps its
+    trigger and share (its invoice exists); the rest may change freely."""
+    done = {i.trigger for i in invoiced}
+    before = {m.trigger: m for m in current}
+    after = {m.trigger: m for m in proposed}
+    for trigger in done:
+        kept = after.get(trigger)
+        if kept is None or (before.get(trigger) and kept.share_bps != before[trigger].share_bps):
+            raise InvalidTransition(
+                f"the {trigger.value} milestone has been invoiced and cannot change",
+                field="milestones",
+            )
+    return tuple(proposed)
+
+
+def amount_for(
+    plan: Sequence[Milestone], trigger: Trigger, contract: Contract, invoiced: Sequence[Invoiced]
+) -> MilestoneAmount | None:
+    """What the milestone for `trigger` invoices now, or None when the plan has
+    no such milestone or it was invoiced already (an event arriving twice)."""
+    index = next((i for i, m in enumerate(plan) if m.trigger is trigger), None)
+    if index is None or any(i.trigger is trigger for i in invoiced):
+        return None
+    milestone = plan[index]
+    done = {i.trigger for i in invoiced}
+    others = [m for m in plan if m.trigger is not trigger and m.trigger not in done]
+    if others:
+        total = share_bps(contract.total_minor, milestone.share_bps)
+        tax = share_bps(contract.tax_minor, milestone.share_bps)
+    else:
+        # The last one still to invoice: the rest of the contract, exactly.
+        total = contract.total_minor - sum(i.total_minor for i in invoiced)
+        tax = contract.tax_minor - sum(i.tax_minor for i in invoiced)
+        if total <= 0:
+            return None  # credits have eaten it; nothing more to bill
+        tax = max(0, min(tax, total))
+    return MilestoneAmount(trigger, milestone.label, total, tax)
+
+
+def due_on_reaching(
+    plan: Sequence[Milestone], reached: Trigger, invoiced: Sequence[Invoiced]
+) -> list[Trigger]:
+    """The milestones to invoice, in order, when a project reaches `reached`:
+    its own and any earlier one not yet invoiced (a project moved straight
+    from procurement to handover owes the installation milestone too)."""
+    done = {i.trigger for i in invoiced}
+    limit = TRIGGER_ORDER.index(reached)
+    return [
+        m.trigger for m in plan if TRIGGER_ORDER.index(m.trigger) <= limit and m.trigger not in done
+    ]
+
+
+def next_milestone(
+    plan: Sequence[Milestone], contract: Contract, invoiced: Sequence[Invoiced]
+) -> MilestoneAmount | None:
+    """The next payment the client will be asked for, for the status board."""
+    for milestone in plan:
+        if not any(i.trigger is milestone.trigger for i in invoiced):
+            return amount_for(plan, milestone.trigger, contract, invoiced)
+    return None

@@ -1,0 +1,22 @@
+"""Consumed events -> service/."""
+
+from __future__ import annotations
+
+from portal.payments.v1.events_pb2 import StripeEventReceived
+from portal.projects.v1.events_pb2 import ProjectStageChanged, ProposalAccepted
+
+from services.chassis.access import access_subscriptions
+from services.chassis.consumer import Subscription
+from services.payments import service
+
+
+def subscriptions() -> list[Subscription]:
+    return [
+        *access_subscriptions(),
+        # The contract baseline and the deposit.
+        Subscription(ProposalAccepted, service.on_proposal_accepted),
+        # Each stage reached issues its milestone invoice.
+        Subscription(ProjectStageChanged, service.on_stage_changed),
+        # Our own: a recorded webhook's work, after the answer to Stripe.
+        Subscription(StripeEventReceived, service.on_stripe_event),
+    ]

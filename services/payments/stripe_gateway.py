@@ -1,0 +1,191 @@
+"""Stripe, through its official SDK: the one file that talks to it.
+
+Direct charges on each integrator's own (Standard, connected) account: every
+call names the account with `Stripe-Account`, and no application fee is ever
+taken. Offline the same SDK talks to localstripe (PAYMENTS_STRIPE_API_BASE),
+which ignores the account header; everything else is the real request.
+
+Webhook signatures are checked here, on the raw bytes, with Stripe's own
+verifier (tolerance 300 s).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from services.chassis.errors import InvalidArgument, Unauthenticated
+
+API_VERSION = "2025-03-31.basil"  # pinned: partial payments on invoices are first-class from here
+TOLERANCE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    type: str  # card, us_bank_account, bacs_debit, sepa_debit
+    funding: str  # credit, debit, prepaid, unknown ("" for bank debits)
+    brand: str
+    last4: str
+
+
+@dataclass(frozen=True)
+class IntentInfo:
+    id: str
+    status: str  # Stripe's: requires_payment_method, processing, succeeded, ...
+    client_secret: str
+    amount: int
+    currency: str
+    created: datetime
+    failure_code: str
+    failure_message: str
+    metadata: dict[str, str]
+
+
+def plain(obj: Any) -> dict[str, Any]:
+    """A StripeObject as the plain dict it was sent as (webhooks arrive as dicts)."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def intent_info(obj: Any) -> IntentInfo:
+    obj = plain(obj)
+    error = obj.get("last_payment_error") or {}
+    return IntentInfo(
+        id=obj["id"],
+        status=obj["status"],
+        client_secret=obj.get("client_secret") or "",
+        amount=int(obj["amount"]),
+        currency=str(obj["currency"]).upper(),
+        created=datetime.fromtimestamp(int(obj.get("created") or 0), UTC),
+        failure_code=str(error.get("decline_code") or error.get("code") or ""),
+        failure_message=str(error.get("message") or ""),
+        metadata=dict(obj.get("metadata") or {}),
+    )
+
+
+class StripeGateway:
+    def __init__(self, *, api_key: str, webhook_secret: str, api_base: str = "") -> None:
+        self._webhook_secret = webhook_secret
+        self._client = stripe.StripeClient(
+            api_key,
+            stripe_version=API_VERSION,
+            base_addresses={"api": api_base} if api_base else None,
+            http_client=stripe.HTTPXClient(allow_sync_methods=False),
+            max_network_retries=2,
+        )
+
+    @staticmethod
+    def _options(account: str, idempotency_key: str = "") -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if account:
+            options["stripe_account"] = account
+        if idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        return options
+
+    async def payment_method(self, *, account: str, payment_method_id: str) -> MethodInfo:
+        pm = await self._client.v1.payment_methods.retrieve_async(
+            payment_method_id,
+            options=self._options(account),  # type: ignore[arg-type]
+        )
+        pm = plain(pm)
+        card = pm.get("card") or {}
+        return MethodInfo(
+            type=pm["type"],
+            funding=str(card.get("funding") or ""),
+            brand=str(card.get("brand") or ""),
+            last4=str(card.get("last4") or (pm.get(pm["type"]) or {}).get("last4") or ""),
+        )
+
+    async def test_card(
+        self, *, account: str, number: str, exp_month: int, exp_year: int, cvc: str
+    ) -> str:
+        """Offline only (localstripe): a card PaymentMethod from a test card
+        number, standing in for Stripe.js's createPaymentMethod, which the
+        localstripe stand-in does not implement. Real card numbers never reach
+        our servers: with Stripe the page's Payment Element creates the method."""
+        pm = await self._client.v1.payment_methods.create_async(
+            params={
+                "type": "card",
+                "card": {
+                    "number": number,
+                    "exp_month": exp_month,
+                    "exp_year": exp_year,
+                    "cvc": cvc,
+                },
+            },  # type: ignore[typeddict-item]
+            options=self._options(account),  # type: ignore[arg-type]
+        )
+        return str(pm["id"])
+
+    async def create_intent(
+        self,
+        *,
+        account: str,
+        amount_minor: int,
+        currency: str,
+        payment_method_id: str,
+        method_type: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> IntentInfo:
+        """Create and confirm in one call (the idempotency key makes a retry the
+        same intent). Only parameters Stripe and localstripe both accept."""
+        intent = await self._client.v1.payment_intents.create_async(
+            params={
+                "amount": amount_minor,
+                "currency": currency.lower(),
+                "payment_method": payment_method_id,
+                "payment_method_types": [method_type],
+                "confirm": True,
+                "metadata": metadata,
+            },  # type: ignore[typeddict-item]
+            options=self._options(account, idempotency_key),  # type: ignore[arg-type]
+        )
+        return intent_info(intent)
+
+    async def retrieve_intent(self, *, account: str, intent_id: str) -> IntentInfo:
+        intent = await self._client.v1.payment_intents.retrieve_async(
+            intent_id,
+            options=self._options(account),  # type: ignore[arg-type]
+        )
+        return intent_info(intent)
+
+    async def refund(
+        self, *, account: str, intent_id: str, amount_minor: int, idempotency_key: str
+    ) -> str:
+        refund = await self._client.v1.refunds.create_async(
+            params={"payment_intent": intent_id, "amount": amount_minor},
+            options=self._options(account, idempotency_key),  # type: ignore[arg-type]
+        )
+        return str(refund["id"])
+
+    async def register_domain(self, *, account: str, domain: str) -> str:
+        """Apple Pay and Google Pay on an embedded form need each domain
+        registered on the account that takes the payment."""
+        answer = await self._client.v1.payment_method_domains.create_async(
+            params={"domain_name": domain},
+            options=self._options(account, f"pmd-{account}-{domain}"),  # type: ignore[arg-type]
+        )
+        return str(answer["id"])
+
+    def verify(self, payload: bytes, signature: str) -> dict[str, Any]:
+        """The event, if Stripe signed these exact bytes recently; else refused."""
+        if not self._webhook_secret:
+            raise Unauthenticated("webhooks are not configured")
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature, self._webhook_secret, TOLERANCE_SECONDS
+            )
+        except (stripe.SignatureVerificationError, UnicodeDecodeError):
+            raise Unauthenticated("the Stripe-Signature header does not match this body") from None
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            raise InvalidArgument("the webhook body is not JSON", field="payload") from None
+        if not isinstance(event, dict) or not str(event.get("id", "")).startswith("evt_"):
+            raise InvalidArgument("the webhook body is not a Stripe event", field="payload")
+        return event
