@@ -19,6 +19,13 @@ class InvalidArgument(DomainError):
     code = "invalid_argument"
 
 
+class OutOfRange(InvalidArgument):
+    """Past the end of something with a size (a byte range of a file): gRPC's
+    OUT_OF_RANGE, so a caller can tell it from a malformed request."""
+
+    code = "out_of_range"
+
+
 class NotFound(DomainError):
     code = "not_found"
 
