@@ -18,6 +18,7 @@ from services.chassis.errors import (
     NotFound,
     OutOfRange,
     Unauthenticated,
+    unavailable,
 )
 from services.chassis.validation import require_text
 
@@ -340,19 +341,9 @@ def verify_link(token: str, secret: bytes, *, now: int) -> LinkClaims:
     return claims
 
 
-# What a person reads when something is not there for them. The same words for
-# "never existed", "deleted" and "not yours": a client learns nothing from them.
-_UNAVAILABLE = {
-    "document": "This document isn't available",
-    "version": "This version of the document isn't available",
-    "project": "This project isn't available",
-    "folder": "This folder isn't available",
-}
+# How a person names what they asked for (the field names the id).
+_NAMES = {"version": "version of the document"}
 
 
 def not_found(what: str = "document") -> NotFound:
-    subject = _UNAVAILABLE.get(what, f"This {what} isn't available")
-    return NotFound(
-        f"{subject} \u2014 it may have been removed, or you may not have access to it.",
-        field=f"{what}_id",
-    )
+    return NotFound(unavailable(_NAMES.get(what, what)), field=f"{what}_id")
