@@ -1,5 +1,5 @@
-"""File downloads over HTTP, as pure functions: the Range header, the
-Content-Disposition header, and the gateway's download link.
+"""File downloads over HTTP, as pure functions: the Content-Disposition
+header and the gateway's download link (the Range header: gateway/ranges.py).
 
 A download link is the documents service's short-lived token wrapped in an
 envelope the gateway signs (HMAC of the gateway's key) with what the response
@@ -24,58 +24,6 @@ _MAX_LINK = 4096
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._ ()+-]+")
 _MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
-_RANGE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
-
-
-# -- Range ----------------------------------------------------------------------------------
-
-
-class RangeNotSatisfiable(Exception):
-    """The Range asks only for bytes past the end: answered 416."""
-
-
-@dataclass(frozen=True)
-class ByteRange:
-    start: int  # inclusive
-    end: int  # inclusive
-
-    @property
-    def length(self) -> int:
-        return self.end - self.start + 1
-
-    def content_range(self, size: int) -> str:
-        return f"bytes {self.start}-{self.end}/{size}"
-
-
-def parse_range(header: str | None, size: int) -> ByteRange | None:
-    """One byte range of a file of `size` bytes, from a Range header (RFC 9110
-    14.2): `bytes=a-b`, `bytes=a-`, `bytes=-n`. None means send the whole file:
-    no header, another unit, several ranges, or a header that does not parse
-    (a server may ignore Range). Raises RangeNotSatisfiable when the range
-    starts past the end (or asks for the last 0 bytes, or the file is empty)."""
-    if not header:
-        return None
-    unit, sep, spec = header.partition("=")
-    if not sep or unit.strip().lower() != "bytes" or "," in spec:
-        return None
-    match = _RANGE.match(spec)
-    if match is None:
-        return None
-    first, last = match.group(1), match.group(2)
-    if not first and not last:
-        return None
-    if not first:  # the last n bytes
-        suffix = int(last)
-        if suffix == 0 or size == 0:
-            raise RangeNotSatisfiable
-        return ByteRange(max(0, size - suffix), size - 1)
-    start = int(first)
-    if last and int(last) < start:
-        return None  # invalid: ignored
-    if start >= size:
-        raise RangeNotSatisfiable
-    end = min(int(last), size - 1) if last else size - 1
-    return ByteRange(start, end)
 
 
 # -- Content-Disposition --------------------------------------------------------------------

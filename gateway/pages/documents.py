@@ -114,4 +114,4 @@ async def download_document(
 
 # Every download link of the portal, /d/<token>: the API's own handler, so a
 # link serves the same bytes, headers and ranges from either address.
-router.add_api_route("/d/{token}", download, methods=["GET"], include_in_schema=False)
+router.add_api_route("/d/{token}", download, methods=["GET", "HEAD"], include_in_schema=False)

@@ -35,6 +35,7 @@ from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_
 from gateway.problems import Problem, ProblemError, problem_type
 from gateway.sessions import SignedIn
 from services.chassis.auth import Principal
+from services.chassis.errors import unavailable
 from services.chassis.letterhead import letterhead_of
 
 router = APIRouter(include_in_schema=False)
@@ -48,7 +49,7 @@ def not_found(what: str = "page") -> ProblemError:
             type=problem_type("not-found"),
             title="Not found",
             status=404,
-            detail=f"There is no such {what} here. It may have been moved, or the link is wrong.",
+            detail=unavailable(what),
             code="not_found",
         )
     )

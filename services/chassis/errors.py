@@ -19,6 +19,13 @@ class InvalidArgument(DomainError):
     code = "invalid_argument"
 
 
+class OutOfRange(InvalidArgument):
+    """Past the end of something with a size (a byte range of a file): gRPC's
+    OUT_OF_RANGE, so a caller can tell it from a malformed request."""
+
+    code = "out_of_range"
+
+
 class NotFound(DomainError):
     code = "not_found"
 
@@ -59,3 +66,13 @@ class RateLimited(DomainError):
     def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.retry_after = retry_after
+
+
+def unavailable(what: str) -> str:
+    """What a person reads when something is not there for them: the same words
+    for never existed, removed and not theirs, so a client learns nothing from
+    them; the page or the API problem shows it as it is."""
+    return (
+        f"This {what} isn't available \u2014 it may have been removed, "
+        "or you may not have access to it."
+    )

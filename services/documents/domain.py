@@ -12,7 +12,14 @@ import json
 import unicodedata
 from dataclasses import dataclass
 
-from services.chassis.errors import DomainError, InvalidArgument, NotFound, Unauthenticated
+from services.chassis.errors import (
+    DomainError,
+    InvalidArgument,
+    NotFound,
+    OutOfRange,
+    Unauthenticated,
+    unavailable,
+)
 from services.chassis.validation import require_text
 
 DEFAULT_FOLDERS = ("Proposals", "Schematics", "Handover", "Manuals")
@@ -256,15 +263,18 @@ def check_content(filename: str, head: bytes) -> str:
     return CONTENT_TYPES[ext]
 
 
-def parse_range(start: int, end: int, has_range: bool, size: int) -> tuple[int, int]:
-    """[start, stop) of the plaintext to send; end is inclusive, <=0 means to the end
-    (ReadBlobRequest's convention)."""
+def byte_window(offset: int, length: int, has_range: bool, size: int) -> tuple[int, int]:
+    """[start, stop) of the plaintext to send: the whole file, or exactly
+    `length` bytes from `offset` (ReadBlobRequest's contract). Nothing is
+    clamped: the gateway has already resolved the client's Range against the
+    size, so a window that does not fit is a caller's mistake, refused."""
     if not has_range:
         return 0, size
-    stop = size if end < 0 or (end == 0 and start == 0) else min(end + 1, size)
-    if start < 0 or start >= size or stop <= start:
-        raise InvalidArgument("the requested range is not satisfiable", field="range_start")
-    return start, stop
+    if offset < 0 or length < 1 or offset + length > size:
+        raise OutOfRange(
+            f"the file has {size} bytes; {length} from byte {offset} do not fit", field="offset"
+        )
+    return offset, offset + length
 
 
 # --- download links ----------------------------------------------------------------
@@ -331,5 +341,9 @@ def verify_link(token: str, secret: bytes, *, now: int) -> LinkClaims:
     return claims
 
 
+# How a person names what they asked for (the field names the id).
+_NAMES = {"version": "version of the document"}
+
+
 def not_found(what: str = "document") -> NotFound:
-    return NotFound(f"no such {what}", field=f"{what}_id")
+    return NotFound(unavailable(_NAMES.get(what, what)), field=f"{what}_id")

@@ -126,13 +126,11 @@ class Documents(Assertions):
         token: str,
         principal: Principal,
         *,
-        start: int = 0,
-        end: int = 0,
+        offset: int = 0,
+        length: int = 0,
         has_range: bool = False,
     ) -> bytes:
-        request = pb.ReadBlobRequest(
-            token=token, range_start=start, range_end=end, has_range=has_range
-        )
+        request = pb.ReadBlobRequest(token=token, offset=offset, length=length, has_range=has_range)
         out = bytearray()
         async for chunk in self.caller.stream(self.stub.ReadBlob, request, principal):
             out += chunk.data

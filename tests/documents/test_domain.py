@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.chassis.errors import InvalidArgument, Unauthenticated
+from services.chassis.errors import InvalidArgument, OutOfRange, Unauthenticated
 from services.documents import domain
 
 ZIP_DOCX = (
@@ -111,23 +111,27 @@ def test_declared_size_over_the_limit_is_refused_with_a_clear_message() -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "has", "expected"),
+    ("offset", "length", "has", "expected"),
     [
         (0, 0, False, (0, 100)),
-        (0, 0, True, (0, 100)),
-        (10, 19, True, (10, 20)),
-        (90, -1, True, (90, 100)),
-        (90, 500, True, (90, 100)),
+        (0, 1, True, (0, 1)),  # bytes=0-0: one byte, never the whole file
+        (10, 10, True, (10, 20)),
+        (90, 10, True, (90, 100)),
+        (99, 1, True, (99, 100)),
     ],
 )
-def test_ranges(start: int, end: int, has: bool, expected: tuple[int, int]) -> None:
-    assert domain.parse_range(start, end, has, 100) == expected
+def test_a_window_is_exactly_the_bytes_asked_for(
+    offset: int, length: int, has: bool, expected: tuple[int, int]
+) -> None:
+    assert domain.byte_window(offset, length, has, 100) == expected
 
 
-def test_unsatisfiable_ranges_are_refused() -> None:
-    for start, end in ((100, 120), (20, 10)):
-        with pytest.raises(InvalidArgument):
-            domain.parse_range(start, end, True, 100)
+@pytest.mark.parametrize(
+    ("offset", "length"), [(100, 1), (90, 11), (0, 0), (-1, 5), (5, -1), (0, 2**62)]
+)
+def test_a_window_that_does_not_fit_is_out_of_range_not_clamped(offset: int, length: int) -> None:
+    with pytest.raises(OutOfRange, match="the file has 100 bytes"):
+        domain.byte_window(offset, length, True, 100)
 
 
 CLAIMS = domain.LinkClaims("d", "v", "t", "s", "client", "c", expires_at=1_000)
@@ -152,3 +156,11 @@ def test_a_forged_or_altered_link_is_refused() -> None:
         domain.verify_link(f"{other}.{mac}", b"k" * 32, now=0)
     with pytest.raises(Unauthenticated):
         domain.verify_link("garbage", b"k" * 32, now=0)
+
+
+@pytest.mark.parametrize("what", ["document", "version", "project", "folder"])
+def test_not_found_speaks_plainly_and_names_the_field(what: str) -> None:
+    error = domain.not_found(what)
+    assert error.message.startswith("This ") and "isn't available" in error.message
+    assert "no such" not in error.message and "_id" not in error.message
+    assert error.field == f"{what}_id"

@@ -108,9 +108,10 @@ async def test_rotation_rewraps_every_blob_and_keeps_files_readable(
             opened = await service.read_blob(
                 sessions=sessions,
                 vault=only_k2,
+                principal=Principal(kind="service", subject="gateway", tenant_id=""),
                 token=token,
-                range_start=0,
-                range_end=0,
+                offset=0,
+                length=0,
                 has_range=False,
             )
             assert b"".join([p async for p in opened.chunks]) == data

@@ -15,7 +15,7 @@ from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 
 from services.chassis import errors
 from services.chassis.auth import Principal, current_principal
-from services.documents.domain import FileTooLarge, ProjectUnknown
+from services.documents.domain import FileTooLarge, ProjectUnknown, byte_window, not_found
 from tests.gateway import project_fakes as F
 
 D = documents_pb2
@@ -45,10 +45,6 @@ def document(doc_id: str, title: str, *, visible: bool, filename: str) -> docume
     doc.versions.append(doc.current)
     doc.versions.append(D.DocumentVersion(id=doc_id[:-1] + "8", number=1, filename="old.pdf"))
     return doc
-
-
-def not_found(what: str = "document") -> errors.NotFound:
-    return errors.NotFound(f"no such {what}", field=f"{what}_id")
 
 
 def client_may_see(doc: documents_pb2.Document) -> bool:
@@ -142,9 +138,10 @@ class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
         self.reads.append(request)
         if not request.token.startswith("tok-"):
             raise errors.Unauthenticated("the download link is not valid: secret detail")
-        data = GUIDE_BYTES
-        if request.has_range:
-            data = data[request.range_start : request.range_end + 1]
+        start, stop = byte_window(
+            request.offset, request.length, request.has_range, len(GUIDE_BYTES)
+        )
+        data = GUIDE_BYTES[start:stop]
         for i in range(0, len(data), 100):
             yield D.ReadBlobChunk(data=data[i : i + 100])
 

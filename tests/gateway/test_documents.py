@@ -155,8 +155,28 @@ async def test_a_range_answers_206_with_exactly_those_bytes(settings, services) 
     assert past.status_code == 416 and past.headers["content-range"] == f"bytes */{size}"
     assert (api.status_code, api.content) == (206, b"%PDF-1.4\n")
     _, fake, _ = services
-    assert (fake.reads[0].range_start, fake.reads[0].range_end) == (150, 449)
+    assert (fake.reads[0].offset, fake.reads[0].length) == (150, 300)
     assert len(fake.reads) == 4  # the 416 was answered without reading
+
+
+async def test_bytes_0_0_is_one_byte_and_head_sends_no_body(settings, services) -> None:
+    size = len(GUIDE_BYTES)
+    async with gateway(settings, services) as client:
+        url = await link_for(client, GUIDE_ID)
+        one = await client.get(url, headers={"Range": "bytes=0-0"})
+        head = await client.head(url, headers={"Range": "bytes=-5"})
+        several = await client.get(url, headers={"Range": "bytes=0-0,5-9"})
+        huge = await client.get(url, headers={"Range": "bytes=" + "9" * 5000 + "-"})
+    assert (one.status_code, one.content) == (206, GUIDE_BYTES[:1])
+    assert one.headers["content-range"] == f"bytes 0-0/{size}"
+    assert one.headers["content-length"] == "1"
+    assert head.status_code == 206 and head.content == b""
+    assert head.headers["content-length"] == "5"
+    assert head.headers["content-range"] == f"bytes {size - 5}-{size - 1}/{size}"
+    assert (several.status_code, several.content) == (200, GUIDE_BYTES)
+    assert huge.status_code == 416 and huge.headers["content-range"] == f"bytes */{size}"
+    _, fake, _ = services
+    assert [(r.offset, r.length) for r in fake.reads] == [(0, 1), (size - 5, 5), (0, 0)]
 
 
 async def test_a_forged_or_refused_link_is_403_without_detail(settings, services) -> None:

@@ -1,71 +1,13 @@
-"""Downloads as pure functions: the Range header, Content-Disposition, and the
-gateway's sealed download link."""
+"""Downloads as pure functions: Content-Disposition and the gateway's sealed
+download link (the Range header: test_ranges.py)."""
 
 from __future__ import annotations
 
 from urllib.parse import unquote
 
-import pytest
-
 from gateway import files
-from gateway.files import ByteRange, RangeNotSatisfiable, parse_range
 
 SECRET = b"k" * 32
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ("bytes=0-9", ByteRange(0, 9)),
-        ("bytes=10-", ByteRange(10, 99)),
-        ("bytes=-10", ByteRange(90, 99)),
-        ("bytes=-1000", ByteRange(0, 99)),  # more than there is: the whole file
-        ("bytes=95-200", ByteRange(95, 99)),  # the end is clamped
-        ("bytes=99-99", ByteRange(99, 99)),
-        ("BYTES = 5 - 6", ByteRange(5, 6)),
-    ],
-)
-def test_a_single_range_is_read(header: str, expected: ByteRange) -> None:
-    assert parse_range(header, 100) == expected
-
-
-@pytest.mark.parametrize(
-    "header",
-    [
-        None,
-        "",
-        "bytes=",
-        "bytes=-",
-        "bytes=9-3",  # last before first: invalid, ignored
-        "bytes=a-b",
-        "bytes=0-1,5-6",  # several ranges: the whole file instead
-        "items=0-1",
-        "0-1",
-        "bytes=1.5-3",
-    ],
-)
-def test_what_is_not_one_valid_range_serves_the_whole_file(header: str | None) -> None:
-    assert parse_range(header, 100) is None
-
-
-@pytest.mark.parametrize(
-    ("header", "size"),
-    [
-        ("bytes=100-", 100),
-        ("bytes=100-200", 100),
-        ("bytes=-0", 100),
-        ("bytes=0-", 0),
-        ("bytes=-5", 0),
-    ],
-)
-def test_a_range_past_the_end_is_not_satisfiable(header: str, size: int) -> None:
-    with pytest.raises(RangeNotSatisfiable):
-        parse_range(header, size)
-
-
-def test_a_range_knows_its_length_and_content_range() -> None:
-    r = ByteRange(10, 19)
-    assert (r.length, r.content_range(100)) == (10, "bytes 10-19/100")
 
 
 def _parts(value: str) -> tuple[str, str, str]:

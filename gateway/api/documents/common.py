@@ -1,13 +1,12 @@
 """What every documents route shares: the three routers (JSON, multipart
-uploads, downloads), and the refusals
-the gateway words itself."""
+uploads, downloads)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from portal.documents.v1 import documents_pb2
 
-from gateway.problems import Problem, ProblemError, problem_responses, problem_type
+from gateway.problems import problem_responses
 
 D = documents_pb2
 CHUNK_SIZE = 64 * 1024
@@ -25,15 +24,3 @@ download_router = APIRouter(
     tags=["documents"],
     responses=problem_responses(403, 404, 416, 500, 503, 504),
 )
-
-
-def not_found(what: str = "document") -> ProblemError:
-    return ProblemError(
-        Problem(
-            type=problem_type("not-found"),
-            title="Not found",
-            status=404,
-            detail=f"There is no such {what} here.",
-            code="not_found",
-        )
-    )

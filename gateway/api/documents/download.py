@@ -7,13 +7,14 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import grpc
 from fastapi import Request, Response, status
 from starlette.responses import StreamingResponse
 
-from gateway import files
+from gateway import files, ranges
 from gateway.api.documents.common import D, download_router, router
 from gateway.api.documents.shapes import DownloadLink, LinkRequest
 from gateway.backends import DocumentsRemote, RemoteError
@@ -26,6 +27,9 @@ from gateway.deps import (
 )
 from gateway.problems import Problem, ProblemError, problem_type
 from services.chassis.auth import Principal
+from services.chassis.telemetry import get_logger
+
+log = get_logger(__name__)
 
 
 async def create_link(
@@ -91,8 +95,36 @@ def not_satisfiable(size: int) -> ProblemError:
             detail=f"The file has {size} bytes; ask for a range within them.",
             code="range_not_satisfiable",
         ),
-        headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"},
+        headers={"Content-Range": ranges.unsatisfied_content_range(size), "Accept-Ranges": "bytes"},
     )
+
+
+async def exactly(first: Any, rest: AsyncIterator[Any], length: int) -> AsyncIterator[bytes]:
+    """The stream's bytes, never more than the Content-Length already sent:
+    a longer body makes the server drop the connection mid-file, which is how
+    `bytes=0-0` used to fail. A short stream cannot be mended once the headers
+    are out; it is logged, and the client sees a short body."""
+
+    async def messages() -> AsyncIterator[Any]:
+        if first is not None:
+            yield first
+        async for message in rest:
+            yield message
+
+    left = length
+    try:
+        async for piece in messages():
+            data = piece.data[:left]
+            if data:
+                left -= len(data)
+                yield data
+            if len(data) < len(piece.data):
+                log.error("blob stream longer than declared", declared=length)
+                break
+        if left:
+            log.error("blob stream shorter than declared", missing=left)
+    finally:
+        await rest.aclose()  # type: ignore[attr-defined]
 
 
 async def serve_download(
@@ -104,17 +136,20 @@ async def serve_download(
     secret: bytes,
     tenant_id: str,
 ) -> Response:
-    """The file (or one byte range of it), streamed from the service as it comes."""
+    """The file (or one byte range of it, ranges.py), streamed from the service
+    as it comes; HEAD answers the same headers after the same checks."""
     link = files.open_link(secret, token, tenant_id=tenant_id, now=time.time())
     if link is None:
         raise link_refused()
     try:
-        wanted = files.parse_range(request.headers.get("range"), link.size)
-    except files.RangeNotSatisfiable:
+        wanted = ranges.parse_range(
+            request.headers.get("range"), link.size, if_range=request.headers.get("if-range")
+        )
+    except ranges.RangeNotSatisfiable:
         raise not_satisfiable(link.size) from None
     read = D.ReadBlobRequest(token=link.token)
     if wanted is not None:
-        read.range_start, read.range_end, read.has_range = wanted.start, wanted.end, True
+        read.has_range, read.offset, read.length = True, wanted.offset, wanted.length
     try:
         first, rest = await documents.open_stream(
             documents.stub.ReadBlob, read, principal=principal
@@ -125,30 +160,26 @@ async def serve_download(
         if exc.code is grpc.StatusCode.OUT_OF_RANGE:
             raise not_satisfiable(link.size) from exc
         raise
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            if first is not None and first.data:
-                yield first.data
-            async for chunk in rest:
-                if chunk.data:
-                    yield chunk.data
-        finally:
-            await rest.aclose()  # type: ignore[attr-defined]
-
+    length = wanted.length if wanted else link.size
     headers = {
         "Content-Disposition": files.content_disposition(link.filename),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-store",
         "Accept-Ranges": "bytes",
-        "Content-Length": str(wanted.length if wanted else link.size),
+        "Content-Length": str(length),
     }
     if wanted is not None:
         headers["Content-Range"] = wanted.content_range(link.size)
+    code = status.HTTP_206_PARTIAL_CONTENT if wanted else status.HTTP_200_OK
+    media_type = files.safe_media_type(link.content_type)
+    if request.method == "HEAD":
+        # The service has checked the link and the holder's access; no bytes.
+        await rest.aclose()  # type: ignore[attr-defined]
+        return Response(status_code=code, media_type=media_type, headers=headers)
     return StreamingResponse(
-        body(),
-        status_code=status.HTTP_206_PARTIAL_CONTENT if wanted else status.HTTP_200_OK,
-        media_type=files.safe_media_type(link.content_type),
+        exactly(first, rest, length),
+        status_code=code,
+        media_type=media_type,
         headers=headers,
     )
 
@@ -191,7 +222,10 @@ async def download_link(
 @download_router.get(
     "/downloads/{token}",
     summary="Download a file by its link",
-    description="Streams the file; a single `Range: bytes=a-b` answers 206.",
+    description="Streams the file (HEAD: the same headers, no body). One `Range` "
+    "(`bytes=a-b`, `bytes=a-`, `bytes=-n`) answers 206 with exactly those bytes; "
+    "one starting past the end answers 416 with `Content-Range: bytes */size`; "
+    "several ranges, an `If-Range` or a header that does not parse get the whole file.",
     response_class=StreamingResponse,
 )
 async def download(
@@ -210,3 +244,10 @@ async def download(
         secret=settings.csrf_secret,
         tenant_id=tenant.id,
     )
+
+
+# HEAD: the same handler (it sends no body for HEAD), kept out of the schema so
+# the GET stays the one documented operation.
+download_router.add_api_route(
+    "/downloads/{token}", download, methods=["HEAD"], include_in_schema=False
+)

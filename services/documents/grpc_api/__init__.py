@@ -196,9 +196,10 @@ class DocumentsServicer(documents_pb2_grpc.DocumentsServiceServicer):
         blob = await service.read_blob(
             sessions=self._sessions,
             vault=self._vault,
+            principal=principal,
             token=request.token,
-            range_start=request.range_start,
-            range_end=request.range_end,
+            offset=request.offset,
+            length=request.length,
             has_range=request.has_range,
         )
         if principal.tenant_id != str(blob.version.tenant_id):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from services.chassis.access import require_open_portal
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.validation import parse_uuid
@@ -91,14 +92,18 @@ async def read_blob(
     *,
     sessions: Sessions,
     vault: Vault,
+    principal: Principal,
     token: str,
-    range_start: int,
-    range_end: int,
+    offset: int,
+    length: int,
     has_range: bool,
     now: float | None = None,
 ) -> OpenBlob:
-    """Checks the token and access now (a link outlives nothing it names), then
-    returns the decrypted bytes of the range as a stream."""
+    """Checks the token and access now (a link outlives nothing it names: not
+    the document's visibility, not the customer's portal), then returns the
+    decrypted bytes of the window as a stream: the whole file, or exactly
+    `length` bytes from `offset`. The caller is usually the gateway serving
+    whoever holds the link; a signed-in client must have an open portal too."""
     claims = domain.verify_link(
         token, vault.link_secret, now=int(now if now is not None else time.time())
     )
@@ -107,20 +112,10 @@ async def read_blob(
         doc = await uow.session.get(Document, uuid.UUID(claims.document_id))
         if version is None or doc is None or version.document_id != doc.id:
             raise domain.not_found()
+        await require_open_portal(uow, principal)
         if claims.kind == "client":
-            project = await uow.session.get(ProjectRef, doc.project_id)
-            holder = Principal(
-                kind="client",
-                subject=claims.subject,
-                tenant_id=claims.tenant_id,
-                customer_id=claims.customer_id,
-            )
-            if (
-                not client_may_see_document(holder, project, doc)
-                or version.number != doc.current_version
-            ):
-                raise domain.not_found()
-    start, stop = domain.parse_range(range_start, range_end, has_range, version.size_bytes)
+            await _check_client_holder(uow, claims, doc, version)
+    start, stop = domain.byte_window(offset, length, has_range, version.size_bytes)
     raw_header = await get_bytes(vault.store, f"{version.blob_id}.key")
     chunks = decrypt_range(
         vault.keys,
@@ -132,3 +127,22 @@ async def read_blob(
         stop,
     )
     return OpenBlob(version, start, stop, chunks)
+
+
+async def _check_client_holder(
+    uow: UnitOfWork, claims: domain.LinkClaims, doc: Document, version: DocumentVersion
+) -> None:
+    """A client's link is good while that client could still make it: their
+    customer's portal open (the link is a bearer token, and deleting the
+    customer ends the session but not the token) and the version still theirs
+    to see."""
+    holder = Principal(
+        kind="client",
+        subject=claims.subject,
+        tenant_id=claims.tenant_id,
+        customer_id=claims.customer_id,
+    )
+    await require_open_portal(uow, holder)
+    project = await uow.session.get(ProjectRef, doc.project_id)
+    if not client_may_see_document(holder, project, doc) or version.number != doc.current_version:
+        raise domain.not_found()

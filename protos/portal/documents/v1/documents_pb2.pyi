@@ -651,26 +651,28 @@ class ReadBlobRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TOKEN_FIELD_NUMBER: _builtins.int
-    RANGE_START_FIELD_NUMBER: _builtins.int
-    RANGE_END_FIELD_NUMBER: _builtins.int
     HAS_RANGE_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    LENGTH_FIELD_NUMBER: _builtins.int
     token: _builtins.str
-    range_start: _builtins.int
-    """inclusive"""
-    range_end: _builtins.int
-    """inclusive; -1 or 0 with start 0 means to the end"""
     has_range: _builtins.bool
+    """Without has_range: the whole file. With it: exactly `length` bytes from
+    `offset` (offset >= 0, length >= 1, offset + length <= size), else
+    OUT_OF_RANGE; the stream never sends more or fewer.
+    """
+    offset: _builtins.int
+    length: _builtins.int
     def __init__(
         self,
         *,
         token: _builtins.str = ...,
-        range_start: _builtins.int = ...,
-        range_end: _builtins.int = ...,
         has_range: _builtins.bool = ...,
+        offset: _builtins.int = ...,
+        length: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["has_range", b"has_range", "range_end", b"range_end", "range_start", b"range_start", "token", b"token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["has_range", b"has_range", "length", b"length", "offset", b"offset", "token", b"token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
