@@ -12,6 +12,7 @@ from gateway.api import (
     documents,
     emails,
     me,
+    platform,
     projects,
     proposals,
     rooms,
@@ -61,6 +62,7 @@ router.include_router(rooms.router)
 router.include_router(proposals.router)
 router.include_router(emails.router)
 router.include_router(documents.router)
+router.include_router(platform.router)
 # Multipart uploads and file downloads: not JSON, so outside json_bodies_only.
 uploads = documents.upload_router
 downloads = documents.download_router
