@@ -1,4 +1,4 @@
-"""`portal`: run the suite locally, migrate, and look after dead letters."""
+"""`portal`: run the suite locally, migrate, onboard integrators, and look after dead letters."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from deploy.suite import ROOT, SERVICES, Suite, SuiteOptions
-
-DATA_DIR = ROOT / ".data"
-DEV_JSON = "dev.json"
+from deploy import tenants_cli
+from deploy.suite import DATA_DIR, DEV_JSON, SERVICES, Suite, SuiteOptions
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     rp = ev.add_parser("replay", help="run a dead-lettered event's handler again")
     rp.add_argument("id")
     rp.add_argument("--service", choices=SERVICES)
+    tenants_cli.add_parser(sub)
     documents = sub.add_parser("documents", help="the document library's storage")
     dc = documents.add_subparsers(dest="documents_command", required=True)
     dc.add_parser(
@@ -58,6 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         protos_main()
     elif args.command == "documents":
         asyncio.run(rotate_document_keys())
+    elif args.command == "tenants":
+        sys.exit(tenants_cli.run(args))
     elif args.events_command == "dead-letters":
         asyncio.run(list_dead_letters(args.service))
     else:
@@ -144,6 +145,8 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
         "demo_project_id": demo.project_id,
         "demo_customer_id": demo.customer_id,
         "mail_url": suite.mail_url,
+        "platform_url": suite.platform_url,
+        "platform_token": suite.platform_token,
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "services": {name: suite.service_env(name) for name in SERVICES},
         "pids": suite.pids(),
@@ -165,11 +168,16 @@ def banner(info: dict) -> str:
     Portal (demo integrator):  {info["demo_url"]}
     Staff API token:           {token}
     Captured email:            {info["mail_url"]}
-    API docs:                  {info["demo_url"]}/api/docs
+    API docs:                  {info["platform_url"]}/api/docs  (and on the portal, for staff)
+    Platform token:            {info["platform_token"]}
 
     Try:
       curl -H 'Host: {info["demo_host"].split(":")[0]}' \\
            -H 'Authorization: Bearer {token}' {info["gateway_url"]}/api/v1/projects
+
+    Onboard another integrator (its owner's invite lands in the captured email):
+      .venv/bin/portal tenants create --slug brightwave --name 'Brightwave AV' \\
+           --owner-email sam@brightwave.example
 
     Sign in at the portal as (email, password):
       {info["staff_email"]:<28} {info["staff_password"]:<18} staff, owner

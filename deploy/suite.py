@@ -35,6 +35,9 @@ from services.chassis.auth import generate_keypair
 from services.chassis.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where `make run` keeps its data, and the facts it prints (read by `portal` commands).
+DATA_DIR = ROOT / ".data"
+DEV_JSON = "dev.json"
 SERVICES = ("identity", "projects", "notifications", "documents", "payments")
 PR_SET_PDEATHSIG = 1
 
@@ -84,6 +87,7 @@ class Suite:
         )
         self._lock = threading.Lock()
         self.private_key, self.public_key = self._keys()
+        self.platform_token = self._platform_token()
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -221,6 +225,8 @@ class Suite:
             "GATEWAY_DEV_MAIL_URL": self.mail_url,
             # Identity's events keep the gateway's credential cache honest.
             "GATEWAY_NATS_URL": self.nats.url,
+            # The platform API (onboarding) on the bare base domain.
+            "GATEWAY_PLATFORM_TOKEN": self.platform_token,
         }
 
     def target(self, service: str) -> str:
@@ -236,6 +242,10 @@ class Suite:
     @property
     def stripe_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['stripe']}"
+    def platform_url(self) -> str:
+        """The platform host: the bare base domain, where the API docs and the
+        platform API answer (no integrator lives there)."""
+        return f"http://{self.opts.base_domain}:{self.ports['gateway']}"
 
     @property
     def mail_url(self) -> str:
@@ -342,6 +352,14 @@ class Suite:
         path.write_text(json.dumps({"private": private, "public": public}))
         path.chmod(0o600)
         return private, public
+
+    def _platform_token(self) -> str:
+        """The platform operator's token for this data dir, generated once."""
+        path = self.data / "platform-token"
+        if not path.exists():
+            path.write_text("plt_" + secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     def _documents_keys(self) -> dict:
         """Documents' master keys and link secret, generated once per data dir.

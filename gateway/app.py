@@ -71,7 +71,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         version="1",
         description=_description(settings),
         lifespan=lifespan,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,  # gateway.docs serves it, to staff and on the platform host
         docs_url=None,  # served by gateway.docs under its own CSP
         redoc_url=None,
         generate_unique_id_function=lambda route: route.name,  # operationId "get_project"
@@ -89,6 +89,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         TenantMiddleware,
         base_domain=settings.base_domain,
         open_paths=(health.PATH, api.stripe_webhook.PATH),
+        platform_paths=(*docs.PATHS, api.platform.PATH),
     )
     app.add_middleware(overload.InFlightLimit, **overload.limits_from_env())  # shed, not 504
     problems.install(app, page_renderer=render_problem)

@@ -9,10 +9,16 @@ repeat the session's CSRF token in `X-CSRF-Token`.
 
 `authenticate_staff` (`StaffDep` in gateway.deps) admits staff only;
 `authenticate_caller` (`CallerDep`) also admits a client contact's
-session (as that contact), for what clients may read or do themselves."""
+session (as that contact), for what clients may read or do themselves.
+
+On the platform host (the bare base domain) there is no integrator:
+`authenticate_platform` (`PlatformDep`) admits the platform operator by
+GATEWAY_PLATFORM_TOKEN, and `docs_reader` lets anyone read the API docs there
+but only staff on an integrator's host."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Iterable
 from typing import Annotated
 
@@ -20,6 +26,7 @@ import grpc
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from portal.identity.v1 import identity_pb2
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway import csrf
 from gateway.backends import Backends, RemoteError, current_backends, gateway_principal
@@ -27,7 +34,7 @@ from gateway.identity_cache import CredentialCache
 from gateway.problems import Problem, ProblemError, problem_type
 from gateway.sessions import SignedIn, credentials_of, resolve_session, settings_of
 from gateway.settings import GatewaySettings
-from gateway.tenancy import Tenant, current_tenant
+from gateway.tenancy import Tenant, current_tenant, on_platform_host
 from services.chassis import enums
 from services.chassis.auth import Principal
 
@@ -37,6 +44,14 @@ bearer = HTTPBearer(
     description="An API token issued to a staff user of this integrator. Browsers may "
     "instead use the session cookie set by sign-in, sending `X-CSRF-Token` (from "
     "`GET /api/v1/me`) with every POST, PATCH and DELETE.",
+)
+
+platform_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="PlatformToken",
+    bearerFormat="platform token",
+    description="The platform operator's token (the gateway's GATEWAY_PLATFORM_TOKEN). "
+    "Platform routes answer only on the platform host, the bare base domain.",
 )
 
 # What identity answers when the secret is simply not a live token of this tenant.
@@ -225,3 +240,55 @@ async def download_principal(
     if signed_in is not None:
         return signed_in.person
     return gateway_principal(tenant_id=tenant.id)
+
+
+def _nothing_here() -> StarletteHTTPException:
+    # The same 404 as an address with no route: nothing says the route exists.
+    return StarletteHTTPException(status_code=404)
+
+
+async def authenticate_platform(
+    request: Request,
+    settings: Annotated[GatewaySettings, Depends(settings_of)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(platform_bearer)],
+) -> Principal:
+    """The platform operator: only on the platform host, only when a platform
+    token is configured, and only with it (compared in constant time)."""
+    if not settings.platform_token or not on_platform_host(request):
+        raise _nothing_here()
+    if credentials is None:
+        raise _unauthenticated(
+            detail="Send the platform token: 'Authorization: Bearer <token>'.",
+            code="missing_token",
+            challenge="Bearer",
+        )
+    if not hmac.compare_digest(credentials.credentials.encode(), settings.platform_token.encode()):
+        raise _unauthenticated(
+            detail="That is not the platform token. Check GATEWAY_PLATFORM_TOKEN.",
+            code="invalid_token",
+            challenge='Bearer error="invalid_token"',
+        )
+    return Principal(kind="platform", subject="platform-api")
+
+
+async def docs_reader(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """The API docs: anyone on the platform host; on an integrator's host its
+    staff (an API token or a staff session). A client or a visitor there gets a
+    404: an integrator's clients are not its API's audience."""
+    if on_platform_host(request):
+        return  # before the backends are looked at: the platform host needs none
+    tenant: Tenant = request.state.tenant
+    backends: Backends = request.state.backends
+    settings: GatewaySettings = request.app.state.settings
+    if credentials is not None:
+        try:
+            await _bearer_staff(request, tenant.id, backends, credentials.credentials)
+        except ProblemError:
+            raise _nothing_here() from None
+        return
+    signed_in = await resolve_session(request, tenant, backends, settings)
+    if signed_in is None or not signed_in.is_staff:
+        raise _nothing_here()

@@ -18,7 +18,9 @@ from portal.common.v1 import common_pb2
 
 from gateway.auth import (
     authenticate_caller,
+    authenticate_platform,
     authenticate_staff,
+    docs_reader,
     download_principal,
     require_session,
     require_staff_session,
@@ -171,6 +173,9 @@ StaffSessionDep = Annotated[SignedIn, Depends(require_staff_session)]
 StaffDep = Annotated[Principal, Depends(authenticate_staff)]
 CallerDep = Annotated[Principal, Depends(authenticate_caller)]
 DownloaderDep = Annotated[Principal, Depends(download_principal)]
+# The platform host: the operator (platform token), and who may read the API docs.
+PlatformDep = Annotated[Principal, Depends(authenticate_platform)]
+DocsReaderDep = Annotated[None, Depends(docs_reader)]
 
 # What a request carries: its idempotency key, its page of a list.
 RequestIdDep = Annotated[str, Depends(request_id)]

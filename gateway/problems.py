@@ -7,7 +7,7 @@ browser-facing portal and answer a small HTML page with the same status.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -277,7 +277,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-PageRenderer = Callable[[Request, ProblemError], Response]
+PageRenderer = Callable[[Request, ProblemError], Awaitable[Response]]
 
 
 def install(app: FastAPI, *, page_renderer: PageRenderer | None = None) -> None:
@@ -285,7 +285,7 @@ def install(app: FastAPI, *, page_renderer: PageRenderer | None = None) -> None:
     tenant's host, pages (not /api) may be answered by `page_renderer`, which
     shows the problem in the portal's own layout."""
 
-    def answer(request: Request, error: ProblemError) -> Response:
+    async def answer(request: Request, error: ProblemError) -> Response:
         path = request.url.path
         if (
             page_renderer is not None
@@ -293,30 +293,30 @@ def install(app: FastAPI, *, page_renderer: PageRenderer | None = None) -> None:
             and getattr(request.state, "tenant", None) is not None
         ):
             try:
-                return page_renderer(request, error)
+                return await page_renderer(request, error)
             except Exception:  # the fancy page failed: the plain one still answers
                 log.exception("error page failed")
         return respond(error, path=path)
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProblemError)
-        return answer(request, exc)
+        return await answer(request, exc)
 
     async def on_remote(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RemoteError)
-        return answer(request, from_rpc_error(exc.error, service=exc.service))
+        return await answer(request, from_rpc_error(exc.error, service=exc.service))
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return answer(request, from_validation_error(exc))
+        return await answer(request, from_validation_error(exc))
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return answer(request, from_http_exception(exc, method=request.method))
+        return await answer(request, from_http_exception(exc, method=request.method))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # Starlette re-raises after this answers, so the server logs the traceback.
-        return respond(internal_error(), path=request.url.path)
+        return await answer(request, internal_error())
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RemoteError, on_remote)

@@ -50,6 +50,9 @@ class GatewaySettings(BaseSettings):
     # HMAC key for CSRF tokens and flash cookies. Required in prod; in dev and
     # test a stable one is derived from the principal key.
     csrf_key: str = ""
+    # The platform operator's bearer token for /api/v1/platform/... on the bare
+    # base domain (onboarding integrators). Unset: those routes answer 404.
+    platform_token: str = ""
     log_level: str = "INFO"
 
     @property
@@ -99,6 +102,11 @@ class GatewaySettings(BaseSettings):
             raise ValueError(f"{ENV_PREFIX}PRINCIPAL_PRIVATE_KEY is not a PEM private key") from exc
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{ENV_PREFIX}PRINCIPAL_PRIVATE_KEY must be an Ed25519 key")
+        if not self.is_dev and self.platform_token and len(self.platform_token) < 32:
+            raise ValueError(
+                f"{ENV_PREFIX}PLATFORM_TOKEN must be 32 or more random characters outside dev "
+                "and test (or unset, which turns the platform API off)"
+            )
         if not self.is_dev and len(self.csrf_key) < 32:
             raise ValueError(
                 f"{ENV_PREFIX}CSRF_KEY is required outside dev and test: 32 or more random "

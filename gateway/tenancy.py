@@ -27,8 +27,9 @@ Fetch = Callable[[str], Awaitable[Tenant | None]]
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
-def tenant_slug(host: str | None, *, base_domain: str) -> str | None:
-    """`acme.localhost:8000` -> `acme`; None when the host names no tenant."""
+def _host_name(host: str | None) -> str | None:
+    """`Acme.Localhost.:8000` -> `acme.localhost`; None for no host, an IPv6
+    literal or a port that is not a number."""
     if not host:
         return None
     host = host.strip().lower()
@@ -39,12 +40,23 @@ def tenant_slug(host: str | None, *, base_domain: str) -> str | None:
         if not port.isdigit():
             return None
         host = name
+    return host.removesuffix(".")  # the absolute form, "acme.localhost."
+
+
+def tenant_slug(host: str | None, *, base_domain: str) -> str | None:
+    """`acme.localhost:8000` -> `acme`; None when the host names no tenant."""
+    name = _host_name(host)
     suffix = "." + base_domain
-    host = host.removesuffix(".")  # the absolute form, "acme.localhost."
-    if not host.endswith(suffix):
+    if name is None or not name.endswith(suffix):
         return None
-    slug = host.removesuffix(suffix)
+    slug = name.removesuffix(suffix)
     return slug if _LABEL.fullmatch(slug) else None
+
+
+def is_platform_host(host: str | None, *, base_domain: str) -> bool:
+    """The bare base domain (`localhost:8000`, `portal.example.com`): the
+    platform's own host, where no integrator lives."""
+    return _host_name(host) == base_domain
 
 
 class TenantCache:
@@ -121,15 +133,33 @@ def fetch_from_identity(identity: Remote) -> Fetch:
 
 
 class TenantMiddleware:
-    """Resolves the tenant into `request.state.tenant` or answers 404 itself."""
+    """Resolves the tenant into `request.state.tenant` or answers 404 itself.
 
-    def __init__(self, app: ASGIApp, *, base_domain: str, open_paths: Collection[str]) -> None:
+    `open_paths` answer on any host. `platform_paths` also answer on the
+    platform host (the bare base domain), with `request.state.tenant` None;
+    every other path there is the same 404 as an unknown host."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        base_domain: str,
+        open_paths: Collection[str],
+        platform_paths: Collection[str] = (),
+    ) -> None:
         self.app = app
         self._base_domain = base_domain
         self._open_paths = frozenset(open_paths)
+        self._platform_paths = frozenset(platform_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self._open_paths:
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] in self._platform_paths and is_platform_host(
+            Headers(scope=scope).get("host"), base_domain=self._base_domain
+        ):
+            scope.setdefault("state", {})["tenant"] = None
             await self.app(scope, receive, send)
             return
         try:
@@ -155,6 +185,11 @@ class TenantMiddleware:
 
 async def current_tenant(request: Request) -> Tenant:
     return request.state.tenant
+
+
+def on_platform_host(request: Request) -> bool:
+    """True on the platform host (see TenantMiddleware's platform paths)."""
+    return getattr(request.state, "tenant", None) is None
 
 
 async def tenant_cache(request: Request) -> TenantCache:

@@ -13,6 +13,7 @@ from gateway.api import (
     emails,
     me,
     payments,
+    platform,
     projects,
     proposals,
     rooms,
@@ -64,6 +65,7 @@ router.include_router(proposals.router)
 router.include_router(emails.router)
 router.include_router(documents.router)
 router.include_router(payments.router)
+router.include_router(platform.router)
 # Multipart uploads and file downloads: not JSON, so outside json_bodies_only.
 uploads = documents.upload_router
 downloads = documents.download_router

@@ -42,6 +42,7 @@ NEEDS_PASSWORD = frozenset({"invite", "password_reset"})
 WELCOME = {
     "magic_link": "You're signed in.",
     "invite": "Your password is set. Welcome to your portal.",
+    "staff_invite": "Your password is set. Welcome to your console.",
     "password_reset": "Your new password is set, and you're signed in.",
 }
 LINK_SENT = "If that address has access, a link is on its way. It works once and expires soon."
@@ -63,6 +64,11 @@ _MAX_TOKEN = 512
 def landing_for(session: identity_pb2.Session) -> str:
     staff = session.kind == P.PRINCIPAL_KIND_STAFF and not session.view_as_client
     return "/console" if staff else "/home"
+
+
+def _welcome_key(purpose: str | None, session: identity_pb2.Session) -> str | None:
+    staff = session.kind == P.PRINCIPAL_KIND_STAFF
+    return "staff_invite" if purpose == "invite" and staff else purpose
 
 
 @router.get("/", name="splash")
@@ -236,6 +242,7 @@ def _continue(
         token=token,
         info=info,
         purpose=PURPOSES.get(info.purpose, "magic_link"),
+        STAFF=P.PRINCIPAL_KIND_STAFF,
         error=error,
         errors=errors or {},
     )
@@ -296,7 +303,7 @@ async def redeem(
     response = see_other(
         request,
         landing_for(answer.session.session),
-        flash=WELCOME.get(purpose, WELCOME["magic_link"]),
+        flash=WELCOME.get(_welcome_key(purpose, answer.session.session), WELCOME["magic_link"]),
     )
     set_session_cookie(response, answer.session, settings)
     return response

@@ -34,9 +34,15 @@ from gateway.pages.forms import (
     signed_in_form,
 )
 from gateway.problems import ProblemError
-from gateway.sessions import SignedIn, clear_session_cookie, session_cookie_value
+from gateway.sessions import (
+    SignedIn,
+    clear_session_cookie,
+    resolve_session,
+    session_cookie_value,
+)
 from gateway.settings import GatewaySettings
 from gateway.theme import safe_image_url, theme_version
+from services.chassis.telemetry import get_logger
 
 # The page modules import these from here, one place for what every page uses.
 __all__ = [
@@ -60,6 +66,7 @@ __all__ = [
     "signed_in_form",
 ]
 
+log = get_logger(__name__)
 FLASH_MAX_AGE = 120
 FlashKind = Literal["success", "info", "error"]
 
@@ -258,9 +265,11 @@ def on_csrf_refused(request: Request, exc: Exception) -> Response:
     )
 
 
-def render_problem(request: Request, error: ProblemError) -> Response:
-    """A problem on a tenant's page: in the portal's layout. A lapsed session
-    goes back to the sign-in page instead."""
+async def render_problem(request: Request, error: ProblemError) -> Response:
+    """A problem on a tenant's page: in the portal's layout, with the signed-in
+    person's own navigation (a client's for a client, the console's for staff)
+    and a way back to their start; a visitor gets a link to the sign-in page. A
+    lapsed session goes back to the sign-in page instead."""
     problem = error.problem
     settings: GatewaySettings = request.app.state.settings
     if problem.status == 401:
@@ -270,11 +279,45 @@ def render_problem(request: Request, error: ProblemError) -> Response:
         if session_cookie_value(request, settings):
             clear_session_cookie(response, settings)
         return response
+    signed_in = await _signed_in_for_error(request, problem.status)
+    staff_side = signed_in is not None and signed_in.is_staff
+    console = staff_side and request.url.path.startswith(("/console", "/account"))
     return render(
         request,
         "error.html",
+        signed_in=signed_in,
+        surface="console" if console else None,
         status=problem.status,
         headers=error.headers,
         title=problem.title,
         detail=problem.detail,
+        home=_way_home(signed_in, console=console),
     )
+
+
+async def _signed_in_for_error(request: Request, status: int) -> SignedIn | None:
+    """Who is looking at the error, if that is cheap and safe to learn: the
+    session the request already resolved (resolve_session remembers it), else
+    one ResolveSession; but not after a service was down or slow (503, 504),
+    when asking would only wait again."""
+    if status in (503, 504) and not hasattr(request.state, "signed_in"):
+        return None
+    try:
+        return await resolve_session(
+            request,
+            request.state.tenant,
+            request.state.backends,
+            request.app.state.settings,
+        )
+    except Exception:  # an error page never fails for want of a name in its header
+        log.warning("error page without the session", exc_info=True)
+        return None
+
+
+def _way_home(signed_in: SignedIn | None, *, console: bool) -> tuple[str, str]:
+    """(address, label) of the error page's button."""
+    if signed_in is None:
+        return "/", "Go to the sign-in page"
+    if console or (signed_in.is_staff and not signed_in.viewing_as_client):
+        return "/console", "Go to the console"
+    return "/home", "Go to your portal"

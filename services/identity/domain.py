@@ -9,6 +9,8 @@ from zoneinfo import available_timezones
 
 from services.chassis.errors import InvalidArgument
 
+# One DNS label (RFC 1123: letters, digits, inner hyphens), kept to 3-40
+# characters; "--" is refused too, so no slug looks like punycode ("xn--").
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 # Subdomains we keep for ourselves or that would confuse a client.
 RESERVED_SLUGS = frozenset(
@@ -16,6 +18,16 @@ RESERVED_SLUGS = frozenset(
         "www",
         "api",
         "admin",
+        "platform",
+        "console",
+        "localhost",
+        "root",
+        "ns1",
+        "ns2",
+        "mx",
+        "ftp",
+        "email",
+        "webmail",
         "app",
         "mail",
         "smtp",

@@ -23,6 +23,7 @@ SENSITIVE_EVENTS = frozenset(
     subject_for(t)
     for t in (
         identity_events.ContactInvited,
+        identity_events.StaffUserInvited,
         identity_events.MagicLinkRequested,
         identity_events.PasswordResetRequested,
     )
@@ -191,6 +192,23 @@ def contact_invited(*, brand: Brand, invited_by: str, link: str, expires_at: dat
     )
 
 
+def staff_invited(*, brand: Brand, invited_by: str, link: str, expires_at: datetime) -> Message:
+    """A staff member's invite, the new integrator's owner's first of all: the
+    console, not a project."""
+    who = f"{invited_by} has invited you" if invited_by else "You have been invited"
+    return Message(
+        subject=f"{brand.name}: your client portal is ready",
+        paragraphs=[
+            f"{who} to the staff console of {brand.name}'s client portal, where you "
+            "set up your branding, add customers and run their projects.",
+            "Choose a password to sign in.",
+        ],
+        button="Set your password",
+        link=link,
+        after=[f"This link works once and expires {local_time(expires_at, brand.time_zone)}."],
+    )
+
+
 def magic_link(*, brand: Brand, link: str, expires_at: datetime) -> Message:
     return Message(
         subject=f"Your sign-in link for {brand.name}",
@@ -222,6 +240,7 @@ class LinkKind(enum.Enum):
     """What a one-time link in an email is for."""
 
     INVITE = "invite"
+    STAFF_INVITE = "staff_invite"
     MAGIC_LINK = "magic_link"
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of link, not a secret)
 
@@ -231,6 +250,8 @@ def login_link_message(
 ) -> Message:
     if kind is LinkKind.INVITE:
         return contact_invited(brand=brand, invited_by=invited_by, link=link, expires_at=expires_at)
+    if kind is LinkKind.STAFF_INVITE:
+        return staff_invited(brand=brand, invited_by=invited_by, link=link, expires_at=expires_at)
     if kind is LinkKind.MAGIC_LINK:
         return magic_link(brand=brand, link=link, expires_at=expires_at)
     return password_reset(brand=brand, link=link, expires_at=expires_at)

@@ -16,7 +16,7 @@ def test_invalid_slugs(slug):
     assert err.value.field == "slug"
 
 
-@pytest.mark.parametrize("slug", ["www", "api", "admin", "mail"])
+@pytest.mark.parametrize("slug", ["www", "api", "admin", "mail", "platform", "console"])
 def test_reserved_slugs_are_refused(slug):
     with pytest.raises(InvalidArgument, match="reserved"):
         domain.validate_slug(slug)

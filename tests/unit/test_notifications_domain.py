@@ -71,6 +71,17 @@ def test_invite_names_who_invited():
     assert msg.button == "Set your password"
 
 
+def test_a_staff_invite_is_for_the_console_and_reads_without_an_inviter():
+    at = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    onboarded = domain.staff_invited(brand=BRAND, invited_by="", link="http://x", expires_at=at)
+    assert onboarded.paragraphs[0].startswith("You have been invited to the staff console")
+    assert "Acme AV's client portal" in onboarded.paragraphs[0]
+    assert onboarded.link == "http://x" and onboarded.button == "Set your password"
+    assert "1 Dec 2026, 10:00 EST" in onboarded.after[0]
+    by_owner = domain.staff_invited(brand=BRAND, invited_by="Olivia", link="x", expires_at=at)
+    assert by_owner.paragraphs[0].startswith("Olivia has invited you to the staff console")
+
+
 def test_access_changes_each_say_what_the_client_can_still_do():
     archived = domain.access_changed(
         brand=BRAND,
@@ -151,6 +162,7 @@ def test_login_link_message_picks_the_email_for_the_link_kind():
     }
     assert subjects == {
         domain.LinkKind.INVITE: "Acme AV: set up your project portal",
+        domain.LinkKind.STAFF_INVITE: "Acme AV: your client portal is ready",
         domain.LinkKind.MAGIC_LINK: "Your sign-in link for Acme AV",
         domain.LinkKind.PASSWORD_RESET: "Reset your password for Acme AV",
     }

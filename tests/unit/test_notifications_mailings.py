@@ -24,6 +24,7 @@ def test_notifications_subscribes_to_every_event_it_mails_about_and_to_shares():
             projects_events.ProposalSent,
             projects_events.ProposalAccepted,
             identity_events.ContactInvited,
+            identity_events.StaffUserInvited,
             identity_events.MagicLinkRequested,
             identity_events.PasswordResetRequested,
             identity_events.CustomerAccessChanged,
@@ -62,6 +63,20 @@ def test_a_login_link_goes_to_the_person_it_is_for_only():
     message = mailing.compose(BRAND, PORTAL)
     assert message.subject == "Reset your password for Acme AV"
     assert message.link == f"{PORTAL}/continue?token=t0k"
+
+
+def test_a_staff_invite_goes_to_the_staff_user_with_the_console_invitation():
+    p = identity_events.StaffUserInvited(
+        staff_user_id="u1", email="sam@bw.example", full_name="Sam", token="t0k", invited_by=""
+    )
+    p.expires_at.FromDatetime(datetime(2026, 3, 1, tzinfo=UTC))
+    mailing = service.MAILINGS[type(p)](p)
+    assert mailing.recipients == (domain.Recipient("sam@bw.example", "Sam"),)
+    message = mailing.compose(BRAND, PORTAL)
+    assert message.subject == "Acme AV: your client portal is ready"
+    assert message.paragraphs[0].startswith("You have been invited to the staff console")
+    assert message.link == f"{PORTAL}/continue?token=t0k"
+    assert subject_for(type(p)) in domain.SENSITIVE_EVENTS  # the link is scrubbed once sent
 
 
 def test_an_access_change_mails_the_contacts_the_event_names():

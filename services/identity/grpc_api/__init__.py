@@ -92,6 +92,29 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         )
         return pb.CreateTenantResponse(tenant=tenant_pb(tenant))
 
+    async def OnboardTenant(self, request, context):
+        onboarded = await service.onboard_tenant(
+            sessions=self._sessions,
+            principal=current_principal(),
+            request_id=request.request_id,
+            request=service.OnboardingRequest(
+                slug=request.slug,
+                display_name=request.display_name,
+                owner_email=request.owner_email,
+                owner_name=request.owner_name,
+                time_zone=request.time_zone,
+                currency=request.currency,
+                region=request.region,
+                branding=_branding(request.branding),
+            ),
+        )
+        return pb.OnboardTenantResponse(
+            tenant=tenant_pb(onboarded.tenant),
+            owner=staff_pb(onboarded.owner),
+            invite_expires_at=ts(onboarded.invite_expires_at),
+            created=onboarded.created,
+        )
+
     async def UpdateTenant(self, request, context):
         tenant = await service.update_tenant(
             sessions=self._sessions,

@@ -151,6 +151,7 @@ def link_info_pb(info: LinkInfo) -> pb.InspectLoginTokenResponse:
         email=info.email,
         full_name=info.full_name,
         expires_at=ts(info.expires_at),
+        kind=_KIND[info.kind],
     )
 
 

@@ -31,6 +31,7 @@ from services.identity.service.link_requests import (
     request_magic_link,
     request_password_reset,
 )
+from services.identity.service.onboarding import Onboarded, OnboardingRequest, onboard_tenant
 from services.identity.service.sessions import (
     OpenedSession,
     SessionView,
@@ -66,6 +67,8 @@ __all__ = [
     "ClientInfo",
     "LinkInfo",
     "NewContact",
+    "Onboarded",
+    "OnboardingRequest",
     "OpenedSession",
     "SessionView",
     "Sessions",
@@ -92,6 +95,7 @@ __all__ = [
     "list_customers",
     "list_sessions",
     "list_staff_users",
+    "onboard_tenant",
     "purge_deleted_customers",
     "redeem_login_token",
     "remove_contact",

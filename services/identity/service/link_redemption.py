@@ -36,6 +36,7 @@ class LinkInfo:
     email: str
     full_name: str
     expires_at: datetime
+    kind: str  # "staff" or "client": the Continue page words an invite for each
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ async def inspect_login_token(*, sessions: Sessions, principal: Principal, token
             now,
         )
         holder = await _holder(uow, row.subject_kind, row.subject_id)
-    return LinkInfo(row.purpose, holder.email, holder.full_name, row.expires_at)
+    return LinkInfo(row.purpose, holder.email, holder.full_name, row.expires_at, holder.kind)
 
 
 async def redeem_login_token(

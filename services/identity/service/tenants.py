@@ -69,10 +69,10 @@ async def create_tenant(
     region: str,
 ) -> Tenant:
     principal.require_platform()
-    tenant = Tenant(
+    tenant = new_tenant(
         slug=domain.validate_slug(slug),
         display_name=require_text(display_name, field="display_name"),
-        **domain_updates.check_branding(asdict(branding)),
+        branding=branding,
         time_zone=domain.validate_time_zone(time_zone or "UTC"),
         currency=domain.validate_currency(currency or "USD"),
         region=domain.validate_region(region),
@@ -85,6 +85,29 @@ async def create_tenant(
             raise AlreadyExists(f"the subdomain '{tenant.slug}' is taken", field="slug") from None
         await uow.commit()
     return tenant
+
+
+def new_tenant(
+    *,
+    slug: str,
+    display_name: str,
+    branding: BrandingInput,
+    time_zone: str,
+    currency: str,
+    region: str,
+    tenant_id: uuid.UUID | None = None,
+) -> Tenant:
+    """A tenant row from checked settings; the branding is checked here (an
+    empty accent colour becomes the default one)."""
+    return Tenant(
+        id=tenant_id or uuid.uuid4(),
+        slug=slug,
+        display_name=display_name,
+        **domain_updates.check_branding(asdict(branding)),
+        time_zone=time_zone,
+        currency=currency,
+        region=region,
+    )
 
 
 async def update_tenant(

@@ -59,6 +59,7 @@ def proposal_sent_or_accepted(
 
 LOGIN_LINK_KINDS = {
     identity_events.ContactInvited: domain.LinkKind.INVITE,
+    identity_events.StaffUserInvited: domain.LinkKind.STAFF_INVITE,
     identity_events.MagicLinkRequested: domain.LinkKind.MAGIC_LINK,
     identity_events.PasswordResetRequested: domain.LinkKind.PASSWORD_RESET,
 }
@@ -67,7 +68,8 @@ LOGIN_LINK_KINDS = {
 def login_link(p: Any) -> domain.Mailing:
     """Invites, sign-in links and password resets: the person, with a one-time link."""
     kind = LOGIN_LINK_KINDS[type(p)]
-    invited_by = p.invited_by if kind is domain.LinkKind.INVITE else ""
+    invites = (domain.LinkKind.INVITE, domain.LinkKind.STAFF_INVITE)
+    invited_by = p.invited_by if kind in invites else ""
     return domain.Mailing(
         recipients=(domain.Recipient(p.email, p.full_name),),
         compose=lambda brand, portal: domain.login_link_message(
@@ -100,6 +102,7 @@ MAILINGS: dict[type, Callable[[Any], domain.Mailing]] = {
     projects_events.ProposalSent: proposal_sent_or_accepted,
     projects_events.ProposalAccepted: proposal_sent_or_accepted,
     identity_events.ContactInvited: login_link,
+    identity_events.StaffUserInvited: login_link,
     identity_events.MagicLinkRequested: login_link,
     identity_events.PasswordResetRequested: login_link,
     identity_events.CustomerAccessChanged: access_changed,

@@ -64,6 +64,44 @@ class ContactInvited(_message.Message):
 Global___ContactInvited: _TypeAlias = ContactInvited  # noqa: Y015
 
 @_typing.final
+class StaffUserInvited(_message.Message):
+    """A staff user asked to set a password: the owner of a newly onboarded integrator."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAFF_USER_ID_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    TOKEN_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    INVITED_BY_FIELD_NUMBER: _builtins.int
+    staff_user_id: _builtins.str
+    email: _builtins.str
+    full_name: _builtins.str
+    token: _builtins.str
+    invited_by: _builtins.str
+    """a person's name; empty when the platform onboarded them"""
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        staff_user_id: _builtins.str = ...,
+        email: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        token: _builtins.str = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        invited_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "expires_at", b"expires_at", "full_name", b"full_name", "invited_by", b"invited_by", "staff_user_id", b"staff_user_id", "token", b"token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StaffUserInvited: _TypeAlias = StaffUserInvited  # noqa: Y015
+
+@_typing.final
 class MagicLinkRequested(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

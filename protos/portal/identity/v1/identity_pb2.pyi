@@ -342,6 +342,89 @@ class CreateTenantResponse(_message.Message):
 Global___CreateTenantResponse: _TypeAlias = CreateTenantResponse  # noqa: Y015
 
 @_typing.final
+class OnboardTenantRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    SLUG_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    OWNER_EMAIL_FIELD_NUMBER: _builtins.int
+    OWNER_NAME_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    REGION_FIELD_NUMBER: _builtins.int
+    BRANDING_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    slug: _builtins.str
+    display_name: _builtins.str
+    owner_email: _builtins.str
+    owner_name: _builtins.str
+    """default: from the address, "olivia.grant@" -> "Olivia Grant" """
+    time_zone: _builtins.str
+    """IANA; default UTC"""
+    currency: _builtins.str
+    """ISO 4217; default USD"""
+    region: _builtins.str
+    @_builtins.property
+    def branding(self) -> Global___Branding:
+        """default: the default accent colour and nothing else"""
+
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        slug: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        owner_email: _builtins.str = ...,
+        owner_name: _builtins.str = ...,
+        time_zone: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        region: _builtins.str = ...,
+        branding: Global___Branding | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "currency", b"currency", "display_name", b"display_name", "owner_email", b"owner_email", "owner_name", b"owner_name", "region", b"region", "request_id", b"request_id", "slug", b"slug", "time_zone", b"time_zone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnboardTenantRequest: _TypeAlias = OnboardTenantRequest  # noqa: Y015
+
+@_typing.final
+class OnboardTenantResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    INVITE_EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    created: _builtins.bool
+    """false: a retry, answered with the tenant made before"""
+    @_builtins.property
+    def tenant(self) -> Global___Tenant: ...
+    @_builtins.property
+    def owner(self) -> Global___StaffUser: ...
+    @_builtins.property
+    def invite_expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When the owner's invitation stops working; unset when answering a retry."""
+
+    def __init__(
+        self,
+        *,
+        tenant: Global___Tenant | None = ...,
+        owner: Global___StaffUser | None = ...,
+        invite_expires_at: _timestamp_pb2.Timestamp | None = ...,
+        created: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["invite_expires_at", b"invite_expires_at", "owner", b"owner", "tenant", b"tenant"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "invite_expires_at", b"invite_expires_at", "owner", b"owner", "tenant", b"tenant"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnboardTenantResponse: _TypeAlias = OnboardTenantResponse  # noqa: Y015
+
+@_typing.final
 class StaffUser(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1315,9 +1398,12 @@ class InspectLoginTokenResponse(_message.Message):
     EMAIL_FIELD_NUMBER: _builtins.int
     FULL_NAME_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
     purpose: Global___LoginTokenPurpose.ValueType
     email: _builtins.str
     full_name: _builtins.str
+    kind: Global___PrincipalKind.ValueType
+    """whose link: staff (the console) or a client contact"""
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -1327,10 +1413,11 @@ class InspectLoginTokenResponse(_message.Message):
         email: _builtins.str = ...,
         full_name: _builtins.str = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        kind: Global___PrincipalKind.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "expires_at", b"expires_at", "full_name", b"full_name", "purpose", b"purpose"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "expires_at", b"expires_at", "full_name", b"full_name", "kind", b"kind", "purpose", b"purpose"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

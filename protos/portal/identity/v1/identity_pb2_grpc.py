@@ -52,6 +52,11 @@ class IdentityServiceStub:
                 request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.CreateTenantRequest.SerializeToString,
                 response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.CreateTenantResponse.FromString,
                 _registered_method=True)
+        self.OnboardTenant = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/OnboardTenant',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.OnboardTenantRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.OnboardTenantResponse.FromString,
+                _registered_method=True)
         self.CreateStaffUser = channel.unary_unary(
                 '/portal.identity.v1.IdentityService/CreateStaffUser',
                 request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.CreateStaffUserRequest.SerializeToString,
@@ -229,7 +234,18 @@ class IdentityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateTenant(self, request, context):
-        """Platform operation (onboarding an integrator); needs a platform principal.
+        """Platform operation (the demo seed, tests); needs a platform principal.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnboardTenant(self, request, context):
+        """Platform operation: onboards an integrator in one transaction: the tenant
+        (branding defaults), its owner (staff, role owner, no password yet) and the
+        owner's invitation (publishes identity.staff_user.invited). The same slug
+        with the same owner email again answers the existing tenant (created =
+        false, nothing sent); the slug with another owner is ALREADY_EXISTS.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -460,6 +476,11 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.CreateTenant,
                     request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.CreateTenantRequest.FromString,
                     response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.CreateTenantResponse.SerializeToString,
+            ),
+            'OnboardTenant': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnboardTenant,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.OnboardTenantRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.OnboardTenantResponse.SerializeToString,
             ),
             'CreateStaffUser': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateStaffUser,
@@ -701,6 +722,33 @@ class IdentityService:
             '/portal.identity.v1.IdentityService/CreateTenant',
             portal_dot_identity_dot_v1_dot_identity__pb2.CreateTenantRequest.SerializeToString,
             portal_dot_identity_dot_v1_dot_identity__pb2.CreateTenantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnboardTenant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/OnboardTenant',
+            portal_dot_identity_dot_v1_dot_identity__pb2.OnboardTenantRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.OnboardTenantResponse.FromString,
             options,
             channel_credentials,
             insecure,

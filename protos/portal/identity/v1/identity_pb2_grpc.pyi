@@ -40,7 +40,14 @@ class IdentityServiceStub:
     """Host resolution: the gateway maps <slug>.<base domain> to a tenant."""
     GetTenant: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetTenantRequest, _identity_pb2.GetTenantResponse]
     CreateTenant: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateTenantRequest, _identity_pb2.CreateTenantResponse]
-    """Platform operation (onboarding an integrator); needs a platform principal."""
+    """Platform operation (the demo seed, tests); needs a platform principal."""
+    OnboardTenant: _grpc.UnaryUnaryMultiCallable[_identity_pb2.OnboardTenantRequest, _identity_pb2.OnboardTenantResponse]
+    """Platform operation: onboards an integrator in one transaction: the tenant
+    (branding defaults), its owner (staff, role owner, no password yet) and the
+    owner's invitation (publishes identity.staff_user.invited). The same slug
+    with the same owner email again answers the existing tenant (created =
+    false, nothing sent); the slug with another owner is ALREADY_EXISTS.
+    """
     CreateStaffUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateStaffUserRequest, _identity_pb2.CreateStaffUserResponse]
     IssueApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.IssueApiTokenRequest, _identity_pb2.IssueApiTokenResponse]
     RevokeApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]
@@ -114,7 +121,14 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     """Host resolution: the gateway maps <slug>.<base domain> to a tenant."""
     GetTenant: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetTenantRequest, _identity_pb2.GetTenantResponse]  # type: ignore[assignment]
     CreateTenant: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateTenantRequest, _identity_pb2.CreateTenantResponse]  # type: ignore[assignment]
-    """Platform operation (onboarding an integrator); needs a platform principal."""
+    """Platform operation (the demo seed, tests); needs a platform principal."""
+    OnboardTenant: _aio.UnaryUnaryMultiCallable[_identity_pb2.OnboardTenantRequest, _identity_pb2.OnboardTenantResponse]  # type: ignore[assignment]
+    """Platform operation: onboards an integrator in one transaction: the tenant
+    (branding defaults), its owner (staff, role owner, no password yet) and the
+    owner's invitation (publishes identity.staff_user.invited). The same slug
+    with the same owner email again answers the existing tenant (created =
+    false, nothing sent); the slug with another owner is ALREADY_EXISTS.
+    """
     CreateStaffUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateStaffUserRequest, _identity_pb2.CreateStaffUserResponse]  # type: ignore[assignment]
     IssueApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.IssueApiTokenRequest, _identity_pb2.IssueApiTokenResponse]  # type: ignore[assignment]
     RevokeApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]  # type: ignore[assignment]
@@ -203,7 +217,20 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.CreateTenantRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.CreateTenantResponse, _abc.Awaitable[_identity_pb2.CreateTenantResponse]]:
-        """Platform operation (onboarding an integrator); needs a platform principal."""
+        """Platform operation (the demo seed, tests); needs a platform principal."""
+
+    @_abc_1.abstractmethod
+    def OnboardTenant(
+        self,
+        request: _identity_pb2.OnboardTenantRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.OnboardTenantResponse, _abc.Awaitable[_identity_pb2.OnboardTenantResponse]]:
+        """Platform operation: onboards an integrator in one transaction: the tenant
+        (branding defaults), its owner (staff, role owner, no password yet) and the
+        owner's invitation (publishes identity.staff_user.invited). The same slug
+        with the same owner email again answers the existing tenant (created =
+        false, nothing sent); the slug with another owner is ALREADY_EXISTS.
+        """
 
     @_abc_1.abstractmethod
     def CreateStaffUser(
