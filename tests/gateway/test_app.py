@@ -135,6 +135,18 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
         "/api/v1/documents/{document_id}/versions",
         "/api/v1/downloads/{token}",
         "/api/v1/platform/tenants",
+        "/api/v1/invoices",
+        "/api/v1/invoices/{invoice_id}",
+        "/api/v1/projects/{project_id}/invoices",
+        "/api/v1/invoices/{invoice_id}/issue",
+        "/api/v1/invoices/{invoice_id}/void",
+        "/api/v1/projects/{project_id}/payment-plan",
+        "/api/v1/invoices/{invoice_id}/quote",
+        "/api/v1/invoices/{invoice_id}/payments",
+        "/api/v1/invoices/{invoice_id}/offline-payments",
+        "/api/v1/payments/{payment_id}/refunds",
+        "/api/v1/payment-settings",
+        "/api/v1/stripe/webhook",
     }
     onboard = doc["paths"]["/api/v1/platform/tenants"]["post"]
     assert onboard["security"] == [{"PlatformToken": []}]
