@@ -18,7 +18,7 @@ from services.chassis.validation import parse_uuid
 from services.documents import domain
 from services.documents.blobcrypt import decrypt_range
 from services.documents.blobstore import get_bytes
-from services.documents.models import Document, DocumentVersion, ProjectRef
+from services.documents.models import Document, DocumentVersion
 from services.documents.service.common import (
     Sessions,
     Vault,
@@ -67,6 +67,7 @@ async def create_download_link(
             kind=principal.kind,
             customer_id=principal.customer_id or "",
             expires_at=expires,
+            viewing_as=principal.viewing_as,
         ),
         vault.link_secret,
     )
@@ -108,15 +109,16 @@ async def read_blob(
         if version is None or doc is None or version.document_id != doc.id:
             raise domain.not_found()
         if claims.kind == "client":
-            project = await uow.session.get(ProjectRef, doc.project_id)
             holder = Principal(
                 kind="client",
                 subject=claims.subject,
                 tenant_id=claims.tenant_id,
                 customer_id=claims.customer_id,
+                read_only=claims.viewing_as,
+                viewing_as=claims.viewing_as,
             )
             if (
-                not client_may_see_document(holder, project, doc)
+                not await client_may_see_document(uow, holder, doc)
                 or version.number != doc.current_version
             ):
                 raise domain.not_found()
