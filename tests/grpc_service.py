@@ -20,6 +20,7 @@ import pytest
 from google.protobuf.message import Message
 from portal.identity.v1 import events_pb2 as identity_events
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from deploy.infra import Postgres
 from services.chassis.auth import Principal, PrincipalVerifier
@@ -32,15 +33,24 @@ from services.chassis.migrations import upgrade
 
 
 @contextmanager
-def migrated_database(postgres: Postgres, service: str) -> Iterator[str]:
-    """A fresh database of the service's own, migrated to head; dropped after."""
+def migrated_database(postgres: Postgres, service: str, revision: str = "head") -> Iterator[str]:
+    """A fresh database of the service's own, migrated to `revision`; dropped after."""
     name = f"{service}_t{uuid.uuid4().hex[:8]}"
     url = postgres.ensure_service_database(name, f"{service}-test-password")
-    upgrade(service, url)
     try:
+        upgrade(service, url, revision)
         yield url
     finally:
         postgres.drop_database(name)
+
+
+@asynccontextmanager
+async def as_tenant(engine: AsyncEngine, tenant: uuid.UUID | str) -> AsyncIterator[AsyncConnection]:
+    """A transaction on the service's own role inside the tenant (RLS on), as
+    a migration test writes rows before an upgrade and reads them after."""
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant)})
+        yield conn
 
 
 def service_name(module: Any, name: str) -> str:

@@ -18,7 +18,7 @@ from portal.projects.v1 import events_pb2 as project_events
 
 import deploy.suite
 from services.chassis.events import build_envelope, subject_for
-from tests.e2e.test_documents_portal import pdf, upload
+from tests.e2e.test_documents_portal import client_browser, pdf, upload
 from tests.e2e.test_front_door import Browser
 from tests.e2e.test_walking_skeleton import mails_with, new_project
 from tests.suite import Running, wait_for
@@ -30,16 +30,6 @@ pytestmark = [
     ),
 ]
 JANE, TOM = "jane.harrison@example.com", "tom.harrison@example.com"
-
-
-async def signed_in(running: Running, email: str) -> Browser:
-    login = next(c for c in running.info["client_logins"] if c["email"] == email)
-    browser = Browser(running)
-    r = await browser.client.post(
-        "/api/v1/auth/sign-in", json={"email": email, "password": login["password"]}
-    )
-    assert r.status_code == 200, r.text
-    return browser
 
 
 async def contact_ids(running: Running, gw: httpx.AsyncClient) -> dict[str, str]:
@@ -132,7 +122,10 @@ async def test_a_contact_left_off_the_list_gets_nothing_of_the_project_until_lis
         content=pdf(f"plan {tag}"),
     )
     ids = await contact_ids(running, gw)
-    async with await signed_in(running, JANE) as jane, await signed_in(running, TOM) as tom:
+    async with (
+        await client_browser(running, JANE) as jane,
+        await client_browser(running, TOM) as tom,
+    ):
         assert await documents_status(tom, pid) == 200  # lists no one: every contact
         held = (await tom.api("POST", f"/api/v1/documents/{doc['id']}/download-link")).json()
 

@@ -49,7 +49,9 @@ def test_an_accepted_proposal_names_its_signer():
         project_id="p1", project_name="Cinema", customer_id="c1", version=2, signer_name="Jo"
     )
     p.total.amount_minor, p.total.currency = 1234567, "USD"
-    message = service.MAILINGS[type(p)](p).compose(BRAND, PORTAL)
+    mailing = service.MAILINGS[type(p)](p)
+    assert mailing.project_id == "p1"  # only the contacts the project is for
+    message = mailing.compose(BRAND, PORTAL)
     assert message.subject == "Cinema: proposal accepted"
     assert message.link == f"{PORTAL}/projects/p1/proposal"
     assert message.paragraphs[0].startswith("Jo accepted version 2")
