@@ -20,6 +20,7 @@ import pytest
 from google.protobuf.message import Message
 from portal.identity.v1 import events_pb2 as identity_events
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from deploy.infra import Postgres
 from services.chassis.auth import Principal, PrincipalVerifier
@@ -32,15 +33,24 @@ from services.chassis.migrations import upgrade
 
 
 @contextmanager
-def migrated_database(postgres: Postgres, service: str) -> Iterator[str]:
-    """A fresh database of the service's own, migrated to head; dropped after."""
+def migrated_database(postgres: Postgres, service: str, revision: str = "head") -> Iterator[str]:
+    """A fresh database of the service's own, migrated to `revision`; dropped after."""
     name = f"{service}_t{uuid.uuid4().hex[:8]}"
     url = postgres.ensure_service_database(name, f"{service}-test-password")
-    upgrade(service, url)
     try:
+        upgrade(service, url, revision)
         yield url
     finally:
         postgres.drop_database(name)
+
+
+@asynccontextmanager
+async def as_tenant(engine: AsyncEngine, tenant: uuid.UUID | str) -> AsyncIterator[AsyncConnection]:
+    """A transaction on the service's own role inside the tenant (RLS on), as
+    a migration test writes rows before an upgrade and reads them after."""
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant)})
+        yield conn
 
 
 def service_name(module: Any, name: str) -> str:
@@ -87,28 +97,42 @@ class Assertions:
         assert err.value.code() == code, (err.value.code(), err.value.details())
         return err.value
 
-    async def change_customer_access(
-        self, subscriptions: list[Subscription], *, tenant_id: str, customer_id: str, to_state: int
+    async def deliver(
+        self,
+        subscriptions: list[Subscription],
+        payload: Message,
+        *,
+        tenant_id: str,
+        aggregate_id: str,
+        at: datetime | None = None,
+        event_id: str | None = None,
     ) -> None:
-        """As identity's customer.access_changed lands, through the handler the
-        service subscribes (a service that forgot the chassis copy fails here)."""
-        (sub,) = [
-            s for s in subscriptions if s.payload_type is identity_events.CustomerAccessChanged
-        ]
+        """As the event lands, through the handler the service subscribes to
+        its type (a service that forgot a subscription fails here)."""
+        (sub,) = [s for s in subscriptions if s.payload_type is type(payload)]
         event = Event(
-            id=str(uuid.uuid4()),
+            id=event_id or str(uuid.uuid4()),
             type=sub.subject,
             tenant_id=tenant_id,
-            occurred_at=datetime.now(UTC),
-            aggregate_type="customer",
-            aggregate_id=customer_id,
-            payload=identity_events.CustomerAccessChanged(
-                customer_id=customer_id, to_state=to_state
-            ),
+            occurred_at=at or datetime.now(UTC),
+            aggregate_type=sub.subject.split(".")[1],
+            aggregate_id=aggregate_id,
+            payload=payload,
         )
         async with UnitOfWork(self.sessions, tenant_id) as uow:
             await sub.handler(uow, event)
             await uow.commit()
+
+    async def change_customer_access(
+        self, subscriptions: list[Subscription], *, tenant_id: str, customer_id: str, to_state: int
+    ) -> None:
+        """As identity's customer.access_changed lands."""
+        await self.deliver(
+            subscriptions,
+            identity_events.CustomerAccessChanged(customer_id=customer_id, to_state=to_state),
+            tenant_id=tenant_id,
+            aggregate_id=customer_id,
+        )
 
     async def sql(self, tenant_id: str, statement: str, **params: Any) -> list[Any]:
         """Runs SQL as the service's own role, inside the tenant (row-level security on)."""

@@ -103,6 +103,37 @@ sequence_counter = Table(
 )
 
 
+def outbox_row(
+    tenant_id: str | None,
+    payload: Message,
+    *,
+    aggregate_type: str,
+    aggregate_id: str,
+    occurred_at: datetime | None = None,
+) -> dict:
+    """The outbox row that publishes `payload` on the subject its type declares,
+    with the writer's trace context: `UnitOfWork.publish`'s, and a data
+    migration's that announces existing state."""
+    subject = subject_for(type(payload))
+    envelope = build_envelope(
+        tenant_id=tenant_id,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        payload=payload,
+        occurred_at=occurred_at,
+    )
+    headers = inject_headers({EVENT_TYPE_HEADER: subject})
+    if tenant_id:
+        headers[TENANT_HEADER] = str(tenant_id)
+    return {
+        "id": uuid.UUID(envelope.id),
+        "tenant_id": uuid.UUID(str(tenant_id)) if tenant_id else None,
+        "subject": subject,
+        "payload": envelope.SerializeToString(),
+        "headers": headers,
+    }
+
+
 async def next_number(session: AsyncSession, tenant_id: str, scope: str) -> int:
     """The next number in a tenant's sequence; gap-free because it is in the caller's tx."""
     stmt = (
@@ -181,27 +212,15 @@ class UnitOfWork:
     ) -> str:
         """Add an event to the outbox, in this transaction, on the subject its
         type declares. Returns the event id."""
-        subject = subject_for(type(payload))
-        envelope = build_envelope(
-            tenant_id=self.tenant_id,
+        row = outbox_row(
+            self.tenant_id,
+            payload,
             aggregate_type=aggregate_type,
             aggregate_id=aggregate_id,
-            payload=payload,
             occurred_at=occurred_at,
         )
-        headers = inject_headers({EVENT_TYPE_HEADER: subject})
-        if self.tenant_id:
-            headers[TENANT_HEADER] = str(self.tenant_id)
-        self._outbox_rows.append(
-            {
-                "id": uuid.UUID(envelope.id),
-                "tenant_id": uuid.UUID(str(self.tenant_id)) if self.tenant_id else None,
-                "subject": subject,
-                "payload": envelope.SerializeToString(),
-                "headers": headers,
-            }
-        )
-        return envelope.id
+        self._outbox_rows.append(row)
+        return str(row["id"])
 
     async def flush(self) -> None:
         await self.session.flush()

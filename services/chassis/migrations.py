@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command, context, op
@@ -16,6 +18,7 @@ from sqlalchemy import pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.chassis.access import customer_access
+from services.chassis.audience import project_audience
 from services.chassis.db import chassis_metadata
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent
@@ -98,6 +101,18 @@ def enable_tenant_rls(table: str) -> None:
     )
 
 
+@contextmanager
+def forced_rls_lifted(*tables: str) -> Iterator[None]:
+    """For a data migration that reads or writes every tenant's rows: the
+    owner (the service's role, which runs migrations) bypasses RLS while FORCE
+    is off. Transactional DDL: FORCE is back before anyone else sees the tables."""
+    for table in tables:
+        op.execute(text(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
+    yield
+    for table in tables:
+        op.execute(text(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
+
+
 def create_customer_access_table() -> None:
     """The service's copy of identity's customer access state (chassis.access), under RLS."""
     customer_access.create(bind=op.get_bind())
@@ -106,3 +121,14 @@ def create_customer_access_table() -> None:
 
 def drop_customer_access_table() -> None:
     customer_access.drop(bind=op.get_bind())
+
+
+def create_project_audience_table() -> None:
+    """The service's copy of each project's customer and visible contacts
+    (chassis.audience), under RLS."""
+    project_audience.create(bind=op.get_bind())
+    enable_tenant_rls(project_audience.name)
+
+
+def drop_project_audience_table() -> None:
+    project_audience.drop(bind=op.get_bind())

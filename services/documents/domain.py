@@ -289,6 +289,9 @@ class LinkClaims:
     kind: str
     customer_id: str
     expires_at: int  # unix seconds
+    # Staff viewing the portal as the client: held to the customer, not to a
+    # project's list of contacts (chassis.audience), as when the link was made.
+    viewing_as: bool = False
 
 
 def _b64(raw: bytes) -> str:
@@ -309,6 +312,7 @@ def sign_link(claims: LinkClaims, secret: bytes) -> str:
             "k": claims.kind,
             "c": claims.customer_id,
             "e": claims.expires_at,
+            "a": claims.viewing_as,
         },
         separators=(",", ":"),
         sort_keys=True,
@@ -335,6 +339,7 @@ def verify_link(token: str, secret: bytes, *, now: int) -> LinkClaims:
         kind=data["k"],
         customer_id=data["c"],
         expires_at=int(data["e"]),
+        viewing_as=bool(data.get("a", False)),
     )
     if now >= claims.expires_at:
         raise Unauthenticated("the download link has expired")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from portal.projects.v1.events_pb2 import ProjectCreated
-
 from services.chassis.access import access_subscriptions
-from services.chassis.consumer import Subscription
+from services.chassis.audience import audience_subscriptions
 from services.documents import service
 
+# projects.project.created records the audience and our project_ref in one
+# transaction (one durable consumer per subject).
 SUBSCRIPTIONS = (
-    Subscription(ProjectCreated, service.on_project_created),
+    *audience_subscriptions(on_created=service.on_project_created),
     *access_subscriptions(),
 )

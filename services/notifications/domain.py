@@ -78,6 +78,8 @@ class Mailing:
     compose: Callable[[Brand, str], Message]
     customer_id: str = ""  # every contact identity lists for this customer
     recipients: tuple[Recipient, ...] = ()  # or exactly these people
+    # About this project: only the customer's contacts it is for (chassis.audience).
+    project_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Consumed events -> service/events.py: every event `MAILINGS` names becomes
-queued email; a shared document is remembered for the digest."""
+queued email; a shared document is remembered for the digest; projects'
+audience events keep the chassis copy that mail about a project goes by."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from functools import partial
 
 from portal.documents.v1.events_pb2 import DocumentShared
 
+from services.chassis.audience import audience_subscriptions
 from services.chassis.consumer import Subscription
 from services.notifications import service
 from services.notifications.identity_client import IdentityClient
@@ -19,4 +21,5 @@ def subscriptions(*, identity: IdentityClient, portal_url_template: str) -> list
     return [
         *(Subscription(event_type, emailed) for event_type in service.MAILINGS),
         Subscription(DocumentShared, service.on_document_shared),
+        *audience_subscriptions(),
     ]

@@ -1,6 +1,7 @@
 """The client's documents in a real browser, on a phone and on a desktop: staff
-share two documents (in folders) and keep one internal; the client opens the
-project's documents from the board, filters by folder, searches by title and
+share two documents (in folders) and keep two internal, one in a folder of its
+own; the client opens the project's documents from the board, sees only the
+folders holding something for them, filters by folder, searches by title and
 downloads a file.
 
 Screenshots: tests/screenshots/documents-390.png, documents-1280.png."""
@@ -51,14 +52,16 @@ def share_documents(suite: Suite, customer_id: str) -> dict:
         assert time.monotonic() < deadline, listed.text
         time.sleep(0.1)
     folders = {f["name"]: f for f in _ok(listed)["folders"]}
-    for name in ("Handover", "Drawings"):
+    for name in ("Handover", "Drawings", "Site survey"):
         if name not in folders:
             folders[name] = _ok(api.post(f"/api/v1/projects/{pid}/folders", json={"name": name}))
-    handover, drawings = folders["Handover"], folders["Drawings"]
+    handover, drawings, survey = folders["Handover"], folders["Drawings"], folders["Site survey"]
     for title, folder, visible, filename, size in (
         ("Handover guide", handover, True, "Handover guide.pdf", 182_000),
         ("Cinema room layout", drawings, True, "Cinema layout \u2013 rev C.pdf", 1_450_000),
         ("Internal rack schematic", drawings, False, "rack.pdf", 9_000),
+        # A folder holding only internal files: the client never sees its name.
+        ("Survey photos", survey, False, "survey.pdf", 5_000),
     ):
         _ok(
             api.post(
@@ -94,9 +97,13 @@ def test_a_client_finds_and_downloads_their_documents(page: Page, suite: Suite) 
     expect(page.get_by_text("Internal rack schematic")).to_have_count(0)
     expect(page.get_by_text("1.4 MB")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    folders = page.get_by_role("navigation", name="Folders")
+    # Only folders holding something for the client: not the internal survey,
+    # nor the empty default folders (Proposals, Schematics, Manuals).
+    expect(folders.get_by_role("link")).to_have_text(["All", "Handover", "Drawings"])
+    expect(page.get_by_text("Site survey")).to_have_count(0)
     shot(page, "documents")
 
-    folders = page.get_by_role("navigation", name="Folders")
     folders.get_by_role("link", name="Drawings").click()
     expect(page.get_by_text("Cinema room layout", exact=True)).to_be_visible()
     expect(page.get_by_text("Handover guide", exact=True)).to_have_count(0)

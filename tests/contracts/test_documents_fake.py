@@ -108,11 +108,11 @@ def _list(w: World) -> Message:
 
 CASES = [
     Case(
-        "a client's folders",
+        "a client's folders: only the one holding the guide",
         "client",
         "ListFolders",
         lambda w: pb.ListFoldersRequest(project_id=w.project),
-        lambda a, w: bool(a.folders),
+        lambda a, w: len(a.folders) == 1,
     ),
     Case(
         "a client lists the visible guide, current version only",

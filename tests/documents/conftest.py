@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,10 @@ from portal.projects.v1 import events_pb2 as project_events
 
 from deploy.infra import Postgres, free_port
 from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
-from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
-from services.chassis.events import Event, subject_for
+from services.chassis.db import make_engine, make_sessionmaker
 from services.chassis.grpc_client import Caller, open_channel
 from services.chassis.grpc_server import start_grpc_server
-from services.documents import handlers, service
+from services.documents import handlers
 from services.documents.blobcrypt import MasterKeys
 from services.documents.blobstore import BlobStore, LocalBlobStore, S3BlobStore
 from services.documents.grpc_api import DEADLINE_CEILINGS, DocumentsServicer
@@ -222,10 +221,12 @@ class Integrator:
     def technician(self) -> Principal:
         return self.staff("technician")
 
-    def client(self, customer_id: str | None = None, *, read_only: bool = False) -> Principal:
+    def client(
+        self, customer_id: str | None = None, *, read_only: bool = False, subject: str = ""
+    ) -> Principal:
         return Principal(
             kind="client",
-            subject=_id(),
+            subject=subject or _id(),
             tenant_id=self.tenant_id,
             roles=frozenset({"approver"}),
             customer_id=customer_id or self.customer_id,
@@ -236,27 +237,43 @@ class Integrator:
     def service(self) -> Principal:
         return Principal(kind="service", subject="projects", tenant_id=self.tenant_id)
 
-    async def project(self, name: str = "Home cinema", customer_id: str | None = None) -> str:
+    async def project(
+        self,
+        name: str = "Home cinema",
+        customer_id: str | None = None,
+        *,
+        visible_contact_ids: tuple[str, ...] = (),
+    ) -> str:
         """As projects.project.created lands in documents."""
         project_id = _id()
-        event = Event(
-            id=_id(),
-            type=subject_for(project_events.ProjectCreated),
-            tenant_id=self.tenant_id,
-            occurred_at=datetime.now(UTC),
-            aggregate_type="project",
-            aggregate_id=project_id,
-            payload=project_events.ProjectCreated(
+        await self.svc.deliver(
+            list(handlers.SUBSCRIPTIONS),
+            project_events.ProjectCreated(
                 project_id=project_id,
                 reference="PRJ-0001",
                 name=name,
                 customer_id=customer_id or self.customer_id,
+                visible_contact_ids=visible_contact_ids,
             ),
+            tenant_id=self.tenant_id,
+            aggregate_id=project_id,
         )
-        async with UnitOfWork(self.svc.sessions, self.tenant_id) as uow:
-            await service.on_project_created(uow, event)
-            await uow.commit()
         return project_id
+
+    async def change_audience(
+        self, project_id: str, *contact_ids: str, at: datetime | None = None, **kw: Any
+    ) -> None:
+        """As projects.project.audience_changed lands (no ids: every contact)."""
+        await self.svc.deliver(
+            list(handlers.SUBSCRIPTIONS),
+            project_events.ProjectAudienceChanged(
+                project_id=project_id, customer_id=self.customer_id, visible_contact_ids=contact_ids
+            ),
+            tenant_id=self.tenant_id,
+            aggregate_id=project_id,
+            at=at,
+            **kw,
+        )
 
     async def change_access(self, to_state: int) -> None:
         await self.svc.change_customer_access(

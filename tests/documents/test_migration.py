@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import text
 
-from services.chassis.db import UnitOfWork
+from deploy.infra import Postgres
+from services.chassis.db import UnitOfWork, make_engine
+from services.chassis.migrations import upgrade
 from tests.documents.conftest import Documents
+from tests.grpc_service import as_tenant, migrated_database
 
-TENANT_TABLES = ("project_ref", "folder", "document", "document_version", "document_audit")
+TENANT_TABLES = (
+    "project_ref",
+    "folder",
+    "document",
+    "document_version",
+    "document_audit",
+    "project_audience",
+)
 
 
 async def test_tenant_tables_have_forced_row_level_security(local_documents: Documents) -> None:
@@ -53,3 +65,45 @@ async def test_the_migration_matches_the_models(local_documents: Documents) -> N
     in_db = {(t, c) for t, c in rows}
     in_models = {(t.name, c.name) for t in Base.metadata.sorted_tables for c in t.columns}
     assert in_db == in_models
+
+
+async def test_projects_known_before_the_audience_copy_stay_open_to_every_contact(
+    postgres: Postgres,
+) -> None:
+    """Migration 0005 starts the copy from project_ref (every tenant's), dated
+    at creation, so projects' own announcement (newer) replaces it."""
+    tenant, project, customer = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with migrated_database(postgres, "documents", "0004") as url:
+        engine = make_engine(url, pool_size=1)
+        async with as_tenant(engine, tenant) as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO project_ref (id, tenant_id, customer_id, name, created_at) "
+                    "VALUES (:p, :t, :c, 'Old job', '2026-01-05 09:00+00')"
+                ),
+                {"p": project, "t": tenant, "c": customer},
+            )
+        upgrade("documents", url)
+        async with as_tenant(engine, tenant) as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT customer_id, visible_contact_ids, changed_at::text AS at "
+                        "FROM project_audience WHERE project_id = :p"
+                    ),
+                    {"p": project},
+                )
+            ).one()
+            forced = (
+                await conn.execute(
+                    text(
+                        "SELECT relname FROM pg_class WHERE relforcerowsecurity "
+                        "AND relname IN ('project_ref', 'project_audience')"
+                    )
+                )
+            ).scalars()
+            forced_tables = sorted(forced)
+        await engine.dispose()
+    assert (row.customer_id, row.visible_contact_ids) == (customer, [])
+    assert row.at.startswith("2026-01-05 09:00")
+    assert forced_tables == ["project_audience", "project_ref"]

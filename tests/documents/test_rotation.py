@@ -22,7 +22,7 @@ from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
 from services.chassis.events import Event, subject_for
 from services.chassis.migrations import upgrade
-from services.documents import service
+from services.documents import handlers, service
 from services.documents.blobcrypt import MasterKeys
 from services.documents.blobstore import LocalBlobStore
 from services.documents.models import Blob
@@ -121,22 +121,17 @@ async def test_rotation_rewraps_every_blob_and_keeps_files_readable(
 
 
 async def test_a_project_created_event_is_applied_once(local_acme) -> None:
-    """Redelivered or duplicated: the first fact wins, nothing else changes."""
+    """Redelivered or duplicated: the first fact wins, nothing else changes
+    (our project copy and the audience copy both)."""
     project = await local_acme.project(name="First")
-    event = Event(
-        id=str(uuid.uuid4()),
-        type=subject_for(project_events.ProjectCreated),
-        tenant_id=local_acme.tenant_id,
-        occurred_at=datetime.now(UTC),
-        aggregate_type="project",
-        aggregate_id=project,
-        payload=project_events.ProjectCreated(
+    await local_acme.svc.deliver(
+        list(handlers.SUBSCRIPTIONS),
+        project_events.ProjectCreated(
             project_id=project, name="Changed", customer_id=str(uuid.uuid4())
         ),
+        tenant_id=local_acme.tenant_id,
+        aggregate_id=project,
     )
-    async with UnitOfWork(local_acme.svc.sessions, local_acme.tenant_id) as uow:
-        await service.on_project_created(uow, event)
-        await uow.commit()
     await local_acme.upload(project, client_visible=True)
     from portal.documents.v1 import documents_pb2 as pb
 

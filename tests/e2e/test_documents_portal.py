@@ -59,11 +59,12 @@ async def upload(
     return r.json()
 
 
-async def client_browser(running: Running) -> Browser:
-    login = next(c for c in running.info["client_logins"] if c["email"] == CLIENT_EMAIL)
+async def client_browser(running: Running, email: str = CLIENT_EMAIL) -> Browser:
+    """A browser signed in as one of the demo customer's contacts."""
+    login = next(c for c in running.info["client_logins"] if c["email"] == email)
     browser = Browser(running)
     r = await browser.client.post(
-        "/api/v1/auth/sign-in", json={"email": CLIENT_EMAIL, "password": login["password"]}
+        "/api/v1/auth/sign-in", json={"email": email, "password": login["password"]}
     )
     assert r.status_code == 200, r.text
     return browser

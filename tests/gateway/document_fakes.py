@@ -95,10 +95,16 @@ class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
         raise not_found()
 
     async def ListFolders(self, request, context):
-        self._project(request.project_id, current_principal())
-        return D.ListFoldersResponse(
-            folders=[D.Folder(id=FOLDER_ID, project_id=F.PROJECT_ID, name="Handover")]
-        )
+        who = current_principal()
+        self._project(request.project_id, who)
+        folders = [D.Folder(id=FOLDER_ID, project_id=F.PROJECT_ID, name="Handover")]
+        if who.is_client:  # only folders holding something they may see
+            folders = [
+                f
+                for f in folders
+                if any(d.folder_id == f.id and client_may_see(d) for d in self.docs)
+            ]
+        return D.ListFoldersResponse(folders=folders)
 
     async def ListDocuments(self, request, context):
         who = current_principal()

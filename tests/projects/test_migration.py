@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import uuid
 
+from portal.projects.v1 import events_pb2
 from sqlalchemy import text
 
 from deploy.infra import Postgres
 from services.chassis.db import make_engine
+from services.chassis.events import TENANT_HEADER, parse_envelope
 from services.chassis.migrations import upgrade
+from tests.grpc_service import as_tenant, migrated_database
 
 
-async def test_existing_projects_get_their_stages(postgres: Postgres, unique: str):
-    name = f"projects_m{unique}"
-    url = postgres.ensure_service_database(name, "migration-test-password")
+async def test_existing_projects_get_their_stages(postgres: Postgres):
     tenant, project = uuid.uuid4(), uuid.uuid4()
-    try:
-        upgrade("projects", url, "0002")
+    with migrated_database(postgres, "projects", "0002") as url:
         engine = make_engine(url, pool_size=1)
-        async with engine.begin() as conn:
-            await conn.execute(
-                text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant)}
-            )
+        async with as_tenant(engine, tenant) as conn:
             await conn.execute(
                 text(
                     "INSERT INTO project (id, tenant_id, request_id, reference, name, "
@@ -33,10 +30,7 @@ async def test_existing_projects_get_their_stages(postgres: Postgres, unique: st
                 {"id": project, "t": tenant, "c": uuid.uuid4()},
             )
         upgrade("projects", url)
-        async with engine.begin() as conn:
-            await conn.execute(
-                text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant)}
-            )
+        async with as_tenant(engine, tenant) as conn:
             rows = (
                 await conn.execute(
                     text(
@@ -62,15 +56,51 @@ async def test_existing_projects_get_their_stages(postgres: Postgres, unique: st
                 )
             ).one()
         await engine.dispose()
-        assert [(r.stage, r.started) for r in rows] == [
-            (1, "2026-01-05"),
-            (2, None),
-            (3, "2026-02-10"),
-            (4, None),
-            (5, None),
-        ]
-        assert (currency, approved) == ("USD", 0)
-        # Row-level security is forced again on project, and on every new table.
-        assert len(forced) == 8 and all(r.relforcerowsecurity for r in forced), forced
-    finally:
-        postgres.drop_database(name)
+    assert [(r.stage, r.started) for r in rows] == [
+        (1, "2026-01-05"),
+        (2, None),
+        (3, "2026-02-10"),
+        (4, None),
+        (5, None),
+    ]
+    assert (currency, approved) == ("USD", 0)
+    # Row-level security is forced again on project, and on every new table.
+    assert len(forced) == 8 and all(r.relforcerowsecurity for r in forced), forced
+
+
+async def test_projects_that_already_list_contacts_announce_them_once(postgres: Postgres):
+    """Migration 0006: documents and notifications keep copies that start from
+    every contact; a list set before they kept one reaches them by the outbox."""
+    tenant, listed, open_to_all, jane = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())
+    with migrated_database(postgres, "projects", "0005") as url:
+        engine = make_engine(url, pool_size=1)
+        async with as_tenant(engine, tenant) as conn:
+            for pid, contacts in ((listed, [jane]), (open_to_all, [])):
+                await conn.execute(
+                    text(
+                        "INSERT INTO project (id, tenant_id, request_id, reference, name, "
+                        "customer_id, site_address, stage, created_at, stage_changed_at, "
+                        "visible_contact_ids) VALUES (:id, :t, :r, :r, 'Job', :c, '', "
+                        "1, now(), now(), :v)"
+                    ),
+                    {"id": pid, "t": tenant, "r": str(pid)[:20], "c": uuid.uuid4(), "v": contacts},
+                )
+        upgrade("projects", url)
+        async with engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    text("SELECT tenant_id, subject, payload, headers FROM outbox_message")
+                )
+            ).all()
+            forced = await conn.scalar(
+                text("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'project'")
+            )
+        await engine.dispose()
+    assert [(r.tenant_id, r.subject) for r in rows] == [
+        (tenant, "projects.project.audience_changed")
+    ]
+    announced = events_pb2.ProjectAudienceChanged()
+    assert parse_envelope(rows[0].payload).payload.Unpack(announced)
+    assert (announced.project_id, list(announced.visible_contact_ids)) == (str(listed), [jane])
+    assert rows[0].headers[TENANT_HEADER] == str(tenant)
+    assert forced is True

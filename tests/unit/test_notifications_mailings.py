@@ -15,7 +15,7 @@ BRAND = domain.Brand(name="Acme AV", accent_color="#b4442b", support_email="", s
 PORTAL = "http://acme.localhost:8000"
 
 
-def test_notifications_subscribes_to_every_event_it_mails_about_and_to_shares():
+def test_notifications_subscribes_to_every_event_it_mails_about_to_shares_and_to_audiences():
     subs = handlers.subscriptions(identity=None, portal_url_template=PORTAL)  # type: ignore[arg-type]
     assert sorted(s.subject for s in subs) == sorted(
         subject_for(t)
@@ -29,16 +29,19 @@ def test_notifications_subscribes_to_every_event_it_mails_about_and_to_shares():
             identity_events.PasswordResetRequested,
             identity_events.CustomerAccessChanged,
             DocumentShared,
+            # The project audience copy (chassis.audience) that project mail goes by.
+            projects_events.ProjectCreated,
+            projects_events.ProjectAudienceChanged,
         )
     )
 
 
-def test_a_stage_change_mails_the_customers_contacts_a_link_to_the_project():
+def test_a_stage_change_mails_the_contacts_the_project_is_for_a_link_to_the_project():
     p = projects_events.ProjectStageChanged(
         project_id="p1", name="Cinema", reference="PRJ-1", customer_id="c1", to_stage=2
     )
     mailing = service.MAILINGS[type(p)](p)
-    assert (mailing.customer_id, mailing.recipients) == ("c1", ())
+    assert (mailing.customer_id, mailing.project_id, mailing.recipients) == ("c1", "p1", ())
     assert mailing.compose(BRAND, PORTAL).link == f"{PORTAL}/projects/p1"
 
 
@@ -47,7 +50,9 @@ def test_an_accepted_proposal_names_its_signer():
         project_id="p1", project_name="Cinema", customer_id="c1", version=2, signer_name="Jo"
     )
     p.total.amount_minor, p.total.currency = 1234567, "USD"
-    message = service.MAILINGS[type(p)](p).compose(BRAND, PORTAL)
+    mailing = service.MAILINGS[type(p)](p)
+    assert mailing.project_id == "p1"  # only the contacts the project is for
+    message = mailing.compose(BRAND, PORTAL)
     assert message.subject == "Cinema: proposal accepted"
     assert message.link == f"{PORTAL}/projects/p1/proposal"
     assert message.paragraphs[0].startswith("Jo accepted version 2")

@@ -8,11 +8,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.access import require_open_portal
+from services.chassis.audience import project_is_visible, require_project_visible
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.validation import parse_uuid
@@ -45,40 +46,39 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def client_may_see_project(principal: Principal, project: ProjectRef | None) -> bool:
-    return (
-        project is not None
-        and principal.customer_id is not None
-        and str(project.customer_id) == principal.customer_id
-    )
-
-
 async def load_project(
     uow: UnitOfWork, principal: Principal, project_id: str | uuid.UUID
 ) -> ProjectRef:
     """The project if the caller may see it. Staff asking about a project we
-    have not heard of get FAILED_PRECONDITION; a client gets NOT_FOUND."""
+    have not heard of get FAILED_PRECONDITION; a client gets NOT_FOUND, also
+    for a project of another customer or one whose visible contacts leave
+    them out (our copy of projects' audience, `chassis.audience`)."""
     pid = (
         project_id
         if isinstance(project_id, uuid.UUID)
         else parse_uuid(project_id, field="project_id")
     )
-    project = await uow.session.get(ProjectRef, pid)
     if principal.is_client:
         await require_open_portal(uow, principal)
-        if not client_may_see_project(principal, project):
-            raise domain.not_found("project")
-    elif project is None:
-        raise domain.ProjectUnknown()
-    assert project is not None
+        await require_project_visible(uow, principal, pid)
+    project = await uow.session.get(ProjectRef, pid)
+    if project is None:
+        raise domain.not_found("project") if principal.is_client else domain.ProjectUnknown()
     return project
 
 
-def client_may_see_document(
-    principal: Principal, project: ProjectRef | None, doc: Document
-) -> bool:
+def shown_to_clients() -> ColumnElement[bool]:
+    """The documents a client of the project may see, as a filter."""
+    return and_(Document.client_visible.is_(True), Document.deleted_at.is_(None))
+
+
+async def client_may_see_document(uow: UnitOfWork, principal: Principal, doc: Document) -> bool:
+    """Client-visible, not deleted (`shown_to_clients`), and in a project that
+    is for them."""
     return (
-        client_may_see_project(principal, project) and doc.client_visible and doc.deleted_at is None
+        doc.client_visible
+        and doc.deleted_at is None
+        and await project_is_visible(uow, principal, doc.project_id)
     )
 
 
@@ -92,12 +92,11 @@ async def load_document(
     doc = await uow.session.scalar(query)
     if doc is None:
         raise domain.not_found()
-    project = await uow.session.get(ProjectRef, doc.project_id)
     if principal.is_client:
         await require_open_portal(uow, principal)
-        if not client_may_see_document(principal, project, doc):
+        if not await client_may_see_document(uow, principal, doc):
             raise domain.not_found()
-    return doc, project
+    return doc, await uow.session.get(ProjectRef, doc.project_id)
 
 
 async def versions_of(

@@ -19,7 +19,7 @@ from services.chassis.validation import parse_uuid
 from services.documents import domain
 from services.documents.blobcrypt import decrypt_range
 from services.documents.blobstore import get_bytes
-from services.documents.models import Document, DocumentVersion, ProjectRef
+from services.documents.models import Document, DocumentVersion
 from services.documents.service.common import (
     Sessions,
     Vault,
@@ -68,6 +68,7 @@ async def create_download_link(
             kind=principal.kind,
             customer_id=principal.customer_id or "",
             expires_at=expires,
+            viewing_as=principal.viewing_as,
         ),
         vault.link_secret,
     )
@@ -141,8 +142,13 @@ async def _check_client_holder(
         subject=claims.subject,
         tenant_id=claims.tenant_id,
         customer_id=claims.customer_id,
+        # Staff viewing as the client: what the customer's contacts together see.
+        read_only=claims.viewing_as,
+        viewing_as=claims.viewing_as,
     )
     await require_open_portal(uow, holder)
-    project = await uow.session.get(ProjectRef, doc.project_id)
-    if not client_may_see_document(holder, project, doc) or version.number != doc.current_version:
+    if (
+        not await client_may_see_document(uow, holder, doc)
+        or version.number != doc.current_version
+    ):
         raise domain.not_found()

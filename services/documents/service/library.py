@@ -8,7 +8,7 @@ from typing import Any
 
 from portal.documents.v1 import events_pb2
 from portal.projects.v1 import events_pb2 as project_events
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.chassis.auth import Principal
@@ -31,6 +31,7 @@ from services.documents.service.common import (
     load_folder,
     load_project,
     now_utc,
+    shown_to_clients,
     versions_of,
     view,
 )
@@ -59,13 +60,12 @@ async def list_folders(
     async with UnitOfWork(sessions, tenant_id) as uow:
         project = await load_project(uow, principal, project_id)
         await ensure_default_folders(uow, tenant_id, project.id)
-        folders = list(
-            await uow.session.scalars(
-                select(Folder)
-                .where(Folder.project_id == project.id)
-                .order_by(Folder.position, Folder.name)
-            )
-        )
+        query = select(Folder).where(Folder.project_id == project.id)
+        if principal.is_client:
+            # An internal folder, or one holding only hidden or deleted files,
+            # is nothing to the client: not even its name is shown.
+            query = query.where(exists().where(Document.folder_id == Folder.id, shown_to_clients()))
+        folders = list(await uow.session.scalars(query.order_by(Folder.position, Folder.name)))
         await uow.commit()
     return folders
 
@@ -126,7 +126,7 @@ async def list_documents(
             escaped = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             stmt = stmt.where(Document.title.ilike(f"%{escaped}%", escape="\\"))
         if principal.is_client:
-            stmt = stmt.where(Document.client_visible.is_(True), Document.deleted_at.is_(None))
+            stmt = stmt.where(shown_to_clients())
         elif not include_deleted:
             stmt = stmt.where(Document.deleted_at.is_(None))
         docs = list(

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.chassis.audience import audience_of
 from services.chassis.db import UnitOfWork
 from services.chassis.events import Event
 from services.notifications import domain
@@ -67,12 +68,21 @@ async def queue_branded_email(
     portal_url_template: str,
 ) -> None:
     """Queue the mailing's message, in the tenant's brand, for its recipients
-    (or every contact identity lists for its customer now)."""
+    (or every contact identity lists for its customer now, and of those, for
+    mail about a project, the ones the project is for)."""
     tenant = await identity.tenant(event.tenant_id)
     recipients: Sequence[domain.Recipient] = mailing.recipients
     if mailing.customer_id:
         customer = await identity.customer(event.tenant_id, mailing.customer_id)
-        recipients = [domain.Recipient(c.email, c.full_name) for c in customer.contacts]
+        contacts = list(customer.contacts)
+        if mailing.project_id:
+            # The project's own list, as projects and documents hold clients to it.
+            # No copy: projects has not told us (a project from before we kept
+            # one, never changed since): every contact, as then.
+            audience = await audience_of(uow, mailing.project_id)
+            if audience is not None:
+                contacts = [c for c in contacts if audience.lists(c.id)]
+        recipients = [domain.Recipient(c.email, c.full_name) for c in contacts]
     brand = brand_of(tenant)
     message = mailing.compose(brand, portal_url_template.format(slug=tenant.slug))
     await queue_emails(

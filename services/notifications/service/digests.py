@@ -86,6 +86,7 @@ async def _queue_digest(
         return 0
     mailing = domain.Mailing(
         customer_id=customer_id,
+        project_id=str(project_id),
         compose=lambda brand, portal: domain.documents_shared(
             project_name=notices[0].project_name,
             titles=[n.document_title for n in notices],

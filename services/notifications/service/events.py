@@ -15,6 +15,7 @@ from portal.identity.v1 import events_pb2 as identity_events
 from portal.projects.v1 import events_pb2 as projects_events
 from sqlalchemy.dialects.postgresql import insert
 
+from services.chassis.audience import on_project_audience
 from services.chassis.db import UnitOfWork
 from services.chassis.events import Event
 from services.notifications import domain
@@ -24,9 +25,10 @@ from services.notifications.service.common import queue_branded_email
 
 
 def stage_changed(p: projects_events.ProjectStageChanged) -> domain.Mailing:
-    """Every contact of the project's customer."""
+    """The contacts of the customer the project is for."""
     return domain.Mailing(
         customer_id=p.customer_id,
+        project_id=p.project_id,
         compose=lambda brand, portal: domain.stage_changed(
             project_name=p.name,
             reference=p.reference,
@@ -41,10 +43,11 @@ def stage_changed(p: projects_events.ProjectStageChanged) -> domain.Mailing:
 def proposal_sent_or_accepted(
     p: projects_events.ProposalSent | projects_events.ProposalAccepted,
 ) -> domain.Mailing:
-    """A proposal sent for review, or accepted: every contact of the customer."""
+    """A proposal sent for review, or accepted: the contacts the project is for."""
     accepted = isinstance(p, projects_events.ProposalAccepted)
     return domain.Mailing(
         customer_id=p.customer_id,
+        project_id=p.project_id,
         compose=lambda brand, portal: domain.proposal_message(
             accepted=accepted,
             project_name=p.project_name,
@@ -116,7 +119,12 @@ async def queue_event_email(
     identity: IdentityClient,
     portal_url_template: str,
 ) -> None:
-    """The email MAILINGS says this event sends; the mailer sends it after commit."""
+    """The email MAILINGS says this event sends; the mailer sends it after commit.
+    A stage move states whom the project is for at that moment: our copy takes
+    it first (newest wins), so its email goes to them whatever order projects'
+    other events arrive in."""
+    if isinstance(event.payload, projects_events.ProjectStageChanged):
+        await on_project_audience(uow, event)
     await queue_branded_email(
         uow,
         event,

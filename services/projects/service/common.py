@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, String, Uuid, and_, bindparam, func, or_, select, true
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.access import require_open_portal
+from services.chassis.audience import visibility_of
+from services.chassis.audience import visibility_rule as audience_rule
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import NotFound
@@ -26,43 +27,14 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def customer_of(principal: Principal) -> uuid.UUID:
-    return parse_uuid(principal.customer_id or "", field="customer_id")
-
-
-def visibility_of(principal: Principal) -> tuple[str, dict[str, Any]]:
-    """Which visibility rule applies to the caller, and its parameters.
-
-    Staff see the tenant's projects ("staff"). A client sees their customer's
-    projects that list them among visible_contact_ids, or list no one
-    ("contact"). Staff viewing the portal as the client (always read-only)
-    carry their own staff id as subject, never in the list: they see what the
-    customer's contacts together see ("customer").
-    """
-    if not principal.is_client:
-        principal.require_staff()
-        return "staff", {}
-    params: dict[str, Any] = {"visible_customer": customer_of(principal)}
-    if principal.viewing_as and principal.read_only:
-        return "customer", params
-    return "contact", {**params, "visible_subject": principal.subject}
-
-
 def visibility_rule(kind: str) -> ColumnElement[bool]:
-    """The rule named by `visibility_of`, with bound parameters: a hot read
-    builds its statement once per rule and passes the parameters each call."""
-    if kind == "staff":
-        return true()
-    mine = Project.customer_id == bindparam("visible_customer", type_=Uuid)
-    if kind == "customer":
-        return mine
-    return and_(
-        mine,
-        or_(
-            func.cardinality(Project.visible_contact_ids) == 0,
-            Project.visible_contact_ids.any(bindparam("visible_subject", type_=String)),
-        ),
-    )
+    """The suite's audience rule (`chassis.audience`: staff see the tenant's
+    projects; a client their customer's projects that list them among
+    visible_contact_ids, or list no one; staff viewing as the client what the
+    customer's contacts together see) on our own project rows, with bound
+    parameters: a hot read builds its statement once per rule and passes the
+    parameters (`visibility_of`) each call."""
+    return audience_rule(kind, customer=Project.customer_id, contacts=Project.visible_contact_ids)
 
 
 def visible_projects(principal: Principal) -> ColumnElement[bool]:

@@ -140,6 +140,7 @@ async def create_project(
                 reference=project.reference,
                 name=project.name,
                 customer_id=str(project.customer_id),
+                visible_contact_ids=project.visible_contact_ids,
             ),
             aggregate_type="project",
             aggregate_id=str(project.id),
@@ -162,7 +163,19 @@ async def update_project(
         project.project_manager_id = details.project_manager_id
         project.project_manager_name = details.project_manager_name
         project.project_manager_email = details.project_manager_email
-        project.visible_contact_ids = list(details.visible_contact_ids)
+        if list(details.visible_contact_ids) != project.visible_contact_ids:
+            project.visible_contact_ids = list(details.visible_contact_ids)
+            # Documents and notifications keep a copy and hold their clients to it.
+            uow.publish(
+                events_pb2.ProjectAudienceChanged(
+                    project_id=str(project.id),
+                    customer_id=str(project.customer_id),
+                    visible_contact_ids=project.visible_contact_ids,
+                ),
+                aggregate_type="project",
+                aggregate_id=str(project.id),
+                occurred_at=now_utc(),
+            )
         project.service_contract = details.service_contract
         await uow.commit()
     return project
@@ -268,4 +281,5 @@ def _stage_changed_event(
         changed_by=changed_by,
         reason=move.reason,
         client_note=move.client_note,
+        visible_contact_ids=project.visible_contact_ids,
     )

@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from portal.common.v1 import common_pb2 as _common_pb2
 from portal.projects.v1 import projects_pb2 as _projects_pb2
 import builtins as _builtins
@@ -26,10 +28,17 @@ class ProjectCreated(_message.Message):
     REFERENCE_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    VISIBLE_CONTACT_IDS_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     reference: _builtins.str
     name: _builtins.str
     customer_id: _builtins.str
+    @_builtins.property
+    def visible_contact_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The contacts of the customer who see the project; empty = every contact
+        (always empty today: CreateProject takes no list).
+        """
+
     def __init__(
         self,
         *,
@@ -37,14 +46,47 @@ class ProjectCreated(_message.Message):
         reference: _builtins.str = ...,
         name: _builtins.str = ...,
         customer_id: _builtins.str = ...,
+        visible_contact_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "name", b"name", "project_id", b"project_id", "reference", b"reference"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "name", b"name", "project_id", b"project_id", "reference", b"reference", "visible_contact_ids", b"visible_contact_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ProjectCreated: _TypeAlias = ProjectCreated  # noqa: Y015
+
+@_typing.final
+class ProjectAudienceChanged(_message.Message):
+    """The project's list of visible contacts changed (UpdateProject): services
+    that show a client the project's records keep a copy (services/chassis/audience.py).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    VISIBLE_CONTACT_IDS_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    customer_id: _builtins.str
+    @_builtins.property
+    def visible_contact_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Empty = every contact of the customer."""
+
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        visible_contact_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "project_id", b"project_id", "visible_contact_ids", b"visible_contact_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProjectAudienceChanged: _TypeAlias = ProjectAudienceChanged  # noqa: Y015
 
 @_typing.final
 class ProjectStageChanged(_message.Message):
@@ -59,6 +101,7 @@ class ProjectStageChanged(_message.Message):
     CHANGED_BY_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     CLIENT_NOTE_FIELD_NUMBER: _builtins.int
+    VISIBLE_CONTACT_IDS_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     reference: _builtins.str
     name: _builtins.str
@@ -69,6 +112,12 @@ class ProjectStageChanged(_message.Message):
     """principal subject (staff user id)"""
     reason: _builtins.str
     client_note: _builtins.str
+    @_builtins.property
+    def visible_contact_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Whom the move is for at the moment it was made (empty = every contact):
+        its email goes to them, whatever the order other events arrive in.
+        """
+
     def __init__(
         self,
         *,
@@ -81,10 +130,11 @@ class ProjectStageChanged(_message.Message):
         changed_by: _builtins.str = ...,
         reason: _builtins.str = ...,
         client_note: _builtins.str = ...,
+        visible_contact_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_by", b"changed_by", "client_note", b"client_note", "customer_id", b"customer_id", "from_stage", b"from_stage", "name", b"name", "project_id", b"project_id", "reason", b"reason", "reference", b"reference", "to_stage", b"to_stage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_by", b"changed_by", "client_note", b"client_note", "customer_id", b"customer_id", "from_stage", b"from_stage", "name", b"name", "project_id", b"project_id", "reason", b"reason", "reference", b"reference", "to_stage", b"to_stage", "visible_contact_ids", b"visible_contact_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
