@@ -242,6 +242,8 @@ class Suite:
     @property
     def stripe_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['stripe']}"
+
+    @property
     def platform_url(self) -> str:
         """The platform host: the bare base domain, where the API docs and the
         platform API answer (no integrator lives there)."""
