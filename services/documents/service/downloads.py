@@ -147,8 +147,5 @@ async def _check_client_holder(
         viewing_as=claims.viewing_as,
     )
     await require_open_portal(uow, holder)
-    if (
-        not await client_may_see_document(uow, holder, doc)
-        or version.number != doc.current_version
-    ):
+    if not await client_may_see_document(uow, holder, doc) or version.number != doc.current_version:
         raise domain.not_found()
