@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from gateway.api import (
     auth,
+    brand_images,
     customers,
     documents,
     emails,
@@ -62,5 +63,7 @@ router.include_router(proposals.router)
 router.include_router(emails.router)
 router.include_router(documents.router)
 # Multipart uploads and file downloads: not JSON, so outside json_bodies_only.
-uploads = documents.upload_router
+uploads = APIRouter()
+uploads.include_router(documents.upload_router)
+uploads.include_router(brand_images.upload_router)
 downloads = documents.download_router
