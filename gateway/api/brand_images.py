@@ -91,40 +91,22 @@ async def upload_brand_image(
     return answer
 
 
-async def _upload(
-    kind: Kind, file: UploadFile, staff: Principal, backends: Backends, tenants: TenantCache
+@upload_router.put(
+    "/tenant/branding/{kind}",
+    summary="Upload the portal's logo or sign-in image (multipart/form-data, owner/admin)",
+    description="PNG, JPEG or WebP; the type is read from the bytes, SVG is refused. "
+    "`logo`: up to 2 MB, 32 to 4096 pixels a side, also drawn on PDFs. `splash`: up to "
+    "5 MB, at least 640 x 320 pixels. The branding's `logo_url` (or `splash_image_url`) "
+    "then points at the image.",
+)
+async def upload_image(
+    kind: Kind,
+    file: Annotated[UploadFile, File(description="PNG, JPEG or WebP (not SVG).")],
+    staff: StaffDep,
+    backends: BackendsDep,
+    tenants: TenantCacheDep,
 ) -> UploadedBrandImage:
     answer = await upload_brand_image(backends, staff, tenants, kind, file)
     return UploadedBrandImage(
         image=brand_image_out(answer.asset), tenant=public_tenant(answer.tenant)
     )
-
-
-@upload_router.put(
-    "/tenant/branding/logo",
-    summary="Upload the portal's logo (multipart/form-data, owner/admin)",
-    description="PNG, JPEG or WebP up to 2 MB, 32 to 4096 pixels a side; the type is read "
-    "from the bytes. The branding's logo_url then points at it, and PDFs draw it.",
-)
-async def upload_logo(
-    file: Annotated[UploadFile, File(description="PNG, JPEG or WebP (not SVG).")],
-    staff: StaffDep,
-    backends: BackendsDep,
-    tenants: TenantCacheDep,
-) -> UploadedBrandImage:
-    return await _upload("logo", file, staff, backends, tenants)
-
-
-@upload_router.put(
-    "/tenant/branding/splash",
-    summary="Upload the sign-in page's image (multipart/form-data, owner/admin)",
-    description="PNG, JPEG or WebP up to 5 MB, at least 640 x 320 pixels; the type is read "
-    "from the bytes. The branding's splash_image_url then points at it.",
-)
-async def upload_splash(
-    file: Annotated[UploadFile, File(description="PNG, JPEG or WebP (not SVG).")],
-    staff: StaffDep,
-    backends: BackendsDep,
-    tenants: TenantCacheDep,
-) -> UploadedBrandImage:
-    return await _upload("splash", file, staff, backends, tenants)
