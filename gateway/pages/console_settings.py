@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import cast
 
 from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
-from gateway.api.brand_images import upload_brand_image
+from gateway.api.brand_images import Kind, upload_brand_image
 from gateway.api.tenant import change_tenant
 from gateway.backends import RemoteError
 from gateway.deps import BackendsDep, StaffPage, TenantCacheDep, TenantDep
@@ -162,7 +163,7 @@ async def upload_image(
     if upload is None:
         return see_other(request, "/console/branding", flash="Choose an image.", kind="error")
     try:
-        await upload_brand_image(backends, signed_in.person, tenants, kind, upload)  # type: ignore[arg-type]
+        await upload_brand_image(backends, signed_in.person, tenants, cast(Kind, kind), upload)
     except RemoteError as exc:
         why = refusal(exc)
         return _branding_page(

@@ -285,7 +285,6 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
     async def GetStatusBoard(self, request, context):
         who = self._seen("GetStatusBoard", request, context)
         answer = board(self._find_project(request.project_id, who))
-        # as_client: staff previewing what the customer sees get the client's board.
         return for_client(answer) if who.is_client or request.as_client else answer
 
     async def ListStageHistory(self, request, context):
