@@ -15,6 +15,7 @@ from portal.identity.v1 import identity_pb2_grpc
 from portal.projects.v1 import projects_pb2 as ppb
 from portal.projects.v1 import projects_pb2_grpc
 
+from deploy.seed_brand import seed_logo
 from deploy.seed_cinema import seed_cinema
 from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
@@ -94,6 +95,9 @@ async def seed_demo(
                 )
             ).tenant
         as_tenant = Principal(kind="platform", subject="seed", tenant_id=tenant.id)
+        tenant, print_logo = await seed_logo(
+            call=call, identity=identity, principal=as_tenant, tenant=tenant
+        )
 
         staff_email = "olivia@acme-av.example"
         owner = (
@@ -187,7 +191,7 @@ async def seed_demo(
             project_id=project.id,
             today=date.today(),
             signed_copy={
-                "letterhead": letterhead_of(tenant),
+                "letterhead": letterhead_of(tenant, logo=print_logo),
                 "signer_email": jane.email,
                 "client_name": customer.name,
             },

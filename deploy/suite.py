@@ -200,6 +200,12 @@ class Suite:
                 p + "STRIPE_API_BASE": self.stripe_url,
                 p + "STRIPE_WEBHOOK_SECRET": self._stripe_webhook_secret(),
             }
+        if name == "identity":
+            keys = self._identity_keys()
+            env |= {
+                p + "MASTER_KEYS": json.dumps(keys["master_keys"]),
+                p + "ACTIVE_KEY_ID": keys["active_key_id"],
+            }
         if name == "documents":
             keys = self._documents_keys()
             env |= {
@@ -369,11 +375,17 @@ class Suite:
         path = self.data / "documents-keys.json"
         if path.exists():
             return json.loads(path.read_text())
-        keys = {
-            "master_keys": {"k1": base64.b64encode(secrets.token_bytes(32)).decode()},
-            "active_key_id": "k1",
-            "link_secret": secrets.token_urlsafe(48),
-        }
+        keys = {**_new_master_keys(), "link_secret": secrets.token_urlsafe(48)}
+        path.write_text(json.dumps(keys))
+        path.chmod(0o600)
+        return keys
+
+    def _identity_keys(self) -> dict:
+        """The master keys identity seals uploaded brand images under, once per data dir."""
+        path = self.data / "identity-keys.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        keys = _new_master_keys()
         path.write_text(json.dumps(keys))
         path.chmod(0o600)
         return keys
@@ -407,6 +419,13 @@ class Suite:
         path.write_text(json.dumps(known))
         path.chmod(0o600)
         return known
+
+
+def _new_master_keys() -> dict:
+    return {
+        "master_keys": {"k1": base64.b64encode(secrets.token_bytes(32)).decode()},
+        "active_key_id": "k1",
+    }
 
 
 def _grpc_serving(target: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -19,6 +19,7 @@ from portal.notifications.v1 import notifications_pb2_grpc
 from portal.payments.v1 import payments_pb2_grpc
 from portal.projects.v1 import projects_pb2_grpc
 
+from gateway.brand_cache import BrandImages
 from gateway.settings import GatewaySettings
 from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
@@ -114,6 +115,8 @@ class Backends:
     documents: DocumentsRemote | None = None
     # None when GATEWAY_PAYMENTS_TARGET is not set: invoice routes answer 503.
     payments: PaymentsRemote | None = None
+    # Identity's answers for uploaded brand images (immutable, by content).
+    brand_images: BrandImages = field(default_factory=BrandImages)
 
 
 @contextlib.asynccontextmanager

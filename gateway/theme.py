@@ -3,7 +3,9 @@ colours computed to stay readable (WCAG 2 contrast), and safe branding URLs.
 
 `/theme.css` is per tenant (the Host decides) and its URL carries a version
 derived from the branding, so a change shows on the next page load while the
-file itself may be cached.
+file itself may be cached. Uploaded logos and splash images are served at
+`/brand/<kind>-<hash>.<ext>` (the path names the content, so it is cached for
+a year and never revalidated; `gateway/brand.py` fetches them).
 """
 
 from __future__ import annotations
@@ -13,13 +15,18 @@ import hashlib
 import re
 from pathlib import Path
 
-from fastapi import APIRouter
+import grpc
+from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from gateway.deps import TenantDep
+from gateway.backends import RemoteError
+from gateway.brand import ORIGINAL, fetch_image
+from gateway.deps import BackendsDep, TenantDep
+from gateway.problems import Problem, ProblemError, problem_type
+from services.chassis import brand
 
 DEFAULT_ACCENT = "#2f5d8a"
 WHITE = (255, 255, 255)
@@ -31,6 +38,9 @@ RGB = tuple[int, int, int]
 STATIC_DIR = Path(__file__).parent / "static"
 THEME_CACHE = "public, max-age=300"
 STATIC_CACHE = "public, max-age=86400"
+IMMUTABLE = "public, max-age=31536000, immutable"
+# An image answer is never a document: nothing in it may run or load anything.
+IMAGE_CSP = "default-src 'none'; sandbox"
 
 router = APIRouter(include_in_schema=False)
 
@@ -140,6 +150,41 @@ async def tenant_theme(tenant: TenantDep) -> Response:
         media_type="text/css",
         headers={"Cache-Control": THEME_CACHE},
     )
+
+
+def _no_such_image() -> ProblemError:
+    return ProblemError(
+        Problem(
+            type=problem_type("not-found"),
+            title="Not found",
+            status=404,
+            detail="There is no such image here. The portal's branding may have changed.",
+            code="not_found",
+        )
+    )
+
+
+@router.get("/brand/{name}", name="brand_image")
+async def brand_image(
+    name: str, request: Request, tenant: TenantDep, backends: BackendsDep
+) -> Response:
+    """An uploaded logo or splash image of this tenant, by its content's hash."""
+    ref = brand.parse_asset_path(f"/brand/{name}")
+    if ref is None:
+        raise _no_such_image()
+    try:
+        image = await fetch_image(backends, tenant, ref, ORIGINAL)
+    except RemoteError as exc:
+        if exc.code == grpc.StatusCode.NOT_FOUND:
+            raise _no_such_image() from None
+        raise
+    if brand.extension_of(image.content_type) != ref.extension:
+        raise _no_such_image()  # the hash of a PNG asked for as .jpg names nothing
+    etag = f'"{image.sha256}"'
+    headers = {"Cache-Control": IMMUTABLE, "ETag": etag, "Content-Security-Policy": IMAGE_CSP}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(image.data, media_type=image.content_type, headers=headers)
 
 
 class CachedStatic(StaticFiles):

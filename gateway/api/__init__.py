@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from gateway.api import (
     auth,
+    brand_images,
     customers,
     documents,
     emails,
@@ -67,7 +68,9 @@ router.include_router(documents.router)
 router.include_router(payments.router)
 router.include_router(platform.router)
 # Multipart uploads and file downloads: not JSON, so outside json_bodies_only.
-uploads = documents.upload_router
+uploads = APIRouter()
+uploads.include_router(documents.upload_router)
+uploads.include_router(brand_images.upload_router)
 downloads = documents.download_router
 # Stripe's webhook: a raw signed body, on no tenant's host.
 webhooks = stripe_webhook.router

@@ -7,8 +7,8 @@ another customer's proposal, PERMISSION_DENIED when they may not accept
 content hash that is not the one sent. The gateway adds who signed from where
 (the connection's address and User-Agent), the signer's email and customer
 from their session, and the integrator's letterhead from the tenant it resolved
-(`chassis.letterhead`), so the signed copy names both parties. The shapes live
-in `proposal_shapes`."""
+(`chassis.letterhead`, with the uploaded logo: `gateway.brand`), so the signed
+copy names both parties. The shapes live in `proposal_shapes`."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from gateway.api.proposal_shapes import (
     status_name,
 )
 from gateway.api.translate import masked
+from gateway.brand import letterhead_for
 from gateway.deps import (
     BackendsDep,
     CallerDep,
@@ -42,7 +43,6 @@ from gateway.deps import (
 )
 from gateway.problems import problem_responses
 from services.chassis.auth import Principal
-from services.chassis.letterhead import letterhead_of
 
 __all__ = ["Proposal", "proposal_out", "router", "status_name"]
 
@@ -306,7 +306,7 @@ async def accept_proposal(
         signer_name=body.signer_name,
         consent=body.consent,
         content_sha256=body.content_sha256,
-        letterhead=letterhead_of(tenant),
+        letterhead=await letterhead_for(backends, tenant),
         signer_email=session.email if session else "",
         client_name=session.customer_name if session else "",
     )
@@ -327,4 +327,6 @@ async def accept_proposal(
 async def proposal_pdf(
     proposal_id: UUID, caller: CallerDep, backends: BackendsDep, tenant: TenantDep
 ) -> Response:
-    return await signed_pdf(backends, caller, str(proposal_id), letterhead_of(tenant))
+    return await signed_pdf(
+        backends, caller, str(proposal_id), await letterhead_for(backends, tenant)
+    )

@@ -1,4 +1,5 @@
-"""The staff console's settings: branding, API tokens, and TOTP enrolment.
+"""The staff console's settings: branding (with the logo and sign-in image
+uploads), API tokens, and TOTP enrolment.
 
 A new token's secret and the TOTP recovery codes are shown once, in the POST's
 own answer (never in a redirect, a cookie or a URL)."""
@@ -7,15 +8,22 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import cast
 
 from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
+from gateway.api.brand_images import Kind, upload_brand_image
 from gateway.api.tenant import change_tenant
 from gateway.backends import RemoteError
 from gateway.deps import BackendsDep, StaffPage, TenantCacheDep, TenantDep
+from gateway.pages.console_projects.documents import _upload_form as upload_form
+from gateway.pages.projects import not_found
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
+from gateway.sessions import SignedIn
+from gateway.theme import safe_image_url
+from services.chassis import money, timefmt
 
 router = APIRouter(include_in_schema=False)
 P = identity_pb2
@@ -59,18 +67,39 @@ def _shown(form: Form, tenant: identity_pb2.Tenant) -> dict[str, str]:
     return {name: str(shown.get(name, value)) for name, value in current.items()}
 
 
-@router.get("/console/branding")
-async def branding_page(request: Request, signed_in: StaffPage, tenant: TenantDep) -> Response:
-    values = _branding_values(tenant)
+def _branding_page(
+    request: Request,
+    signed_in: SignedIn,
+    tenant: identity_pb2.Tenant,
+    *,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    shown: dict[str, str] | None = None,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    current = _branding_values(tenant)
     return render(
         request,
         "console/branding.html",
         signed_in=signed_in,
         surface="console",
-        values=values,
-        shown=values,
-        errors={},
+        status=status,
+        values=values or current,
+        shown=shown or current,
+        error=error,
+        errors=errors or {},
+        # Pickers, not free text: the zones people live in, the currencies in use.
+        zone_groups=timefmt.zone_choices(),
+        currencies=money.currency_choices(),
+        logo=safe_image_url(tenant.branding.logo_url),
+        splash=safe_image_url(tenant.branding.splash_image_url),
     )
+
+
+@router.get("/console/branding")
+async def branding_page(request: Request, signed_in: StaffPage, tenant: TenantDep) -> Response:
+    return _branding_page(request, signed_in, tenant)
 
 
 @router.post("/console/branding")
@@ -97,11 +126,10 @@ async def save_branding(
         await change_tenant(backends, signed_in.person, tenants, changes)
     except RemoteError as exc:
         why = refusal(exc)
-        return render(
+        return _branding_page(
             request,
-            "console/branding.html",
-            signed_in=signed_in,
-            surface="console",
+            signed_in,
+            tenant,
             status=why.status,
             values=values,
             shown=shown,
@@ -111,6 +139,42 @@ async def save_branding(
     return see_other(
         request, "/console/branding", flash="Branding saved. Your portal shows it now."
     )
+
+
+_UPLOADED = {
+    "logo": "The logo is uploaded. Your portal and new documents show it now.",
+    "splash": "The sign-in image is uploaded. Your sign-in page shows it now.",
+}
+
+
+@router.post("/console/branding/{kind}")
+async def upload_image(
+    request: Request,
+    kind: str,
+    signed_in: StaffPage,
+    tenant: TenantDep,
+    backends: BackendsDep,
+    tenants: TenantCacheDep,
+) -> Response:
+    """A logo or sign-in image from the branding page (multipart, CSRF in the form)."""
+    if kind not in ("logo", "splash"):
+        raise not_found("page")
+    _, upload = await upload_form(request, signed_in)
+    if upload is None:
+        return see_other(request, "/console/branding", flash="Choose an image.", kind="error")
+    try:
+        await upload_brand_image(backends, signed_in.person, tenants, cast(Kind, kind), upload)
+    except RemoteError as exc:
+        why = refusal(exc)
+        return _branding_page(
+            request,
+            signed_in,
+            tenant,
+            status=why.status,
+            error=why.message,
+            errors={f"{kind}_file": why.message},
+        )
+    return see_other(request, "/console/branding", flash=_UPLOADED[kind])
 
 
 # -- API tokens --------------------------------------------------------------------

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from portal.common.v1 import common_pb2
 from starlette.responses import Response
 
 from gateway.api.projects import (
+    Budget,
+    ClientNote,
     Project,
     StatusBoard,
     fetch_board,
@@ -29,6 +32,7 @@ from gateway.api.proposals import (
     signed_pdf,
 )
 from gateway.backends import RemoteError
+from gateway.brand import letterhead_for
 from gateway.deps import BackendsDep, ClientPage, ProposalInUrl
 from gateway.pages import project_views as views
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
@@ -36,7 +40,6 @@ from gateway.problems import Problem, ProblemError, problem_type
 from gateway.sessions import SignedIn
 from services.chassis.auth import Principal
 from services.chassis.errors import unavailable
-from services.chassis.letterhead import letterhead_of
 
 router = APIRouter(include_in_schema=False)
 LIST_SIZE = 50
@@ -112,27 +115,49 @@ async def board_page(
     return render_board(request, signed_in, board)
 
 
+@dataclass(frozen=True)
+class BoardView:
+    """What `_board.html` shows, from one GetStatusBoard answer."""
+
+    project: Project
+    steps: list[views.StageStep]
+    current_stage: str
+    forecast: str
+    waiting: list[dict]
+    notes: list[ClientNote]
+    budget: Budget
+
+
+def board_view(board: StatusBoard) -> BoardView:
+    """The client's board as their page shows it; the console's preview shows
+    the same, from the board projects answers `as_client`."""
+    project = board.project
+    notes = board.recent_notes  # projects lists only moves with a client note
+    steps = views.stage_track(project.stage, board.stages)
+    return BoardView(
+        project=project,
+        # A note already in "Latest from the team" is not repeated on the track.
+        steps=views.without_repeated_notes(steps, [n.note for n in notes]),
+        current_stage=views.stage_label(project.stage),
+        forecast=views.human_date(board.forecast_handover),
+        waiting=[
+            {"item": w, "href": views.safe_portal_path(w.link)} for w in board.waiting_on if w.title
+        ],
+        notes=notes,
+        budget=board.budget,
+    )
+
+
 def render_board(request: Request, signed_in: SignedIn, board: StatusBoard) -> Response:
     """The status board page, from the board projects answered (by id, or on the landing)."""
     project, tenant = board.project, request.state.tenant
-    waiting = [
-        {"item": w, "href": views.safe_portal_path(w.link)} for w in board.waiting_on if w.title
-    ]
-    notes = board.recent_notes  # projects lists only moves with a client note
-    steps = views.stage_track(project.stage, board.stages)
     return render(
         request,
         "board.html",
         signed_in=signed_in,
         surface="portal",
         project=project,
-        # A note already in "Latest from the team" is not repeated on the track.
-        steps=views.without_repeated_notes(steps, [n.note for n in notes]),
-        current_stage=views.stage_label(project.stage),
-        forecast=views.human_date(board.forecast_handover),
-        waiting=waiting,
-        notes=notes,
-        budget=board.budget,
+        board=board_view(board),
         contact=views.project_contact(
             project,
             team_name=tenant.display_name,
@@ -246,7 +271,7 @@ async def accept_proposal(
             consent=True,
             # What the page showed; projects refuses it if it is not what was sent.
             content_sha256=content_hash if _SHA256.match(content_hash) else "",
-            letterhead=letterhead_of(request.state.tenant),
+            letterhead=await letterhead_for(backends, request.state.tenant),
             signer_email=signed_in.session.email,
             client_name=signed_in.session.customer_name,
         )
@@ -275,6 +300,5 @@ async def accept_proposal(
 async def proposal_pdf(
     request: Request, proposal: ProposalInUrl, signed_in: ClientPage, backends: BackendsDep
 ) -> Response:
-    return await signed_pdf(
-        backends, portal_of(signed_in), proposal.id, letterhead_of(request.state.tenant)
-    )
+    letterhead = await letterhead_for(backends, request.state.tenant)
+    return await signed_pdf(backends, portal_of(signed_in), proposal.id, letterhead)

@@ -28,9 +28,16 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import format_currency, get_currency_symbol
+from babel.core import get_global
+from babel.numbers import (
+    format_currency,
+    get_currency_name,
+    get_currency_symbol,
+    get_territory_currencies,
+)
 from portal.common.v1 import common_pb2
 
 DEFAULT_LOCALE = "en"
@@ -56,6 +63,23 @@ def currency_code(currency: str) -> str:
     if not _CODE.match(code):
         raise ValueError(f"{currency!r} is not an ISO 4217 currency code")
     return code
+
+
+@functools.cache
+def currency_codes() -> frozenset[str]:
+    """The currencies in use today: every territory's legal tender in CLDR
+    (Babel's data), about 150 codes; ISO 4217's funds and metals are left out."""
+    today = date.today()
+    codes: set[str] = set()
+    for territory in get_global("territory_currencies"):
+        codes.update(get_territory_currencies(territory, today))
+    return frozenset(codes)
+
+
+@functools.cache
+def currency_choices(locale: str = DEFAULT_LOCALE) -> tuple[tuple[str, str], ...]:
+    """(code, name) of `currency_codes()`, by code: ("USD", "US Dollar"), for pickers."""
+    return tuple((c, get_currency_name(c, locale=locale)) for c in sorted(currency_codes()))
 
 
 def exponent(currency: str) -> int:

@@ -3,7 +3,9 @@ a date, one for a moment, the same on pages, in emails and in PDFs.
 
     a date     "12 Mar 2026"
     a moment   "25 Nov 2025, 13:05 EST"   (the zone's abbreviation, so a
-               reader in another zone knows whose clock it is)
+               reader in another zone knows whose clock it is; a zone with
+               only a numeric one is named in words: "13:05 Dubai time")
+    a zone     "New York time"  (never the raw IANA name "America/New_York")
 
 Storage is UTC (`timestamptz`, `google.protobuf.Timestamp`); only display is
 local. zoneinfo applies each instant's own offset, so a moment in summer time
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -76,4 +78,57 @@ def format_datetime(value: datetime | Timestamp | None, time_zone: str = "") -> 
     if moment is None:
         return UNSET
     at = moment.astimezone(zone(time_zone))
-    return f"{at.day} {at:%b %Y, %H:%M} {at.tzname() or time_zone}"
+    abbreviation = at.tzname() or ""
+    # "+04" or "-03" (zones with no letters of their own) says little: the place does.
+    if not abbreviation.isalpha():
+        abbreviation = zone_words(time_zone)
+    return f"{at.day} {at:%b %Y, %H:%M} {abbreviation}"
+
+
+# -- zones for people -------------------------------------------------------------------
+
+# The regions of the IANA database people live in; the rest are old aliases
+# ("US/Eastern", "EST5EDT", "Etc/GMT+5") that a picker should not offer.
+ZONE_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+def _place(name: str) -> str:
+    """ "America/Argentina/Buenos_Aires" -> "Buenos Aires, Argentina"."""
+    parts = [p.replace("_", " ") for p in name.split("/")[1:]]
+    return ", ".join(reversed(parts)) if parts else name.replace("_", " ")
+
+
+def zone_words(name: str | None) -> str:
+    """A zone as a client reads it: "New York time", "UTC"; the raw IANA name never."""
+    if not name or name in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
+        return "UTC"
+    if name.split("/")[0] not in ZONE_REGIONS:
+        return "local time"  # an alias such as "EST5EDT" reads as nothing better
+    return f"{name.rsplit('/', 1)[-1].replace('_', ' ')} time"
+
+
+@cache
+def zone_choices() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Every zone a tenant would pick, grouped by region for a <select>:
+    (("America", (("America/New_York", "New York"), ...)), ..., ("Other", (("UTC", "UTC"),)))."""
+    names = available_timezones()
+    groups = []
+    for region in ZONE_REGIONS:
+        members = sorted(
+            ((n, _place(n)) for n in names if n.startswith(region + "/")), key=lambda c: c[1]
+        )
+        if members:
+            groups.append((region, tuple(members)))
+    groups.append(("Other", (("UTC", "UTC"),)))
+    return tuple(groups)

@@ -22,36 +22,16 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+# The key ring (and the error for unreadable bytes) are the chassis's, shared with
+# identity's sealed brand images.
+from services.chassis.sealing import MasterKeys
+from services.chassis.sealing import Unreadable as BlobCorrupt
+
 MAGIC = b"PDK\x01"
 FORMAT_VERSION = 1
 CHUNK_SIZE = 64 * 1024
 TAG = 16
 MAX_CHUNKS = 2**32
-
-
-class BlobCorrupt(Exception):
-    """The stored bytes fail authentication: tampered, reordered or truncated."""
-
-
-@dataclass(frozen=True)
-class MasterKeys:
-    keys: dict[str, bytes]
-    active_id: str
-
-    def __post_init__(self) -> None:
-        if self.active_id not in self.keys:
-            raise ValueError(f"the active master key {self.active_id!r} is not configured")
-        for key_id, key in self.keys.items():
-            if len(key) != 32:
-                raise ValueError(f"master key {key_id!r} must be 32 bytes")
-            if not key_id or len(key_id.encode()) > 64:
-                raise ValueError("master key ids are 1-64 bytes")
-
-    def get(self, key_id: str) -> bytes:
-        try:
-            return self.keys[key_id]
-        except KeyError:
-            raise BlobCorrupt(f"master key {key_id!r} is not configured") from None
 
 
 @dataclass(frozen=True)

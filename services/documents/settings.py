@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import base64
-import json
 from typing import Literal
 
 from pydantic import model_validator
 
+from services.chassis.sealing import MasterKeys
 from services.chassis.settings import ServiceSettings, service_config
-from services.documents.blobcrypt import MasterKeys
 
 
 class DocumentsSettings(ServiceSettings):
@@ -42,7 +40,4 @@ class DocumentsSettings(ServiceSettings):
         return self
 
     def keys(self) -> MasterKeys:
-        raw = json.loads(self.master_keys)
-        return MasterKeys(
-            {kid: base64.b64decode(value) for kid, value in raw.items()}, self.active_key_id
-        )
+        return MasterKeys.parse(self.master_keys, self.active_key_id)

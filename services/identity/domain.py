@@ -7,6 +7,7 @@ import re
 import secrets
 from zoneinfo import available_timezones
 
+from services.chassis import money
 from services.chassis.errors import InvalidArgument
 
 # One DNS label (RFC 1123: letters, digits, inner hyphens), kept to 3-40
@@ -91,6 +92,11 @@ def validate_time_zone(tz: str) -> str:
 def validate_currency(code: str) -> str:
     if not re.fullmatch(r"[A-Z]{3}", code):
         raise InvalidArgument("the currency must be an ISO 4217 code such as USD", field="currency")
+    if code not in money.currency_codes():
+        raise InvalidArgument(
+            f"'{code}' is not a currency in use today; choose one such as USD, GBP or EUR",
+            field="currency",
+        )
     return code
 
 

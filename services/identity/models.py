@@ -12,6 +12,8 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -265,3 +267,28 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200))  # "customer:<id>", "contact:<id>", ...
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BrandAsset(Base):
+    """An uploaded logo or splash image, sealed (chassis.sealing) with the tenant,
+    kind and SHA-256 as associated data. Served at a content-addressed path
+    (`services.chassis.brand.asset_path`); a few recent ones per kind are kept so
+    a page rendered just before a replacement still finds its image."""
+
+    __tablename__ = "brand_asset"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "kind", "sha256"),
+        CheckConstraint("kind IN ('logo', 'splash')", name="kind"),
+    )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    content_type: Mapped[str] = mapped_column(String(40))  # sniffed, never as declared
+    sha256: Mapped[str] = mapped_column(String(64))  # of the original bytes
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)  # the original, as uploaded
+    # Logos only: a PNG small enough for a PDF letterhead (and an event), sealed too.
+    print_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

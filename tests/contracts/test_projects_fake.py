@@ -190,6 +190,17 @@ CASES = [
         _board,
         lambda a, w: any(n.reason for n in a.recent_notes),
     ),
+    Case(
+        "staff preview the client's board",
+        "staff",
+        "GetStatusBoard",
+        lambda w: pb.GetStatusBoardRequest(project_id=w.project, as_client=True),
+        lambda a, w: (
+            _no_reasons(a.recent_notes)
+            and not a.project.visible_contact_ids
+            and not any(n.changed_by for n in a.recent_notes)
+        ),
+    ),
     Case("a stranger's board", "stranger", "GetStatusBoard", _board),
     Case(
         "an unknown project",

@@ -87,6 +87,7 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
     doc = app.openapi()
     assert set(doc["paths"]) == {
         "/api/v1/tenant",
+        "/api/v1/tenant/branding/{kind}",
         "/api/v1/tenant/upload-limit",
         "/api/v1/auth/sign-in",
         "/api/v1/auth/sign-out",

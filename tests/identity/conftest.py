@@ -24,12 +24,15 @@ from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
 from services.chassis.db import make_engine, make_sessionmaker
 from services.chassis.grpc_client import Caller, error_detail, open_channel
 from services.chassis.grpc_server import start_grpc_server
+from services.chassis.sealing import MasterKeys
 from services.identity.grpc_api import IdentityServicer
+from services.identity.grpc_api.brand import DEADLINE_CEILINGS
 from services.identity.passwords import Passwords
 from tests.grpc_service import ServiceUnderTest, migrated_database
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
 PASSWORD = "a long enough passphrase"
+BRAND_KEYS = MasterKeys({"b1": b"\x07" * 32}, "b1")
 
 
 @dataclass
@@ -51,13 +54,14 @@ async def identity(identity_url: str, keypair: tuple[str, str]) -> AsyncIterator
     engine = make_engine(identity_url, pool_size=10)
     sessions = make_sessionmaker(engine)
     # The production argon2id parameters: the tests pay what a sign-in really costs.
-    servicer = IdentityServicer(sessions, passwords=Passwords())
+    servicer = IdentityServicer(sessions, brand_keys=BRAND_KEYS, passwords=Passwords())
     server, port, _ = await start_grpc_server(
         host="127.0.0.1",
         port=0,
         verifier=PrincipalVerifier(public),
         register=lambda srv: identity_pb2_grpc.add_IdentityServiceServicer_to_server(servicer, srv),
         service_names=[SERVICE_NAME],
+        deadline_ceilings=DEADLINE_CEILINGS,
     )
     channel = open_channel(f"127.0.0.1:{port}")
     try:

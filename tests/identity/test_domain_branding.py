@@ -39,3 +39,11 @@ def test_phone_headline_and_region():
     assert domain.validate_region("gb") == "GB" and domain.validate_region("") == ""
     with pytest.raises(InvalidArgument):
         domain.validate_region("Great Britain")
+
+
+def test_a_currency_must_be_one_in_use_today():
+    assert domain.validate_currency("EUR") == "EUR"
+    for bad in ("DEM", "XAU", "ABC"):
+        with pytest.raises(InvalidArgument, match="not a currency in use") as err:
+            domain.validate_currency(bad)
+        assert err.value.field == "currency"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
 from portal.projects.v1 import projects_pb2 as pb
 
@@ -219,3 +220,37 @@ async def test_the_landing_list_carries_the_board_of_an_only_project(acme: Integ
     await acme.project("Pool house")
     two = await acme("ListProjects", asked, acme.approver)
     assert len(two.projects) == 2 and not two.HasField("board")
+
+
+async def test_staff_asking_for_the_clients_board_get_exactly_the_clients_board(
+    acme: Integrator,
+):
+    project = await acme.project()
+    await acme(
+        "UpdateProject",
+        pb.UpdateProjectRequest(project_id=project.id, visible_contact_ids=[acme.approver_id]),
+        acme.pm,
+    )
+    await move(acme, project.id, pb.STAGE_INSTALL, client_note="Install has started")
+    await move(
+        acme, project.id, pb.STAGE_PROCUREMENT, reason="Screen back-ordered", client_note="Soon"
+    )
+    request = pb.GetStatusBoardRequest(project_id=project.id, as_client=True)
+    preview = await acme("GetStatusBoard", request, acme.technician)
+    client = await acme.board(project.id, acme.approver)
+    staff = await acme.board(project.id, acme.pm)
+    assert preview == client
+    assert staff != client and any(n.reason for n in staff.recent_notes)  # what it leaves out
+    assert list(staff.project.visible_contact_ids) == [acme.approver_id]
+    # A closed portal shows the client nothing, and the preview says so the same way.
+    await acme.close_portal()
+    err = await acme.fails(DENIED, "GetStatusBoard", request, acme.pm)
+    assert "closed" in err.details()
+    # A client asking "as client" gets their own board, whatever they ask.
+    other = await acme.project(customer_id=str(uuid.uuid4()))
+    await acme.fails(
+        grpc.StatusCode.NOT_FOUND,
+        "GetStatusBoard",
+        pb.GetStatusBoardRequest(project_id=other.id, as_client=True),
+        acme.client(customer_id=str(uuid.uuid4())),
+    )

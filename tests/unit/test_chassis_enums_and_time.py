@@ -82,3 +82,26 @@ def test_an_unknown_zone_falls_back_to_utc_and_naive_times_are_refused():
     assert timefmt.format_datetime(moment, "") == "5 Jan 2026, 09:00 UTC"
     with pytest.raises(ValueError):
         timefmt.format_datetime(datetime(2026, 1, 5, 9, 0))
+
+
+def test_a_zone_reads_in_plain_words_never_its_raw_name():
+    assert timefmt.zone_words("America/New_York") == "New York time"
+    assert timefmt.zone_words("America/Argentina/Buenos_Aires") == "Buenos Aires time"
+    assert timefmt.zone_words("UTC") == timefmt.zone_words("") == "UTC"
+    assert timefmt.zone_words("EST5EDT") == "local time"
+    # A zone whose abbreviation is only an offset ("+04") is named by its place.
+    at = datetime(2025, 11, 25, 18, 5, tzinfo=UTC)
+    assert timefmt.format_datetime(at, "Asia/Dubai") == "25 Nov 2025, 22:05 Dubai time"
+    assert timefmt.format_datetime(at, "America/New_York") == "25 Nov 2025, 13:05 EST"
+
+
+def test_the_zone_picker_offers_places_by_region_and_no_aliases():
+    groups = dict(timefmt.zone_choices())
+    names = list(groups)
+    assert (names[0], names[-1]) == ("Africa", "Other")
+    america = dict(groups["America"])
+    assert america["America/New_York"] == "New York"
+    assert america["America/Argentina/Buenos_Aires"] == "Buenos Aires, Argentina"
+    offered = {name for zones in groups.values() for name, _ in zones}
+    assert "Europe/London" in offered and "UTC" in offered
+    assert not offered & {"US/Eastern", "EST5EDT", "Etc/GMT+5", "GB"}

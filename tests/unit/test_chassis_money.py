@@ -130,3 +130,12 @@ def test_rates_read_one_way():
     assert m.parse_percent_bps("8.25 %") == 825
     with pytest.raises(ValueError):
         m.parse_percent_bps("8.255")
+
+
+def test_the_currency_picker_lists_the_currencies_in_use_with_their_names():
+    choices = dict(m.currency_choices())
+    assert choices["USD"] == "US Dollar" and choices["GBP"] == "British Pound"
+    assert choices["JPY"] == "Japanese Yen"
+    assert "DEM" not in choices and "XAU" not in choices  # withdrawn; a metal, not tender
+    assert list(choices) == sorted(choices)
+    assert set(choices) == m.currency_codes()

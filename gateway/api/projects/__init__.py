@@ -8,9 +8,10 @@ pages share in `calls`; this module holds the routes."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from gateway.api.projects.calls import (
     change_project,
@@ -161,5 +162,13 @@ async def stage_history(project_id: UUID, staff: StaffDep, backends: BackendsDep
 
 
 @router.get("/{project_id}/board", summary="The status board: stages, forecast, notes, budget")
-async def status_board(project_id: UUID, caller: CallerDep, backends: BackendsDep) -> StatusBoard:
-    return await fetch_board(backends, caller, project_id)
+async def status_board(
+    project_id: UUID,
+    caller: CallerDep,
+    backends: BackendsDep,
+    as_client: Annotated[
+        bool,
+        Query(description="Staff: the board exactly as the client sees it. Clients get theirs."),
+    ] = False,
+) -> StatusBoard:
+    return await fetch_board(backends, caller, project_id, as_client=as_client)

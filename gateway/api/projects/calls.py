@@ -85,12 +85,14 @@ async def fetch_project(
 
 
 async def fetch_board(
-    backends: Backends, principal: Principal, project_id: UUID | str
+    backends: Backends, principal: Principal, project_id: UUID | str, *, as_client: bool = False
 ) -> StatusBoard:
+    """`as_client`: staff asking for the board as the project's customer sees
+    it (the console's preview); projects decides what that is."""
     projects = backends.projects
     answer = await projects.call(
         projects.stub.GetStatusBoard,
-        P.GetStatusBoardRequest(project_id=str(project_id)),
+        P.GetStatusBoardRequest(project_id=str(project_id), as_client=as_client),
         principal=principal,
     )
     return board_out(answer)

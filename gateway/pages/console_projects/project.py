@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from datetime import UTC, date, datetime
 
+import grpc
 from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
@@ -25,6 +26,7 @@ from gateway.api.rooms import fetch_rooms
 from gateway.backends import RemoteError
 from gateway.deps import BackendsDep, StaffPage
 from gateway.pages import project_views as views
+from gateway.pages import projects as client_pages
 from gateway.pages.console_projects.common import (
     IP,
     act,
@@ -68,6 +70,20 @@ async def _staff_users(backends: BackendsDep, signed_in: SignedIn) -> list[ident
     return sorted(answer.users, key=lambda u: u.full_name.lower())
 
 
+async def _client_board(
+    backends: BackendsDep, signed_in: SignedIn, project_id: str
+) -> tuple[client_pages.BoardView | None, str]:
+    """The client's board as projects answers it for them (`as_client`), for the
+    preview, or why there is none to show (their portal is closed)."""
+    try:
+        board = await fetch_board(backends, signed_in.person, project_id, as_client=True)
+    except RemoteError as exc:
+        if exc.code != grpc.StatusCode.PERMISSION_DENIED:
+            raise
+        return None, "The client's portal is closed, so they see nothing of this project."
+    return client_pages.board_view(board), ""
+
+
 async def _history(backends: BackendsDep, signed_in: SignedIn, project_id: str) -> list[StageMove]:
     """Newest move first."""
     history = await fetch_stage_history(backends, signed_in.person, project_id)
@@ -82,12 +98,13 @@ async def project_page(
     project_id = page_id(project_id, "project")
     staff = signed_in.person
     board = await fetch_board(backends, staff, project_id)
-    customer, users, history, rooms, proposals = await asyncio.gather(
+    customer, users, history, rooms, proposals, preview = await asyncio.gather(
         _customer_or_none(backends, signed_in, board.project.customer_id),
         _staff_users(backends, signed_in),
         _history(backends, signed_in, project_id),
         fetch_rooms(backends, staff, project_id),
         fetch_proposals(backends, staff, project_id),
+        _client_board(backends, signed_in, project_id),
     )
     project = board.project
     stages: dict[str, StageInfo] = {s.stage: s for s in board.stages}
@@ -107,9 +124,9 @@ async def project_page(
         move_choices=choices,
         move_default=move_default,
         current_stage=views.stage_label(project.stage),
-        forecast=views.human_date(board.forecast_handover),
-        budget=board.budget,
-        waiting=board.waiting_on,
+        # What the client sees, rendered by the client's own board template.
+        board=preview[0],
+        no_preview=preview[1],
         history=history,
         rooms=rooms,
         proposals=proposals,

@@ -9,7 +9,9 @@ from portal.identity.v1 import identity_pb2_grpc
 
 from services.chassis import fieldmask
 from services.chassis.auth import current_principal
+from services.chassis.sealing import MasterKeys
 from services.identity import domain_updates, service
+from services.identity.grpc_api.brand import BrandRpcs
 from services.identity.grpc_api.convert import (
     access_state_name,
     audit_pb,
@@ -62,9 +64,12 @@ def _new_contact(c: pb.NewContact) -> service.NewContact:
     )
 
 
-class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
-    def __init__(self, sessions, *, passwords: Passwords | None = None) -> None:
+class IdentityServicer(BrandRpcs, identity_pb2_grpc.IdentityServiceServicer):
+    def __init__(
+        self, sessions, *, brand_keys: MasterKeys, passwords: Passwords | None = None
+    ) -> None:
         self._sessions = sessions
+        self._brand_keys = brand_keys  # seals uploaded logos and splash images
         self._passwords = passwords or Passwords()
 
     # --- tenants, staff, API tokens -------------------------------------------

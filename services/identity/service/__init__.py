@@ -3,6 +3,11 @@
 Split by area; everything a caller needs is importable from here.
 """
 
+from services.identity.service.brand_assets import (
+    AssetBytes,
+    read_brand_asset,
+    upload_brand_asset,
+)
 from services.identity.service.common import ClientInfo, Sessions
 from services.identity.service.customer_access import change_customer_access
 from services.identity.service.customer_retention import purge_deleted_customers
@@ -63,6 +68,7 @@ from services.identity.service.tenants import (
 )
 
 __all__ = [
+    "AssetBytes",
     "BrandingInput",
     "ClientInfo",
     "LinkInfo",
@@ -97,6 +103,7 @@ __all__ = [
     "list_staff_users",
     "onboard_tenant",
     "purge_deleted_customers",
+    "read_brand_asset",
     "redeem_login_token",
     "remove_contact",
     "request_magic_link",
@@ -110,4 +117,5 @@ __all__ = [
     "stop_view_as_client",
     "update_customer",
     "update_tenant",
+    "upload_brand_asset",
 ]

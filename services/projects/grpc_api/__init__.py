@@ -44,7 +44,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
             board = await service.get_status_board(
                 sessions=self._sessions, principal=principal, project_id=str(projects[0].id)
             )
-            answer.board.CopyFrom(board_pb(board, for_client=principal.is_client))
+            answer.board.CopyFrom(board_pb(board))
         return answer
 
     async def GetProject(self, request, context):
@@ -108,9 +108,12 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
     async def GetStatusBoard(self, request, context):
         principal = current_principal()
         board = await service.get_status_board(
-            sessions=self._sessions, principal=principal, project_id=request.project_id
+            sessions=self._sessions,
+            principal=principal,
+            project_id=request.project_id,
+            as_client=request.as_client,
         )
-        return board_pb(board, for_client=principal.is_client)
+        return board_pb(board)
 
     # --- rooms and product lines -----------------------------------------------------
 

@@ -111,9 +111,9 @@ def budget_pb(b: service.Budget) -> pb.Budget:
     )
 
 
-def board_pb(board: service.StatusBoard, *, for_client: bool) -> pb.GetStatusBoardResponse:
+def board_pb(board: service.StatusBoard) -> pb.GetStatusBoardResponse:
     return pb.GetStatusBoardResponse(
-        project=project_pb(board.project, for_client=for_client),
+        project=project_pb(board.project, for_client=board.for_client),
         stages=[stage_info_pb(s) for s in board.stages],
         forecast_handover=domain_stages.format_date(board.forecast_handover),
         recent_notes=[stage_change_pb(n) for n in board.recent_notes],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -77,6 +78,7 @@ class StatusBoard:
     recent_notes: list[HistoryEntry]  # newest first
     waiting_on: list[WaitingRow]  # oldest first
     budget: Budget
+    for_client: bool  # answered as the client sees it (their view of the project too)
 
 
 def _json_array(*pairs: tuple[str, ColumnElement[Any]], order_by: Any) -> Any:
@@ -193,10 +195,34 @@ def _stages(raw: list[dict]) -> list[StageRow]:
     return [found.get(stage) or StageRow.empty(stage) for stage in Stage]
 
 
+async def as_the_client(sessions: Sessions, staff: Principal, project_id: uuid.UUID) -> Principal:
+    """The principal staff carry when they view the project's customer's portal
+    (read-only, `viewing_as`): the console's preview of the board is then the
+    client's board by the same code, not a staff board with parts left out."""
+    tenant_id = staff.require_reader()
+    async with ReadUnit(sessions, tenant_id) as read:
+        customer_id = (
+            await read.execute(select(PROJECT.c.customer_id).where(PROJECT.c.id == project_id))
+        ).scalar()
+    if customer_id is None:
+        raise NotFound("no such project", field="project_id")
+    return Principal(
+        kind="client",
+        subject=staff.subject,
+        tenant_id=tenant_id,
+        customer_id=str(customer_id),
+        read_only=True,
+        viewing_as=True,
+    )
+
+
 async def get_status_board(
-    *, sessions: Sessions, principal: Principal, project_id: str
+    *, sessions: Sessions, principal: Principal, project_id: str, as_client: bool = False
 ) -> StatusBoard:
+    """`as_client`: staff asking for the client's board (a client always gets theirs)."""
     pid = parse_uuid(project_id, field="project_id")
+    if as_client and not principal.is_client:
+        principal = await as_the_client(sessions, principal, pid)
     rule, params = visibility_of(principal)
     params = {**params, **portal_state_params(principal), "board_project": pid}
     async with ReadUnit(sessions, principal.require_reader()) as read:
@@ -249,6 +275,7 @@ async def get_status_board(
             ),
             accepted_proposal_id=str(row.accepted_id) if row.accepted_id else "",
         ),
+        for_client=for_client,
     )
 
 

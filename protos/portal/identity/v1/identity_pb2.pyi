@@ -122,6 +122,44 @@ LOGIN_TOKEN_PURPOSE_INVITE: LoginTokenPurpose.ValueType  # 2
 LOGIN_TOKEN_PURPOSE_PASSWORD_RESET: LoginTokenPurpose.ValueType  # 3
 Global___LoginTokenPurpose: _TypeAlias = LoginTokenPurpose  # noqa: Y015
 
+class _BrandAssetKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _BrandAssetKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BrandAssetKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    BRAND_ASSET_KIND_UNSPECIFIED: _BrandAssetKind.ValueType  # 0
+    BRAND_ASSET_KIND_LOGO: _BrandAssetKind.ValueType  # 1
+    BRAND_ASSET_KIND_SPLASH: _BrandAssetKind.ValueType  # 2
+
+class BrandAssetKind(_BrandAssetKind, metaclass=_BrandAssetKindEnumTypeWrapper): ...
+
+BRAND_ASSET_KIND_UNSPECIFIED: BrandAssetKind.ValueType  # 0
+BRAND_ASSET_KIND_LOGO: BrandAssetKind.ValueType  # 1
+BRAND_ASSET_KIND_SPLASH: BrandAssetKind.ValueType  # 2
+Global___BrandAssetKind: _TypeAlias = BrandAssetKind  # noqa: Y015
+
+class _BrandRendition:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _BrandRenditionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BrandRendition.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    BRAND_RENDITION_UNSPECIFIED: _BrandRendition.ValueType  # 0
+    """the original"""
+    BRAND_RENDITION_ORIGINAL: _BrandRendition.ValueType  # 1
+    BRAND_RENDITION_PRINT: _BrandRendition.ValueType  # 2
+    """A logo as PNG within 600 x 168 px, for PDF letterheads (Letterhead.logo)."""
+
+class BrandRendition(_BrandRendition, metaclass=_BrandRenditionEnumTypeWrapper): ...
+
+BRAND_RENDITION_UNSPECIFIED: BrandRendition.ValueType  # 0
+"""the original"""
+BRAND_RENDITION_ORIGINAL: BrandRendition.ValueType  # 1
+BRAND_RENDITION_PRINT: BrandRendition.ValueType  # 2
+"""A logo as PNG within 600 x 168 px, for PDF letterheads (Letterhead.logo)."""
+Global___BrandRendition: _TypeAlias = BrandRendition  # noqa: Y015
+
 @_typing.final
 class Branding(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -2099,3 +2137,173 @@ class Recipient(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Recipient: _TypeAlias = Recipient  # noqa: Y015
+
+@_typing.final
+class BrandAsset(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    URL_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    kind: Global___BrandAssetKind.ValueType
+    url: _builtins.str
+    """the path on the tenant's host, e.g. /brand/logo-<hash>.png"""
+    content_type: _builtins.str
+    """sniffed from the bytes: image/png, image/jpeg, image/webp"""
+    sha256: _builtins.str
+    """of the bytes this answer carries"""
+    size_bytes: _builtins.int
+    width: _builtins.int
+    """of the original, in pixels"""
+    height: _builtins.int
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        kind: Global___BrandAssetKind.ValueType = ...,
+        url: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        sha256: _builtins.str = ...,
+        size_bytes: _builtins.int = ...,
+        width: _builtins.int = ...,
+        height: _builtins.int = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "created_at", b"created_at", "height", b"height", "kind", b"kind", "sha256", b"sha256", "size_bytes", b"size_bytes", "url", b"url", "width", b"width"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BrandAsset: _TypeAlias = BrandAsset  # noqa: Y015
+
+@_typing.final
+class UploadBrandAssetHeader(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    kind: Global___BrandAssetKind.ValueType
+    def __init__(
+        self,
+        *,
+        kind: Global___BrandAssetKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadBrandAssetHeader: _TypeAlias = UploadBrandAssetHeader  # noqa: Y015
+
+@_typing.final
+class UploadBrandAssetRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    data: _builtins.bytes
+    @_builtins.property
+    def header(self) -> Global___UploadBrandAssetHeader:
+        """the first message, and only that one"""
+
+    def __init__(
+        self,
+        *,
+        header: Global___UploadBrandAssetHeader | None = ...,
+        data: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "header", b"header", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "header", b"header", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["header", "data"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___UploadBrandAssetRequest: _TypeAlias = UploadBrandAssetRequest  # noqa: Y015
+
+@_typing.final
+class UploadBrandAssetResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_FIELD_NUMBER: _builtins.int
+    ASSET_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def tenant(self) -> Global___Tenant:
+        """its branding now points at the image"""
+
+    @_builtins.property
+    def asset(self) -> Global___BrandAsset: ...
+    def __init__(
+        self,
+        *,
+        tenant: Global___Tenant | None = ...,
+        asset: Global___BrandAsset | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["asset", b"asset", "tenant", b"tenant"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["asset", b"asset", "tenant", b"tenant"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadBrandAssetResponse: _TypeAlias = UploadBrandAssetResponse  # noqa: Y015
+
+@_typing.final
+class ReadBrandAssetRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    SHA256_PREFIX_FIELD_NUMBER: _builtins.int
+    RENDITION_FIELD_NUMBER: _builtins.int
+    kind: Global___BrandAssetKind.ValueType
+    sha256_prefix: _builtins.str
+    """16 hex digits, as in the path"""
+    rendition: Global___BrandRendition.ValueType
+    def __init__(
+        self,
+        *,
+        kind: Global___BrandAssetKind.ValueType = ...,
+        sha256_prefix: _builtins.str = ...,
+        rendition: Global___BrandRendition.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "rendition", b"rendition", "sha256_prefix", b"sha256_prefix"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReadBrandAssetRequest: _TypeAlias = ReadBrandAssetRequest  # noqa: Y015
+
+@_typing.final
+class ReadBrandAssetResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ASSET_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    data: _builtins.bytes
+    @_builtins.property
+    def asset(self) -> Global___BrandAsset:
+        """the first message"""
+
+    def __init__(
+        self,
+        *,
+        asset: Global___BrandAsset | None = ...,
+        data: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["asset", b"asset", "data", b"data", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["asset", b"asset", "data", b"data", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["asset", "data"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___ReadBrandAssetResponse: _TypeAlias = ReadBrandAssetResponse  # noqa: Y015

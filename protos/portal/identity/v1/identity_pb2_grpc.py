@@ -212,6 +212,16 @@ class IdentityServiceStub:
                 request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesRequest.SerializeToString,
                 response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesResponse.FromString,
                 _registered_method=True)
+        self.UploadBrandAsset = channel.stream_unary(
+                '/portal.identity.v1.IdentityService/UploadBrandAsset',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.UploadBrandAssetRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.UploadBrandAssetResponse.FromString,
+                _registered_method=True)
+        self.ReadBrandAsset = channel.unary_stream(
+                '/portal.identity.v1.IdentityService/ReadBrandAsset',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ReadBrandAssetRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ReadBrandAssetResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
@@ -459,6 +469,26 @@ class IdentityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadBrandAsset(self, request_iterator, context):
+        """--- brand images ---------------------------------------------------------
+        A logo or sign-in image, as a client stream: a header, then the bytes in
+        pieces (owner/admin). Identity sniffs and checks it, seals it, and points
+        the tenant's branding at its content-addressed path; the same bytes again
+        change nothing, so a retry is harmless without a request id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadBrandAsset(self, request, context):
+        """An uploaded image by its path's kind and hash prefix: the description
+        first, then the bytes in pieces. Any principal of the tenant may read it
+        (the sign-in page shows the logo before anyone signs in).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -636,6 +666,16 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.ListAuditEntries,
                     request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesRequest.FromString,
                     response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesResponse.SerializeToString,
+            ),
+            'UploadBrandAsset': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadBrandAsset,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.UploadBrandAssetRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.UploadBrandAssetResponse.SerializeToString,
+            ),
+            'ReadBrandAsset': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadBrandAsset,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.ReadBrandAssetRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ReadBrandAssetResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1586,6 +1626,60 @@ class IdentityService:
             '/portal.identity.v1.IdentityService/ListAuditEntries',
             portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesRequest.SerializeToString,
             portal_dot_identity_dot_v1_dot_identity__pb2.ListAuditEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadBrandAsset(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/portal.identity.v1.IdentityService/UploadBrandAsset',
+            portal_dot_identity_dot_v1_dot_identity__pb2.UploadBrandAssetRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.UploadBrandAssetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadBrandAsset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/ReadBrandAsset',
+            portal_dot_identity_dot_v1_dot_identity__pb2.ReadBrandAssetRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.ReadBrandAssetResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -108,6 +108,18 @@ class IdentityServiceStub:
     """
     ConfirmTotpEnrollment: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConfirmTotpEnrollmentRequest, _identity_pb2.ConfirmTotpEnrollmentResponse]
     ListAuditEntries: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListAuditEntriesRequest, _identity_pb2.ListAuditEntriesResponse]
+    UploadBrandAsset: _grpc.StreamUnaryMultiCallable[_identity_pb2.UploadBrandAssetRequest, _identity_pb2.UploadBrandAssetResponse]
+    """--- brand images ---------------------------------------------------------
+    A logo or sign-in image, as a client stream: a header, then the bytes in
+    pieces (owner/admin). Identity sniffs and checks it, seals it, and points
+    the tenant's branding at its content-addressed path; the same bytes again
+    change nothing, so a retry is harmless without a request id.
+    """
+    ReadBrandAsset: _grpc.UnaryStreamMultiCallable[_identity_pb2.ReadBrandAssetRequest, _identity_pb2.ReadBrandAssetResponse]
+    """An uploaded image by its path's kind and hash prefix: the description
+    first, then the bytes in pieces. Any principal of the tenant may read it
+    (the sign-in page shows the logo before anyone signs in).
+    """
 
 @_typing.type_check_only
 class IdentityServiceAsyncStub(IdentityServiceStub):
@@ -189,6 +201,18 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     """
     ConfirmTotpEnrollment: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConfirmTotpEnrollmentRequest, _identity_pb2.ConfirmTotpEnrollmentResponse]  # type: ignore[assignment]
     ListAuditEntries: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListAuditEntriesRequest, _identity_pb2.ListAuditEntriesResponse]  # type: ignore[assignment]
+    UploadBrandAsset: _aio.StreamUnaryMultiCallable[_identity_pb2.UploadBrandAssetRequest, _identity_pb2.UploadBrandAssetResponse]  # type: ignore[assignment]
+    """--- brand images ---------------------------------------------------------
+    A logo or sign-in image, as a client stream: a header, then the bytes in
+    pieces (owner/admin). Identity sniffs and checks it, seals it, and points
+    the tenant's branding at its content-addressed path; the same bytes again
+    change nothing, so a retry is harmless without a request id.
+    """
+    ReadBrandAsset: _aio.UnaryStreamMultiCallable[_identity_pb2.ReadBrandAssetRequest, _identity_pb2.ReadBrandAssetResponse]  # type: ignore[assignment]
+    """An uploaded image by its path's kind and hash prefix: the description
+    first, then the bytes in pieces. Any principal of the tenant may read it
+    (the sign-in page shows the logo before anyone signs in).
+    """
 
 class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
     """Identity owns tenants (integrators) and their branding, staff users, API
@@ -477,5 +501,29 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.ListAuditEntriesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ListAuditEntriesResponse, _abc.Awaitable[_identity_pb2.ListAuditEntriesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UploadBrandAsset(
+        self,
+        request_iterator: _MaybeAsyncIterator[_identity_pb2.UploadBrandAssetRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.UploadBrandAssetResponse, _abc.Awaitable[_identity_pb2.UploadBrandAssetResponse]]:
+        """--- brand images ---------------------------------------------------------
+        A logo or sign-in image, as a client stream: a header, then the bytes in
+        pieces (owner/admin). Identity sniffs and checks it, seals it, and points
+        the tenant's branding at its content-addressed path; the same bytes again
+        change nothing, so a retry is harmless without a request id.
+        """
+
+    @_abc_1.abstractmethod
+    def ReadBrandAsset(
+        self,
+        request: _identity_pb2.ReadBrandAssetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_identity_pb2.ReadBrandAssetResponse], _abc.AsyncIterator[_identity_pb2.ReadBrandAssetResponse]]:
+        """An uploaded image by its path's kind and hash prefix: the description
+        first, then the bytes in pieces. Any principal of the tenant may read it
+        (the sign-in page shows the logo before anyone signs in).
+        """
 
 def add_IdentityServiceServicer_to_server(servicer: IdentityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -652,15 +652,23 @@ class GetStatusBoardRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     PROJECT_ID_FIELD_NUMBER: _builtins.int
+    AS_CLIENT_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
+    as_client: _builtins.bool
+    """Staff only: the board exactly as the project's customer sees it (what
+    their contacts together see, as when staff view the portal as the
+    client), for the console's preview. Projects decides; a client always
+    gets their own view whatever this says.
+    """
     def __init__(
         self,
         *,
         project_id: _builtins.str = ...,
+        as_client: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_client", b"as_client", "project_id", b"project_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
