@@ -45,6 +45,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """A service this one needs did not answer; trying again shortly may work."""
+
+    code = "unavailable"
+
+
 class RateLimited(DomainError):
     """Too many attempts; `retry_after` says when trying again can work."""
 
