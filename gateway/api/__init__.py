@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from email.message import Message
-
 from fastapi import APIRouter, Depends, Request
 
 from gateway.api import (
@@ -22,6 +20,7 @@ from gateway.api import (
     stripe_webhook,
     tenant,
 )
+from gateway.api.fields import is_json, refuse_unusable_input
 from gateway.problems import Problem, ProblemError, problem_responses, problem_type
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -32,12 +31,7 @@ async def json_bodies_only(request: Request) -> None:
     as JSON too, and a cross-site page can send that without a preflight."""
     if request.method not in _BODY_METHODS or not await request.body():
         return
-    header = Message()
-    header["content-type"] = request.headers.get("content-type", "")
-    subtype = header.get_content_subtype()
-    if header.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    ):
+    if is_json(request.headers.get("content-type", "")):
         return
     raise ProblemError(
         Problem(
@@ -53,7 +47,7 @@ async def json_bodies_only(request: Request) -> None:
 router = APIRouter(
     prefix="/api/v1",
     responses=problem_responses(404, 422, 500, 503, 504),
-    dependencies=[Depends(json_bodies_only)],
+    dependencies=[Depends(json_bodies_only), Depends(refuse_unusable_input)],
 )
 router.include_router(tenant.router)
 router.include_router(auth.router)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.fields import Line, Secret
 from gateway.api.people import Me, me_from_session
 from gateway.api.translate import timestamp
 from gateway.backends import Backends, RemoteError, gateway_principal
@@ -37,9 +38,9 @@ TokenPath = Path(min_length=1, max_length=512, description="The token from the e
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=1024)
-    totp_code: str = Field(
+    email: Line = Field(max_length=320)
+    password: Secret = Field(max_length=1024)
+    totp_code: Secret = Field(
         "", max_length=64, description="Staff with TOTP: a code or a recovery code."
     )
 
@@ -54,7 +55,7 @@ class SignInResult(BaseModel):
 class EmailOnly(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(max_length=320)
+    email: Line = Field(max_length=320)
 
 
 class Accepted(BaseModel):
@@ -72,7 +73,7 @@ class TokenInfo(BaseModel):
 class Redeem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    new_password: str = Field("", max_length=1024, description="Required for invite and reset.")
+    new_password: Secret = Field("", max_length=1024, description="Required for invite and reset.")
 
 
 def purpose_name(value: identity_pb2.LoginTokenPurpose.ValueType) -> str:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response, status
 from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.fields import Line
 from gateway.api.people import (
     ContactOut,
     ContactRoleName,
@@ -43,22 +44,22 @@ ACCESS_VALUES = {
 class NewContact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(max_length=320)
-    full_name: str = Field(max_length=200)
+    email: Line = Field(max_length=320)
+    full_name: Line = Field(max_length=200)
     role: ContactRoleName = Field(description="approver: may approve, pay, book. viewer: reads.")
 
 
 class NewCustomer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=200)
+    name: Line = Field(max_length=200)
     contacts: list[NewContact] = Field(default_factory=list, max_length=50)
 
 
 class CustomerChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=200)
+    name: Line = Field(max_length=200)
 
 
 class AccessChange(BaseModel):

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.fields import Secret
 from gateway.api.people import Me, SessionOut, me_out, session_out
 from gateway.auth import authenticate_token, bearer, not_signed_in, staff_roles
 from gateway.deps import BackendsDep, OptionalSessionDep, SessionDep, TenantDep
@@ -29,8 +30,8 @@ class Revoked(BaseModel):
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    current_password: str = Field(max_length=1024)
-    new_password: str = Field(max_length=1024)
+    current_password: Secret = Field(max_length=1024)
+    new_password: Secret = Field(max_length=1024)
 
 
 @router.get("", summary="Who is calling (session cookie or API token)")

@@ -9,6 +9,7 @@ from typing import Literal
 from portal.projects.v1 import projects_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.fields import Line, MinorUnits, Text
 from gateway.api.translate import MoneyOut, money_out, timestamp
 from services.chassis import enums
 
@@ -76,10 +77,10 @@ class Proposals(BaseModel):
 class NewProposal(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(max_length=200)
-    introduction: str = Field("", max_length=10_000)
-    labour_minor: int = Field(0, ge=0)
-    discount_minor: int = Field(0, ge=0)
+    title: Line = Field(max_length=200)
+    introduction: Text = Field("", max_length=10_000)
+    labour_minor: MinorUnits = 0
+    discount_minor: MinorUnits = 0
     tax_rate_bps: int = Field(0, ge=0, le=10_000, description="825 = 8.25 %.")
 
 
@@ -89,10 +90,10 @@ class ProposalChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(None, max_length=200)
-    introduction: str | None = Field(None, max_length=10_000)
-    labour_minor: int | None = Field(None, ge=0)
-    discount_minor: int | None = Field(None, ge=0)
+    title: Line | None = Field(None, max_length=200)
+    introduction: Text | None = Field(None, max_length=10_000)
+    labour_minor: MinorUnits | None = None
+    discount_minor: MinorUnits | None = None
     tax_rate_bps: int | None = Field(None, ge=0, le=10_000)
     refresh_lines: bool = Field(
         False, description="Take the rooms and lines afresh from the project."
@@ -102,9 +103,9 @@ class ProposalChange(BaseModel):
 class Acceptance(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    signer_name: str = Field(min_length=1, max_length=200, description="Typed full name.")
+    signer_name: Line = Field(min_length=1, max_length=200, description="Typed full name.")
     consent: bool = Field(description="The signer ticked the consent statement.")
-    content_sha256: str = Field(
+    content_sha256: Line = Field(
         pattern=SHA256_HEX, description="The proposal's `content_sha256` as it was shown."
     )
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Response, status
 from portal.projects.v1 import projects_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.fields import Line, MinorUnits, Text
 from gateway.api.translate import MoneyOut, masked, money_out
 from gateway.deps import BackendsDep, CallerDep, RequestIdDep, StaffDep
 from gateway.problems import problem_responses
@@ -52,7 +53,7 @@ class Rooms(BaseModel):
 class NewRoom(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=200)
+    name: Line = Field(max_length=200)
     client_visible: bool = Field(True, description="Whether the client sees the room.")
 
 
@@ -61,7 +62,7 @@ class RoomChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, max_length=200)
+    name: Line | None = Field(None, max_length=200)
     client_visible: bool | None = None
     position: int | None = Field(
         None, ge=0, le=10_000, description="Order among the project's rooms; 0 keeps it."
@@ -71,11 +72,11 @@ class RoomChange(BaseModel):
 class NewLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    manufacturer: str = Field("", max_length=200)
-    model: str = Field("", max_length=200)
-    description: str = Field("", max_length=2000)
+    manufacturer: Line = Field("", max_length=200)
+    model: Line = Field("", max_length=200)
+    description: Text = Field("", max_length=2000)
     quantity: int = Field(1, ge=1, le=100_000)
-    unit_price_minor: int = Field(ge=0, description="In the project's currency's minor units.")
+    unit_price_minor: MinorUnits = Field(description="In the project's currency's minor units.")
     client_visible: bool = Field(True, description="Whether the client sees the line itemised.")
 
 
@@ -85,11 +86,11 @@ class LineChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    manufacturer: str | None = Field(None, max_length=200)
-    model: str | None = Field(None, max_length=200)
-    description: str | None = Field(None, max_length=2000)
+    manufacturer: Line | None = Field(None, max_length=200)
+    model: Line | None = Field(None, max_length=200)
+    description: Text | None = Field(None, max_length=2000)
     quantity: int | None = Field(None, ge=1, le=100_000)
-    unit_price_minor: int | None = Field(None, ge=0)
+    unit_price_minor: MinorUnits | None = None
     client_visible: bool | None = None
     room_id: UUID | None = None
 

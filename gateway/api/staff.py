@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.fields import Line
 from gateway.api.translate import timestamp
 from gateway.auth import staff_roles
 from gateway.deps import BackendsDep, RequestIdDep, StaffDep
@@ -46,7 +47,7 @@ class ApiTokens(BaseModel):
 class NewToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=100, description="Where it will be used, e.g. 'Zapier'.")
+    name: Line = Field(max_length=100, description="Where it will be used, e.g. 'Zapier'.")
     user_id: UUID | None = Field(None, description="Whose token; the caller's by default.")
 
 

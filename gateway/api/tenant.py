@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.fields import Line, Text
 from gateway.api.translate import masked
 from gateway.deps import BackendsDep, StaffDep, TenantCacheDep, TenantDep
 from gateway.problems import problem_responses
@@ -43,16 +44,16 @@ class BrandingChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    logo_url: str | None = Field(None, max_length=2000, description="https:// or a path")
-    splash_image_url: str | None = Field(None, max_length=2000, description="https:// or a path")
-    headline: str | None = Field(None, max_length=300)
-    accent_color: str | None = Field(None, pattern=r"^(#[0-9a-fA-F]{6})?$")
-    support_email: str | None = Field(None, max_length=320)
-    support_phone: str | None = Field(None, max_length=50)
-    postal_address: str | None = Field(
+    logo_url: Line | None = Field(None, max_length=2000, description="https:// or a path")
+    splash_image_url: Line | None = Field(None, max_length=2000, description="https:// or a path")
+    headline: Line | None = Field(None, max_length=300)
+    accent_color: Line | None = Field(None, pattern=r"^(#[0-9a-fA-F]{6})?$")
+    support_email: Line | None = Field(None, max_length=320)
+    support_phone: Line | None = Field(None, max_length=50)
+    postal_address: Text | None = Field(
         None, max_length=500, description="Printed on documents; one line per newline."
     )
-    website: str | None = Field(None, max_length=500, description="https://")
+    website: Line | None = Field(None, max_length=500, description="https://")
 
 
 class TenantChange(BaseModel):
@@ -60,10 +61,10 @@ class TenantChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str | None = Field(None, max_length=200)
-    time_zone: str | None = Field(None, max_length=64)
-    currency: str | None = Field(None, max_length=3)
-    region: str | None = Field(None, max_length=16)
+    display_name: Line | None = Field(None, max_length=200)
+    time_zone: Line | None = Field(None, max_length=64)
+    currency: Line | None = Field(None, max_length=3)
+    region: Line | None = Field(None, max_length=16)
     branding: BrandingChange | None = None
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
+from gateway.api.fields import refuse_unusable_input
 from gateway.csrf import CsrfRefused
 from gateway.pages import (
     console,
@@ -16,7 +17,8 @@ from gateway.pages import (
 )
 from gateway.pages.rendering import PageRedirect, on_csrf_refused, on_page_redirect
 
-router = APIRouter(include_in_schema=False)
+# Form fields are checked as they are read (gateway/pages/forms.py); the rest here.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_unusable_input)])
 router.include_router(front_door.router)
 router.include_router(portal.router)
 router.include_router(documents.router)

@@ -111,7 +111,10 @@ async def save_branding(
     tenants: TenantCacheDep,
 ) -> Response:
     form = await signed_in_form(request, signed_in)
-    values = {name: form[name] for name in (*BRANDING_FIELDS, "display_name", "time_zone")}
+    values = {
+        name: form.text(name) if name == "postal_address" else form[name]  # the one textarea
+        for name in (*BRANDING_FIELDS, "display_name", "time_zone")
+    }
     values["currency"] = form["currency"].upper()
     values["accent_color"] = values["accent_color"].lower()
     # Only what differs from the settings the form showed, as one masked update:

@@ -53,7 +53,8 @@ class Conflict(DomainError):
 
 
 class Unavailable(DomainError):
-    """Something this call needs is not set up or not reachable here."""
+    """Something this call needs is not set up here, or did not answer;
+    trying again shortly may work."""
 
     code = "unavailable"
 

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import Any
 
 import grpc
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
@@ -66,6 +68,40 @@ def error_detail_of(exc: errors.DomainError) -> common_pb2.ErrorDetail:
     return detail
 
 
+def nul_field(message: Message, prefix: str = "") -> str | None:
+    """The path of the first string field holding a NUL character, or None.
+    PostgreSQL cannot store one, so no request may carry one into a use case,
+    whichever field it is in (the domain's own checks cover the rest)."""
+    for fd, value in message.ListFields():
+        path = prefix + fd.name
+        if fd.type == FieldDescriptor.TYPE_STRING:
+            items = value if fd.is_repeated else (value,)
+            for i, item in enumerate(items):
+                if "\x00" in item:
+                    return f"{path}[{i}]" if fd.is_repeated else path
+        elif fd.type == FieldDescriptor.TYPE_MESSAGE:  # (no proto of ours has a map)
+            items = value if fd.is_repeated else (value,)
+            for i, item in enumerate(items):
+                inner = f"{path}[{i}]." if fd.is_repeated else f"{path}."
+                if found := nul_field(item, inner):
+                    return found
+    return None
+
+
+def refuse_nul(message: Any) -> None:
+    if isinstance(message, Message) and (field := nul_field(message)):
+        raise errors.InvalidArgument(
+            f"{field} cannot contain a NUL character (U+0000); remove it and try again",
+            field=field,
+        )
+
+
+async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for message in requests:
+        refuse_nul(message)
+        yield message
+
+
 def _bearer(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
     for key, value in metadata or ():
         if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
@@ -119,6 +155,10 @@ class _Guard:
             principal = await self._admit(context)
             reset = set_current_principal(principal)
             try:
+                if hasattr(request, "__aiter__"):  # a client stream: each message as it comes
+                    request = _checked(request)
+                else:
+                    refuse_nul(request)
                 return await inner(request, context)
             except grpc.aio.AbortError:
                 raise
@@ -137,6 +177,10 @@ class _Guard:
             principal = await self._admit(context)
             reset = set_current_principal(principal)
             try:
+                if hasattr(request, "__aiter__"):
+                    request = _checked(request)
+                else:
+                    refuse_nul(request)
                 produced = inner(request, context)
                 if inspect.isasyncgen(produced):
                     async for message in produced:

@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 
 from services.chassis import money
 from services.chassis.errors import InvalidArgument
+from services.chassis.validation import single_line, unusable_character
 
 # One DNS label (RFC 1123: letters, digits, inner hyphens), kept to 3-40
 # characters; "--" is refused too, so no slug looks like punycode ("xn--").
@@ -69,7 +70,7 @@ def validate_slug(slug: str) -> str:
 
 def normalize_email(email: str, *, field: str = "email") -> str:
     email = email.strip()
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if len(email) > 254 or not EMAIL_RE.match(email) or unusable_character(email):
         raise InvalidArgument(f"'{email}' is not an email address", field=field)
     local, domain = email.rsplit("@", 1)
     return f"{local}@{domain.lower()}"
@@ -160,7 +161,7 @@ def validate_postal_address(address: str) -> str:
     up to 80 characters, blank lines and edge spaces dropped."""
     lines = [line.strip() for line in address.replace("\r\n", "\n").split("\n")]
     lines = [line for line in lines if line]
-    if any(ord(ch) < 32 or ord(ch) == 127 for line in lines for ch in line):
+    if any(unusable_character(line) for line in lines):
         raise InvalidArgument(
             "the postal address cannot hold control characters", field="postal_address"
         )
@@ -184,10 +185,7 @@ def validate_website(url: str) -> str:
 
 
 def validate_headline(headline: str) -> str:
-    headline = headline.strip()
-    if len(headline) > 300:
-        raise InvalidArgument("the headline is longer than 300 characters", field="headline")
-    return headline
+    return single_line(headline, field="headline", max_len=300)
 
 
 def validate_region(region: str) -> str:

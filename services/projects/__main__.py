@@ -8,15 +8,17 @@ from services.chassis.runtime import ServiceSpec, main
 from services.projects import handlers
 from services.projects.documents_client import DocumentsClient
 from services.projects.grpc_api import ProjectsServicer
+from services.projects.identity_client import IdentityClient
 from services.projects.settings import ProjectsSettings
 
 SPEC = ServiceSpec(
     name="projects",
     settings=ProjectsSettings,
-    calls=("documents",),
+    calls=("documents", "identity"),
     grpc_service_names=[projects_pb2.DESCRIPTOR.services_by_name["ProjectsService"].full_name],
     register_grpc=lambda server, deps: projects_pb2_grpc.add_ProjectsServiceServicer_to_server(
-        ProjectsServicer(deps.sessions), server
+        ProjectsServicer(deps.sessions, customers=IdentityClient(deps.remote("identity"))),
+        server,
     ),
     subscriptions=lambda deps: handlers.subscriptions(
         documents=DocumentsClient(deps.remote("documents"))

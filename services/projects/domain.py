@@ -10,6 +10,7 @@ from enum import IntEnum
 from typing import Any
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
+from services.chassis.validation import multiline_text, require_text, single_line
 
 
 class Stage(IntEnum):
@@ -24,6 +25,9 @@ class Stage(IntEnum):
     @property
     def label(self) -> str:
         return self.name.capitalize()
+
+
+NOTE_MAX = 2000  # a stage move's reason and client note
 
 
 @dataclass(frozen=True)
@@ -43,14 +47,50 @@ def plan_stage_move(current: Stage, target: Stage, *, reason: str, client_note: 
     back is allowed, because real projects slip, but needs a reason."""
     if target == current:
         raise InvalidTransition(f"the project is already in {current.label}", field="stage")
-    reason = reason.strip()
+    reason = multiline_text(reason, field="reason", max_len=NOTE_MAX)
     if target < current and not reason:
         raise InvalidArgument(
             f"moving back from {current.label} to {target.label} needs a reason", field="reason"
         )
-    if len(reason) > 2000 or len(client_note) > 2000:
-        raise InvalidArgument("reason and note are limited to 2000 characters")
-    return StageMove(current, target, reason, client_note.strip())
+    note = multiline_text(client_note, field="client_note", max_len=NOTE_MAX)
+    return StageMove(current, target, reason, note)
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    """What identity says of a customer, as far as a project needs to know."""
+
+    id: str
+    access_state: str  # active | archived | deleted | purged
+    contact_ids: frozenset[str]
+
+
+def check_customer(found: CustomerRecord | None) -> CustomerRecord:
+    """A project is for a customer of this integrator who is still there:
+    the id of another integrator's customer, or of none, is refused here (its
+    events would otherwise name a customer nobody can be told about)."""
+    if found is None or found.access_state == "purged":
+        raise InvalidArgument(
+            "there is no customer with this id at this integrator", field="customer_id"
+        )
+    if found.access_state == "deleted":
+        raise InvalidArgument(
+            "the customer is deleted; restore them before starting a project for them",
+            field="customer_id",
+        )
+    return found
+
+
+def check_visible_contacts(contact_ids: Iterable[str], customer: CustomerRecord | None) -> None:
+    """Only the project's customer's own contacts can be listed as seeing it
+    (`customer` None: identity no longer has it, so no one is its contact)."""
+    theirs = customer.contact_ids if customer is not None else frozenset()
+    for contact in contact_ids:
+        if contact not in theirs:
+            raise InvalidArgument(
+                f"{contact} is not a contact of the project's customer",
+                field="visible_contact_ids",
+            )
 
 
 def project_reference(number: int) -> str:
@@ -95,27 +135,16 @@ def check_project_details(
     visible_contact_ids: Iterable[str],
     service_contract: bool,
 ) -> ProjectDetails:
-    name = name.strip()
-    if not name:
-        raise InvalidArgument("name is required", field="name")
-    if len(name) > NAME_MAX:
-        raise InvalidArgument(f"name is longer than {NAME_MAX} characters", field="name")
-    site_address = site_address.strip()
-    if len(site_address) > SITE_ADDRESS_MAX:
-        raise InvalidArgument(
-            f"site address is longer than {SITE_ADDRESS_MAX} characters", field="site_address"
-        )
+    name = require_text(name, field="name", max_len=NAME_MAX)
+    site_address = single_line(site_address, field="site_address", max_len=SITE_ADDRESS_MAX)
     pm_id = project_manager_id.strip()
     if pm_id:
         pm_id = _uuid_text(pm_id, field="project_manager_id")
-    pm_name = project_manager_name.strip()
-    if len(pm_name) > PERSON_NAME_MAX:
-        raise InvalidArgument(
-            f"project manager name is longer than {PERSON_NAME_MAX} characters",
-            field="project_manager_name",
-        )
-    pm_email = project_manager_email.strip()
-    if pm_email and (len(pm_email) > EMAIL_MAX or not _EMAIL.fullmatch(pm_email)):
+    pm_name = single_line(
+        project_manager_name, field="project_manager_name", max_len=PERSON_NAME_MAX
+    )
+    pm_email = single_line(project_manager_email, field="project_manager_email", max_len=EMAIL_MAX)
+    if pm_email and not _EMAIL.fullmatch(pm_email):
         raise InvalidArgument(
             "project manager email is not an email address", field="project_manager_email"
         )

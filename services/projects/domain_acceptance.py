@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
+from services.chassis.idempotency import IdempotencyKeyReused
 from services.projects.domain_proposals import ProposalStatus
 
 SIGNER_NAME_MIN, SIGNER_NAME_MAX = 2, 200
@@ -125,8 +126,10 @@ def plan_acceptance(
     if status == ProposalStatus.ACCEPTED and earlier.accepted_by_request == request_id:
         return AcceptancePlan(evidence=None)
     if status != ProposalStatus.ACCEPTED and earlier.request_id_taken:
-        raise InvalidArgument(
-            "this request_id was already used to accept another proposal", field="request_id"
+        raise IdempotencyKeyReused(
+            "this request id (Idempotency-Key) was already used to accept another proposal; "
+            "send a new key with each new request",
+            field="request_id",
         )
     return AcceptancePlan(
         evidence=check_acceptance(

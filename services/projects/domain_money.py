@@ -22,7 +22,7 @@ def project_currency(code: str) -> str:
     code = code.strip().upper()
     if not code:
         return DEFAULT_CURRENCY
-    if len(code) != 3 or not code.isalpha():
+    if len(code) != 3 or not (code.isascii() and code.isalpha()):
         raise InvalidArgument("the currency must be an ISO 4217 code such as USD", field="currency")
     return code
 

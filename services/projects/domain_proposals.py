@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, fields
 from enum import IntEnum
 from typing import Any
 
-from services.chassis.errors import InvalidArgument, InvalidTransition
+from services.chassis.errors import InvalidTransition
+from services.chassis.validation import multiline_text, require_text
 from services.projects import domain_money
 from services.projects.domain_money import Totals
 
@@ -100,19 +101,9 @@ class Terms:
 def check_terms(
     *, title: str, introduction: str, labour_minor: int, discount_minor: int, tax_rate_bps: int
 ) -> Terms:
-    title = title.strip()
-    if not title:
-        raise InvalidArgument("title is required", field="title")
-    if len(title) > TITLE_MAX:
-        raise InvalidArgument(f"title is longer than {TITLE_MAX} characters", field="title")
-    introduction = introduction.strip()
-    if len(introduction) > INTRODUCTION_MAX:
-        raise InvalidArgument(
-            f"introduction is longer than {INTRODUCTION_MAX} characters", field="introduction"
-        )
     return Terms(
-        title=title,
-        introduction=introduction,
+        title=require_text(title, field="title", max_len=TITLE_MAX),
+        introduction=multiline_text(introduction, field="introduction", max_len=INTRODUCTION_MAX),
         labour_minor=domain_money.check_amount(labour_minor, field="labour_minor"),
         discount_minor=domain_money.check_amount(discount_minor, field="discount_minor"),
         tax_rate_bps=domain_money.check_tax_rate(tax_rate_bps),

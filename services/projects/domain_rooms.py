@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, TypeVar
 
 from services.chassis.errors import InvalidArgument
+from services.chassis.validation import multiline_text, require_text, single_line
 from services.projects import domain_money
 
 ROOM_NAME_MAX = 200
@@ -18,12 +19,7 @@ T = TypeVar("T")
 
 
 def check_room_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise InvalidArgument("name is required", field="name")
-    if len(name) > ROOM_NAME_MAX:
-        raise InvalidArgument(f"name is longer than {ROOM_NAME_MAX} characters", field="name")
-    return name
+    return require_text(name, field="name", max_len=ROOM_NAME_MAX)
 
 
 @dataclass(frozen=True)
@@ -36,15 +32,6 @@ class LineInput:
     client_visible: bool
 
 
-def _bounded(value: str, *, field: str, max_len: int) -> str:
-    value = value.strip()
-    if len(value) > max_len:
-        raise InvalidArgument(
-            f"{field.replace('_', ' ')} is longer than {max_len} characters", field=field
-        )
-    return value
-
-
 def check_line(
     *,
     manufacturer: str,
@@ -55,9 +42,9 @@ def check_line(
     client_visible: bool,
 ) -> LineInput:
     line = LineInput(
-        manufacturer=_bounded(manufacturer, field="manufacturer", max_len=MANUFACTURER_MAX),
-        model=_bounded(model, field="model", max_len=MODEL_MAX),
-        description=_bounded(description, field="description", max_len=DESCRIPTION_MAX),
+        manufacturer=single_line(manufacturer, field="manufacturer", max_len=MANUFACTURER_MAX),
+        model=single_line(model, field="model", max_len=MODEL_MAX),
+        description=multiline_text(description, field="description", max_len=DESCRIPTION_MAX),
         quantity=domain_money.check_quantity(quantity),
         unit_price_minor=domain_money.check_unit_price(unit_price_minor),
         client_visible=client_visible,

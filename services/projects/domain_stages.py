@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from services.chassis.errors import InvalidArgument
+from services.chassis.validation import multiline_text
 from services.projects.domain import Stage, StageMove, plan_stage_move
 
 NOTE_MAX = 2000
@@ -63,18 +64,19 @@ def check_stage_dates(
         raise InvalidArgument(
             "planned finish cannot be before planned start", field="planned_finish"
         )
-    if dates.actual_start and dates.actual_finish and dates.actual_finish < dates.actual_start:
+    if finishes_before_start(dates):
         raise InvalidArgument("actual finish cannot be before actual start", field="actual_finish")
     return dates
 
 
+def finishes_before_start(dates: StageDates) -> bool:
+    """The order the database holds every stage to (ck_project_stage_actual_order)."""
+    start, finish = dates.actual_start, dates.actual_finish
+    return start is not None and finish is not None and finish < start
+
+
 def check_client_note(note: str) -> str:
-    note = note.strip()
-    if len(note) > NOTE_MAX:
-        raise InvalidArgument(
-            f"client note is longer than {NOTE_MAX} characters", field="client_note"
-        )
-    return note
+    return multiline_text(note, field="client_note", max_len=NOTE_MAX)
 
 
 STAGE_FIELDS = ("planned_start", "planned_finish", "actual_start", "actual_finish", "client_note")
@@ -117,6 +119,17 @@ def dates_after_move(
     else:
         changed[move.to_stage] = replace(
             entered, actual_start=entered.actual_start or today, actual_finish=None
+        )
+    entered_now = changed.get(move.to_stage)
+    if entered_now is not None and finishes_before_start(entered_now):
+        # Staff recorded when this stage finished but not when it started:
+        # starting it today would put the start after the finish.
+        label = move.to_stage.label
+        raise InvalidArgument(
+            f"{label} has an actual finish ({entered_now.actual_finish}) but no start; "
+            f"moving to it today would start it after it finished. Set {label}'s actual "
+            "start, or clear its finish, then move the project",
+            field="actual_finish",
         )
     return changed
 

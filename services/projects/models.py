@@ -41,6 +41,7 @@ class Project(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     request_id: Mapped[str] = mapped_column(String(100))
+    request_sha256: Mapped[str | None] = mapped_column(String(64))  # what the request was
     reference: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     # Identity owns customers; we keep the id only.
@@ -77,6 +78,7 @@ class StageChange(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.id"), index=True)
     request_id: Mapped[str] = mapped_column(String(100))
+    request_sha256: Mapped[str | None] = mapped_column(String(64))  # what the request was
     from_stage: Mapped[int] = mapped_column(Integer)
     to_stage: Mapped[int] = mapped_column(Integer)
     changed_by: Mapped[str] = mapped_column(String(100))
@@ -115,6 +117,7 @@ class Room(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.id"), index=True)
     request_id: Mapped[str] = mapped_column(String(100))
+    request_sha256: Mapped[str | None] = mapped_column(String(64))  # what the request was
     name: Mapped[str] = mapped_column(String(200))
     client_visible: Mapped[bool] = mapped_column(Boolean)
     position: Mapped[int] = mapped_column(Integer)
@@ -135,6 +138,7 @@ class ProductLine(Base):
         ForeignKey("room.id", ondelete="CASCADE"), index=True
     )
     request_id: Mapped[str] = mapped_column(String(100))
+    request_sha256: Mapped[str | None] = mapped_column(String(64))  # what the request was
     manufacturer: Mapped[str] = mapped_column(String(200))
     model: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
@@ -175,6 +179,7 @@ class Proposal(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.id"), index=True)
     request_id: Mapped[str] = mapped_column(String(100))
+    request_sha256: Mapped[str | None] = mapped_column(String(64))  # what the request was
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))

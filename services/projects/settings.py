@@ -6,3 +6,5 @@ class ProjectsSettings(ServiceSettings):
 
     # Where signed proposals are filed (projects calls documents); required.
     documents_target: str = ""
+    # Whose customers and contacts projects are for (projects calls identity); required.
+    identity_target: str = ""

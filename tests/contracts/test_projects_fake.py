@@ -19,7 +19,7 @@ from portal.projects.v1 import projects_pb2 as pb
 from services.chassis.auth import Principal
 from tests.contracts.sides import Refused, Side, agree, outcome, shape
 from tests.gateway import project_fakes as F
-from tests.projects.conftest import Integrator, Projects
+from tests.projects.conftest import Integrator, Projects, new_integrator
 
 
 @dataclass
@@ -301,7 +301,7 @@ NOT_FOUND = {
 async def test_the_fake_answers_as_projects_does(
     case: Case, fake_projects: Side, projects: Projects
 ) -> None:
-    acme = Integrator(projects)
+    acme = await new_integrator(projects)
     fake, real = fake_world(fake_projects), await real_world(acme)
     got = []
     for w in (fake, real):
@@ -321,3 +321,34 @@ async def test_the_fake_answers_as_projects_does(
         assert shape(got[0]) <= shape(got[1]) | shape(also), shape(got[0]) - shape(got[1])
         return
     agree(got[0], got[1], case.name)
+
+
+async def test_the_fake_refuses_a_stranger_customer_or_contact_as_projects_does(
+    fake_projects: Side, projects: Projects
+) -> None:
+    """Projects asks identity whose customers and contacts these are; the fake
+    knows its one customer and contact, and refuses the rest alike."""
+    acme = await new_integrator(projects)
+    fake, real = fake_world(fake_projects), await real_world(acme)
+    made = [
+        await outcome(
+            w("CreateProject", pb.CreateProjectRequest(name="Loft", customer_id=customer), w.staff)
+        )
+        for w, customer in ((fake, F.CUSTOMER_ID), (real, acme.customer_id))
+    ]
+    assert not isinstance(made[1], Refused), made[1]
+    agree(made[0], made[1], "staff create a project for their customer")
+    answers = []
+    for w in (fake, real):
+        stranger = await outcome(
+            w("CreateProject", pb.CreateProjectRequest(name="Loft", customer_id=_id()), w.staff)
+        )
+        listing = pb.UpdateProjectRequest(project_id=w.project, visible_contact_ids=[_id()])
+        listing.update_mask.paths.append("visible_contact_ids")
+        answers.append((stranger, await outcome(w("UpdateProject", listing, w.staff))))
+    invalid = grpc.StatusCode.INVALID_ARGUMENT
+    expected = (
+        Refused(invalid, "invalid_argument", "customer_id"),
+        Refused(invalid, "invalid_argument", "visible_contact_ids"),
+    )
+    assert answers == [expected, expected]

@@ -53,6 +53,7 @@ ROOM_ID = "5abe4e3d-2f70-42a3-8b66-8e6d7c9babcf"
 HIDDEN_ROOM_ID = "6bcf5f4e-3081-43b4-9c77-9f7e8dacbcd0"
 LINE_ID = "7cd06a5f-4192-44c5-8d88-a08f9ebdcde1"
 HIDDEN_LINE_ID = "8de17b60-52a3-45d6-9e99-b190afcedef2"
+NEW_PROJECT_ID = "9ef28c71-0000-4e6f-8d22-4a2f3e5d6c7b"
 HASH = "ab" * 32
 
 
@@ -295,8 +296,31 @@ class FakeProjects(projects_pb2_grpc.ProjectsServiceServicer):
             changes = [for_client(c) for c in changes]
         return P.ListStageHistoryResponse(changes=changes)
 
+    async def CreateProject(self, request, context):
+        self._seen("CreateProject", request, context)
+        if request.customer_id != CUSTOMER_ID:  # as projects, asking identity
+            raise errors.InvalidArgument(
+                "there is no customer with this id at this integrator", field="customer_id"
+            )
+        made = P.Project(
+            id=NEW_PROJECT_ID,
+            reference="PRJ-0008",
+            name=request.name,
+            customer_id=request.customer_id,
+            site_address=request.site_address,
+            stage=P.STAGE_DESIGN,
+        )
+        made.created_at.GetCurrentTime()
+        made.stage_changed_at.GetCurrentTime()
+        return P.CreateProjectResponse(project=made)
+
     async def UpdateProject(self, request, context):
         self._seen("UpdateProject", request, context)
+        # Only the customer's own contacts may be listed (projects asks identity).
+        if any(c != CONTACT_ID for c in request.visible_contact_ids):
+            raise errors.InvalidArgument(
+                "that is not a contact of the project's customer", field="visible_contact_ids"
+            )
         return P.UpdateProjectResponse(project=project(name=request.name))
 
     async def UpdateStage(self, request, context):

@@ -40,6 +40,7 @@ class Identity(ServiceUnderTest):
     """The running service (see tests/grpc_service.py)."""
 
     engine: Any
+    target: str  # where it listens, for services under test that call it
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +72,7 @@ async def identity(identity_url: str, keypair: tuple[str, str]) -> AsyncIterator
             caller=Caller(PrincipalSigner(private), timeout=20),
             sessions=sessions,
             engine=engine,
+            target=f"127.0.0.1:{port}",
         )
     finally:
         await channel.close()

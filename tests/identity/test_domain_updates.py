@@ -25,6 +25,12 @@ def test_clearing_keeps_a_usable_default_or_empties_the_field():
         ({"time_zone": ""}, "time_zone"),
         ({"currency": "pounds"}, "currency"),
         ({"splash_image_url": "//evil.example/x.png"}, "splash_image_url"),
+        # Every email about the integrator carries these: a line break in one
+        # would end the header it is written into.
+        ({"display_name": "Acme\r\nBcc: x@evil.example"}, "display_name"),
+        ({"headline": "Built\nright"}, "headline"),
+        ({"support_email": "help\x01@acme.example"}, "support_email"),
+        ({"postal_address": "1 Road\x1b[2J"}, "postal_address"),
     ],
 )
 def test_a_bad_value_names_its_field(changes, field):
@@ -49,3 +55,14 @@ def test_a_customer_rename_is_checked_and_nothing_named_changes_nothing():
     assert du.check_customer_changes({}) == {}
     with pytest.raises(InvalidArgument):
         du.check_customer_changes({"name": ""})
+
+
+def test_a_postal_address_keeps_its_lines_however_they_were_typed():
+    got = du.check_tenant_changes({"postal_address": "1 Road\r\nTown\u2028\nCounty"})
+    assert got == {"postal_address": "1 Road\nTown\nCounty"}
+
+
+def test_a_customer_name_is_one_line():
+    with pytest.raises(InvalidArgument) as err:
+        du.check_customer_changes({"name": "The Harrisons\r\nBcc: x@evil.example"})
+    assert err.value.field == "name" and "line break" in err.value.message

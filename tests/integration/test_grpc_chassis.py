@@ -172,3 +172,25 @@ async def test_caller_streams_uploads_and_reads_with_the_principal(served) -> No
         iter([b"one", b"two"]), metadata=caller.metadata(STAFF), timeout=5
     )
     assert [r async for r in replies] == [b"u-1:one", b"u-1:two"]
+
+
+async def test_a_nul_in_any_string_field_is_refused_before_the_handler_sees_it(served) -> None:
+    """PostgreSQL cannot store NUL: whichever service, field or call kind, the
+    chassis answers INVALID_ARGUMENT naming the field, not INTERNAL."""
+    streams, stub, caller, _ = served
+    read = caller.stream(stub.ReadBlob, pb.ReadBlobRequest(token="a\x00b"), STAFF)
+    err = await refused(read)
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_detail(err).field_violations[0].field == "token"
+    assert streams.seen == []  # the handler never ran
+
+    async def nul_in_the_header() -> AsyncIterator[pb.UploadChunk]:
+        yield pb.UploadChunk(header=pb.UploadHeader(filename="a.pdf", title="Plan\x00"))
+        yield pb.UploadChunk(data=b"\x00 bytes are bytes")
+
+    err = await refused(caller.upload(stub.UploadDocument, nul_in_the_header(), STAFF))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    detail = error_detail(err)
+    assert detail.field_violations[0].field == "header.title" and "NUL" in detail.message
+    answer = await caller.upload(stub.UploadDocument, upload_chunks(b"\x00ok"), STAFF)
+    assert answer.document.title == "\x00ok"  # bytes fields carry anything

@@ -1,21 +1,23 @@
 """Projects' real gRPC server in-process, on a migrated database of its own,
-called the way the gateway calls it: a signed principal on every call.
+called the way the gateway calls it: a signed principal on every call. It
+asks the real identity (in-process too) about customers and contacts.
 
 One database and one server for the run; every test makes its own integrator
-(a tenant id) and customers, which is all the isolation projects needs:
-everything it keeps is tenant-scoped and row-level secured.
+(a tenant in identity) and customers, which is all the isolation projects
+needs: everything it keeps is tenant-scoped and row-level secured.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import pytest
 from google.protobuf.message import Message
+from portal.identity.v1 import identity_pb2 as ipb
 from portal.identity.v1.identity_pb2 import ACCESS_STATE_DELETED
 from portal.projects.v1 import projects_pb2 as pb
 from portal.projects.v1 import projects_pb2_grpc
@@ -25,9 +27,12 @@ from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
 from services.chassis.db import make_engine, make_sessionmaker
 from services.chassis.grpc_client import Caller, open_channel
 from services.chassis.grpc_server import start_grpc_server
+from services.chassis.runtime import Remote
 from services.projects import handlers
 from services.projects.grpc_api import ProjectsServicer
+from services.projects.identity_client import IdentityClient
 from tests.grpc_service import ServiceUnderTest, migrated_database
+from tests.identity.conftest import Identity, identity, identity_url  # noqa: F401 (fixtures)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ProjectsService"].full_name
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
@@ -38,9 +43,10 @@ INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
 @dataclass
 class Projects(ServiceUnderTest):
-    """The running service (see tests/grpc_service.py)."""
+    """The running service (see tests/grpc_service.py), and the identity it asks."""
 
     stub: projects_pb2_grpc.ProjectsServiceStub
+    identity: Identity
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +56,18 @@ def projects_url(postgres: Postgres) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def projects(projects_url: str, keypair: tuple[str, str]) -> AsyncIterator[Projects]:
+async def projects(
+    projects_url: str,
+    keypair: tuple[str, str],
+    identity: Identity,  # noqa: F811 (the fixture imported above)
+) -> AsyncIterator[Projects]:
     private, public = keypair
     engine = make_engine(projects_url, pool_size=10)
     sessions = make_sessionmaker(engine)
-    servicer = ProjectsServicer(sessions)
+    signer = PrincipalSigner(private)
+    to_identity = open_channel(identity.target)
+    customers = IdentityClient(Remote(to_identity, Caller(signer), signer))
+    servicer = ProjectsServicer(sessions, customers=customers)
     server, port, _ = await start_grpc_server(
         host="127.0.0.1",
         port=0,
@@ -67,11 +80,13 @@ async def projects(projects_url: str, keypair: tuple[str, str]) -> AsyncIterator
         yield Projects(
             url=projects_url,
             stub=projects_pb2_grpc.ProjectsServiceStub(channel),
-            caller=Caller(PrincipalSigner(private), timeout=20),
+            caller=Caller(signer, timeout=20),
             sessions=sessions,
+            identity=identity,
         )
     finally:
         await channel.close()
+        await to_identity.close()
         await server.stop(None)
         await engine.dispose()
 
@@ -85,13 +100,18 @@ def _id() -> str:
 
 @dataclass
 class Integrator:
-    """One tenant: staff of each kind, and a customer with an approver and a viewer."""
+    """One tenant: staff of each kind, and a customer with an approver and a
+    viewer, all known to identity (made by `new_integrator`)."""
 
     svc: Projects
-    tenant_id: str = field(default_factory=_id)
-    customer_id: str = field(default_factory=_id)
-    approver_id: str = field(default_factory=_id)
-    viewer_id: str = field(default_factory=_id)
+    tenant_id: str
+    customer_id: str
+    approver_id: str
+    viewer_id: str
+
+    async def new_customer(self, name: str = "The Okafor House") -> ipb.Customer:
+        """Another customer of this integrator, with one approver."""
+        return await _customer(self.svc.identity, self.tenant_id, name)
 
     def staff(self, *roles: str, subject: str | None = None) -> Principal:
         return Principal(
@@ -268,9 +288,38 @@ class Integrator:
         )
 
 
+async def _customer(directory: Identity, tenant_id: str, name: str) -> ipb.Customer:
+    slug = uuid.uuid4().hex[:8]
+    contacts = [
+        ipb.NewContact(email=f"{who}@{slug}.example", full_name=f"{who.title()} {name}", role=role)
+        for who, role in (("jane", ipb.CONTACT_ROLE_APPROVER), ("tom", ipb.CONTACT_ROLE_VIEWER))
+    ]
+    platform = Principal(kind="platform", subject="test", tenant_id=tenant_id)
+    request = ipb.CreateCustomerRequest(name=name, contacts=contacts)
+    return (await directory("CreateCustomer", request, platform)).customer
+
+
+async def new_integrator(projects: Projects) -> Integrator:
+    """A tenant in identity with a customer (an approver and a viewer)."""
+    slug = f"p{uuid.uuid4().hex[:10]}"
+    tenant = (
+        await projects.identity(
+            "CreateTenant",
+            ipb.CreateTenantRequest(slug=slug, display_name=f"{slug} AV", time_zone="UTC"),
+            Principal(kind="platform", subject="test"),
+        )
+    ).tenant
+    customer = await _customer(projects.identity, tenant.id, "The Harrison Residence")
+    approver, viewer = (
+        next(c.id for c in customer.contacts if c.email.startswith(who))
+        for who in ("jane@", "tom@")
+    )
+    return Integrator(projects, tenant.id, customer.id, approver, viewer)
+
+
 @pytest.fixture
-def acme(projects: Projects) -> Integrator:
-    return Integrator(projects)
+async def acme(projects: Projects) -> Integrator:
+    return await new_integrator(projects)
 
 
 @dataclass

@@ -1,10 +1,14 @@
 """Money arithmetic: integer minor units, tax once on the subtotal, half-up."""
 
 import pytest
+from sqlalchemy import CheckConstraint, String
 
 from services.chassis import money as chassis_money
 from services.chassis.errors import InvalidArgument
+from services.chassis.validation import REQUEST_ID_MAX
+from services.projects import domain, domain_proposals, domain_rooms
 from services.projects import domain_money as money
+from services.projects.models import Base
 
 
 def test_line_total_is_quantity_times_unit_price():
@@ -97,3 +101,32 @@ def test_labour_and_discount_cannot_be_negative():
 def test_contract_value_is_accepted_total_plus_variations():
     assert money.contract_value(308_292, 0) == 308_292
     assert money.contract_value(308_292, -10_000) == 298_292  # a credit
+
+
+def test_every_bound_the_database_checks_is_a_domain_rule_first():
+    """A CHECK or a column length a request can reach fails as a 500; each has
+    the domain bound in front of it, with the same numbers."""
+    checks = {
+        str(c.sqltext)
+        for table in Base.metadata.tables.values()
+        for c in table.constraints
+        if isinstance(c, CheckConstraint)
+    }
+    assert f"quantity BETWEEN 1 AND {money.MAX_QUANTITY}" in checks
+    assert f"unit_price_minor BETWEEN 0 AND {money.MAX_UNIT_PRICE_MINOR}" in checks
+    assert f"tax_rate_bps BETWEEN 0 AND {money.MAX_TAX_RATE_BPS}" in checks
+    assert "actual_finish >= actual_start" in checks  # domain_stages.finishes_before_start
+    lengths = {
+        (table.name, column.name): column.type.length
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, String) and column.type.length
+    }
+    assert {lengths[(t, "request_id")] for t in ("project", "room", "proposal")} == {REQUEST_ID_MAX}
+    assert lengths[("project", "name")] == domain.NAME_MAX
+    assert lengths[("project", "site_address")] == domain.SITE_ADDRESS_MAX
+    assert lengths[("project", "project_manager_email")] == domain.EMAIL_MAX
+    assert lengths[("room", "name")] == domain_rooms.ROOM_NAME_MAX
+    assert lengths[("product_line", "model")] == domain_rooms.MODEL_MAX
+    assert lengths[("product_line", "manufacturer")] == domain_rooms.MANUFACTURER_MAX
+    assert lengths[("proposal", "title")] == domain_proposals.TITLE_MAX

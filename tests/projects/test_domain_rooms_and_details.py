@@ -3,7 +3,13 @@
 import pytest
 
 from services.chassis.errors import InvalidArgument
-from services.projects.domain import change_project_details, check_project_details
+from services.projects.domain import (
+    CustomerRecord,
+    change_project_details,
+    check_customer,
+    check_project_details,
+    check_visible_contacts,
+)
 from services.projects.domain_rooms import change_line, check_line, check_room_name, move_to
 
 
@@ -36,6 +42,9 @@ def test_a_line_is_trimmed_and_needs_a_model_or_description():
         ({"unit_price_minor": 10**10 + 1}, "unit_price_minor"),
         ({"manufacturer": "x" * 201}, "manufacturer"),
         ({"description": "x" * 2001}, "description"),
+        ({"manufacturer": "So\r\nnos"}, "manufacturer"),
+        ({"model": "Arc\x00"}, "model"),
+        ({"description": "Soundbar\x1b[2J"}, "description"),
     ],
 )
 def test_line_fields_are_bounded_with_the_field_named(change, field):
@@ -87,6 +96,10 @@ def test_project_details_normalise_contact_ids():
         ({"project_manager_id": "pat"}, "project_manager_id"),
         ({"project_manager_email": "pat at example"}, "project_manager_email"),
         ({"visible_contact_ids": ["jane"]}, "visible_contact_ids"),
+        ({"name": "Cinema\r\nBcc: x@evil.example"}, "name"),
+        ({"site_address": "14 Larch\tLane"}, "site_address"),
+        ({"project_manager_name": "Sam\nLee"}, "project_manager_name"),
+        ({"project_manager_email": "sam\x01@acme.example"}, "project_manager_email"),
     ],
 )
 def test_project_details_are_checked(change, field):
@@ -123,3 +136,32 @@ def test_changing_project_details_checks_only_against_the_merged_whole():
     with pytest.raises(InvalidArgument) as refused:
         change_project_details(current, {"project_manager_email": "nope"})
     assert refused.value.field == "project_manager_email"
+
+
+def test_a_line_description_keeps_its_lines():
+    assert line(description=" Soundbar\r\n\tAtmos ").description == "Soundbar\n\tAtmos"
+
+
+JANE, TOM = "c3a9d1e2-7b4f-4c8a-9d10-1e2f3a4b5c6d", "9ef28c71-63b4-46e7-8faa-c2a1b0dfef03"
+
+
+def customer(state: str = "active") -> CustomerRecord:
+    return CustomerRecord("2d8b1b0a-9c4d-4f70-9e33-5b3a4f6e7d8c", state, frozenset({JANE, TOM}))
+
+
+def test_a_project_is_for_a_customer_identity_has_and_has_not_deleted():
+    assert check_customer(customer("archived")).id == customer().id  # read-only portal: fine
+    for found in (None, customer("purged"), customer("deleted")):
+        with pytest.raises(InvalidArgument) as err:
+            check_customer(found)
+        assert err.value.field == "customer_id"
+
+
+def test_only_the_customers_contacts_may_see_a_project():
+    check_visible_contacts([JANE], customer())
+    check_visible_contacts([], None)  # nobody named: nothing to check
+    stranger = "1c7a0a9f-8b3c-4e6f-8d22-4a2f3e5d6c7b"
+    for contacts, found in (([JANE, stranger], customer()), ([JANE], None)):
+        with pytest.raises(InvalidArgument, match="is not a contact") as err:
+            check_visible_contacts(contacts, found)
+        assert err.value.field == "visible_contact_ids"

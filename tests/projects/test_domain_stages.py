@@ -94,6 +94,29 @@ def test_a_finish_is_never_before_a_recorded_start():
     assert changed[Stage.DESIGN].actual_finish == date(2026, 3, 20)
 
 
+def test_a_move_into_a_stage_finished_before_today_but_never_started_is_refused():
+    """The database holds actual_finish >= actual_start; starting the stage
+    today after the finish staff recorded would break it (a 500 before)."""
+    plan = {Stage.INSTALL: StageDates(actual_finish=date(2026, 3, 1))}
+    with pytest.raises(InvalidArgument, match="Install has an actual finish") as err:
+        dates_after_move(move(Stage.DESIGN, Stage.INSTALL), plan, TODAY)
+    assert err.value.field == "actual_finish"
+    later = {Stage.INSTALL: StageDates(actual_finish=date(2026, 3, 30))}  # still ahead: fine
+    changed = dates_after_move(move(Stage.DESIGN, Stage.INSTALL), later, TODAY)
+    assert changed[Stage.INSTALL] == StageDates(actual_start=TODAY, actual_finish=date(2026, 3, 30))
+
+
+def test_a_move_reason_and_note_keep_lines_but_no_other_control_character():
+    moved = plan_stage_move(
+        Stage.INSTALL, Stage.DESIGN, reason="Client\r\nchanged plans", client_note="\tSee you"
+    )
+    assert (moved.reason, moved.client_note) == ("Client\nchanged plans", "See you")
+    for reason, note, field in (("Late\x00", "", "reason"), ("Late", "Hi\x07", "client_note")):
+        with pytest.raises(InvalidArgument) as err:
+            plan_stage_move(Stage.INSTALL, Stage.DESIGN, reason=reason, client_note=note)
+        assert err.value.field == field
+
+
 def test_moving_back_reopens_the_stage():
     plan = {
         Stage.PROCUREMENT: StageDates(

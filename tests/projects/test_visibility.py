@@ -8,7 +8,7 @@ import uuid
 from portal.identity.v1.identity_pb2 import ACCESS_STATE_ARCHIVED
 from portal.projects.v1 import projects_pb2 as pb
 
-from tests.projects.conftest import DENIED, NOT_FOUND, Integrator, Job, new_job
+from tests.projects.conftest import DENIED, NOT_FOUND, Integrator, Job, new_integrator, new_job
 
 
 async def test_a_client_never_sees_hidden_rooms_or_lines(acme: Integrator, job: Job):
@@ -51,7 +51,7 @@ async def test_another_customers_project_is_not_found_by_any_route(acme: Integra
 
 
 async def test_a_missing_id_and_a_forbidden_id_answer_alike(acme: Integrator, job: Job):
-    other = await acme.project("Someone else's", customer_id=str(uuid.uuid4()))
+    other = await acme.project("Someone else's", customer_id=(await acme.new_customer()).id)
     forbidden = await acme.fails(
         NOT_FOUND, "GetProject", pb.GetProjectRequest(project_id=other.id), acme.approver
     )
@@ -80,7 +80,7 @@ async def test_a_client_never_sees_a_draft_whatever_id(acme: Integrator, job: Jo
 
 
 async def test_another_integrators_staff_find_nothing(acme: Integrator, job: Job, projects):
-    globex = Integrator(projects)
+    globex = await new_integrator(projects)
     await globex.fails(
         NOT_FOUND, "GetProject", pb.GetProjectRequest(project_id=job.project.id), globex.pm
     )

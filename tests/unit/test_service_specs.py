@@ -30,19 +30,20 @@ def fake_deps(settings, keypair):
 
 
 def test_each_service_declares_its_own_settings_and_what_it_calls():
-    assert (PROJECTS.settings, PROJECTS.calls) == (ProjectsSettings, ("documents",))
+    assert (PROJECTS.settings, PROJECTS.calls) == (ProjectsSettings, ("documents", "identity"))
     assert (NOTIFICATIONS.settings, NOTIFICATIONS.calls) == (NotificationsSettings, ("identity",))
     assert IDENTITY.calls == () and DOCUMENTS.calls == ()
 
 
-def test_projects_without_its_documents_target_refuses_to_start(keypair):
+def test_projects_without_its_documents_or_identity_target_refuses_to_start(keypair):
     settings = ProjectsSettings(
         database_url="postgresql+asyncpg://x/y",
         principal_public_key=keypair[1],
         principal_private_key=keypair[0],
     )
-    with pytest.raises(ConfigurationError, match="PROJECTS_DOCUMENTS_TARGET"):
+    with pytest.raises(ConfigurationError, match="PROJECTS_DOCUMENTS_TARGET") as refused:
         check_configuration(PROJECTS, settings)
+    assert "PROJECTS_IDENTITY_TARGET" in str(refused.value)
 
 
 async def test_projects_always_files_accepted_proposals(keypair):

@@ -9,6 +9,7 @@ from uuid import UUID
 from portal.documents.v1 import documents_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.fields import Line, Text
 from gateway.api.translate import timestamp
 
 
@@ -26,7 +27,7 @@ class Folders(BaseModel):
 class NewFolder(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
 
 
 class Version(BaseModel):
@@ -65,8 +66,8 @@ class DocumentChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(None, min_length=1, max_length=300)
-    description: str | None = Field(None, max_length=4000)
+    title: Line | None = Field(None, min_length=1, max_length=300)
+    description: Text | None = Field(None, max_length=4000)
     folder_id: UUID | None = Field(None, description="Move it to this folder of the project.")
 
 

@@ -10,6 +10,7 @@ from uuid import UUID
 from portal.projects.v1 import projects_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.fields import Line, Text
 from gateway.api.translate import MoneyOut, calendar_date, money_out, timestamp
 from services.chassis import enums
 
@@ -65,9 +66,9 @@ class ProjectPage(BaseModel):
 class NewProject(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=200)
+    name: Line = Field(max_length=200)
     customer_id: UUID
-    site_address: str = Field("", max_length=500)
+    site_address: Line = Field("", max_length=500)
 
 
 class ProjectChange(BaseModel):
@@ -75,11 +76,11 @@ class ProjectChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, max_length=200)
-    site_address: str | None = Field(None, max_length=500)
+    name: Line | None = Field(None, max_length=200)
+    site_address: Line | None = Field(None, max_length=500)
     project_manager_id: UUID | None = None
-    project_manager_name: str | None = Field(None, max_length=200)
-    project_manager_email: str | None = Field(None, max_length=320)
+    project_manager_name: Line | None = Field(None, max_length=200)
+    project_manager_email: Line | None = Field(None, max_length=320)
     visible_contact_ids: list[UUID] | None = Field(
         None, max_length=100, description="Empty: every contact of the customer sees it."
     )
@@ -90,8 +91,8 @@ class StageChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stage: StageName
-    reason: str = Field("", max_length=2000, description="Why; needed when moving backwards.")
-    client_note: str = Field("", max_length=2000, description="Shown to the client.")
+    reason: Text = Field("", max_length=2000, description="Why; needed when moving backwards.")
+    client_note: Text = Field("", max_length=2000, description="Shown to the client.")
 
 
 class StageInfo(BaseModel):
@@ -114,7 +115,7 @@ class StageUpdate(BaseModel):
     planned_finish: date | None = None
     actual_start: date | None = None
     actual_finish: date | None = None
-    client_note: str | None = Field(None, max_length=2000)
+    client_note: Text | None = Field(None, max_length=2000)
 
 
 class StageMove(BaseModel):

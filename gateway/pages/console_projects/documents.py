@@ -107,7 +107,7 @@ async def upload_document(
         project_id=project_id,
         folder_id=folder_id if _is_uuid(folder_id) else "",
         title=form["title"] or (upload.filename or ""),
-        description=form["description"],
+        description=form.text("description"),
         client_visible=form.has("client_visible"),
     )
     try:
@@ -183,7 +183,7 @@ def _edit(
     folder_id = form["folder_id"]
     changes = {
         "title": form["title"],
-        "description": form["description"],
+        "description": form.text("description"),
         "folder_id": folder_id if _is_uuid(folder_id) else "",  # "No folder"
     }
     call = change_document(documents, person, doc.id, changes)

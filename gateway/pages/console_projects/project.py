@@ -192,8 +192,8 @@ async def move_stage(
         project_id,
         request_id=form_request_id(form),
         stage=form["stage"],
-        reason=form["reason"],
-        client_note=form["client_note"],
+        reason=form.text("reason"),
+        client_note=form.text("client_note"),
     )
     label = views.STAGE_LABELS[form["stage"]]
     return await act(request, call, then=back, done=f"The project is now in {label}.")
@@ -223,7 +223,7 @@ async def update_stage(
         }
     except ValueError:
         return see_other(request, back, flash="Enter dates as YYYY-MM-DD.", kind="error")
-    changes = {**dates, "client_note": form["client_note"]}
+    changes = {**dates, "client_note": form.text("client_note")}
     call = change_stage(backends, signed_in.person, project_id, stage, changes)
     label = views.STAGE_LABELS[stage]
     return await act(request, call, then=back, done=f"{label}: dates and note saved.")

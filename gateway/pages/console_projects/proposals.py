@@ -60,7 +60,7 @@ async def create_proposal(
             project_id,
             request_id=form_request_id(form),
             title=form["title"],
-            introduction=form.get("introduction"),
+            introduction=form.text("introduction"),
             **numbers,
         )
     except RemoteError as exc:
@@ -122,7 +122,7 @@ async def edit_proposal(
         numbers = _proposal_numbers(form, request.state.tenant.currency or "USD")
     except ValueError as exc:
         return see_other(request, back, flash=str(exc), kind="error")
-    changes = {"introduction": form.get("introduction"), **numbers}
+    changes = {"introduction": form.text("introduction"), **numbers}
     if form["title"]:  # an emptied title keeps the one it had
         changes["title"] = form["title"]
     call = change_proposal(

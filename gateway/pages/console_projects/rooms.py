@@ -81,10 +81,7 @@ async def add_room(
 def _line_fields(form: Form, currency: str) -> dict[str, Any]:
     """The line form's fields for AddProductLine / UpdateProductLine; ValueError
     with a sentence for the person if the quantity or price is not one."""
-    try:
-        quantity = int(form["quantity"] or "1")
-    except ValueError:
-        raise ValueError("The quantity is a whole number, like 2.") from None
+    quantity = form.whole_number("quantity", default=1, what="quantity")
     if quantity < 1:
         raise ValueError("The quantity is at least 1.")
     if not (form["description"] or form["model"]):
@@ -150,10 +147,7 @@ def _now_shown(item: Item) -> str:
 
 
 def _edit_room(a: Acting, room: projects_pb2.Room) -> Outcome:
-    try:
-        position = int(a.form["position"] or 0)  # empty: keep its place
-    except ValueError:
-        raise ValueError("The position is a whole number.") from None
+    position = a.form.whole_number("position", default=0, what="position")  # empty: keep its place
     changes: dict[str, Any] = {"client_visible": a.form.has("client_visible"), "position": position}
     if a.form["name"]:
         changes["name"] = a.form["name"]

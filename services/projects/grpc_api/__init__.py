@@ -23,8 +23,9 @@ __all__ = ["ProjectsServicer"]
 
 
 class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
-    def __init__(self, sessions) -> None:
+    def __init__(self, sessions, *, customers: service.Customers) -> None:
         self._sessions = sessions
+        self._customers = customers  # identity, asked about a project's customer
 
     # --- projects ------------------------------------------------------------------
 
@@ -57,6 +58,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
     async def CreateProject(self, request, context):
         project = await service.create_project(
             sessions=self._sessions,
+            customers=self._customers,
             principal=current_principal(),
             request_id=request.request_id,
             name=request.name,
@@ -81,6 +83,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
     async def UpdateProject(self, request, context):
         project = await service.update_project(
             sessions=self._sessions,
+            customers=self._customers,
             principal=current_principal(),
             project_id=request.project_id,
             changes=fieldmask.changes(request, allowed=domain.PROJECT_FIELDS),

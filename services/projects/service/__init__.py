@@ -11,7 +11,7 @@ from services.projects.service.acceptance import (
     on_proposal_accepted,
 )
 from services.projects.service.board import Budget, StatusBoard, get_status_board
-from services.projects.service.common import Sessions
+from services.projects.service.common import Customers, Sessions
 from services.projects.service.projects import (
     change_project_stage,
     create_project,
@@ -43,6 +43,7 @@ from services.projects.service.waiting import open_waiting_item, resolve_waiting
 
 __all__ = [
     "Budget",
+    "Customers",
     "HistoryEntry",
     "LineView",
     "ProposalView",

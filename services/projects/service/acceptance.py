@@ -17,6 +17,7 @@ from services.chassis.db import UnitOfWork
 from services.chassis.errors import InvalidTransition
 from services.chassis.events import Event
 from services.chassis.letterhead import layout
+from services.chassis.validation import check_request_id
 from services.projects import domain_acceptance, pdf
 from services.projects.domain_proposals import ProposalStatus, SignedContent
 from services.projects.models import Project, Proposal, ProposalSignature
@@ -52,7 +53,7 @@ async def accept_proposal(
     """The client's approver signs the version they were shown. One time: the
     same request again answers with the accepted proposal; anything else is refused."""
     tenant_id = principal.require_approver("accept a proposal")
-    request_id = request_id or str(uuid.uuid4())
+    request_id = check_request_id(request_id) or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
         # By our own copy: an archived customer signs nothing, whatever the token says.
         await require_open_portal(uow, principal, write=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,10 +18,17 @@ from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import NotFound
 from services.chassis.validation import parse_uuid
+from services.projects.domain import CustomerRecord
 from services.projects.models import Project
 
 Sessions = async_sessionmaker[AsyncSession]
 EDITOR_ROLE = "project_manager"  # owner and admin pass too (chassis)
+
+
+class Customers(Protocol):
+    """Identity's customers, as projects asks for them (identity_client.py)."""
+
+    async def customer(self, tenant_id: str, customer_id: str) -> CustomerRecord | None: ...
 
 
 def now_utc() -> datetime:

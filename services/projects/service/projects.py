@@ -16,11 +16,13 @@ from services.chassis.access import check_portal, portal_state_column, portal_st
 from services.chassis.auth import Principal
 from services.chassis.db import ReadUnit, UnitOfWork, next_number
 from services.chassis.errors import InvalidArgument
-from services.chassis.validation import parse_uuid, require_text
+from services.chassis.idempotency import fingerprint, refuse_reuse
+from services.chassis.validation import check_request_id, parse_uuid, require_text, single_line
 from services.projects import domain, domain_money, domain_stages
 from services.projects.models import Project, ProjectStage, StageChange
 from services.projects.service.common import (
     EDITOR_ROLE,
+    Customers,
     Sessions,
     load_project,
     now_utc,
@@ -102,6 +104,7 @@ async def get_project(*, sessions: Sessions, principal: Principal, project_id: s
 async def create_project(
     *,
     sessions: Sessions,
+    customers: Customers,
     principal: Principal,
     request_id: str,
     name: str,
@@ -109,23 +112,41 @@ async def create_project(
     site_address: str,
     currency: str = "",
 ) -> Project:
+    """For a customer identity knows in this tenant (asked before the
+    transaction opens, so no lock waits on it)."""
     tenant_id = principal.require_editor(EDITOR_ROLE)
-    request_id = request_id or str(uuid.uuid4())
+    request_id = check_request_id(request_id) or str(uuid.uuid4())
+    name = require_text(name, field="name", max_len=domain.NAME_MAX)
+    customer = parse_uuid(customer_id, field="customer_id")
+    site_address = single_line(site_address, field="site_address", max_len=domain.SITE_ADDRESS_MAX)
+    currency = domain_money.project_currency(currency)
+    digest = fingerprint(
+        "CreateProject",
+        name=name,
+        customer_id=customer,
+        site_address=site_address,
+        currency=currency,
+    )
+    domain.check_customer(await customers.customer(tenant_id, str(customer)))
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
+        # First: it waits for a create of the same tenant in flight, so a
+        # double-click finds the first one's project below, not a duplicate key.
+        number = await next_number(uow.session, tenant_id, "project")
         existing = await uow.session.scalar(select(Project).where(Project.request_id == request_id))
         if existing is not None:
-            return existing  # a retried create answers with what it made
-        number = await next_number(uow.session, tenant_id, "project")
+            refuse_reuse(stored=existing.request_sha256, given=digest)
+            return existing  # a retried create answers with what it made (the number rolls back)
         project = Project(
             tenant_id=uuid.UUID(tenant_id),
             request_id=request_id,
+            request_sha256=digest,
             reference=domain.project_reference(number),
-            name=require_text(name, field="name"),
-            customer_id=parse_uuid(customer_id, field="customer_id"),
-            site_address=site_address.strip()[:500],
+            name=name,
+            customer_id=customer,
+            site_address=site_address,
             stage=domain.Stage.DESIGN,
-            currency=domain_money.project_currency(currency),
+            currency=currency,
             created_at=now,
             stage_changed_at=now,
         )
@@ -150,14 +171,28 @@ async def create_project(
 
 
 async def update_project(
-    *, sessions: Sessions, principal: Principal, project_id: str, changes: Mapping[str, Any]
+    *,
+    sessions: Sessions,
+    customers: Customers,
+    principal: Principal,
+    project_id: str,
+    changes: Mapping[str, Any],
 ) -> Project:
     """Changes only the fields in `changes` (from the request's field mask),
-    under the project's row lock, so concurrent edits of different fields all land."""
+    under the project's row lock, so concurrent edits of different fields all
+    land. Contacts named to see the project must be its customer's: identity
+    is asked first, outside the transaction (a project's customer never changes)."""
     tenant_id = principal.require_editor(EDITOR_ROLE)
+    listing = bool(changes.get("visible_contact_ids"))
+    customer = None
+    if listing:
+        project = await get_project(sessions=sessions, principal=principal, project_id=project_id)
+        customer = await customers.customer(tenant_id, str(project.customer_id))
     async with UnitOfWork(sessions, tenant_id) as uow:
         project = await load_project(uow, principal, project_id, lock=True)
         details = domain.change_project_details(details_of(project), changes)
+        if listing:
+            domain.check_visible_contacts(details.visible_contact_ids, customer)
         project.name = details.name
         project.site_address = details.site_address
         project.project_manager_id = details.project_manager_id
@@ -205,14 +240,25 @@ async def change_project_stage(
 ) -> Project:
     tenant_id = principal.require_editor(EDITOR_ROLE)
     target = domain_stages.parse_stage(stage)
-    request_id = request_id or str(uuid.uuid4())
+    request_id = check_request_id(request_id) or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
         # Row lock: two moves at once are applied one after the other.
         project = await load_project(uow, principal, project_id, lock=True)
-        done = await uow.session.scalar(
-            select(StageChange.id).where(StageChange.request_id == request_id)
+        digest = fingerprint(
+            "ChangeProjectStage",
+            project_id=project.id,
+            stage=target,
+            reason=reason,
+            client_note=client_note,
         )
-        if done is not None:
+        done = await uow.session.execute(
+            select(StageChange.id, StageChange.request_sha256).where(
+                StageChange.request_id == request_id
+            )
+        )
+        earlier = done.first()
+        if earlier is not None:
+            refuse_reuse(stored=earlier.request_sha256, given=digest)
             return project  # the same request again: it already happened once
         rows = await load_stage_rows(uow, project)
         now = now_utc()
@@ -225,7 +271,9 @@ async def change_project_stage(
             today=now.date(),
         )
         _apply_stage_change(project, rows, plan, now=now)
-        uow.session.add(_stage_change_row(project, plan.move, request_id, principal.subject, now))
+        row = _stage_change_row(project, plan.move, request_id, principal.subject, now)
+        row.request_sha256 = digest
+        uow.session.add(row)
         uow.publish(
             _stage_changed_event(project, plan.move, principal.subject),
             aggregate_type="project",

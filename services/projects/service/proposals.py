@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy import delete, func, select
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
+from services.chassis.idempotency import fingerprint, refuse_reuse
+from services.chassis.validation import check_request_id
 from services.projects import domain_proposals
 from services.projects.domain_proposals import ProposalStatus
 from services.projects.models import Project, Proposal, ProposalRoom
@@ -63,20 +66,23 @@ async def create_proposal(
         discount_minor=discount_minor,
         tax_rate_bps=tax_rate_bps,
     )
-    request_id = request_id or str(uuid.uuid4())
+    request_id = check_request_id(request_id) or str(uuid.uuid4())
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
         project = await load_project(uow, principal, project_id, lock=True)
+        digest = fingerprint("CreateProposal", project_id=project.id, **asdict(terms))
         existing = await uow.session.scalar(
             select(Proposal).where(Proposal.request_id == request_id)
         )
         if existing is not None:
+            refuse_reuse(stored=existing.request_sha256, given=digest)
             return await proposal_view(uow, principal, existing)
         domain_proposals.check_new_version(await accepted_version(uow, project.id))
         last = await uow.session.scalar(
             select(func.max(Proposal.version)).where(Proposal.project_id == project.id)
         )
         proposal = _draft(project, request_id, (last or 0) + 1, principal.subject, now)
+        proposal.request_sha256 = digest
         rows = await load_rooms(uow, project.id)
         apply_terms(proposal, terms, as_snapshot(rows))  # terms and totals, checked
         uow.session.add(proposal)

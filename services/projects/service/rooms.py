@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -15,7 +15,8 @@ from sqlalchemy import delete, func, select
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import NotFound
-from services.chassis.validation import parse_uuid
+from services.chassis.idempotency import fingerprint, refuse_reuse
+from services.chassis.validation import check_request_id, parse_uuid
 from services.projects import domain_money, domain_rooms
 from services.projects.models import ProductLine, Project, Room
 from services.projects.service.common import (
@@ -127,11 +128,16 @@ async def create_room(
 ) -> RoomView:
     tenant_id = principal.require_editor(EDITOR_ROLE)
     name = domain_rooms.check_room_name(name)
-    request_id = request_id or str(uuid.uuid4())
+    request_id = check_request_id(request_id) or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
         project = await load_project(uow, principal, project_id, lock=True)
+        digest = fingerprint(
+            "CreateRoom", project_id=project.id, name=name, client_visible=client_visible
+        )
         room = await uow.session.scalar(select(Room).where(Room.request_id == request_id))
-        if room is None:
+        if room is not None:
+            refuse_reuse(stored=room.request_sha256, given=digest)
+        else:
             last = await uow.session.scalar(
                 select(func.max(Room.position)).where(Room.project_id == project.id)
             )
@@ -139,6 +145,7 @@ async def create_room(
                 tenant_id=project.tenant_id,
                 project_id=project.id,
                 request_id=request_id,
+                request_sha256=digest,
                 name=name,
                 client_visible=client_visible,
                 position=(last or 0) + 1,
@@ -211,18 +218,22 @@ async def add_product_line(
         unit_price_minor=unit_price_minor,
         client_visible=client_visible,
     )
-    request_id = request_id or str(uuid.uuid4())
+    request_id = check_request_id(request_id) or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
         project, room = await _room_for_change(uow, principal, room_id)
+        digest = fingerprint("AddProductLine", room_id=room.id, **asdict(data))
         line = await uow.session.scalar(
             select(ProductLine).where(ProductLine.request_id == request_id)
         )
-        if line is None:
+        if line is not None:
+            refuse_reuse(stored=line.request_sha256, given=digest)
+        else:
             line = ProductLine(
                 tenant_id=project.tenant_id,
                 project_id=project.id,
                 room_id=room.id,
                 request_id=request_id,
+                request_sha256=digest,
                 manufacturer=data.manufacturer,
                 model=data.model,
                 description=data.description,
