@@ -28,8 +28,8 @@ from services.identity.service.link_redemption import (
 )
 from services.identity.service.link_requests import (
     invite_contact,
-    request_magic_link,
-    request_password_reset,
+    on_link_requested,
+    request_link,
 )
 from services.identity.service.sessions import (
     OpenedSession,
@@ -92,11 +92,11 @@ __all__ = [
     "list_customers",
     "list_sessions",
     "list_staff_users",
+    "on_link_requested",
     "purge_deleted_customers",
     "redeem_login_token",
     "remove_contact",
-    "request_magic_link",
-    "request_password_reset",
+    "request_link",
     "resolve_session",
     "revoke_api_token",
     "revoke_sessions",
