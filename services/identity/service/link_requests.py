@@ -168,6 +168,10 @@ async def request_link(
             aggregate_type="link_request",
             aggregate_id=str(row.id),
             occurred_at=now,
+            # Handled at the relay's next poll, not the instant this commits: what
+            # the handler does for a registered address (a link issued, relayed,
+            # mailed) must not compete with this answer on its way out.
+            wake_relay=False,
         )
         await uow.commit()
 
