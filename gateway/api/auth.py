@@ -139,7 +139,9 @@ async def email_link(
     backends: Backends, request: Request, tenant_id: str, email: str, *, purpose: LinkPurpose
 ) -> None:
     """Ask identity to email a sign-in or a password-reset link. It answers the
-    same whether or not the address exists, so the caller says the same too."""
+    same whether or not the address exists, so the caller says the same too;
+    past the hourly cap (5 per address, 20 per client address) it refuses with
+    RESOURCE_EXHAUSTED saying when links will be sent again (429 here)."""
     identity = backends.identity
     ip = client_info(request).ip
     if purpose == "magic_link":
@@ -168,6 +170,11 @@ async def sign_out(
     "/magic-link",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Email a one-time sign-in link (same answer whether or not the address exists)",
+    description=(
+        "202 whether or not the address has access. After 5 requests for one address "
+        "(or 20 from one client address) within an hour: 429 problem+json saying when "
+        "links will be sent again, with Retry-After; the same for any address."
+    ),
 )
 async def magic_link(
     body: EmailOnly, request: Request, tenant: TenantDep, backends: BackendsDep
@@ -180,6 +187,11 @@ async def magic_link(
     "/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Email a one-time link to choose a new password (same answer either way)",
+    description=(
+        "202 whether or not the address has an account. Shares the magic link's hourly "
+        "cap: past it, 429 problem+json saying when links will be sent again, with "
+        "Retry-After; the same for any address."
+    ),
 )
 async def password_reset(
     body: EmailOnly, request: Request, tenant: TenantDep, backends: BackendsDep

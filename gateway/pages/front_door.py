@@ -157,7 +157,7 @@ async def _email_link_form(
     request: Request, backends: Backends, tenant_id: str, purpose: LinkPurpose
 ) -> Response:
     """An emailed link's form: the address checked, the link asked for, the
-    same page again with the refusal (a rate limit says when to try again)."""
+    same page again with the refusal (past the cap: when links will be sent again)."""
     template, sent = LINK_FORMS[purpose]
     form = await anonymous_form(request)
     email = form["email"]
@@ -167,13 +167,17 @@ async def _email_link_form(
         await email_link(backends, request, tenant_id, email, purpose=purpose)
     except RemoteError as exc:
         why = refusal(exc)
+        # Past the hourly cap nothing is wrong with what was typed: say plainly that
+        # no link is coming for a while (identity's words, the same for any address).
+        capped = why.status == 429
         return render(
             request,
             template,
             status=why.status,
             headers=why.headers(),
             email=email,
-            error=why.message,
+            error=None if capped else why.message,
+            notice=why.message if capped else None,
             errors=why.fields,
         )
     return see_other(request, request.url.path, flash=sent, kind="info")

@@ -174,6 +174,7 @@ class UnitOfWork:
         self._sessions = sessions
         self.tenant_id = tenant_id
         self._outbox_rows: list[dict] = []
+        self._wake_relay = False
         self.committed = False
 
     async def __aenter__(self) -> UnitOfWork:
@@ -209,9 +210,15 @@ class UnitOfWork:
         aggregate_type: str,
         aggregate_id: str,
         occurred_at: datetime | None = None,
+        wake_relay: bool = True,
     ) -> str:
         """Add an event to the outbox, in this transaction, on the subject its
-        type declares. Returns the event id."""
+        type declares. Returns the event id.
+
+        `wake_relay=False` leaves it for the relay's next poll (its fallback
+        interval, 1 s, or sooner if another commit wakes it): for an event whose
+        consequences must not start while the request that wrote it is still
+        answering, so their cost cannot show in that answer's timing."""
         row = outbox_row(
             self.tenant_id,
             payload,
@@ -220,6 +227,7 @@ class UnitOfWork:
             occurred_at=occurred_at,
         )
         self._outbox_rows.append(row)
+        self._wake_relay = self._wake_relay or wake_relay
         return str(row["id"])
 
     async def flush(self) -> None:
@@ -228,9 +236,10 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self._outbox_rows:
             await self.session.execute(outbox_message.insert(), self._outbox_rows)
-            # Delivered to LISTENers only if the transaction commits: wakes the relay.
-            await self.session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
-            self._outbox_rows = []
+            if self._wake_relay:
+                # Delivered to LISTENers only if the transaction commits: wakes the relay.
+                await self.session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+            self._outbox_rows, self._wake_relay = [], False
         await self.session.commit()
         self.committed = True
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 
 from services.chassis.runtime import ServiceSpec, main
-from services.identity import jobs
+from services.identity import handlers, jobs
 from services.identity.grpc_api import IdentityServicer
 from services.identity.grpc_api.brand import DEADLINE_CEILINGS
 from services.identity.passwords import Passwords
@@ -23,6 +23,7 @@ SPEC = ServiceSpec(
         ),
         server,
     ),
+    subscriptions=lambda deps: handlers.subscriptions(),
     jobs=lambda deps: [
         jobs.housekeeping(sessions=deps.sessions, interval=deps.settings.purge_interval_seconds)
     ],

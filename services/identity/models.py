@@ -225,7 +225,9 @@ class RecoveryCode(Base):
 
 
 class LoginFailure(Base):
-    """A failed sign-in, for throttling per account and per address. Ages out."""
+    """A sign-in attempt that has not proved right, for throttling per account and
+    per address: reserved before the password is checked, deleted if it was right
+    (see domain_throttle). Ages out."""
 
     __tablename__ = "login_failure"
     __table_args__ = (
@@ -240,7 +242,9 @@ class LoginFailure(Base):
 
 
 class LinkRequest(Base):
-    """A magic-link or reset request, for silent throttling. Ages out."""
+    """A magic-link or reset request, for any address: counted by the hourly caps,
+    then handled after the answer (`handled_at`: the link issued, or nobody to
+    send it to). Ages out."""
 
     __tablename__ = "link_request"
     __table_args__ = (
@@ -253,6 +257,7 @@ class LinkRequest(Base):
     email: Mapped[str] = mapped_column(String(254))  # lowercased
     ip: Mapped[str] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(Base):

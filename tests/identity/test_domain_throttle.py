@@ -54,6 +54,43 @@ def test_at_most_twenty_sign_in_tries_an_hour_per_account():
 
 
 def test_link_requests_are_limited_per_email_and_per_address():
-    assert dt.link_request_allowed(email_requests=4, ip_requests=19)
-    assert not dt.link_request_allowed(email_requests=5, ip_requests=0)
-    assert not dt.link_request_allowed(email_requests=0, ip_requests=20)
+    def allowed(by_email: int, by_ip: int) -> bool:
+        return dt.link_request_throttle(
+            email_requests=[NOW - MIN * (i + 1) for i in range(by_email)],
+            ip_requests=[NOW - MIN * (i + 1) for i in range(by_ip)],
+            now=NOW,
+        ).allowed
+
+    assert allowed(4, 19)
+    assert not allowed(5, 0)
+    assert not allowed(0, 20)
+
+
+def test_past_the_link_cap_the_answer_says_plainly_when_links_will_be_sent_again():
+    asked = [NOW - MIN * m for m in (50, 40, 30, 20, 10)]  # five in the last hour
+    decision = dt.link_request_throttle(email_requests=asked, ip_requests=asked, now=NOW)
+    assert not decision.allowed and decision.limit == "link_email"
+    assert decision.retry_after == 10 * 60  # the one from 50 minutes ago leaves the hour in 10
+    assert "no more will be sent to it for about 10 minutes" in decision.message
+    # Nothing in it depends on whether the address has an account: it cannot know.
+    assert "If it has access" in decision.message
+
+
+def test_the_link_cap_per_client_address_names_the_network_not_the_email():
+    from_here = [NOW - timedelta(minutes=59, seconds=30)] + [NOW - MIN] * 19
+    decision = dt.link_request_throttle(email_requests=[], ip_requests=from_here, now=NOW)
+    assert (decision.allowed, decision.limit, decision.retry_after) == (False, "link_ip", 30)
+    assert decision.message == (
+        "Many links have been asked for from your network recently, so no more will be sent "
+        "for about 1 minute."
+    )
+
+
+def test_link_requests_older_than_an_hour_do_not_count():
+    old = [NOW - dt.LINK_WINDOW - MIN * i for i in range(10)]
+    assert dt.link_request_throttle(email_requests=old, ip_requests=old, now=NOW).allowed
+
+
+def test_a_reserved_attempt_is_released_only_when_the_secret_was_right():
+    assert dt.attempt_counts(secret_right=False)
+    assert not dt.attempt_counts(secret_right=True)

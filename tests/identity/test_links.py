@@ -9,9 +9,10 @@ import grpc
 from portal.identity.v1 import events_pb2
 from portal.identity.v1 import identity_pb2 as pb
 
-from tests.identity.conftest import PASSWORD, World, new_world
+from tests.identity.conftest import PASSWORD, World, new_world, retry_after
 
 UNAUTH = grpc.StatusCode.UNAUTHENTICATED
+EXHAUSTED = grpc.StatusCode.RESOURCE_EXHAUSTED
 SPENT = "This link has expired or was already used. Ask for a new one."
 
 
@@ -55,21 +56,68 @@ async def test_magic_link_answers_the_same_for_anyone_and_mails_only_a_real_cont
     assert (rows[0].expires_at - rows[0].created_at).total_seconds() == 15 * 60
 
 
-async def test_magic_links_are_throttled_silently_per_email(world: World):
-    for _ in range(7):
-        assert (
-            await request_magic_link(world, world.approver.email) == pb.RequestMagicLinkResponse()
+CAPPED = "no more will be sent to it for about"
+
+
+async def test_past_five_links_an_hour_an_address_hears_plainly_that_no_more_are_coming(
+    world: World,
+):
+    unknown = f"nobody@{world.tenant.slug}.example"
+    answers = {}
+    for email in (world.approver.email, unknown):
+        for i in range(5):  # from different places: the cap is the address's
+            assert await request_magic_link(world, email, ip=f"192.0.2.{i + 1}") == (
+                pb.RequestMagicLinkResponse()
+            )
+        err = await world.identity.fails(
+            EXHAUSTED,
+            "RequestMagicLink",
+            pb.RequestMagicLinkRequest(email=email.upper(), client_ip="192.0.2.99"),
+            world.gateway,
         )
-    assert len(await magic_links(world)) == 5
+        answers[email] = (err.details(), retry_after(err))
+    (known_says, known_wait), (unknown_says, unknown_wait) = answers.values()
+    # Registered or not, the same words and (to the second or so) the same wait.
+    assert known_says == unknown_says and CAPPED in known_says
+    assert "about 60 minutes" in known_says
+    assert 59 * 60 < known_wait <= 3600 and abs(known_wait - unknown_wait) <= 2
+    assert len(await magic_links(world)) == 5  # and it is true: no sixth link went out
+    # A reset for the same address shares the cap: it is one inbox.
+    err = await world.identity.fails(
+        EXHAUSTED,
+        "RequestPasswordReset",
+        pb.RequestPasswordResetRequest(email=world.approver.email, client_ip="192.0.2.98"),
+        world.gateway,
+    )
+    assert err.details() == known_says
 
 
-async def test_magic_links_are_throttled_silently_per_address(world: World):
+async def test_one_client_address_asking_for_many_addresses_is_capped_at_twenty(world: World):
     for i in range(20):
         await request_magic_link(world, f"someone{i}@probe.example", ip="192.0.2.50")
-    await request_magic_link(world, world.approver.email, ip="192.0.2.50")
+    err = await world.identity.fails(
+        EXHAUSTED,
+        "RequestMagicLink",
+        pb.RequestMagicLinkRequest(email=world.approver.email, client_ip="192.0.2.50"),
+        world.gateway,
+    )
+    assert err.details().startswith("Many links have been asked for from your network")
+    assert retry_after(err) > 59 * 60
     assert await magic_links(world) == []
     await request_magic_link(world, world.approver.email, ip="192.0.2.51")
     assert len(await magic_links(world)) == 1
+
+
+async def test_concurrent_link_requests_for_one_address_cannot_pass_the_cap(world: World):
+    results = await asyncio.gather(
+        *(request_magic_link(world, world.approver.email, ip=f"192.0.2.{i}") for i in range(20)),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
+    assert len(refused) == 15 and {r.code() for r in refused} == {EXHAUSTED}
+    rows = await world.identity.sql(world.tenant_id, "SELECT count(*) AS n FROM link_request")
+    assert rows[0].n == 5
+    assert len(await magic_links(world)) == 5
 
 
 async def test_a_newer_magic_link_replaces_the_older_one(world: World):

@@ -192,3 +192,67 @@ async def test_concurrent_sign_ins_each_get_their_own_session(world: World):
     await world.invite_and_set_password(world.approver)
     results = await asyncio.gather(*(world.sign_in(world.approver.email) for _ in range(4)))
     assert len({r.session.session.id for r in results}) == 4
+
+
+async def test_forty_concurrent_guesses_at_one_account_get_exactly_five_password_checks(
+    world: World,
+):
+    await world.invite_and_set_password(world.approver)
+    checked = world.identity.passwords.verified
+    results = await asyncio.gather(
+        *(
+            world.identity(
+                "SignIn",
+                pb.SignInRequest(
+                    email=world.approver.email,
+                    password=f"guess {i}",
+                    client=pb.ClientInfo(ip=f"203.0.113.{i + 1}"),  # a botnet: one guess each
+                ),
+                world.gateway,
+            )
+            for i in range(40)
+        ),
+        return_exceptions=True,
+    )
+    codes = [r.code() for r in results if isinstance(r, grpc.aio.AioRpcError)]
+    assert len(codes) == 40
+    assert (codes.count(UNAUTH), codes.count(EXHAUSTED)) == (5, 35)
+    assert world.identity.passwords.verified - checked == 5  # argon2 ran five times, not 40
+    refused = [r for r in results if r.code() == EXHAUSTED]  # type: ignore[union-attr]
+    assert all(0 < retry_after(r) <= 15 * 60 for r in refused)
+    rows = await world.identity.sql(world.tenant_id, "SELECT count(*) AS n FROM login_failure")
+    assert rows[0].n == 5
+    # The right password, after the limit, is refused too, and is not checked either.
+    await world.identity.fails(
+        EXHAUSTED,
+        "SignIn",
+        pb.SignInRequest(email=world.approver.email, password=PASSWORD),
+        world.gateway,
+    )
+    assert world.identity.passwords.verified - checked == 5
+
+
+async def test_a_right_password_gives_back_the_attempt_it_reserved(world: World):
+    await world.invite_and_set_password(world.approver)
+
+    async def wrong() -> grpc.aio.AioRpcError:
+        return await world.identity.fails(
+            UNAUTH,
+            "SignIn",
+            pb.SignInRequest(email=world.approver.email, password="not it", client=world.client()),
+            world.gateway,
+        )
+
+    for _ in range(4):
+        await wrong()
+    assert (await world.sign_in(world.approver.email)).session.token
+    await wrong()  # the fifth failure: the sign-in in between did not use up a place
+    err = await world.identity.fails(
+        EXHAUSTED,
+        "SignIn",
+        pb.SignInRequest(email=world.approver.email, password=PASSWORD),
+        world.gateway,
+    )
+    assert "Too many sign-in attempts" in err.details()
+    rows = await world.identity.sql(world.tenant_id, "SELECT count(*) AS n FROM login_failure")
+    assert rows[0].n == 5

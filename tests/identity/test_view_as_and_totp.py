@@ -194,6 +194,29 @@ async def test_wrong_codes_count_towards_the_throttle(world: World):
     )
 
 
+async def test_being_asked_for_the_code_gives_back_the_attempt_a_wrong_code_keeps_it(
+    world: World,
+):
+    await enroll(world, world.owner)
+    for _ in range(6):  # the right password alone: each asks for the code, none counts
+        assert (await world.sign_in(world.owner.email)).totp_required
+    for _ in range(5):
+        await world.identity.fails(
+            UNAUTH,
+            "SignIn",
+            pb.SignInRequest(email=world.owner.email, password=PASSWORD, totp_code="000000"),
+            world.gateway,
+        )
+    rows = await world.identity.sql(world.tenant_id, "SELECT count(*) AS n FROM login_failure")
+    assert rows[0].n == 5
+    await world.identity.fails(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "SignIn",
+        pb.SignInRequest(email=world.owner.email, password=PASSWORD),
+        world.gateway,
+    )
+
+
 async def test_a_reset_link_does_not_get_past_totp(world: World):
     totp, _ = await enroll(world, world.pm)
     await world.identity(

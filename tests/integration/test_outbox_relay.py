@@ -138,6 +138,33 @@ async def test_relay_is_woken_by_commit_not_by_its_poll(scratch_db, nc, unique):
         await asyncio.wait_for(task, 10)
 
 
+async def test_an_event_published_without_waking_the_relay_waits_for_its_next_pass(
+    scratch_db, nc, unique
+):
+    quiet, loud = f"t{unique}.thing.happened", f"t{unique}.other.happened"
+    js = nc.jetstream()
+    sub = await nc.subscribe(f"t{unique}.>")
+    relay = OutboxRelay(scratch_db.engine, js, poll_interval=120)  # no poll in this test
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.sleep(0.3)  # the relay has done its first pass and is waiting
+        async with UnitOfWork(scratch_db.sessions, TENANT) as uow:
+            waiting = uow.publish(
+                event_type(quiet)(), aggregate_type="thing", aggregate_id="1", wake_relay=False
+            )
+            await uow.commit()
+        with pytest.raises(TimeoutError):
+            await sub.next_msg(timeout=1)
+        assert await unpublished(scratch_db) == 1
+        [woke] = await write_events(scratch_db, loud)  # any commit that wakes it takes both
+        got = {parse_envelope((await sub.next_msg(timeout=10)).data).id for _ in range(2)}
+        assert got == {waiting, woke}
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
 async def test_row_level_security_hides_other_tenants_rows(scratch_db):
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
     for tenant in (a, b):

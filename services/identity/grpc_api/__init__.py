@@ -264,18 +264,20 @@ class IdentityServicer(BrandRpcs, identity_pb2_grpc.IdentityServiceServicer):
         return pb.InviteContactResponse(expires_at=ts(expires_at))
 
     async def RequestMagicLink(self, request, context):
-        await service.request_magic_link(
+        await service.request_link(
             sessions=self._sessions,
             principal=current_principal(),
+            purpose="magic_link",
             email=request.email,
             client_ip=request.client_ip,
         )
         return pb.RequestMagicLinkResponse()
 
     async def RequestPasswordReset(self, request, context):
-        await service.request_password_reset(
+        await service.request_link(
             sessions=self._sessions,
             principal=current_principal(),
+            purpose="password_reset",
             email=request.email,
             client_ip=request.client_ip,
         )

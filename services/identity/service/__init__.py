@@ -33,8 +33,8 @@ from services.identity.service.link_redemption import (
 )
 from services.identity.service.link_requests import (
     invite_contact,
-    request_magic_link,
-    request_password_reset,
+    on_link_requested,
+    request_link,
 )
 from services.identity.service.onboarding import Onboarded, OnboardingRequest, onboard_tenant
 from services.identity.service.sessions import (
@@ -101,13 +101,13 @@ __all__ = [
     "list_customers",
     "list_sessions",
     "list_staff_users",
+    "on_link_requested",
     "onboard_tenant",
     "purge_deleted_customers",
     "read_brand_asset",
     "redeem_login_token",
     "remove_contact",
-    "request_magic_link",
-    "request_password_reset",
+    "request_link",
     "resolve_session",
     "revoke_api_token",
     "revoke_sessions",

@@ -1,8 +1,15 @@
 """One-time links, issued: invites, magic links, password resets.
 
 The link's token travels to notifications inside the event (the email holds
-it); identity keeps only its SHA-256. Requests for a link answer the same
-whether or not the address belongs to anyone, and are throttled silently.
+it); identity keeps only its SHA-256.
+
+Asking for a magic link or a reset link answers before anything about the
+address is looked at: the request is counted and recorded, and
+`identity.link.requested` is written to the outbox, the same statements
+whoever the address belongs to, so the answer takes the same time. Identity
+consumes that event (`on_link_requested`) and only then looks the address up
+and, if someone has it, issues the link. Past the hourly cap the request is
+refused plainly, again the same for everyone (service/throttle.py).
 """
 
 from __future__ import annotations
@@ -10,22 +17,18 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from portal.identity.v1 import events_pb2
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import NotFound
+from services.chassis.events import Event
 from services.chassis.validation import parse_uuid
-from services.identity import (
-    domain,
-    domain_access,
-    domain_credentials,
-    domain_sessions,
-    domain_throttle,
-)
+from services.identity import domain, domain_access, domain_credentials, domain_sessions
 from services.identity.models import Contact, Customer, LinkRequest, LoginToken, StaffUser
 from services.identity.service.common import (
     Sessions,
@@ -37,7 +40,9 @@ from services.identity.service.common import (
     tenant_name,
     void_login_tokens,
 )
-from services.identity.service.sign_in import email_key
+from services.identity.service.throttle import email_key, record_link_request
+
+LinkPurpose = Literal["magic_link", "password_reset"]
 
 
 def _ts(value: datetime) -> Timestamp:
@@ -46,7 +51,7 @@ def _ts(value: datetime) -> Timestamp:
     return ts
 
 
-def _issue(
+def issue_login_token(
     uow: UnitOfWork,
     *,
     purpose: str,
@@ -88,7 +93,7 @@ async def invite_contact(*, sessions: Sessions, principal: Principal, contact_id
             raise NotFound("no such contact", field="contact_id")
         domain_access.require_accepts_changes(customer.access_state, what="inviting a contact")
         await void_login_tokens(uow, [cid], now=now, purposes=["invite"])
-        token, row = _issue(
+        token, row = issue_login_token(
             uow,
             purpose="invite",
             subject_kind="client",
@@ -126,37 +131,6 @@ async def invite_contact(*, sessions: Sessions, principal: Principal, contact_id
     return row.expires_at
 
 
-async def _link_request_allowed(
-    uow: UnitOfWork, *, purpose: str, email: str, ip: str, now: datetime
-) -> bool:
-    """Counts this request against the hourly limits; False means: silently do nothing."""
-    since = now - domain_throttle.LINK_WINDOW
-    by_email = await uow.session.scalar(
-        select(func.count())
-        .select_from(LinkRequest)
-        .where(LinkRequest.email == email, LinkRequest.at > since)
-    )
-    by_ip = (
-        await uow.session.scalar(
-            select(func.count())
-            .select_from(LinkRequest)
-            .where(LinkRequest.ip == ip, LinkRequest.at > since)
-        )
-        if ip
-        else 0
-    )
-    if not domain_throttle.link_request_allowed(
-        email_requests=by_email or 0, ip_requests=by_ip or 0
-    ):
-        return False
-    uow.session.add(
-        LinkRequest(
-            tenant_id=uuid.UUID(str(uow.tenant_id)), purpose=purpose, email=email, ip=ip, at=now
-        )
-    )
-    return True
-
-
 async def _live_contact(uow: UnitOfWork, email: str) -> tuple[Contact, Customer] | None:
     """The contact with this address whose portal is open (active or archived)."""
     row = (
@@ -172,87 +146,90 @@ async def _live_contact(uow: UnitOfWork, email: str) -> tuple[Contact, Customer]
     return row[0], row[1]
 
 
-def _checked_email(email: str) -> str:
-    domain.normalize_email(email)  # a malformed address is a typo, not a lookup
-    return email_key(email)
-
-
-async def request_magic_link(
-    *, sessions: Sessions, principal: Principal, email: str, client_ip: str
+async def request_link(
+    *,
+    sessions: Sessions,
+    principal: Principal,
+    purpose: LinkPurpose,
+    email: str,
+    client_ip: str,
 ) -> None:
-    """For client contacts. Same answer whether or not the address is known."""
+    """RequestMagicLink (client contacts) and RequestPasswordReset (staff and
+    contacts). One path for every address, known or not: count, record, queue."""
     tenant_id = require_front_door(principal)
-    key = _checked_email(email)
+    domain.normalize_email(email)  # a malformed address is a typo, not a lookup
+    key = email_key(email)
     ip = domain_sessions.clean_ip(client_ip)
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
-        if not await _link_request_allowed(uow, purpose="magic_link", email=key, ip=ip, now=now):
-            return
-        found = await _live_contact(uow, key)
-        if found is not None:
-            contact, _ = found
-            await void_login_tokens(uow, [contact.id], now=now, purposes=["magic_link"])
-            token, row = _issue(
-                uow,
-                purpose="magic_link",
-                subject_kind="client",
-                subject_id=contact.id,
-                email=contact.email,
-                now=now,
-            )
-            uow.publish(
-                events_pb2.MagicLinkRequested(
-                    email=contact.email,
-                    full_name=contact.full_name,
-                    token=token,
-                    expires_at=_ts(row.expires_at),
-                ),
-                aggregate_type="contact",
-                aggregate_id=str(contact.id),
-            )
+        row = await record_link_request(uow, purpose=purpose, email=key, ip=ip, now=now)
+        uow.publish(
+            events_pb2.LinkRequested(link_request_id=str(row.id)),
+            aggregate_type="link_request",
+            aggregate_id=str(row.id),
+            occurred_at=now,
+            # Handled at the relay's next poll, not the instant this commits: what
+            # the handler does for a registered address (a link issued, relayed,
+            # mailed) must not compete with this answer on its way out.
+            wake_relay=False,
+        )
         await uow.commit()
 
 
-async def request_password_reset(
-    *, sessions: Sessions, principal: Principal, email: str, client_ip: str
-) -> None:
-    """For staff and client contacts. Same answer whether or not the address is known."""
-    tenant_id = require_front_door(principal)
-    key = _checked_email(email)
-    ip = domain_sessions.clean_ip(client_ip)
-    now = now_utc()
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        if not await _link_request_allowed(
-            uow, purpose="password_reset", email=key, ip=ip, now=now
-        ):
-            return
-        holder: tuple[str, uuid.UUID, str, str] | None = None
+async def _holder(
+    uow: UnitOfWork, purpose: str, email: str
+) -> tuple[str, uuid.UUID, str, str] | None:
+    """Who a link for this address goes to: (kind, id, address, name), or nobody.
+    Magic links are for client contacts; resets for staff first, then contacts."""
+    if purpose == "password_reset":
         user = await uow.session.scalar(
-            select(StaffUser).where(func.lower(StaffUser.email) == key).limit(1)
+            select(StaffUser).where(func.lower(StaffUser.email) == email).limit(1)
         )
         if user is not None:
-            holder = ("staff", user.id, user.email, user.full_name)
-        elif (found := await _live_contact(uow, key)) is not None:
-            holder = ("client", found[0].id, found[0].email, found[0].full_name)
-        if holder is not None:
-            kind, subject_id, address, full_name = holder
-            await void_login_tokens(uow, [subject_id], now=now, purposes=["password_reset"])
-            token, row = _issue(
-                uow,
-                purpose="password_reset",
-                subject_kind=kind,
-                subject_id=subject_id,
-                email=address,
-                now=now,
-            )
-            uow.publish(
-                events_pb2.PasswordResetRequested(
-                    email=address,
-                    full_name=full_name,
-                    token=token,
-                    expires_at=_ts(row.expires_at),
-                ),
-                aggregate_type=kind,
-                aggregate_id=str(subject_id),
-            )
-        await uow.commit()
+            return "staff", user.id, user.email, user.full_name
+    found = await _live_contact(uow, email)
+    if found is None:
+        return None
+    contact = found[0]
+    return "client", contact.id, contact.email, contact.full_name
+
+
+LINK_EVENTS = {
+    "magic_link": events_pb2.MagicLinkRequested,
+    "password_reset": events_pb2.PasswordResetRequested,
+}
+
+
+async def on_link_requested(uow: UnitOfWork, event: Event[events_pb2.LinkRequested]) -> None:
+    """After the answer: issue the link if someone has the address. A request is
+    handled once (`handled_at`), so even a redelivery that slipped past the
+    inbox sends no second link."""
+    now = now_utc()
+    request_id = parse_uuid(event.payload.link_request_id, field="link_request_id")
+    claimed = (
+        await uow.session.execute(
+            update(LinkRequest)
+            .where(LinkRequest.id == request_id, LinkRequest.handled_at.is_(None))
+            .values(handled_at=now)
+            .returning(LinkRequest.purpose, LinkRequest.email)
+            .execution_options(synchronize_session=False)
+        )
+    ).one_or_none()
+    if claimed is None:
+        return  # handled already, or pruned after a day without being handled
+    purpose, email = claimed
+    holder = await _holder(uow, purpose, email)
+    if holder is None:
+        return
+    kind, subject_id, address, full_name = holder
+    await void_login_tokens(uow, [subject_id], now=now, purposes=[purpose])
+    token, row = issue_login_token(
+        uow, purpose=purpose, subject_kind=kind, subject_id=subject_id, email=address, now=now
+    )
+    uow.publish(
+        LINK_EVENTS[purpose](
+            email=address, full_name=full_name, token=token, expires_at=_ts(row.expires_at)
+        ),
+        aggregate_type="contact" if kind == "client" else "staff_user",
+        aggregate_id=str(subject_id),
+    )

@@ -26,7 +26,7 @@ from services.identity.service.common import Sessions, actor_label, audit, now_u
 
 # The link itself is issued exactly as a contact's invite is (same table,
 # lifetime, redemption); only the event and its email differ.
-from services.identity.service.link_requests import _issue as issue_login_token
+from services.identity.service.link_requests import issue_login_token
 from services.identity.service.tenants import BrandingInput, new_tenant
 
 

@@ -1,7 +1,9 @@
 """Email + password (+ TOTP) sign-in, changing a password, enrolling in TOTP.
 
 A sign-in takes two short transactions around the argon2 check (tens of
-milliseconds of CPU in a thread): no connection is held while hashing.
+milliseconds of CPU in a thread): no connection is held while hashing. The
+first reserves the attempt (service/throttle.py) and commits before the
+password is checked; the second settles it.
 """
 
 from __future__ import annotations
@@ -20,17 +22,10 @@ from services.chassis.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
-    RateLimited,
     Unauthenticated,
 )
-from services.identity import domain_access, domain_credentials, domain_sessions, domain_throttle
-from services.identity.models import (
-    Contact,
-    Customer,
-    LoginFailure,
-    RecoveryCode,
-    StaffUser,
-)
+from services.identity import domain_access, domain_credentials, domain_sessions
+from services.identity.models import Contact, Customer, RecoveryCode, StaffUser
 from services.identity.passwords import Passwords
 from services.identity.service.common import (
     ClientInfo,
@@ -48,10 +43,14 @@ from services.identity.service.common import (
     void_login_tokens,
 )
 from services.identity.service.sessions import OpenedSession, live_view, open_session
+from services.identity.service.throttle import (
+    email_key,
+    reserve_sign_in_attempt,
+    settle_attempt,
+)
 
 WRONG_CREDENTIALS = "The email or password is not right."
 WRONG_CODE = "The verification code is not right. Try the newest code, or a recovery code."
-MAX_THROTTLE_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -69,46 +68,6 @@ class _Account:
     customer_id: uuid.UUID | None = None
     customer_state: str | None = None
     totp_enabled: bool = False
-
-
-def email_key(email: str) -> str:
-    """How throttling and look-ups see an address: trimmed, lowercased."""
-    return email.strip().lower()
-
-
-async def check_sign_in_throttle(uow: UnitOfWork, *, email: str, ip: str, now: datetime) -> None:
-    since = now - domain_throttle.SIGN_IN_WINDOW
-    email_failures = list(
-        await uow.session.scalars(
-            select(LoginFailure.at)
-            .where(LoginFailure.email == email, LoginFailure.at > since)
-            .order_by(LoginFailure.at.desc())
-            .limit(MAX_THROTTLE_ROWS)
-        )
-    )
-    ip_failures = (
-        list(
-            await uow.session.scalars(
-                select(LoginFailure.at)
-                .where(LoginFailure.ip == ip, LoginFailure.at > since)
-                .order_by(LoginFailure.at.desc())
-                .limit(MAX_THROTTLE_ROWS)
-            )
-        )
-        if ip
-        else []
-    )
-    decision = domain_throttle.sign_in_throttle(
-        email_failures=email_failures, ip_failures=ip_failures, now=now
-    )
-    if not decision.allowed:
-        raise RateLimited(decision.message, retry_after=decision.retry_after)
-
-
-def record_failure(uow: UnitOfWork, *, email: str, ip: str, now: datetime) -> None:
-    uow.session.add(
-        LoginFailure(tenant_id=uuid.UUID(str(uow.tenant_id)), email=email, ip=ip, at=now)
-    )
 
 
 async def _find_account(uow: UnitOfWork, email: str) -> _Account | None:
@@ -154,27 +113,30 @@ async def sign_in(
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
         # Before anything about the account is looked at: the same answer for everyone.
-        await check_sign_in_throttle(uow, email=key, ip=ip, now=now)
+        attempt = await reserve_sign_in_attempt(uow, email=key, ip=ip, now=now)
         account = await _find_account(uow, key)
+        await uow.commit()  # the attempt counts from here, before the password is checked
 
     # Unknown address or no password yet: a dummy verify keeps the timing the same.
     verified = await passwords.verify(account.password_hash if account else None, password)
 
     async with UnitOfWork(sessions, tenant_id) as uow:
         if account is None or not verified.ok:
-            record_failure(uow, email=key, ip=ip, now=now)
-            await uow.commit()
-            raise Unauthenticated(WRONG_CREDENTIALS)
+            raise Unauthenticated(WRONG_CREDENTIALS)  # the reservation stays: a failure
         # Only someone who knows the password learns that the portal is closed.
         if account.kind == "client" and not domain_access.portal_open(account.customer_state or ""):
-            raise Unauthenticated(access_closed_message(await tenant_name(uow)))
+            message = access_closed_message(await tenant_name(uow))
+            await settle_attempt(uow, attempt, secret_right=True)
+            await uow.commit()
+            raise Unauthenticated(message)
         if account.totp_enabled:
             if not totp_code.strip():
+                await settle_attempt(uow, attempt, secret_right=True)
+                await uow.commit()
                 return SignInResult(totp_required=True)
             if not await _spend_second_factor(uow, account.id, totp_code, now):
-                record_failure(uow, email=key, ip=ip, now=now)
-                await uow.commit()
-                raise Unauthenticated(WRONG_CODE)
+                raise Unauthenticated(WRONG_CODE)  # a wrong code keeps the reservation too
+        await settle_attempt(uow, attempt, secret_right=True)
         opened = await start_session(
             uow,
             kind=account.kind,
@@ -266,23 +228,23 @@ async def change_password(
         person: StaffUser | Contact | None = await uow.session.get(model, me)
         if person is None or (isinstance(person, Contact) and person.removed_at is not None):
             raise Unauthenticated(domain_sessions.SESSION_EXPIRED_MESSAGE)
-        key = email_key(person.email)
-        await check_sign_in_throttle(uow, email=key, ip="", now=now)
         stored, email = person.password_hash, person.email
-    if stored is None:
-        raise InvalidArgument(
-            "You have not set a password yet. Use 'Forgot your password?' on the sign-in "
-            "page to set one.",
-            field="current_password",
-        )
-    domain_credentials.check_password_policy(new_password, email=email)
+        if stored is None:
+            raise InvalidArgument(
+                "You have not set a password yet. Use 'Forgot your password?' on the sign-in "
+                "page to set one.",
+                field="current_password",
+            )
+        domain_credentials.check_password_policy(new_password, email=email)
+        # Counted like a sign-in: the current password is checked only within the limit.
+        attempt = await reserve_sign_in_attempt(uow, email=email_key(email), ip="", now=now)
+        await uow.commit()
     verified = await passwords.verify(stored, current_password)
     new_hash = await passwords.hash(new_password) if verified.ok else None
     async with UnitOfWork(sessions, tenant_id) as uow:
         if new_hash is None:
-            record_failure(uow, email=key, ip="", now=now)
-            await uow.commit()
             raise InvalidArgument("Your current password is not right.", field="current_password")
+        await settle_attempt(uow, attempt, secret_right=True)
         await uow.session.execute(
             update(model)
             .where(model.id == me)

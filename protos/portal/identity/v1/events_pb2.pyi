@@ -160,6 +160,32 @@ class PasswordResetRequested(_message.Message):
 Global___PasswordResetRequested: _TypeAlias = PasswordResetRequested  # noqa: Y015
 
 @_typing.final
+class LinkRequested(_message.Message):
+    """Someone asked for a magic link or a reset link (for any address, known or
+    not). Identity consumes its own event: the answer went out before anything
+    about the address was looked at, and the handler issues the link, if the
+    address has one coming, after. Only the request's id travels: the address
+    stays in identity's database.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINK_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    link_request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        link_request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["link_request_id", b"link_request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LinkRequested: _TypeAlias = LinkRequested  # noqa: Y015
+
+@_typing.final
 class CustomerAccessChanged(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
