@@ -16,13 +16,20 @@ that limit plus `FORM_ROOM`; nothing may ever pass the platform's ceiling
 - Any answer sent before the body was read to its end (a 401 to an anonymous
   upload, a 413) carries `Connection: close`: otherwise the server would go on
   reading the rest of the body, and throwing it away, with the connection held.
+- Browsers are the exception they have to be: one reads no answer before it
+  has sent its whole form, so the console, for signed-in staff only, reads and
+  drops the rest of a refused upload (`discard_rest`, bounded by the ceiling
+  and 30 s) before it answers. Nothing of it is kept.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import files
@@ -31,6 +38,7 @@ from gateway.problems import Problem, ProblemError, ProblemHTTPException, proble
 JSON_LIMIT = 1024 * 1024
 FORM_ROOM = 1024 * 1024  # an upload's text fields and multipart framing, beside the file
 SCOPE_KEY = "gateway.body_cap"
+LINGER_SECONDS = 30.0  # nginx's lingering_time: how long a browser's refused form is read
 CLOSE = (b"connection", b"close")  # as Starlette encodes the header a response sets
 
 
@@ -67,11 +75,14 @@ def file_too_large(limit: int, *, here: str = "") -> BodyTooLarge:
 
 @dataclass
 class Cap:
-    """One request's cap, and what to answer past it."""
+    """One request's cap, what to answer past it, and how much has come."""
 
     limit: int
     refusal: BodyTooLarge
     ceiling: int
+    declared: int | None
+    received: int = 0
+    finished: bool = False  # the body's last chunk has been read
 
 
 def allow(scope: Scope, limit: int, refusal: BodyTooLarge) -> None:
@@ -79,6 +90,22 @@ def allow(scope: Scope, limit: int, refusal: BodyTooLarge) -> None:
     cap: Cap | None = scope.get(SCOPE_KEY)
     if cap is not None:
         cap.limit, cap.refusal = min(limit, cap.ceiling), refusal
+
+
+async def discard_rest(request: Request, *, seconds: float = LINGER_SECONDS) -> None:
+    """Read what is left of the body, up to the ceiling and for at most
+    `seconds`, and drop it. For a browser's form only, once the answer is
+    known: a browser reads no answer before it has sent the whole form, and
+    one the connection's reset overtakes is lost (it shows "connection reset")."""
+    cap: Cap | None = request.scope.get(SCOPE_KEY)
+    if cap is None or cap.finished:
+        return
+    cap.limit = cap.ceiling
+    with contextlib.suppress(TimeoutError, BodyTooLarge):
+        async with asyncio.timeout(seconds):
+            while not cap.finished:
+                if (await request.receive())["type"] != "http.request":
+                    return  # the client has gone
 
 
 class BodyLimits:
@@ -109,20 +136,19 @@ class BodyLimits:
         if declared is not None and declared > self.ceiling:
             await self._refuse(self._over_ceiling(headers), scope, receive, send)
             return
-        cap = scope[SCOPE_KEY] = Cap(self.limit, body_too_large(self.limit), self.ceiling)
-        received = 0
-        finished = started = False
+        cap = Cap(self.limit, body_too_large(self.limit), self.ceiling, declared)
+        scope[SCOPE_KEY] = cap
+        started = False
 
         async def counted() -> Message:
-            nonlocal received, finished
-            if max(received, declared or 0) > cap.limit:
+            if max(cap.received, cap.declared or 0) > cap.limit:
                 raise cap.refusal
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > cap.limit:
+                cap.received += len(message.get("body", b""))
+                if cap.received > cap.limit:
                     raise cap.refusal
-                finished = not message.get("more_body", False)
+                cap.finished = not message.get("more_body", False)
             return message
 
         async def closing(message: Message) -> None:
@@ -130,7 +156,7 @@ class BodyLimits:
             if message["type"] == "http.response.start":
                 started = True
                 headers = list(message.get("headers", []))
-                if not finished and CLOSE not in headers:  # answered before the body ended
+                if not cap.finished and CLOSE not in headers:  # answered before the body ended
                     message = {**message, "headers": [*headers, CLOSE]}
                 if message["status"] == 413:
                     self.refused += 1

@@ -35,7 +35,7 @@ from gateway.api.documents.library import (
 )
 from gateway.api.projects import fetch_project
 from gateway.backends import DocumentsRemote, RemoteError
-from gateway.body_limits import BodyTooLarge
+from gateway.body_limits import BodyTooLarge, discard_rest
 from gateway.deps import BackendsDep, DocumentsDep, SettingsDep, StaffPage, TenantDep
 from gateway.pages.console_projects.common import act, form_request_id
 from gateway.pages.documents import document_item
@@ -75,13 +75,16 @@ async def _uploading(
     request: Request, back: str, attempt: Awaitable[tuple[str, str, FlashKind]]
 ) -> Response:
     """Run the upload and go where it says; a refusal (the service's, or the size
-    limit, even before the body is read) goes back to `back` saying why."""
+    limit, even before the body is read) goes back to `back` saying why. The
+    rest of a refused form is read and dropped first (the caller is signed-in
+    staff): a browser shows no answer before it has sent the whole form."""
     try:
         then, message, kind = await attempt
     except RemoteError as exc:
         then, message, kind = back, refusal(exc).message, "error"
-    except BodyTooLarge as exc:  # stopped at the limit: the rest was never read
+    except BodyTooLarge as exc:  # stopped at the limit: nothing of it is kept
         then, message, kind = back, exc.error.problem.detail, "error"
+    await discard_rest(request)
     return see_other(request, then, flash=message, kind=kind)
 
 
