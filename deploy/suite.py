@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / ".data"
 DEV_JSON = "dev.json"
 SERVICES = ("identity", "projects", "notifications", "documents", "payments")
+# Documents' ceiling for any integrator's uploads; the gateway caps upload bodies at it.
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 PR_SET_PDEATHSIG = 1
 
 
@@ -213,7 +215,7 @@ class Suite:
                 p + "MASTER_KEYS": json.dumps(keys["master_keys"]),
                 p + "ACTIVE_KEY_ID": keys["active_key_id"],
                 p + "LINK_SECRET": keys["link_secret"],
-                p + "MAX_UPLOAD_BYTES": str(200 * 1024 * 1024),
+                p + "MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
             }
         return env
 
@@ -227,6 +229,7 @@ class Suite:
             "GATEWAY_NOTIFICATIONS_TARGET": self.target("notifications"),
             "GATEWAY_DOCUMENTS_TARGET": self.target("documents"),
             "GATEWAY_PAYMENTS_TARGET": self.target("payments"),
+            "GATEWAY_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
             "GATEWAY_PRINCIPAL_PRIVATE_KEY": self.private_key,
             "GATEWAY_DEV_MAIL_URL": self.mail_url,
             # Identity's events keep the gateway's credential cache honest.

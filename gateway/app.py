@@ -13,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway import api, docs, health, overload, pages, problems, theme
 from gateway.backends import open_backends
+from gateway.body_limits import BodyLimits
 from gateway.identity_cache import CredentialCache, ForgetOnWrite, IdentityEvents
 from gateway.pages.rendering import build_templates, render_problem
 from gateway.security_headers import SecurityHeaders
@@ -34,11 +35,13 @@ NO_FASTAPI_TELEMETRY: TelemetryConfig = {
 class GatewayApp(FastAPI):
     """FastAPI with the security headers outside everything: Starlette's
     last-resort 500 handler answers outside user middleware, and its responses
-    need the headers too."""
+    need the headers too. Inside them, the body limits: a body over its cap is
+    refused before a tenant lookup, a token check or a slot in flight."""
 
     def __init__(self, *, settings: GatewaySettings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._edge = SecurityHeaders(super().__call__, hsts=settings.environment == "prod")
+        self.body_limits = BodyLimits(super().__call__, max_file_bytes=settings.max_upload_bytes)
+        self._edge = SecurityHeaders(self.body_limits, hsts=settings.environment == "prod")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._edge(scope, receive, send)

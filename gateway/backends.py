@@ -6,6 +6,7 @@ problem a person sees can say which service let them down.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ from gateway.brand_cache import BrandImages
 from gateway.settings import GatewaySettings
 from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
+from services.chassis.telemetry import get_logger
+
+log = get_logger(__name__)
 
 StubT = TypeVar("StubT")
 ResponseT = TypeVar("ResponseT")
@@ -72,12 +76,45 @@ class Remote(Generic[StubT]):
         chunks: AsyncIterator[Any],
         *,
         principal: Principal,
+        abort: Any = None,
     ) -> ResponseT:
-        """A client-streaming call: `chunks` is sent as it is produced."""
+        """A client-streaming call: `chunks` is sent as it is produced.
+
+        If producing them fails (the body passed its limit, the form is
+        malformed, the client left), that failure is raised here as itself,
+        never as the call's outcome. With `abort`, a message the service must
+        refuse, the stream then ends with it: the service refuses the stream
+        and keeps nothing. (Cancelling instead is not safe: a gRPC server
+        reads a cancelled client stream's end like a finished one, so a
+        service could store the part it got before it hears of the
+        cancellation.) Without `abort`, the call is cancelled."""
+        failed: list[Exception] = []
+
+        async def watched() -> AsyncIterator[Any]:
+            try:
+                async for chunk in chunks:
+                    yield chunk
+            except Exception as exc:
+                failed.append(exc)
+                if abort is None:
+                    raise
+                yield abort
+
         try:
-            return await self.caller.upload(method, chunks, principal)
+            answer = await self.caller.upload(method, watched(), principal)
         except grpc.aio.AioRpcError as exc:
+            if failed:
+                raise failed[0] from None
             raise RemoteError(service=self.name, error=exc) from exc
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if failed and task is not None and not task.cancelling():
+                raise failed[0] from None  # the call was cancelled, not this task
+            raise
+        if failed:  # the service took what it should have refused
+            log.error("an aborted upload was accepted", backend=self.name)
+            raise failed[0]
+        return answer
 
     async def open_stream(
         self, method: Callable[..., Any], request: Any, *, principal: Principal

@@ -143,6 +143,11 @@ def human_size(size: int) -> str:
     return f"{size} bytes"  # pragma: no cover
 
 
+def limit_size(size: int) -> str:
+    """A limit as people say it: 25 MiB -> "25 MB", 1 MiB -> "1 MB" (not "1.0 MB")."""
+    return human_size(size).replace(".0 ", " ")
+
+
 _KINDS = {
     "application/pdf": "PDF",
     "image/jpeg": "JPEG image",

@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 import grpc
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -59,6 +59,16 @@ class ProblemError(Exception):
         self.headers = dict(headers or {})
 
 
+class ProblemHTTPException(HTTPException):
+    """A problem raised where only an HTTPException gets through as itself: out
+    of `receive()` while FastAPI reads a body, which turns any other exception
+    into a 400 "There was an error parsing the body"."""
+
+    def __init__(self, error: ProblemError) -> None:
+        super().__init__(error.problem.status, error.problem.detail, headers=error.headers)
+        self.error = error
+
+
 def problem_type(slug: str) -> str:
     return TYPE_BASE + slug
 
@@ -85,6 +95,18 @@ def error_page(problem: Problem) -> str:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title></head><body><h1>{title}</h1><p>{detail}</p></body></html>"
+    )
+
+
+def unsupported_media_type(detail: str) -> ProblemError:
+    return ProblemError(
+        Problem(
+            type=problem_type("unsupported-media-type"),
+            title="Unsupported media type",
+            status=415,
+            detail=detail,
+            code="unsupported_media_type",
+        )
     )
 
 
@@ -312,6 +334,8 @@ def install(app: FastAPI, *, page_renderer: PageRenderer | None = None) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if isinstance(exc, ProblemHTTPException):
+            return await answer(request, exc.error)
         return await answer(request, from_http_exception(exc, method=request.method))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:

@@ -42,6 +42,10 @@ class GatewaySettings(BaseSettings):
     auth_cache_seconds: float = 5.0
     # Deadline for each gRPC call.
     rpc_timeout_seconds: float = 5.0
+    # The largest file any integrator may upload: documents' ceiling
+    # (DOCUMENTS_MAX_UPLOAD_BYTES); keep the two equal. The edge refuses an upload
+    # body past it (plus room for the form's fields) before reading it.
+    max_upload_bytes: int = 200 * 1024 * 1024
     # Deadline for a whole upload or download stream (file bytes through the gateway).
     stream_timeout_seconds: float = 600.0
     # Link to the dev SMTP sink's page, mentioned in the API docs and on the

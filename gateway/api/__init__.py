@@ -21,7 +21,7 @@ from gateway.api import (
     tenant,
 )
 from gateway.api.fields import is_json, refuse_unusable_input
-from gateway.problems import Problem, ProblemError, problem_responses, problem_type
+from gateway.problems import problem_responses, unsupported_media_type
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -33,15 +33,7 @@ async def json_bodies_only(request: Request) -> None:
         return
     if is_json(request.headers.get("content-type", "")):
         return
-    raise ProblemError(
-        Problem(
-            type=problem_type("unsupported-media-type"),
-            title="Unsupported media type",
-            status=415,
-            detail="Send the body as JSON with 'Content-Type: application/json'.",
-            code="unsupported_media_type",
-        )
-    )
+    raise unsupported_media_type("Send the body as JSON with 'Content-Type: application/json'.")
 
 
 router = APIRouter(

@@ -14,11 +14,12 @@ from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
-from gateway.api.brand_images import Kind, upload_brand_image
+from gateway import csrf
+from gateway.api.brand_images import Kind, read_image_form, upload_brand_image
 from gateway.api.tenant import change_tenant
 from gateway.backends import RemoteError
+from gateway.body_limits import BodyTooLarge, discard_rest
 from gateway.deps import BackendsDep, StaffPage, TenantCacheDep, TenantDep
-from gateway.pages.console_projects.documents import _upload_form as upload_form
 from gateway.pages.projects import not_found
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
 from gateway.sessions import SignedIn
@@ -162,12 +163,20 @@ async def upload_image(
     """A logo or sign-in image from the branding page (multipart, CSRF in the form)."""
     if kind not in ("logo", "splash"):
         raise not_found("page")
-    _, upload = await upload_form(request, signed_in)
-    if upload is None:
-        return see_other(request, "/console/branding", flash="Choose an image.", kind="error")
     try:
-        await upload_brand_image(backends, signed_in.person, tenants, cast(Kind, kind), upload)
+        fields, reader = await read_image_form(request)
+        csrf.check_session_token(
+            request.app.state.settings.csrf_secret, signed_in.token, fields.get(csrf.FORM_FIELD)
+        )
+        if reader is None:
+            await discard_rest(request)
+            return see_other(request, "/console/branding", flash="Choose an image.", kind="error")
+        await upload_brand_image(backends, signed_in.person, tenants, cast(Kind, kind), reader)
+    except BodyTooLarge as exc:  # stopped at the cap: nothing of it was kept
+        await discard_rest(request)
+        return see_other(request, "/console/branding", flash=exc.error.problem.detail, kind="error")
     except RemoteError as exc:
+        await discard_rest(request)
         why = refusal(exc)
         return _branding_page(
             request,

@@ -165,3 +165,37 @@ def test_staff_upload_share_and_version_from_the_console(
     assert download.value.suggested_filename == "Wiring \u2013 schedule.pdf"
     assert download.value.path().read_bytes() == _pdf("wiring", 70_000)
     shot(page, "documents-console")
+
+
+def test_the_console_stops_a_file_over_the_limit_and_says_so(
+    page: Page, suite: Suite, tmp_path
+) -> None:
+    """Chromium is still sending when the gateway answers (303, then it closes
+    the connection): the browser follows the redirect and shows why."""
+    customer_id, _, _ = suite.invited_contact("approver")
+    project = share_documents(suite, customer_id)
+    ceiling = _ok(suite.api.get("/api/v1/tenant/upload-limit"))["ceiling_bytes"]
+    _ok(suite.api.put("/api/v1/tenant/upload-limit", json={"max_upload_bytes": 256 * 1024}))
+    try:
+        page.goto(suite.base + "/")
+        page.get_by_label("Email address").fill(suite.running.info["staff_email"])
+        page.get_by_label("Password").fill(suite.staff_password())
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(re.compile(r"/console$"))
+        page.goto(suite.base + f"/console/projects/{project['id']}/documents")
+        upload = page.get_by_role("region", name="Upload a document")
+        expect(upload.get_by_text("At most 256 KB.")).to_be_visible()
+        big = tmp_path / "site survey.pdf"
+        big.write_bytes(_pdf("survey", 40 * 1024 * 1024))
+        upload.get_by_label("Title").fill("Site survey")
+        upload.get_by_label("File").set_input_files(str(big))
+        upload.get_by_role("button", name="Upload").click()
+        expect(page.get_by_text("files can be at most 256 KB")).to_be_visible()
+        shot(page, "documents-console-too-large")
+    finally:
+        _ok(suite.api.put("/api/v1/tenant/upload-limit", json={"max_upload_bytes": ceiling}))
+    titles = [
+        d["title"]
+        for d in _ok(suite.api.get(f"/api/v1/projects/{project['id']}/documents"))["documents"]
+    ]
+    assert "Site survey" not in titles

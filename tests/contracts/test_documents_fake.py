@@ -6,7 +6,7 @@ not, and neither gives a client a hidden document or an old version."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,6 +187,21 @@ CASES = [
         _link("guide", "old_version"),
         lambda a, w: bool(a.token),
     ),
+    # The gateway asks it before reading an upload's body: may this caller upload, how much.
+    Case(
+        "staff ask the upload limit",
+        "staff",
+        "GetUploadLimit",
+        lambda w: pb.GetUploadLimitRequest(),
+        lambda a, w: 0 < a.max_upload_bytes <= a.ceiling_bytes,
+    ),
+    Case(
+        "a client asks the upload limit",
+        "client",
+        "GetUploadLimit",
+        lambda w: pb.GetUploadLimitRequest(),
+        refused=(grpc.StatusCode.PERMISSION_DENIED, "permission_denied", ""),
+    ),
 ]
 
 
@@ -217,3 +232,31 @@ async def test_a_token_neither_issued_is_refused_alike(
         == refusals[1]
         == Refused(grpc.StatusCode.UNAUTHENTICATED, "unauthenticated", "")
     )
+
+
+async def test_a_second_header_ends_an_upload_refused_and_kept_by_neither(
+    fake_documents: Side, local_documents: Documents
+) -> None:
+    """The gateway ends an upload it stops with a second header (gateway/api/
+    documents/upload.py ABORT): both must refuse the stream and keep nothing."""
+    fake, real = fake_world(fake_documents), await real_world(Integrator(local_documents))
+    refusals = []
+    for w in (fake, real):
+        before = await w("ListDocuments", _list(w), w.staff)
+
+        async def chunks(w: World = w) -> AsyncIterator[pb.UploadChunk]:
+            yield pb.UploadChunk(
+                header=pb.UploadHeader(
+                    request_id=str(uuid.uuid4()), project_id=w.project, filename="cut.pdf"
+                )
+            )
+            yield pb.UploadChunk(data=DF.GUIDE_BYTES)
+            yield pb.UploadChunk(header=pb.UploadHeader())
+
+        refusals.append(
+            await outcome(w.side.caller.upload(w.side.stub.UploadDocument, chunks(), w.staff))
+        )
+        after = await w("ListDocuments", _list(w), w.staff)
+        assert len(after.documents) == len(before.documents), w.side
+    assert refusals[0] == refusals[1]
+    assert refusals[0] == Refused(grpc.StatusCode.INVALID_ARGUMENT, "invalid_argument", "")

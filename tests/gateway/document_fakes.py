@@ -9,14 +9,22 @@ requests to it and to the real service."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import httpx
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
 from services.chassis import errors
 from services.chassis.auth import Principal, current_principal
 from services.documents.domain import FileTooLarge, ProjectUnknown, byte_window, not_found
+from services.documents.grpc_api import DEADLINE_CEILINGS
 from tests.gateway import project_fakes as F
+from tests.gateway.conftest import acme, client_with_tenant
+from tests.grpc_service import serve_fake, service_name
 
 D = documents_pb2
 GUIDE_ID = "a1b2c3d4-0000-4000-8000-000000000001"
@@ -75,7 +83,12 @@ class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
     uploads: list[tuple[D.UploadHeader, bytes, list[int], Principal]] = field(default_factory=list)
     reads: list[D.ReadBlobRequest] = field(default_factory=list)
     links: list[D.CreateDownloadLinkRequest] = field(default_factory=list)
-    limit: int = 1 << 30
+    limit: int = 1 << 30  # what GetUploadLimit answers, and the declared size is held to
+    ceiling: int = 1 << 30
+    # What the stream is held to, if not `limit`: as when an owner lowers the
+    # limit between the gateway's GetUploadLimit and the bytes arriving.
+    enforced: int | None = None
+    aborted: int = 0  # streams the gateway ended with a second header (its abort)
 
     @staticmethod
     def _project(project_id: str, who: Principal) -> None:
@@ -155,6 +168,9 @@ class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
         header, data, sizes = None, bytearray(), []
         async for chunk in request_iterator:
             if chunk.WhichOneof("part") == "header":
+                if header is not None:  # as documents: the header comes once, first
+                    self.aborted += 1
+                    raise errors.InvalidArgument("only the first message may be a header")
                 header = chunk.header
                 if header.declared_size > self.limit:
                     # No word of size in it: the gateway goes by the code alone.
@@ -162,6 +178,8 @@ class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
             else:
                 sizes.append(len(chunk.data))
                 data.extend(chunk.data)
+                if self.enforced is not None and len(data) > self.enforced:
+                    raise FileTooLarge("Over this portal's limit of 1 KB.", field="data")
         assert header is not None
         self.uploads.append((header, bytes(data), sizes, current_principal()))
         doc = document(
@@ -172,8 +190,55 @@ class FakeDocuments(documents_pb2_grpc.DocumentsServiceServicer):
         )
         return D.UploadDocumentResponse(document=doc)
 
+    async def GetUploadLimit(self, request, context):
+        current_principal().require_staff()
+        return D.GetUploadLimitResponse(max_upload_bytes=self.limit, ceiling_bytes=self.ceiling)
+
     async def UploadDocument(self, request_iterator, context):
         return await self._upload(request_iterator, context)
 
     async def UploadVersion(self, request_iterator, context):
         return await self._upload(request_iterator, context)
+
+
+Services = tuple[F.Fakes, FakeDocuments, str]
+
+
+@asynccontextmanager
+async def serve_documents(public_key: str) -> AsyncIterator[Services]:
+    """The documents fake (with documents' deadline ceilings), identity and projects."""
+    fake = FakeDocuments()
+    async with (
+        serve_fake(
+            lambda srv: documents_pb2_grpc.add_DocumentsServiceServicer_to_server(fake, srv),
+            service_name(documents_pb2, "DocumentsService"),
+            public_key,
+            deadline_ceilings=DEADLINE_CEILINGS,
+        ) as target,
+        F.fake_services(public_key) as fakes,
+    ):
+        yield fakes, fake, target
+
+
+@asynccontextmanager
+async def gateway(
+    settings: GatewaySettings, services: Services, session=None, *, documents: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway in-process against the fakes, signed in with `session`
+    (default: Jane's) and with the staff API token `good-token` accepted."""
+    fakes, _, target = services
+    fakes.identity.session = session if session is not None else F.client_session()
+    fakes.identity.staff_token_user = F.IP.StaffUser(id=F.STAFF_ID, roles=[F.IP.STAFF_ROLE_OWNER])
+    app = create_app(
+        settings.model_copy(
+            update={
+                "identity_target": fakes.identity_target,
+                "projects_target": fakes.projects_target,
+                "documents_target": target if documents else "",
+            }
+        )
+    )
+    async with client_with_tenant(
+        app, acme(), cookies={"portal_session": "good-session"}
+    ) as client:
+        yield client

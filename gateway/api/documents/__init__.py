@@ -21,19 +21,21 @@ from gateway.api.documents.library import (
     fetch_documents,
     fetch_folders,
 )
-from gateway.api.documents.upload import send_upload
+from gateway.api.documents.upload import Incoming, open_upload, upload_limits
 
 __all__ = [
     "CHUNK_SIZE",
     "D",
+    "Incoming",
     "change_document",
     "create_link",
     "download_router",
     "fetch_document",
     "fetch_documents",
     "fetch_folders",
+    "open_upload",
     "router",
-    "send_upload",
     "serve_download",
+    "upload_limits",
     "upload_router",
 ]

@@ -17,7 +17,7 @@ router = APIRouter(tags=["documents"], responses=problem_responses(401, 403, 409
 upload_router = APIRouter(
     prefix="/api/v1",
     tags=["documents"],
-    responses=problem_responses(401, 403, 404, 409, 413, 422, 500, 503, 504),
+    responses=problem_responses(401, 403, 404, 409, 413, 415, 422, 500, 503, 504),
 )
 download_router = APIRouter(
     prefix="/api/v1",

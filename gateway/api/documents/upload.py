@@ -1,84 +1,175 @@
-"""Uploads: multipart/form-data, sent on to the service in 64 KiB chunks
-(never the whole file in memory), and the integrator's upload size limit.
+"""Uploads: multipart/form-data read as it arrives (gateway/multipart.py) and
+sent on to documents in 64 KiB chunks: never the whole file in memory, never
+spooled to disk. In this order, each before the next reads anything more:
 
-A refusal maps like any other (gateway/problems.py): a file over the limit
-is documents' `file_too_large`, answered 413."""
+1. the edge refuses a body declared over the platform's ceiling, and any
+   body past 1 MiB until the route allows more (gateway/body_limits.py);
+2. the route authenticates: an API token, or a session and its CSRF token;
+3. documents is asked for the integrator's limit (GetUploadLimit, staff of
+   this tenant only): the check that this caller may upload here at all;
+   the request may then send that much plus room for the form's fields;
+4. the form's text fields are read, then the file: the byte past the
+   integrator's limit stops it with 413, and the stream to documents ends
+   with a message it refuses (`ABORT`), so nothing is stored.
+
+Documents still checks everything itself (role, target, names, type, size:
+its own `file_too_large` is a 413 too, gateway/problems.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
-from fastapi import File, Form, UploadFile, status
+from fastapi import Request, status
+from fastapi.exceptions import RequestValidationError
 from portal.documents.v1 import documents_pb2
-from pydantic import BaseModel, Field
-from starlette.datastructures import UploadFile as StarletteUpload
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import FormData
 
-from gateway import files
+from gateway import body_limits, files
 from gateway.api.documents.common import CHUNK_SIZE, D, router, upload_router
 from gateway.api.documents.shapes import Document, document_out
 from gateway.backends import DocumentsRemote
 from gateway.deps import DocumentsDep, RequestIdDep, StaffDep
+from gateway.multipart import FilePart, MultipartReader, malformed
 from services.chassis.auth import Principal
 
+# Documents refuses a header after the first message: the gateway ends a stream
+# it stops (too large, malformed, the client gone) with one, so documents
+# refuses the stream having read it all, rather than hearing a cancellation
+# late and taking what came before it for the whole file.
+ABORT = D.UploadChunk(header=D.UploadHeader())
 
-async def file_chunks(
-    header: documents_pb2.UploadHeader, upload: StarletteUpload
+
+async def upload_limits(
+    documents: DocumentsRemote, principal: Principal
+) -> documents_pb2.GetUploadLimitResponse:
+    return await documents.call(
+        documents.stub.GetUploadLimit, D.GetUploadLimitRequest(), principal=principal
+    )
+
+
+async def capped(
+    header: documents_pb2.UploadHeader, data: AsyncIterator[bytes], limit: int
 ) -> AsyncIterator[documents_pb2.UploadChunk]:
-    """The header, then the file in 64 KiB pieces (never all of it at once)."""
+    """The header, then the file's pieces, until the one that passes `limit`."""
     yield D.UploadChunk(header=header)
-    while True:
-        data = await upload.read(CHUNK_SIZE)
-        if not data:
-            return
-        yield D.UploadChunk(data=data)
+    sent = 0
+    async for piece in data:
+        sent += len(piece)
+        if sent > limit:
+            raise body_limits.file_too_large(limit)
+        yield D.UploadChunk(data=piece)
 
 
-async def send_upload(
-    documents: DocumentsRemote,
-    principal: Principal,
-    header: documents_pb2.UploadHeader,
-    upload: StarletteUpload,
-    *,
-    new_version: bool,
-) -> documents_pb2.Document:
-    header.filename = files.safe_filename(upload.filename or header.filename)
-    if upload.size is not None:
-        header.declared_size = upload.size
-    method = documents.stub.UploadVersion if new_version else documents.stub.UploadDocument
+@dataclass
+class Incoming:
+    """An upload whose text fields are read and whose file is not, yet."""
+
+    fields: FormData
+    file: FilePart | None
+    limit: int
+    reader: MultipartReader
+
+    async def send(
+        self,
+        documents: DocumentsRemote,
+        principal: Principal,
+        header: documents_pb2.UploadHeader,
+        *,
+        new_version: bool,
+    ) -> documents_pb2.Document:
+        if self.file is None:
+            raise malformed("Choose a file to upload: a part named 'file'.", field="file")
+        header.filename = files.safe_filename(self.file.filename)
+        if not new_version and not header.title:
+            header.title = header.filename
+        stub = documents.stub
+        method = stub.UploadVersion if new_version else stub.UploadDocument
+        chunks = capped(header, self.reader.file_chunks(CHUNK_SIZE), self.limit)
+        answer = await documents.upload(method, chunks, principal=principal, abort=ABORT)
+        return answer.document
+
+
+async def open_upload(
+    request: Request, documents: DocumentsRemote, principal: Principal
+) -> Incoming:
+    """Steps 3 and 4 up to the file (the caller is authenticated already)."""
+    reader = MultipartReader(request.headers, request.stream())
+    limit = (await upload_limits(documents, principal)).max_upload_bytes
+    body_limits.allow(
+        request.scope, limit + body_limits.FORM_ROOM, body_limits.file_too_large(limit)
+    )
+    fields, file = await reader.fields()
+    return Incoming(fields, file, limit, reader)
+
+
+# -- the JSON API's routes --------------------------------------------------------------------
+
+
+class UploadFields(BaseModel):
+    """The text fields of `POST /projects/{id}/documents`, sent before the file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str = Field("", max_length=300, description="Left blank, the file's name.")
+    description: str = Field("", max_length=4000)
+    folder_id: UUID | None = None
+    client_visible: bool = False
+
+
+def form_fields(fields: FormData) -> UploadFields:
+    """Checked as FastAPI checks a body (a 422 naming the field); empty means unset."""
     try:
-        answer = await documents.upload(method, file_chunks(header, upload), principal=principal)
-    finally:
-        await upload.close()
-    return answer.document
+        return UploadFields.model_validate({k: v for k, v in fields.items() if v != ""})
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
+
+
+def multipart_body(fields: type[BaseModel] | None, file_description: str) -> dict[str, Any]:
+    """The OpenAPI request body of an upload route: the fields, then the file."""
+    properties = dict(fields.model_json_schema()["properties"]) if fields else {}
+    properties["file"] = {"type": "string", "format": "binary", "description": file_description}
+    schema = {"type": "object", "required": ["file"], "properties": properties}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
+_ORDER = (
+    " Send the text fields before the file. The file may be at most the integrator's "
+    "limit (`GET /tenant/upload-limit`): it is stopped with 413 at the byte past it."
+)
 
 
 @upload_router.post(
     "/projects/{project_id}/documents",
     status_code=status.HTTP_201_CREATED,
     summary="Upload a document (multipart/form-data)",
+    description="The file and its title, description, folder and visibility." + _ORDER,
+    openapi_extra=multipart_body(UploadFields, "The file."),
 )
 async def upload_document(
+    request: Request,
     project_id: UUID,
     staff: StaffDep,
     documents: DocumentsDep,
     request_id: RequestIdDep,
-    file: Annotated[UploadFile, File(description="The file.")],
-    title: Annotated[str, Form(max_length=300)] = "",
-    description: Annotated[str, Form(max_length=4000)] = "",
-    folder_id: Annotated[UUID | None, Form()] = None,
-    client_visible: Annotated[bool, Form()] = False,
 ) -> Document:
+    incoming = await open_upload(request, documents, staff)
+    form = form_fields(incoming.fields)
     header = D.UploadHeader(
         request_id=request_id,
         project_id=str(project_id),
-        folder_id=str(folder_id) if folder_id else "",
-        title=title.strip() or files.safe_filename(file.filename or ""),
-        description=description.strip(),
-        client_visible=client_visible,
+        folder_id=str(form.folder_id) if form.folder_id else "",
+        title=form.title.strip(),
+        description=form.description.strip(),
+        client_visible=form.client_visible,
     )
-    doc = await send_upload(documents, staff, header, file, new_version=False)
+    doc = await incoming.send(documents, staff, header, new_version=False)
     return document_out(doc, staff=True)
 
 
@@ -86,16 +177,19 @@ async def upload_document(
     "/documents/{document_id}/versions",
     status_code=status.HTTP_201_CREATED,
     summary="Upload a new version of a document (multipart/form-data)",
+    description="The new version's file." + _ORDER,
+    openapi_extra=multipart_body(None, "The new version."),
 )
 async def upload_version(
+    request: Request,
     document_id: UUID,
     staff: StaffDep,
     documents: DocumentsDep,
     request_id: RequestIdDep,
-    file: Annotated[UploadFile, File(description="The new version.")],
 ) -> Document:
+    incoming = await open_upload(request, documents, staff)
     header = D.UploadHeader(request_id=request_id, document_id=str(document_id))
-    doc = await send_upload(documents, staff, header, file, new_version=True)
+    doc = await incoming.send(documents, staff, header, new_version=True)
     return document_out(doc, staff=True)
 
 
@@ -110,9 +204,7 @@ class NewUploadLimit(BaseModel):
 
 @router.get("/tenant/upload-limit", summary="This integrator's upload size limit")
 async def get_upload_limit(staff: StaffDep, documents: DocumentsDep) -> UploadLimit:
-    answer = await documents.call(
-        documents.stub.GetUploadLimit, D.GetUploadLimitRequest(), principal=staff
-    )
+    answer = await upload_limits(documents, staff)
     return UploadLimit(max_upload_bytes=answer.max_upload_bytes, ceiling_bytes=answer.ceiling_bytes)
 
 

@@ -1,4 +1,5 @@
-"""A project's documents in the console: upload (multipart, CSRF in the form),
+"""A project's documents in the console: upload (multipart, read as it
+streams: the CSRF field is checked before the file, which comes last),
 show to the client or hide, new versions, rename and move, delete and restore,
 the version history with downloads of old versions, and folders.
 
@@ -12,11 +13,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from portal.documents.v1 import documents_pb2
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from gateway import csrf
-from gateway.api.documents import D, change_document, create_link, fetch_document, send_upload
+from gateway import csrf, files
+from gateway.api.documents import (
+    D,
+    Incoming,
+    change_document,
+    create_link,
+    fetch_document,
+    open_upload,
+    upload_limits,
+)
 from gateway.api.documents.library import (
     add_folder,
     delete,
@@ -27,11 +35,12 @@ from gateway.api.documents.library import (
 )
 from gateway.api.projects import fetch_project
 from gateway.backends import DocumentsRemote, RemoteError
+from gateway.body_limits import BodyTooLarge, discard_rest
 from gateway.deps import BackendsDep, DocumentsDep, SettingsDep, StaffPage, TenantDep
 from gateway.pages.console_projects.common import act, form_request_id
 from gateway.pages.documents import document_item
 from gateway.pages.projects import not_found, page_id
-from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
+from gateway.pages.rendering import FlashKind, Form, refusal, render, see_other, signed_in_form
 from gateway.sessions import SignedIn
 from services.chassis.auth import Principal
 
@@ -51,17 +60,32 @@ async def _document_of(
     return doc
 
 
-async def _upload_form(request: Request, signed_in: SignedIn) -> tuple[Form, UploadFile | None]:
-    """The multipart form (the file spooled by Starlette, read later in chunks),
-    its CSRF token checked."""
-    data = await request.form(max_files=1, max_fields=20)
+async def _upload_form(
+    request: Request, signed_in: SignedIn, documents: DocumentsRemote
+) -> tuple[Form, Incoming]:
+    """The upload's text fields, its CSRF token checked; the file not read yet."""
+    incoming = await open_upload(request, documents, signed_in.person)
+    form = Form(incoming.fields)
     settings = request.app.state.settings
-    form = Form(data)
     csrf.check_session_token(settings.csrf_secret, signed_in.token, form.get(csrf.FORM_FIELD))
-    upload = data.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return form, None
-    return form, upload
+    return form, incoming
+
+
+async def _uploading(
+    request: Request, back: str, attempt: Awaitable[tuple[str, str, FlashKind]]
+) -> Response:
+    """Run the upload and go where it says; a refusal (the service's, or the size
+    limit, even before the body is read) goes back to `back` saying why. The
+    rest of a refused form is read and dropped first (the caller is signed-in
+    staff): a browser shows no answer before it has sent the whole form."""
+    try:
+        then, message, kind = await attempt
+    except RemoteError as exc:
+        then, message, kind = back, refusal(exc).message, "error"
+    except BodyTooLarge as exc:  # stopped at the limit: nothing of it is kept
+        then, message, kind = back, exc.error.problem.detail, "error"
+    await discard_rest(request)
+    return see_other(request, then, flash=message, kind=kind)
 
 
 @router.get("/console/projects/{project_id}/documents")
@@ -76,6 +100,7 @@ async def documents_page(
     project = await fetch_project(backends, signed_in.person, project_id)
     folders = (await folders_of(documents, signed_in.person, project_id)).folders
     found = await documents_of(documents, signed_in.person, project_id, include_deleted=True)
+    limits = await upload_limits(documents, signed_in.person)
     live = [document_item(d) for d in found.documents if d.deleted_at is None]
     deleted = [document_item(d) for d in found.documents if d.deleted_at is not None]
     return render(
@@ -88,6 +113,7 @@ async def documents_page(
         folder_names={f.id: f.name for f in folders},
         documents=live,
         deleted=deleted,
+        upload_limit=files.limit_size(limits.max_upload_bytes),
         request_id=str(uuid.uuid4()),
     )
 
@@ -97,26 +123,25 @@ async def upload_document(
     request: Request, project_id: str, signed_in: StaffPage, documents: DocumentsDep
 ) -> Response:
     project_id = page_id(project_id, "project")
-    form, upload = await _upload_form(request, signed_in)
     back = documents_url(project_id, "upload")
-    if upload is None:
-        return see_other(request, back, flash="Choose a file to upload.", kind="error")
-    folder_id = form["folder_id"]
-    header = D.UploadHeader(
-        request_id=form_request_id(form),
-        project_id=project_id,
-        folder_id=folder_id if _is_uuid(folder_id) else "",
-        title=form["title"] or (upload.filename or ""),
-        description=form.text("description"),
-        client_visible=form.has("client_visible"),
-    )
-    try:
-        doc = await send_upload(documents, signed_in.person, header, upload, new_version=False)
-    except RemoteError as exc:
-        return see_other(request, back, flash=refusal(exc).message, kind="error")
-    return see_other(
-        request, documents_url(project_id, f"doc-{doc.id}"), flash=f"{doc.title} is uploaded."
-    )
+
+    async def attempt() -> tuple[str, str, FlashKind]:
+        form, incoming = await _upload_form(request, signed_in, documents)
+        if incoming.file is None:
+            return back, "Choose a file to upload.", "error"
+        folder_id = form["folder_id"]
+        header = D.UploadHeader(
+            request_id=form_request_id(form),
+            project_id=project_id,
+            folder_id=folder_id if _is_uuid(folder_id) else "",
+            title=form["title"],
+            description=form.text("description"),
+            client_visible=form.has("client_visible"),
+        )
+        doc = await incoming.send(documents, signed_in.person, header, new_version=False)
+        return documents_url(project_id, f"doc-{doc.id}"), f"{doc.title} is uploaded.", "success"
+
+    return await _uploading(request, back, attempt())
 
 
 @router.post("/console/projects/{project_id}/documents/{document_id}/versions")
@@ -128,17 +153,19 @@ async def upload_version(
     documents: DocumentsDep,
 ) -> Response:
     project_id = page_id(project_id, "project")
-    form, upload = await _upload_form(request, signed_in)
-    doc = await _document_of(documents, signed_in, project_id, document_id)
-    back = documents_url(project_id, f"doc-{doc.id}")
-    if upload is None:
-        return see_other(request, back, flash="Choose the new version's file.", kind="error")
-    header = D.UploadHeader(request_id=form_request_id(form), document_id=doc.id)
-    try:
-        await send_upload(documents, signed_in.person, header, upload, new_version=True)
-    except RemoteError as exc:
-        return see_other(request, back, flash=refusal(exc).message, kind="error")
-    return see_other(request, back, flash=f"A new version of {doc.title} is uploaded.")
+    document_id = page_id(document_id, "document")
+    back = documents_url(project_id, f"doc-{document_id}")
+
+    async def attempt() -> tuple[str, str, FlashKind]:
+        form, incoming = await _upload_form(request, signed_in, documents)
+        doc = await _document_of(documents, signed_in, project_id, document_id)
+        if incoming.file is None:
+            return back, "Choose the new version's file.", "error"
+        header = D.UploadHeader(request_id=form_request_id(form), document_id=doc.id)
+        await incoming.send(documents, signed_in.person, header, new_version=True)
+        return back, f"A new version of {doc.title} is uploaded.", "success"
+
+    return await _uploading(request, back, attempt())
 
 
 # -- the forms on a document row ----------------------------------------------------------
