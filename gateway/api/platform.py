@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from portal.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.fields import Line
 from gateway.api.translate import timestamp
 from gateway.backends import Backends
 from gateway.deps import BackendsDep, PlatformDep, RequestIdDep, SettingsDep, TenantCacheDep
@@ -26,21 +27,21 @@ class NewTenant(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    slug: str = Field(
+    slug: Line = Field(
         max_length=40,
         description="The integrator's subdomain, `<slug>.<base domain>`: 3-40 lowercase "
         "letters, digits and single hyphens; reserved names such as www, api, admin and "
         "platform are refused.",
     )
-    name: str = Field(max_length=200, description="The integrator's name, as clients see it.")
-    owner_email: str = Field(max_length=254, description="The owner, invited by email.")
-    owner_name: str | None = Field(
+    name: Line = Field(max_length=200, description="The integrator's name, as clients see it.")
+    owner_email: Line = Field(max_length=254, description="The owner, invited by email.")
+    owner_name: Line | None = Field(
         None, max_length=200, description="Default: from the address (olivia.grant@: Olivia Grant)."
     )
-    time_zone: str | None = Field(None, max_length=64, description="IANA; default UTC.")
-    currency: str | None = Field(None, max_length=3, description="ISO 4217; default USD.")
-    region: str | None = Field(None, max_length=16, description="ISO 3166, e.g. US or GB.")
-    accent_color: str | None = Field(
+    time_zone: Line | None = Field(None, max_length=64, description="IANA; default UTC.")
+    currency: Line | None = Field(None, max_length=3, description="ISO 4217; default USD.")
+    region: Line | None = Field(None, max_length=16, description="ISO 3166, e.g. US or GB.")
+    accent_color: Line | None = Field(
         None, pattern=r"^#[0-9a-fA-F]{6}$", description="#rrggbb; default the portal's blue."
     )
 

@@ -165,8 +165,9 @@ async def upload_image(
         raise not_found("page")
     try:
         fields, reader = await read_image_form(request)
+        form = Form(fields)  # a NUL in any field is a 422 naming it
         csrf.check_session_token(
-            request.app.state.settings.csrf_secret, signed_in.token, fields.get(csrf.FORM_FIELD)
+            request.app.state.settings.csrf_secret, signed_in.token, form.get(csrf.FORM_FIELD)
         )
         if reader is None:
             await discard_rest(request)

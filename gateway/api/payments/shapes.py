@@ -11,6 +11,7 @@ from uuid import UUID
 from portal.payments.v1 import payments_pb2 as pb
 from pydantic import BaseModel, Field
 
+from gateway.api.fields import Line, Text
 from gateway.api.translate import MoneyOut, calendar_date, money_out, timestamp
 from services.chassis import enums
 
@@ -26,7 +27,7 @@ MinorUnits = Field(ge=1, le=10**12, description="Integer minor units (cents, pen
 
 
 class InvoiceLineIn(BaseModel):
-    description: str = Field(min_length=1, max_length=300)
+    description: Line = Field(min_length=1, max_length=300)
     quantity: int = Field(ge=1, le=10_000)
     unit_price_minor: int = Field(ge=-(10**11), le=10**11)
 
@@ -90,15 +91,15 @@ class NewInvoice(BaseModel):
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=200)
     tax_rate_bps: int = Field(0, ge=0, le=5_000)
     terms_days: int | None = Field(None, ge=0, le=365)
-    memo: str = Field("", max_length=2000)
+    memo: Text = Field("", max_length=2000)
 
 
 class VoidRequest(BaseModel):
-    reason: str = Field("", max_length=500)
+    reason: Text = Field("", max_length=500)
 
 
 class Milestone(BaseModel):
-    label: str = Field(min_length=1, max_length=80)
+    label: Line = Field(min_length=1, max_length=80)
     trigger: Trigger
     share_bps: int = Field(ge=1, le=10_000, description="Share of the contract, basis points.")
 
@@ -128,7 +129,7 @@ class PlanChange(BaseModel):
 
 class Amount(BaseModel):
     amount_minor: int = MinorUnits
-    currency: str = Field(min_length=3, max_length=3, pattern="^[A-Za-z]{3}$")
+    currency: Line = Field(min_length=3, max_length=3, pattern="^[A-Za-z]{3}$")
 
 
 class QuoteRequest(Amount):
@@ -144,7 +145,7 @@ class Quote(BaseModel):
 
 
 class PayRequest(Amount):
-    payment_method_id: str = Field(
+    payment_method_id: Line = Field(
         min_length=3,
         max_length=100,
         pattern="^(pm|card|src)_[A-Za-z0-9]+$",
@@ -160,12 +161,12 @@ class StartedPayment(BaseModel):
 
 class OfflinePaymentIn(Amount):
     method: OfflineMethod
-    reference: str = Field("", max_length=120)
+    reference: Line = Field("", max_length=120)
     received_on: date | None = None
 
 
 class RefundIn(Amount):
-    reason: str = Field("", max_length=500)
+    reason: Text = Field("", max_length=500)
 
 
 class PaymentSettings(BaseModel):
@@ -183,17 +184,17 @@ class PaymentSettings(BaseModel):
 
 
 class PaymentSettingsChange(BaseModel):
-    stripe_account_id: str | None = Field(None, max_length=100)
-    publishable_key: str | None = Field(None, max_length=200)
+    stripe_account_id: Line | None = Field(None, max_length=100)
+    publishable_key: Line | None = Field(None, max_length=200)
     minimum_payment_minor: int | None = Field(None, ge=0, le=10**10)
     card_surcharge_bps: int | None = Field(None, ge=0, le=10_000)
     bank_discount_bps: int | None = Field(None, ge=0, le=10_000)
-    region: str | None = Field(None, max_length=10)
+    region: Line | None = Field(None, max_length=10)
     default_terms_days: int | None = Field(None, ge=0, le=365)
     default_plan: list[Milestone] | None = Field(None, min_length=1, max_length=8)
-    invoice_prefix: str | None = Field(None, max_length=10)
-    currency: str | None = Field(None, max_length=3)
-    time_zone: str | None = Field(None, max_length=64)
+    invoice_prefix: Line | None = Field(None, max_length=10)
+    currency: Line | None = Field(None, max_length=3)
+    time_zone: Line | None = Field(None, max_length=64)
 
 
 # -- from payments' messages -----------------------------------------------------------
