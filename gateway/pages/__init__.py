@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from gateway.csrf import CsrfRefused
 from gateway.pages import (
     console,
+    console_accounting,
     console_projects,
     console_settings,
     documents,
@@ -24,6 +25,7 @@ router.include_router(projects.router)
 router.include_router(console.router)
 router.include_router(console_projects.router)
 router.include_router(console_settings.router)
+router.include_router(console_accounting.router)
 
 
 def install(app: FastAPI) -> None:
