@@ -13,6 +13,7 @@ import asyncio
 import base64
 import json
 import os
+import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlparse
 
@@ -121,7 +122,10 @@ def fresh(books: FakeBooks) -> FakeBooks:
 
 
 class Synced(Integrator):
+    """An integrator whose books are the fake's; `accounting` is the servicer's."""
+
     accounting: Accounting
+    books: FakeBooks
 
     async def connect(self, provider: str) -> pb.AccountingConnection:
         started = await self(
@@ -132,12 +136,11 @@ class Synced(Integrator):
         url = urlparse(started.authorize_url)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         assert query["client_id"] == CLIENT_ID and query["redirect_uri"] == REDIRECT
-        self.books_code = self.books.approve()
         done = await self(
             "CompleteAccountingConnection",
             pb.CompleteAccountingConnectionRequest(
                 state=query["state"],
-                code=self.books_code,
+                code=self.books.approve(),
                 realm_id=REALM if provider == "quickbooks" else "",
             ),
             self.finance,
@@ -181,7 +184,7 @@ def acme(synced, fresh: FakeBooks) -> Synced:
     svc, accounting, _ = synced
     integrator = Synced(svc)
     integrator.accounting = accounting
-    integrator.books = fresh  # type: ignore[attr-defined]
+    integrator.books = fresh
     return integrator
 
 
@@ -303,7 +306,7 @@ async def test_an_expired_access_token_is_refreshed_by_the_sdk_and_kept_sealed(a
     assert refresh.headers["Authorization"] == f"Basic {basic}"
     assert first_refresh not in fresh.refresh  # rotated
     async with UnitOfWork(acme.svc.sessions, acme.tenant_id) as uow:
-        row = await uow.session.get(AccountingConnection, __import__("uuid").UUID(acme.tenant_id))
+        row = await uow.session.get(AccountingConnection, uuid.UUID(acme.tenant_id))
         tokens = open_tokens(KEYS, row)
     assert tokens.refresh_token in fresh.refresh  # the new pair was stored at once
     assert tokens.access_token.encode() not in row.sealed_tokens  # sealed, not stored in clear
