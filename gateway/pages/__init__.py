@@ -8,6 +8,7 @@ from gateway.api.fields import refuse_unusable_input
 from gateway.csrf import CsrfRefused
 from gateway.pages import (
     console,
+    console_accounting,
     console_projects,
     console_settings,
     documents,
@@ -26,6 +27,7 @@ router.include_router(projects.router)
 router.include_router(console.router)
 router.include_router(console_projects.router)
 router.include_router(console_settings.router)
+router.include_router(console_accounting.router)
 
 
 def install(app: FastAPI) -> None:

@@ -153,6 +153,7 @@ STAFF_NAV = (
     NavItem("Customers", "/console"),
     NavItem("Projects", "/console/projects"),
     NavItem("Branding", "/console/branding"),
+    NavItem("Accounting", "/console/accounting"),
     NavItem("API tokens", "/console/tokens"),
     NavItem("Security", "/console/security"),
     NavItem("Account", "/account"),

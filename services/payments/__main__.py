@@ -5,18 +5,24 @@ from __future__ import annotations
 from portal.payments.v1 import payments_pb2, payments_pb2_grpc
 
 from services.chassis.runtime import ServiceSpec, main
-from services.payments import handlers
+from services.payments import handlers, jobs
 from services.payments.grpc_api import PaymentsServicer
-from services.payments.settings import PaymentsSettings, stripe_gateway
+from services.payments.settings import PaymentsSettings, accounting, stripe_gateway
 
 SPEC = ServiceSpec(
     name="payments",
     settings=PaymentsSettings,
     grpc_service_names=[payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name],
     register_grpc=lambda server, deps: payments_pb2_grpc.add_PaymentsServiceServicer_to_server(
-        PaymentsServicer(deps.sessions, stripe_gateway(deps.settings)), server
+        PaymentsServicer(deps.sessions, stripe_gateway(deps.settings), accounting(deps.settings)),
+        server,
     ),
     subscriptions=lambda deps: handlers.subscriptions(),
+    jobs=lambda deps: jobs.accounting_sync(
+        sessions=deps.sessions,
+        accounting=accounting(deps.settings),
+        interval=deps.settings.sync_interval_seconds,
+    ),
 )
 
 if __name__ == "__main__":

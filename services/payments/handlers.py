@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.payments.v1.events_pb2 import StripeEventReceived
+from portal.payments.v1.events_pb2 import InvoiceIssued, PaymentSucceeded, StripeEventReceived
 from portal.projects.v1.events_pb2 import ProjectStageChanged, ProposalAccepted
 
 from services.chassis.access import access_subscriptions
@@ -19,4 +19,8 @@ def subscriptions() -> list[Subscription]:
         Subscription(ProjectStageChanged, service.on_stage_changed),
         # Our own: a recorded webhook's work, after the answer to Stripe.
         Subscription(StripeEventReceived, service.on_stripe_event),
+        # Our own again: what the integrator's books must hear of (queued once
+        # per record; the accounting-sync job posts them).
+        Subscription(InvoiceIssued, service.on_invoice_issued),
+        Subscription(PaymentSucceeded, service.on_payment_succeeded),
     ]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -213,7 +214,11 @@ class SyncRecord(Base):
     """One record's journey to the integrator's accounting system."""
 
     __tablename__ = "sync_record"
-    __table_args__ = (UniqueConstraint("tenant_id", "provider", "kind", "record_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "provider", "kind", "record_id"),
+        # The sync job's question: what is due for this tenant's provider.
+        Index("ix_sync_record_due", "tenant_id", "provider", "state", "next_attempt_at"),
+    )
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     provider: Mapped[str] = mapped_column(String(20))
@@ -225,3 +230,37 @@ class SyncRecord(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     next_attempt_at: Mapped[datetime] = _now()
     posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+
+
+class AccountingConnection(Base):
+    """The tenant's link to its books: one provider at a time. The OAuth2
+    tokens are sealed (chassis sealing, payments' master key) with the tenant
+    and provider as associated data; an authorize attempt in flight is kept
+    as the SHA-256 of its state, spent by the first completion."""
+
+    __tablename__ = "accounting_connection"
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    state: Mapped[str] = mapped_column(String(20), default="disconnected")
+    organisation_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    organisation_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    sealed_tokens: Mapped[bytes | None] = mapped_column(LargeBinary)
+    access_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    connected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    oauth_provider: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    oauth_state_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    oauth_redirect_uri: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    oauth_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _now()
+
+
+class AccountingTenant(Base):
+    """Which tenants have a live connection, for the sync job. Not under RLS:
+    the job finds its tenants here, then works inside each one; nothing here
+    is secret."""
+
+    __tablename__ = "accounting_tenant"
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))

@@ -147,6 +147,12 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
         "/api/v1/invoices/{invoice_id}/offline-payments",
         "/api/v1/payments/{payment_id}/refunds",
         "/api/v1/payment-settings",
+        "/api/v1/accounting",
+        "/api/v1/accounting/connect",
+        "/api/v1/accounting/complete",
+        "/api/v1/accounting/connection",
+        "/api/v1/accounting/sync-records",
+        "/api/v1/accounting/sync-records/{sync_id}/retry",
         "/api/v1/stripe/webhook",
     }
     onboard = doc["paths"]["/api/v1/platform/tenants"]["post"]

@@ -13,7 +13,15 @@ from services.chassis.auth import current_principal
 from services.chassis.errors import InvalidArgument, Unavailable
 from services.chassis.money import money
 from services.payments import service
-from services.payments.grpc_api.convert import invoice_pb, payment_pb, plan_pb, settings_pb
+from services.payments.grpc_api.convert import (
+    connection_pb,
+    invoice_pb,
+    payment_pb,
+    plan_pb,
+    settings_pb,
+    sync_pb,
+)
+from services.payments.service import Accounting
 from services.payments.service.settings import UPDATABLE
 from services.payments.stripe_gateway import StripeGateway
 
@@ -30,9 +38,15 @@ def _date(value: str, *, field: str) -> date | None:
 
 
 class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
-    def __init__(self, sessions, stripe_api: StripeGateway | None = None) -> None:
+    def __init__(
+        self,
+        sessions,
+        stripe_api: StripeGateway | None = None,
+        accounting: Accounting | None = None,
+    ) -> None:
         self._sessions = sessions
         self._stripe = stripe_api
+        self._accounting = accounting or Accounting()
 
     def _stripe_api(self) -> StripeGateway:
         if self._stripe is None:
@@ -197,3 +211,61 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
             sessions=self._sessions, principal=current_principal(), changes=changes
         )
         return pb.UpdatePaymentSettingsResponse(settings=settings_pb(settings))
+
+    # --- accounting ------------------------------------------------------------------
+
+    async def ListSyncRecords(self, request, context):
+        views, token = await service.list_sync_records(
+            sessions=self._sessions,
+            principal=current_principal(),
+            state=request.state,
+            page_size=request.page.page_size,
+            page_token=request.page.page_token,
+        )
+        return pb.ListSyncRecordsResponse(
+            records=[sync_pb(v) for v in views],
+            page=common_pb2.PageResponse(next_page_token=token),
+        )
+
+    async def RetrySync(self, request, context):
+        view = await service.retry_sync(
+            sessions=self._sessions, principal=current_principal(), sync_id=request.sync_id
+        )
+        return pb.RetrySyncResponse(record=sync_pb(view))
+
+    async def GetAccountingConnection(self, request, context):
+        view = await service.get_connection(
+            sessions=self._sessions, accounting=self._accounting, principal=current_principal()
+        )
+        return pb.GetAccountingConnectionResponse(
+            connection=connection_pb(view),
+            available_providers=list(view.available),
+            counts=pb.SyncCounts(**view.counts),
+        )
+
+    async def StartAccountingConnection(self, request, context):
+        url = await service.start_connection(
+            sessions=self._sessions,
+            accounting=self._accounting,
+            principal=current_principal(),
+            provider=request.provider,
+            redirect_uri=request.redirect_uri,
+        )
+        return pb.StartAccountingConnectionResponse(authorize_url=url)
+
+    async def CompleteAccountingConnection(self, request, context):
+        view = await service.complete_connection(
+            sessions=self._sessions,
+            accounting=self._accounting,
+            principal=current_principal(),
+            state=request.state,
+            code=request.code,
+            realm_id=request.realm_id,
+        )
+        return pb.CompleteAccountingConnectionResponse(connection=connection_pb(view))
+
+    async def DisconnectAccounting(self, request, context):
+        view = await service.disconnect(
+            sessions=self._sessions, accounting=self._accounting, principal=current_principal()
+        )
+        return pb.DisconnectAccountingResponse(connection=connection_pb(view))

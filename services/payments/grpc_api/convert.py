@@ -11,7 +11,7 @@ from portal.payments.v1 import payments_pb2 as pb
 from services.chassis import enums
 from services.chassis.money import money
 from services.payments.models import Payment, PaymentSettings
-from services.payments.service import InvoiceView, PlanView
+from services.payments.service import ConnectionView, InvoiceView, PlanView, SyncView
 
 
 def ts(value: datetime | None) -> Timestamp | None:
@@ -138,4 +138,36 @@ def settings_pb(s: PaymentSettings) -> pb.PaymentSettings:
         accounting_provider=s.accounting_provider,
         currency=s.currency,
         time_zone=s.time_zone,
+    )
+
+
+def sync_pb(view: SyncView) -> pb.SyncRecord:
+    r = view.record
+    return pb.SyncRecord(
+        id=str(r.id),
+        kind=r.kind,
+        record_id=r.record_id,
+        provider=r.provider,
+        state=r.state,
+        external_id=r.external_id,
+        attempts=r.attempts,
+        last_error=r.last_error,
+        next_attempt_at=ts(r.next_attempt_at),
+        posted_at=ts(r.posted_at),
+        label=view.label,
+        created_at=ts(r.created_at),
+    )
+
+
+def connection_pb(view: ConnectionView) -> pb.AccountingConnection:
+    c = view.connection
+    if c is None:
+        return pb.AccountingConnection(state="disconnected")
+    return pb.AccountingConnection(
+        provider=c.provider,
+        state=c.state,
+        organisation_id=c.organisation_id,
+        organisation_name=c.organisation_name,
+        connected_at=ts(c.connected_at),
+        last_error=c.last_error,
     )

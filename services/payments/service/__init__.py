@@ -1,5 +1,13 @@
 """Payments' use cases: one transaction each, through the unit of work."""
 
+from services.payments.service.accounting import (
+    Accounting,
+    ConnectionView,
+    complete_connection,
+    disconnect,
+    get_connection,
+    start_connection,
+)
 from services.payments.service.common import InvoiceView
 from services.payments.service.invoices import (
     create_invoice,
@@ -17,26 +25,46 @@ from services.payments.service.plan import (
     on_stage_changed,
     update_plan,
 )
+from services.payments.service.posting import sync_due
 from services.payments.service.settings import get_settings, update_settings
+from services.payments.service.sync import (
+    SyncView,
+    list_sync_records,
+    on_invoice_issued,
+    on_payment_succeeded,
+    retry_sync,
+)
 from services.payments.service.webhooks import ingest_stripe_event, on_stripe_event
 
 __all__ = [
+    "Accounting",
+    "ConnectionView",
     "InvoiceView",
     "PlanView",
+    "SyncView",
+    "complete_connection",
     "create_invoice",
+    "disconnect",
+    "get_connection",
     "get_invoice",
     "get_plan",
     "get_settings",
     "ingest_stripe_event",
     "issue_invoice",
     "list_invoices",
+    "list_sync_records",
+    "on_invoice_issued",
+    "on_payment_succeeded",
     "on_proposal_accepted",
     "on_stage_changed",
     "on_stripe_event",
     "quote_payment",
     "record_offline_payment",
     "refund_payment",
+    "retry_sync",
+    "start_connection",
     "start_payment",
+    "sync_due",
     "update_plan",
     "update_settings",
     "void_invoice",

@@ -1183,6 +1183,8 @@ class SyncRecord(_message.Message):
     LAST_ERROR_FIELD_NUMBER: _builtins.int
     NEXT_ATTEMPT_AT_FIELD_NUMBER: _builtins.int
     POSTED_AT_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     kind: _builtins.str
     """customer, invoice, payment"""
@@ -1194,10 +1196,14 @@ class SyncRecord(_message.Message):
     external_id: _builtins.str
     attempts: _builtins.int
     last_error: _builtins.str
+    label: _builtins.str
+    """what it is, in words: "INV-1001", "£500.00 on INV-1001" """
     @_builtins.property
     def next_attempt_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def posted_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -1211,10 +1217,12 @@ class SyncRecord(_message.Message):
         last_error: _builtins.str = ...,
         next_attempt_at: _timestamp_pb2.Timestamp | None = ...,
         posted_at: _timestamp_pb2.Timestamp | None = ...,
+        label: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["next_attempt_at", b"next_attempt_at", "posted_at", b"posted_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "next_attempt_at", b"next_attempt_at", "posted_at", b"posted_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "external_id", b"external_id", "id", b"id", "kind", b"kind", "last_error", b"last_error", "next_attempt_at", b"next_attempt_at", "posted_at", b"posted_at", "provider", b"provider", "record_id", b"record_id", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "created_at", b"created_at", "external_id", b"external_id", "id", b"id", "kind", b"kind", "label", b"label", "last_error", b"last_error", "next_attempt_at", b"next_attempt_at", "posted_at", b"posted_at", "provider", b"provider", "record_id", b"record_id", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1305,3 +1313,239 @@ class RetrySyncResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RetrySyncResponse: _TypeAlias = RetrySyncResponse  # noqa: Y015
+
+@_typing.final
+class AccountingConnection(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    ORGANISATION_ID_FIELD_NUMBER: _builtins.int
+    ORGANISATION_NAME_FIELD_NUMBER: _builtins.int
+    CONNECTED_AT_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    provider: _builtins.str
+    """quickbooks, xero; "" when never connected"""
+    state: _builtins.str
+    """connected, needs_reconnect, disconnected"""
+    organisation_id: _builtins.str
+    """QuickBooks realm id / Xero tenant id"""
+    organisation_name: _builtins.str
+    last_error: _builtins.str
+    """why a reconnect is needed, in plain words"""
+    @_builtins.property
+    def connected_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        provider: _builtins.str = ...,
+        state: _builtins.str = ...,
+        organisation_id: _builtins.str = ...,
+        organisation_name: _builtins.str = ...,
+        connected_at: _timestamp_pb2.Timestamp | None = ...,
+        last_error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["connected_at", b"connected_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected_at", b"connected_at", "last_error", b"last_error", "organisation_id", b"organisation_id", "organisation_name", b"organisation_name", "provider", b"provider", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccountingConnection: _TypeAlias = AccountingConnection  # noqa: Y015
+
+@_typing.final
+class SyncCounts(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PENDING_FIELD_NUMBER: _builtins.int
+    POSTED_FIELD_NUMBER: _builtins.int
+    FAILED_FIELD_NUMBER: _builtins.int
+    pending: _builtins.int
+    posted: _builtins.int
+    failed: _builtins.int
+    def __init__(
+        self,
+        *,
+        pending: _builtins.int = ...,
+        posted: _builtins.int = ...,
+        failed: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failed", b"failed", "pending", b"pending", "posted", b"posted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SyncCounts: _TypeAlias = SyncCounts  # noqa: Y015
+
+@_typing.final
+class GetAccountingConnectionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAccountingConnectionRequest: _TypeAlias = GetAccountingConnectionRequest  # noqa: Y015
+
+@_typing.final
+class GetAccountingConnectionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONNECTION_FIELD_NUMBER: _builtins.int
+    AVAILABLE_PROVIDERS_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def connection(self) -> Global___AccountingConnection: ...
+    @_builtins.property
+    def available_providers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """configured on this server"""
+
+    @_builtins.property
+    def counts(self) -> Global___SyncCounts:
+        """the connected provider's records"""
+
+    def __init__(
+        self,
+        *,
+        connection: Global___AccountingConnection | None = ...,
+        available_providers: _abc.Iterable[_builtins.str] | None = ...,
+        counts: Global___SyncCounts | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["connection", b"connection", "counts", b"counts"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["available_providers", b"available_providers", "connection", b"connection", "counts", b"counts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAccountingConnectionResponse: _TypeAlias = GetAccountingConnectionResponse  # noqa: Y015
+
+@_typing.final
+class StartAccountingConnectionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    REDIRECT_URI_FIELD_NUMBER: _builtins.int
+    provider: _builtins.str
+    """quickbooks, xero"""
+    redirect_uri: _builtins.str
+    """where the provider sends the person back (the console's callback)"""
+    def __init__(
+        self,
+        *,
+        provider: _builtins.str = ...,
+        redirect_uri: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["provider", b"provider", "redirect_uri", b"redirect_uri"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartAccountingConnectionRequest: _TypeAlias = StartAccountingConnectionRequest  # noqa: Y015
+
+@_typing.final
+class StartAccountingConnectionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORIZE_URL_FIELD_NUMBER: _builtins.int
+    authorize_url: _builtins.str
+    def __init__(
+        self,
+        *,
+        authorize_url: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorize_url", b"authorize_url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartAccountingConnectionResponse: _TypeAlias = StartAccountingConnectionResponse  # noqa: Y015
+
+@_typing.final
+class CompleteAccountingConnectionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    REALM_ID_FIELD_NUMBER: _builtins.int
+    state: _builtins.str
+    """as the provider echoed it"""
+    code: _builtins.str
+    realm_id: _builtins.str
+    """QuickBooks sends realmId with the code"""
+    def __init__(
+        self,
+        *,
+        state: _builtins.str = ...,
+        code: _builtins.str = ...,
+        realm_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "realm_id", b"realm_id", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteAccountingConnectionRequest: _TypeAlias = CompleteAccountingConnectionRequest  # noqa: Y015
+
+@_typing.final
+class CompleteAccountingConnectionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONNECTION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def connection(self) -> Global___AccountingConnection: ...
+    def __init__(
+        self,
+        *,
+        connection: Global___AccountingConnection | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["connection", b"connection"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connection", b"connection"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteAccountingConnectionResponse: _TypeAlias = CompleteAccountingConnectionResponse  # noqa: Y015
+
+@_typing.final
+class DisconnectAccountingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisconnectAccountingRequest: _TypeAlias = DisconnectAccountingRequest  # noqa: Y015
+
+@_typing.final
+class DisconnectAccountingResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONNECTION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def connection(self) -> Global___AccountingConnection: ...
+    def __init__(
+        self,
+        *,
+        connection: Global___AccountingConnection | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["connection", b"connection"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connection", b"connection"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisconnectAccountingResponse: _TypeAlias = DisconnectAccountingResponse  # noqa: Y015

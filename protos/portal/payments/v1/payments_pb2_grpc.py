@@ -128,6 +128,26 @@ class PaymentsServiceStub:
                 request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.RetrySyncRequest.SerializeToString,
                 response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.RetrySyncResponse.FromString,
                 _registered_method=True)
+        self.GetAccountingConnection = channel.unary_unary(
+                '/portal.payments.v1.PaymentsService/GetAccountingConnection',
+                request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetAccountingConnectionRequest.SerializeToString,
+                response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetAccountingConnectionResponse.FromString,
+                _registered_method=True)
+        self.StartAccountingConnection = channel.unary_unary(
+                '/portal.payments.v1.PaymentsService/StartAccountingConnection',
+                request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.StartAccountingConnectionRequest.SerializeToString,
+                response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.StartAccountingConnectionResponse.FromString,
+                _registered_method=True)
+        self.CompleteAccountingConnection = channel.unary_unary(
+                '/portal.payments.v1.PaymentsService/CompleteAccountingConnection',
+                request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.CompleteAccountingConnectionRequest.SerializeToString,
+                response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.CompleteAccountingConnectionResponse.FromString,
+                _registered_method=True)
+        self.DisconnectAccounting = channel.unary_unary(
+                '/portal.payments.v1.PaymentsService/DisconnectAccounting',
+                request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.DisconnectAccountingRequest.SerializeToString,
+                response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.DisconnectAccountingResponse.FromString,
+                _registered_method=True)
 
 
 class PaymentsServiceServicer:
@@ -258,6 +278,37 @@ class PaymentsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAccountingConnection(self, request, context):
+        """Staff: the tenant's accounting connection (QuickBooks Online or Xero),
+        the providers this server can connect, and how many records wait.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartAccountingConnection(self, request, context):
+        """Owner, admin, finance: the provider's authorize URL (OAuth2
+        authorization code), its state bound to this tenant for 10 minutes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteAccountingConnection(self, request, context):
+        """Owner, admin, finance: exchange the code the provider sent back (once
+        per state) for tokens, kept sealed; records are posted from then on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisconnectAccounting(self, request, context):
+        """Owner, admin, finance: forget the tokens; records wait until a reconnect.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -350,6 +401,26 @@ def add_PaymentsServiceServicer_to_server(servicer, server):
                     servicer.RetrySync,
                     request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.RetrySyncRequest.FromString,
                     response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.RetrySyncResponse.SerializeToString,
+            ),
+            'GetAccountingConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccountingConnection,
+                    request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetAccountingConnectionRequest.FromString,
+                    response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetAccountingConnectionResponse.SerializeToString,
+            ),
+            'StartAccountingConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartAccountingConnection,
+                    request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.StartAccountingConnectionRequest.FromString,
+                    response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.StartAccountingConnectionResponse.SerializeToString,
+            ),
+            'CompleteAccountingConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteAccountingConnection,
+                    request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.CompleteAccountingConnectionRequest.FromString,
+                    response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.CompleteAccountingConnectionResponse.SerializeToString,
+            ),
+            'DisconnectAccounting': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisconnectAccounting,
+                    request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.DisconnectAccountingRequest.FromString,
+                    response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.DisconnectAccountingResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -842,6 +913,114 @@ class PaymentsService:
             '/portal.payments.v1.PaymentsService/RetrySync',
             portal_dot_payments_dot_v1_dot_payments__pb2.RetrySyncRequest.SerializeToString,
             portal_dot_payments_dot_v1_dot_payments__pb2.RetrySyncResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAccountingConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.payments.v1.PaymentsService/GetAccountingConnection',
+            portal_dot_payments_dot_v1_dot_payments__pb2.GetAccountingConnectionRequest.SerializeToString,
+            portal_dot_payments_dot_v1_dot_payments__pb2.GetAccountingConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartAccountingConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.payments.v1.PaymentsService/StartAccountingConnection',
+            portal_dot_payments_dot_v1_dot_payments__pb2.StartAccountingConnectionRequest.SerializeToString,
+            portal_dot_payments_dot_v1_dot_payments__pb2.StartAccountingConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteAccountingConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.payments.v1.PaymentsService/CompleteAccountingConnection',
+            portal_dot_payments_dot_v1_dot_payments__pb2.CompleteAccountingConnectionRequest.SerializeToString,
+            portal_dot_payments_dot_v1_dot_payments__pb2.CompleteAccountingConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisconnectAccounting(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.payments.v1.PaymentsService/DisconnectAccounting',
+            portal_dot_payments_dot_v1_dot_payments__pb2.DisconnectAccountingRequest.SerializeToString,
+            portal_dot_payments_dot_v1_dot_payments__pb2.DisconnectAccountingResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -70,6 +70,20 @@ class PaymentsServiceStub:
     ListSyncRecords: _grpc.UnaryUnaryMultiCallable[_payments_pb2.ListSyncRecordsRequest, _payments_pb2.ListSyncRecordsResponse]
     """Staff: each record's accounting sync state; retry a failed one."""
     RetrySync: _grpc.UnaryUnaryMultiCallable[_payments_pb2.RetrySyncRequest, _payments_pb2.RetrySyncResponse]
+    GetAccountingConnection: _grpc.UnaryUnaryMultiCallable[_payments_pb2.GetAccountingConnectionRequest, _payments_pb2.GetAccountingConnectionResponse]
+    """Staff: the tenant's accounting connection (QuickBooks Online or Xero),
+    the providers this server can connect, and how many records wait.
+    """
+    StartAccountingConnection: _grpc.UnaryUnaryMultiCallable[_payments_pb2.StartAccountingConnectionRequest, _payments_pb2.StartAccountingConnectionResponse]
+    """Owner, admin, finance: the provider's authorize URL (OAuth2
+    authorization code), its state bound to this tenant for 10 minutes.
+    """
+    CompleteAccountingConnection: _grpc.UnaryUnaryMultiCallable[_payments_pb2.CompleteAccountingConnectionRequest, _payments_pb2.CompleteAccountingConnectionResponse]
+    """Owner, admin, finance: exchange the code the provider sent back (once
+    per state) for tokens, kept sealed; records are posted from then on.
+    """
+    DisconnectAccounting: _grpc.UnaryUnaryMultiCallable[_payments_pb2.DisconnectAccountingRequest, _payments_pb2.DisconnectAccountingResponse]
+    """Owner, admin, finance: forget the tokens; records wait until a reconnect."""
 
 @_typing.type_check_only
 class PaymentsServiceAsyncStub(PaymentsServiceStub):
@@ -113,6 +127,20 @@ class PaymentsServiceAsyncStub(PaymentsServiceStub):
     ListSyncRecords: _aio.UnaryUnaryMultiCallable[_payments_pb2.ListSyncRecordsRequest, _payments_pb2.ListSyncRecordsResponse]  # type: ignore[assignment]
     """Staff: each record's accounting sync state; retry a failed one."""
     RetrySync: _aio.UnaryUnaryMultiCallable[_payments_pb2.RetrySyncRequest, _payments_pb2.RetrySyncResponse]  # type: ignore[assignment]
+    GetAccountingConnection: _aio.UnaryUnaryMultiCallable[_payments_pb2.GetAccountingConnectionRequest, _payments_pb2.GetAccountingConnectionResponse]  # type: ignore[assignment]
+    """Staff: the tenant's accounting connection (QuickBooks Online or Xero),
+    the providers this server can connect, and how many records wait.
+    """
+    StartAccountingConnection: _aio.UnaryUnaryMultiCallable[_payments_pb2.StartAccountingConnectionRequest, _payments_pb2.StartAccountingConnectionResponse]  # type: ignore[assignment]
+    """Owner, admin, finance: the provider's authorize URL (OAuth2
+    authorization code), its state bound to this tenant for 10 minutes.
+    """
+    CompleteAccountingConnection: _aio.UnaryUnaryMultiCallable[_payments_pb2.CompleteAccountingConnectionRequest, _payments_pb2.CompleteAccountingConnectionResponse]  # type: ignore[assignment]
+    """Owner, admin, finance: exchange the code the provider sent back (once
+    per state) for tokens, kept sealed; records are posted from then on.
+    """
+    DisconnectAccounting: _aio.UnaryUnaryMultiCallable[_payments_pb2.DisconnectAccountingRequest, _payments_pb2.DisconnectAccountingResponse]  # type: ignore[assignment]
+    """Owner, admin, finance: forget the tokens; records wait until a reconnect."""
 
 class PaymentsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Payments owns invoices, the payment plan, payments (Stripe and offline),
@@ -261,5 +289,43 @@ class PaymentsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _payments_pb2.RetrySyncRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_payments_pb2.RetrySyncResponse, _abc.Awaitable[_payments_pb2.RetrySyncResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetAccountingConnection(
+        self,
+        request: _payments_pb2.GetAccountingConnectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.GetAccountingConnectionResponse, _abc.Awaitable[_payments_pb2.GetAccountingConnectionResponse]]:
+        """Staff: the tenant's accounting connection (QuickBooks Online or Xero),
+        the providers this server can connect, and how many records wait.
+        """
+
+    @_abc_1.abstractmethod
+    def StartAccountingConnection(
+        self,
+        request: _payments_pb2.StartAccountingConnectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.StartAccountingConnectionResponse, _abc.Awaitable[_payments_pb2.StartAccountingConnectionResponse]]:
+        """Owner, admin, finance: the provider's authorize URL (OAuth2
+        authorization code), its state bound to this tenant for 10 minutes.
+        """
+
+    @_abc_1.abstractmethod
+    def CompleteAccountingConnection(
+        self,
+        request: _payments_pb2.CompleteAccountingConnectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.CompleteAccountingConnectionResponse, _abc.Awaitable[_payments_pb2.CompleteAccountingConnectionResponse]]:
+        """Owner, admin, finance: exchange the code the provider sent back (once
+        per state) for tokens, kept sealed; records are posted from then on.
+        """
+
+    @_abc_1.abstractmethod
+    def DisconnectAccounting(
+        self,
+        request: _payments_pb2.DisconnectAccountingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.DisconnectAccountingResponse, _abc.Awaitable[_payments_pb2.DisconnectAccountingResponse]]:
+        """Owner, admin, finance: forget the tokens; records wait until a reconnect."""
 
 def add_PaymentsServiceServicer_to_server(servicer: PaymentsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
