@@ -66,7 +66,10 @@ def travel_of(settings: BookingSettings) -> slots.Travel:
 def is_exclusion_violation(exc: IntegrityError) -> bool:
     """Two blocks of one technician overlapping (the exclusion constraint)."""
     orig = exc.orig
-    for candidate in (orig, getattr(orig, "__cause__", None)):
+    # asyncpg's own error (with the SQLSTATE) is the driver exception (SQLAlchemy 2.1)
+    # or the cause of the DBAPI adapter's error (2.0).
+    inner = (getattr(exc, "driver_exception", None), getattr(orig, "__cause__", None))
+    for candidate in (orig, *inner):
         code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
         if code == EXCLUSION_VIOLATION:
             return True

@@ -85,6 +85,8 @@ async def hold_time(uow: UnitOfWork, order: WorkOrder, technicians: Sequence[Tec
     status; an overlap with another visit of theirs is SlotTaken."""
     start, end = block_of(order)
     active = order.status in ACTIVE
+    # Named now: after a failed flush the session can load nothing more.
+    names = ", ".join(sorted(t.full_name for t in technicians)) or "the technician"
     wanted = {t.staff_user_id for t in technicians}
     await uow.session.execute(
         delete(Assignment).where(
@@ -107,7 +109,6 @@ async def hold_time(uow: UnitOfWork, order: WorkOrder, technicians: Sequence[Tec
         await uow.flush()
     except IntegrityError as exc:
         if is_exclusion_violation(exc):
-            names = ", ".join(sorted(t.full_name for t in technicians)) or "the technician"
             raise SlotTaken(
                 f"{names} already has a visit then (buffers and travel included); "
                 "pick another time or technician"
