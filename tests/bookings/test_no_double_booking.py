@@ -45,7 +45,8 @@ async def test_a_hundred_bookings_of_one_slot_make_one_and_tell_the_rest(acme: I
         acme.tenant_id,
         "SELECT count(*) AS n FROM assignment a JOIN assignment b ON a.id < b.id "
         "AND a.technician_id = b.technician_id AND a.active AND b.active "
-        "AND tstzrange(a.block_starts_at, a.block_ends_at) && tstzrange(b.block_starts_at, b.block_ends_at)",
+        "AND tstzrange(a.block_starts_at, a.block_ends_at) "
+        "&& tstzrange(b.block_starts_at, b.block_ends_at)",
     )
     assert rows[0].n == 0
     held = await acme.svc.sql(acme.tenant_id, "SELECT count(*) AS n FROM assignment WHERE active")
@@ -69,7 +70,8 @@ async def test_the_database_refuses_overlapping_blocks_of_one_technician(acme: I
             acme.tenant_id,
             "INSERT INTO assignment (id, tenant_id, work_order_id, technician_id, "
             "block_starts_at, block_ends_at, active) "
-            "SELECT :id, tenant_id, :other, technician_id, block_starts_at + interval '30 minutes', "
+            "SELECT :id, tenant_id, :other, technician_id, "
+            "block_starts_at + interval '30 minutes', "
             "block_ends_at + interval '30 minutes', true FROM assignment WHERE work_order_id = :wo",
             id=uuid.uuid4(),
             other=uuid.UUID(other.id),
