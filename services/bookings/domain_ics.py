@@ -4,8 +4,9 @@ of writing (DTSTAMP) is passed in.
 - The UID of a visit never changes and SEQUENCE grows with every change, so a
   calendar app updates the event it holds instead of adding a second one.
 - Start and end are written on the site's clock with TZID and the zone's
-  VTIMEZONE (the day and time the client picked stay what they picked); the
-  stamps are UTC.
+  VTIMEZONE (the day and time the client picked stay what they picked), but
+  for the second run of a repeated hour, which TZID cannot name; the stamps
+  are UTC.
 - METHOD:PUBLISH, also for a cancellation (STATUS:CANCELLED, SEQUENCE up):
   iTIP's REQUEST and CANCEL need an ORGANIZER and ATTENDEEs who answer, and a
   portal visit is not an invitation to reply to.
@@ -45,6 +46,16 @@ def uid_for(kind: str, record_id: str) -> str:
     return f"{kind}-{record_id}@{UID_DOMAIN}"
 
 
+def on_clock(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The moment on the site's clock (written with TZID), unless the clock
+    shows that time twice and this is the second: a TZID time reads as the
+    first occurrence (RFC 5545 3.3.5), so that one is written in UTC."""
+    local = moment.astimezone(zone)
+    if local.replace(fold=0).astimezone(UTC) != moment.astimezone(UTC):
+        return moment.astimezone(UTC)
+    return local
+
+
 def _status(visit: Visit) -> str:
     if visit.cancelled:
         return "CANCELLED"
@@ -57,8 +68,8 @@ def _event(visit: Visit, stamp: datetime) -> Event:
     event.add("uid", visit.uid)
     event.add("sequence", visit.sequence)
     event.add("dtstamp", stamp.astimezone(UTC))
-    event.add("dtstart", visit.starts_at.astimezone(zone))
-    event.add("dtend", visit.ends_at.astimezone(zone))
+    event.add("dtstart", on_clock(visit.starts_at, zone))
+    event.add("dtend", on_clock(visit.ends_at, zone))
     event.add("summary", visit.summary)
     event.add("status", _status(visit))
     if visit.description:
