@@ -1,14 +1,12 @@
 """Bookings' use cases: one transaction each, through the unit of work."""
 
 from services.bookings.service.availability import list_bookable_projects, list_slots
+from services.bookings.service.booking_reads import booking_calendar, get_booking, list_bookings
 from services.bookings.service.bookings import (
     Projects,
     book_visit,
-    booking_calendar,
     cancel_booking,
     confirm_booking,
-    get_booking,
-    list_bookings,
     reschedule_booking,
 )
 from services.bookings.service.calendars import technician_feed
