@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import grpc
 from fastapi import Request
+from portal.bookings.v1 import bookings_pb2_grpc
 from portal.documents.v1 import documents_pb2_grpc
 from portal.identity.v1 import identity_pb2_grpc
 from portal.notifications.v1 import notifications_pb2_grpc
@@ -141,6 +142,7 @@ class Remote(Generic[StubT]):
 
 DocumentsRemote = Remote[documents_pb2_grpc.DocumentsServiceStub]
 PaymentsRemote = Remote[payments_pb2_grpc.PaymentsServiceStub]
+BookingsRemote = Remote[bookings_pb2_grpc.BookingsServiceStub]
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,8 @@ class Backends:
     documents: DocumentsRemote | None = None
     # None when GATEWAY_PAYMENTS_TARGET is not set: invoice routes answer 503.
     payments: PaymentsRemote | None = None
+    # None when GATEWAY_BOOKINGS_TARGET is not set: booking routes answer 503.
+    bookings: BookingsRemote | None = None
     # Identity's answers for uploaded brand images (immutable, by content).
     brand_images: BrandImages = field(default_factory=BrandImages)
 
@@ -178,6 +182,10 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
         if settings.payments_target:
             channel = await stack.enter_async_context(open_channel(settings.payments_target))
             payments = Remote("payments", payments_pb2_grpc.PaymentsServiceStub(channel), caller)
+        bookings = None
+        if settings.bookings_target:
+            channel = await stack.enter_async_context(open_channel(settings.bookings_target))
+            bookings = Remote("bookings", bookings_pb2_grpc.BookingsServiceStub(channel), caller)
         yield Backends(
             identity=Remote("identity", identity_pb2_grpc.IdentityServiceStub(identity), caller),
             projects=Remote("projects", projects_pb2_grpc.ProjectsServiceStub(projects), caller),
@@ -188,6 +196,7 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
             ),
             documents=documents,
             payments=payments,
+            bookings=bookings,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+from portal.identity.v1 import events_pb2
 from portal.identity.v1 import identity_pb2 as pb
 
 from services.chassis.grpc_client import error_detail
@@ -216,3 +217,25 @@ async def test_an_api_token_request_id_is_the_tenants_own(world: World, identity
     await world.identity.fails(
         grpc.StatusCode.ALREADY_EXISTS, "IssueApiToken", request, world.staff(world.owner)
     )
+
+
+async def test_a_new_staff_user_is_announced_with_their_roles(world: World):
+    made = await world.identity(
+        "CreateStaffUser",
+        pb.CreateStaffUserRequest(
+            email=f"tech@{world.tenant.slug}.example",
+            full_name="Tom Technician",
+            roles=[pb.STAFF_ROLE_TECHNICIAN],
+        ),
+        world.staff(world.owner),
+    )
+    announced = [
+        e
+        for e in await world.identity.events(world.tenant.id, events_pb2.StaffUserChanged)
+        if e.staff_user_id == made.user.id
+    ]
+    # Bookings learns its technicians from this: one event, with the roles.
+    assert len(announced) == 1
+    assert announced[0].full_name == "Tom Technician"
+    assert list(announced[0].roles) == ["technician"]
+    assert announced[0].email == made.user.email

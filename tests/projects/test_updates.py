@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from google.protobuf.field_mask_pb2 import FieldMask
+from portal.projects.v1 import events_pb2
 from portal.projects.v1 import projects_pb2 as pb
 
 from services.chassis.grpc_client import error_detail
@@ -170,3 +171,27 @@ async def test_a_line_and_a_proposal_change_only_what_the_mask_names(acme: Integ
     ).proposal
     assert (undiscounted.title, undiscounted.discount.amount_minor) == (draft.title, 0)
     assert undiscounted.total.amount_minor > draft.total.amount_minor
+
+
+async def test_setting_or_ending_a_service_contract_is_announced_once_each(acme: Integrator):
+    project = await acme.project()
+
+    async def contract(value: bool) -> None:
+        await acme(
+            "UpdateProject",
+            pb.UpdateProjectRequest(
+                project_id=project.id, service_contract=value, update_mask=mask("service_contract")
+            ),
+            acme.pm,
+        )
+
+    await contract(True)
+    await contract(True)  # no change: nothing to say
+    await contract(False)
+    told = [
+        (e.customer_id, e.service_contract)
+        for e in await acme.svc.events(acme.tenant_id, events_pb2.ProjectServiceContractChanged)
+        if e.project_id == project.id
+    ]
+    # Bookings keeps a copy: who may book service visits.
+    assert told == [(project.customer_id, True), (project.customer_id, False)]

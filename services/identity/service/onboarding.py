@@ -27,7 +27,7 @@ from services.identity.service.common import Sessions, actor_label, audit, now_u
 # The link itself is issued exactly as a contact's invite is (same table,
 # lifetime, redemption); only the event and its email differ.
 from services.identity.service.link_requests import issue_login_token
-from services.identity.service.tenants import BrandingInput, new_tenant
+from services.identity.service.tenants import BrandingInput, new_tenant, publish_staff_user
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,7 @@ async def _create(
         )
         uow.session.add(owner)
         await uow.flush()
+        publish_staff_user(uow, owner)
         expires_at = invite_staff_user(uow, owner, invited_by="", now=now)
         audit(
             uow,

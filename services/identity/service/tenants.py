@@ -181,8 +181,24 @@ async def create_staff_user(
             await uow.flush()
         except IntegrityError:
             raise AlreadyExists(f"a staff user with {user.email} exists", field="email") from None
+        publish_staff_user(uow, user)
         await uow.commit()
     return user
+
+
+def publish_staff_user(uow: UnitOfWork, user: StaffUser) -> None:
+    """The staff user as they now are, for the services that keep a copy
+    (bookings' technicians); every change of a name or roles publishes it."""
+    uow.publish(
+        events_pb2.StaffUserChanged(
+            staff_user_id=str(user.id),
+            email=user.email,
+            full_name=user.full_name,
+            roles=list(user.roles),
+        ),
+        aggregate_type="staff_user",
+        aggregate_id=str(user.id),
+    )
 
 
 async def list_staff_users(*, sessions: Sessions, principal: Principal) -> list[StaffUser]:

@@ -211,7 +211,19 @@ async def update_project(
                 aggregate_id=str(project.id),
                 occurred_at=now_utc(),
             )
-        project.service_contract = details.service_contract
+        if details.service_contract != project.service_contract:
+            project.service_contract = details.service_contract
+            # Bookings lets a customer with a service contract book visits.
+            uow.publish(
+                events_pb2.ProjectServiceContractChanged(
+                    project_id=str(project.id),
+                    customer_id=str(project.customer_id),
+                    service_contract=project.service_contract,
+                ),
+                aggregate_type="project",
+                aggregate_id=str(project.id),
+                occurred_at=now_utc(),
+            )
         await uow.commit()
     return project
 

@@ -102,6 +102,39 @@ class StaffUserInvited(_message.Message):
 Global___StaffUserInvited: _TypeAlias = StaffUserInvited  # noqa: Y015
 
 @_typing.final
+class StaffUserChanged(_message.Message):
+    """A staff user as they now are: created (CreateStaffUser, onboarding) or
+    their roles or name changed. Bookings learns its technicians from it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAFF_USER_ID_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    staff_user_id: _builtins.str
+    email: _builtins.str
+    full_name: _builtins.str
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        staff_user_id: _builtins.str = ...,
+        email: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        roles: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "full_name", b"full_name", "roles", b"roles", "staff_user_id", b"staff_user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StaffUserChanged: _TypeAlias = StaffUserChanged  # noqa: Y015
+
+@_typing.final
 class MagicLinkRequested(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -27,7 +27,7 @@ from portal.common.v1 import options_pb2 as portal_dot_common_dot_v1_dot_options
 from portal.projects.v1 import projects_pb2 as portal_dot_projects_dot_v1_dot_projects__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fportal/projects/v1/events.proto\x12\x12portal.projects.v1\x1a\x1dportal/common/v1/common.proto\x1a\x1eportal/common/v1/options.proto\x1a!portal/projects/v1/projects.proto\"\x95\x01\n\x0eProjectCreated\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x1b\n\x13visible_contact_ids\x18\x05 \x03(\t:\x1c\x8a\xb5\x18\x18projects.project.created\"\x85\x01\n\x16ProjectAudienceChanged\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x1b\n\x13visible_contact_ids\x18\x03 \x03(\t:%\x8a\xb5\x18!projects.project.audience_changed\"\xb5\x02\n\x13ProjectStageChanged\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12-\n\nfrom_stage\x18\x05 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12+\n\x08to_stage\x18\x06 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x12\n\nchanged_by\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\t \x01(\t\x12\x1b\n\x13visible_contact_ids\x18\n \x03(\t:\"\x8a\xb5\x18\x1eprojects.project.stage_changed\"\xca\x01\n\x0cProposalSent\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x14\n\x0cproject_name\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x05\x12&\n\x05total\x18\x07 \x01(\x0b\x32\x17.portal.common.v1.Money:\x1a\x8a\xb5\x18\x16projects.proposal.sent\"\x82\x03\n\x10ProposalAccepted\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x14\n\x0cproject_name\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x05\x12&\n\x05total\x18\x07 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x13\n\x0bsigner_name\x18\x08 \x01(\t\x12\x14\n\x0csigner_email\x18\t \x01(\t\x12\x16\n\x0e\x63ontent_sha256\x18\n \x01(\t\x12\x30\n\nletterhead\x18\x0b \x01(\x0b\x32\x1c.portal.common.v1.Letterhead\x12\x13\n\x0b\x63lient_name\x18\x0c \x01(\t\x12$\n\x03tax\x18\r \x01(\x0b\x32\x17.portal.common.v1.Money:\x1e\x8a\xb5\x18\x1aprojects.proposal.acceptedb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fportal/projects/v1/events.proto\x12\x12portal.projects.v1\x1a\x1dportal/common/v1/common.proto\x1a\x1eportal/common/v1/options.proto\x1a!portal/projects/v1/projects.proto\"\x95\x01\n\x0eProjectCreated\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x1b\n\x13visible_contact_ids\x18\x05 \x03(\t:\x1c\x8a\xb5\x18\x18projects.project.created\"\x85\x01\n\x16ProjectAudienceChanged\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x1b\n\x13visible_contact_ids\x18\x03 \x03(\t:%\x8a\xb5\x18!projects.project.audience_changed\"\x91\x01\n\x1dProjectServiceContractChanged\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x18\n\x10service_contract\x18\x03 \x01(\x08:-\x8a\xb5\x18)projects.project.service_contract_changed\"\xb5\x02\n\x13ProjectStageChanged\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12-\n\nfrom_stage\x18\x05 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12+\n\x08to_stage\x18\x06 \x01(\x0e\x32\x19.portal.projects.v1.Stage\x12\x12\n\nchanged_by\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x13\n\x0b\x63lient_note\x18\t \x01(\t\x12\x1b\n\x13visible_contact_ids\x18\n \x03(\t:\"\x8a\xb5\x18\x1eprojects.project.stage_changed\"\xca\x01\n\x0cProposalSent\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x14\n\x0cproject_name\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x05\x12&\n\x05total\x18\x07 \x01(\x0b\x32\x17.portal.common.v1.Money:\x1a\x8a\xb5\x18\x16projects.proposal.sent\"\x82\x03\n\x10ProposalAccepted\x12\x13\n\x0bproposal_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x14\n\x0cproject_name\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x05\x12&\n\x05total\x18\x07 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x13\n\x0bsigner_name\x18\x08 \x01(\t\x12\x14\n\x0csigner_email\x18\t \x01(\t\x12\x16\n\x0e\x63ontent_sha256\x18\n \x01(\t\x12\x30\n\nletterhead\x18\x0b \x01(\x0b\x32\x1c.portal.common.v1.Letterhead\x12\x13\n\x0b\x63lient_name\x18\x0c \x01(\t\x12$\n\x03tax\x18\r \x01(\x0b\x32\x17.portal.common.v1.Money:\x1e\x8a\xb5\x18\x1aprojects.proposal.acceptedb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,6 +38,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROJECTCREATED']._serialized_options = b'\212\265\030\030projects.project.created'
   _globals['_PROJECTAUDIENCECHANGED']._loaded_options = None
   _globals['_PROJECTAUDIENCECHANGED']._serialized_options = b'\212\265\030!projects.project.audience_changed'
+  _globals['_PROJECTSERVICECONTRACTCHANGED']._loaded_options = None
+  _globals['_PROJECTSERVICECONTRACTCHANGED']._serialized_options = b'\212\265\030)projects.project.service_contract_changed'
   _globals['_PROJECTSTAGECHANGED']._loaded_options = None
   _globals['_PROJECTSTAGECHANGED']._serialized_options = b'\212\265\030\036projects.project.stage_changed'
   _globals['_PROPOSALSENT']._loaded_options = None
@@ -48,10 +50,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROJECTCREATED']._serialized_end=303
   _globals['_PROJECTAUDIENCECHANGED']._serialized_start=306
   _globals['_PROJECTAUDIENCECHANGED']._serialized_end=439
-  _globals['_PROJECTSTAGECHANGED']._serialized_start=442
-  _globals['_PROJECTSTAGECHANGED']._serialized_end=751
-  _globals['_PROPOSALSENT']._serialized_start=754
-  _globals['_PROPOSALSENT']._serialized_end=956
-  _globals['_PROPOSALACCEPTED']._serialized_start=959
-  _globals['_PROPOSALACCEPTED']._serialized_end=1345
+  _globals['_PROJECTSERVICECONTRACTCHANGED']._serialized_start=442
+  _globals['_PROJECTSERVICECONTRACTCHANGED']._serialized_end=587
+  _globals['_PROJECTSTAGECHANGED']._serialized_start=590
+  _globals['_PROJECTSTAGECHANGED']._serialized_end=899
+  _globals['_PROPOSALSENT']._serialized_start=902
+  _globals['_PROPOSALSENT']._serialized_end=1104
+  _globals['_PROPOSALACCEPTED']._serialized_start=1107
+  _globals['_PROPOSALACCEPTED']._serialized_end=1493
 # @@protoc_insertion_point(module_scope)

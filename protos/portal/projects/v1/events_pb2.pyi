@@ -89,6 +89,35 @@ class ProjectAudienceChanged(_message.Message):
 Global___ProjectAudienceChanged: _TypeAlias = ProjectAudienceChanged  # noqa: Y015
 
 @_typing.final
+class ProjectServiceContractChanged(_message.Message):
+    """The project's service contract was set or ended (UpdateProject): bookings
+    lets such customers book service visits.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    SERVICE_CONTRACT_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    customer_id: _builtins.str
+    service_contract: _builtins.bool
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        service_contract: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "project_id", b"project_id", "service_contract", b"service_contract"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProjectServiceContractChanged: _TypeAlias = ProjectServiceContractChanged  # noqa: Y015
+
+@_typing.final
 class ProjectStageChanged(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -1,0 +1,123 @@
+"""Models and service results -> protobuf messages, and the request values
+the service layer takes. No decisions here: what a caller may see was
+decided by the service layer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from portal.bookings.v1 import bookings_pb2 as pb
+
+from services.bookings.domain_slots import Slot
+from services.bookings.models import BookingSettings, ServiceType, Technician, TimeOff
+from services.bookings.service.availability import Bookable
+from services.bookings.service.messages import booking_pb, ts, work_order_pb
+from services.chassis import enums
+from services.chassis.errors import InvalidArgument
+
+__all__ = [
+    "bookable_pb",
+    "booking_pb",
+    "moment",
+    "service_type_pb",
+    "settings_pb",
+    "slot_pb",
+    "technician_pb",
+    "time_off_pb",
+    "work_order_pb",
+]
+
+
+def moment(value: Timestamp, *, field: str, required: bool = False) -> datetime | None:
+    """A protobuf timestamp as an aware UTC datetime; unset is None."""
+    if value.seconds == 0 and value.nanos == 0:
+        if required:
+            raise InvalidArgument(f"{field.replace('_', ' ')} is required", field=field)
+        return None
+    return value.ToDatetime(tzinfo=UTC)
+
+
+def technician_pb(t: Technician) -> pb.Technician:
+    coords = t.home_latitude is not None and t.home_longitude is not None
+    return pb.Technician(
+        staff_user_id=str(t.staff_user_id),
+        full_name=t.full_name,
+        email=t.email,
+        active=t.active,
+        skills=list(t.skills),
+        home_base=t.home_base,
+        home_latitude=t.home_latitude or 0.0,
+        home_longitude=t.home_longitude or 0.0,
+        has_home_coordinates=coords,
+        working_hours=[
+            pb.WorkingHours(weekday=int(h["weekday"]), start=str(h["start"]), end=str(h["end"]))
+            for h in t.working_hours
+        ],
+        has_feed=t.feed_token_sha256 is not None,
+    )
+
+
+def time_off_pb(t: TimeOff) -> pb.TimeOff:
+    return pb.TimeOff(
+        id=str(t.id),
+        technician_id=str(t.technician_id),
+        starts_at=ts(t.starts_at),
+        ends_at=ts(t.ends_at),
+        reason=t.reason,
+    )
+
+
+def settings_pb(s: BookingSettings) -> pb.BookingSettings:
+    return pb.BookingSettings(
+        time_zone=s.time_zone, default_travel_minutes=s.default_travel_minutes
+    )
+
+
+def service_type_pb(s: ServiceType) -> pb.ServiceType:
+    return pb.ServiceType(
+        id=str(s.id),
+        name=s.name,
+        description=s.description,
+        duration_minutes=s.duration_minutes,
+        step_minutes=s.step_minutes,
+        skills=list(s.skills),
+        buffer_before_minutes=s.buffer_before_minutes,
+        buffer_after_minutes=s.buffer_after_minutes,
+        min_notice_minutes=s.min_notice_minutes,
+        horizon_days=s.horizon_days,
+        cancel_cutoff_minutes=s.cancel_cutoff_minutes,
+        reschedule_cutoff_minutes=s.reschedule_cutoff_minutes,
+        requires_confirmation=s.requires_confirmation,
+        allow_service_contract=s.allow_service_contract,
+        allow_after_handover=s.allow_after_handover,
+        active=s.active,
+    )
+
+
+def slot_pb(slot: Slot, zone: ZoneInfo) -> pb.Slot:
+    local = slot.start.astimezone(zone)
+    return pb.Slot(
+        starts_at=ts(slot.start),
+        ends_at=ts(slot.end),
+        local_date=local.date().isoformat(),
+        local_time=local.strftime("%H:%M"),
+    )
+
+
+def bookable_pb(b: Bookable) -> pb.BookableProject:
+    return pb.BookableProject(
+        project_id=str(b.fact.project_id),
+        name=b.fact.name,
+        reference=b.fact.reference,
+        service_contract=b.fact.service_contract,
+        past_handover=b.past_handover,
+    )
+
+
+def status_name(value: int) -> str:
+    name = enums.known_name(pb.WorkOrderStatus, value)
+    if not name:
+        raise InvalidArgument("status must be a work order status", field="status")
+    return name
