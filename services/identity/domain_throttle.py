@@ -67,7 +67,10 @@ def _wait(failures: Sequence[datetime], limit: int, window: timedelta, now: date
         return 0.0
     # Once the oldest (len - limit + 1) failures have aged out, one more try is allowed.
     frees_at = recent[len(recent) - limit] + window
-    return max((frees_at - now).total_seconds(), 0.0)
+    # Never more than the window: a failure stamped a moment "after" `now` (the
+    # database's clock and ours, or a reserved attempt racing this read) ages out
+    # within one window like any other.
+    return min(max((frees_at - now).total_seconds(), 0.0), window.total_seconds())
 
 
 def _refused(wait: float, limit: Limit) -> ThrottleDecision:

@@ -6,6 +6,7 @@ being the client's board."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import re
@@ -31,12 +32,18 @@ async def tenant(running: Running, gw: httpx.AsyncClient) -> dict:
 async def put_image(
     running: Running, gw: httpx.AsyncClient, kind: str, data: bytes, name: str = "logo.png"
 ) -> httpx.Response:
-    # The declared type is a lie on purpose: identity reads the bytes.
-    return await gw.put(
-        f"/api/v1/tenant/branding/{kind}",
-        headers=running.headers(),
-        files={"file": (name, data, "application/octet-stream")},
-    )
+    # The declared type is a lie on purpose: identity reads the bytes. Sent with
+    # a blocking client: a refusal may answer before the whole file is sent, and
+    # an asyncio client loses an answer that arrives while it is still writing.
+    def send() -> httpx.Response:
+        with httpx.Client(base_url=running.suite.gateway_url, timeout=60, trust_env=False) as c:
+            return c.put(
+                f"/api/v1/tenant/branding/{kind}",
+                headers=running.headers(),
+                files={"file": (name, data, "application/octet-stream")},
+            )
+
+    return await asyncio.to_thread(send)
 
 
 async def client_browser(running: Running) -> Browser:

@@ -7,6 +7,7 @@ forged webhook: clear problems, nothing moves."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -145,11 +146,16 @@ async def test_a_forged_or_oversized_webhook_is_refused(running: Running, gw):
         headers={"Stripe-Signature": f"t={t},v1={forged}", "Content-Type": "application/json"},
     )
     assert r.status_code == 401 and r.headers["content-type"] == PROBLEM
-    big = await gw.post(
-        "/api/v1/stripe/webhook",
-        content=b"x" * (600 * 1024),
-        headers={"Stripe-Signature": "t=1,v1=0", "Content-Type": "application/json"},
-    )
+
+    def send_big() -> httpx.Response:  # blocking: the 413 comes before the body is sent
+        with httpx.Client(base_url=running.suite.gateway_url, timeout=30, trust_env=False) as c:
+            return c.post(
+                "/api/v1/stripe/webhook",
+                content=b"x" * (600 * 1024),
+                headers={"Stripe-Signature": "t=1,v1=0", "Content-Type": "application/json"},
+            )
+
+    big = await asyncio.to_thread(send_big)
     assert big.status_code == 413
     rows = await _sql(running, "SELECT id FROM stripe_event WHERE id = :i", i=event["id"])
     assert rows == []
