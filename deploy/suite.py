@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Where `make run` keeps its data, and the facts it prints (read by `portal` commands).
 DATA_DIR = ROOT / ".data"
 DEV_JSON = "dev.json"
-SERVICES = ("identity", "projects", "notifications", "documents", "payments")
+SERVICES = ("identity", "projects", "notifications", "documents", "payments", "changeorders")
 PR_SET_PDEATHSIG = 1
 
 
@@ -227,6 +227,7 @@ class Suite:
             "GATEWAY_NOTIFICATIONS_TARGET": self.target("notifications"),
             "GATEWAY_DOCUMENTS_TARGET": self.target("documents"),
             "GATEWAY_PAYMENTS_TARGET": self.target("payments"),
+            "GATEWAY_CHANGEORDERS_TARGET": self.target("changeorders"),
             "GATEWAY_PRINCIPAL_PRIVATE_KEY": self.private_key,
             "GATEWAY_DEV_MAIL_URL": self.mail_url,
             # Identity's events keep the gateway's credential cache honest.

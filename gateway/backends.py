@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 import grpc
 from fastapi import Request
+from portal.changeorders.v1 import changeorders_pb2_grpc
 from portal.documents.v1 import documents_pb2_grpc
 from portal.identity.v1 import identity_pb2_grpc
 from portal.notifications.v1 import notifications_pb2_grpc
@@ -104,6 +105,7 @@ class Remote(Generic[StubT]):
 
 DocumentsRemote = Remote[documents_pb2_grpc.DocumentsServiceStub]
 PaymentsRemote = Remote[payments_pb2_grpc.PaymentsServiceStub]
+ChangeOrdersRemote = Remote[changeorders_pb2_grpc.ChangeOrdersServiceStub]
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ class Backends:
     documents: DocumentsRemote | None = None
     # None when GATEWAY_PAYMENTS_TARGET is not set: invoice routes answer 503.
     payments: PaymentsRemote | None = None
+    # None when GATEWAY_CHANGEORDERS_TARGET is not set: change-order routes answer 503.
+    changeorders: ChangeOrdersRemote | None = None
     # Identity's answers for uploaded brand images (immutable, by content).
     brand_images: BrandImages = field(default_factory=BrandImages)
 
@@ -141,6 +145,12 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
         if settings.payments_target:
             channel = await stack.enter_async_context(open_channel(settings.payments_target))
             payments = Remote("payments", payments_pb2_grpc.PaymentsServiceStub(channel), caller)
+        changeorders = None
+        if settings.changeorders_target:
+            channel = await stack.enter_async_context(open_channel(settings.changeorders_target))
+            changeorders = Remote(
+                "changeorders", changeorders_pb2_grpc.ChangeOrdersServiceStub(channel), caller
+            )
         yield Backends(
             identity=Remote("identity", identity_pb2_grpc.IdentityServiceStub(identity), caller),
             projects=Remote("projects", projects_pb2_grpc.ProjectsServiceStub(projects), caller),
@@ -151,6 +161,7 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
             ),
             documents=documents,
             payments=payments,
+            changeorders=changeorders,
         )
 
 

@@ -25,7 +25,13 @@ from gateway.auth import (
     require_session,
     require_staff_session,
 )
-from gateway.backends import Backends, DocumentsRemote, PaymentsRemote, current_backends
+from gateway.backends import (
+    Backends,
+    ChangeOrdersRemote,
+    DocumentsRemote,
+    PaymentsRemote,
+    current_backends,
+)
 from gateway.problems import Problem, ProblemError, problem_type
 from gateway.sessions import SignedIn, resolve_session, session_cookie_value, settings_of
 from gateway.settings import GatewaySettings
@@ -98,6 +104,22 @@ async def payments_remote(
             )
         )
     return backends.payments
+
+
+async def changeorders_remote(
+    backends: Annotated[Backends, Depends(current_backends)],
+) -> ChangeOrdersRemote:
+    if backends.changeorders is None:
+        raise ProblemError(
+            Problem(
+                type=problem_type("unavailable"),
+                title="Service unavailable",
+                status=503,
+                detail="Change orders are not available on this portal yet.",
+                code="changeorders_unavailable",
+            )
+        )
+    return backends.changeorders
 
 
 # The page guards send the wrong visitor elsewhere. PageRedirect is imported
@@ -181,6 +203,7 @@ DocsReaderDep = Annotated[None, Depends(docs_reader)]
 RequestIdDep = Annotated[str, Depends(request_id)]
 PageDep = Annotated[common_pb2.PageRequest, Depends(page_request)]
 PaymentsDep = Annotated[PaymentsRemote, Depends(payments_remote)]
+ChangeOrdersDep = Annotated[ChangeOrdersRemote, Depends(changeorders_remote)]
 
 # Who may see a page, and the proposal a page's URL names.
 SignedInPage = Annotated[SignedIn, Depends(signed_in_page)]
