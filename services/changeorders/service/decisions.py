@@ -228,7 +228,7 @@ def approved_event(
         ],
         affected_rooms=[room.name for room in changed_rooms(diff)],
         lines=[
-            events_pb2.LineSummary(
+            pb.LineSummary(
                 line_key=line.key,
                 room_key=room.key,
                 room_name=room.name,

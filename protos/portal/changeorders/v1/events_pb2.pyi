@@ -114,59 +114,6 @@ class ChangeOrderViewed(_message.Message):
 Global___ChangeOrderViewed: _TypeAlias = ChangeOrderViewed  # noqa: Y015
 
 @_typing.final
-class LineSummary(_message.Message):
-    """What a line of an approved order does, for the consumers that act on it
-    (bookings: a room's added labour and products; notifications: the summary).
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    LINE_KEY_FIELD_NUMBER: _builtins.int
-    ROOM_KEY_FIELD_NUMBER: _builtins.int
-    ROOM_NAME_FIELD_NUMBER: _builtins.int
-    DESCRIPTION_FIELD_NUMBER: _builtins.int
-    KIND_FIELD_NUMBER: _builtins.int
-    QUANTITY_BEFORE_FIELD_NUMBER: _builtins.int
-    QUANTITY_AFTER_FIELD_NUMBER: _builtins.int
-    AMOUNT_CHANGE_FIELD_NUMBER: _builtins.int
-    LABOUR_FIELD_NUMBER: _builtins.int
-    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
-    line_key: _builtins.str
-    room_key: _builtins.str
-    room_name: _builtins.str
-    description: _builtins.str
-    kind: _changeorders_pb2.LineChangeKind.ValueType
-    quantity_before: _builtins.int
-    quantity_after: _builtins.int
-    labour: _builtins.bool
-    client_visible: _builtins.bool
-    @_builtins.property
-    def amount_change(self) -> _common_pb2.Money:
-        """the line's total after - before, before tax"""
-
-    def __init__(
-        self,
-        *,
-        line_key: _builtins.str = ...,
-        room_key: _builtins.str = ...,
-        room_name: _builtins.str = ...,
-        description: _builtins.str = ...,
-        kind: _changeorders_pb2.LineChangeKind.ValueType = ...,
-        quantity_before: _builtins.int = ...,
-        quantity_after: _builtins.int = ...,
-        amount_change: _common_pb2.Money | None = ...,
-        labour: _builtins.bool = ...,
-        client_visible: _builtins.bool = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount_change", b"amount_change"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_change", b"amount_change", "client_visible", b"client_visible", "description", b"description", "kind", b"kind", "labour", b"labour", "line_key", b"line_key", "quantity_after", b"quantity_after", "quantity_before", b"quantity_before", "room_key", b"room_key", "room_name", b"room_name"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___LineSummary: _TypeAlias = LineSummary  # noqa: Y015
-
-@_typing.final
 class ChangeOrderApproved(_message.Message):
     """The one event that moves budget, invoices and work orders."""
 
@@ -228,7 +175,9 @@ class ChangeOrderApproved(_message.Message):
         """names of the rooms with a change"""
 
     @_builtins.property
-    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___LineSummary]: ...
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[_changeorders_pb2.LineSummary]:
+        """changeorders.proto"""
+
     @_builtins.property
     def approved_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -247,7 +196,7 @@ class ChangeOrderApproved(_message.Message):
         shift_from_stage: _builtins.str = ...,
         stage_moves: _abc.Iterable[_changeorders_pb2.StageMove] | None = ...,
         affected_rooms: _abc.Iterable[_builtins.str] | None = ...,
-        lines: _abc.Iterable[Global___LineSummary] | None = ...,
+        lines: _abc.Iterable[_changeorders_pb2.LineSummary] | None = ...,
         signer_name: _builtins.str = ...,
         signer_email: _builtins.str = ...,
         signer_contact_id: _builtins.str = ...,
