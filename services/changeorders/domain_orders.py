@@ -127,7 +127,7 @@ def check_revise(*, status: int, number: str) -> None:
             field="change_order_id",
         )
     raise InvalidTransition(
-        f"{number} has been withdrawn and cannot be revised", field="change_order_id"
+        f"{number} is {Status(status).label} and cannot be revised", field="change_order_id"
     )
 
 

@@ -302,3 +302,16 @@ async def test_a_decided_order_is_not_decided_again(site: Site, status_after: st
     await site.fails(PRECONDITION, "ApproveChangeOrder", site.approval(sent), site.approver)
     request = pb.PushBackChangeOrderRequest(change_order_id=sent.id, revision=1, comment="x")
     await site.fails(PRECONDITION, "PushBackChangeOrder", request, site.approver)
+
+
+async def test_the_same_revision_sent_twice_at_once_is_made_once(site: Site):
+    sent = await site.sent()
+    request = pb.ReviseChangeOrderRequest(request_id="rev-race", change_order_id=sent.id)
+    answers = await asyncio.gather(*(site("ReviseChangeOrder", request, site.pm) for _ in range(3)))
+    assert {a.change_order.revision for a in answers} == {2}
+    rows = await site.svc.sql(
+        site.tenant_id,
+        "SELECT count(*) FROM change_order_revision WHERE change_order_id = :i",
+        i=sent.id,
+    )
+    assert rows == [(2,)]

@@ -5,6 +5,8 @@ internal, and approved orders become the next order's baseline."""
 
 from __future__ import annotations
 
+import asyncio
+
 from google.protobuf.field_mask_pb2 import FieldMask
 from portal.changeorders.v1 import changeorders_pb2 as pb
 from portal.changeorders.v1 import events_pb2
@@ -213,3 +215,15 @@ async def test_stage_dates_before_and_after(site: Site):
     )
     assert stages["install"].planned_finish_after == "2031-03-09"
     assert stages["design"].planned_start_after == stages["design"].planned_start_before
+
+
+async def test_the_same_create_sent_twice_at_once_makes_one_order(site: Site):
+    deadline = next_week()
+    orders = await asyncio.gather(
+        *(site.draft(request_id="co-create-race", deadline=deadline) for _ in range(4))
+    )
+    assert len({o.id for o in orders}) == 1
+    rows = await site.svc.sql(
+        site.tenant_id, "SELECT count(*) FROM change_order WHERE project_id = :p", p=site.project.id
+    )
+    assert rows == [(1,)]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from services.changeorders import domain_orders
 from services.changeorders.domain_changes import LineChange, check_changes
@@ -17,7 +19,7 @@ from services.changeorders.domain_diff import build_diff
 from services.changeorders.domain_orders import Status
 from services.changeorders.domain_schedule import Schedule, check_schedule, stages_as_dicts
 from services.changeorders.models import ChangeOrder, ContractState, Revision
-from services.changeorders.projects_client import ProjectFacts
+from services.changeorders.projects_client import ProjectFacts, SignedBaseline
 from services.changeorders.service.audit import record
 from services.changeorders.service.common import (
     EDITOR_ROLES,
@@ -85,6 +87,17 @@ def price(order: ChangeOrder, revision: Revision, contract: ContractState) -> No
     revision.tax_impact_minor = diff.tax_impact_minor
 
 
+@dataclass(frozen=True)
+class Content:
+    """A new order's first revision, as asked for (checked, not yet priced)."""
+
+    title: str
+    reason: str
+    changes: tuple[LineChange, ...]
+    schedule: Schedule
+    deadline: datetime | None
+
+
 def new_revision(
     order: ChangeOrder,
     *,
@@ -148,19 +161,52 @@ async def create_change_order(
         schedule=[schedule.days, schedule.shift_from],
         deadline=_iso(deadline),
     )
+    content = Content(title, reason, tuple(changes), schedule, deadline)
     async with UnitOfWork(sessions, tenant_id) as uow:
-        earlier = await uow.session.scalar(
-            select(ChangeOrder).where(ChangeOrder.request_id == request_id)
-        )
+        earlier = await _made_by(uow, principal, request_id, request_print)
         if earlier is not None:  # a retry: the order it made
-            refuse_reuse(stored=earlier.request_sha256, given=request_print)
-            return await order_view(uow, principal, earlier)
+            return earlier
         known = await load_contract(uow, pid)
     # Outside any transaction: projects' answers, before the rows are locked.
     facts = await projects.project(tenant_id, str(pid))
     signed = None
     if known is None and facts.accepted_proposal_id:
         signed = await projects.signed_baseline(tenant_id, facts.accepted_proposal_id)
+    try:
+        return await _create(sessions, principal, facts, signed, content, request_id, request_print)
+    except IntegrityError:
+        # The same request, at the same moment: the one that committed made it.
+        async with UnitOfWork(sessions, tenant_id) as uow:
+            earlier = await _made_by(uow, principal, request_id, request_print)
+        if earlier is None:
+            raise
+        return earlier
+
+
+async def _made_by(
+    uow: UnitOfWork, principal: Principal, request_id: str, request_print: str
+) -> OrderView | None:
+    earlier = await uow.session.scalar(
+        select(ChangeOrder).where(ChangeOrder.request_id == request_id)
+    )
+    if earlier is None:
+        return None
+    refuse_reuse(stored=earlier.request_sha256, given=request_print)
+    return await order_view(uow, principal, earlier)
+
+
+async def _create(
+    sessions: Sessions,
+    principal: Principal,
+    facts: ProjectFacts,
+    signed: SignedBaseline | None,
+    content: Content,
+    request_id: str,
+    request_print: str,
+) -> OrderView:
+    tenant_id = principal.require_tenant()
+    pid = uuid.UUID(facts.project_id)
+    now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
         contract = await ensure_contract(uow, facts, signed)
         await keep_audience(uow, facts)
@@ -181,11 +227,11 @@ async def create_change_order(
         revision = new_revision(
             order,
             number=1,
-            title=title,
-            reason=reason,
-            changes=changes,
-            schedule=schedule,
-            deadline=deadline,
+            title=content.title,
+            reason=content.reason,
+            changes=content.changes,
+            schedule=content.schedule,
+            deadline=content.deadline,
             facts=facts,
             created_by=principal.subject,
         )

@@ -145,17 +145,16 @@ async def revise_change_order(
     answer = multiline_text(comment, field="comment", max_len=COMMENT_MAX)
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
-        earlier = await uow.session.scalar(
-            select(Revision).where(Revision.request_id == request_id)
-        )
-        if earlier is not None:  # a retry: the revision it made
-            order = await load_order(uow, principal, str(earlier.change_order_id))
-            return await order_view(uow, principal, order)
+        if (earlier := await _revised_by(uow, principal, request_id)) is not None:
+            return earlier  # a retry: the revision it made
     facts = await projects.project(
         tenant_id, await _project_of(sessions, principal, change_order_id)
     )
     async with UnitOfWork(sessions, tenant_id) as uow:
         order = await load_order(uow, principal, change_order_id, lock=True)
+        # The same request at the same moment waited for the lock: it is done.
+        if (earlier := await _revised_by(uow, principal, request_id)) is not None:
+            return earlier
         old = await current_revision(uow, order)
         domain_orders.check_revise(status=old.status, number=order.reference)
         schedule = check_schedule(
@@ -227,6 +226,14 @@ async def revise_change_order(
         view = await order_view(uow, principal, order)
         await uow.commit()
     return view
+
+
+async def _revised_by(uow: UnitOfWork, principal: Principal, request_id: str) -> OrderView | None:
+    earlier = await uow.session.scalar(select(Revision).where(Revision.request_id == request_id))
+    if earlier is None:
+        return None
+    order = await load_order(uow, principal, str(earlier.change_order_id))
+    return await order_view(uow, principal, order)
 
 
 async def withdraw_change_order(
