@@ -189,3 +189,12 @@ class ChangeOrdersServicer(changeorders_pb2_grpc.ChangeOrdersServiceServicer):
             first_broken_seq=trail.verdict.broken_at or 0,
             problem=trail.verdict.problem,
         )
+
+    async def GetCertificatePdf(self, request, context):
+        certificate = await service.get_certificate_pdf(
+            sessions=self._sessions,
+            principal=current_principal(),
+            change_order_id=request.change_order_id,
+            letterhead=request.letterhead if request.HasField("letterhead") else None,
+        )
+        return pb.GetCertificatePdfResponse(pdf=certificate.pdf, filename=certificate.filename)

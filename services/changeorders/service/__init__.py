@@ -1,6 +1,7 @@
 """Changeorders' use cases: one transaction each, through the unit of work."""
 
 from services.changeorders.service.audit import Trail, get_audit_trail, verify_by_number
+from services.changeorders.service.certificates import Certificate, get_certificate_pdf
 from services.changeorders.service.common import OrderView, ProjectsReader, Sessions
 from services.changeorders.service.decisions import approve_change_order, push_back_change_order
 from services.changeorders.service.drafting import (
@@ -24,6 +25,7 @@ from services.changeorders.service.sending import (
 
 __all__ = [
     "UPDATABLE",
+    "Certificate",
     "Comparison",
     "OrderView",
     "ProjectsReader",
@@ -35,6 +37,7 @@ __all__ = [
     "create_change_order",
     "expire_due",
     "get_audit_trail",
+    "get_certificate_pdf",
     "get_change_order",
     "list_change_orders",
     "push_back_change_order",

@@ -1558,3 +1558,50 @@ class GetAuditTrailResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetAuditTrailResponse: _TypeAlias = GetAuditTrailResponse  # noqa: Y015
+
+@_typing.final
+class GetCertificatePdfRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_ORDER_ID_FIELD_NUMBER: _builtins.int
+    LETTERHEAD_FIELD_NUMBER: _builtins.int
+    change_order_id: _builtins.str
+    @_builtins.property
+    def letterhead(self) -> _common_pb2.Letterhead:
+        """the integrator's, drawn at the top"""
+
+    def __init__(
+        self,
+        *,
+        change_order_id: _builtins.str = ...,
+        letterhead: _common_pb2.Letterhead | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_order_id", b"change_order_id", "letterhead", b"letterhead"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCertificatePdfRequest: _TypeAlias = GetCertificatePdfRequest  # noqa: Y015
+
+@_typing.final
+class GetCertificatePdfResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PDF_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    pdf: _builtins.bytes
+    filename: _builtins.str
+    def __init__(
+        self,
+        *,
+        pdf: _builtins.bytes = ...,
+        filename: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filename", b"filename", "pdf", b"pdf"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCertificatePdfResponse: _TypeAlias = GetCertificatePdfResponse  # noqa: Y015

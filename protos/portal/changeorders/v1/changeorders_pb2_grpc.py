@@ -95,6 +95,11 @@ class ChangeOrdersServiceStub:
                 request_serializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetAuditTrailRequest.SerializeToString,
                 response_deserializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetAuditTrailResponse.FromString,
                 _registered_method=True)
+        self.GetCertificatePdf = channel.unary_unary(
+                '/portal.changeorders.v1.ChangeOrdersService/GetCertificatePdf',
+                request_serializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetCertificatePdfRequest.SerializeToString,
+                response_deserializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetCertificatePdfResponse.FromString,
+                _registered_method=True)
 
 
 class ChangeOrdersServiceServicer:
@@ -189,6 +194,14 @@ class ChangeOrdersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCertificatePdf(self, request, context):
+        """An approved order's certificate: the order as signed, the diff, the
+        signature block and the audit log with its hashes, in the letterhead given.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ChangeOrdersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -246,6 +259,11 @@ def add_ChangeOrdersServiceServicer_to_server(servicer, server):
                     servicer.GetAuditTrail,
                     request_deserializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetAuditTrailRequest.FromString,
                     response_serializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetAuditTrailResponse.SerializeToString,
+            ),
+            'GetCertificatePdf': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCertificatePdf,
+                    request_deserializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetCertificatePdfRequest.FromString,
+                    response_serializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetCertificatePdfResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -551,6 +569,33 @@ class ChangeOrdersService:
             '/portal.changeorders.v1.ChangeOrdersService/GetAuditTrail',
             portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetAuditTrailRequest.SerializeToString,
             portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetAuditTrailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCertificatePdf(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.changeorders.v1.ChangeOrdersService/GetCertificatePdf',
+            portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetCertificatePdfRequest.SerializeToString,
+            portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetCertificatePdfResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -73,6 +73,10 @@ class ChangeOrdersServiceStub:
     """Staff: the evidence pack's log, each entry with its hash and the hash
     before it, and whether the chain holds.
     """
+    GetCertificatePdf: _grpc.UnaryUnaryMultiCallable[_changeorders_pb2.GetCertificatePdfRequest, _changeorders_pb2.GetCertificatePdfResponse]
+    """An approved order's certificate: the order as signed, the diff, the
+    signature block and the audit log with its hashes, in the letterhead given.
+    """
 
 @_typing.type_check_only
 class ChangeOrdersServiceAsyncStub(ChangeOrdersServiceStub):
@@ -118,6 +122,10 @@ class ChangeOrdersServiceAsyncStub(ChangeOrdersServiceStub):
     GetAuditTrail: _aio.UnaryUnaryMultiCallable[_changeorders_pb2.GetAuditTrailRequest, _changeorders_pb2.GetAuditTrailResponse]  # type: ignore[assignment]
     """Staff: the evidence pack's log, each entry with its hash and the hash
     before it, and whether the chain holds.
+    """
+    GetCertificatePdf: _aio.UnaryUnaryMultiCallable[_changeorders_pb2.GetCertificatePdfRequest, _changeorders_pb2.GetCertificatePdfResponse]  # type: ignore[assignment]
+    """An approved order's certificate: the order as signed, the diff, the
+    signature block and the audit log with its hashes, in the letterhead given.
     """
 
 class ChangeOrdersServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -227,6 +235,16 @@ class ChangeOrdersServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_changeorders_pb2.GetAuditTrailResponse, _abc.Awaitable[_changeorders_pb2.GetAuditTrailResponse]]:
         """Staff: the evidence pack's log, each entry with its hash and the hash
         before it, and whether the chain holds.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCertificatePdf(
+        self,
+        request: _changeorders_pb2.GetCertificatePdfRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_changeorders_pb2.GetCertificatePdfResponse, _abc.Awaitable[_changeorders_pb2.GetCertificatePdfResponse]]:
+        """An approved order's certificate: the order as signed, the diff, the
+        signature block and the audit log with its hashes, in the letterhead given.
         """
 
 def add_ChangeOrdersServiceServicer_to_server(servicer: ChangeOrdersServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
