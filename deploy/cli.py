@@ -1,4 +1,5 @@
-"""`portal`: run the suite locally, migrate, onboard integrators, and look after dead letters."""
+"""`portal`: run the suite locally, migrate, onboard integrators, check change orders' evidence,
+and look after dead letters."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from deploy import tenants_cli
+from deploy import changeorders_cli, tenants_cli
 from deploy.suite import DATA_DIR, DEV_JSON, SERVICES, Suite, SuiteOptions
 
 
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     rp.add_argument("id")
     rp.add_argument("--service", choices=SERVICES)
     tenants_cli.add_parser(sub)
+    changeorders_cli.add_parser(sub)
     documents = sub.add_parser("documents", help="the document library's storage")
     dc = documents.add_subparsers(dest="documents_command", required=True)
     dc.add_parser(
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(rotate_document_keys())
     elif args.command == "tenants":
         sys.exit(tenants_cli.run(args))
+    elif args.command == "changeorders":
+        sys.exit(changeorders_cli.run(args, _settings("changeorders").database_url))
     elif args.events_command == "dead-letters":
         asyncio.run(list_dead_letters(args.service))
     else:

@@ -38,7 +38,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # Where `make run` keeps its data, and the facts it prints (read by `portal` commands).
 DATA_DIR = ROOT / ".data"
 DEV_JSON = "dev.json"
-SERVICES = ("identity", "projects", "notifications", "documents", "payments", "bookings")
+SERVICES = (
+    "identity",
+    "projects",
+    "notifications",
+    "documents",
+    "payments",
+    "bookings",
+    "changeorders",
+)
 # Documents' ceiling for any integrator's uploads; the gateway caps upload bodies at it.
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 PR_SET_PDEATHSIG = 1
@@ -231,6 +239,7 @@ class Suite:
             "GATEWAY_PAYMENTS_TARGET": self.target("payments"),
             "GATEWAY_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
             "GATEWAY_BOOKINGS_TARGET": self.target("bookings"),
+            "GATEWAY_CHANGEORDERS_TARGET": self.target("changeorders"),
             "GATEWAY_PRINCIPAL_PRIVATE_KEY": self.private_key,
             "GATEWAY_DEV_MAIL_URL": self.mail_url,
             # Identity's events keep the gateway's credential cache honest.

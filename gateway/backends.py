@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 import grpc
 from fastapi import Request
 from portal.bookings.v1 import bookings_pb2_grpc
+from portal.changeorders.v1 import changeorders_pb2_grpc
 from portal.documents.v1 import documents_pb2_grpc
 from portal.identity.v1 import identity_pb2_grpc
 from portal.notifications.v1 import notifications_pb2_grpc
@@ -143,6 +144,7 @@ class Remote(Generic[StubT]):
 DocumentsRemote = Remote[documents_pb2_grpc.DocumentsServiceStub]
 PaymentsRemote = Remote[payments_pb2_grpc.PaymentsServiceStub]
 BookingsRemote = Remote[bookings_pb2_grpc.BookingsServiceStub]
+ChangeOrdersRemote = Remote[changeorders_pb2_grpc.ChangeOrdersServiceStub]
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ class Backends:
     payments: PaymentsRemote | None = None
     # None when GATEWAY_BOOKINGS_TARGET is not set: booking routes answer 503.
     bookings: BookingsRemote | None = None
+    # None when GATEWAY_CHANGEORDERS_TARGET is not set: change-order routes answer 503.
+    changeorders: ChangeOrdersRemote | None = None
     # Identity's answers for uploaded brand images (immutable, by content).
     brand_images: BrandImages = field(default_factory=BrandImages)
 
@@ -186,6 +190,12 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
         if settings.bookings_target:
             channel = await stack.enter_async_context(open_channel(settings.bookings_target))
             bookings = Remote("bookings", bookings_pb2_grpc.BookingsServiceStub(channel), caller)
+        changeorders = None
+        if settings.changeorders_target:
+            channel = await stack.enter_async_context(open_channel(settings.changeorders_target))
+            changeorders = Remote(
+                "changeorders", changeorders_pb2_grpc.ChangeOrdersServiceStub(channel), caller
+            )
         yield Backends(
             identity=Remote("identity", identity_pb2_grpc.IdentityServiceStub(identity), caller),
             projects=Remote("projects", projects_pb2_grpc.ProjectsServiceStub(projects), caller),
@@ -197,6 +207,7 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
             documents=documents,
             payments=payments,
             bookings=bookings,
+            changeorders=changeorders,
         )
 
 

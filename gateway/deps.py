@@ -28,6 +28,7 @@ from gateway.auth import (
 from gateway.backends import (
     Backends,
     BookingsRemote,
+    ChangeOrdersRemote,
     DocumentsRemote,
     PaymentsRemote,
     current_backends,
@@ -104,6 +105,21 @@ async def payments_remote(
             )
         )
     return backends.payments
+
+
+async def changeorders_remote(
+    backends: Annotated[Backends, Depends(current_backends)],
+) -> ChangeOrdersRemote:
+    if backends.changeorders is None:
+        raise ProblemError(
+            Problem(
+                type=problem_type("unavailable"),
+                title="Service unavailable",
+                detail="Change orders are not available on this portal yet.",
+                code="changeorders_unavailable",
+            )
+        )
+    return backends.changeorders
 
 
 async def bookings_remote(
@@ -204,6 +220,7 @@ RequestIdDep = Annotated[str, Depends(request_id)]
 PageDep = Annotated[common_pb2.PageRequest, Depends(page_request)]
 PaymentsDep = Annotated[PaymentsRemote, Depends(payments_remote)]
 BookingsDep = Annotated[BookingsRemote, Depends(bookings_remote)]
+ChangeOrdersDep = Annotated[ChangeOrdersRemote, Depends(changeorders_remote)]
 
 # Who may see a page, and the proposal a page's URL names.
 SignedInPage = Annotated[SignedIn, Depends(signed_in_page)]

@@ -33,6 +33,8 @@ class GatewaySettings(BaseSettings):
     payments_target: str = ""
     # Optional: without it bookings and the dispatch calendar answer 503.
     bookings_target: str = ""
+    # Optional: without it the change-order routes answer 503 "change orders are not available".
+    changeorders_target: str = ""
     # Ed25519 PEM that signs the principal tokens the services verify.
     principal_private_key: str = ""
     tenant_cache_seconds: float = 30.0

@@ -3,44 +3,12 @@ and the evidence cleaned for keeping. Pure: no I/O."""
 
 from __future__ import annotations
 
-import ipaddress
-import unicodedata
 from dataclasses import dataclass
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
+from services.chassis.esign import check_ip, check_signer_name, clean_user_agent
 from services.chassis.idempotency import IdempotencyKeyReused
 from services.projects.domain_proposals import ProposalStatus
-
-SIGNER_NAME_MIN, SIGNER_NAME_MAX = 2, 200
-USER_AGENT_MAX = 500
-
-
-def check_signer_name(name: str) -> str:
-    """The typed full name: trimmed, inner whitespace collapsed, printable."""
-    cleaned = " ".join(name.split())
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in cleaned):
-        raise InvalidArgument("signer name contains invisible characters", field="signer_name")
-    if not SIGNER_NAME_MIN <= len(cleaned) <= SIGNER_NAME_MAX:
-        raise InvalidArgument(
-            f"type your full name to sign ({SIGNER_NAME_MIN} to {SIGNER_NAME_MAX} characters)",
-            field="signer_name",
-        )
-    return cleaned
-
-
-def check_ip(ip: str) -> str:
-    ip = ip.strip()
-    if not ip:
-        return ""
-    try:
-        return str(ipaddress.ip_address(ip))
-    except ValueError:
-        raise InvalidArgument("ip must be an IPv4 or IPv6 address", field="ip") from None
-
-
-def clean_user_agent(user_agent: str) -> str:
-    printable = "".join(ch for ch in user_agent if unicodedata.category(ch) != "Cc")
-    return printable.strip()[:USER_AGENT_MAX]
 
 
 @dataclass(frozen=True)

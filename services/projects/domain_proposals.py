@@ -3,7 +3,6 @@ rules of sending and accepting. Pure: no I/O, the clock passed in."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -11,6 +10,7 @@ from enum import IntEnum
 from typing import Any
 
 from services.chassis.errors import InvalidTransition
+from services.chassis.esign import canonical_json, sha256_hex
 from services.chassis.validation import multiline_text, require_text
 from services.projects import domain_money
 from services.projects.domain_money import Totals
@@ -142,6 +142,9 @@ class ClientLine:
     quantity: int
     unit_price_minor: int
     line_total_minor: int
+    # Staff's view itemises hidden lines too and says so; never part of the
+    # signed content (a client's view holds only visible lines).
+    client_visible: bool = True
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class ClientRoom:
     lines: tuple[ClientLine, ...]
     other_items_minor: int  # the room's lines the integrator keeps internal, summed
     total_minor: int
+    client_visible: bool = True  # as ClientLine's
 
 
 def client_rooms(rooms: Sequence[SnapshotRoom]) -> tuple[ClientRoom, ...]:
@@ -280,15 +284,6 @@ class SignedContent:
     @classmethod
     def from_json(cls, text: str) -> SignedContent:
         return cls.from_dict(json.loads(text))
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no whitespace, non-ASCII kept as is (hashed as UTF-8)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def signed_content(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from portal.changeorders.v1.events_pb2 import ChangeOrderApproved
 from portal.projects.v1.events_pb2 import ProposalAccepted
 
 from services.chassis.access import access_subscriptions
@@ -19,4 +20,6 @@ def subscriptions(*, documents: service.SignedCopyArchive) -> list[Subscription]
             ProposalAccepted,
             partial(service.on_proposal_accepted, documents=documents),
         ),
+        # The contract value on the board: each approved change order, once.
+        Subscription(ChangeOrderApproved, service.on_change_order_approved),
     ]

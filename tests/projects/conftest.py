@@ -47,6 +47,7 @@ class Projects(ServiceUnderTest):
 
     stub: projects_pb2_grpc.ProjectsServiceStub
     identity: Identity
+    target: str = ""  # host:port, for a service under test that calls projects
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +84,7 @@ async def projects(
             caller=Caller(signer, timeout=20),
             sessions=sessions,
             identity=identity,
+            target=f"127.0.0.1:{port}",
         )
     finally:
         await channel.close()

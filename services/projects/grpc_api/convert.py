@@ -154,11 +154,13 @@ def proposal_pb(v: service.ProposalView) -> pb.Proposal:
                         quantity=line.quantity,
                         unit_price=money(line.unit_price_minor, currency),
                         line_total=money(line.line_total_minor, currency),
+                        client_visible=line.client_visible,
                     )
                     for line in room.lines
                 ],
                 other_items=money(room.other_items_minor, currency),
                 total=money(room.total_minor, currency),
+                client_visible=room.client_visible,
             )
             for room in v.rooms
         ],

@@ -39,6 +39,7 @@ from services.projects.service.rooms import (
     update_room,
 )
 from services.projects.service.stages import HistoryEntry, list_stage_history, update_stage
+from services.projects.service.variations import on_change_order_approved
 from services.projects.service.waiting import open_waiting_item, resolve_waiting_item
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "list_proposals",
     "list_rooms",
     "list_stage_history",
+    "on_change_order_approved",
     "on_proposal_accepted",
     "open_waiting_item",
     "remove_product_line",

@@ -169,12 +169,17 @@ async def proposal_view(
             name=room.name,
             lines=tuple(
                 domain_proposals.ClientLine(
-                    line.label, line.quantity, line.unit_price_minor, line.line_total_minor
+                    line.label,
+                    line.quantity,
+                    line.unit_price_minor,
+                    line.line_total_minor,
+                    client_visible=line.client_visible,
                 )
                 for line in room.lines
             ),
             other_items_minor=0,
             total_minor=room.total_minor,
+            client_visible=room.client_visible,
         )
         for room in await snapshot_of(uow, proposal.id)
     )

@@ -1151,9 +1151,14 @@ class ProposalLine(_message.Message):
     QUANTITY_FIELD_NUMBER: _builtins.int
     UNIT_PRICE_FIELD_NUMBER: _builtins.int
     LINE_TOTAL_FIELD_NUMBER: _builtins.int
+    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
     description: _builtins.str
     """manufacturer + model + description"""
     quantity: _builtins.int
+    client_visible: _builtins.bool
+    """Staff and services: whether the client sees the line itemised (a
+    client's view holds only such lines, so it is always true there).
+    """
     @_builtins.property
     def unit_price(self) -> _common_pb2.Money: ...
     @_builtins.property
@@ -1165,10 +1170,11 @@ class ProposalLine(_message.Message):
         quantity: _builtins.int = ...,
         unit_price: _common_pb2.Money | None = ...,
         line_total: _common_pb2.Money | None = ...,
+        client_visible: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["line_total", b"line_total", "unit_price", b"unit_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "line_total", b"line_total", "quantity", b"quantity", "unit_price", b"unit_price"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "description", b"description", "line_total", b"line_total", "quantity", b"quantity", "unit_price", b"unit_price"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1182,7 +1188,12 @@ class ProposalRoom(_message.Message):
     LINES_FIELD_NUMBER: _builtins.int
     OTHER_ITEMS_FIELD_NUMBER: _builtins.int
     TOTAL_FIELD_NUMBER: _builtins.int
+    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
+    client_visible: _builtins.bool
+    """Staff and services: whether the client sees the room by name (always
+    true in a client's view; hidden rooms are summed into "Other items").
+    """
     @_builtins.property
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProposalLine]: ...
     @_builtins.property
@@ -1200,10 +1211,11 @@ class ProposalRoom(_message.Message):
         lines: _abc.Iterable[Global___ProposalLine] | None = ...,
         other_items: _common_pb2.Money | None = ...,
         total: _common_pb2.Money | None = ...,
+        client_visible: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["other_items", b"other_items", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines", "name", b"name", "other_items", b"other_items", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "lines", b"lines", "name", b"name", "other_items", b"other_items", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

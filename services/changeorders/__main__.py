@@ -1,0 +1,32 @@
+"""python -m services.changeorders"""
+
+from __future__ import annotations
+
+from portal.changeorders.v1 import changeorders_pb2, changeorders_pb2_grpc
+
+from services.changeorders import handlers, jobs
+from services.changeorders.grpc_api import ChangeOrdersServicer
+from services.changeorders.projects_client import ProjectsClient
+from services.changeorders.settings import ChangeOrdersSettings
+from services.chassis.runtime import ServiceSpec, main
+
+SPEC = ServiceSpec(
+    name="changeorders",
+    settings=ChangeOrdersSettings,
+    calls=("projects",),
+    grpc_service_names=[
+        changeorders_pb2.DESCRIPTOR.services_by_name["ChangeOrdersService"].full_name
+    ],
+    register_grpc=lambda server, deps: (
+        changeorders_pb2_grpc.add_ChangeOrdersServiceServicer_to_server(
+            ChangeOrdersServicer(deps.sessions, ProjectsClient(deps.remote("projects"))), server
+        )
+    ),
+    subscriptions=lambda deps: handlers.subscriptions(),
+    jobs=lambda deps: [
+        jobs.expiry(sessions=deps.sessions, interval=deps.settings.expiry_interval_seconds)
+    ],
+)
+
+if __name__ == "__main__":
+    main(SPEC)

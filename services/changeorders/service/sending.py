@@ -1,0 +1,287 @@
+"""Staff moving an order along: send it (its content frozen and hashed),
+revise it (a new draft revision, the current one superseded, the thread
+kept), withdraw it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from portal.changeorders.v1 import events_pb2
+from sqlalchemy import select
+
+from services.changeorders import domain_orders
+from services.changeorders.domain_changes import LineChange
+from services.changeorders.domain_orders import Status
+from services.changeorders.domain_schedule import check_schedule, stages_as_dicts
+from services.changeorders.models import ChangeOrder, Comment, ContractState, Revision
+from services.changeorders.service.audit import record
+from services.changeorders.service.common import (
+    EDITOR_ROLES,
+    OrderView,
+    ProjectsReader,
+    Sessions,
+    actor_of,
+    changes_of,
+    clear_deadline,
+    current_revision,
+    keep_audience,
+    load_contract,
+    load_order,
+    now_utc,
+    order_view,
+    set_status,
+    signed_content,
+    timestamp,
+    watch_deadline,
+)
+from services.changeorders.service.drafting import content_facts, new_revision, price
+from services.chassis.auth import Principal
+from services.chassis.db import UnitOfWork
+from services.chassis.money import money
+from services.chassis.validation import check_request_id, multiline_text
+
+COMMENT_MAX = 2_000
+
+
+async def _project_of(sessions: Sessions, principal: Principal, change_order_id: str) -> str:
+    async with UnitOfWork(sessions, principal.require_tenant()) as uow:
+        return str((await load_order(uow, principal, change_order_id)).project_id)
+
+
+async def _contract(uow: UnitOfWork, order: ChangeOrder) -> ContractState:
+    contract = await load_contract(uow, order.project_id, lock=True)
+    assert contract is not None  # an order exists only against a contract
+    return contract
+
+
+async def send_change_order(
+    *, sessions: Sessions, projects: ProjectsReader, principal: Principal, change_order_id: str
+) -> OrderView:
+    """Freeze what the client will see (priced against the contract as it
+    stands, with today's stage dates), hash it, and start the deadline."""
+    tenant_id = principal.require_editor(*EDITOR_ROLES)
+    facts = await projects.project(
+        tenant_id, await _project_of(sessions, principal, change_order_id)
+    )
+    now = now_utc()
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        order = await load_order(uow, principal, change_order_id, lock=True)
+        revision = await current_revision(uow, order)
+        domain_orders.check_send(
+            status=revision.status, number=order.reference, revision=revision.revision
+        )
+        revision.approval_deadline = domain_orders.check_deadline(
+            revision.approval_deadline, now, required=True
+        )
+        contract = await _contract(uow, order)
+        price(order, revision, contract)  # a draft made before another approval is rebased
+        revision.stages = stages_as_dicts(facts.stages)
+        content = signed_content(order, revision, contract, revision.consent_text)
+        revision.content_json = content.canonical_json()
+        revision.content_sha256 = content.sha256()
+        revision.sent_at = now
+        set_status(order, revision, Status.SENT, now)
+        await keep_audience(uow, facts)
+        await watch_deadline(uow, revision)
+        await record(
+            uow,
+            order,
+            action="sent",
+            actor=actor_of(principal),
+            revision=revision.revision,
+            at=now,
+            facts={
+                **content_facts(revision),
+                "content_sha256": revision.content_sha256,
+                "consent_text": revision.consent_text,
+            },
+        )
+        uow.publish(
+            events_pb2.ChangeOrderSent(
+                change_order_id=str(order.id),
+                project_id=str(order.project_id),
+                customer_id=str(order.customer_id),
+                number=order.reference,
+                revision=revision.revision,
+                title=revision.title,
+                price_impact=money(revision.impact_minor, contract.currency),
+                approval_deadline=timestamp(revision.approval_deadline),
+                project_reference=contract.project_reference,
+                project_name=contract.project_name,
+                schedule_impact_days=revision.schedule_days,
+            ),
+            aggregate_type="change_order",
+            aggregate_id=str(order.id),
+            occurred_at=now,
+        )
+        await uow.flush()
+        view = await order_view(uow, principal, order)
+        await uow.commit()
+    return view
+
+
+async def revise_change_order(
+    *,
+    sessions: Sessions,
+    projects: ProjectsReader,
+    principal: Principal,
+    request_id: str,
+    change_order_id: str,
+    title: str = "",
+    reason: str = "",
+    changes: Sequence[LineChange] = (),
+    schedule_days: int | None = None,
+    shift_from: str = "",
+    approval_deadline: datetime | None = None,
+    comment: str = "",
+) -> OrderView:
+    """Revision n+1, a draft, with the given content (anything left out is
+    the current revision's) against the contract as it stands; the current
+    revision is superseded and can no longer be approved."""
+    tenant_id = principal.require_editor(*EDITOR_ROLES)
+    request_id = check_request_id(request_id) or str(uuid.uuid4())
+    answer = multiline_text(comment, field="comment", max_len=COMMENT_MAX)
+    now = now_utc()
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        if (earlier := await _revised_by(uow, principal, request_id)) is not None:
+            return earlier  # a retry: the revision it made
+    facts = await projects.project(
+        tenant_id, await _project_of(sessions, principal, change_order_id)
+    )
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        order = await load_order(uow, principal, change_order_id, lock=True)
+        # The same request at the same moment waited for the lock: it is done.
+        if (earlier := await _revised_by(uow, principal, request_id)) is not None:
+            return earlier
+        old = await current_revision(uow, order)
+        domain_orders.check_revise(status=old.status, number=order.reference)
+        schedule = check_schedule(
+            old.schedule_days if schedule_days is None else schedule_days,
+            shift_from or old.shift_from,
+        )
+        deadline = approval_deadline or old.approval_deadline
+        revision = new_revision(
+            order,
+            number=old.revision + 1,
+            title=domain_orders.check_title(title) if title else old.title,
+            reason=domain_orders.check_reason(reason) if reason else old.reason,
+            changes=changes or changes_of(old),
+            schedule=schedule,
+            # A passed deadline is not carried over: staff set a new one to send.
+            deadline=deadline if deadline and deadline > now else None,
+            facts=facts,
+            created_by=principal.subject,
+            request_id=request_id,
+        )
+        if revision.approval_deadline is not None:
+            domain_orders.check_deadline(revision.approval_deadline, now, required=False)
+        contract = await _contract(uow, order)
+        price(order, revision, contract)
+        set_status(order, old, Status.SUPERSEDED, now)
+        await clear_deadline(uow, old)
+        order.current_revision, order.status = revision.revision, Status.DRAFT
+        uow.session.add(revision)
+        if answer:
+            uow.session.add(
+                Comment(
+                    tenant_id=order.tenant_id,
+                    change_order_id=order.id,
+                    revision=revision.revision,
+                    author_kind="staff",
+                    author_id=principal.subject,
+                    body=answer,
+                    created_at=now,
+                )
+            )
+        await record(
+            uow,
+            order,
+            action="revised",
+            actor=actor_of(principal),
+            revision=revision.revision,
+            at=now,
+            facts={
+                **content_facts(revision),
+                "superseded_revision": old.revision,
+                "comment": answer,
+            },
+        )
+        uow.publish(
+            events_pb2.ChangeOrderRevised(
+                change_order_id=str(order.id),
+                project_id=str(order.project_id),
+                customer_id=str(order.customer_id),
+                number=order.reference,
+                revision=revision.revision,
+                previous_revision=old.revision,
+                project_reference=contract.project_reference,
+            ),
+            aggregate_type="change_order",
+            aggregate_id=str(order.id),
+            occurred_at=now,
+        )
+        await uow.flush()
+        view = await order_view(uow, principal, order)
+        await uow.commit()
+    return view
+
+
+async def _revised_by(uow: UnitOfWork, principal: Principal, request_id: str) -> OrderView | None:
+    earlier = await uow.session.scalar(select(Revision).where(Revision.request_id == request_id))
+    if earlier is None:
+        return None
+    order = await load_order(uow, principal, str(earlier.change_order_id))
+    return await order_view(uow, principal, order)
+
+
+async def withdraw_change_order(
+    *, sessions: Sessions, principal: Principal, change_order_id: str, reason: str
+) -> OrderView:
+    tenant_id = principal.require_editor(*EDITOR_ROLES)
+    why = multiline_text(reason, field="reason", max_len=COMMENT_MAX)
+    now = now_utc()
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        order = await load_order(uow, principal, change_order_id, lock=True)
+        revision = await current_revision(uow, order)
+        if revision.status == Status.WITHDRAWN:
+            return await order_view(uow, principal, order)  # already done: a retry
+        domain_orders.check_withdraw(status=revision.status, number=order.reference)
+        revision.withdrawn_reason, revision.decided_at = why, now
+        set_status(order, revision, Status.WITHDRAWN, now)
+        await clear_deadline(uow, revision)
+        await record(
+            uow,
+            order,
+            action="withdrawn",
+            actor=actor_of(principal),
+            revision=revision.revision,
+            at=now,
+            facts={"reason": why},
+        )
+        ever_sent = await uow.session.scalar(
+            select(Revision.id).where(
+                Revision.change_order_id == order.id, Revision.sent_at.is_not(None)
+            )
+        )
+        if ever_sent is not None:  # the client knew of it
+            contract = await load_contract(uow, order.project_id)
+            uow.publish(
+                events_pb2.ChangeOrderWithdrawn(
+                    change_order_id=str(order.id),
+                    project_id=str(order.project_id),
+                    customer_id=str(order.customer_id),
+                    number=order.reference,
+                    revision=revision.revision,
+                    reason=why,
+                    project_reference=contract.project_reference if contract else "",
+                ),
+                aggregate_type="change_order",
+                aggregate_id=str(order.id),
+                occurred_at=now,
+            )
+        await uow.flush()
+        view = await order_view(uow, principal, order)
+        await uow.commit()
+    return view

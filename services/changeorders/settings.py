@@ -1,0 +1,10 @@
+from services.chassis.settings import ServiceSettings, service_config
+
+
+class ChangeOrdersSettings(ServiceSettings):
+    model_config = service_config("CHANGEORDERS_")
+
+    # The contract baseline and stage dates come from projects; required.
+    projects_target: str = ""
+    # How often orders past their approval deadline are marked expired.
+    expiry_interval_seconds: float = 60.0
