@@ -115,6 +115,7 @@ async def changeorders_remote(
             Problem(
                 type=problem_type("unavailable"),
                 title="Service unavailable",
+                status=503,
                 detail="Change orders are not available on this portal yet.",
                 code="changeorders_unavailable",
             )
