@@ -14,6 +14,7 @@ from portal.common.v1 import common_pb2
 from portal.payments.v1 import payments_pb2 as pb
 from pydantic import BaseModel, Field
 
+from gateway.api.fields import Line
 from gateway.api.translate import timestamp
 from gateway.backends import PaymentsRemote
 from gateway.deps import PageDep, PaymentsDep, StaffDep
@@ -61,9 +62,9 @@ class Authorize(BaseModel):
 
 
 class CompleteRequest(BaseModel):
-    state: str = Field(min_length=1, max_length=200)
-    code: str = Field(min_length=1, max_length=2000)
-    realm_id: str = Field(default="", max_length=100, description="QuickBooks' realmId.")
+    state: Line = Field(min_length=1, max_length=200)
+    code: Line = Field(min_length=1, max_length=2000)
+    realm_id: Line = Field(default="", max_length=100, description="QuickBooks' realmId.")
 
 
 class SyncRecord(BaseModel):
