@@ -66,6 +66,13 @@ def _value(digits: str) -> int:
     return min(int(significant or "0"), BEYOND_ANY_FILE)
 
 
+def _less(a: str, b: str) -> bool:
+    """a < b for digit strings of any length, compared by value without
+    converting them (both may be far past what _value keeps apart)."""
+    a, b = a.lstrip("0") or "0", b.lstrip("0") or "0"
+    return (len(a), a) < (len(b), b)
+
+
 def parse_range(header: str | None, size: int, *, if_range: str | None = None) -> ByteRange | None:
     """The one byte range to send, or None for the whole file; raises
     RangeNotSatisfiable for a 416. Never raises anything else, whatever the
@@ -92,10 +99,10 @@ def parse_range(header: str | None, size: int, *, if_range: str | None = None) -
             raise RangeNotSatisfiable
         length = min(suffix, size)
         return ByteRange(size - length, length)
+    if last and _less(last, first):  # "10-5": not a range; by value, at any length
+        return None
     start = _value(first)
     end = _value(last) if last else BEYOND_ANY_FILE
-    if end < start:
-        return None
     if start >= size:
         raise RangeNotSatisfiable
     return ByteRange(start, min(end, size - 1) - start + 1)

@@ -123,6 +123,7 @@ positions = st.integers(min_value=0, max_value=10**30)
 
 
 @given(first=positions, last=st.one_of(st.none(), positions), size=st.integers(1, 10**6))
+@example(first=2**64 + 5, last=2**64 + 1, size=100)  # both past int64, last < first
 def test_an_int_range_is_the_slice_python_would_take(first: int, last: int | None, size: int):
     header = f"bytes={first}-{'' if last is None else last}"
     stop = size if last is None else last + 1
