@@ -36,6 +36,7 @@ from gateway.backends import (
 from gateway.problems import Problem, ProblemError, problem_type
 from gateway.sessions import SignedIn, resolve_session, session_cookie_value, settings_of
 from gateway.settings import GatewaySettings
+from gateway.step_up import Signer, require_signer
 from gateway.tenancy import Tenant, TenantCache, current_tenant, tenant_cache
 from services.chassis.auth import Principal
 
@@ -222,6 +223,8 @@ PageDep = Annotated[common_pb2.PageRequest, Depends(page_request)]
 PaymentsDep = Annotated[PaymentsRemote, Depends(payments_remote)]
 BookingsDep = Annotated[BookingsRemote, Depends(bookings_remote)]
 ChangeOrdersDep = Annotated[ChangeOrdersRemote, Depends(changeorders_remote)]
+# A client signing (approve, push back): their own session, recently proven.
+StepUpDep = Annotated[Signer, Depends(require_signer)]
 
 # Who may see a page, and the proposal a page's URL names.
 SignedInPage = Annotated[SignedIn, Depends(signed_in_page)]

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from gateway.api import (
     auth,
     brand_images,
+    changeorders,
     customers,
     documents,
     emails,
@@ -52,6 +53,7 @@ router.include_router(proposals.router)
 router.include_router(emails.router)
 router.include_router(documents.router)
 router.include_router(payments.router)
+router.include_router(changeorders.router)
 router.include_router(platform.router)
 # Multipart uploads and file downloads: not JSON, so outside json_bodies_only.
 uploads = APIRouter()

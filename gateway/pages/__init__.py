@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from gateway.api.fields import refuse_unusable_input
 from gateway.csrf import CsrfRefused
 from gateway.pages import (
+    change_orders,
     console,
     console_accounting,
     console_projects,
@@ -24,6 +25,7 @@ router.include_router(front_door.router)
 router.include_router(portal.router)
 router.include_router(documents.router)
 router.include_router(projects.router)
+router.include_router(change_orders.router)
 router.include_router(console.router)
 router.include_router(console_projects.router)
 router.include_router(console_settings.router)

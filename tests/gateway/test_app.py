@@ -153,6 +153,16 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
         "/api/v1/accounting/connection",
         "/api/v1/accounting/sync-records",
         "/api/v1/accounting/sync-records/{sync_id}/retry",
+        "/api/v1/projects/{project_id}/change-orders",
+        "/api/v1/change-orders/{change_order_id}",
+        "/api/v1/change-orders/{change_order_id}/send",
+        "/api/v1/change-orders/{change_order_id}/revise",
+        "/api/v1/change-orders/{change_order_id}/withdraw",
+        "/api/v1/change-orders/{change_order_id}/approve",
+        "/api/v1/change-orders/{change_order_id}/push-back",
+        "/api/v1/change-orders/{change_order_id}/compare",
+        "/api/v1/change-orders/{change_order_id}/audit",
+        "/api/v1/change-orders/{change_order_id}/certificate.pdf",
         "/api/v1/stripe/webhook",
     }
     onboard = doc["paths"]["/api/v1/platform/tenants"]["post"]

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from portal.changeorders.v1 import changeorders_pb2, changeorders_pb2_grpc
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 from portal.payments.v1 import payments_pb2, payments_pb2_grpc
 from pydantic import AfterValidator, BaseModel
@@ -51,8 +52,8 @@ async def services(keypair) -> AsyncIterator[tuple[F.Fakes, str]]:
             keypair[1],
             deadline_ceilings=DEADLINE_CEILINGS,
         ) as target,
-        # Payments answers nothing here (UNIMPLEMENTED): every case is refused
-        # before a call, and the routes need a payments backend to get that far.
+        # Payments and changeorders answer nothing here (UNIMPLEMENTED): every case is refused
+        # before a call, and the routes need their backend to get that far.
         serve_fake(
             lambda srv: payments_pb2_grpc.add_PaymentsServiceServicer_to_server(
                 payments_pb2_grpc.PaymentsServiceServicer(), srv
@@ -60,9 +61,17 @@ async def services(keypair) -> AsyncIterator[tuple[F.Fakes, str]]:
             service_name(payments_pb2, "PaymentsService"),
             keypair[1],
         ) as payments_target,
+        serve_fake(
+            lambda srv: changeorders_pb2_grpc.add_ChangeOrdersServiceServicer_to_server(
+                changeorders_pb2_grpc.ChangeOrdersServiceServicer(), srv
+            ),
+            service_name(changeorders_pb2, "ChangeOrdersService"),
+            keypair[1],
+        ) as changeorders_target,
         F.fake_services(keypair[1]) as fakes,
     ):
         STAND_INS["payments"] = payments_target
+        STAND_INS["changeorders"] = changeorders_target
         yield fakes, target
 
 
@@ -80,6 +89,7 @@ async def gateway(
                 "projects_target": fakes.projects_target,
                 "documents_target": target,
                 "payments_target": STAND_INS["payments"],
+                "changeorders_target": STAND_INS["changeorders"],
                 "platform_token": PLATFORM_TOKEN,
             }
         )
