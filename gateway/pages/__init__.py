@@ -10,6 +10,7 @@ from gateway.pages import (
     change_orders,
     console,
     console_accounting,
+    console_change_orders,
     console_projects,
     console_settings,
     documents,
@@ -30,6 +31,7 @@ router.include_router(console.router)
 router.include_router(console_projects.router)
 router.include_router(console_settings.router)
 router.include_router(console_accounting.router)
+router.include_router(console_change_orders.router)
 
 
 def install(app: FastAPI) -> None:

@@ -14,6 +14,7 @@ from portal.projects.v1 import projects_pb2 as ppb
 
 from services.changeorders.domain_orders import SignedContent, sha256_hex
 from tests.changeorders.conftest import (
+    DENIED,
     INVALID,
     NOT_FOUND,
     PRECONDITION,
@@ -227,3 +228,23 @@ async def test_the_same_create_sent_twice_at_once_makes_one_order(site: Site):
         site.tenant_id, "SELECT count(*) FROM change_order WHERE project_id = :p", p=site.project.id
     )
     assert rows == [(1,)]
+
+
+async def test_staff_read_the_contract_a_new_order_would_change(site: Site):
+    ask = pb.GetContractRequest(project_id=site.project.id)
+    before = await site("GetContract", ask, site.pm)
+    assert [r.key for r in before.rooms] == ["R1", "R2"]
+    assert [x.key for x in before.rooms[0].lines] == ["R1.1", "R1.2"]
+    assert before.totals.total.amount_minor == site.proposal.total.amount_minor
+    first = await site.sent(subwoofer())
+    await site.approve(first)
+    after = await site("GetContract", ask, site.pm)
+    assert after.totals.total.amount_minor == first.diff.after.total.amount_minor
+    assert "CO-001.1" in {x.key for r in after.rooms for x in r.lines}
+    # The client reads orders, never the contract with its internal lines.
+    await site.fails(DENIED, "GetContract", ask, site.approver)
+    bare = await site.side.project("Loft")
+    err = await site.fails(
+        PRECONDITION, "GetContract", pb.GetContractRequest(project_id=bare.id), site.pm
+    )
+    assert "accepted" in err.details()

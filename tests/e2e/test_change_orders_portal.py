@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.e2e.test_projects_portal import build, field, staff
+from tests.e2e.test_projects_portal import build, field, staff, staff_browser
 from tests.suite import Running
 
 pytestmark = pytest.mark.e2e
@@ -246,3 +246,71 @@ async def test_bad_input_is_a_clear_problem(running: Running, gw, mail):
         "status"
     ] != "approved"
     await client.client.aclose()
+
+
+async def test_staff_draft_add_send_revise_and_withdraw_in_the_console(running: Running, gw, mail):
+    b = await _accepted(running, gw, mail, "approver")
+    pid = b.project["id"]
+    async with await staff_browser(running, mail) as browser:
+        listing = f"/console/projects/{pid}/change-orders"
+        page = await browser.get(listing)
+        assert page.status_code == 200
+        # The contract with its keys, the hidden line marked internal.
+        assert "R1.1 · 4K laser projector" in page.text and "internal" in page.text
+        r = await browser.submit(
+            listing,
+            listing,
+            {
+                "title": "Second subwoofer",
+                "reason": "Bigger room than surveyed",
+                "kind": "added",
+                "target": "room:R1",
+                "description": "SVS SB-3000",
+                "quantity": "1",
+                "unit_price": "1,299.00",
+                "schedule_days": "2",
+                "shift_from_stage": "install",
+                "deadline_days": "7",
+            },
+        )
+        assert r.status_code == 303 and r.headers["location"].startswith("/console/change-orders/")
+        order_page = r.headers["location"]
+        oid = order_page.rsplit("/", 1)[1]
+        shown = await browser.get(order_page)
+        assert "SVS SB-3000" in shown.text and "Intact" in shown.text
+        bad = await browser.submit(
+            order_page,
+            f"{order_page}/changes",
+            {"kind": "quantity", "target": "R1.1", "quantity": "lots"},
+        )
+        assert bad.status_code == 303
+        assert "Quantity: a whole number" in (await browser.get(order_page)).text
+        added = await browser.submit(
+            order_page,
+            f"{order_page}/changes",
+            {"kind": "quantity", "target": "R1.1", "quantity": "2"},
+        )
+        assert added.status_code == 303
+        order = await staff(gw, running, "GET", f"/api/v1/change-orders/{oid}")
+        assert [c["kind"] for c in order["changes"]] == ["added", "quantity"]
+        assert order["diff"]["price_impact"]["amount_minor"] > 599_900 + 129_900
+        removed = await browser.submit(order_page, f"{order_page}/changes/1/remove", {})
+        assert removed.status_code == 303
+        sent = await browser.submit(order_page, f"{order_page}/send", {})
+        assert sent.status_code == 303
+        assert (await staff(gw, running, "GET", f"/api/v1/change-orders/{oid}"))["status"] == "sent"
+        revised = await browser.submit(
+            order_page,
+            f"{order_page}/revise",
+            {"comment": "Cheaper sub on offer", "deadline_days": "5"},
+        )
+        assert revised.status_code == 303
+        order = await staff(gw, running, "GET", f"/api/v1/change-orders/{oid}")
+        assert (order["revision"], order["status"]) == (2, "draft")
+        assert order["comments"][-1]["body"] == "Cheaper sub on offer"
+        gone = await browser.submit(order_page, f"{order_page}/withdraw", {"reason": "Not needed"})
+        assert gone.status_code == 303
+        assert (await staff(gw, running, "GET", f"/api/v1/change-orders/{oid}"))[
+            "status"
+        ] == "withdrawn"
+    await b.browsers["approver"].client.aclose()

@@ -154,6 +154,7 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
         "/api/v1/accounting/sync-records",
         "/api/v1/accounting/sync-records/{sync_id}/retry",
         "/api/v1/projects/{project_id}/change-orders",
+        "/api/v1/projects/{project_id}/contract",
         "/api/v1/change-orders/{change_order_id}",
         "/api/v1/change-orders/{change_order_id}/send",
         "/api/v1/change-orders/{change_order_id}/revise",

@@ -23,7 +23,7 @@ from gateway.api.changeorders.requests import (
     Revision,
     Withdrawal,
 )
-from gateway.api.changeorders.shapes import ChangeOrder, ChangeOrderPage
+from gateway.api.changeorders.shapes import ChangeOrder, ChangeOrderPage, Contract
 from gateway.api.proposals import content_disposition
 from gateway.brand import letterhead_for
 from gateway.deps import (
@@ -49,6 +49,14 @@ async def list_change_orders(
     project_id: UUID, caller: CallerDep, remote: ChangeOrdersDep, page: PageDep
 ) -> ChangeOrderPage:
     return await calls.list_change_orders(remote, caller, project_id, page)
+
+
+@router.get(
+    "/projects/{project_id}/contract",
+    summary="The contract a new change order would change, line by line with keys (staff)",
+)
+async def get_contract(project_id: UUID, staff: StaffDep, remote: ChangeOrdersDep) -> Contract:
+    return await calls.fetch_contract(remote, staff, project_id)
 
 
 @router.post(

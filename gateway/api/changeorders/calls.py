@@ -27,7 +27,13 @@ from gateway.api.changeorders.requests import (
     PushBack,
     Revision,
 )
-from gateway.api.changeorders.shapes import ChangeOrder, ChangeOrderPage, change_order_out
+from gateway.api.changeorders.shapes import (
+    ChangeOrder,
+    ChangeOrderPage,
+    Contract,
+    change_order_out,
+    contract_out,
+)
 from gateway.api.translate import masked
 from gateway.backends import ChangeOrdersRemote
 from services.chassis import enums
@@ -72,6 +78,17 @@ async def list_change_orders(
         change_orders=[change_order_out(c) for c in answer.change_orders],
         next_page_token=answer.page.next_page_token,
     )
+
+
+async def fetch_contract(
+    remote: ChangeOrdersRemote, principal: Principal, project_id: UUID
+) -> Contract:
+    answer = await remote.call(
+        remote.stub.GetContract,
+        pb.GetContractRequest(project_id=str(project_id)),
+        principal=principal,
+    )
+    return contract_out(answer)
 
 
 async def fetch_change_order(

@@ -12,6 +12,7 @@ from uuid import UUID
 from portal.changeorders.v1 import changeorders_pb2 as pb
 from pydantic import BaseModel, Field
 
+from gateway.api.changeorders.requests import LineChangeIn
 from gateway.api.translate import MoneyOut, calendar_date, money_out, timestamp
 from services.chassis import enums
 
@@ -166,9 +167,18 @@ class ChangeOrder(BaseModel):
     comments: list[Comment]
     revisions: list[RevisionSummary]
     withdrawn_reason: str
+    changes: list[LineChangeIn] = Field(description="Staff only: the changes as entered.")
     baseline: list[ContractRoom] = Field(
         description="Staff only: the contract it is drafted against."
     )
+
+
+class Contract(BaseModel):
+    """The contract a new order changes (staff): every room and line with its key."""
+
+    rooms: list[ContractRoom]
+    totals: Totals | None
+    tax_rate_bps: int
 
 
 class ChangeOrderPage(BaseModel):
@@ -280,6 +290,30 @@ def _room(m: pb.ContractRoom) -> ContractRoom:
     )
 
 
+def _change(c: pb.LineChange) -> LineChangeIn:
+    return LineChangeIn.model_construct(
+        kind=kind_name(c.kind),
+        line_key=c.line_key,
+        room_key=c.room_key,
+        new_room_name=c.new_room_name,
+        description=c.description,
+        quantity=c.quantity if c.HasField("quantity") else None,
+        unit_price_minor=c.unit_price_minor if c.HasField("unit_price_minor") else None,
+        client_visible=c.client_visible,
+        labour=c.labour,
+        labour_minor=c.labour_minor if c.HasField("labour_minor") else None,
+        note=c.note,
+    )
+
+
+def contract_out(m: pb.GetContractResponse) -> Contract:
+    return Contract(
+        rooms=[_room(r) for r in m.rooms],
+        totals=_totals(m.totals) if m.HasField("totals") else None,
+        tax_rate_bps=m.tax_rate_bps,
+    )
+
+
 def change_order_out(m: pb.ChangeOrder) -> ChangeOrder:
     return ChangeOrder(
         id=UUID(m.id),
@@ -324,5 +358,6 @@ def change_order_out(m: pb.ChangeOrder) -> ChangeOrder:
             for r in m.revisions
         ],
         withdrawn_reason=m.withdrawn_reason,
+        changes=[_change(c) for c in m.changes],
         baseline=[_room(r) for r in m.baseline],
     )

@@ -8,11 +8,13 @@ from portal.common.v1 import common_pb2
 
 from services.changeorders import service
 from services.changeorders.grpc_api.convert import (
+    baseline_pb,
     change_order_pb,
     comparison_pb,
     line_changes,
     moment,
     summary_pb,
+    totals_pb,
     ts,
 )
 from services.chassis import fieldmask
@@ -38,6 +40,19 @@ class ChangeOrdersServicer(changeorders_pb2_grpc.ChangeOrdersServiceServicer):
         return pb.ListChangeOrdersResponse(
             change_orders=[summary_pb(s) for s in summaries],
             page=common_pb2.PageResponse(next_page_token=token),
+        )
+
+    async def GetContract(self, request, context):
+        contract = await service.current_contract(
+            sessions=self._sessions,
+            projects=self._projects,
+            principal=current_principal(),
+            project_id=request.project_id,
+        )
+        return pb.GetContractResponse(
+            rooms=baseline_pb(contract),
+            totals=totals_pb(contract.totals(), contract.currency),
+            tax_rate_bps=contract.tax_rate_bps,
         )
 
     async def GetChangeOrder(self, request, context):

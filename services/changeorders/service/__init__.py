@@ -7,6 +7,7 @@ from services.changeorders.service.decisions import approve_change_order, push_b
 from services.changeorders.service.drafting import (
     UPDATABLE,
     create_change_order,
+    current_contract,
     update_change_order,
 )
 from services.changeorders.service.expiry import expire_due
@@ -35,6 +36,7 @@ __all__ = [
     "approve_change_order",
     "compare_revisions",
     "create_change_order",
+    "current_contract",
     "expire_due",
     "get_audit_trail",
     "get_certificate_pdf",

@@ -37,6 +37,7 @@ from services.changeorders.service.common import (
 )
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork, next_number
+from services.chassis.errors import InvalidTransition
 from services.chassis.idempotency import fingerprint, refuse_reuse
 from services.chassis.validation import check_request_id, parse_uuid
 
@@ -128,6 +129,28 @@ def new_revision(
         consent_text=domain_orders.CONSENT_TEXT,
         created_by=created_by,
     )
+
+
+async def current_contract(
+    *, sessions: Sessions, projects: ProjectsReader, principal: Principal, project_id: str
+) -> Contract:
+    """What a new order would be drafted against: the contract we keep once
+    the first order exists, else the accepted proposal as projects has it.
+    Reading it stores nothing."""
+    principal.require_staff()
+    tenant_id = principal.require_reader()
+    pid = parse_uuid(project_id, field="project_id")
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        known = await load_contract(uow, pid)
+        if known is not None:
+            return Contract.from_dict(known.current)
+    facts = await projects.project(tenant_id, str(pid))
+    if not facts.accepted_proposal_id:
+        raise InvalidTransition(
+            "change orders start once the project's proposal has been accepted",
+            field="project_id",
+        )
+    return (await projects.signed_baseline(tenant_id, facts.accepted_proposal_id)).contract
 
 
 async def create_change_order(

@@ -858,6 +858,52 @@ class ListChangeOrdersResponse(_message.Message):
 Global___ListChangeOrdersResponse: _TypeAlias = ListChangeOrdersResponse  # noqa: Y015
 
 @_typing.final
+class GetContractRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetContractRequest: _TypeAlias = GetContractRequest  # noqa: Y015
+
+@_typing.final
+class GetContractResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROOMS_FIELD_NUMBER: _builtins.int
+    TOTALS_FIELD_NUMBER: _builtins.int
+    TAX_RATE_BPS_FIELD_NUMBER: _builtins.int
+    tax_rate_bps: _builtins.int
+    @_builtins.property
+    def rooms(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContractRoom]: ...
+    @_builtins.property
+    def totals(self) -> Global___Totals: ...
+    def __init__(
+        self,
+        *,
+        rooms: _abc.Iterable[Global___ContractRoom] | None = ...,
+        totals: Global___Totals | None = ...,
+        tax_rate_bps: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["totals", b"totals"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rooms", b"rooms", "tax_rate_bps", b"tax_rate_bps", "totals", b"totals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetContractResponse: _TypeAlias = GetContractResponse  # noqa: Y015
+
+@_typing.final
 class GetChangeOrderRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

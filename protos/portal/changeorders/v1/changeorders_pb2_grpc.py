@@ -45,6 +45,11 @@ class ChangeOrdersServiceStub:
                 request_serializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.ListChangeOrdersRequest.SerializeToString,
                 response_deserializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.ListChangeOrdersResponse.FromString,
                 _registered_method=True)
+        self.GetContract = channel.unary_unary(
+                '/portal.changeorders.v1.ChangeOrdersService/GetContract',
+                request_serializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetContractRequest.SerializeToString,
+                response_deserializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetContractResponse.FromString,
+                _registered_method=True)
         self.GetChangeOrder = channel.unary_unary(
                 '/portal.changeorders.v1.ChangeOrdersService/GetChangeOrder',
                 request_serializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetChangeOrderRequest.SerializeToString,
@@ -113,6 +118,15 @@ class ChangeOrdersServiceServicer:
 
     def ListChangeOrders(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetContract(self, request, context):
+        """Staff: the project's contract as it stands (the accepted proposal plus
+        the orders approved since), every room and line with the key a change
+        names it by. Nothing is stored: the first order keeps the baseline.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -210,6 +224,11 @@ def add_ChangeOrdersServiceServicer_to_server(servicer, server):
                     request_deserializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.ListChangeOrdersRequest.FromString,
                     response_serializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.ListChangeOrdersResponse.SerializeToString,
             ),
+            'GetContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetContract,
+                    request_deserializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetContractRequest.FromString,
+                    response_serializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetContractResponse.SerializeToString,
+            ),
             'GetChangeOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.GetChangeOrder,
                     request_deserializer=portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetChangeOrderRequest.FromString,
@@ -299,6 +318,33 @@ class ChangeOrdersService:
             '/portal.changeorders.v1.ChangeOrdersService/ListChangeOrders',
             portal_dot_changeorders_dot_v1_dot_changeorders__pb2.ListChangeOrdersRequest.SerializeToString,
             portal_dot_changeorders_dot_v1_dot_changeorders__pb2.ListChangeOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.changeorders.v1.ChangeOrdersService/GetContract',
+            portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetContractRequest.SerializeToString,
+            portal_dot_changeorders_dot_v1_dot_changeorders__pb2.GetContractResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,6 +40,11 @@ class ChangeOrdersServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ChangeOrdersServiceAsyncStub: ...
     ListChangeOrders: _grpc.UnaryUnaryMultiCallable[_changeorders_pb2.ListChangeOrdersRequest, _changeorders_pb2.ListChangeOrdersResponse]
+    GetContract: _grpc.UnaryUnaryMultiCallable[_changeorders_pb2.GetContractRequest, _changeorders_pb2.GetContractResponse]
+    """Staff: the project's contract as it stands (the accepted proposal plus
+    the orders approved since), every room and line with the key a change
+    names it by. Nothing is stored: the first order keeps the baseline.
+    """
     GetChangeOrder: _grpc.UnaryUnaryMultiCallable[_changeorders_pb2.GetChangeOrderRequest, _changeorders_pb2.GetChangeOrderResponse]
     """One order at one revision (the latest the caller may see by default),
     with its diff, schedule impact, thread and revisions. A client opening
@@ -90,6 +95,11 @@ class ChangeOrdersServiceAsyncStub(ChangeOrdersServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListChangeOrders: _aio.UnaryUnaryMultiCallable[_changeorders_pb2.ListChangeOrdersRequest, _changeorders_pb2.ListChangeOrdersResponse]  # type: ignore[assignment]
+    GetContract: _aio.UnaryUnaryMultiCallable[_changeorders_pb2.GetContractRequest, _changeorders_pb2.GetContractResponse]  # type: ignore[assignment]
+    """Staff: the project's contract as it stands (the accepted proposal plus
+    the orders approved since), every room and line with the key a change
+    names it by. Nothing is stored: the first order keeps the baseline.
+    """
     GetChangeOrder: _aio.UnaryUnaryMultiCallable[_changeorders_pb2.GetChangeOrderRequest, _changeorders_pb2.GetChangeOrderResponse]  # type: ignore[assignment]
     """One order at one revision (the latest the caller may see by default),
     with its diff, schedule impact, thread and revisions. A client opening
@@ -143,6 +153,17 @@ class ChangeOrdersServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _changeorders_pb2.ListChangeOrdersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_changeorders_pb2.ListChangeOrdersResponse, _abc.Awaitable[_changeorders_pb2.ListChangeOrdersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetContract(
+        self,
+        request: _changeorders_pb2.GetContractRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_changeorders_pb2.GetContractResponse, _abc.Awaitable[_changeorders_pb2.GetContractResponse]]:
+        """Staff: the project's contract as it stands (the accepted proposal plus
+        the orders approved since), every room and line with the key a change
+        names it by. Nothing is stored: the first order keeps the baseline.
+        """
 
     @_abc_1.abstractmethod
     def GetChangeOrder(
