@@ -116,6 +116,7 @@ def run_suite(data_dir: Path, port: int | None) -> None:
 
 def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
     from deploy.seed import DEMO_PASSWORD, seed_demo
+    from deploy.seed_change_orders import seed_demo_change_orders
     from deploy.seed_documents import seed_demo_documents
 
     dev_path = data_dir / DEV_JSON
@@ -136,6 +137,14 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
             project_id=demo.project_id,
         )
     )
+    change_order_id = asyncio.run(
+        seed_demo_change_orders(
+            changeorders_target=suite.target("changeorders"),
+            private_key=suite.private_key,
+            tenant_id=demo.tenant_id,
+            project_id=demo.project_id,
+        )
+    )
     host = f"{demo.slug}.{suite.opts.base_domain}:{suite.ports['gateway']}"
     info = {
         "gateway_url": suite.gateway_url,
@@ -148,6 +157,7 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
         "client_logins": [{**c, "password": DEMO_PASSWORD} for c in demo.contacts],
         "demo_project_id": demo.project_id,
         "demo_customer_id": demo.customer_id,
+        "demo_change_order_id": change_order_id,
         "mail_url": suite.mail_url,
         "platform_url": suite.platform_url,
         "platform_token": suite.platform_token,
@@ -186,6 +196,14 @@ def banner(info: dict) -> str:
     Sign in at the portal as (email, password):
       {info["staff_email"]:<28} {info["staff_password"]:<18} staff, owner
 {contacts}
+
+    What to try, as the client (on a phone-size window, too):
+      - the status board, then Change orders -> "Second subwoofer": read the
+        diff, push back one line; as staff, revise it in the console
+        (Projects -> the project -> Change orders) and send; as the client,
+        approve revision 2 (a sign-in older than 30 minutes asks you to
+        confirm it's you first); then `.venv/bin/portal changeorders verify
+        CO-001 --project <reference>` checks the evidence chain.
 
   Everything above is also in .data/dev.json. Ctrl-C stops it all.
 """

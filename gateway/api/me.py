@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.fields import Secret
 from gateway.api.people import Me, SessionOut, me_out, session_out
+from gateway.api.translate import timestamp
 from gateway.auth import authenticate_token, bearer, not_signed_in, staff_roles
 from gateway.deps import BackendsDep, OptionalSessionDep, SessionDep, TenantDep
 from gateway.problems import problem_responses
@@ -123,4 +125,52 @@ async def change_password(
             current_session_id=signed_in.session.id,
         ),
         principal=signed_in.person,
+    )
+
+
+class StepUp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: Secret = Field("", max_length=1024, description="The password again, or ...")
+    code: Secret = Field("", max_length=20, description="... the code emailed by /step-up/code.")
+
+
+class Proof(BaseModel):
+    authenticated_at: datetime | None
+    auth_method: str
+
+
+class CodeSent(BaseModel):
+    expires_at: datetime | None
+
+
+@router.post(
+    "/step-up/code",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Email a six-digit code that confirms it is you (before a signature)",
+)
+async def request_step_up_code(signed_in: SessionDep, backends: BackendsDep) -> CodeSent:
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.RequestStepUpCode,
+        P.RequestStepUpCodeRequest(token=signed_in.token),
+        principal=signed_in.person,
+    )
+    return CodeSent(expires_at=timestamp(answer, "expires_at"))
+
+
+@router.post(
+    "/step-up",
+    summary="Confirm it is you: the password again or the emailed code",
+    responses=problem_responses(422),
+)
+async def step_up(body: StepUp, signed_in: SessionDep, backends: BackendsDep) -> Proof:
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.StepUp,
+        P.StepUpRequest(token=signed_in.token, password=body.password, code=body.code),
+        principal=signed_in.person,
+    )
+    return Proof(
+        authenticated_at=timestamp(answer.session, "authenticated_at"),
+        auth_method=answer.session.auth_method,
     )

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from portal.common.v1 import common_pb2
+from portal.identity.v1 import identity_pb2 as IP
+from portal.identity.v1.identity_pb2 import Tenant
 from starlette.responses import Response
 
 from gateway.api.changeorders import calls
@@ -29,6 +32,7 @@ from gateway.deps import BackendsDep, ChangeOrdersDep, ClientPage
 from gateway.pages.projects import not_found, page_id, portal_of
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
 from gateway.sessions import SignedIn
+from gateway.step_up import STEP_UP_REQUIRED, proof_is_fresh
 
 router = APIRouter(include_in_schema=False)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -49,9 +53,10 @@ def rooms_changed_first(order: ChangeOrder) -> list[RoomDiff]:
     ]
 
 
-def decision_state(order: ChangeOrder, signed_in: SignedIn) -> str:
-    """What the page offers: "decide" (approve or push back), "viewer" (only
-    an approver may), "read_only" (archived or staff viewing), "closed"."""
+def decision_state(order: ChangeOrder, signed_in: SignedIn, tenant: Tenant) -> str:
+    """What the page offers: "decide" (approve or push back), "step_up" (push
+    back, or confirm it's you before signing), "viewer" (only an approver
+    may), "read_only" (archived or staff viewing), "closed"."""
     if order.status not in WAITING or order.revision != order.latest_revision:
         return "closed"
     principal = portal_of(signed_in)
@@ -59,7 +64,7 @@ def decision_state(order: ChangeOrder, signed_in: SignedIn) -> str:
         return "read_only"
     if "approver" not in principal.roles:
         return "viewer"
-    return "decide"
+    return "decide" if proof_is_fresh(signed_in.session, tenant, datetime.now(UTC)) else "step_up"
 
 
 async def _order_page(
@@ -83,7 +88,7 @@ async def _order_page(
         project=project,
         order=order,
         rooms=rooms_changed_first(order),
-        deciding=decision_state(order, signed_in),
+        deciding=decision_state(order, signed_in, request.state.tenant),
         form=form,
         request_id=(form.get("request_id") if form else "") or str(uuid.uuid4()),
         error=error,
@@ -161,6 +166,10 @@ async def approve(
 ) -> Response:
     form = await signed_in_form(request, signed_in)
     order = await order_in_project(remote, signed_in, project_id, order_id)
+    if not proof_is_fresh(signed_in.session, request.state.tenant, datetime.now(UTC)):
+        return await _order_page(
+            request, signed_in, backends, order, status=403, error=STEP_UP_REQUIRED
+        )
     errors = {}
     if len(form["signer_name"]) < 2:
         errors["signer_name"] = "Type your full name to sign."
@@ -189,7 +198,7 @@ async def approve(
             request_id=form["request_id"] or str(uuid.uuid4()),
             signer_email=signed_in.session.email,
             client_name=signed_in.session.customer_name,
-            auth_method="session",
+            auth_method=signed_in.session.auth_method or "session",
         )
     except RemoteError as exc:
         return await _refused(request, signed_in, backends, remote, order, form, exc)
@@ -265,6 +274,47 @@ async def _refused(
         error=why.message,
         errors=why.fields,
     )
+
+
+@router.post("/projects/{project_id}/change-orders/{order_id}/step-up")
+async def step_up(
+    request: Request,
+    project_id: str,
+    order_id: str,
+    signed_in: ClientPage,
+    backends: BackendsDep,
+    remote: ChangeOrdersDep,
+) -> Response:
+    """The password again, or the emailed code; then the signature form."""
+    form = await signed_in_form(request, signed_in)
+    order = await order_in_project(remote, signed_in, project_id, order_id)
+    here = f"/projects/{order.project_id}/change-orders/{order.id}"
+    identity = backends.identity
+    try:
+        if form.has("send_code"):
+            await identity.call(
+                identity.stub.RequestStepUpCode,
+                IP.RequestStepUpCodeRequest(token=signed_in.token),
+                principal=signed_in.person,
+            )
+            return see_other(
+                request,
+                here + "#confirm",
+                flash=f"We have emailed a code to {signed_in.session.email}.",
+            )
+        await identity.call(
+            identity.stub.StepUp,
+            IP.StepUpRequest(
+                token=signed_in.token, password=form.secret("password"), code=form["code"]
+            ),
+            principal=signed_in.person,
+        )
+    except RemoteError as exc:
+        why = refusal(exc)
+        return await _order_page(
+            request, signed_in, backends, order, status=why.status, form=form, error=why.message
+        )
+    return see_other(request, here + "#approve-heading", flash="Thank you. You can sign now.")
 
 
 @router.get("/projects/{project_id}/change-orders/{order_id}/certificate.pdf")

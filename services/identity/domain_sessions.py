@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from services.chassis.errors import InvalidArgument
-from services.identity.domain_credentials import check_password_policy
+from services.identity.domain_credentials import check_password_policy, hash_secret
 
 SessionKind = Literal["staff", "client"]
 Purpose = Literal["magic_link", "invite", "password_reset"]
@@ -135,3 +136,47 @@ def session_read_only(*, kind: str, view_as: bool, customer_state: str | None) -
     if kind == "staff":
         return view_as
     return customer_state == "archived"
+
+
+# -- step-up: a fresh proof before a signature ---------------------------------------
+
+STEP_UP_CODE_TTL = timedelta(minutes=10)
+STEP_UP_MAX_TRIES = 5
+WRONG_STEP_UP = "That is not right. Check it and try again, or ask for a new code."
+STEP_UP_SPENT = "Too many tries, or the code has expired. Ask for a new code."
+
+
+def step_up_code_hash(code: str) -> str:
+    return hash_secret("step-up:" + "".join(code.split()))
+
+
+@dataclass(frozen=True)
+class StepUpCheck:
+    """What a step-up attempt does to the session: prove it, or count a miss."""
+
+    proven: bool
+    method: str
+    message: str = ""
+
+
+def check_step_up(
+    *,
+    password_ok: bool | None,
+    code: str,
+    stored_code_hash: str | None,
+    code_expires_at: datetime | None,
+    attempts: int,
+    now: datetime,
+) -> StepUpCheck:
+    """A password (already verified: `password_ok`) or the emailed code. Every
+    miss counts against STEP_UP_MAX_TRIES, so a stolen session cannot guess its
+    way to a signature; a spent or expired code proves nothing."""
+    if attempts >= STEP_UP_MAX_TRIES:
+        return StepUpCheck(False, "", STEP_UP_SPENT)
+    if password_ok is not None:
+        return StepUpCheck(password_ok, "step_up:password", "" if password_ok else WRONG_STEP_UP)
+    if not stored_code_hash or code_expires_at is None or now >= code_expires_at:
+        return StepUpCheck(False, "", STEP_UP_SPENT)
+    if not hmac.compare_digest(step_up_code_hash(code), stored_code_hash):
+        return StepUpCheck(False, "", WRONG_STEP_UP)
+    return StepUpCheck(True, "step_up:email_code")

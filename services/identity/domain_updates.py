@@ -8,7 +8,9 @@ Branding is what every page of the portal shows, so nothing unsafe gets in.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from services.chassis.errors import InvalidArgument
 from services.chassis.validation import require_text
 from services.identity import domain
 
@@ -31,8 +33,11 @@ TENANT_PATHS = (
     "time_zone",
     "currency",
     "region",
+    "signing_reauth_minutes",
     *(f"branding.{name}" for name in BRANDING_FIELDS),
 )
+# How old a client's proof of who they are may be when they sign: a minute to a day.
+SIGNING_REAUTH_MINUTES = (1, 1440)
 CUSTOMER_FIELDS = ("name",)
 
 
@@ -60,7 +65,14 @@ def check_branding(values: Mapping[str, str]) -> dict[str, str]:
     return {name: check_branding_field(name, values.get(name, "")) for name in BRANDING_FIELDS}
 
 
-def check_tenant_setting(name: str, value: str) -> str:
+def check_tenant_setting(name: str, value: Any) -> Any:
+    if name == "signing_reauth_minutes":
+        low, high = SIGNING_REAUTH_MINUTES
+        if not isinstance(value, int) or not low <= value <= high:
+            raise InvalidArgument(
+                f"must be between {low} and {high} minutes", field="signing_reauth_minutes"
+            )
+        return value
     if name == "display_name":
         return require_text(value, field="display_name")
     if name == "time_zone":
@@ -72,13 +84,13 @@ def check_tenant_setting(name: str, value: str) -> str:
     return check_branding_field(name, value)
 
 
-def check_tenant_changes(changes: Mapping[str, str]) -> dict[str, str]:
+def check_tenant_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     """{column: checked value} for changes keyed by column name (branding fields
     by their own name); the checks name the field at fault."""
     return {name: check_tenant_setting(name, value) for name, value in changes.items()}
 
 
-def changed_fields(current: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+def changed_fields(current: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """The fields whose value differs, sorted: what the audit entry names."""
     return sorted(name for name, value in new.items() if current.get(name) != value)
 

@@ -49,6 +49,8 @@ class Tenant(Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     region: Mapped[str] = mapped_column(String(20), default="")
+    # How old a client's proof of who they are may be when they sign.
+    signing_reauth_minutes: Mapped[int] = mapped_column(Integer, default=30)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # Set when the platform purges an integrator: the slug answers 404 and is
     # never given to anyone else.
@@ -186,6 +188,13 @@ class Session(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(String(40))
+    # When and how the person last proved who they are: a signature asks for
+    # a recent proof (step-up) when this is older than the tenant's limit.
+    authenticated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    auth_method: Mapped[str] = mapped_column(String(20), default="password")
+    step_up_code_hash: Mapped[str | None] = mapped_column(String(64))
+    step_up_code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    step_up_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class LoginToken(Base):

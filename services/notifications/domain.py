@@ -224,6 +224,19 @@ def magic_link(*, brand: Brand, link: str, expires_at: datetime) -> Message:
     )
 
 
+def step_up_code(*, brand: Brand, code: str, expires_at: datetime) -> Message:
+    """The code a client types to confirm it is them before they sign."""
+    return Message(
+        subject=f"{code} is your code to confirm it's you",
+        paragraphs=[f"Enter this code in the {brand.name} portal to confirm it's you:", code],
+        after=[
+            f"It works once and expires {local_time(expires_at, brand.time_zone)}.",
+            "If you did not ask for it, someone may be using your session: sign out everywhere "
+            "from your account page.",
+        ],
+    )
+
+
 def password_reset(*, brand: Brand, link: str, expires_at: datetime) -> Message:
     return Message(
         subject=f"Reset your password for {brand.name}",

@@ -7,12 +7,16 @@ see it, and the evidence chain holds."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 
+from tests.e2e.test_front_door import mails_to, newest_mail_id
 from tests.e2e.test_projects_portal import build, field, staff, staff_browser
-from tests.suite import Running
+from tests.suite import Running, wait_for
 
 pytestmark = pytest.mark.e2e
 PROBLEM = "application/problem+json"
@@ -314,3 +318,109 @@ async def test_staff_draft_add_send_revise_and_withdraw_in_the_console(running: 
             "status"
         ] == "withdrawn"
     await b.browsers["approver"].client.aclose()
+
+
+async def _age_proof(running: Running, browser) -> None:
+    """Test-only: the session's last proof two hours old, rather than wait."""
+    pg = running.suite.postgres
+    conn = await asyncpg.connect(host=pg.host, port=pg.port, user="postgres", database="identity")
+    try:
+        digest = hashlib.sha256(browser.session_cookie.encode()).hexdigest()
+        status = await conn.execute(
+            "UPDATE session SET authenticated_at = now() - interval '2 hours' "
+            "WHERE token_hash = $1",
+            digest,
+        )
+    finally:
+        await conn.close()
+    assert status == "UPDATE 1"
+
+
+async def test_an_old_sign_in_steps_up_by_password_or_emailed_code_before_signing(
+    running: Running, gw, mail
+):
+    b = await _accepted(running, gw, mail, "approver")
+    pid = b.project["id"]
+    client = b.browsers["approver"]
+    email = next(c["email"] for c in b.contacts if c["role"] == "approver")
+    draft = await staff(
+        gw, running, "POST", f"/api/v1/projects/{pid}/change-orders", json=_second_subwoofer()
+    )
+    sent = await staff(gw, running, "POST", f"/api/v1/change-orders/{draft['id']}/send")
+    await _age_proof(running, client)
+    approval = {
+        "revision": 1,
+        "signer_name": "Pat Approver",
+        "consent": True,
+        "content_sha256": sent["content_sha256"],
+    }
+    refused = await client.api("POST", f"/api/v1/change-orders/{sent['id']}/approve", approval)
+    assert (refused.status_code, refused.json()["code"]) == (403, "step_up_required"), refused.text
+    page = await client.get(f"/projects/{pid}/change-orders/{sent['id']}")
+    assert "Confirm it&#39;s you, then sign" in page.text and "Sign and approve" not in page.text
+    wrong = await client.api("POST", "/api/v1/me/step-up", {"password": "not my password"})
+    assert wrong.status_code == 401, wrong.text
+    # By emailed code: the page's "Email me a code", then the code.
+    before = await newest_mail_id(mail)
+    asked = await client.submit(
+        f"/projects/{pid}/change-orders/{sent['id']}",
+        f"/projects/{pid}/change-orders/{sent['id']}/step-up",
+        {"send_code": "1"},
+    )
+    assert asked.status_code == 303, asked.text
+
+    async def code():
+        for m in await mails_to(mail, email, after=before):
+            if match := re.search(r"\b(\d{6})\b", m["subject"]):
+                return match.group(1)
+        return None
+
+    emailed = await wait_for(code)
+    proven = await client.api("POST", "/api/v1/me/step-up", {"code": emailed})
+    assert proven.status_code == 200 and proven.json()["auth_method"] == "step_up:email_code"
+    again = await client.api("POST", "/api/v1/me/step-up", {"code": emailed})
+    assert again.status_code == 401  # spent
+    approved = await client.api("POST", f"/api/v1/change-orders/{sent['id']}/approve", approval)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["signature"]["auth_method"] == "step_up:email_code"
+    await client.client.aclose()
+
+
+async def test_step_up_guesses_run_out(running: Running, gw, mail):
+    b = await _accepted(running, gw, mail, "approver")
+    client = b.browsers["approver"]
+    await _age_proof(running, client)
+    assert (await client.api("POST", "/api/v1/me/step-up/code", {})).status_code == 202
+    answers = [
+        (await client.api("POST", "/api/v1/me/step-up", {"code": f"{n:06d}"})).status_code
+        for n in range(6)
+    ]
+    assert answers == [401] * 6
+    last = await client.api("POST", "/api/v1/me/step-up", {"code": "000000"})
+    assert "Ask for a new code" in last.json()["detail"]
+    both = await client.api("POST", "/api/v1/me/step-up", {"code": "1", "password": "x"})
+    assert both.status_code == 422
+    await client.client.aclose()
+
+
+async def test_the_demo_seed_has_the_second_subwoofer_waiting_on_the_client(running: Running, gw):
+    order = await staff(
+        gw, running, "GET", f"/api/v1/change-orders/{running.info['demo_change_order_id']}"
+    )
+    assert order["title"] == "Second subwoofer" and order["number"] == "CO-001"
+    assert order["status"] in ("sent", "viewed", "pushed_back", "approved")
+    changed = [x for r in order["diff"]["rooms"] for x in r["lines"] if x["kind"] != "unchanged"]
+    assert sorted(x["kind"] for x in changed) == ["added", "added", "quantity"]
+    assert order["schedule"]["impact_days"] == 2
+    # Idempotent: the seed run again finds it and sends nothing twice.
+    from deploy.seed_change_orders import seed_demo_change_orders
+
+    again = await seed_demo_change_orders(
+        changeorders_target=running.suite.target("changeorders"),
+        private_key=running.suite.private_key,
+        tenant_id=running.info["tenant_id"],
+        project_id=running.info["demo_project_id"],
+    )
+    assert again == order["id"]
+    audit = await staff(gw, running, "GET", f"/api/v1/change-orders/{order['id']}/audit")
+    assert [e["action"] for e in audit["entries"]].count("sent") == 1

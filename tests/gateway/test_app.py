@@ -100,6 +100,8 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
         "/api/v1/me/sessions/{session_id}",
         "/api/v1/me/sessions/revoke-others",
         "/api/v1/me/password",
+        "/api/v1/me/step-up/code",
+        "/api/v1/me/step-up",
         "/api/v1/customers",
         "/api/v1/customers/{customer_id}",
         "/api/v1/customers/{customer_id}/contacts",

@@ -156,6 +156,7 @@ async def approve_change_order(
     request_id: RequestIdDep,
     request: Request,
 ) -> ChangeOrder:
+    signer.require_fresh()
     return await calls.approve_change_order(
         remote,
         signer.principal,

@@ -28,6 +28,7 @@ from services.identity.grpc_api.convert import (
     token_pb,
     ts,
 )
+from services.identity.grpc_api.step_up import StepUpRpcs
 from services.identity.passwords import Passwords
 
 
@@ -44,9 +45,9 @@ def _branding(b: pb.Branding) -> service.BrandingInput:
     )
 
 
-def _tenant_changes(request: pb.UpdateTenantRequest) -> dict[str, str]:
+def _tenant_changes(request: pb.UpdateTenantRequest) -> dict[str, object]:
     """The mask's changes keyed by column: a whole branding block as its six fields."""
-    out: dict[str, str] = {}
+    out: dict[str, object] = {}
     for path, value in fieldmask.changes(request, allowed=domain_updates.TENANT_PATHS).items():
         if path == "branding":
             out |= {name: getattr(value, name) for name in domain_updates.BRANDING_FIELDS}
@@ -64,7 +65,7 @@ def _new_contact(c: pb.NewContact) -> service.NewContact:
     )
 
 
-class IdentityServicer(BrandRpcs, identity_pb2_grpc.IdentityServiceServicer):
+class IdentityServicer(BrandRpcs, StepUpRpcs, identity_pb2_grpc.IdentityServiceServicer):
     def __init__(
         self, sessions, *, brand_keys: MasterKeys, passwords: Passwords | None = None
     ) -> None:

@@ -71,6 +71,7 @@ def tenant_pb(t: Tenant) -> pb.Tenant:
         time_zone=t.time_zone,
         currency=t.currency,
         region=t.region,
+        signing_reauth_minutes=t.signing_reauth_minutes,
     )
 
 
@@ -136,6 +137,8 @@ def session_pb(s: SessionView) -> pb.Session:
         last_seen_at=ts(s.last_seen_at),
         expires_at=ts(s.expires_at),
         customer_name=s.customer_name,
+        authenticated_at=ts(s.authenticated_at),
+        auth_method=s.auth_method,
     )
 
 

@@ -53,6 +53,7 @@ from services.identity.service.sign_in import (
     confirm_totp_enrollment,
     sign_in,
 )
+from services.identity.service.step_up import request_step_up_code, step_up
 from services.identity.service.tenants import (
     BrandingInput,
     create_staff_user,
@@ -108,12 +109,14 @@ __all__ = [
     "redeem_login_token",
     "remove_contact",
     "request_link",
+    "request_step_up_code",
     "resolve_session",
     "revoke_api_token",
     "revoke_sessions",
     "sign_in",
     "sign_out",
     "start_view_as_client",
+    "step_up",
     "stop_view_as_client",
     "update_customer",
     "update_tenant",

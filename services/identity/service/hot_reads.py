@@ -43,6 +43,8 @@ _RESOLVE = (
         Session.last_seen_at,
         Session.expires_at,
         Session.revoked_at,
+        Session.authenticated_at,
+        Session.auth_method,
         StaffUser.email.label("staff_email"),
         StaffUser.full_name.label("staff_name"),
         StaffUser.roles.label("staff_roles"),

@@ -141,6 +141,7 @@ async def redeem_login_token(
             customer_id=holder.customer_id,
             client=client,
             now=now,
+            auth_method=purpose,  # magic_link, invite or password_reset: the emailed link
         )
         await uow.commit()
     return opened

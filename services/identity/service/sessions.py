@@ -56,6 +56,8 @@ class SessionView:
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime
+    authenticated_at: datetime  # the person's latest proof: sign-in or step-up
+    auth_method: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def open_session(
     customer_id: uuid.UUID | None,
     client: ClientInfo,
     now: datetime,
+    auth_method: str,
 ) -> tuple[str, Session]:
     """Add a new session to the unit of work; returns (clear token, row)."""
     token = domain_credentials.token_from_bytes(
@@ -96,6 +99,8 @@ def open_session(
         created_at=now,
         last_seen_at=now,
         expires_at=domain_sessions.session_expires_at(kind, now),
+        authenticated_at=now,
+        auth_method=auth_method,
     )
     uow.session.add(row)
     return token, row
@@ -131,6 +136,8 @@ def session_view(
         created_at=row.created_at,
         last_seen_at=row.last_seen_at,
         expires_at=row.expires_at,
+        authenticated_at=row.authenticated_at,
+        auth_method=row.auth_method,
     )
 
 

@@ -144,6 +144,7 @@ async def sign_in(
             customer_id=account.customer_id,
             client=client,
             now=now,
+            auth_method="password+totp" if account.totp_enabled else "password",
             # Set when the hashing parameters were raised since this hash was made.
             new_password_hash=verified.new_hash,
         )
@@ -159,6 +160,7 @@ async def start_session(
     customer_id: uuid.UUID | None,
     client: ClientInfo,
     now: datetime,
+    auth_method: str,
     new_password_hash: str | None = None,
 ) -> OpenedSession:
     """The person is in (by password or by a one-time link): the sign-in is
@@ -174,7 +176,13 @@ async def start_session(
         .execution_options(synchronize_session=False)
     )
     token, row = open_session(
-        uow, kind=kind, subject_id=person_id, customer_id=customer_id, client=client, now=now
+        uow,
+        kind=kind,
+        subject_id=person_id,
+        customer_id=customer_id,
+        client=client,
+        now=now,
+        auth_method=auth_method,
     )
     await uow.flush()
     return OpenedSession(token=token, session=await live_view(uow, row))

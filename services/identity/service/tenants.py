@@ -111,7 +111,7 @@ def new_tenant(
 
 
 async def update_tenant(
-    *, sessions: Sessions, principal: Principal, changes: Mapping[str, str]
+    *, sessions: Sessions, principal: Principal, changes: Mapping[str, object]
 ) -> Tenant:
     """Changes only the fields in `changes` (from the request's field mask, keyed
     by column), under the tenant's row lock, so concurrent edits of different

@@ -85,6 +85,15 @@ def login_link(p: Any) -> domain.Mailing:
     )
 
 
+def step_up_code(p: identity_events.StepUpCodeRequested) -> domain.Mailing:
+    return domain.Mailing(
+        recipients=(domain.Recipient(p.email, p.full_name),),
+        compose=lambda brand, portal: domain.step_up_code(
+            brand=brand, code=p.code, expires_at=p.expires_at.ToDatetime(tzinfo=UTC)
+        ),
+    )
+
+
 def access_changed(p: identity_events.CustomerAccessChanged) -> domain.Mailing:
     """The contacts the event names: a purge may follow, so identity may not know them."""
     purge_after = p.purge_after.ToDatetime(tzinfo=UTC) if p.HasField("purge_after") else None
@@ -108,6 +117,7 @@ MAILINGS: dict[type, Callable[[Any], domain.Mailing]] = {
     identity_events.StaffUserInvited: login_link,
     identity_events.MagicLinkRequested: login_link,
     identity_events.PasswordResetRequested: login_link,
+    identity_events.StepUpCodeRequested: step_up_code,
     identity_events.CustomerAccessChanged: access_changed,
 }
 

@@ -27,7 +27,7 @@ from portal.common.v1 import options_pb2 as portal_dot_common_dot_v1_dot_options
 from portal.identity.v1 import identity_pb2 as portal_dot_identity_dot_v1_dot_identity__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fportal/identity/v1/events.proto\x12\x12portal.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eportal/common/v1/options.proto\x1a!portal/identity/v1/identity.proto\"\xcc\x01\n\x0e\x43ontactInvited\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x11\n\tfull_name\x18\x04 \x01(\t\x12\r\n\x05token\x18\x05 \x01(\t\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ninvited_by\x18\x07 \x01(\t:\x1c\x8a\xb5\x18\x18identity.contact.invited\"\xbf\x01\n\x10StaffUserInvited\x12\x15\n\rstaff_user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\r\n\x05token\x18\x04 \x01(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ninvited_by\x18\x06 \x01(\t:\x1f\x8a\xb5\x18\x1bidentity.staff_user.invited\"{\n\x10StaffUserChanged\x12\x15\n\rstaff_user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\r\n\x05roles\x18\x04 \x03(\t:\x1f\x8a\xb5\x18\x1bidentity.staff_user.changed\"\x98\x01\n\x12MagicLinkRequested\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:!\x8a\xb5\x18\x1didentity.magic_link.requested\"\xa0\x01\n\x16PasswordResetRequested\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:%\x8a\xb5\x18!identity.password_reset.requested\"E\n\rLinkRequested\x12\x17\n\x0flink_request_id\x18\x01 \x01(\t:\x1b\x8a\xb5\x18\x17identity.link.requested\"\xc7\x02\n\x15\x43ustomerAccessChanged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x15\n\rcustomer_name\x18\x02 \x01(\t\x12\x33\n\nfrom_state\x18\x03 \x01(\x0e\x32\x1f.portal.identity.v1.AccessState\x12\x31\n\x08to_state\x18\x04 \x01(\x0e\x32\x1f.portal.identity.v1.AccessState\x12/\n\x0bpurge_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x08\x63ontacts\x18\x06 \x03(\x0b\x32\x1d.portal.identity.v1.Recipient\x12\x12\n\nchanged_by\x18\x07 \x01(\t:$\x8a\xb5\x18 identity.customer.access_changed\"C\n\x0e\x43ustomerPurged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t:\x1c\x8a\xb5\x18\x18identity.customer.purged\"O\n\x0cSessionEnded\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x1a\x8a\xb5\x18\x16identity.session.ended\"B\n\x0eSessionChanged\x12\x12\n\nsession_id\x18\x01 \x01(\t:\x1c\x8a\xb5\x18\x18identity.session.changed\"C\n\x0f\x41piTokenRevoked\x12\x10\n\x08token_id\x18\x01 \x01(\t:\x1e\x8a\xb5\x18\x1aidentity.api_token.revokedb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fportal/identity/v1/events.proto\x12\x12portal.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eportal/common/v1/options.proto\x1a!portal/identity/v1/identity.proto\"\xcc\x01\n\x0e\x43ontactInvited\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x11\n\tfull_name\x18\x04 \x01(\t\x12\r\n\x05token\x18\x05 \x01(\t\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ninvited_by\x18\x07 \x01(\t:\x1c\x8a\xb5\x18\x18identity.contact.invited\"\xbf\x01\n\x10StaffUserInvited\x12\x15\n\rstaff_user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\r\n\x05token\x18\x04 \x01(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ninvited_by\x18\x06 \x01(\t:\x1f\x8a\xb5\x18\x1bidentity.staff_user.invited\"{\n\x10StaffUserChanged\x12\x15\n\rstaff_user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\r\n\x05roles\x18\x04 \x03(\t:\x1f\x8a\xb5\x18\x1bidentity.staff_user.changed\"\x98\x01\n\x12MagicLinkRequested\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:!\x8a\xb5\x18\x1didentity.magic_link.requested\"\x9a\x01\n\x13StepUpCodeRequested\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:#\x8a\xb5\x18\x1fidentity.step_up_code.requested\"\xa0\x01\n\x16PasswordResetRequested\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:%\x8a\xb5\x18!identity.password_reset.requested\"E\n\rLinkRequested\x12\x17\n\x0flink_request_id\x18\x01 \x01(\t:\x1b\x8a\xb5\x18\x17identity.link.requested\"\xc7\x02\n\x15\x43ustomerAccessChanged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x15\n\rcustomer_name\x18\x02 \x01(\t\x12\x33\n\nfrom_state\x18\x03 \x01(\x0e\x32\x1f.portal.identity.v1.AccessState\x12\x31\n\x08to_state\x18\x04 \x01(\x0e\x32\x1f.portal.identity.v1.AccessState\x12/\n\x0bpurge_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x08\x63ontacts\x18\x06 \x03(\x0b\x32\x1d.portal.identity.v1.Recipient\x12\x12\n\nchanged_by\x18\x07 \x01(\t:$\x8a\xb5\x18 identity.customer.access_changed\"C\n\x0e\x43ustomerPurged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t:\x1c\x8a\xb5\x18\x18identity.customer.purged\"O\n\x0cSessionEnded\x12\x13\n\x0bsession_ids\x18\x01 \x03(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x1a\x8a\xb5\x18\x16identity.session.ended\"B\n\x0eSessionChanged\x12\x12\n\nsession_id\x18\x01 \x01(\t:\x1c\x8a\xb5\x18\x18identity.session.changed\"C\n\x0f\x41piTokenRevoked\x12\x10\n\x08token_id\x18\x01 \x01(\t:\x1e\x8a\xb5\x18\x1aidentity.api_token.revokedb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,6 +42,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STAFFUSERCHANGED']._serialized_options = b'\212\265\030\033identity.staff_user.changed'
   _globals['_MAGICLINKREQUESTED']._loaded_options = None
   _globals['_MAGICLINKREQUESTED']._serialized_options = b'\212\265\030\035identity.magic_link.requested'
+  _globals['_STEPUPCODEREQUESTED']._loaded_options = None
+  _globals['_STEPUPCODEREQUESTED']._serialized_options = b'\212\265\030\037identity.step_up_code.requested'
   _globals['_PASSWORDRESETREQUESTED']._loaded_options = None
   _globals['_PASSWORDRESETREQUESTED']._serialized_options = b'\212\265\030!identity.password_reset.requested'
   _globals['_LINKREQUESTED']._loaded_options = None
@@ -64,18 +66,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STAFFUSERCHANGED']._serialized_end=679
   _globals['_MAGICLINKREQUESTED']._serialized_start=682
   _globals['_MAGICLINKREQUESTED']._serialized_end=834
-  _globals['_PASSWORDRESETREQUESTED']._serialized_start=837
-  _globals['_PASSWORDRESETREQUESTED']._serialized_end=997
-  _globals['_LINKREQUESTED']._serialized_start=999
-  _globals['_LINKREQUESTED']._serialized_end=1068
-  _globals['_CUSTOMERACCESSCHANGED']._serialized_start=1071
-  _globals['_CUSTOMERACCESSCHANGED']._serialized_end=1398
-  _globals['_CUSTOMERPURGED']._serialized_start=1400
-  _globals['_CUSTOMERPURGED']._serialized_end=1467
-  _globals['_SESSIONENDED']._serialized_start=1469
-  _globals['_SESSIONENDED']._serialized_end=1548
-  _globals['_SESSIONCHANGED']._serialized_start=1550
-  _globals['_SESSIONCHANGED']._serialized_end=1616
-  _globals['_APITOKENREVOKED']._serialized_start=1618
-  _globals['_APITOKENREVOKED']._serialized_end=1685
+  _globals['_STEPUPCODEREQUESTED']._serialized_start=837
+  _globals['_STEPUPCODEREQUESTED']._serialized_end=991
+  _globals['_PASSWORDRESETREQUESTED']._serialized_start=994
+  _globals['_PASSWORDRESETREQUESTED']._serialized_end=1154
+  _globals['_LINKREQUESTED']._serialized_start=1156
+  _globals['_LINKREQUESTED']._serialized_end=1225
+  _globals['_CUSTOMERACCESSCHANGED']._serialized_start=1228
+  _globals['_CUSTOMERACCESSCHANGED']._serialized_end=1555
+  _globals['_CUSTOMERPURGED']._serialized_start=1557
+  _globals['_CUSTOMERPURGED']._serialized_end=1624
+  _globals['_SESSIONENDED']._serialized_start=1626
+  _globals['_SESSIONENDED']._serialized_end=1705
+  _globals['_SESSIONCHANGED']._serialized_start=1707
+  _globals['_SESSIONCHANGED']._serialized_end=1773
+  _globals['_APITOKENREVOKED']._serialized_start=1775
+  _globals['_APITOKENREVOKED']._serialized_end=1842
 # @@protoc_insertion_point(module_scope)

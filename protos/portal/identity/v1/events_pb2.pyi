@@ -164,6 +164,36 @@ class MagicLinkRequested(_message.Message):
 Global___MagicLinkRequested: _TypeAlias = MagicLinkRequested  # noqa: Y015
 
 @_typing.final
+class StepUpCodeRequested(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMAIL_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    email: _builtins.str
+    full_name: _builtins.str
+    code: _builtins.str
+    """six digits; only its SHA-256 is stored"""
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        email: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        code: _builtins.str = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "email", b"email", "expires_at", b"expires_at", "full_name", b"full_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StepUpCodeRequested: _TypeAlias = StepUpCodeRequested  # noqa: Y015
+
+@_typing.final
 class PasswordResetRequested(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -214,6 +214,7 @@ class Tenant(_message.Message):
     TIME_ZONE_FIELD_NUMBER: _builtins.int
     CURRENCY_FIELD_NUMBER: _builtins.int
     REGION_FIELD_NUMBER: _builtins.int
+    SIGNING_REAUTH_MINUTES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     slug: _builtins.str
     display_name: _builtins.str
@@ -222,6 +223,10 @@ class Tenant(_message.Message):
     currency: _builtins.str
     """ISO 4217"""
     region: _builtins.str
+    signing_reauth_minutes: _builtins.int
+    """How old a client's proof of who they are (sign-in or step-up) may be
+    when they sign a change order; older asks for a step-up first.
+    """
     @_builtins.property
     def branding(self) -> Global___Branding: ...
     def __init__(
@@ -234,10 +239,11 @@ class Tenant(_message.Message):
         time_zone: _builtins.str = ...,
         currency: _builtins.str = ...,
         region: _builtins.str = ...,
+        signing_reauth_minutes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "currency", b"currency", "display_name", b"display_name", "id", b"id", "region", b"region", "slug", b"slug", "time_zone", b"time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "currency", b"currency", "display_name", b"display_name", "id", b"id", "region", b"region", "signing_reauth_minutes", b"signing_reauth_minutes", "slug", b"slug", "time_zone", b"time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1207,11 +1213,14 @@ class UpdateTenantRequest(_message.Message):
     TIME_ZONE_FIELD_NUMBER: _builtins.int
     CURRENCY_FIELD_NUMBER: _builtins.int
     REGION_FIELD_NUMBER: _builtins.int
+    SIGNING_REAUTH_MINUTES_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
     display_name: _builtins.str
     time_zone: _builtins.str
     currency: _builtins.str
     region: _builtins.str
+    signing_reauth_minutes: _builtins.int
+    """1..1440"""
     @_builtins.property
     def branding(self) -> Global___Branding: ...
     @_builtins.property
@@ -1231,11 +1240,12 @@ class UpdateTenantRequest(_message.Message):
         time_zone: _builtins.str = ...,
         currency: _builtins.str = ...,
         region: _builtins.str = ...,
+        signing_reauth_minutes: _builtins.int = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "currency", b"currency", "display_name", b"display_name", "region", b"region", "time_zone", b"time_zone", "update_mask", b"update_mask"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["branding", b"branding", "currency", b"currency", "display_name", b"display_name", "region", b"region", "signing_reauth_minutes", b"signing_reauth_minutes", "time_zone", b"time_zone", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1629,6 +1639,8 @@ class Session(_message.Message):
     LAST_SEEN_AT_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    AUTHENTICATED_AT_FIELD_NUMBER: _builtins.int
+    AUTH_METHOD_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     kind: Global___PrincipalKind.ValueType
     subject_id: _builtins.str
@@ -1644,6 +1656,7 @@ class Session(_message.Message):
     user_agent: _builtins.str
     ip: _builtins.str
     customer_name: _builtins.str
+    auth_method: _builtins.str
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """staff roles, or the contact's role"""
@@ -1654,6 +1667,13 @@ class Session(_message.Message):
     def last_seen_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def authenticated_at(self) -> _timestamp_pb2.Timestamp:
+        """The person's latest proof of who they are, and how: "password",
+        "password+totp", "magic_link", "invite", "password_reset",
+        "step_up:password", "step_up:email_code".
+        """
+
     def __init__(
         self,
         *,
@@ -1673,10 +1693,12 @@ class Session(_message.Message):
         last_seen_at: _timestamp_pb2.Timestamp | None = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
         customer_name: _builtins.str = ...,
+        authenticated_at: _timestamp_pb2.Timestamp | None = ...,
+        auth_method: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "last_seen_at", b"last_seen_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["authenticated_at", b"authenticated_at", "created_at", b"created_at", "expires_at", b"expires_at", "last_seen_at", b"last_seen_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_state", b"access_state", "created_at", b"created_at", "customer_id", b"customer_id", "customer_name", b"customer_name", "email", b"email", "expires_at", b"expires_at", "full_name", b"full_name", "id", b"id", "ip", b"ip", "kind", b"kind", "last_seen_at", b"last_seen_at", "read_only", b"read_only", "roles", b"roles", "subject_id", b"subject_id", "user_agent", b"user_agent", "view_as_client", b"view_as_client"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_state", b"access_state", "auth_method", b"auth_method", "authenticated_at", b"authenticated_at", "created_at", b"created_at", "customer_id", b"customer_id", "customer_name", b"customer_name", "email", b"email", "expires_at", b"expires_at", "full_name", b"full_name", "id", b"id", "ip", b"ip", "kind", b"kind", "last_seen_at", b"last_seen_at", "read_only", b"read_only", "roles", b"roles", "subject_id", b"subject_id", "user_agent", b"user_agent", "view_as_client", b"view_as_client"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1720,6 +1742,91 @@ class ResolveSessionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResolveSessionResponse: _TypeAlias = ResolveSessionResponse  # noqa: Y015
+
+@_typing.final
+class RequestStepUpCodeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOKEN_FIELD_NUMBER: _builtins.int
+    token: _builtins.str
+    def __init__(
+        self,
+        *,
+        token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["token", b"token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestStepUpCodeRequest: _TypeAlias = RequestStepUpCodeRequest  # noqa: Y015
+
+@_typing.final
+class RequestStepUpCodeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestStepUpCodeResponse: _TypeAlias = RequestStepUpCodeResponse  # noqa: Y015
+
+@_typing.final
+class StepUpRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOKEN_FIELD_NUMBER: _builtins.int
+    PASSWORD_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    token: _builtins.str
+    password: _builtins.str
+    """one of the two"""
+    code: _builtins.str
+    def __init__(
+        self,
+        *,
+        token: _builtins.str = ...,
+        password: _builtins.str = ...,
+        code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "password", b"password", "token", b"token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StepUpRequest: _TypeAlias = StepUpRequest  # noqa: Y015
+
+@_typing.final
+class StepUpResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def session(self) -> Global___Session: ...
+    def __init__(
+        self,
+        *,
+        session: Global___Session | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StepUpResponse: _TypeAlias = StepUpResponse  # noqa: Y015
 
 @_typing.final
 class SignOutRequest(_message.Message):

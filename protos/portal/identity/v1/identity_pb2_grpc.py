@@ -172,6 +172,16 @@ class IdentityServiceStub:
                 request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignOutRequest.SerializeToString,
                 response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignOutResponse.FromString,
                 _registered_method=True)
+        self.RequestStepUpCode = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/RequestStepUpCode',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestStepUpCodeRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestStepUpCodeResponse.FromString,
+                _registered_method=True)
+        self.StepUp = channel.unary_unary(
+                '/portal.identity.v1.IdentityService/StepUp',
+                request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.StepUpRequest.SerializeToString,
+                response_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.StepUpResponse.FromString,
+                _registered_method=True)
         self.ListSessions = channel.unary_unary(
                 '/portal.identity.v1.IdentityService/ListSessions',
                 request_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.ListSessionsRequest.SerializeToString,
@@ -416,6 +426,20 @@ class IdentityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestStepUpCode(self, request, context):
+        """A fresh proof on the session before a signature: emails the person a
+        six-digit code (10 minutes, 5 tries), or checks the password or the code.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StepUp(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListSessions(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -626,6 +650,16 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.SignOut,
                     request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignOutRequest.FromString,
                     response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.SignOutResponse.SerializeToString,
+            ),
+            'RequestStepUpCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestStepUpCode,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestStepUpCodeRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.RequestStepUpCodeResponse.SerializeToString,
+            ),
+            'StepUp': grpc.unary_unary_rpc_method_handler(
+                    servicer.StepUp,
+                    request_deserializer=portal_dot_identity_dot_v1_dot_identity__pb2.StepUpRequest.FromString,
+                    response_serializer=portal_dot_identity_dot_v1_dot_identity__pb2.StepUpResponse.SerializeToString,
             ),
             'ListSessions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSessions,
@@ -1410,6 +1444,60 @@ class IdentityService:
             '/portal.identity.v1.IdentityService/SignOut',
             portal_dot_identity_dot_v1_dot_identity__pb2.SignOutRequest.SerializeToString,
             portal_dot_identity_dot_v1_dot_identity__pb2.SignOutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestStepUpCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/RequestStepUpCode',
+            portal_dot_identity_dot_v1_dot_identity__pb2.RequestStepUpCodeRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.RequestStepUpCodeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StepUp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.identity.v1.IdentityService/StepUp',
+            portal_dot_identity_dot_v1_dot_identity__pb2.StepUpRequest.SerializeToString,
+            portal_dot_identity_dot_v1_dot_identity__pb2.StepUpResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -93,6 +93,11 @@ class IdentityServiceStub:
     ResolveSession: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ResolveSessionRequest, _identity_pb2.ResolveSessionResponse]
     """Session token -> who is calling. Revoked, expired or another tenant's: UNAUTHENTICATED."""
     SignOut: _grpc.UnaryUnaryMultiCallable[_identity_pb2.SignOutRequest, _identity_pb2.SignOutResponse]
+    RequestStepUpCode: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RequestStepUpCodeRequest, _identity_pb2.RequestStepUpCodeResponse]
+    """A fresh proof on the session before a signature: emails the person a
+    six-digit code (10 minutes, 5 tries), or checks the password or the code.
+    """
+    StepUp: _grpc.UnaryUnaryMultiCallable[_identity_pb2.StepUpRequest, _identity_pb2.StepUpResponse]
     ListSessions: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListSessionsRequest, _identity_pb2.ListSessionsResponse]
     RevokeSessions: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RevokeSessionsRequest, _identity_pb2.RevokeSessionsResponse]
     """Ends one of the caller's own sessions, or all but the current one."""
@@ -186,6 +191,11 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     ResolveSession: _aio.UnaryUnaryMultiCallable[_identity_pb2.ResolveSessionRequest, _identity_pb2.ResolveSessionResponse]  # type: ignore[assignment]
     """Session token -> who is calling. Revoked, expired or another tenant's: UNAUTHENTICATED."""
     SignOut: _aio.UnaryUnaryMultiCallable[_identity_pb2.SignOutRequest, _identity_pb2.SignOutResponse]  # type: ignore[assignment]
+    RequestStepUpCode: _aio.UnaryUnaryMultiCallable[_identity_pb2.RequestStepUpCodeRequest, _identity_pb2.RequestStepUpCodeResponse]  # type: ignore[assignment]
+    """A fresh proof on the session before a signature: emails the person a
+    six-digit code (10 minutes, 5 tries), or checks the password or the code.
+    """
+    StepUp: _aio.UnaryUnaryMultiCallable[_identity_pb2.StepUpRequest, _identity_pb2.StepUpResponse]  # type: ignore[assignment]
     ListSessions: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListSessionsRequest, _identity_pb2.ListSessionsResponse]  # type: ignore[assignment]
     RevokeSessions: _aio.UnaryUnaryMultiCallable[_identity_pb2.RevokeSessionsRequest, _identity_pb2.RevokeSessionsResponse]  # type: ignore[assignment]
     """Ends one of the caller's own sessions, or all but the current one."""
@@ -438,6 +448,23 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.SignOutRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.SignOutResponse, _abc.Awaitable[_identity_pb2.SignOutResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RequestStepUpCode(
+        self,
+        request: _identity_pb2.RequestStepUpCodeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.RequestStepUpCodeResponse, _abc.Awaitable[_identity_pb2.RequestStepUpCodeResponse]]:
+        """A fresh proof on the session before a signature: emails the person a
+        six-digit code (10 minutes, 5 tries), or checks the password or the code.
+        """
+
+    @_abc_1.abstractmethod
+    def StepUp(
+        self,
+        request: _identity_pb2.StepUpRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.StepUpResponse, _abc.Awaitable[_identity_pb2.StepUpResponse]]: ...
 
     @_abc_1.abstractmethod
     def ListSessions(
