@@ -5,8 +5,9 @@ Money reads as the portal shows it (`chassis.money`); dates are the tenant's
 calendar (`chassis.timefmt`). No raw ids: an invoice is its number, a project
 its reference and name, a payment its method, date and amount. Deterministic:
 the same records and letterhead give the same bytes (the document's creation
-date is its own issue or payment time), so a filed copy and a later download
-of it agree.
+date is its own issue or payment time): a receipt filed when the money
+arrived and one downloaded later agree; an invoice downloaded later shows
+the payments made since it was filed.
 """
 
 from __future__ import annotations
@@ -211,6 +212,10 @@ def render_receipt(doc: ReceiptDoc, letterhead: Letterhead) -> bytes:
     pdf.fields(rows)
     pdf.ln(4)
     totals = [("Invoice total", money(doc.invoice_total_minor))]
+    # So the sums add up on the page: what earlier payments (less refunds) covered.
+    before = doc.invoice_total_minor - doc.applied_minor - doc.left_minor
+    if before:
+        totals.append(("Paid before this payment", money(-before)))
     totals.append(("This payment", money(-doc.applied_minor)))
     pdf.totals(totals, grand=("Left to pay after this payment", money(doc.left_minor)))
     for on, amount in doc.refunds:

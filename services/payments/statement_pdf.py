@@ -17,10 +17,10 @@ from services.chassis.timefmt import format_date
 from services.payments.domain_documents import EntryKind, StatementSection
 
 KIND_WORDS = {
-    EntryKind.INVOICE: "Invoice",
-    EntryKind.VOID: "Invoice voided",
-    EntryKind.PAYMENT: "Payment",
-    EntryKind.REFUND: "Refund",
+    EntryKind.INVOICE: "Invoice {}",
+    EntryKind.VOID: "Invoice {} voided",
+    EntryKind.PAYMENT: "Payment on {}",
+    EntryKind.REFUND: "Refund on {}",
 }
 
 
@@ -47,13 +47,15 @@ def render_statement(
             pdf.heading_line(f"In {section.currency}")
         rows = [(format_date(start), "Opening balance", "", money(section.opening_minor))]
         for entry, balance in section.rows:
-            details = f"{KIND_WORDS[entry.kind]} {entry.reference}".strip()
+            details = KIND_WORDS[entry.kind].format(entry.reference)
             if entry.description:
                 details += f"  |  {entry.description}"
             rows.append((format_date(entry.on), details, money(entry.signed_minor), money(balance)))
         if not section.rows:
             rows.append(("", "Nothing issued, paid or refunded in this period", "", ""))
-        pdf.lines_table(("Date", "Details", "Amount", "Balance"), rows, widths=(25, 90, 32, 33))
+        pdf.lines_table(
+            ("Date", "Details", "Amount", "Balance"), rows, widths=(25, 90, 32, 33), text_columns=2
+        )
         closing = section.closing_minor
         pdf.totals(
             [

@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from services.chassis.db import UnitOfWork
 from services.chassis.events import Event
 from services.payments import handlers
-from tests.payments.conftest import DENIED, INVALID, NOT_FOUND, PRECONDITION, Integrator
+from tests.payments.conftest import DENIED, INVALID, NOT_FOUND, PRECONDITION, Integrator, gbp
 
 LETTERHEAD = common_pb2.Letterhead(
     integrator_name="Northwind AV",
@@ -100,7 +100,7 @@ async def test_the_invoice_pdf_wears_the_letterhead_and_says_what_is_paid_and_du
         "Tax (20 %)",
         "£1,140.00",
         "£6,840.00",  # total
-        "Bank transfer",
+        "Bank transfer, BACS 4471",
         "£2,000.00",  # paid
         "£4,840.00",  # due
         "Partially paid",
@@ -205,6 +205,7 @@ async def test_a_receipt_says_amount_method_date_invoice_and_what_was_left(
         "Cheque",
         "CHQ 000123",
         "£3,000.00",  # the invoice's total
+        "-£1,000.00",  # paid before it
         "£1,500.00",  # left after it
         "The Harrisons",
     ):
@@ -243,7 +244,14 @@ async def test_a_statement_runs_from_the_opening_balance_to_the_close(acme: Inte
     first = await issued(acme, ("Deposit", 1, 400_000))
     await acme.pay_offline(first.id, 400_000, received_on=date.today().isoformat())
     second = await issued(acme, ("Install", 1, 250_000))
-    await acme.pay_offline(second.id, 50_000, method="cheque", reference="CHQ 9")
+    cheque = await acme.pay_offline(second.id, 60_000, method="cheque", reference="CHQ 9")
+    refund = pb.RefundPaymentRequest(
+        request_id=str(uuid.uuid4()),
+        payment_id=cheque.payments[0].id,
+        amount=gbp(10_000),
+        reason="overpaid",
+    )
+    await acme("RefundPayment", refund, acme.finance)
 
     today = date.today()
     request = pb.GetStatementPdfRequest(
@@ -262,6 +270,7 @@ async def test_a_statement_runs_from_the_opening_balance_to_the_close(acme: Inte
         f"Invoice {second.number}",
         "Bank transfer",
         "Cheque",
+        f"Refund on {second.number}",
         "£11,500.00",  # invoiced: the deposit (half of 10,000), 4,000 and 2,500
         "£7,000.00",  # balance due: 11,500 - 4,500
     ):

@@ -99,7 +99,7 @@ async def invoice_document(
             rows.append(
                 invoice_pdf.PaymentRow(
                     on=_day(p, settings.time_zone),
-                    method=_method(p),
+                    method=f"{_method(p)}, {p.reference}" if p.reference else _method(p),
                     amount_minor=p.applied_minor,
                     refunded_minor=view.refunded.get(p.id, 0),
                 )
