@@ -134,11 +134,11 @@ def render_invoice(doc: InvoiceDoc, letterhead: Letterhead) -> bytes:
                 continue
             table.append((when, p.method, money(p.amount_minor)))
             if p.refunded_minor:
-                table.append(
-                    ("", f"Refunded from the {p.method.lower()}", money(-p.refunded_minor))
-                )
-        pdf.lines_table(("Date", "Method", "Amount"), table, widths=(30, 115, 35))
-    summary = [("Total", money(doc.total_minor)), ("Paid", money(doc.paid_minor))]
+                table.append(("", "Refunded", money(-p.refunded_minor)))
+        pdf.lines_table(("Date", "Method", "Amount"), table, widths=(30, 115, 35), text_columns=2)
+    # The total again only where a payments table stands between it and the sums.
+    summary = [("Total", money(doc.total_minor))] if doc.payments else []
+    summary.append(("Paid", money(doc.paid_minor)))
     if doc.processing_minor:
         summary.append(("Processing", money(doc.processing_minor)))
     pdf.totals(summary, grand=("Amount due", money(doc.due_minor)))

@@ -80,7 +80,11 @@ async def test_the_invoice_pdf_wears_the_letterhead_and_says_what_is_paid_and_du
     invoice = await issued(
         acme, ("Projector, 4K laser", 1, 420_000), ("Speaker", 5, 30_000), tax_rate_bps=2000
     )
-    await acme.pay_offline(invoice.id, 200_000, reference="BACS 4471")
+    paid = await acme.pay_offline(invoice.id, 200_000, reference="BACS 4471")
+    refund = pb.RefundPaymentRequest(
+        request_id=str(uuid.uuid4()), payment_id=paid.payments[0].id, amount=gbp(50_000)
+    )
+    await acme("RefundPayment", refund, acme.finance)
 
     answer = await invoice_pdf(acme, invoice.id)
     (tmp_path / "invoice.pdf").write_bytes(answer.pdf)
@@ -101,8 +105,11 @@ async def test_the_invoice_pdf_wears_the_letterhead_and_says_what_is_paid_and_du
         "£1,140.00",
         "£6,840.00",  # total
         "Bank transfer, BACS 4471",
-        "£2,000.00",  # paid
-        "£4,840.00",  # due
+        "£2,000.00",  # the payment
+        "Refunded",
+        "-£500.00",
+        "£1,500.00",  # paid, less the refund
+        "£5,340.00",  # due
         "Partially paid",
     ):
         assert expected in text, expected
