@@ -10,6 +10,7 @@ import io
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from portal.common.v1 import common_pb2
 from portal.identity.v1.identity_pb2 import ACCESS_STATE_ARCHIVED, ACCESS_STATE_DELETED
 from portal.payments.v1 import events_pb2 as payments_events
@@ -18,6 +19,7 @@ from portal.projects.v1 import events_pb2 as projects_events
 from pypdf import PdfReader
 
 from services.chassis.db import UnitOfWork
+from services.chassis.errors import InvalidArgument, Unavailable
 from services.chassis.events import Event
 from services.payments import handlers
 from tests.payments.conftest import DENIED, INVALID, NOT_FOUND, PRECONDITION, Integrator, gbp
@@ -378,3 +380,39 @@ async def test_issuing_and_a_payment_file_their_pdfs_with_one_request_id_however
     assert "Northwind AV" in text_of(invoice_a["data"])
     assert "£100.00" in text_of(receipt_a["data"]) and paid.payments[0].id not in str(receipt_a)
     assert receipt_a["data"] == receipt_b["data"]  # deterministic
+
+
+class Refusing(Archive):
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    async def file(self, **kw) -> None:
+        self.filed.append(kw)
+        raise self.error
+
+
+async def _issued_event(acme: Integrator):
+    await accept(acme, 1_000_000)
+    invoice = await issued(acme, ("Speaker", 1, 30_000))
+    (event,) = [
+        e
+        for e in await acme.svc.events(acme.tenant_id, payments_events.InvoiceIssued)
+        if e.invoice_id == invoice.id
+    ]
+    return event
+
+
+async def test_documents_down_fails_the_handler_so_the_consumer_retries_it(acme: Integrator):
+    event = await _issued_event(acme)
+    down = Refusing(Unavailable("documents is unavailable"))
+    with pytest.raises(Unavailable):
+        await _deliver(acme, down, event, str(uuid.uuid4()))
+    assert len(down.filed) == 1
+
+
+async def test_a_final_refusal_leaves_the_pdf_unfiled_and_the_event_handled(acme: Integrator):
+    event = await _issued_event(acme)
+    refusing = Refusing(InvalidArgument("this file type is not allowed", field="filename"))
+    await _deliver(acme, refusing, event, str(uuid.uuid4()))  # no raise: not a dead letter
+    assert len(refusing.filed) == 1
