@@ -5,6 +5,7 @@ transaction (a gRPC read's own, or the consumer's when an event files one)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
@@ -24,6 +25,7 @@ from services.payments.domain_documents import Settled
 from services.payments.domain_payments import PaymentStatus
 from services.payments.models import Contract, Invoice, Payment, PaymentSettings, Refund
 from services.payments.service.common import (
+    InvoiceView,
     Sessions,
     invoice_view,
     load_invoice,
@@ -93,27 +95,6 @@ async def invoice_document(
         label = next(
             (m["label"] for m in contract.milestones if m.get("trigger") == invoice.milestone), ""
         )
-    rows = []
-    for p in view.payments:
-        if p.status == PaymentStatus.SUCCEEDED:
-            rows.append(
-                invoice_pdf.PaymentRow(
-                    on=_day(p, settings.time_zone),
-                    method=f"{_method(p)}, {p.reference}" if p.reference else _method(p),
-                    amount_minor=p.applied_minor,
-                    refunded_minor=view.refunded.get(p.id, 0),
-                )
-            )
-        elif p.status == PaymentStatus.PROCESSING:
-            rows.append(
-                invoice_pdf.PaymentRow(
-                    on=local(p.created_at, settings.time_zone).date(),
-                    method=_method(p),
-                    amount_minor=p.applied_minor,
-                    processing=True,
-                    expected_by=p.expected_by,
-                )
-            )
     doc = invoice_pdf.InvoiceDoc(
         number=invoice.number or "",
         status=view.status.value,
@@ -136,7 +117,7 @@ async def invoice_document(
         milestone=invoice.milestone or "",
         milestone_label=label,
         void_reason=invoice.void_reason,
-        payments=tuple(rows),
+        payments=_payment_rows(view, settings.time_zone),
     )
     letterhead = await letterhead_for(
         uow,
@@ -147,6 +128,33 @@ async def invoice_document(
     )
     name = invoice.number or f"{invoice.project_reference}-draft-invoice"
     return Pdf(invoice_pdf.render_invoice(doc, letterhead), f"{name}.pdf")
+
+
+def _payment_rows(view: InvoiceView, time_zone: str) -> tuple[invoice_pdf.PaymentRow, ...]:
+    """Money received (with what was refunded of it) and bank debits on their
+    way; attempts that came to nothing are not the client's business here."""
+    rows = []
+    for p in view.payments:
+        if p.status == PaymentStatus.SUCCEEDED:
+            rows.append(
+                invoice_pdf.PaymentRow(
+                    on=_day(p, time_zone),
+                    method=f"{_method(p)}, {p.reference}" if p.reference else _method(p),
+                    amount_minor=p.applied_minor,
+                    refunded_minor=view.refunded.get(p.id, 0),
+                )
+            )
+        elif p.status == PaymentStatus.PROCESSING:
+            rows.append(
+                invoice_pdf.PaymentRow(
+                    on=local(p.created_at, time_zone).date(),
+                    method=_method(p),
+                    amount_minor=p.applied_minor,
+                    processing=True,
+                    expected_by=p.expected_by,
+                )
+            )
+    return tuple(rows)
 
 
 def _method(p: Payment) -> str:
@@ -183,22 +191,7 @@ async def receipt_document(
         raise NotFound("this receipt isn't available", field="payment_id") from None
     domain_documents.check_receipt(succeeded=payment.status == PaymentStatus.SUCCEEDED)
     settings = await load_settings(uow)
-    succeeded = (
-        await uow.session.scalars(
-            select(Payment).where(
-                Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.SUCCEEDED
-            )
-        )
-    ).all()
-    settled = [_settled(p) for p in succeeded]
-    refunds = (
-        await uow.session.execute(
-            select(Refund.payment_id, Refund.created_at, Refund.amount_minor)
-            .join(Payment, Payment.id == Refund.payment_id)
-            .where(Payment.invoice_id == invoice.id)
-            .order_by(Refund.created_at)
-        )
-    ).all()
+    settled, refunds = await _money_in(uow, invoice)
     this = _settled(payment)
     contract = await _contract(uow, invoice)
     ordinal = domain_documents.receipt_ordinal(settled, this)
@@ -235,6 +228,28 @@ async def receipt_document(
     )
     filename = f"{invoice_pdf.receipt_reference(doc.invoice_number, ordinal)}-receipt.pdf"
     return Pdf(invoice_pdf.render_receipt(doc, letterhead), filename)
+
+
+async def _money_in(
+    uow: UnitOfWork, invoice: Invoice
+) -> tuple[list[Settled], list[tuple[uuid.UUID, datetime, int]]]:
+    """The invoice's succeeded payments and its refunds (payment, when, amount)."""
+    succeeded = (
+        await uow.session.scalars(
+            select(Payment).where(
+                Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.SUCCEEDED
+            )
+        )
+    ).all()
+    refunds = (
+        await uow.session.execute(
+            select(Refund.payment_id, Refund.created_at, Refund.amount_minor)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(Payment.invoice_id == invoice.id)
+            .order_by(Refund.created_at)
+        )
+    ).all()
+    return [_settled(p) for p in succeeded], [(p, at, amt) for p, at, amt in refunds]
 
 
 def _settled(p: Payment) -> Settled:
