@@ -226,11 +226,13 @@ class BrandedDocument(FPDF):
         *,
         total: Sequence[str] | None = None,
         widths: Sequence[float] = (96, 14, 35, 35),
+        text_columns: int = 1,
     ) -> None:
-        """A table of lines: the first column left, the rest (quantities, money) right."""
+        """A table of lines: the first `text_columns` left (descriptions, dates),
+        the rest (quantities, money) right. Headings repeat on every page."""
         bold = FontFace(emphasis="BOLD")
         self.set_font("Helvetica", size=9)
-        aligns = ("LEFT", *("RIGHT" for _ in headings[1:]))
+        aligns = tuple("LEFT" if i < text_columns else "RIGHT" for i in range(len(headings)))
         with self.table(
             col_widths=tuple(widths),
             text_align=aligns,

@@ -6,18 +6,23 @@ from portal.payments.v1 import payments_pb2, payments_pb2_grpc
 
 from services.chassis.runtime import ServiceSpec, main
 from services.payments import handlers, jobs
+from services.payments.documents_client import DocumentsClient
 from services.payments.grpc_api import PaymentsServicer
 from services.payments.settings import PaymentsSettings, accounting, stripe_gateway
 
 SPEC = ServiceSpec(
     name="payments",
     settings=PaymentsSettings,
+    # Invoices as issued and receipts are filed in the project's documents.
+    calls=("documents",),
     grpc_service_names=[payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name],
     register_grpc=lambda server, deps: payments_pb2_grpc.add_PaymentsServiceServicer_to_server(
         PaymentsServicer(deps.sessions, stripe_gateway(deps.settings), accounting(deps.settings)),
         server,
     ),
-    subscriptions=lambda deps: handlers.subscriptions(),
+    subscriptions=lambda deps: handlers.subscriptions(
+        documents=DocumentsClient(deps.remote("documents"))
+    ),
     jobs=lambda deps: jobs.accounting_sync(
         sessions=deps.sessions,
         accounting=accounting(deps.settings),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from portal.payments.v1.events_pb2 import InvoiceIssued, PaymentSucceeded, StripeEventReceived
 from portal.projects.v1.events_pb2 import ProjectStageChanged, ProposalAccepted
 
@@ -10,7 +12,8 @@ from services.chassis.consumer import Subscription
 from services.payments import service
 
 
-def subscriptions() -> list[Subscription]:
+def subscriptions(*, documents: service.DocumentArchive | None = None) -> list[Subscription]:
+    """`documents`: where invoice and receipt PDFs are filed (None: not filed)."""
     return [
         *access_subscriptions(),
         # The contract baseline and the deposit.
@@ -20,7 +23,8 @@ def subscriptions() -> list[Subscription]:
         # Our own: a recorded webhook's work, after the answer to Stripe.
         Subscription(StripeEventReceived, service.on_stripe_event),
         # Our own again: what the integrator's books must hear of (queued once
-        # per record; the accounting-sync job posts them).
-        Subscription(InvoiceIssued, service.on_invoice_issued),
-        Subscription(PaymentSucceeded, service.on_payment_succeeded),
+        # per record; the accounting-sync job posts them), and the invoice as
+        # issued and each receipt filed in the project's documents, once.
+        Subscription(InvoiceIssued, partial(service.on_invoice_issued, archive=documents)),
+        Subscription(PaymentSucceeded, partial(service.on_payment_succeeded, archive=documents)),
     ]

@@ -59,6 +59,10 @@ class PaymentSettings(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     accounting_provider: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # The letterhead (a serialized portal.common.v1.Letterhead, logo included) of
+    # the newest accepted proposal: filed PDFs are drawn after an event, with no
+    # gateway call to bring one. Deferred: the row is read on every call.
+    letterhead: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     updated_at: Mapped[datetime] = _now()
 
 
@@ -82,6 +86,8 @@ class Contract(Base):
     project_name: Mapped[str] = mapped_column(String(200), default="")
     project_reference: Mapped[str] = mapped_column(String(20), default="")
     client_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The site as projects had it at acceptance (printed on invoices and receipts).
+    site_address: Mapped[str] = mapped_column(String(500), default="", server_default="")
     currency: Mapped[str] = mapped_column(String(3))
     accepted_total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     accepted_tax_minor: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -19,6 +19,8 @@ class PaymentsSettings(ServiceSettings):
     stripe_api_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
+    # Where invoice and receipt PDFs are filed (payments calls documents); required.
+    documents_target: str = ""
 
     # Accounting: a provider is offered once its app's client id is set. Its
     # tokens are sealed under these keys (the chassis key ring: JSON

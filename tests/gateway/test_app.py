@@ -143,6 +143,9 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
         "/api/v1/projects/{project_id}/invoices",
         "/api/v1/invoices/{invoice_id}/issue",
         "/api/v1/invoices/{invoice_id}/void",
+        "/api/v1/invoices/{invoice_id}/pdf",
+        "/api/v1/payments/{payment_id}/receipt.pdf",
+        "/api/v1/statement.pdf",
         "/api/v1/projects/{project_id}/payment-plan",
         "/api/v1/invoices/{invoice_id}/quote",
         "/api/v1/invoices/{invoice_id}/payments",
@@ -183,6 +186,18 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
     stages = doc["components"]["schemas"]["StageChange"]["properties"]["stage"]["enum"]
     assert stages == ["design", "procurement", "install", "commissioning", "handover"]
     assert set(doc["paths"]["/api/v1/rooms/{room_id}"]) == {"patch", "delete"}
+    for pdf in (
+        "/api/v1/invoices/{invoice_id}/pdf",
+        "/api/v1/payments/{payment_id}/receipt.pdf",
+        "/api/v1/statement.pdf",
+    ):
+        assert set(doc["paths"][pdf]["get"]["responses"]["200"]["content"]) == {"application/pdf"}
+    statement = doc["paths"]["/api/v1/statement.pdf"]["get"]["parameters"]
+    assert {p["name"]: p["required"] for p in statement} == {
+        "from": True,
+        "to": True,
+        "customer_id": False,
+    }
     pdf = doc["paths"]["/api/v1/proposals/{proposal_id}/pdf"]["get"]
     assert "application/pdf" in pdf["responses"]["200"]["content"]
     accept = doc["components"]["schemas"]["Acceptance"]

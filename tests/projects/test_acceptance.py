@@ -28,6 +28,11 @@ async def test_accepting_records_the_signature_and_tells_everyone(
     acme: Integrator, job: Job, sent: pb.Proposal
 ):
     shown = await acme.get_proposal(sent.id, acme.approver)
+    await acme.svc.sql(
+        acme.tenant_id,
+        "UPDATE project SET site_address = '4 Orchard Rise, Harrogate' WHERE id = :id",
+        id=uuid.UUID(job.project.id),
+    )
     session_id = str(uuid.uuid4())
     signing = replace(acme.approver, session_id=session_id)
     accepted = await acme.accept(shown, signing, signer_name="  Jane  Harrison ")
@@ -52,6 +57,8 @@ async def test_accepting_records_the_signature_and_tells_everyone(
     assert event.total.amount_minor == sent.total.amount_minor == 308_292
     assert (event.signer_name, event.content_sha256) == ("Jane Harrison", sent.content_sha256)
     assert event.customer_id == acme.customer_id and event.version == 1
+    # The site as it stood, for payments' invoices and receipts.
+    assert event.site_address == "4 Orchard Rise, Harrogate"
 
     board = await acme.board(job.project.id, acme.approver)
     assert list(board.waiting_on) == []

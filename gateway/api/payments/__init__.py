@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
 
-from gateway.api.payments import accounting, calls
+from gateway.api.payments import accounting, calls, documents
 from gateway.api.payments.shapes import (
     Invoice,
     InvoicePage,
@@ -30,7 +30,7 @@ from gateway.api.payments.shapes import (
 from gateway.deps import CallerDep, PageDep, PaymentsDep, RequestIdDep, StaffDep
 from gateway.problems import problem_responses
 
-__all__ = ["accounting", "calls", "router"]
+__all__ = ["accounting", "calls", "documents", "router"]
 
 router = APIRouter(tags=["payments"], responses=problem_responses(401, 403, 409))
 
@@ -197,3 +197,4 @@ async def patch_payment_settings(
 
 # QuickBooks Online / Xero: the connection and the sync log.
 router.include_router(accounting.router)
+router.include_router(documents.router)

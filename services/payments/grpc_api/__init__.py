@@ -105,6 +105,35 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         )
         return pb.VoidInvoiceResponse(invoice=invoice_pb(view, for_client=False))
 
+    async def GetInvoicePdf(self, request, context):
+        document = await service.get_invoice_pdf(
+            sessions=self._sessions,
+            principal=current_principal(),
+            invoice_id=request.invoice_id,
+            letterhead=request.letterhead if request.HasField("letterhead") else None,
+        )
+        return pb.GetInvoicePdfResponse(pdf=document.pdf, filename=document.filename)
+
+    async def GetReceiptPdf(self, request, context):
+        document = await service.get_receipt_pdf(
+            sessions=self._sessions,
+            principal=current_principal(),
+            payment_id=request.payment_id,
+            letterhead=request.letterhead if request.HasField("letterhead") else None,
+        )
+        return pb.GetReceiptPdfResponse(pdf=document.pdf, filename=document.filename)
+
+    async def GetStatementPdf(self, request, context):
+        document = await service.get_statement_pdf(
+            sessions=self._sessions,
+            principal=current_principal(),
+            customer_id=request.customer_id,
+            from_date=request.from_date,
+            to_date=request.to_date,
+            letterhead=request.letterhead if request.HasField("letterhead") else None,
+        )
+        return pb.GetStatementPdfResponse(pdf=document.pdf, filename=document.filename)
+
     # --- the plan --------------------------------------------------------------------
 
     async def GetPaymentPlan(self, request, context):

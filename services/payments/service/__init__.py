@@ -9,6 +9,17 @@ from services.payments.service.accounting import (
     start_connection,
 )
 from services.payments.service.common import InvoiceView
+from services.payments.service.documents import (
+    Pdf,
+    get_invoice_pdf,
+    get_receipt_pdf,
+    get_statement_pdf,
+)
+from services.payments.service.filing import (
+    DocumentArchive,
+    on_invoice_issued,
+    on_payment_succeeded,
+)
 from services.payments.service.invoices import (
     create_invoice,
     get_invoice,
@@ -30,8 +41,6 @@ from services.payments.service.settings import get_settings, update_settings
 from services.payments.service.sync import (
     SyncView,
     list_sync_records,
-    on_invoice_issued,
-    on_payment_succeeded,
     retry_sync,
 )
 from services.payments.service.webhooks import ingest_stripe_event, on_stripe_event
@@ -39,7 +48,9 @@ from services.payments.service.webhooks import ingest_stripe_event, on_stripe_ev
 __all__ = [
     "Accounting",
     "ConnectionView",
+    "DocumentArchive",
     "InvoiceView",
+    "Pdf",
     "PlanView",
     "SyncView",
     "complete_connection",
@@ -47,8 +58,11 @@ __all__ = [
     "disconnect",
     "get_connection",
     "get_invoice",
+    "get_invoice_pdf",
     "get_plan",
+    "get_receipt_pdf",
     "get_settings",
+    "get_statement_pdf",
     "ingest_stripe_event",
     "issue_invoice",
     "list_invoices",

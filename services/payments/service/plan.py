@@ -86,6 +86,10 @@ async def on_proposal_accepted(
     settings = await load_settings(uow, lock=True)
     if p.letterhead.time_zone and zone(p.letterhead.time_zone).key == p.letterhead.time_zone:
         settings.time_zone = p.letterhead.time_zone
+    if p.HasField("letterhead"):
+        # The newest letterhead a gateway sent: what filed invoices and receipts wear
+        # (they are drawn after an event, with no gateway call to bring one).
+        settings.letterhead = p.letterhead.SerializeToString()
     pid = uuid.UUID(p.project_id)
     row = await uow.session.get(ContractRow, pid, with_for_update=True)
     if row is None:
@@ -99,6 +103,7 @@ async def on_proposal_accepted(
         uow.session.add(row)
     row.project_name, row.project_reference = p.project_name, p.reference
     row.client_name = p.client_name
+    row.site_address = p.site_address.strip()[:500]
     row.accepted_total_minor, row.accepted_tax_minor = p.total.amount_minor, p.tax.amount_minor
     row.proposal_id, row.accepted_at = p.proposal_id, event.occurred_at
     await uow.flush()

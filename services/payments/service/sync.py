@@ -74,7 +74,7 @@ async def queue(uow: UnitOfWork, records: list[tuple[SyncKind, str]]) -> int:
     return count
 
 
-async def on_invoice_issued(uow: UnitOfWork, event: Event[events_pb2.InvoiceIssued]) -> None:
+async def queue_issued_invoice(uow: UnitOfWork, event: Event[events_pb2.InvoiceIssued]) -> None:
     issued = event.payload
     await queue(
         uow,
@@ -82,7 +82,9 @@ async def on_invoice_issued(uow: UnitOfWork, event: Event[events_pb2.InvoiceIssu
     )
 
 
-async def on_payment_succeeded(uow: UnitOfWork, event: Event[events_pb2.PaymentSucceeded]) -> None:
+async def queue_succeeded_payment(
+    uow: UnitOfWork, event: Event[events_pb2.PaymentSucceeded]
+) -> None:
     paid = event.payload
     await queue(
         uow,

@@ -141,6 +141,7 @@ def _accepted_event(
         content_sha256=signature.content_sha256,
         letterhead=letterhead,
         client_name=signature.client_name,
+        site_address=project.site_address,
     )
 
 

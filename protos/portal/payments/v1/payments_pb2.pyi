@@ -611,6 +611,60 @@ class GetReceiptPdfResponse(_message.Message):
 Global___GetReceiptPdfResponse: _TypeAlias = GetReceiptPdfResponse  # noqa: Y015
 
 @_typing.final
+class GetStatementPdfRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    LETTERHEAD_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    """staff: required; a client: empty or their own"""
+    from_date: _builtins.str
+    """"YYYY-MM-DD", the tenant's date, included"""
+    to_date: _builtins.str
+    """"YYYY-MM-DD", included"""
+    @_builtins.property
+    def letterhead(self) -> _common_pb2.Letterhead: ...
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+        letterhead: _common_pb2.Letterhead | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "from_date", b"from_date", "letterhead", b"letterhead", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatementPdfRequest: _TypeAlias = GetStatementPdfRequest  # noqa: Y015
+
+@_typing.final
+class GetStatementPdfResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PDF_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    pdf: _builtins.bytes
+    filename: _builtins.str
+    def __init__(
+        self,
+        *,
+        pdf: _builtins.bytes = ...,
+        filename: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filename", b"filename", "pdf", b"pdf"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatementPdfResponse: _TypeAlias = GetStatementPdfResponse  # noqa: Y015
+
+@_typing.final
 class Milestone(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

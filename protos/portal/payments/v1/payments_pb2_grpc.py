@@ -73,6 +73,11 @@ class PaymentsServiceStub:
                 request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetReceiptPdfRequest.SerializeToString,
                 response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetReceiptPdfResponse.FromString,
                 _registered_method=True)
+        self.GetStatementPdf = channel.unary_unary(
+                '/portal.payments.v1.PaymentsService/GetStatementPdf',
+                request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetStatementPdfRequest.SerializeToString,
+                response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetStatementPdfResponse.FromString,
+                _registered_method=True)
         self.GetPaymentPlan = channel.unary_unary(
                 '/portal.payments.v1.PaymentsService/GetPaymentPlan',
                 request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetPaymentPlanRequest.SerializeToString,
@@ -193,13 +198,27 @@ class PaymentsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetInvoicePdf(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The invoice as a PDF in the integrator's letterhead: lines, tax, totals,
+        payments applied, paid and due. Staff; the customer's client (archived
+        too); a draft only for staff.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetReceiptPdf(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """A receipt for one succeeded payment: amount, method, date, the invoice it
+        applied to and what was left to pay after it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStatementPdf(self, request, context):
+        """A customer's statement for a date range (the tenant's calendar, both days
+        included): opening balance, invoices issued, payments and refunds,
+        closing balance. Staff name the customer; a client gets their own.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -346,6 +365,11 @@ def add_PaymentsServiceServicer_to_server(servicer, server):
                     servicer.GetReceiptPdf,
                     request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetReceiptPdfRequest.FromString,
                     response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetReceiptPdfResponse.SerializeToString,
+            ),
+            'GetStatementPdf': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatementPdf,
+                    request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetStatementPdfRequest.FromString,
+                    response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetStatementPdfResponse.SerializeToString,
             ),
             'GetPaymentPlan': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPaymentPlan,
@@ -616,6 +640,33 @@ class PaymentsService:
             '/portal.payments.v1.PaymentsService/GetReceiptPdf',
             portal_dot_payments_dot_v1_dot_payments__pb2.GetReceiptPdfRequest.SerializeToString,
             portal_dot_payments_dot_v1_dot_payments__pb2.GetReceiptPdfResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatementPdf(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.payments.v1.PaymentsService/GetStatementPdf',
+            portal_dot_payments_dot_v1_dot_payments__pb2.GetStatementPdfRequest.SerializeToString,
+            portal_dot_payments_dot_v1_dot_payments__pb2.GetStatementPdfResponse.FromString,
             options,
             channel_credentials,
             insecure,

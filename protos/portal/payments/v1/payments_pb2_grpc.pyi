@@ -49,7 +49,19 @@ class PaymentsServiceStub:
     VoidInvoice: _grpc.UnaryUnaryMultiCallable[_payments_pb2.VoidInvoiceRequest, _payments_pb2.VoidInvoiceResponse]
     """Staff: only an invoice holding no money; publishes payments.invoice.voided."""
     GetInvoicePdf: _grpc.UnaryUnaryMultiCallable[_payments_pb2.GetInvoicePdfRequest, _payments_pb2.GetInvoicePdfResponse]
+    """The invoice as a PDF in the integrator's letterhead: lines, tax, totals,
+    payments applied, paid and due. Staff; the customer's client (archived
+    too); a draft only for staff.
+    """
     GetReceiptPdf: _grpc.UnaryUnaryMultiCallable[_payments_pb2.GetReceiptPdfRequest, _payments_pb2.GetReceiptPdfResponse]
+    """A receipt for one succeeded payment: amount, method, date, the invoice it
+    applied to and what was left to pay after it.
+    """
+    GetStatementPdf: _grpc.UnaryUnaryMultiCallable[_payments_pb2.GetStatementPdfRequest, _payments_pb2.GetStatementPdfResponse]
+    """A customer's statement for a date range (the tenant's calendar, both days
+    included): opening balance, invoices issued, payments and refunds,
+    closing balance. Staff name the customer; a client gets their own.
+    """
     GetPaymentPlan: _grpc.UnaryUnaryMultiCallable[_payments_pb2.GetPaymentPlanRequest, _payments_pb2.GetPaymentPlanResponse]
     """The project's milestones, what each invoiced and what comes next."""
     UpdatePaymentPlan: _grpc.UnaryUnaryMultiCallable[_payments_pb2.UpdatePaymentPlanRequest, _payments_pb2.UpdatePaymentPlanResponse]
@@ -106,7 +118,19 @@ class PaymentsServiceAsyncStub(PaymentsServiceStub):
     VoidInvoice: _aio.UnaryUnaryMultiCallable[_payments_pb2.VoidInvoiceRequest, _payments_pb2.VoidInvoiceResponse]  # type: ignore[assignment]
     """Staff: only an invoice holding no money; publishes payments.invoice.voided."""
     GetInvoicePdf: _aio.UnaryUnaryMultiCallable[_payments_pb2.GetInvoicePdfRequest, _payments_pb2.GetInvoicePdfResponse]  # type: ignore[assignment]
+    """The invoice as a PDF in the integrator's letterhead: lines, tax, totals,
+    payments applied, paid and due. Staff; the customer's client (archived
+    too); a draft only for staff.
+    """
     GetReceiptPdf: _aio.UnaryUnaryMultiCallable[_payments_pb2.GetReceiptPdfRequest, _payments_pb2.GetReceiptPdfResponse]  # type: ignore[assignment]
+    """A receipt for one succeeded payment: amount, method, date, the invoice it
+    applied to and what was left to pay after it.
+    """
+    GetStatementPdf: _aio.UnaryUnaryMultiCallable[_payments_pb2.GetStatementPdfRequest, _payments_pb2.GetStatementPdfResponse]  # type: ignore[assignment]
+    """A customer's statement for a date range (the tenant's calendar, both days
+    included): opening balance, invoices issued, payments and refunds,
+    closing balance. Staff name the customer; a client gets their own.
+    """
     GetPaymentPlan: _aio.UnaryUnaryMultiCallable[_payments_pb2.GetPaymentPlanRequest, _payments_pb2.GetPaymentPlanResponse]  # type: ignore[assignment]
     """The project's milestones, what each invoiced and what comes next."""
     UpdatePaymentPlan: _aio.UnaryUnaryMultiCallable[_payments_pb2.UpdatePaymentPlanRequest, _payments_pb2.UpdatePaymentPlanResponse]  # type: ignore[assignment]
@@ -195,14 +219,32 @@ class PaymentsServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _payments_pb2.GetInvoicePdfRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_payments_pb2.GetInvoicePdfResponse, _abc.Awaitable[_payments_pb2.GetInvoicePdfResponse]]: ...
+    ) -> _typing.Union[_payments_pb2.GetInvoicePdfResponse, _abc.Awaitable[_payments_pb2.GetInvoicePdfResponse]]:
+        """The invoice as a PDF in the integrator's letterhead: lines, tax, totals,
+        payments applied, paid and due. Staff; the customer's client (archived
+        too); a draft only for staff.
+        """
 
     @_abc_1.abstractmethod
     def GetReceiptPdf(
         self,
         request: _payments_pb2.GetReceiptPdfRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_payments_pb2.GetReceiptPdfResponse, _abc.Awaitable[_payments_pb2.GetReceiptPdfResponse]]: ...
+    ) -> _typing.Union[_payments_pb2.GetReceiptPdfResponse, _abc.Awaitable[_payments_pb2.GetReceiptPdfResponse]]:
+        """A receipt for one succeeded payment: amount, method, date, the invoice it
+        applied to and what was left to pay after it.
+        """
+
+    @_abc_1.abstractmethod
+    def GetStatementPdf(
+        self,
+        request: _payments_pb2.GetStatementPdfRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.GetStatementPdfResponse, _abc.Awaitable[_payments_pb2.GetStatementPdfResponse]]:
+        """A customer's statement for a date range (the tenant's calendar, both days
+        included): opening balance, invoices issued, payments and refunds,
+        closing balance. Staff name the customer; a client gets their own.
+        """
 
     @_abc_1.abstractmethod
     def GetPaymentPlan(

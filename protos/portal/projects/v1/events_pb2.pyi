@@ -226,6 +226,7 @@ class ProposalAccepted(_message.Message):
     LETTERHEAD_FIELD_NUMBER: _builtins.int
     CLIENT_NAME_FIELD_NUMBER: _builtins.int
     TAX_FIELD_NUMBER: _builtins.int
+    SITE_ADDRESS_FIELD_NUMBER: _builtins.int
     proposal_id: _builtins.str
     project_id: _builtins.str
     project_name: _builtins.str
@@ -236,6 +237,10 @@ class ProposalAccepted(_message.Message):
     signer_email: _builtins.str
     content_sha256: _builtins.str
     client_name: _builtins.str
+    site_address: _builtins.str
+    """The project's site as it stood at acceptance: payments prints it on the
+    invoices and receipts of the contract.
+    """
     @_builtins.property
     def total(self) -> _common_pb2.Money: ...
     @_builtins.property
@@ -262,10 +267,11 @@ class ProposalAccepted(_message.Message):
         letterhead: _common_pb2.Letterhead | None = ...,
         client_name: _builtins.str = ...,
         tax: _common_pb2.Money | None = ...,
+        site_address: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["letterhead", b"letterhead", "tax", b"tax", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_name", b"client_name", "content_sha256", b"content_sha256", "customer_id", b"customer_id", "letterhead", b"letterhead", "project_id", b"project_id", "project_name", b"project_name", "proposal_id", b"proposal_id", "reference", b"reference", "signer_email", b"signer_email", "signer_name", b"signer_name", "tax", b"tax", "total", b"total", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_name", b"client_name", "content_sha256", b"content_sha256", "customer_id", b"customer_id", "letterhead", b"letterhead", "project_id", b"project_id", "project_name", b"project_name", "proposal_id", b"proposal_id", "reference", b"reference", "signer_email", b"signer_email", "signer_name", b"signer_name", "site_address", b"site_address", "tax", b"tax", "total", b"total", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
