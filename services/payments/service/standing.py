@@ -93,10 +93,10 @@ async def publish_plan_changed(uow: UnitOfWork, project_id: uuid.UUID) -> None:
     row lock, with the time read after it: two changes to one project publish
     one after the other, and the later event holds everything both did, so a
     consumer keeping the newest is right whatever order they arrive in."""
+    await uow.flush()  # what this transaction changed, before the row is read again
     row = await uow.session.get(Contract, project_id, with_for_update=True, populate_existing=True)
     if row is None:
         return
-    await uow.flush()
     rows = [i for i in await invoiced_milestones(uow, project_id) if i.issued_at is not None]
     sums = await ledgers(uow, rows)
     due = {domain_plan.Trigger(i.milestone): sums[i.id].due_minor for i in rows if i.milestone}
