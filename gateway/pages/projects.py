@@ -126,6 +126,38 @@ class BoardView:
     waiting: list[dict]
     notes: list[ClientNote]
     budget: Budget
+    next_payment: dict | None = None
+    on_its_way: tuple[str, ...] = ()
+
+
+def next_payment_view(board: StatusBoard) -> dict | None:
+    """ "£4,000.00 at install", or, once invoiced, "£2,000.00 due 12 Dec 2026"
+    with the invoice's link; what and when are payments' (through projects)."""
+    n = board.next_payment
+    if n is None or n.amount is None:
+        return None
+    if n.invoice_id:
+        when = f"due {views.human_date(n.due_on)}" if n.due_on else ""
+        href = views.safe_portal_path(f"/invoices/{n.invoice_id}")
+    else:
+        when = f"at {views.stage_label(n.stage).lower()}" if n.stage else "on acceptance"
+        href = None
+    return {
+        "label": n.label,
+        "amount": n.amount.formatted,
+        "when": when,
+        "href": href,
+        "number": n.invoice_number,
+    }
+
+
+def on_its_way_lines(board: StatusBoard) -> tuple[str, ...]:
+    """A bank debit clearing is neither waiting on the client nor paid."""
+    return tuple(
+        f"{w.amount.formatted if w.amount else ''} on {w.invoice_number} is processing"
+        + (f", expected by {views.human_date(w.expected_by)}" if w.expected_by else "")
+        for w in board.on_its_way
+    )
 
 
 def board_view(board: StatusBoard) -> BoardView:
@@ -145,6 +177,8 @@ def board_view(board: StatusBoard) -> BoardView:
         ],
         notes=notes,
         budget=board.budget,
+        next_payment=next_payment_view(board),
+        on_its_way=on_its_way_lines(board),
     )
 
 

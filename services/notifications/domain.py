@@ -80,6 +80,10 @@ class Mailing:
     recipients: tuple[Recipient, ...] = ()  # or exactly these people
     # About this project: only the customer's contacts it is for (chassis.audience).
     project_id: str = ""
+    # Of those contacts, only the ones who may approve and pay (an invoice to pay).
+    approvers_only: bool = False
+    # Or the integrator's staff holding one of these roles ("finance", "owner", ...).
+    staff_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

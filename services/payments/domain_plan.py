@@ -17,7 +17,7 @@ Pure: the caller loads the plan and what has been invoiced.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -189,4 +189,24 @@ def next_milestone(
     for milestone in plan:
         if not any(i.trigger is milestone.trigger for i in invoiced):
             return amount_for(plan, milestone.trigger, contract, invoiced)
+    return None
+
+
+def next_to_pay(
+    plan: Sequence[Milestone],
+    contract: Contract,
+    invoiced: Sequence[Invoiced],
+    due: Mapping[Trigger, int],
+) -> MilestoneAmount | None:
+    """What the client's board calls the next payment: the first milestone, in
+    plan order, not yet paid. An invoiced one with money left reads as what is
+    left on its invoice (`due`, by milestone; a part payment lowers it); one
+    not invoiced yet as what it would invoice now. None once all are paid."""
+    done = {i.trigger for i in invoiced}
+    for milestone in plan:
+        if milestone.trigger not in done:
+            return amount_for(plan, milestone.trigger, contract, invoiced)
+        left = due.get(milestone.trigger, 0)
+        if left > 0:
+            return MilestoneAmount(milestone.trigger, milestone.label, left, 0)
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from portal.changeorders.v1.events_pb2 import ChangeOrderApproved
+from portal.payments.v1.events_pb2 import PaymentPlanChanged
 from portal.projects.v1.events_pb2 import ProposalAccepted
 
 from services.chassis.access import access_subscriptions
@@ -22,4 +23,7 @@ def subscriptions(*, documents: service.SignedCopyArchive) -> list[Subscription]
         ),
         # The contract value on the board: each approved change order, once.
         Subscription(ChangeOrderApproved, service.on_change_order_approved),
+        # The board's payments: each invoice's standing, the plan's next payment.
+        *(Subscription(t, service.on_invoice_event) for t in service.INVOICE_EVENTS),
+        Subscription(PaymentPlanChanged, service.on_payment_plan_changed),
     ]

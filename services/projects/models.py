@@ -308,3 +308,43 @@ class Variation(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # may be negative (a credit)
     currency: Mapped[str] = mapped_column(String(3))
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InvoiceStanding(Base):
+    """Our copy of one invoice as payments' newest event said it stood
+    (`payments.invoice.*`, `payments.payment.*`): its waiting item and the
+    board's "on its way" line are drawn from it. `as_of` is that event's time;
+    an older report changes nothing."""
+
+    __tablename__ = "invoice_standing"
+    __table_args__ = (Index("ix_invoice_standing_project_id", "project_id"),)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.id"))
+    number: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    due_minor: Mapped[int] = mapped_column(BigInteger)
+    processing_minor: Mapped[int] = mapped_column(BigInteger)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    expected_by: Mapped[date | None] = mapped_column(Date)
+    milestone_label: Mapped[str] = mapped_column(String(80))
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NextPayment(Base):
+    """The project's next payment as payments' newest
+    `payments.payment_plan.changed` said it (`label` empty: nothing left)."""
+
+    __tablename__ = "next_payment"
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.id"), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    trigger: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    invoice_id: Mapped[str] = mapped_column(String(40))
+    invoice_number: Mapped[str] = mapped_column(String(50))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))

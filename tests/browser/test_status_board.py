@@ -3,7 +3,8 @@ desktop: a client accepts their invite, lands on their project's board (the
 stage track vertical on the phone, horizontal on the desktop), opens the
 proposal from "Waiting on you", signs it and downloads the signed PDF.
 
-Screenshots: tests/screenshots/board-*.png, proposal-*.png, proposal-signed-*.png."""
+Screenshots: tests/screenshots/board-*.png, proposal-*.png, proposal-signed-*.png,
+board-payment-*.png (the deposit waiting, the next payment)."""
 
 from __future__ import annotations
 
@@ -180,9 +181,26 @@ def test_a_client_follows_their_project_and_signs_the_proposal(page: Page, suite
         page.get_by_role("link", name="Download signed PDF").click()
     assert download.value.suggested_filename.endswith(".pdf")
 
-    page.goto(suite.base + f"/projects/{project['id']}")
-    expect(page.get_by_role("heading", name="Waiting on you")).to_have_count(0)
+    # The proposal waits on nobody now; the deposit its acceptance invoiced
+    # does (payments' event, kept by projects), and it is the next payment.
+    board = suite.base + f"/projects/{project['id']}"
+    page.goto(board)
     expect(page.get_by_role("link", name="View your signed proposal")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("^Review"))).to_have_count(0)
+    invoice_item = page.locator(".waiting-title", has_text=re.compile(r"^Invoice INV-\d+, "))
+    next_payment = page.get_by_text("Next payment: Deposit")
+    for _ in range(60):  # the board is drawn on the server: look again until both land
+        if invoice_item.count() and next_payment.count():
+            break
+        page.wait_for_timeout(500)
+        page.goto(board)
+    expect(invoice_item).to_have_count(1)
+    expect(invoice_item).to_contain_text(re.compile(r"\$[\d,]+\.\d\d due \d+ \w{3} \d{4}$"))
+    pay = page.get_by_role("link", name=re.compile("^Pay"))
+    assert re.search(r"/invoices/[0-9a-f-]{36}$", pay.get_attribute("href") or "")
+    expect(next_payment).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, "board-payment")
 
 
 def test_staff_manage_a_project_from_the_console(page: Page, suite: Suite) -> None:

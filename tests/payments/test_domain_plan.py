@@ -112,3 +112,29 @@ def test_milestones_always_sum_to_the_contract_exactly(total, tax_share, head, o
     assert sum(i.tax_minor for i in invoiced) == contract.tax_minor
     assert all(0 <= i.tax_minor <= i.total_minor for i in invoiced)
     assert len({i.trigger for i in invoiced}) == len(invoiced)
+
+
+def test_the_next_payment_is_the_first_milestone_not_yet_paid():
+    from services.payments.domain_plan import (
+        DEFAULT_PLAN,
+        Contract,
+        Invoiced,
+        MilestoneAmount,
+        Trigger,
+        next_to_pay,
+    )
+
+    contract = Contract(total_minor=1_000_001, tax_minor=0)
+    deposit = Invoiced(Trigger.ACCEPTANCE, 500_001, 0)
+    # Nothing invoiced: the deposit, as it would be invoiced.
+    first = next_to_pay(DEFAULT_PLAN, contract, [], {})
+    assert first == MilestoneAmount(Trigger.ACCEPTANCE, "Deposit", 500_001, 0)
+    # Invoiced and part paid: what is left on it.
+    left = next_to_pay(DEFAULT_PLAN, contract, [deposit], {Trigger.ACCEPTANCE: 1_234})
+    assert (left.trigger, left.total_minor) == (Trigger.ACCEPTANCE, 1_234)
+    # Paid: the installation, its share of the contract.
+    nxt = next_to_pay(DEFAULT_PLAN, contract, [deposit], {Trigger.ACCEPTANCE: 0})
+    assert (nxt.label, nxt.total_minor) == ("Installation", 400_000)
+    # All paid: nothing.
+    done = [deposit, Invoiced(Trigger.INSTALL, 400_000, 0), Invoiced(Trigger.HANDOVER, 100_000, 0)]
+    assert next_to_pay(DEFAULT_PLAN, contract, done, {}) is None

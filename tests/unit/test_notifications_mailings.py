@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from portal.documents.v1.events_pb2 import DocumentShared
 from portal.identity.v1 import events_pb2 as identity_events
+from portal.payments.v1 import events_pb2 as payments_events
 from portal.projects.v1 import events_pb2 as projects_events
 
 from services.chassis.events import subject_for
@@ -28,6 +29,9 @@ def test_notifications_subscribes_to_every_event_it_mails_about_to_shares_and_to
             identity_events.MagicLinkRequested,
             identity_events.PasswordResetRequested,
             identity_events.CustomerAccessChanged,
+            payments_events.InvoiceIssued,
+            payments_events.PaymentSucceeded,
+            payments_events.PaymentFailed,
             DocumentShared,
             # The project audience copy (chassis.audience) that project mail goes by.
             projects_events.ProjectCreated,
@@ -90,3 +94,17 @@ def test_an_access_change_mails_the_contacts_the_event_names():
     mailing = service.MAILINGS[type(p)](p)
     assert mailing.recipients == (domain.Recipient("a@x.example", "A"),)
     assert mailing.compose(BRAND, PORTAL).subject == "Acme AV: your portal is now read-only"
+
+
+def test_an_invoice_goes_to_the_approvers_and_a_payment_to_the_client_and_finance():
+    p = payments_events.InvoiceIssued(
+        invoice_id="i1", number="INV-1", project_id="p1", customer_id="c1", due_on="2026-12-12"
+    )
+    p.due.amount_minor, p.due.currency = 200_000, "GBP"
+    mailing = service.MAILINGS[type(p)](p)
+    assert (mailing.customer_id, mailing.project_id, mailing.approvers_only) == ("c1", "p1", True)
+    assert mailing.compose(BRAND, PORTAL).link == f"{PORTAL}/invoices/i1"
+    paid = payments_events.PaymentSucceeded(invoice_id="i1", project_id="p1", customer_id="c1")
+    receipt, received = service.MAILINGS[type(paid)](paid)
+    assert (receipt.customer_id, receipt.approvers_only, receipt.staff_roles) == ("c1", False, ())
+    assert (received.customer_id, received.staff_roles) == ("", ("finance", "owner", "admin"))

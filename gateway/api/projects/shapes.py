@@ -151,6 +151,22 @@ class Budget(BaseModel):
     accepted_proposal_id: str
 
 
+class NextPayment(BaseModel):
+    label: str = Field(description='The plan\'s milestone, e.g. "Installation".')
+    stage: StageName | None = Field(description="The stage it falls due at; null: on acceptance.")
+    amount: MoneyOut | None = Field(description="Left to pay on its invoice, or what it will be.")
+    invoice_id: str = Field(description="Empty until the milestone is invoiced.")
+    invoice_number: str
+    due_on: date | None
+
+
+class PaymentOnItsWay(BaseModel):
+    invoice_id: str
+    invoice_number: str
+    amount: MoneyOut | None = Field(description="The bank debit still clearing.")
+    expected_by: date | None
+
+
 class StatusBoard(BaseModel):
     project: Project
     stages: list[StageInfo] = Field(description="All five, in order.")
@@ -158,6 +174,12 @@ class StatusBoard(BaseModel):
     recent_notes: list[ClientNote] = Field(description="The latest notes from the team.")
     waiting_on: list[WaitingItem] = Field(description="What the client is expected to do.")
     budget: Budget
+    next_payment: NextPayment | None = Field(
+        default=None, description="The payment plan's next payment; null when none is due."
+    )
+    on_its_way: list[PaymentOnItsWay] = Field(
+        default_factory=list, description="Bank debits still clearing: processing, not paid."
+    )
 
 
 # -- translation ----------------------------------------------------------------------
@@ -218,4 +240,28 @@ def board_out(b: projects_pb2.GetStatusBoardResponse) -> StatusBoard:
             contract_value=money_out(budget, "contract_value"),
             accepted_proposal_id=budget.accepted_proposal_id,
         ),
+        next_payment=next_payment_out(b),
+        on_its_way=[
+            PaymentOnItsWay(
+                invoice_id=w.invoice_id,
+                invoice_number=w.invoice_number,
+                amount=money_out(w, "amount"),
+                expected_by=calendar_date(w.expected_by),
+            )
+            for w in b.on_its_way
+        ],
+    )
+
+
+def next_payment_out(b: projects_pb2.GetStatusBoardResponse) -> NextPayment | None:
+    if not b.HasField("next_payment"):
+        return None
+    n = b.next_payment
+    return NextPayment(
+        label=n.label,
+        stage=known_stage(n.stage),
+        amount=money_out(n, "amount"),
+        invoice_id=n.invoice_id,
+        invoice_number=n.invoice_number,
+        due_on=calendar_date(n.due_on),
     )

@@ -82,7 +82,17 @@ async def queue_branded_email(
             audience = await audience_of(uow, mailing.project_id)
             if audience is not None:
                 contacts = [c for c in contacts if audience.lists(c.id)]
+        if mailing.approvers_only:
+            contacts = [c for c in contacts if c.role == identity_pb2.CONTACT_ROLE_APPROVER]
         recipients = [domain.Recipient(c.email, c.full_name) for c in contacts]
+    if mailing.staff_roles:
+        wanted = {
+            identity_pb2.StaffRole.Value(f"STAFF_ROLE_{r.upper()}") for r in mailing.staff_roles
+        }
+        staff = await identity.staff_users(event.tenant_id)
+        recipients = [
+            domain.Recipient(u.email, u.full_name) for u in staff if wanted & set(u.roles)
+        ]
     brand = brand_of(tenant)
     message = mailing.compose(brand, portal_url_template.format(slug=tenant.slug))
     await queue_emails(

@@ -22,6 +22,7 @@ from services.notifications import domain
 from services.notifications.identity_client import IdentityClient
 from services.notifications.models import ShareNotice
 from services.notifications.service.common import queue_branded_email
+from services.notifications.service.payment_mailings import PAYMENT_MAILINGS
 
 
 def stage_changed(p: projects_events.ProjectStageChanged) -> domain.Mailing:
@@ -109,7 +110,9 @@ def access_changed(p: identity_events.CustomerAccessChanged) -> domain.Mailing:
     )
 
 
-MAILINGS: dict[type, Callable[[Any], domain.Mailing]] = {
+# An entry answers one mailing, or several when an event tells several people
+# different things (a payment: the client's receipt, the integrator's notice).
+MAILINGS: dict[type, Callable[[Any], domain.Mailing | tuple[domain.Mailing, ...]]] = {
     projects_events.ProjectStageChanged: stage_changed,
     projects_events.ProposalSent: proposal_sent_or_accepted,
     projects_events.ProposalAccepted: proposal_sent_or_accepted,
@@ -119,6 +122,7 @@ MAILINGS: dict[type, Callable[[Any], domain.Mailing]] = {
     identity_events.PasswordResetRequested: login_link,
     identity_events.StepUpCodeRequested: step_up_code,
     identity_events.CustomerAccessChanged: access_changed,
+    **PAYMENT_MAILINGS,
 }
 
 
@@ -135,13 +139,11 @@ async def queue_event_email(
     other events arrive in."""
     if isinstance(event.payload, projects_events.ProjectStageChanged):
         await on_project_audience(uow, event)
-    await queue_branded_email(
-        uow,
-        event,
-        MAILINGS[type(event.payload)](event.payload),
-        identity=identity,
-        portal_url_template=portal_url_template,
-    )
+    mailings = MAILINGS[type(event.payload)](event.payload)
+    for mailing in mailings if isinstance(mailings, tuple) else (mailings,):
+        await queue_branded_email(
+            uow, event, mailing, identity=identity, portal_url_template=portal_url_template
+        )
 
 
 async def on_document_shared(

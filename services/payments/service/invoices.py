@@ -16,6 +16,7 @@ from services.chassis.errors import InvalidArgument, NotFound
 from services.chassis.money import money
 from services.chassis.validation import parse_uuid
 from services.payments import domain_invoices
+from services.payments.domain_invoices import Ledger
 from services.payments.models import Contract, Invoice, InvoiceLine, PaymentSettings
 from services.payments.service.common import (
     BILLING_ROLES,
@@ -31,6 +32,7 @@ from services.payments.service.common import (
     tenant_today,
     visible_invoices,
 )
+from services.payments.service.standing import publish_plan_changed, standing, standing_now
 
 PAGE_SIZE = 50
 
@@ -125,9 +127,12 @@ async def issue_invoice(
     return view
 
 
-def issue(uow: UnitOfWork, invoice: Invoice, settings: PaymentSettings, now: datetime) -> None:
+def issue(
+    uow: UnitOfWork, invoice: Invoice, settings: PaymentSettings, now: datetime, *, label: str = ""
+) -> None:
     """Number it (gap-free: under the settings row lock), date it on the
-    tenant's clock, and say so. The caller holds the settings lock."""
+    tenant's clock, and say so. The caller holds the settings lock. `label`:
+    the plan milestone's, when the plan issues it."""
     settings.last_invoice_number += 1
     invoice.number = domain_invoices.format_number(
         settings.invoice_prefix, settings.last_invoice_number
@@ -146,6 +151,8 @@ def issue(uow: UnitOfWork, invoice: Invoice, settings: PaymentSettings, now: dat
             due_on=invoice.due_on.isoformat(),
             milestone=invoice.milestone or "",
             project_name=invoice.project_name,
+            # Nothing is paid on an invoice being issued.
+            standing=standing(invoice, Ledger(total_minor=invoice.total_minor), label=label),
         ),
         aggregate_type="invoice",
         aggregate_id=str(invoice.id),
@@ -172,11 +179,14 @@ async def void_invoice(
                     project_id=str(invoice.project_id),
                     customer_id=str(invoice.customer_id),
                     reason=invoice.void_reason,
+                    standing=await standing_now(uow, invoice),
                 ),
                 aggregate_type="invoice",
                 aggregate_id=str(invoice.id),
                 occurred_at=now,
             )
+            if invoice.milestone:
+                await publish_plan_changed(uow, invoice.project_id)
         settings = await load_settings(uow)
         view = await invoice_view(uow, invoice, today=tenant_today(settings, now))
         await uow.commit()

@@ -30,6 +30,7 @@ from services.payments.service.common import (
     now_utc,
     tenant_today,
 )
+from services.payments.service.standing import publish_plan_changed, standing_now
 from services.payments.stripe_gateway import StripeGateway
 
 FINANCE_ROLES = ("finance",)
@@ -207,18 +208,26 @@ async def add_refund(
             customer_id=str(invoice.customer_id),
             amount=money(amount_minor, payment.currency),
             reason=refund.reason,
+            standing=await standing_now(uow, invoice),
         ),
         aggregate_type="payment",
         aggregate_id=str(payment.id),
         occurred_at=now,
     )
+    if invoice.milestone:
+        await publish_plan_changed(uow, invoice.project_id)
     await uow.flush()
     return refund
 
 
 async def money_moved(uow: UnitOfWork, invoice: Invoice, payment: Payment, now: datetime) -> None:
-    """A payment succeeded: say so, and say the invoice is paid when it is."""
+    """A payment succeeded: say so, and say the invoice is paid when it is;
+    a milestone's payment moves the plan's next payment on."""
     ledger = (await ledgers(uow, [invoice]))[invoice.id]
+    paid = ledger.due_minor <= 0 and invoice.paid_at is None
+    if paid:
+        invoice.paid_at = now
+    after = await standing_now(uow, invoice)
     uow.publish(
         events_pb2.PaymentSucceeded(
             payment_id=str(payment.id),
@@ -233,13 +242,13 @@ async def money_moved(uow: UnitOfWork, invoice: Invoice, payment: Payment, now: 
             method=payment.method,
             invoice_number=invoice.number or "",
             invoice_due=money(ledger.due_minor, invoice.currency),
+            standing=after,
         ),
         aggregate_type="payment",
         aggregate_id=str(payment.id),
         occurred_at=now,
     )
-    if ledger.due_minor <= 0 and invoice.paid_at is None:
-        invoice.paid_at = now
+    if paid:
         uow.publish(
             events_pb2.InvoicePaid(
                 invoice_id=str(invoice.id),
@@ -247,8 +256,11 @@ async def money_moved(uow: UnitOfWork, invoice: Invoice, payment: Payment, now: 
                 project_id=str(invoice.project_id),
                 customer_id=str(invoice.customer_id),
                 total=money(invoice.total_minor, invoice.currency),
+                standing=after,
             ),
             aggregate_type="invoice",
             aggregate_id=str(invoice.id),
             occurred_at=now,
         )
+    if invoice.milestone:
+        await publish_plan_changed(uow, invoice.project_id)

@@ -36,6 +36,7 @@ from services.payments.service.common import (
     tenant_today,
 )
 from services.payments.service.ledger import money_moved
+from services.payments.service.standing import standing_now
 from services.payments.stripe_gateway import IntentInfo, StripeGateway, intent_info
 
 
@@ -254,6 +255,7 @@ async def apply_intent(
                 amount=money(payment.applied_minor, payment.currency),
                 method=payment.method,
                 expected_by=payment.expected_by.isoformat() if payment.expected_by else "",
+                standing=await standing_now(uow, invoice),
             ),
             aggregate_type="payment",
             aggregate_id=str(payment.id),
@@ -274,6 +276,7 @@ async def apply_intent(
                 amount=money(payment.applied_minor, payment.currency),
                 method=payment.method,
                 failure_message=payment.failure_message,
+                standing=await standing_now(uow, invoice),
             ),
             aggregate_type="payment",
             aggregate_id=str(payment.id),

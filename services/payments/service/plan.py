@@ -21,7 +21,7 @@ from services.chassis.timefmt import zone
 from services.chassis.validation import parse_uuid
 from services.payments import domain_plan
 from services.payments.domain_invoices import Line
-from services.payments.domain_plan import Contract, Invoiced, Milestone, MilestoneAmount, Trigger
+from services.payments.domain_plan import Invoiced, Milestone, MilestoneAmount, Trigger
 from services.payments.models import Contract as ContractRow
 from services.payments.models import Invoice
 from services.payments.service.common import (
@@ -36,37 +36,20 @@ from services.payments.service.common import (
     visible_invoices,
 )
 from services.payments.service.invoices import add_lines, contract_for, issue
+from services.payments.service.standing import (
+    contract_of,
+    invoiced_milestones,
+    milestones_of,
+    publish_plan_changed,
+)
 
 PLAN_NS = uuid.UUID("7b0c5d3e-2f55-4a53-9d8e-6f1c1e5e9a10")
-
-
-def milestones_of(rows: list[dict]) -> tuple[Milestone, ...]:
-    return tuple(Milestone(r["label"], Trigger(r["trigger"]), int(r["share_bps"])) for r in rows)
 
 
 def rows_of(milestones: tuple[Milestone, ...]) -> list[dict]:
     return [
         {"label": m.label, "trigger": m.trigger.value, "share_bps": m.share_bps} for m in milestones
     ]
-
-
-def contract_of(row: ContractRow) -> Contract:
-    return Contract(
-        total_minor=row.accepted_total_minor + row.variations_minor,
-        tax_minor=row.accepted_tax_minor,
-    )
-
-
-async def invoiced_milestones(uow: UnitOfWork, project_id: uuid.UUID) -> list[Invoice]:
-    return list(
-        (
-            await uow.session.scalars(
-                select(Invoice)
-                .where(Invoice.project_id == project_id, Invoice.milestone.is_not(None))
-                .where(Invoice.voided_at.is_(None))
-            )
-        ).all()
-    )
 
 
 def invoiced_of(rows: list[Invoice]) -> list[Invoiced]:
@@ -108,6 +91,7 @@ async def on_proposal_accepted(
     row.proposal_id, row.accepted_at = p.proposal_id, event.occurred_at
     await uow.flush()
     await issue_due(uow, row, Trigger.ACCEPTANCE, event.occurred_at)
+    await publish_plan_changed(uow, row.project_id)  # a new baseline moves every amount
 
 
 async def on_stage_changed(
@@ -122,13 +106,16 @@ async def on_stage_changed(
     if reached is None:
         return
     row.stage = reached.value
-    await issue_due(uow, row, reached, event.occurred_at)
+    if await issue_due(uow, row, reached, event.occurred_at):
+        await publish_plan_changed(uow, row.project_id)
 
 
-async def issue_due(uow: UnitOfWork, row: ContractRow, reached: Trigger, now: datetime) -> None:
+async def issue_due(uow: UnitOfWork, row: ContractRow, reached: Trigger, now: datetime) -> int:
+    """Issue what reaching `reached` makes due; how many invoices that was."""
     settings = await load_settings(uow, lock=True)
     plan = milestones_of(row.milestones)
     done = await invoiced_milestones(uow, row.project_id)
+    issued = 0
     for trigger in domain_plan.due_on_reaching(plan, reached, invoiced_of(done)):
         amount = domain_plan.amount_for(plan, trigger, contract_of(row), invoiced_of(done))
         if amount is None:
@@ -136,9 +123,11 @@ async def issue_due(uow: UnitOfWork, row: ContractRow, reached: Trigger, now: da
         invoice = _milestone_invoice(row, amount, settings.default_terms_days)
         uow.session.add(invoice)
         add_lines(uow, invoice, [_line(amount, row)])
-        issue(uow, invoice, settings, now)
+        issue(uow, invoice, settings, now, label=amount.label)
         await uow.flush()
         done.append(invoice)
+        issued += 1
+    return issued
 
 
 def _milestone_invoice(row: ContractRow, amount: MilestoneAmount, terms: int) -> Invoice:
@@ -203,6 +192,7 @@ async def update_plan(
             domain_plan.plan_replace(milestones_of(row.milestones), proposed, done)
         )
         await uow.flush()
+        await publish_plan_changed(uow, row.project_id)
         view = await _plan_view(uow, principal, project_id)
         await uow.commit()
     return view

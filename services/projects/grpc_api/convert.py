@@ -12,8 +12,9 @@ from portal.projects.v1 import projects_pb2 as pb
 from sqlalchemy import Row
 
 from services.projects import domain_stages, service
+from services.projects.domain_payments import STAGE_OF_TRIGGER
 from services.projects.models import Project, ProjectStage, ProposalSignature
-from services.projects.service.board import WaitingRow
+from services.projects.service.board import NextPaymentRow, OnItsWayRow, WaitingRow
 from services.projects.service.stages import StageRow
 
 
@@ -119,6 +120,31 @@ def board_pb(board: service.StatusBoard) -> pb.GetStatusBoardResponse:
         recent_notes=[stage_change_pb(n) for n in board.recent_notes],
         waiting_on=[waiting_pb(w) for w in board.waiting_on],
         budget=budget_pb(board.budget),
+        next_payment=next_payment_pb(board.next_payment),
+        on_its_way=[on_its_way_pb(w) for w in board.on_its_way or []],
+    )
+
+
+def next_payment_pb(n: NextPaymentRow | None) -> pb.NextPayment | None:
+    if n is None:
+        return None
+    stage = STAGE_OF_TRIGGER.get(n.trigger)
+    return pb.NextPayment(
+        label=n.label,
+        stage=pb.Stage.Value(f"STAGE_{stage.upper()}") if stage else pb.STAGE_UNSPECIFIED,
+        amount=money(n.amount_minor, n.currency),
+        invoice_id=n.invoice_id,
+        invoice_number=n.invoice_number,
+        due_on=domain_stages.format_date(n.due_on),
+    )
+
+
+def on_its_way_pb(w: OnItsWayRow) -> pb.PaymentOnItsWay:
+    return pb.PaymentOnItsWay(
+        invoice_id=w.invoice_id,
+        invoice_number=w.invoice_number,
+        amount=money(w.amount_minor, w.currency),
+        expected_by=domain_stages.format_date(w.expected_by),
     )
 
 

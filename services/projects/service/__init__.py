@@ -12,6 +12,11 @@ from services.projects.service.acceptance import (
 )
 from services.projects.service.board import Budget, StatusBoard, get_status_board
 from services.projects.service.common import Customers, Sessions
+from services.projects.service.payment_board import (
+    INVOICE_EVENTS,
+    on_invoice_event,
+    on_payment_plan_changed,
+)
 from services.projects.service.projects import (
     change_project_stage,
     create_project,
@@ -43,6 +48,7 @@ from services.projects.service.variations import on_change_order_approved
 from services.projects.service.waiting import open_waiting_item, resolve_waiting_item
 
 __all__ = [
+    "INVOICE_EVENTS",
     "Budget",
     "Customers",
     "HistoryEntry",
@@ -69,6 +75,8 @@ __all__ = [
     "list_rooms",
     "list_stage_history",
     "on_change_order_approved",
+    "on_invoice_event",
+    "on_payment_plan_changed",
     "on_proposal_accepted",
     "open_waiting_item",
     "remove_product_line",

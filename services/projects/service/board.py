@@ -35,7 +35,15 @@ from services.chassis.validation import parse_uuid
 from services.projects import domain_money, domain_stages
 from services.projects.domain import Stage
 from services.projects.domain_proposals import ProposalStatus
-from services.projects.models import Project, ProjectStage, Proposal, StageChange, WaitingItem
+from services.projects.models import (
+    InvoiceStanding,
+    NextPayment,
+    Project,
+    ProjectStage,
+    Proposal,
+    StageChange,
+    WaitingItem,
+)
 from services.projects.service.common import (
     Sessions,
     client_view,
@@ -50,6 +58,8 @@ STAGE = ProjectStage.__table__
 CHANGE = StageChange.__table__
 WAITING = WaitingItem.__table__
 PROPOSAL = Proposal.__table__
+NEXT_PAYMENT = NextPayment.__table__
+STANDING = InvoiceStanding.__table__
 EMPTY = literal_column("'[]'::json")
 
 
@@ -71,6 +81,28 @@ class WaitingRow:
 
 
 @dataclass(frozen=True)
+class NextPaymentRow:
+    """The plan's next payment, as payments last told us."""
+
+    label: str
+    trigger: str  # payments' trigger: acceptance or a stage name
+    currency: str
+    amount_minor: int
+    invoice_id: str
+    invoice_number: str
+    due_on: date | None
+
+
+@dataclass(frozen=True)
+class OnItsWayRow:
+    invoice_id: str
+    invoice_number: str
+    currency: str
+    amount_minor: int
+    expected_by: date | None
+
+
+@dataclass(frozen=True)
 class StatusBoard:
     project: Row[Any]  # the project's columns, by name
     stages: list[StageRow]  # all five, in order
@@ -79,6 +111,8 @@ class StatusBoard:
     waiting_on: list[WaitingRow]  # oldest first
     budget: Budget
     for_client: bool  # answered as the client sees it (their view of the project too)
+    next_payment: NextPaymentRow | None = None  # none known, or nothing left to pay
+    on_its_way: list[OnItsWayRow] | None = None  # bank debits clearing, soonest first
 
 
 def _json_array(*pairs: tuple[str, ColumnElement[Any]], order_by: Any) -> Any:
@@ -142,6 +176,47 @@ def _board_query(rule: str) -> Any:
         .where(w.project_id == PROJECT.c.id, w.resolved_at.is_(None))
         .scalar_subquery()
     )
+    n_, i_ = NEXT_PAYMENT.c, STANDING.c
+    next_payment = (
+        select(
+            func.json_build_object(
+                "label",
+                n_.label,
+                "trigger",
+                n_.trigger,
+                "currency",
+                n_.currency,
+                "amount_minor",
+                n_.amount_minor,
+                "invoice_id",
+                n_.invoice_id,
+                "invoice_number",
+                n_.invoice_number,
+                "due_on",
+                n_.due_on,
+            )
+        )
+        .where(n_.project_id == PROJECT.c.id, n_.label != "")
+        .scalar_subquery()
+    )
+    on_its_way = (
+        select(
+            _json_array(
+                ("invoice_id", i_.invoice_id),
+                ("invoice_number", i_.number),
+                ("currency", i_.currency),
+                ("amount_minor", i_.processing_minor),
+                ("expected_by", i_.expected_by),
+                order_by=(i_.expected_by, i_.number),
+            )
+        )
+        .where(
+            i_.project_id == PROJECT.c.id,
+            i_.processing_minor > 0,
+            i_.status.not_in(("paid", "void")),
+        )
+        .scalar_subquery()
+    )
     accepted = PROPOSAL.alias("accepted")
     return (
         select(
@@ -149,6 +224,8 @@ def _board_query(rule: str) -> Any:
             stages.label("board_stages"),
             notes.label("board_notes"),
             waiting.label("board_waiting"),
+            next_payment.label("board_next_payment"),
+            on_its_way.label("board_on_its_way"),
             accepted.c.id.label("accepted_id"),
             accepted.c.total_minor.label("accepted_minor"),
             portal_state_column(rule != "staff"),
@@ -276,6 +353,32 @@ async def get_status_board(
             accepted_proposal_id=str(row.accepted_id) if row.accepted_id else "",
         ),
         for_client=for_client,
+        next_payment=_next_payment(row.board_next_payment),
+        on_its_way=[
+            OnItsWayRow(
+                invoice_id=str(w["invoice_id"]),
+                invoice_number=w["invoice_number"],
+                currency=w["currency"],
+                amount_minor=int(w["amount_minor"]),
+                expected_by=_day(w["expected_by"]),
+            )
+            for w in _loads(row.board_on_its_way)
+        ],
+    )
+
+
+def _next_payment(value: Any) -> NextPaymentRow | None:
+    raw = json.loads(value) if isinstance(value, str) else value
+    if not raw:
+        return None
+    return NextPaymentRow(
+        label=raw["label"],
+        trigger=raw["trigger"],
+        currency=raw["currency"],
+        amount_minor=int(raw["amount_minor"]),
+        invoice_id=raw["invoice_id"],
+        invoice_number=raw["invoice_number"],
+        due_on=_day(raw["due_on"]),
     )
 
 

@@ -47,3 +47,38 @@ async def resolve_waiting_item(uow: UnitOfWork, *, kind: str, key: str, now: dat
         .where(WaitingItem.kind == kind, WaitingItem.key == key, WaitingItem.resolved_at.is_(None))
         .values(resolved_at=now)
     )
+
+
+async def keep_waiting_item(
+    uow: UnitOfWork,
+    *,
+    project: Project,
+    kind: str,
+    key: str,
+    title: str,
+    link: str,
+    since: datetime,
+) -> None:
+    """Open it, or keep it open with a new title (what is owed changed), or
+    open it again (a failed payment reopens an invoice). `since` stays the
+    first time it opened."""
+    statement = insert(WaitingItem).values(
+        id=uuid.uuid4(),
+        tenant_id=project.tenant_id,
+        project_id=project.id,
+        kind=kind,
+        key=key,
+        title=title[:200],
+        link=link[:500],
+        since=since,
+    )
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id", "kind", "key"],
+            set_={
+                "title": statement.excluded.title,
+                "link": statement.excluded.link,
+                "resolved_at": None,
+            },
+        )
+    )

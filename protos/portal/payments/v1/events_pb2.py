@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 from portal.common.v1 import common_pb2 as portal_dot_common_dot_v1_dot_common__pb2
 from portal.common.v1 import options_pb2 as portal_dot_common_dot_v1_dot_options__pb2
+from portal.payments.v1 import payments_pb2 as portal_dot_payments_dot_v1_dot_payments__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fportal/payments/v1/events.proto\x12\x12portal.payments.v1\x1a\x1dportal/common/v1/common.proto\x1a\x1eportal/common/v1/options.proto\"\x80\x02\n\rInvoiceIssued\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12&\n\x05total\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money\x12$\n\x03\x64ue\x18\x06 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x0e\n\x06\x64ue_on\x18\x07 \x01(\t\x12\x11\n\tmilestone\x18\x08 \x01(\t\x12\x14\n\x0cproject_name\x18\t \x01(\t:\x1b\x8a\xb5\x18\x17payments.invoice.issued\"\x9d\x01\n\x0bInvoicePaid\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12&\n\x05total\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money:\x19\x8a\xb5\x18\x15payments.invoice.paid\"\x89\x01\n\rInvoiceVoided\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t:\x1b\x8a\xb5\x18\x17payments.invoice.voided\"\xd3\x01\n\x11PaymentProcessing\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x12\n\ninvoice_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\'\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\x13\n\x0b\x65xpected_by\x18\x07 \x01(\t:\x1f\x8a\xb5\x18\x1bpayments.payment.processing\"\xac\x02\n\x10PaymentSucceeded\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x12\n\ninvoice_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\'\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money\x12(\n\x07\x63harged\x18\x06 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x0e\n\x06method\x18\x07 \x01(\t\x12\x16\n\x0einvoice_number\x18\x08 \x01(\t\x12,\n\x0binvoice_due\x18\t \x01(\x0b\x32\x17.portal.common.v1.Money:\x1e\x8a\xb5\x18\x1apayments.payment.succeeded\"\xcf\x01\n\rPaymentFailed\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x12\n\ninvoice_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\'\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x07 \x01(\t:\x1b\x8a\xb5\x18\x17payments.payment.failed\"\xba\x01\n\x0fPaymentRefunded\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x12\n\ninvoice_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\'\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x0e\n\x06reason\x18\x06 \x01(\t:\x1d\x8a\xb5\x18\x19payments.payment.refunded\"Y\n\x13StripeEventReceived\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t:\"\x8a\xb5\x18\x1epayments.stripe_event.receivedb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fportal/payments/v1/events.proto\x12\x12portal.payments.v1\x1a\x1dportal/common/v1/common.proto\x1a\x1eportal/common/v1/options.proto\x1a!portal/payments/v1/payments.proto\"\xb7\x02\n\rInvoiceIssued\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12&\n\x05total\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money\x12$\n\x03\x64ue\x18\x06 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x0e\n\x06\x64ue_on\x18\x07 \x01(\t\x12\x11\n\tmilestone\x18\x08 \x01(\t\x12\x14\n\x0cproject_name\x18\t \x01(\t\x12\x35\n\x08standing\x18\n \x01(\x0b\x32#.portal.payments.v1.InvoiceStanding:\x1b\x8a\xb5\x18\x17payments.invoice.issued\"\xd4\x01\n\x0bInvoicePaid\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12&\n\x05total\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x35\n\x08standing\x18\x06 \x01(\x0b\x32#.portal.payments.v1.InvoiceStanding:\x19\x8a\xb5\x18\x15payments.invoice.paid\"\xc0\x01\n\rInvoiceVoided\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x35\n\x08standing\x18\x06 \x01(\x0b\x32#.portal.payments.v1.InvoiceStanding:\x1b\x8a\xb5\x18\x17payments.invoice.voided\"\x8a\x02\n\x11PaymentProcessing\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x12\n\ninvoice_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\'\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\x13\n\x0b\x65xpected_by\x18\x07 \x01(\t\x12\x35\n\x08standing\x18\x08 \x01(\x0b\x32#.portal.payments.v1.InvoiceStanding:\x1f\x8a\xb5\x18\x1bpayments.payment.processing\"\xe3\x02\n\x10PaymentSucceeded\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x12\n\ninvoice_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\'\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money\x12(\n\x07\x63harged\x18\x06 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x0e\n\x06method\x18\x07 \x01(\t\x12\x16\n\x0einvoice_number\x18\x08 \x01(\t\x12,\n\x0binvoice_due\x18\t \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x35\n\x08standing\x18\n \x01(\x0b\x32#.portal.payments.v1.InvoiceStanding:\x1e\x8a\xb5\x18\x1apayments.payment.succeeded\"\x86\x02\n\rPaymentFailed\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x12\n\ninvoice_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\'\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x07 \x01(\t\x12\x35\n\x08standing\x18\x08 \x01(\x0b\x32#.portal.payments.v1.InvoiceStanding:\x1b\x8a\xb5\x18\x17payments.payment.failed\"\xf1\x01\n\x0fPaymentRefunded\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x12\n\ninvoice_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x04 \x01(\t\x12\'\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x17.portal.common.v1.Money\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x35\n\x08standing\x18\x07 \x01(\x0b\x32#.portal.payments.v1.InvoiceStanding:\x1d\x8a\xb5\x18\x19payments.payment.refunded\"\xba\x01\n\x12PaymentPlanChanged\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12-\n\x04next\x18\x03 \x01(\x0b\x32\x1f.portal.payments.v1.NextPayment\x12)\n\x08\x63ontract\x18\x04 \x01(\x0b\x32\x17.portal.common.v1.Money:!\x8a\xb5\x18\x1dpayments.payment_plan.changed\"Y\n\x13StripeEventReceived\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t:\"\x8a\xb5\x18\x1epayments.stripe_event.receivedb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,22 +48,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PAYMENTFAILED']._serialized_options = b'\212\265\030\027payments.payment.failed'
   _globals['_PAYMENTREFUNDED']._loaded_options = None
   _globals['_PAYMENTREFUNDED']._serialized_options = b'\212\265\030\031payments.payment.refunded'
+  _globals['_PAYMENTPLANCHANGED']._loaded_options = None
+  _globals['_PAYMENTPLANCHANGED']._serialized_options = b'\212\265\030\035payments.payment_plan.changed'
   _globals['_STRIPEEVENTRECEIVED']._loaded_options = None
   _globals['_STRIPEEVENTRECEIVED']._serialized_options = b'\212\265\030\036payments.stripe_event.received'
-  _globals['_INVOICEISSUED']._serialized_start=119
-  _globals['_INVOICEISSUED']._serialized_end=375
-  _globals['_INVOICEPAID']._serialized_start=378
-  _globals['_INVOICEPAID']._serialized_end=535
-  _globals['_INVOICEVOIDED']._serialized_start=538
-  _globals['_INVOICEVOIDED']._serialized_end=675
-  _globals['_PAYMENTPROCESSING']._serialized_start=678
-  _globals['_PAYMENTPROCESSING']._serialized_end=889
-  _globals['_PAYMENTSUCCEEDED']._serialized_start=892
-  _globals['_PAYMENTSUCCEEDED']._serialized_end=1192
-  _globals['_PAYMENTFAILED']._serialized_start=1195
-  _globals['_PAYMENTFAILED']._serialized_end=1402
-  _globals['_PAYMENTREFUNDED']._serialized_start=1405
-  _globals['_PAYMENTREFUNDED']._serialized_end=1591
-  _globals['_STRIPEEVENTRECEIVED']._serialized_start=1593
-  _globals['_STRIPEEVENTRECEIVED']._serialized_end=1682
+  _globals['_INVOICEISSUED']._serialized_start=154
+  _globals['_INVOICEISSUED']._serialized_end=465
+  _globals['_INVOICEPAID']._serialized_start=468
+  _globals['_INVOICEPAID']._serialized_end=680
+  _globals['_INVOICEVOIDED']._serialized_start=683
+  _globals['_INVOICEVOIDED']._serialized_end=875
+  _globals['_PAYMENTPROCESSING']._serialized_start=878
+  _globals['_PAYMENTPROCESSING']._serialized_end=1144
+  _globals['_PAYMENTSUCCEEDED']._serialized_start=1147
+  _globals['_PAYMENTSUCCEEDED']._serialized_end=1502
+  _globals['_PAYMENTFAILED']._serialized_start=1505
+  _globals['_PAYMENTFAILED']._serialized_end=1767
+  _globals['_PAYMENTREFUNDED']._serialized_start=1770
+  _globals['_PAYMENTREFUNDED']._serialized_end=2011
+  _globals['_PAYMENTPLANCHANGED']._serialized_start=2014
+  _globals['_PAYMENTPLANCHANGED']._serialized_end=2200
+  _globals['_STRIPEEVENTRECEIVED']._serialized_start=2202
+  _globals['_STRIPEEVENTRECEIVED']._serialized_end=2291
 # @@protoc_insertion_point(module_scope)

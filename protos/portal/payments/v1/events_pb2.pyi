@@ -6,6 +6,7 @@ isort:skip_file
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from portal.common.v1 import common_pb2 as _common_pb2
+from portal.payments.v1 import payments_pb2 as _payments_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -30,6 +31,7 @@ class InvoiceIssued(_message.Message):
     DUE_ON_FIELD_NUMBER: _builtins.int
     MILESTONE_FIELD_NUMBER: _builtins.int
     PROJECT_NAME_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
     invoice_id: _builtins.str
     number: _builtins.str
     project_id: _builtins.str
@@ -43,6 +45,10 @@ class InvoiceIssued(_message.Message):
     def total(self) -> _common_pb2.Money: ...
     @_builtins.property
     def due(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def standing(self) -> _payments_pb2.InvoiceStanding:
+        """the invoice after this event"""
+
     def __init__(
         self,
         *,
@@ -55,10 +61,11 @@ class InvoiceIssued(_message.Message):
         due_on: _builtins.str = ...,
         milestone: _builtins.str = ...,
         project_name: _builtins.str = ...,
+        standing: _payments_pb2.InvoiceStanding | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "total", b"total"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "standing", b"standing", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "due", b"due", "due_on", b"due_on", "invoice_id", b"invoice_id", "milestone", b"milestone", "number", b"number", "project_id", b"project_id", "project_name", b"project_name", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "due", b"due", "due_on", b"due_on", "invoice_id", b"invoice_id", "milestone", b"milestone", "number", b"number", "project_id", b"project_id", "project_name", b"project_name", "standing", b"standing", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -73,12 +80,17 @@ class InvoicePaid(_message.Message):
     PROJECT_ID_FIELD_NUMBER: _builtins.int
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     TOTAL_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
     invoice_id: _builtins.str
     number: _builtins.str
     project_id: _builtins.str
     customer_id: _builtins.str
     @_builtins.property
     def total(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def standing(self) -> _payments_pb2.InvoiceStanding:
+        """the invoice after this event"""
+
     def __init__(
         self,
         *,
@@ -87,10 +99,11 @@ class InvoicePaid(_message.Message):
         project_id: _builtins.str = ...,
         customer_id: _builtins.str = ...,
         total: _common_pb2.Money | None = ...,
+        standing: _payments_pb2.InvoiceStanding | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["total", b"total"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["standing", b"standing", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "invoice_id", b"invoice_id", "number", b"number", "project_id", b"project_id", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "invoice_id", b"invoice_id", "number", b"number", "project_id", b"project_id", "standing", b"standing", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -105,11 +118,16 @@ class InvoiceVoided(_message.Message):
     PROJECT_ID_FIELD_NUMBER: _builtins.int
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
     invoice_id: _builtins.str
     number: _builtins.str
     project_id: _builtins.str
     customer_id: _builtins.str
     reason: _builtins.str
+    @_builtins.property
+    def standing(self) -> _payments_pb2.InvoiceStanding:
+        """the invoice after this event"""
+
     def __init__(
         self,
         *,
@@ -118,10 +136,11 @@ class InvoiceVoided(_message.Message):
         project_id: _builtins.str = ...,
         customer_id: _builtins.str = ...,
         reason: _builtins.str = ...,
+        standing: _payments_pb2.InvoiceStanding | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["standing", b"standing"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "invoice_id", b"invoice_id", "number", b"number", "project_id", b"project_id", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "invoice_id", b"invoice_id", "number", b"number", "project_id", b"project_id", "reason", b"reason", "standing", b"standing"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -138,6 +157,7 @@ class PaymentProcessing(_message.Message):
     AMOUNT_FIELD_NUMBER: _builtins.int
     METHOD_FIELD_NUMBER: _builtins.int
     EXPECTED_BY_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
     payment_id: _builtins.str
     invoice_id: _builtins.str
     project_id: _builtins.str
@@ -146,6 +166,10 @@ class PaymentProcessing(_message.Message):
     expected_by: _builtins.str
     @_builtins.property
     def amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def standing(self) -> _payments_pb2.InvoiceStanding:
+        """the invoice after this event"""
+
     def __init__(
         self,
         *,
@@ -156,10 +180,11 @@ class PaymentProcessing(_message.Message):
         amount: _common_pb2.Money | None = ...,
         method: _builtins.str = ...,
         expected_by: _builtins.str = ...,
+        standing: _payments_pb2.InvoiceStanding | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "standing", b"standing"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "customer_id", b"customer_id", "expected_by", b"expected_by", "invoice_id", b"invoice_id", "method", b"method", "payment_id", b"payment_id", "project_id", b"project_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "customer_id", b"customer_id", "expected_by", b"expected_by", "invoice_id", b"invoice_id", "method", b"method", "payment_id", b"payment_id", "project_id", b"project_id", "standing", b"standing"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -178,6 +203,7 @@ class PaymentSucceeded(_message.Message):
     METHOD_FIELD_NUMBER: _builtins.int
     INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
     INVOICE_DUE_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
     payment_id: _builtins.str
     invoice_id: _builtins.str
     project_id: _builtins.str
@@ -194,6 +220,10 @@ class PaymentSucceeded(_message.Message):
     def invoice_due(self) -> _common_pb2.Money:
         """left to pay after this one"""
 
+    @_builtins.property
+    def standing(self) -> _payments_pb2.InvoiceStanding:
+        """the invoice after this event"""
+
     def __init__(
         self,
         *,
@@ -206,10 +236,11 @@ class PaymentSucceeded(_message.Message):
         method: _builtins.str = ...,
         invoice_number: _builtins.str = ...,
         invoice_due: _common_pb2.Money | None = ...,
+        standing: _payments_pb2.InvoiceStanding | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "charged", b"charged", "invoice_due", b"invoice_due"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "charged", b"charged", "invoice_due", b"invoice_due", "standing", b"standing"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "charged", b"charged", "customer_id", b"customer_id", "invoice_due", b"invoice_due", "invoice_id", b"invoice_id", "invoice_number", b"invoice_number", "method", b"method", "payment_id", b"payment_id", "project_id", b"project_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "charged", b"charged", "customer_id", b"customer_id", "invoice_due", b"invoice_due", "invoice_id", b"invoice_id", "invoice_number", b"invoice_number", "method", b"method", "payment_id", b"payment_id", "project_id", b"project_id", "standing", b"standing"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -226,6 +257,7 @@ class PaymentFailed(_message.Message):
     AMOUNT_FIELD_NUMBER: _builtins.int
     METHOD_FIELD_NUMBER: _builtins.int
     FAILURE_MESSAGE_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
     payment_id: _builtins.str
     invoice_id: _builtins.str
     project_id: _builtins.str
@@ -235,6 +267,10 @@ class PaymentFailed(_message.Message):
     """plain words for the client"""
     @_builtins.property
     def amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def standing(self) -> _payments_pb2.InvoiceStanding:
+        """the invoice after this event"""
+
     def __init__(
         self,
         *,
@@ -245,10 +281,11 @@ class PaymentFailed(_message.Message):
         amount: _common_pb2.Money | None = ...,
         method: _builtins.str = ...,
         failure_message: _builtins.str = ...,
+        standing: _payments_pb2.InvoiceStanding | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "standing", b"standing"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "customer_id", b"customer_id", "failure_message", b"failure_message", "invoice_id", b"invoice_id", "method", b"method", "payment_id", b"payment_id", "project_id", b"project_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "customer_id", b"customer_id", "failure_message", b"failure_message", "invoice_id", b"invoice_id", "method", b"method", "payment_id", b"payment_id", "project_id", b"project_id", "standing", b"standing"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -264,6 +301,7 @@ class PaymentRefunded(_message.Message):
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
     payment_id: _builtins.str
     invoice_id: _builtins.str
     project_id: _builtins.str
@@ -271,6 +309,10 @@ class PaymentRefunded(_message.Message):
     reason: _builtins.str
     @_builtins.property
     def amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def standing(self) -> _payments_pb2.InvoiceStanding:
+        """the invoice after this event"""
+
     def __init__(
         self,
         *,
@@ -280,14 +322,51 @@ class PaymentRefunded(_message.Message):
         customer_id: _builtins.str = ...,
         amount: _common_pb2.Money | None = ...,
         reason: _builtins.str = ...,
+        standing: _payments_pb2.InvoiceStanding | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "standing", b"standing"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "customer_id", b"customer_id", "invoice_id", b"invoice_id", "payment_id", b"payment_id", "project_id", b"project_id", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "customer_id", b"customer_id", "invoice_id", b"invoice_id", "payment_id", b"payment_id", "project_id", b"project_id", "reason", b"reason", "standing", b"standing"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PaymentRefunded: _TypeAlias = PaymentRefunded  # noqa: Y015
+
+@_typing.final
+class PaymentPlanChanged(_message.Message):
+    """The project's next payment may have moved: a milestone invoiced, paid or
+    voided, the plan edited, the contract accepted. Consumers keep the newest.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    NEXT_FIELD_NUMBER: _builtins.int
+    CONTRACT_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    customer_id: _builtins.str
+    @_builtins.property
+    def next(self) -> _payments_pb2.NextPayment:
+        """unset when every milestone is paid"""
+
+    @_builtins.property
+    def contract(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        next: _payments_pb2.NextPayment | None = ...,
+        contract: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contract", b"contract", "next", b"next"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract", b"contract", "customer_id", b"customer_id", "next", b"next", "project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentPlanChanged: _TypeAlias = PaymentPlanChanged  # noqa: Y015
 
 @_typing.final
 class StripeEventReceived(_message.Message):

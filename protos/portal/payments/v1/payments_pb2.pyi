@@ -1603,3 +1603,111 @@ class DisconnectAccountingResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DisconnectAccountingResponse: _TypeAlias = DisconnectAccountingResponse  # noqa: Y015
+
+@_typing.final
+class InvoiceStanding(_message.Message):
+    """What an invoice stands at when an event about it (or one of its payments)
+    is published. Every invoice and payment event carries it whole, so a
+    consumer's copy is replaced by the newest one and needs no arithmetic.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    DUE_FIELD_NUMBER: _builtins.int
+    PROCESSING_FIELD_NUMBER: _builtins.int
+    DUE_ON_FIELD_NUMBER: _builtins.int
+    EXPECTED_BY_FIELD_NUMBER: _builtins.int
+    MILESTONE_LABEL_FIELD_NUMBER: _builtins.int
+    PROJECT_NAME_FIELD_NUMBER: _builtins.int
+    invoice_id: _builtins.str
+    number: _builtins.str
+    """INV-1001"""
+    status: _builtins.str
+    """open, processing, partially_paid, paid, void, uncollectible"""
+    due_on: _builtins.str
+    """YYYY-MM-DD, the tenant's date"""
+    expected_by: _builtins.str
+    """the latest bank debit's clearing date, if any"""
+    milestone_label: _builtins.str
+    """"Deposit", when the plan issued it"""
+    project_name: _builtins.str
+    @_builtins.property
+    def total(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def due(self) -> _common_pb2.Money:
+        """left to pay (money on its way still counts)"""
+
+    @_builtins.property
+    def processing(self) -> _common_pb2.Money:
+        """bank debits on their way"""
+
+    def __init__(
+        self,
+        *,
+        invoice_id: _builtins.str = ...,
+        number: _builtins.str = ...,
+        status: _builtins.str = ...,
+        total: _common_pb2.Money | None = ...,
+        due: _common_pb2.Money | None = ...,
+        processing: _common_pb2.Money | None = ...,
+        due_on: _builtins.str = ...,
+        expected_by: _builtins.str = ...,
+        milestone_label: _builtins.str = ...,
+        project_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "processing", b"processing", "total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "due_on", b"due_on", "expected_by", b"expected_by", "invoice_id", b"invoice_id", "milestone_label", b"milestone_label", "number", b"number", "processing", b"processing", "project_name", b"project_name", "status", b"status", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceStanding: _TypeAlias = InvoiceStanding  # noqa: Y015
+
+@_typing.final
+class NextPayment(_message.Message):
+    """The next payment the project's client will be asked for: the plan's first
+    milestone not yet paid, with its invoice once issued.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LABEL_FIELD_NUMBER: _builtins.int
+    TRIGGER_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    INVOICE_ID_FIELD_NUMBER: _builtins.int
+    INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
+    DUE_ON_FIELD_NUMBER: _builtins.int
+    label: _builtins.str
+    """"Installation" """
+    trigger: _builtins.str
+    """acceptance, procurement, install, commissioning, handover"""
+    invoice_id: _builtins.str
+    """empty until invoiced"""
+    invoice_number: _builtins.str
+    due_on: _builtins.str
+    """YYYY-MM-DD once invoiced"""
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money:
+        """due on its invoice, or what it would invoice now"""
+
+    def __init__(
+        self,
+        *,
+        label: _builtins.str = ...,
+        trigger: _builtins.str = ...,
+        amount: _common_pb2.Money | None = ...,
+        invoice_id: _builtins.str = ...,
+        invoice_number: _builtins.str = ...,
+        due_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "due_on", b"due_on", "invoice_id", b"invoice_id", "invoice_number", b"invoice_number", "label", b"label", "trigger", b"trigger"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NextPayment: _TypeAlias = NextPayment  # noqa: Y015

@@ -684,6 +684,8 @@ class GetStatusBoardResponse(_message.Message):
     RECENT_NOTES_FIELD_NUMBER: _builtins.int
     WAITING_ON_FIELD_NUMBER: _builtins.int
     BUDGET_FIELD_NUMBER: _builtins.int
+    NEXT_PAYMENT_FIELD_NUMBER: _builtins.int
+    ON_ITS_WAY_FIELD_NUMBER: _builtins.int
     forecast_handover: _builtins.str
     """YYYY-MM-DD or empty"""
     @_builtins.property
@@ -698,6 +700,16 @@ class GetStatusBoardResponse(_message.Message):
     def waiting_on(self) -> _containers.RepeatedCompositeFieldContainer[Global___WaitingItem]: ...
     @_builtins.property
     def budget(self) -> Global___Budget: ...
+    @_builtins.property
+    def next_payment(self) -> Global___NextPayment:
+        """From payments' events (projects' own copy; nothing is asked at read time).
+        unset: nothing more to pay, or no plan yet
+        """
+
+    @_builtins.property
+    def on_its_way(self) -> _containers.RepeatedCompositeFieldContainer[Global___PaymentOnItsWay]:
+        """bank debits still clearing, soonest first"""
+
     def __init__(
         self,
         *,
@@ -707,14 +719,93 @@ class GetStatusBoardResponse(_message.Message):
         recent_notes: _abc.Iterable[Global___StageChange] | None = ...,
         waiting_on: _abc.Iterable[Global___WaitingItem] | None = ...,
         budget: Global___Budget | None = ...,
+        next_payment: Global___NextPayment | None = ...,
+        on_its_way: _abc.Iterable[Global___PaymentOnItsWay] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "project", b"project"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "next_payment", b"next_payment", "project", b"project"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "forecast_handover", b"forecast_handover", "project", b"project", "recent_notes", b"recent_notes", "stages", b"stages", "waiting_on", b"waiting_on"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "forecast_handover", b"forecast_handover", "next_payment", b"next_payment", "on_its_way", b"on_its_way", "project", b"project", "recent_notes", b"recent_notes", "stages", b"stages", "waiting_on", b"waiting_on"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetStatusBoardResponse: _TypeAlias = GetStatusBoardResponse  # noqa: Y015
+
+@_typing.final
+class NextPayment(_message.Message):
+    """The next payment the plan asks of the client: "£4,000 at install"."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LABEL_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    INVOICE_ID_FIELD_NUMBER: _builtins.int
+    INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
+    DUE_ON_FIELD_NUMBER: _builtins.int
+    label: _builtins.str
+    """the milestone's, e.g. "Installation" """
+    stage: Global___Stage.ValueType
+    """when it falls due; unspecified = on acceptance"""
+    invoice_id: _builtins.str
+    """set once invoiced"""
+    invoice_number: _builtins.str
+    due_on: _builtins.str
+    """YYYY-MM-DD once invoiced"""
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        label: _builtins.str = ...,
+        stage: Global___Stage.ValueType = ...,
+        amount: _common_pb2.Money | None = ...,
+        invoice_id: _builtins.str = ...,
+        invoice_number: _builtins.str = ...,
+        due_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "due_on", b"due_on", "invoice_id", b"invoice_id", "invoice_number", b"invoice_number", "label", b"label", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NextPayment: _TypeAlias = NextPayment  # noqa: Y015
+
+@_typing.final
+class PaymentOnItsWay(_message.Message):
+    """An invoice whose remaining money is on its way (ACH, Bacs): not waiting on
+    the client, but not paid either.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_ID_FIELD_NUMBER: _builtins.int
+    INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    EXPECTED_BY_FIELD_NUMBER: _builtins.int
+    invoice_id: _builtins.str
+    invoice_number: _builtins.str
+    expected_by: _builtins.str
+    """YYYY-MM-DD"""
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money:
+        """processing"""
+
+    def __init__(
+        self,
+        *,
+        invoice_id: _builtins.str = ...,
+        invoice_number: _builtins.str = ...,
+        amount: _common_pb2.Money | None = ...,
+        expected_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "expected_by", b"expected_by", "invoice_id", b"invoice_id", "invoice_number", b"invoice_number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentOnItsWay: _TypeAlias = PaymentOnItsWay  # noqa: Y015
 
 @_typing.final
 class ProductLine(_message.Message):

@@ -1,0 +1,128 @@
+"""Projects' copy of what payments says, for the status board: each invoice's
+standing (a waiting item while the client owes money on it) and the plan's
+next payment. Payments decides every amount and status; these rules only
+decide which of two reports is newer and what the board shows for one.
+
+Events arrive more than once and out of order. Every report is whole (the
+invoice as it stood after the change, the plan's next payment as it was), so
+keeping the newest is enough: a report older than the one held changes
+nothing. Two reports of one instant come from one transaction (a payment
+and the invoice it paid): the further state wins.
+
+Pure: the caller loads what is held and passes the event's time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from services.chassis import money, timefmt
+
+WAITING_KIND = "invoice_to_pay"
+
+# How far an invoice has gone, for two reports of one instant.
+_RANK = {"processing": 1, "paid": 2, "void": 3}
+# The states in which the client is asked to pay what is not already on its way.
+_OWING = frozenset({"open", "partially_paid"})
+
+# Payments' triggers as projects' stages (acceptance comes before any stage move).
+STAGE_OF_TRIGGER = {
+    "procurement": "procurement",
+    "install": "install",
+    "commissioning": "commissioning",
+    "handover": "handover",
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An invoice as one of payments' events said it stood."""
+
+    invoice_id: str
+    number: str
+    status: str
+    currency: str
+    total_minor: int
+    due_minor: int
+    processing_minor: int
+    due_on: date | None
+    expected_by: date | None
+    milestone_label: str
+    as_of: datetime
+
+    @property
+    def payable_minor(self) -> int:
+        """What the client is asked for: what is due and not already on its way."""
+        return max(0, self.due_minor - self.processing_minor)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The invoice's waiting item: open with this title and link, or resolved."""
+
+    open: bool
+    title: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class StandingPlan:
+    standing: Standing
+    waiting: Waiting
+
+
+def is_newer(held_as_of: datetime | None, held_status: str, incoming: Standing) -> bool:
+    if held_as_of is None:
+        return True
+    if incoming.as_of != held_as_of:
+        return incoming.as_of > held_as_of
+    return _RANK.get(incoming.status, 0) > _RANK.get(held_status, 0)
+
+
+def plan_standing(
+    held_as_of: datetime | None, held_status: str, incoming: Standing
+) -> StandingPlan | None:
+    """What the board keeps after a report: None when it is not news."""
+    if not is_newer(held_as_of, held_status, incoming):
+        return None
+    return StandingPlan(incoming, waiting_for(incoming))
+
+
+def waiting_for(s: Standing) -> Waiting:
+    """Open while money is owed and not on its way; paid, void, written off or
+    wholly processing resolves it (processing shows beside the next payment)."""
+    if s.status not in _OWING or s.payable_minor <= 0:
+        return Waiting(open=False)
+    amount = money.format_amount(s.payable_minor, s.currency)
+    due = f" due {timefmt.format_date(s.due_on)}" if s.due_on else ""
+    return Waiting(
+        open=True,
+        title=f"Invoice {s.number}, {amount}{due}",
+        link=f"/invoices/{s.invoice_id}",
+    )
+
+
+def on_its_way(s: Standing) -> bool:
+    """Money of this invoice is clearing (a bank debit): the board says so."""
+    return s.status not in ("paid", "void") and s.processing_minor > 0
+
+
+@dataclass(frozen=True)
+class NextPayment:
+    """The plan's next payment as payments last said it; `label` empty: none."""
+
+    label: str
+    trigger: str
+    currency: str
+    amount_minor: int
+    invoice_id: str
+    invoice_number: str
+    due_on: date | None
+    as_of: datetime
+
+
+def is_newer_plan(held_as_of: datetime | None, incoming: NextPayment) -> bool:
+    """Payments publishes a plan's reports one after the other under a lock,
+    each holding all that came before: the later one is the truth."""
+    return held_as_of is None or incoming.as_of > held_as_of
