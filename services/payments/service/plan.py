@@ -5,6 +5,7 @@ what comes next."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +22,14 @@ from services.chassis.timefmt import zone
 from services.chassis.validation import parse_uuid
 from services.payments import domain_plan
 from services.payments.domain_invoices import Line
-from services.payments.domain_plan import Contract, Invoiced, Milestone, MilestoneAmount, Trigger
+from services.payments.domain_plan import (
+    Contract,
+    Invoiced,
+    Milestone,
+    MilestoneAmount,
+    Part,
+    Trigger,
+)
 from services.payments.models import Contract as ContractRow
 from services.payments.models import Invoice
 from services.payments.service.common import (
@@ -51,10 +59,21 @@ def rows_of(milestones: tuple[Milestone, ...]) -> list[dict]:
 
 
 def contract_of(row: ContractRow) -> Contract:
+    """What the milestones bill: the proposal and what variations added to
+    each (a variation invoiced on its own is not theirs to bill)."""
     return Contract(
-        total_minor=row.accepted_total_minor + row.variations_minor,
+        total_minor=row.accepted_total_minor,
         tax_minor=row.accepted_tax_minor,
+        added=added_of(row.variation_added or {}),
     )
+
+
+def added_of(raw: dict) -> dict[Trigger, Part]:
+    return {Trigger(t): Part(int(v[0]), int(v[1])) for t, v in raw.items()}
+
+
+def added_rows(added: Mapping[Trigger, Part]) -> dict[str, list[int]]:
+    return {t.value: [p.total_minor, p.tax_minor] for t, p in added.items()}
 
 
 async def invoiced_milestones(uow: UnitOfWork, project_id: uuid.UUID) -> list[Invoice]:
