@@ -213,6 +213,24 @@ def due_on_reaching(
     ]
 
 
+def projected(
+    plan: Sequence[Milestone], contract: Contract, invoiced: Sequence[Invoiced]
+) -> list[MilestoneAmount]:
+    """Every milestone still to invoice as it will be invoiced, in plan order:
+    each after the ones before it, so the last shows the rest, not all of it."""
+    done = {i.trigger for i in invoiced}
+    so_far = list(invoiced)
+    out = []
+    for m in plan:
+        if m.trigger in done:
+            continue
+        amount = amount_for(plan, m.trigger, contract, so_far)
+        out.append(amount or MilestoneAmount(m.trigger, m.label, 0, 0))
+        if amount:
+            so_far.append(Invoiced(m.trigger, amount.total_minor, amount.tax_minor))
+    return out
+
+
 def next_milestone(
     plan: Sequence[Milestone], contract: Contract, invoiced: Sequence[Invoiced]
 ) -> MilestoneAmount | None:

@@ -83,19 +83,12 @@ def pending(
     """What each milestone still to come would invoice today, in plan order:
     not invoiced, and its stage not reached yet (one skipped at nothing has
     passed; the last still to invoice takes what it would have)."""
-    done = {i.trigger for i in invoiced}
     passed = TRIGGER_ORDER.index(reached)
-    # Each as it will be invoiced: after the ones before it (the last takes the rest).
-    so_far = list(invoiced)
-    out = []
-    for m in plan:
-        if m.trigger in done or TRIGGER_ORDER.index(m.trigger) <= passed:
-            continue
-        amount = domain_plan.amount_for(plan, m.trigger, contract, so_far)
-        out.append(amount or MilestoneAmount(m.trigger, m.label, 0, 0))
-        if amount:
-            so_far.append(Invoiced(m.trigger, amount.total_minor, amount.tax_minor))
-    return out
+    return [
+        a
+        for a in domain_plan.projected(plan, contract, invoiced)
+        if TRIGGER_ORDER.index(a.trigger) > passed
+    ]
 
 
 def plan_variation(

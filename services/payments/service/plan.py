@@ -245,10 +245,8 @@ async def _plan_view(uow: UnitOfWork, principal: Principal, project_id: str) -> 
     done = invoiced_of(rows)
     by_trigger = {Trigger(r.milestone): r for r in rows if r.milestone}
     amounts = {t: r.total_minor for t, r in by_trigger.items()}
-    for m in plan:
-        if m.trigger not in amounts:
-            est = domain_plan.amount_for(plan, m.trigger, contract_of(row), done)
-            amounts[m.trigger] = est.total_minor if est else 0
+    for est in domain_plan.projected(plan, contract_of(row), done):
+        amounts.setdefault(est.trigger, est.total_minor)
     settings = await load_settings(uow)
     today = tenant_today(settings, now_utc())
     project_invoices = list(
