@@ -238,6 +238,16 @@ async def test_approval_moves_budget_schedule_work_order_and_inboxes_once_paymen
             )
         ).change_order
         number = sent.number
+        # The diff the client reads says what approving does to the payments to come.
+        shown = (
+            await call(
+                stub.GetChangeOrder, pb.GetChangeOrderRequest(change_order_id=sent.id), contact
+            )
+        ).change_order
+        effect = {m.trigger: m for m in shown.payment_effect.milestones}
+        was_install = next(m for m in before["milestones"] if m["trigger"] == "install")
+        assert effect["install"].before.amount_minor == was_install["amount"]["amount_minor"]
+        assert effect["install"].after.amount_minor > effect["install"].before.amount_minor
         running.suite.stop_child("payments")
         try:
             approve = pb.ApproveChangeOrderRequest(
