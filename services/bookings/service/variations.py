@@ -73,11 +73,12 @@ async def on_change_order_approved(
         now=now_utc(),
     )
     zone = (await load_settings(uow)).time_zone
+    crews = await _crews(uow, [orders[c.id] for c in work.changes])
     flagged = 0
     for change in work.changes:
         order = orders[change.id]
         order.tasks = list(change.tasks)
-        technicians = await _technicians_of(uow, order)
+        technicians = crews.get(order.id, [])
         if change.moved:
             busy = await _busy(uow, order, technicians, change.starts_at - order.starts_at)
             if busy is None:
@@ -102,17 +103,24 @@ async def on_change_order_approved(
         row.work_orders, row.flagged = len(work.changes), flagged
 
 
-async def _technicians_of(uow: UnitOfWork, order: WorkOrder) -> list[Technician]:
-    """The order's technicians, locked (as a booking locks them) so the check
-    below reads their other visits as committed."""
-    ids = list(
-        (
-            await uow.session.scalars(
-                select(Assignment.technician_id).where(Assignment.work_order_id == order.id)
+async def _crews(uow: UnitOfWork, orders: Sequence[WorkOrder]) -> dict[uuid.UUID, list[Technician]]:
+    """Each order's technicians, all locked at once in id order (as a booking
+    locks them: no deadlock), so the check below reads their other visits as
+    committed."""
+    rows = (
+        await uow.session.execute(
+            select(Assignment.work_order_id, Assignment.technician_id).where(
+                Assignment.work_order_id.in_([o.id for o in orders])
             )
-        ).all()
-    )
-    return await lock_technicians(uow, ids=ids) if ids else []
+        )
+    ).all()
+    ids = sorted({tid for _, tid in rows})
+    locked = {t.staff_user_id: t for t in await lock_technicians(uow, ids=ids)} if ids else {}
+    crews: dict[uuid.UUID, list[Technician]] = {}
+    for wid, tid in rows:
+        if tid in locked:
+            crews.setdefault(wid, []).append(locked[tid])
+    return crews
 
 
 async def _busy(
