@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from portal.changeorders.v1.events_pb2 import ChangeOrderApproved
 from portal.identity.v1.events_pb2 import StaffUserChanged
 from portal.projects.v1.events_pb2 import ProjectServiceContractChanged, ProjectStageChanged
 
@@ -21,4 +22,6 @@ def subscriptions() -> list[Subscription]:
         # Who may book: past handover, or a service contract.
         Subscription(ProjectStageChanged, service.on_stage_changed),
         Subscription(ProjectServiceContractChanged, service.on_service_contract_changed),
+        # An approved change order: its tasks and schedule shift on the install visits.
+        Subscription(ChangeOrderApproved, service.on_change_order_approved),
     ]

@@ -203,3 +203,17 @@ class Booking(Base):
     updated_at: Mapped[datetime] = _now()
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ChangeOrderWork(Base):
+    """An approved change order, once: its tasks and schedule shift were put
+    on the project's install work orders (a redelivery finds it here)."""
+
+    __tablename__ = "change_order_work"
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    change_order_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    reference: Mapped[str] = mapped_column(String(30))
+    work_orders: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)
+    applied_at: Mapped[datetime] = _now()

@@ -6,6 +6,7 @@ from portal.changeorders.v1 import changeorders_pb2, changeorders_pb2_grpc
 
 from services.changeorders import handlers, jobs
 from services.changeorders.grpc_api import ChangeOrdersServicer
+from services.changeorders.payments_client import PaymentsClient
 from services.changeorders.projects_client import ProjectsClient
 from services.changeorders.settings import ChangeOrdersSettings
 from services.chassis.runtime import ServiceSpec, main
@@ -13,13 +14,18 @@ from services.chassis.runtime import ServiceSpec, main
 SPEC = ServiceSpec(
     name="changeorders",
     settings=ChangeOrdersSettings,
-    calls=("projects",),
+    calls=("projects", "payments"),
     grpc_service_names=[
         changeorders_pb2.DESCRIPTOR.services_by_name["ChangeOrdersService"].full_name
     ],
     register_grpc=lambda server, deps: (
         changeorders_pb2_grpc.add_ChangeOrdersServiceServicer_to_server(
-            ChangeOrdersServicer(deps.sessions, ProjectsClient(deps.remote("projects"))), server
+            ChangeOrdersServicer(
+                deps.sessions,
+                ProjectsClient(deps.remote("projects")),
+                PaymentsClient(deps.remote("payments")),
+            ),
+            server,
         )
     ),
     subscriptions=lambda deps: handlers.subscriptions(),

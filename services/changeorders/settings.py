@@ -6,5 +6,7 @@ class ChangeOrdersSettings(ServiceSettings):
 
     # The contract baseline and stage dates come from projects; required.
     projects_target: str = ""
+    # The diff's effect on the payment milestones comes from payments; required.
+    payments_target: str = ""
     # How often orders past their approval deadline are marked expired.
     expiry_interval_seconds: float = 60.0

@@ -12,6 +12,7 @@ from services.chassis.audience import audience_subscriptions
 from services.chassis.consumer import Subscription
 from services.notifications import service
 from services.notifications.identity_client import IdentityClient
+from services.notifications.service import change_order_mail
 
 
 def subscriptions(*, identity: IdentityClient, portal_url_template: str) -> list[Subscription]:
@@ -21,5 +22,9 @@ def subscriptions(*, identity: IdentityClient, portal_url_template: str) -> list
     return [
         *(Subscription(event_type, emailed) for event_type in service.MAILINGS),
         Subscription(DocumentShared, service.on_document_shared),
+        # Change orders: asked, reminded, the signed copy; staff told (its own module).
+        *change_order_mail.subscriptions(
+            identity=identity, portal_url_template=portal_url_template
+        ),
         *audience_subscriptions(),
     ]

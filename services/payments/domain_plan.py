@@ -18,7 +18,7 @@ Pure: the caller loads the plan and what has been invoiced.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
@@ -52,9 +52,33 @@ class Milestone:
 
 
 @dataclass(frozen=True)
+class Part:
+    """An amount with the tax inside it (both negative for a credit)."""
+
+    total_minor: int
+    tax_minor: int
+
+
+NOTHING = Part(0, 0)
+
+
+@dataclass(frozen=True)
 class Contract:
-    total_minor: int  # accepted proposal plus approved variations, tax included
+    total_minor: int  # the accepted proposal, tax included
     tax_minor: int  # the tax inside total_minor
+    # What approved variations added to (or took from) each milestone still
+    # to invoice when they were approved (domain_variations); a variation
+    # invoiced on its own is not here.
+    added: Mapping[Trigger, Part] = field(default_factory=dict)
+
+    @property
+    def billed_minor(self) -> int:
+        """What the milestones bill between them: the proposal and what they took on."""
+        return self.total_minor + sum(p.total_minor for p in self.added.values())
+
+    @property
+    def billed_tax_minor(self) -> int:
+        return self.tax_minor + sum(p.tax_minor for p in self.added.values())
 
 
 @dataclass(frozen=True)
@@ -155,18 +179,25 @@ def amount_for(
         return None
     milestone = plan[index]
     done = {i.trigger for i in invoiced}
-    others = [m for m in plan if m.trigger is not trigger and m.trigger not in done]
-    if others:
-        total = share_bps(contract.total_minor, milestone.share_bps)
-        tax = share_bps(contract.tax_minor, milestone.share_bps)
+    # Later milestones still to invoice; none: this one takes the rest. (An
+    # earlier one skipped at nothing, a credit having eaten it, leaves its
+    # share to the rest.)
+    later = [m for m in plan[index + 1 :] if m.trigger not in done]
+    if later:
+        # Its share of the proposal and what variations gave it; never below
+        # zero (what a credit could not take here, the last one takes).
+        extra = contract.added.get(trigger, NOTHING)
+        total = max(0, share_bps(contract.total_minor, milestone.share_bps) + extra.total_minor)
+        tax = share_bps(contract.tax_minor, milestone.share_bps) + extra.tax_minor
+        if total == 0:
+            return None
     else:
-        # The last one still to invoice: the rest of the contract, exactly.
-        total = contract.total_minor - sum(i.total_minor for i in invoiced)
-        tax = contract.tax_minor - sum(i.tax_minor for i in invoiced)
+        # The last one still to invoice: the rest of what milestones bill, exactly.
+        total = contract.billed_minor - sum(i.total_minor for i in invoiced)
+        tax = contract.billed_tax_minor - sum(i.tax_minor for i in invoiced)
         if total <= 0:
             return None  # credits have eaten it; nothing more to bill
-        tax = max(0, min(tax, total))
-    return MilestoneAmount(trigger, milestone.label, total, tax)
+    return MilestoneAmount(trigger, milestone.label, total, max(0, min(tax, total)))
 
 
 def due_on_reaching(
@@ -180,6 +211,24 @@ def due_on_reaching(
     return [
         m.trigger for m in plan if TRIGGER_ORDER.index(m.trigger) <= limit and m.trigger not in done
     ]
+
+
+def projected(
+    plan: Sequence[Milestone], contract: Contract, invoiced: Sequence[Invoiced]
+) -> list[MilestoneAmount]:
+    """Every milestone still to invoice as it will be invoiced, in plan order:
+    each after the ones before it, so the last shows the rest, not all of it."""
+    done = {i.trigger for i in invoiced}
+    so_far = list(invoiced)
+    out = []
+    for m in plan:
+        if m.trigger in done:
+            continue
+        amount = amount_for(plan, m.trigger, contract, so_far)
+        out.append(amount or MilestoneAmount(m.trigger, m.label, 0, 0))
+        if amount:
+            so_far.append(Invoiced(m.trigger, amount.total_minor, amount.tax_minor))
+    return out
 
 
 def next_milestone(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from portal.changeorders.v1.events_pb2 import ChangeOrderApproved
 from portal.payments.v1.events_pb2 import InvoiceIssued, PaymentSucceeded, StripeEventReceived
 from portal.projects.v1.events_pb2 import ProjectStageChanged, ProposalAccepted
 
@@ -20,6 +21,8 @@ def subscriptions(*, documents: service.DocumentArchive | None = None) -> list[S
         Subscription(ProposalAccepted, service.on_proposal_accepted),
         # Each stage reached issues its milestone invoice.
         Subscription(ProjectStageChanged, service.on_stage_changed),
+        # An approved change order: billed by the tenant's rule for variations.
+        Subscription(ChangeOrderApproved, service.on_change_order_approved),
         # Our own: a recorded webhook's work, after the answer to Stripe.
         Subscription(StripeEventReceived, service.on_stripe_event),
         # Our own again: what the integrator's books must hear of (queued once

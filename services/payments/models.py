@@ -63,6 +63,10 @@ class PaymentSettings(Base):
     # the newest accepted proposal: filed PDFs are drawn after an event, with no
     # gateway call to bring one. Deferred: the row is read on every call.
     letterhead: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # Where an approved change order is billed (domain_variations.VariationRule).
+    variation_rule: Mapped[str] = mapped_column(
+        String(20), default="spread", server_default="spread"
+    )
     updated_at: Mapped[datetime] = _now()
 
 
@@ -97,6 +101,32 @@ class Contract(Base):
     milestones: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     # The furthest stage projects told us about (for plans edited later).
     stage: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # {trigger: [total, tax]}: what approved variations added to each
+    # milestone (the sum of variation.added), read with the plan.
+    variation_added: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
+
+
+class Variation(Base):
+    """An approved change order, once: where it was billed (what it added to
+    which milestone, or the invoice / credit note it was issued as)."""
+
+    __tablename__ = "variation"
+    __table_args__ = (UniqueConstraint("tenant_id", "change_order_id"),)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    project_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    change_order_id: Mapped[str] = mapped_column(String(100))
+    reference: Mapped[str] = mapped_column(String(30))
+    rule: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
+    added: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoice.id"))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
 
 
 class Invoice(Base):

@@ -11,6 +11,7 @@ from portal.projects.v1 import events_pb2 as projects_events
 
 from services.chassis.events import subject_for
 from services.notifications import domain, handlers, service
+from services.notifications.service import change_order_mail
 
 BRAND = domain.Brand(name="Acme AV", accent_color="#b4442b", support_email="", support_phone="")
 PORTAL = "http://acme.localhost:8000"
@@ -36,6 +37,8 @@ def test_notifications_subscribes_to_every_event_it_mails_about_to_shares_and_to
             # The project audience copy (chassis.audience) that project mail goes by.
             projects_events.ProjectCreated,
             projects_events.ProjectAudienceChanged,
+            # Change orders: asked, reminded, signed copy, staff told (change_order_mail.py).
+            *change_order_mail.HANDLED,
         )
     )
 

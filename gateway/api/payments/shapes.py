@@ -20,6 +20,8 @@ InvoiceStatus = Literal[
 ]
 PaymentStatus = Literal["pending", "processing", "succeeded", "failed", "canceled"]
 Trigger = Literal["acceptance", "procurement", "install", "commissioning", "handover"]
+# Where an approved change order is billed (payments' domain_variations).
+VariationRule = Literal["invoice", "next_milestone", "spread"]
 OfflineMethod = Literal["bank_transfer", "cheque", "cash", "other"]
 PayMethod = Literal["card", "us_bank_account", "bacs_debit", "sepa_debit"]
 # Bounded where the services bound them, so a huge number is a clear 422 here.
@@ -181,6 +183,7 @@ class PaymentSettings(BaseModel):
     invoice_prefix: str
     currency: str
     time_zone: str
+    variation_rule: VariationRule
 
 
 class PaymentSettingsChange(BaseModel):
@@ -195,6 +198,11 @@ class PaymentSettingsChange(BaseModel):
     invoice_prefix: Line | None = Field(None, max_length=10)
     currency: Line | None = Field(None, max_length=3)
     time_zone: Line | None = Field(None, max_length=64)
+    variation_rule: VariationRule | None = Field(
+        None,
+        description="A change order's price: its own invoice on approval, added to the next "
+        "milestone, or spread over the milestones still to come.",
+    )
 
 
 # -- from payments' messages -----------------------------------------------------------
@@ -299,4 +307,5 @@ def settings_out(s: pb.PaymentSettings) -> PaymentSettings:
         invoice_prefix=s.invoice_prefix,
         currency=s.currency,
         time_zone=s.time_zone,
+        variation_rule=s.variation_rule or "spread",  # type: ignore[arg-type]
     )

@@ -32,6 +32,7 @@ from services.bookings.service.setup import (
     update_settings,
     update_technician,
 )
+from services.bookings.service.variations import on_change_order_approved
 from services.bookings.service.work_orders import (
     create_work_order,
     get_work_order,
@@ -61,6 +62,7 @@ __all__ = [
     "list_technicians",
     "list_time_off",
     "list_work_orders",
+    "on_change_order_approved",
     "on_project_created",
     "on_service_contract_changed",
     "on_staff_user_changed",

@@ -17,6 +17,7 @@ from services.changeorders.grpc_api.convert import (
     totals_pb,
     ts,
 )
+from services.changeorders.payments_client import PaymentsClient
 from services.chassis import fieldmask
 from services.chassis.auth import current_principal
 from services.chassis.esign import canonical_json
@@ -24,10 +25,27 @@ from services.chassis.esign import canonical_json
 __all__ = ["ChangeOrdersServicer"]
 
 
+# A revision still to be decided: the diff shows what approving it would bill.
+UNDECIDED = frozenset(
+    {
+        pb.CHANGE_ORDER_STATUS_DRAFT,
+        pb.CHANGE_ORDER_STATUS_SENT,
+        pb.CHANGE_ORDER_STATUS_VIEWED,
+        pb.CHANGE_ORDER_STATUS_PUSHED_BACK,
+    }
+)
+
+
 class ChangeOrdersServicer(changeorders_pb2_grpc.ChangeOrdersServiceServicer):
-    def __init__(self, sessions: service.Sessions, projects: service.ProjectsReader) -> None:
+    def __init__(
+        self,
+        sessions: service.Sessions,
+        projects: service.ProjectsReader,
+        payments: PaymentsClient | None = None,
+    ) -> None:
         self._sessions = sessions
         self._projects = projects
+        self._payments = payments
 
     async def ListChangeOrders(self, request, context):
         summaries, token = await service.list_change_orders(
@@ -63,7 +81,17 @@ class ChangeOrdersServicer(changeorders_pb2_grpc.ChangeOrdersServiceServicer):
             revision=request.revision,
             mark_viewed=request.mark_viewed,
         )
-        return pb.GetChangeOrderResponse(change_order=change_order_pb(view))
+        order = change_order_pb(view)
+        if self._payments is not None and order.status in UNDECIDED:
+            effect = await self._payments.payment_effect(
+                current_principal(),
+                project_id=order.project_id,
+                price_impact=order.diff.price_impact,
+                tax_impact=order.diff.tax_impact,
+            )
+            if effect is not None:
+                order.payment_effect.CopyFrom(effect)
+        return pb.GetChangeOrderResponse(change_order=order)
 
     async def CreateChangeOrder(self, request, context):
         view = await service.create_change_order(

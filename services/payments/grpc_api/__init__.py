@@ -18,6 +18,7 @@ from services.payments.grpc_api.convert import (
     invoice_pb,
     payment_pb,
     plan_pb,
+    preview_pb,
     settings_pb,
     sync_pb,
 )
@@ -151,6 +152,17 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
             milestones=[(m.label, m.trigger, m.share_bps) for m in request.milestones],
         )
         return pb.UpdatePaymentPlanResponse(plan=plan_pb(view, for_client=False))
+
+    async def PreviewVariation(self, request, context):
+        view = await service.preview_variation(
+            sessions=self._sessions,
+            principal=current_principal(),
+            project_id=request.project_id,
+            impact_minor=request.price_impact.amount_minor,
+            tax_minor=request.tax_impact.amount_minor,
+            currency=request.price_impact.currency,
+        )
+        return preview_pb(view)
 
     # --- money in and out ----------------------------------------------------------------
 

@@ -11,7 +11,13 @@ from portal.payments.v1 import payments_pb2 as pb
 from services.chassis import enums
 from services.chassis.money import money
 from services.payments.models import Payment, PaymentSettings
-from services.payments.service import ConnectionView, InvoiceView, PlanView, SyncView
+from services.payments.service import (
+    ConnectionView,
+    InvoiceView,
+    PlanView,
+    SyncView,
+    VariationPreview,
+)
 
 
 def ts(value: datetime | None) -> Timestamp | None:
@@ -138,6 +144,23 @@ def settings_pb(s: PaymentSettings) -> pb.PaymentSettings:
         accounting_provider=s.accounting_provider,
         currency=s.currency,
         time_zone=s.time_zone,
+        variation_rule=s.variation_rule,
+    )
+
+
+def preview_pb(view: VariationPreview) -> pb.PreviewVariationResponse:
+    return pb.PreviewVariationResponse(
+        variation_rule=view.rule.value,
+        milestones=[
+            pb.MilestoneEffect(
+                label=m.label,
+                trigger=m.trigger.value,
+                before=money(m.before_minor, view.currency),
+                after=money(m.after_minor, view.currency),
+            )
+            for m in view.milestones
+        ],
+        on_approval=money(view.now_minor, view.currency),
     )
 
 

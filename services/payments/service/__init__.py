@@ -43,6 +43,11 @@ from services.payments.service.sync import (
     list_sync_records,
     retry_sync,
 )
+from services.payments.service.variations import (
+    VariationPreview,
+    on_change_order_approved,
+    preview_variation,
+)
 from services.payments.service.webhooks import ingest_stripe_event, on_stripe_event
 
 __all__ = [
@@ -53,6 +58,7 @@ __all__ = [
     "Pdf",
     "PlanView",
     "SyncView",
+    "VariationPreview",
     "complete_connection",
     "create_invoice",
     "disconnect",
@@ -67,11 +73,13 @@ __all__ = [
     "issue_invoice",
     "list_invoices",
     "list_sync_records",
+    "on_change_order_approved",
     "on_invoice_issued",
     "on_payment_succeeded",
     "on_proposal_accepted",
     "on_stage_changed",
     "on_stripe_event",
+    "preview_variation",
     "quote_payment",
     "record_offline_payment",
     "refund_payment",

@@ -21,7 +21,12 @@ from services.chassis.timefmt import zone
 from services.chassis.validation import parse_uuid
 from services.payments import domain_plan
 from services.payments.domain_invoices import Line
-from services.payments.domain_plan import Invoiced, Milestone, MilestoneAmount, Trigger
+from services.payments.domain_plan import (
+    Invoiced,
+    Milestone,
+    MilestoneAmount,
+    Trigger,
+)
 from services.payments.models import Contract as ContractRow
 from services.payments.models import Invoice
 from services.payments.service.common import (
@@ -221,10 +226,8 @@ async def _plan_view(uow: UnitOfWork, principal: Principal, project_id: str) -> 
     done = invoiced_of(rows)
     by_trigger = {Trigger(r.milestone): r for r in rows if r.milestone}
     amounts = {t: r.total_minor for t, r in by_trigger.items()}
-    for m in plan:
-        if m.trigger not in amounts:
-            est = domain_plan.amount_for(plan, m.trigger, contract_of(row), done)
-            amounts[m.trigger] = est.total_minor if est else 0
+    for est in domain_plan.projected(plan, contract_of(row), done):
+        amounts.setdefault(est.trigger, est.total_minor)
     settings = await load_settings(uow)
     today = tenant_today(settings, now_utc())
     project_invoices = list(

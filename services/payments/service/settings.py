@@ -13,7 +13,7 @@ from services.chassis.db import UnitOfWork
 from services.chassis.errors import AlreadyExists, InvalidArgument
 from services.chassis.money import currency_code
 from services.chassis.timefmt import zone
-from services.payments import domain_fees, domain_invoices, domain_plan
+from services.payments import domain_fees, domain_invoices, domain_plan, domain_variations
 from services.payments.models import PaymentSettings, StripeAccount
 from services.payments.service.common import Sessions, load_settings
 
@@ -90,6 +90,10 @@ def _time_zone(value: str, name: str) -> str:
     return value
 
 
+def _variation_rule(value: str, name: str) -> str:
+    return domain_variations.check_rule(str(value)).value
+
+
 def _bps(value: int, name: str) -> int:
     return int(value)  # the fee policy is checked as a whole, against the region
 
@@ -106,6 +110,7 @@ _CHECKS = {
     "default_plan": _plan,
     "currency": _currency,
     "time_zone": _time_zone,
+    "variation_rule": _variation_rule,
 }
 UPDATABLE = tuple(_CHECKS)
 

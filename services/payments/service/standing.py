@@ -6,6 +6,7 @@ its own) and the plan's next payment (`payments.payment_plan.changed`)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from portal.payments.v1 import events_pb2, payments_pb2
 from sqlalchemy import func, select
@@ -27,10 +28,21 @@ def milestones_of(rows: list[dict]) -> tuple[domain_plan.Milestone, ...]:
 
 
 def contract_of(row: Contract) -> domain_plan.Contract:
+    """What the milestones bill: the proposal and what variations added to
+    each (a variation invoiced on its own is not theirs to bill)."""
     return domain_plan.Contract(
-        total_minor=row.accepted_total_minor + row.variations_minor,
+        total_minor=row.accepted_total_minor,
         tax_minor=row.accepted_tax_minor,
+        added=added_of(row.variation_added or {}),
     )
+
+
+def added_of(raw: dict) -> dict[domain_plan.Trigger, domain_plan.Part]:
+    return {domain_plan.Trigger(t): domain_plan.Part(int(v[0]), int(v[1])) for t, v in raw.items()}
+
+
+def added_rows(added: Mapping[domain_plan.Trigger, domain_plan.Part]) -> dict[str, list[int]]:
+    return {t.value: [p.total_minor, p.tax_minor] for t, p in added.items()}
 
 
 async def invoiced_milestones(uow: UnitOfWork, project_id: uuid.UUID) -> list[Invoice]:

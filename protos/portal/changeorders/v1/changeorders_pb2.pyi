@@ -722,6 +722,7 @@ class ChangeOrder(_message.Message):
     PROJECT_NAME_FIELD_NUMBER: _builtins.int
     BASELINE_FIELD_NUMBER: _builtins.int
     WITHDRAWN_REASON_FIELD_NUMBER: _builtins.int
+    PAYMENT_EFFECT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     project_id: _builtins.str
     customer_id: _builtins.str
@@ -771,6 +772,13 @@ class ChangeOrder(_message.Message):
     def baseline(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContractRoom]:
         """staff only: the contract it is drafted against"""
 
+    @_builtins.property
+    def payment_effect(self) -> Global___PaymentEffect:
+        """GetChangeOrder of a revision still to be decided: what approving it would
+        do to the payment milestones still to come (payments' PreviewVariation).
+        Unset when payments could not say (down, or no payment plan yet).
+        """
+
     def __init__(
         self,
         *,
@@ -799,14 +807,81 @@ class ChangeOrder(_message.Message):
         project_name: _builtins.str = ...,
         baseline: _abc.Iterable[Global___ContractRoom] | None = ...,
         withdrawn_reason: _builtins.str = ...,
+        payment_effect: Global___PaymentEffect | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["approval_deadline", b"approval_deadline", "decided_at", b"decided_at", "diff", b"diff", "schedule", b"schedule", "sent_at", b"sent_at", "signature", b"signature", "viewed_at", b"viewed_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approval_deadline", b"approval_deadline", "decided_at", b"decided_at", "diff", b"diff", "payment_effect", b"payment_effect", "schedule", b"schedule", "sent_at", b"sent_at", "signature", b"signature", "viewed_at", b"viewed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_deadline", b"approval_deadline", "baseline", b"baseline", "changes", b"changes", "comments", b"comments", "consent_text", b"consent_text", "content_sha256", b"content_sha256", "customer_id", b"customer_id", "decided_at", b"decided_at", "diff", b"diff", "id", b"id", "latest_revision", b"latest_revision", "number", b"number", "project_id", b"project_id", "project_name", b"project_name", "project_reference", b"project_reference", "reason", b"reason", "revision", b"revision", "revisions", b"revisions", "schedule", b"schedule", "sent_at", b"sent_at", "signature", b"signature", "status", b"status", "title", b"title", "viewed_at", b"viewed_at", "withdrawn_reason", b"withdrawn_reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_deadline", b"approval_deadline", "baseline", b"baseline", "changes", b"changes", "comments", b"comments", "consent_text", b"consent_text", "content_sha256", b"content_sha256", "customer_id", b"customer_id", "decided_at", b"decided_at", "diff", b"diff", "id", b"id", "latest_revision", b"latest_revision", "number", b"number", "payment_effect", b"payment_effect", "project_id", b"project_id", "project_name", b"project_name", "project_reference", b"project_reference", "reason", b"reason", "revision", b"revision", "revisions", b"revisions", "schedule", b"schedule", "sent_at", b"sent_at", "signature", b"signature", "status", b"status", "title", b"title", "viewed_at", b"viewed_at", "withdrawn_reason", b"withdrawn_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ChangeOrder: _TypeAlias = ChangeOrder  # noqa: Y015
+
+@_typing.final
+class MilestoneEffect(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LABEL_FIELD_NUMBER: _builtins.int
+    TRIGGER_FIELD_NUMBER: _builtins.int
+    BEFORE_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    label: _builtins.str
+    """"Installation" """
+    trigger: _builtins.str
+    """acceptance, procurement, install, commissioning, handover"""
+    @_builtins.property
+    def before(self) -> _common_pb2.Money:
+        """what it would invoice today"""
+
+    @_builtins.property
+    def after(self) -> _common_pb2.Money:
+        """with this order approved"""
+
+    def __init__(
+        self,
+        *,
+        label: _builtins.str = ...,
+        trigger: _builtins.str = ...,
+        before: _common_pb2.Money | None = ...,
+        after: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "before", b"before"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "before", b"before", "label", b"label", "trigger", b"trigger"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MilestoneEffect: _TypeAlias = MilestoneEffect  # noqa: Y015
+
+@_typing.final
+class PaymentEffect(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VARIATION_RULE_FIELD_NUMBER: _builtins.int
+    MILESTONES_FIELD_NUMBER: _builtins.int
+    ON_APPROVAL_FIELD_NUMBER: _builtins.int
+    variation_rule: _builtins.str
+    """invoice, next_milestone, spread (the integrator's rule)"""
+    @_builtins.property
+    def milestones(self) -> _containers.RepeatedCompositeFieldContainer[Global___MilestoneEffect]: ...
+    @_builtins.property
+    def on_approval(self) -> _common_pb2.Money:
+        """invoiced (negative: credited) on approval"""
+
+    def __init__(
+        self,
+        *,
+        variation_rule: _builtins.str = ...,
+        milestones: _abc.Iterable[Global___MilestoneEffect] | None = ...,
+        on_approval: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["on_approval", b"on_approval"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["milestones", b"milestones", "on_approval", b"on_approval", "variation_rule", b"variation_rule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentEffect: _TypeAlias = PaymentEffect  # noqa: Y015
 
 @_typing.final
 class ListChangeOrdersRequest(_message.Message):

@@ -802,6 +802,103 @@ class UpdatePaymentPlanResponse(_message.Message):
 Global___UpdatePaymentPlanResponse: _TypeAlias = UpdatePaymentPlanResponse  # noqa: Y015
 
 @_typing.final
+class PreviewVariationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    PRICE_IMPACT_FIELD_NUMBER: _builtins.int
+    TAX_IMPACT_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    @_builtins.property
+    def price_impact(self) -> _common_pb2.Money:
+        """tax inside; negative: a credit"""
+
+    @_builtins.property
+    def tax_impact(self) -> _common_pb2.Money:
+        """the part of price_impact that is tax"""
+
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        price_impact: _common_pb2.Money | None = ...,
+        tax_impact: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["price_impact", b"price_impact", "tax_impact", b"tax_impact"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["price_impact", b"price_impact", "project_id", b"project_id", "tax_impact", b"tax_impact"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PreviewVariationRequest: _TypeAlias = PreviewVariationRequest  # noqa: Y015
+
+@_typing.final
+class MilestoneEffect(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LABEL_FIELD_NUMBER: _builtins.int
+    TRIGGER_FIELD_NUMBER: _builtins.int
+    BEFORE_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    label: _builtins.str
+    trigger: _builtins.str
+    @_builtins.property
+    def before(self) -> _common_pb2.Money:
+        """what it would invoice today"""
+
+    @_builtins.property
+    def after(self) -> _common_pb2.Money:
+        """with the change approved"""
+
+    def __init__(
+        self,
+        *,
+        label: _builtins.str = ...,
+        trigger: _builtins.str = ...,
+        before: _common_pb2.Money | None = ...,
+        after: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "before", b"before"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "before", b"before", "label", b"label", "trigger", b"trigger"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MilestoneEffect: _TypeAlias = MilestoneEffect  # noqa: Y015
+
+@_typing.final
+class PreviewVariationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VARIATION_RULE_FIELD_NUMBER: _builtins.int
+    MILESTONES_FIELD_NUMBER: _builtins.int
+    ON_APPROVAL_FIELD_NUMBER: _builtins.int
+    variation_rule: _builtins.str
+    """invoice, next_milestone, spread"""
+    @_builtins.property
+    def milestones(self) -> _containers.RepeatedCompositeFieldContainer[Global___MilestoneEffect]:
+        """the ones still to come, in plan order"""
+
+    @_builtins.property
+    def on_approval(self) -> _common_pb2.Money:
+        """an invoice (or, negative, a credit note) issued on approval"""
+
+    def __init__(
+        self,
+        *,
+        variation_rule: _builtins.str = ...,
+        milestones: _abc.Iterable[Global___MilestoneEffect] | None = ...,
+        on_approval: _common_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["on_approval", b"on_approval"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["milestones", b"milestones", "on_approval", b"on_approval", "variation_rule", b"variation_rule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PreviewVariationResponse: _TypeAlias = PreviewVariationResponse  # noqa: Y015
+
+@_typing.final
 class QuotePaymentRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1093,6 +1190,7 @@ class PaymentSettings(_message.Message):
     ACCOUNTING_PROVIDER_FIELD_NUMBER: _builtins.int
     CURRENCY_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
+    VARIATION_RULE_FIELD_NUMBER: _builtins.int
     stripe_account_id: _builtins.str
     """the integrator's connected (Standard) account"""
     publishable_key: _builtins.str
@@ -1111,6 +1209,11 @@ class PaymentSettings(_message.Message):
     currency: _builtins.str
     time_zone: _builtins.str
     """IANA: invoices are dated on this clock"""
+    variation_rule: _builtins.str
+    """Where an approved change order is billed: "invoice" (its own invoice or
+    credit note on approval), "next_milestone", "spread" (over the
+    milestones still to come, by their shares; the default).
+    """
     @_builtins.property
     def default_plan(self) -> _containers.RepeatedCompositeFieldContainer[Global___Milestone]: ...
     @_builtins.property
@@ -1133,10 +1236,11 @@ class PaymentSettings(_message.Message):
         accounting_provider: _builtins.str = ...,
         currency: _builtins.str = ...,
         time_zone: _builtins.str = ...,
+        variation_rule: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounting_provider", b"accounting_provider", "bank_discount_bps", b"bank_discount_bps", "card_surcharge_bps", b"card_surcharge_bps", "currency", b"currency", "default_plan", b"default_plan", "default_terms_days", b"default_terms_days", "invoice_prefix", b"invoice_prefix", "minimum_payment_minor", b"minimum_payment_minor", "payment_method_domains", b"payment_method_domains", "publishable_key", b"publishable_key", "region", b"region", "stripe_account_id", b"stripe_account_id", "time_zone", b"time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounting_provider", b"accounting_provider", "bank_discount_bps", b"bank_discount_bps", "card_surcharge_bps", b"card_surcharge_bps", "currency", b"currency", "default_plan", b"default_plan", "default_terms_days", b"default_terms_days", "invoice_prefix", b"invoice_prefix", "minimum_payment_minor", b"minimum_payment_minor", "payment_method_domains", b"payment_method_domains", "publishable_key", b"publishable_key", "region", b"region", "stripe_account_id", b"stripe_account_id", "time_zone", b"time_zone", "variation_rule", b"variation_rule"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -88,6 +88,11 @@ class PaymentsServiceStub:
                 request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.UpdatePaymentPlanRequest.SerializeToString,
                 response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.UpdatePaymentPlanResponse.FromString,
                 _registered_method=True)
+        self.PreviewVariation = channel.unary_unary(
+                '/portal.payments.v1.PaymentsService/PreviewVariation',
+                request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.PreviewVariationRequest.SerializeToString,
+                response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.PreviewVariationResponse.FromString,
+                _registered_method=True)
         self.QuotePayment = channel.unary_unary(
                 '/portal.payments.v1.PaymentsService/QuotePayment',
                 request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.QuotePaymentRequest.SerializeToString,
@@ -236,6 +241,14 @@ class PaymentsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PreviewVariation(self, request, context):
+        """Staff; client: what approving a change of this price would do to the
+        milestones still to come (the change order's diff shows it). Writes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def QuotePayment(self, request, context):
         """Client: the amount and the fee or discount a method would bring, before paying.
         """
@@ -380,6 +393,11 @@ def add_PaymentsServiceServicer_to_server(servicer, server):
                     servicer.UpdatePaymentPlan,
                     request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.UpdatePaymentPlanRequest.FromString,
                     response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.UpdatePaymentPlanResponse.SerializeToString,
+            ),
+            'PreviewVariation': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreviewVariation,
+                    request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.PreviewVariationRequest.FromString,
+                    response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.PreviewVariationResponse.SerializeToString,
             ),
             'QuotePayment': grpc.unary_unary_rpc_method_handler(
                     servicer.QuotePayment,
@@ -721,6 +739,33 @@ class PaymentsService:
             '/portal.payments.v1.PaymentsService/UpdatePaymentPlan',
             portal_dot_payments_dot_v1_dot_payments__pb2.UpdatePaymentPlanRequest.SerializeToString,
             portal_dot_payments_dot_v1_dot_payments__pb2.UpdatePaymentPlanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PreviewVariation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.payments.v1.PaymentsService/PreviewVariation',
+            portal_dot_payments_dot_v1_dot_payments__pb2.PreviewVariationRequest.SerializeToString,
+            portal_dot_payments_dot_v1_dot_payments__pb2.PreviewVariationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -65,6 +65,10 @@ class PaymentsServiceStub:
     GetPaymentPlan: _grpc.UnaryUnaryMultiCallable[_payments_pb2.GetPaymentPlanRequest, _payments_pb2.GetPaymentPlanResponse]
     """The project's milestones, what each invoiced and what comes next."""
     UpdatePaymentPlan: _grpc.UnaryUnaryMultiCallable[_payments_pb2.UpdatePaymentPlanRequest, _payments_pb2.UpdatePaymentPlanResponse]
+    PreviewVariation: _grpc.UnaryUnaryMultiCallable[_payments_pb2.PreviewVariationRequest, _payments_pb2.PreviewVariationResponse]
+    """Staff; client: what approving a change of this price would do to the
+    milestones still to come (the change order's diff shows it). Writes nothing.
+    """
     QuotePayment: _grpc.UnaryUnaryMultiCallable[_payments_pb2.QuotePaymentRequest, _payments_pb2.QuotePaymentResponse]
     """Client: the amount and the fee or discount a method would bring, before paying."""
     StartPayment: _grpc.UnaryUnaryMultiCallable[_payments_pb2.StartPaymentRequest, _payments_pb2.StartPaymentResponse]
@@ -134,6 +138,10 @@ class PaymentsServiceAsyncStub(PaymentsServiceStub):
     GetPaymentPlan: _aio.UnaryUnaryMultiCallable[_payments_pb2.GetPaymentPlanRequest, _payments_pb2.GetPaymentPlanResponse]  # type: ignore[assignment]
     """The project's milestones, what each invoiced and what comes next."""
     UpdatePaymentPlan: _aio.UnaryUnaryMultiCallable[_payments_pb2.UpdatePaymentPlanRequest, _payments_pb2.UpdatePaymentPlanResponse]  # type: ignore[assignment]
+    PreviewVariation: _aio.UnaryUnaryMultiCallable[_payments_pb2.PreviewVariationRequest, _payments_pb2.PreviewVariationResponse]  # type: ignore[assignment]
+    """Staff; client: what approving a change of this price would do to the
+    milestones still to come (the change order's diff shows it). Writes nothing.
+    """
     QuotePayment: _aio.UnaryUnaryMultiCallable[_payments_pb2.QuotePaymentRequest, _payments_pb2.QuotePaymentResponse]  # type: ignore[assignment]
     """Client: the amount and the fee or discount a method would bring, before paying."""
     StartPayment: _aio.UnaryUnaryMultiCallable[_payments_pb2.StartPaymentRequest, _payments_pb2.StartPaymentResponse]  # type: ignore[assignment]
@@ -260,6 +268,16 @@ class PaymentsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _payments_pb2.UpdatePaymentPlanRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_payments_pb2.UpdatePaymentPlanResponse, _abc.Awaitable[_payments_pb2.UpdatePaymentPlanResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def PreviewVariation(
+        self,
+        request: _payments_pb2.PreviewVariationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.PreviewVariationResponse, _abc.Awaitable[_payments_pb2.PreviewVariationResponse]]:
+        """Staff; client: what approving a change of this price would do to the
+        milestones still to come (the change order's diff shows it). Writes nothing.
+        """
 
     @_abc_1.abstractmethod
     def QuotePayment(
