@@ -126,6 +126,19 @@ class RevisionSummary(BaseModel):
     price_impact: MoneyOut | None
 
 
+class MilestoneEffect(BaseModel):
+    label: str
+    trigger: str
+    before: MoneyOut | None = Field(description="What it would invoice today.")
+    after: MoneyOut | None = Field(description="With this order approved.")
+
+
+class PaymentEffect(BaseModel):
+    variation_rule: str = Field(description="invoice, next_milestone or spread.")
+    milestones: list[MilestoneEffect]
+    on_approval: MoneyOut | None = Field(description="Invoiced (negative: credited) on approval.")
+
+
 class ContractLine(BaseModel):
     key: str
     description: str
@@ -167,6 +180,9 @@ class ChangeOrder(BaseModel):
     comments: list[Comment]
     revisions: list[RevisionSummary]
     withdrawn_reason: str
+    payment_effect: PaymentEffect | None = Field(
+        description="A revision still to decide: the payment milestones before and after."
+    )
     changes: list[LineChangeIn] = Field(description="Staff only: the changes as entered.")
     baseline: list[ContractRoom] = Field(
         description="Staff only: the contract it is drafted against."
@@ -290,6 +306,22 @@ def _room(m: pb.ContractRoom) -> ContractRoom:
     )
 
 
+def _effect(m: pb.PaymentEffect) -> PaymentEffect:
+    return PaymentEffect(
+        variation_rule=m.variation_rule,
+        milestones=[
+            MilestoneEffect(
+                label=x.label,
+                trigger=x.trigger,
+                before=money_out(x, "before"),
+                after=money_out(x, "after"),
+            )
+            for x in m.milestones
+        ],
+        on_approval=money_out(m, "on_approval"),
+    )
+
+
 def _change(c: pb.LineChange) -> LineChangeIn:
     return LineChangeIn.model_construct(
         kind=kind_name(c.kind),
@@ -358,6 +390,7 @@ def change_order_out(m: pb.ChangeOrder) -> ChangeOrder:
             for r in m.revisions
         ],
         withdrawn_reason=m.withdrawn_reason,
+        payment_effect=_effect(m.payment_effect) if m.HasField("payment_effect") else None,
         changes=[_change(c) for c in m.changes],
         baseline=[_room(r) for r in m.baseline],
     )
