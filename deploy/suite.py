@@ -339,7 +339,9 @@ class Suite:
 
     # -- readiness ---------------------------------------------------------
 
-    def wait_ready(self, names: list[str] | None = None, timeout: float = 60) -> None:
+    # A start-up on a shared, loaded machine (every service imports and
+    # migrates at once on two cores) can take minutes; a healthy one, seconds.
+    def wait_ready(self, names: list[str] | None = None, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         for name in names or list(self.children):
             while True:
