@@ -98,9 +98,9 @@ def render_invoice(doc: InvoiceDoc, letterhead: Letterhead) -> bytes:
     subtitle = [*dates]
     if doc.due_on:
         subtitle.append(f"Due {format_date(doc.due_on)}")
-    if doc.milestone:
-        label = doc.milestone_label or MILESTONE_WORDS.get(doc.milestone, doc.milestone)
-        subtitle.append(f"Payment {label}")
+    if doc.milestone:  # "Deposit (on acceptance)": the plan's label, and when it fell due
+        when = MILESTONE_WORDS.get(doc.milestone, doc.milestone)
+        subtitle.append(f"{doc.milestone_label} ({when})" if doc.milestone_label else f"Due {when}")
     pdf.document_title(
         f"Invoice {doc.number}" if doc.number else "Draft invoice", "  |  ".join(subtitle)
     )

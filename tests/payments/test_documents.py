@@ -416,3 +416,31 @@ async def test_a_final_refusal_leaves_the_pdf_unfiled_and_the_event_handled(acme
     refusing = Refusing(InvalidArgument("this file type is not allowed", field="filename"))
     await _deliver(acme, refusing, event, str(uuid.uuid4()))  # no raise: not a dead letter
     assert len(refusing.filed) == 1
+
+
+async def test_a_card_payment_s_receipt_names_the_card_by_brand_and_last_digits(
+    acme: Integrator, stripe_api, tmp_path
+):
+    await accept(acme, 200_000)
+    (deposit,) = await acme.invoices()
+    pm = await stripe_api.test_card(
+        account="", number="4242424242424242", exp_month=12, exp_year=2030, cvc="123"
+    )
+    started = await acme(
+        "StartPayment",
+        pb.StartPaymentRequest(
+            invoice_id=deposit.id, attempt_id=str(uuid.uuid4()), amount=gbp(30_000),
+            payment_method_id=pm,
+        ),
+        acme.approver,
+    )  # fmt: skip
+    assert started.payment.status == pb.PAYMENT_STATUS_SUCCEEDED
+    answer = await acme(
+        "GetReceiptPdf", pb.GetReceiptPdfRequest(payment_id=started.payment.id), acme.approver
+    )
+    (tmp_path / "card-receipt.pdf").write_bytes(answer.pdf)
+    text = text_of(answer.pdf)
+    assert "Visa card ending 4242" in text and "£300.00" in text and "£700.00" in text
+    invoice = text_of((await invoice_pdf(acme, deposit.id)).pdf)
+    assert "Deposit (on acceptance)" in invoice, invoice
+    assert "Visa card ending 4242" in invoice, invoice
