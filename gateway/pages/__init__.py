@@ -9,10 +9,13 @@ from gateway.csrf import CsrfRefused
 from gateway.pages import (
     console,
     console_accounting,
+    console_invoices,
+    console_payments,
     console_projects,
     console_settings,
     documents,
     front_door,
+    invoices,
     portal,
     projects,
 )
@@ -24,10 +27,13 @@ router.include_router(front_door.router)
 router.include_router(portal.router)
 router.include_router(documents.router)
 router.include_router(projects.router)
+router.include_router(invoices.router)
 router.include_router(console.router)
 router.include_router(console_projects.router)
 router.include_router(console_settings.router)
 router.include_router(console_accounting.router)
+router.include_router(console_invoices.router)
+router.include_router(console_payments.router)
 
 
 def install(app: FastAPI) -> None:
