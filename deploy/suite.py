@@ -345,7 +345,8 @@ class Suite:
 
     # -- readiness ---------------------------------------------------------
 
-    def wait_ready(self, names: list[str] | None = None, timeout: float = 60) -> None:
+    def wait_ready(self, names: list[str] | None = None, timeout: float = 180) -> None:
+        # Generous: several suites on a shared 2-core machine start slowly.
         deadline = time.monotonic() + timeout
         for name in names or list(self.children):
             while True:

@@ -170,7 +170,7 @@ def test_a_client_signs_pays_part_of_the_deposit_and_sees_it_partly_paid(
 ) -> None:
     invoice_id = _sign_and_reach_the_deposit(suite, page)["invoice_id"]
     expect(page.get_by_text("The proposal is signed and accepted")).to_be_visible()
-    expect(page.get_by_label(re.compile("^The full balance"))).to_contain_text("$2,000.00")
+    expect(page.get_by_role("radio", name="The full balance: $2,000.00")).to_be_checked()
     _fits(page)
     shot(page, "pay-amount")
 
@@ -310,7 +310,7 @@ def test_staff_record_a_transfer_and_refund_in_the_console(
     expect(page.get_by_text("Recorded $1,000.00 received.")).to_be_visible()
     payments = page.locator("#payments-heading").locator("..")
     expect(payments).to_contain_text("Bank transfer · BACS 99812")
-    expect(page.locator(".sums")).to_contain_text("$1,100.00")
+    expect(page.locator(".sums").first).to_contain_text("$1,100.00")
 
     # Refund $40.00 of the card payment.
     card_row = payments.locator(".row", has_text="Visa ending 4242")
