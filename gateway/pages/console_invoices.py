@@ -178,12 +178,13 @@ async def invoice_page(
         console=True,
         methods=OFFLINE_METHODS,
         request_id=str(uuid.uuid4()),
+        # One id per refund form, so a double click refunds once.
+        refund_ids={p.id: str(uuid.uuid4()) for p in invoice.payments},
         due_text=_plain(invoice.due.amount_minor if invoice.due else 0, currency),
         words=views.status_words,
         badge=views.status_class,
         payment_words=views.payment_words,
         method_words=views.method_words,
-        plain=_plain,
     )
 
 
