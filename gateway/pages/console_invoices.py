@@ -28,7 +28,7 @@ from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_
 from services.chassis.money import format_amount, parse_amount, parse_percent_bps
 
 router = APIRouter(include_in_schema=False)
-NEW_LINES = 5  # blank line rows on the draft form; empty ones are skipped
+NEW_LINES = 3  # blank line rows on the draft form; empty ones are skipped
 TRIGGERS = (
     ("acceptance", "On acceptance (deposit)"),
     ("procurement", "Procurement"),
