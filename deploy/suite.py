@@ -246,6 +246,12 @@ class Suite:
             "GATEWAY_NATS_URL": self.nats.url,
             # The platform API (onboarding) on the bare base domain.
             "GATEWAY_PLATFORM_TOKEN": self.platform_token,
+            # The pay page loads localstripe's Stripe.js stand-in instead of Stripe's.
+            **(
+                {"GATEWAY_STRIPE_JS_URL": f"{self.stripe_url}/js.stripe.com/v3/"}
+                if "localstripe" in self.children
+                else {}
+            ),
         }
 
     def target(self, service: str) -> str:

@@ -61,6 +61,9 @@ class GatewaySettings(BaseSettings):
     # The platform operator's bearer token for /api/v1/platform/... on the bare
     # base domain (onboarding integrators). Unset: those routes answer 404.
     platform_token: str = ""
+    # Stripe.js, loaded by the pay page only (its CSP names this origin). Offline:
+    # localstripe's stand-in, http://127.0.0.1:<port>/js.stripe.com/v3/.
+    stripe_js_url: str = "https://js.stripe.com/v3/"
     log_level: str = "INFO"
 
     @property

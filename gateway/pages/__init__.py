@@ -11,10 +11,13 @@ from gateway.pages import (
     console,
     console_accounting,
     console_change_orders,
+    console_invoices,
+    console_payments,
     console_projects,
     console_settings,
     documents,
     front_door,
+    invoices,
     portal,
     projects,
 )
@@ -27,11 +30,14 @@ router.include_router(portal.router)
 router.include_router(documents.router)
 router.include_router(projects.router)
 router.include_router(change_orders.router)
+router.include_router(invoices.router)
 router.include_router(console.router)
 router.include_router(console_projects.router)
 router.include_router(console_settings.router)
 router.include_router(console_accounting.router)
 router.include_router(console_change_orders.router)
+router.include_router(console_invoices.router)
+router.include_router(console_payments.router)
 
 
 def install(app: FastAPI) -> None:

@@ -12,7 +12,7 @@ from portal.identity.v1 import identity_pb2
 from gateway.api.proposals import status_name
 from gateway.pages.project_views import stage_label
 from services.chassis import enums
-from services.chassis.money import format_money, format_percent_bps, format_rate
+from services.chassis.money import format_amount, format_money, format_percent_bps, format_rate
 from services.chassis.timefmt import format_date, format_datetime
 
 ROLE_LABELS = {
@@ -29,6 +29,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["when"] = format_datetime  # {{ ts|when(tz) }}: a moment on the tenant's clock
     env.filters["day"] = format_date  # {{ "2026-03-12"|day }}: a calendar date
     env.filters["money"] = format_money
+    env.filters["amount"] = format_amount  # {{ minor|amount("USD") }}: a bare amount
     env.filters["percent"] = format_rate  # "8.25 %"
     env.filters["percent_number"] = format_percent_bps  # "8.25", for a form field
     env.filters["device"] = describe_device

@@ -323,6 +323,12 @@ async def accept_proposal(
             error=why.message,
             errors=why.fields,
         )
+    if backends.payments is not None:  # Accept & pay: on to the deposit, if the plan asks one
+        return see_other(
+            request,
+            f"/projects/{project_id}/deposit",
+            flash="Thank you. The proposal is signed and accepted.",
+        )
     return see_other(
         request,
         f"/projects/{project_id}/proposal/{proposal.id}",

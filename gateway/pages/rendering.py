@@ -144,7 +144,7 @@ class NavItem:
 CLIENT_NAV = (
     NavItem("Projects", "/projects"),
     NavItem("Change orders", None),
-    NavItem("Invoices", None),
+    NavItem("Invoices", "/invoices"),
     NavItem("Visits", None),
     NavItem("Documents", "/documents"),
     NavItem("Account", "/account"),
@@ -153,6 +153,7 @@ STAFF_NAV = (
     NavItem("Customers", "/console"),
     NavItem("Projects", "/console/projects"),
     NavItem("Branding", "/console/branding"),
+    NavItem("Payments", "/console/payments"),
     NavItem("Accounting", "/console/accounting"),
     NavItem("API tokens", "/console/tokens"),
     NavItem("Security", "/console/security"),

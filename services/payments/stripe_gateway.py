@@ -92,7 +92,10 @@ class StripeGateway:
             options=self._options(account),  # type: ignore[arg-type]
         )
         pm = plain(pm)
-        card = pm.get("card") or {}
+        # localstripe answers a card made by its Stripe.js stand-in (createToken)
+        # as the legacy Card itself, brand and funding at the top; Stripe
+        # answers every id as a PaymentMethod, the card's details under "card".
+        card = pm if pm.get("object") == "card" else (pm.get("card") or {})
         return MethodInfo(
             type=pm["type"],
             funding=str(card.get("funding") or ""),

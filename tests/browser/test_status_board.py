@@ -168,8 +168,12 @@ def test_a_client_follows_their_project_and_signs_the_proposal(page: Page, suite
     name_box.fill("Jane Harrison")
     page.get_by_label("I have read the statement above and I agree to it.").check()
     page.get_by_role("button", name="Sign and accept").click()
-    expect(page.get_by_role("heading", name="Signed and accepted")).to_be_visible()
+    # Accept & pay: the plan asks for a deposit on acceptance, so signing
+    # leads to its pay page (tests/browser/test_payments.py pays it).
+    expect(page).to_have_url(re.compile(r"/invoices/[0-9a-f-]{36}/pay$"), timeout=30_000)
     expect(page.get_by_text("The proposal is signed and accepted")).to_be_visible()
+    page.goto(suite.base + f"/projects/{project['id']}/proposal")
+    expect(page.get_by_role("heading", name="Signed and accepted")).to_be_visible()
     signature = page.get_by_role("region", name="Signed and accepted")
     # The typed name, and the email of the contact who signed (from their session).
     expect(signature).to_contain_text(re.compile(r"Jane Harrison \([^)\s]+@example\.com\)"))

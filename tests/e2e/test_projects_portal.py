@@ -423,8 +423,9 @@ async def test_signing_on_the_page_posts_the_hash_shown(running, gw, mail):
         f"/projects/{pid}/proposal/{sent_id}/accept",
         data=form | {"signer_name": "Pat Approver", "consent": "1"},
     )
-    assert (r.status_code, r.headers["location"]) == (303, f"/projects/{pid}/proposal/{sent_id}")
-    shown = await client.get(r.headers["location"])
+    # Accept & pay: signing leads to the deposit (tests/browser/test_payments.py follows it).
+    assert (r.status_code, r.headers["location"]) == (303, f"/projects/{pid}/deposit")
+    shown = await client.get(f"/projects/{pid}/proposal/{sent_id}")
     assert "Signed and accepted" in shown.text and "Pat Approver" in shown.text
     await client.client.aclose()
 
