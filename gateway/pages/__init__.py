@@ -9,6 +9,8 @@ from gateway.csrf import CsrfRefused
 from gateway.pages import (
     console,
     console_accounting,
+    console_dispatch,
+    console_dispatch_setup,
     console_projects,
     console_settings,
     documents,
@@ -28,6 +30,8 @@ router.include_router(console.router)
 router.include_router(console_projects.router)
 router.include_router(console_settings.router)
 router.include_router(console_accounting.router)
+router.include_router(console_dispatch.router)
+router.include_router(console_dispatch_setup.router)
 
 
 def install(app: FastAPI) -> None:
