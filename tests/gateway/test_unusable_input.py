@@ -92,6 +92,10 @@ async def gateway(
                 "payments_target": STAND_INS["payments"],
                 "bookings_target": STAND_INS["bookings"],
                 "platform_token": PLATFORM_TOKEN,
+                # The module's gateway lives for every case (minutes on a busy
+                # machine): its one tenant must not expire from the cache, since
+                # the fake identity cannot look it up again.
+                "tenant_cache_seconds": 3600.0,
             }
         )
     )
