@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 from gateway.api.bookings.dispatch_shapes import Technician, TimeOff, WorkOrder
@@ -32,7 +32,8 @@ def day_window(day: date, time_zone: str) -> tuple[datetime, datetime]:
     tz = zone(time_zone)
     start = datetime.combine(day, time(0), tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    return start, end
+    # In UTC: Python subtracts two times of one zone on the wall clock.
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def week_of(day: date) -> list[date]:
