@@ -9,7 +9,7 @@ calendar: another staff role reads it and is told so when they try."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,7 +24,7 @@ from gateway.backends import Backends, BookingsRemote, RemoteError
 from gateway.deps import BackendsDep, StaffPage, bookings_remote
 from gateway.pages import console_dispatch_views as views
 from gateway.pages.console_projects.common import act, form_request_id
-from gateway.pages.projects import page_id
+from gateway.pages.projects import not_found, page_id
 from gateway.pages.rendering import Form, render, see_other, signed_in_form
 from gateway.sessions import SignedIn
 from services.chassis.timefmt import parse_day, zone
@@ -43,8 +43,6 @@ async def _zone(bookings: BookingsRemote, signed_in: SignedIn) -> str:
 
 
 def _today(time_zone: str) -> date:
-    from datetime import datetime
-
     return datetime.now(zone(time_zone)).date()
 
 
@@ -133,8 +131,6 @@ async def technician_week(
     technicians = await calls.list_technicians(bookings, person, include_inactive=True)
     tech = next((t for t in technicians if str(t.staff_user_id) == technician_id), None)
     if tech is None:
-        from gateway.pages.projects import not_found
-
         raise not_found("technician")
     orders = await calls.list_work_orders(
         bookings, person, start=start, end=end, technician_id=tech.staff_user_id

@@ -8,7 +8,7 @@ A new feed URL is a secret shown once, in the POST's own answer."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -40,8 +40,6 @@ async def _technicians_page(
     bookings = await bookings_of(backends)
     person = signed_in.person
     time_zone = (await calls.fetch_settings(bookings, person)).time_zone
-    from datetime import datetime
-
     now = datetime.now(zone(time_zone))
     technicians = await calls.list_technicians(bookings, person)
     off = await calls.list_time_off(bookings, person, start=now, end=now + timedelta(days=180))
