@@ -121,7 +121,12 @@ class Scene:
         self.line = _ok(
             api.post(
                 f"/api/v1/rooms/{self.room['id']}/lines",
-                json={"manufacturer": "Sony", "model": "VPL-XW5000", "quantity": 1},
+                json={
+                    "manufacturer": "Sony",
+                    "model": "VPL-XW5000",
+                    "quantity": 1,
+                    "unit_price_minor": 149_900,
+                },
             )
         )
         _ok(api.patch(f"/api/v1/projects/{self.project['id']}", json={"service_contract": True}))

@@ -125,7 +125,12 @@ async def dispatch(running: Running) -> Dispatch:
             running,
             "POST",
             f"/api/v1/rooms/{room['id']}/lines",
-            json={"manufacturer": "Sony", "model": "VPL-XW7000", "quantity": 1},
+            json={
+                "manufacturer": "Sony",
+                "model": "VPL-XW7000",
+                "quantity": 1,
+                "unit_price_minor": 149_900,
+            },
         )
         day = datetime.now(zone).date() + timedelta(days=8)
         return Dispatch(
