@@ -45,7 +45,7 @@ from gateway.problems import problem_responses
 router = APIRouter(tags=["dispatch"], responses=problem_responses(401, 403, 409))
 
 From = Annotated[datetime, Query(alias="from", description="Window start (ISO 8601).")]
-To = Annotated[datetime, Query(description="Window end (ISO 8601), after `from`.")]
+To = Annotated[datetime, Query(alias="to", description="Window end (ISO 8601), after `from`.")]
 
 
 # -- technicians -----------------------------------------------------------------------
