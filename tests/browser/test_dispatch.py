@@ -136,6 +136,7 @@ class Scene:
                 json={
                     "name": f"Projector check {tag}",
                     "duration_minutes": 60,
+                    "step_minutes": 5,  # any 5-minute start is offered, whatever else is on
                     "buffer_after_minutes": 15,
                     "skills": ["cinema calibration"],
                     "min_notice_minutes": 1440,

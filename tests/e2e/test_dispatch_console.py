@@ -317,19 +317,26 @@ async def test_staff_confirm_move_and_cancel_a_pending_booking_and_see_the_histo
         json={
             "name": f"Flicker call {d.tag}",
             "duration_minutes": 60,
+            "step_minutes": 5,  # any 5-minute start is offered, whatever else is on
             "skills": ["cinema calibration"],
             "requires_confirmation": True,
             "allow_service_contract": True,
         },
     )
 
+    refusals: list[Exception] = []
+
     async def booked():
         try:
             return await _book_as_staff(running, d, stype["id"], d.at("17:00"))
-        except Exception:  # the service contract's event may not have arrived yet
+        except Exception as exc:  # the service contract's event may not have arrived yet
+            refusals.append(exc)
             return None
 
-    booking = await wait_for(booked)
+    try:
+        booking = await wait_for(booked)
+    except AssertionError:
+        raise AssertionError(f"never booked: {refusals[-1:]}") from None
     assert booking.status == bpb.BOOKING_STATUS_PENDING
     window = {"from": d.iso("00:00"), "to": d.iso("23:59")}
     listed = await staff(gw, running, "GET", "/api/v1/work-orders", params=window)
