@@ -293,7 +293,7 @@ async def confirm(
     if not order.booking_id:
         return see_other(request, _back(form), flash="Only a client's booking waits.", kind="error")
     call = calls.confirm_booking(bookings, signed_in.person, order.booking_id)
-    done = "The booking is confirmed; the client is emailed."
+    done = "The booking is confirmed."
     return await act(request, call, then=_back(form, f"wo-{order.id}"), done=done)
 
 

@@ -287,7 +287,7 @@ async def confirm_booking(
 
 @router.post(
     "/dispatch/bookings/{booking_id}/reschedule",
-    summary="Move a booking, whatever the cut-off (dispatch); the client is emailed",
+    summary="Move a booking, whatever the cut-off (dispatch)",
 )
 async def reschedule_booking(
     booking_id: UUID, body: StaffReschedule, staff: StaffDep, bookings: BookingsDep
