@@ -21,6 +21,7 @@ from gateway.api import (
     stripe_webhook,
     tenant,
 )
+from gateway.api.bookings import dispatch as bookings_dispatch
 from gateway.api.fields import is_json, refuse_unusable_input
 from gateway.problems import problem_responses, unsupported_media_type
 
@@ -54,6 +55,7 @@ router.include_router(emails.router)
 router.include_router(documents.router)
 router.include_router(payments.router)
 router.include_router(changeorders.router)
+router.include_router(bookings_dispatch.router)
 router.include_router(platform.router)
 # Multipart uploads and file downloads: not JSON, so outside json_bodies_only.
 uploads = APIRouter()

@@ -11,6 +11,8 @@ from gateway.pages import (
     console,
     console_accounting,
     console_change_orders,
+    console_dispatch,
+    console_dispatch_setup,
     console_invoices,
     console_payments,
     console_projects,
@@ -38,6 +40,8 @@ router.include_router(console_accounting.router)
 router.include_router(console_change_orders.router)
 router.include_router(console_invoices.router)
 router.include_router(console_payments.router)
+router.include_router(console_dispatch.router)
+router.include_router(console_dispatch_setup.router)
 
 
 def install(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from gateway.api import customers
 from gateway.backends import RemoteError
 from gateway.deps import BackendsDep, StaffPage
+from gateway.pages.console_dispatch import visits_of_customer
 from gateway.pages.rendering import (
     Form,
     Refusal,
@@ -179,9 +180,12 @@ async def _customer_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     customer = await _customer(backends, signed_in, customer_id)
+    visits, visits_note = await visits_of_customer(backends, signed_in, customer.id)
     return render(
         request,
         "console/customer.html",
+        visits=visits,
+        visits_note=visits_note,
         signed_in=signed_in,
         surface="console",
         status=status,

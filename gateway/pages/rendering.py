@@ -152,6 +152,7 @@ CLIENT_NAV = (
 STAFF_NAV = (
     NavItem("Customers", "/console"),
     NavItem("Projects", "/console/projects"),
+    NavItem("Dispatch", "/console/dispatch"),
     NavItem("Branding", "/console/branding"),
     NavItem("Payments", "/console/payments"),
     NavItem("Accounting", "/console/accounting"),

@@ -7,6 +7,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from services.chassis.errors import (
     Conflict,
@@ -46,6 +47,26 @@ class WorkOrderStatus(enum.StrEnum):
 ACTIVE = frozenset(
     {WorkOrderStatus.PENDING, WorkOrderStatus.SCHEDULED, WorkOrderStatus.IN_PROGRESS}
 )
+
+
+def technician_busy(
+    name: str, starts_at: datetime, ends_at: datetime, *, on: datetime, tz: ZoneInfo
+) -> SlotTaken:
+    """The refusal dispatch reads when a technician already has a visit then:
+    "Tom is already booked 10:00-12:00 on that day" (their other visit, on the
+    tenant's clock; its date when it began another day)."""
+    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    day = (
+        "on that day"
+        if start.date() == on.astimezone(tz).date()
+        else f"from {start.day} {start:%b}"
+    )
+    return SlotTaken(
+        f"{name} is already booked {start:%H:%M}-{end:%H:%M} {day}; "
+        "pick another time or technician",
+        field="technician_ids",
+    )
+
 
 WORK_ORDER_MOVES: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
     WorkOrderStatus.PENDING: frozenset({WorkOrderStatus.SCHEDULED, WorkOrderStatus.CANCELLED}),

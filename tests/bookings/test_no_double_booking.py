@@ -118,6 +118,8 @@ async def test_staff_assigning_a_busy_technician_are_told_not_500(acme: Integrat
         acme.dispatcher,
     )
     assert error_detail(err).code == "slot_taken" and "Tom Tech" in err.details()
+    # Dispatch is told which visit is in the way, on the tenant's clock.
+    assert "is already booked" in err.details() and "on that day" in err.details()
     # Unassigned, it is made; assigning it then is refused the same way.
     free = install(acme, tech, start + timedelta(hours=1), start + timedelta(hours=4))
     del free.technician_ids[:]

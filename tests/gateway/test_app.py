@@ -169,6 +169,23 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
         "/api/v1/change-orders/{change_order_id}/compare",
         "/api/v1/change-orders/{change_order_id}/audit",
         "/api/v1/change-orders/{change_order_id}/certificate.pdf",
+        "/api/v1/technicians",
+        "/api/v1/technicians/{technician_id}",
+        "/api/v1/time-off",
+        "/api/v1/technicians/{technician_id}/time-off",
+        "/api/v1/time-off/{time_off_id}",
+        "/api/v1/technicians/{technician_id}/feed-token",
+        "/api/v1/booking-settings",
+        "/api/v1/projects/{project_id}/site",
+        "/api/v1/service-types",
+        "/api/v1/service-types/{service_type_id}",
+        "/api/v1/projects/{project_id}/work-orders",
+        "/api/v1/work-orders",
+        "/api/v1/work-orders/{work_order_id}",
+        "/api/v1/dispatch/bookings/{booking_id}/confirm",
+        "/api/v1/dispatch/bookings/{booking_id}/reschedule",
+        "/api/v1/dispatch/bookings/{booking_id}/cancel",
+        "/api/v1/customers/{customer_id}/bookings",
         "/api/v1/stripe/webhook",
     }
     onboard = doc["paths"]["/api/v1/platform/tenants"]["post"]
@@ -203,6 +220,10 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
     accept = doc["components"]["schemas"]["Acceptance"]
     assert set(accept["required"]) == {"signer_name", "consent", "content_sha256"}
     assert "/healthz" not in doc["paths"]
+    work_orders = doc["paths"]["/api/v1/projects/{project_id}/work-orders"]["post"]
+    assert {"201", "403", "409", "422"} <= set(work_orders["responses"])
+    statuses = doc["components"]["schemas"]["WorkOrderChange"]["properties"]["status"]
+    assert "in_progress" in str(statuses)
 
 
 async def test_the_docs_page_allows_swagger_ui_assets_and_no_inline_script(

@@ -53,7 +53,7 @@ async def test_a_staff_404_keeps_the_console_navigation(settings, fakes) -> None
     r = await page(settings, fakes, "/console/no-such-page", F.staff_session())
     assert r.status_code == 404
     links = nav_links(r.text)
-    assert links[:3] == ["/console", "/console/projects", "/console/branding"]
+    assert links[:4] == ["/console", "/console/projects", "/console/dispatch", "/console/branding"]
     assert 'href="/console">Go to the console' in r.text and "Sam Lee" in r.text
 
 

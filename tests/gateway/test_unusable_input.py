@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from portal.bookings.v1 import bookings_pb2, bookings_pb2_grpc
 from portal.changeorders.v1 import changeorders_pb2, changeorders_pb2_grpc
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 from portal.payments.v1 import payments_pb2, payments_pb2_grpc
@@ -68,10 +69,19 @@ async def services(keypair) -> AsyncIterator[tuple[F.Fakes, str]]:
             service_name(changeorders_pb2, "ChangeOrdersService"),
             keypair[1],
         ) as changeorders_target,
+        # Bookings likewise: the dispatch routes and pages refuse before any call.
+        serve_fake(
+            lambda srv: bookings_pb2_grpc.add_BookingsServiceServicer_to_server(
+                bookings_pb2_grpc.BookingsServiceServicer(), srv
+            ),
+            service_name(bookings_pb2, "BookingsService"),
+            keypair[1],
+        ) as bookings_target,
         F.fake_services(keypair[1]) as fakes,
     ):
         STAND_INS["payments"] = payments_target
         STAND_INS["changeorders"] = changeorders_target
+        STAND_INS["bookings"] = bookings_target
         yield fakes, target
 
 
@@ -90,7 +100,12 @@ async def gateway(
                 "documents_target": target,
                 "payments_target": STAND_INS["payments"],
                 "changeorders_target": STAND_INS["changeorders"],
+                "bookings_target": STAND_INS["bookings"],
                 "platform_token": PLATFORM_TOKEN,
+                # The module's gateway lives for every case (minutes on a busy
+                # machine): its one tenant must not expire from the cache, since
+                # the fake identity cannot look it up again.
+                "tenant_cache_seconds": 3600.0,
             }
         )
     )

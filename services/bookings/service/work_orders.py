@@ -21,6 +21,7 @@ from services.bookings.service.common import (
     Sessions,
     is_exclusion_violation,
     load_fact,
+    load_settings,
     lock_technicians,
     now_utc,
     require_dispatcher,
@@ -31,6 +32,7 @@ from services.bookings.service.messages import WorkOrderView, work_order_pb
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import InvalidArgument, InvalidTransition, NotFound
+from services.chassis.timefmt import zone
 from services.chassis.validation import check_request_id, parse_uuid, single_line
 
 UPDATABLE = ("title", "room_name", "tasks", "technician_ids", "starts_at", "ends_at", "status")
@@ -116,6 +118,36 @@ async def hold_time(uow: UnitOfWork, order: WorkOrder, technicians: Sequence[Tec
         raise
 
 
+async def refuse_if_busy(
+    uow: UnitOfWork, order: WorkOrder, technicians: Sequence[Technician]
+) -> None:
+    """Name the technician and their other visit when they are busy then, so
+    dispatch knows what to move. The exclusion constraint stays the last word
+    (a visit booked between this read and the insert is still refused)."""
+    if order.status not in ACTIVE or not technicians:
+        return
+    start, end = block_of(order)
+    clash = (
+        await uow.session.execute(
+            select(Assignment.technician_id, WorkOrder.starts_at, WorkOrder.ends_at)
+            .join(WorkOrder, WorkOrder.id == Assignment.work_order_id)
+            .where(
+                Assignment.active.is_(True),
+                Assignment.technician_id.in_([t.staff_user_id for t in technicians]),
+                Assignment.work_order_id != order.id,
+                Assignment.block_starts_at < end,
+                Assignment.block_ends_at > start,
+            )
+            .order_by(WorkOrder.starts_at)
+            .limit(1)
+        )
+    ).first()
+    if clash is not None:
+        name = next(t.full_name for t in technicians if t.staff_user_id == clash.technician_id)
+        tz = zone((await load_settings(uow)).time_zone)
+        raise rules.technician_busy(name, clash.starts_at, clash.ends_at, on=order.starts_at, tz=tz)
+
+
 async def check_time_off(
     uow: UnitOfWork, order: WorkOrder, technicians: Sequence[Technician]
 ) -> None:
@@ -199,6 +231,7 @@ async def create_work_order(
         )
         uow.session.add(order)
         await uow.flush()
+        await refuse_if_busy(uow, order, technicians)
         await hold_time(uow, order, technicians)
         await check_time_off(uow, order, technicians)
         view = await view_of(uow, order)
@@ -242,6 +275,7 @@ async def update_work_order(
         current = (await view_of(uow, order)).technician_ids
         ids = rules.check_technicians(changes.get("technician_ids", list(current)))
         technicians = await technicians_named(uow, ids)
+        await refuse_if_busy(uow, order, technicians)
         await hold_time(uow, order, technicians)
         await check_time_off(uow, order, technicians)
         order.sequence += 1
