@@ -17,12 +17,19 @@ SPEC = ServiceSpec(
         PaymentsServicer(deps.sessions, stripe_gateway(deps.settings), accounting(deps.settings)),
         server,
     ),
-    subscriptions=lambda deps: handlers.subscriptions(),
-    jobs=lambda deps: jobs.accounting_sync(
-        sessions=deps.sessions,
-        accounting=accounting(deps.settings),
-        interval=deps.settings.sync_interval_seconds,
-    ),
+    subscriptions=lambda deps: handlers.subscriptions(base_domain=deps.settings.portal_base_domain),
+    jobs=lambda deps: [
+        *jobs.accounting_sync(
+            sessions=deps.sessions,
+            accounting=accounting(deps.settings),
+            interval=deps.settings.sync_interval_seconds,
+        ),
+        *jobs.payment_method_domains(
+            sessions=deps.sessions,
+            stripe_api=stripe_gateway(deps.settings),
+            retry_seconds=deps.settings.domain_retry_seconds,
+        ),
+    ],
 )
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from portal.identity.v1.events_pb2 import TenantOnboarded
 from portal.payments.v1.events_pb2 import InvoiceIssued, PaymentSucceeded, StripeEventReceived
 from portal.projects.v1.events_pb2 import ProjectStageChanged, ProposalAccepted
 
@@ -10,9 +13,13 @@ from services.chassis.consumer import Subscription
 from services.payments import service
 
 
-def subscriptions() -> list[Subscription]:
+def subscriptions(*, base_domain: str) -> list[Subscription]:
     return [
         *access_subscriptions(),
+        # A new integrator's portal host, for Stripe (Apple Pay needs it registered).
+        Subscription(
+            TenantOnboarded, partial(service.on_tenant_onboarded, base_domain=base_domain)
+        ),
         # The contract baseline and the deposit.
         Subscription(ProposalAccepted, service.on_proposal_accepted),
         # Each stage reached issues its milestone invoice.
