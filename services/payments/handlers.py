@@ -25,7 +25,9 @@ def subscriptions(*, base_domain: str) -> list[Subscription]:
         # Each stage reached issues its milestone invoice.
         Subscription(ProjectStageChanged, service.on_stage_changed),
         # Our own: a recorded webhook's work, after the answer to Stripe.
-        Subscription(StripeEventReceived, service.on_stripe_event),
+        # In parallel: each locks its event, then the payment and invoice it
+        # changes, and lands only newer news (should_apply), in any order.
+        Subscription(StripeEventReceived, service.on_stripe_event, parallel=8),
         # Our own again: what the integrator's books must hear of (queued once
         # per record; the accounting-sync job posts them).
         Subscription(InvoiceIssued, service.on_invoice_issued),

@@ -23,6 +23,7 @@ async def test_the_demo_deposit_is_paid_and_the_install_invoice_is_open(running:
     deposit, install = by_milestone["acceptance"], by_milestone["install"]
 
     assert deposit["status"] == "paid" and deposit["due"]["amount_minor"] == 0
+    deposit = await staff(gw, running, "GET", f"/api/v1/invoices/{deposit['id']}")  # its payments
     (paid,) = [p for p in deposit["payments"] if p["status"] == "succeeded"]
     assert (
         paid["method"] == "card"
@@ -33,7 +34,9 @@ async def test_the_demo_deposit_is_paid_and_the_install_invoice_is_open(running:
     assert running.info["demo_invoices"]["install"]["number"] == install["number"]
 
     plan = await staff(gw, running, "GET", f"/api/v1/projects/{project}/payment-plan")
-    assert plan["next"]["trigger"] == "install", plan["next"]
+    invoiced = {m["trigger"]: m["invoiced"] for m in plan["milestones"]}
+    assert invoiced == {"acceptance": True, "install": True, "handover": False}
+    assert plan["next"]["trigger"] == "handover"  # the next still to be invoiced
 
     settings = await staff(gw, running, "GET", "/api/v1/payment-settings")
     assert settings["minimum_payment_minor"] == MINIMUM_PART_PAYMENT_MINOR

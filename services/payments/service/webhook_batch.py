@@ -4,6 +4,10 @@ cost one transaction (one account look-up, one multi-row insert per tenant,
 one outbox insert, one NOTIFY, one WAL flush) instead of N of each. Alone, a
 delivery is written at once: nothing waits for a batch to fill.
 
+Only an event with work after the answer (a PaymentIntent of ours:
+`domain_payments.webhook_has_work`) is published to payments' own consumer;
+any other is recorded as processed there and then.
+
 Each delivery still gets its own answer: duplicate or not, or its own
 refusal (an account no integrator owns). A batch that fails as a whole (the
 database) fails every delivery in it; Stripe retries them.
@@ -29,8 +33,9 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.chassis.db import OUTBOX_CHANNEL, UnitOfWork, outbox_message, outbox_row
 from services.chassis.errors import NotFound
+from services.payments.domain_payments import webhook_has_work
 from services.payments.models import StripeAccount, StripeEvent
-from services.payments.service.common import Sessions
+from services.payments.service.common import Sessions, now_utc
 
 MAX_BATCH = 256
 
@@ -89,6 +94,7 @@ class WebhookBatcher:
 
 async def _write(sessions: Sessions, batch: list[_Delivery]) -> list[bool | Exception]:
     answers: list[bool | Exception] = [True] * len(batch)
+    now = now_utc()
     async with UnitOfWork(sessions, None) as uow:
         accounts = {str(d.event.get("account") or "") for d in batch} - {""}
         owners: dict[str, uuid.UUID] = {}
@@ -118,7 +124,7 @@ async def _write(sessions: Sessions, batch: list[_Delivery]) -> list[bool | Exce
                 (
                     await uow.session.scalars(
                         insert(StripeEvent)
-                        .values([_row(batch[i].event, tenant) for i in first.values()])
+                        .values([_row(batch[i].event, tenant, now) for i in first.values()])
                         .on_conflict_do_nothing(index_elements=[StripeEvent.id])
                         .returning(StripeEvent.id)
                     )
@@ -127,7 +133,8 @@ async def _write(sessions: Sessions, batch: list[_Delivery]) -> list[bool | Exce
             for event_id in inserted:
                 i = first[event_id]
                 answers[i] = False
-                outbox.append(batch[i].outbox_row(tenant))
+                if _has_work(batch[i].event):
+                    outbox.append(batch[i].outbox_row(tenant))
         if outbox:
             await uow.session.execute(outbox_message.insert(), outbox)
             await uow.session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
@@ -150,8 +157,15 @@ def _tenant_of(event: dict[str, Any], owners: dict[str, uuid.UUID]) -> uuid.UUID
         raise NotFound("this event belongs to no integrator", field="account") from None
 
 
-def _row(event: dict[str, Any], tenant: uuid.UUID) -> dict[str, Any]:
+def _has_work(event: dict[str, Any]) -> bool:
+    obj = ((event.get("data") or {}).get("object")) or {}
+    return webhook_has_work(str(event.get("type", "")), obj.get("metadata") or {})
+
+
+def _row(event: dict[str, Any], tenant: uuid.UUID, now: datetime) -> dict[str, Any]:
+    """Done at once when nothing is to follow: no consumer pass, no outbox row."""
     return {
+        "processed_at": None if _has_work(event) else now,
         "id": event["id"],
         "tenant_id": tenant,
         "type": str(event.get("type", "")),

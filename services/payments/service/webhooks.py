@@ -17,20 +17,12 @@ from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import PermissionDenied
 from services.chassis.events import Event
+from services.payments.domain_payments import INTENT_EVENTS
 from services.payments.models import Invoice, Payment, StripeEvent
 from services.payments.service.common import load_settings, now_utc
 from services.payments.service.pay_now import apply_intent
 from services.payments.service.webhook_batch import WebhookBatcher
 from services.payments.stripe_gateway import StripeGateway, intent_info
-
-INTENT_EVENTS = frozenset(
-    {
-        "payment_intent.processing",
-        "payment_intent.succeeded",
-        "payment_intent.payment_failed",
-        "payment_intent.canceled",
-    }
-)
 
 
 async def ingest_stripe_event(
