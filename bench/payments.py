@@ -5,9 +5,11 @@ the call the pay page would make, with her session cookie).
 Webhooks: `POST /api/v1/stripe/webhook` with events built and signed exactly
 as Stripe builds and signs them (`Stripe-Signature: t=..,v1=HMAC-SHA256`), on
 the demo integrator's connected account (`account`, routed by payments'
-table), `payment_intent.succeeded` for intents that are not ours (the
-after-commit work finds no payment and marks the event processed), one in ten
-a redelivery of an earlier one (the dedupe path). Two runs:
+table), `payment_intent.succeeded`, half naming a payment of ours in the intent's
+metadata (payments' consumer does the after-commit work: it looks the payment
+up, finds none, marks the event processed) and half not (the integrator's
+other Stripe business: recorded processed at once), one in ten a redelivery
+of an earlier one (the dedupe path). Two runs:
 
 - **max**: closed loop, 32 keep-alive connections, 2 s warm-up + 10 s;
   events/s, ack latency, server CPU per event;
@@ -31,6 +33,7 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 from urllib.parse import urlsplit
 
 import httpx
@@ -90,7 +93,10 @@ class Events:
                         "livemode": False,
                         "payment_method_types": ["card"],
                         "latest_charge": f"ch_bench{self.run}{self.n:08d}",
-                        "metadata": {},
+                        # Half are ours (our payment named, as StartPayment does: payments'
+                        # consumer looks it up after the answer), half the integrator's
+                        # other Stripe business (recorded, nothing follows).
+                        "metadata": {"payment_id": str(uuid.uuid4())} if self.n % 2 else {},
                     }
                 },
             },
@@ -125,6 +131,7 @@ async def _load(url: str, *, mode: str, conns: int, rate: float, warmup: float, 
     t0 = loop.time() + 0.2
     measure_from, stop_at = t0 + warmup, t0 + warmup + seconds
     counter = iter(range(10**9))
+    sent = [0]  # every answer, the warm-up's too (server CPU is read over both)
 
     async def worker() -> None:
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
@@ -140,6 +147,7 @@ async def _load(url: str, *, mode: str, conns: int, rate: float, warmup: float, 
                     break
             writer.write(events.next())
             status = await _answer(reader)
+            sent[0] += 1
             if scheduled >= measure_from:
                 lat.append(loop.time() - scheduled)
                 statuses[status] = statuses.get(status, 0) + 1
@@ -165,6 +173,7 @@ async def _load(url: str, *, mode: str, conns: int, rate: float, warmup: float, 
         "p99_ms": pct(99),
         "max_ms": 1000 * lat[-1] if n else float("nan"),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "answered_with_warmup": sent[0],
         "loadgen_cpu_pct": 100 * (time.process_time() - cpu0) / (warmup + seconds),
     }
 
@@ -236,6 +245,108 @@ async def drained(dsn: str, tenant_id: str, *, timeout: float = 120.0) -> tuple[
     finally:
         await conn.close()
     raise BenchFailure(f"payments' consumer still had {left} webhook(s) to process")
+
+
+def _cpu(pids: dict[str, int]) -> dict[str, float]:
+    from bench.procs import cpu_seconds
+
+    return {name: cpu_seconds([pid]) for name, pid in pids.items()}
+
+
+def _loaded(url: str, pids: dict[str, int], mode: str) -> dict:
+    """One load run with the suite's CPU over all of it (warm-up included), per answer."""
+    from bench.noise import CpuWindow, wait_quiet
+
+    quiet = wait_quiet(10.0)
+    before = _cpu(pids)
+    with CpuWindow() as window:
+        result = run_load(url, mode=mode)
+    used = {name: c - before[name] for name, c in _cpu(pids).items()}
+    per = max(1, result["answered_with_warmup"])
+    return {
+        **result,
+        "server_cpu_us_per_req": 1e6 * sum(used.values()) / per,
+        "server_cpu_us_per_req_by_process": {n: 1e6 * c / per for n, c in used.items()},
+        "other_cpu_before_pct": quiet,
+        **window.as_dict(),
+    }
+
+
+def measure(suite, info: dict, pids: dict[str, int], http: dict, read_invoice) -> dict:
+    """Webhooks (max, then at target), their after-commit drain, and the client's
+    invoice read (`read_invoice(label, url, headers)`: bench.run's measure_http)."""
+    from bench import pages
+    from bench.events import _dsn
+
+    host = info["demo_host"].split(":")[0]
+    connect_account(suite.gateway_url, host, info["staff_token"])
+    check_webhook(suite.gateway_url)
+    url = f"{suite.gateway_url}{WEBHOOK}"
+    out: dict = {"max": _loaded(url, pids, "closed"), "target": _loaded(url, pids, "open")}
+    out["drain_s"], out["recorded"] = asyncio.run(
+        drained(_dsn(suite.database_urls["payments"]), info["tenant_id"])
+    )
+    cookie = pages.sign_in(suite.gateway_url, host, pages.CLIENT_EMAIL, info["staff_password"])
+    invoice = info["demo_invoices"]["install"]["id"]
+    out["invoice"] = read_invoice(
+        "client's invoice: GET /api/v1/invoices/{id}",
+        f"{suite.gateway_url}/api/v1/invoices/{invoice}",
+        {"Host": host, "Cookie": cookie},
+    )
+    floor = http["targets"]["floor_grpc"]
+    out["ratios"] = {
+        "webhook_rps_vs_grpc_floor": out["max"]["rps"] / floor["rps"],
+        "webhook_cpu_vs_grpc_floor": out["max"]["server_cpu_us_per_req"]
+        / floor["server_cpu_us_per_req"],
+        "invoice_rps_vs_grpc_floor": out["invoice"]["rps"] / floor["rps"],
+        "invoice_cpu_vs_grpc_floor": out["invoice"]["server_cpu_us_per_req"]
+        / floor["server_cpu_us_per_req"],
+    }
+    return out
+
+
+def section(p: dict | None) -> list[str]:
+    """RESULTS.md's payments part."""
+    if not p:
+        return []
+    from bench.report import _f, _met, _x
+
+    def row(label: str, t: dict) -> str:
+        return (
+            f"| {label} | {_f(t['rps'], 0)} | {_f(t['p50_ms'])} | {_f(t['p99_ms'])} "
+            f"| {_f(t['server_cpu_us_per_req'], 0)} | {t.get('statuses', t.get('non_2xx'))} "
+            f"| {t['other_cpu_pct']:.0f}% |"
+        )
+
+    mx, tg, r = p["max"], p["target"], p["ratios"]
+    kept_up = tg["rps"] >= 0.98 * TARGET_RATE
+    top = sorted(mx["server_cpu_us_per_req_by_process"].items(), key=lambda kv: -kv[1])[:4]
+    return [
+        "",
+        "## Payments: Stripe webhook ingest, and the client's invoice",
+        "",
+        "Signed `payment_intent.succeeded` events on the demo integrator's connected account "
+        "(one in ten a redelivery) to `POST /api/v1/stripe/webhook`; see bench/README.md.",
+        "",
+        "| target | req/s | p50 ms | p99 ms | server CPU µs/req | answers | other CPU |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: |",
+        row(f"webhooks, max (closed loop, {mx['connections']} connections)", mx),
+        row(f"webhooks at {TARGET_RATE:,.0f}/s (open loop)", tg),
+        row(p["invoice"]["label"], p["invoice"]),
+        "",
+        f"Webhooks vs floor (b): req/s {_x(r['webhook_rps_vs_grpc_floor'])}, CPU per request "
+        f"{_x(r['webhook_cpu_vs_grpc_floor'])}; the invoice read: req/s "
+        f"{_x(r['invoice_rps_vs_grpc_floor'])}, CPU {_x(r['invoice_cpu_vs_grpc_floor'])}. "
+        f"CPU per webhook by process: " + ", ".join(f"{n} {_f(c, 0)} µs" for n, c in top) + ".",
+        "",
+        f"Goal (issue 10): >= {TARGET_RATE:,.0f} events/s with ack p99 <= "
+        f"{TARGET_P99_MS:.0f} ms. Max {_f(mx['rps'], 0)}/s "
+        f"({_met(mx['rps'] >= TARGET_RATE)}); at {TARGET_RATE:,.0f}/s offered: "
+        f"{_f(tg['rps'], 0)}/s answered ({'kept up' if kept_up else 'fell behind'}), p99 "
+        f"{_f(tg['p99_ms'])} ms ({_met(kept_up and tg['p99_ms'] <= TARGET_P99_MS)}). "
+        f"The after-commit work of the {p['recorded']} recorded events was done "
+        f"{p['drain_s']:.1f} s after the load stopped.",
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import events, growth, pages, report
+from bench import events, growth, pages, payments, report
 from bench.context import git_commit, machine, strays, suite_log_excerpt
 from bench.events import BenchFailure, SuiteTarget
 from bench.loadgen import Load, find_wrk, run_python, run_wrk, wrk_version
@@ -196,6 +196,7 @@ def bench(tmp: Path, started: float) -> dict:
             log_file=suite_log,
             postgres_settings=PG_SETTINGS,
             with_localstripe=False,
+            extra_env=payments.ENV,
         )
     )
     floors: list[Proc] = []
@@ -285,6 +286,15 @@ def bench(tmp: Path, started: float) -> dict:
         }
         results["http"] = http
         results["pages"] = measure_pages(suite, info, host, suite_pids, wrk, http)
+        check_suite(suite)
+        log("payments: signed webhooks (max, then 1,000/s), the client's invoice ...")
+        results["payments"] = payments.measure(
+            suite,
+            info,
+            suite_pids,
+            http,
+            lambda label, url, headers: measure_http(label, url, headers, suite_pids, wrk),
+        )
         check_suite(suite)
         for p in floors:
             p.stop()
