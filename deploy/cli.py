@@ -206,8 +206,9 @@ def _money_lines(info: dict) -> str:
     Payments (the demo project's plan: 50% deposit, 40% at install, 10% at handover):
       {d["number"]} deposit {d["total"]:>12}  paid {how}
       {i["number"]} install {i["total"]:>12}  open: {i["due"]} due, part payments from {minimum}
-      As Jane (below), pay part of {i["number"]} (test card 4242 4242 4242 4242); then,
-      as staff, record the rest (AMOUNT in cents) as a bank transfer:
+      As Jane (above), pay part of {i["number"]} with test card 4242 4242 4242 4242
+      (POST /api/v1/invoices/{i["id"]}/payments); then, as staff,
+      record the rest (AMOUNT in cents) as a bank transfer:
       curl -H 'Host: {host}' -H 'Authorization: Bearer {info["staff_token"]}' \\
            -H 'Idempotency-Key: demo-transfer-1' -H 'Content-Type: application/json' \\
            -d '{body}' \\
