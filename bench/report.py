@@ -114,6 +114,9 @@ def render(r: dict) -> str:
         ]
     lines += _pages(r.get("pages"), h, m)
     lines += payments.section(r.get("payments"))
+    if not r.get("events"):  # BENCH_ONLY=payments
+        lines[2:2] = ["**A partial run (`BENCH_ONLY=payments`): no pages or events.**", ""]
+        return "\n".join(lines)
     e = r["events"]
     fl = e["floor"]
     s = e["suite"]
