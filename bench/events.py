@@ -32,6 +32,7 @@ import httpx
 from portal.common.v1 import common_pb2
 from portal.projects.v1 import events_pb2
 
+from bench.noise import CpuWindow, wait_quiet
 from bench.procs import ROOT, die_with_parent
 from services.chassis.events import subject_for
 
@@ -338,3 +339,44 @@ def suite_events(t: SuiteTarget, *, projects: int, rate: float) -> dict:
         }
 
     return asyncio.run(go())
+
+
+FLOOR_EVENTS, FLOOR_RATE = 300, 50.0
+SUITE_PROJECTS, SUITE_RATE = 75, 20.0  # 75 projects x 4 moves = 300 moves, 15 s
+
+
+def measure(suite, info: dict, host: str, *, log, quiet_s: float, check) -> dict:
+    """Stage change committed -> notification handled, vs the JetStream floor."""
+    log(
+        f"events floor: JetStream publish -> pull consumer, {FLOOR_EVENTS} at "
+        f"{FLOOR_RATE:.0f}/s ..."
+    )
+    wait_quiet(quiet_s)
+    with CpuWindow() as window:
+        floor = jetstream_floor(suite.nats.url, count=FLOOR_EVENTS, rate=FLOOR_RATE)
+    floor["cpu"] = window.as_dict()
+    log(
+        f"  p50 {floor['publish_to_handled']['p50_ms']:.2f} ms, "
+        f"p99 {floor['publish_to_handled']['p99_ms']:.2f} ms"
+    )
+
+    log(f"events suite: {SUITE_PROJECTS} projects x 4 stage moves at {SUITE_RATE:.0f}/s ...")
+    target = SuiteTarget(
+        gateway_url=suite.gateway_url,
+        host=host,
+        token=info["staff_token"],
+        customer_id=info["demo_customer_id"],
+        tenant_id=info["tenant_id"],
+        projects_dsn=_dsn(suite.database_urls["projects"]),
+        notifications_dsn=_dsn(suite.database_urls["notifications"]),
+    )
+    wait_quiet(quiet_s)
+    with CpuWindow() as window:
+        suite_ev = suite_events(target, projects=SUITE_PROJECTS, rate=SUITE_RATE)
+    suite_ev["cpu"] = window.as_dict()
+    check(suite)
+    log(
+        f"  commit -> handled p50 {suite_ev['commit_to_commit']['p50_ms']:.2f} ms, "
+        f"p99 {suite_ev['commit_to_commit']['p99_ms']:.2f} ms"
+    )
+    return {"floor": floor, "suite": suite_ev}

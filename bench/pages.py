@@ -24,7 +24,9 @@ CLIENT_EMAIL = "jane.harrison@example.com"  # deploy/seed.py: the demo customer'
 
 def sign_in(gateway_url: str, host: str, email: str, password: str) -> str:
     """A portal session for the demo client: the cookie header a browser sends."""
-    with httpx.Client(base_url=gateway_url, headers={"Host": host}, trust_env=False) as client:
+    with httpx.Client(
+        base_url=gateway_url, headers={"Host": host}, trust_env=False, timeout=60
+    ) as client:
         r = client.post("/api/v1/auth/sign-in", json={"email": email, "password": password})
         if r.status_code != 200 or "portal_session" not in client.cookies:
             raise BenchFailure(f"client sign-in answered {r.status_code}: {r.text[:300]}")
@@ -49,7 +51,7 @@ def check_list(name: str, url: str, headers: dict[str, str]) -> None:
 def check_journey(gateway_url: str, headers: dict[str, str], paths: tuple[str, ...]) -> None:
     """Each step answers as a browser would see it: a redirect to the next step,
     the last one an HTML page (200). Anything else fails the bench before load."""
-    with httpx.Client(base_url=gateway_url, headers=headers, trust_env=False) as client:
+    with httpx.Client(base_url=gateway_url, headers=headers, trust_env=False, timeout=60) as client:
         for i, path in enumerate(paths):
             r = client.get(path)
             last = i == len(paths) - 1
@@ -65,7 +67,7 @@ def check_journey(gateway_url: str, headers: dict[str, str], paths: tuple[str, .
 def check_landing(gateway_url: str, headers: dict[str, str], board_path: str) -> None:
     """`/` shows the board itself (the same page title as the board's own URL),
     not the list or a redirect: otherwise "landing / board" measures something else."""
-    with httpx.Client(base_url=gateway_url, headers=headers, trust_env=False) as client:
+    with httpx.Client(base_url=gateway_url, headers=headers, trust_env=False, timeout=60) as client:
         titles = [_title(client.get(path).text) for path in ("/", board_path)]
     if not titles[0] or titles[0] != titles[1]:
         raise BenchFailure(f"GET / did not render the board: titles {titles}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from bench import payments
+
 NOISY_PCT = 25.0
 
 
@@ -111,6 +113,10 @@ def render(r: dict) -> str:
             f"vs {_f(h['targets']['floor_fastapi']['rps'], 0)} req/s with wrk.",
         ]
     lines += _pages(r.get("pages"), h, m)
+    lines += payments.section(r.get("payments"))
+    if not r.get("events"):  # BENCH_ONLY=payments
+        lines[2:2] = ["**A partial run (`BENCH_ONLY=payments`): no pages or events.**", ""]
+        return "\n".join(lines)
     e = r["events"]
     fl = e["floor"]
     s = e["suite"]
@@ -177,6 +183,8 @@ def render(r: dict) -> str:
         noisy += [t["other_cpu_pct"] for t in pg["targets"].values()]
         noisy += [t["other_cpu_pct"] for ph in ("empty", "grown") for t in pg[ph].values()]
     noisy += [fl["cpu"]["other_cpu_pct"], s["cpu"]["other_cpu_pct"]]
+    if r.get("payments"):
+        noisy += [r["payments"][k]["other_cpu_pct"] for k in ("max", "target", "invoice")]
     if max(noisy) > NOISY_PCT:
         lines[2:2] = [
             f"**Warning: the machine was shared.** Processes that are not the bench's used up "

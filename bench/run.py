@@ -26,9 +26,9 @@ from pathlib import Path
 
 import psutil
 
-from bench import events, growth, pages, report
+from bench import events, growth, pages, payments, report
 from bench.context import git_commit, machine, strays, suite_log_excerpt
-from bench.events import BenchFailure, SuiteTarget
+from bench.events import BenchFailure
 from bench.loadgen import Load, find_wrk, run_python, run_wrk, wrk_version
 from bench.noise import CpuWindow, wait_quiet
 from bench.procs import ROOT, Proc, cpu_seconds, python_module, wait_for_port
@@ -42,9 +42,7 @@ PATH = "/api/v1/projects"
 CONNECTIONS = 32
 WARMUP_S = 2.0
 DURATION_S = 10.0
-FLOOR_EVENTS, FLOOR_RATE = 300, 50.0
 GROWTH_S = 5.0  # each cost-growth window (empty and grown, three pages each)
-SUITE_PROJECTS, SUITE_RATE = 75, 20.0  # 75 projects x 4 moves = 300 moves, 15 s
 # Before each measurement, wait up to this long for other people's processes to
 # quieten down (the machine is shared); what they still use is reported.
 QUIET_WAIT_S = 10.0
@@ -52,6 +50,8 @@ QUIET_WAIT_S = 10.0
 # at their defaults); commit timestamps are recorded so commit -> handled can be
 # read back exactly.
 PG_SETTINGS = {"track_commit_timestamp": "on"}
+# BENCH_ONLY=payments: the HTTP floors and list, then payments only (a partial run).
+ONLY_PAYMENTS = os.environ.get("BENCH_ONLY", "") == "payments"
 
 
 def log(msg: str, t0: float = time.monotonic()) -> None:
@@ -196,6 +196,7 @@ def bench(tmp: Path, started: float) -> dict:
             log_file=suite_log,
             postgres_settings=PG_SETTINGS,
             with_localstripe=False,
+            extra_env=payments.ENV,
         )
     )
     floors: list[Proc] = []
@@ -284,44 +285,25 @@ def bench(tmp: Path, started: float) -> dict:
             for k in ("floor_fastapi", "floor_grpc")
         }
         results["http"] = http
-        results["pages"] = measure_pages(suite, info, host, suite_pids, wrk, http)
+        log("payments: signed webhooks (max, then 1,000/s), the client's invoice ...")
+        results["payments"] = payments.measure(
+            suite,
+            info,
+            suite_pids,
+            http,
+            lambda label, url, headers: measure_http(label, url, headers, suite_pids, wrk),
+        )
+        check_suite(suite)
+        if not ONLY_PAYMENTS:
+            results["pages"] = measure_pages(suite, info, host, suite_pids, wrk, http)
         check_suite(suite)
         for p in floors:
             p.stop()
 
-        log(
-            f"events floor: JetStream publish -> pull consumer, {FLOOR_EVENTS} at "
-            f"{FLOOR_RATE:.0f}/s ..."
-        )
-        wait_quiet(QUIET_WAIT_S)
-        with CpuWindow() as window:
-            floor = events.jetstream_floor(suite.nats.url, count=FLOOR_EVENTS, rate=FLOOR_RATE)
-        floor["cpu"] = window.as_dict()
-        log(
-            f"  p50 {floor['publish_to_handled']['p50_ms']:.2f} ms, "
-            f"p99 {floor['publish_to_handled']['p99_ms']:.2f} ms"
-        )
-
-        log(f"events suite: {SUITE_PROJECTS} projects x 4 stage moves at {SUITE_RATE:.0f}/s ...")
-        target = SuiteTarget(
-            gateway_url=suite.gateway_url,
-            host=host,
-            token=info["staff_token"],
-            customer_id=info["demo_customer_id"],
-            tenant_id=info["tenant_id"],
-            projects_dsn=events._dsn(suite.database_urls["projects"]),
-            notifications_dsn=events._dsn(suite.database_urls["notifications"]),
-        )
-        wait_quiet(QUIET_WAIT_S)
-        with CpuWindow() as window:
-            suite_ev = events.suite_events(target, projects=SUITE_PROJECTS, rate=SUITE_RATE)
-        suite_ev["cpu"] = window.as_dict()
-        check_suite(suite)
-        log(
-            f"  commit -> handled p50 {suite_ev['commit_to_commit']['p50_ms']:.2f} ms, "
-            f"p99 {suite_ev['commit_to_commit']['p99_ms']:.2f} ms"
-        )
-        results["events"] = {"floor": floor, "suite": suite_ev}
+        if not ONLY_PAYMENTS:
+            results["events"] = events.measure(
+                suite, info, host, log=log, quiet_s=QUIET_WAIT_S, check=check_suite
+            )
     except BaseException:
         crashed = suite.crashed()
         raise

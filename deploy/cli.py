@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from deploy import changeorders_cli, tenants_cli
-from deploy.suite import DATA_DIR, DEV_JSON, SERVICES, Suite, SuiteOptions
+from deploy.seed_payments import MINIMUM_PART_PAYMENT_MINOR
+from deploy.suite import DATA_DIR, DEV_JSON, LOCALSTRIPE_KEY, SERVICES, Suite, SuiteOptions
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -125,8 +126,11 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
         seed_demo(
             identity_target=suite.target("identity"),
             projects_target=suite.target("projects"),
+            payments_target=suite.target("payments"),
             private_key=suite.private_key,
             known_token=known.get("staff_token"),
+            stripe_url=suite.stripe_url if suite.has_localstripe else None,
+            stripe_key=LOCALSTRIPE_KEY,
         )
     )
     asyncio.run(
@@ -158,6 +162,7 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
         "demo_project_id": demo.project_id,
         "demo_customer_id": demo.customer_id,
         "demo_change_order_id": change_order_id,
+        "demo_invoices": describe_money(demo.money),
         "mail_url": suite.mail_url,
         "platform_url": suite.platform_url,
         "platform_token": suite.platform_token,
@@ -168,6 +173,57 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
     dev_path.write_text(json.dumps(info, indent=2))
     dev_path.chmod(0o600)
     return info
+
+
+def describe_money(money) -> dict:
+    """The demo invoices, as `make run` prints them (and dev.json keeps them)."""
+    from services.chassis.money import format_amount, format_money
+
+    deposit, install = money.deposit, money.install
+    return {
+        "deposit": {
+            "id": deposit.id,
+            "number": deposit.number,
+            "total": format_money(deposit.total),
+            "due": format_money(deposit.due),
+            "paid_by": money.paid_by,
+        },
+        "install": {
+            "id": install.id,
+            "number": install.number,
+            "total": format_money(install.total),
+            "due": format_money(install.due),
+            "due_minor": install.due.amount_minor,
+            "currency": install.due.currency,
+            "minimum_part_payment": format_amount(MINIMUM_PART_PAYMENT_MINOR, install.due.currency),
+        },
+    }
+
+
+def _money_lines(info: dict) -> str:
+    invoices = info.get("demo_invoices")
+    if not invoices:
+        return ""
+    d, i = invoices["deposit"], invoices["install"]
+    how = "by card on localstripe" if d["paid_by"] == "card" else "offline (no localstripe)"
+    host = info["demo_host"].split(":")[0]
+    body = (
+        f'{{"method": "bank_transfer", "amount_minor": AMOUNT, '
+        f'"currency": "{i["currency"]}", "reference": "BACS 1001"}}'
+    )
+    minimum = i["minimum_part_payment"]
+    return f"""
+    Payments (the demo project's plan: 50% deposit, 40% at install, 10% at handover):
+      {d["number"]} deposit {d["total"]:>12}  paid {how}
+      {i["number"]} install {i["total"]:>12}  open: {i["due"]} due, part payments from {minimum}
+      As Jane (above), pay part of {i["number"]} with test card 4242 4242 4242 4242
+      (POST /api/v1/invoices/{i["id"]}/payments); then, as staff,
+      record the rest (AMOUNT in cents) as a bank transfer:
+      curl -H 'Host: {host}' -H 'Authorization: Bearer {info["staff_token"]}' \\
+           -H 'Idempotency-Key: demo-transfer-1' -H 'Content-Type: application/json' \\
+           -d '{body}' \\
+           {info["gateway_url"]}/api/v1/invoices/{i["id"]}/offline-payments
+"""
 
 
 def banner(info: dict) -> str:
@@ -197,6 +253,7 @@ def banner(info: dict) -> str:
       {info["staff_email"]:<28} {info["staff_password"]:<18} staff, owner
 {contacts}
 
+{_money_lines(info)}
     What to try, as the client (on a phone-size window, too):
       - the status board, then Change orders -> "Second subwoofer": read the
         diff, push back one line; as staff, revise it in the console

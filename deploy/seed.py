@@ -12,11 +12,20 @@ from datetime import date
 import grpc
 from portal.identity.v1 import identity_pb2 as ipb
 from portal.identity.v1 import identity_pb2_grpc
+from portal.payments.v1 import payments_pb2_grpc
 from portal.projects.v1 import projects_pb2 as ppb
 from portal.projects.v1 import projects_pb2_grpc
 
 from deploy.seed_brand import seed_logo
 from deploy.seed_cinema import seed_cinema
+from deploy.seed_payments import (
+    DEPOSIT,
+    INSTALL,
+    DemoMoney,
+    pay_deposit,
+    set_minimum_part_payment,
+    wait_for_milestone,
+)
 from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
 from services.chassis.letterhead import letterhead_of
@@ -53,16 +62,30 @@ class DemoData:
     customer_id: str
     contacts: list[dict]
     project_id: str
+    money: DemoMoney
 
 
 async def seed_demo(
-    *, identity_target: str, projects_target: str, private_key: str, known_token: str | None
+    *,
+    identity_target: str,
+    projects_target: str,
+    payments_target: str,
+    private_key: str,
+    known_token: str | None,
+    stripe_url: str | None = None,
+    stripe_key: str = "",
 ) -> DemoData:
+    """`stripe_url`: localstripe's, when it runs (the deposit is paid by card)."""
     call = Caller(PrincipalSigner(private_key))
     platform = Principal(kind="platform", subject="seed")
-    async with open_channel(identity_target) as ich, open_channel(projects_target) as pch:
+    async with (
+        open_channel(identity_target) as ich,
+        open_channel(projects_target) as pch,
+        open_channel(payments_target) as paych,
+    ):
         identity = identity_pb2_grpc.IdentityServiceStub(ich)
         projects = projects_pb2_grpc.ProjectsServiceStub(pch)
+        payments = payments_pb2_grpc.PaymentsServiceStub(paych)
         try:
             tenant = (
                 await call(
@@ -163,6 +186,44 @@ async def seed_demo(
                 staff,
             )
         ).project
+        jane = next(c for c in customer.contacts if c.role == ipb.CONTACT_ROLE_APPROVER)
+        approver = Principal(
+            kind="client",
+            subject=jane.id,
+            tenant_id=tenant.id,
+            customer_id=customer.id,
+            roles=frozenset({"approver"}),
+        )
+        await seed_cinema(
+            call=call,
+            projects=projects,
+            staff=staff,
+            approver=approver,
+            project_id=project.id,
+            today=date.today(),
+            signed_copy={
+                "letterhead": letterhead_of(tenant, logo=print_logo),
+                "signer_email": jane.email,
+                "client_name": customer.name,
+            },
+        )
+        # Signed at design; the deposit exists (payments issued it from the
+        # acceptance) before the stages move on, so the install milestone is
+        # issued from the stage change: projects' two events reach payments on
+        # separate consumers, in either order.
+        await set_minimum_part_payment(call=call, payments=payments, owner=staff)
+        deposit = await wait_for_milestone(
+            call=call, payments=payments, staff=staff, project_id=project.id, milestone=DEPOSIT
+        )
+        deposit, paid_by = await pay_deposit(
+            call=call,
+            payments=payments,
+            staff=staff,
+            approver=approver,
+            deposit=deposit,
+            stripe_url=stripe_url,
+            stripe_key=stripe_key,
+        )
         for stage in (ppb.STAGE_PROCUREMENT, ppb.STAGE_INSTALL):
             if project.stage < stage:
                 project = (
@@ -176,25 +237,8 @@ async def seed_demo(
                         staff,
                     )
                 ).project
-        jane = next(c for c in customer.contacts if c.role == ipb.CONTACT_ROLE_APPROVER)
-        await seed_cinema(
-            call=call,
-            projects=projects,
-            staff=staff,
-            approver=Principal(
-                kind="client",
-                subject=jane.id,
-                tenant_id=tenant.id,
-                customer_id=customer.id,
-                roles=frozenset({"approver"}),
-            ),
-            project_id=project.id,
-            today=date.today(),
-            signed_copy={
-                "letterhead": letterhead_of(tenant, logo=print_logo),
-                "signer_email": jane.email,
-                "client_name": customer.name,
-            },
+        install = await wait_for_milestone(
+            call=call, payments=payments, staff=staff, project_id=project.id, milestone=INSTALL
         )
     return DemoData(
         tenant_id=tenant.id,
@@ -211,4 +255,5 @@ async def seed_demo(
             for c in customer.contacts
         ],
         project_id=project.id,
+        money=DemoMoney(deposit=deposit, install=install, paid_by=paid_by),
     )

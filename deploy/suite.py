@@ -50,6 +50,8 @@ SERVICES = (
 # Documents' ceiling for any integrator's uploads; the gateway caps upload bodies at it.
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 PR_SET_PDEATHSIG = 1
+# localstripe accepts any sk_test_ key; the seed and the tests use this one.
+LOCALSTRIPE_KEY = "sk_test_portal_localstripe"
 
 
 def _die_with_parent() -> None:
@@ -204,9 +206,11 @@ class Suite:
                 p + "SMTP_PORT": str(self.ports["smtp"]),
                 p + "PORTAL_URL_TEMPLATE": f"{self.scheme_host('{slug}')}",
             }
+        if name == "payments":
+            env[p + "PORTAL_BASE_DOMAIN"] = self.opts.base_domain
         if name == "payments" and "localstripe" in self.children:
             env |= {
-                p + "STRIPE_API_KEY": "sk_test_portal_localstripe",
+                p + "STRIPE_API_KEY": LOCALSTRIPE_KEY,
                 p + "STRIPE_API_BASE": self.stripe_url,
                 p + "STRIPE_WEBHOOK_SECRET": self._stripe_webhook_secret(),
             }
@@ -267,6 +271,10 @@ class Suite:
     @property
     def stripe_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['stripe']}"
+
+    @property
+    def has_localstripe(self) -> bool:
+        return "localstripe" in self.children
 
     @property
     def platform_url(self) -> str:

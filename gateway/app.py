@@ -97,11 +97,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(overload.InFlightLimit, **overload.limits_from_env())  # shed, not 504
     problems.install(app, page_renderer=render_problem)
     pages.install(app)
+    # Stripe's webhook first: routes are matched in order, and at ingest rates
+    # matching it after every API route cost as much as the endpoint itself.
+    app.include_router(api.webhooks)
     app.include_router(health.router)
     app.include_router(docs.router)
     app.include_router(api.router)
     app.include_router(api.uploads)
-    app.include_router(api.webhooks)
     app.include_router(api.downloads)
     app.include_router(theme.router)
     app.include_router(pages.router)

@@ -46,9 +46,16 @@ class Subscription:
 
     payload_type: type[Message]
     handler: Handler
+    # How many of one fetched batch may be handled at once, each in its own
+    # transaction (their commits then share WAL flushes). 1: in order. More
+    # only for a handler that is safe in any order (state-guarded, locking
+    # what it changes), such as payments' webhook work.
+    parallel: int = 1
 
     def __post_init__(self) -> None:
         subject_for(self.payload_type)  # a type that is no event fails here, at start
+        if not 1 <= self.parallel <= 64:
+            raise ValueError("a subscription handles 1 to 64 events at once")
 
     @property
     def subject(self) -> str:
@@ -113,11 +120,23 @@ class EventConsumer:
                     log.exception("fetch failed", subject=sub.subject)
                     await asyncio.sleep(1.0)
                     continue
-                for msg in msgs:
-                    await self.handle_message(msg)
+                if sub.parallel == 1:
+                    for msg in msgs:
+                        await self.handle_message(msg)
+                else:
+                    await self._handle_parallel(msgs, sub.parallel)
         finally:
             with contextlib.suppress(Exception):
                 await psub.unsubscribe()
+
+    async def _handle_parallel(self, msgs: list[Msg], parallel: int) -> None:
+        gate = asyncio.Semaphore(parallel)
+
+        async def one(msg: Msg) -> None:
+            async with gate:
+                await self.handle_message(msg)
+
+        await asyncio.gather(*(one(m) for m in msgs))
 
     async def handle_message(self, msg: Msg) -> None:
         deliveries = msg.metadata.num_delivered if msg.metadata else 1

@@ -21,13 +21,21 @@ SPEC = ServiceSpec(
         server,
     ),
     subscriptions=lambda deps: handlers.subscriptions(
-        documents=DocumentsClient(deps.remote("documents"))
+        base_domain=deps.settings.portal_base_domain,
+        documents=DocumentsClient(deps.remote("documents")),
     ),
-    jobs=lambda deps: jobs.accounting_sync(
-        sessions=deps.sessions,
-        accounting=accounting(deps.settings),
-        interval=deps.settings.sync_interval_seconds,
-    ),
+    jobs=lambda deps: [
+        *jobs.accounting_sync(
+            sessions=deps.sessions,
+            accounting=accounting(deps.settings),
+            interval=deps.settings.sync_interval_seconds,
+        ),
+        *jobs.payment_method_domains(
+            sessions=deps.sessions,
+            stripe_api=stripe_gateway(deps.settings),
+            retry_seconds=deps.settings.domain_retry_seconds,
+        ),
+    ],
 )
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ against the invoice so nobody pays the same amount twice, and shows as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
 from services.chassis.money import format_amount
@@ -263,3 +265,22 @@ def check_refund(amount_minor: int, *, paid_minor: int, refunded_minor: int) -> 
             field="amount",
         )
     return amount_minor
+
+
+# The webhooks whose news can change one of our payments.
+INTENT_EVENTS = frozenset(
+    {
+        "payment_intent.processing",
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+    }
+)
+
+
+def webhook_has_work(event_type: str, intent_metadata: Mapping[str, Any]) -> bool:
+    """Whether a recorded webhook has work after its answer: a PaymentIntent's
+    new state, on an intent we created (we name our payment in its metadata).
+    Everything else Stripe sends an integrator's account (charges, payouts,
+    payments taken outside the portal) is kept once and is done."""
+    return event_type in INTENT_EVENTS and bool(intent_metadata.get("payment_id"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from portal.changeorders.v1.events_pb2 import ChangeOrderApproved
+from portal.identity.v1.events_pb2 import TenantOnboarded
 from portal.payments.v1.events_pb2 import InvoiceIssued, PaymentSucceeded, StripeEventReceived
 from portal.projects.v1.events_pb2 import ProjectStageChanged, ProposalAccepted
 
@@ -13,10 +14,17 @@ from services.chassis.consumer import Subscription
 from services.payments import service
 
 
-def subscriptions(*, documents: service.DocumentArchive | None = None) -> list[Subscription]:
-    """`documents`: where invoice and receipt PDFs are filed (None: not filed)."""
+def subscriptions(
+    *, base_domain: str = "", documents: service.DocumentArchive | None = None
+) -> list[Subscription]:
+    """`documents`: where invoice and receipt PDFs are filed (None: not filed);
+    `base_domain`: the portals' domain, each tenant's host registered with Stripe."""
     return [
         *access_subscriptions(),
+        # A new integrator's portal host, for Stripe (Apple Pay needs it registered).
+        Subscription(
+            TenantOnboarded, partial(service.on_tenant_onboarded, base_domain=base_domain)
+        ),
         # The contract baseline and the deposit.
         Subscription(ProposalAccepted, service.on_proposal_accepted),
         # Each stage reached issues its milestone invoice.
@@ -24,7 +32,9 @@ def subscriptions(*, documents: service.DocumentArchive | None = None) -> list[S
         # An approved change order: billed by the tenant's rule for variations.
         Subscription(ChangeOrderApproved, service.on_change_order_approved),
         # Our own: a recorded webhook's work, after the answer to Stripe.
-        Subscription(StripeEventReceived, service.on_stripe_event),
+        # In parallel: each locks its event, then the payment and invoice it
+        # changes, and lands only newer news (should_apply), in any order.
+        Subscription(StripeEventReceived, service.on_stripe_event, parallel=8),
         # Our own again: what the integrator's books must hear of (queued once
         # per record; the accounting-sync job posts them), and the invoice as
         # issued and each receipt filed in the project's documents, once.

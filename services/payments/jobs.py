@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from services.chassis.jobs import Job
 from services.payments import service
+from services.payments.domain_sync import RetryPolicy
 from services.payments.service import Accounting
 from services.payments.service.accounting import SYNC_CHANNEL
 from services.payments.service.common import Sessions
+from services.payments.service.method_domains import DOMAINS_CHANNEL
+from services.payments.stripe_gateway import StripeGateway
 
 
 def accounting_sync(*, sessions: Sessions, accounting: Accounting, interval: float) -> list[Job]:
@@ -29,6 +32,33 @@ def accounting_sync(*, sessions: Sessions, accounting: Accounting, interval: flo
             sync_due,
             fallback_seconds=interval,
             name="accounting-sync",
+            singleton=True,
+        )
+    ]
+
+
+def payment_method_domains(
+    *, sessions: Sessions, stripe_api: StripeGateway | None, retry_seconds: float
+) -> list[Job]:
+    """Register tenants' portal hosts with Stripe, woken when one is recorded
+    or an account is connected, else every minute (backoffs come due without
+    a NOTIFY). A singleton: one registration per domain at a time. None
+    without Stripe."""
+    if stripe_api is None:
+        return []
+    policy = RetryPolicy(base_seconds=retry_seconds, cap_seconds=max(retry_seconds, 3600.0))
+
+    async def register_due() -> bool:
+        return await service.register_due_domains(
+            sessions=sessions, stripe_api=stripe_api, policy=policy
+        )
+
+    return [
+        Job.on_notify(
+            DOMAINS_CHANNEL,
+            register_due,
+            fallback_seconds=min(retry_seconds, 60.0),
+            name="payment-method-domains",
             singleton=True,
         )
     ]

@@ -80,6 +80,27 @@ class StripeAccount(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
 
 
+class PaymentMethodDomain(Base):
+    """A portal host registered (or to register) as a payment-method domain on
+    the tenant's Stripe account: Apple Pay and Google Pay in the embedded form
+    need it. Not under RLS, like `stripe_account`: the registering job finds
+    its work across tenants here (a host name and Stripe's id; nothing secret).
+    `account_id` is the account it was registered on: connecting another
+    account registers it again there."""
+
+    __tablename__ = "payment_method_domain"
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    state: Mapped[str] = mapped_column(String(20))  # pending, registered, failed
+    account_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    stripe_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Contract(Base):
     """Payments' copy of what projects said: the accepted proposal and the stage."""
 

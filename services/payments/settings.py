@@ -21,6 +21,11 @@ class PaymentsSettings(ServiceSettings):
     stripe_api_base: str = ""
     # Where invoice and receipt PDFs are filed (payments calls documents); required.
     documents_target: str = ""
+    # Tenants' portals live at <slug>.<portal_base_domain> (the gateway's
+    # GATEWAY_BASE_DOMAIN): each such host is registered with Stripe as a
+    # payment-method domain. Empty: none is.
+    portal_base_domain: str = ""
+    domain_retry_seconds: float = 60.0  # backoff base after Stripe failed; capped at an hour
 
     # Accounting: a provider is offered once its app's client id is set. Its
     # tokens are sealed under these keys (the chassis key ring: JSON

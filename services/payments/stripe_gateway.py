@@ -24,6 +24,14 @@ API_VERSION = "2025-03-31.basil"  # pinned: partial payments on invoices are fir
 TOLERANCE_SECONDS = 300
 
 
+class DomainRefused(Exception):
+    """Stripe refused the request itself (4xx but 429): retrying changes nothing."""
+
+
+class StripeUnavailable(Exception):
+    """No answer, a 5xx or a 429: worth trying again later."""
+
+
 @dataclass(frozen=True)
 class MethodInfo:
     type: str  # card, us_bank_account, bacs_debit, sepa_debit
@@ -168,12 +176,31 @@ class StripeGateway:
 
     async def register_domain(self, *, account: str, domain: str) -> str:
         """Apple Pay and Google Pay on an embedded form need each domain
-        registered on the account that takes the payment."""
-        answer = await self._client.v1.payment_method_domains.create_async(
-            params={"domain_name": domain},
-            options=self._options(account, f"pmd-{account}-{domain}"),  # type: ignore[arg-type]
-        )
-        return str(answer["id"])
+        registered on the account that takes the payment. Looked up first, so
+        a retry after an answer that was lost finds the one that was made.
+        Raises DomainRefused (Stripe will not take it: no point retrying) or
+        StripeUnavailable (try again later)."""
+        options = self._options(account)
+        try:
+            found = await self._client.v1.payment_method_domains.list_async(
+                params={"domain_name": domain, "limit": 1},
+                options=options,  # type: ignore[arg-type]
+            )
+            if found.data:
+                return str(found.data[0]["id"])
+            made = await self._client.v1.payment_method_domains.create_async(
+                params={"domain_name": domain},
+                options=options,  # type: ignore[arg-type]
+            )
+        except (
+            stripe.InvalidRequestError,
+            stripe.AuthenticationError,
+            stripe.PermissionError,
+        ) as exc:
+            raise DomainRefused(exc.user_message or str(exc)) from None
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(exc.user_message or type(exc).__name__) from None
+        return str(made["id"])
 
     def verify(self, payload: bytes, signature: str) -> dict[str, Any]:
         """The event, if Stripe signed these exact bytes recently; else refused."""

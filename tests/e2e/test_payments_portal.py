@@ -17,6 +17,7 @@ import uuid
 import httpx
 import pytest
 
+from deploy.seed_payments import MINIMUM_PART_PAYMENT_MINOR
 from tests.e2e.test_projects_portal import build, staff
 from tests.suite import Running, wait_for
 
@@ -65,7 +66,7 @@ async def test_card_part_then_transfer_pays_the_deposit(running: Running, gw, ma
     )
     assert huge.status_code == 422, huge.text
 
-    part = 10_000
+    part = MINIMUM_PART_PAYMENT_MINOR  # the demo integrator's smallest part payment
     headers = {"X-CSRF-Token": await client.csrf(), "Idempotency-Key": f"attempt-{b.tag}-1"}
     body = {"amount_minor": part, "currency": currency, "payment_method_id": pm}
     first = await client.client.post(pay, json=body, headers=headers)

@@ -98,6 +98,17 @@ async def test_a_retry_answers_the_tenant_made_and_sends_nothing_more(identity: 
     assert again.tenant.id == first.tenant.id and again.owner.id == first.owner.id
     assert again.tenant.display_name == "Brightwave Audio Visual"  # the first one's, unchanged
     assert len(await identity.events(first.tenant.id, events_pb2.StaffUserInvited)) == 1
+    (onboarded,) = await identity.events(first.tenant.id, events_pb2.TenantOnboarded)
+    assert (onboarded.tenant_id, onboarded.slug) == (first.tenant.id, slug)  # once, for payments
+
+
+async def test_a_created_tenant_is_announced_once_too(identity: Identity):
+    slug = new_slug()
+    made = await identity(
+        "CreateTenant", pb.CreateTenantRequest(slug=slug, display_name="Acme AV"), PLATFORM
+    )
+    (onboarded,) = await identity.events(made.tenant.id, events_pb2.TenantOnboarded)
+    assert (onboarded.slug, onboarded.display_name) == (slug, "Acme AV")
 
 
 async def test_two_identical_onboardings_at_once_make_one_tenant(identity: Identity):

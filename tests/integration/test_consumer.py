@@ -205,3 +205,53 @@ async def test_event_flows_from_outbox_to_consumer(scratch_db, nc, unique):
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 10)
+
+
+async def test_a_parallel_subscription_handles_a_batch_at_once_each_event_once(
+    scratch_db, nc, unique
+):
+    subject = f"t{unique}.thing.happened"
+    js = nc.jetstream()
+    at_once = peak = 0
+
+    async def slow(uow: UnitOfWork, event) -> None:
+        nonlocal at_once, peak
+        at_once += 1
+        peak = max(peak, at_once)
+        await asyncio.sleep(0.05)  # a round trip elsewhere: others start meanwhile
+        await record_effect(uow, event)
+        at_once -= 1
+
+    consumer = EventConsumer(
+        consumer="testsvc",
+        sessions=scratch_db.sessions,
+        js=js,
+        subscriptions=[Subscription(event_type(subject), slow, parallel=4)],
+        max_deliver=3,
+        backoff=(0.05, 0.1),
+        ack_wait=5,
+    )
+    from services.chassis.events import stream_for
+    from services.chassis.topology import ensure_stream
+
+    await ensure_stream(js, stream_for(subject))
+    ids = [await publish_raw(js, subject) for _ in range(12)]  # waiting before it starts
+    stop, task = await running(consumer)
+    try:
+        await wait_for(lambda: _all(scratch_db, ids))
+        assert sorted(await effects(scratch_db)) == sorted(ids)
+        assert 1 < peak <= 4
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def _all(db, event_ids: list[str]) -> bool:
+    return set(event_ids) <= set(await effects(db))
+
+
+def test_a_subscription_refuses_a_parallelism_out_of_range():
+    import pytest
+
+    with pytest.raises(ValueError):
+        Subscription(event_type("tzero.thing.happened"), record_effect, parallel=0)

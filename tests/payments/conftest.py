@@ -58,6 +58,7 @@ def payments_url(postgres: Postgres) -> Iterator[str]:
 
 
 WEBHOOK_SECRET = "whsec_test_payments"
+BASE_DOMAIN = "portal.example"  # tenants' hosts: <slug>.portal.example
 
 
 @pytest.fixture(scope="session")
@@ -147,7 +148,8 @@ class Integrator:
         self, payload: Message, *, event_id: str | None = None, tenant: bool = True
     ) -> None:
         """A projects event through payments' own handler, as the consumer runs it."""
-        (sub,) = [s for s in handlers.subscriptions() if s.payload_type is type(payload)]
+        subs = handlers.subscriptions(base_domain=BASE_DOMAIN)
+        (sub,) = [s for s in subs if s.payload_type is type(payload)]
         event = Event(
             id=event_id or _id(),
             type=sub.subject,

@@ -198,3 +198,13 @@ def test_a_policy_saved_before_a_ban_charges_nothing():
         ).surcharge_minor
         == 0
     )
+
+
+def test_only_a_payment_intent_of_ours_has_work_after_the_webhook_is_answered():
+    from services.payments.domain_payments import webhook_has_work
+
+    ours = {"payment_id": "0b4c...", "tenant_id": "t"}
+    assert webhook_has_work("payment_intent.succeeded", ours)
+    assert webhook_has_work("payment_intent.payment_failed", ours)
+    assert not webhook_has_work("payment_intent.succeeded", {"tenant_id": "t"})  # not ours
+    assert not webhook_has_work("charge.succeeded", ours)  # no state of ours to move

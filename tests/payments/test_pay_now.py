@@ -155,13 +155,14 @@ async def _bank_debit(acme: Integrator, invoice_id: str, amount: int) -> tuple[s
     """A bank debit in flight, as Stripe would hold it (localstripe has no ACH):
     our payment row and the intent its webhooks describe."""
     intent_id = f"pi_{uuid.uuid4().hex[:24]}"
+    payment_id = uuid.uuid4()
     await acme.svc.sql(
         acme.tenant_id,
         "INSERT INTO payment (id, tenant_id, invoice_id, attempt_id, status, method, currency, "
         "applied_minor, surcharge_minor, discount_minor, stripe_payment_intent_id, client_secret, "
         "failure_message, reference, card_brand, card_last4, created_by) VALUES (:id, :t, :i, :a, "
         "'pending', 'us_bank_account', 'GBP', :amt, 0, 0, :pi, '', '', '', '', '', 'test')",
-        id=uuid.uuid4(),
+        id=payment_id,
         t=uuid.UUID(acme.tenant_id),
         i=uuid.UUID(invoice_id),
         a=str(uuid.uuid4()),
@@ -175,7 +176,8 @@ async def _bank_debit(acme: Integrator, invoice_id: str, amount: int) -> tuple[s
         "currency": "gbp",
         "status": "processing",
         "created": int(time.time()) - 60,
-        "metadata": {"tenant_id": acme.tenant_id},
+        # As StartPayment creates it: our ids in its metadata.
+        "metadata": {"tenant_id": acme.tenant_id, "payment_id": str(payment_id)},
     }
     return intent_id, intent
 

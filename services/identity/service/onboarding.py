@@ -27,7 +27,12 @@ from services.identity.service.common import Sessions, actor_label, audit, now_u
 # The link itself is issued exactly as a contact's invite is (same table,
 # lifetime, redemption); only the event and its email differ.
 from services.identity.service.link_requests import issue_login_token
-from services.identity.service.tenants import BrandingInput, new_tenant, publish_staff_user
+from services.identity.service.tenants import (
+    BrandingInput,
+    new_tenant,
+    publish_staff_user,
+    publish_tenant_onboarded,
+)
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,7 @@ async def _create(
         )
         uow.session.add(tenant)
         await uow.flush()  # a taken slug fails here, before anything else is written
+        publish_tenant_onboarded(uow, tenant)
         owner = StaffUser(
             tenant_id=tenant_id,
             request_id=request_id or str(uuid.uuid4()),

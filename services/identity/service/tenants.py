@@ -77,14 +77,27 @@ async def create_tenant(
         currency=domain.validate_currency(currency or "USD"),
         region=domain.validate_region(region),
     )
-    async with UnitOfWork(sessions, None) as uow:
+    # Scoped to the new tenant, so its event carries it (the registry row has no RLS).
+    async with UnitOfWork(sessions, str(tenant.id)) as uow:
         uow.session.add(tenant)
         try:
             await uow.flush()
         except IntegrityError:
             raise AlreadyExists(f"the subdomain '{tenant.slug}' is taken", field="slug") from None
+        publish_tenant_onboarded(uow, tenant)
         await uow.commit()
     return tenant
+
+
+def publish_tenant_onboarded(uow: UnitOfWork, tenant: Tenant) -> None:
+    """Once per tenant, in the transaction that creates it."""
+    uow.publish(
+        events_pb2.TenantOnboarded(
+            tenant_id=str(tenant.id), slug=tenant.slug, display_name=tenant.display_name
+        ),
+        aggregate_type="tenant",
+        aggregate_id=str(tenant.id),
+    )
 
 
 def new_tenant(

@@ -24,6 +24,7 @@ from services.payments.grpc_api.convert import (
 )
 from services.payments.service import Accounting
 from services.payments.service.settings import UPDATABLE
+from services.payments.service.webhook_batch import WebhookBatcher
 from services.payments.stripe_gateway import StripeGateway
 
 __all__ = ["PaymentsServicer"]
@@ -48,6 +49,8 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         self._sessions = sessions
         self._stripe = stripe_api
         self._accounting = accounting or Accounting()
+        # One per process: concurrent webhooks share a transaction.
+        self._webhooks = WebhookBatcher(sessions)
 
     def _stripe_api(self) -> StripeGateway:
         if self._stripe is None:
@@ -230,7 +233,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
 
     async def IngestStripeEvent(self, request, context):
         event_id, duplicate = await service.ingest_stripe_event(
-            sessions=self._sessions,
+            batcher=self._webhooks,
             stripe_api=self._stripe_api(),
             principal=current_principal(),
             payload=request.payload,

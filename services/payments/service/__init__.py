@@ -28,6 +28,7 @@ from services.payments.service.invoices import (
     void_invoice,
 )
 from services.payments.service.ledger import record_offline_payment, refund_payment
+from services.payments.service.method_domains import on_tenant_onboarded, register_due_domains
 from services.payments.service.pay_now import quote_payment, start_payment
 from services.payments.service.plan import (
     PlanView,
@@ -79,10 +80,12 @@ __all__ = [
     "on_proposal_accepted",
     "on_stage_changed",
     "on_stripe_event",
+    "on_tenant_onboarded",
     "preview_variation",
     "quote_payment",
     "record_offline_payment",
     "refund_payment",
+    "register_due_domains",
     "retry_sync",
     "start_connection",
     "start_payment",

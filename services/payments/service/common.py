@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.access import require_open_portal
@@ -49,17 +50,21 @@ async def load_settings(uow: UnitOfWork, *, lock: bool = False) -> PaymentSettin
     if settings is None:
         from services.payments.domain_plan import DEFAULT_PLAN
 
-        settings = PaymentSettings(
-            tenant_id=tenant,
-            default_plan=[
-                {"label": m.label, "trigger": m.trigger.value, "share_bps": m.share_bps}
-                for m in DEFAULT_PLAN
-            ],
+        # Two first uses at once (the seed's settings change and the consumer's
+        # first invoice): the second waits on the first's row, then reads it.
+        await uow.session.execute(
+            insert(PaymentSettings)
+            .values(
+                tenant_id=tenant,
+                default_plan=[
+                    {"label": m.label, "trigger": m.trigger.value, "share_bps": m.share_bps}
+                    for m in DEFAULT_PLAN
+                ],
+            )
+            .on_conflict_do_nothing(index_elements=[PaymentSettings.tenant_id])
         )
-        uow.session.add(settings)
-        await uow.session.flush()
-        if lock:
-            await uow.session.refresh(settings, with_for_update=True)
+        settings = await uow.session.scalar(query.with_for_update() if lock else query)
+        assert settings is not None
     return settings
 
 

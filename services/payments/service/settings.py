@@ -16,6 +16,7 @@ from services.chassis.timefmt import zone
 from services.payments import domain_fees, domain_invoices, domain_plan, domain_variations
 from services.payments.models import PaymentSettings, StripeAccount
 from services.payments.service.common import Sessions, load_settings
+from services.payments.service.method_domains import wake_domains
 
 MAX_MINIMUM_MINOR = 10**10
 
@@ -42,6 +43,7 @@ async def update_settings(
         )
         if "stripe_account_id" in changes:
             await _route_account(uow, settings)
+            await wake_domains(uow)  # the tenant's hosts, registered on this account
         await uow.commit()
     return settings
 

@@ -376,3 +376,34 @@ class ApiTokenRevoked(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ApiTokenRevoked: _TypeAlias = ApiTokenRevoked  # noqa: Y015
+
+@_typing.final
+class TenantOnboarded(_message.Message):
+    """A new integrator: onboarded by the platform (OnboardTenant) or created
+    (CreateTenant, the demo seed). Payments registers its portal subdomain as a
+    payment-method domain on the integrator's Stripe account (Apple Pay).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    SLUG_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    slug: _builtins.str
+    """the portal lives at <slug>.<base domain>"""
+    display_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        slug: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "slug", b"slug", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TenantOnboarded: _TypeAlias = TenantOnboarded  # noqa: Y015

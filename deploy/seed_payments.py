@@ -1,0 +1,153 @@
+"""The demo project's money: the payment plan's deposit paid, the install
+invoice open for the client to pay part of, and a minimum part payment.
+
+Payments issues the milestone invoices itself, from projects' events (the
+proposal accepted: the deposit; the install stage reached: the install
+invoice), so the seed waits for each instead of creating invoices of its
+own. The deposit is paid the way a client pays: a card PaymentMethod made on
+localstripe (as Stripe.js makes one in the page), then StartPayment as the
+demo client; localstripe's signed webhook follows and changes nothing more.
+Without localstripe (it is optional) the deposit is recorded as an offline
+payment whose reference says exactly that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import grpc
+import httpx
+from google.protobuf.field_mask_pb2 import FieldMask
+from portal.common.v1 import common_pb2
+from portal.payments.v1 import payments_pb2 as pay
+
+from services.chassis.auth import Principal
+from services.chassis.grpc_client import Caller
+
+# The smallest part payment the demo integrator accepts: $500.00.
+MINIMUM_PART_PAYMENT_MINOR = 50_000
+OFFLINE_REFERENCE = "DEMO SEED: recorded offline (no Stripe stand-in was running)"
+NS = uuid.UUID("0d3f7a52-6c1e-4b8a-9f0e-3f2d5c6b7a81")
+DEPOSIT, INSTALL = "acceptance", "install"
+T = TypeVar("T")
+
+
+def rid(name: str) -> str:
+    return str(uuid.uuid5(NS, name))
+
+
+@dataclass(frozen=True)
+class DemoMoney:
+    deposit: pay.Invoice
+    install: pay.Invoice
+    paid_by: str  # "card" (localstripe) or "offline"
+
+
+async def wait_for_milestone(
+    *, call: Caller, payments, staff: Principal, project_id: str, milestone: str
+) -> pay.Invoice:
+    """The milestone invoice payments issues from projects' event (seconds)."""
+
+    async def issued() -> pay.Invoice | None:
+        page = await call(
+            payments.ListInvoices, pay.ListInvoicesRequest(project_id=project_id), staff
+        )
+        return next((i for i in page.invoices if i.milestone == milestone and i.number), None)
+
+    return await _poll(issued, what=f"the {milestone} invoice")
+
+
+async def set_minimum_part_payment(*, call: Caller, payments, owner: Principal) -> None:
+    await call(
+        payments.UpdatePaymentSettings,
+        pay.UpdatePaymentSettingsRequest(
+            settings=pay.PaymentSettings(minimum_payment_minor=MINIMUM_PART_PAYMENT_MINOR),
+            update_mask=FieldMask(paths=["minimum_payment_minor"]),
+        ),
+        owner,
+    )
+
+
+async def pay_deposit(
+    *,
+    call: Caller,
+    payments,
+    staff: Principal,
+    approver: Principal,
+    deposit: pay.Invoice,
+    stripe_url: str | None,
+    stripe_key: str,
+) -> tuple[pay.Invoice, str]:
+    """The whole deposit, once (fixed attempt / request ids), by card when
+    localstripe runs. Answers the invoice as it stands and how it was paid."""
+    due = deposit.due
+    if deposit.status == pay.INVOICE_STATUS_PAID:
+        how = "card" if any(p.method == "card" for p in deposit.payments) else "offline"
+        return deposit, how
+    if stripe_url:
+        method = await _test_card(stripe_url, stripe_key)
+        await call(
+            payments.StartPayment,
+            pay.StartPaymentRequest(
+                invoice_id=deposit.id,
+                attempt_id=rid(f"deposit-{deposit.id}"),
+                amount=common_pb2.Money(amount_minor=due.amount_minor, currency=due.currency),
+                payment_method_id=method,
+            ),
+            approver,
+        )
+        how = "card"
+    else:
+        await call(
+            payments.RecordOfflinePayment,
+            pay.RecordOfflinePaymentRequest(
+                request_id=rid(f"deposit-offline-{deposit.id}"),
+                invoice_id=deposit.id,
+                method="other",
+                amount=common_pb2.Money(amount_minor=due.amount_minor, currency=due.currency),
+                reference=OFFLINE_REFERENCE,
+            ),
+            staff,
+        )
+        how = "offline"
+    shown = await call(payments.GetInvoice, pay.GetInvoiceRequest(invoice_id=deposit.id), staff)
+    return shown.invoice, how
+
+
+async def _test_card(stripe_url: str, stripe_key: str) -> str:
+    """Visa 4242 on localstripe, as Stripe.js would create it in the pay page."""
+    async with httpx.AsyncClient(base_url=stripe_url, timeout=15, trust_env=False) as stripe:
+        answer = await stripe.post(
+            "/v1/payment_methods",
+            data={
+                "type": "card",
+                "card[number]": "4242424242424242",
+                "card[exp_month]": "12",
+                "card[exp_year]": str(time.gmtime().tm_year + 3),
+                "card[cvc]": "123",
+            },
+            headers={"Authorization": f"Bearer {stripe_key}"},
+        )
+    answer.raise_for_status()
+    return str(answer.json()["id"])
+
+
+async def _poll(fetch: Callable[[], Awaitable[T | None]], *, what: str, seconds: float = 60) -> T:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            found = await fetch()
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.NOT_FOUND):
+                raise
+            found = None
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"seed: {what} did not appear within {seconds:.0f} s")
+        await asyncio.sleep(0.2)
