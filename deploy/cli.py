@@ -124,6 +124,7 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
         seed_demo(
             identity_target=suite.target("identity"),
             projects_target=suite.target("projects"),
+            bookings_target=suite.target("bookings"),
             private_key=suite.private_key,
             known_token=known.get("staff_token"),
         )
@@ -148,6 +149,7 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
         "client_logins": [{**c, "password": DEMO_PASSWORD} for c in demo.contacts],
         "demo_project_id": demo.project_id,
         "demo_customer_id": demo.customer_id,
+        "demo_service_type_id": demo.service_type_id,
         "mail_url": suite.mail_url,
         "platform_url": suite.platform_url,
         "platform_token": suite.platform_token,
@@ -186,6 +188,13 @@ def banner(info: dict) -> str:
     Sign in at the portal as (email, password):
       {info["staff_email"]:<28} {info["staff_password"]:<18} staff, owner
 {contacts}
+
+    Book a visit: sign in as jane.harrison@example.com (a phone-sized window
+    is the way she would), Book a visit, pick the Sony projector in the Cinema
+    room, a "Projector check" next week; the confirmation email, with its
+    calendar entry, lands in the captured email, and Marcus Reed or Priya Shah
+    (technicians) have it on the dispatch calendar and in their ICS feed.
+    Marcus's Tuesday already holds the rear-speaker install.
 
   Everything above is also in .data/dev.json. Ctrl-C stops it all.
 """

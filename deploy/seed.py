@@ -6,15 +6,17 @@ Idempotent: a second run finds the tenant and only fills what is missing.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import grpc
+from portal.bookings.v1 import bookings_pb2_grpc
 from portal.identity.v1 import identity_pb2 as ipb
 from portal.identity.v1 import identity_pb2_grpc
 from portal.projects.v1 import projects_pb2 as ppb
 from portal.projects.v1 import projects_pb2_grpc
 
+from deploy.seed_bookings import seed_bookings
 from deploy.seed_brand import seed_logo
 from deploy.seed_cinema import seed_cinema
 from services.chassis.auth import Principal, PrincipalSigner
@@ -53,14 +55,25 @@ class DemoData:
     customer_id: str
     contacts: list[dict]
     project_id: str
+    service_type_id: str = ""  # the projector check the demo client can book
+    technician_ids: list[str] = field(default_factory=list)
 
 
 async def seed_demo(
-    *, identity_target: str, projects_target: str, private_key: str, known_token: str | None
+    *,
+    identity_target: str,
+    projects_target: str,
+    bookings_target: str,
+    private_key: str,
+    known_token: str | None,
 ) -> DemoData:
     call = Caller(PrincipalSigner(private_key))
     platform = Principal(kind="platform", subject="seed")
-    async with open_channel(identity_target) as ich, open_channel(projects_target) as pch:
+    async with (
+        open_channel(identity_target) as ich,
+        open_channel(projects_target) as pch,
+        open_channel(bookings_target) as bch,
+    ):
         identity = identity_pb2_grpc.IdentityServiceStub(ich)
         projects = projects_pb2_grpc.ProjectsServiceStub(pch)
         try:
@@ -196,6 +209,16 @@ async def seed_demo(
                 "client_name": customer.name,
             },
         )
+        visits = await seed_bookings(
+            call=call,
+            identity=identity,
+            projects=projects,
+            bookings=bookings_pb2_grpc.BookingsServiceStub(bch),
+            tenant=tenant,
+            project_id=project.id,
+            rid=rid,
+            today=date.today(),
+        )
     return DemoData(
         tenant_id=tenant.id,
         slug=tenant.slug,
@@ -211,4 +234,6 @@ async def seed_demo(
             for c in customer.contacts
         ],
         project_id=project.id,
+        service_type_id=visits.service_type_id,
+        technician_ids=visits.technicians,
     )

@@ -71,6 +71,13 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. 'text/calendar; method=REQUEST'
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Mailing:
     """Whom an event's email goes to, and what it says once the tenant's brand
     and portal address (e.g. http://acme.localhost:8000) are known."""
@@ -80,6 +87,8 @@ class Mailing:
     recipients: tuple[Recipient, ...] = ()  # or exactly these people
     # About this project: only the customer's contacts it is for (chassis.audience).
     project_id: str = ""
+    # Files for each recipient (a calendar invitation names its attendee).
+    attach: Callable[[Brand, Recipient], tuple[Attachment, ...]] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""What notifications asks identity: a tenant's brand, a customer's contacts."""
+"""What notifications asks identity: a tenant's brand, a customer's contacts,
+the staff (whom a dispatch email goes to)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,9 @@ class IdentityClient:
             self._me(tenant_id),
         )
         return response.customer
+
+    async def staff_users(self, tenant_id: str) -> list[identity_pb2.StaffUser]:
+        response = await self._call(
+            self._stub.ListStaffUsers, identity_pb2.ListStaffUsersRequest(), self._me(tenant_id)
+        )
+        return list(response.users)
