@@ -10,6 +10,7 @@ import email.policy
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from icalendar import Calendar
 from portal.bookings.v1 import bookings_pb2 as bpb
@@ -114,11 +115,14 @@ async def test_the_demo_client_books_a_projector_check_next_week(running, mail):
         assert [p.model for p in order.products] == [projector.model]
 
     async def invited():
-        r = await mail.get("/messages", params={"to": JANE})
+        try:
+            r = await mail.get("/messages", params={"to": JANE})
+        except httpx.TransportError:
+            return None  # the sink busy on a loaded machine: ask again
         found = [m for m in r.json() if m["subject"].startswith("Visit booked: Projector check")]
         return found or None
 
-    (message,) = await wait_for(invited, timeout=30)
+    (message,) = await wait_for(invited, timeout=60)
     assert [a["content_type"] for a in message["attachments"]] == ["text/calendar"]
     raw = (await mail.get(f"/messages/{message['id']}/raw")).content
     (part,) = email.message_from_bytes(raw, policy=email.policy.default).iter_attachments()
