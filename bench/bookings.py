@@ -43,6 +43,8 @@ from deploy.cli import seed_and_describe
 from deploy.suite import Suite, SuiteOptions
 from services.bookings.models import (
     Assignment,
+    BookingSettings,
+    ProjectFact,
     ServiceType,
     Technician,
     WorkOrder,
@@ -81,7 +83,7 @@ def _ts(value: datetime) -> Timestamp:
     return out
 
 
-async def seed(url: str, demo: Demo, *, seed_value: int = 11) -> Calendar:
+async def seed(url: str, demo: Demo, *, facts: bool = False, seed_value: int = 11) -> Calendar:
     """Into the demo tenant (its project is real in projects, which BookVisit
     asks, and has a service contract): 20 technicians with a skill of their
     own, two service types, and 5,000 one-hour work orders with their
@@ -98,6 +100,17 @@ async def seed(url: str, demo: Demo, *, seed_value: int = 11) -> Calendar:
     try:
         async with UnitOfWork(sessions, str(tenant)) as uow:
             s = uow.session
+            if facts:  # a tenant of the bench's own (bench/bookings_local.py)
+                s.add(BookingSettings(tenant_id=tenant, time_zone="Europe/London"))
+                s.add(
+                    ProjectFact(
+                        project_id=project,
+                        tenant_id=tenant,
+                        customer_id=customer,
+                        name="Bench cinema",
+                        service_contract=True,
+                    )
+                )
             s.add_all(
                 Technician(
                     staff_user_id=t,
@@ -108,6 +121,7 @@ async def seed(url: str, demo: Demo, *, seed_value: int = 11) -> Calendar:
                     # Only the first can take the race's visit: one slot, one winner.
                     skills=["bench", "race"] if i == 0 else ["bench"],
                     working_hours=HOURS,
+                    changed_at=now,
                 )
                 for i, t in enumerate(techs)
             )
@@ -117,6 +131,8 @@ async def seed(url: str, demo: Demo, *, seed_value: int = 11) -> Calendar:
             # Each technician's hours in the 60 days around now, on the hour,
             # taken without overlap (a visit plus its 15-minute buffer).
             taken: dict[uuid.UUID, set[datetime]] = {t: set() for t in techs}
+            orders: list[WorkOrder] = []
+            blocks: list[Assignment] = []
             made = 0
             while made < WORK_ORDERS:
                 tech = techs[made % TECHNICIANS]
@@ -148,8 +164,8 @@ async def seed(url: str, demo: Demo, *, seed_value: int = 11) -> Calendar:
                     buffer_after_minutes=15,
                     created_by="bench",
                 )
-                s.add(order)
-                s.add(
+                orders.append(order)
+                blocks.append(
                     Assignment(
                         tenant_id=tenant,
                         work_order_id=order.id,
@@ -160,21 +176,17 @@ async def seed(url: str, demo: Demo, *, seed_value: int = 11) -> Calendar:
                     )
                 )
                 made += 1
-                if made % 1000 == 0:
-                    await uow.flush()
+            # The orders first: no relationship tells the session the order.
+            s.add_all(orders)
+            await uow.flush()
+            s.add_all(blocks)
+            await uow.flush()
             await uow.commit()
         async with engine.connect() as conn:
             await conn.execute(text("ANALYZE"))
     finally:
         await engine.dispose()
-    return Calendar(
-        str(tenant),
-        str(customer),
-        str(project),
-        str(stype),
-        str(race_type),
-        [str(t) for t in techs],
-    )
+    return Calendar(demo, str(stype), str(race_type), [str(t) for t in techs])
 
 
 def _service_type(type_id: uuid.UUID, tenant: uuid.UUID, skill: str) -> ServiceType:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from bench.bookings_report import section as bookings_section
+
 NOISY_PCT = 25.0
 
 
@@ -177,6 +179,8 @@ def render(r: dict) -> str:
         noisy += [t["other_cpu_pct"] for t in pg["targets"].values()]
         noisy += [t["other_cpu_pct"] for ph in ("empty", "grown") for t in pg[ph].values()]
     noisy += [fl["cpu"]["other_cpu_pct"], s["cpu"]["other_cpu_pct"]]
+    if r.get("bookings"):
+        lines += ["", *bookings_section(r["bookings"])]
     if max(noisy) > NOISY_PCT:
         lines[2:2] = [
             f"**Warning: the machine was shared.** Processes that are not the bench's used up "
