@@ -35,7 +35,7 @@ from portal.bookings.v1 import bookings_pb2 as pb
 from portal.bookings.v1 import bookings_pb2_grpc
 from portal.identity.v1 import identity_pb2 as ipb
 from portal.identity.v1 import identity_pb2_grpc
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from bench.noise import CpuWindow, wait_quiet
 from bench.procs import cpu_seconds
@@ -49,6 +49,7 @@ from services.bookings.models import (
     Technician,
     WorkOrder,
 )
+from services.chassis.audience import project_audience
 from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
 from services.chassis.grpc_client import Caller, open_channel
@@ -109,6 +110,12 @@ async def seed(url: str, demo: Demo, *, facts: bool = False, seed_value: int = 1
                         customer_id=customer,
                         name="Bench cinema",
                         service_contract=True,
+                    )
+                )
+                # The chassis' copy of whom the project is for: every contact.
+                await s.execute(
+                    insert(project_audience).values(
+                        project_id=project, tenant_id=tenant, customer_id=customer, changed_at=now
                     )
                 )
             s.add_all(

@@ -185,11 +185,13 @@ async def calendars(
     busy: dict[uuid.UUID, list[slots.Busy]] = {i: [] for i in ids}
     off: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {i: [] for i in ids}
     if ids:
-        # Plain columns, not entities: a month of 20 technicians is thousands
-        # of blocks, and building (and tracking) an ORM object for each cost
-        # more than computing the slots. The range test is the exclusion
-        # constraint's own expression, so its GiST index answers it.
-        rows = await uow.session.execute(
+        # Plain rows on the session's connection, not entities through the
+        # ORM: a month of 20 technicians is thousands of blocks, and building
+        # (and tracking) an object for each cost more than computing the
+        # slots (py-spy). The range test is the exclusion constraint's own
+        # expression, so its GiST index answers it.
+        conn = await uow.session.connection()
+        rows = await conn.execute(
             select(
                 Assignment.technician_id,
                 Assignment.block_starts_at,
@@ -210,7 +212,7 @@ async def calendars(
         for tid, start, end, order_id, lat, lon in rows:
             site = slots.Site(lat, lon) if lat is not None and lon is not None else None
             busy[tid].append(slots.Busy(start, end, site, str(order_id)))
-        off_rows = await uow.session.execute(
+        off_rows = await conn.execute(
             select(TimeOff.technician_id, TimeOff.starts_at, TimeOff.ends_at).where(
                 TimeOff.technician_id.in_(ids), TimeOff.ends_at > lo, TimeOff.starts_at < hi
             )
