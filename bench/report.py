@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from bench import payments
+from bench.bookings_report import section as bookings_section
 
 NOISY_PCT = 25.0
 
@@ -185,6 +186,8 @@ def render(r: dict) -> str:
     noisy += [fl["cpu"]["other_cpu_pct"], s["cpu"]["other_cpu_pct"]]
     if r.get("payments"):
         noisy += [r["payments"][k]["other_cpu_pct"] for k in ("max", "target", "invoice")]
+    if r.get("bookings"):
+        lines += ["", *bookings_section(r["bookings"])]
     if max(noisy) > NOISY_PCT:
         lines[2:2] = [
             f"**Warning: the machine was shared.** Processes that are not the bench's used up "

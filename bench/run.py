@@ -4,6 +4,8 @@
    and (b) a FastAPI endpoint making one grpc.aio call; req/s, p50, p99.
 2. Events: stage change committed -> notification handled vs bare JetStream
    publish -> pull consumer on the same nats-server.
+3. Bookings (bench/bookings.py): slot search p99 and 100 racing bookings,
+   against issue 11's floors.
 
 Writes bench/RESULTS.md and bench/out/*.json; prints the table. Every process it
 starts is stopped before it exits (and told to die with it if it is killed).
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import events, growth, pages, payments, report
+from bench import bookings, bookings_report, events, growth, pages, payments, report
 from bench.context import git_commit, machine, strays, suite_log_excerpt
 from bench.events import BenchFailure
 from bench.loadgen import Load, find_wrk, run_python, run_wrk, wrk_version
@@ -304,6 +306,11 @@ def bench(tmp: Path, started: float) -> dict:
             results["events"] = events.measure(
                 suite, info, host, log=log, quiet_s=QUIET_WAIT_S, check=check_suite
             )
+        if not ONLY_PAYMENTS:
+            log("bookings: seeding 20 technicians and 5,000 work orders in the demo tenant ...")
+            results["bookings"] = bookings.measure(suite, info)
+            check_suite(suite)
+            log(bookings_report.summary(results["bookings"]))
     except BaseException:
         crashed = suite.crashed()
         raise

@@ -127,6 +127,7 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
             identity_target=suite.target("identity"),
             projects_target=suite.target("projects"),
             payments_target=suite.target("payments"),
+            bookings_target=suite.target("bookings"),
             private_key=suite.private_key,
             known_token=known.get("staff_token"),
             stripe_url=suite.stripe_url if suite.has_localstripe else None,
@@ -163,6 +164,7 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
         "demo_customer_id": demo.customer_id,
         "demo_change_order_id": change_order_id,
         "demo_invoices": describe_money(demo.money),
+        "demo_service_type_id": demo.service_type_id,
         "mail_url": suite.mail_url,
         "platform_url": suite.platform_url,
         "platform_token": suite.platform_token,
@@ -261,6 +263,13 @@ def banner(info: dict) -> str:
         approve revision 2 (a sign-in older than 30 minutes asks you to
         confirm it's you first); then `.venv/bin/portal changeorders verify
         CO-001 --project <reference>` checks the evidence chain.
+
+    Book a visit: sign in as jane.harrison@example.com (a phone-sized window
+    is the way she would), Book a visit, pick the Sony projector in the Cinema
+    room, a "Projector check" next week; the confirmation email, with its
+    calendar entry, lands in the captured email, and Marcus Reed or Priya Shah
+    (technicians) have it on the dispatch calendar and in their ICS feed.
+    Marcus's Tuesday already holds the rear-speaker install.
 
   Everything above is also in .data/dev.json. Ctrl-C stops it all.
 """

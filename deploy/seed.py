@@ -6,16 +6,18 @@ Idempotent: a second run finds the tenant and only fills what is missing.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import grpc
+from portal.bookings.v1 import bookings_pb2_grpc
 from portal.identity.v1 import identity_pb2 as ipb
 from portal.identity.v1 import identity_pb2_grpc
 from portal.payments.v1 import payments_pb2_grpc
 from portal.projects.v1 import projects_pb2 as ppb
 from portal.projects.v1 import projects_pb2_grpc
 
+from deploy.seed_bookings import seed_bookings
 from deploy.seed_brand import seed_logo
 from deploy.seed_cinema import seed_cinema
 from deploy.seed_payments import (
@@ -63,6 +65,8 @@ class DemoData:
     contacts: list[dict]
     project_id: str
     money: DemoMoney
+    service_type_id: str = ""  # the projector check the demo client can book
+    technician_ids: list[str] = field(default_factory=list)
 
 
 async def seed_demo(
@@ -70,6 +74,7 @@ async def seed_demo(
     identity_target: str,
     projects_target: str,
     payments_target: str,
+    bookings_target: str,
     private_key: str,
     known_token: str | None,
     stripe_url: str | None = None,
@@ -82,6 +87,7 @@ async def seed_demo(
         open_channel(identity_target) as ich,
         open_channel(projects_target) as pch,
         open_channel(payments_target) as paych,
+        open_channel(bookings_target) as bch,
     ):
         identity = identity_pb2_grpc.IdentityServiceStub(ich)
         projects = projects_pb2_grpc.ProjectsServiceStub(pch)
@@ -240,6 +246,16 @@ async def seed_demo(
         install = await wait_for_milestone(
             call=call, payments=payments, staff=staff, project_id=project.id, milestone=INSTALL
         )
+        visits = await seed_bookings(
+            call=call,
+            identity=identity,
+            projects=projects,
+            bookings=bookings_pb2_grpc.BookingsServiceStub(bch),
+            tenant=tenant,
+            project_id=project.id,
+            rid=rid,
+            today=date.today(),
+        )
     return DemoData(
         tenant_id=tenant.id,
         slug=tenant.slug,
@@ -256,4 +272,6 @@ async def seed_demo(
         ],
         project_id=project.id,
         money=DemoMoney(deposit=deposit, install=install, paid_by=paid_by),
+        service_type_id=visits.service_type_id,
+        technician_ids=visits.technicians,
     )

@@ -71,6 +71,13 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. 'text/calendar; method=REQUEST'
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Mailing:
     """Whom an event's email goes to, and what it says once the tenant's brand
     and portal address (e.g. http://acme.localhost:8000) are known."""
@@ -84,6 +91,8 @@ class Mailing:
     approvers_only: bool = False
     # Or the integrator's staff holding one of these roles ("finance", "owner", ...).
     staff_roles: tuple[str, ...] = ()
+    # Files for each recipient (a calendar invitation names its attendee).
+    attach: Callable[[Brand, Recipient], tuple[Attachment, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -224,19 +233,6 @@ def magic_link(*, brand: Brand, link: str, expires_at: datetime) -> Message:
         after=[
             f"It works once and expires {local_time(expires_at, brand.time_zone)}.",
             "If you did not ask for it, you can ignore this email: nobody can sign in without it.",
-        ],
-    )
-
-
-def step_up_code(*, brand: Brand, code: str, expires_at: datetime) -> Message:
-    """The code a client types to confirm it is them before they sign."""
-    return Message(
-        subject=f"{code} is your code to confirm it's you",
-        paragraphs=[f"Enter this code in the {brand.name} portal to confirm it's you:", code],
-        after=[
-            f"It works once and expires {local_time(expires_at, brand.time_zone)}.",
-            "If you did not ask for it, someone may be using your session: sign out everywhere "
-            "from your account page.",
         ],
     )
 

@@ -1,5 +1,6 @@
 """Consumed events -> service/events.py: every event `MAILINGS` names becomes
-queued email; a shared document is remembered for the digest; projects'
+queued email (bookings' events through service/booking_mail.py, with the
+visit's calendar invitation); a shared document is remembered for the digest; projects'
 audience events keep the chassis copy that mail about a project goes by."""
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ def subscriptions(*, identity: IdentityClient, portal_url_template: str) -> list
     emailed = partial(
         service.queue_event_email, identity=identity, portal_url_template=portal_url_template
     )
+    booking_emailed = partial(
+        service.queue_booking_email, identity=identity, portal_url_template=portal_url_template
+    )
     return [
         *(Subscription(event_type, emailed) for event_type in service.MAILINGS),
+        *(Subscription(event_type, booking_emailed) for event_type in service.BOOKING_EVENTS),
         Subscription(DocumentShared, service.on_document_shared),
         # Change orders: asked, reminded, the signed copy; staff told (its own module).
         *change_order_mail.subscriptions(

@@ -1,5 +1,5 @@
 """What notifications asks identity: a tenant's brand, a customer's contacts,
-the staff (by role, for mail to the integrator)."""
+the staff (by role: mail to the integrator, and whom a dispatch email goes to)."""
 
 from __future__ import annotations
 

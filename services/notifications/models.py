@@ -7,8 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import (
     DateTime,
+    ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -17,7 +19,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.chassis.db import NAMING
 
@@ -73,6 +75,24 @@ class Email(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Loaded with the email (the mailer's query), in order: what it carries.
+    attachments: Mapped[list[EmailAttachment]] = relationship(
+        lazy="selectin", order_by="EmailAttachment.position", passive_deletes=True
+    )
+
+
+class EmailAttachment(Base):
+    """A file an email carries (a visit's calendar invitation), written with
+    its email in the handler's transaction and sent as a MIME part."""
+
+    __tablename__ = "email_attachment"
+    email_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("email.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ShareNotice(Base):

@@ -16,7 +16,7 @@ import aiosmtplib
 
 from services.notifications import domain_delivery as delivery
 from services.notifications.domain_delivery import Failure, SendFailed
-from services.notifications.models import Email
+from services.notifications.models import Email, EmailAttachment
 from services.notifications.settings import NotificationsSettings
 
 
@@ -42,9 +42,29 @@ def build_message(email: Email, *, mail_from: str) -> EmailMessage:
         msg["X-Portal-Event"] = delivery.header_text(email.event_type, delivery.NAME_MAX)
         msg.set_content(delivery.body_text(email.text_body))
         msg.add_alternative(delivery.body_text(email.html_body), subtype="html")
+        for attachment in email.attachments:
+            _attach(msg, attachment)
     except (ValueError, TypeError, LookupError) as exc:
         raise SendFailed(Failure.permanent(f"cannot compose the message: {exc}")) from exc
     return msg
+
+
+def _attach(msg: EmailMessage, attachment: EmailAttachment) -> None:
+    """A file as its own part (the message becomes multipart/mixed). A calendar
+    invitation keeps its `method` parameter: mail clients read it to offer
+    "update" or "remove" for the event they already hold."""
+    kind, _, rest = attachment.content_type.partition(";")
+    maintype, _, subtype = kind.strip().partition("/")
+    params = dict(
+        (k.strip(), v.strip()) for k, _, v in (p.partition("=") for p in rest.split(";") if p)
+    )
+    msg.add_attachment(
+        attachment.content,
+        maintype=maintype or "application",
+        subtype=subtype or "octet-stream",
+        filename=attachment.filename,
+        params=params,
+    )
 
 
 def failure_of(exc: Exception) -> Failure:

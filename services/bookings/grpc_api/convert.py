@@ -97,12 +97,14 @@ def service_type_pb(s: ServiceType) -> pb.ServiceType:
 
 
 def slot_pb(slot: Slot, zone: ZoneInfo) -> pb.Slot:
+    # A month's answer is hundreds of slots: whole seconds straight into the
+    # Timestamp (slots start on 5-minute marks), and the clock read once.
     local = slot.start.astimezone(zone)
     return pb.Slot(
-        starts_at=ts(slot.start),
-        ends_at=ts(slot.end),
-        local_date=local.date().isoformat(),
-        local_time=local.strftime("%H:%M"),
+        starts_at=Timestamp(seconds=int(slot.start.timestamp())),
+        ends_at=Timestamp(seconds=int(slot.end.timestamp())),
+        local_date=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
+        local_time=f"{local.hour:02d}:{local.minute:02d}",
     )
 
 

@@ -21,7 +21,7 @@ from services.bookings.models import Assignment, Booking, Technician, WorkOrder
 from services.bookings.projects_client import Room
 from services.bookings.service.availability import check_may_book, take_technician
 from services.bookings.service.booking_reads import booking_view
-from services.bookings.service.calendars import booking_ics
+from services.bookings.service.calendars import booking_ics, technician_ics
 from services.bookings.service.common import (
     Sessions,
     load_booking,
@@ -53,13 +53,29 @@ def _booker(principal: Principal, action: str) -> str:
     return principal.require_editor("project_manager")
 
 
-def _publish(uow: UnitOfWork, view: BookingView, event_type, **extra) -> None:
-    """The booking's event with the .ics of this change (its sequence already up)."""
+async def _publish(
+    uow: UnitOfWork, view: BookingView, event_type, *, left: Technician | None = None, **extra
+) -> None:
+    """The booking's event with the .ics of this change (its sequence already
+    up): the client's copy, and the technician's as their feed holds it; `left`,
+    a technician the visit moved away from, gets theirs cancelled."""
+    zone = (await load_settings(uow)).time_zone
+    tech, order = view.technician, view.work_order
+    if left is not None:
+        extra |= {
+            "previous_technician_email": left.email,
+            "previous_technician_name": left.full_name,
+            "previous_technician_ics": technician_ics(
+                order, view.project_name, zone, cancelled=True
+            ),
+        }
     uow.publish(
         event_type(
             booking=booking_pb(view),
             ics=booking_ics(view),
-            technician_email=view.technician.email if view.technician else "",
+            technician_email=tech.email if tech else "",
+            technician_name=tech.full_name if tech else "",
+            technician_ics=technician_ics(order, view.project_name, zone) if tech else b"",
             **extra,
         ),
         aggregate_type="booking",
@@ -181,7 +197,7 @@ async def book_visit(
         assert tech is not None  # locked by take_technician
         await hold_time(uow, order, [tech])
         view = await booking_view(uow, principal, booking)
-        _publish(uow, view, events_pb2.BookingRequested)
+        await _publish(uow, view, events_pb2.BookingRequested)
         publish_work_order(uow, await view_of(uow, order), created=True)
         await uow.commit()
     return view
@@ -269,10 +285,14 @@ async def reschedule_booking(
         assert tech is not None
         await hold_time(uow, order, [tech])
         view = await _bump(uow, principal, booking, order)
-        _publish(
+        left = None
+        if previous_tech and previous_tech != technician:
+            left = await uow.session.get(Technician, uuid.UUID(previous_tech))
+        await _publish(
             uow,
             view,
             events_pb2.BookingRescheduled,
+            left=left,
             previous_starts_at=ts(previous_start),
             previous_technician_id=previous_tech or "",
         )
@@ -316,7 +336,7 @@ async def cancel_booking(
         order.status = rules.WorkOrderStatus.CANCELLED
         await _release(uow, order)
         view = await _bump(uow, principal, booking, order)
-        _publish(uow, view, events_pb2.BookingCancelled, cancelled_by=principal.subject)
+        await _publish(uow, view, events_pb2.BookingCancelled, cancelled_by=principal.subject)
         publish_work_order(uow, await view_of(uow, order))
         await uow.commit()
     return view
@@ -340,7 +360,7 @@ async def confirm_booking(
         booking.status = BookingStatus.CONFIRMED
         order.status = rules.work_order_status_for(BookingStatus.CONFIRMED)
         view = await _bump(uow, principal, booking, order)
-        _publish(uow, view, events_pb2.BookingConfirmed)
+        await _publish(uow, view, events_pb2.BookingConfirmed)
         publish_work_order(uow, await view_of(uow, order))
         await uow.commit()
     return view

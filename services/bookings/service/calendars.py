@@ -3,6 +3,7 @@ event, and downloadable), and a technician's feed behind its secret token."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -61,6 +62,34 @@ def booking_ics(view: BookingView) -> bytes:
     return visit_ics(booking_visit(view), stamp=now_utc())
 
 
+def work_order_visit(order: WorkOrder, project_name: str, time_zone: str) -> Visit:
+    """A visit as a technician's calendar holds it: the feed and the .ics
+    emailed to them are built here alone, so both carry one UID and SEQUENCE
+    and a calendar app that has both shows one event."""
+    return Visit(
+        uid=uid_for("work-order", str(order.id)),
+        sequence=order.sequence,
+        summary=order.title + (f" \u2014 {project_name}" if project_name else ""),
+        starts_at=order.starts_at,
+        ends_at=order.ends_at,
+        time_zone=time_zone,
+        description=_details(order),
+        location=order.site_address,
+        cancelled=order.status == WorkOrderStatus.CANCELLED,
+        tentative=order.status == WorkOrderStatus.PENDING,
+    )
+
+
+def technician_ics(
+    order: WorkOrder, project_name: str, time_zone: str, *, cancelled: bool = False
+) -> bytes:
+    """The technician's copy of one visit; `cancelled` for one it left."""
+    visit = work_order_visit(order, project_name, time_zone)
+    if cancelled:
+        visit = replace(visit, cancelled=True, tentative=False)
+    return visit_ics(visit, stamp=now_utc())
+
+
 async def technician_feed(
     *, sessions: Sessions, principal: Principal, token: str
 ) -> tuple[bytes, str]:
@@ -92,19 +121,5 @@ async def technician_feed(
             )
         ).all()
         name = tech.full_name
-    visits = [
-        Visit(
-            uid=uid_for("work-order", str(order.id)),
-            sequence=order.sequence,
-            summary=order.title + (f" \u2014 {project}" if project else ""),
-            starts_at=order.starts_at,
-            ends_at=order.ends_at,
-            time_zone=settings.time_zone,
-            description=_details(order),
-            location=order.site_address,
-            cancelled=order.status == WorkOrderStatus.CANCELLED,
-            tentative=order.status == WorkOrderStatus.PENDING,
-        )
-        for order, project in rows
-    ]
+    visits = [work_order_visit(order, project or "", settings.time_zone) for order, project in rows]
     return feed_ics(f"{name}: visits", visits, stamp=now), name

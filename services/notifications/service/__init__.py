@@ -3,6 +3,11 @@ through common.py), the mailer sends it (mailer.py), document digests
 (digests.py), and staff read it back (emails.py). The jobs that run the mailer
 and the digests are declared in ../jobs.py."""
 
+from services.notifications.service.booking_mail import (
+    BOOKING_EVENTS,
+    BOOKING_MAILINGS,
+    queue_booking_email,
+)
 from services.notifications.service.common import (
     MAIL_CHANNEL,
     Sessions,
@@ -25,6 +30,8 @@ from services.notifications.service.mailer import (
 )
 
 __all__ = [
+    "BOOKING_EVENTS",
+    "BOOKING_MAILINGS",
     "MAILINGS",
     "MAIL_CHANNEL",
     "MailerPolicy",
@@ -33,6 +40,7 @@ __all__ = [
     "email_row",
     "list_emails",
     "on_document_shared",
+    "queue_booking_email",
     "queue_branded_email",
     "queue_emails",
     "queue_event_email",

@@ -6,7 +6,7 @@ the caller's transaction (the consumer's, which also marks the event processed).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from portal.identity.v1 import identity_pb2
@@ -20,7 +20,7 @@ from services.chassis.events import Event
 from services.notifications import domain
 from services.notifications import domain_delivery as delivery
 from services.notifications.identity_client import IdentityClient
-from services.notifications.models import Email
+from services.notifications.models import Email, EmailAttachment
 
 Sessions = async_sessionmaker[AsyncSession]
 MAIL_CHANNEL = "notifications_mail"
@@ -95,15 +95,39 @@ async def queue_branded_email(
         ]
     brand = brand_of(tenant)
     message = mailing.compose(brand, portal_url_template.format(slug=tenant.slug))
-    await queue_emails(
-        uow,
-        [email_row(event, brand, to=r.email, name=r.name, message=message) for r in recipients],
-    )
+    rows = [email_row(event, brand, to=r.email, name=r.name, message=message) for r in recipients]
+    files = {}
+    if mailing.attach is not None:
+        files = {
+            row["id"]: mailing.attach(brand, r) for row, r in zip(rows, recipients, strict=True)
+        }
+    await queue_emails(uow, rows, attachments=files)
 
 
-async def queue_emails(uow: UnitOfWork, rows: list[dict]) -> None:
+async def queue_emails(
+    uow: UnitOfWork,
+    rows: list[dict],
+    *,
+    attachments: Mapping[uuid.UUID, Sequence[domain.Attachment]] | None = None,
+) -> None:
     if not rows:
         return
-    # State guard: even a duplicate that slipped past the inbox adds nothing.
-    await uow.session.execute(insert(Email).values(rows).on_conflict_do_nothing())
+    # State guard: even a duplicate that slipped past the inbox adds nothing
+    # (and its files, keyed by the row that was not inserted, are not added).
+    inserted = await uow.session.scalars(
+        insert(Email).values(rows).on_conflict_do_nothing().returning(Email.id)
+    )
+    files = [
+        {
+            "email_id": email_id,
+            "position": n,
+            "filename": delivery.header_text(f.filename, delivery.NAME_MAX),
+            "content_type": f.content_type,
+            "content": f.content,
+        }
+        for email_id in inserted.all()
+        for n, f in enumerate((attachments or {}).get(email_id, ()))
+    ]
+    if files:
+        await uow.session.execute(insert(EmailAttachment).values(files))
     await uow.session.execute(text(f"NOTIFY {MAIL_CHANNEL}"))

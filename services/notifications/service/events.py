@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.chassis.audience import on_project_audience
 from services.chassis.db import UnitOfWork
 from services.chassis.events import Event
-from services.notifications import domain
+from services.notifications import domain, domain_step_up
 from services.notifications.identity_client import IdentityClient
 from services.notifications.models import ShareNotice
 from services.notifications.service.common import queue_branded_email
@@ -89,7 +89,7 @@ def login_link(p: Any) -> domain.Mailing:
 def step_up_code(p: identity_events.StepUpCodeRequested) -> domain.Mailing:
     return domain.Mailing(
         recipients=(domain.Recipient(p.email, p.full_name),),
-        compose=lambda brand, portal: domain.step_up_code(
+        compose=lambda brand, portal: domain_step_up.step_up_code(
             brand=brand, code=p.code, expires_at=p.expires_at.ToDatetime(tzinfo=UTC)
         ),
     )

@@ -27,7 +27,7 @@ from portal.bookings.v1 import bookings_pb2 as portal_dot_bookings_dot_v1_dot_bo
 from portal.common.v1 import options_pb2 as portal_dot_common_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fportal/bookings/v1/events.proto\x12\x12portal.bookings.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!portal/bookings/v1/bookings.proto\x1a\x1eportal/common/v1/options.proto\"\x87\x01\n\x10\x42ookingRequested\x12,\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1b.portal.bookings.v1.Booking\x12\x0b\n\x03ics\x18\x02 \x01(\x0c\x12\x18\n\x10technician_email\x18\x03 \x01(\t:\x1e\x8a\xb5\x18\x1a\x62ookings.booking.requested\"\x87\x01\n\x10\x42ookingConfirmed\x12,\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1b.portal.bookings.v1.Booking\x12\x0b\n\x03ics\x18\x02 \x01(\x0c\x12\x18\n\x10technician_email\x18\x03 \x01(\t:\x1e\x8a\xb5\x18\x1a\x62ookings.booking.confirmed\"\xe3\x01\n\x12\x42ookingRescheduled\x12,\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1b.portal.bookings.v1.Booking\x12\x0b\n\x03ics\x18\x02 \x01(\x0c\x12\x18\n\x10technician_email\x18\x03 \x01(\t\x12\x36\n\x12previous_starts_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16previous_technician_id\x18\x05 \x01(\t: \x8a\xb5\x18\x1c\x62ookings.booking.rescheduled\"\x9d\x01\n\x10\x42ookingCancelled\x12,\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1b.portal.bookings.v1.Booking\x12\x0b\n\x03ics\x18\x02 \x01(\x0c\x12\x18\n\x10technician_email\x18\x03 \x01(\t\x12\x14\n\x0c\x63\x61ncelled_by\x18\x04 \x01(\t:\x1e\x8a\xb5\x18\x1a\x62ookings.booking.cancelled\"f\n\x10WorkOrderCreated\x12\x31\n\nwork_order\x18\x01 \x01(\x0b\x32\x1d.portal.bookings.v1.WorkOrder:\x1f\x8a\xb5\x18\x1b\x62ookings.work_order.created\"f\n\x10WorkOrderUpdated\x12\x31\n\nwork_order\x18\x01 \x01(\x0b\x32\x1d.portal.bookings.v1.WorkOrder:\x1f\x8a\xb5\x18\x1b\x62ookings.work_order.updated\"\x9e\x01\n\x18WorkOrderConflictFlagged\x12\x31\n\nwork_order\x18\x01 \x01(\x0b\x32\x1d.portal.bookings.v1.WorkOrder\x12\x15\n\rtechnician_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t:(\x8a\xb5\x18$bookings.work_order.conflict_flaggedb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fportal/bookings/v1/events.proto\x12\x12portal.bookings.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!portal/bookings/v1/bookings.proto\x1a\x1eportal/common/v1/options.proto\"\xb8\x01\n\x10\x42ookingRequested\x12,\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1b.portal.bookings.v1.Booking\x12\x0b\n\x03ics\x18\x02 \x01(\x0c\x12\x18\n\x10technician_email\x18\x03 \x01(\t\x12\x16\n\x0etechnician_ics\x18\n \x01(\x0c\x12\x17\n\x0ftechnician_name\x18\x0b \x01(\t:\x1e\x8a\xb5\x18\x1a\x62ookings.booking.requested\"\xb8\x01\n\x10\x42ookingConfirmed\x12,\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1b.portal.bookings.v1.Booking\x12\x0b\n\x03ics\x18\x02 \x01(\x0c\x12\x18\n\x10technician_email\x18\x03 \x01(\t\x12\x16\n\x0etechnician_ics\x18\n \x01(\x0c\x12\x17\n\x0ftechnician_name\x18\x0b \x01(\t:\x1e\x8a\xb5\x18\x1a\x62ookings.booking.confirmed\"\xfa\x02\n\x12\x42ookingRescheduled\x12,\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1b.portal.bookings.v1.Booking\x12\x0b\n\x03ics\x18\x02 \x01(\x0c\x12\x18\n\x10technician_email\x18\x03 \x01(\t\x12\x36\n\x12previous_starts_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16previous_technician_id\x18\x05 \x01(\t\x12\x16\n\x0etechnician_ics\x18\n \x01(\x0c\x12\x17\n\x0ftechnician_name\x18\x0b \x01(\t\x12!\n\x19previous_technician_email\x18\x0c \x01(\t\x12 \n\x18previous_technician_name\x18\r \x01(\t\x12\x1f\n\x17previous_technician_ics\x18\x0e \x01(\x0c: \x8a\xb5\x18\x1c\x62ookings.booking.rescheduled\"\xce\x01\n\x10\x42ookingCancelled\x12,\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1b.portal.bookings.v1.Booking\x12\x0b\n\x03ics\x18\x02 \x01(\x0c\x12\x18\n\x10technician_email\x18\x03 \x01(\t\x12\x14\n\x0c\x63\x61ncelled_by\x18\x04 \x01(\t\x12\x16\n\x0etechnician_ics\x18\n \x01(\x0c\x12\x17\n\x0ftechnician_name\x18\x0b \x01(\t:\x1e\x8a\xb5\x18\x1a\x62ookings.booking.cancelled\"f\n\x10WorkOrderCreated\x12\x31\n\nwork_order\x18\x01 \x01(\x0b\x32\x1d.portal.bookings.v1.WorkOrder:\x1f\x8a\xb5\x18\x1b\x62ookings.work_order.created\"f\n\x10WorkOrderUpdated\x12\x31\n\nwork_order\x18\x01 \x01(\x0b\x32\x1d.portal.bookings.v1.WorkOrder:\x1f\x8a\xb5\x18\x1b\x62ookings.work_order.updated\"\x9e\x01\n\x18WorkOrderConflictFlagged\x12\x31\n\nwork_order\x18\x01 \x01(\x0b\x32\x1d.portal.bookings.v1.WorkOrder\x12\x15\n\rtechnician_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t:(\x8a\xb5\x18$bookings.work_order.conflict_flaggedb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -49,17 +49,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WORKORDERCONFLICTFLAGGED']._loaded_options = None
   _globals['_WORKORDERCONFLICTFLAGGED']._serialized_options = b'\212\265\030$bookings.work_order.conflict_flagged'
   _globals['_BOOKINGREQUESTED']._serialized_start=156
-  _globals['_BOOKINGREQUESTED']._serialized_end=291
-  _globals['_BOOKINGCONFIRMED']._serialized_start=294
-  _globals['_BOOKINGCONFIRMED']._serialized_end=429
-  _globals['_BOOKINGRESCHEDULED']._serialized_start=432
-  _globals['_BOOKINGRESCHEDULED']._serialized_end=659
-  _globals['_BOOKINGCANCELLED']._serialized_start=662
-  _globals['_BOOKINGCANCELLED']._serialized_end=819
-  _globals['_WORKORDERCREATED']._serialized_start=821
-  _globals['_WORKORDERCREATED']._serialized_end=923
-  _globals['_WORKORDERUPDATED']._serialized_start=925
-  _globals['_WORKORDERUPDATED']._serialized_end=1027
-  _globals['_WORKORDERCONFLICTFLAGGED']._serialized_start=1030
-  _globals['_WORKORDERCONFLICTFLAGGED']._serialized_end=1188
+  _globals['_BOOKINGREQUESTED']._serialized_end=340
+  _globals['_BOOKINGCONFIRMED']._serialized_start=343
+  _globals['_BOOKINGCONFIRMED']._serialized_end=527
+  _globals['_BOOKINGRESCHEDULED']._serialized_start=530
+  _globals['_BOOKINGRESCHEDULED']._serialized_end=908
+  _globals['_BOOKINGCANCELLED']._serialized_start=911
+  _globals['_BOOKINGCANCELLED']._serialized_end=1117
+  _globals['_WORKORDERCREATED']._serialized_start=1119
+  _globals['_WORKORDERCREATED']._serialized_end=1221
+  _globals['_WORKORDERUPDATED']._serialized_start=1223
+  _globals['_WORKORDERUPDATED']._serialized_end=1325
+  _globals['_WORKORDERCONFLICTFLAGGED']._serialized_start=1328
+  _globals['_WORKORDERCONFLICTFLAGGED']._serialized_end=1486
 # @@protoc_insertion_point(module_scope)

@@ -23,7 +23,9 @@ class BookingRequested(_message.Message):
     """Each booking event carries the booking as it is after the change and the
     .ics of that change (stable UID, SEQUENCE increased), so notifications
     attaches exactly that version without calling back. The technician's
-    name and email ride along for their copy.
+    name and email ride along for their copy, and their own .ics: the visit as
+    their feed holds it (the work order's UID and SEQUENCE), so the emailed
+    copy and the subscribed feed are one event in their calendar, not two.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -31,8 +33,13 @@ class BookingRequested(_message.Message):
     BOOKING_FIELD_NUMBER: _builtins.int
     ICS_FIELD_NUMBER: _builtins.int
     TECHNICIAN_EMAIL_FIELD_NUMBER: _builtins.int
+    TECHNICIAN_ICS_FIELD_NUMBER: _builtins.int
+    TECHNICIAN_NAME_FIELD_NUMBER: _builtins.int
     ics: _builtins.bytes
     technician_email: _builtins.str
+    technician_ics: _builtins.bytes
+    """the work order as the technician's feed has it"""
+    technician_name: _builtins.str
     @_builtins.property
     def booking(self) -> _bookings_pb2.Booking: ...
     def __init__(
@@ -41,10 +48,12 @@ class BookingRequested(_message.Message):
         booking: _bookings_pb2.Booking | None = ...,
         ics: _builtins.bytes = ...,
         technician_email: _builtins.str = ...,
+        technician_ics: _builtins.bytes = ...,
+        technician_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "ics", b"ics", "technician_email", b"technician_email"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "ics", b"ics", "technician_email", b"technician_email", "technician_ics", b"technician_ics", "technician_name", b"technician_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -57,8 +66,13 @@ class BookingConfirmed(_message.Message):
     BOOKING_FIELD_NUMBER: _builtins.int
     ICS_FIELD_NUMBER: _builtins.int
     TECHNICIAN_EMAIL_FIELD_NUMBER: _builtins.int
+    TECHNICIAN_ICS_FIELD_NUMBER: _builtins.int
+    TECHNICIAN_NAME_FIELD_NUMBER: _builtins.int
     ics: _builtins.bytes
     technician_email: _builtins.str
+    technician_ics: _builtins.bytes
+    """the work order as the technician's feed has it"""
+    technician_name: _builtins.str
     @_builtins.property
     def booking(self) -> _bookings_pb2.Booking: ...
     def __init__(
@@ -67,10 +81,12 @@ class BookingConfirmed(_message.Message):
         booking: _bookings_pb2.Booking | None = ...,
         ics: _builtins.bytes = ...,
         technician_email: _builtins.str = ...,
+        technician_ics: _builtins.bytes = ...,
+        technician_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "ics", b"ics", "technician_email", b"technician_email"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "ics", b"ics", "technician_email", b"technician_email", "technician_ics", b"technician_ics", "technician_name", b"technician_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -85,9 +101,23 @@ class BookingRescheduled(_message.Message):
     TECHNICIAN_EMAIL_FIELD_NUMBER: _builtins.int
     PREVIOUS_STARTS_AT_FIELD_NUMBER: _builtins.int
     PREVIOUS_TECHNICIAN_ID_FIELD_NUMBER: _builtins.int
+    TECHNICIAN_ICS_FIELD_NUMBER: _builtins.int
+    TECHNICIAN_NAME_FIELD_NUMBER: _builtins.int
+    PREVIOUS_TECHNICIAN_EMAIL_FIELD_NUMBER: _builtins.int
+    PREVIOUS_TECHNICIAN_NAME_FIELD_NUMBER: _builtins.int
+    PREVIOUS_TECHNICIAN_ICS_FIELD_NUMBER: _builtins.int
     ics: _builtins.bytes
     technician_email: _builtins.str
     previous_technician_id: _builtins.str
+    technician_ics: _builtins.bytes
+    """the work order as the technician's feed has it"""
+    technician_name: _builtins.str
+    previous_technician_email: _builtins.str
+    """Set when the visit moved to another technician: the one it left, and
+    their copy cancelled (the same UID as their feed had, SEQUENCE up).
+    """
+    previous_technician_name: _builtins.str
+    previous_technician_ics: _builtins.bytes
     @_builtins.property
     def booking(self) -> _bookings_pb2.Booking: ...
     @_builtins.property
@@ -100,10 +130,15 @@ class BookingRescheduled(_message.Message):
         technician_email: _builtins.str = ...,
         previous_starts_at: _timestamp_pb2.Timestamp | None = ...,
         previous_technician_id: _builtins.str = ...,
+        technician_ics: _builtins.bytes = ...,
+        technician_name: _builtins.str = ...,
+        previous_technician_email: _builtins.str = ...,
+        previous_technician_name: _builtins.str = ...,
+        previous_technician_ics: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "previous_starts_at", b"previous_starts_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "ics", b"ics", "previous_starts_at", b"previous_starts_at", "previous_technician_id", b"previous_technician_id", "technician_email", b"technician_email"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "ics", b"ics", "previous_starts_at", b"previous_starts_at", "previous_technician_email", b"previous_technician_email", "previous_technician_ics", b"previous_technician_ics", "previous_technician_id", b"previous_technician_id", "previous_technician_name", b"previous_technician_name", "technician_email", b"technician_email", "technician_ics", b"technician_ics", "technician_name", b"technician_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -117,11 +152,16 @@ class BookingCancelled(_message.Message):
     ICS_FIELD_NUMBER: _builtins.int
     TECHNICIAN_EMAIL_FIELD_NUMBER: _builtins.int
     CANCELLED_BY_FIELD_NUMBER: _builtins.int
+    TECHNICIAN_ICS_FIELD_NUMBER: _builtins.int
+    TECHNICIAN_NAME_FIELD_NUMBER: _builtins.int
     ics: _builtins.bytes
-    """METHOD:CANCEL"""
+    """STATUS:CANCELLED"""
     technician_email: _builtins.str
     cancelled_by: _builtins.str
     """principal subject"""
+    technician_ics: _builtins.bytes
+    """the work order as the technician's feed has it"""
+    technician_name: _builtins.str
     @_builtins.property
     def booking(self) -> _bookings_pb2.Booking: ...
     def __init__(
@@ -131,10 +171,12 @@ class BookingCancelled(_message.Message):
         ics: _builtins.bytes = ...,
         technician_email: _builtins.str = ...,
         cancelled_by: _builtins.str = ...,
+        technician_ics: _builtins.bytes = ...,
+        technician_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "cancelled_by", b"cancelled_by", "ics", b"ics", "technician_email", b"technician_email"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "cancelled_by", b"cancelled_by", "ics", b"ics", "technician_email", b"technician_email", "technician_ics", b"technician_ics", "technician_name", b"technician_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
