@@ -11,7 +11,7 @@ from portal.projects.v1 import events_pb2 as projects_events
 
 from services.chassis.events import subject_for
 from services.notifications import domain, handlers, service
-from services.notifications.service import change_order_mail
+from services.notifications.service import booking_mail, change_order_mail
 
 BRAND = domain.Brand(name="Acme AV", accent_color="#b4442b", support_email="", support_phone="")
 PORTAL = "http://acme.localhost:8000"
@@ -29,6 +29,7 @@ def test_notifications_subscribes_to_every_event_it_mails_about_to_shares_and_to
             identity_events.StaffUserInvited,
             identity_events.MagicLinkRequested,
             identity_events.PasswordResetRequested,
+            identity_events.StepUpCodeRequested,
             identity_events.CustomerAccessChanged,
             payments_events.InvoiceIssued,
             payments_events.PaymentSucceeded,
@@ -39,6 +40,8 @@ def test_notifications_subscribes_to_every_event_it_mails_about_to_shares_and_to
             projects_events.ProjectAudienceChanged,
             # Change orders: asked, reminded, signed copy, staff told (change_order_mail.py).
             *change_order_mail.HANDLED,
+            # Visits: the client and the technician, each with their .ics (booking_mail.py).
+            *booking_mail.BOOKING_EVENTS,
         )
     )
 
