@@ -15,6 +15,8 @@ from gateway.pages import (
     front_door,
     portal,
     projects,
+    visit_changes,
+    visits,
 )
 from gateway.pages.rendering import PageRedirect, on_csrf_refused, on_page_redirect
 
@@ -24,6 +26,8 @@ router.include_router(front_door.router)
 router.include_router(portal.router)
 router.include_router(documents.router)
 router.include_router(projects.router)
+router.include_router(visits.router)
+router.include_router(visit_changes.router)
 router.include_router(console.router)
 router.include_router(console_projects.router)
 router.include_router(console_settings.router)

@@ -145,7 +145,7 @@ CLIENT_NAV = (
     NavItem("Projects", "/projects"),
     NavItem("Change orders", None),
     NavItem("Invoices", None),
-    NavItem("Visits", None),
+    NavItem("Visits", "/visits"),
     NavItem("Documents", "/documents"),
     NavItem("Account", "/account"),
 )

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from portal.bookings.v1 import bookings_pb2, bookings_pb2_grpc
 from portal.documents.v1 import documents_pb2, documents_pb2_grpc
 from portal.payments.v1 import payments_pb2, payments_pb2_grpc
 from pydantic import AfterValidator, BaseModel
@@ -60,9 +61,18 @@ async def services(keypair) -> AsyncIterator[tuple[F.Fakes, str]]:
             service_name(payments_pb2, "PaymentsService"),
             keypair[1],
         ) as payments_target,
+        # Bookings likewise: every case is refused before a call.
+        serve_fake(
+            lambda srv: bookings_pb2_grpc.add_BookingsServiceServicer_to_server(
+                bookings_pb2_grpc.BookingsServiceServicer(), srv
+            ),
+            service_name(bookings_pb2, "BookingsService"),
+            keypair[1],
+        ) as bookings_target,
         F.fake_services(keypair[1]) as fakes,
     ):
         STAND_INS["payments"] = payments_target
+        STAND_INS["bookings"] = bookings_target
         yield fakes, target
 
 
@@ -80,6 +90,7 @@ async def gateway(
                 "projects_target": fakes.projects_target,
                 "documents_target": target,
                 "payments_target": STAND_INS["payments"],
+                "bookings_target": STAND_INS["bookings"],
                 "platform_token": PLATFORM_TOKEN,
             }
         )
