@@ -119,6 +119,14 @@ def day_chosen(days: list[Day], wanted: str) -> Day | None:
     return next((d for d in days if d.value == wanted), days[0] if days else None)
 
 
+def _is_id(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_start(value: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
@@ -260,7 +268,7 @@ async def book(
     principal = portal_of(signed_in)
     project, kind, item = form.get("project"), form.get("type"), form.get("item")
     description = form.text("description")
-    photo_ids = [p for p in [*form.getlist("photo_ids"), photo_id] if p][:10]
+    photo_ids = [p for p in [*form.getlist("photo_ids"), photo_id] if _is_id(p)][:10]
     again = dict(
         project=project, kind=kind, item=item, description=description, photo_ids=photo_ids
     )
