@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -61,12 +62,25 @@ def cinema_for(suite: Suite, customer_id: str, tag: str) -> dict:
     return project
 
 
+def bookable(suite: Suite, project_id: str) -> None:
+    """Bookings learns of the project and its contract from projects' events."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = _ok(suite.api.get("/api/v1/bookings/projects"))["projects"]
+        if any(p["project_id"] == project_id and p["service_contract"] for p in found):
+            return
+        time.sleep(0.2)
+    raise AssertionError("bookings never heard of the project's service contract")
+
+
+@pytest.mark.timeout(900)  # a whole suite and a browser on a shared 2-core machine
 def test_a_client_books_moves_and_cancels_a_visit(page: Page, suite: Suite, tmp_path) -> None:
     tag = uuid.uuid4().hex[:6]
     on_the_side(technician(suite.running, tag))
     stype = on_the_side(service_type(suite.running, tag, name=f"Projector check {tag}"))
     customer_id, _, link = suite.invited_contact("approver")
     project = cinema_for(suite, customer_id, tag)
+    bookable(suite, project["id"])
     width = page.viewport_size["width"]
 
     page.goto(link)
@@ -79,12 +93,6 @@ def test_a_client_books_moves_and_cancels_a_visit(page: Page, suite: Suite, tmp_
     expect(page.get_by_text("No visits booked.")).to_be_visible()
 
     page.get_by_role("link", name="Book a visit").first.click()
-    # Bookings learns of the project from its events: reload until it is offered.
-    for _ in range(50):
-        if page.get_by_text(f"Projector check {tag}").count():
-            break
-        page.wait_for_timeout(200)
-        page.reload()
     page.get_by_label(f"Projector check {tag}").check()
     page.get_by_label("Sony VPL-XW5000 — Cinema room").check()
     shot(page, "visit-book-equipment")
