@@ -93,7 +93,9 @@ def test_a_client_books_moves_and_cancels_a_visit(page: Page, suite: Suite, tmp_
     expect(page.get_by_text("No visits booked.")).to_be_visible()
 
     page.get_by_role("link", name="Book a visit").first.click()
-    page.get_by_label(f"Projector check {tag}").check()
+    kind = page.get_by_label(f"Projector check {tag}")
+    if kind.count():  # one kind of visit on offer is shown, not asked
+        kind.check()
     page.get_by_label("Sony VPL-XW5000 — Cinema room").check()
     shot(page, "visit-book-equipment")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
