@@ -348,6 +348,10 @@ async def visits_page(
     visits = await calls.list_visits(
         bookings, principal, page=common_pb2.PageRequest(page_size=50), include_cancelled=True
     )
+    # A cancelled visit is history, whenever it would have been.
+    upcoming = [v for v in visits.upcoming if v.status != "cancelled"]
+    history = [v for v in visits.upcoming if v.status == "cancelled"] + visits.past
+    visits = visits.model_copy(update={"upcoming": upcoming, "past": history})
     # Whom to write to about a visit too close to change online, per project.
     late = {v.project_id for v in visits.upcoming if not (v.can_cancel and v.can_reschedule)}
     tenant = request.state.tenant
