@@ -105,6 +105,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api.uploads)
     app.include_router(api.downloads)
+    app.include_router(api.feeds)
     app.include_router(theme.router)
     app.include_router(pages.router)
     app.mount("/static", theme.CachedStatic(directory=theme.STATIC_DIR), name="static")

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from gateway.api import (
     auth,
+    bookings,
     brand_images,
     changeorders,
     customers,
@@ -56,11 +57,15 @@ router.include_router(documents.router)
 router.include_router(payments.router)
 router.include_router(changeorders.router)
 router.include_router(bookings_dispatch.router)
+router.include_router(bookings.router)
 router.include_router(platform.router)
 # Multipart uploads and file downloads: not JSON, so outside json_bodies_only.
 uploads = APIRouter()
 uploads.include_router(documents.upload_router)
 uploads.include_router(brand_images.upload_router)
+uploads.include_router(bookings.photo_router)
 downloads = documents.download_router
+# Technicians' ICS feeds: a secret URL a calendar app holds, no session.
+feeds = bookings.feed_router
 # Stripe's webhook: a raw signed body, on no tenant's host.
 webhooks = stripe_webhook.router

@@ -22,6 +22,8 @@ from gateway.pages import (
     invoices,
     portal,
     projects,
+    visit_changes,
+    visits,
 )
 from gateway.pages.rendering import PageRedirect, on_csrf_refused, on_page_redirect
 
@@ -33,6 +35,8 @@ router.include_router(documents.router)
 router.include_router(projects.router)
 router.include_router(change_orders.router)
 router.include_router(invoices.router)
+router.include_router(visits.router)
+router.include_router(visit_changes.router)
 router.include_router(console.router)
 router.include_router(console_projects.router)
 router.include_router(console_settings.router)

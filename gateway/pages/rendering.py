@@ -143,9 +143,8 @@ class NavItem:
 
 CLIENT_NAV = (
     NavItem("Projects", "/projects"),
-    NavItem("Change orders", None),
     NavItem("Invoices", "/invoices"),
-    NavItem("Visits", None),
+    NavItem("Visits", "/visits"),
     NavItem("Documents", "/documents"),
     NavItem("Account", "/account"),
 )

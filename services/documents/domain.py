@@ -17,6 +17,7 @@ from services.chassis.errors import (
     InvalidArgument,
     NotFound,
     OutOfRange,
+    PermissionDenied,
     Unauthenticated,
     unavailable,
 )
@@ -173,6 +174,23 @@ def check_upload(*, request_id: str, filename: str, title: str, description: str
         title=require_text(title or name, field="title"),
         description=description.strip()[:DESCRIPTION_MAX],
     )
+
+
+# What a client may upload: photos for a visit they book (bookings carries
+# their ids); the bytes are sniffed and must agree, as for staff.
+PHOTO_EXTENSIONS = EXTENSIONS["png"] | EXTENSIONS["jpeg"] | EXTENSIONS["gif"] | EXTENSIONS["webp"]
+
+
+def check_client_upload(filename: str, *, new_version: bool, folder_id: str) -> None:
+    """A client adds photos, as new documents outside any folder; nothing else."""
+    if new_version:
+        raise PermissionDenied("only the integrator's staff can upload a new version")
+    if folder_id:
+        raise InvalidArgument("a photo goes in no folder", field="folder_id")
+    if extension_of(sanitize_filename(filename)) not in PHOTO_EXTENSIONS:
+        raise InvalidArgument(
+            "only photos can be attached: PNG, JPEG, GIF or WebP", field="filename"
+        )
 
 
 def check_received_size(received: int, declared: int) -> None:

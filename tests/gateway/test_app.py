@@ -187,7 +187,18 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
         "/api/v1/dispatch/bookings/{booking_id}/cancel",
         "/api/v1/customers/{customer_id}/bookings",
         "/api/v1/stripe/webhook",
+        "/api/v1/bookings",
+        "/api/v1/bookings/service-types",
+        "/api/v1/bookings/projects",
+        "/api/v1/bookings/slots",
+        "/api/v1/bookings/{booking_id}",
+        "/api/v1/bookings/{booking_id}/reschedule",
+        "/api/v1/bookings/{booking_id}/cancel",
+        "/api/v1/bookings/{booking_id}/calendar.ics",
+        "/api/v1/projects/{project_id}/visit-photos",
     }
+    taken = doc["paths"]["/api/v1/bookings"]["post"]["responses"]["409"]["content"]
+    assert taken[MEDIA_TYPE]["schema"]["$ref"].endswith("/SlotTakenProblem")
     onboard = doc["paths"]["/api/v1/platform/tenants"]["post"]
     assert onboard["security"] == [{"PlatformToken": []}]
     assert {"201", "401", "409", "422"} <= set(onboard["responses"])

@@ -44,7 +44,7 @@ def nav_links(html: str) -> list[str]:
 async def test_a_clients_404_keeps_the_client_navigation(settings, fakes) -> None:
     r = await page(settings, fakes, "/no-such-page", F.client_session())
     assert r.status_code == 404 and "Not found" in r.text
-    assert nav_links(r.text) == ["/projects", "/invoices", "/documents", "/account"]
+    assert nav_links(r.text) == ["/projects", "/invoices", "/visits", "/documents", "/account"]
     assert "Jane Harrison &amp; Co?" in r.text and 'action="/sign-out"' in r.text
     assert 'href="/home">Go to your portal' in r.text
 
@@ -61,7 +61,7 @@ async def test_a_refusal_a_page_raised_keeps_the_navigation_too(settings, fakes)
     # A client opening the console: 403, in their own portal's layout.
     r = await page(settings, fakes, "/console/projects", F.client_session())
     assert r.status_code == 403 and "This page is for staff" in r.text
-    assert nav_links(r.text) == ["/projects", "/invoices", "/documents", "/account"]
+    assert nav_links(r.text) == ["/projects", "/invoices", "/visits", "/documents", "/account"]
     # A project the service does not show a client: its 404 (NOT_FOUND from projects).
     r = await page(
         settings, fakes, "/projects/7d1f0a8e-0000-4000-8000-000000000000", F.client_session()

@@ -343,7 +343,7 @@ PATH_IDS = {
     "kind": "logo",
 }
 # Upload forms are multipart (their text fields come before the file).
-MULTIPART = ("/documents", "/versions", "/console/branding/logo")
+MULTIPART = ("/documents", "/versions", "/console/branding/logo", "/visits/book")
 PAGE_POSTS = sorted(
     re.sub(r"\{(\w+)\}", lambda m: PATH_IDS.get(m.group(1), F.OTHER_PROJECT_ID), path)
     for path in set(_page_posts(pages.router))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -53,9 +54,15 @@ async def load_settings(uow: UnitOfWork, *, lock: bool = False) -> BookingSettin
     query = select(BookingSettings).where(BookingSettings.tenant_id == tenant)
     settings = await uow.session.scalar(query.with_for_update() if lock else query)
     if settings is None:
-        settings = BookingSettings(tenant_id=tenant, time_zone="UTC", default_travel_minutes=30)
-        uow.session.add(settings)
-        await uow.session.flush()
+        # Concurrent first calls (100 bookings racing on a new tenant) each try
+        # to make it: one insert wins, the others read its row, none is a 500.
+        await uow.session.execute(
+            insert(BookingSettings)
+            .values(tenant_id=tenant, time_zone="UTC", default_travel_minutes=30)
+            .on_conflict_do_nothing(index_elements=[BookingSettings.tenant_id])
+        )
+        settings = await uow.session.scalar(query.with_for_update() if lock else query)
+        assert settings is not None  # inserted now, or by the call that won
     return settings
 
 

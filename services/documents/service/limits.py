@@ -21,7 +21,11 @@ async def tenant_upload_limit(uow: UnitOfWork, vault: Vault) -> int:
 
 
 async def get_upload_limit(*, sessions: Sessions, vault: Vault, principal: Principal) -> int:
-    principal.require_staff()
+    """Staff, and a client's approver (who may attach photos to a visit)."""
+    if principal.is_client:
+        principal.require_approver("attach photos")
+    else:
+        principal.require_staff()
     async with UnitOfWork(sessions, principal.require_tenant()) as uow:
         return await tenant_upload_limit(uow, vault)
 

@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -148,8 +148,17 @@ async def upload(
     chunks: AsyncIterator[bytes],
     new_version: bool,
 ) -> DocumentView:
-    """UploadDocument (new_version False) and UploadVersion (True)."""
-    tenant_id = principal.require_editor(EDITOR_ROLE)
+    """UploadDocument (new_version False) and UploadVersion (True). A client's
+    approver may add photos for a visit they book: new documents, no folder,
+    images only, seen by staff only (bookings carries their ids)."""
+    if principal.is_client:
+        tenant_id = principal.require_approver("attach photos")
+        domain.check_client_upload(
+            header.filename, new_version=new_version, folder_id=header.folder_id
+        )
+        header = replace(header, client_visible=False)
+    else:
+        tenant_id = principal.require_editor(EDITOR_ROLE)
     names = domain.check_upload(
         request_id=header.request_id,
         filename=header.filename,
@@ -267,6 +276,12 @@ async def _view_of(
     sessions: Sessions, principal: Principal, tenant_id: str, document_id: uuid.UUID
 ) -> DocumentView:
     async with UnitOfWork(sessions, tenant_id) as uow:
-        doc, _ = await load_document(uow, principal, str(document_id))
+        if principal.is_client:  # their own photo, which otherwise only staff see
+            found = await uow.session.get(Document, document_id)
+            if found is None or found.created_by != principal.subject:
+                raise domain.not_found()
+            doc = found
+        else:
+            doc, _ = await load_document(uow, principal, str(document_id))
         versions = await versions_of(uow, [doc.id])
     return view(principal, doc, versions[doc.id])
