@@ -35,7 +35,7 @@ from services.chassis.auth import Principal
 
 # The technician's calendar feed, served by the gateway by its secret token
 # alone (the client-side bookings routes own the route; this is its address).
-FEED_PATH = "/calendar/{token}.ics"
+FEED_PATH = "/ics/{token}.ics"  # gateway/api/bookings: the feed route
 
 
 def stamp(value: datetime) -> Timestamp:
