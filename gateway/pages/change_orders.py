@@ -199,6 +199,7 @@ async def approve(
             signer_email=signed_in.session.email,
             client_name=signed_in.session.customer_name,
             auth_method=signed_in.session.auth_method or "session",
+            letterhead=await letterhead_for(backends, request.state.tenant),
         )
     except RemoteError as exc:
         return await _refused(request, signed_in, backends, remote, order, form, exc)

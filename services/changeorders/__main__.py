@@ -5,6 +5,7 @@ from __future__ import annotations
 from portal.changeorders.v1 import changeorders_pb2, changeorders_pb2_grpc
 
 from services.changeorders import handlers, jobs
+from services.changeorders.documents_client import DocumentsClient
 from services.changeorders.grpc_api import ChangeOrdersServicer
 from services.changeorders.payments_client import PaymentsClient
 from services.changeorders.projects_client import ProjectsClient
@@ -14,7 +15,8 @@ from services.chassis.runtime import ServiceSpec, main
 SPEC = ServiceSpec(
     name="changeorders",
     settings=ChangeOrdersSettings,
-    calls=("projects", "payments"),
+    # The approved order's certificate is filed in the project's documents.
+    calls=("projects", "payments", "documents"),
     grpc_service_names=[
         changeorders_pb2.DESCRIPTOR.services_by_name["ChangeOrdersService"].full_name
     ],
@@ -28,7 +30,9 @@ SPEC = ServiceSpec(
             server,
         )
     ),
-    subscriptions=lambda deps: handlers.subscriptions(),
+    subscriptions=lambda deps: handlers.subscriptions(
+        documents=DocumentsClient(deps.remote("documents"))
+    ),
     jobs=lambda deps: [
         jobs.expiry(sessions=deps.sessions, interval=deps.settings.expiry_interval_seconds)
     ],

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from portal.changeorders.v1.events_pb2 import ChangeOrderApproved
+
+from services.changeorders import service
 from services.chassis.access import access_subscriptions
 from services.chassis.audience import audience_subscriptions
 from services.chassis.consumer import Subscription
 
 
-def subscriptions() -> list[Subscription]:
+def subscriptions(*, documents: service.DocumentArchive | None = None) -> list[Subscription]:
+    """`documents`: where approved orders' certificates are filed (None: not
+    filed, for a service under test without documents)."""
     return [
         # Our copy of each customer's portal access (archived: read-only).
         *access_subscriptions(),
         # Our copy of each project's visible contacts.
         *audience_subscriptions(),
+        # Our own: the approved order's certificate filed in the project's documents, once.
+        *(
+            [
+                Subscription(
+                    ChangeOrderApproved,
+                    partial(service.on_change_order_approved, archive=documents),
+                )
+            ]
+            if documents is not None
+            else []
+        ),
     ]

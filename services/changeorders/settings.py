@@ -8,5 +8,7 @@ class ChangeOrdersSettings(ServiceSettings):
     projects_target: str = ""
     # The diff's effect on the payment milestones comes from payments; required.
     payments_target: str = ""
+    # Where approved orders' certificates are filed (changeorders calls documents); required.
+    documents_target: str = ""
     # How often orders past their approval deadline are marked expired.
     expiry_interval_seconds: float = 60.0

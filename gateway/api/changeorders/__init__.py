@@ -155,6 +155,8 @@ async def approve_change_order(
     remote: ChangeOrdersDep,
     request_id: RequestIdDep,
     request: Request,
+    backends: BackendsDep,
+    tenant: TenantDep,
 ) -> ChangeOrder:
     signer.require_fresh()
     return await calls.approve_change_order(
@@ -167,6 +169,7 @@ async def approve_change_order(
         signer_email=signer.session.email,
         client_name=signer.session.customer_name,
         auth_method=signer.auth_method,
+        letterhead=await letterhead_for(backends, tenant),
     )
 
 

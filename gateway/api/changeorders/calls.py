@@ -212,9 +212,11 @@ async def approve_change_order(
     signer_email: str,
     client_name: str,
     auth_method: str,
+    letterhead: common_pb2.Letterhead,
 ) -> ChangeOrder:
     """The e-signature, with where it came from and how the signer proved
-    who they are, as evidence; changeorders refuses all but the approver."""
+    who they are, as evidence; changeorders refuses all but the approver.
+    `letterhead`: for the certificate changeorders files in documents."""
     answer = await remote.call(
         remote.stub.ApproveChangeOrder,
         pb.ApproveChangeOrderRequest(
@@ -230,6 +232,7 @@ async def approve_change_order(
             client_name=client_name,
             consented_at=_timestamp(body.consented_at),
             auth_method=auth_method,
+            letterhead=letterhead,
         ),
         principal=principal,
     )

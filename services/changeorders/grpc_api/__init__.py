@@ -182,6 +182,7 @@ class ChangeOrdersServicer(changeorders_pb2_grpc.ChangeOrdersServiceServicer):
             client_name=request.client_name,
             consented_at=moment(request.consented_at, request.HasField("consented_at")),
             auth_method=request.auth_method,
+            letterhead=request.letterhead,
         )
         return pb.ApproveChangeOrderResponse(change_order=change_order_pb(view))
 

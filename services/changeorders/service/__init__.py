@@ -11,6 +11,7 @@ from services.changeorders.service.drafting import (
     update_change_order,
 )
 from services.changeorders.service.expiry import expire_due
+from services.changeorders.service.filing import DocumentArchive, on_change_order_approved
 from services.changeorders.service.reads import (
     Comparison,
     Summary,
@@ -28,6 +29,7 @@ __all__ = [
     "UPDATABLE",
     "Certificate",
     "Comparison",
+    "DocumentArchive",
     "OrderView",
     "ProjectsReader",
     "Sessions",
@@ -42,6 +44,7 @@ __all__ = [
     "get_certificate_pdf",
     "get_change_order",
     "list_change_orders",
+    "on_change_order_approved",
     "push_back_change_order",
     "revise_change_order",
     "send_change_order",

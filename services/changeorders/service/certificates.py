@@ -34,19 +34,30 @@ async def get_certificate_pdf(
     """`letterhead`: the integrator's, from the caller (the gateway); the
     client named is the one the signer's session said they were."""
     async with UnitOfWork(sessions, principal.require_reader()) as uow:
-        order = await load_order(uow, principal, change_order_id)
-        signature = await uow.session.scalar(
-            select(Approval).where(Approval.change_order_id == order.id)
+        return await certificate_pdf(uow, principal, change_order_id, letterhead)
+
+
+async def certificate_pdf(
+    uow: UnitOfWork,
+    principal: Principal,
+    change_order_id: str,
+    letterhead: common_pb2.Letterhead | None = None,
+) -> Certificate:
+    """Read in the caller's transaction (the gRPC read's own, or the consumer's
+    when the approved event files it)."""
+    order = await load_order(uow, principal, change_order_id)
+    signature = await uow.session.scalar(
+        select(Approval).where(Approval.change_order_id == order.id)
+    )
+    if order.status != Status.APPROVED or signature is None:
+        raise InvalidTransition(
+            f"{order.reference} has not been approved: a certificate is made once it is",
+            field="change_order_id",
         )
-        if order.status != Status.APPROVED or signature is None:
-            raise InvalidTransition(
-                f"{order.reference} has not been approved: a certificate is made once it is",
-                field="change_order_id",
-            )
-        revision = await uow.session.get(Revision, signature.revision_id)
-        assert revision is not None and revision.content_json
-        content = SignedContent.from_json(revision.content_json)
-        trail = await trail_of(uow, order)
+    revision = await uow.session.get(Revision, signature.revision_id)
+    assert revision is not None and revision.content_json
+    content = SignedContent.from_json(revision.content_json)
+    trail = await trail_of(uow, order)
     document = certificate.render_certificate(
         content,
         certificate.SignatureBlock(

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from portal.changeorders.v1 import changeorders_pb2 as pb
 from portal.changeorders.v1 import events_pb2
+from portal.common.v1 import common_pb2
 from sqlalchemy import select
 
 from services.changeorders import domain_approval
@@ -80,10 +81,13 @@ async def approve_change_order(
     client_name: str = "",
     consented_at: datetime | None = None,
     auth_method: str = "",
+    letterhead: common_pb2.Letterhead | None = None,
 ) -> OrderView:
     """The approver signs the revision they were shown. The contract takes the
     order's lines in the same transaction, so two orders of one project are
-    approved against the contract each was priced on, one after the other."""
+    approved against the contract each was priced on, one after the other.
+    `letterhead`: the integrator's, from the gateway; it rides in the approved
+    event so the certificate filed in documents wears it."""
     tenant_id = principal.require_approver("approve a change order")
     request_id = check_request_id(request_id) or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
@@ -182,7 +186,7 @@ async def approve_change_order(
             },
         )
         uow.publish(
-            approved_event(order, shown, contract, diff, signature),
+            approved_event(order, shown, contract, diff, signature, letterhead),
             aggregate_type="change_order",
             aggregate_id=str(order.id),
             occurred_at=now,
@@ -199,6 +203,7 @@ def approved_event(
     contract: ContractState,
     diff: Diff,
     signature: Approval,
+    letterhead: common_pb2.Letterhead | None = None,
 ) -> events_pb2.ChangeOrderApproved:
     """Everything the consumers act on, so none has to call back."""
     currency = contract.currency
@@ -249,6 +254,7 @@ def approved_event(
         content_sha256=signature.content_sha256,
         project_reference=contract.project_reference,
         project_name=contract.project_name,
+        letterhead=letterhead,
     )
 
 

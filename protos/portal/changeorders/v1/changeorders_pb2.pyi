@@ -1322,6 +1322,7 @@ class ApproveChangeOrderRequest(_message.Message):
     CLIENT_NAME_FIELD_NUMBER: _builtins.int
     CONSENTED_AT_FIELD_NUMBER: _builtins.int
     AUTH_METHOD_FIELD_NUMBER: _builtins.int
+    LETTERHEAD_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     change_order_id: _builtins.str
     revision: _builtins.int
@@ -1344,6 +1345,12 @@ class ApproveChangeOrderRequest(_message.Message):
         between the first view and the signature.
         """
 
+    @_builtins.property
+    def letterhead(self) -> _common_pb2.Letterhead:
+        """The integrator's letterhead, carried in the approved event so the
+        certificate filed in documents wears it (no gateway is there then).
+        """
+
     def __init__(
         self,
         *,
@@ -1359,10 +1366,11 @@ class ApproveChangeOrderRequest(_message.Message):
         client_name: _builtins.str = ...,
         consented_at: _timestamp_pb2.Timestamp | None = ...,
         auth_method: _builtins.str = ...,
+        letterhead: _common_pb2.Letterhead | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["consented_at", b"consented_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["consented_at", b"consented_at", "letterhead", b"letterhead"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_method", b"auth_method", "change_order_id", b"change_order_id", "client_name", b"client_name", "consent", b"consent", "consented_at", b"consented_at", "content_sha256", b"content_sha256", "ip", b"ip", "request_id", b"request_id", "revision", b"revision", "signer_email", b"signer_email", "signer_name", b"signer_name", "user_agent", b"user_agent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_method", b"auth_method", "change_order_id", b"change_order_id", "client_name", b"client_name", "consent", b"consent", "consented_at", b"consented_at", "content_sha256", b"content_sha256", "ip", b"ip", "letterhead", b"letterhead", "request_id", b"request_id", "revision", b"revision", "signer_email", b"signer_email", "signer_name", b"signer_name", "user_agent", b"user_agent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

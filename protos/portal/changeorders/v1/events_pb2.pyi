@@ -140,6 +140,7 @@ class ChangeOrderApproved(_message.Message):
     CONTENT_SHA256_FIELD_NUMBER: _builtins.int
     PROJECT_REFERENCE_FIELD_NUMBER: _builtins.int
     PROJECT_NAME_FIELD_NUMBER: _builtins.int
+    LETTERHEAD_FIELD_NUMBER: _builtins.int
     change_order_id: _builtins.str
     project_id: _builtins.str
     customer_id: _builtins.str
@@ -180,6 +181,10 @@ class ChangeOrderApproved(_message.Message):
 
     @_builtins.property
     def approved_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def letterhead(self) -> _common_pb2.Letterhead:
+        """The letterhead the signer's gateway sent, so the filed certificate wears it."""
+
     def __init__(
         self,
         *,
@@ -204,10 +209,11 @@ class ChangeOrderApproved(_message.Message):
         content_sha256: _builtins.str = ...,
         project_reference: _builtins.str = ...,
         project_name: _builtins.str = ...,
+        letterhead: _common_pb2.Letterhead | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["approved_at", b"approved_at", "contract_total", b"contract_total", "price_impact", b"price_impact", "tax_impact", b"tax_impact"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approved_at", b"approved_at", "contract_total", b"contract_total", "letterhead", b"letterhead", "price_impact", b"price_impact", "tax_impact", b"tax_impact"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["affected_rooms", b"affected_rooms", "approved_at", b"approved_at", "change_order_id", b"change_order_id", "content_sha256", b"content_sha256", "contract_total", b"contract_total", "customer_id", b"customer_id", "lines", b"lines", "number", b"number", "price_impact", b"price_impact", "project_id", b"project_id", "project_name", b"project_name", "project_reference", b"project_reference", "revision", b"revision", "schedule_impact_days", b"schedule_impact_days", "shift_from_stage", b"shift_from_stage", "signer_contact_id", b"signer_contact_id", "signer_email", b"signer_email", "signer_name", b"signer_name", "stage_moves", b"stage_moves", "tax_impact", b"tax_impact", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["affected_rooms", b"affected_rooms", "approved_at", b"approved_at", "change_order_id", b"change_order_id", "content_sha256", b"content_sha256", "contract_total", b"contract_total", "customer_id", b"customer_id", "letterhead", b"letterhead", "lines", b"lines", "number", b"number", "price_impact", b"price_impact", "project_id", b"project_id", "project_name", b"project_name", "project_reference", b"project_reference", "revision", b"revision", "schedule_impact_days", b"schedule_impact_days", "shift_from_stage", b"shift_from_stage", "signer_contact_id", b"signer_contact_id", "signer_email", b"signer_email", "signer_name", b"signer_name", "stage_moves", b"stage_moves", "tax_impact", b"tax_impact", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
