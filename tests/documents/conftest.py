@@ -82,6 +82,7 @@ class Documents(Assertions):
     caller: Caller
     sessions: Any
     vault: Vault
+    target: str = ""  # for another service's client under test (its filing)
 
     def md(self, principal: Principal) -> tuple[tuple[str, str], ...]:
         return self.caller.metadata(principal)
@@ -159,6 +160,7 @@ async def _serve(url: str, keypair: tuple[str, str], store: BlobStore) -> AsyncI
             Caller(PrincipalSigner(private), timeout=20, stream_timeout=30),
             sessions,
             vault,
+            f"127.0.0.1:{port}",
         )
     finally:
         await channel.close()
