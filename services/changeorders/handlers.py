@@ -21,14 +21,7 @@ def subscriptions(*, documents: service.DocumentArchive | None = None) -> list[S
         # Our copy of each project's visible contacts.
         *audience_subscriptions(),
         # Our own: the approved order's certificate filed in the project's documents, once.
-        *(
-            [
-                Subscription(
-                    ChangeOrderApproved,
-                    partial(service.on_change_order_approved, archive=documents),
-                )
-            ]
-            if documents is not None
-            else []
+        Subscription(
+            ChangeOrderApproved, partial(service.on_change_order_approved, archive=documents)
         ),
     ]
