@@ -122,6 +122,15 @@ async def test_an_approved_change_order_moves_the_board_once(running: Running, g
     assert board["budget"]["contract_value"]["amount_minor"] == total + impact
     mine = (await client.api("GET", f"/api/v1/projects/{pid}/board")).json()
     assert mine["budget"]["contract_value"]["amount_minor"] == total + impact
+
+    # changeorders' own consumer filed the certificate, client-visible.
+    async def certificate():
+        listed = await client.api("GET", f"/api/v1/projects/{pid}/documents")
+        docs = listed.json()["documents"] if listed.status_code == 200 else []
+        return [d for d in docs if d["title"].startswith(f"{sent.number} approved")] or None
+
+    (filed,) = await wait_for(certificate)
+    assert filed["title"] == f"{sent.number} approved: Second subwoofer"
     await client.client.aclose()
 
 
