@@ -194,12 +194,14 @@ async def add_change(
 
 @router.post("/console/change-orders/{order_id}/changes/{index}/remove")
 async def remove_change(
-    request: Request, order_id: str, index: int, signed_in: StaffPage, remote: ChangeOrdersDep
+    request: Request, order_id: str, index: str, signed_in: StaffPage, remote: ChangeOrdersDep
 ) -> Response:
     await signed_in_form(request, signed_in)
     oid = UUID(page_id(order_id, "change order"))
+    # The position as the page numbered it; anything else removes nothing.
+    position = int(index) if index.isdigit() and len(index) < 4 else -1
     changes = await _changes(remote, signed_in, oid)
-    kept = [c for i, c in enumerate(changes) if i != index]
+    kept = [c for i, c in enumerate(changes) if i != position]
     call = calls.update_change_order(remote, signed_in.person, oid, {"changes": kept})
     return await act(request, call, then=order_url(oid), done="The change is removed.")
 

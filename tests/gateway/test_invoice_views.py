@@ -91,6 +91,7 @@ SETTINGS = PaymentSettings(
     invoice_prefix="INV",
     currency="USD",
     time_zone="America/New_York",
+    variation_rule="spread",
 )
 
 
