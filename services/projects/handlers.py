@@ -22,7 +22,10 @@ def subscriptions(*, documents: service.SignedCopyArchive) -> list[Subscription]
             partial(service.on_proposal_accepted, documents=documents),
         ),
         # The contract value on the board: each approved change order, once.
+        # ... and takes its "awaits your approval" item off the board, which
+        # the other change order events open, reopen and resolve.
         Subscription(ChangeOrderApproved, service.on_change_order_approved),
+        *(Subscription(t, service.on_change_order_event) for t in service.CHANGE_ORDER_EVENTS),
         # The board's payments: each invoice's standing, the plan's next payment.
         *(Subscription(t, service.on_invoice_event) for t in service.INVOICE_EVENTS),
         Subscription(PaymentPlanChanged, service.on_payment_plan_changed),

@@ -290,6 +290,10 @@ class WaitingItem(Base):
     link: Mapped[str] = mapped_column(String(500))
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where the newest report this item reflects stands in its producer's
+    # lifecycle (change orders: `domain_changeorders.report_order`), so late
+    # and repeated events change nothing; null for items that need none.
+    report_order: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Variation(Base):

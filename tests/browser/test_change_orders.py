@@ -4,7 +4,8 @@ the price and schedule impact at the top), pushes back one line, reads
 revision 2 with the thread, signs it and downloads the certificate. Nothing
 spills sideways on the phone; staff-only lines never show.
 
-Screenshots: tests/screenshots/change-order-*.png, change-order-signed-*.png."""
+Screenshots: tests/screenshots/change-order-*.png, change-order-signed-*.png,
+board-change-order-*.png (the board asking for the approval)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ def test_the_client_pushes_back_a_line_then_approves_revision_two(page: Page, su
     page.get_by_label("Your full name").fill("Jane Harrison")
     page.get_by_label("I have read the statement above and I agree to it.").check()
     page.get_by_role("button", name="Sign and accept").click()
-    # Accept & pay takes the client on to the deposit; the proposal is signed.
-    expect(page).not_to_have_url(re.compile(r"/proposal$"))
+    # Accepting lands on the deposit invoice it raised, saying so.
+    expect(page.get_by_text("The proposal is signed and accepted.")).to_be_visible()
 
     deadline = (datetime.now(UTC) + timedelta(days=7)).isoformat()
     changes = [
@@ -66,7 +67,21 @@ def test_the_client_pushes_back_a_line_then_approves_revision_two(page: Page, su
     )
     _ok(suite.api.post(f"/api/v1/change-orders/{order['id']}/send"))
 
-    page.goto(suite.base + f"/projects/{pid}")
+    # The client's board asks for the approval (projects consumes `sent`).
+    board = suite.base + f"/projects/{pid}"
+    awaiting = page.locator(
+        ".waiting-title", has_text=re.compile(r"^CO-\d+ Second subwoofer awaits your approval")
+    )
+    for _ in range(60):  # the board is drawn on the server: look again until it lands
+        page.goto(board)
+        if awaiting.count():
+            break
+        page.wait_for_timeout(500)
+    expect(awaiting).to_contain_text(re.compile(r"— by \d+ \w{3}$"))
+    review = page.locator(".waiting-item", has=awaiting).get_by_role("link")
+    expect(review).to_have_attribute("href", f"/projects/{pid}/change-orders/{order['id']}")
+    _no_sideways_scroll(page)
+    shot(page, "board-change-order")
     page.get_by_role("link", name="Change orders").click()
     page.get_by_role("link", name=re.compile("Second subwoofer")).click()
     expect(page.get_by_role("heading", name=re.compile("Second subwoofer"))).to_be_visible()

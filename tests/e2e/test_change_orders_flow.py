@@ -97,6 +97,15 @@ async def test_an_approved_change_order_moves_the_board_once(running: Running, g
             )
         ).change_order
         assert sent.diff.before.total.amount_minor == total
+
+        async def awaiting() -> list[dict]:
+            board = (await client.api("GET", f"/api/v1/projects/{pid}/board")).json()
+            return [w for w in board["waiting_on"] if w["kind"] == "change_order_to_approve"]
+
+        # The client's board asks for the approval (projects consumes `sent`).
+        (item,) = await wait_for(awaiting)
+        assert item["title"].startswith(f"{sent.number} Second subwoofer awaits your approval")
+        assert item["link"] == f"/projects/{pid}/change-orders/{sent.id}"
         approve = pb.ApproveChangeOrderRequest(
             request_id=str(uuid.uuid4()),
             change_order_id=sent.id,
@@ -122,6 +131,8 @@ async def test_an_approved_change_order_moves_the_board_once(running: Running, g
     assert board["budget"]["contract_value"]["amount_minor"] == total + impact
     mine = (await client.api("GET", f"/api/v1/projects/{pid}/board")).json()
     assert mine["budget"]["contract_value"]["amount_minor"] == total + impact
+    # Approved in the same transaction that moved the value: no longer asked.
+    assert [w for w in mine["waiting_on"] if w["kind"] == "change_order_to_approve"] == []
 
     # changeorders' own consumer filed the certificate, client-visible.
     async def certificate():

@@ -11,6 +11,10 @@ from services.projects.service.acceptance import (
     on_proposal_accepted,
 )
 from services.projects.service.board import Budget, StatusBoard, get_status_board
+from services.projects.service.change_order_board import (
+    CHANGE_ORDER_EVENTS,
+    on_change_order_event,
+)
 from services.projects.service.common import Customers, Sessions
 from services.projects.service.payment_board import (
     INVOICE_EVENTS,
@@ -48,6 +52,7 @@ from services.projects.service.variations import on_change_order_approved
 from services.projects.service.waiting import open_waiting_item, resolve_waiting_item
 
 __all__ = [
+    "CHANGE_ORDER_EVENTS",
     "INVOICE_EVENTS",
     "Budget",
     "Customers",
@@ -75,6 +80,7 @@ __all__ = [
     "list_rooms",
     "list_stage_history",
     "on_change_order_approved",
+    "on_change_order_event",
     "on_invoice_event",
     "on_payment_plan_changed",
     "on_proposal_accepted",

@@ -14,6 +14,7 @@ from services.chassis.db import UnitOfWork
 from services.chassis.errors import InvalidArgument, NotFound
 from services.chassis.events import Event
 from services.projects.models import Project, Variation
+from services.projects.service.change_order_board import keep_change_order_waiting, report_of
 
 SOURCE = "change_order"
 
@@ -57,6 +58,8 @@ async def on_change_order_approved(
         .on_conflict_do_nothing(index_elements=["tenant_id", "source", "source_id"])
         .returning(Variation.id)
     )
+    # Approved: no longer awaiting the client (a redelivery finds it resolved).
+    await keep_change_order_waiting(uow, project, report_of("approved", p), event)
     if recorded is None:
         return
     project.approved_variations_minor += p.price_impact.amount_minor

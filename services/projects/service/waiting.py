@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.chassis.db import UnitOfWork
@@ -79,6 +79,55 @@ async def keep_waiting_item(
                 "title": statement.excluded.title,
                 "link": statement.excluded.link,
                 "resolved_at": None,
+            },
+        )
+    )
+
+
+async def record_waiting_item(
+    uow: UnitOfWork,
+    *,
+    project: Project,
+    kind: str,
+    key: str,
+    title: str,
+    link: str,
+    now: datetime,
+    open: bool,
+    report_order: int,
+) -> None:
+    """Keep the item as the newest report says (the caller decided it is
+    news): open (`since` = now if it was not open already) or resolved at
+    now. A resolved row made here before its item ever opened keeps the
+    report's place, so an older report arriving later changes nothing."""
+    statement = insert(WaitingItem).values(
+        id=uuid.uuid4(),
+        tenant_id=project.tenant_id,
+        project_id=project.id,
+        kind=kind,
+        key=key,
+        title=title[:200],
+        link=link[:500],
+        since=now,
+        resolved_at=None if open else now,
+        report_order=report_order,
+    )
+    was_open = WaitingItem.resolved_at.is_(None)
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id", "kind", "key"],
+            set_={
+                "title": statement.excluded.title,
+                "link": statement.excluded.link,
+                "report_order": statement.excluded.report_order,
+                "since": case((was_open, WaitingItem.since), else_=statement.excluded.since)
+                if open
+                else WaitingItem.since,
+                "resolved_at": None
+                if open
+                else case(
+                    (was_open, statement.excluded.resolved_at), else_=WaitingItem.resolved_at
+                ),
             },
         )
     )
