@@ -37,12 +37,13 @@ def _fits(page: Page) -> None:
 
 def _signed_proposal_project(suite: Suite, page: Page) -> dict:
     """A client (approver) with a sent proposal, signed in this browser; the
-    portal takes payments with a publishable key and a $50.00 minimum."""
+    portal takes payments with a publishable key and a $500.00 minimum (the
+    demo seed's: the e2e tests that run later rely on it)."""
     api = suite.api
     _ok(
         api.patch(
             "/api/v1/payment-settings",
-            json={"publishable_key": "pk_test_portal", "minimum_payment_minor": 5_000},
+            json={"publishable_key": "pk_test_portal", "minimum_payment_minor": 50_000},
         )
     )
     customer_id, _, link = suite.invited_contact("approver")
@@ -175,7 +176,7 @@ def test_a_client_signs_pays_part_of_the_deposit_and_sees_it_partly_paid(
     page.get_by_label("Part of it").check()
     page.get_by_label(re.compile("^Amount to pay now")).fill("10")
     page.get_by_role("button", name="Continue").click()
-    expect(page.locator("#f-amount-error")).to_contain_text("$50.00")
+    expect(page.locator("#f-amount-error")).to_contain_text("$500.00")
 
     page.get_by_label("Part of it").check()
     page.get_by_label(re.compile("^Amount to pay now")).fill("500")

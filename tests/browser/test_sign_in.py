@@ -75,11 +75,11 @@ def test_staff_sign_in_to_the_console_and_view_a_clients_portal(page: Page, suit
 
     expect(page).to_have_url(re.compile(r"/console$"))
     expect(page.get_by_role("heading", name="Customers", exact=True)).to_be_visible()
-    expect(page.get_by_role("link", name="The Harrison Residence")).to_be_visible()
+    expect(page.get_by_role("link", name="The Harrison Residence", exact=True)).to_be_visible()
     shot(page, "console")
 
-    page.get_by_role("link", name="The Harrison Residence").click()
-    expect(page.get_by_role("heading", name="The Harrison Residence")).to_be_visible()
+    page.get_by_role("link", name="The Harrison Residence", exact=True).click()
+    expect(page.get_by_role("heading", name="The Harrison Residence", exact=True)).to_be_visible()
     expect(page.get_by_text("jane.harrison@example.com")).to_be_visible()
     shot(page, "customer")
 

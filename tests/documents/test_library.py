@@ -172,7 +172,9 @@ async def test_an_unknown_project_is_not_found_for_clients_and_refused_for_staff
 async def test_only_project_managers_and_services_change_documents(acme: Integrator) -> None:
     project = await acme.project()
     await acme.svc.upload_fails(DENIED, acme.technician, acme.header(project), PDF)
-    await acme.svc.upload_fails(DENIED, acme.client(), acme.header(project), PDF)
+    # A client's approver attaches only photos (to a visit), never a document.
+    err = await acme.svc.upload_fails(INVALID, acme.client(), acme.header(project), PDF)
+    assert "only photos" in (err.details() or "")
     generated = await acme.svc.upload(acme.service, acme.header(project, "signed.pdf"), PDF)
     assert generated.current.uploaded_by == "projects"
     await acme.svc.fails(

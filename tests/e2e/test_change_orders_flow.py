@@ -332,8 +332,12 @@ async def test_approval_moves_budget_schedule_work_order_and_inboxes_once_paymen
 
     # One trace: the approval, its relay, and every consumer's handling of it.
     # Our two clicks are the last two approvals served; the first one published.
-    approvals = [s for s in _spans(running, "changeorders") if "ApproveChangeOrder" in s["name"]]
-    trace_id = approvals[-2]["context"]["trace_id"]
+    # Spans are exported in batches (every few seconds): wait for both.
+    async def approvals():
+        served = [s for s in _spans(running, "changeorders") if "ApproveChangeOrder" in s["name"]]
+        return served if len(served) >= 2 else None
+
+    trace_id = (await wait_for(approvals, timeout=30))[-2]["context"]["trace_id"]
     subject = "changeorders.change_order.approved"
 
     def in_trace(service: str) -> list[str]:
