@@ -228,7 +228,7 @@ def test_a_resubmitted_pay_form_makes_one_payment(page: Page, suite: Suite) -> N
     double click past the page's own guard): one payment, one PaymentIntent."""
     built = _sign_and_reach_the_deposit(suite, page)
     invoice_id = built["invoice_id"]
-    answers = _post_pay_form(suite, page, invoice_id, "60", times=2)
+    answers = _post_pay_form(suite, page, invoice_id, "600", times=2)
     ((first, where), (second, again)) = answers
     assert (first, second) == (200, 200)
     assert where == again and f"/invoices/{invoice_id}/payments/" in where
@@ -274,13 +274,13 @@ def test_an_archived_customer_sees_the_invoice_but_no_pay_button(page: Page, sui
 def test_staff_record_a_transfer_and_refund_in_the_console(
     page: Page, suite: Suite, chromium
 ) -> None:
-    # The client signs and pays $100.00 by card in their own browser.
+    # The client signs and pays $600.00 by card in their own browser.
     client = chromium.new_context(viewport=page.viewport_size, locale="en-US")
     client.set_default_timeout(15_000)
     client_page = client.new_page()
     built = _sign_and_reach_the_deposit(suite, client_page)
     invoice_id, project = built["invoice_id"], built["project"]
-    ((status, where),) = _post_pay_form(suite, client_page, invoice_id, "100")
+    ((status, where),) = _post_pay_form(suite, client_page, invoice_id, "600")
     assert status == 200 and "/payments/" in where
     client.close()
 
@@ -314,7 +314,7 @@ def test_staff_record_a_transfer_and_refund_in_the_console(
     expect(page.get_by_text("Issued: the client can see and pay it now.")).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile(r"^Invoice \S+-\d+"))).to_be_visible()
 
-    # The deposit: $100.00 by card; the staff record $1,000.00 by transfer.
+    # The deposit: $600.00 by card; the staff record $1,000.00 by transfer.
     page.goto(suite.base + f"/console/invoices/{invoice_id}")
     record = page.locator("#record")
     record.get_by_label("How it came").select_option("bank_transfer")
@@ -324,7 +324,7 @@ def test_staff_record_a_transfer_and_refund_in_the_console(
     expect(page.get_by_text("Recorded $1,000.00 received.")).to_be_visible()
     payments = page.locator("#payments-heading").locator("..")
     expect(payments).to_contain_text("Bank transfer · BACS 99812")
-    expect(page.locator(".sums").first).to_contain_text("$1,100.00")
+    expect(page.locator(".sums").first).to_contain_text("$1,600.00")
 
     # Refund $40.00 of the card payment.
     card_row = payments.locator(".row", has_text="Visa ending 4242")
