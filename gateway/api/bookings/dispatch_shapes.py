@@ -155,7 +155,8 @@ class ServiceTypeChange(BaseModel):
 
 
 class ProjectSite(Coordinates):
-    pass
+    """Where the project is, for travel time between visits: its own schema
+    name in the API document, the same two bounded numbers."""
 
 
 # -- work orders -----------------------------------------------------------------------------
