@@ -116,7 +116,7 @@ def run_suite(data_dir: Path, port: int | None) -> None:
 
 
 def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
-    from deploy.seed import DEMO_PASSWORD, seed_demo
+    from deploy.seed import DEMO_PASSWORD, DEMO_SLUG, seed_demo
     from deploy.seed_change_orders import seed_demo_change_orders
     from deploy.seed_documents import seed_demo_documents
 
@@ -132,6 +132,10 @@ def seed_and_describe(suite: Suite, data_dir: Path) -> dict:
             known_token=known.get("staff_token"),
             stripe_url=suite.stripe_url if suite.has_localstripe else None,
             stripe_key=LOCALSTRIPE_KEY,
+            # The demo integrator's books: QuickBooks Online on the local sandbox.
+            books_callback=f"{suite.scheme_host(DEMO_SLUG)}/console/accounting/callback"
+            if "books" in suite.children
+            else None,
         )
     )
     asyncio.run(

@@ -24,6 +24,7 @@ from deploy.seed_payments import (
     DEPOSIT,
     INSTALL,
     DemoMoney,
+    connect_books,
     pay_deposit,
     set_minimum_part_payment,
     wait_for_milestone,
@@ -79,8 +80,11 @@ async def seed_demo(
     known_token: str | None,
     stripe_url: str | None = None,
     stripe_key: str = "",
+    books_callback: str | None = None,
 ) -> DemoData:
-    """`stripe_url`: localstripe's, when it runs (the deposit is paid by card)."""
+    """`stripe_url`: localstripe's, when it runs (the deposit is paid by card).
+    `books_callback`: the console's accounting callback, when the local books
+    sandbox runs (the demo integrator connects QuickBooks Online to it)."""
     call = Caller(PrincipalSigner(private_key))
     platform = Principal(kind="platform", subject="seed")
     async with (
@@ -218,6 +222,10 @@ async def seed_demo(
         # issued from the stage change: projects' two events reach payments on
         # separate consumers, in either order.
         await set_minimum_part_payment(call=call, payments=payments, owner=staff)
+        if books_callback:
+            await connect_books(
+                call=call, payments=payments, owner=staff, redirect_uri=books_callback
+            )
         deposit = await wait_for_milestone(
             call=call, payments=payments, staff=staff, project_id=project.id, milestone=DEPOSIT
         )

@@ -9,6 +9,14 @@ localstripe (as Stripe.js makes one in the page), then StartPayment as the
 demo client; localstripe's signed webhook follows and changes nothing more.
 Without localstripe (it is optional) the deposit is recorded as an offline
 payment whose reference says exactly that.
+
+When the local accounting sandbox runs (deploy/books_sandbox.py), the demo
+integrator connects QuickBooks Online to it before the deposit is paid, the
+way staff do from the console: StartAccountingConnection, the sandbox's
+authorize page (it approves at once and redirects back with a code), then
+CompleteAccountingConnection with that code, state and realm. Every record
+from then on (the customer, both invoices, the deposit's payment) is posted
+once by the accounting-sync job.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 import grpc
 import httpx
@@ -71,6 +80,32 @@ async def set_minimum_part_payment(*, call: Caller, payments, owner: Principal) 
         ),
         owner,
     )
+
+
+async def connect_books(
+    *, call: Caller, payments, owner: Principal, redirect_uri: str
+) -> pay.AccountingConnection:
+    """QuickBooks Online on the local sandbox, through the real OAuth2 path.
+    Again on every run: the sandbox keeps its company in memory, so a restart
+    needs fresh tokens (records already posted stay posted)."""
+    started = await call(
+        payments.StartAccountingConnection,
+        pay.StartAccountingConnectionRequest(provider="quickbooks", redirect_uri=redirect_uri),
+        owner,
+    )
+    async with httpx.AsyncClient(timeout=15, trust_env=False) as client:
+        answer = await client.get(started.authorize_url, follow_redirects=False)
+    if answer.status_code != 302:
+        raise RuntimeError(f"seed: the books sandbox answered {answer.status_code} to authorize")
+    back = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["location"]).query).items()}
+    done = await call(
+        payments.CompleteAccountingConnection,
+        pay.CompleteAccountingConnectionRequest(
+            state=back["state"], code=back["code"], realm_id=back["realmId"]
+        ),
+        owner,
+    )
+    return done.connection
 
 
 async def pay_deposit(

@@ -30,6 +30,7 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from deploy import books_sandbox
 from deploy.infra import Nats, Postgres, free_port
 from services.chassis.auth import generate_keypair
 from services.chassis.migrations import upgrade
@@ -113,7 +114,7 @@ class Suite:
                 self.database_urls[name] = url
                 upgrade(name, url)
             self._plan_children()
-            for name in ("smtp", "localstripe", *SERVICES, "gateway"):
+            for name in ("smtp", "localstripe", "books", *SERVICES, "gateway"):
                 if name in self.children:
                     self.start_child(name)
             self.wait_ready()
@@ -178,6 +179,10 @@ class Suite:
                 ],
                 dict(base),
             )
+        # The local accounting sandbox (deploy/books_sandbox.py), as localstripe plays Stripe.
+        self.ports["books"] = self.ports.get("books") or free_port()
+        argv = [py, "-m", "deploy.books_sandbox", "--port", str(self.ports["books"])]
+        self.children["books"] = Child("books", argv, dict(base))
         for name in SERVICES:
             self.children[name] = Child(
                 name, [py, "-m", f"services.{name}"], {**base, **self.service_env(name)}
@@ -208,6 +213,7 @@ class Suite:
             }
         if name == "payments":
             env[p + "PORTAL_BASE_DOMAIN"] = self.opts.base_domain
+            env |= books_sandbox.payments_env(self.books_url, self.data)
         if name == "payments" and "localstripe" in self.children:
             env |= {
                 p + "STRIPE_API_KEY": LOCALSTRIPE_KEY,
@@ -271,6 +277,10 @@ class Suite:
     @property
     def stripe_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['stripe']}"
+
+    @property
+    def books_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['books']}"
 
     @property
     def has_localstripe(self) -> bool:
@@ -375,6 +385,7 @@ class Suite:
             "gateway": f"{self.gateway_url}/healthz",
             "smtp": f"{self.mail_url}/messages",
             "localstripe": f"{self.stripe_url}/v1/customers",
+            "books": f"{self.books_url}/qbo/discovery",
         }[name]
         return _http_ok(url)
 

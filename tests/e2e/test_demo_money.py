@@ -5,8 +5,12 @@ part of it: at least the integrator's $500 minimum, never less."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
+from deploy.books_sandbox import SANDBOX_COMPANY
 from deploy.seed_payments import MINIMUM_PART_PAYMENT_MINOR
 from tests.e2e.test_documents_portal import client_browser
 from tests.e2e.test_projects_portal import staff
@@ -72,3 +76,52 @@ async def test_the_demo_client_can_pay_part_of_the_install_invoice_but_not_below
         )
         assert too_little.status_code == 422, too_little.text
         assert "smallest payment accepted is $500.00" in too_little.json()["detail"]
+
+
+async def _sync_records(gw, running: Running) -> list[dict]:
+    records, token = [], ""
+    while True:
+        page = await staff(
+            gw, running, "GET", f"/api/v1/accounting/sync-records?page_size=100&page_token={token}"
+        )
+        records += page["records"]
+        token = page["next_page_token"]
+        if not token:
+            return records
+
+
+async def test_the_demo_books_are_the_local_sandbox_and_get_one_post_per_record(
+    running: Running, gw
+):
+    """Issue 10's "the sync log shows one post per record": the seed connected
+    QuickBooks Online on the local sandbox through the OAuth path, and the
+    demo's customer, both invoices and the deposit's payment are each posted
+    once (other tests add records of their own to the shared tenant)."""
+    connection = await staff(gw, running, "GET", "/api/v1/accounting")
+    assert connection["connection"]["state"] == "connected", connection
+    assert connection["connection"]["organisation_name"] == SANDBOX_COMPANY
+    demo = running.info["demo_invoices"]
+    project = running.info["demo_project_id"]
+    page = await staff(gw, running, "GET", f"/api/v1/invoices?project_id={project}")
+    by_milestone = {i["milestone"]: i for i in page["invoices"]}
+    deposit = await staff(
+        gw, running, "GET", f"/api/v1/invoices/{by_milestone['acceptance']['id']}"
+    )
+    (paid,) = [p for p in deposit["payments"] if p["status"] == "succeeded"]
+    wanted = {
+        ("customer", deposit["customer_id"]),
+        ("invoice", deposit["id"]),
+        ("invoice", demo["install"]["id"]),
+        ("payment", paid["id"]),
+    }
+    deadline = time.monotonic() + 60
+    while True:  # the sync job posts within seconds of the seed
+        records = [
+            r for r in await _sync_records(gw, running) if (r["kind"], r["record_id"]) in wanted
+        ]
+        if all(r["state"] == "posted" for r in records) and len(records) == len(wanted):
+            break
+        assert time.monotonic() < deadline, records
+        await asyncio.sleep(0.5)
+    assert {(r["kind"], r["record_id"]) for r in records} == wanted  # one row each, no more
+    assert all(r["provider"] == "quickbooks" and r["external_id"] for r in records)

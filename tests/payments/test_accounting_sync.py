@@ -23,6 +23,8 @@ from portal.payments.v1 import events_pb2 as payments_events
 from portal.payments.v1 import payments_pb2 as pb
 from portal.payments.v1 import payments_pb2_grpc
 
+from deploy import books_sandbox as fake_books
+from deploy.books_sandbox import CLIENT_ID, CLIENT_SECRET, REALM, XERO_TENANT, FakeBooks
 from services.chassis.auth import PrincipalSigner, PrincipalVerifier
 from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
 from services.chassis.grpc_client import Caller, open_channel
@@ -38,9 +40,7 @@ from services.payments.models import AccountingConnection
 from services.payments.service import Accounting, sync_due
 from services.payments.service.accounting import open_tokens
 from services.payments.service.posting import sync_tenant
-from tests.payments import fake_books
 from tests.payments.conftest import SERVICE_NAME, Integrator, Payments
-from tests.payments.fake_books import CLIENT_ID, CLIENT_SECRET, REALM, XERO_TENANT, FakeBooks
 
 REDIRECT = "https://acme.portal.test/console/accounting/callback"
 KEYS = MasterKeys({"k1": os.urandom(32)}, "k1")

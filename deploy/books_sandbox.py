@@ -1,5 +1,5 @@
-"""A local HTTP server that plays QuickBooks Online (v3 Accounting API,
-Intuit's OpenID discovery document and token endpoint) and Xero (the
+"""The local accounting sandbox: an HTTP server that plays QuickBooks Online
+(v3 Accounting API, Intuit's OpenID discovery document and token endpoint) and Xero (the
 Accounting API, the connections list, the identity token endpoint) for the
 endpoints payments uses, so the real SDKs talk to it as they would to the
 providers.
@@ -11,6 +11,13 @@ as both providers do, and can be told to fail: `fail(n, status)` answers the
 next n API calls with that status, and `accept_then_fail(entity)` creates the
 next such entity but answers 500, as a provider that accepted the record
 before the connection dropped.
+
+`make run` starts it (`python -m deploy.books_sandbox --port N`, as localstripe
+plays Stripe) and points payments' QuickBooks settings at it; its authorize
+page approves at once and sends the browser (or the demo seed) back with a
+code, so the real OAuth connection path connects the demo integrator.
+tests/payments drive the same server in-process (`serving()`). It keeps
+everything in memory: a restart is an empty company.
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from aiohttp import web
 
@@ -32,6 +40,10 @@ CLIENT_ID, CLIENT_SECRET = "portal-app", "portal-app-secret"
 BODY = web.RequestKey("body", object)
 REALM = "9130355377311456"
 XERO_TENANT = "6f5d1a7e-0000-4000-8000-00000000cafe"
+# What the console shows as the connected company under `make run`: plainly not real books.
+SANDBOX_COMPANY = (
+    "Local accounting sandbox (not a real QuickBooks company; nothing leaves this machine)"
+)
 
 
 @dataclass
@@ -58,6 +70,8 @@ class FakeBooks:
     stall_on: set[str] = field(default_factory=set)
     stalled: Any = None  # an asyncio.Event the stalled answer waits for
     ids: Any = field(default_factory=lambda: itertools.count(101))
+    # The company the connection reports (the console shows it beside "Connected").
+    company: str = "Acme AV Books"
 
     # -- what tests tell it ---------------------------------------------------------
 
@@ -220,10 +234,22 @@ def _app(books: FakeBooks) -> web.Application:
         return web.json_response({entity: row, "time": "2026-03-12T10:00:00Z"})
 
     async def company_info(request: web.Request) -> web.Response:
-        info = {"Id": "1", "CompanyName": "Acme AV Books", "SyncToken": "0"}
+        info = {"Id": "1", "CompanyName": books.company, "SyncToken": "0"}
         return web.json_response({"CompanyInfo": info})
 
+    async def authorize(request: web.Request) -> web.Response:
+        """Intuit's consent screen, approved at once: back to the app with a
+        code, the state it sent and the company (realm) chosen."""
+        back = request.query.get("redirect_uri", "")
+        if not back.startswith(("http://", "https://")):
+            return web.json_response({"error": "invalid_request"}, status=400)
+        query = urlencode(
+            {"code": books.approve(), "state": request.query.get("state", ""), "realmId": REALM}
+        )
+        raise web.HTTPFound(f"{back}{'&' if '?' in back else '?'}{query}")
+
     app.router.add_get("/qbo/discovery", discovery)
+    app.router.add_get("/qbo/connect/oauth2", authorize)
     app.router.add_post("/qbo/oauth2/v1/tokens/bearer", qbo_token)
     app.router.add_post(f"/qbo/v3/company/{REALM}/query", qbo_query)
     app.router.add_get(f"/qbo/v3/company/{REALM}/companyinfo/{REALM}", company_info)
@@ -309,3 +335,40 @@ async def serving() -> AsyncIterator[FakeBooks]:
         yield books
     finally:
         await runner.cleanup()
+
+
+def main() -> None:
+    """`python -m deploy.books_sandbox --port N`: the sandbox on its own, for `make run`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="the local QuickBooks / Xero sandbox")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    books = FakeBooks(base=f"http://127.0.0.1:{args.port}", company=SANDBOX_COMPANY)
+    web.run_app(_app(books), host="127.0.0.1", port=args.port, access_log=None, print=None)
+
+
+def payments_env(base: str, data_dir: Path) -> dict[str, str]:
+    """Payments' settings for the sandbox at `base`: QuickBooks Online offered,
+    its discovery document, token and API here; tokens sealed under master
+    keys generated once per data dir."""
+    path = data_dir / "payments-keys.json"
+    if not path.exists():
+        key = base64.b64encode(secrets.token_bytes(32)).decode()
+        path.write_text(json.dumps({"master_keys": {"k1": key}, "active_key_id": "k1"}))
+        path.chmod(0o600)
+    keys = json.loads(path.read_text())
+    return {
+        "PAYMENTS_QUICKBOOKS_CLIENT_ID": CLIENT_ID,
+        "PAYMENTS_QUICKBOOKS_CLIENT_SECRET": CLIENT_SECRET,
+        "PAYMENTS_QUICKBOOKS_ENVIRONMENT": base + "/qbo/discovery",
+        "PAYMENTS_QUICKBOOKS_API_BASE": base + "/qbo/v3",
+        "PAYMENTS_MASTER_KEYS": json.dumps(keys["master_keys"]),
+        "PAYMENTS_ACTIVE_KEY_ID": keys["active_key_id"],
+        # The sandbox is plain HTTP on loopback; requests-oauthlib refuses that otherwise.
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",
+    }
+
+
+if __name__ == "__main__":
+    main()
