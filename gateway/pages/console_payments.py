@@ -51,6 +51,8 @@ def read_settings(form: Form, currency: str) -> tuple[dict[str, Any], str]:
             "card_surcharge_bps": parse_percent_bps(form.get("card_surcharge")),
             "bank_discount_bps": parse_percent_bps(form.get("bank_discount")),
             "region": form.get("region")[:10].upper(),
+            "ach_debit_enabled": form.has("ach_debit_enabled"),
+            "bacs_debit_enabled": form.has("bacs_debit_enabled"),
         }
     except ValueError as exc:
         return {}, str(exc)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
     func,
     text,
 )
@@ -67,6 +69,9 @@ class PaymentSettings(Base):
     variation_rule: Mapped[str] = mapped_column(
         String(20), default="spread", server_default="spread"
     )
+    # Bank debits offered on the pay page (ACH for USD invoices, Bacs for GBP).
+    ach_debit_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    bacs_debit_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = _now()
 
 

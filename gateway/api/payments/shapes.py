@@ -184,6 +184,8 @@ class PaymentSettings(BaseModel):
     currency: str
     time_zone: str
     variation_rule: VariationRule
+    ach_debit_enabled: bool = Field(description="ACH Direct Debit offered on USD invoices.")
+    bacs_debit_enabled: bool = Field(description="Bacs Direct Debit offered on GBP invoices.")
 
 
 class PaymentSettingsChange(BaseModel):
@@ -203,6 +205,8 @@ class PaymentSettingsChange(BaseModel):
         description="A change order's price: its own invoice on approval, added to the next "
         "milestone, or spread over the milestones still to come.",
     )
+    ach_debit_enabled: bool | None = None
+    bacs_debit_enabled: bool | None = None
 
 
 # -- from payments' messages -----------------------------------------------------------
@@ -308,4 +312,6 @@ def settings_out(s: pb.PaymentSettings) -> PaymentSettings:
         currency=s.currency,
         time_zone=s.time_zone,
         variation_rule=s.variation_rule or "spread",  # type: ignore[arg-type]
+        ach_debit_enabled=s.ach_debit_enabled,
+        bacs_debit_enabled=s.bacs_debit_enabled,
     )

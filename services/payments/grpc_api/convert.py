@@ -145,6 +145,8 @@ def settings_pb(s: PaymentSettings) -> pb.PaymentSettings:
         currency=s.currency,
         time_zone=s.time_zone,
         variation_rule=s.variation_rule,
+        ach_debit_enabled=s.ach_debit_enabled,
+        bacs_debit_enabled=s.bacs_debit_enabled,
     )
 
 

@@ -113,6 +113,8 @@ _CHECKS = {
     "currency": _currency,
     "time_zone": _time_zone,
     "variation_rule": _variation_rule,
+    "ach_debit_enabled": lambda value, name: bool(value),
+    "bacs_debit_enabled": lambda value, name: bool(value),
 }
 UPDATABLE = tuple(_CHECKS)
 

@@ -1191,6 +1191,8 @@ class PaymentSettings(_message.Message):
     CURRENCY_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
     VARIATION_RULE_FIELD_NUMBER: _builtins.int
+    ACH_DEBIT_ENABLED_FIELD_NUMBER: _builtins.int
+    BACS_DEBIT_ENABLED_FIELD_NUMBER: _builtins.int
     stripe_account_id: _builtins.str
     """the integrator's connected (Standard) account"""
     publishable_key: _builtins.str
@@ -1214,6 +1216,12 @@ class PaymentSettings(_message.Message):
     credit note on approval), "next_milestone", "spread" (over the
     milestones still to come, by their shares; the default).
     """
+    ach_debit_enabled: _builtins.bool
+    """Bank debits the client may choose on the pay page, where the connected
+    account has them: ACH Direct Debit for a USD invoice, Bacs Direct Debit
+    for a GBP one. Off by default.
+    """
+    bacs_debit_enabled: _builtins.bool
     @_builtins.property
     def default_plan(self) -> _containers.RepeatedCompositeFieldContainer[Global___Milestone]: ...
     @_builtins.property
@@ -1237,10 +1245,12 @@ class PaymentSettings(_message.Message):
         currency: _builtins.str = ...,
         time_zone: _builtins.str = ...,
         variation_rule: _builtins.str = ...,
+        ach_debit_enabled: _builtins.bool = ...,
+        bacs_debit_enabled: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounting_provider", b"accounting_provider", "bank_discount_bps", b"bank_discount_bps", "card_surcharge_bps", b"card_surcharge_bps", "currency", b"currency", "default_plan", b"default_plan", "default_terms_days", b"default_terms_days", "invoice_prefix", b"invoice_prefix", "minimum_payment_minor", b"minimum_payment_minor", "payment_method_domains", b"payment_method_domains", "publishable_key", b"publishable_key", "region", b"region", "stripe_account_id", b"stripe_account_id", "time_zone", b"time_zone", "variation_rule", b"variation_rule"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounting_provider", b"accounting_provider", "ach_debit_enabled", b"ach_debit_enabled", "bacs_debit_enabled", b"bacs_debit_enabled", "bank_discount_bps", b"bank_discount_bps", "card_surcharge_bps", b"card_surcharge_bps", "currency", b"currency", "default_plan", b"default_plan", "default_terms_days", b"default_terms_days", "invoice_prefix", b"invoice_prefix", "minimum_payment_minor", b"minimum_payment_minor", "payment_method_domains", b"payment_method_domains", "publishable_key", b"publishable_key", "region", b"region", "stripe_account_id", b"stripe_account_id", "time_zone", b"time_zone", "variation_rule", b"variation_rule"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
