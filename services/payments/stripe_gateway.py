@@ -19,6 +19,7 @@ from typing import Any
 import stripe
 
 from services.chassis.errors import InvalidArgument, Unauthenticated
+from services.payments.domain_bank_debits import BankDebit
 
 API_VERSION = "2025-03-31.basil"  # pinned: partial payments on invoices are first-class from here
 TOLERANCE_SECONDS = 300
@@ -132,6 +133,34 @@ class StripeGateway:
         )
         return str(pm["id"])
 
+    async def bank_debit_method(self, *, account: str, debit: BankDebit) -> str:
+        """A us_bank_account or bacs_debit PaymentMethod from the details the
+        client typed: Stripe's documented server-side path (no Stripe.js
+        stand-in plays Financial Connections or Bacs' hosted mandate form).
+        localstripe refuses both types (it knows card and sepa_debit only)."""
+        billing: dict[str, Any] = {"name": debit.account_holder_name}
+        if debit.email:
+            billing["email"] = debit.email
+        details: dict[str, Any]
+        if debit.method.value == "us_bank_account":
+            details = {
+                "account_holder_type": "individual",
+                "routing_number": debit.routing_number,
+                "account_number": debit.account_number,
+            }
+        else:
+            details = {"sort_code": debit.sort_code, "account_number": debit.account_number}
+        params: dict[str, Any] = {
+            "type": debit.method.value,
+            debit.method.value: details,
+            "billing_details": billing,
+        }
+        pm = await self._client.v1.payment_methods.create_async(
+            params=params,  # type: ignore[arg-type]
+            options=self._options(account),  # type: ignore[arg-type]
+        )
+        return str(pm["id"])
+
     async def create_intent(
         self,
         *,
@@ -142,18 +171,29 @@ class StripeGateway:
         method_type: str,
         metadata: dict[str, str],
         idempotency_key: str,
+        mandate: BankDebit | None = None,
     ) -> IntentInfo:
         """Create and confirm in one call (the idempotency key makes a retry the
-        same intent). Only parameters Stripe and localstripe both accept."""
+        same intent). Only parameters Stripe and localstripe both accept, but
+        a bank debit's `mandate_data` (the client's online acceptance), which
+        Stripe requires for ACH and Bacs and localstripe does not know."""
+        params: dict[str, Any] = {
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "payment_method": payment_method_id,
+            "payment_method_types": [method_type],
+            "confirm": True,
+            "metadata": metadata,
+        }
+        if mandate is not None:
+            params["mandate_data"] = {
+                "customer_acceptance": {
+                    "type": "online",
+                    "online": {"ip_address": mandate.ip_address, "user_agent": mandate.user_agent},
+                }
+            }
         intent = await self._client.v1.payment_intents.create_async(
-            params={
-                "amount": amount_minor,
-                "currency": currency.lower(),
-                "payment_method": payment_method_id,
-                "payment_method_types": [method_type],
-                "confirm": True,
-                "metadata": metadata,
-            },  # type: ignore[typeddict-item]
+            params=params,  # type: ignore[arg-type]
             options=self._options(account, idempotency_key),  # type: ignore[arg-type]
         )
         return intent_info(intent)

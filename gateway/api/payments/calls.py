@@ -177,7 +177,9 @@ async def pay(
     amount_minor: int,
     currency: str,
     payment_method_id: str,
+    bank_debit: Mapping[str, Any] | None = None,
 ) -> StartedPayment:
+    """`bank_debit`: the BankDebit message's fields, instead of a Stripe.js method."""
     answer = await payments.call(
         payments.stub.StartPayment,
         pb.StartPaymentRequest(
@@ -185,6 +187,7 @@ async def pay(
             attempt_id=attempt_id,
             amount=_money(amount_minor, currency),
             payment_method_id=payment_method_id,
+            bank_debit=pb.BankDebit(**bank_debit) if bank_debit else None,
         ),
         principal=principal,
     )

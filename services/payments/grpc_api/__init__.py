@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from google.protobuf.json_format import MessageToDict
 from portal.common.v1 import common_pb2
 from portal.payments.v1 import payments_pb2 as pb
 from portal.payments.v1 import payments_pb2_grpc
@@ -224,6 +225,11 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
             amount_minor=request.amount.amount_minor,
             currency=request.amount.currency,
             payment_method_id=request.payment_method_id,
+            bank_debit=(
+                MessageToDict(request.bank_debit, preserving_proto_field_name=True)
+                if request.HasField("bank_debit")
+                else None
+            ),
         )
         return pb.StartPaymentResponse(
             payment=payment_pb(started.payment, 0, for_client=True),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import stripe
 from portal.payments.v1 import events_pb2
@@ -24,8 +25,10 @@ from services.chassis.db import UnitOfWork
 from services.chassis.errors import InvalidArgument, InvalidTransition
 from services.chassis.money import money
 from services.payments import domain_fees, domain_payments
+from services.payments.domain_bank_debits import BankDebit
 from services.payments.domain_payments import Method, PaymentStatus, PayPolicy
 from services.payments.models import Invoice, Payment, PaymentSettings
+from services.payments.service.bank_debits import check_debit, make_debit_method
 from services.payments.service.common import (
     Sessions,
     invoice_state,
@@ -116,7 +119,10 @@ async def start_payment(
     amount_minor: int,
     currency: str,
     payment_method_id: str,
+    bank_debit: dict[str, Any] | None = None,
 ) -> Started:
+    """`bank_debit`: the BankDebit message's fields instead of a Stripe.js
+    method; payments makes the PaymentMethod (service/bank_debits.py)."""
     tenant_id = principal.require_approver("pay an invoice")
     attempt = _attempt_id(attempt_id)
     async with UnitOfWork(sessions, tenant_id) as uow:
@@ -130,6 +136,10 @@ async def start_payment(
         settings = await load_settings(uow)
         await _checked_amount(uow, principal, invoice, settings, amount_minor, currency)
         account = settings.stripe_account_id
+        debit = None
+        if bank_debit is not None:
+            debit = check_debit(bank_debit, invoice, settings)
+            payment_method_id = await make_debit_method(stripe_api, account, debit)
         method_info = await stripe_api.payment_method(
             account=account, payment_method_id=payment_method_id
         )
@@ -157,7 +167,7 @@ async def start_payment(
             created_by=principal.subject,
         )
         intent = await _create_intent(
-            stripe_api, account, invoice, payment, charge, payment_method_id
+            stripe_api, account, invoice, payment, charge, payment_method_id, debit
         )
         payment.stripe_payment_intent_id = intent.id
         payment.client_secret = intent.client_secret
@@ -186,6 +196,7 @@ async def _create_intent(
     payment: Payment,
     charge: domain_fees.Charge,
     payment_method_id: str,
+    debit: BankDebit | None = None,
 ) -> IntentInfo:
     key = domain_payments.intent_idempotency_key(
         str(invoice.tenant_id), str(invoice.id), str(payment.attempt_id)
@@ -205,6 +216,7 @@ async def _create_intent(
             method_type=payment.method,
             metadata=metadata,
             idempotency_key=key,
+            mandate=debit,
         )
     except stripe.CardError as declined:
         # Declined at confirmation: Stripe's error carries the intent, now failed.

@@ -969,6 +969,7 @@ class StartPaymentRequest(_message.Message):
     ATTEMPT_ID_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
     PAYMENT_METHOD_ID_FIELD_NUMBER: _builtins.int
+    BANK_DEBIT_FIELD_NUMBER: _builtins.int
     invoice_id: _builtins.str
     attempt_id: _builtins.str
     """the pay form's one-time id: a double click pays once"""
@@ -976,6 +977,13 @@ class StartPaymentRequest(_message.Message):
     """from Stripe.js, created with the integrator's key"""
     @_builtins.property
     def amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def bank_debit(self) -> Global___BankDebit:
+        """Or a bank debit entered on the pay page: payments creates its
+        PaymentMethod server-side and confirms the intent with the mandate the
+        client accepted (payment_method_id stays empty).
+        """
+
     def __init__(
         self,
         *,
@@ -983,14 +991,66 @@ class StartPaymentRequest(_message.Message):
         attempt_id: _builtins.str = ...,
         amount: _common_pb2.Money | None = ...,
         payment_method_id: _builtins.str = ...,
+        bank_debit: Global___BankDebit | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "bank_debit", b"bank_debit"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "attempt_id", b"attempt_id", "invoice_id", b"invoice_id", "payment_method_id", b"payment_method_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "attempt_id", b"attempt_id", "bank_debit", b"bank_debit", "invoice_id", b"invoice_id", "payment_method_id", b"payment_method_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StartPaymentRequest: _TypeAlias = StartPaymentRequest  # noqa: Y015
+
+@_typing.final
+class BankDebit(_message.Message):
+    """A client's bank debit (ACH or Bacs) and the mandate they accepted."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METHOD_FIELD_NUMBER: _builtins.int
+    ACCOUNT_HOLDER_NAME_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    ROUTING_NUMBER_FIELD_NUMBER: _builtins.int
+    SORT_CODE_FIELD_NUMBER: _builtins.int
+    ACCOUNT_NUMBER_FIELD_NUMBER: _builtins.int
+    MANDATE_ACCEPTED_FIELD_NUMBER: _builtins.int
+    IP_ADDRESS_FIELD_NUMBER: _builtins.int
+    USER_AGENT_FIELD_NUMBER: _builtins.int
+    method: _builtins.str
+    """us_bank_account (USD), bacs_debit (GBP)"""
+    account_holder_name: _builtins.str
+    email: _builtins.str
+    """Bacs: Stripe emails the mandate confirmation"""
+    routing_number: _builtins.str
+    """ACH: 9 digits"""
+    sort_code: _builtins.str
+    """Bacs: 6 digits"""
+    account_number: _builtins.str
+    mandate_accepted: _builtins.bool
+    """the client ticked the mandate text shown to them"""
+    ip_address: _builtins.str
+    """the mandate's online acceptance, as Stripe records it"""
+    user_agent: _builtins.str
+    def __init__(
+        self,
+        *,
+        method: _builtins.str = ...,
+        account_holder_name: _builtins.str = ...,
+        email: _builtins.str = ...,
+        routing_number: _builtins.str = ...,
+        sort_code: _builtins.str = ...,
+        account_number: _builtins.str = ...,
+        mandate_accepted: _builtins.bool = ...,
+        ip_address: _builtins.str = ...,
+        user_agent: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_holder_name", b"account_holder_name", "account_number", b"account_number", "email", b"email", "ip_address", b"ip_address", "mandate_accepted", b"mandate_accepted", "method", b"method", "routing_number", b"routing_number", "sort_code", b"sort_code", "user_agent", b"user_agent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BankDebit: _TypeAlias = BankDebit  # noqa: Y015
 
 @_typing.final
 class StartPaymentResponse(_message.Message):
