@@ -184,8 +184,10 @@ class PaymentSettings(BaseModel):
     currency: str
     time_zone: str
     variation_rule: VariationRule
-    ach_debit_enabled: bool = Field(description="ACH Direct Debit offered on USD invoices.")
-    bacs_debit_enabled: bool = Field(description="Bacs Direct Debit offered on GBP invoices.")
+    ach_debit_enabled: bool = Field(False, description="ACH Direct Debit offered on USD invoices.")
+    bacs_debit_enabled: bool = Field(
+        False, description="Bacs Direct Debit offered on GBP invoices."
+    )
 
 
 class PaymentSettingsChange(BaseModel):

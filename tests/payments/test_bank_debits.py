@@ -1,0 +1,202 @@
+"""Pay now by bank debit: localstripe knows neither us_bank_account nor
+bacs_debit PaymentMethods, nor `mandate_data`, so the real Stripe SDK talks
+here to a local server that plays the two calls (`POST /v1/payment_methods`,
+`POST /v1/payment_intents`, and the method's retrieval) and records what
+Stripe would receive. The intent answers `processing`, as Stripe's does for
+a submitted debit; its webhooks later are tests/payments/test_pay_now.py's."""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+import pytest
+from aiohttp import web
+from google.protobuf.field_mask_pb2 import FieldMask
+from portal.payments.v1 import payments_pb2 as pb
+
+from services.chassis.errors import InvalidArgument
+from services.payments import domain_bank_debits, service
+from services.payments.domain_payments import Method
+from services.payments.stripe_gateway import StripeGateway
+from tests.payments.conftest import Integrator
+
+BACS = {
+    "method": "bacs_debit",
+    "account_holder_name": "Jane Harrison",
+    "email": "jane@example.com",
+    "sort_code": "10-88-00",
+    "account_number": "00012345",
+    "mandate_accepted": True,
+    "ip_address": "203.0.113.9",
+    "user_agent": "Mozilla/5.0 (iPhone)",
+}
+
+
+@dataclass
+class FakeDebits:
+    url: str = ""
+    forms: list[tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=list)
+    intents: dict[str, dict] = field(default_factory=dict)  # idempotency key -> intent
+    methods: dict[str, dict] = field(default_factory=dict)
+    ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    async def handle(self, request: web.Request) -> web.Response:
+        form = {k: v[0] for k, v in parse_qs((await request.read()).decode()).items()}
+        self.forms.append((request.method + " " + request.path, form, dict(request.headers)))
+        if request.path.startswith("/v1/payment_methods/"):
+            return web.json_response(self.methods[request.path.rsplit("/", 1)[1]])
+        if request.path == "/v1/payment_methods":
+            kind = form["type"]
+            pm = {"id": f"pm_{next(self.ids):08d}", "object": "payment_method", "type": kind}
+            pm[kind] = {"last4": form[f"{kind}[account_number]"][-4:]}
+            self.methods[pm["id"]] = pm
+            return web.json_response(pm)
+        key = request.headers.get("Idempotency-Key", "")
+        if key not in self.intents:
+            n = next(self.ids)
+            self.intents[key] = {
+                "id": f"pi_{n:08d}",
+                "object": "payment_intent",
+                "status": "processing",
+                "client_secret": f"pi_{n:08d}_secret_x",
+                "amount": int(form["amount"]),
+                "currency": form["currency"],
+                "created": int(time.time()),
+                "metadata": {},
+            }
+        return web.json_response(self.intents[key])
+
+    def posted(self, path: str) -> list[dict[str, str]]:
+        return [f for p, f, _ in self.forms if p == f"POST {path}"]
+
+
+@pytest.fixture
+async def debits() -> AsyncIterator[FakeDebits]:
+    fake = FakeDebits()
+    app = web.Application()
+    app.router.add_route("*", "/v1/{tail:.*}", fake.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    fake.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
+
+
+async def turn_on(acme: Integrator, **toggles: bool) -> str:
+    account = f"acct_{uuid.uuid4().hex[:16]}"  # one tenant per connected account
+    await acme(
+        "UpdatePaymentSettings",
+        pb.UpdatePaymentSettingsRequest(
+            settings=pb.PaymentSettings(stripe_account_id=account, **toggles),
+            update_mask=FieldMask(paths=["stripe_account_id", *toggles]),
+        ),
+        acme.finance,
+    )
+    return account
+
+
+async def pay_by_debit(acme, fake: FakeDebits, invoice: pb.Invoice, attempt: str, **changes):
+    return await service.start_payment(
+        sessions=acme.svc.sessions,
+        stripe_api=StripeGateway(api_key="sk_test_x", webhook_secret="whsec_x", api_base=fake.url),
+        principal=acme.approver,
+        invoice_id=invoice.id,
+        attempt_id=attempt,
+        amount_minor=invoice.due.amount_minor,
+        currency="GBP",
+        payment_method_id="",
+        bank_debit=BACS | changes,
+    )
+
+
+@pytest.fixture
+async def deposit(acme: Integrator) -> pb.Invoice:
+    await acme.accept(total_minor=200_000)
+    (invoice,) = await acme.invoices()
+    return invoice
+
+
+async def test_bacs_is_refused_until_the_integrator_turns_it_on(acme, deposit, debits):
+    with pytest.raises(InvalidArgument, match="not offered"):
+        await pay_by_debit(acme, debits, deposit, str(uuid.uuid4()))
+    await turn_on(acme, ach_debit_enabled=True)  # ACH debits dollars: not this GBP invoice
+    with pytest.raises(InvalidArgument, match="not offered"):
+        await pay_by_debit(acme, debits, deposit, str(uuid.uuid4()))
+    assert debits.forms == []  # Stripe was never asked
+
+
+async def test_no_debit_without_the_mandate_ticked(acme, deposit, debits):
+    await turn_on(acme, bacs_debit_enabled=True)
+    with pytest.raises(InvalidArgument, match="mandate"):
+        await pay_by_debit(acme, debits, deposit, str(uuid.uuid4()), mandate_accepted=False)
+    assert debits.forms == []
+
+
+async def test_a_bacs_debit_is_processing_with_its_mandate_and_never_paid(acme, deposit, debits):
+    account = await turn_on(acme, bacs_debit_enabled=True)
+    attempt = str(uuid.uuid4())
+    started = await pay_by_debit(acme, debits, deposit, attempt)
+    again = await pay_by_debit(acme, debits, deposit, attempt)  # a double click
+    assert again.payment.id == started.payment.id
+
+    (pm,) = debits.posted("/v1/payment_methods")
+    assert pm["type"] == "bacs_debit" and pm["bacs_debit[sort_code]"] == "108800"
+    assert pm["bacs_debit[account_number]"] == "00012345"
+    assert pm["billing_details[email]"] == "jane@example.com"
+    (pi,) = debits.posted("/v1/payment_intents")
+    assert pi["payment_method_types[0]"] == "bacs_debit"
+    assert pi["amount"] == str(deposit.due.amount_minor)
+    assert pi["mandate_data[customer_acceptance][type]"] == "online"
+    assert pi["mandate_data[customer_acceptance][online][ip_address]"] == "203.0.113.9"
+    headers = next(h for p, _, h in debits.forms if p == "POST /v1/payment_intents")
+    assert headers["Stripe-Account"] == account
+
+    shown = (
+        await acme("GetInvoice", pb.GetInvoiceRequest(invoice_id=deposit.id), acme.finance)
+    ).invoice
+    assert shown.status == pb.INVOICE_STATUS_PROCESSING and shown.paid.amount_minor == 0
+    (debit,) = shown.payments
+    assert debit.method == "bacs_debit" and debit.expected_by  # "expected by DATE"
+    assert debit.status == pb.PAYMENT_STATUS_PROCESSING
+
+
+def test_only_the_debit_of_the_invoices_currency_is_offered():
+    both = {"ach_enabled": True, "bacs_enabled": True}
+    assert domain_bank_debits.offered("USD", **both) == [Method.US_BANK_ACCOUNT]
+    assert domain_bank_debits.offered("GBP", **both) == [Method.BACS_DEBIT]
+    assert domain_bank_debits.offered("EUR", **both) == []
+    assert domain_bank_debits.offered("GBP", ach_enabled=True, bacs_enabled=False) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"routing_number": "12345678"}, "9 digits"),
+        ({"account_number": "12"}, "4 to 17 digits"),
+        ({"account_holder_name": " "}, "account"),
+    ],
+)
+def test_ach_details_are_checked_before_stripe_is_asked(changes, words):
+    fields = {
+        "account_holder_name": "Sam Lee",
+        "email": "",
+        "routing_number": "110000000",
+        "sort_code": "",
+        "account_number": "000123456789",
+        "mandate_accepted": True,
+        "ip_address": "",
+        "user_agent": "",
+    } | changes
+    with pytest.raises(InvalidArgument, match=words):
+        domain_bank_debits.check_bank_debit(
+            "us_bank_account", currency="USD", ach_enabled=True, bacs_enabled=False, **fields
+        )
