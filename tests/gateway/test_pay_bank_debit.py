@@ -42,6 +42,7 @@ class FakePayments(payments_pb2_grpc.PaymentsServiceServicer):
     def __init__(self) -> None:
         self.bacs = True
         self.started: list[pb.StartPaymentRequest] = []
+        self.updated: list[pb.UpdatePaymentSettingsRequest] = []
 
     async def GetInvoice(self, request, context):
         return pb.GetInvoiceResponse(
@@ -74,6 +75,10 @@ class FakePayments(payments_pb2_grpc.PaymentsServiceServicer):
                 bacs_debit_enabled=self.bacs,
             )
         )
+
+    async def UpdatePaymentSettings(self, request, context):
+        self.updated.append(request)
+        return await self.GetPaymentSettings(request, context)
 
     async def QuotePayment(self, request, context):
         amount = request.amount.amount_minor
@@ -109,9 +114,11 @@ async def services(keypair) -> AsyncIterator[tuple[F.Fakes, FakePayments, str]]:
 
 
 @asynccontextmanager
-async def portal(settings: GatewaySettings, services) -> AsyncIterator[httpx.AsyncClient]:
+async def portal(
+    settings: GatewaySettings, services, *, staff: bool = False
+) -> AsyncIterator[httpx.AsyncClient]:
     fakes, _, target = services
-    fakes.identity.session = I.client_session()
+    fakes.identity.session = I.staff_session() if staff else I.client_session()
     app = create_app(
         settings.model_copy(
             update={
@@ -218,3 +225,27 @@ async def test_the_bank_debit_form_on_a_phone_and_a_desktop(settings, services):
                 )
                 await page.close()
             await browser.close()
+
+
+async def test_the_console_turns_bacs_on_and_ach_off(settings, services):
+    async with portal(settings, services, staff=True) as client:
+        page = await client.get("/console/payments")
+        assert page.status_code == 200, page.text
+        assert "Bacs Direct Debit on pound sterling invoices" in page.text
+        assert re.search(r'name="bacs_debit_enabled" value="1" checked', page.text)
+        saved = await client.post(
+            "/console/payments",
+            data={
+                "csrf_token": CSRF.search(page.text).group(1),  # type: ignore[union-attr]
+                "minimum_payment": "500.00",
+                "card_surcharge": "0",
+                "bank_discount": "1",
+                "region": "GB",
+                "currency": "GBP",
+                "bacs_debit_enabled": "1",
+            },
+        )
+    assert saved.status_code == 303, saved.text
+    (update,) = services[1].updated
+    assert {"ach_debit_enabled", "bacs_debit_enabled"} <= set(update.update_mask.paths)
+    assert update.settings.bacs_debit_enabled and not update.settings.ach_debit_enabled
