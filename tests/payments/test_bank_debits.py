@@ -19,7 +19,7 @@ from aiohttp import web
 from google.protobuf.field_mask_pb2 import FieldMask
 from portal.payments.v1 import payments_pb2 as pb
 
-from services.chassis.errors import InvalidArgument
+from services.chassis.errors import InvalidArgument, InvalidTransition
 from services.payments import domain_bank_debits, service
 from services.payments.domain_payments import Method
 from services.payments.stripe_gateway import StripeGateway
@@ -104,10 +104,16 @@ async def turn_on(acme: Integrator, **toggles: bool) -> str:
     return account
 
 
-async def pay_by_debit(acme, fake: FakeDebits, invoice: pb.Invoice, attempt: str, **changes):
+async def pay_by_debit(acme, fake, invoice: pb.Invoice, attempt: str, **changes):
+    """`fake`: FakeDebits, or a StripeGateway (localstripe's)."""
+    api = (
+        fake
+        if isinstance(fake, StripeGateway)
+        else StripeGateway(api_key="sk_test_x", webhook_secret="whsec_x", api_base=fake.url)
+    )
     return await service.start_payment(
         sessions=acme.svc.sessions,
-        stripe_api=StripeGateway(api_key="sk_test_x", webhook_secret="whsec_x", api_base=fake.url),
+        stripe_api=api,
         principal=acme.approver,
         invoice_id=invoice.id,
         attempt_id=attempt,
@@ -167,6 +173,20 @@ async def test_a_bacs_debit_is_processing_with_its_mandate_and_never_paid(acme, 
     (debit,) = shown.payments
     assert debit.method == "bacs_debit" and debit.expected_by  # "expected by DATE"
     assert debit.status == pb.PAYMENT_STATUS_PROCESSING
+
+
+async def test_localstripe_cannot_play_a_bacs_debit_and_the_client_is_told(
+    acme, deposit, stripe_api
+):
+    """What `make run` does today: localstripe 1.15 knows card and sepa_debit
+    PaymentMethods only, so the debit is refused in words and nothing is held."""
+    await turn_on(acme, bacs_debit_enabled=True)
+    with pytest.raises(InvalidTransition, match="could not set up this debit"):
+        await pay_by_debit(acme, stripe_api, deposit, str(uuid.uuid4()))
+    shown = (
+        await acme("GetInvoice", pb.GetInvoiceRequest(invoice_id=deposit.id), acme.finance)
+    ).invoice
+    assert shown.status == pb.INVOICE_STATUS_OPEN and not shown.payments
 
 
 def test_only_the_debit_of_the_invoices_currency_is_offered():
