@@ -19,6 +19,7 @@ from gateway.pages import (
     console_settings,
     documents,
     front_door,
+    invoice_bank_debits,
     invoices,
     portal,
     projects,
@@ -35,6 +36,7 @@ router.include_router(documents.router)
 router.include_router(projects.router)
 router.include_router(change_orders.router)
 router.include_router(invoices.router)
+router.include_router(invoice_bank_debits.router)
 router.include_router(visits.router)
 router.include_router(visit_changes.router)
 router.include_router(console.router)

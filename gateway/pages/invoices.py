@@ -261,65 +261,6 @@ async def start_payment(
     )
 
 
-@router.post("/invoices/{invoice_id}/pay/bank")
-async def start_bank_debit(
-    request: Request, invoice_id: str, signed_in: ClientPage, payments: PaymentsDep
-) -> Response:
-    """A bank debit: the details and the mandate the client agreed to go to
-    payments, which makes the PaymentMethod on the integrator's account
-    (bank details never reach Stripe.js here; see payments' README). It
-    succeeds days later: the payment page says "processing, expected by"."""
-    form = await signed_in_form(request, signed_in)
-    principal = portal_of(signed_in)
-    invoice_uuid = uuid.UUID(page_id(invoice_id, "invoice"))
-    amount = form["amount_minor"]
-    debit = {
-        "method": form.get("method")[:40],
-        "account_holder_name": form.get("account_holder_name")[:100],
-        "email": form.get("email")[:254],
-        "routing_number": form.get("routing_number")[:20],
-        "sort_code": form.get("sort_code")[:20],
-        "account_number": form.get("account_number")[:30],
-        "mandate_accepted": form.has("mandate_accepted"),
-        "ip_address": request.client.host if request.client else "",
-        "user_agent": request.headers.get("user-agent", "")[:500],
-    }
-    try:
-        started = await calls.pay(
-            payments,
-            principal,
-            invoice_uuid,
-            attempt_id=form["bank_attempt_id"],
-            amount_minor=int(amount) if amount.isdigit() else 0,
-            currency=form.get("currency")[:3],
-            payment_method_id="",
-            bank_debit=debit,
-        )
-    except RemoteError as exc:
-        error = refusal(exc).message
-    else:
-        return see_other(request, f"/invoices/{invoice_uuid}/payments/{started.payment.id}")
-    invoice = await calls.fetch_invoice(payments, principal, invoice_uuid)
-    settings = await _settings(payments, principal)
-    if settings is None or _pay_state(invoice, signed_in, settings) != "pay":
-        return see_other(request, f"/invoices/{invoice.id}", flash=error, kind="error")
-    chosen = int(amount) if amount.isdigit() else views.payable_minor(invoice)
-    return _render_pay(
-        request,
-        signed_in,
-        invoice,
-        settings,
-        status=422,
-        choice="full",
-        typed="",
-        amount_minor=chosen,
-        quotes=await _quotes(payments, principal, invoice, chosen),
-        bank_quotes=await _bank_quotes(payments, principal, invoice, settings, chosen),
-        bank_error=error,
-        bank_form=debit,
-    )
-
-
 async def _confirm_page(
     request: Request,
     signed_in: SignedIn,
