@@ -8,31 +8,23 @@ orphaned. Each child's output is prefixed with its name.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import ctypes
 import importlib
 import json
 import os
-import secrets
 import signal
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import grpc
 import httpx
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from deploy import books_sandbox
+from deploy import books_sandbox, suite_secrets
 from deploy.infra import Nats, Postgres, free_port
-from services.chassis.auth import generate_keypair
+from deploy.suite_process import Child, grpc_serving, has_localstripe, http_ok
 from services.chassis.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,25 +42,8 @@ SERVICES = (
 )
 # Documents' ceiling for any integrator's uploads; the gateway caps upload bodies at it.
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-PR_SET_PDEATHSIG = 1
 # localstripe accepts any sk_test_ key; the seed and the tests use this one.
 LOCALSTRIPE_KEY = "sk_test_portal_localstripe"
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the supervisor dies, however it dies."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-@dataclass
-class Child:
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    proc: subprocess.Popen | None = None
-    expected_exit: bool = False
-    pump: threading.Thread | None = None
 
 
 @dataclass
@@ -99,8 +74,8 @@ class Suite:
             else sys.stdout
         )
         self._lock = threading.Lock()
-        self.private_key, self.public_key = self._keys()
-        self.platform_token = self._platform_token()
+        self.private_key, self.public_key = suite_secrets.principal_keys(self.data)
+        self.platform_token = suite_secrets.platform_token(self.data)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -108,7 +83,7 @@ class Suite:
         try:
             self.postgres.start()
             self.nats.start()
-            secrets_file = self._secrets()
+            secrets_file = suite_secrets.db_passwords(self.data, SERVICES)
             for name in SERVICES:
                 url = self.postgres.ensure_service_database(name, secrets_file[name])
                 self.database_urls[name] = url
@@ -166,7 +141,7 @@ class Suite:
             ],
             dict(base),
         )
-        if self.opts.with_localstripe and _has_localstripe():
+        if self.opts.with_localstripe and has_localstripe():
             self.children["localstripe"] = Child(
                 "localstripe",
                 # From scratch: localstripe otherwise reloads /tmp/localstripe.pickle,
@@ -218,16 +193,16 @@ class Suite:
             env |= {
                 p + "STRIPE_API_KEY": LOCALSTRIPE_KEY,
                 p + "STRIPE_API_BASE": self.stripe_url,
-                p + "STRIPE_WEBHOOK_SECRET": self._stripe_webhook_secret(),
+                p + "STRIPE_WEBHOOK_SECRET": suite_secrets.stripe_webhook_secret(self.data),
             }
         if name == "identity":
-            keys = self._identity_keys()
+            keys = suite_secrets.identity_keys(self.data)
             env |= {
                 p + "MASTER_KEYS": json.dumps(keys["master_keys"]),
                 p + "ACTIVE_KEY_ID": keys["active_key_id"],
             }
         if name == "documents":
-            keys = self._documents_keys()
+            keys = suite_secrets.documents_keys(self.data)
             env |= {
                 p + "BLOB_DIR": str(self.data / "blobs"),
                 p + "MASTER_KEYS": json.dumps(keys["master_keys"]),
@@ -297,36 +272,13 @@ class Suite:
         return f"http://127.0.0.1:{self.ports['smtp_web']}"
 
     def start_child(self, name: str) -> None:
-        child = self.children[name]
-        child.expected_exit = False
-        child.proc = subprocess.Popen(
-            child.argv,
-            cwd=ROOT,
-            env=child.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-        child.pump = threading.Thread(target=self._pump, args=(child,), daemon=True)
-        child.pump.start()
+        width = max(len(n) for n in self.children)
+        self.children[name].start(cwd=ROOT, out=self._out, lock=self._lock, width=width)
 
     def stop_child(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
         child = self.children.get(name)
-        if child is None or child.proc is None or child.proc.poll() is not None:
-            return
-        child.expected_exit = True
-        with contextlib.suppress(ProcessLookupError):
-            child.proc.send_signal(sig)
-        try:
-            child.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            child.proc.kill()
-            child.proc.wait(5)
-        if child.pump is not None:
-            child.pump.join(2)
+        if child is not None:
+            child.stop(sig=sig, timeout=timeout)
 
     def kill_child(self, name: str) -> None:
         """SIGKILL: a crash, not a shutdown (for fault tests)."""
@@ -347,19 +299,7 @@ class Suite:
 
     def crashed(self) -> list[str]:
         """Children that exited when nobody asked them to."""
-        return [
-            c.name
-            for c in self.children.values()
-            if c.proc is not None and c.proc.poll() is not None and not c.expected_exit
-        ]
-
-    def _pump(self, child: Child) -> None:
-        assert child.proc is not None and child.proc.stdout is not None
-        width = max(len(n) for n in self.children)
-        for line in child.proc.stdout:
-            with self._lock:
-                self._out.write(f"{child.name:<{width}} | {line}")
-        self._out.flush()
+        return [c.name for c in self.children.values() if c.exited and not c.expected_exit]
 
     # -- readiness ---------------------------------------------------------
 
@@ -370,7 +310,8 @@ class Suite:
         for name in names or list(self.children):
             while True:
                 child = self.children[name]
-                if child.proc is not None and child.proc.poll() is not None:
+                if child.exited:
+                    assert child.proc is not None
                     raise RuntimeError(f"{name} exited with {child.proc.returncode} while starting")
                 if self._ready(name):
                     break
@@ -380,62 +321,16 @@ class Suite:
 
     def _ready(self, name: str) -> bool:
         if name in SERVICES:
-            return _grpc_serving(self.target(name))
+            return grpc_serving(self.target(name))
         url = {
             "gateway": f"{self.gateway_url}/healthz",
             "smtp": f"{self.mail_url}/messages",
             "localstripe": f"{self.stripe_url}/v1/customers",
             "books": f"{self.books_url}/qbo/discovery",
         }[name]
-        return _http_ok(url)
+        return http_ok(url)
 
-    # -- secrets -----------------------------------------------------------
-
-    def _keys(self) -> tuple[str, str]:
-        path = self.data / "principal-key.json"
-        if path.exists():
-            keys = json.loads(path.read_text())
-            return keys["private"], keys["public"]
-        private, public = generate_keypair()
-        path.write_text(json.dumps({"private": private, "public": public}))
-        path.chmod(0o600)
-        return private, public
-
-    def _platform_token(self) -> str:
-        """The platform operator's token for this data dir, generated once."""
-        path = self.data / "platform-token"
-        if not path.exists():
-            path.write_text("plt_" + secrets.token_urlsafe(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
-
-    def _documents_keys(self) -> dict:
-        """Documents' master keys and link secret, generated once per data dir.
-        `portal documents rotate-key` adds a key here and makes it active."""
-        path = self.data / "documents-keys.json"
-        if path.exists():
-            return json.loads(path.read_text())
-        keys = {**_new_master_keys(), "link_secret": secrets.token_urlsafe(48)}
-        path.write_text(json.dumps(keys))
-        path.chmod(0o600)
-        return keys
-
-    def _identity_keys(self) -> dict:
-        """The master keys identity seals uploaded brand images under, once per data dir."""
-        path = self.data / "identity-keys.json"
-        if path.exists():
-            return json.loads(path.read_text())
-        keys = _new_master_keys()
-        path.write_text(json.dumps(keys))
-        path.chmod(0o600)
-        return keys
-
-    def _stripe_webhook_secret(self) -> str:
-        path = self.data / "stripe-webhook-secret"
-        if not path.exists():
-            path.write_text("whsec_" + secrets.token_urlsafe(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+    # -- payments ----------------------------------------------------------
 
     def _register_stripe_webhook(self) -> None:
         """localstripe posts its events, signed with our secret, to the
@@ -444,51 +339,9 @@ class Suite:
             f"{self.stripe_url}/_config/webhooks/portal",
             json={
                 "url": f"{self.gateway_url}/api/v1/stripe/webhook",
-                "secret": self._stripe_webhook_secret(),
+                "secret": suite_secrets.stripe_webhook_secret(self.data),
             },
             timeout=5,
             trust_env=False,
         )
         answer.raise_for_status()
-
-    def _secrets(self) -> dict[str, str]:
-        path = self.data / "db-passwords.json"
-        known = json.loads(path.read_text()) if path.exists() else {}
-        for name in SERVICES:
-            known.setdefault(name, secrets.token_urlsafe(24))
-        path.write_text(json.dumps(known))
-        path.chmod(0o600)
-        return known
-
-
-def _new_master_keys() -> dict:
-    return {
-        "master_keys": {"k1": base64.b64encode(secrets.token_bytes(32)).decode()},
-        "active_key_id": "k1",
-    }
-
-
-def _grpc_serving(target: str) -> bool:
-    try:
-        with grpc.insecure_channel(target) as channel:
-            response = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=""), timeout=1
-            )
-        return response.status == health_pb2.HealthCheckResponse.SERVING
-    except grpc.RpcError:
-        return False
-
-
-def _http_ok(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=1) as response:
-            return 200 <= response.status < 500
-    except urllib.error.HTTPError as exc:  # it answered: up, if not pleased
-        return exc.code < 500
-    except OSError:
-        return False
-
-
-def _has_localstripe() -> bool:
-    return (Path(sys.executable).parent / "localstripe").exists()

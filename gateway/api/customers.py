@@ -1,4 +1,5 @@
-"""Customers, their contacts, invites and access (staff). Identity decides
+"""Customers, their contacts, invites and access (staff). The call functions
+answer the API's models, which the console's customer pages render too. Identity decides
 who may do what; the gateway only checks that a contact in a URL belongs to
 the customer in the same URL."""
 
@@ -86,21 +87,33 @@ def _new_contact(c: NewContact) -> identity_pb2.NewContact:
 # -- calls the console's customer pages share ------------------------------------------
 
 
+async def customers_of(
+    backends: Backends, staff: Principal, *, include_deleted: bool
+) -> list[CustomerOut]:
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.ListCustomers,
+        P.ListCustomersRequest(include_deleted=include_deleted),
+        principal=staff,
+    )
+    return [customer_out(c) for c in answer.customers]
+
+
 async def fetch_customer(
     backends: Backends, staff: Principal, customer_id: UUID | str
-) -> identity_pb2.Customer:
+) -> CustomerOut:
     identity = backends.identity
     answer = await identity.call(
         identity.stub.GetCustomer,
         P.GetCustomerRequest(customer_id=str(customer_id)),
         principal=staff,
     )
-    return answer.customer
+    return customer_out(answer.customer)
 
 
 async def contact_of(
     backends: Backends, staff: Principal, customer_id: UUID | str, contact_id: UUID | str
-) -> identity_pb2.Contact:
+) -> ContactOut:
     """The contact, only if it belongs to the customer in the URL."""
     customer = await fetch_customer(backends, staff, customer_id)
     for contact in customer.contacts:
@@ -199,13 +212,7 @@ async def view_as_customer(backends: Backends, signed_in: SignedIn, customer_id:
 async def list_customers(
     staff: StaffDep, backends: BackendsDep, include_deleted: bool = False
 ) -> Customers:
-    identity = backends.identity
-    answer = await identity.call(
-        identity.stub.ListCustomers,
-        P.ListCustomersRequest(include_deleted=include_deleted),
-        principal=staff,
-    )
-    return Customers(customers=[customer_out(c) for c in answer.customers])
+    return Customers(customers=await customers_of(backends, staff, include_deleted=include_deleted))
 
 
 @router.post(
@@ -235,7 +242,7 @@ async def create_customer(
 
 @router.get("/{customer_id}", summary="Get a customer", responses=problem_responses(404))
 async def get_customer(customer_id: UUID, staff: StaffDep, backends: BackendsDep) -> CustomerOut:
-    return customer_out(await fetch_customer(backends, staff, customer_id))
+    return await fetch_customer(backends, staff, customer_id)
 
 
 @router.patch("/{customer_id}", summary="Rename a customer", responses=problem_responses(404, 422))

@@ -10,6 +10,7 @@ from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
 from gateway.api import customers
+from gateway.api.people import ContactOut, CustomerOut
 from gateway.backends import RemoteError
 from gateway.deps import BackendsDep, StaffPage
 from gateway.pages.console_dispatch import visits_of_customer
@@ -90,19 +91,14 @@ async def _customers_page(
     error: str | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    identity = backends.identity
-    answer = await identity.call(
-        identity.stub.ListCustomers,
-        P.ListCustomersRequest(include_deleted=True),
-        principal=signed_in.person,
-    )
+    listed = await customers.customers_of(backends, signed_in.person, include_deleted=True)
     return render(
         request,
         "console/customers.html",
         signed_in=signed_in,
         surface="console",
         status=status,
-        customers=sorted(answer.customers, key=lambda c: (c.access_state, c.name.lower())),
+        customers=sorted(listed, key=lambda c: (c.access_state or "", c.name.lower())),
         form=form,
         request_id=str(uuid.uuid4()),
         error=error,
@@ -156,15 +152,13 @@ async def create_customer(
 # -- one customer ------------------------------------------------------------------
 
 
-async def _customer(
-    backends: BackendsDep, signed_in: StaffPage, customer_id: str
-) -> identity_pb2.Customer:
+async def _customer(backends: BackendsDep, signed_in: StaffPage, customer_id: str) -> CustomerOut:
     return await customers.fetch_customer(backends, signed_in.person, customer_id[:100])
 
 
 async def _contact(
     backends: BackendsDep, signed_in: StaffPage, customer_id: str, contact_id: str
-) -> identity_pb2.Contact:
+) -> ContactOut:
     return await customers.contact_of(backends, signed_in.person, customer_id[:100], contact_id)
 
 

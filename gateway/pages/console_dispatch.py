@@ -14,11 +14,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from portal.common.v1 import common_pb2
-from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
 from gateway.api.bookings import dispatch_calls as calls
 from gateway.api.bookings.dispatch_shapes import WorkOrder
+from gateway.api.customers import customers_of
 from gateway.api.projects.calls import list_projects_page
 from gateway.backends import Backends, BookingsRemote, RemoteError
 from gateway.deps import BackendsDep, StaffPage, bookings_remote
@@ -51,13 +51,8 @@ def day_url(day: date | str, anchor: str = "") -> str:
 
 
 async def customer_names(backends: Backends, signed_in: SignedIn) -> dict[str, str]:
-    identity = backends.identity
-    answer = await identity.call(
-        identity.stub.ListCustomers,
-        identity_pb2.ListCustomersRequest(include_deleted=True),
-        principal=signed_in.person,
-    )
-    return {c.id: c.name for c in answer.customers}
+    listed = await customers_of(backends, signed_in.person, include_deleted=True)
+    return {c.id: c.name for c in listed}
 
 
 async def _context(backends: Backends, signed_in: SignedIn) -> dict[str, Any]:

@@ -7,11 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
-from portal.identity.v1 import identity_pb2
 
 from gateway.api.proposals import status_name
 from gateway.pages.project_views import stage_label
-from services.chassis import enums
 from services.chassis.money import format_amount, format_money, format_percent_bps, format_rate
 from services.chassis.timefmt import format_date, format_datetime
 
@@ -33,8 +31,6 @@ def build_templates() -> Jinja2Templates:
     env.filters["percent"] = format_rate  # "8.25 %"
     env.filters["percent_number"] = format_percent_bps  # "8.25", for a form field
     env.filters["device"] = describe_device
-    env.globals["access_state_name"] = access_state_name
-    env.globals["contact_role_name"] = contact_role_name
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["stage_label"] = stage_label
     env.globals["proposal_status"] = proposal_status
@@ -44,14 +40,6 @@ def build_templates() -> Jinja2Templates:
 def proposal_status(value: str | int) -> str:
     """The API's status name as it is; an enum value (the console's drafts) named."""
     return value if isinstance(value, str) else status_name(value)
-
-
-def access_state_name(value: int) -> str:
-    return enums.short_name(identity_pb2.AccessState, value, unknown=enums.UNSPECIFIED)
-
-
-def contact_role_name(value: int) -> str:
-    return enums.short_name(identity_pb2.ContactRole, value, unknown=enums.UNSPECIFIED)
 
 
 _BROWSERS = (

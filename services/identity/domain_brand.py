@@ -175,3 +175,9 @@ def _print_copy(image: Image.Image) -> bytes:
     out = io.BytesIO()
     copy.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def upload_detail(kind: str, image: BrandImage) -> str:
+    """The audit line for an uploaded brand image, in the admin's words."""
+    what = "a logo" if kind == "logo" else "a sign-in image"
+    return f"uploaded {what} ({image.content_type}, {image.width} x {image.height} px)"

@@ -207,6 +207,42 @@ def expected_by(method: Method, submitted_on: date, *, new_mandate: bool = False
 
 
 @dataclass(frozen=True)
+class Landing:
+    """What a PaymentIntent's news does to our record. `failure_message` None
+    leaves the record's as it is; "" clears it (the payment succeeded)."""
+
+    status: PaymentStatus
+    at: datetime
+    expected_by: date | None = None  # processing: when a bank debit should clear
+    failure_message: str | None = None
+
+
+def land_intent(
+    *,
+    current: PaymentStatus,
+    current_at: datetime | None,
+    stripe_status: str,
+    failure_code: str,
+    failure_message: str,
+    when: datetime,
+    method: Method,
+    today: date,
+) -> Landing | None:
+    """A PaymentIntent's state (at `when`) as a change to our record, or None
+    when it is no news (repeated or out of order). `today` is the tenant's."""
+    incoming = status_from_stripe(stripe_status, attempted=bool(failure_code or failure_message))
+    if not should_apply(current, current_at, incoming, when):
+        return None
+    if incoming is PaymentStatus.PROCESSING:
+        return Landing(incoming, when, expected_by=expected_by(method, today))
+    if incoming is PaymentStatus.SUCCEEDED:
+        return Landing(incoming, when, failure_message="")
+    if incoming is PaymentStatus.FAILED:
+        return Landing(incoming, when, failure_message=failure_words(failure_code))
+    return Landing(incoming, when)
+
+
+@dataclass(frozen=True)
 class OfflinePayment:
     method: Method
     amount_minor: int

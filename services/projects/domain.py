@@ -10,7 +10,9 @@ from enum import IntEnum
 from typing import Any
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
-from services.chassis.validation import multiline_text, require_text, single_line
+from services.chassis.idempotency import fingerprint
+from services.chassis.validation import multiline_text, parse_uuid, require_text, single_line
+from services.projects.domain_money import project_currency
 
 
 class Stage(IntEnum):
@@ -176,3 +178,28 @@ def change_project_details(current: ProjectDetails, changes: Mapping[str, Any]) 
     """The details with `changes` applied, checked whole as one would be new
     (the checks name the field at fault)."""
     return check_project_details(**(asdict(current) | dict(changes)))
+
+
+@dataclass(frozen=True)
+class NewProject:
+    """A CreateProject request, cleaned; `digest` tells a retry from a reuse
+    of its request id."""
+
+    name: str
+    customer_id: uuid.UUID
+    site_address: str
+    currency: str
+    digest: str
+
+
+def new_project(*, name: str, customer_id: str, site_address: str, currency: str) -> NewProject:
+    """The fields a new project is made from, each checked; an empty currency
+    is the suite's default."""
+    clean_name = require_text(name, field="name", max_len=NAME_MAX)
+    customer = parse_uuid(customer_id, field="customer_id")
+    site = single_line(site_address, field="site_address", max_len=SITE_ADDRESS_MAX)
+    money = project_currency(currency)
+    digest = fingerprint(
+        "CreateProject", name=clean_name, customer_id=customer, site_address=site, currency=money
+    )
+    return NewProject(clean_name, customer, site, money, digest)

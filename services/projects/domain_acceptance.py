@@ -54,6 +54,17 @@ def check_acceptance(
     return Acceptance(name, check_ip(ip), clean_user_agent(user_agent))
 
 
+# The signature's columns: the signer's email and the client's name, as the
+# gateway read them from the signer's session, are kept as evidence, trimmed.
+SIGNER_EMAIL_MAX = 320
+CLIENT_NAME_MAX = 200
+
+
+def kept_identity(signer_email: str, client_name: str) -> tuple[str, str]:
+    """The signer's email and the client's name as the signature keeps them."""
+    return signer_email.strip()[:SIGNER_EMAIL_MAX], client_name.strip()[:CLIENT_NAME_MAX]
+
+
 @dataclass(frozen=True)
 class EarlierUse:
     """What earlier requests left: the request id that accepted this proposal

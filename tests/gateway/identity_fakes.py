@@ -64,7 +64,16 @@ class FakeIdentity(identity_pb2_grpc.IdentityServiceServicer):
             customer=IP.Customer(
                 id=CUSTOMER_ID,
                 name="The Harrison Residence",
-                contacts=[IP.Contact(id=CONTACT_ID, email="jane@example.com", full_name="Jane H")],
+                # Identity gives every contact a role and an access state to every customer.
+                access_state=IP.ACCESS_STATE_ACTIVE,
+                contacts=[
+                    IP.Contact(
+                        id=CONTACT_ID,
+                        email="jane@example.com",
+                        full_name="Jane H",
+                        role=IP.CONTACT_ROLE_APPROVER,
+                    )
+                ],
             )
         )
 

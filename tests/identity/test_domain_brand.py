@@ -83,3 +83,10 @@ def test_an_empty_file_or_an_unknown_kind_is_refused():
     with pytest.raises(InvalidArgument) as err:
         domain_brand.inspect("favicon", image_bytes())
     assert err.value.field == "kind"
+
+
+def test_the_audit_line_names_the_image_in_the_admins_words():
+    logo = domain_brand.BrandImage("logo", "image/png", "ab", 10, 320, 80, None)
+    assert domain_brand.upload_detail("logo", logo) == "uploaded a logo (image/png, 320 x 80 px)"
+    splash = domain_brand.BrandImage("splash", "image/jpeg", "cd", 10, 1920, 1080, None)
+    assert domain_brand.upload_detail("splash", splash).startswith("uploaded a sign-in image (")

@@ -4,6 +4,7 @@ it, with consent and a typed name; the evidence is cleaned for keeping."""
 import pytest
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
+from services.projects import domain_acceptance
 from services.projects.domain_acceptance import (
     Acceptance,
     AcceptancePlan,
@@ -117,3 +118,10 @@ def test_plan_refuses_a_request_id_spent_on_another_proposal():
     with pytest.raises(InvalidArgument) as err:
         plan(EarlierUse(request_id_taken=True))
     assert err.value.field == "request_id"
+
+
+def test_the_signers_email_and_client_name_are_kept_trimmed_to_their_columns():
+    email, client = domain_acceptance.kept_identity("  ana@example.com \n", " " + "C" * 250)
+    assert email == "ana@example.com"
+    assert client == "C" * domain_acceptance.CLIENT_NAME_MAX
+    assert domain_acceptance.kept_identity("x" * 400, "")[0] == "x" * 320

@@ -7,9 +7,10 @@ import uuid
 
 from fastapi import APIRouter, Request
 from portal.common.v1 import common_pb2
-from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
+from gateway.api.customers import customers_of
+from gateway.api.people import CustomerOut
 from gateway.api.projects import Project, create, list_projects_page
 from gateway.deps import BackendsDep, StaffPage, TenantDep
 from gateway.pages import project_views as views
@@ -33,12 +34,9 @@ from gateway.tenancy import RemoteError
 router = APIRouter(include_in_schema=False)
 
 
-async def _customers(backends: BackendsDep, signed_in: SignedIn) -> list[identity_pb2.Customer]:
-    identity = backends.identity
-    answer = await identity.call(
-        identity.stub.ListCustomers, IP.ListCustomersRequest(), principal=signed_in.person
-    )
-    return sorted(answer.customers, key=lambda c: c.name.lower())
+async def _customers(backends: BackendsDep, signed_in: SignedIn) -> list[CustomerOut]:
+    listed = await customers_of(backends, signed_in.person, include_deleted=False)
+    return sorted(listed, key=lambda c: c.name.lower())
 
 
 async def _projects(

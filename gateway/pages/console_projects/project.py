@@ -11,6 +11,8 @@ from fastapi import APIRouter, Request
 from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
+from gateway.api.customers import fetch_customer
+from gateway.api.people import CustomerOut
 from gateway.api.projects import (
     STAGE_NAMES,
     StageInfo,
@@ -49,17 +51,11 @@ router = APIRouter(include_in_schema=False)
 
 async def _customer_or_none(
     backends: BackendsDep, signed_in: SignedIn, customer_id: str
-) -> identity_pb2.Customer | None:
-    identity = backends.identity
+) -> CustomerOut | None:
     try:
-        answer = await identity.call(
-            identity.stub.GetCustomer,
-            IP.GetCustomerRequest(customer_id=customer_id),
-            principal=signed_in.person,
-        )
+        return await fetch_customer(backends, signed_in.person, customer_id)
     except RemoteError:
         return None  # the page still works without the contacts' names
-    return answer.customer
 
 
 async def _staff_users(backends: BackendsDep, signed_in: SignedIn) -> list[identity_pb2.StaffUser]:

@@ -75,26 +75,7 @@ async def upload_brand_asset(
         tenant = await uow.session.get(Tenant, uuid.UUID(tenant_id), with_for_update=True)
         if tenant is None:
             raise NotFound("no such tenant")
-        asset = await uow.session.scalar(
-            select(BrandAsset).where(BrandAsset.kind == kind, BrandAsset.sha256 == image.sha256)
-        )
-        if asset is None:
-            asset = BrandAsset(
-                tenant_id=tenant.id,
-                kind=kind,
-                content_type=image.content_type,
-                sha256=image.sha256,
-                size_bytes=image.size_bytes,
-                width=image.width,
-                height=image.height,
-                sealed=seal(keys, data, aad=_aad(tenant_id, kind, image.sha256, "original")),
-                print_sealed=(
-                    seal(keys, image.print_png, aad=_aad(tenant_id, kind, image.sha256, "print"))
-                    if image.print_png is not None
-                    else None
-                ),
-            )
-            uow.session.add(asset)
+        asset = await _stored(uow, keys, tenant_id, kind, data, image)
         asset.created_at = now  # the newest upload, also when the bytes are known
         await uow.flush()
         await _prune(uow, kind)
@@ -107,12 +88,45 @@ async def upload_brand_asset(
                 actor=await actor_label(uow, principal),
                 action="tenant.brand_image_uploaded",
                 target=f"tenant:{tenant.id}",
-                detail=f"uploaded {'a logo' if kind == 'logo' else 'a sign-in image'} "
-                f"({image.content_type}, {image.width} x {image.height} px)",
+                detail=domain_brand.upload_detail(kind, image),
                 at=now,
             )
         await uow.commit()
     return tenant, asset
+
+
+async def _stored(
+    uow: UnitOfWork,
+    keys: MasterKeys,
+    tenant_id: str,
+    kind: str,
+    data: bytes,
+    image: domain_brand.BrandImage,
+) -> BrandAsset:
+    """The tenant's image of these bytes: the one kept already, or a new row
+    sealing the original and its print copy."""
+    asset = await uow.session.scalar(
+        select(BrandAsset).where(BrandAsset.kind == kind, BrandAsset.sha256 == image.sha256)
+    )
+    if asset is not None:
+        return asset
+    asset = BrandAsset(
+        tenant_id=uuid.UUID(tenant_id),
+        kind=kind,
+        content_type=image.content_type,
+        sha256=image.sha256,
+        size_bytes=image.size_bytes,
+        width=image.width,
+        height=image.height,
+        sealed=seal(keys, data, aad=_aad(tenant_id, kind, image.sha256, "original")),
+        print_sealed=(
+            seal(keys, image.print_png, aad=_aad(tenant_id, kind, image.sha256, "print"))
+            if image.print_png is not None
+            else None
+        ),
+    )
+    uow.session.add(asset)
+    return asset
 
 
 async def _prune(uow: UnitOfWork, kind: str) -> None:

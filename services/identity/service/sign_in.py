@@ -24,7 +24,8 @@ from services.chassis.errors import (
     PermissionDenied,
     Unauthenticated,
 )
-from services.identity import domain_access, domain_credentials, domain_sessions
+from services.identity import domain_credentials, domain_sessions, domain_sign_in
+from services.identity.domain_sign_in import SignInStep
 from services.identity.models import Contact, Customer, RecoveryCode, StaffUser
 from services.identity.passwords import Passwords
 from services.identity.service.common import (
@@ -111,11 +112,7 @@ async def sign_in(
         raise InvalidArgument("Enter your email address and password.", field="email")
     ip = domain_sessions.clean_ip(client.ip)
     now = now_utc()
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        # Before anything about the account is looked at: the same answer for everyone.
-        attempt = await reserve_sign_in_attempt(uow, email=key, ip=ip, now=now)
-        account = await _find_account(uow, key)
-        await uow.commit()  # the attempt counts from here, before the password is checked
+    attempt, account = await _reserve(sessions, tenant_id, email=key, ip=ip, now=now)
 
     # Unknown address or no password yet: a dummy verify keeps the timing the same.
     verified = await passwords.verify(account.password_hash if account else None, password)
@@ -123,20 +120,24 @@ async def sign_in(
     async with UnitOfWork(sessions, tenant_id) as uow:
         if account is None or not verified.ok:
             raise Unauthenticated(WRONG_CREDENTIALS)  # the reservation stays: a failure
-        # Only someone who knows the password learns that the portal is closed.
-        if account.kind == "client" and not domain_access.portal_open(account.customer_state or ""):
+        step = domain_sign_in.next_step(
+            kind=account.kind,
+            customer_state=account.customer_state,
+            totp_enabled=account.totp_enabled,
+            totp_code=totp_code,
+        )
+        if step is SignInStep.CHECK_CODE and not await _spend_second_factor(
+            uow, account.id, totp_code, now
+        ):
+            raise Unauthenticated(WRONG_CODE)  # a wrong code keeps the reservation too
+        await settle_attempt(uow, attempt, secret_right=True)
+        if step is SignInStep.PORTAL_CLOSED:
             message = access_closed_message(await tenant_name(uow))
-            await settle_attempt(uow, attempt, secret_right=True)
             await uow.commit()
             raise Unauthenticated(message)
-        if account.totp_enabled:
-            if not totp_code.strip():
-                await settle_attempt(uow, attempt, secret_right=True)
-                await uow.commit()
-                return SignInResult(totp_required=True)
-            if not await _spend_second_factor(uow, account.id, totp_code, now):
-                raise Unauthenticated(WRONG_CODE)  # a wrong code keeps the reservation too
-        await settle_attempt(uow, attempt, secret_right=True)
+        if step is SignInStep.ASK_FOR_CODE:
+            await uow.commit()
+            return SignInResult(totp_required=True)
         opened = await start_session(
             uow,
             kind=account.kind,
@@ -144,12 +145,25 @@ async def sign_in(
             customer_id=account.customer_id,
             client=client,
             now=now,
-            auth_method="password+totp" if account.totp_enabled else "password",
+            auth_method=domain_sign_in.auth_method(totp_enabled=account.totp_enabled),
             # Set when the hashing parameters were raised since this hash was made.
             new_password_hash=verified.new_hash,
         )
         await uow.commit()
     return SignInResult(session=opened)
+
+
+async def _reserve(
+    sessions: Sessions, tenant_id: str, *, email: str, ip: str, now: datetime
+) -> tuple[uuid.UUID, _Account | None]:
+    """The first transaction: the attempt counts from its commit, before the
+    password is checked; then the account, if there is one."""
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        # Before anything about the account is looked at: the same answer for everyone.
+        attempt = await reserve_sign_in_attempt(uow, email=email, ip=ip, now=now)
+        account = await _find_account(uow, email)
+        await uow.commit()
+    return attempt, account
 
 
 async def start_session(

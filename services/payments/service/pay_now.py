@@ -40,7 +40,7 @@ from services.payments.service.common import (
 )
 from services.payments.service.ledger import money_moved
 from services.payments.service.standing import standing_now
-from services.payments.stripe_gateway import IntentInfo, StripeGateway, intent_info
+from services.payments.stripe_gateway import IntentInfo, MethodInfo, StripeGateway, intent_info
 
 
 @dataclass(frozen=True)
@@ -143,28 +143,8 @@ async def start_payment(
         method_info = await stripe_api.payment_method(
             account=account, payment_method_id=payment_method_id
         )
-        how = _stripe_method(method_info.type)
-        charge = domain_fees.charge_for(
-            amount_minor,
-            how,
-            card_funding=method_info.funding,
-            policy=fee_policy(settings),
-            region=settings.region,
-        )
-        payment = Payment(
-            id=uuid.uuid4(),
-            tenant_id=invoice.tenant_id,
-            invoice_id=invoice.id,
-            attempt_id=attempt,
-            status=PaymentStatus.PENDING,
-            method=how.value,
-            currency=invoice.currency,
-            applied_minor=charge.applied_minor,
-            surcharge_minor=charge.surcharge_minor,
-            discount_minor=charge.discount_minor,
-            card_brand=method_info.brand[:20],
-            card_last4=method_info.last4[:4],
-            created_by=principal.subject,
+        payment, charge = _new_payment(
+            invoice, attempt, amount_minor, method_info, settings, created_by=principal.subject
         )
         intent = await _create_intent(
             stripe_api, account, invoice, payment, charge, payment_method_id, debit
@@ -176,6 +156,43 @@ async def start_payment(
         await apply_intent(uow, payment, invoice, intent, settings)
         await uow.commit()
     return Started(payment, payment.client_secret, _next_action(payment, intent.status))
+
+
+def _new_payment(
+    invoice: Invoice,
+    attempt: str,
+    amount_minor: int,
+    method_info: MethodInfo,
+    settings: PaymentSettings,
+    *,
+    created_by: str,
+) -> tuple[Payment, domain_fees.Charge]:
+    """The pending attempt, charged as the tenant's fee policy says for the
+    method the client chose (its surcharge or discount kept beside it)."""
+    how = _stripe_method(method_info.type)
+    charge = domain_fees.charge_for(
+        amount_minor,
+        how,
+        card_funding=method_info.funding,
+        policy=fee_policy(settings),
+        region=settings.region,
+    )
+    payment = Payment(
+        id=uuid.uuid4(),
+        tenant_id=invoice.tenant_id,
+        invoice_id=invoice.id,
+        attempt_id=attempt,
+        status=PaymentStatus.PENDING,
+        method=how.value,
+        currency=invoice.currency,
+        applied_minor=charge.applied_minor,
+        surcharge_minor=charge.surcharge_minor,
+        discount_minor=charge.discount_minor,
+        card_brand=method_info.brand[:20],
+        card_last4=method_info.last4[:4],
+        created_by=created_by,
+    )
+    return payment, charge
 
 
 def _attempt_id(value: str) -> str:
@@ -244,55 +261,66 @@ async def apply_intent(
 ) -> bool:
     """Land a PaymentIntent's state on our record, if it is news (webhooks
     repeat and arrive out of order). Publishes what changed."""
-    incoming = domain_payments.status_from_stripe(
-        intent.status, attempted=bool(intent.failure_code or intent.failure_message)
-    )
-    when = at or intent.created
-    if not domain_payments.should_apply(
-        PaymentStatus(payment.status), payment.status_at, incoming, when
-    ):
-        return False
-    payment.status, payment.status_at = incoming.value, when
     now = now_utc()
-    if incoming is PaymentStatus.PROCESSING:
-        payment.expected_by = domain_payments.expected_by(
-            Method(payment.method), tenant_today(settings, now)
+    landing = domain_payments.land_intent(
+        current=PaymentStatus(payment.status),
+        current_at=payment.status_at,
+        stripe_status=intent.status,
+        failure_code=intent.failure_code,
+        failure_message=intent.failure_message,
+        when=at or intent.created,
+        method=Method(payment.method),
+        today=tenant_today(settings, now),
+    )
+    if landing is None:
+        return False
+    payment.status, payment.status_at = landing.status.value, landing.at
+    if landing.failure_message is not None:
+        payment.failure_message = landing.failure_message
+    if landing.status is PaymentStatus.PROCESSING:
+        payment.expected_by = landing.expected_by
+        expected = payment.expected_by.isoformat() if payment.expected_by else ""
+        await _publish(
+            uow, payment, invoice, now, events_pb2.PaymentProcessing, expected_by=expected
         )
-        uow.publish(
-            events_pb2.PaymentProcessing(
-                payment_id=str(payment.id),
-                invoice_id=str(invoice.id),
-                project_id=str(invoice.project_id),
-                customer_id=str(invoice.customer_id),
-                amount=money(payment.applied_minor, payment.currency),
-                method=payment.method,
-                expected_by=payment.expected_by.isoformat() if payment.expected_by else "",
-                standing=await standing_now(uow, invoice),
-            ),
-            aggregate_type="payment",
-            aggregate_id=str(payment.id),
-            occurred_at=now,
-        )
-    elif incoming is PaymentStatus.SUCCEEDED:
-        payment.succeeded_at, payment.failure_message = now, ""
+    elif landing.status is PaymentStatus.SUCCEEDED:
+        payment.succeeded_at = now
         await uow.flush()
         await money_moved(uow, invoice, payment, now)
-    elif incoming is PaymentStatus.FAILED:
-        payment.failure_message = domain_payments.failure_words(intent.failure_code)
-        uow.publish(
-            events_pb2.PaymentFailed(
-                payment_id=str(payment.id),
-                invoice_id=str(invoice.id),
-                project_id=str(invoice.project_id),
-                customer_id=str(invoice.customer_id),
-                amount=money(payment.applied_minor, payment.currency),
-                method=payment.method,
-                failure_message=payment.failure_message,
-                standing=await standing_now(uow, invoice),
-            ),
-            aggregate_type="payment",
-            aggregate_id=str(payment.id),
-            occurred_at=now,
+    elif landing.status is PaymentStatus.FAILED:
+        await _publish(
+            uow,
+            payment,
+            invoice,
+            now,
+            events_pb2.PaymentFailed,
+            failure_message=payment.failure_message,
         )
     await uow.flush()
     return True
+
+
+async def _publish(
+    uow: UnitOfWork,
+    payment: Payment,
+    invoice: Invoice,
+    now: datetime,
+    event: type[events_pb2.PaymentProcessing] | type[events_pb2.PaymentFailed],
+    **own: str,
+) -> None:
+    """A payment's processing or failure, with the invoice's standing after it."""
+    uow.publish(
+        event(
+            payment_id=str(payment.id),
+            invoice_id=str(invoice.id),
+            project_id=str(invoice.project_id),
+            customer_id=str(invoice.customer_id),
+            amount=money(payment.applied_minor, payment.currency),
+            method=payment.method,
+            standing=await standing_now(uow, invoice),
+            **own,
+        ),
+        aggregate_type="payment",
+        aggregate_id=str(payment.id),
+        occurred_at=now,
+    )

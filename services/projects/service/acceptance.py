@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Protocol
 
 from portal.common.v1 import common_pb2
@@ -73,38 +74,61 @@ async def accept_proposal(
         )
         if plan.evidence is None:  # a retry of this acceptance
             return await proposal_view(uow, principal, proposal)
-        acceptance = plan.evidence
         now = now_utc()
-        signature = ProposalSignature(
-            tenant_id=project.tenant_id,
-            proposal_id=proposal.id,
-            request_id=request_id,
-            signer_name=acceptance.signer_name,
-            signer_contact_id=principal.subject,
-            # From the signer's session, as the gateway read it; kept as evidence.
-            signer_email=signer_email.strip()[:320],
-            client_name=client_name.strip()[:200],
-            signer_session_id=principal.session_id or "",
-            consent_text=proposal.consent_text,
-            signed_at=now,
-            ip=acceptance.ip,
-            user_agent=acceptance.user_agent,
-            content_sha256=proposal.content_sha256 or "",
+        signature = _signature(principal, proposal, request_id, plan.evidence, now)
+        signature.signer_email, signature.client_name = domain_acceptance.kept_identity(
+            signer_email, client_name
         )
-        uow.session.add(signature)
-        proposal.status = ProposalStatus.ACCEPTED
-        proposal.accepted_at = proposal.updated_at = now
-        await resolve_waiting_item(uow, kind=WAITING_KIND, key=str(proposal.id), now=now)
-        uow.publish(
-            _accepted_event(project, proposal, signature, letterhead),
-            aggregate_type="proposal",
-            aggregate_id=str(proposal.id),
-            occurred_at=now,
-        )
-        await uow.flush()
+        await _record_acceptance(uow, project, proposal, signature, letterhead, now)
         view = await proposal_view(uow, principal, proposal)
         await uow.commit()
     return view
+
+
+def _signature(
+    principal: Principal,
+    proposal: Proposal,
+    request_id: str,
+    acceptance: domain_acceptance.Acceptance,
+    now: datetime,
+) -> ProposalSignature:
+    """The evidence kept: who signed (by their session), what (the content's
+    hash) under which consent text, when, and from where."""
+    return ProposalSignature(
+        tenant_id=proposal.tenant_id,
+        proposal_id=proposal.id,
+        request_id=request_id,
+        signer_name=acceptance.signer_name,
+        signer_contact_id=principal.subject,
+        signer_session_id=principal.session_id or "",
+        consent_text=proposal.consent_text,
+        signed_at=now,
+        ip=acceptance.ip,
+        user_agent=acceptance.user_agent,
+        content_sha256=proposal.content_sha256 or "",
+    )
+
+
+async def _record_acceptance(
+    uow: UnitOfWork,
+    project: Project,
+    proposal: Proposal,
+    signature: ProposalSignature,
+    letterhead: common_pb2.Letterhead | None,
+    now: datetime,
+) -> None:
+    """Accepted: the signature kept, the client's waiting item resolved, the event queued."""
+    uow.session.add(signature)
+    proposal.status = ProposalStatus.ACCEPTED
+    proposal.accepted_at = proposal.updated_at = now
+    await resolve_waiting_item(uow, kind=WAITING_KIND, key=str(proposal.id), now=now)
+    uow.publish(
+        _accepted_event(project, proposal, signature, letterhead),
+        aggregate_type="proposal",
+        aggregate_id=str(proposal.id),
+        occurred_at=now,
+    )
+    await uow.flush()
 
 
 async def _earlier_use(
@@ -125,7 +149,7 @@ def _accepted_event(
     project: Project,
     proposal: Proposal,
     signature: ProposalSignature,
-    letterhead: common_pb2.Letterhead,
+    letterhead: common_pb2.Letterhead | None,
 ) -> events_pb2.ProposalAccepted:
     return events_pb2.ProposalAccepted(
         proposal_id=str(proposal.id),

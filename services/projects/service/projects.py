@@ -17,8 +17,8 @@ from services.chassis.auth import Principal
 from services.chassis.db import ReadUnit, UnitOfWork, next_number
 from services.chassis.errors import InvalidArgument
 from services.chassis.idempotency import fingerprint, refuse_reuse
-from services.chassis.validation import check_request_id, parse_uuid, require_text, single_line
-from services.projects import domain, domain_money, domain_stages
+from services.chassis.validation import check_request_id
+from services.projects import domain, domain_stages
 from services.projects.models import Project, ProjectStage, StageChange
 from services.projects.service.common import (
     EDITOR_ROLE,
@@ -116,18 +116,10 @@ async def create_project(
     transaction opens, so no lock waits on it)."""
     tenant_id = principal.require_editor(EDITOR_ROLE)
     request_id = check_request_id(request_id) or str(uuid.uuid4())
-    name = require_text(name, field="name", max_len=domain.NAME_MAX)
-    customer = parse_uuid(customer_id, field="customer_id")
-    site_address = single_line(site_address, field="site_address", max_len=domain.SITE_ADDRESS_MAX)
-    currency = domain_money.project_currency(currency)
-    digest = fingerprint(
-        "CreateProject",
-        name=name,
-        customer_id=customer,
-        site_address=site_address,
-        currency=currency,
+    fields = domain.new_project(
+        name=name, customer_id=customer_id, site_address=site_address, currency=currency
     )
-    domain.check_customer(await customers.customer(tenant_id, str(customer)))
+    domain.check_customer(await customers.customer(tenant_id, str(fields.customer_id)))
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
         # First: it waits for a create of the same tenant in flight, so a
@@ -135,18 +127,18 @@ async def create_project(
         number = await next_number(uow.session, tenant_id, "project")
         existing = await uow.session.scalar(select(Project).where(Project.request_id == request_id))
         if existing is not None:
-            refuse_reuse(stored=existing.request_sha256, given=digest)
+            refuse_reuse(stored=existing.request_sha256, given=fields.digest)
             return existing  # a retried create answers with what it made (the number rolls back)
         project = Project(
             tenant_id=uuid.UUID(tenant_id),
             request_id=request_id,
-            request_sha256=digest,
+            request_sha256=fields.digest,
             reference=domain.project_reference(number),
-            name=name,
-            customer_id=customer,
-            site_address=site_address,
+            name=fields.name,
+            customer_id=fields.customer_id,
+            site_address=fields.site_address,
             stage=domain.Stage.DESIGN,
-            currency=currency,
+            currency=fields.currency,
             created_at=now,
             stage_changed_at=now,
         )
@@ -155,19 +147,19 @@ async def create_project(
         # The five stage rows; design starts the day the project is made.
         rows = await load_stage_rows(uow, project)
         rows[domain.Stage.DESIGN].actual_start = now.date()
-        uow.publish(
-            events_pb2.ProjectCreated(
-                project_id=str(project.id),
-                reference=project.reference,
-                name=project.name,
-                customer_id=str(project.customer_id),
-                visible_contact_ids=project.visible_contact_ids,
-            ),
-            aggregate_type="project",
-            aggregate_id=str(project.id),
-        )
+        uow.publish(_created(project), aggregate_type="project", aggregate_id=str(project.id))
         await uow.commit()
     return project
+
+
+def _created(project: Project) -> events_pb2.ProjectCreated:
+    return events_pb2.ProjectCreated(
+        project_id=str(project.id),
+        reference=project.reference,
+        name=project.name,
+        customer_id=str(project.customer_id),
+        visible_contact_ids=project.visible_contact_ids,
+    )
 
 
 async def update_project(
