@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 from google.protobuf.timestamp_pb2 import Timestamp
 from portal.bookings.v1 import bookings_pb2 as pb
 
-from services.bookings.domain_slots import Slot
 from services.bookings.models import BookingSettings, ServiceType, Technician, TimeOff
-from services.bookings.service.availability import Bookable
+from services.bookings.service.availability import Bookable, SlotList
 from services.bookings.service.messages import booking_pb, ts, work_order_pb
 from services.chassis import enums
 from services.chassis.errors import InvalidArgument
@@ -23,7 +22,7 @@ __all__ = [
     "moment",
     "service_type_pb",
     "settings_pb",
-    "slot_pb",
+    "slots_pb",
     "technician_pb",
     "time_off_pb",
     "work_order_pb",
@@ -96,16 +95,21 @@ def service_type_pb(s: ServiceType) -> pb.ServiceType:
     )
 
 
-def slot_pb(slot: Slot, zone: ZoneInfo) -> pb.Slot:
+def slots_pb(found: SlotList, zone: ZoneInfo) -> list[pb.Slot]:
     # A month's answer is hundreds of slots: whole seconds straight into the
-    # Timestamp (slots start on 5-minute marks), and the clock read once.
-    local = slot.start.astimezone(zone)
-    return pb.Slot(
-        starts_at=Timestamp(seconds=int(slot.start.timestamp())),
-        ends_at=Timestamp(seconds=int(slot.end.timestamp())),
-        local_date=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
-        local_time=f"{local.hour:02d}:{local.minute:02d}",
-    )
+    # Timestamps (slots start on 5-minute marks), no Slot or UTC datetime each.
+    out = []
+    for start in found.starts:
+        local = datetime.fromtimestamp(start, zone)
+        out.append(
+            pb.Slot(
+                starts_at=Timestamp(seconds=start),
+                ends_at=Timestamp(seconds=start + found.duration),
+                local_date=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
+                local_time=f"{local.hour:02d}:{local.minute:02d}",
+            )
+        )
+    return out
 
 
 def bookable_pb(b: Bookable) -> pb.BookableProject:
