@@ -28,7 +28,8 @@ ROUND_S = 300  # starts are on 5-minute marks
 @dataclass(frozen=True)
 class Blocks:
     """Busy blocks (buffers included) as the database hands them over:
-    parallel columns of epoch seconds, in start order, and each visit's site.
+    parallel columns of epoch seconds, in any order, and each visit's site
+    (None: unknown, or not asked for because the search has no site).
     Thousands of visits cost no object each; `Calendar.busy` still takes
     `Busy` objects for callers with a few."""
 

@@ -124,13 +124,14 @@ async def list_slots(
         tz = zone(settings.time_zone)
         span = slots.days_between(first_day(from_date, settings, now), days)
         lo, hi = slots.day_window(span[0], tz)[0], slots.day_window(span[-1], tz)[1]
+        site = _site(fact)
         found = slots.open_starts(
             await calendars(uow, start=lo, end=hi, skills=rules.skills, ignore_work_order=ignore),
             rules,
             days=span,
             zone=tz,
             now=now,
-            site=_site(fact),
+            site=site,
             travel=travel_of(settings),
         )
     return SlotList(found, int(rules.duration.total_seconds())), settings.time_zone
@@ -175,6 +176,7 @@ async def take_technician(
             end=hi,
             ids=[t.staff_user_id for t in locked],
             ignore_work_order=ignore_work_order,
+            with_sites=site is not None,
         ),
         rules,
         zone=tz,

@@ -178,31 +178,29 @@ async def lock_technicians(
 
 # One statement for a search's calendars: each qualified technician with
 # their busy blocks and time off as arrays of epoch seconds (starts floored,
-# ends ceiled: see domain_sweep). A month of 20 technicians is thousands of
-# blocks; as rows, then datetimes, then an object each, they cost more than
-# computing the slots (py-spy); as five arrays a technician, almost nothing.
-# The range test is the exclusion constraint's own expression, so its GiST
-# index answers it; the booking being moved is left out here.
-CALENDARS_SQL = text(
-    """
+# ends ceiled: see domain_sweep), the arrays of one technician in one order.
+# A month of 20 technicians is thousands of blocks; as rows, then datetimes,
+# then an object each, they cost more than computing the slots (py-spy); as
+# arrays, almost nothing. The range test is the exclusion constraint's own
+# expression (its GiST index); the booking being moved is left out here; the
+# visits' sites are joined only when the search has one (else travel is the
+# default whatever they are).
+_CALENDARS = """
 SELECT t.staff_user_id, t.skills, t.working_hours,
        b.starts, b.ends, b.lats, b.lons, o.starts AS off_starts, o.ends AS off_ends
 FROM technician t
 LEFT JOIN LATERAL (
-    SELECT array_agg(floor(extract(epoch FROM a.block_starts_at))::bigint
-                     ORDER BY a.block_starts_at) AS starts,
-           array_agg(ceil(extract(epoch FROM a.block_ends_at))::bigint
-                     ORDER BY a.block_starts_at) AS ends,
-           array_agg(w.latitude ORDER BY a.block_starts_at) AS lats,
-           array_agg(w.longitude ORDER BY a.block_starts_at) AS lons
-    FROM assignment a JOIN work_order w ON w.id = a.work_order_id
+    SELECT array_agg(floor(date_part('epoch', a.block_starts_at))::bigint) AS starts,
+           array_agg(ceil(date_part('epoch', a.block_ends_at))::bigint) AS ends,
+           {sites}
+    FROM assignment a {join}
     WHERE a.tenant_id = t.tenant_id AND a.technician_id = t.staff_user_id AND a.active
       AND tstzrange(a.block_starts_at, a.block_ends_at, '[)') && tstzrange(:lo, :hi, '[)')
       AND a.work_order_id IS DISTINCT FROM CAST(:ignore AS uuid)
 ) b ON true
 LEFT JOIN LATERAL (
-    SELECT array_agg(floor(extract(epoch FROM f.starts_at))::bigint) AS starts,
-           array_agg(ceil(extract(epoch FROM f.ends_at))::bigint) AS ends
+    SELECT array_agg(floor(date_part('epoch', f.starts_at))::bigint) AS starts,
+           array_agg(ceil(date_part('epoch', f.ends_at))::bigint) AS ends
     FROM time_off f
     WHERE f.technician_id = t.staff_user_id AND f.ends_at > :lo AND f.starts_at < :hi
 ) o ON true
@@ -210,6 +208,14 @@ WHERE t.active AND t.skills @> CAST(:skills AS varchar[])
   AND (CAST(:ids AS uuid[]) IS NULL OR t.staff_user_id = ANY(CAST(:ids AS uuid[])))
 ORDER BY t.staff_user_id
 """
+CALENDARS_WITH_SITES = text(
+    _CALENDARS.format(
+        sites="array_agg(w.latitude) AS lats, array_agg(w.longitude) AS lons",
+        join="JOIN work_order w ON w.id = a.work_order_id",
+    )
+)
+CALENDARS_WITHOUT_SITES = text(
+    _CALENDARS.format(sites="NULL::float8[] AS lats, NULL::float8[] AS lons", join="")
 )
 
 
@@ -221,14 +227,16 @@ async def calendars(
     skills: frozenset[str] = frozenset(),
     ids: Sequence[uuid.UUID] | None = None,
     ignore_work_order: str = "",
+    with_sites: bool = True,
 ) -> list[slots.Calendar]:
     """The active technicians with the skills (or of `ids`): their hours, time
     off and busy blocks around [start, end) (a day either side, for buffers
-    and travel reaching across), but the work order being moved."""
+    and travel reaching across), but the work order being moved; the blocks'
+    sites only `with_sites` (the search's site is known)."""
     lo, hi = start - timedelta(days=1), end + timedelta(days=1)
     conn = await uow.session.connection()
     rows = await conn.execute(
-        CALENDARS_SQL,
+        CALENDARS_WITH_SITES if with_sites else CALENDARS_WITHOUT_SITES,
         {
             "lo": lo,
             "hi": hi,
@@ -242,7 +250,7 @@ async def calendars(
         sites = [
             slots.Site(a, o) if a is not None and o is not None else None
             for a, o in zip(lats or (), lons or (), strict=True)
-        ]
+        ] or [None] * len(starts or ())
         out.append(
             slots.Calendar(
                 technician_id=str(tid),
