@@ -97,10 +97,20 @@ def service_type_pb(s: ServiceType) -> pb.ServiceType:
 
 def slots_pb(found: SlotList, zone: ZoneInfo) -> list[pb.Slot]:
     # A month's answer is hundreds of slots: whole seconds straight into the
-    # Timestamps (slots start on 5-minute marks), no Slot or UTC datetime each.
+    # Timestamps (slots start on 5-minute marks), no Slot or UTC datetime each,
+    # and the zone asked once an hour of starts: when the clock reads the same
+    # offset at an hour's start and end, it holds for the starts between.
     out = []
+    offsets: dict[int, int | None] = {}
     for start in found.starts:
-        local = datetime.fromtimestamp(start, zone)
+        hour = start - start % 3600
+        if hour not in offsets:
+            first, last = _offset(hour, zone), _offset(hour + 3600, zone)
+            offsets[hour] = first if first == last else None
+        offset = offsets[hour]
+        local = datetime.fromtimestamp(
+            start + (offset if offset is not None else _offset(start, zone)), UTC
+        )
         out.append(
             pb.Slot(
                 starts_at=Timestamp(seconds=start),
@@ -110,6 +120,11 @@ def slots_pb(found: SlotList, zone: ZoneInfo) -> list[pb.Slot]:
             )
         )
     return out
+
+
+def _offset(at: int, zone: ZoneInfo) -> int:
+    delta = datetime.fromtimestamp(at, zone).utcoffset()
+    return int(delta.total_seconds()) if delta is not None else 0
 
 
 def bookable_pb(b: Bookable) -> pb.BookableProject:

@@ -3,6 +3,7 @@ the slot rules run in domain_slots over calendars read here."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -151,6 +152,38 @@ async def _own_work_order(uow: UnitOfWork, principal: Principal, booking_id: str
     return str(booking.work_order_id)
 
 
+async def free_technicians(
+    uow: UnitOfWork,
+    *,
+    rules: slots.Rules,
+    settings: BookingSettings,
+    start: datetime,
+    site: slots.Site | None,
+    ids: list[uuid.UUID] | None = None,
+    ignore_work_order: str = "",
+) -> tuple[str, ...]:
+    """Who may start a visit at `start`, by the calendars as committed now."""
+    tz = zone(settings.time_zone)
+    lo, hi = slots.day_window(start.astimezone(tz).date(), tz)
+    return slots.free_at(
+        start,
+        await calendars(
+            uow,
+            start=lo,
+            end=hi,
+            skills=rules.skills,
+            ids=ids,
+            ignore_work_order=ignore_work_order,
+            with_sites=site is not None,
+        ),
+        rules,
+        zone=tz,
+        now=now_utc(),
+        site=site,
+        travel=travel_of(settings),
+    )
+
+
 async def take_technician(
     uow: UnitOfWork,
     *,
@@ -167,22 +200,14 @@ async def take_technician(
     tz = zone(settings.time_zone)
     day = start.astimezone(tz).date()
     locked = await lock_technicians(uow, skills=rules.skills)
-    lo, hi = slots.day_window(day, tz)
-    free = slots.free_at(
-        start,
-        await calendars(
-            uow,
-            start=lo,
-            end=hi,
-            ids=[t.staff_user_id for t in locked],
-            ignore_work_order=ignore_work_order,
-            with_sites=site is not None,
-        ),
-        rules,
-        zone=tz,
-        now=now_utc(),
+    free = await free_technicians(
+        uow,
+        rules=rules,
+        settings=settings,
+        start=start,
         site=site,
-        travel=travel_of(settings),
+        ids=[t.staff_user_id for t in locked],
+        ignore_work_order=ignore_work_order,
     )
     if not free:
         raise SlotTaken()

@@ -19,7 +19,11 @@ from services.bookings import domain_calendar as cal
 from services.bookings.domain_bookings import BookingStatus, WorkOrderKind
 from services.bookings.models import Assignment, Booking, Technician, WorkOrder
 from services.bookings.projects_client import Room
-from services.bookings.service.availability import check_may_book, take_technician
+from services.bookings.service.availability import (
+    check_may_book,
+    free_technicians,
+    take_technician,
+)
 from services.bookings.service.booking_reads import booking_view
 from services.bookings.service.calendars import booking_ics, technician_ics
 from services.bookings.service.common import (
@@ -134,6 +138,7 @@ async def book_visit(
     async with UnitOfWork(sessions, tenant_id) as uow:
         if (found := await _retry(uow, principal, request_id, sha)) is not None:
             return found
+        await _refuse_if_taken(uow, principal, project_id, service_type_id, starts_at)
     # Projects decides what this caller may see of the project: asked first, outside the tx.
     address, rooms = await asyncio.gather(
         projects.site_address(principal, project_id),
@@ -201,6 +206,25 @@ async def book_visit(
         publish_work_order(uow, await view_of(uow, order), created=True)
         await uow.commit()
     return view
+
+
+async def _refuse_if_taken(
+    uow: UnitOfWork, principal: Principal, project_id: str, service_type_id: str, start: datetime
+) -> None:
+    """Before asking projects and locking anyone: a start that committed
+    visits already fill is SlotTaken now, without a lock (the losers of a race
+    for one slot end here once the winner has committed, instead of each
+    waiting its turn on the technicians' rows). Someone free here is no
+    promise: take_technician decides under the lock."""
+    stype = await load_service_type(uow, service_type_id, for_client=principal.is_client)
+    fact = await check_may_book(uow, principal, project_id, stype)
+    slot_rules = cal.rules_of(spec_of(stype), for_client=principal.is_client)
+    settings = await load_settings(uow)
+    free = await free_technicians(
+        uow, rules=slot_rules, settings=settings, start=start, site=site_of(fact)
+    )
+    if not free:
+        raise rules.SlotTaken()
 
 
 async def _no_rooms() -> list[Room]:
