@@ -96,7 +96,7 @@ def test_the_answer_reads_local_times_across_the_autumn_change():
     # 2026-10-25: 01:00-02:00 BST, then the clock goes back to 01:00 GMT.
     first = int(datetime(2026, 10, 24, 23, 30, tzinfo=UTC).timestamp())
     starts = [first + n * 15 * 60 for n in range(12)]
-    answer = slots_pb(SlotList(starts, 3600), zone)
+    answer = slots_pb(SlotList(starts, 3600), zone, time_zone=zone.key).slots
     expected = [datetime.fromtimestamp(s, zone).strftime("%H:%M") for s in starts]
     assert [s.local_time for s in answer] == expected
     assert expected[:2] == ["00:30", "00:45"] and "01:00" in expected[2:]

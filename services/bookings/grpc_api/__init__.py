@@ -200,7 +200,7 @@ class BookingsServicer(bookings_pb2_grpc.BookingsServiceServicer):
             booking_id=request.booking_id,
         )
         tz = zone(time_zone)
-        return pb.ListSlotsResponse(slots=slots_pb(found, tz), time_zone=time_zone)
+        return slots_pb(found, tz, time_zone=time_zone)
 
     async def BookVisit(self, request, context):
         view = await service.book_visit(

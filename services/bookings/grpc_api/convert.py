@@ -95,12 +95,14 @@ def service_type_pb(s: ServiceType) -> pb.ServiceType:
     )
 
 
-def slots_pb(found: SlotList, zone: ZoneInfo) -> list[pb.Slot]:
-    # A month's answer is hundreds of slots: whole seconds straight into the
-    # Timestamps (slots start on 5-minute marks), no Slot or UTC datetime each,
-    # and the zone asked once an hour of starts: when the clock reads the same
-    # offset at an hour's start and end, it holds for the starts between.
-    out = []
+def slots_pb(found: SlotList, zone: ZoneInfo, *, time_zone: str) -> pb.ListSlotsResponse:
+    # A month's answer is hundreds of slots: each filled in place in the
+    # answer (a list of messages handed over is copied), whole seconds
+    # straight into the Timestamps (slots start on 5-minute marks), and the
+    # zone asked once an hour of starts: when the clock reads the same offset
+    # at an hour's start and end, it holds for the starts between.
+    answer = pb.ListSlotsResponse(time_zone=time_zone)
+    add = answer.slots.add
     offsets: dict[int, int | None] = {}
     for start in found.starts:
         hour = start - start % 3600
@@ -111,15 +113,13 @@ def slots_pb(found: SlotList, zone: ZoneInfo) -> list[pb.Slot]:
         local = datetime.fromtimestamp(
             start + (offset if offset is not None else _offset(start, zone)), UTC
         )
-        out.append(
-            pb.Slot(
-                starts_at=Timestamp(seconds=start),
-                ends_at=Timestamp(seconds=start + found.duration),
-                local_date=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
-                local_time=f"{local.hour:02d}:{local.minute:02d}",
-            )
+        slot = add(
+            local_date=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
+            local_time=f"{local.hour:02d}:{local.minute:02d}",
         )
-    return out
+        slot.starts_at.seconds = start
+        slot.ends_at.seconds = start + found.duration
+    return answer
 
 
 def _offset(at: int, zone: ZoneInfo) -> int:
