@@ -138,13 +138,17 @@ async def book_visit(
     async with UnitOfWork(sessions, tenant_id) as uow:
         if (found := await _retry(uow, principal, request_id, sha)) is not None:
             return found
-        await _refuse_if_taken(uow, principal, project_id, service_type_id, starts_at)
+        taken = await _already_taken(uow, principal, project_id, service_type_id, starts_at)
+    if taken and not visit.room_id:
+        raise rules.SlotTaken()
     # Projects decides what this caller may see of the project: asked first, outside the tx.
     address, rooms = await asyncio.gather(
         projects.site_address(principal, project_id),
         projects.rooms(principal, project_id) if visit.room_id else _no_rooms(),
     )
     room_name, products = pick_products(rooms, visit.room_id, visit.product_line_ids)
+    if taken:  # after the room's check: a room not theirs is told first
+        raise rules.SlotTaken()
     async with UnitOfWork(sessions, tenant_id) as uow:
         stype = await load_service_type(uow, service_type_id, for_client=principal.is_client)
         fact = await check_may_book(uow, principal, project_id, stype)
@@ -208,13 +212,13 @@ async def book_visit(
     return view
 
 
-async def _refuse_if_taken(
+async def _already_taken(
     uow: UnitOfWork, principal: Principal, project_id: str, service_type_id: str, start: datetime
-) -> None:
-    """Before asking projects and locking anyone: a start that committed
-    visits already fill is SlotTaken now, without a lock (the losers of a race
-    for one slot end here once the winner has committed, instead of each
-    waiting its turn on the technicians' rows). Someone free here is no
+) -> bool:
+    """Before asking projects and locking anyone: is nobody qualified free at
+    that start by the committed calendars? Then it is SlotTaken without a
+    lock (a race's losers stop here once the winner has committed, instead of
+    each taking its turn on the technicians' rows). Somebody free is no
     promise: take_technician decides under the lock."""
     stype = await load_service_type(uow, service_type_id, for_client=principal.is_client)
     fact = await check_may_book(uow, principal, project_id, stype)
@@ -223,8 +227,7 @@ async def _refuse_if_taken(
     free = await free_technicians(
         uow, rules=slot_rules, settings=settings, start=start, site=site_of(fact)
     )
-    if not free:
-        raise rules.SlotTaken()
+    return not free
 
 
 async def _no_rooms() -> list[Room]:
