@@ -27,12 +27,20 @@ send read them the same way.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from services.bookings.domain_sweep import (
+    ROUND_S,
+    Blocks,
+    Search,
+    Sweep,
+    secs_floor,
+    to_datetime,
+)
 
 ROUND = timedelta(minutes=5)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -73,6 +81,8 @@ class Calendar:
     hours: tuple[Stretch, ...]
     time_off: tuple[tuple[datetime, datetime], ...] = ()
     busy: tuple[Busy, ...] = ()
+    # The many, as columns of seconds (service/common.py reads them so).
+    blocks: Blocks = field(default_factory=Blocks)
 
 
 @dataclass(frozen=True)
@@ -152,39 +162,16 @@ def round_up(moment: datetime, unit: timedelta = ROUND) -> datetime:
     return EPOCH + steps * unit
 
 
-def _merged(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    """Open ranges of forbidden starts, merged where they overlap (two that
-    only touch leave the touching moment allowed)."""
-    merged: list[tuple[datetime, datetime]] = []
-    for lo, hi in sorted(ranges):
-        if merged and lo < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return merged
-
-
-def forbidden_starts(
-    calendar: Calendar,
+def _sweep(
     rules: Rules,
     *,
+    days: Sequence[date],
+    zone: ZoneInfo,
+    now: datetime,
     site: Site | None,
     travel: Travel,
-    ignore: Callable[[Busy], bool] = lambda _: False,
-) -> list[tuple[datetime, datetime]]:
-    """Every open range of starts the technician's calendar rules out."""
-    before, after, length = rules.buffer_before, rules.buffer_after, rules.duration
-    ranges = [(lo - after - length, hi + before) for lo, hi in calendar.time_off]
-    for b in calendar.busy:
-        if ignore(b):
-            continue
-        ranges.append(
-            (
-                b.start - travel.between(site, b.site) - after - length,
-                b.end + travel.between(b.site, site) + before,
-            )
-        )
-    return _merged(ranges)
+) -> Sweep:
+    return Sweep(Search.of(rules, days=days, zone=zone, now=now, site=site, travel=travel))
 
 
 def allowed_starts(
@@ -199,38 +186,58 @@ def allowed_starts(
     ignore: Callable[[Busy], bool] = lambda _: False,
 ) -> list[tuple[datetime, datetime]]:
     """Closed ranges of moments the technician may start this visit."""
-    if not rules.skills <= calendar.skills:
-        return []
-    earliest, latest = now + rules.notice, now + rules.horizon
-    blocked = forbidden_starts(calendar, rules, site=site, travel=travel, ignore=ignore)
-    highs = [hi for _, hi in blocked]
-    out: list[tuple[datetime, datetime]] = []
-    for work_start, work_end in working_stretches(calendar.hours, days, zone):
-        lo = max(work_start, earliest)
-        hi = min(work_end - rules.duration, latest)
-        # The first forbidden range that could reach past lo.
-        i = bisect.bisect_right(highs, lo)
-        while lo <= hi:
-            if i >= len(blocked) or blocked[i][0] >= hi:
-                out.append((lo, hi))
-                break
-            b_lo, b_hi = blocked[i]
-            if b_lo >= lo:
-                out.append((lo, b_lo))
-            lo = max(lo, b_hi)
-            i += 1
-    return out
+    sweep = _sweep(rules, days=days, zone=zone, now=now, site=site, travel=travel)
+    return [(to_datetime(lo), to_datetime(hi)) for lo, hi in sweep.allowed(calendar, ignore)]
 
 
-def starts_in(ranges: Iterable[tuple[datetime, datetime]], step: timedelta) -> list[datetime]:
-    """Each range's first round moment, then one per step."""
+def open_starts(
+    calendars: Sequence[Calendar],
+    rules: Rules,
+    *,
+    days: Sequence[date],
+    zone: ZoneInfo,
+    now: datetime,
+    site: Site | None = None,
+    travel: Travel = Travel(),
+    ignore: Callable[[Busy], bool] = lambda _: False,
+) -> list[int]:
+    """Every start (epoch seconds) at least one qualified technician is free
+    for, in order: what a client is offered, without saying who."""
+    sweep = _sweep(rules, days=days, zone=zone, now=now, site=site, travel=travel)
+    found: set[int] = set()
+    for calendar in calendars:
+        found.update(sweep.starts(calendar, ignore))
+    return sorted(found)
+
+
+def free_at(
+    start: datetime,
+    calendars: Sequence[Calendar],
+    rules: Rules,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    site: Site | None = None,
+    travel: Travel = Travel(),
+    ignore: Callable[[Busy], bool] = lambda _: False,
+) -> tuple[str, ...]:
+    """The technicians who may start this visit at `start` (an offered start:
+    on the 5-minute grid and on a step from where their free window opens),
+    in id order."""
+    days = [start.astimezone(zone).date()]
+    sweep = _sweep(rules, days=days, zone=zone, now=now, site=site, travel=travel)
+    at = secs_floor(start)
+    if at != start.timestamp():
+        return ()
+    step = sweep.search.step
     out = []
-    for lo, hi in ranges:
-        at = round_up(lo)
-        while at <= hi:
-            out.append(at)
-            at += step
-    return out
+    for calendar in calendars:
+        for lo, hi in sweep.allowed(calendar, ignore):
+            first = -(-lo // ROUND_S) * ROUND_S
+            if first <= at <= hi and (at - first) % step == 0:
+                out.append(calendar.technician_id)
+                break
+    return tuple(sorted(out))
 
 
 def offered_slots(
@@ -246,22 +253,16 @@ def offered_slots(
 ) -> list[Slot]:
     """Every start at least one qualified technician is free for, in order,
     with the technicians free then."""
-    free: dict[datetime, list[str]] = {}
+    sweep = _sweep(rules, days=days, zone=zone, now=now, site=site, travel=travel)
+    free: dict[int, list[str]] = {}
     for calendar in calendars:
-        ranges = allowed_starts(
-            calendar,
-            rules,
-            days=days,
-            zone=zone,
-            now=now,
-            site=site,
-            travel=travel,
-            ignore=ignore,
-        )
-        for start in starts_in(ranges, rules.step):
+        for start in sweep.starts(calendar, ignore):
             free.setdefault(start, []).append(calendar.technician_id)
+    length = rules.duration
     return [
-        Slot(start, start + rules.duration, tuple(sorted(free[start]))) for start in sorted(free)
+        Slot(at, at + length, tuple(sorted(free[start])))
+        for start in sorted(free)
+        for at in (to_datetime(start),)
     ]
 
 

@@ -16,7 +16,7 @@ from services.bookings.grpc_api.convert import (
     moment,
     service_type_pb,
     settings_pb,
-    slot_pb,
+    slots_pb,
     status_name,
     technician_pb,
     time_off_pb,
@@ -200,7 +200,7 @@ class BookingsServicer(bookings_pb2_grpc.BookingsServiceServicer):
             booking_id=request.booking_id,
         )
         tz = zone(time_zone)
-        return pb.ListSlotsResponse(slots=[slot_pb(s, tz) for s in found], time_zone=time_zone)
+        return slots_pb(found, tz, time_zone=time_zone)
 
     async def BookVisit(self, request, context):
         view = await service.book_visit(

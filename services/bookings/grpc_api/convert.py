@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 from google.protobuf.timestamp_pb2 import Timestamp
 from portal.bookings.v1 import bookings_pb2 as pb
 
-from services.bookings.domain_slots import Slot
 from services.bookings.models import BookingSettings, ServiceType, Technician, TimeOff
-from services.bookings.service.availability import Bookable
+from services.bookings.service.availability import Bookable, SlotList
 from services.bookings.service.messages import booking_pb, ts, work_order_pb
 from services.chassis import enums
 from services.chassis.errors import InvalidArgument
@@ -23,7 +22,7 @@ __all__ = [
     "moment",
     "service_type_pb",
     "settings_pb",
-    "slot_pb",
+    "slots_pb",
     "technician_pb",
     "time_off_pb",
     "work_order_pb",
@@ -96,16 +95,36 @@ def service_type_pb(s: ServiceType) -> pb.ServiceType:
     )
 
 
-def slot_pb(slot: Slot, zone: ZoneInfo) -> pb.Slot:
-    # A month's answer is hundreds of slots: whole seconds straight into the
-    # Timestamp (slots start on 5-minute marks), and the clock read once.
-    local = slot.start.astimezone(zone)
-    return pb.Slot(
-        starts_at=Timestamp(seconds=int(slot.start.timestamp())),
-        ends_at=Timestamp(seconds=int(slot.end.timestamp())),
-        local_date=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
-        local_time=f"{local.hour:02d}:{local.minute:02d}",
-    )
+def slots_pb(found: SlotList, zone: ZoneInfo, *, time_zone: str) -> pb.ListSlotsResponse:
+    # A month's answer is hundreds of slots: each filled in place in the
+    # answer (a list of messages handed over is copied), whole seconds
+    # straight into the Timestamps (slots start on 5-minute marks), and the
+    # zone asked once an hour of starts: when the clock reads the same offset
+    # at an hour's start and end, it holds for the starts between.
+    answer = pb.ListSlotsResponse(time_zone=time_zone)
+    add = answer.slots.add
+    offsets: dict[int, int | None] = {}
+    for start in found.starts:
+        hour = start - start % 3600
+        if hour not in offsets:
+            first, last = _offset(hour, zone), _offset(hour + 3600, zone)
+            offsets[hour] = first if first == last else None
+        offset = offsets[hour]
+        local = datetime.fromtimestamp(
+            start + (offset if offset is not None else _offset(start, zone)), UTC
+        )
+        slot = add(
+            local_date=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
+            local_time=f"{local.hour:02d}:{local.minute:02d}",
+        )
+        slot.starts_at.seconds = start
+        slot.ends_at.seconds = start + found.duration
+    return answer
+
+
+def _offset(at: int, zone: ZoneInfo) -> int:
+    delta = datetime.fromtimestamp(at, zone).utcoffset()
+    return int(delta.total_seconds()) if delta is not None else 0
 
 
 def bookable_pb(b: Bookable) -> pb.BookableProject:

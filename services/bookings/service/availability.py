@@ -3,6 +3,7 @@ the slot rules run in domain_slots over calendars read here."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from services.bookings import domain_calendar as cal
 from services.bookings import domain_slots as slots
 from services.bookings.domain_bookings import HANDOVER, SlotTaken, may_book
-from services.bookings.models import BookingSettings, ProjectFact, ServiceType, Technician
+from services.bookings.models import BookingSettings, ProjectFact, ServiceType
 from services.bookings.service.common import (
     Sessions,
     calendars,
@@ -35,6 +36,15 @@ from services.chassis.timefmt import zone
 from services.chassis.validation import bounded_int, parse_uuid
 
 MAX_DAYS = 62
+
+
+@dataclass(frozen=True)
+class SlotList:
+    """Free starts in epoch seconds, in order, each `duration` seconds long:
+    a month is hundreds, turned straight into the answer's timestamps."""
+
+    starts: list[int]
+    duration: int
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,7 @@ async def list_slots(
     from_date: str,
     days: int,
     booking_id: str = "",
-) -> tuple[list[slots.Slot], str]:
+) -> tuple[SlotList, str]:
     """Free starts for the project's site over `days` local days."""
     tenant_id = principal.require_reader()
     days = bounded_int(days or 7, field="days", low=1, high=MAX_DAYS)
@@ -115,25 +125,17 @@ async def list_slots(
         tz = zone(settings.time_zone)
         span = slots.days_between(first_day(from_date, settings, now), days)
         lo, hi = slots.day_window(span[0], tz)[0], slots.day_window(span[-1], tz)[1]
-        technicians = await _qualified(uow, rules.skills)
-        found = slots.offered_slots(
-            await calendars(uow, technicians, start=lo, end=hi),
+        site = _site(fact)
+        found = slots.open_starts(
+            await calendars(uow, start=lo, end=hi, skills=rules.skills, ignore_work_order=ignore),
             rules,
             days=span,
             zone=tz,
             now=now,
-            site=_site(fact),
+            site=site,
             travel=travel_of(settings),
-            ignore=lambda b: b.work_order_id == ignore,
         )
-    return found, settings.time_zone
-
-
-async def _qualified(uow: UnitOfWork, skills: frozenset[str]) -> list[Technician]:
-    query = select(Technician).where(Technician.active.is_(True))
-    if skills:
-        query = query.where(Technician.skills.contains(sorted(skills)))
-    return list((await uow.session.scalars(query.order_by(Technician.staff_user_id))).all())
+    return SlotList(found, int(rules.duration.total_seconds())), settings.time_zone
 
 
 def _site(fact: ProjectFact | None) -> slots.Site | None:
@@ -148,6 +150,38 @@ async def _own_work_order(uow: UnitOfWork, principal: Principal, booking_id: str
         return ""
     booking = await load_booking(uow, principal, booking_id)
     return str(booking.work_order_id)
+
+
+async def free_technicians(
+    uow: UnitOfWork,
+    *,
+    rules: slots.Rules,
+    settings: BookingSettings,
+    start: datetime,
+    site: slots.Site | None,
+    ids: list[uuid.UUID] | None = None,
+    ignore_work_order: str = "",
+) -> tuple[str, ...]:
+    """Who may start a visit at `start`, by the calendars as committed now."""
+    tz = zone(settings.time_zone)
+    lo, hi = slots.day_window(start.astimezone(tz).date(), tz)
+    return slots.free_at(
+        start,
+        await calendars(
+            uow,
+            start=lo,
+            end=hi,
+            skills=rules.skills,
+            ids=ids,
+            ignore_work_order=ignore_work_order,
+            with_sites=site is not None,
+        ),
+        rules,
+        zone=tz,
+        now=now_utc(),
+        site=site,
+        travel=travel_of(settings),
+    )
 
 
 async def take_technician(
@@ -165,20 +199,23 @@ async def take_technician(
     Nobody free (another booking just took the last one): SlotTaken."""
     tz = zone(settings.time_zone)
     day = start.astimezone(tz).date()
-    technicians = await lock_technicians(uow, skills=rules.skills)
-    lo, hi = slots.day_window(day, tz)
-    offered = slots.offered_slots(
-        await calendars(uow, technicians, start=lo, end=hi),
-        rules,
-        days=[day],
-        zone=tz,
-        now=now_utc(),
+    locked = await lock_technicians(uow, skills=rules.skills)
+    free = await free_technicians(
+        uow,
+        rules=rules,
+        settings=settings,
+        start=start,
         site=site,
-        travel=travel_of(settings),
-        ignore=lambda b: b.work_order_id == ignore_work_order,
+        ids=[t.staff_user_id for t in locked],
+        ignore_work_order=ignore_work_order,
     )
-    free = next((s.technician_ids for s in offered if s.start == start), ())
-    load = await day_load(uow, list(free), day=day, time_zone=settings.time_zone)
+    if not free:
+        raise SlotTaken()
+    load = (
+        {}
+        if len(free) == 1
+        else await day_load(uow, list(free), day=day, time_zone=settings.time_zone)
+    )
     chosen = slots.choose_technician(free, load, keep=keep)
     if chosen is None:
         raise SlotTaken()

@@ -19,7 +19,11 @@ from services.bookings import domain_calendar as cal
 from services.bookings.domain_bookings import BookingStatus, WorkOrderKind
 from services.bookings.models import Assignment, Booking, Technician, WorkOrder
 from services.bookings.projects_client import Room
-from services.bookings.service.availability import check_may_book, take_technician
+from services.bookings.service.availability import (
+    check_may_book,
+    free_technicians,
+    take_technician,
+)
 from services.bookings.service.booking_reads import booking_view
 from services.bookings.service.calendars import booking_ics, technician_ics
 from services.bookings.service.common import (
@@ -134,12 +138,17 @@ async def book_visit(
     async with UnitOfWork(sessions, tenant_id) as uow:
         if (found := await _retry(uow, principal, request_id, sha)) is not None:
             return found
+        taken = await _already_taken(uow, principal, project_id, service_type_id, starts_at)
+    if taken and not visit.room_id:
+        raise rules.SlotTaken()
     # Projects decides what this caller may see of the project: asked first, outside the tx.
     address, rooms = await asyncio.gather(
         projects.site_address(principal, project_id),
         projects.rooms(principal, project_id) if visit.room_id else _no_rooms(),
     )
     room_name, products = pick_products(rooms, visit.room_id, visit.product_line_ids)
+    if taken:  # after the room's check: a room not theirs is told first
+        raise rules.SlotTaken()
     async with UnitOfWork(sessions, tenant_id) as uow:
         stype = await load_service_type(uow, service_type_id, for_client=principal.is_client)
         fact = await check_may_book(uow, principal, project_id, stype)
@@ -201,6 +210,24 @@ async def book_visit(
         publish_work_order(uow, await view_of(uow, order), created=True)
         await uow.commit()
     return view
+
+
+async def _already_taken(
+    uow: UnitOfWork, principal: Principal, project_id: str, service_type_id: str, start: datetime
+) -> bool:
+    """Before asking projects and locking anyone: is nobody qualified free at
+    that start by the committed calendars? Then it is SlotTaken without a
+    lock (a race's losers stop here once the winner has committed, instead of
+    each taking its turn on the technicians' rows). Somebody free is no
+    promise: take_technician decides under the lock."""
+    stype = await load_service_type(uow, service_type_id, for_client=principal.is_client)
+    fact = await check_may_book(uow, principal, project_id, stype)
+    slot_rules = cal.rules_of(spec_of(stype), for_client=principal.is_client)
+    settings = await load_settings(uow)
+    free = await free_technicians(
+        uow, rules=slot_rules, settings=settings, start=start, site=site_of(fact)
+    )
+    return not free
 
 
 async def _no_rooms() -> list[Room]:

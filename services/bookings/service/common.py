@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.bookings import domain_calendar as cal
 from services.bookings import domain_slots as slots
 from services.bookings.domain_bookings import ProjectFacts
+from services.bookings.domain_sweep import Blocks, to_datetime
 from services.bookings.models import (
     Assignment,
     Booking,
@@ -24,7 +25,6 @@ from services.bookings.models import (
     ProjectFact,
     ServiceType,
     Technician,
-    TimeOff,
     WorkOrder,
 )
 from services.chassis.audience import project_visible
@@ -176,66 +176,94 @@ async def lock_technicians(
     return list((await uow.session.scalars(query)).all())
 
 
-def _block_overlaps(lo: datetime, hi: datetime):
-    """A block meeting [lo, hi), as the exclusion constraint's index reads it."""
-    block = func.tstzrange(Assignment.block_starts_at, Assignment.block_ends_at)
-    return block.op("&&")(func.tstzrange(lo, hi))
+# One statement for a search's calendars: each qualified technician with
+# their busy blocks and time off as arrays of epoch seconds (starts floored,
+# ends ceiled: see domain_sweep), the arrays of one technician in one order.
+# A month of 20 technicians is thousands of blocks; as rows, then datetimes,
+# then an object each, they cost more than computing the slots (py-spy); as
+# arrays, almost nothing. The range test is the exclusion constraint's own
+# expression (its GiST index); the booking being moved is left out here; the
+# visits' sites are joined only when the search has one (else travel is the
+# default whatever they are).
+_CALENDARS = """
+SELECT t.staff_user_id, t.skills, t.working_hours,
+       b.starts, b.ends, b.lats, b.lons, o.starts AS off_starts, o.ends AS off_ends
+FROM technician t
+LEFT JOIN LATERAL (
+    SELECT array_agg(floor(date_part('epoch', a.block_starts_at))::bigint) AS starts,
+           array_agg(ceil(date_part('epoch', a.block_ends_at))::bigint) AS ends,
+           {sites}
+    FROM assignment a {join}
+    WHERE a.tenant_id = t.tenant_id AND a.technician_id = t.staff_user_id AND a.active
+      AND tstzrange(a.block_starts_at, a.block_ends_at, '[)') && tstzrange(:lo, :hi, '[)')
+      AND a.work_order_id IS DISTINCT FROM CAST(:ignore AS uuid)
+) b ON true
+LEFT JOIN LATERAL (
+    SELECT array_agg(floor(date_part('epoch', f.starts_at))::bigint) AS starts,
+           array_agg(ceil(date_part('epoch', f.ends_at))::bigint) AS ends
+    FROM time_off f
+    WHERE f.technician_id = t.staff_user_id AND f.ends_at > :lo AND f.starts_at < :hi
+) o ON true
+WHERE t.active AND t.skills @> CAST(:skills AS varchar[])
+  AND (CAST(:ids AS uuid[]) IS NULL OR t.staff_user_id = ANY(CAST(:ids AS uuid[])))
+ORDER BY t.staff_user_id
+"""
+CALENDARS_WITH_SITES = text(
+    _CALENDARS.format(
+        sites="array_agg(w.latitude) AS lats, array_agg(w.longitude) AS lons",
+        join="JOIN work_order w ON w.id = a.work_order_id",
+    )
+)
+CALENDARS_WITHOUT_SITES = text(
+    _CALENDARS.format(sites="NULL::float8[] AS lats, NULL::float8[] AS lons", join="")
+)
 
 
 async def calendars(
-    uow: UnitOfWork, technicians: Sequence[Technician], *, start: datetime, end: datetime
+    uow: UnitOfWork,
+    *,
+    start: datetime,
+    end: datetime,
+    skills: frozenset[str] = frozenset(),
+    ids: Sequence[uuid.UUID] | None = None,
+    ignore_work_order: str = "",
+    with_sites: bool = True,
 ) -> list[slots.Calendar]:
-    """Each technician's hours, time off and busy blocks around [start, end)
-    (a day either side, for buffers and travel reaching across)."""
-    ids = [t.staff_user_id for t in technicians]
+    """The active technicians with the skills (or of `ids`): their hours, time
+    off and busy blocks around [start, end) (a day either side, for buffers
+    and travel reaching across), but the work order being moved; the blocks'
+    sites only `with_sites` (the search's site is known)."""
     lo, hi = start - timedelta(days=1), end + timedelta(days=1)
-    busy: dict[uuid.UUID, list[slots.Busy]] = {i: [] for i in ids}
-    off: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {i: [] for i in ids}
-    if ids:
-        # Plain rows on the session's connection, not entities through the
-        # ORM: a month of 20 technicians is thousands of blocks, and building
-        # (and tracking) an object for each cost more than computing the
-        # slots (py-spy). The range test is the exclusion constraint's own
-        # expression, so its GiST index answers it.
-        conn = await uow.session.connection()
-        rows = await conn.execute(
-            select(
-                Assignment.technician_id,
-                Assignment.block_starts_at,
-                Assignment.block_ends_at,
-                Assignment.work_order_id,
-                WorkOrder.latitude,
-                WorkOrder.longitude,
-            )
-            .join(WorkOrder, WorkOrder.id == Assignment.work_order_id)
-            .where(
-                Assignment.tenant_id == tenant_uuid(uow),
-                Assignment.technician_id.in_(ids),
-                Assignment.active.is_(True),
-                _block_overlaps(lo, hi),
-            )
-            .order_by(Assignment.block_starts_at)
-        )
-        for tid, start, end, order_id, lat, lon in rows:
-            site = slots.Site(lat, lon) if lat is not None and lon is not None else None
-            busy[tid].append(slots.Busy(start, end, site, str(order_id)))
-        off_rows = await conn.execute(
-            select(TimeOff.technician_id, TimeOff.starts_at, TimeOff.ends_at).where(
-                TimeOff.technician_id.in_(ids), TimeOff.ends_at > lo, TimeOff.starts_at < hi
+    conn = await uow.session.connection()
+    rows = await conn.execute(
+        CALENDARS_WITH_SITES if with_sites else CALENDARS_WITHOUT_SITES,
+        {
+            "lo": lo,
+            "hi": hi,
+            "ignore": uuid.UUID(ignore_work_order) if ignore_work_order else None,
+            "skills": sorted(skills),
+            "ids": list(ids) if ids is not None else None,
+        },
+    )
+    out = []
+    for tid, skill_list, hours, starts, ends, lats, lons, off_starts, off_ends in rows:
+        sites = [
+            slots.Site(a, o) if a is not None and o is not None else None
+            for a, o in zip(lats or (), lons or (), strict=True)
+        ] or [None] * len(starts or ())
+        out.append(
+            slots.Calendar(
+                technician_id=str(tid),
+                skills=frozenset(skill_list),
+                hours=cal.stretches_of(hours),
+                time_off=tuple(
+                    (to_datetime(a), to_datetime(b))
+                    for a, b in zip(off_starts or (), off_ends or (), strict=True)
+                ),
+                blocks=Blocks(starts or (), ends or (), sites),
             )
         )
-        for tid, start, end in off_rows:
-            off[tid].append((start, end))
-    return [
-        slots.Calendar(
-            technician_id=str(t.staff_user_id),
-            skills=frozenset(t.skills),
-            hours=cal.stretches_of(t.working_hours),
-            time_off=tuple(off[t.staff_user_id]),
-            busy=tuple(busy[t.staff_user_id]),  # in start order (the query's)
-        )
-        for t in technicians
-    ]
+    return out
 
 
 async def day_load(
