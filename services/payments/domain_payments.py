@@ -234,7 +234,9 @@ def land_intent(
     if not should_apply(current, current_at, incoming, when):
         return None
     if incoming is PaymentStatus.PROCESSING:
-        return Landing(incoming, when, expected_by=expected_by(method, today))
+        # The portal takes a fresh Bacs mandate with every debit (the pay page's
+        # tick box), so a Bacs debit always clears on the first-debit timetable.
+        return Landing(incoming, when, expected_by=expected_by(method, today, new_mandate=True))
     if incoming is PaymentStatus.SUCCEEDED:
         return Landing(incoming, when, failure_message="")
     if incoming is PaymentStatus.FAILED:

@@ -38,6 +38,12 @@ def test_a_bank_debit_processing_is_expected_by_a_business_day_after_the_weekend
     assert landing.failure_message is None
 
 
+def test_a_bacs_debit_takes_the_first_debit_timetable_as_every_portal_debit_has_a_new_mandate():
+    landing = _land(PaymentStatus.PENDING, "processing", method=Method.BACS_DEBIT)
+    assert landing is not None
+    assert landing.expected_by == date(2026, 11, 17)  # seven business days, as the page says
+
+
 def test_success_clears_a_failure_and_a_failure_reads_as_a_next_step():
     won = _land(PaymentStatus.FAILED, "succeeded")
     assert won == Landing(PaymentStatus.SUCCEEDED, T0 + timedelta(seconds=5), failure_message="")
