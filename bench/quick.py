@@ -25,7 +25,7 @@ from bench.run import PATH, PG_SETTINGS, measure_http
 from deploy.cli import seed_and_describe
 from deploy.suite import Suite, SuiteOptions
 
-PROFILED = ("gateway", "identity", "projects")
+PROFILED = ("gateway", "identity", "projects", "documents")
 
 
 def _targets(suite: Suite, info: dict) -> dict[str, tuple[str, dict[str, str]]]:
@@ -38,6 +38,8 @@ def _targets(suite: Suite, info: dict) -> dict[str, tuple[str, dict[str, str]]]:
             {"Host": host, "Authorization": f"Bearer {info['staff_token']}"},
         ),
         "board": (board, {"Host": host, "Cookie": cookie}),
+        "landing": (f"{suite.gateway_url}/", {"Host": host, "Cookie": cookie}),
+        "documents": (f"{board}/documents", {"Host": host, "Cookie": cookie}),
     }
 
 
@@ -77,6 +79,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--py-spy", type=Path, default=None, help="write profiles here")
+    parser.add_argument(
+        "--targets", default="list,board", help="comma-separated: list,board,landing,documents"
+    )
     args = parser.parse_args()
     wrk = find_wrk(allow_install=False)
     tmp = Path(tempfile.mkdtemp(prefix="portal-quick-"))
@@ -93,7 +98,8 @@ def main() -> None:
         info = seed_and_describe(suite, tmp / "suite")
         pids = {n: c.proc.pid for n, c in suite.children.items() if c.proc is not None}
         pids["postgres"] = suite.postgres.pid or 0
-        targets = _targets(suite, info)
+        wanted = args.targets.split(",")
+        targets = {k: v for k, v in _targets(suite, info).items() if k in wanted}
         for round_ in range(args.rounds):
             for key, (url, headers) in targets.items():
                 r = measure_http(key, url, headers, pids, wrk, duration_s=args.duration)

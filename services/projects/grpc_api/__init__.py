@@ -31,20 +31,18 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
 
     async def ListProjects(self, request, context):
         principal = current_principal()
-        projects, next_token = await service.list_projects(
+        projects, next_token, board = await service.list_projects_and_board(
             sessions=self._sessions,
             principal=principal,
             page_size=request.page.page_size,
             page_token=request.page.page_token,
+            board_if_only_one=request.board_if_only_one,
         )
         answer = pb.ListProjectsResponse(
             projects=[project_pb(p, for_client=principal.is_client) for p in projects],
             page=common_pb2.PageResponse(next_page_token=next_token),
         )
-        if request.board_if_only_one and len(projects) == 1 and not next_token:
-            board = await service.get_status_board(
-                sessions=self._sessions, principal=principal, project_id=str(projects[0].id)
-            )
+        if board is not None:
             answer.board.CopyFrom(board_pb(board))
         return answer
 

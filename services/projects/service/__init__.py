@@ -26,6 +26,7 @@ from services.projects.service.projects import (
     create_project,
     get_project,
     list_projects,
+    list_projects_and_board,
     update_project,
 )
 from services.projects.service.proposal_common import ProposalView
@@ -76,6 +77,7 @@ __all__ = [
     "get_signed_proposal_pdf",
     "get_status_board",
     "list_projects",
+    "list_projects_and_board",
     "list_proposals",
     "list_rooms",
     "list_stage_history",

@@ -300,14 +300,20 @@ async def get_status_board(
     pid = parse_uuid(project_id, field="project_id")
     if as_client and not principal.is_client:
         principal = await as_the_client(sessions, principal, pid)
+    async with ReadUnit(sessions, principal.require_reader()) as read:
+        return await read_board(read, principal, pid)
+
+
+async def read_board(read: ReadUnit, principal: Principal, pid: uuid.UUID) -> StatusBoard:
+    """The board in an open `ReadUnit` of the principal's tenant: one query
+    (the landing reads it in the list's transaction, one BEGIN for both)."""
     rule, params = visibility_of(principal)
     params = {**params, **portal_state_params(principal), "board_project": pid}
-    async with ReadUnit(sessions, principal.require_reader()) as read:
-        row = (await read.execute(_board_query(rule), params)).first()
-        if row is None:
-            # A closed portal is refused as such, not as a missing project.
-            await require_open_portal(read, principal)
-            raise NotFound("no such project", field="project_id")
+    row = (await read.execute(_board_query(rule), params)).first()
+    if row is None:
+        # A closed portal is refused as such, not as a missing project.
+        await require_open_portal(read, principal)
+        raise NotFound("no such project", field="project_id")
     check_portal(principal, row.portal_state)
     stages = _stages(_loads(row.board_stages))
     for_client = client_view(principal)

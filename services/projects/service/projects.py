@@ -20,6 +20,7 @@ from services.chassis.idempotency import fingerprint, refuse_reuse
 from services.chassis.validation import check_request_id
 from services.projects import domain, domain_stages
 from services.projects.models import Project, ProjectStage, StageChange
+from services.projects.service.board import StatusBoard, read_board
 from services.projects.service.common import (
     EDITOR_ROLE,
     Customers,
@@ -77,6 +78,23 @@ async def list_projects(
     `ReadUnit` (rows, not ORM objects), served by ix_project_tenant_id_created_at_id.
     A client's portal state comes with the rows (one round trip); only a client
     with no rows to show asks for it on its own."""
+    rows, next_token, _ = await list_projects_and_board(
+        sessions=sessions, principal=principal, page_size=page_size, page_token=page_token
+    )
+    return rows, next_token
+
+
+async def list_projects_and_board(
+    *,
+    sessions: Sessions,
+    principal: Principal,
+    page_size: int,
+    page_token: str,
+    board_if_only_one: bool = False,
+) -> tuple[list[Row[Any]], str, StatusBoard | None]:
+    """`list_projects`, and with `board_if_only_one` the board of an only
+    project read in the same transaction (the landing: one BEGIN, set_config
+    and ROLLBACK for both, where two use cases in a row paid them twice)."""
     tenant_id = principal.require_reader()
     size = min(page_size or 50, MAX_PAGE_SIZE)
     if size < 0:
@@ -92,8 +110,11 @@ async def list_projects(
             check_portal(principal, rows[0].portal_state)
         else:
             await require_open_portal(read, principal)
+        board = None
+        if board_if_only_one and len(rows) == 1:
+            board = await read_board(read, principal, rows[0].id)
     next_token = _encode_cursor(rows[size - 1]) if len(rows) > size else ""
-    return rows[:size], next_token
+    return rows[:size], next_token, board
 
 
 async def get_project(*, sessions: Sessions, principal: Principal, project_id: str) -> Project:
