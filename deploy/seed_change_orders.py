@@ -1,6 +1,8 @@
 """The demo project's change order: "Second subwoofer", sent and waiting on
 the demo client, so `make run` shows the diff, the push-back and the
-signature. Seeded through changeorders' public contract; a second run finds
+signature. It adds two days from commissioning on, so approving it moves the
+board's forecast handover two days, "(moved from ... by change order CO-001)". Seeded
+through changeorders' public contract; a second run finds
 it (the create is idempotent on its request id) and sends nothing twice."""
 
 from __future__ import annotations

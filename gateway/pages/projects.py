@@ -128,6 +128,7 @@ class BoardView:
     budget: Budget
     next_payment: dict | None = None
     on_its_way: tuple[str, ...] = ()
+    forecast_moved: str = ""  # "moved from 12 Mar 2027 by change order CO-003"
 
 
 def next_payment_view(board: StatusBoard) -> dict | None:
@@ -179,6 +180,12 @@ def board_view(board: StatusBoard) -> BoardView:
         budget=board.budget,
         next_payment=next_payment_view(board),
         on_its_way=on_its_way_lines(board),
+        forecast_moved=(
+            f"moved from {views.human_date(board.handover_moved_from)} "
+            f"by change order {board.handover_moved_by}"
+            if board.handover_moved_by and board.handover_moved_from
+            else ""
+        ),
     )
 
 

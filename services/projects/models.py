@@ -67,6 +67,11 @@ class Project(Base):
     approved_variations_minor: Mapped[int] = mapped_column(
         BigInteger, server_default="0", default=0
     )
+    # The change order that last moved the forecast handover, and from/to what:
+    # the board says so while the forecast is still the one it made.
+    handover_moved_by: Mapped[str] = mapped_column(String(50), server_default="", default="")
+    handover_moved_from: Mapped[date | None] = mapped_column(Date)
+    handover_moved_to: Mapped[date | None] = mapped_column(Date)
 
 
 class StageChange(Base):

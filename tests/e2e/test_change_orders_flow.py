@@ -64,6 +64,8 @@ async def test_an_approved_change_order_moves_the_board_once(running: Running, g
     )
     deadline = Timestamp()
     deadline.FromDatetime(datetime.now(UTC) + timedelta(days=7))
+    handover = {"planned_start": "2027-05-03", "planned_finish": "2027-05-07"}
+    await staff(gw, running, "PATCH", f"/api/v1/projects/{pid}/stages/handover", json=handover)
     call = Caller(PrincipalSigner(running.suite.private_key), timeout=20)
     channel = open_channel(running.suite.target("changeorders"))
     try:
@@ -86,6 +88,8 @@ async def test_an_approved_change_order_moves_the_board_once(running: Running, g
                     )
                 ],
                 approval_deadline=deadline,
+                schedule_impact_days=4,
+                shift_from_stage="commissioning",
             ),
             pm,
         )
@@ -133,6 +137,10 @@ async def test_an_approved_change_order_moves_the_board_once(running: Running, g
     assert mine["budget"]["contract_value"]["amount_minor"] == total + impact
     # Approved in the same transaction that moved the value: no longer asked.
     assert [w for w in mine["waiting_on"] if w["kind"] == "change_order_to_approve"] == []
+    # ... and that moved the plan: the client's forecast handover, and why.
+    assert mine["forecast_handover"] == "2027-05-11"
+    assert mine["handover_moved_by"] == sent.number
+    assert mine["handover_moved_from"] == "2027-05-07"
 
     # changeorders' own consumer filed the certificate, client-visible.
     async def certificate():

@@ -90,6 +90,7 @@ async def test_the_board_shows_stages_forecast_waiting_notes_budget_and_contact(
     assert track.count("track-done") == 2 and track.count("track-next") == 2
     assert "Started 4 Mar 2026" in track and "Screen wall framed" in track
     assert "30 Apr 2026" in html  # forecast handover
+    assert "moved from" not in html  # no change order moved it
     assert "Waiting on you" in html and "A change order awaits your approval" in html
     assert f'href="{PROPOSAL}"' in html
     assert "evil.example" not in html  # a link off the portal is not linked
@@ -104,6 +105,27 @@ async def test_the_board_shows_stages_forecast_waiting_notes_budget_and_contact(
     )
     assert mailto.group(1).endswith("From%3A%20Jane%20Harrison%20%26%20Co%3F")
     assert "Contact the project team" in html
+
+
+async def test_the_board_says_which_change_order_moved_the_forecast_handover(
+    settings, fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def moved(prj: projects_pb2.Project | None = None) -> projects_pb2.GetStatusBoardResponse:
+        answer = board(prj)
+        answer.handover_moved_by, answer.handover_moved_from = "CO-002", "2026-04-23"
+        return answer
+
+    board = F.board
+    monkeypatch.setattr(F, "board", moved)
+    async with browser(settings, fakes) as client:
+        page = await client.get(BOARD)
+        api = (await client.get(f"/api/v1/projects/{F.PROJECT_ID}/board")).json()
+    forecast = re.search(r"Forecast handover</dt><dd>(.*?)</dd>", page.text)
+    assert forecast, page.text
+    assert forecast.group(1) == (
+        '30 Apr 2026 <span class="fact-note">(moved from 23 Apr 2026 by change order CO-002)</span>'
+    )
+    assert (api["handover_moved_by"], api["handover_moved_from"]) == ("CO-002", "2026-04-23")
 
 
 async def test_before_a_proposal_is_accepted_the_budget_explains_rather_than_shows_zero(
@@ -147,6 +169,7 @@ async def test_the_board_api_gives_the_client_notes_but_never_the_internal_reaso
         "handover",
     ]
     assert body["forecast_handover"] == "2026-04-30"
+    assert (body["handover_moved_by"], body["handover_moved_from"]) == ("", None)
     assert body["recent_notes"][0]["note"].startswith("Install has started")
     assert "INTERNAL" not in r.text
     assert body["budget"]["contract_value"] == {

@@ -180,6 +180,14 @@ class StatusBoard(BaseModel):
     on_its_way: list[PaymentOnItsWay] = Field(
         default_factory=list, description="Bank debits still clearing: processing, not paid."
     )
+    handover_moved_by: str = Field(
+        default="",
+        description="The approved change order that moved the forecast handover (CO-003); "
+        "empty once staff re-plan handover by hand.",
+    )
+    handover_moved_from: date | None = Field(
+        default=None, description="The forecast handover before that order."
+    )
 
 
 # -- translation ----------------------------------------------------------------------
@@ -250,6 +258,8 @@ def board_out(b: projects_pb2.GetStatusBoardResponse) -> StatusBoard:
             )
             for w in b.on_its_way
         ],
+        handover_moved_by=b.handover_moved_by,
+        handover_moved_from=calendar_date(b.handover_moved_from),
     )
 
 

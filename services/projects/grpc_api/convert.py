@@ -122,6 +122,10 @@ def board_pb(board: service.StatusBoard) -> pb.GetStatusBoardResponse:
         budget=budget_pb(board.budget),
         next_payment=next_payment_pb(board.next_payment),
         on_its_way=[on_its_way_pb(w) for w in board.on_its_way or []],
+        handover_moved_by=board.handover_moved.by if board.handover_moved else "",
+        handover_moved_from=(
+            board.handover_moved.from_date.isoformat() if board.handover_moved else ""
+        ),
     )
 
 

@@ -35,6 +35,7 @@ from services.chassis.validation import parse_uuid
 from services.projects import domain_money, domain_stages
 from services.projects.domain import Stage
 from services.projects.domain_proposals import ProposalStatus
+from services.projects.domain_schedule import HandoverMoved, handover_moved
 from services.projects.models import (
     InvoiceStanding,
     NextPayment,
@@ -113,6 +114,7 @@ class StatusBoard:
     for_client: bool  # answered as the client sees it (their view of the project too)
     next_payment: NextPaymentRow | None = None  # none known, or nothing left to pay
     on_its_way: list[OnItsWayRow] | None = None  # bank debits clearing, soonest first
+    handover_moved: HandoverMoved | None = None  # the change order that moved it
 
 
 def _json_array(*pairs: tuple[str, ColumnElement[Any]], order_by: Any) -> Any:
@@ -341,11 +343,16 @@ async def read_board(read: ReadUnit, principal: Principal, pid: uuid.UUID) -> St
         for w in _loads(row.board_waiting)
     ]
     accepted_minor = row.accepted_minor or 0
+    forecast = domain_stages.forecast_handover({Stage(s.stage): s.dates for s in stages})
     return StatusBoard(
         project=row,
         stages=stages,
-        forecast_handover=domain_stages.forecast_handover(
-            {Stage(s.stage): s.dates for s in stages}
+        forecast_handover=forecast,
+        handover_moved=handover_moved(
+            forecast,
+            by=row.handover_moved_by,
+            from_date=row.handover_moved_from,
+            to_date=row.handover_moved_to,
         ),
         recent_notes=recent,
         waiting_on=waiting,

@@ -1,11 +1,13 @@
 """Approved change orders become variations of the contract: the budget on
-the board (accepted proposal + approved variations) reads them."""
+the board (accepted proposal + approved variations) reads them, and the stage
+plan takes their schedule impact (the forecast handover with it)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC
 
+from portal.changeorders.v1 import changeorders_pb2
 from portal.changeorders.v1 import events_pb2 as changeorder_events
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -13,8 +15,12 @@ from sqlalchemy.dialects.postgresql import insert
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import InvalidArgument, NotFound
 from services.chassis.events import Event
+from services.projects import domain_schedule
+from services.projects.domain_schedule import OrderedMove
+from services.projects.domain_stages import parse_date
 from services.projects.models import Project, Variation
 from services.projects.service.change_order_board import keep_change_order_waiting, report_of
+from services.projects.service.stages import dates_of, load_stage_rows, set_dates
 
 SOURCE = "change_order"
 
@@ -24,7 +30,8 @@ async def on_change_order_approved(
 ) -> None:
     """Record the order's price impact once (a redelivery, or the same order
     approved twice over, finds its variation and adds nothing), and the sum
-    the budget reads with it in this transaction."""
+    the budget reads with it in this transaction; the order's schedule impact
+    moves the planned stage dates in the same transaction, once, too."""
     p = event.payload
     project_id = uuid.UUID(p.project_id)
     # The project row first, as every change to a project takes it: two
@@ -63,3 +70,35 @@ async def on_change_order_approved(
     if recorded is None:
         return
     project.approved_variations_minor += p.price_impact.amount_minor
+    await _move_stage_dates(uow, project, p)
+
+
+async def _move_stage_dates(
+    uow: UnitOfWork, project: Project, p: changeorder_events.ChangeOrderApproved
+) -> None:
+    """Nothing is published: projects announces stage moves, not re-plans
+    (UpdateStage publishes nothing either); the board reads these rows, and
+    bookings and notifications read the approved event itself."""
+    rows = await load_stage_rows(uow, project)
+    shift = domain_schedule.plan_schedule_shift(
+        {stage: dates_of(row) for stage, row in rows.items()},
+        days=p.schedule_impact_days,
+        shift_from=p.shift_from_stage,
+        moves=[_ordered_move(m) for m in p.stage_moves],
+    )
+    for stage, dates in shift.dates.items():
+        set_dates(rows[stage], dates)
+    if shift.moves_handover:
+        project.handover_moved_by = p.number
+        project.handover_moved_from = shift.handover_before
+        project.handover_moved_to = shift.handover_after
+
+
+def _ordered_move(m: changeorders_pb2.StageMove) -> OrderedMove:
+    return OrderedMove(
+        stage=domain_schedule.parse_stage_name(m.stage, field="stage_moves"),
+        start_before=parse_date(m.planned_start_before, field="stage_moves"),
+        finish_before=parse_date(m.planned_finish_before, field="stage_moves"),
+        start_after=parse_date(m.planned_start_after, field="stage_moves"),
+        finish_after=parse_date(m.planned_finish_after, field="stage_moves"),
+    )

@@ -686,8 +686,16 @@ class GetStatusBoardResponse(_message.Message):
     BUDGET_FIELD_NUMBER: _builtins.int
     NEXT_PAYMENT_FIELD_NUMBER: _builtins.int
     ON_ITS_WAY_FIELD_NUMBER: _builtins.int
+    HANDOVER_MOVED_BY_FIELD_NUMBER: _builtins.int
+    HANDOVER_MOVED_FROM_FIELD_NUMBER: _builtins.int
     forecast_handover: _builtins.str
     """YYYY-MM-DD or empty"""
+    handover_moved_by: _builtins.str
+    """The approved change order that moved the forecast handover ("CO-003")
+    and the forecast before it; empty once staff re-plan handover by hand.
+    """
+    handover_moved_from: _builtins.str
+    """YYYY-MM-DD"""
     @_builtins.property
     def project(self) -> Global___Project: ...
     @_builtins.property
@@ -721,10 +729,12 @@ class GetStatusBoardResponse(_message.Message):
         budget: Global___Budget | None = ...,
         next_payment: Global___NextPayment | None = ...,
         on_its_way: _abc.Iterable[Global___PaymentOnItsWay] | None = ...,
+        handover_moved_by: _builtins.str = ...,
+        handover_moved_from: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "next_payment", b"next_payment", "project", b"project"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "forecast_handover", b"forecast_handover", "next_payment", b"next_payment", "on_its_way", b"on_its_way", "project", b"project", "recent_notes", b"recent_notes", "stages", b"stages", "waiting_on", b"waiting_on"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "forecast_handover", b"forecast_handover", "handover_moved_by", b"handover_moved_by", "handover_moved_from", b"handover_moved_from", "next_payment", b"next_payment", "on_its_way", b"on_its_way", "project", b"project", "recent_notes", b"recent_notes", "stages", b"stages", "waiting_on", b"waiting_on"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
