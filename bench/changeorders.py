@@ -22,32 +22,22 @@ import asyncio
 import os
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import asyncpg
-import grpc
 import httpx
-from google.protobuf.timestamp_pb2 import Timestamp
-from portal.bookings.v1 import bookings_pb2 as bpb
-from portal.bookings.v1 import bookings_pb2_grpc
-from portal.changeorders.v1 import changeorders_pb2 as cpb
-from portal.changeorders.v1 import changeorders_pb2_grpc
 from portal.changeorders.v1 import events_pb2 as co_events
 from portal.common.v1 import common_pb2
-from portal.projects.v1 import projects_pb2 as ppb
-from portal.projects.v1 import projects_pb2_grpc
 
 from bench import changeorders_floor as cof
+from bench.changeorders_prep import prepare
 from bench.events import BenchFailure, _dsn, _tenant_conn, summary
 from bench.noise import CpuWindow, wait_quiet
 from bench.pages import CLIENT_EMAIL
 from bench.procs import Proc, python_module, wait_for_port
 from deploy.infra import free_port
-from services.chassis.auth import Principal, PrincipalSigner
-from services.chassis.grpc_client import Caller, open_channel
 
 COUNT, RATE = int(os.environ.get("BENCH_CO_COUNT", "300")), 50.0
-PREP_PARALLEL = 6
 GOAL_P50_X, GOAL_P99_X = 2.0, 3.0
 CONSUMERS = ("projects", "payments", "bookings", "notifications")
 READ_BACK = {  # consumer -> SQL giving (change order id, commit) for the ids in $1
@@ -58,138 +48,6 @@ READ_BACK = {  # consumer -> SQL giving (change order id, commit) for the ids in
     "bookings": "SELECT change_order_id::text AS co, pg_xact_commit_timestamp(xmin) AS c"
     " FROM change_order_work WHERE change_order_id::text = ANY($1::text[])",
 }
-
-
-def _ts(value: datetime) -> Timestamp:
-    out = Timestamp()
-    out.FromDatetime(value)
-    return out
-
-
-# -- preparing the orders ------------------------------------------------------------
-
-
-async def _one(call: Caller, stubs: dict, staff: Principal, jane: Principal, i: int) -> dict:
-    projects, bookings, orders = stubs["projects"], stubs["bookings"], stubs["changeorders"]
-    project = (
-        await call(
-            projects.CreateProject,
-            ppb.CreateProjectRequest(request_id=str(uuid.uuid4()), name=f"Bench CO {i:03d}",
-                                     customer_id=jane.customer_id, site_address=f"{i} Bench Rd"),
-            staff,
-        )  # fmt: skip
-    ).project
-    room = (
-        await call(
-            projects.CreateRoom,
-            ppb.CreateRoomRequest(request_id=str(uuid.uuid4()), project_id=project.id,
-                                  name="Cinema", client_visible=True),
-            staff,
-        )  # fmt: skip
-    ).room
-    await call(
-        projects.AddProductLine,
-        ppb.AddProductLineRequest(request_id=str(uuid.uuid4()), room_id=room.id, manufacturer="Sony",
-                                  model="VPL-XW7000ES", description="4K laser projector",
-                                  quantity=1, unit_price_minor=2_799_900, client_visible=True),
-        staff,
-    )  # fmt: skip
-    proposal = (
-        await call(
-            projects.CreateProposal,
-            ppb.CreateProposalRequest(request_id=str(uuid.uuid4()), project_id=project.id,
-                                      title="Home cinema", labour_minor=500_000, tax_rate_bps=635),
-            staff,
-        )  # fmt: skip
-    ).proposal
-    proposal = (
-        await call(projects.SendProposal, ppb.SendProposalRequest(proposal_id=proposal.id), staff)
-    ).proposal
-    await call(
-        projects.AcceptProposal,
-        ppb.AcceptProposalRequest(request_id=str(uuid.uuid4()), proposal_id=proposal.id,
-                                  signer_name="Jane Harrison", consent=True,
-                                  content_sha256=proposal.content_sha256, ip="127.0.0.1",
-                                  user_agent="bench", signer_email=CLIENT_EMAIL),
-        jane,
-    )  # fmt: skip
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30 + i % 40)
-    for _ in range(100):  # bookings learns of the project from projects' event
-        try:
-            await call(
-                bookings.CreateWorkOrder,
-                bpb.CreateWorkOrderRequest(request_id=str(uuid.uuid4()), project_id=project.id,
-                                           title="Install the cinema", room_name="Cinema",
-                                           tasks=["Mount the projector"], starts_at=_ts(start),
-                                           ends_at=_ts(start + timedelta(hours=6))),
-                staff,
-            )  # fmt: skip
-            break
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.NOT_FOUND:
-                raise
-            await asyncio.sleep(0.2)
-    draft = await call(
-        orders.CreateChangeOrder,
-        cpb.CreateChangeOrderRequest(
-            request_id=str(uuid.uuid4()), project_id=project.id, title="Second subwoofer",
-            reason="A bigger room than surveyed", schedule_impact_days=3,
-            shift_from_stage="install", approval_deadline=_ts(datetime.now(UTC) + timedelta(days=7)),
-            changes=[cpb.LineChange(kind=cpb.LINE_CHANGE_KIND_ADDED, room_key="R1",
-                                    description="SVS SB-3000", quantity=1,
-                                    unit_price_minor=129_900, client_visible=True)],
-        ),
-        staff,
-    )  # fmt: skip
-    sent = (
-        await call(
-            orders.SendChangeOrder,
-            cpb.SendChangeOrderRequest(change_order_id=draft.change_order.id),
-            staff,
-        )
-    ).change_order
-    return {"id": sent.id, "project_id": project.id, "revision": sent.revision,
-            "content_sha256": sent.content_sha256}  # fmt: skip
-
-
-async def prepare(suite, info: dict, jane_id: str, count: int) -> list[dict]:
-    tenant = info["tenant_id"]
-    staff = Principal(kind="staff", subject=str(uuid.uuid4()), tenant_id=tenant,
-                      roles=frozenset({"owner"}))  # fmt: skip
-    jane = Principal(kind="client", subject=jane_id, tenant_id=tenant,
-                     customer_id=info["demo_customer_id"], roles=frozenset({"approver"}))  # fmt: skip
-    call = Caller(PrincipalSigner(suite.private_key), timeout=60)
-    channels = {n: open_channel(suite.target(n)) for n in ("projects", "bookings", "changeorders")}
-    stubs = {
-        "projects": projects_pb2_grpc.ProjectsServiceStub(channels["projects"]),
-        "bookings": bookings_pb2_grpc.BookingsServiceStub(channels["bookings"]),
-        "changeorders": changeorders_pb2_grpc.ChangeOrdersServiceStub(channels["changeorders"]),
-    }
-    gate = asyncio.Semaphore(PREP_PARALLEL)
-
-    async def one(i: int) -> dict:
-        async with gate:
-            return await _one(call, stubs, staff, jane, i)
-
-    try:
-        made = await asyncio.gather(*(one(i) for i in range(count)))
-    finally:
-        for ch in channels.values():
-            await ch.close()
-    # Payments must hold every plan before the approvals (else its handler retries).
-    conn = await _tenant_conn(_dsn(suite.database_urls["payments"]), tenant)
-    try:
-        ids = [m["project_id"] for m in made]
-        for _ in range(600):
-            have = await conn.fetchval(
-                "SELECT count(*) FROM contract WHERE project_id::text = ANY($1::text[])", ids
-            )
-            if have == len(ids):
-                break
-            await asyncio.sleep(0.5)
-    finally:
-        await conn.close()
-    return made
 
 
 # -- the open-loop driver (suite and floor alike) ------------------------------------
@@ -210,9 +68,13 @@ async def drive(client: httpx.AsyncClient, sends: list[tuple[str, str, dict]], r
             status, text = r.status_code, r.text[:300]
         except httpx.HTTPError as exc:
             status, text = 0, f"{type(exc).__name__}: {exc}"
-        out[key] = {"start": wall0 + i / rate, "status": status, "body": text,
-                    "http_ms": (loop.time() - t0 - i / rate) * 1000,
-                    "late_ms": (began - t0 - i / rate) * 1000}  # fmt: skip
+        out[key] = {
+            "start": wall0 + i / rate,
+            "status": status,
+            "body": text,
+            "http_ms": (loop.time() - t0 - i / rate) * 1000,
+            "late_ms": (began - t0 - i / rate) * 1000,
+        }
 
     started = time.monotonic()
     await asyncio.gather(*(send(i, *s) for i, s in enumerate(sends)))
@@ -271,7 +133,9 @@ async def _suite_read_back(suite, tenant: str, ids: list[str], wait: float) -> d
             if len(got) >= len(ids) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.3)
-        out["notifications"] = {event_of[r["event_id"]]: datetime.fromisoformat(r["c"]) for r in got}
+        out["notifications"] = {
+            event_of[r["event_id"]]: datetime.fromisoformat(r["c"]) for r in got
+        }
     finally:
         await conn.close()
     return out
@@ -287,16 +151,21 @@ def _latencies(sent: dict[str, dict], commits: dict[str, dict], names) -> dict:
             if c is not None:
                 per[n].append(c.timestamp() * 1000 - sent[k]["start"] * 1000)
         if all(c is not None for c in got):
-            total.append(max(c.timestamp() for c in got) * 1000 - sent[k]["start"] * 1000)  # type: ignore[union-attr]
+            total.append(max(c.timestamp() for c in got) * 1000 - sent[k]["start"] * 1000)
     return {
-        "sent": len(sent), "ok": len(ok), "statuses": _statuses(sent),
-        "first_failure": next((f"{s['status']} {s['body']}" for s in sent.values()
-                               if not 200 <= s["status"] < 300), ""),
-        "incomplete": len(ok) - len(total), "all_committed": summary(total),
+        "sent": len(sent),
+        "ok": len(ok),
+        "statuses": _statuses(sent),
+        "first_failure": next(
+            (f"{s['status']} {s['body']}" for s in sent.values() if not 200 <= s["status"] < 300),
+            "",
+        ),
+        "incomplete": len(ok) - len(total),
+        "all_committed": summary(total),
         "by_consumer": {n: summary(v) for n, v in per.items()},
         "http": summary([s["http_ms"] for s in sent.values()]),
         "late": summary([s["late_ms"] for s in sent.values()]),
-    }  # fmt: skip
+    }
 
 
 # -- the floor ------------------------------------------------------------------------
@@ -308,16 +177,29 @@ def measure_floor(suite, tmp, count: int, rate: float) -> dict:
     http_port, grpc_port = free_port(), free_port()
     mod = "bench.changeorders_floor"
     procs = [
-        Proc("co-floor-grpc", python_module(mod, "grpc", "--port", str(grpc_port), "--dsn", producer),
-             tmp / "co-floor-grpc.log"),
-        Proc("co-floor-http", python_module(mod, "http", "--port", str(http_port),
-                                            "--target", f"127.0.0.1:{grpc_port}"),
-             tmp / "co-floor-http.log"),
-        Proc("co-floor-relay", python_module(mod, "relay", "--dsn", producer, "--nats", nats_url),
-             tmp / "co-floor-relay.log"),
-        Proc("co-floor-consume", python_module(mod, "consume", "--dsn", consumer, "--nats", nats_url),
-             tmp / "co-floor-consume.log"),
-    ]  # fmt: skip
+        Proc(
+            "co-floor-grpc",
+            python_module(mod, "grpc", "--port", str(grpc_port), "--dsn", producer),
+            tmp / "co-floor-grpc.log",
+        ),
+        Proc(
+            "co-floor-http",
+            python_module(
+                mod, "http", "--port", str(http_port), "--target", f"127.0.0.1:{grpc_port}"
+            ),
+            tmp / "co-floor-http.log",
+        ),
+        Proc(
+            "co-floor-relay",
+            python_module(mod, "relay", "--dsn", producer, "--nats", nats_url),
+            tmp / "co-floor-relay.log",
+        ),
+        Proc(
+            "co-floor-consume",
+            python_module(mod, "consume", "--dsn", consumer, "--nats", nats_url),
+            tmp / "co-floor-consume.log",
+        ),
+    ]
     try:
         for p in procs:
             p.start()
@@ -325,9 +207,12 @@ def measure_floor(suite, tmp, count: int, rate: float) -> dict:
         wait_for_port(http_port, procs[1])
 
         async def go() -> dict:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30,
-                                         trust_env=False,
-                                         limits=httpx.Limits(max_connections=200)) as client:  # fmt: skip
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{http_port}",
+                timeout=30,
+                trust_env=False,
+                limits=httpx.Limits(max_connections=200),
+            ) as client:
                 warm = [(str(uuid.uuid4()), "", {}) for _ in range(20)]
                 await drive(client, [(k, f"/floor/approve/{k}", b) for k, _, b in warm], rate)
                 keys = [str(uuid.uuid4()) for _ in range(count)]
@@ -338,13 +223,18 @@ def measure_floor(suite, tmp, count: int, rate: float) -> dict:
                     )
                     conn = await asyncpg.connect(consumer)
                     try:
-                        sql = ("SELECT key::text AS co, pg_xact_commit_timestamp(xmin) AS c"
-                               " FROM handled WHERE key::text = ANY($1::text[])")  # fmt: skip
+                        sql = (
+                            "SELECT key::text AS co, pg_xact_commit_timestamp(xmin) AS c"
+                            " FROM handled WHERE key::text = ANY($1::text[])"
+                        )
                         commits = {"consumer": await _wait_rows(conn, sql, keys, 30)}
                     finally:
                         await conn.close()
-            return {**_latencies(sent, commits, ["consumer"]), "drive_s": seconds,
-                    "cpu": window.as_dict()}  # fmt: skip
+            return {
+                **_latencies(sent, commits, ["consumer"]),
+                "drive_s": seconds,
+                "cpu": window.as_dict(),
+            }
 
         out = asyncio.run(go())
     finally:
@@ -361,11 +251,17 @@ def measure_suite(suite, info: dict, count: int, rate: float, log) -> dict:
     host = info["demo_host"].split(":")[0]
 
     async def go() -> dict:
-        async with httpx.AsyncClient(base_url=suite.gateway_url, headers={"Host": host},
-                                     timeout=30, trust_env=False,
-                                     limits=httpx.Limits(max_connections=200)) as client:  # fmt: skip
-            r = await client.post("/api/v1/auth/sign-in",
-                                  json={"email": CLIENT_EMAIL, "password": info["staff_password"]})  # fmt: skip
+        async with httpx.AsyncClient(
+            base_url=suite.gateway_url,
+            headers={"Host": host},
+            timeout=30,
+            trust_env=False,
+            limits=httpx.Limits(max_connections=200),
+        ) as client:
+            r = await client.post(
+                "/api/v1/auth/sign-in",
+                json={"email": CLIENT_EMAIL, "password": info["staff_password"]},
+            )
             if r.status_code != 200:
                 raise BenchFailure(f"Jane's sign-in answered {r.status_code}: {r.text[:300]}")
             jane_id = r.json()["id"]
@@ -375,32 +271,42 @@ def measure_suite(suite, info: dict, count: int, rate: float, log) -> dict:
             await asyncio.sleep(2.0)
             # A fresh session: approving needs one younger than signing_reauth_minutes.
             client.cookies.clear()
-            r = await client.post("/api/v1/auth/sign-in",
-                                  json={"email": CLIENT_EMAIL, "password": info["staff_password"]})  # fmt: skip
+            r = await client.post(
+                "/api/v1/auth/sign-in",
+                json={"email": CLIENT_EMAIL, "password": info["staff_password"]},
+            )
             if r.status_code != 200:
                 raise BenchFailure(f"Jane's fresh sign-in answered {r.status_code}")
             client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
             client.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
             client.cookies.clear()
             sends = [
-                (o["id"], f"/api/v1/change-orders/{o['id']}/approve",
-                 {"revision": o["revision"], "signer_name": "Jane Harrison", "consent": True,
-                  "content_sha256": o["content_sha256"]})
+                (
+                    o["id"],
+                    f"/api/v1/change-orders/{o['id']}/approve",
+                    {
+                        "revision": o["revision"],
+                        "signer_name": "Jane Harrison",
+                        "consent": True,
+                        "content_sha256": o["content_sha256"],
+                    },
+                )
                 for o in orders
-            ]  # fmt: skip
+            ]
             wait_quiet(10.0)
             with CpuWindow() as window:
                 sent, seconds = await drive(client, sends, rate)
                 commits = await _suite_read_back(suite, info["tenant_id"], list(sent), 60)
-        return {**_latencies(sent, commits, CONSUMERS), "drive_s": seconds,
-                "cpu": window.as_dict()}  # fmt: skip
+        return {**_latencies(sent, commits, CONSUMERS), "drive_s": seconds, "cpu": window.as_dict()}
 
     return asyncio.run(go())
 
 
 def measure(suite, info: dict, tmp, *, log, count: int = COUNT, rate: float = RATE) -> dict:
-    log(f"change orders floor: HTTP -> gRPC -> PG+outbox -> relay -> JetStream -> consumer, "
-        f"{count} at {rate:.0f}/s ...")  # fmt: skip
+    log(
+        f"change orders floor: HTTP -> gRPC -> PG+outbox -> relay -> JetStream -> consumer, "
+        f"{count} at {rate:.0f}/s ..."
+    )
     floor = measure_floor(suite, tmp, count, rate)
     f = floor["all_committed"]
     log(f"  floor p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms")
@@ -410,5 +316,10 @@ def measure(suite, info: dict, tmp, *, log, count: int = COUNT, rate: float = RA
     log(f"  suite p50 {a['p50_ms']:.1f} ms, p99 {a['p99_ms']:.1f} ms; answers {s['statuses']}")
     if s["ok"] == 0:
         raise BenchFailure(f"no approval succeeded: {s['first_failure']}")
-    return {"count": count, "rate_per_s": rate, "floor": floor, "suite": s,
-            "ratios": {"p50": a["p50_ms"] / f["p50_ms"], "p99": a["p99_ms"] / f["p99_ms"]}}  # fmt: skip
+    return {
+        "count": count,
+        "rate_per_s": rate,
+        "floor": floor,
+        "suite": s,
+        "ratios": {"p50": a["p50_ms"] / f["p50_ms"], "p99": a["p99_ms"] / f["p99_ms"]},
+    }

@@ -63,8 +63,15 @@ def http(port: int, target: str) -> None:
         await request.state.approve(key.bytes, timeout=10)
         return {"id": str(key), "status": "approved"}
 
-    uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools",
-                access_log=False, log_level="warning")  # fmt: skip
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+    )
 
 
 async def _grpc(port: int, dsn: str) -> None:
@@ -79,8 +86,10 @@ async def _grpc(port: int, dsn: str) -> None:
             await conn.execute("INSERT INTO approval (key) VALUES ($1)", key)
             await conn.execute(
                 "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
-                uuid.uuid4(), SUBJECT, request,
-            )  # fmt: skip
+                uuid.uuid4(),
+                SUBJECT,
+                request,
+            )
             await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
         return b"ok"
 
@@ -121,7 +130,9 @@ async def _relay(dsn: str, nats_url: str) -> None:
                 )
                 await asyncio.gather(
                     *(
-                        js.publish(r["subject"], r["payload"], headers={"Nats-Msg-Id": str(r["id"])})
+                        js.publish(
+                            r["subject"], r["payload"], headers={"Nats-Msg-Id": str(r["id"])}
+                        )
                         for r in rows
                     )
                 )
@@ -193,9 +204,13 @@ async def prepare(admin_url: str, nats_url: str) -> tuple[str, str]:
     )
     await js.add_consumer(
         STREAM,
-        ConsumerConfig(durable_name=DURABLE, filter_subject=SUBJECT,
-                       ack_policy=AckPolicy.EXPLICIT, max_ack_pending=1000),
-    )  # fmt: skip
+        ConsumerConfig(
+            durable_name=DURABLE,
+            filter_subject=SUBJECT,
+            ack_policy=AckPolicy.EXPLICIT,
+            max_ack_pending=1000,
+        ),
+    )
     await nc.drain()
     return producer, consumer
 
