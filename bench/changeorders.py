@@ -237,6 +237,7 @@ def measure_floor(suite, tmp, count: int, rate: float) -> dict:
             }
 
         out = asyncio.run(go())
+        out["procs"] = {p.name: "running" if p.alive() else "exited" for p in procs}
     finally:
         for p in procs:
             p.stop()
@@ -264,7 +265,7 @@ def measure_suite(suite, info: dict, count: int, rate: float, log) -> dict:
             )
             if r.status_code != 200:
                 raise BenchFailure(f"Jane's sign-in answered {r.status_code}: {r.text[:300]}")
-            jane_id = r.json()["id"]
+            jane_id = r.json()["me"]["id"]
             t = time.monotonic()
             orders = await prepare(suite, info, jane_id, count)
             log(f"  {len(orders)} sent change orders prepared in {time.monotonic() - t:.0f} s")
@@ -277,7 +278,7 @@ def measure_suite(suite, info: dict, count: int, rate: float, log) -> dict:
             )
             if r.status_code != 200:
                 raise BenchFailure(f"Jane's fresh sign-in answered {r.status_code}")
-            client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+            client.headers["X-CSRF-Token"] = r.json()["me"]["csrf_token"]
             client.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
             client.cookies.clear()
             sends = [
@@ -309,7 +310,10 @@ def measure(suite, info: dict, tmp, *, log, count: int = COUNT, rate: float = RA
     )
     floor = measure_floor(suite, tmp, count, rate)
     f = floor["all_committed"]
-    log(f"  floor p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms")
+    log(
+        f"  floor p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms; answers {floor['statuses']}"
+        f" {floor['first_failure'][:300]}; consumed {f['n']}; {floor['procs']}"
+    )
     log(f"change orders suite: preparing {count} sent orders, then approving at {rate:.0f}/s ...")
     s = measure_suite(suite, info, count, rate, log)
     a = s["all_committed"]
