@@ -21,6 +21,9 @@ import contextlib
 import signal
 import uuid
 
+# At module level: the handler's annotations are strings FastAPI resolves here.
+from fastapi import FastAPI, Request
+
 STREAM, SUBJECT, DURABLE = "BENCHCO", "benchco.approved", "bench-co-floor"
 CHANNEL = "bench_co_outbox"
 METHOD = "/bench.Floor/Approve"
@@ -49,7 +52,6 @@ def http(port: int, target: str) -> None:
 
     import grpc
     import uvicorn
-    from fastapi import FastAPI, Request
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:

@@ -178,7 +178,7 @@ async def prepare(suite, info: dict, jane_id: str, count: int) -> list[dict]:
         customer_id=info["demo_customer_id"],
         roles=frozenset({"approver"}),
     )
-    call = Caller(PrincipalSigner(suite.private_key), timeout=60)
+    call = Caller(PrincipalSigner(suite.private_key), timeout=30)
     channels = {n: open_channel(suite.target(n)) for n in ("projects", "bookings", "changeorders")}
     stubs = {
         "projects": projects_pb2_grpc.ProjectsServiceStub(channels["projects"]),
