@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from bench import payments
 from bench.bookings_report import section as bookings_section
+from bench.changeorders_report import section as changeorders_section
 
 NOISY_PCT = 25.0
 
@@ -188,6 +190,7 @@ def render(r: dict) -> str:
         noisy += [r["payments"][k]["other_cpu_pct"] for k in ("max", "target", "invoice")]
     if r.get("bookings"):
         lines += ["", *bookings_section(r["bookings"])]
+    lines += changeorders_section(r.get("changeorders"))
     if max(noisy) > NOISY_PCT:
         lines[2:2] = [
             f"**Warning: the machine was shared.** Processes that are not the bench's used up "
@@ -258,3 +261,23 @@ def _pages(pg: dict | None, h: dict, m: dict) -> list[str]:
     for label, plan in pg.get("plans", {}).items():
         out += [f"- {label}:", "", "  ```", *(f"  {ln}" for ln in plan), "  ```", ""]
     return out
+
+
+CO_HEADING = "## Change orders"
+
+
+def splice(r: dict, path: Path) -> str:
+    """A `BENCH_ONLY=changeorders` run: RESULTS.md as it was, with its change-order
+    section (from its heading to the next one) replaced by this run's, dated."""
+    old = path.read_text() if path.exists() else "# Benchmark results\n"
+    mine = changeorders_section(r.get("changeorders"))
+    facts = (
+        f"Partial run (`BENCH_ONLY=changeorders make bench`) at {r['date']}, commit "
+        f"{r['git_commit']}; the other sections are from the last full run."
+    )
+    text = "\n".join([mine[1], "", facts, *mine[2:]]) + "\n"
+    start = old.find(CO_HEADING)
+    if start < 0:
+        return old.rstrip("\n") + "\n\n" + text
+    nxt = old.find("\n## ", start + 1)
+    return old[:start] + text + (old[nxt + 1 :] if nxt >= 0 else "")

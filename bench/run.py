@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import bookings, bookings_report, events, growth, pages, payments, report
+from bench import bookings, bookings_report, changeorders, events, growth, pages, payments, report
 from bench.context import git_commit, machine, strays, suite_log_excerpt
 from bench.events import BenchFailure
 from bench.loadgen import Load, find_wrk, run_python, run_wrk, wrk_version
@@ -54,6 +54,9 @@ QUIET_WAIT_S = 10.0
 PG_SETTINGS = {"track_commit_timestamp": "on"}
 # BENCH_ONLY=payments: the HTTP floors and list, then payments only (a partial run).
 ONLY_PAYMENTS = os.environ.get("BENCH_ONLY", "") == "payments"
+# BENCH_ONLY=changeorders: issue 12's approvals and their floor only; RESULTS.md keeps
+# its other sections and gets this one replaced.
+ONLY_CO = os.environ.get("BENCH_ONLY", "") == "changeorders"
 
 
 def log(msg: str, t0: float = time.monotonic()) -> None:
@@ -224,93 +227,101 @@ def bench(tmp: Path, started: float) -> dict:
                 started_pids += [c.pid for c in psutil.Process(pid).children(recursive=True)]
         log(f"suite up: gateway {suite.gateway_url}")
 
-        ports = {kind: free_port() for kind in ("http", "grpc-server", "grpc-http")}
-
-        def floor(name: str, kind: str, *args: str) -> Proc:
-            argv = python_module("bench.floors", kind, "--port", str(ports[kind]), *args)
-            proc = Proc(name, argv, tmp / f"{name}.log").start()
-            floors.append(proc)
-            wait_for_port(ports[kind], proc)
-            return proc
-
-        bare = floor("floor-fastapi", "http")
-        grpc_srv = floor("floor-grpc-server", "grpc-server")
-        grpc_http = floor(
-            "floor-grpc-http", "grpc-http", "--target", f"127.0.0.1:{ports['grpc-server']}"
-        )
-        started_pids += [p.pid for p in floors]
-
-        host = info["demo_host"].split(":")[0]
-        suite_headers = {"Host": host, "Authorization": f"Bearer {info['staff_token']}"}
-        floor_headers = {"Host": host}
-        targets = {
-            "floor_fastapi": (
-                "(a) floor: bare FastAPI",
-                f"http://127.0.0.1:{ports['http']}{PATH}",
-                floor_headers,
-                {"fastapi": bare.pid},
-            ),
-            "floor_grpc": (
-                "(b) floor: FastAPI + one grpc.aio call",
-                f"http://127.0.0.1:{ports['grpc-http']}{PATH}",
-                floor_headers,
-                {"fastapi": grpc_http.pid, "grpc-server": grpc_srv.pid},
-            ),
-            "suite": (
-                "full suite: gateway -> identity -> projects -> PostgreSQL",
-                f"{suite.gateway_url}{PATH}",
-                suite_headers,
-                suite_pids,
-            ),
-        }
-        for label, url, headers, _ in targets.values():
-            pages.check_list(label, url, headers)
-        http: dict = {
-            "connections": CONNECTIONS,
-            "warmup_s": WARMUP_S,
-            "duration_s": DURATION_S,
-            "targets": {},
-        }
-        for key, (label, url, headers, pids) in targets.items():
-            log(f"HTTP: {label} ({WARMUP_S:.0f} s warm-up + {DURATION_S:.0f} s) ...")
-            http["targets"][key] = t = measure_http(label, url, headers, pids, wrk)
-            log(f"  {t['rps']:,.0f} req/s, p50 {t['p50_ms']:.2f} ms, p99 {t['p99_ms']:.2f} ms")
-            if key == "suite":
-                check_suite(suite)
-        if wrk:
-            log("load-generator check: the Python client against floor (a), 5 s ...")
-            label, url, headers, _ = targets["floor_fastapi"]
-            run_python(Load(url, headers, CONNECTIONS, 1.0))
-            http["loadgen_check"] = run_python(Load(url, headers, CONNECTIONS, 5.0))
-        http["ratios"] = {
-            k: ratios(http["targets"]["suite"], http["targets"][k])
-            for k in ("floor_fastapi", "floor_grpc")
-        }
-        results["http"] = http
-        log("payments: signed webhooks (max, then 1,000/s), the client's invoice ...")
-        results["payments"] = payments.measure(
-            suite,
-            info,
-            suite_pids,
-            http,
-            lambda label, url, headers: measure_http(label, url, headers, suite_pids, wrk),
-        )
-        check_suite(suite)
-        if not ONLY_PAYMENTS:
-            results["pages"] = measure_pages(suite, info, host, suite_pids, wrk, http)
-        check_suite(suite)
-        for p in floors:
-            p.stop()
-
-        if not ONLY_PAYMENTS:
-            results["events"] = events.measure(
-                suite, info, host, log=log, quiet_s=QUIET_WAIT_S, check=check_suite
-            )
-        if not ONLY_PAYMENTS:
-            log("bookings: seeding 20 technicians and 5,000 work orders in the demo tenant ...")
-            results["bookings"] = bookings.measure(suite, info)
+        if ONLY_CO:
+            log("change orders: approvals at 50/s vs the composite floor ...")
+            results["changeorders"] = changeorders.measure(suite, info, tmp, log=log)
             check_suite(suite)
-            log(bookings_report.summary(results["bookings"]))
+        else:
+            ports = {kind: free_port() for kind in ("http", "grpc-server", "grpc-http")}
+
+            def floor(name: str, kind: str, *args: str) -> Proc:
+                argv = python_module("bench.floors", kind, "--port", str(ports[kind]), *args)
+                proc = Proc(name, argv, tmp / f"{name}.log").start()
+                floors.append(proc)
+                wait_for_port(ports[kind], proc)
+                return proc
+
+            bare = floor("floor-fastapi", "http")
+            grpc_srv = floor("floor-grpc-server", "grpc-server")
+            grpc_http = floor(
+                "floor-grpc-http", "grpc-http", "--target", f"127.0.0.1:{ports['grpc-server']}"
+            )
+            started_pids += [p.pid for p in floors]
+
+            host = info["demo_host"].split(":")[0]
+            suite_headers = {"Host": host, "Authorization": f"Bearer {info['staff_token']}"}
+            floor_headers = {"Host": host}
+            targets = {
+                "floor_fastapi": (
+                    "(a) floor: bare FastAPI",
+                    f"http://127.0.0.1:{ports['http']}{PATH}",
+                    floor_headers,
+                    {"fastapi": bare.pid},
+                ),
+                "floor_grpc": (
+                    "(b) floor: FastAPI + one grpc.aio call",
+                    f"http://127.0.0.1:{ports['grpc-http']}{PATH}",
+                    floor_headers,
+                    {"fastapi": grpc_http.pid, "grpc-server": grpc_srv.pid},
+                ),
+                "suite": (
+                    "full suite: gateway -> identity -> projects -> PostgreSQL",
+                    f"{suite.gateway_url}{PATH}",
+                    suite_headers,
+                    suite_pids,
+                ),
+            }
+            for label, url, headers, _ in targets.values():
+                pages.check_list(label, url, headers)
+            http: dict = {
+                "connections": CONNECTIONS,
+                "warmup_s": WARMUP_S,
+                "duration_s": DURATION_S,
+                "targets": {},
+            }
+            for key, (label, url, headers, pids) in targets.items():
+                log(f"HTTP: {label} ({WARMUP_S:.0f} s warm-up + {DURATION_S:.0f} s) ...")
+                http["targets"][key] = t = measure_http(label, url, headers, pids, wrk)
+                log(f"  {t['rps']:,.0f} req/s, p50 {t['p50_ms']:.2f} ms, p99 {t['p99_ms']:.2f} ms")
+                if key == "suite":
+                    check_suite(suite)
+            if wrk:
+                log("load-generator check: the Python client against floor (a), 5 s ...")
+                label, url, headers, _ = targets["floor_fastapi"]
+                run_python(Load(url, headers, CONNECTIONS, 1.0))
+                http["loadgen_check"] = run_python(Load(url, headers, CONNECTIONS, 5.0))
+            http["ratios"] = {
+                k: ratios(http["targets"]["suite"], http["targets"][k])
+                for k in ("floor_fastapi", "floor_grpc")
+            }
+            results["http"] = http
+            log("payments: signed webhooks (max, then 1,000/s), the client's invoice ...")
+            results["payments"] = payments.measure(
+                suite,
+                info,
+                suite_pids,
+                http,
+                lambda label, url, headers: measure_http(label, url, headers, suite_pids, wrk),
+            )
+            check_suite(suite)
+            if not ONLY_PAYMENTS:
+                results["pages"] = measure_pages(suite, info, host, suite_pids, wrk, http)
+            check_suite(suite)
+            for p in floors:
+                p.stop()
+
+            if not ONLY_PAYMENTS:
+                results["events"] = events.measure(
+                    suite, info, host, log=log, quiet_s=QUIET_WAIT_S, check=check_suite
+                )
+            if not ONLY_PAYMENTS:
+                log("bookings: seeding 20 technicians and 5,000 work orders in the demo tenant ...")
+                results["bookings"] = bookings.measure(suite, info)
+                check_suite(suite)
+                log(bookings_report.summary(results["bookings"]))
+                log("change orders: approvals at 50/s vs the composite floor ...")
+                results["changeorders"] = changeorders.measure(suite, info, tmp, log=log)
+                check_suite(suite)
     except BaseException:
         crashed = suite.crashed()
         raise
@@ -368,7 +379,7 @@ def main() -> None:
     raw = json.dumps(results, indent=2, default=str)
     (OUT / f"results-{stamp}.json").write_text(raw)
     (OUT / "latest.json").write_text(raw)
-    text = report.render(results)
+    text = report.splice(results, BENCH / "RESULTS.md") if ONLY_CO else report.render(results)
     (BENCH / "RESULTS.md").write_text(text)
     print("\n" + text, flush=True)
 
