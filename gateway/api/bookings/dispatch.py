@@ -172,7 +172,7 @@ async def delete_project_site(project_id: UUID, staff: StaffDep, bookings: Booki
 
 
 @router.get("/service-types", summary="Every service type, active or not (staff)")
-async def list_service_types(staff: StaffDep, bookings: BookingsDep) -> ServiceTypeList:
+async def list_service_types_as_dispatch(staff: StaffDep, bookings: BookingsDep) -> ServiceTypeList:
     return ServiceTypeList(service_types=await calls.list_service_types(bookings, staff))
 
 
@@ -289,7 +289,7 @@ async def confirm_booking(
     "/dispatch/bookings/{booking_id}/reschedule",
     summary="Move a booking, whatever the cut-off (dispatch)",
 )
-async def reschedule_booking(
+async def reschedule_booking_as_dispatch(
     booking_id: UUID, body: StaffReschedule, staff: StaffDep, bookings: BookingsDep
 ) -> DispatchBooking:
     return await calls.reschedule_booking(bookings, staff, booking_id, body.starts_at)
@@ -299,7 +299,7 @@ async def reschedule_booking(
     "/dispatch/bookings/{booking_id}/cancel",
     summary="Cancel a booking, whatever the cut-off (dispatch); frees the time",
 )
-async def cancel_booking(
+async def cancel_booking_as_dispatch(
     booking_id: UUID, body: StaffCancel, staff: StaffDep, bookings: BookingsDep
 ) -> DispatchBooking:
     return await calls.cancel_booking(bookings, staff, booking_id, body.reason)
