@@ -257,3 +257,26 @@ def test_a_subscription_refuses_a_parallelism_out_of_range():
 
     with pytest.raises(ValueError):
         Subscription(event_type("tzero.thing.happened"), record_effect, parallel=0)
+
+
+async def test_a_waiting_consumer_hands_over_each_event_as_it_arrives(scratch_db, nc, unique):
+    """A batch of 20 must not mean "wait for 20": each event is published only
+    after the one before it was handled. Timed (there is no behaviour to watch
+    for a wait that ends by itself), with a bound far above the milliseconds
+    this takes and far below the 1 s per event that waiting for the rest of a
+    batch until the fetch deadline costs."""
+    subject = f"t{unique}.thing.happened"
+    js = nc.jetstream()
+    stop, task = await running(consumer_for(scratch_db, js, subject, record_effect, batch=20))
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for _ in range(5):
+            event_id = await publish_raw(js, subject)
+            await wait_for(lambda: _has(scratch_db, event_id))  # noqa: B023 (awaited here)
+        took = loop.time() - started
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert len(await effects(scratch_db)) == 5
+    assert took < 2.5, f"5 events one after another took {took:.2f} s"
