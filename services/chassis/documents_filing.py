@@ -17,17 +17,39 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from portal.documents.v1 import documents_pb2 as dpb
 from portal.documents.v1 import documents_pb2_grpc
 
 from services.chassis.auth import Principal
-from services.chassis.errors import InvalidArgument
+from services.chassis.errors import InvalidArgument, NotFound, PermissionDenied
 from services.chassis.grpc_client import Caller
 from services.chassis.runtime import Remote
 
 CHUNK = 64 * 1024
 UPLOAD_TIMEOUT = 30.0
+# What documents answers when retrying a filing cannot help (a NotFound names a
+# project documents has deleted; one it has not heard of yet is
+# FAILED_PRECONDITION, which a consumer retries): the filer logs these and
+# leaves the file unfiled rather than dead-lettering the event that made it.
+FINAL_REFUSALS = (InvalidArgument, NotFound, PermissionDenied)
+
+
+class DocumentArchive(Protocol):
+    """What a use case that files a PDF needs: `DocumentsFiler`, or a test's."""
+
+    async def file(
+        self,
+        *,
+        tenant_id: str,
+        project_id: str,
+        title: str,
+        description: str,
+        filename: str,
+        data: bytes,
+        request_id: str,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -17,36 +17,18 @@ be downloaded from the order, and the event must not go to the dead letters.
 from __future__ import annotations
 
 import uuid
-from typing import Protocol
 
 from portal.changeorders.v1 import events_pb2
 
 from services.changeorders.service.certificates import certificate_pdf
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import InvalidArgument, NotFound, PermissionDenied
+from services.chassis.documents_filing import FINAL_REFUSALS, DocumentArchive
 from services.chassis.events import Event
 from services.chassis.telemetry import get_logger
 
 log = get_logger(__name__)
-# What documents answers when retrying cannot help (a NotFound names a project
-# documents has deleted; one it has not heard of yet is FAILED_PRECONDITION).
-FINAL_REFUSALS = (InvalidArgument, NotFound, PermissionDenied)
 CERTIFICATE_NS = uuid.UUID("e2b64f1d-7c38-4a05-9f6e-3d8a1b5c7e92")
-
-
-class DocumentArchive(Protocol):
-    async def file(
-        self,
-        *,
-        tenant_id: str,
-        project_id: str,
-        title: str,
-        description: str,
-        filename: str,
-        data: bytes,
-        request_id: str,
-    ) -> None: ...
 
 
 def certificate_request_id(change_order_id: str, revision: int) -> str:

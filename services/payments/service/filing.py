@@ -20,38 +20,20 @@ can still be downloaded, and the books must not wait on a filing.
 from __future__ import annotations
 
 import uuid
-from typing import Protocol
 
 from portal.payments.v1 import events_pb2
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import InvalidArgument, NotFound, PermissionDenied
+from services.chassis.documents_filing import FINAL_REFUSALS, DocumentArchive
 from services.chassis.events import Event
 from services.chassis.telemetry import get_logger
 from services.payments.service.documents import invoice_document, receipt_document
 from services.payments.service.sync import queue_issued_invoice, queue_succeeded_payment
 
 log = get_logger(__name__)
-# What documents answers when retrying cannot help (a NotFound names a project
-# documents has deleted; one it has not heard of yet is FAILED_PRECONDITION).
-FINAL_REFUSALS = (InvalidArgument, NotFound, PermissionDenied)
 INVOICE_NS = uuid.UUID("0b7d0f5e-3a51-4f6e-9c1a-5d2f8e4b7a61")
 RECEIPT_NS = uuid.UUID("9e3c2a71-6b4d-4c8f-a0d5-1f7e6b2c9d38")
-
-
-class DocumentArchive(Protocol):
-    async def file(
-        self,
-        *,
-        tenant_id: str,
-        project_id: str,
-        title: str,
-        description: str,
-        filename: str,
-        data: bytes,
-        request_id: str,
-    ) -> None: ...
 
 
 def _me(tenant_id: str) -> Principal:
