@@ -30,7 +30,6 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -348,23 +347,15 @@ def main() -> None:
     web.run_app(_app(books), host="127.0.0.1", port=args.port, access_log=None, print=None)
 
 
-def payments_env(base: str, data_dir: Path) -> dict[str, str]:
+def payments_env(base: str) -> dict[str, str]:
     """Payments' settings for the sandbox at `base`: QuickBooks Online offered,
-    its discovery document, token and API here; tokens sealed under master
-    keys generated once per data dir."""
-    path = data_dir / "payments-keys.json"
-    if not path.exists():
-        key = base64.b64encode(secrets.token_bytes(32)).decode()
-        path.write_text(json.dumps({"master_keys": {"k1": key}, "active_key_id": "k1"}))
-        path.chmod(0o600)
-    keys = json.loads(path.read_text())
+    its discovery document, token and API here (the master keys its tokens are
+    sealed under come from the suite's data dir, as every service's do)."""
     return {
         "PAYMENTS_QUICKBOOKS_CLIENT_ID": CLIENT_ID,
         "PAYMENTS_QUICKBOOKS_CLIENT_SECRET": CLIENT_SECRET,
         "PAYMENTS_QUICKBOOKS_ENVIRONMENT": base + "/qbo/discovery",
         "PAYMENTS_QUICKBOOKS_API_BASE": base + "/qbo/v3",
-        "PAYMENTS_MASTER_KEYS": json.dumps(keys["master_keys"]),
-        "PAYMENTS_ACTIVE_KEY_ID": keys["active_key_id"],
         # The sandbox is plain HTTP on loopback; requests-oauthlib refuses that otherwise.
         "OAUTHLIB_INSECURE_TRANSPORT": "1",
     }

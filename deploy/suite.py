@@ -188,15 +188,15 @@ class Suite:
             }
         if name == "payments":
             env[p + "PORTAL_BASE_DOMAIN"] = self.opts.base_domain
-            env |= books_sandbox.payments_env(self.books_url, self.data)
+            env |= books_sandbox.payments_env(self.books_url)
         if name == "payments" and "localstripe" in self.children:
             env |= {
                 p + "STRIPE_API_KEY": LOCALSTRIPE_KEY,
                 p + "STRIPE_API_BASE": self.stripe_url,
                 p + "STRIPE_WEBHOOK_SECRET": suite_secrets.stripe_webhook_secret(self.data),
             }
-        if name == "identity":
-            keys = suite_secrets.identity_keys(self.data)
+        if name in ("identity", "payments"):
+            keys = suite_secrets.master_keys(self.data, name)
             env |= {
                 p + "MASTER_KEYS": json.dumps(keys["master_keys"]),
                 p + "ACTIVE_KEY_ID": keys["active_key_id"],

@@ -57,9 +57,10 @@ def documents_keys(data: Path) -> dict[str, Any]:
     return keys
 
 
-def identity_keys(data: Path) -> dict[str, Any]:
-    """The master keys identity seals uploaded brand images under."""
-    path = data / "identity-keys.json"
+def master_keys(data: Path, service: str) -> dict[str, Any]:
+    """The master keys a service seals its secrets under (identity: uploaded
+    brand images; payments: accounting tokens), in `<service>-keys.json`."""
+    path = data / f"{service}-keys.json"
     if path.exists():
         loaded: dict[str, Any] = json.loads(path.read_text())
         return loaded
