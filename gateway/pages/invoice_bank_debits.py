@@ -16,7 +16,7 @@ from gateway.api.payments import calls
 from gateway.backends import RemoteError
 from gateway.deps import ClientPage, PaymentsDep
 from gateway.pages import invoice_views as views
-from gateway.pages.invoices import _bank_quotes, _pay_state, _quotes, _render_pay, _settings
+from gateway.pages.pay_form import bank_quotes, card_quotes, pay_settings, pay_state_of, render_pay
 from gateway.pages.projects import page_id, portal_of
 from gateway.pages.rendering import refusal, see_other, signed_in_form
 
@@ -62,11 +62,11 @@ async def start_bank_debit(
     else:
         return see_other(request, f"/invoices/{invoice_uuid}/payments/{started.payment.id}")
     invoice = await calls.fetch_invoice(payments, principal, invoice_uuid)
-    settings = await _settings(payments, principal)
-    if settings is None or _pay_state(invoice, signed_in, settings) != "pay":
+    settings = await pay_settings(payments, principal)
+    if settings is None or pay_state_of(invoice, signed_in, settings) != "pay":
         return see_other(request, f"/invoices/{invoice.id}", flash=error, kind="error")
     chosen = int(amount) if amount.isdigit() else views.payable_minor(invoice)
-    return _render_pay(
+    return render_pay(
         request,
         signed_in,
         invoice,
@@ -75,8 +75,8 @@ async def start_bank_debit(
         choice="full",
         typed="",
         amount_minor=chosen,
-        quotes=await _quotes(payments, principal, invoice, chosen),
-        bank_quotes=await _bank_quotes(payments, principal, invoice, settings, chosen),
+        quotes=await card_quotes(payments, principal, invoice, chosen),
+        bank_quotes=await bank_quotes(payments, principal, invoice, settings, chosen),
         bank_error=error,
         bank_form=debit,
     )

@@ -20,10 +20,11 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from gateway.api.payments import calls
-from gateway.api.payments.shapes import Invoice, PaymentSettings, PayRequest
+from gateway.api.payments.shapes import Invoice, PayRequest
 from gateway.backends import PaymentsRemote, RemoteError
 from gateway.deps import ClientPage, PaymentsDep
 from gateway.pages import invoice_views as views
+from gateway.pages.pay_form import bank_quotes, card_quotes, pay_settings, pay_state_of, render_pay
 from gateway.pages.projects import not_found, page_id, portal_of
 from gateway.pages.rendering import refusal, render, see_other, signed_in_form
 from gateway.sessions import SignedIn
@@ -34,25 +35,6 @@ LIST_SIZE = 100
 # Accept & pay: payments issues the deposit from projects' event, usually
 # within a second; the page waits this long before saying it is on its way.
 DEPOSIT_WAIT_SECONDS = 3.0
-
-
-async def _settings(payments: PaymentsRemote, principal: Principal) -> PaymentSettings | None:
-    """The publishable key and the minimum part payment (payments lets a
-    client read them); None if payments will not say."""
-    try:
-        return await calls.fetch_settings(payments, principal)
-    except RemoteError as exc:
-        refusal(exc)  # a 5xx is the error page; a refusal means "no pay button"
-        return None
-
-
-def _pay_state(invoice: Invoice, signed_in: SignedIn, settings: PaymentSettings | None) -> str:
-    return views.pay_state(
-        invoice,
-        portal_of(signed_in),
-        viewing_as_client=signed_in.viewing_as_client,
-        settings=settings,
-    )
 
 
 @router.get("/invoices")
@@ -90,14 +72,14 @@ async def invoice_page(
     invoice = await calls.fetch_invoice(
         payments, principal, uuid.UUID(page_id(invoice_id, "invoice"))
     )
-    settings = await _settings(payments, principal)
+    settings = await pay_settings(payments, principal)
     return render(
         request,
         "invoice.html",
         signed_in=signed_in,
         surface="portal",
         invoice=invoice,
-        pay=_pay_state(invoice, signed_in, settings),
+        pay=pay_state_of(invoice, signed_in, settings),
         **_helpers(),
     )
 
@@ -126,8 +108,8 @@ async def pay_page(
     invoice = await calls.fetch_invoice(
         payments, principal, uuid.UUID(page_id(invoice_id, "invoice"))
     )
-    settings = await _settings(payments, principal)
-    state = _pay_state(invoice, signed_in, settings)
+    settings = await pay_settings(payments, principal)
+    state = pay_state_of(invoice, signed_in, settings)
     if state != "pay" or settings is None:
         return see_other(request, f"/invoices/{invoice.id}")
     context: dict = {"choice": choice or "full", "typed": amount[:40], "error": ""}
@@ -136,76 +118,16 @@ async def pay_page(
         context["error"] = chosen.error
         if not chosen.error:
             try:
-                context["quotes"] = await _quotes(payments, principal, invoice, chosen.amount_minor)
+                context["quotes"] = await card_quotes(
+                    payments, principal, invoice, chosen.amount_minor
+                )
                 context["amount_minor"] = chosen.amount_minor
-                context["bank_quotes"] = await _bank_quotes(
+                context["bank_quotes"] = await bank_quotes(
                     payments, principal, invoice, settings, chosen.amount_minor
                 )
             except RemoteError as exc:
                 context["error"] = refusal(exc).message
-    return _render_pay(request, signed_in, invoice, settings, **context)
-
-
-async def _quotes(
-    payments: PaymentsRemote, principal: Principal, invoice: Invoice, amount_minor: int
-) -> dict:
-    """What a credit and a debit card would be charged: a surcharge applies to
-    credit cards only, and which kind this card is shows only once it is used."""
-    currency = invoice.payable.currency if invoice.payable else ""
-    ask = {"amount_minor": amount_minor, "currency": currency, "method": "card"}
-    credit = await calls.quote(payments, principal, invoice.id, **ask, card_funding="credit")
-    debit = await calls.quote(payments, principal, invoice.id, **ask, card_funding="debit")
-    return {"credit": credit, "debit": debit}
-
-
-async def _bank_quotes(
-    payments: PaymentsRemote,
-    principal: Principal,
-    invoice: Invoice,
-    settings: PaymentSettings,
-    amount_minor: int,
-) -> dict:
-    """{method: its quote} for each bank debit offered: the discount, if any."""
-    currency = invoice.payable.currency if invoice.payable else ""
-    return {
-        method: await calls.quote(
-            payments,
-            principal,
-            invoice.id,
-            amount_minor=amount_minor,
-            currency=currency,
-            method=method,
-            card_funding="",
-        )
-        for method in views.bank_methods(invoice, settings)
-    }
-
-
-def _render_pay(
-    request: Request,
-    signed_in: SignedIn,
-    invoice: Invoice,
-    settings: PaymentSettings,
-    *,
-    status: int = 200,
-    **context,
-) -> Response:
-    js_url = request.app.state.settings.stripe_js_url
-    return render(
-        request,
-        "pay.html",
-        signed_in=signed_in,
-        surface="portal",
-        status=422 if context.get("error") and status == 200 else status,
-        headers={"Content-Security-Policy": views.stripe_csp(js_url)},
-        invoice=invoice,
-        settings=settings,
-        stripe_js_url=js_url,
-        attempt_id=context.pop("attempt_id", "") or str(uuid.uuid4()),
-        bank_attempt_id=context.pop("bank_attempt_id", "") or str(uuid.uuid4()),
-        part_hint=views.part_hint(invoice, settings.minimum_payment_minor),
-        **context,
-    )
+    return render_pay(request, signed_in, invoice, settings, **context)
 
 
 @router.post("/invoices/{invoice_id}/pay")
@@ -246,10 +168,10 @@ async def start_payment(
                 request, signed_in, payments, invoice_uuid, started.client_secret, done
             )
     invoice = await calls.fetch_invoice(payments, principal, invoice_uuid)
-    settings = await _settings(payments, principal)
-    if settings is None or _pay_state(invoice, signed_in, settings) != "pay":
+    settings = await pay_settings(payments, principal)
+    if settings is None or pay_state_of(invoice, signed_in, settings) != "pay":
         return see_other(request, f"/invoices/{invoice.id}", flash=error or None, kind="error")
-    return _render_pay(
+    return render_pay(
         request,
         signed_in,
         invoice,
@@ -273,9 +195,9 @@ async def _confirm_page(
     shows its step with the intent's client secret, then goes on to `done`."""
     principal = portal_of(signed_in)
     invoice = await calls.fetch_invoice(payments, principal, invoice_id)
-    settings = await _settings(payments, principal)
+    settings = await pay_settings(payments, principal)
     assert settings is not None  # payments just took a payment with them
-    return _render_pay(
+    return render_pay(
         request, signed_in, invoice, settings, client_secret=client_secret, next_url=done
     )
 
@@ -355,8 +277,8 @@ async def deposit_page(
     if not wanted:
         return see_other(request, f"/projects/{project_id}/proposal")
     if invoice is not None:
-        settings = await _settings(payments, principal)
-        if _pay_state(invoice, signed_in, settings) == "pay":
+        settings = await pay_settings(payments, principal)
+        if pay_state_of(invoice, signed_in, settings) == "pay":
             return see_other(request, f"/invoices/{invoice.id}/pay")
         return see_other(request, f"/invoices/{invoice.id}")
     return render(
