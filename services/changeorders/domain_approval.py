@@ -1,6 +1,7 @@
-"""The client's decision on a change order: an approval with an e-signature
-(the evidence cleaned for keeping), or a push-back with comments on the whole
-order or on its lines. Pure: no I/O, the clock passed in.
+"""The client's approval of a change order: may they sign this revision now,
+the evidence cleaned for keeping, and what signing writes (the signature, the
+contract after the order, the audit entry's facts). Pure: no I/O, the clock
+passed in. The push-back is `domain_push_back.py`.
 
 One time: the request that approved an order, sent again, is answered with
 the approved order; any other approval of it is refused, as is a request id
@@ -9,19 +10,24 @@ already spent on another order.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from services.changeorders.domain_changes import LineChange
+from services.changeorders.domain_contract import Contract
+from services.changeorders.domain_diff import Diff, build_diff
 from services.changeorders.domain_orders import Status, check_decision
 from services.chassis.errors import InvalidArgument, InvalidTransition
 from services.chassis.esign import check_ip, check_signer_name, clean_user_agent
 from services.chassis.idempotency import IdempotencyKeyReused
-from services.chassis.validation import multiline_text
 
 AUTH_METHOD_MAX = 40
-COMMENT_MAX = 2_000
-MAX_LINE_COMMENTS = 100
+# The signer's email and the client's name, as the gateway read them from the
+# signer's session, are kept as evidence, trimmed to the columns.
+SIGNER_EMAIL_MAX = 320
+CLIENT_NAME_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -126,58 +132,158 @@ def consent_time(given: datetime | None, *, viewed_at: datetime | None, now: dat
     return given
 
 
-# -- push back -------------------------------------------------------------------------
+# -- what signing writes -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class PushBack:
-    comment: str  # on the whole order; may be empty when lines carry comments
-    line_comments: tuple[tuple[str, str], ...]  # (line key, comment)
+class Shown:
+    """The revision the client decides on, as it is stored."""
+
+    number: str
+    revision: int
+    current_revision: int
+    status: int
+    deadline: datetime | None
+    content_sha256: str
+    consent_text: str
+    viewed_at: datetime | None
+    baseline: Mapping[str, Any]  # the contract it was priced on (Contract.as_dict)
+    baseline_version: int
+    changes: Sequence[Mapping[str, Any]]  # LineChange.as_dict each
 
 
-def check_push_back(
+@dataclass(frozen=True)
+class Signing:
+    """What the approver's request says, and who sent it."""
+
+    request_id: str
+    consent: bool
+    signer_name: str
+    content_sha256: str
+    ip: str
+    user_agent: str
+    auth_method: str = ""
+    consented_at: datetime | None = None
+    signer_email: str = ""
+    client_name: str = ""
+    contact_id: str = ""
+    session_id: str = ""
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The e-signature as it is kept (the approval row)."""
+
+    signer_name: str
+    signer_contact_id: str
+    signer_email: str
+    client_name: str
+    session_id: str
+    auth_method: str
+    consent_text: str
+    viewed_at: datetime | None
+    consented_at: datetime
+    signed_at: datetime
+    ip: str
+    user_agent: str
+    content_sha256: str
+
+
+@dataclass(frozen=True)
+class Approve:
+    """What an approval writes: the signature, the contract with the order's
+    lines (one version on), the diff the event tells, the audit entry's facts."""
+
+    signature: Signature
+    contract: Contract
+    contract_version: int
+    diff: Diff
+    facts: Mapping[str, Any]
+
+
+def plan_approve(
+    shown: Shown,
+    signing: Signing,
     *,
-    status: int,
-    number: str,
-    revision: int,
-    current_revision: int,
-    deadline: datetime | None,
+    earlier: Earlier,
+    contract_version: int,
+    signed_total_minor: int,
     now: datetime,
-    comment: str,
-    line_comments: Sequence[tuple[str, str]],
-    line_keys: Collection[str],
-) -> PushBack:
-    """A comment on the whole order, on lines the client was shown, or both."""
-    check_decision(
-        action="push back",
-        status=status,
-        number=number,
-        revision=revision,
-        current_revision=current_revision,
-        deadline=deadline,
+) -> Approve | None:
+    """None: the request that approved the order, again (answer it as it is).
+    Otherwise the order's lines are applied to the contract they were priced
+    on, which plan_approval has checked is the contract as it stands."""
+    plan = plan_approval(
+        request_id=signing.request_id,
+        earlier=earlier,
+        status=shown.status,
+        number=shown.number,
+        revision=shown.revision,
+        current_revision=shown.current_revision,
+        deadline=shown.deadline,
         now=now,
+        baseline_current=shown.baseline_version == contract_version,
+        stored_sha256=shown.content_sha256,
+        given_sha256=signing.content_sha256,
+        consent=signing.consent,
+        signer_name=signing.signer_name,
+        ip=signing.ip,
+        user_agent=signing.user_agent,
+        auth_method=signing.auth_method,
+        viewed_at=shown.viewed_at,
+        consented_at=signing.consented_at,
     )
-    whole = multiline_text(comment, field="comment", max_len=COMMENT_MAX)
-    if len(line_comments) > MAX_LINE_COMMENTS:
-        raise InvalidArgument(f"at most {MAX_LINE_COMMENTS} line comments", field="line_comments")
-    lines: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for i, (key, text) in enumerate(line_comments):
-        field = f"line_comments[{i}]"
-        if key not in line_keys:
-            raise InvalidArgument(
-                f"{number} revision {revision} has no line {key!r}", field=f"{field}.line_key"
-            )
-        if key in seen:
-            raise InvalidArgument(
-                "one comment per line; put both thoughts in one", field=f"{field}.line_key"
-            )
-        seen.add(key)
-        body = multiline_text(text, field=f"{field}.comment", max_len=COMMENT_MAX, required=True)
-        lines.append((key, body))
-    if not whole and not lines:
-        raise InvalidArgument(
-            "say what you would like changed: a comment on the order or on a line",
-            field="comment",
-        )
-    return PushBack(whole, tuple(lines))
+    if plan.evidence is None:
+        return None
+    after, diff = build_diff(
+        Contract.from_dict(shown.baseline),
+        [LineChange.from_dict(c) for c in shown.changes],
+        key_prefix=shown.number,
+        signed_total_minor=signed_total_minor,
+    )
+    signature = _signature(shown, signing, plan.evidence, now)
+    version = contract_version + 1
+    return Approve(signature, after, version, diff, approval_facts(signature, diff, version))
+
+
+def _signature(shown: Shown, signing: Signing, evidence: Evidence, now: datetime) -> Signature:
+    return Signature(
+        signer_name=evidence.signer_name,
+        signer_contact_id=signing.contact_id,
+        signer_email=signing.signer_email.strip()[:SIGNER_EMAIL_MAX],
+        client_name=signing.client_name.strip()[:CLIENT_NAME_MAX],
+        session_id=signing.session_id,
+        auth_method=evidence.auth_method,
+        consent_text=shown.consent_text,
+        viewed_at=shown.viewed_at,
+        consented_at=evidence.consented_at,
+        signed_at=now,
+        ip=evidence.ip,
+        user_agent=evidence.user_agent,
+        content_sha256=shown.content_sha256,
+    )
+
+
+def approval_facts(signature: Signature, diff: Diff, contract_version: int) -> dict[str, Any]:
+    """The `approved` audit entry: the whole signature, so the evidence pack
+    holds it even without the approval row, and what it did to the contract."""
+    return {
+        "signer_name": signature.signer_name,
+        "signer_contact_id": signature.signer_contact_id,
+        "signer_email": signature.signer_email,
+        "auth_method": signature.auth_method,
+        "session_id": signature.session_id,
+        "consent_text": signature.consent_text,
+        "viewed_at": _iso(signature.viewed_at),
+        "consented_at": _iso(signature.consented_at),
+        "signed_at": _iso(signature.signed_at),
+        "ip": signature.ip,
+        "user_agent": signature.user_agent,
+        "content_sha256": signature.content_sha256,
+        "price_impact_minor": diff.impact_minor,
+        "contract_version": contract_version,
+    }
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""

@@ -12,6 +12,7 @@ import pytest
 from services.changeorders import domain_approval as da
 from services.changeorders import domain_audit as audit
 from services.changeorders import domain_orders as do
+from services.changeorders import domain_push_back as dp
 from services.changeorders.domain_orders import Status
 from services.chassis.errors import InvalidArgument, InvalidTransition
 from services.chassis.idempotency import IdempotencyKeyReused
@@ -134,7 +135,7 @@ def test_an_approval_without_what_it_needs_is_refused(change, error, words):
         plan(**change)
 
 
-def push_back(**kw: Any) -> da.PushBack:
+def push_back(**kw: Any) -> dp.PushBack:
     values: dict[str, Any] = {
         "status": Status.SENT,
         "number": "CO-001",
@@ -146,7 +147,7 @@ def push_back(**kw: Any) -> da.PushBack:
         "line_comments": [("R1.1", "Two is enough")],
         "line_keys": {"R1.1", "CO-001.1"},
     } | kw
-    return da.check_push_back(**values)
+    return dp.check_push_back(**values)
 
 
 def test_a_push_back_names_lines_the_client_was_shown_once_each():

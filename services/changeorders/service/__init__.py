@@ -3,7 +3,7 @@
 from services.changeorders.service.audit import Trail, get_audit_trail, verify_by_number
 from services.changeorders.service.certificates import Certificate, get_certificate_pdf
 from services.changeorders.service.common import OrderView, ProjectsReader, Sessions
-from services.changeorders.service.decisions import approve_change_order, push_back_change_order
+from services.changeorders.service.decisions import approve_change_order
 from services.changeorders.service.drafting import (
     UPDATABLE,
     create_change_order,
@@ -12,6 +12,7 @@ from services.changeorders.service.drafting import (
 )
 from services.changeorders.service.expiry import expire_due
 from services.changeorders.service.filing import DocumentArchive, on_change_order_approved
+from services.changeorders.service.push_back import push_back_change_order
 from services.changeorders.service.reads import (
     Comparison,
     Summary,

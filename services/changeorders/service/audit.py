@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from google.protobuf.message import Message
 from sqlalchemy import select
 
 from services.changeorders import domain_audit
@@ -76,6 +77,23 @@ async def record(
             sha256=entry.sha256,
         )
     )
+
+
+async def record_and_publish(
+    uow: UnitOfWork,
+    order: ChangeOrder,
+    *,
+    action: str,
+    actor: str,
+    revision: int,
+    at: datetime,
+    facts: Mapping[str, Any],
+    event: Message,
+) -> None:
+    """What happened, twice in the use case's transaction: the audit entry
+    (the evidence) and the event for the other services (the outbox)."""
+    await record(uow, order, action=action, actor=actor, revision=revision, at=at, facts=facts)
+    uow.publish(event, aggregate_type="change_order", aggregate_id=str(order.id), occurred_at=at)
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,19 @@ from datetime import datetime
 from portal.changeorders.v1 import events_pb2
 from sqlalchemy import select
 
-from services.changeorders import domain_orders
+from services.changeorders import domain_orders, domain_revising
 from services.changeorders.domain_changes import LineChange
 from services.changeorders.domain_orders import Status
-from services.changeorders.domain_schedule import check_schedule, stages_as_dicts
+from services.changeorders.domain_schedule import stages_as_dicts
 from services.changeorders.models import ChangeOrder, Comment, ContractState, Revision
-from services.changeorders.service.audit import record
+from services.changeorders.projects_client import ProjectFacts
+from services.changeorders.service.audit import record, record_and_publish
 from services.changeorders.service.common import (
     EDITOR_ROLES,
     OrderView,
     ProjectsReader,
     Sessions,
     actor_of,
-    changes_of,
     clear_deadline,
     current_revision,
     keep_audience,
@@ -142,7 +142,10 @@ async def revise_change_order(
     revision is superseded and can no longer be approved."""
     tenant_id = principal.require_editor(*EDITOR_ROLES)
     request_id = check_request_id(request_id) or str(uuid.uuid4())
-    answer = multiline_text(comment, field="comment", max_len=COMMENT_MAX)
+    answer = domain_revising.check_answer(comment)
+    asked = domain_revising.Asked(
+        title, reason, tuple(changes), schedule_days, shift_from, approval_deadline
+    )
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
         if (earlier := await _revised_by(uow, principal, request_id)) is not None:
@@ -156,60 +159,20 @@ async def revise_change_order(
         if (earlier := await _revised_by(uow, principal, request_id)) is not None:
             return earlier
         old = await current_revision(uow, order)
-        domain_orders.check_revise(status=old.status, number=order.reference)
-        schedule = check_schedule(
-            old.schedule_days if schedule_days is None else schedule_days,
-            shift_from or old.shift_from,
-        )
-        deadline = approval_deadline or old.approval_deadline
-        revision = new_revision(
-            order,
-            number=old.revision + 1,
-            title=domain_orders.check_title(title) if title else old.title,
-            reason=domain_orders.check_reason(reason) if reason else old.reason,
-            changes=changes or changes_of(old),
-            schedule=schedule,
-            # A passed deadline is not carried over: staff set a new one to send.
-            deadline=deadline if deadline and deadline > now else None,
-            facts=facts,
-            created_by=principal.subject,
-            request_id=request_id,
-        )
-        if revision.approval_deadline is not None:
-            domain_orders.check_deadline(revision.approval_deadline, now, required=False)
+        plan = domain_revising.plan_revision(_current(order, old), asked, answer=answer, now=now)
         contract = await _contract(uow, order)
-        price(order, revision, contract)
-        set_status(order, old, Status.SUPERSEDED, now)
-        await clear_deadline(uow, old)
-        order.current_revision, order.status = revision.revision, Status.DRAFT
-        uow.session.add(revision)
-        if answer:
-            uow.session.add(
-                Comment(
-                    tenant_id=order.tenant_id,
-                    change_order_id=order.id,
-                    revision=revision.revision,
-                    author_kind="staff",
-                    author_id=principal.subject,
-                    body=answer,
-                    created_at=now,
-                )
-            )
-        await record(
+        revision = await _supersede(
+            uow, order, old, plan, contract, facts, by=principal.subject, request_id=request_id
+        )
+        await record_and_publish(
             uow,
             order,
             action="revised",
             actor=actor_of(principal),
             revision=revision.revision,
             at=now,
-            facts={
-                **content_facts(revision),
-                "superseded_revision": old.revision,
-                "comment": answer,
-            },
-        )
-        uow.publish(
-            events_pb2.ChangeOrderRevised(
+            facts=plan.facts(content_facts(revision)),
+            event=events_pb2.ChangeOrderRevised(
                 change_order_id=str(order.id),
                 project_id=str(order.project_id),
                 customer_id=str(order.customer_id),
@@ -218,14 +181,72 @@ async def revise_change_order(
                 previous_revision=old.revision,
                 project_reference=contract.project_reference,
             ),
-            aggregate_type="change_order",
-            aggregate_id=str(order.id),
-            occurred_at=now,
         )
         await uow.flush()
         view = await order_view(uow, principal, order)
         await uow.commit()
     return view
+
+
+def _current(order: ChangeOrder, revision: Revision) -> domain_revising.Current:
+    return domain_revising.Current(
+        number=order.reference,
+        revision=revision.revision,
+        status=revision.status,
+        title=revision.title,
+        reason=revision.reason,
+        changes=revision.changes,
+        schedule_days=revision.schedule_days,
+        shift_from=revision.shift_from,
+        deadline=revision.approval_deadline,
+    )
+
+
+async def _supersede(
+    uow: UnitOfWork,
+    order: ChangeOrder,
+    old: Revision,
+    plan: domain_revising.RevisionPlan,
+    contract: ContractState,
+    facts: ProjectFacts,
+    *,
+    by: str,
+    request_id: str,
+) -> Revision:
+    """The plan's revision, priced on the contract as it stands, becomes the
+    order's current one, a draft; `old` stops waiting for the client; staff's
+    answer joins the thread on the new one."""
+    now = plan.at
+    revision = new_revision(
+        order,
+        number=plan.revision,
+        title=plan.title,
+        reason=plan.reason,
+        changes=plan.changes,
+        schedule=plan.schedule,
+        deadline=plan.deadline,
+        facts=facts,
+        created_by=by,
+        request_id=request_id,
+    )
+    price(order, revision, contract)
+    set_status(order, old, Status.SUPERSEDED, now)
+    await clear_deadline(uow, old)
+    order.current_revision, order.status = revision.revision, Status.DRAFT
+    uow.session.add(revision)
+    if plan.answer:
+        uow.session.add(
+            Comment(
+                tenant_id=order.tenant_id,
+                change_order_id=order.id,
+                revision=revision.revision,
+                author_kind="staff",
+                author_id=by,
+                body=plan.answer,
+                created_at=now,
+            )
+        )
+    return revision
 
 
 async def _revised_by(uow: UnitOfWork, principal: Principal, request_id: str) -> OrderView | None:
