@@ -113,6 +113,25 @@ def check_send(*, status: int, number: str, revision: int) -> None:
         )
 
 
+def plan_send(
+    *, status: int, number: str, revision: int, deadline: datetime | None, now: datetime
+) -> datetime:
+    """May this revision go to the client now: a draft, with a deadline in the
+    coming year. Returns the deadline it will wait until."""
+    check_send(status=status, number=number, revision=revision)
+    kept = check_deadline(deadline, now, required=True)
+    assert kept is not None  # required: None is refused
+    return kept
+
+
+def sent_facts(
+    content: Mapping[str, Any], *, content_sha256: str, consent_text: str
+) -> dict[str, Any]:
+    """The `sent` audit entry: the revision's content as priced, and the hash
+    and consent words of what the client will sign."""
+    return {**content, "content_sha256": content_sha256, "consent_text": consent_text}
+
+
 def check_revise(*, status: int, number: str) -> None:
     if status in REVISABLE:
         return

@@ -334,3 +334,23 @@ def test_each_part_is_the_one_given_or_else_the_current_revisions(
         Schedule(kept_days, shift_from or "install") if kept_days else Schedule()
     )
     assert plan.deadline == (deadline or CURRENT.deadline)
+
+
+# -- send ------------------------------------------------------------------------------
+
+
+def test_a_draft_is_sent_with_a_deadline_in_the_coming_year():
+    send: dict[str, Any] = {"status": Status.DRAFT, "number": "CO-002", "revision": 1, "now": NOW}
+    assert do.plan_send(**send, deadline=LATER) == LATER
+    with pytest.raises(InvalidArgument, match="before sending") as refused:
+        do.plan_send(**send, deadline=None)
+    assert refused.value.field == "approval_deadline"
+    with pytest.raises(InvalidArgument, match="a year"):
+        do.plan_send(**send, deadline=NOW + timedelta(days=366))
+    with pytest.raises(InvalidTransition, match="only a draft is sent"):
+        do.plan_send(**(send | {"status": Status.SENT}), deadline=LATER)
+
+
+def test_the_sent_entry_keeps_the_content_and_the_hash_of_what_will_be_signed():
+    facts = do.sent_facts({"title": "Subwoofer"}, content_sha256="c" * 64, consent_text="I agree")
+    assert facts == {"title": "Subwoofer", "content_sha256": "c" * 64, "consent_text": "I agree"}

@@ -69,57 +69,75 @@ async def send_change_order(
     async with UnitOfWork(sessions, tenant_id) as uow:
         order = await load_order(uow, principal, change_order_id, lock=True)
         revision = await current_revision(uow, order)
-        domain_orders.check_send(
-            status=revision.status, number=order.reference, revision=revision.revision
-        )
-        revision.approval_deadline = domain_orders.check_deadline(
-            revision.approval_deadline, now, required=True
+        deadline = domain_orders.plan_send(
+            status=revision.status,
+            number=order.reference,
+            revision=revision.revision,
+            deadline=revision.approval_deadline,
+            now=now,
         )
         contract = await _contract(uow, order)
-        price(order, revision, contract)  # a draft made before another approval is rebased
-        revision.stages = stages_as_dicts(facts.stages)
-        content = signed_content(order, revision, contract, revision.consent_text)
-        revision.content_json = content.canonical_json()
-        revision.content_sha256 = content.sha256()
-        revision.sent_at = now
-        set_status(order, revision, Status.SENT, now)
+        _freeze(order, revision, contract, facts, deadline=deadline, now=now)
         await keep_audience(uow, facts)
         await watch_deadline(uow, revision)
-        await record(
+        await record_and_publish(
             uow,
             order,
             action="sent",
             actor=actor_of(principal),
             revision=revision.revision,
             at=now,
-            facts={
-                **content_facts(revision),
-                "content_sha256": revision.content_sha256,
-                "consent_text": revision.consent_text,
-            },
-        )
-        uow.publish(
-            events_pb2.ChangeOrderSent(
-                change_order_id=str(order.id),
-                project_id=str(order.project_id),
-                customer_id=str(order.customer_id),
-                number=order.reference,
-                revision=revision.revision,
-                title=revision.title,
-                price_impact=money(revision.impact_minor, contract.currency),
-                approval_deadline=timestamp(revision.approval_deadline),
-                project_reference=contract.project_reference,
-                project_name=contract.project_name,
-                schedule_impact_days=revision.schedule_days,
+            facts=domain_orders.sent_facts(
+                content_facts(revision),
+                content_sha256=revision.content_sha256 or "",
+                consent_text=revision.consent_text,
             ),
-            aggregate_type="change_order",
-            aggregate_id=str(order.id),
-            occurred_at=now,
+            event=_sent_event(order, revision, contract),
         )
         await uow.flush()
         view = await order_view(uow, principal, order)
         await uow.commit()
     return view
+
+
+def _freeze(
+    order: ChangeOrder,
+    revision: Revision,
+    contract: ContractState,
+    facts: ProjectFacts,
+    *,
+    deadline: datetime,
+    now: datetime,
+) -> None:
+    """The revision re-priced on the contract as it stands (a draft made
+    before another approval is rebased) with today's stage dates, and what the
+    client will sign frozen and hashed."""
+    revision.approval_deadline = deadline
+    price(order, revision, contract)
+    revision.stages = stages_as_dicts(facts.stages)
+    content = signed_content(order, revision, contract, revision.consent_text)
+    revision.content_json = content.canonical_json()
+    revision.content_sha256 = content.sha256()
+    revision.sent_at = now
+    set_status(order, revision, Status.SENT, now)
+
+
+def _sent_event(
+    order: ChangeOrder, revision: Revision, contract: ContractState
+) -> events_pb2.ChangeOrderSent:
+    return events_pb2.ChangeOrderSent(
+        change_order_id=str(order.id),
+        project_id=str(order.project_id),
+        customer_id=str(order.customer_id),
+        number=order.reference,
+        revision=revision.revision,
+        title=revision.title,
+        price_impact=money(revision.impact_minor, contract.currency),
+        approval_deadline=timestamp(revision.approval_deadline),
+        project_reference=contract.project_reference,
+        project_name=contract.project_name,
+        schedule_impact_days=revision.schedule_days,
+    )
 
 
 async def revise_change_order(
