@@ -26,7 +26,7 @@ from deploy.seed_payments import (
     DemoMoney,
     connect_books,
     pay_deposit,
-    set_minimum_part_payment,
+    set_pay_settings,
     wait_for_milestone,
 )
 from services.chassis.auth import Principal, PrincipalSigner
@@ -221,7 +221,9 @@ async def seed_demo(
         # acceptance) before the stages move on, so the install milestone is
         # issued from the stage change: projects' two events reach payments on
         # separate consumers, in either order.
-        await set_minimum_part_payment(call=call, payments=payments, owner=staff)
+        await set_pay_settings(
+            call=call, payments=payments, owner=staff, with_stripe=bool(stripe_url)
+        )
         if books_callback:
             await connect_books(
                 call=call, payments=payments, owner=staff, redirect_uri=books_callback
