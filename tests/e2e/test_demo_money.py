@@ -178,6 +178,9 @@ async def test_done_when_the_demo_client_pays_part_by_card_and_staff_the_rest(ru
                 await expect(page.locator(".page-head .state")).to_have_text(
                     re.compile(r"^(Due|Overdue)$")
                 )
+                # The milestone's share of the proposal's tax, shown so the sums add up.
+                tax = re.compile(r"Tax\s*" + re.escape(install["tax"]["formatted"]))
+                await expect(page.locator(".sums", has_text="Subtotal")).to_contain_text(tax)
                 await _look(page, "demo-invoice-open")
                 await page.get_by_role("link", name="Pay now").click()
                 await page.get_by_label("Part of it").check()
