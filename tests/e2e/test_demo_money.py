@@ -159,8 +159,13 @@ async def test_done_when_the_demo_client_pays_part_by_card_and_staff_the_rest(ru
     assert install["status"] == "open" and install["paid"]["amount_minor"] == 0
     board_path = f"/api/v1/projects/{project}/board"
     async with await client_browser(running, JANE) as jane:
-        before = (await jane.api("GET", board_path)).json()["next_payment"]
+        board = (await jane.api("GET", board_path)).json()
+    before = board["next_payment"]
     assert before["invoice_id"] == iid, before  # the install invoice is what is due next
+    stages = {s["stage"]: s for s in board["stages"]}
+    # The board's track reads in order: each stage finished before the next began.
+    for done, then in (("design", "procurement"), ("procurement", "install")):
+        assert stages[done]["actual_finish"] < stages[then]["actual_start"], stages
 
     part = MINIMUM_PART_PAYMENT_MINOR
     async with async_playwright() as pw:
