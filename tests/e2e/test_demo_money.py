@@ -174,8 +174,8 @@ async def test_done_when_the_demo_client_pays_part_by_card_and_staff_the_rest(ru
         )
         try:
             password = next(c for c in info["client_logins"] if c["email"] == JANE)["password"]
-            phone = await _signed_in(chromium, base, VIEWPORTS["phone"], password)
-            desk = await _signed_in(chromium, base, VIEWPORTS["desktop"], password)
+            phone = await _signed_in(chromium, base, VIEWPORTS["phone"], JANE, password)
+            desk = await _signed_in(chromium, base, VIEWPORTS["desktop"], JANE, password)
 
             # The invoice, then the amount step: "Part of it", the minimum.
             for page in (phone, desk):
@@ -267,34 +267,45 @@ async def test_done_when_the_demo_client_pays_part_by_card_and_staff_the_rest(ru
                 await page.goto(f"{base}/projects/{project}")
                 await expect(page.get_by_text(f"Next payment: {after['label']}")).to_be_visible()
                 await _look(page, "demo-board")
+
+            # The sync log: the install invoice and each of its two payments, posted once.
+            wanted = {("invoice", iid), ("payment", card["id"]), ("payment", transfer["id"])}
+            deadline = time.monotonic() + 60
+            while True:
+                records = [
+                    r
+                    for r in await _sync_records(gw, running)
+                    if (r["kind"], r["record_id"]) in wanted
+                ]
+                if len(records) == len(wanted) and all(r["state"] == "posted" for r in records):
+                    break
+                assert time.monotonic() < deadline, records
+                await asyncio.sleep(0.5)
+            assert sorted((r["kind"], r["record_id"]) for r in records) == sorted(wanted)
+            assert all(r["external_id"] for r in records)
+
+            # Staff read the same in the console's sync log.
+            for viewport in (VIEWPORTS["phone"], VIEWPORTS["desktop"]):
+                console = await _signed_in(
+                    chromium, base, viewport, info["staff_email"], info["staff_password"]
+                )
+                await console.goto(f"{base}/console/accounting")
+                await expect(console.get_by_role("heading", name="Sync log")).to_be_visible()
+                await _look(console, "demo-sync-log")
         finally:
             await chromium.close()
 
-    # The sync log: the install invoice and each of its two payments, posted once.
-    wanted = {("invoice", iid), ("payment", card["id"]), ("payment", transfer["id"])}
-    deadline = time.monotonic() + 60
-    while True:
-        records = [
-            r for r in await _sync_records(gw, running) if (r["kind"], r["record_id"]) in wanted
-        ]
-        if len(records) == len(wanted) and all(r["state"] == "posted" for r in records):
-            break
-        assert time.monotonic() < deadline, records
-        await asyncio.sleep(0.5)
-    assert sorted((r["kind"], r["record_id"]) for r in records) == sorted(wanted)
-    assert all(r["external_id"] for r in records)
 
-
-async def _signed_in(chromium, base: str, viewport: dict, password: str):
-    """A new browser context signed in as Jane through the sign-in page."""
+async def _signed_in(chromium, base: str, viewport: dict, email: str, password: str):
+    """A new browser context signed in through the sign-in page."""
     context = await chromium.new_context(viewport=viewport, locale="en-US")
     context.set_default_timeout(20_000)
     page = await context.new_page()
     await page.goto(base + "/")
-    await page.get_by_label("Email address").fill(JANE)
+    await page.get_by_label("Email address").fill(email)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(re.compile(r"/(home|projects/[0-9a-f-]+)$"))
+    await page.wait_for_url(re.compile(r"/(home|console|projects/[0-9a-f-]+)$"))
     return page
 
 
