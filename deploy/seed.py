@@ -19,14 +19,14 @@ from portal.projects.v1 import projects_pb2_grpc
 
 from deploy.seed_bookings import seed_bookings
 from deploy.seed_brand import seed_logo
-from deploy.seed_cinema import seed_cinema
+from deploy.seed_cinema import plan_stages, seed_cinema
 from deploy.seed_payments import (
     DEPOSIT,
     INSTALL,
     DemoMoney,
     connect_books,
     pay_deposit,
-    set_minimum_part_payment,
+    set_pay_settings,
     wait_for_milestone,
 )
 from services.chassis.auth import Principal, PrincipalSigner
@@ -221,7 +221,9 @@ async def seed_demo(
         # acceptance) before the stages move on, so the install milestone is
         # issued from the stage change: projects' two events reach payments on
         # separate consumers, in either order.
-        await set_minimum_part_payment(call=call, payments=payments, owner=staff)
+        await set_pay_settings(
+            call=call, payments=payments, owner=staff, with_stripe=bool(stripe_url)
+        )
         if books_callback:
             await connect_books(
                 call=call, payments=payments, owner=staff, redirect_uri=books_callback
@@ -251,6 +253,10 @@ async def seed_demo(
                         staff,
                     )
                 ).project
+        # The moves stamped today as procurement's finish: the plan's dates again.
+        await plan_stages(
+            call=call, projects=projects, staff=staff, project_id=project.id, today=date.today()
+        )
         install = await wait_for_milestone(
             call=call, payments=payments, staff=staff, project_id=project.id, milestone=INSTALL
         )

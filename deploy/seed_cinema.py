@@ -118,21 +118,7 @@ async def seed_cinema(
         ),
         staff,
     )
-    for stage, start, finish, note in STAGE_PLAN:
-        past = finish < 0
-        await call(
-            projects.UpdateStage,
-            ppb.UpdateStageRequest(
-                project_id=project_id,
-                stage=stage,
-                planned_start=(today + timedelta(days=start)).isoformat(),
-                planned_finish=(today + timedelta(days=finish)).isoformat(),
-                actual_start=(today + timedelta(days=start)).isoformat() if start < 0 else "",
-                actual_finish=(today + timedelta(days=finish)).isoformat() if past else "",
-                client_note=note,
-            ),
-            staff,
-        )
+    await plan_stages(call=call, projects=projects, staff=staff, project_id=project_id, today=today)
     rooms = (
         await call(projects.ListRooms, ppb.ListRoomsRequest(project_id=project_id), staff)
     ).rooms
@@ -220,3 +206,27 @@ async def seed_cinema(
         ),
         approver,
     )
+
+
+async def plan_stages(
+    *, call: Caller, projects, staff: Principal, project_id: str, today: date
+) -> None:
+    """The stage plan's dates and notes, relative to `today`. Again after the
+    seed moves the project on: a forward move records the stage left as
+    finished today, which would put procurement's finish after install's
+    start on the board."""
+    for stage, start, finish, note in STAGE_PLAN:
+        past = finish < 0
+        await call(
+            projects.UpdateStage,
+            ppb.UpdateStageRequest(
+                project_id=project_id,
+                stage=stage,
+                planned_start=(today + timedelta(days=start)).isoformat(),
+                planned_finish=(today + timedelta(days=finish)).isoformat(),
+                actual_start=(today + timedelta(days=start)).isoformat() if start < 0 else "",
+                actual_finish=(today + timedelta(days=finish)).isoformat() if past else "",
+                client_note=note,
+            ),
+            staff,
+        )

@@ -1,5 +1,6 @@
 """The demo project's money: the payment plan's deposit paid, the install
-invoice open for the client to pay part of, and a minimum part payment.
+invoice open for the client to pay part of, a minimum part payment, and
+(where localstripe runs) the publishable key the pay page needs.
 
 Payments issues the milestone invoices itself, from projects' events (the
 proposal accepted: the deposit; the install stage reached: the install
@@ -40,6 +41,8 @@ from services.chassis.grpc_client import Caller
 
 # The smallest part payment the demo integrator accepts: $500.00.
 MINIMUM_PART_PAYMENT_MINOR = 50_000
+# The demo integrator's publishable key on localstripe (the browser tests' too).
+LOCALSTRIPE_PUBLISHABLE_KEY = "pk_test_portal"
 OFFLINE_REFERENCE = "DEMO SEED: recorded offline (no Stripe stand-in was running)"
 NS = uuid.UUID("0d3f7a52-6c1e-4b8a-9f0e-3f2d5c6b7a81")
 DEPOSIT, INSTALL = "acceptance", "install"
@@ -71,13 +74,18 @@ async def wait_for_milestone(
     return await _poll(issued, what=f"the {milestone} invoice")
 
 
-async def set_minimum_part_payment(*, call: Caller, payments, owner: Principal) -> None:
+async def set_pay_settings(*, call: Caller, payments, owner: Principal, with_stripe: bool) -> None:
+    """The minimum part payment, and where localstripe runs a publishable key:
+    without one the pay page says "paying online is not set up yet" and the
+    demo client could not pay by card (localstripe takes any pk_test_ key)."""
+    settings = pay.PaymentSettings(minimum_payment_minor=MINIMUM_PART_PAYMENT_MINOR)
+    paths = ["minimum_payment_minor"]
+    if with_stripe:
+        settings.publishable_key = LOCALSTRIPE_PUBLISHABLE_KEY
+        paths.append("publishable_key")
     await call(
         payments.UpdatePaymentSettings,
-        pay.UpdatePaymentSettingsRequest(
-            settings=pay.PaymentSettings(minimum_payment_minor=MINIMUM_PART_PAYMENT_MINOR),
-            update_mask=FieldMask(paths=["minimum_payment_minor"]),
-        ),
+        pay.UpdatePaymentSettingsRequest(settings=settings, update_mask=FieldMask(paths=paths)),
         owner,
     )
 

@@ -76,7 +76,7 @@ async def start_bank_debit(
         typed="",
         amount_minor=chosen,
         quotes=await card_quotes(payments, principal, invoice, chosen),
-        bank_quotes=await bank_quotes(payments, principal, invoice, settings, chosen),
+        bank_quotes=await bank_quotes(payments, principal, invoice, chosen),
         bank_error=error,
         bank_form=debit,
     )

@@ -139,17 +139,6 @@ def part_hint(invoice: Invoice, minimum_minor: int) -> str:
     return f"At most {most}."
 
 
-BANK_DEBITS = {"us_bank_account": "USD", "bacs_debit": "GBP"}
-
-
-def bank_methods(invoice: Invoice, settings: PaymentSettings) -> list[str]:
-    """The bank debits this invoice may be paid by: ACH for US dollars, Bacs
-    for pounds, each where the integrator turned it on (payments checks again)."""
-    currency = invoice.payable.currency if invoice.payable else ""
-    on = {"us_bank_account": settings.ach_debit_enabled, "bacs_debit": settings.bacs_debit_enabled}
-    return [m for m, cur in BANK_DEBITS.items() if on[m] and cur == currency]
-
-
 def stripe_csp(stripe_js_url: str) -> str:
     """The pay page's own CSP: ours plus Stripe.js, its API and its frames.
     Stripe's own script talks to api.stripe.com and frames js.stripe.com and

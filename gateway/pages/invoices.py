@@ -123,7 +123,7 @@ async def pay_page(
                 )
                 context["amount_minor"] = chosen.amount_minor
                 context["bank_quotes"] = await bank_quotes(
-                    payments, principal, invoice, settings, chosen.amount_minor
+                    payments, principal, invoice, chosen.amount_minor
                 )
             except RemoteError as exc:
                 context["error"] = refusal(exc).message

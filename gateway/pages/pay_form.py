@@ -55,10 +55,10 @@ async def bank_quotes(
     payments: PaymentsRemote,
     principal: Principal,
     invoice: Invoice,
-    settings: PaymentSettings,
     amount_minor: int,
 ) -> dict:
-    """{method: its quote} for each bank debit offered: the discount, if any."""
+    """{method: its quote} for each bank debit payments offers on this invoice
+    (it decides which: the invoice says), with the discount, if any."""
     currency = invoice.payable.currency if invoice.payable else ""
     return {
         method: await calls.quote(
@@ -70,7 +70,7 @@ async def bank_quotes(
             method=method,
             card_funding="",
         )
-        for method in views.bank_methods(invoice, settings)
+        for method in invoice.bank_debits
     }
 
 

@@ -117,7 +117,11 @@ def render_invoice(doc: InvoiceDoc, letterhead: Letterhead) -> bytes:
     pdf.totals(
         [
             ("Subtotal", money(doc.subtotal_minor)),
-            (f"Tax ({format_rate(doc.tax_rate_bps)})", money(doc.tax_minor)),
+            # A milestone's tax is its share of the proposal's, with no rate of its own.
+            (
+                f"Tax ({format_rate(doc.tax_rate_bps)})" if doc.tax_rate_bps else "Tax",
+                money(doc.tax_minor),
+            ),
         ],
         grand=("Total", money(doc.total_minor)),
     )

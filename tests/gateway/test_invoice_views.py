@@ -169,14 +169,3 @@ def test_the_pay_page_csp_allows_stripe_and_nothing_inline():
     offline = views.stripe_csp("http://127.0.0.1:4242/js.stripe.com/v3/")
     assert "script-src 'self' http://127.0.0.1:4242;" in offline
     assert "connect-src 'self' http://127.0.0.1:4242" in offline
-
-
-def test_a_bank_debit_is_offered_only_in_its_currency_and_when_turned_on():
-    both = SETTINGS.model_copy(update={"ach_debit_enabled": True, "bacs_debit_enabled": True})
-    dollars = invoice()  # USD
-    pounds = dollars.model_copy(
-        update={"payable": MoneyOut(currency="GBP", amount_minor=5_000, formatted="")}
-    )
-    assert views.bank_methods(dollars, both) == ["us_bank_account"]
-    assert views.bank_methods(pounds, both) == ["bacs_debit"]
-    assert views.bank_methods(dollars, SETTINGS) == []  # off by default

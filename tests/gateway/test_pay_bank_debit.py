@@ -1,5 +1,6 @@
 """The pay page's bank debit, through the gateway against a payments fake:
-offered in the invoice's currency when the integrator turned it on, with the
+offered exactly where payments' invoice says (`bank_debits`: payments alone
+applies the currency and toggle rule, tests/payments/test_bank_debits.py), with the
 discount and the mandate text; the form's details and the mandate reach
 StartPayment's `bank_debit`; the client lands on the payment's page. The page
 is shot in headless Chromium at 390 and 1280 px (tests/screenshots/pay-bacs-*).
@@ -40,7 +41,8 @@ def gbp(minor: int) -> common_pb2.Money:
 
 class FakePayments(payments_pb2_grpc.PaymentsServiceServicer):
     def __init__(self) -> None:
-        self.bacs = True
+        self.bacs = True  # the console's toggle
+        self.offered = ["bacs_debit"]  # what payments says the invoice may be paid by
         self.started: list[pb.StartPaymentRequest] = []
         self.updated: list[pb.UpdatePaymentSettingsRequest] = []
 
@@ -60,6 +62,7 @@ class FakePayments(payments_pb2_grpc.PaymentsServiceServicer):
                 issued_on="2026-03-02",
                 due_on="2026-03-16",
                 project_name="Cinema room",
+                bank_debits=self.offered,
             )
         )
 
@@ -147,11 +150,12 @@ async def test_bacs_is_offered_with_its_discount_and_mandate(settings, services)
     assert "bank debit (ACH)" not in page.text  # dollars only
 
 
-async def test_no_bank_debit_when_the_integrator_has_not_turned_it_on(settings, services):
-    services[1].bacs = False
+async def test_no_bank_debit_when_payments_offers_none(settings, services):
+    services[1].offered = []  # the toggle still reads on: the gateway does not decide
     async with portal(settings, services) as client:
         page = await client.get(PAY)
     assert page.status_code == 200 and "Direct Debit" not in page.text
+    assert 'id="card-element"' in page.text  # the card form is still there
 
 
 async def test_the_details_and_the_mandate_reach_payments(settings, services):

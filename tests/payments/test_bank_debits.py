@@ -17,7 +17,9 @@ from urllib.parse import parse_qs
 import pytest
 from aiohttp import web
 from google.protobuf.field_mask_pb2 import FieldMask
+from portal.common.v1 import common_pb2
 from portal.payments.v1 import payments_pb2 as pb
+from portal.projects.v1 import events_pb2 as projects_events
 
 from services.chassis.errors import InvalidArgument, InvalidTransition
 from services.payments import domain_bank_debits, service
@@ -187,6 +189,48 @@ async def test_localstripe_cannot_play_a_bacs_debit_and_the_client_is_told(
         await acme("GetInvoice", pb.GetInvoiceRequest(invoice_id=deposit.id), acme.finance)
     ).invoice
     assert shown.status == pb.INVOICE_STATUS_OPEN and not shown.payments
+
+
+async def test_the_invoice_says_which_bank_debits_payments_offers(acme, deposit):
+    """The pay page renders `bank_debits` as given: payments applies the rule
+    (the invoice's currency, the tenant's toggles) and is the only one that does."""
+
+    async def offered(who) -> tuple[list[str], list[str]]:
+        got = (await acme("GetInvoice", pb.GetInvoiceRequest(invoice_id=deposit.id), who)).invoice
+        (listed,) = await acme.invoices(who)
+        return list(got.bank_debits), list(listed.bank_debits)
+
+    assert await offered(acme.approver) == ([], [])  # off by default
+    await turn_on(acme, ach_debit_enabled=True)  # ACH debits dollars: not this GBP invoice
+    assert await offered(acme.approver) == ([], [])
+    await turn_on(acme, bacs_debit_enabled=True)
+    assert await offered(acme.approver) == (["bacs_debit"], ["bacs_debit"])
+    assert await offered(acme.finance) == (["bacs_debit"], ["bacs_debit"])
+
+
+async def test_a_dollar_invoice_offers_ach_only(payments):
+    """A US integrator's invoice: ACH where it is on, never Bacs."""
+    us = Integrator(payments)
+    await us.deliver(
+        projects_events.ProposalAccepted(
+            proposal_id=str(uuid.uuid4()),
+            project_id=us.project_id,
+            project_name="Media room",
+            reference="PRJ-0002",
+            customer_id=us.customer_id,
+            version=1,
+            total=common_pb2.Money(currency="USD", amount_minor=500_000),
+            tax=common_pb2.Money(currency="USD", amount_minor=0),
+            client_name="The Lees",
+            letterhead=common_pb2.Letterhead(time_zone="America/New_York"),
+        )
+    )
+    await turn_on(us, bacs_debit_enabled=True)
+    (invoice,) = await us.invoices(us.approver)
+    assert invoice.total.currency == "USD" and list(invoice.bank_debits) == []
+    await turn_on(us, ach_debit_enabled=True)
+    (invoice,) = await us.invoices(us.approver)
+    assert list(invoice.bank_debits) == ["us_bank_account"]
 
 
 def test_only_the_debit_of_the_invoices_currency_is_offered():

@@ -190,6 +190,17 @@ async def test_a_yen_invoice_has_no_decimals(acme: Integrator, tmp_path):
     assert "¥246,912.00" not in text
 
 
+async def test_a_milestone_invoice_shows_its_share_of_the_tax_without_a_rate(acme: Integrator):
+    """The deposit carries half the proposal's tax and no rate of its own: the
+    PDF still says "Tax" with the amount, never "Tax (0 %)", so it adds up."""
+    await acme.accept(total_minor=1_200_000, tax_minor=200_000)
+    (deposit,) = await acme.invoices()
+    assert deposit.tax_rate_bps == 0 and deposit.tax.amount_minor == 100_000
+    text = text_of((await invoice_pdf(acme, deposit.id)).pdf)
+    assert "Tax\n£1,000.00" in text or "Tax £1,000.00" in text, text
+    assert "Tax (0 %)" not in text
+
+
 async def test_a_receipt_says_amount_method_date_invoice_and_what_was_left(
     acme: Integrator, tmp_path
 ):

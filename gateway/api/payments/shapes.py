@@ -82,6 +82,12 @@ class Invoice(BaseModel):
     memo: str
     milestone: str
     payments: list[Payment]
+    bank_debits: list[Literal["us_bank_account", "bacs_debit"]] = Field(
+        default_factory=list,
+        description="The bank debits this invoice may be paid by, as payments decides them: "
+        "ACH on US dollar invoices, Bacs on sterling ones, each where the integrator turned it "
+        "on.",
+    )
 
 
 class InvoicePage(BaseModel):
@@ -267,6 +273,7 @@ def invoice_out(i: pb.Invoice) -> Invoice:
         memo=i.memo,
         milestone=i.milestone,
         payments=[payment_out(p) for p in i.payments],
+        bank_debits=list(i.bank_debits),  # type: ignore[arg-type]
     )
 
 

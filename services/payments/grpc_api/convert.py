@@ -94,6 +94,7 @@ def invoice_pb(view: InvoiceView, *, for_client: bool) -> pb.Invoice:
         created_at=ts(i.created_at),
         project_name=i.project_name,
         project_reference=i.project_reference,
+        bank_debits=[m.value for m in view.bank_debits],
     )
 
 

@@ -18,6 +18,7 @@ from services.chassis.db import UnitOfWork
 from services.chassis.errors import NotFound
 from services.chassis.timefmt import zone
 from services.chassis.validation import parse_uuid
+from services.payments import domain_bank_debits
 from services.payments.domain_invoices import (
     InvoiceState,
     InvoiceStatus,
@@ -25,7 +26,7 @@ from services.payments.domain_invoices import (
     is_overdue,
     status,
 )
-from services.payments.domain_payments import PaymentStatus
+from services.payments.domain_payments import Method, PaymentStatus
 from services.payments.models import Invoice, InvoiceLine, Payment, PaymentSettings, Refund
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -98,6 +99,7 @@ class InvoiceView:
     ledger: Ledger
     status: InvoiceStatus
     overdue: bool
+    bank_debits: list[Method]  # what the pay page may offer besides a card
 
 
 def invoice_state(invoice: Invoice) -> InvoiceState:
@@ -139,7 +141,17 @@ async def ledgers(uow: UnitOfWork, invoices: list[Invoice]) -> dict[uuid.UUID, L
     }
 
 
-async def invoice_view(uow: UnitOfWork, invoice: Invoice, *, today: date) -> InvoiceView:
+def bank_debits_for(invoice: Invoice, settings: PaymentSettings) -> list[Method]:
+    return domain_bank_debits.offered(
+        invoice.currency,
+        ach_enabled=settings.ach_debit_enabled,
+        bacs_enabled=settings.bacs_debit_enabled,
+    )
+
+
+async def invoice_view(
+    uow: UnitOfWork, invoice: Invoice, *, settings: PaymentSettings, today: date
+) -> InvoiceView:
     lines = list(
         (
             await uow.session.scalars(
@@ -164,7 +176,9 @@ async def invoice_view(uow: UnitOfWork, invoice: Invoice, *, today: date) -> Inv
         )
     ).all()
     ledger = (await ledgers(uow, [invoice]))[invoice.id]
-    return summarise(invoice, ledger, today, lines, payments, dict(refunded_rows))
+    return summarise(
+        invoice, ledger, today, lines, payments, dict(refunded_rows), settings=settings
+    )
 
 
 def summarise(
@@ -174,6 +188,8 @@ def summarise(
     lines: list[InvoiceLine] | None = None,
     payments: list[Payment] | None = None,
     refunded: dict[uuid.UUID, int] | None = None,
+    *,
+    settings: PaymentSettings,
 ) -> InvoiceView:
     state = invoice_state(invoice)
     return InvoiceView(
@@ -184,4 +200,5 @@ def summarise(
         ledger=ledger,
         status=status(state, ledger),
         overdue=is_overdue(state, ledger, due_on=invoice.due_on, today=today),
+        bank_debits=bank_debits_for(invoice, settings),
     )

@@ -88,7 +88,9 @@ async def invoice_document(
 ) -> Pdf:
     invoice = await load_invoice(uow, principal, invoice_id)
     settings = await load_settings(uow)
-    view = await invoice_view(uow, invoice, today=tenant_today(settings, now_utc()))
+    view = await invoice_view(
+        uow, invoice, settings=settings, today=tenant_today(settings, now_utc())
+    )
     contract = await _contract(uow, invoice)
     label = ""
     if contract is not None and invoice.milestone:

@@ -57,7 +57,9 @@ async def create_invoice(
         settings = await load_settings(uow)
         earlier = await uow.session.scalar(select(Invoice).where(Invoice.request_id == request_id))
         if earlier is not None:  # a retry: the invoice it made
-            return await invoice_view(uow, earlier, today=tenant_today(settings, now_utc()))
+            return await invoice_view(
+                uow, earlier, settings=settings, today=tenant_today(settings, now_utc())
+            )
         contract = await contract_for(uow, project_id)
         terms = settings.default_terms_days if terms_days is None else terms_days
         domain_invoices.due_date(tenant_today(settings, now_utc()), terms)  # checks the terms
@@ -81,7 +83,9 @@ async def create_invoice(
         uow.session.add(invoice)
         add_lines(uow, invoice, checked)
         await uow.flush()
-        view = await invoice_view(uow, invoice, today=tenant_today(settings, now_utc()))
+        view = await invoice_view(
+            uow, invoice, settings=settings, today=tenant_today(settings, now_utc())
+        )
         await uow.commit()
     return view
 
@@ -122,7 +126,9 @@ async def issue_invoice(
         now = now_utc()
         issue(uow, invoice, settings, now)
         await uow.flush()
-        view = await invoice_view(uow, invoice, today=tenant_today(settings, now))
+        view = await invoice_view(
+            uow, invoice, settings=settings, today=tenant_today(settings, now)
+        )
         await uow.commit()
     return view
 
@@ -188,7 +194,9 @@ async def void_invoice(
             if invoice.milestone:
                 await publish_plan_changed(uow, invoice.project_id)
         settings = await load_settings(uow)
-        view = await invoice_view(uow, invoice, today=tenant_today(settings, now))
+        view = await invoice_view(
+            uow, invoice, settings=settings, today=tenant_today(settings, now)
+        )
         await uow.commit()
     return view
 
@@ -198,7 +206,9 @@ async def get_invoice(*, sessions: Sessions, principal: Principal, invoice_id: s
     async with UnitOfWork(sessions, tenant_id) as uow:
         invoice = await load_invoice(uow, principal, invoice_id)
         settings = await load_settings(uow)
-        return await invoice_view(uow, invoice, today=tenant_today(settings, now_utc()))
+        return await invoice_view(
+            uow, invoice, settings=settings, today=tenant_today(settings, now_utc())
+        )
 
 
 async def list_invoices(
@@ -233,7 +243,7 @@ async def list_invoices(
         settings = await load_settings(uow)
         today = tenant_today(settings, now_utc())
         sums = await ledgers(uow, rows)
-        views = [summarise(i, sums[i.id], today) for i in rows]
+        views = [summarise(i, sums[i.id], today, settings=settings) for i in rows]
     return views, (str(offset + size) if more else "")
 
 

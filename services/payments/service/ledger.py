@@ -56,7 +56,7 @@ async def record_offline_payment(
         now = now_utc()
         today = tenant_today(settings, now)
         if await uow.session.scalar(select(Payment.id).where(Payment.request_id == request_id)):
-            return await invoice_view(uow, invoice, today=today)  # a retry
+            return await invoice_view(uow, invoice, settings=settings, today=today)  # a retry
         _same_currency(invoice, currency)
         ledger = (await ledgers(uow, [invoice]))[invoice.id]
         offline = domain_payments.check_offline_payment(
@@ -86,7 +86,7 @@ async def record_offline_payment(
         uow.session.add(payment)
         await uow.flush()
         await money_moved(uow, invoice, payment, now)
-        view = await invoice_view(uow, invoice, today=today)
+        view = await invoice_view(uow, invoice, settings=settings, today=today)
         await uow.commit()
     return view
 
@@ -140,7 +140,9 @@ async def refund_payment(
                 now,
                 stripe_refund,
             )
-        view = await invoice_view(uow, invoice, today=tenant_today(settings, now))
+        view = await invoice_view(
+            uow, invoice, settings=settings, today=tenant_today(settings, now)
+        )
         await uow.commit()
     return view
 

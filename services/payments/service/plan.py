@@ -238,6 +238,10 @@ async def _plan_view(uow: UnitOfWork, principal: Principal, project_id: str) -> 
         ).all()
     )
     sums = await ledgers(uow, project_invoices)
-    overdue = [v for i in project_invoices if (v := summarise(i, sums[i.id], today)).overdue]
+    overdue = [
+        v
+        for i in project_invoices
+        if (v := summarise(i, sums[i.id], today, settings=settings)).overdue
+    ]
     nxt = domain_plan.next_milestone(plan, contract_of(row), done)
     return PlanView(row, plan, by_trigger, amounts, nxt, overdue)

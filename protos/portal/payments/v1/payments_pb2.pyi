@@ -211,6 +211,7 @@ class Invoice(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     PROJECT_NAME_FIELD_NUMBER: _builtins.int
     PROJECT_REFERENCE_FIELD_NUMBER: _builtins.int
+    BANK_DEBITS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     number: _builtins.str
     """INV-1247; empty while a draft"""
@@ -250,6 +251,13 @@ class Invoice(_message.Message):
     def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Payment]: ...
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def bank_debits(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The bank debits a client may pay this invoice by, as payments decides
+        them (ACH on USD, Bacs on GBP, each where the tenant turned it on):
+        "us_bank_account", "bacs_debit". The pay page offers exactly these.
+        """
+
     def __init__(
         self,
         *,
@@ -276,10 +284,11 @@ class Invoice(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         project_name: _builtins.str = ...,
         project_reference: _builtins.str = ...,
+        bank_debits: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "due", b"due", "paid", b"paid", "payable", b"payable", "processing", b"processing", "subtotal", b"subtotal", "tax", b"tax", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "customer_id", b"customer_id", "due", b"due", "due_on", b"due_on", "id", b"id", "issued_on", b"issued_on", "lines", b"lines", "memo", b"memo", "milestone", b"milestone", "number", b"number", "overdue", b"overdue", "paid", b"paid", "payable", b"payable", "payments", b"payments", "processing", b"processing", "project_id", b"project_id", "project_name", b"project_name", "project_reference", b"project_reference", "status", b"status", "subtotal", b"subtotal", "tax", b"tax", "tax_rate_bps", b"tax_rate_bps", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bank_debits", b"bank_debits", "created_at", b"created_at", "customer_id", b"customer_id", "due", b"due", "due_on", b"due_on", "id", b"id", "issued_on", b"issued_on", "lines", b"lines", "memo", b"memo", "milestone", b"milestone", "number", b"number", "overdue", b"overdue", "paid", b"paid", "payable", b"payable", "payments", b"payments", "processing", b"processing", "project_id", b"project_id", "project_name", b"project_name", "project_reference", b"project_reference", "status", b"status", "subtotal", b"subtotal", "tax", b"tax", "tax_rate_bps", b"tax_rate_bps", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
