@@ -271,6 +271,10 @@ def test_the_demo_client_pushes_back_then_approves_revision_two_and_it_all_follo
     expect(budget).to_contain_text(after["approved_variations"]["formatted"])
     expect(budget).to_contain_text(after["contract_value"]["formatted"])
     expect(client.locator(".waiting-title", has_text="CO-001")).to_have_count(0)
+    # Commissioning moved two days, so the forecast handover did, saying why.
+    expect(
+        client.get_by_text(re.compile(r"\(moved from .+ by change order CO-001\)"))
+    ).to_be_visible()
     both_widths(client, "demo-co-board-after")
     client.goto(f"{base}/projects/{pid}/documents")
     expect(
