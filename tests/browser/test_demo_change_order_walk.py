@@ -293,8 +293,11 @@ def test_the_demo_client_pushes_back_then_approves_revision_two_and_it_all_follo
 
     install = _install_order(suite, pid)
     added = [t for t in install["tasks"] if t not in install0["tasks"]]
-    assert added and all(t.startswith(f"{number}: install") for t in added), added
-    assert any("JL Audio Fathom" in t for t in added)
+    # The sub to fit, and the labour line as hours of work.
+    assert added == [
+        f'{number}: install 1 x JL Audio Fathom f112v2 12" powered subwoofer, rear of the room',
+        f"{number}: Subwoofer placement, wiring and room-correction calibration (4 h)",
+    ], added
     day = install["starts_at"][:10]
     staff.goto(f"{base}/console/dispatch?day={day}")
     visit = staff.locator(f"#wo-{install['id']}")
