@@ -113,6 +113,8 @@ def test_the_demo_client_books_a_projector_check_it_lands_on_dispatch_and_cancel
     expect(picked).to_have_text(f"Mon {monday.day} {monday:%b}")
     box = picked.bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    place = zone.key.rsplit("/", 1)[-1].replace("_", " ")  # "New York", not "America/New_York"
+    expect(client.get_by_text(f"Times are {place} time, where the visit is.")).to_be_visible()
     first = client.locator(".slot input").first
     starts_at = first.get_attribute("value") or ""
     time_label = client.locator(".slot label").first.inner_text()
