@@ -281,6 +281,11 @@ def test_the_demo_client_pushes_back_then_approves_revision_two_and_it_all_follo
         client.locator(".doc-title", has_text=f"{number} approved: Second subwoofer")
     ).to_be_visible()
     shot(client, "demo-co-documents")
+    filed = client.locator("li", has=client.locator(".doc-title", has_text=f"{number} approved"))
+    with client.expect_download() as download:
+        filed.get_by_role("link", name=re.compile("^Download")).click()
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(4) == b"%PDF"
 
     plan = _ok(suite.api.get(f"/api/v1/projects/{pid}/payment-plan"))
     was = {m["trigger"]: m["amount"]["amount_minor"] for m in plan0["milestones"]}
