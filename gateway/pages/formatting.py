@@ -31,10 +31,16 @@ def build_templates() -> Jinja2Templates:
     env.filters["percent"] = format_rate  # "8.25 %"
     env.filters["percent_number"] = format_percent_bps  # "8.25", for a form field
     env.filters["device"] = describe_device
+    env.filters["zone_place"] = zone_place  # "America/New_York" -> "New York"
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["stage_label"] = stage_label
     env.globals["proposal_status"] = proposal_status
     return templates
+
+
+def zone_place(zone: str) -> str:
+    """The place a client knows an IANA zone by ("New York time"), not its key."""
+    return zone.rsplit("/", 1)[-1].replace("_", " ") or "local"
 
 
 def proposal_status(value: str | int) -> str:

@@ -29,6 +29,7 @@ class ChangedLine:
     kind: str  # added, removed, quantity, swapped, repriced, labour
     quantity_before: int
     quantity_after: int
+    labour: bool = False  # its quantity is hours, not items
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class VariationWork:
 def task_for(number: str, line: ChangedLine) -> str | None:
     """A line as a technician reads it; a price-only change is no work."""
     what = line.description.strip() or "item"
+    if line.labour:
+        return _labour_task(number, line, what)
     if line.kind == "added":
         text = f"{line.quantity_after} x {what}"
         verb = "install"
@@ -77,6 +80,20 @@ def task_for(number: str, line: ChangedLine) -> str | None:
     else:
         return None
     return f"{number}: {verb} {text}"[:TASK_MAX_LEN]
+
+
+def _labour_task(number: str, line: ChangedLine, what: str) -> str | None:
+    """Hours of work, not items to fit: "install 4 x calibration" misleads."""
+    before, after = line.quantity_before, line.quantity_after
+    if line.kind in ("added", "swapped"):
+        text = f"{what} ({after} h)"
+    elif line.kind == "removed":
+        text = f"leave out {what} ({before} h)"
+    elif line.kind == "quantity":
+        text = f"{what} now {after} h (was {before} h)"
+    else:
+        return None
+    return f"{number}: {text}"[:TASK_MAX_LEN]
 
 
 def install_moves(shift_from_stage: str, days: int) -> bool:

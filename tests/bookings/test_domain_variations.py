@@ -51,6 +51,21 @@ def test_tasks_go_to_the_rooms_visits_and_a_price_change_is_no_work():
     )
 
 
+def test_labour_reads_as_hours_of_work_not_items_to_install():
+    lines = [
+        v.ChangedLine("Cinema room", "Calibration", "added", 0, 4, labour=True),
+        v.ChangedLine("Cinema room", "Cable dressing", "quantity", 2, 3, labour=True),
+        v.ChangedLine("Cinema room", "Programming", "removed", 6, 0, labour=True),
+        v.ChangedLine("Cinema room", "Rack wiring", "repriced", 5, 5, labour=True),
+    ]
+    (change,) = plan([order("a", 3)], lines=lines).changes
+    assert change.added_tasks == (
+        "CO-003: Calibration (4 h)",
+        "CO-003: Cable dressing now 3 h (was 2 h)",
+        "CO-003: leave out Programming (6 h)",
+    )
+
+
 def test_tasks_already_there_are_not_added_twice():
     first = plan([order("a", 3)]).changes[0]
     again = plan([order("a", 3, tasks=first.tasks)])

@@ -162,4 +162,5 @@ def _line(line: co_pb.LineSummary) -> rules.ChangedLine:
         kind=enums.short_name(co_pb.LineChangeKind, line.kind, unknown=""),
         quantity_before=line.quantity_before,
         quantity_after=line.quantity_after,
+        labour=line.labour,
     )
