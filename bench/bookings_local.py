@@ -25,7 +25,8 @@ from portal.bookings.v1 import bookings_pb2_grpc
 from portal.projects.v1 import projects_pb2 as ppb
 from portal.projects.v1 import projects_pb2_grpc
 
-from bench.bookings import Demo, _py_spy, race, seed, slot_search
+from bench.bookings import Demo, _py_spy, seed, slot_search
+from bench.bookings_race import race
 from deploy.infra.postgres import Postgres
 from services.bookings.grpc_api import BookingsServicer
 from services.bookings.projects_client import ProjectsClient

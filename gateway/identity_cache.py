@@ -14,7 +14,8 @@ Invalidation, so a revocation does not wait for the TTL:
   tenant's entries (all of them: such changes are rare and this needs no index);
 - a state-changing request (POST, PUT, PATCH, DELETE) through this gateway drops
   its tenant's entries before its response starts, so the browser that signed
-  out or started viewing as a client never sees the old answer from this replica;
+  out or started viewing as a client never sees the old answer from this replica
+  (not when it was refused with a 4xx other than 401/403: it changed nothing);
 - an answer loaded while its tenant was invalidated is not stored (a per-tenant
   generation counter), so a read that raced a revocation cannot outlive it.
 
@@ -165,7 +166,11 @@ class IdentityEvents:
 class ForgetOnWrite:
     """Drops the tenant's cached credentials when a state-changing request
     answers, before the response starts: sign-out, view-as, revocations and
-    access changes made through this replica show on the very next request."""
+    access changes made through this replica show on the very next request.
+
+    Not after a refusal that changed nothing (a 4xx but 401 and 403): the 99
+    losers of a race for one slot would otherwise each send every request
+    still in flight back to identity."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -174,16 +179,28 @@ class ForgetOnWrite:
         if scope["type"] != "http" or scope["method"] not in _UNSAFE:
             await self.app(scope, receive, send)
             return
+        refused = False
 
         async def send_after_forgetting(message: Message) -> None:
+            nonlocal refused
             if message["type"] == "http.response.start":
-                _forget(scope)
+                refused = changed_nothing(message["status"])
+                if not refused:
+                    _forget(scope)
             await send(message)
 
         try:
             await self.app(scope, receive, send_after_forgetting)
         finally:
-            _forget(scope)  # also when the request failed before answering
+            if not refused:
+                _forget(scope)  # also when the request failed before answering
+
+
+def changed_nothing(status: int) -> bool:
+    """A refusal of the request itself (invalid, not found, conflict, too
+    many): nothing a session or token depends on was changed. 401 and 403
+    are not counted: a refusal may follow a session ending."""
+    return 400 <= status < 500 and status not in (401, 403)
 
 
 def _forget(scope: Scope) -> None:

@@ -20,7 +20,6 @@ read through `gateway.pages.forms`, which uses `check_line` and `check_text`.
 from __future__ import annotations
 
 import json
-from email.message import Message as EmailHeaders
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -148,10 +147,11 @@ async def refuse_unusable_input(request: Request) -> None:
 
 
 def is_json(content_type: str) -> bool:
-    """application/json or application/<something>+json, parameters aside."""
-    header = EmailHeaders()
-    header["content-type"] = content_type
-    subtype = header.get_content_subtype()
-    return header.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    )
+    """application/json or application/<something>+json, parameters aside.
+    Read as email.message does (the type before any ';', trimmed, any case;
+    not exactly one '/': not JSON), without building a Message per request:
+    that was ~5% of the gateway's CPU on a burst of bookings."""
+    main, slash, subtype = content_type.partition(";")[0].strip().lower().partition("/")
+    if not slash or "/" in subtype:
+        return False
+    return main == "application" and (subtype == "json" or subtype.endswith("+json"))

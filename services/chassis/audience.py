@@ -35,6 +35,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     MetaData,
+    Select,
     String,
     Table,
     Uuid,
@@ -135,19 +136,30 @@ def project_visible(principal: Principal, project_id: ColumnElement[Any]) -> Col
     return exists().where(project_audience.c.project_id == project_id, rule)
 
 
+def _visible_query(kind: str) -> Select:
+    a = project_audience.c
+    rule = visibility_rule(kind, customer=a.customer_id, contacts=a.visible_contact_ids)
+    project = bindparam("visible_project", type_=Uuid)
+    return select(a.project_id).where(a.project_id == project, rule)
+
+
+# Built once per rule: a client's every read asks this, and building (and
+# `.params()`-cloning) the statement per call cost more than running it.
+_VISIBLE = {kind: _visible_query(kind) for kind in ("customer", "contact")}
+
+
 async def project_is_visible(
     unit: UnitOfWork | ReadUnit, principal: Principal, project_id: str | uuid.UUID
 ) -> bool:
     """Whether the caller may see the project's records by our copy. Staff and
     services: always (whether the project exists is the caller's own question)."""
-    client, rule = _copy_rule(principal)
-    if not client:
+    kind, params = visibility_of(principal)
+    if kind == "staff":
         return True
-    pid = _project(project_id)
-    query = select(project_audience.c.project_id).where(project_audience.c.project_id == pid, rule)
+    query, values = _VISIBLE[kind], {**params, "visible_project": _project(project_id)}
     if isinstance(unit, ReadUnit):
-        return (await unit.execute(query)).scalar() is not None
-    return await unit.session.scalar(query) is not None
+        return (await unit.execute(query, values)).scalar() is not None
+    return await unit.session.scalar(query, values) is not None
 
 
 async def require_project_visible(

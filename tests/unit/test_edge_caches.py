@@ -9,7 +9,7 @@ import time
 import pytest
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, TraceIdRatioBased
 
-from gateway.identity_cache import CredentialCache
+from gateway.identity_cache import CredentialCache, ForgetOnWrite
 from services.chassis import errors
 from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
 from services.chassis.telemetry import sampler_from_env
@@ -141,3 +141,39 @@ async def test_invalidation_drops_the_tenant_and_a_racing_answer():
     assert await cache.get_or_load("t1", "api_token", "k", identity.answer) == "alice"
     cache.clear()
     assert len(cache) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "kept"),
+    [
+        ("POST", 201, False),  # a change: the tenant's answers go
+        ("DELETE", 204, False),
+        ("POST", 500, False),  # unknown what it changed
+        ("POST", 401, False),  # may follow a session ending
+        ("POST", 403, False),
+        ("POST", 409, True),  # a race's loser changed nothing
+        ("PATCH", 422, True),
+        ("GET", 200, True),  # a read never drops them
+    ],
+)
+async def test_a_write_drops_the_tenants_credentials_unless_it_was_refused(method, status, kept):
+    cache = CredentialCache(ttl_seconds=5)
+    cache.enabled = True
+    await cache.get_or_load("t1", "session", "s", Identity().answer)
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    class Tenant:
+        id = "t1"
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "state": {"credentials": cache, "tenant": Tenant}}
+    await ForgetOnWrite(app)(scope, None, send)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert len(cache) == (1 if kept else 0)

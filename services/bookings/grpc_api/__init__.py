@@ -196,6 +196,7 @@ class BookingsServicer(bookings_pb2_grpc.BookingsServiceServicer):
             service_type_id=request.service_type_id,
             project_id=request.project_id,
             from_date=request.from_date,
+            from_time=moment(request.from_time, field="from_time"),
             days=request.days,
             booking_id=request.booking_id,
         )

@@ -95,30 +95,35 @@ def service_type_pb(s: ServiceType) -> pb.ServiceType:
     )
 
 
+# "HH:MM" for every minute of a day: a slot's local time is read, not formatted.
+_CLOCK = [f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60)]
+
+
 def slots_pb(found: SlotList, zone: ZoneInfo, *, time_zone: str) -> pb.ListSlotsResponse:
     # A month's answer is hundreds of slots: each filled in place in the
     # answer (a list of messages handed over is copied), whole seconds
     # straight into the Timestamps (slots start on 5-minute marks), and the
     # zone asked once an hour of starts: when the clock reads the same offset
-    # at an hour's start and end, it holds for the starts between.
+    # at an hour's start and end, it holds for the starts between. The local
+    # date is formatted once a day and the time looked up: no datetime a slot.
     answer = pb.ListSlotsResponse(time_zone=time_zone)
     add = answer.slots.add
     offsets: dict[int, int | None] = {}
+    dates: dict[int, str] = {}
+    duration = found.duration
     for start in found.starts:
         hour = start - start % 3600
         if hour not in offsets:
             first, last = _offset(hour, zone), _offset(hour + 3600, zone)
             offsets[hour] = first if first == last else None
         offset = offsets[hour]
-        local = datetime.fromtimestamp(
-            start + (offset if offset is not None else _offset(start, zone)), UTC
-        )
-        slot = add(
-            local_date=f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
-            local_time=f"{local.hour:02d}:{local.minute:02d}",
-        )
+        local = start + (offset if offset is not None else _offset(start, zone))
+        day, second = divmod(local, 86400)
+        if (local_date := dates.get(day)) is None:
+            local_date = dates[day] = datetime.fromtimestamp(day * 86400, UTC).date().isoformat()
+        slot = add(local_date=local_date, local_time=_CLOCK[second // 60])
         slot.starts_at.seconds = start
-        slot.ends_at.seconds = start + found.duration
+        slot.ends_at.seconds = start + duration
     return answer
 
 

@@ -93,9 +93,14 @@ async def check_may_book(
     return fact
 
 
-def first_day(value: str, settings: BookingSettings, now: datetime) -> date:
+def first_day(
+    value: str, settings: BookingSettings, now: datetime, at: datetime | None = None
+) -> date:
+    """`value` (YYYY-MM-DD) or, without it, the local day of `at` unless that
+    has passed; else today, on the tenant's clock."""
+    today = now.astimezone(zone(settings.time_zone)).date()
     if not value:
-        return now.astimezone(zone(settings.time_zone)).date()
+        return today if at is None else max(today, at.astimezone(zone(settings.time_zone)).date())
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -111,6 +116,7 @@ async def list_slots(
     from_date: str,
     days: int,
     booking_id: str = "",
+    from_time: datetime | None = None,
 ) -> tuple[SlotList, str]:
     """Free starts for the project's site over `days` local days."""
     tenant_id = principal.require_reader()
@@ -123,7 +129,7 @@ async def list_slots(
         ignore = await _own_work_order(uow, principal, booking_id)
         rules = cal.rules_of(spec_of(stype), for_client=principal.is_client)
         tz = zone(settings.time_zone)
-        span = slots.days_between(first_day(from_date, settings, now), days)
+        span = slots.days_between(first_day(from_date, settings, now, from_time), days)
         lo, hi = slots.day_window(span[0], tz)[0], slots.day_window(span[-1], tz)[1]
         site = _site(fact)
         found = slots.open_starts(

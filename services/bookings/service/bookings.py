@@ -139,7 +139,13 @@ async def book_visit(
         if (found := await _retry(uow, principal, request_id, sha)) is not None:
             return found
         taken = await _already_taken(uow, principal, project_id, service_type_id, starts_at)
-    if taken and not visit.room_id:
+    if taken:
+        if visit.room_id:  # a room not theirs is told first; the address is not needed
+            pick_products(
+                await projects.rooms(principal, project_id),
+                visit.room_id,
+                visit.product_line_ids,
+            )
         raise rules.SlotTaken()
     # Projects decides what this caller may see of the project: asked first, outside the tx.
     address, rooms = await asyncio.gather(
@@ -147,8 +153,6 @@ async def book_visit(
         projects.rooms(principal, project_id) if visit.room_id else _no_rooms(),
     )
     room_name, products = pick_products(rooms, visit.room_id, visit.product_line_ids)
-    if taken:  # after the room's check: a room not theirs is told first
-        raise rules.SlotTaken()
     async with UnitOfWork(sessions, tenant_id) as uow:
         stype = await load_service_type(uow, service_type_id, for_client=principal.is_client)
         fact = await check_may_book(uow, principal, project_id, stype)

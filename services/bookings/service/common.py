@@ -195,7 +195,7 @@ LEFT JOIN LATERAL (
            {sites}
     FROM assignment a {join}
     WHERE a.tenant_id = t.tenant_id AND a.technician_id = t.staff_user_id AND a.active
-      AND tstzrange(a.block_starts_at, a.block_ends_at, '[)') && tstzrange(:lo, :hi, '[)')
+      AND a.block_ends_at > :lo AND a.block_starts_at < :hi
       AND a.work_order_id IS DISTINCT FROM CAST(:ignore AS uuid)
 ) b ON true
 LEFT JOIN LATERAL (

@@ -1016,6 +1016,7 @@ class ListSlotsRequest(_message.Message):
     FROM_DATE_FIELD_NUMBER: _builtins.int
     DAYS_FIELD_NUMBER: _builtins.int
     BOOKING_ID_FIELD_NUMBER: _builtins.int
+    FROM_TIME_FIELD_NUMBER: _builtins.int
     service_type_id: _builtins.str
     project_id: _builtins.str
     from_date: _builtins.str
@@ -1024,6 +1025,13 @@ class ListSlotsRequest(_message.Message):
     """1..62; 0 = 7"""
     booking_id: _builtins.str
     """Rescheduling: this booking's own visit does not count as busy."""
+    @_builtins.property
+    def from_time(self) -> _timestamp_pb2.Timestamp:
+        """Instead of from_date: from the site's local day of this instant, or
+        today when that day has passed (the fresh times after one was taken,
+        without asking the zone first).
+        """
+
     def __init__(
         self,
         *,
@@ -1032,10 +1040,11 @@ class ListSlotsRequest(_message.Message):
         from_date: _builtins.str = ...,
         days: _builtins.int = ...,
         booking_id: _builtins.str = ...,
+        from_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["from_time", b"from_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "days", b"days", "from_date", b"from_date", "project_id", b"project_id", "service_type_id", b"service_type_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "days", b"days", "from_date", b"from_date", "from_time", b"from_time", "project_id", b"project_id", "service_type_id", b"service_type_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
