@@ -363,9 +363,13 @@ def measure(suite, info: dict, host: str, *, log, quiet_s: float, check) -> dict
         trace_dir=suite.data.parent if events_where.TRACED else None,
     )
     wait_quiet(quiet_s)
+    cpu_before = events_where.process_cpu(suite)
     with CpuWindow() as window:
         suite_ev = suite_events(target, projects=SUITE_PROJECTS, rate=SUITE_RATE)
     suite_ev["cpu"] = window.as_dict()
+    suite_ev["where"]["cpu_ms_per_move"] = events_where.cpu_per_move(
+        cpu_before, events_where.process_cpu(suite), suite_ev["moves"]
+    )
     check(suite)
     log(
         f"  commit -> handled p50 {suite_ev['commit_to_commit']['p50_ms']:.2f} ms, "

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bench.procs import cpu_seconds
 from bench.stats import summary
 
 # The services that consume projects.project.stage_changed (their handlers lists).
@@ -33,6 +34,20 @@ TRACED = os.environ.get("BENCH_TRACE", "") == "1"
 def trace_env(tmp: Path) -> dict[str, str]:
     """The suite's extra environment for BENCH_TRACE=1 (none otherwise)."""
     return {"PORTAL_TRACE_FILE": str(tmp / "trace-{service}.jsonl")} if TRACED else {}
+
+
+def process_cpu(suite) -> dict[str, float]:
+    """CPU seconds so far of each suite process (PostgreSQL with its backends)."""
+    pids = {n: c.proc.pid for n, c in suite.children.items() if c.proc is not None}
+    pids["postgres"] = suite.postgres.pid or 0
+    return {name: cpu_seconds([pid]) for name, pid in pids.items()}
+
+
+def cpu_per_move(before: dict[str, float], after: dict[str, float], moves: int) -> dict:
+    """CPU ms per stage move by process over the suite window (which also holds
+    the 75 projects' creation and whatever mail the mailer sent meanwhile)."""
+    spent = {n: 1000 * (after[n] - before[n]) / max(1, moves) for n in before if n in after}
+    return dict(sorted(spent.items(), key=lambda kv: -kv[1]))
 
 
 def _ms(a: datetime, b: datetime) -> float:
@@ -118,7 +133,11 @@ def section(where: dict | None) -> list[str]:
         ms = " | ".join(f"{st[k]:.1f}" for k in ("p50_ms", "p90_ms", "p99_ms"))
         return f"| {label} | {st['n']} | {ms} |"
 
-    lines = [
+    lines = []
+    if where.get("cpu_ms_per_move"):
+        parts = ", ".join(f"{n} {ms:.1f}" for n, ms in where["cpu_ms_per_move"].items())
+        lines += ["", f"CPU per stage move by process (ms, over the suite window): {parts}."]
+    lines += [
         "",
         "Per consumer of `projects.project.stage_changed` (processed_event read back):",
         "",
