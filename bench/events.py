@@ -19,49 +19,32 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import subprocess
 import sys
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import asyncpg
 import httpx
 from portal.common.v1 import common_pb2
 from portal.projects.v1 import events_pb2
 
+from bench import events_where
 from bench.noise import CpuWindow, wait_quiet
 from bench.procs import ROOT, die_with_parent
+from bench.stats import summary
 from services.chassis.events import subject_for
 
 STAGES = ("design", "procurement", "install", "commissioning", "handover")
 STAGE_CHANGED = subject_for(events_pb2.ProjectStageChanged)
+trace_env = events_where.trace_env  # the suite's environment (run.py)
 
 
 class BenchFailure(RuntimeError):
     """The suite crashed or answered an error: the bench stops, loudly."""
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    # Nearest rank: p99 of 300 values is the 297th.
-    k = max(0, min(len(s) - 1, round(p / 100 * len(s) + 0.5) - 1))
-    return s[k]
-
-
-def summary(values: list[float]) -> dict:
-    return {
-        "n": len(values),
-        "p50_ms": pct(values, 50),
-        "p90_ms": pct(values, 90),
-        "p99_ms": pct(values, 99),
-        "max_ms": max(values) if values else float("nan"),
-        "mean_ms": statistics.fmean(values) if values else float("nan"),
-    }
 
 
 # -- floor ------------------------------------------------------------------------
@@ -136,6 +119,8 @@ class SuiteTarget:
     tenant_id: str
     projects_dsn: str
     notifications_dsn: str
+    consumer_dsns: dict[str, str]  # every consumer of the stage event (events_where)
+    trace_dir: Path | None  # BENCH_TRACE=1: where the suite's span files are
 
 
 def _dsn(sqlalchemy_url: str) -> str:
@@ -308,7 +293,12 @@ async def _read_back(t: SuiteTarget, project_ids: list[str], moves: int, wait: f
     ]
     if not ev:
         raise BenchFailure(f"none of {len(events)} stage changes was handled within {wait:.0f}s")
+    where: dict = {"db": await events_where.by_consumer(t.consumer_dsns, t.tenant_id, events)}
+    if t.trace_dir is not None:
+        ids = {str(i) for i in events}
+        where["spans"] = events_where.from_spans(t.trace_dir, STAGE_CHANGED, ids)
     return {
+        "where": where,
         "events": len(ev),
         "outbox_events": len(events),
         "unhandled": len(events) - len(ev),
@@ -369,11 +359,17 @@ def measure(suite, info: dict, host: str, *, log, quiet_s: float, check) -> dict
         tenant_id=info["tenant_id"],
         projects_dsn=_dsn(suite.database_urls["projects"]),
         notifications_dsn=_dsn(suite.database_urls["notifications"]),
+        consumer_dsns={c: _dsn(suite.database_urls[c]) for c in events_where.STAGE_CONSUMERS},
+        trace_dir=suite.data.parent if events_where.TRACED else None,
     )
     wait_quiet(quiet_s)
+    cpu_before = events_where.process_cpu(suite)
     with CpuWindow() as window:
         suite_ev = suite_events(target, projects=SUITE_PROJECTS, rate=SUITE_RATE)
     suite_ev["cpu"] = window.as_dict()
+    suite_ev["where"]["cpu_ms_per_move"] = events_where.cpu_per_move(
+        cpu_before, events_where.process_cpu(suite), suite_ev["moves"]
+    )
     check(suite)
     log(
         f"  commit -> handled p50 {suite_ev['commit_to_commit']['p50_ms']:.2f} ms, "

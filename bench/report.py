@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from bench import payments
+from bench import events_where, payments
 from bench.bookings_report import section as bookings_section
 from bench.changeorders_report import section as changeorders_section
 
@@ -121,6 +121,32 @@ def render(r: dict) -> str:
         lines[2:2] = ["**A partial run (`BENCH_ONLY=payments`): no pages or events.**", ""]
         return "\n".join(lines)
     e = r["events"]
+    fl, s = e["floor"], e["suite"]
+    lines += events_section(e)
+    noisy = [t["other_cpu_pct"] for t in h["targets"].values()]
+    if r.get("pages"):
+        pg = r["pages"]
+        noisy += [t["other_cpu_pct"] for t in pg["targets"].values()]
+        noisy += [t["other_cpu_pct"] for ph in ("empty", "grown") for t in pg[ph].values()]
+    noisy += [fl["cpu"]["other_cpu_pct"], s["cpu"]["other_cpu_pct"]]
+    if r.get("payments"):
+        noisy += [r["payments"][k]["other_cpu_pct"] for k in ("max", "target", "invoice")]
+    if r.get("bookings"):
+        lines += ["", *bookings_section(r["bookings"])]
+    lines += changeorders_section(r.get("changeorders"))
+    if max(noisy) > NOISY_PCT:
+        lines[2:2] = [
+            f"**Warning: the machine was shared.** Processes that are not the bench's used up "
+            f"to {max(noisy):.0f}% of a core during a measured window (other people's test "
+            f"runs); the affected numbers are pessimistic. Re-run on a quiet machine.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def events_section(e: dict) -> list[str]:
+    """Stage change committed -> handled vs the JetStream floor (also what
+    `BENCH_ONLY=events` prints)."""
     fl = e["floor"]
     s = e["suite"]
     base = fl["publish_to_handled"]
@@ -133,7 +159,7 @@ def render(r: dict) -> str:
             f"| {_f(st['p99_ms'])} | {_f(st['max_ms'])} | {rp50} | {rp99} |"
         )
 
-    lines += [
+    return [
         "",
         "## Events: stage change committed -> notification handled",
         "",
@@ -178,27 +204,9 @@ def render(r: dict) -> str:
         f"Other CPU on the machine (not the bench's processes): "
         f"{fl['cpu']['other_cpu_pct']:.0f}% of a core during the floor, "
         f"{s['cpu']['other_cpu_pct']:.0f}% during the suite run.",
+        *events_where.section(s.get("where")),
         "",
     ]
-    noisy = [t["other_cpu_pct"] for t in h["targets"].values()]
-    if r.get("pages"):
-        pg = r["pages"]
-        noisy += [t["other_cpu_pct"] for t in pg["targets"].values()]
-        noisy += [t["other_cpu_pct"] for ph in ("empty", "grown") for t in pg[ph].values()]
-    noisy += [fl["cpu"]["other_cpu_pct"], s["cpu"]["other_cpu_pct"]]
-    if r.get("payments"):
-        noisy += [r["payments"][k]["other_cpu_pct"] for k in ("max", "target", "invoice")]
-    if r.get("bookings"):
-        lines += ["", *bookings_section(r["bookings"])]
-    lines += changeorders_section(r.get("changeorders"))
-    if max(noisy) > NOISY_PCT:
-        lines[2:2] = [
-            f"**Warning: the machine was shared.** Processes that are not the bench's used up "
-            f"to {max(noisy):.0f}% of a core during a measured window (other people's test "
-            f"runs); the affected numbers are pessimistic. Re-run on a quiet machine.",
-            "",
-        ]
-    return "\n".join(lines)
 
 
 def _row(t: dict, nproc: int) -> str:

@@ -57,6 +57,8 @@ ONLY_PAYMENTS = os.environ.get("BENCH_ONLY", "") == "payments"
 # BENCH_ONLY=changeorders: issue 12's approvals and their floor only; RESULTS.md keeps
 # its other sections and gets this one replaced.
 ONLY_CO = os.environ.get("BENCH_ONLY", "") == "changeorders"
+# BENCH_ONLY=events: the events part only, printed and kept in bench/out (RESULTS.md untouched).
+ONLY_EVENTS = os.environ.get("BENCH_ONLY", "") == "events"
 
 
 def log(msg: str, t0: float = time.monotonic()) -> None:
@@ -201,7 +203,7 @@ def bench(tmp: Path, started: float) -> dict:
             log_file=suite_log,
             postgres_settings=PG_SETTINGS,
             with_localstripe=False,
-            extra_env=payments.ENV,
+            extra_env={**payments.ENV, **events.trace_env(tmp)},
         )
     )
     floors: list[Proc] = []
@@ -231,6 +233,11 @@ def bench(tmp: Path, started: float) -> dict:
             log("change orders: approvals at 50/s vs the composite floor ...")
             results["changeorders"] = changeorders.measure(suite, info, tmp, log=log)
             check_suite(suite)
+        elif ONLY_EVENTS:
+            host = info["demo_host"].split(":")[0]
+            results["events"] = events.measure(
+                suite, info, host, log=log, quiet_s=QUIET_WAIT_S, check=check_suite
+            )
         else:
             ports = {kind: free_port() for kind in ("http", "grpc-server", "grpc-http")}
 
@@ -377,6 +384,10 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     raw = json.dumps(results, indent=2, default=str)
+    if ONLY_EVENTS:
+        (OUT / f"events-{stamp}.json").write_text(raw)
+        print("\n" + "\n".join(report.events_section(results["events"])), flush=True)
+        return
     (OUT / f"results-{stamp}.json").write_text(raw)
     (OUT / "latest.json").write_text(raw)
     text = report.splice(results, BENCH / "RESULTS.md") if ONLY_CO else report.render(results)

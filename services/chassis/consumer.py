@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 from nats.aio.msg import Msg
@@ -37,6 +38,7 @@ log = get_logger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[UnitOfWork, Event[Any]], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,13 @@ class Subscription:
     # How many of one fetched batch may be handled at once, each in its own
     # transaction (their commits then share WAL flushes). 1: in order. More
     # only for a handler that is safe in any order (state-guarded, locking
-    # what it changes), such as payments' webhook work.
+    # what it changes), such as payments' webhook work, or with `per_aggregate`.
     parallel: int = 1
+    # With parallel > 1: the events of one aggregate (the envelope's type and
+    # id: one project) still run one after another in stream order; only
+    # different aggregates run at once. For a handler that is slow for its
+    # round trips (not its CPU) and whose events of one thing must not overtake.
+    per_aggregate: bool = False
 
     def __post_init__(self) -> None:
         subject_for(self.payload_type)  # a type that is no event fails here, at start
@@ -120,11 +127,12 @@ class EventConsumer:
                     log.exception("fetch failed", subject=sub.subject)
                     await asyncio.sleep(1.0)
                     continue
+                fetched_at = time.time()
                 if sub.parallel == 1:
                     for msg in msgs:
-                        await self.handle_message(msg)
+                        await self.handle_message(msg, fetched_at=fetched_at)
                 else:
-                    await self._handle_parallel(msgs, sub.parallel)
+                    await self._handle_parallel(msgs, sub, fetched_at)
         finally:
             with contextlib.suppress(Exception):
                 await psub.unsubscribe()
@@ -148,17 +156,23 @@ class EventConsumer:
                 msgs += await psub.fetch(waiting, timeout=0.1)
         return msgs
 
-    async def _handle_parallel(self, msgs: list[Msg], parallel: int) -> None:
-        gate = asyncio.Semaphore(parallel)
+    async def _handle_parallel(self, msgs: list[Msg], sub: Subscription, fetched_at: float) -> None:
+        """The batch in lanes, up to `sub.parallel` at once; each lane in order.
+        The next fetch waits for the whole batch, so a lane's order also holds
+        across batches."""
+        key = _aggregate_of if sub.per_aggregate else id
+        gate = asyncio.Semaphore(sub.parallel)
 
-        async def one(msg: Msg) -> None:
+        async def lane(ms: list[Msg]) -> None:
             async with gate:
-                await self.handle_message(msg)
+                for msg in ms:
+                    await self.handle_message(msg, fetched_at=fetched_at)
 
-        await asyncio.gather(*(one(m) for m in msgs))
+        await asyncio.gather(*(lane(ms) for ms in lanes(msgs, key)))
 
-    async def handle_message(self, msg: Msg) -> None:
+    async def handle_message(self, msg: Msg, *, fetched_at: float | None = None) -> None:
         deliveries = msg.metadata.num_delivered if msg.metadata else 1
+        waited = _waited(msg, fetched_at)
         try:
             envelope = parse_envelope(msg.data)
         except Exception as exc:
@@ -167,7 +181,7 @@ class EventConsumer:
             await msg.term()
             return
         try:
-            await self.process(envelope.SerializeToString(), dict(msg.headers or {}))
+            await self.process(envelope.SerializeToString(), dict(msg.headers or {}), waited)
         except Exception as exc:
             if deliveries >= self._max_deliver:
                 log.error(
@@ -193,8 +207,11 @@ class EventConsumer:
             return
         await msg.ack()
 
-    async def process(self, data: bytes, headers: dict[str, str]) -> bool:
-        """Run the handler once for this event. Returns False for a duplicate."""
+    async def process(
+        self, data: bytes, headers: dict[str, str], waited: Mapping[str, float] | None = None
+    ) -> bool:
+        """Run the handler once for this event. Returns False for a duplicate.
+        `waited` (span attributes, from `_waited`): where its time went before."""
         envelope = parse_envelope(data)
         sub = self._subs.get(envelope.type)
         if sub is None:
@@ -209,6 +226,7 @@ class EventConsumer:
                 "messaging.destination.name": envelope.type,
                 "messaging.message.id": envelope.id,
                 "messaging.consumer.group.name": self.consumer,
+                **(waited or {}),
             },
         ):
             async with UnitOfWork(self._sessions, envelope.tenant_id or None) as uow:
@@ -251,6 +269,38 @@ class EventConsumer:
             await session.execute(
                 dead_letter.insert().values(id=uuid.uuid4(), consumer=self.consumer, **values)
             )
+
+
+def lanes(items: Sequence[T], key: Callable[[T], object]) -> list[list[T]]:
+    """Items grouped by key, in order of first appearance, each group in its
+    items' order: [a1, b1, a2] -> [[a1, a2], [b1]]."""
+    groups: dict[object, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return list(groups.values())
+
+
+def _aggregate_of(msg: Msg) -> object:
+    try:
+        envelope = parse_envelope(msg.data)
+    except Exception:
+        return id(msg)  # its own lane: handle_message dead-letters it
+    return (envelope.aggregate_type, envelope.aggregate_id)
+
+
+def _waited(msg: Msg, fetched_at: float | None) -> dict[str, float]:
+    """Where a message's time went before its handler started, as attributes of
+    the process span (whose duration is the handler's): its age when fetched
+    (JetStream's stored time -> our fetch: relay and broker lag, or a backlog
+    on the consumer) and its wait behind the earlier messages of its batch."""
+    if msg.metadata is None or fetched_at is None:
+        return {}
+    stored = msg.metadata.timestamp.timestamp()
+    return {
+        "portal.message.age_at_fetch_ms": (fetched_at - stored) * 1000,
+        "portal.message.batch_wait_ms": (time.time() - fetched_at) * 1000,
+        "portal.message.num_pending": float(msg.metadata.num_pending or 0),
+    }
 
 
 async def list_dead_letters(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:

@@ -37,11 +37,18 @@ async def effects(db) -> list[str]:
         )
 
 
-async def publish_raw(js, subject: str, *, event_id: str | None = None, msg_id: str | None = None):
+async def publish_raw(
+    js,
+    subject: str,
+    *,
+    event_id: str | None = None,
+    msg_id: str | None = None,
+    aggregate_id: str = "1",
+):
     envelope = build_envelope(
         tenant_id=TENANT,
         aggregate_type="thing",
-        aggregate_id="1",
+        aggregate_id=aggregate_id,
         payload=event_type(subject)(amount_minor=7),
         event_id=event_id,
     )
@@ -243,6 +250,60 @@ async def test_a_parallel_subscription_handles_a_batch_at_once_each_event_once(
         # Fails both ways: 1 if the handler ran one at a time, above 4 if the
         # consumer ignored its bound (12 events were waiting, each 50 ms long).
         assert 1 < peak <= 4
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_a_per_aggregate_subscription_keeps_each_aggregates_order_and_runs_others_at_once(
+    scratch_db, nc, unique
+):
+    subject = f"t{unique}.thing.happened"
+    js = nc.jetstream()
+    running_now: dict[str, int] = {}
+    handled: dict[str, list[str]] = {}
+    overlapped: list[str] = []
+    peak = 0
+
+    async def slow(uow: UnitOfWork, event) -> None:
+        nonlocal peak
+        mine = event.aggregate_id
+        running_now[mine] = running_now.get(mine, 0) + 1
+        if running_now[mine] > 1:
+            overlapped.append(mine)
+        peak = max(peak, sum(running_now.values()))
+        await asyncio.sleep(0.03)  # a round trip elsewhere: other aggregates start meanwhile
+        await record_effect(uow, event)
+        handled.setdefault(mine, []).append(event.id)
+        running_now[mine] -= 1
+
+    consumer = EventConsumer(
+        consumer="testsvc",
+        sessions=scratch_db.sessions,
+        js=js,
+        subscriptions=[Subscription(event_type(subject), slow, parallel=4, per_aggregate=True)],
+        max_deliver=3,
+        backoff=(0.05, 0.1),
+        ack_wait=5,
+    )
+    from services.chassis.events import stream_for
+    from services.chassis.topology import ensure_stream
+
+    await ensure_stream(js, stream_for(subject))
+    published: dict[str, list[str]] = {}
+    for _ in range(4):  # a1 b1 c1 a2 b2 c2 ... waiting before it starts
+        for aggregate in "abc":
+            published.setdefault(aggregate, []).append(
+                await publish_raw(js, subject, aggregate_id=aggregate)
+            )
+    stop, task = await running(consumer)
+    try:
+        ids = [i for each in published.values() for i in each]
+        await wait_for(lambda: _all(scratch_db, ids))
+        assert sorted(await effects(scratch_db)) == sorted(ids)  # each once
+        assert handled == published  # each aggregate's events in publish order
+        assert overlapped == []  # and never two of one aggregate at once
+        assert peak > 1  # different aggregates did run at once
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)

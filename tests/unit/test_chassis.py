@@ -75,3 +75,12 @@ def test_domain_errors_map_to_grpc_status():
     assert status_for(errors.InvalidTransition("x")) == grpc.StatusCode.FAILED_PRECONDITION
     assert status_for(errors.InvalidArgument("x")) == grpc.StatusCode.INVALID_ARGUMENT
     assert status_for(errors.Conflict("x")) == grpc.StatusCode.ABORTED
+
+
+def test_lanes_keep_each_keys_order_and_the_order_keys_first_appear_in():
+    from services.chassis.consumer import lanes
+
+    batch = ["a1", "b1", "a2", "c1", "b2", "a3"]
+    assert lanes(batch, key=lambda s: s[0]) == [["a1", "a2", "a3"], ["b1", "b2"], ["c1"]]
+    assert lanes(batch, key=id) == [[s] for s in batch]  # every item its own lane
+    assert lanes([], key=id) == []

@@ -5,8 +5,9 @@ the caller's transaction (the consumer's, which also marks the event processed).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import Any
 
 from portal.identity.v1 import identity_pb2
@@ -70,11 +71,17 @@ async def queue_branded_email(
     """Queue the mailing's message, in the tenant's brand, for its recipients
     (or every contact identity lists for its customer now, and of those, for
     mail about a project, the ones the project is for)."""
-    tenant = await identity.tenant(event.tenant_id)
+    # The calls at once: each is a round trip to identity and its database.
+    asks: dict[str, Awaitable[Any]] = {"tenant": identity.tenant(event.tenant_id)}
+    if mailing.customer_id:
+        asks["customer"] = identity.customer(event.tenant_id, mailing.customer_id)
+    if mailing.staff_roles:
+        asks["staff"] = identity.staff_users(event.tenant_id)
+    answers = dict(zip(asks, await _together(asks.values()), strict=True))
+    tenant = answers["tenant"]
     recipients: Sequence[domain.Recipient] = mailing.recipients
     if mailing.customer_id:
-        customer = await identity.customer(event.tenant_id, mailing.customer_id)
-        contacts = list(customer.contacts)
+        contacts = list(answers["customer"].contacts)
         if mailing.project_id:
             # The project's own list, as projects and documents hold clients to it.
             # No copy: projects has not told us (a project from before we kept
@@ -89,9 +96,10 @@ async def queue_branded_email(
         wanted = {
             identity_pb2.StaffRole.Value(f"STAFF_ROLE_{r.upper()}") for r in mailing.staff_roles
         }
-        staff = await identity.staff_users(event.tenant_id)
         recipients = [
-            domain.Recipient(u.email, u.full_name) for u in staff if wanted & set(u.roles)
+            domain.Recipient(u.email, u.full_name)
+            for u in answers["staff"]
+            if wanted & set(u.roles)
         ]
     brand = brand_of(tenant)
     message = mailing.compose(brand, portal_url_template.format(slug=tenant.slug))
@@ -102,6 +110,18 @@ async def queue_branded_email(
             row["id"]: mailing.attach(brand, r) for row, r in zip(rows, recipients, strict=True)
         }
     await queue_emails(uow, rows, attachments=files)
+
+
+async def _together(calls: Iterable[Awaitable[Any]]) -> list[Any]:
+    """Await the calls at once; the first failure cancels the rest and is raised
+    as itself (the consumer retries it like any other)."""
+    tasks = [asyncio.ensure_future(c) for c in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise
 
 
 async def queue_emails(
