@@ -1,6 +1,7 @@
 """Stripe's webhook endpoint: one for the platform, outside the tenant host
 and CSRF (Stripe signs, it has no session). The raw body goes to payments
-byte for byte with its Stripe-Signature; payments verifies it, records the
+byte for byte with its Stripe-Signature, with the deliveries arriving
+alongside it in one call (gateway/stripe_deliveries.py); payments verifies it, records the
 event once by id and answers; the work happens after that commit. So this
 answers in milliseconds, and a redelivery is a cheap no-op.
 
@@ -13,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 
+import grpc
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
-from portal.payments.v1 import payments_pb2 as pb
 
-from gateway.backends import gateway_principal
-from gateway.deps import PaymentsDep
-from gateway.problems import Problem, ProblemError, problem_responses, problem_type
+from gateway.deps import BackendsDep
+from gateway.problems import Problem, ProblemError, problem_responses, problem_type, refused
 
 PATH = "/api/v1/stripe/webhook"
 MAX_BODY = 512 * 1024
@@ -57,9 +57,12 @@ async def _raw_body(request: Request) -> bytes:
 )
 async def stripe_webhook(
     request: Request,
-    payments: PaymentsDep,
+    backends: BackendsDep,
     stripe_signature: str = Header("", alias="Stripe-Signature", max_length=2048),
 ) -> JSONResponse:
+    deliveries = backends.stripe_deliveries
+    if deliveries is None:
+        raise _refuse(503, "unavailable", "Busy", "Payments are not available on this portal.")
     if _in_flight.locked():
         raise _refuse(
             503,
@@ -70,9 +73,11 @@ async def stripe_webhook(
         )
     async with _in_flight:
         payload = await _raw_body(request)
-        answer = await payments.call(
-            payments.stub.IngestStripeEvent,
-            pb.IngestStripeEventRequest(payload=payload, signature=stripe_signature),
-            principal=gateway_principal(),
-        )
+        # Sent with the deliveries arriving alongside it (gateway/stripe_deliveries.py).
+        answer = await deliveries.ingest(payload, stripe_signature)
+    if answer.error_status:
+        raise refused(_STATUS[answer.error_status], answer.error)
     return JSONResponse({"received": True, "duplicate": answer.duplicate})
+
+
+_STATUS = {code.value[0]: code for code in grpc.StatusCode}

@@ -67,14 +67,17 @@ class WebhookBatcher:
 
     async def record(self, event: dict[str, Any]) -> bool:
         """Record a verified event once; True if we had it already."""
-        delivery = _Delivery(
-            event, contextvars.copy_context(), asyncio.get_running_loop().create_future()
-        )
+        # Shielded: a caller that gives up (a cancelled RPC) leaves the batch intact.
+        return await asyncio.shield(self.submit(event, contextvars.copy_context()))
+
+    def submit(self, event: dict[str, Any], context: contextvars.Context) -> asyncio.Future[bool]:
+        """Queue a verified event for the next batch; its answer (duplicate?)
+        or its refusal. `context`: whose trace its outbox row carries."""
+        delivery = _Delivery(event, context, asyncio.get_running_loop().create_future())
         self._waiting.append(delivery)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
-        # Shielded: a caller that gives up (a cancelled RPC) leaves the batch intact.
-        return await asyncio.shield(delivery.answer)
+        return delivery.answer
 
     async def _drain(self) -> None:
         while self._waiting:

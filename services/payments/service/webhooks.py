@@ -10,18 +10,25 @@ no integrator owns is refused, changing nothing.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from opentelemetry import context as otel_context
 from portal.payments.v1 import events_pb2
 from sqlalchemy import select
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import PermissionDenied
+from services.chassis.errors import DomainError, InvalidArgument, PermissionDenied
 from services.chassis.events import Event
+from services.chassis.telemetry import extract_context
 from services.payments.domain_payments import INTENT_EVENTS
 from services.payments.models import Invoice, Payment, StripeEvent
 from services.payments.service.common import load_settings, now_utc
 from services.payments.service.pay_now import apply_intent
-from services.payments.service.webhook_batch import WebhookBatcher
+from services.payments.service.webhook_batch import MAX_BATCH, WebhookBatcher
 from services.payments.stripe_gateway import StripeGateway, intent_info
 
 
@@ -39,6 +46,62 @@ async def ingest_stripe_event(
         raise PermissionDenied("only the gateway's webhook endpoint hands over Stripe events")
     event = stripe_api.verify(payload, signature)
     return event["id"], await batcher.record(event)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    payload: bytes
+    signature: str
+    traceparent: str = ""  # its own request's trace (a batch call has one of its own)
+
+
+async def ingest_stripe_events(
+    *,
+    batcher: WebhookBatcher,
+    stripe_api: StripeGateway,
+    principal: Principal,
+    deliveries: Sequence[Delivery],
+) -> list[tuple[str, bool] | DomainError]:
+    """The gateway's deliveries that arrived together: each verified on its
+    own, all written in one group commit; per delivery (event id, duplicate?)
+    or why it was refused, so one forged body refuses only itself."""
+    if principal.kind != "service":
+        raise PermissionDenied("only the gateway's webhook endpoint hands over Stripe events")
+    if not 1 <= len(deliveries) <= MAX_BATCH:
+        raise InvalidArgument(f"hand over 1 to {MAX_BATCH} deliveries", field="deliveries")
+    answers: list[tuple[str, asyncio.Future[bool]] | DomainError] = []
+    for delivery in deliveries:
+        try:
+            event = stripe_api.verify(delivery.payload, delivery.signature)
+        except DomainError as refused:
+            answers.append(refused)
+            continue
+        answers.append((event["id"], batcher.submit(event, _traced(delivery.traceparent))))
+    queued = [a[1] for a in answers if not isinstance(a, DomainError)]
+    # Shielded: a cancelled call leaves the batch intact; every answer is collected.
+    written = iter(await asyncio.shield(asyncio.gather(*queued, return_exceptions=True)))
+    results: list[tuple[str, bool] | DomainError] = []
+    for answer in answers:
+        if isinstance(answer, DomainError):
+            results.append(answer)
+            continue
+        outcome = next(written)
+        if isinstance(outcome, DomainError):  # its account is no integrator's
+            results.append(outcome)
+        elif isinstance(outcome, BaseException):  # the database: the whole call fails
+            raise outcome
+        else:
+            results.append((answer[0], outcome))
+    return results
+
+
+def _traced(traceparent: str) -> contextvars.Context:
+    """A context whose current span is the delivery's own request's, so its
+    outbox row (and the work after commit) joins that trace."""
+    context = contextvars.copy_context()
+    if traceparent:
+        context.run(otel_context.attach, extract_context({"traceparent": traceparent}))
+    return context
 
 
 async def on_stripe_event(uow: UnitOfWork, event: Event[events_pb2.StripeEventReceived]) -> None:
