@@ -116,3 +116,18 @@ async def test_a_call_that_fails_fails_each_delivery_so_stripe_retries(settings,
         answers = await asyncio.gather(*(_send(client, f"evt_{i}".encode()) for i in range(4)))
     assert [a.status_code for a in answers] == [503] * 4
     assert all(a.headers["content-type"] == PROBLEM for a in answers)
+
+
+async def test_the_fast_path_keeps_the_headers_limits_and_problems(settings, payments):
+    fake, target = payments
+    async with gateway(settings, target) as client:
+        ok = await _send(client, b"evt_good-headers")
+        long = await client.post(PATH, content=b"evt_x", headers={"Stripe-Signature": "v" * 3000})
+        big = await client.post(PATH, content=b"x" * (600 * 1024))
+        other = await client.get(PATH)  # not a delivery: FastAPI's routing answers
+    assert ok.status_code == 200 and ok.headers["x-content-type-options"] == "nosniff"
+    assert ok.headers["cache-control"] == "no-store"
+    assert long.status_code == 422 and long.headers["content-type"] == PROBLEM
+    assert big.status_code == 413 and big.json()["instance"] == PATH
+    assert other.status_code == 405
+    assert [d.payload for call in fake.calls for d in call] == [b"evt_good-headers"]
