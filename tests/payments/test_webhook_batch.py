@@ -7,12 +7,17 @@ import time
 import uuid
 
 import grpc
+from portal.payments.v1 import events_pb2
 from portal.payments.v1 import payments_pb2 as pb
 
 from services.chassis.auth import Principal
 from tests.payments.conftest import INVALID, Integrator, intent_event, signed
 
 GATEWAY = Principal(kind="service", subject="gateway")
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
 
 
 def _intent(acme: Integrator) -> dict:
@@ -85,3 +90,13 @@ async def test_a_batch_is_the_gateways_alone_and_never_empty(acme):
     await acme.fails(INVALID, "IngestStripeEvents", pb.IngestStripeEventsRequest(), GATEWAY)
     rows = await acme.svc.sql(acme.tenant_id, "SELECT id FROM stripe_event")
     assert rows == []
+
+
+async def test_an_event_naming_a_payment_we_do_not_hold_is_done_after_its_pass(acme):
+    intent = dict(_intent(acme), metadata={"tenant_id": acme.tenant_id, "payment_id": _uuid()})
+    body = intent_event(intent, "succeeded", created=int(time.time()))
+    (result,) = await _ingest(acme, _delivery(body))
+    unprocessed = "SELECT id FROM stripe_event WHERE processed_at IS NULL"
+    assert [r[0] for r in await acme.svc.sql(acme.tenant_id, unprocessed)] == [body["id"]]
+    await acme.deliver(events_pb2.StripeEventReceived(event_id=result.event_id), tenant=True)
+    assert await acme.svc.sql(acme.tenant_id, unprocessed) == []

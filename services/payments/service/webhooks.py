@@ -104,18 +104,26 @@ def _traced(traceparent: str) -> contextvars.Context:
     return context
 
 
-# The event locked, and whether its PaymentIntent is one of our payments, in
-# one round trip without decoding the payload: most events name none (the
-# integrator's other Stripe business), and then this is all the work there is.
+# One round trip, the payload never decoded: lock the event, find whether
+# its PaymentIntent is one of our payments, and if it changes none (most
+# events: the integrator's other Stripe business) mark it done there and then.
 _PENDING = text(
     """
-    SELECT e.type, p.id AS payment_id
-    FROM stripe_event e
-    LEFT JOIN payment p
-      ON p.stripe_payment_intent_id = e.payload -> 'data' -> 'object' ->> 'id'
-     AND p.stripe_payment_intent_id <> ''
-    WHERE e.id = :id AND e.processed_at IS NULL
-    FOR UPDATE OF e
+    WITH pending AS (
+        SELECT e.id, e.type, p.id AS payment_id
+        FROM stripe_event e
+        LEFT JOIN payment p
+          ON p.stripe_payment_intent_id = e.payload -> 'data' -> 'object' ->> 'id'
+         AND p.stripe_payment_intent_id <> ''
+        WHERE e.id = :id AND e.processed_at IS NULL
+        FOR UPDATE OF e
+    ), done AS (
+        UPDATE stripe_event s SET processed_at = :at
+        FROM pending
+        WHERE s.id = pending.id
+          AND (pending.payment_id IS NULL OR NOT pending.type = ANY(:intent_events))
+    )
+    SELECT type, payment_id FROM pending
     """
 )
 _DONE = text("UPDATE stripe_event SET processed_at = :at WHERE id = :id")
@@ -125,15 +133,18 @@ async def on_stripe_event(uow: UnitOfWork, event: Event[events_pb2.StripeEventRe
     """The work of one webhook, after its commit; idempotent (the consumer
     also skips an event it has handled). Plain SQL: the consumer runs this for
     every event of ours at webhook rates; the ORM only where a payment changes."""
-    event_id = event.payload.event_id
-    pending = (await uow.session.execute(_PENDING, {"id": event_id})).first()
-    if pending is None:
-        return  # unknown, or done already
-    if pending.type in INTENT_EVENTS and pending.payment_id is not None:
-        row = await uow.session.get(StripeEvent, event_id)
-        if row is not None:
-            await _intent_changed(uow, row)
-    await uow.session.execute(_DONE, {"id": event_id, "at": now_utc()})
+    event_id, at = event.payload.event_id, now_utc()
+    pending = (
+        await uow.session.execute(
+            _PENDING, {"id": event_id, "at": at, "intent_events": sorted(INTENT_EVENTS)}
+        )
+    ).first()
+    if pending is None or pending.payment_id is None or pending.type not in INTENT_EVENTS:
+        return  # unknown, done already, or done just now
+    row = await uow.session.get(StripeEvent, event_id)
+    if row is not None:
+        await _intent_changed(uow, row)
+    await uow.session.execute(_DONE, {"id": event_id, "at": at})
 
 
 async def _intent_changed(uow: UnitOfWork, row: StripeEvent) -> None:
