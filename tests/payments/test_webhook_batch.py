@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 
 import grpc
 from portal.payments.v1 import events_pb2
 from portal.payments.v1 import payments_pb2 as pb
 
 from services.chassis.auth import Principal
+from services.chassis.db import UnitOfWork
+from services.chassis.events import Event
+from services.payments import service
 from tests.payments.conftest import INVALID, Integrator, intent_event, signed
 
 GATEWAY = Principal(kind="service", subject="gateway")
@@ -100,3 +104,56 @@ async def test_an_event_naming_a_payment_we_do_not_hold_is_done_after_its_pass(a
     assert [r[0] for r in await acme.svc.sql(acme.tenant_id, unprocessed)] == [body["id"]]
     await acme.deliver(events_pb2.StripeEventReceived(event_id=result.event_id), tenant=True)
     assert await acme.svc.sql(acme.tenant_id, unprocessed) == []
+
+
+async def test_the_consumers_batch_pass_lands_each_payment_in_any_order_and_the_rest_done(acme):
+    await acme.accept(total_minor=200_000)
+    (deposit,) = await acme.invoices()
+    intent_id, payment_id = f"pi_{uuid.uuid4().hex[:24]}", uuid.uuid4()
+    await acme.svc.sql(
+        acme.tenant_id,
+        "INSERT INTO payment (id, tenant_id, invoice_id, attempt_id, status, method, currency, "
+        "applied_minor, surcharge_minor, discount_minor, stripe_payment_intent_id, client_secret, "
+        "failure_message, reference, card_brand, card_last4, created_by) VALUES (:id, :t, :i, :a, "
+        "'pending', 'us_bank_account', 'GBP', 100000, 0, 0, :pi, '', '', '', '', '', 'test')",
+        id=payment_id,
+        t=uuid.UUID(acme.tenant_id),
+        i=uuid.UUID(deposit.id),
+        a=_uuid(),
+        pi=intent_id,
+    )
+    ours = {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": 100_000,
+        "currency": "gbp",
+        "status": "processing",
+        "created": int(time.time()) - 60,
+        "metadata": {"tenant_id": acme.tenant_id, "payment_id": str(payment_id)},
+    }
+    now = int(time.time())
+    succeeded = intent_event(dict(ours, status="succeeded"), "succeeded", created=now)
+    processing = intent_event(ours, "processing", created=now - 30)
+    stranger = dict(_intent(acme), metadata={"tenant_id": acme.tenant_id, "payment_id": _uuid()})
+    unknown = intent_event(stranger, "succeeded", created=now)
+    results = await _ingest(acme, *(_delivery(b) for b in (succeeded, processing, unknown)))
+    received = [
+        Event(
+            id=_uuid(),
+            type="payments.stripe_event.received",
+            tenant_id=acme.tenant_id,
+            occurred_at=datetime.now(UTC),
+            aggregate_type="stripe_event",
+            aggregate_id=r.event_id,
+            payload=events_pb2.StripeEventReceived(event_id=r.event_id),
+        )
+        for r in results
+    ]
+    async with UnitOfWork(acme.svc.sessions, acme.tenant_id) as uow:
+        await service.on_stripe_events(uow, received)  # the newer news first
+        await uow.commit()
+    unprocessed = "SELECT id FROM stripe_event WHERE processed_at IS NULL"
+    assert await acme.svc.sql(acme.tenant_id, unprocessed) == []
+    invoice = (await acme.invoices())[0]
+    assert invoice.status == pb.INVOICE_STATUS_PAID and invoice.paid.amount_minor == 100_000
+    assert len(await acme.svc.events(acme.tenant_id, events_pb2.PaymentSucceeded)) == 1

@@ -54,6 +54,7 @@ from services.payments.service.webhooks import (
     ingest_stripe_event,
     ingest_stripe_events,
     on_stripe_event,
+    on_stripe_events,
 )
 
 __all__ = [
@@ -87,6 +88,7 @@ __all__ = [
     "on_proposal_accepted",
     "on_stage_changed",
     "on_stripe_event",
+    "on_stripe_events",
     "on_tenant_onboarded",
     "preview_variation",
     "quote_payment",

@@ -127,6 +127,28 @@ _PENDING = text(
     """
 )
 _DONE = text("UPDATE stripe_event SET processed_at = :at WHERE id = :id")
+# The same for a fetched batch (locked in id order, so two passes never
+# wait on each other crosswise).
+_PENDING_MANY = text(
+    """
+    WITH pending AS (
+        SELECT e.id, e.type, p.id AS payment_id
+        FROM stripe_event e
+        LEFT JOIN payment p
+          ON p.stripe_payment_intent_id = e.payload -> 'data' -> 'object' ->> 'id'
+         AND p.stripe_payment_intent_id <> ''
+        WHERE e.id = ANY(:ids) AND e.processed_at IS NULL
+        ORDER BY e.id
+        FOR UPDATE OF e
+    ), done AS (
+        UPDATE stripe_event s SET processed_at = :at
+        FROM pending
+        WHERE s.id = pending.id
+          AND (pending.payment_id IS NULL OR NOT pending.type = ANY(:intent_events))
+    )
+    SELECT id, type, payment_id FROM pending ORDER BY id
+    """
+)
 
 
 async def on_stripe_event(uow: UnitOfWork, event: Event[events_pb2.StripeEventReceived]) -> None:
@@ -145,6 +167,32 @@ async def on_stripe_event(uow: UnitOfWork, event: Event[events_pb2.StripeEventRe
     if row is not None:
         await _intent_changed(uow, row)
     await uow.session.execute(_DONE, {"id": event_id, "at": at})
+
+
+async def on_stripe_events(
+    uow: UnitOfWork, events: list[Event[events_pb2.StripeEventReceived]]
+) -> None:
+    """`on_stripe_event` for a fetched batch of one tenant's events, in one
+    transaction: one statement marks done every event that changes no
+    payment; each that does is landed in turn (monotonic, so in any order)."""
+    at = now_utc()
+    pending = (
+        await uow.session.execute(
+            _PENDING_MANY,
+            {
+                "ids": sorted({e.payload.event_id for e in events}),
+                "at": at,
+                "intent_events": sorted(INTENT_EVENTS),
+            },
+        )
+    ).all()
+    for event_id, kind, payment_id in pending:
+        if payment_id is None or kind not in INTENT_EVENTS:
+            continue  # done just now
+        row = await uow.session.get(StripeEvent, event_id)
+        if row is not None:
+            await _intent_changed(uow, row)
+        await uow.session.execute(_DONE, {"id": event_id, "at": at})
 
 
 async def _intent_changed(uow: UnitOfWork, row: StripeEvent) -> None:
