@@ -41,7 +41,12 @@ class GatewayApp(FastAPI):
     def __init__(self, *, settings: GatewaySettings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.body_limits = BodyLimits(super().__call__, max_file_bytes=settings.max_upload_bytes)
-        self._edge = SecurityHeaders(self.body_limits, hsts=settings.environment == "prod")
+        # Stripe's webhooks skip the rest (gateway/api/stripe_webhook.py: FastPath).
+        webhooks = api.stripe_webhook.FastPath(
+            self.body_limits,
+            spans=lambda endpoint: ServerSpans(endpoint, excluded_paths=(health.PATH,)),
+        )
+        self._edge = SecurityHeaders(webhooks, hsts=settings.environment == "prod")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._edge(scope, receive, send)

@@ -24,6 +24,7 @@ from portal.projects.v1 import projects_pb2_grpc
 
 from gateway.brand_cache import BrandImages
 from gateway.settings import GatewaySettings
+from gateway.stripe_deliveries import StripeDeliveries
 from services.chassis.auth import Principal, PrincipalSigner
 from services.chassis.grpc_client import Caller, open_channel
 from services.chassis.telemetry import get_logger
@@ -162,6 +163,8 @@ class Backends:
     changeorders: ChangeOrdersRemote | None = None
     # Identity's answers for uploaded brand images (immutable, by content).
     brand_images: BrandImages = field(default_factory=BrandImages)
+    # Stripe's webhook deliveries to payments, several per call (with payments).
+    stripe_deliveries: StripeDeliveries | None = None
 
 
 @contextlib.asynccontextmanager
@@ -208,6 +211,7 @@ async def open_backends(settings: GatewaySettings) -> AsyncIterator[Backends]:
             payments=payments,
             bookings=bookings,
             changeorders=changeorders,
+            stripe_deliveries=StripeDeliveries(payments, gateway_principal()) if payments else None,
         )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from portal.common.v1 import common_pb2
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -176,14 +177,42 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, service: str) -> ProblemError:
         detail = f"The {service} service did not answer in time; try again shortly."
         code_name = "deadline_exceeded"
     else:
-        info = error_detail(exc)
-        detail, code_name = info.message or title, info.code or code.name.lower()
-        errors = [
-            FieldError(field=v.field or None, message=v.description or detail)
-            for v in info.field_violations
-        ] or None
-        if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
-            headers["Retry-After"] = str(max(1, info.retry_after_seconds))
+        return refused(code, error_detail(exc), mapped)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return ProblemError(
+        Problem(
+            type=problem_type(slug),
+            title=title,
+            status=status,
+            detail=detail,
+            code=code_name,
+            errors=errors,
+        ),
+        headers=headers,
+    )
+
+
+def refused(
+    code: grpc.StatusCode,
+    info: common_pb2.ErrorDetail,
+    mapped: tuple[int, str, str] | None = None,
+) -> ProblemError:
+    """A service's refusal (its status and ErrorDetail) as a problem: also
+    one delivery's in a batch call that answers each on its own."""
+    mapped = mapped or HTTP_FOR.get(info.code) or HTTP_FOR.get(code)
+    if mapped is None:
+        log.error("rpc refused", code=code.name, details=info.message)
+        return internal_error()
+    status, slug, title = mapped
+    detail, code_name = info.message or title, info.code or code.name.lower()
+    errors = [
+        FieldError(field=v.field or None, message=v.description or detail)
+        for v in info.field_violations
+    ] or None
+    headers: dict[str, str] = {}
+    if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
+        headers["Retry-After"] = str(max(1, info.retry_after_seconds))
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return ProblemError(

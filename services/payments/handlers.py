@@ -34,7 +34,14 @@ def subscriptions(
         # Our own: a recorded webhook's work, after the answer to Stripe.
         # In parallel: each locks its event, then the payment and invoice it
         # changes, and lands only newer news (should_apply), in any order.
-        Subscription(StripeEventReceived, service.on_stripe_event, parallel=8),
+        # A fetched batch in one transaction (most name no payment of ours:
+        # one statement); alone, 8 at a time, if a batch fails.
+        Subscription(
+            StripeEventReceived,
+            service.on_stripe_event,
+            parallel=8,
+            batch_handler=service.on_stripe_events,
+        ),
         # Our own again: what the integrator's books must hear of (queued once
         # per record; the accounting-sync job posts them), and the invoice as
         # issued and each receipt filed in the project's documents, once.

@@ -5,13 +5,14 @@ call names the account with `Stripe-Account`, and no application fee is ever
 taken. Offline the same SDK talks to localstripe (PAYMENTS_STRIPE_API_BASE),
 which ignores the account header; everything else is the real request.
 
-Webhook signatures are checked here, on the raw bytes, with Stripe's own
-verifier (tolerance 300 s).
+Webhook signatures are checked here, on the raw bytes, by Stripe's rule
+(domain_webhooks.py; tolerance 300 s).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ import stripe
 
 from services.chassis.errors import InvalidArgument, Unauthenticated
 from services.payments.domain_bank_debits import BankDebit
+from services.payments.domain_webhooks import signature_problem
 
 API_VERSION = "2025-03-31.basil"  # pinned: partial payments on invoices are first-class from here
 TOLERANCE_SECONDS = 300
@@ -246,12 +248,11 @@ class StripeGateway:
         """The event, if Stripe signed these exact bytes recently; else refused."""
         if not self._webhook_secret:
             raise Unauthenticated("webhooks are not configured")
-        try:
-            stripe.WebhookSignature.verify_header(
-                payload.decode("utf-8"), signature, self._webhook_secret, TOLERANCE_SECONDS
-            )
-        except (stripe.SignatureVerificationError, UnicodeDecodeError):
-            raise Unauthenticated("the Stripe-Signature header does not match this body") from None
+        problem = signature_problem(
+            payload, signature, self._webhook_secret, now=time.time(), tolerance=TOLERANCE_SECONDS
+        )
+        if problem is not None:
+            raise Unauthenticated(problem)
         try:
             event = json.loads(payload)
         except ValueError:

@@ -341,3 +341,72 @@ async def test_a_waiting_consumer_hands_over_each_event_as_it_arrives(scratch_db
         await asyncio.wait_for(task, 10)
     assert len(await effects(scratch_db)) == 5
     assert took < 2.5, f"5 events one after another took {took:.2f} s"
+
+
+def _batch_consumer(db, js, subject: str, handler, batch_handler) -> EventConsumer:
+    return EventConsumer(
+        consumer="testsvc",
+        sessions=db.sessions,
+        js=js,
+        subscriptions=[Subscription(event_type(subject), handler, batch_handler=batch_handler)],
+        max_deliver=3,
+        backoff=(0.05, 0.1),
+        ack_wait=5,
+    )
+
+
+async def test_a_batch_subscription_handles_what_waits_in_one_call_each_event_once(
+    scratch_db, nc, unique
+):
+    subject = f"t{unique}.thing.happened"
+    js = nc.jetstream()
+    calls: list[int] = []
+
+    async def all_at_once(uow: UnitOfWork, events) -> None:
+        calls.append(len(events))
+        for event in events:
+            await record_effect(uow, event)
+
+    from services.chassis.events import stream_for
+    from services.chassis.topology import ensure_stream
+
+    await ensure_stream(js, stream_for(subject))
+    again = str(uuid.uuid4())
+    ids = [await publish_raw(js, subject) for _ in range(11)]
+    ids.append(await publish_raw(js, subject, event_id=again, msg_id="first"))
+    await publish_raw(js, subject, event_id=again, msg_id="second")  # a redelivery
+    consumer = _batch_consumer(scratch_db, js, subject, record_effect, all_at_once)
+    stop, task = await running(consumer)
+    try:
+        await wait_for(lambda: _all(scratch_db, ids))
+        await asyncio.sleep(0.3)
+        assert sorted(await effects(scratch_db)) == sorted(ids)  # each once
+        assert sum(calls) == 12 and max(calls) > 1  # not one call per event
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_a_failing_batch_is_handled_again_event_by_event(scratch_db, nc, unique):
+    subject = f"t{unique}.thing.happened"
+    js = nc.jetstream()
+
+    async def half_done_then_fails(uow: UnitOfWork, events) -> None:
+        await record_effect(uow, events[0])  # rolled back with the rest
+        raise RuntimeError("one event the batch cannot take")
+
+    from services.chassis.events import stream_for
+    from services.chassis.topology import ensure_stream
+
+    await ensure_stream(js, stream_for(subject))
+    ids = [await publish_raw(js, subject) for _ in range(5)]
+    consumer = _batch_consumer(scratch_db, js, subject, record_effect, half_done_then_fails)
+    stop, task = await running(consumer)
+    try:
+        await wait_for(lambda: _all(scratch_db, ids))
+        await asyncio.sleep(0.3)
+        assert sorted(await effects(scratch_db)) == sorted(ids)  # alone, each once
+        assert await list_dead_letters(scratch_db.sessions) == []
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)

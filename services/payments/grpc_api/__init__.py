@@ -11,7 +11,8 @@ from portal.payments.v1 import payments_pb2_grpc
 
 from services.chassis import fieldmask
 from services.chassis.auth import current_principal
-from services.chassis.errors import InvalidArgument, Unavailable
+from services.chassis.errors import DomainError, InvalidArgument, Unavailable
+from services.chassis.grpc_server import error_detail_of, status_for
 from services.chassis.money import money
 from services.payments import service
 from services.payments.grpc_api.convert import (
@@ -247,6 +248,17 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         )
         return pb.IngestStripeEventResponse(event_id=event_id, duplicate=duplicate)
 
+    async def IngestStripeEvents(self, request, context):
+        results = await service.ingest_stripe_events(
+            batcher=self._webhooks,
+            stripe_api=self._stripe_api(),
+            principal=current_principal(),
+            deliveries=[
+                service.Delivery(d.payload, d.signature, d.traceparent) for d in request.deliveries
+            ],
+        )
+        return pb.IngestStripeEventsResponse(results=[_delivery_result(r) for r in results])
+
     # --- settings --------------------------------------------------------------------
 
     async def GetPaymentSettings(self, request, context):
@@ -319,3 +331,13 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
             sessions=self._sessions, accounting=self._accounting, principal=current_principal()
         )
         return pb.DisconnectAccountingResponse(connection=connection_pb(view))
+
+
+def _delivery_result(result: tuple[str, bool] | DomainError) -> pb.StripeDeliveryResult:
+    """One delivery's answer, or its refusal as the status it would have had alone."""
+    if isinstance(result, DomainError):
+        return pb.StripeDeliveryResult(
+            error_status=status_for(result).value[0], error=error_detail_of(result)
+        )
+    event_id, duplicate = result
+    return pb.StripeDeliveryResult(event_id=event_id, duplicate=duplicate)

@@ -49,11 +49,18 @@ from services.payments.service.variations import (
     on_change_order_approved,
     preview_variation,
 )
-from services.payments.service.webhooks import ingest_stripe_event, on_stripe_event
+from services.payments.service.webhooks import (
+    Delivery,
+    ingest_stripe_event,
+    ingest_stripe_events,
+    on_stripe_event,
+    on_stripe_events,
+)
 
 __all__ = [
     "Accounting",
     "ConnectionView",
+    "Delivery",
     "DocumentArchive",
     "InvoiceView",
     "Pdf",
@@ -71,6 +78,7 @@ __all__ = [
     "get_settings",
     "get_statement_pdf",
     "ingest_stripe_event",
+    "ingest_stripe_events",
     "issue_invoice",
     "list_invoices",
     "list_sync_records",
@@ -80,6 +88,7 @@ __all__ = [
     "on_proposal_accepted",
     "on_stage_changed",
     "on_stripe_event",
+    "on_stripe_events",
     "on_tenant_onboarded",
     "preview_variation",
     "quote_payment",

@@ -10,18 +10,25 @@ no integrator owns is refused, changing nothing.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from opentelemetry import context as otel_context
 from portal.payments.v1 import events_pb2
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import PermissionDenied
+from services.chassis.errors import DomainError, InvalidArgument, PermissionDenied
 from services.chassis.events import Event
+from services.chassis.telemetry import extract_context
 from services.payments.domain_payments import INTENT_EVENTS
 from services.payments.models import Invoice, Payment, StripeEvent
 from services.payments.service.common import load_settings, now_utc
 from services.payments.service.pay_now import apply_intent
-from services.payments.service.webhook_batch import WebhookBatcher
+from services.payments.service.webhook_batch import MAX_BATCH, WebhookBatcher
 from services.payments.stripe_gateway import StripeGateway, intent_info
 
 
@@ -41,15 +48,151 @@ async def ingest_stripe_event(
     return event["id"], await batcher.record(event)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    payload: bytes
+    signature: str
+    traceparent: str = ""  # its own request's trace (a batch call has one of its own)
+
+
+async def ingest_stripe_events(
+    *,
+    batcher: WebhookBatcher,
+    stripe_api: StripeGateway,
+    principal: Principal,
+    deliveries: Sequence[Delivery],
+) -> list[tuple[str, bool] | DomainError]:
+    """The gateway's deliveries that arrived together: each verified on its
+    own, all written in one group commit; per delivery (event id, duplicate?)
+    or why it was refused, so one forged body refuses only itself."""
+    if principal.kind != "service":
+        raise PermissionDenied("only the gateway's webhook endpoint hands over Stripe events")
+    if not 1 <= len(deliveries) <= MAX_BATCH:
+        raise InvalidArgument(f"hand over 1 to {MAX_BATCH} deliveries", field="deliveries")
+    answers: list[tuple[str, asyncio.Future[bool]] | DomainError] = []
+    for delivery in deliveries:
+        try:
+            event = stripe_api.verify(delivery.payload, delivery.signature)
+        except DomainError as refused:
+            answers.append(refused)
+            continue
+        answers.append((event["id"], batcher.submit(event, _traced(delivery.traceparent))))
+    queued = [a[1] for a in answers if not isinstance(a, DomainError)]
+    # Shielded: a cancelled call leaves the batch intact; every answer is collected.
+    written = iter(await asyncio.shield(asyncio.gather(*queued, return_exceptions=True)))
+    results: list[tuple[str, bool] | DomainError] = []
+    for answer in answers:
+        if isinstance(answer, DomainError):
+            results.append(answer)
+            continue
+        outcome = next(written)
+        if isinstance(outcome, DomainError):  # its account is no integrator's
+            results.append(outcome)
+        elif isinstance(outcome, BaseException):  # the database: the whole call fails
+            raise outcome
+        else:
+            results.append((answer[0], outcome))
+    return results
+
+
+def _traced(traceparent: str) -> contextvars.Context:
+    """A context whose current span is the delivery's own request's, so its
+    outbox row (and the work after commit) joins that trace."""
+    context = contextvars.copy_context()
+    if traceparent:
+        context.run(otel_context.attach, extract_context({"traceparent": traceparent}))
+    return context
+
+
+# One round trip, the payload never decoded: lock the event, find whether
+# its PaymentIntent is one of our payments, and if it changes none (most
+# events: the integrator's other Stripe business) mark it done there and then.
+_PENDING = text(
+    """
+    WITH pending AS (
+        SELECT e.id, e.type, p.id AS payment_id
+        FROM stripe_event e
+        LEFT JOIN payment p
+          ON p.stripe_payment_intent_id = e.payload -> 'data' -> 'object' ->> 'id'
+         AND p.stripe_payment_intent_id <> ''
+        WHERE e.id = :id AND e.processed_at IS NULL
+        FOR UPDATE OF e
+    ), done AS (
+        UPDATE stripe_event s SET processed_at = :at
+        FROM pending
+        WHERE s.id = pending.id
+          AND (pending.payment_id IS NULL OR NOT pending.type = ANY(:intent_events))
+    )
+    SELECT type, payment_id FROM pending
+    """
+)
+_DONE = text("UPDATE stripe_event SET processed_at = :at WHERE id = :id")
+# The same for a fetched batch (locked in id order, so two passes never
+# wait on each other crosswise).
+_PENDING_MANY = text(
+    """
+    WITH pending AS (
+        SELECT e.id, e.type, p.id AS payment_id
+        FROM stripe_event e
+        LEFT JOIN payment p
+          ON p.stripe_payment_intent_id = e.payload -> 'data' -> 'object' ->> 'id'
+         AND p.stripe_payment_intent_id <> ''
+        WHERE e.id = ANY(:ids) AND e.processed_at IS NULL
+        ORDER BY e.id
+        FOR UPDATE OF e
+    ), done AS (
+        UPDATE stripe_event s SET processed_at = :at
+        FROM pending
+        WHERE s.id = pending.id
+          AND (pending.payment_id IS NULL OR NOT pending.type = ANY(:intent_events))
+    )
+    SELECT id, type, payment_id FROM pending ORDER BY id
+    """
+)
+
+
 async def on_stripe_event(uow: UnitOfWork, event: Event[events_pb2.StripeEventReceived]) -> None:
     """The work of one webhook, after its commit; idempotent (the consumer
-    also skips an event it has handled)."""
-    row = await uow.session.get(StripeEvent, event.payload.event_id, with_for_update=True)
-    if row is None or row.processed_at is not None:
-        return
-    if row.type in INTENT_EVENTS:
+    also skips an event it has handled). Plain SQL: the consumer runs this for
+    every event of ours at webhook rates; the ORM only where a payment changes."""
+    event_id, at = event.payload.event_id, now_utc()
+    pending = (
+        await uow.session.execute(
+            _PENDING, {"id": event_id, "at": at, "intent_events": sorted(INTENT_EVENTS)}
+        )
+    ).first()
+    if pending is None or pending.payment_id is None or pending.type not in INTENT_EVENTS:
+        return  # unknown, done already, or done just now
+    row = await uow.session.get(StripeEvent, event_id)
+    if row is not None:
         await _intent_changed(uow, row)
-    row.processed_at = now_utc()
+    await uow.session.execute(_DONE, {"id": event_id, "at": at})
+
+
+async def on_stripe_events(
+    uow: UnitOfWork, events: list[Event[events_pb2.StripeEventReceived]]
+) -> None:
+    """`on_stripe_event` for a fetched batch of one tenant's events, in one
+    transaction: one statement marks done every event that changes no
+    payment; each that does is landed in turn (monotonic, so in any order)."""
+    at = now_utc()
+    pending = (
+        await uow.session.execute(
+            _PENDING_MANY,
+            {
+                "ids": sorted({e.payload.event_id for e in events}),
+                "at": at,
+                "intent_events": sorted(INTENT_EVENTS),
+            },
+        )
+    ).all()
+    for event_id, kind, payment_id in pending:
+        if payment_id is None or kind not in INTENT_EVENTS:
+            continue  # done just now
+        row = await uow.session.get(StripeEvent, event_id)
+        if row is not None:
+            await _intent_changed(uow, row)
+        await uow.session.execute(_DONE, {"id": event_id, "at": at})
 
 
 async def _intent_changed(uow: UnitOfWork, row: StripeEvent) -> None:

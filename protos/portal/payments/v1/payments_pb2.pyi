@@ -1243,6 +1243,110 @@ class IngestStripeEventResponse(_message.Message):
 Global___IngestStripeEventResponse: _TypeAlias = IngestStripeEventResponse  # noqa: Y015
 
 @_typing.final
+class StripeDelivery(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYLOAD_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    TRACEPARENT_FIELD_NUMBER: _builtins.int
+    payload: _builtins.bytes
+    """the raw body, byte for byte"""
+    signature: _builtins.str
+    """the Stripe-Signature header"""
+    traceparent: _builtins.str
+    """its own request's W3C trace context (the call has one)"""
+    def __init__(
+        self,
+        *,
+        payload: _builtins.bytes = ...,
+        signature: _builtins.str = ...,
+        traceparent: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payload", b"payload", "signature", b"signature", "traceparent", b"traceparent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StripeDelivery: _TypeAlias = StripeDelivery  # noqa: Y015
+
+@_typing.final
+class IngestStripeEventsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELIVERIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def deliveries(self) -> _containers.RepeatedCompositeFieldContainer[Global___StripeDelivery]:
+        """1..256"""
+
+    def __init__(
+        self,
+        *,
+        deliveries: _abc.Iterable[Global___StripeDelivery] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deliveries", b"deliveries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IngestStripeEventsRequest: _TypeAlias = IngestStripeEventsRequest  # noqa: Y015
+
+@_typing.final
+class StripeDeliveryResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    DUPLICATE_FIELD_NUMBER: _builtins.int
+    ERROR_STATUS_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    event_id: _builtins.str
+    duplicate: _builtins.bool
+    error_status: _builtins.int
+    """Set when this delivery was refused (the others are not): the gRPC status
+    code it would have had alone, and why.
+    """
+    @_builtins.property
+    def error(self) -> _common_pb2.ErrorDetail: ...
+    def __init__(
+        self,
+        *,
+        event_id: _builtins.str = ...,
+        duplicate: _builtins.bool = ...,
+        error_status: _builtins.int = ...,
+        error: _common_pb2.ErrorDetail | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duplicate", b"duplicate", "error", b"error", "error_status", b"error_status", "event_id", b"event_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StripeDeliveryResult: _TypeAlias = StripeDeliveryResult  # noqa: Y015
+
+@_typing.final
+class IngestStripeEventsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___StripeDeliveryResult]:
+        """in the order of the deliveries"""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___StripeDeliveryResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IngestStripeEventsResponse: _TypeAlias = IngestStripeEventsResponse  # noqa: Y015
+
+@_typing.final
 class PaymentSettings(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

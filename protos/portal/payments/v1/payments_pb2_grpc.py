@@ -118,6 +118,11 @@ class PaymentsServiceStub:
                 request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventRequest.SerializeToString,
                 response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventResponse.FromString,
                 _registered_method=True)
+        self.IngestStripeEvents = channel.unary_unary(
+                '/portal.payments.v1.PaymentsService/IngestStripeEvents',
+                request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventsRequest.SerializeToString,
+                response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventsResponse.FromString,
+                _registered_method=True)
         self.GetPaymentSettings = channel.unary_unary(
                 '/portal.payments.v1.PaymentsService/GetPaymentSettings',
                 request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.GetPaymentSettingsRequest.SerializeToString,
@@ -285,6 +290,14 @@ class PaymentsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IngestStripeEvents(self, request, context):
+        """The same for the deliveries that reached the gateway together: one call,
+        one group commit, each delivery answered (or refused) on its own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPaymentSettings(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -423,6 +436,11 @@ def add_PaymentsServiceServicer_to_server(servicer, server):
                     servicer.IngestStripeEvent,
                     request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventRequest.FromString,
                     response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventResponse.SerializeToString,
+            ),
+            'IngestStripeEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.IngestStripeEvents,
+                    request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventsRequest.FromString,
+                    response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventsResponse.SerializeToString,
             ),
             'GetPaymentSettings': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPaymentSettings,
@@ -901,6 +919,33 @@ class PaymentsService:
             '/portal.payments.v1.PaymentsService/IngestStripeEvent',
             portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventRequest.SerializeToString,
             portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IngestStripeEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.payments.v1.PaymentsService/IngestStripeEvents',
+            portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventsRequest.SerializeToString,
+            portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

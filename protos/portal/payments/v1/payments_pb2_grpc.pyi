@@ -81,6 +81,10 @@ class PaymentsServiceStub:
     payments verifies it (it holds the secret), deduplicates by event id,
     records it and answers; the work happens after commit.
     """
+    IngestStripeEvents: _grpc.UnaryUnaryMultiCallable[_payments_pb2.IngestStripeEventsRequest, _payments_pb2.IngestStripeEventsResponse]
+    """The same for the deliveries that reached the gateway together: one call,
+    one group commit, each delivery answered (or refused) on its own.
+    """
     GetPaymentSettings: _grpc.UnaryUnaryMultiCallable[_payments_pb2.GetPaymentSettingsRequest, _payments_pb2.GetPaymentSettingsResponse]
     UpdatePaymentSettings: _grpc.UnaryUnaryMultiCallable[_payments_pb2.UpdatePaymentSettingsRequest, _payments_pb2.UpdatePaymentSettingsResponse]
     ListSyncRecords: _grpc.UnaryUnaryMultiCallable[_payments_pb2.ListSyncRecordsRequest, _payments_pb2.ListSyncRecordsResponse]
@@ -153,6 +157,10 @@ class PaymentsServiceAsyncStub(PaymentsServiceStub):
     """The gateway's webhook endpoint hands over the raw body and signature;
     payments verifies it (it holds the secret), deduplicates by event id,
     records it and answers; the work happens after commit.
+    """
+    IngestStripeEvents: _aio.UnaryUnaryMultiCallable[_payments_pb2.IngestStripeEventsRequest, _payments_pb2.IngestStripeEventsResponse]  # type: ignore[assignment]
+    """The same for the deliveries that reached the gateway together: one call,
+    one group commit, each delivery answered (or refused) on its own.
     """
     GetPaymentSettings: _aio.UnaryUnaryMultiCallable[_payments_pb2.GetPaymentSettingsRequest, _payments_pb2.GetPaymentSettingsResponse]  # type: ignore[assignment]
     UpdatePaymentSettings: _aio.UnaryUnaryMultiCallable[_payments_pb2.UpdatePaymentSettingsRequest, _payments_pb2.UpdatePaymentSettingsResponse]  # type: ignore[assignment]
@@ -319,6 +327,16 @@ class PaymentsServiceServicer(metaclass=_abc_1.ABCMeta):
         """The gateway's webhook endpoint hands over the raw body and signature;
         payments verifies it (it holds the secret), deduplicates by event id,
         records it and answers; the work happens after commit.
+        """
+
+    @_abc_1.abstractmethod
+    def IngestStripeEvents(
+        self,
+        request: _payments_pb2.IngestStripeEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.IngestStripeEventsResponse, _abc.Awaitable[_payments_pb2.IngestStripeEventsResponse]]:
+        """The same for the deliveries that reached the gateway together: one call,
+        one group commit, each delivery answered (or refused) on its own.
         """
 
     @_abc_1.abstractmethod
