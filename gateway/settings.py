@@ -65,6 +65,16 @@ class GatewaySettings(BaseSettings):
     # localstripe's stand-in, http://127.0.0.1:<port>/js.stripe.com/v3/.
     stripe_js_url: str = "https://js.stripe.com/v3/"
     log_level: str = "INFO"
+    # Whether a template edited on disk is read again (each render stats every
+    # template it uses). Unset: in development only. The bench sets it off, to
+    # measure pages as a deployed gateway serves them.
+    reload_templates: bool | None = None
+
+    @property
+    def templates_reload(self) -> bool:
+        if self.reload_templates is None:
+            return self.environment == "dev"
+        return self.reload_templates
 
     @property
     def is_dev(self) -> bool:

@@ -29,7 +29,10 @@ from gateway.pages import (
 from gateway.pages.rendering import PageRedirect, on_csrf_refused, on_page_redirect
 
 # Form fields are checked as they are read (gateway/pages/forms.py); the rest here.
-router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_unusable_input)])
+_CHECKED = [Depends(refuse_unusable_input)]
+
+# The client's portal and the front door.
+router = APIRouter(include_in_schema=False, dependencies=_CHECKED)
 router.include_router(front_door.router)
 router.include_router(portal.router)
 router.include_router(documents.router)
@@ -39,15 +42,19 @@ router.include_router(invoices.router)
 router.include_router(invoice_bank_debits.router)
 router.include_router(visits.router)
 router.include_router(visit_changes.router)
-router.include_router(console.router)
-router.include_router(console_projects.router)
-router.include_router(console_settings.router)
-router.include_router(console_accounting.router)
-router.include_router(console_change_orders.router)
-router.include_router(console_invoices.router)
-router.include_router(console_payments.router)
-router.include_router(console_dispatch.router)
-router.include_router(console_dispatch_setup.router)
+
+# The staff console: every path under /console, behind its own route gate
+# (gateway/route_gates.py), so the client's pages are not matched against it.
+console_router = APIRouter(include_in_schema=False, dependencies=_CHECKED)
+console_router.include_router(console.router)
+console_router.include_router(console_projects.router)
+console_router.include_router(console_settings.router)
+console_router.include_router(console_accounting.router)
+console_router.include_router(console_change_orders.router)
+console_router.include_router(console_invoices.router)
+console_router.include_router(console_payments.router)
+console_router.include_router(console_dispatch.router)
+console_router.include_router(console_dispatch_setup.router)
 
 
 def install(app: FastAPI) -> None:
