@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import cached_property
 from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
@@ -95,8 +96,9 @@ class GatewaySettings(BaseSettings):
     def csrf_cookie(self) -> str:
         return "__Host-portal_csrf" if self.cookie_secure else "portal_csrf"
 
-    @property
+    @cached_property
     def csrf_secret(self) -> bytes:
+        """Derived once: every signed-in request checks or makes a token with it."""
         if self.csrf_key:
             return self.csrf_key.encode()
         return hmac.new(
