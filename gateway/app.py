@@ -106,13 +106,14 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(api.webhooks)
     app.include_router(health.router)
     app.include_router(docs.router)
-    app.include_router(api.router)
+    for router in api.routers:
+        app.include_router(router, **api.INCLUDED_WITH)
     app.include_router(api.uploads)
     app.include_router(api.downloads)
     app.include_router(api.feeds)
     app.include_router(theme.router)
-    app.include_router(pages.console_router)
-    app.include_router(pages.router)
+    for router in (*pages.console_routers, *pages.routers):
+        app.include_router(router, dependencies=pages.CHECKED)
     app.mount("/static", theme.CachedStatic(directory=theme.STATIC_DIR), name="static")
     # The JSON API (webhook, docs, uploads and downloads included) and the
     # console each behind one gate: a page is not matched against ~130 API
