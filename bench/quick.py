@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench import pages
 from bench.loadgen import Load, find_wrk, run_python, run_wrk
-from bench.run import PATH, PG_SETTINGS, measure_http
+from bench.run import GATEWAY_ENV, PATH, PG_SETTINGS, measure_http
 from deploy.cli import seed_and_describe
 from deploy.suite import Suite, SuiteOptions
 
@@ -91,6 +91,7 @@ def main() -> None:
             log_file=tmp / "suite.log",
             postgres_settings=PG_SETTINGS,
             with_localstripe=False,
+            extra_env=GATEWAY_ENV,
         )
     )
     try:

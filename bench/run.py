@@ -52,6 +52,9 @@ QUIET_WAIT_S = 10.0
 # at their defaults); commit timestamps are recorded so commit -> handled can be
 # read back exactly.
 PG_SETTINGS = {"track_commit_timestamp": "on"}
+# The suite runs in development mode; pages are measured as a deployed gateway
+# serves them, without re-reading templates from disk.
+GATEWAY_ENV = {"GATEWAY_RELOAD_TEMPLATES": "false"}
 # BENCH_ONLY=payments: the HTTP floors and list, then payments only (a partial run).
 ONLY_PAYMENTS = os.environ.get("BENCH_ONLY", "") == "payments"
 # BENCH_ONLY=changeorders: issue 12's approvals and their floor only; RESULTS.md keeps
@@ -203,7 +206,7 @@ def bench(tmp: Path, started: float) -> dict:
             log_file=suite_log,
             postgres_settings=PG_SETTINGS,
             with_localstripe=False,
-            extra_env={**payments.ENV, **events.trace_env(tmp)},
+            extra_env={**payments.ENV, **GATEWAY_ENV, **events.trace_env(tmp)},
         )
     )
     floors: list[Proc] = []

@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.telemetry import TelemetryConfig
+from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
 from gateway import api, docs, health, overload, pages, problems, theme
@@ -16,6 +18,7 @@ from gateway.backends import open_backends
 from gateway.body_limits import BodyLimits
 from gateway.identity_cache import CredentialCache, ForgetOnWrite, IdentityEvents
 from gateway.pages.rendering import build_templates, render_problem
+from gateway.route_gates import gate_routes
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import GatewaySettings
 from gateway.tenancy import TenantCache, TenantMiddleware, fetch_from_identity
@@ -90,7 +93,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         telemetry=NO_FASTAPI_TELEMETRY,
     )
     app.state.settings = settings
-    app.state.templates = build_templates()
+    app.state.templates = build_templates(auto_reload=settings.templates_reload)
     app.state.static_version = theme.static_version()
     app.add_middleware(ForgetOnWrite)
     app.add_middleware(
@@ -104,26 +107,55 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     pages.install(app)
     # Stripe's webhook first: routes are matched in order, and at ingest rates
     # matching it after every API route cost as much as the endpoint itself.
+    # The order below is kept inside each route gate (see gate_routes).
     app.include_router(api.webhooks)
     app.include_router(health.router)
     app.include_router(docs.router)
-    app.include_router(api.router)
+    for router in api.routers:
+        app.include_router(router, **api.INCLUDED_WITH)
     app.include_router(api.uploads)
     app.include_router(api.downloads)
     app.include_router(api.feeds)
     app.include_router(theme.router)
-    app.include_router(pages.router)
+    for router in (*pages.console_routers, *pages.routers):
+        app.include_router(router, dependencies=pages.CHECKED)
     app.mount("/static", theme.CachedStatic(directory=theme.STATIC_DIR), name="static")
-    base_openapi = app.openapi
+    # The JSON API (webhook, docs, uploads and downloads included) and the
+    # console each behind one gate: a page is not matched against ~130 API
+    # routes, nor an API call against the pages.
+    every_route = gate_routes(app, prefixes=("/api", "/console"))
+    schema: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:
-        return problems.tidy_openapi(base_openapi())  # cached by FastAPI; tidying is idempotent
+        if not schema:  # from the routes as declared, not as gated
+            schema.update(problems.tidy_openapi(openapi_of(app, every_route)))
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     # Outermost user middleware, so the request's server span is the parent of
     # the gRPC client spans (tenant lookup and authentication included).
     app.add_middleware(ServerSpans, excluded_paths=(health.PATH,))
     return app
+
+
+def openapi_of(app: FastAPI, routes: list[BaseRoute]) -> dict[str, Any]:
+    """FastAPI's own `app.openapi()`, from `routes` instead of `app.routes`."""
+    return get_openapi(
+        title=app.title,
+        version=app.version,
+        openapi_version=app.openapi_version,
+        summary=app.summary,
+        description=app.description,
+        terms_of_service=app.terms_of_service,
+        contact=app.contact,
+        license_info=app.license_info,
+        routes=routes,
+        webhooks=app.webhooks.routes,
+        tags=app.openapi_tags,
+        servers=app.servers,
+        separate_input_output_schemas=app.separate_input_output_schemas,
+        external_docs=app.openapi_external_docs,
+    )
 
 
 def _description(settings: GatewaySettings) -> str:

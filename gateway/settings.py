@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import cached_property
 from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
@@ -65,6 +66,16 @@ class GatewaySettings(BaseSettings):
     # localstripe's stand-in, http://127.0.0.1:<port>/js.stripe.com/v3/.
     stripe_js_url: str = "https://js.stripe.com/v3/"
     log_level: str = "INFO"
+    # Whether a template edited on disk is read again (each render stats every
+    # template it uses). Unset: in development only. The bench sets it off, to
+    # measure pages as a deployed gateway serves them.
+    reload_templates: bool | None = None
+
+    @property
+    def templates_reload(self) -> bool:
+        if self.reload_templates is None:
+            return self.environment == "dev"
+        return self.reload_templates
 
     @property
     def is_dev(self) -> bool:
@@ -85,8 +96,9 @@ class GatewaySettings(BaseSettings):
     def csrf_cookie(self) -> str:
         return "__Host-portal_csrf" if self.cookie_secure else "portal_csrf"
 
-    @property
+    @cached_property
     def csrf_secret(self) -> bytes:
+        """Derived once: every signed-in request checks or makes a token with it."""
         if self.csrf_key:
             return self.csrf_key.encode()
         return hmac.new(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 
 from gateway.api import (
@@ -39,26 +41,30 @@ async def json_bodies_only(request: Request) -> None:
     raise unsupported_media_type("Send the body as JSON with 'Content-Type: application/json'.")
 
 
-router = APIRouter(
-    prefix="/api/v1",
-    responses=problem_responses(404, 422, 500, 503, 504),
-    dependencies=[Depends(json_bodies_only), Depends(refuse_unusable_input)],
+# Included in the app one by one with these settings (not through one parent
+# router: FastAPI matches a request again at every level of inclusion).
+INCLUDED_WITH: dict[str, Any] = {
+    "prefix": "/api/v1",
+    "responses": problem_responses(404, 422, 500, 503, 504),
+    "dependencies": [Depends(json_bodies_only), Depends(refuse_unusable_input)],
+}
+routers = (
+    tenant.router,
+    auth.router,
+    me.router,
+    customers.router,
+    staff.router,
+    projects.router,
+    rooms.router,
+    proposals.router,
+    emails.router,
+    documents.router,
+    payments.router,
+    changeorders.router,
+    bookings_dispatch.router,
+    bookings.router,
+    platform.router,
 )
-router.include_router(tenant.router)
-router.include_router(auth.router)
-router.include_router(me.router)
-router.include_router(customers.router)
-router.include_router(staff.router)
-router.include_router(projects.router)
-router.include_router(rooms.router)
-router.include_router(proposals.router)
-router.include_router(emails.router)
-router.include_router(documents.router)
-router.include_router(payments.router)
-router.include_router(changeorders.router)
-router.include_router(bookings_dispatch.router)
-router.include_router(bookings.router)
-router.include_router(platform.router)
 # Multipart uploads and file downloads: not JSON, so outside json_bodies_only.
 uploads = APIRouter()
 uploads.include_router(documents.upload_router)

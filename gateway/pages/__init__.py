@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 
 from gateway.api.fields import refuse_unusable_input
 from gateway.csrf import CsrfRefused
@@ -28,26 +28,37 @@ from gateway.pages import (
 )
 from gateway.pages.rendering import PageRedirect, on_csrf_refused, on_page_redirect
 
-# Form fields are checked as they are read (gateway/pages/forms.py); the rest here.
-router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_unusable_input)])
-router.include_router(front_door.router)
-router.include_router(portal.router)
-router.include_router(documents.router)
-router.include_router(projects.router)
-router.include_router(change_orders.router)
-router.include_router(invoices.router)
-router.include_router(invoice_bank_debits.router)
-router.include_router(visits.router)
-router.include_router(visit_changes.router)
-router.include_router(console.router)
-router.include_router(console_projects.router)
-router.include_router(console_settings.router)
-router.include_router(console_accounting.router)
-router.include_router(console_change_orders.router)
-router.include_router(console_invoices.router)
-router.include_router(console_payments.router)
-router.include_router(console_dispatch.router)
-router.include_router(console_dispatch_setup.router)
+# Form fields are checked as they are read (gateway/pages/forms.py); the rest
+# here. Each router is included in the app on its own with this dependency (not
+# through one parent router: FastAPI matches a request again at every level).
+CHECKED = [Depends(refuse_unusable_input)]
+
+# The client's portal and the front door.
+routers = (
+    front_door.router,
+    portal.router,
+    documents.router,
+    projects.router,
+    change_orders.router,
+    invoices.router,
+    invoice_bank_debits.router,
+    visits.router,
+    visit_changes.router,
+)
+
+# The staff console: every path under /console, behind its own route gate
+# (gateway/route_gates.py), so the client's pages are not matched against it.
+console_routers = (
+    console.router,
+    console_projects.router,
+    console_settings.router,
+    console_accounting.router,
+    console_change_orders.router,
+    console_invoices.router,
+    console_payments.router,
+    console_dispatch.router,
+    console_dispatch_setup.router,
+)
 
 
 def install(app: FastAPI) -> None:

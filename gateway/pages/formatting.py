@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
 from fastapi.templating import Jinja2Templates
 
 from gateway.api.proposals import status_name
@@ -21,9 +22,17 @@ ROLE_LABELS = {
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
-def build_templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))  # autoescapes .html
-    env = templates.env
+def build_templates(*, auto_reload: bool = False) -> Jinja2Templates:
+    """`auto_reload` (development only): a template edited on disk is read
+    again. Otherwise every render would stat each template it uses (the page,
+    its layout, its includes) to find out whether it changed, which it cannot
+    in a deployed gateway."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(),  # .html autoescaped, as Starlette's default
+        auto_reload=auto_reload,
+    )
+    templates = Jinja2Templates(env=env)
     env.filters["when"] = format_datetime  # {{ ts|when(tz) }}: a moment on the tenant's clock
     env.filters["day"] = format_date  # {{ "2026-03-12"|day }}: a calendar date
     env.filters["money"] = format_money

@@ -37,12 +37,18 @@ def short_name(enum: EnumType, number: int, *, unknown: str | None = None) -> st
     A number this build does not know (a newer peer) raises ValueError, or
     answers `unknown` when one is given."""
     try:
-        full = enum.Name(number)
+        return _short_name(enum, number)
     except ValueError:
         if unknown is None:
             raise
         return unknown
-    return full.removeprefix(prefix(enum)).lower()
+
+
+@cache
+def _short_name(enum: EnumType, number: int) -> str:
+    """Remembered per enum and number (a page names a dozen stages; `Name`
+    and the prefix cost more than the lookup). A ValueError is not cached."""
+    return enum.Name(number).removeprefix(prefix(enum)).lower()
 
 
 def known_name(enum: EnumType, number: int) -> str | None:

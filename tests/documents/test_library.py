@@ -53,7 +53,8 @@ async def test_range_reads_return_exactly_the_range(acme: Integrator) -> None:
     assert err is not None and err.code() == grpc.StatusCode.OUT_OF_RANGE
 
 
-async def test_default_folders_are_created_lazily(acme: Integrator) -> None:
+async def test_a_project_comes_with_the_default_folders(acme: Integrator) -> None:
+    """Made with our copy of the project (listing them only reads)."""
     project = await acme.project()
     folders = (
         await acme.svc("ListFolders", pb.ListFoldersRequest(project_id=project), acme.pm)

@@ -107,3 +107,39 @@ async def test_projects_known_before_the_audience_copy_stay_open_to_every_contac
     assert (row.customer_id, row.visible_contact_ids) == (customer, [])
     assert row.at.startswith("2026-01-05 09:00")
     assert forced_tables == ["project_audience", "project_ref"]
+
+
+async def test_projects_known_before_0006_get_the_default_folders(postgres: Postgres) -> None:
+    """Folders were made on a project's first listing; 0006 makes them for every
+    project we know (every tenant's), beside any folder already there."""
+    tenant, listed, unlisted = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with migrated_database(postgres, "documents", "0005") as url:
+        engine = make_engine(url, pool_size=1)
+        async with as_tenant(engine, tenant) as conn:
+            for project in (listed, unlisted):
+                await conn.execute(
+                    text(
+                        "INSERT INTO project_ref (id, tenant_id, customer_id, name, created_at) "
+                        "VALUES (:p, :t, :t, 'Old job', now())"
+                    ),
+                    {"p": project, "t": tenant},
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO folder (id, tenant_id, project_id, name, position) "
+                    "VALUES (gen_random_uuid(), :t, :p, 'Proposals', 0), "
+                    "(gen_random_uuid(), :t, :p, 'Permits', 4)"
+                ),
+                {"p": listed, "t": tenant},
+            )
+        upgrade("documents", url)
+        async with as_tenant(engine, tenant) as conn:
+            rows = (
+                await conn.execute(
+                    text("SELECT project_id, name FROM folder ORDER BY project_id, position")
+                )
+            ).all()
+        await engine.dispose()
+    names = {p: [n for q, n in rows if q == p] for p in (listed, unlisted)}
+    assert names[listed] == ["Proposals", "Schematics", "Handover", "Manuals", "Permits"]
+    assert names[unlisted] == ["Proposals", "Schematics", "Handover", "Manuals"]

@@ -69,3 +69,28 @@ def test_starting_without_settings_exits_with_a_readable_reason() -> None:
     assert reason.startswith("gateway: cannot start:")
     assert "GATEWAY_IDENTITY_TARGET" in reason
     assert "Value error" not in reason
+
+
+@pytest.mark.parametrize(
+    ("environment", "setting", "reloads"),
+    [("dev", None, True), ("test", None, False), ("prod", None, False), ("dev", False, False)],
+)
+def test_templates_are_read_again_from_disk_in_development_only(
+    keypair: tuple[str, str], environment: str, setting: bool | None, reloads: bool
+) -> None:
+    from gateway.pages.formatting import build_templates
+
+    settings = GatewaySettings(
+        _env_file=None,
+        environment=environment,
+        identity_target="identity:50051",
+        projects_target="projects:50051",
+        notifications_target="notifications:50051",
+        principal_private_key=keypair[0],
+        csrf_key="k" * 32,
+        reload_templates=setting,
+    )
+    assert settings.templates_reload is reloads
+    env = build_templates(auto_reload=settings.templates_reload).env
+    assert env.auto_reload is reloads
+    assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"  # still autoescaped

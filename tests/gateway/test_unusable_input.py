@@ -346,7 +346,8 @@ PATH_IDS = {
 MULTIPART = ("/documents", "/versions", "/console/branding/logo", "/visits/book")
 PAGE_POSTS = sorted(
     re.sub(r"\{(\w+)\}", lambda m: PATH_IDS.get(m.group(1), F.OTHER_PROJECT_ID), path)
-    for path in set(_page_posts(pages.router))
+    for router in (*pages.routers, *pages.console_routers)  # the portal's and the console's
+    for path in set(_page_posts(router))
 )
 
 

@@ -150,8 +150,9 @@ async def test_a_closed_portal_shows_nothing(acme: Integrator, job: Job):
 async def test_a_closed_portal_is_refused_by_the_hot_reads_with_or_without_rows(
     acme: Integrator, job: Job
 ):
-    """ListProjects and GetStatusBoard read the portal state with their rows; a
-    client with no row to show (an unknown id) is still told the portal is closed."""
+    """ListProjects, GetStatusBoard and GetProject read the portal state with
+    their rows; a client with no row to show (an unknown id) is still told the
+    portal is closed."""
     listed = await acme("ListProjects", pb.ListProjectsRequest(), acme.approver)
     assert [p.id for p in listed.projects] == [job.project.id]
     await acme.change_access(ACCESS_STATE_ARCHIVED)  # archived: reads go on
@@ -161,6 +162,8 @@ async def test_a_closed_portal_is_refused_by_the_hot_reads_with_or_without_rows(
         ("ListProjects", pb.ListProjectsRequest()),
         ("GetStatusBoard", pb.GetStatusBoardRequest(project_id=job.project.id)),
         ("GetStatusBoard", pb.GetStatusBoardRequest(project_id=str(uuid.uuid4()))),
+        ("GetProject", pb.GetProjectRequest(project_id=job.project.id)),
+        ("GetProject", pb.GetProjectRequest(project_id=str(uuid.uuid4()))),
     ):
         err = await acme.fails(DENIED, method, request, acme.approver)
         assert "closed" in err.details()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from portal.documents.v1 import documents_pb2 as pb
+from sqlalchemy import Row
 
 from services.documents.models import DocumentVersion, Folder
 from services.documents.service import DocumentView
@@ -19,7 +21,7 @@ def ts(value: datetime | None) -> Timestamp | None:
     return out
 
 
-def folder_pb(folder: Folder) -> pb.Folder:
+def folder_pb(folder: Folder | Row[Any]) -> pb.Folder:
     return pb.Folder(
         id=str(folder.id),
         project_id=str(folder.project_id),
@@ -28,7 +30,7 @@ def folder_pb(folder: Folder) -> pb.Folder:
     )
 
 
-def version_pb(v: DocumentVersion, *, for_client: bool = False) -> pb.DocumentVersion:
+def version_pb(v: DocumentVersion | Row[Any], *, for_client: bool = False) -> pb.DocumentVersion:
     return pb.DocumentVersion(
         id=str(v.id),
         number=v.number,

@@ -7,15 +7,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, Row, and_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.access import require_open_portal
 from services.chassis.audience import project_is_visible, require_project_visible
 from services.chassis.auth import Principal
-from services.chassis.db import UnitOfWork
+from services.chassis.db import ReadUnit, UnitOfWork
 from services.chassis.validation import parse_uuid
 from services.documents import domain
 from services.documents.blobcrypt import MasterKeys
@@ -67,6 +68,24 @@ async def load_project(
     return project
 
 
+async def known_project(
+    read: ReadUnit, principal: Principal, project_id: str | uuid.UUID
+) -> uuid.UUID:
+    """`load_project` for a hot read: the same checks and refusals, the id."""
+    pid = (
+        project_id
+        if isinstance(project_id, uuid.UUID)
+        else parse_uuid(project_id, field="project_id")
+    )
+    if principal.is_client:
+        await require_open_portal(read, principal)
+        await require_project_visible(read, principal, pid)
+    found = await read.execute(select(ProjectRef.id).where(ProjectRef.id == pid))
+    if found.scalar() is None:
+        raise domain.not_found("project") if principal.is_client else domain.ProjectUnknown()
+    return pid
+
+
 def shown_to_clients() -> ColumnElement[bool]:
     """The documents a client of the project may see, as a filter."""
     return and_(Document.client_visible.is_(True), Document.deleted_at.is_(None))
@@ -100,17 +119,22 @@ async def load_document(
 
 
 async def versions_of(
-    uow: UnitOfWork, doc_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[DocumentVersion]]:
-    """Each document's versions, newest first."""
-    out: dict[uuid.UUID, list[DocumentVersion]] = {d: [] for d in doc_ids}
+    unit: UnitOfWork | ReadUnit, doc_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Any]]:
+    """Each document's versions, newest first (ORM objects in a UnitOfWork,
+    rows in a ReadUnit: both read the same way)."""
+    out: dict[uuid.UUID, list[Any]] = {d: [] for d in doc_ids}
     if not doc_ids:
         return out
-    rows = await uow.session.scalars(
-        select(DocumentVersion)
-        .where(DocumentVersion.document_id.in_(doc_ids))
-        .order_by(DocumentVersion.number.desc())
-    )
+    if isinstance(unit, ReadUnit):
+        query = select(DocumentVersion.__table__).where(DocumentVersion.document_id.in_(doc_ids))
+        rows: Any = await unit.execute(query.order_by(DocumentVersion.number.desc()))
+    else:
+        rows = await unit.session.scalars(
+            select(DocumentVersion)
+            .where(DocumentVersion.document_id.in_(doc_ids))
+            .order_by(DocumentVersion.number.desc())
+        )
     for row in rows:
         out[row.document_id].append(row)
     return out
@@ -121,20 +145,22 @@ class DocumentView:
     """A document with the versions the caller may see (clients: current only,
     and never which staff member uploaded or showed it)."""
 
-    document: Document
-    current: DocumentVersion | None
-    versions: list[DocumentVersion]
+    document: Document | Row[Any]  # a Row from a hot read
+    current: DocumentVersion | Row[Any] | None
+    versions: list[Any]
     for_client: bool = False
 
 
-def view(principal: Principal, doc: Document, versions: list[DocumentVersion]) -> DocumentView:
+def view(principal: Principal, doc: Document | Row[Any], versions: list[Any]) -> DocumentView:
     current = next((v for v in versions if v.number == doc.current_version), None)
     client = principal.is_client
     return DocumentView(doc, current, [] if client else versions, for_client=client)
 
 
 async def ensure_default_folders(uow: UnitOfWork, tenant_id: str, project_id: uuid.UUID) -> None:
-    """Proposals, Schematics, Handover, Manuals: created the first time they are needed."""
+    """Proposals, Schematics, Handover, Manuals: with our copy of the project
+    (`on_project_created`; migration 0006 for the projects known before), and
+    again, idempotently, before a write that may use them. Never on a read."""
     await uow.session.execute(
         insert(Folder)
         .values(

@@ -8,11 +8,11 @@ from typing import Any
 
 from portal.documents.v1 import events_pb2
 from portal.projects.v1 import events_pb2 as project_events
-from sqlalchemy import exists, select
+from sqlalchemy import Row, exists, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.chassis.auth import Principal
-from services.chassis.db import UnitOfWork
+from services.chassis.db import ReadUnit, UnitOfWork
 from services.chassis.errors import InvalidArgument
 from services.chassis.events import Event
 from services.chassis.validation import parse_uuid, require_text
@@ -27,6 +27,7 @@ from services.documents.service.common import (
     DocumentView,
     Sessions,
     ensure_default_folders,
+    known_project,
     load_document,
     load_folder,
     load_project,
@@ -36,9 +37,13 @@ from services.documents.service.common import (
     view,
 )
 
+FOLDER = Folder.__table__
+DOCUMENT = Document.__table__
+
 
 async def on_project_created(uow: UnitOfWork, event: Event[project_events.ProjectCreated]) -> None:
-    """Idempotent: the first fact about a project wins; a repeat changes nothing."""
+    """Idempotent: the first fact about a project wins; a repeat changes nothing.
+    The default folders come with it, so listing them never writes."""
     p = event.payload
     await uow.session.execute(
         insert(ProjectRef)
@@ -51,23 +56,23 @@ async def on_project_created(uow: UnitOfWork, event: Event[project_events.Projec
         )
         .on_conflict_do_nothing(index_elements=["id"])
     )
+    await ensure_default_folders(uow, event.tenant_id, uuid.UUID(p.project_id))
 
 
 async def list_folders(
     *, sessions: Sessions, principal: Principal, project_id: str
-) -> list[Folder]:
-    tenant_id = principal.require_reader()
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        project = await load_project(uow, principal, project_id)
-        await ensure_default_folders(uow, tenant_id, project.id)
-        query = select(Folder).where(Folder.project_id == project.id)
+) -> list[Row[Any]]:
+    """A hot read (every documents page) on a `ReadUnit`: rows, not ORM objects."""
+    async with ReadUnit(sessions, principal.require_reader()) as read:
+        pid = await known_project(read, principal, project_id)
+        query = select(FOLDER).where(FOLDER.c.project_id == pid)
         if principal.is_client:
             # An internal folder, or one holding only hidden or deleted files,
             # is nothing to the client: not even its name is shown.
-            query = query.where(exists().where(Document.folder_id == Folder.id, shown_to_clients()))
-        folders = list(await uow.session.scalars(query.order_by(Folder.position, Folder.name)))
-        await uow.commit()
-    return folders
+            query = query.where(
+                exists().where(Document.folder_id == FOLDER.c.id, shown_to_clients())
+            )
+        return list(await read.execute(query.order_by(FOLDER.c.position, FOLDER.c.name)))
 
 
 async def create_folder(
@@ -116,23 +121,22 @@ async def list_documents(
     query: str,
     include_deleted: bool,
 ) -> list[DocumentView]:
-    tenant_id = principal.require_reader()
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        project = await load_project(uow, principal, project_id)
-        stmt = select(Document).where(Document.project_id == project.id)
+    """A hot read on a `ReadUnit`: the documents and their versions as rows."""
+    async with ReadUnit(sessions, principal.require_reader()) as read:
+        pid = await known_project(read, principal, project_id)
+        stmt = select(DOCUMENT).where(DOCUMENT.c.project_id == pid)
         if folder_id:
-            stmt = stmt.where(Document.folder_id == parse_uuid(folder_id, field="folder_id"))
+            stmt = stmt.where(DOCUMENT.c.folder_id == parse_uuid(folder_id, field="folder_id"))
         if query.strip():
             escaped = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(Document.title.ilike(f"%{escaped}%", escape="\\"))
+            stmt = stmt.where(DOCUMENT.c.title.ilike(f"%{escaped}%", escape="\\"))
         if principal.is_client:
             stmt = stmt.where(shown_to_clients())
         elif not include_deleted:
-            stmt = stmt.where(Document.deleted_at.is_(None))
-        docs = list(
-            await uow.session.scalars(stmt.order_by(Document.created_at.desc(), Document.id))
-        )
-        versions = await versions_of(uow, [d.id for d in docs])
+            stmt = stmt.where(DOCUMENT.c.deleted_at.is_(None))
+        stmt = stmt.order_by(DOCUMENT.c.created_at.desc(), DOCUMENT.c.id)
+        docs = list(await read.execute(stmt))
+        versions = await versions_of(read, [d.id for d in docs])
     return [view(principal, d, versions[d.id]) for d in docs]
 
 

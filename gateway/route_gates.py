@@ -1,0 +1,93 @@
+"""Route gates: a request is matched only against the routes of its own group.
+
+Starlette (and FastAPI's included routers, which match a request once to
+choose a route and again to run it, at every level of inclusion) tries the
+routes in order until one matches. With the JSON API's ~130 routes before the
+pages, the client's board page was matched against all of them first. A
+`RouteGate` claims every path under its prefix (`/api/`, `/console`) and
+dispatches among its own routes only; any other path costs one `startswith`.
+
+Nothing else changes: inside a gate the routes keep their order (Stripe's
+webhook first), an unknown path under the prefix is the same 404, a wrong
+method the same 405, a trailing slash the same redirect (an `APIRouter` over
+the gate's routes does what the app's router did). `url_path_for` reaches
+every route through its gate, and `ungated` keeps the flat list the OpenAPI
+document is generated from, so the document does not change.
+
+A gate refuses, at start-up, a route outside its prefix: such a route could
+never be reached once its gate claims the prefix's paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import iter_route_contexts
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
+
+_ROUTED = frozenset({"http", "websocket"})
+
+
+class RouteGate(BaseRoute):
+    """Every path equal to `prefix` or under `prefix + "/"` (`prefix` without
+    its trailing slash), matched against `routes` alone."""
+
+    def __init__(self, prefix: str, routes: Sequence[BaseRoute]) -> None:
+        self.prefix = prefix.rstrip("/")
+        self._under = self.prefix + "/"
+        self.routes = list(routes)
+        for context in iter_route_contexts(self.routes):
+            path = context.path or ""
+            if not self.claims(path):
+                raise ValueError(f"route {path!r} is outside its gate {self.prefix!r}")
+        self._router = APIRouter(routes=self.routes)
+
+    def claims(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self._under)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] in _ROUTED and self.claims(scope["path"]):
+            return Match.FULL, {}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._router.app(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        return self._router.url_path_for(name, **path_params)
+
+    def __repr__(self) -> str:
+        return f"RouteGate({self.prefix!r}, {len(self.routes)} routes)"
+
+
+def gate_routes(app: FastAPI, prefixes: Sequence[str]) -> list[BaseRoute]:
+    """Group the app's routes behind one gate per prefix, in place of the
+    first route each gate holds; returns the flat list, for the OpenAPI
+    document. A top-level route (an included router, a mount) goes behind
+    the gate whose prefix all its paths are under; the others stay as they
+    are, in order."""
+    ungated = list(app.router.routes)
+    groups: dict[str, list[BaseRoute]] = {prefix.rstrip("/"): [] for prefix in prefixes}
+    arranged: list[BaseRoute | str] = []
+    for route in ungated:
+        prefix = _gate_for(route, groups)
+        if prefix is None:
+            arranged.append(route)
+            continue
+        if not groups[prefix]:
+            arranged.append(prefix)  # the gate takes its first route's place
+        groups[prefix].append(route)
+    gates = {prefix: RouteGate(prefix, routes) for prefix, routes in groups.items() if routes}
+    app.router.routes[:] = [gates[r] if isinstance(r, str) else r for r in arranged]
+    return ungated
+
+
+def _gate_for(route: BaseRoute, groups: dict[str, list[BaseRoute]]) -> str | None:
+    paths = [context.path or "" for context in iter_route_contexts([route])]
+    for prefix in groups:
+        if paths and all(p == prefix or p.startswith(prefix + "/") for p in paths):
+            return prefix
+    return None

@@ -1,0 +1,84 @@
+"""Route gates (gateway/route_gates.py): a path is matched inside its gate
+only, and answers exactly as it did before the routes were gated."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
+
+from gateway.route_gates import RouteGate, gate_routes
+
+
+def _app() -> tuple[FastAPI, list]:
+    app = FastAPI(openapi_url=None)  # no docs routes of its own
+    api = APIRouter(prefix="/api/v1")
+
+    @api.get("/things/{thing_id}", name="get_thing")
+    async def get_thing(thing_id: str) -> dict:
+        return {"api": thing_id}
+
+    console = APIRouter()
+
+    @console.get("/console", name="console_home")
+    async def console_home() -> dict:
+        return {"console": True}
+
+    pages = APIRouter()
+
+    @pages.get("/things/{thing_id}", name="thing_page")
+    async def thing_page(thing_id: str) -> dict:
+        return {"page": thing_id}
+
+    app.include_router(api)
+    app.include_router(pages)
+    app.include_router(console)
+    ungated = gate_routes(app, prefixes=("/api", "/console"))
+    return app, ungated
+
+
+async def _get(app: FastAPI, path: str, method: str = "GET") -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.request(method, path)
+
+
+def test_each_group_sits_behind_one_gate_and_the_rest_stay_in_order() -> None:
+    app, ungated = _app()
+    kinds = [repr(r) if isinstance(r, RouteGate) else "page" for r in app.router.routes]
+    assert kinds == ["RouteGate('/api', 1 routes)", "page", "RouteGate('/console', 1 routes)"]
+    assert len(ungated) == 3
+
+
+async def test_a_gated_path_answers_as_before_and_the_others_pass_it_by() -> None:
+    app, _ = _app()
+    assert (await _get(app, "/api/v1/things/7")).json() == {"api": "7"}
+    assert (await _get(app, "/things/7")).json() == {"page": "7"}
+    assert (await _get(app, "/console")).json() == {"console": True}
+
+
+async def test_inside_a_gate_a_miss_is_a_404_a_wrong_method_a_405_a_slash_a_redirect() -> None:
+    app, _ = _app()
+    assert (await _get(app, "/api/v1/nothing")).status_code == 404
+    assert (await _get(app, "/consoles")).status_code == 404  # not the console's gate
+    wrong = await _get(app, "/api/v1/things/7", method="POST")
+    assert (wrong.status_code, wrong.headers["allow"]) == (405, "GET")
+    slash = await _get(app, "/api/v1/things/7/")
+    assert slash.status_code == 307 and slash.headers["location"].endswith("/api/v1/things/7")
+
+
+def test_url_path_for_reaches_routes_behind_a_gate() -> None:
+    app, _ = _app()
+    assert app.url_path_for("get_thing", thing_id="7") == "/api/v1/things/7"
+    assert app.url_path_for("console_home") == "/console"
+    assert app.url_path_for("thing_page", thing_id="7") == "/things/7"
+
+
+def test_a_gate_refuses_a_route_outside_its_prefix() -> None:
+    router = APIRouter()
+
+    @router.get("/apiary")
+    async def apiary() -> None: ...
+
+    with pytest.raises(ValueError, match="/apiary"):
+        RouteGate("/api", router.routes)
