@@ -9,6 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 import nats
 import pytest
 from nats.aio.client import Client as NATS
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
 from deploy.infra import Nats, Postgres
 from deploy.infra.localstripe import Localstripe
@@ -16,6 +19,14 @@ from services.chassis.auth import generate_keypair
 
 # The whole suite (every process) for e2e and browser tests: one per run.
 from tests.suite import FAST_PG, gw, mail, running  # noqa: F401
+
+# The test process calls the services like any caller, so its spans are
+# sampled (and exported nowhere). Without this, the first gateway app built
+# in-process sets the production policy with no exporter (ratio 0), and every
+# later gRPC call from the test process carries "not sampled": the services,
+# parent-based, then drop the spans that the e2e tests read from their trace
+# files (which tests ran first decided whether a trace test passed).
+trace.set_tracer_provider(TracerProvider(sampler=ALWAYS_ON))
 
 
 @pytest.fixture(scope="session")
