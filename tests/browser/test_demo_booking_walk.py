@@ -40,6 +40,7 @@ from tests.browser.test_demo_change_order_walk import (
 from tests.browser.test_error_pages import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+WHAT = "The picture dims to grey after half an hour of a film."
 
 
 @pytest.fixture
@@ -119,12 +120,12 @@ def test_the_demo_client_books_a_projector_check_it_lands_on_dispatch_and_cancel
     starts_at = first.get_attribute("value") or ""
     time_label = client.locator(".slot label").first.inner_text()
     first.check()
-    client.get_by_label("What's wrong?").fill("The picture looks soft since the firmware update.")
+    client.get_by_label("What's wrong?").fill(WHAT)
     no_sideways_scroll(client)
     both_widths(client, "demo-visit-time")
     client.get_by_role("button", name="Book this visit").click()
     expect(client.get_by_text(re.compile("^Booked: Projector check"))).to_be_visible()
-    card = client.locator(".visit", has_text="soft since the firmware update").first
+    card = client.locator(".visit", has_text=WHAT)  # hers alone: other tests book for Jane too
     expect(card).to_contain_text(f"Sony {model} — Cinema")
     expect(card).to_contain_text("Technician: Marcus Reed")  # Mondays are his alone
     booking_id = (card.get_attribute("id") or "").removeprefix("visit-")
@@ -156,7 +157,7 @@ def test_the_demo_client_books_a_projector_check_it_lands_on_dispatch_and_cancel
     expect(visit).to_contain_text(f"Product: Sony {model}")
     expect(visit).to_contain_text("Room: Cinema")
     expect(visit).to_contain_text(time_label)
-    expect(visit).to_contain_text("soft since the firmware update")
+    expect(visit).to_contain_text(WHAT)
     visit.scroll_into_view_if_needed()
     both_widths(staff, "demo-visit-dispatch")
 

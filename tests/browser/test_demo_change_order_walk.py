@@ -36,9 +36,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 JANE = "jane.harrison@example.com"
 OLIVIA = "olivia@acme-av.example"
 PHONE = VIEWPORTS["phone"]
-# What approving must reach, on a quiet machine well under a second; the
-# bound is loose because this 2-core machine is shared (the measured figure is
-# printed: run with -s to read it).
+# From the click on "Sign and approve" to the last of board, invoice schedule,
+# work order, certificate and both mails: measured 0.5-1.6 s over six runs on
+# the shared 2-core machine (load average 15-19), the mails last. The bound is
+# loose for that noisy machine; run with -s to read each run's figures.
 WITHIN_S = 10.0
 
 
