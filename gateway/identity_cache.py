@@ -6,6 +6,11 @@ cache keeps a positive answer for `ttl` seconds (GATEWAY_AUTH_CACHE_SECONDS,
 5 by default), keyed by (tenant, kind, SHA-256 of the secret): one tenant's
 entries are never seen from another tenant's host. Refusals are not cached.
 
+A burst of requests with one secret (a browser's parallel requests, a race's
+racers right after a write dropped the tenant's entries) asks identity once:
+the others wait for that answer, if it was asked since the tenant's last
+invalidation; a question that fails is not shared (each asks again).
+
 Invalidation, so a revocation does not wait for the TTL:
 - identity publishes an event in the transaction of every change that can
   end or change a session, a token or a client's access (SessionEnded,
@@ -28,6 +33,7 @@ effect on the next request after identity's event reaches the gateway
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import OrderedDict
@@ -45,6 +51,7 @@ from services.chassis.telemetry import get_logger
 log = get_logger(__name__)
 T = TypeVar("T")
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_FAILED = object()  # a shared load that raised
 SUBJECTS = "identity.>"
 
 
@@ -63,6 +70,7 @@ class CredentialCache:
         # Bumped by invalidation; a load stores its answer only if neither moved.
         self._epoch = 0
         self._generation: dict[str, int] = {}
+        self._loading: dict[tuple[tuple[str, str, bytes], tuple[int, int]], asyncio.Future] = {}
         # Off until the invalidation feed is live: no cache without invalidation.
         self.enabled = False
 
@@ -79,7 +87,25 @@ class CredentialCache:
                 return entry[1]
             del self._entries[key]
         before = (self._epoch, self._generation.get(tenant_id, 0))
-        value = await load()
+        # One question to identity for a burst (a browser's parallel requests,
+        # a race's racers) with the same secret: later ones wait for the first
+        # one's answer, if it was asked since the last invalidation.
+        flight = (key, before)
+        pending = self._loading.get(flight)
+        if pending is not None:
+            shared = await asyncio.shield(pending)
+            return shared if shared is not _FAILED else await load()
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._loading[flight] = done
+        try:
+            value = await load()
+        except BaseException:
+            done.set_result(_FAILED)  # refusals are not shared: each asks again
+            raise
+        else:
+            done.set_result(value)
+        finally:
+            del self._loading[flight]
         # Invalidated (or switched off) while identity answered: do not keep it.
         if self.enabled and (self._epoch, self._generation.get(tenant_id, 0)) == before:
             self._entries[key] = (self._clock() + self._ttl, value)

@@ -8,6 +8,10 @@ class DomainError(Exception):
     """A rule refused the request. `code` is stable; the message is for people."""
 
     code = "failed_precondition"
+    # More the caller can act on, sent beside the ErrorDetail as gRPC trailing
+    # metadata ((key ending "-bin", bytes), ...): what the refusal's RPC
+    # documents, e.g. BookVisit's fresh slots with its `slot_taken`.
+    trailers: tuple[tuple[str, bytes], ...] = ()
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

@@ -142,7 +142,7 @@ class _Guard:
     async def _refuse(self, context: grpc.aio.ServicerContext, exc: Exception) -> None:
         if isinstance(exc, errors.DomainError):
             context.set_trailing_metadata(
-                ((ERROR_DETAIL_KEY, error_detail_of(exc).SerializeToString()),)
+                ((ERROR_DETAIL_KEY, error_detail_of(exc).SerializeToString()), *exc.trailers)
             )
             await context.abort(status_for(exc), exc.message)
         log.exception("unhandled error in rpc", method=self._method)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
@@ -52,6 +53,39 @@ async def test_a_hundred_bookings_of_one_slot_make_one_and_tell_the_rest(acme: I
     held = await acme.svc.sql(acme.tenant_id, "SELECT count(*) AS n FROM assignment WHERE active")
     assert held[0].n == 1
     print(f"100 concurrent bookings of one slot answered in {took:.2f}s")
+
+
+async def test_a_loser_who_asks_gets_the_free_times_now_with_the_refusal(acme: Integrator):
+    await acme.technician()
+    await acme.project()
+    stype = await acme.service_type()
+    slot = (await acme.slots(stype.id))[0]
+    await acme("BookVisit", acme.visit(stype.id, slot.starts_at), acme.client())
+    # Refused by the unlocked check, with and without a room named.
+    for room in (acme.room_id, ""):
+        request = acme.visit(stype.id, slot.starts_at, fresh_slot_days=7, room_id=room)
+        if not room:
+            del request.product_line_ids[:]
+        err = await acme.fails(ABORTED, "BookVisit", request, acme.client())
+        assert error_detail(err).code == "slot_taken"
+        fresh = fresh_slots(err)
+        assert fresh.time_zone and fresh.slots
+        starts = [s.starts_at.seconds for s in fresh.slots]
+        assert slot.starts_at.seconds not in starts
+        # The same times a ListSlots from that day offers now.
+        day = slot.starts_at.ToDatetime(tzinfo=UTC).astimezone(ZoneInfo(fresh.time_zone)).date()
+        listed = await acme.slots(stype.id, days=7, from_date=day.isoformat())
+        assert starts == [s.starts_at.seconds for s in listed]
+    # Without asking, the refusal carries none.
+    plain = acme.visit(stype.id, slot.starts_at)
+    assert fresh_slots(await acme.fails(ABORTED, "BookVisit", plain, acme.client())) is None
+
+
+def fresh_slots(err: grpc.aio.AioRpcError) -> pb.ListSlotsResponse | None:
+    for key, value in err.trailing_metadata() or ():
+        if key == "portal-fresh-slots-bin":
+            return pb.ListSlotsResponse.FromString(value)
+    return None
 
 
 async def test_the_database_refuses_overlapping_blocks_of_one_technician(acme: Integrator):

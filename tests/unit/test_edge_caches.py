@@ -177,3 +177,49 @@ async def test_a_write_drops_the_tenants_credentials_unless_it_was_refused(metho
     await ForgetOnWrite(app)(scope, None, send)
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     assert len(cache) == (1 if kept else 0)
+
+
+async def test_a_burst_with_one_secret_asks_identity_once_but_not_across_a_revocation():
+    cache = CredentialCache(ttl_seconds=5)
+    cache.enabled = True
+    asked: list[str] = []
+    release = asyncio.Event()
+
+    async def slow(value: str = "alice") -> str:
+        asked.append(value)
+        await release.wait()
+        return value
+
+    burst = [asyncio.create_task(cache.get_or_load("t1", "session", "s", slow)) for _ in range(5)]
+    await asyncio.sleep(0)
+    cache.forget_tenant("t1")  # a revocation: later requests must not join the old question
+    late = asyncio.create_task(cache.get_or_load("t1", "session", "s", lambda: slow("bob")))
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*burst) == ["alice"] * 5
+    assert await late == "bob"
+    assert asked == ["alice", "bob"]
+
+
+async def test_a_shared_question_that_fails_lets_each_waiter_ask_itself():
+    cache = CredentialCache(ttl_seconds=5)
+    cache.enabled = True
+    calls = 0
+    release = asyncio.Event()
+
+    async def flaky() -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await release.wait()
+            raise errors.Unauthenticated("identity is down")
+        return "alice"
+
+    first = asyncio.create_task(cache.get_or_load("t1", "session", "s", flaky))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(cache.get_or_load("t1", "session", "s", flaky))
+    await asyncio.sleep(0)
+    release.set()
+    with pytest.raises(errors.Unauthenticated):
+        await first
+    assert await second == "alice" and calls == 2

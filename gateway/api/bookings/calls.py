@@ -44,6 +44,7 @@ from services.chassis.grpc_client import error_detail
 
 B = bookings_pb2
 FRESH_DAYS = 7  # the free times offered after a slot was taken: that day and the week on
+FRESH_SLOTS_KEY = "portal-fresh-slots-bin"  # BookVisit's trailer with them
 
 
 def _stamp(value: datetime) -> Timestamp:
@@ -219,11 +220,14 @@ async def book_visit(
         product_line_ids=[str(i) for i in visit.product_line_ids],
         description=visit.description.strip(),
         photo_document_ids=[str(i) for i in visit.photo_document_ids],
+        fresh_slot_days=FRESH_DAYS,  # a refusal as taken brings the free times with it
     )
     try:
         answer = await bookings.call(bookings.stub.BookVisit, request, principal=principal)
     except RemoteError as exc:
         if _code(exc) == "slot_taken":
+            if (fresh := _fresh_slots(exc)) is not None:
+                raise _taken_problem(exc, fresh) from exc
             raise await _slot_taken(
                 bookings,
                 principal,
@@ -321,6 +325,19 @@ async def _slot_taken(
         days=FRESH_DAYS,
         booking_id=booking_id,
     )
+    return _taken_problem(exc, fresh)
+
+
+def _fresh_slots(exc: RemoteError) -> SlotList | None:
+    """The free times BookVisit sent with its refusal (fresh_slot_days), if any."""
+    for key, value in exc.error.trailing_metadata() or ():
+        if key == FRESH_SLOTS_KEY:
+            answer = B.ListSlotsResponse.FromString(value)
+            return SlotList(time_zone=answer.time_zone, slots=[slot_out(s) for s in answer.slots])
+    return None
+
+
+def _taken_problem(exc: RemoteError, fresh: SlotList) -> ProblemError:
     base = from_rpc_error(exc.error, service=exc.service).problem
     problem = SlotTakenProblem(
         **base.model_dump(exclude={"detail"}),

@@ -29,6 +29,9 @@ from services.chassis.timefmt import zone
 
 __all__ = ["BookingsServicer"]
 
+# BookVisit's refusal as taken, when fresh_slot_days asked: the free times
+# now, a serialized ListSlotsResponse beside the ErrorDetail.
+FRESH_SLOTS_KEY = "portal-fresh-slots-bin"
 TECHNICIAN_FIELDS = (
     "skills",
     "home_base",
@@ -204,19 +207,25 @@ class BookingsServicer(bookings_pb2_grpc.BookingsServiceServicer):
         return slots_pb(found, tz, time_zone=time_zone)
 
     async def BookVisit(self, request, context):
-        view = await service.book_visit(
-            sessions=self._sessions,
-            projects=self._projects,
-            principal=current_principal(),
-            request_id=request.request_id,
-            project_id=request.project_id,
-            service_type_id=request.service_type_id,
-            starts_at=moment(request.starts_at, field="starts_at"),
-            room_id=request.room_id,
-            product_line_ids=list(request.product_line_ids),
-            description=request.description,
-            photo_document_ids=list(request.photo_document_ids),
-        )
+        try:
+            view = await service.book_visit(
+                sessions=self._sessions,
+                projects=self._projects,
+                principal=current_principal(),
+                request_id=request.request_id,
+                project_id=request.project_id,
+                service_type_id=request.service_type_id,
+                starts_at=moment(request.starts_at, field="starts_at"),
+                room_id=request.room_id,
+                product_line_ids=list(request.product_line_ids),
+                description=request.description,
+                photo_document_ids=list(request.photo_document_ids),
+                fresh_days=request.fresh_slot_days,
+            )
+        except service.TakenNow as taken:
+            fresh = slots_pb(taken.fresh, zone(taken.time_zone), time_zone=taken.time_zone)
+            taken.trailers = ((FRESH_SLOTS_KEY, fresh.SerializeToString()),)
+            raise
         return pb.BookVisitResponse(booking=booking_pb(view))
 
     async def RescheduleBooking(self, request, context):

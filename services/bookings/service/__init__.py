@@ -1,10 +1,9 @@
 """Bookings' use cases: one transaction each, through the unit of work."""
 
 from services.bookings.service.availability import list_bookable_projects, list_slots
+from services.bookings.service.book_visit import Projects, TakenNow, book_visit
 from services.bookings.service.booking_reads import booking_calendar, get_booking, list_bookings
 from services.bookings.service.bookings import (
-    Projects,
-    book_visit,
     cancel_booking,
     confirm_booking,
     reschedule_booking,
@@ -43,6 +42,7 @@ from services.bookings.service.work_orders import (
 __all__ = [
     "BookingView",
     "Projects",
+    "TakenNow",
     "WorkOrderView",
     "add_time_off",
     "book_visit",

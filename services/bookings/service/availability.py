@@ -127,21 +127,59 @@ async def list_slots(
         fact = await check_may_book(uow, principal, project_id, stype)
         settings = await load_settings(uow)
         ignore = await _own_work_order(uow, principal, booking_id)
-        rules = cal.rules_of(spec_of(stype), for_client=principal.is_client)
-        tz = zone(settings.time_zone)
-        span = slots.days_between(first_day(from_date, settings, now, from_time), days)
-        lo, hi = slots.day_window(span[0], tz)[0], slots.day_window(span[-1], tz)[1]
-        site = _site(fact)
-        found = slots.open_starts(
-            await calendars(uow, start=lo, end=hi, skills=rules.skills, ignore_work_order=ignore),
-            rules,
-            days=span,
-            zone=tz,
-            now=now,
-            site=site,
-            travel=travel_of(settings),
+        first = first_day(from_date, settings, now, from_time)
+        found = await open_slots(
+            uow, principal, stype, fact, settings, first=first, days=days, now=now, ignore=ignore
         )
-    return SlotList(found, int(rules.duration.total_seconds())), settings.time_zone
+    return found, settings.time_zone
+
+
+async def open_slots(
+    uow: UnitOfWork,
+    principal: Principal,
+    stype: ServiceType,
+    fact: ProjectFact,
+    settings: BookingSettings,
+    *,
+    first: date,
+    days: int,
+    now: datetime,
+    ignore: str = "",
+) -> SlotList:
+    """The free starts at the project's site over `days` local days from
+    `first`, the caller's rules (notice and horizon for clients)."""
+    rules = cal.rules_of(spec_of(stype), for_client=principal.is_client)
+    tz = zone(settings.time_zone)
+    span = slots.days_between(first, days)
+    lo, hi = slots.day_window(span[0], tz)[0], slots.day_window(span[-1], tz)[1]
+    site = _site(fact)
+    found = slots.open_starts(
+        await calendars(
+            uow,
+            start=lo,
+            end=hi,
+            skills=rules.skills,
+            ignore_work_order=ignore,
+            with_sites=site is not None,
+        ),
+        rules,
+        days=span,
+        zone=tz,
+        now=now,
+        site=site,
+        travel=travel_of(settings),
+    )
+    return SlotList(found, int(rules.duration.total_seconds()))
+
+
+class TakenNow(SlotTaken):
+    """SlotTaken with the free times now, for a caller who asked for them
+    with the booking (one call, not a ListSlots after the refusal)."""
+
+    def __init__(self, fresh: SlotList, time_zone: str) -> None:
+        super().__init__()
+        self.fresh = fresh
+        self.time_zone = time_zone
 
 
 def _site(fact: ProjectFact | None) -> slots.Site | None:

@@ -1211,12 +1211,19 @@ class BookVisitRequest(_message.Message):
     PRODUCT_LINE_IDS_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     PHOTO_DOCUMENT_IDS_FIELD_NUMBER: _builtins.int
+    FRESH_SLOT_DAYS_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     project_id: _builtins.str
     service_type_id: _builtins.str
     room_id: _builtins.str
     """empty = something else"""
     description: _builtins.str
+    fresh_slot_days: _builtins.int
+    """1..62: when the time was just taken (ABORTED `slot_taken`), the free
+    times from that day for this many days come with the refusal, as a
+    ListSlotsResponse in the trailing metadata `portal-fresh-slots-bin`
+    (one call instead of a ListSlots after it); 0 = none.
+    """
     @_builtins.property
     def starts_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -1236,10 +1243,11 @@ class BookVisitRequest(_message.Message):
         product_line_ids: _abc.Iterable[_builtins.str] | None = ...,
         description: _builtins.str = ...,
         photo_document_ids: _abc.Iterable[_builtins.str] | None = ...,
+        fresh_slot_days: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["starts_at", b"starts_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "photo_document_ids", b"photo_document_ids", "product_line_ids", b"product_line_ids", "project_id", b"project_id", "request_id", b"request_id", "room_id", b"room_id", "service_type_id", b"service_type_id", "starts_at", b"starts_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "fresh_slot_days", b"fresh_slot_days", "photo_document_ids", b"photo_document_ids", "product_line_ids", b"product_line_ids", "project_id", b"project_id", "request_id", b"request_id", "room_id", b"room_id", "service_type_id", b"service_type_id", "starts_at", b"starts_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
