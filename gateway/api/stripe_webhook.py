@@ -1,9 +1,10 @@
 """Stripe's webhook endpoint: one for the platform, outside the tenant host
-and CSRF (Stripe signs, it has no session). The raw body goes to payments
-byte for byte with its Stripe-Signature, with the deliveries arriving
-alongside it in one call (gateway/stripe_deliveries.py); payments verifies it, records the
-event once by id and answers; the work happens after that commit. So this
-answers in milliseconds, and a redelivery is a cheap no-op.
+and CSRF (Stripe signs, it has no session), answered before FastAPI's
+routing (`FastPath`). The raw body goes to payments byte for byte with its
+Stripe-Signature, with the deliveries arriving alongside it in one call
+(gateway/stripe_deliveries.py); payments verifies it, records the event once
+by id and answers; the work happens after that commit. So this answers in
+milliseconds, and a redelivery is a cheap no-op.
 
 Bounded: a body over MAX_BODY is refused before it is read in full, and at
 most MAX_IN_FLIGHT deliveries are handed over at once (Stripe retries a 503
@@ -43,6 +44,7 @@ MAX_BODY = 512 * 1024
 MAX_IN_FLIGHT = 64
 MAX_SIGNATURE = 2048
 _ROUTE = SimpleNamespace(path=PATH)
+_STATUS = {code.value[0]: code for code in grpc.StatusCode}  # a refusal's code, by number
 
 router = APIRouter(tags=["payments"])
 _in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -144,6 +146,3 @@ class FastPath:
             log.exception("stripe webhook failed")
             response = respond(internal_error(), path=PATH)
         await response(scope, receive, send)
-
-
-_STATUS = {code.value[0]: code for code in grpc.StatusCode}

@@ -157,3 +157,18 @@ async def test_the_consumers_batch_pass_lands_each_payment_in_any_order_and_the_
     invoice = (await acme.invoices())[0]
     assert invoice.status == pb.INVOICE_STATUS_PAID and invoice.paid.amount_minor == 100_000
     assert len(await acme.svc.events(acme.tenant_id, events_pb2.PaymentSucceeded)) == 1
+
+
+async def test_each_delivery_in_a_batch_carries_its_own_requests_trace(acme):
+    traces = [uuid.uuid4().hex for _ in range(2)]
+    deliveries = []
+    for trace in traces:
+        intent = dict(_intent(acme), metadata={"tenant_id": acme.tenant_id, "payment_id": _uuid()})
+        delivery = _delivery(intent_event(intent, "succeeded", created=int(time.time())))
+        delivery.traceparent = f"00-{trace}-{uuid.uuid4().hex[:16]}-01"
+        deliveries.append(delivery)
+    await _ingest(acme, *deliveries)
+    rows = await acme.svc.sql(
+        acme.tenant_id, "SELECT headers->>'traceparent' FROM outbox_message ORDER BY created_at"
+    )
+    assert sorted(r[0].split("-")[1] for r in rows) == sorted(traces)
