@@ -135,6 +135,9 @@ async def test_a_closed_portal_shows_the_client_nothing_and_staff_everything(
     await acme.change_access(ACCESS_STATE_DELETED)
     for method, request in (
         ("ListDocuments", pb.ListDocumentsRequest(project_id=project)),
+        ("ListFolders", pb.ListFoldersRequest(project_id=project)),
+        # Closed comes first, even for a project that does not exist.
+        ("ListFolders", pb.ListFoldersRequest(project_id=str(uuid.uuid4()))),
         ("GetDocument", pb.GetDocumentRequest(document_id=shared.id)),
         ("CreateDownloadLink", pb.CreateDownloadLinkRequest(document_id=shared.id)),
     ):
