@@ -64,6 +64,7 @@ def _cpu(s: dict) -> list[str]:
     parts = ", ".join(f"{name} {ms:,.2f}" for name, ms in by.items() if ms >= 0.05)
     return [
         "",
-        f"Server CPU per approval (first send until all four committed, / approvals answered "
-        f"2xx): **{s['server_cpu_ms_per_approval_total']:,.1f} ms**: {parts}.",
+        f"Server CPU per approval (first send until all four committed, / the "
+        f"{s.get('approved', '?')} approvals changeorders committed, answered 2xx or not): "
+        f"**{s['server_cpu_ms_per_approval_total']:,.1f} ms**: {parts}.",
     ]

@@ -14,14 +14,11 @@ import psutil
 from services.changeorders import certificate
 from services.changeorders import domain_audit as audit
 from services.changeorders import domain_orders as do
-from services.changeorders.certificate_renderer import (
-    BACKGROUND_NICENESS,
-    BackgroundRenderer,
-    InlineRenderer,
-)
+from services.changeorders.certificate_renderer import BackgroundRenderer, InlineRenderer
 from services.changeorders.domain_changes import ChangeKind, LineChange
 from services.changeorders.domain_diff import build_diff, client_diff
 from services.changeorders.domain_schedule import Schedule, stage_moves
+from services.chassis.background import BACKGROUND_NICENESS
 from services.chassis.pdf import Letterhead
 from tests.changeorders.test_domain_changes import CONTRACT
 from tests.changeorders.test_domain_decisions import chain
