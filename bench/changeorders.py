@@ -20,9 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import subprocess
+import sys
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -34,10 +38,19 @@ from bench.changeorders_prep import prepare
 from bench.events import BenchFailure, _dsn, _tenant_conn, summary
 from bench.noise import CpuWindow, wait_quiet
 from bench.pages import CLIENT_EMAIL
-from bench.procs import Proc, python_module, wait_for_port
+from bench.procs import Proc, cpu_seconds, python_module, wait_for_port
 from deploy.infra import free_port
 
-COUNT, RATE = int(os.environ.get("BENCH_CO_COUNT", "300")), 50.0
+COUNT = int(os.environ.get("BENCH_CO_COUNT", "300"))
+RATE = float(os.environ.get("BENCH_CO_RATE", "50"))  # another rate: to profile, not the goal
+# After the preparation the suite still works through its own backlog (the
+# sent orders' emails, reminders, work-order events): the approvals start
+# once the suite's processes together use less than this share of a core.
+SETTLED_PCT, SETTLE_MAX_S = 15.0, 120.0
+# BENCH_CO_PYSPY=DIR: py-spy records these services while the approvals run
+# (speedscope JSON, one file each), to see where an approval's CPU goes.
+PYSPY_DIR = os.environ.get("BENCH_CO_PYSPY", "")
+PYSPY_SERVICES = ("gateway", "changeorders", "projects", "payments", "bookings", "notifications")
 GOAL_P50_X, GOAL_P99_X = 2.0, 3.0
 CONSUMERS = ("projects", "payments", "bookings", "notifications")
 READ_BACK = {  # consumer -> SQL giving (change order id, commit) for the ids in $1
@@ -136,6 +149,9 @@ async def _suite_read_back(suite, tenant: str, ids: list[str], wait: float) -> d
         out["notifications"] = {
             event_of[r["event_id"]]: datetime.fromisoformat(r["c"]) for r in got
         }
+        # Approvals changeorders committed, answered 2xx or not (a send the
+        # gateway gave up on may still have approved): what the CPU was for.
+        out["approved"] = {co: datetime.now(UTC) for co in event_of.values()}
     finally:
         await conn.close()
     return out
@@ -248,8 +264,51 @@ def measure_floor(suite, tmp, count: int, rate: float) -> dict:
 # -- the suite ------------------------------------------------------------------------
 
 
+def _suite_pids(suite) -> dict[str, int]:
+    pids = {n: c.proc.pid for n, c in suite.children.items() if c.proc is not None}
+    pids["postgres"] = suite.postgres.pid or 0
+    pids["nats-server"] = suite.nats.pid or 0
+    return pids
+
+
+def _settle(pids: dict[str, int]) -> tuple[float, float]:
+    """Wait until the suite is done with what the preparation queued;
+    (seconds waited, last reading in % of a core)."""
+    started = time.monotonic()
+    before = sum(cpu_seconds([p]) for p in pids.values())
+    while True:
+        time.sleep(1.0)
+        now = sum(cpu_seconds([p]) for p in pids.values())
+        pct, before = 100 * (now - before), now
+        if pct < SETTLED_PCT or time.monotonic() - started > SETTLE_MAX_S:
+            return time.monotonic() - started, pct
+
+
+def _py_spy(pids: dict[str, int], seconds: float) -> list[subprocess.Popen]:
+    if not PYSPY_DIR:
+        return []
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    out = Path(PYSPY_DIR)
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                *(spy, "record", "-r", "200", "-d", str(int(seconds)), "-p", str(pids[name])),
+                *("--nonblocking", "--format", "speedscope", "-o", str(out / f"co-{name}.json")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name in PYSPY_SERVICES
+        if name in pids
+    ]
+
+
 def measure_suite(suite, info: dict, count: int, rate: float, log) -> dict:
+    """Also the server CPU per approval, per process, from the first send until
+    every consumer has committed (backlogs included)."""
     host = info["demo_host"].split(":")[0]
+    pids = _suite_pids(suite)
 
     async def go() -> dict:
         async with httpx.AsyncClient(
@@ -269,7 +328,8 @@ def measure_suite(suite, info: dict, count: int, rate: float, log) -> dict:
             t = time.monotonic()
             orders = await prepare(suite, info, jane_id, count)
             log(f"  {len(orders)} sent change orders prepared in {time.monotonic() - t:.0f} s")
-            await asyncio.sleep(2.0)
+            waited, pct = await asyncio.to_thread(_settle, pids)
+            log(f"  the suite settled in {waited:.0f} s (its processes at {pct:.0f}% of a core)")
             # A fresh session: approving needs one younger than signing_reauth_minutes.
             client.cookies.clear()
             r = await client.post(
@@ -295,10 +355,25 @@ def measure_suite(suite, info: dict, count: int, rate: float, log) -> dict:
                 for o in orders
             ]
             wait_quiet(10.0)
+            cpu0 = {name: cpu_seconds([pid]) for name, pid in pids.items()}
+            spies = _py_spy(pids, count / rate + 25)  # the backlog after the sends too
             with CpuWindow() as window:
                 sent, seconds = await drive(client, sends, rate)
-                commits = await _suite_read_back(suite, info["tenant_id"], list(sent), 60)
-        return {**_latencies(sent, commits, CONSUMERS), "drive_s": seconds, "cpu": window.as_dict()}
+                # Only the approvals answered 2xx can commit: waiting for the
+                # refused ones would only stretch the window by the timeout.
+                ok = [k for k, v in sent.items() if 200 <= v["status"] < 300]
+                commits = await _suite_read_back(suite, info["tenant_id"], ok, 60)
+            cpu = {name: cpu_seconds([pid]) - cpu0[name] for name, pid in pids.items()}
+            for spy in spies:
+                spy.wait(timeout=120)
+        out = {**_latencies(sent, commits, CONSUMERS), "drive_s": seconds, "cpu": window.as_dict()}
+        out["approved"] = len(commits.get("approved", {}))
+        per = max(1, out["approved"])
+        out["server_cpu_ms_per_approval"] = {
+            name: round(1e3 * c / per, 2) for name, c in sorted(cpu.items(), key=lambda x: -x[1])
+        }
+        out["server_cpu_ms_per_approval_total"] = round(1e3 * sum(cpu.values()) / per, 2)
+        return out
 
     return asyncio.run(go())
 
@@ -318,6 +393,10 @@ def measure(suite, info: dict, tmp, *, log, count: int = COUNT, rate: float = RA
     s = measure_suite(suite, info, count, rate, log)
     a = s["all_committed"]
     log(f"  suite p50 {a['p50_ms']:.1f} ms, p99 {a['p99_ms']:.1f} ms; answers {s['statuses']}")
+    log(
+        f"  server CPU per approval {s['server_cpu_ms_per_approval_total']} ms:"
+        f" {s['server_cpu_ms_per_approval']}; other CPU {s['cpu']['other_cpu_pct']:.0f}%"
+    )
     if s["ok"] == 0:
         raise BenchFailure(f"no approval succeeded: {s['first_failure']}")
     return {

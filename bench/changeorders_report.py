@@ -53,4 +53,18 @@ def section(c: dict | None) -> list[str]:
         f"{fl['cpu']['other_cpu_pct']:.0f}% of a core during the floor, "
         f"{s['cpu']['other_cpu_pct']:.0f}% during the suite run (machine busy "
         f"{s['cpu']['machine_busy_pct']:.0f}%).",
+        *_cpu(s),
+    ]
+
+
+def _cpu(s: dict) -> list[str]:
+    by = s.get("server_cpu_ms_per_approval")
+    if not by:
+        return []
+    parts = ", ".join(f"{name} {ms:,.2f}" for name, ms in by.items() if ms >= 0.05)
+    return [
+        "",
+        f"Server CPU per approval (first send until all four committed, / the "
+        f"{s.get('approved', '?')} approvals changeorders committed, answered 2xx or not): "
+        f"**{s['server_cpu_ms_per_approval_total']:,.1f} ms**: {parts}.",
     ]

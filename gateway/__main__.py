@@ -8,6 +8,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from gateway.app import create_app
+from gateway.route_warmup import warm_routes
 from gateway.settings import GatewaySettings
 from services.chassis.telemetry import get_logger
 
@@ -53,7 +54,15 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     port = settings.port if args.port is None else args.port
     app = create_app(settings)
-    log.info("gateway starting", host=settings.host, port=port, environment=settings.environment)
+    # Before the port opens: otherwise the first requests wait for it.
+    warmed = warm_routes(app.router.routes)
+    log.info(
+        "gateway starting",
+        host=settings.host,
+        port=port,
+        environment=settings.environment,
+        routers_prepared=warmed,
+    )
     uvicorn.run(
         app,
         host=settings.host,

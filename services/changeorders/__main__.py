@@ -5,6 +5,7 @@ from __future__ import annotations
 from portal.changeorders.v1 import changeorders_pb2, changeorders_pb2_grpc
 
 from services.changeorders import handlers, jobs
+from services.changeorders.certificate_renderer import BackgroundRenderer
 from services.changeorders.documents_client import DocumentsClient
 from services.changeorders.grpc_api import ChangeOrdersServicer
 from services.changeorders.payments_client import PaymentsClient
@@ -30,8 +31,10 @@ SPEC = ServiceSpec(
             server,
         )
     ),
+    # Certificates filed after approvals are drawn in a niced child process:
+    # on this process's loop they held up the approvals themselves.
     subscriptions=lambda deps: handlers.subscriptions(
-        documents=DocumentsClient(deps.remote("documents"))
+        documents=DocumentsClient(deps.remote("documents")), renderer=BackgroundRenderer()
     ),
     jobs=lambda deps: [
         jobs.expiry(sessions=deps.sessions, interval=deps.settings.expiry_interval_seconds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from portal.payments.v1 import payments_pb2, payments_pb2_grpc
 
+from services.chassis.background import BackgroundProcess
 from services.chassis.runtime import ServiceSpec, main
 from services.payments import handlers, jobs
 from services.payments.documents_client import DocumentsClient
@@ -23,6 +24,8 @@ SPEC = ServiceSpec(
     subscriptions=lambda deps: handlers.subscriptions(
         base_domain=deps.settings.portal_base_domain,
         documents=DocumentsClient(deps.remote("documents")),
+        # Issued invoices' PDFs are drawn in a niced child process, off this loop.
+        background=BackgroundProcess(),
     ),
     jobs=lambda deps: [
         *jobs.accounting_sync(

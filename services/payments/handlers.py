@@ -10,15 +10,21 @@ from portal.payments.v1.events_pb2 import InvoiceIssued, PaymentSucceeded, Strip
 from portal.projects.v1.events_pb2 import ProjectStageChanged, ProposalAccepted
 
 from services.chassis.access import access_subscriptions
+from services.chassis.background import BackgroundProcess
 from services.chassis.consumer import Subscription
 from services.payments import service
 
 
 def subscriptions(
-    *, base_domain: str = "", documents: service.DocumentArchive | None = None
+    *,
+    base_domain: str = "",
+    documents: service.DocumentArchive | None = None,
+    background: BackgroundProcess | None = None,
 ) -> list[Subscription]:
     """`documents`: where invoice and receipt PDFs are filed (None: not filed);
-    `base_domain`: the portals' domain, each tenant's host registered with Stripe."""
+    `base_domain`: the portals' domain, each tenant's host registered with Stripe;
+    `background`: where issued invoices' PDFs are drawn for filing (None: in
+    the consumer's own thread)."""
     return [
         *access_subscriptions(),
         # A new integrator's portal host, for Stripe (Apple Pay needs it registered).
@@ -45,6 +51,11 @@ def subscriptions(
         # Our own again: what the integrator's books must hear of (queued once
         # per record; the accounting-sync job posts them), and the invoice as
         # issued and each receipt filed in the project's documents, once.
-        Subscription(InvoiceIssued, partial(service.on_invoice_issued, archive=documents)),
+        # Drawn in the background: an approval burst's variation invoices held
+        # up the approved orders' own handler on this loop.
+        Subscription(
+            InvoiceIssued,
+            partial(service.on_invoice_issued, archive=documents, background=background),
+        ),
         Subscription(PaymentSucceeded, partial(service.on_payment_succeeded, archive=documents)),
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from portal.changeorders.v1 import changeorders_pb2 as pb
@@ -18,6 +18,7 @@ from portal.projects.v1 import events_pb2 as project_events
 from pypdf import PdfReader
 
 from services.changeorders import handlers
+from services.changeorders.certificate_renderer import BackgroundRenderer, CertificateRenderer
 from services.changeorders.documents_client import FOLDER, DocumentsClient
 from services.chassis.auth import PrincipalSigner
 from services.chassis.errors import InvalidArgument, Unavailable
@@ -68,9 +69,11 @@ async def _approved(site: Site, documents: Documents) -> events_pb2.ChangeOrderA
     return event
 
 
-async def _deliver(site: Site, archive, event: events_pb2.ChangeOrderApproved) -> None:
+async def _deliver(
+    site: Site, archive, event: events_pb2.ChangeOrderApproved, renderer=None
+) -> None:
     await site.svc.deliver(
-        handlers.subscriptions(documents=archive),
+        handlers.subscriptions(documents=archive, renderer=renderer),
         event,
         tenant_id=site.tenant_id,
         aggregate_id=event.change_order_id,
@@ -86,17 +89,32 @@ async def _filed(site: Site, documents: Documents, principal=None) -> list[dpb.D
     return list(answer.documents)
 
 
+@pytest.fixture(params=["inline", "background"])
+def renderer(request: pytest.FixtureRequest) -> Iterator[CertificateRenderer | None]:
+    """As the tests' services draw (in the consumer), and as the service runs
+    (in its niced child process): the same certificate filed either way."""
+    if request.param == "inline":
+        yield None
+        return
+    background = BackgroundRenderer()
+    try:
+        yield background
+    finally:
+        background.close()
+
+
 async def test_approving_files_the_certificate_client_visible_once_however_often_it_lands(
     site: Site,
     local_documents: Documents,  # noqa: F811
     archive: DocumentsClient,
+    renderer: CertificateRenderer | None,
     tmp_path,
 ) -> None:
     event = await _approved(site, local_documents)
     assert event.letterhead.integrator_name == "Northwind AV"  # carried for the consumer
 
     for _ in range(2):  # redelivered (another event id): documents keeps one upload
-        await _deliver(site, archive, event)
+        await _deliver(site, archive, event, renderer)
 
     (filed,) = await _filed(site, local_documents)
     assert filed.title == f"{event.number} approved: Second subwoofer"

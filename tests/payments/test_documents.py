@@ -18,6 +18,7 @@ from portal.payments.v1 import payments_pb2 as pb
 from portal.projects.v1 import events_pb2 as projects_events
 from pypdf import PdfReader
 
+from services.chassis.background import BackgroundProcess
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import InvalidArgument, Unavailable
 from services.chassis.events import Event
@@ -344,9 +345,13 @@ class Archive:
         self.filed.append(kw)
 
 
-async def _deliver(acme: Integrator, archive: Archive, payload, event_id: str) -> None:
+async def _deliver(
+    acme: Integrator, archive: Archive, payload, event_id: str, background=None
+) -> None:
     (sub,) = [
-        s for s in handlers.subscriptions(documents=archive) if s.payload_type is type(payload)
+        s
+        for s in handlers.subscriptions(documents=archive, background=background)
+        if s.payload_type is type(payload)
     ]
     event = Event(
         id=event_id,
@@ -391,6 +396,24 @@ async def test_issuing_and_a_payment_file_their_pdfs_with_one_request_id_however
     assert "Northwind AV" in text_of(invoice_a["data"])
     assert "£100.00" in text_of(receipt_a["data"]) and paid.payments[0].id not in str(receipt_a)
     assert receipt_a["data"] == receipt_b["data"]  # deterministic
+
+
+async def test_an_issued_invoice_drawn_in_the_background_is_the_one_drawn_in_place(
+    acme: Integrator,
+):
+    """As the service runs, the filing's PDF is drawn in the chassis'
+    niced child process (off the loop the approved orders' handler shares):
+    the same bytes, the same single upload."""
+    event = await _issued_event(acme)
+    here, there = Archive(), Archive()
+    background = BackgroundProcess()
+    try:
+        await _deliver(acme, here, event, str(uuid.uuid4()))
+        await _deliver(acme, there, event, str(uuid.uuid4()), background)
+    finally:
+        background.close()
+    (a,), (b,) = here.filed, there.filed
+    assert a == b and a["data"].startswith(b"%PDF")
 
 
 class Refusing(Archive):

@@ -8,6 +8,7 @@ from portal.common.v1 import common_pb2
 from sqlalchemy import select
 
 from services.changeorders import certificate
+from services.changeorders.certificate_renderer import CertificateRenderer, InlineRenderer
 from services.changeorders.domain_orders import SignedContent, Status
 from services.changeorders.models import Approval, Revision
 from services.changeorders.service.audit import trail_of
@@ -42,9 +43,11 @@ async def certificate_pdf(
     principal: Principal,
     change_order_id: str,
     letterhead: common_pb2.Letterhead | None = None,
+    renderer: CertificateRenderer | None = None,
 ) -> Certificate:
     """Read in the caller's transaction (the gRPC read's own, or the consumer's
-    when the approved event files it)."""
+    when the approved event files it). `renderer`: where it is drawn (here
+    by default; the filing consumer's draws in the background)."""
     order = await load_order(uow, principal, change_order_id)
     signature = await uow.session.scalar(
         select(Approval).where(Approval.change_order_id == order.id)
@@ -58,7 +61,7 @@ async def certificate_pdf(
     assert revision is not None and revision.content_json
     content = SignedContent.from_json(revision.content_json)
     trail = await trail_of(uow, order)
-    document = certificate.render_certificate(
+    document = await (renderer or InlineRenderer()).render(
         content,
         certificate.SignatureBlock(
             signer_name=signature.signer_name,

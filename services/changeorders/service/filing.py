@@ -8,6 +8,10 @@ down) finds the first upload and changes nothing. The letterhead is the one
 the signer's gateway sent with the approval, carried in the event: no gateway
 is there when the consumer runs.
 
+The drawing is done by `renderer`: in production a niced child process
+(`certificate_renderer.BackgroundRenderer`), so a burst of approvals is not
+answered behind its own certificates.
+
 Documents down, or not yet knowing the project, fails the handler and the
 consumer retries it. A refusal no retry can change is logged and the
 certificate left unfiled (as payments does with its invoices): it can still
@@ -20,6 +24,7 @@ import uuid
 
 from portal.changeorders.v1 import events_pb2
 
+from services.changeorders.certificate_renderer import CertificateRenderer
 from services.changeorders.service.certificates import certificate_pdf
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
@@ -40,12 +45,15 @@ async def on_change_order_approved(
     event: Event[events_pb2.ChangeOrderApproved],
     *,
     archive: DocumentArchive | None = None,
+    renderer: CertificateRenderer | None = None,
 ) -> None:
     if archive is None:  # no documents service here (a test of changeorders alone)
         return
     approved = event.payload
     me = Principal(kind="service", subject="changeorders", tenant_id=event.tenant_id)
-    document = await certificate_pdf(uow, me, approved.change_order_id, approved.letterhead)
+    document = await certificate_pdf(
+        uow, me, approved.change_order_id, approved.letterhead, renderer=renderer
+    )
     try:
         await archive.file(
             tenant_id=event.tenant_id,

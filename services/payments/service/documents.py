@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from services.chassis.access import require_open_portal
 from services.chassis.auth import Principal
+from services.chassis.background import BackgroundProcess
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import InvalidArgument, NotFound
 from services.chassis.letterhead import layout
@@ -84,8 +85,15 @@ def _day(payment: Payment, time_zone: str) -> date:
 
 
 async def invoice_document(
-    uow: UnitOfWork, principal: Principal, invoice_id: str, given: common_pb2.Letterhead | None
+    uow: UnitOfWork,
+    principal: Principal,
+    invoice_id: str,
+    given: common_pb2.Letterhead | None,
+    *,
+    background: BackgroundProcess | None = None,
 ) -> Pdf:
+    """`background`: draw it there (the filing after issue: nobody waits for
+    it, and on the loop it held up the consumers that do); else in place."""
     invoice = await load_invoice(uow, principal, invoice_id)
     settings = await load_settings(uow)
     view = await invoice_view(
@@ -129,7 +137,9 @@ async def invoice_document(
         site=contract.site_address if contract else "",
     )
     name = invoice.number or f"{invoice.project_reference}-draft-invoice"
-    return Pdf(invoice_pdf.render_invoice(doc, letterhead), f"{name}.pdf")
+    if background is None:
+        return Pdf(invoice_pdf.render_invoice(doc, letterhead), f"{name}.pdf")
+    return Pdf(await background.run(invoice_pdf.render_invoice, doc, letterhead), f"{name}.pdf")
 
 
 def _payment_rows(view: InvoiceView, time_zone: str) -> tuple[invoice_pdf.PaymentRow, ...]:

@@ -24,6 +24,7 @@ import uuid
 from portal.payments.v1 import events_pb2
 
 from services.chassis.auth import Principal
+from services.chassis.background import BackgroundProcess
 from services.chassis.db import UnitOfWork
 from services.chassis.documents_filing import FINAL_REFUSALS, DocumentArchive
 from services.chassis.events import Event
@@ -45,12 +46,17 @@ async def on_invoice_issued(
     event: Event[events_pb2.InvoiceIssued],
     *,
     archive: DocumentArchive | None = None,
+    background: BackgroundProcess | None = None,
 ) -> None:
+    """`background`: where the PDF is drawn (the chassis' niced child process,
+    as the service runs; None: here)."""
     await queue_issued_invoice(uow, event)
     if archive is None:  # no documents service here (a test of the books alone)
         return
     issued = event.payload
-    document = await invoice_document(uow, _me(event.tenant_id), issued.invoice_id, None)
+    document = await invoice_document(
+        uow, _me(event.tenant_id), issued.invoice_id, None, background=background
+    )
     await _file(
         archive,
         tenant_id=event.tenant_id,
