@@ -1,5 +1,6 @@
 """Stage plans: date validation, what a move writes, the forecast handover."""
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -94,6 +95,41 @@ def test_a_finish_is_never_before_a_recorded_start():
     assert changed[Stage.DESIGN].actual_finish == date(2026, 3, 20)
 
 
+def test_moving_forward_keeps_a_finish_staff_recorded():
+    """The demo board showed Design "Finished" today above Install "Started"
+    weeks ago: the move had written today over the finish staff recorded."""
+    design = StageDates(actual_start=date(2026, 1, 5), actual_finish=date(2026, 2, 1))
+    procurement = StageDates(actual_start=date(2026, 2, 2))
+    changed = dates_after_move(
+        move(Stage.DESIGN, Stage.PROCUREMENT),
+        {Stage.DESIGN: design, Stage.PROCUREMENT: procurement},
+        TODAY,
+    )
+    assert changed == {}  # both recorded already: the move writes nothing
+
+
+def test_moving_forward_keeps_a_recorded_finish_even_one_still_ahead():
+    recorded = StageDates(actual_start=date(2026, 3, 1), actual_finish=date(2026, 3, 12))
+    changed = dates_after_move(
+        move(Stage.INSTALL, Stage.COMMISSIONING), {Stage.INSTALL: recorded}, TODAY
+    )
+    assert Stage.INSTALL not in changed
+    assert changed[Stage.COMMISSIONING] == StageDates(actual_start=TODAY)
+
+
+def test_moving_forward_fills_in_only_the_missing_side():
+    left = StageDates(actual_finish=date(2026, 3, 8))  # finish recorded, start never was
+    entered = StageDates(planned_start=date(2026, 3, 9))  # planned, not started
+    changed = dates_after_move(
+        move(Stage.DESIGN, Stage.PROCUREMENT),
+        {Stage.DESIGN: left, Stage.PROCUREMENT: entered},
+        TODAY,
+    )
+    assert changed == {
+        Stage.PROCUREMENT: StageDates(planned_start=date(2026, 3, 9), actual_start=TODAY)
+    }
+
+
 def test_a_move_into_a_stage_finished_before_today_but_never_started_is_refused():
     """The database holds actual_finish >= actual_start; starting the stage
     today after the finish staff recorded would break it (a 500 before)."""
@@ -130,6 +166,41 @@ def test_moving_back_reopens_the_stage():
     assert changed == {
         Stage.PROCUREMENT: StageDates(actual_start=date(2026, 3, 1), actual_finish=None)
     }
+
+
+def test_moving_back_keeps_every_other_stage_s_dates():
+    """Install did start on the 5th: going back to procurement does not unsay it
+    (an upcoming stage shows only its plan), and going forward again keeps it."""
+    install = StageDates(actual_start=date(2026, 3, 5))
+    design = StageDates(actual_start=date(2026, 2, 1), actual_finish=date(2026, 2, 20))
+    plan = {
+        Stage.DESIGN: design,
+        Stage.PROCUREMENT: StageDates(
+            actual_start=date(2026, 2, 21), actual_finish=date(2026, 3, 4)
+        ),
+        Stage.INSTALL: install,
+    }
+    back = dates_after_move(move(Stage.INSTALL, Stage.PROCUREMENT, "Wrong projector"), plan, TODAY)
+    assert set(back) == {Stage.PROCUREMENT}
+    plan |= back
+    again = dates_after_move(move(Stage.PROCUREMENT, Stage.INSTALL), plan, TODAY)
+    assert again == {Stage.PROCUREMENT: replace(back[Stage.PROCUREMENT], actual_finish=TODAY)}
+
+
+def test_moving_back_to_a_stage_never_started_starts_it_today():
+    """Procurement was skipped; going back to it means it is under way now."""
+    changed = dates_after_move(
+        move(Stage.INSTALL, Stage.PROCUREMENT, "Rack needed after all"),
+        {Stage.INSTALL: StageDates(actual_start=date(2026, 3, 5))},
+        TODAY,
+    )
+    assert changed == {Stage.PROCUREMENT: StageDates(actual_start=TODAY)}
+
+
+def test_moving_back_to_a_stage_still_open_changes_nothing():
+    open_design = {Stage.DESIGN: StageDates(actual_start=date(2026, 3, 1))}
+    changed = dates_after_move(move(Stage.INSTALL, Stage.DESIGN, "Redesign"), open_design, TODAY)
+    assert changed == {}
 
 
 def test_forecast_is_the_handover_plan():
