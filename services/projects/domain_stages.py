@@ -4,9 +4,10 @@ does to the dates, and the forecast handover. Pure: `today` is passed in."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
+from typing import Protocol, TypeVar
 
 from services.chassis.errors import InvalidArgument
 from services.chassis.validation import multiline_text
@@ -138,6 +139,35 @@ def dates_after_move(
             field="actual_finish",
         )
     return changed
+
+
+class Note(Protocol):
+    """A note to the client about a stage: a move's, or the stage's own."""
+
+    @property
+    def to_stage(self) -> int: ...
+    @property
+    def client_note(self) -> str: ...
+    @property
+    def changed_at(self) -> datetime: ...
+
+
+N = TypeVar("N", bound=Note)
+
+
+def latest_news(moves: Sequence[N], stage_notes: Sequence[N], *, limit: int) -> list[N]:
+    """What "Latest from the team" lists: the notes moves carried and each
+    stage's current note, newest first, at most `limit`. A move's note is also
+    written onto the stage it enters, so a stage note that one of `moves`
+    carried is that move's, not news twice."""
+    carried = {(m.to_stage, m.client_note.strip()) for m in moves}
+    own = [
+        n
+        for n in stage_notes
+        if n.client_note.strip() and (n.to_stage, n.client_note.strip()) not in carried
+    ]
+    # Stable: at the same instant a move stays ahead of a stage's own note.
+    return sorted([*moves, *own], key=lambda n: n.changed_at, reverse=True)[:limit]
 
 
 def forecast_handover(dates: Mapping[Stage, StageDates]) -> date | None:

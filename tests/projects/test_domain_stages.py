@@ -1,7 +1,7 @@
 """Stage plans: date validation, what a move writes, the forecast handover."""
 
-from dataclasses import replace
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from services.projects.domain_stages import (
     check_stage_dates,
     dates_after_move,
     forecast_handover,
+    latest_news,
     parse_date,
     parse_stage,
     plan_stage_change,
@@ -271,3 +272,34 @@ def test_plan_stage_change_refuses_a_move_back_without_a_reason():
     with pytest.raises(InvalidArgument) as err:
         plan_stage_change(Stage(3), Stage(1), reason=" ", client_note="", dates={}, today=TODAY)
     assert err.value.field == "reason"
+
+
+@dataclass(frozen=True)
+class Said:
+    to_stage: int
+    client_note: str
+    changed_at: datetime
+
+
+AT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def test_latest_news_has_a_note_staff_wrote_on_a_stage_not_only_moves_notes():
+    """The demo board said "No news yet" beside Install's note: only moves' notes were news."""
+    wrote = Said(Stage.INSTALL, "Projector mount on Thursday.", AT)
+    assert latest_news([], [wrote], limit=5) == [wrote]
+
+
+def test_latest_news_lists_a_move_s_note_once_though_the_stage_carries_it_too():
+    moved = Said(Stage.PROCUREMENT, "Equipment ordered", AT)
+    kept = Said(Stage.PROCUREMENT, " Equipment ordered ", AT)  # what the move wrote on the stage
+    design = Said(Stage.DESIGN, "Design approved", AT - timedelta(days=9))
+    assert latest_news([moved], [kept, design], limit=5) == [moved, design]
+
+
+def test_latest_news_is_newest_first_and_at_most_the_limit():
+    moves = [Said(Stage.INSTALL, f"move {n}", AT - timedelta(hours=2 * n)) for n in range(3)]
+    stage = Said(Stage.INSTALL, "on the stage", AT - timedelta(hours=3))
+    empty = Said(Stage.HANDOVER, "  ", AT + timedelta(hours=1))  # cleared: no news
+    listed = latest_news(moves, [stage, empty], limit=3)
+    assert [n.client_note for n in listed] == ["move 0", "move 1", "on the stage"]
