@@ -227,7 +227,8 @@ async def test_done_when_the_demo_client_pays_part_by_card_and_staff_the_rest(ru
                 await _look(page, "demo-invoice-partly-paid")
 
             # The receipt is filed in the project's documents, client-visible.
-            receipt = f"Receipt for invoice {number}"
+            # Titled by its number, amount and day: two receipts never read alike.
+            receipt = f"Receipt R1 for {number}: $500.00 on "
             for page in (phone, desk):
                 for _ in range(60):  # filed after commit, through the outbox
                     await page.goto(f"{base}/projects/{project}/documents")
