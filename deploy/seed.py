@@ -19,7 +19,7 @@ from portal.projects.v1 import projects_pb2_grpc
 
 from deploy.seed_bookings import seed_bookings
 from deploy.seed_brand import seed_logo
-from deploy.seed_cinema import plan_stages, seed_cinema
+from deploy.seed_cinema import seed_cinema
 from deploy.seed_payments import (
     DEPOSIT,
     INSTALL,
@@ -253,10 +253,6 @@ async def seed_demo(
                         staff,
                     )
                 ).project
-        # The moves stamped today as procurement's finish: the plan's dates again.
-        await plan_stages(
-            call=call, projects=projects, staff=staff, project_id=project.id, today=date.today()
-        )
         install = await wait_for_milestone(
             call=call, payments=payments, staff=staff, project_id=project.id, milestone=INSTALL
         )

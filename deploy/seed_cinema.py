@@ -211,10 +211,8 @@ async def seed_cinema(
 async def plan_stages(
     *, call: Caller, projects, staff: Principal, project_id: str, today: date
 ) -> None:
-    """The stage plan's dates and notes, relative to `today`. Again after the
-    seed moves the project on: a forward move records the stage left as
-    finished today, which would put procurement's finish after install's
-    start on the board."""
+    """The stage plan's dates and notes, relative to `today`, before the seed
+    moves the project on: a move keeps the actual dates recorded here."""
     for stage, start, finish, note in STAGE_PLAN:
         past = finish < 0
         await call(

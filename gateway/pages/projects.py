@@ -165,7 +165,7 @@ def board_view(board: StatusBoard) -> BoardView:
     """The client's board as their page shows it; the console's preview shows
     the same, from the board projects answers `as_client`."""
     project = board.project
-    notes = board.recent_notes  # projects lists only moves with a client note
+    notes = board.recent_notes  # moves' and stages' client notes, newest first (projects)
     steps = views.stage_track(project.stage, board.stages)
     return BoardView(
         project=project,

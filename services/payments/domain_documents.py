@@ -14,6 +14,8 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from services.chassis.errors import InvalidArgument, InvalidTransition, NotFound
+from services.chassis.money import format_amount
+from services.chassis.timefmt import format_date
 
 # A statement spans at most this many days (about ten years): enough for any
 # customer's whole history, small enough that one request cannot ask for a century.
@@ -99,6 +101,17 @@ def left_after(
 def receipt_ordinal(settled: Sequence[Settled], this: Settled) -> int:
     """This receipt's number on its invoice: 1 for the first money received."""
     return sum(1 for s in settled if s.key <= this.key)
+
+
+def receipt_title(
+    *, invoice_number: str, ordinal: int, amount_minor: int, currency: str, received_on: date
+) -> str:
+    """How a filed receipt is listed in the client's documents: "Receipt R2 for
+    INV-1002: $500.00 on 2 Dec 2026". Every payment on an invoice files one, so
+    the title says which, how much and when, or two receipts read the same.
+    R2 is the receipt's own reference (INV-1002-R2) without the invoice again."""
+    amount = format_amount(amount_minor, currency)
+    return f"Receipt R{ordinal} for {invoice_number}: {amount} on {format_date(received_on)}"
 
 
 # -- statements ----------------------------------------------------------------------

@@ -4,9 +4,10 @@ does to the dates, and the forecast handover. Pure: `today` is passed in."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
+from typing import Protocol, TypeVar
 
 from services.chassis.errors import InvalidArgument
 from services.chassis.validation import multiline_text
@@ -103,23 +104,29 @@ def dates_after_move(
 ) -> dict[Stage, StageDates]:
     """What a stage move writes into the plan; returns only the stages that change.
 
-    Forward: the stage left finished today, the stage entered started today
-    (unless staff already recorded when it started). Backward: the stage
-    entered is open again, so its finish is cleared (the history keeps it).
+    A move fills in what nobody recorded and never overwrites what staff did:
+    the day something actually happened is history, and today is only a guess
+    at it. Forward: the stage left is finished today unless its finish is
+    recorded; the stage entered is started today unless its start is. Backward:
+    the stage entered is open again, so its finish is cleared (the move's
+    history row keeps when and why) and its start kept (today if it never
+    started); every other stage keeps its dates, since that work did start or
+    finish on those days, and an upcoming stage shows only its plan.
     """
     changed: dict[Stage, StageDates] = {}
     left = dates.get(move.from_stage, StageDates())
     entered = dates.get(move.to_stage, StageDates())
     if not move.backwards:
-        # Never a finish before the recorded start (staff may have typed a future start).
-        finish = max(today, left.actual_start) if left.actual_start else today
-        changed[move.from_stage] = replace(left, actual_finish=finish)
+        if left.actual_finish is None:
+            # Never a finish before the recorded start (staff may have typed a future start).
+            finish = max(today, left.actual_start) if left.actual_start else today
+            changed[move.from_stage] = replace(left, actual_finish=finish)
         if entered.actual_start is None:
             changed[move.to_stage] = replace(entered, actual_start=today)
     else:
-        changed[move.to_stage] = replace(
-            entered, actual_start=entered.actual_start or today, actual_finish=None
-        )
+        reopened = replace(entered, actual_start=entered.actual_start or today, actual_finish=None)
+        if reopened != entered:
+            changed[move.to_stage] = reopened
     entered_now = changed.get(move.to_stage)
     if entered_now is not None and finishes_before_start(entered_now):
         # Staff recorded when this stage finished but not when it started:
@@ -132,6 +139,35 @@ def dates_after_move(
             field="actual_finish",
         )
     return changed
+
+
+class Note(Protocol):
+    """A note to the client about a stage: a move's, or the stage's own."""
+
+    @property
+    def to_stage(self) -> int: ...
+    @property
+    def client_note(self) -> str: ...
+    @property
+    def changed_at(self) -> datetime: ...
+
+
+N = TypeVar("N", bound=Note)
+
+
+def latest_news(moves: Sequence[N], stage_notes: Sequence[N], *, limit: int) -> list[N]:
+    """What "Latest from the team" lists: the notes moves carried and each
+    stage's current note, newest first, at most `limit`. A move's note is also
+    written onto the stage it enters, so a stage note that one of `moves`
+    carried is that move's, not news twice."""
+    carried = {(m.to_stage, m.client_note.strip()) for m in moves}
+    own = [
+        n
+        for n in stage_notes
+        if n.client_note.strip() and (n.to_stage, n.client_note.strip()) not in carried
+    ]
+    # Stable: at the same instant a move stays ahead of a stage's own note.
+    return sorted([*moves, *own], key=lambda n: n.changed_at, reverse=True)[:limit]
 
 
 def forecast_handover(dates: Mapping[Stage, StageDates]) -> date | None:

@@ -130,9 +130,14 @@ def test_a_client_follows_their_project_and_signs_the_proposal(page: Page, suite
     expect(steps).to_have_count(5)
     expect(track.locator('[aria-current="step"]')).to_contain_text("Install")
     expect(track).to_contain_text("Finished 27 Feb 2026")
-    expect(track).to_contain_text("The screen wall is framed")
     expect(page.get_by_text("Forecast handover")).to_be_visible()
-    expect(page.get_by_text("Install has started.")).to_be_visible()
+    # The team's note on install is news as much as the move's, newest first,
+    # and is not repeated under the step.
+    notes = page.locator(".notes .note")
+    expect(notes).to_have_count(2)
+    expect(notes.first).to_contain_text("The screen wall is framed")
+    expect(notes.nth(1)).to_contain_text("Install has started.")
+    expect(track).not_to_contain_text("The screen wall is framed")
     expect(page.get_by_role("heading", name="Waiting on you")).to_be_visible()
     contact_button = page.get_by_role("link", name="Contact the project team")
     href = contact_button.get_attribute("href") or ""

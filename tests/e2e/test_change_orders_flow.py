@@ -2,8 +2,10 @@
 proposal through the gateway; staff raise and send a change order (changeorders
 asks projects for the contract over gRPC); the client's approver approves it;
 the approval travels through the outbox, the relay and JetStream to projects,
-whose board shows the new contract value, once. (The gateway has no
-change-order routes yet, so the orders are driven over gRPC as it will.)"""
+whose board shows the new contract value, once. The orders themselves are
+driven over changeorders' gRPC directly, with signed principals, so this
+checks the services and their events apart from the gateway; the gateway's
+change-order routes and pages are walked in test_change_orders_portal.py."""
 
 from __future__ import annotations
 

@@ -166,6 +166,9 @@ async def test_done_when_the_demo_client_pays_part_by_card_and_staff_the_rest(ru
     # The board's track reads in order: each stage finished before the next began.
     for done, then in (("design", "procurement"), ("procurement", "install")):
         assert stages[done]["actual_finish"] < stages[then]["actual_start"], stages
+    # The note staff wrote on install is the team's latest news, not "No news yet".
+    notes = [(n["stage"], n["note"]) for n in board["recent_notes"]]
+    assert ("install", stages["install"]["client_note"]) in notes, notes
 
     part = MINIMUM_PART_PAYMENT_MINOR
     async with async_playwright() as pw:
@@ -224,7 +227,8 @@ async def test_done_when_the_demo_client_pays_part_by_card_and_staff_the_rest(ru
                 await _look(page, "demo-invoice-partly-paid")
 
             # The receipt is filed in the project's documents, client-visible.
-            receipt = f"Receipt for invoice {number}"
+            # Titled by its number, amount and day: two receipts never read alike.
+            receipt = f"Receipt R1 for {number}: $500.00 on "
             for page in (phone, desk):
                 for _ in range(60):  # filed after commit, through the outbox
                     await page.goto(f"{base}/projects/{project}/documents")

@@ -392,6 +392,7 @@ async def test_issuing_and_a_payment_file_their_pdfs_with_one_request_id_however
     assert invoice_a["filename"] == f"{invoice.number}.pdf"
     assert invoice_a["project_id"] == acme.project_id
     assert receipt_a["filename"] == f"{invoice.number}-R1-receipt.pdf"
+    assert receipt_a["title"].startswith(f"Receipt R1 for {invoice.number}: £100.00 on ")
     # Drawn with the letterhead the accepted proposal brought.
     assert "Northwind AV" in text_of(invoice_a["data"])
     assert "£100.00" in text_of(receipt_a["data"]) and paid.payments[0].id not in str(receipt_a)
@@ -414,6 +415,27 @@ async def test_an_issued_invoice_drawn_in_the_background_is_the_one_drawn_in_pla
         background.close()
     (a,), (b,) = here.filed, there.filed
     assert a == b and a["data"].startswith(b"%PDF")
+
+
+async def test_each_payment_files_a_receipt_titled_by_its_number_amount_and_day(
+    acme: Integrator,
+):
+    """Two receipts on one invoice used to be filed as the same "Receipt for
+    invoice INV-…", so the client's documents listed two identical lines."""
+    await accept(acme, 1_000_000)
+    invoice = await issued(acme, ("Speaker", 10, 30_000))
+    await acme.pay_offline(invoice.id, 50_000, received_on="2026-11-03")
+    await acme.pay_offline(invoice.id, 50_000, received_on="2026-11-20", reference="BACS 2")
+    await acme.pay_offline(invoice.id, 12_345, received_on="2026-11-20", reference="BACS 3")
+    archive = Archive()
+    for event in await acme.svc.events(acme.tenant_id, payments_events.PaymentSucceeded):
+        if event.invoice_id == invoice.id:
+            await _deliver(acme, archive, event, str(uuid.uuid4()))
+    assert sorted(f["title"] for f in archive.filed) == [
+        f"Receipt R1 for {invoice.number}: £500.00 on 3 Nov 2026",
+        f"Receipt R2 for {invoice.number}: £500.00 on 20 Nov 2026",
+        f"Receipt R3 for {invoice.number}: £123.45 on 20 Nov 2026",
+    ]
 
 
 class Refusing(Archive):

@@ -17,6 +17,7 @@ from services.payments.domain_documents import (
     left_after,
     method_in_words,
     receipt_ordinal,
+    receipt_title,
     statement_filename,
 )
 
@@ -127,3 +128,22 @@ def test_a_quiet_period_still_gives_one_statement_in_the_tenants_currency():
         [], start=date(2026, 10, 1), end=date(2026, 10, 31), currency="USD"
     )
     assert (section.currency, section.opening_minor, section.rows) == ("USD", 0, ())
+
+
+def test_a_receipt_s_title_names_it_the_amount_and_the_day():
+    title = receipt_title(
+        invoice_number="INV-1002",
+        ordinal=2,
+        amount_minor=50_000,
+        currency="USD",
+        received_on=date(2026, 12, 2),
+    )
+    assert title == "Receipt R2 for INV-1002: $500.00 on 2 Dec 2026"
+    yen = receipt_title(
+        invoice_number="INV-7",
+        ordinal=1,
+        amount_minor=5000,
+        currency="JPY",
+        received_on=date(2026, 1, 9),
+    )
+    assert yen == "Receipt R1 for INV-7: ¥5,000 on 9 Jan 2026"

@@ -60,6 +60,23 @@ async def test_stage_moves_fill_in_actual_dates(acme: Integrator):
     assert (procurement.actual_start, procurement.actual_finish) == (today(), "")
 
 
+async def test_a_note_written_on_a_stage_is_the_latest_news_and_a_move_s_note_is_listed_once(
+    acme: Integrator,
+):
+    """The demo board said "No news yet" while Install showed the team's note:
+    the board's latest notes were only the notes stage moves carried."""
+    project = await acme.project()
+    await move(acme, project.id, pb.STAGE_PROCUREMENT, client_note="Equipment ordered")
+    await update_stage(acme, project.id, pb.STAGE_INSTALL, client_note="Mount on Thursday")
+    board = await acme.board(project.id, acme.approver)
+    notes = [(n.to_stage, n.client_note) for n in board.recent_notes]
+    assert notes == [
+        (pb.STAGE_INSTALL, "Mount on Thursday"),
+        (pb.STAGE_PROCUREMENT, "Equipment ordered"),  # the move's, not the stage's copy again
+    ]
+    assert board.recent_notes[0].HasField("changed_at") and not board.recent_notes[0].changed_by
+
+
 async def test_a_retried_stage_move_happens_once(acme: Integrator):
     project = await acme.project()
     request = pb.ChangeProjectStageRequest(

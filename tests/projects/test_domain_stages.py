@@ -1,6 +1,7 @@
 """Stage plans: date validation, what a move writes, the forecast handover."""
 
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -13,6 +14,7 @@ from services.projects.domain_stages import (
     check_stage_dates,
     dates_after_move,
     forecast_handover,
+    latest_news,
     parse_date,
     parse_stage,
     plan_stage_change,
@@ -94,6 +96,41 @@ def test_a_finish_is_never_before_a_recorded_start():
     assert changed[Stage.DESIGN].actual_finish == date(2026, 3, 20)
 
 
+def test_moving_forward_keeps_a_finish_staff_recorded():
+    """The demo board showed Design "Finished" today above Install "Started"
+    weeks ago: the move had written today over the finish staff recorded."""
+    design = StageDates(actual_start=date(2026, 1, 5), actual_finish=date(2026, 2, 1))
+    procurement = StageDates(actual_start=date(2026, 2, 2))
+    changed = dates_after_move(
+        move(Stage.DESIGN, Stage.PROCUREMENT),
+        {Stage.DESIGN: design, Stage.PROCUREMENT: procurement},
+        TODAY,
+    )
+    assert changed == {}  # both recorded already: the move writes nothing
+
+
+def test_moving_forward_keeps_a_recorded_finish_even_one_still_ahead():
+    recorded = StageDates(actual_start=date(2026, 3, 1), actual_finish=date(2026, 3, 12))
+    changed = dates_after_move(
+        move(Stage.INSTALL, Stage.COMMISSIONING), {Stage.INSTALL: recorded}, TODAY
+    )
+    assert Stage.INSTALL not in changed
+    assert changed[Stage.COMMISSIONING] == StageDates(actual_start=TODAY)
+
+
+def test_moving_forward_fills_in_only_the_missing_side():
+    left = StageDates(actual_finish=date(2026, 3, 8))  # finish recorded, start never was
+    entered = StageDates(planned_start=date(2026, 3, 9))  # planned, not started
+    changed = dates_after_move(
+        move(Stage.DESIGN, Stage.PROCUREMENT),
+        {Stage.DESIGN: left, Stage.PROCUREMENT: entered},
+        TODAY,
+    )
+    assert changed == {
+        Stage.PROCUREMENT: StageDates(planned_start=date(2026, 3, 9), actual_start=TODAY)
+    }
+
+
 def test_a_move_into_a_stage_finished_before_today_but_never_started_is_refused():
     """The database holds actual_finish >= actual_start; starting the stage
     today after the finish staff recorded would break it (a 500 before)."""
@@ -130,6 +167,41 @@ def test_moving_back_reopens_the_stage():
     assert changed == {
         Stage.PROCUREMENT: StageDates(actual_start=date(2026, 3, 1), actual_finish=None)
     }
+
+
+def test_moving_back_keeps_every_other_stage_s_dates():
+    """Install did start on the 5th: going back to procurement does not unsay it
+    (an upcoming stage shows only its plan), and going forward again keeps it."""
+    install = StageDates(actual_start=date(2026, 3, 5))
+    design = StageDates(actual_start=date(2026, 2, 1), actual_finish=date(2026, 2, 20))
+    plan = {
+        Stage.DESIGN: design,
+        Stage.PROCUREMENT: StageDates(
+            actual_start=date(2026, 2, 21), actual_finish=date(2026, 3, 4)
+        ),
+        Stage.INSTALL: install,
+    }
+    back = dates_after_move(move(Stage.INSTALL, Stage.PROCUREMENT, "Wrong projector"), plan, TODAY)
+    assert set(back) == {Stage.PROCUREMENT}
+    plan |= back
+    again = dates_after_move(move(Stage.PROCUREMENT, Stage.INSTALL), plan, TODAY)
+    assert again == {Stage.PROCUREMENT: replace(back[Stage.PROCUREMENT], actual_finish=TODAY)}
+
+
+def test_moving_back_to_a_stage_never_started_starts_it_today():
+    """Procurement was skipped; going back to it means it is under way now."""
+    changed = dates_after_move(
+        move(Stage.INSTALL, Stage.PROCUREMENT, "Rack needed after all"),
+        {Stage.INSTALL: StageDates(actual_start=date(2026, 3, 5))},
+        TODAY,
+    )
+    assert changed == {Stage.PROCUREMENT: StageDates(actual_start=TODAY)}
+
+
+def test_moving_back_to_a_stage_still_open_changes_nothing():
+    open_design = {Stage.DESIGN: StageDates(actual_start=date(2026, 3, 1))}
+    changed = dates_after_move(move(Stage.INSTALL, Stage.DESIGN, "Redesign"), open_design, TODAY)
+    assert changed == {}
 
 
 def test_forecast_is_the_handover_plan():
@@ -200,3 +272,34 @@ def test_plan_stage_change_refuses_a_move_back_without_a_reason():
     with pytest.raises(InvalidArgument) as err:
         plan_stage_change(Stage(3), Stage(1), reason=" ", client_note="", dates={}, today=TODAY)
     assert err.value.field == "reason"
+
+
+@dataclass(frozen=True)
+class Said:
+    to_stage: int
+    client_note: str
+    changed_at: datetime
+
+
+AT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def test_latest_news_has_a_note_staff_wrote_on_a_stage_not_only_moves_notes():
+    """The demo board said "No news yet" beside Install's note: only moves' notes were news."""
+    wrote = Said(Stage.INSTALL, "Projector mount on Thursday.", AT)
+    assert latest_news([], [wrote], limit=5) == [wrote]
+
+
+def test_latest_news_lists_a_move_s_note_once_though_the_stage_carries_it_too():
+    moved = Said(Stage.PROCUREMENT, "Equipment ordered", AT)
+    kept = Said(Stage.PROCUREMENT, " Equipment ordered ", AT)  # what the move wrote on the stage
+    design = Said(Stage.DESIGN, "Design approved", AT - timedelta(days=9))
+    assert latest_news([moved], [kept, design], limit=5) == [moved, design]
+
+
+def test_latest_news_is_newest_first_and_at_most_the_limit():
+    moves = [Said(Stage.INSTALL, f"move {n}", AT - timedelta(hours=2 * n)) for n in range(3)]
+    stage = Said(Stage.INSTALL, "on the stage", AT - timedelta(hours=3))
+    empty = Said(Stage.HANDOVER, "  ", AT + timedelta(hours=1))  # cleared: no news
+    listed = latest_news(moves, [stage, empty], limit=3)
+    assert [n.client_note for n in listed] == ["move 0", "move 1", "on the stage"]

@@ -132,7 +132,9 @@ class StageHistory(BaseModel):
 
 
 class ClientNote(BaseModel):
-    stage: StageName | None = Field(description="The stage the project moved to.")
+    stage: StageName | None = Field(
+        description="The stage the note is about: the one moved to, or the one staff noted."
+    )
     note: str
     at: datetime | None
 

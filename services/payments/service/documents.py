@@ -41,6 +41,7 @@ from services.payments.service.statements import statement_entries
 class Pdf:
     pdf: bytes
     filename: str
+    title: str = ""  # how it is listed once filed in the project's documents
 
 
 # -- the letterhead ------------------------------------------------------------------
@@ -239,7 +240,14 @@ async def receipt_document(
         site=contract.site_address if contract else "",
     )
     filename = f"{invoice_pdf.receipt_reference(doc.invoice_number, ordinal)}-receipt.pdf"
-    return Pdf(invoice_pdf.render_receipt(doc, letterhead), filename)
+    title = domain_documents.receipt_title(
+        invoice_number=doc.invoice_number,
+        ordinal=ordinal,
+        amount_minor=doc.applied_minor,
+        currency=doc.currency,
+        received_on=doc.received_on,
+    )
+    return Pdf(invoice_pdf.render_receipt(doc, letterhead), filename, title)
 
 
 async def _money_in(

@@ -84,7 +84,7 @@ async def on_payment_succeeded(
         archive,
         tenant_id=event.tenant_id,
         project_id=paid.project_id,
-        title=f"Receipt for invoice {paid.invoice_number}",
+        title=document.title,  # which receipt, how much, when: one per payment
         description="Money received on the invoice, and what was left to pay after it.",
         filename=document.filename,
         data=document.pdf,

@@ -51,7 +51,7 @@ from services.projects.service.common import (
     visibility_of,
     visibility_rule,
 )
-from services.projects.service.stages import HistoryEntry, NoteRow, StageRow, history_entry
+from services.projects.service.stages import HistoryEntry, NoteRow, StageRow, board_notes
 
 RECENT_NOTES = 5
 PROJECT = Project.__table__
@@ -108,7 +108,7 @@ class StatusBoard:
     project: Row[Any]  # the project's columns, by name
     stages: list[StageRow]  # all five, in order
     forecast_handover: date | None
-    recent_notes: list[HistoryEntry]  # newest first
+    recent_notes: list[HistoryEntry]  # moves' and stages' notes, newest first
     waiting_on: list[WaitingRow]  # oldest first
     budget: Budget
     for_client: bool  # answered as the client sees it (their view of the project too)
@@ -319,20 +319,18 @@ async def read_board(read: ReadUnit, principal: Principal, pid: uuid.UUID) -> St
     check_portal(principal, row.portal_state)
     stages = _stages(_loads(row.board_stages))
     for_client = client_view(principal)
-    recent = [
-        history_entry(
-            NoteRow(
-                from_stage=n["from_stage"],
-                to_stage=n["to_stage"],
-                changed_by=n["changed_by"],
-                reason=n["reason"],
-                client_note=n["client_note"],
-                changed_at=_instant(n["changed_at"]),
-            ),
-            for_client=for_client,
+    moves = [
+        NoteRow(
+            from_stage=n["from_stage"],
+            to_stage=n["to_stage"],
+            changed_by=n["changed_by"],
+            reason=n["reason"],
+            client_note=n["client_note"],
+            changed_at=_instant(n["changed_at"]),
         )
         for n in _loads(row.board_notes)
     ]
+    recent = board_notes(moves, stages, for_client=for_client, limit=RECENT_NOTES)
     waiting = [
         WaitingRow(
             kind=w["kind"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -139,6 +139,21 @@ def history_entry(change: StageChange | NoteRow, *, for_client: bool) -> History
         client_note=change.client_note,
         changed_at=change.changed_at,
     )
+
+
+def board_notes(
+    moves: Sequence[NoteRow], stages: Iterable[StageRow], *, for_client: bool, limit: int
+) -> list[HistoryEntry]:
+    """The board's "Latest from the team": the notes stage moves carried and the
+    note staff wrote on a stage (UpdateStage), which is news to the client too.
+    A stage's own note reads as an entry from and to that stage, by nobody named."""
+    from_moves = [history_entry(m, for_client=for_client) for m in moves]
+    from_stages = [
+        HistoryEntry(s.stage, s.stage, "", "", s.client_note, s.note_updated_at)
+        for s in stages
+        if s.client_note and s.note_updated_at is not None  # undated: the track shows it
+    ]
+    return domain_stages.latest_news(from_moves, from_stages, limit=limit)
 
 
 async def list_stage_history(

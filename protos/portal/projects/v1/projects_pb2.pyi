@@ -703,7 +703,11 @@ class GetStatusBoardResponse(_message.Message):
         """all five, in order"""
 
     @_builtins.property
-    def recent_notes(self) -> _containers.RepeatedCompositeFieldContainer[Global___StageChange]: ...
+    def recent_notes(self) -> _containers.RepeatedCompositeFieldContainer[Global___StageChange]:
+        """The latest notes to the client, newest first: moves' notes, and a note
+        staff wrote on a stage (from_stage = to_stage = that stage, no one named).
+        """
+
     @_builtins.property
     def waiting_on(self) -> _containers.RepeatedCompositeFieldContainer[Global___WaitingItem]: ...
     @_builtins.property
