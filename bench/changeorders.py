@@ -20,13 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -38,7 +34,7 @@ from bench.changeorders_prep import prepare
 from bench.events import BenchFailure, _dsn, _tenant_conn, summary
 from bench.noise import CpuWindow, wait_quiet
 from bench.pages import CLIENT_EMAIL
-from bench.procs import Proc, cpu_seconds, python_module, wait_for_port
+from bench.procs import Proc, cpu_seconds, py_spy, python_module, suite_pids, wait_for_port
 from deploy.infra import free_port
 
 COUNT = int(os.environ.get("BENCH_CO_COUNT", "300"))
@@ -264,13 +260,6 @@ def measure_floor(suite, tmp, count: int, rate: float) -> dict:
 # -- the suite ------------------------------------------------------------------------
 
 
-def _suite_pids(suite) -> dict[str, int]:
-    pids = {n: c.proc.pid for n, c in suite.children.items() if c.proc is not None}
-    pids["postgres"] = suite.postgres.pid or 0
-    pids["nats-server"] = suite.nats.pid or 0
-    return pids
-
-
 def _settle(pids: dict[str, int]) -> tuple[float, float]:
     """Wait until the suite is done with what the preparation queued;
     (seconds waited, last reading in % of a core)."""
@@ -284,31 +273,11 @@ def _settle(pids: dict[str, int]) -> tuple[float, float]:
             return time.monotonic() - started, pct
 
 
-def _py_spy(pids: dict[str, int], seconds: float) -> list[subprocess.Popen]:
-    if not PYSPY_DIR:
-        return []
-    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    out = Path(PYSPY_DIR)
-    out.mkdir(parents=True, exist_ok=True)
-    return [
-        subprocess.Popen(
-            [
-                *(spy, "record", "-r", "200", "-d", str(int(seconds)), "-p", str(pids[name])),
-                *("--nonblocking", "--format", "speedscope", "-o", str(out / f"co-{name}.json")),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for name in PYSPY_SERVICES
-        if name in pids
-    ]
-
-
 def measure_suite(suite, info: dict, count: int, rate: float, log) -> dict:
     """Also the server CPU per approval, per process, from the first send until
     every consumer has committed (backlogs included)."""
     host = info["demo_host"].split(":")[0]
-    pids = _suite_pids(suite)
+    pids = suite_pids(suite)
 
     async def go() -> dict:
         async with httpx.AsyncClient(
@@ -356,7 +325,8 @@ def measure_suite(suite, info: dict, count: int, rate: float, log) -> dict:
             ]
             wait_quiet(10.0)
             cpu0 = {name: cpu_seconds([pid]) for name, pid in pids.items()}
-            spies = _py_spy(pids, count / rate + 25)  # the backlog after the sends too
+            # the backlog after the sends too
+            spies = py_spy(pids, count / rate + 25, PYSPY_DIR, PYSPY_SERVICES, prefix="co-")
             with CpuWindow() as window:
                 sent, seconds = await drive(client, sends, rate)
                 # Only the approvals answered 2xx can commit: waiting for the

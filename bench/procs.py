@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import shutil
 import signal
 import socket
 import subprocess
@@ -115,3 +116,41 @@ def cpu_seconds(pids: Iterable[int]) -> float:
                 t = p.cpu_times()
                 total += t.user + t.system + t.children_user + t.children_system
     return total
+
+
+def suite_pids(suite) -> dict[str, int]:
+    """The suite's processes by name, PostgreSQL and NATS included."""
+    pids = {n: c.proc.pid for n, c in suite.children.items() if c.proc is not None}
+    pids["postgres"] = suite.postgres.pid or 0
+    pids["nats-server"] = suite.nats.pid or 0
+    return pids
+
+
+def py_spy(
+    pids: dict[str, int], seconds: float, out_dir: str, names, *, prefix: str = ""
+) -> list[subprocess.Popen]:
+    """py-spy recordings (speedscope JSON in `out_dir`) of the named processes
+    for `seconds`; none when `out_dir` is empty."""
+    if not out_dir:
+        return []
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                *(spy, "record", "-r", "200", "-d", str(int(seconds)), "-p", str(pids[name])),
+                *(
+                    "--nonblocking",
+                    "--format",
+                    "speedscope",
+                    "-o",
+                    str(out / f"{prefix}{name}.json"),
+                ),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name in names
+        if name in pids
+    ]

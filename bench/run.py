@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import bookings, bookings_report, changeorders, events, pages, payments, report
+from bench import bookings, bookings_report, changeorders, events, pages, payments, procs, report
 from bench.context import git_commit, machine, strays, suite_log_excerpt
 from bench.events import BenchFailure
 from bench.http_measure import (
@@ -118,9 +118,7 @@ def bench(tmp: Path, started: float) -> dict:
             raise BenchFailure(
                 f"seeding the demo integrator through the services failed: {exc!r}"
             ) from exc
-        suite_pids = {n: c.proc.pid for n, c in suite.children.items() if c.proc is not None}
-        suite_pids["postgres"] = suite.postgres.pid or 0
-        suite_pids["nats-server"] = suite.nats.pid or 0
+        suite_pids = procs.suite_pids(suite)
         started_pids += suite_pids.values()
         with contextlib.suppress(psutil.Error):
             for pid in suite_pids.values():
