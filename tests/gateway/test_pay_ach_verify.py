@@ -20,10 +20,12 @@ from portal.common.v1 import common_pb2
 from portal.payments.v1 import payments_pb2 as pb
 from portal.payments.v1 import payments_pb2_grpc
 
+from gateway.api.payments.shapes import invoice_out
 from gateway.app import create_app
+from gateway.pages import invoice_views as views
 from gateway.pages.rendering import decode_flash
 from gateway.settings import GatewaySettings
-from services.chassis.auth import current_principal
+from services.chassis.auth import Principal, current_principal
 from services.chassis.errors import InvalidTransition
 from tests.gateway import identity_fakes as I
 from tests.gateway import project_fakes as F
@@ -251,3 +253,28 @@ async def test_the_verification_box_on_a_phone_and_a_desktop(settings, services)
                 )
                 await page.close()
             await browser.close()
+
+
+def test_the_pages_words_for_a_debit_awaiting_verification():
+    fake = FakePayments()
+    waiting = invoice_out(fake._invoice(for_client=True))
+    approver = Principal(
+        kind="client",
+        subject="c",
+        tenant_id=str(uuid.uuid4()),
+        roles=frozenset({"approver"}),
+        customer_id=I.CUSTOMER_ID,
+    )
+    assert views.pay_state(waiting, approver, viewing_as_client=False, settings=None) == (
+        "verifying"
+    )
+    assert views.status_words(waiting) == "Waiting for bank verification"
+    (payment,) = views.awaiting_verification(waiting)
+    assert views.payment_words(payment) == "Awaiting bank verification"
+    no_date = payment.model_copy(update={"microdeposits_arrive_on": None, "card_last4": ""})
+    assert views.verification_words(no_date) == (
+        "Stripe will send a small deposit to your bank account within 1-2 business days."
+    )
+    part = invoice_out(fake._invoice(for_client=True))
+    part = part.model_copy(update={"payable": part.total})  # the rest still payable by card
+    assert views.pay_state(part, approver, viewing_as_client=False, settings=None) == "not_set_up"
