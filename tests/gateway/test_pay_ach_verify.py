@@ -187,6 +187,22 @@ async def test_cancelling_it_cancels_the_intent_and_leads_to_paying_by_card(sett
     assert forged.status_code in (400, 403)
 
 
+async def test_the_json_api_cancels_it_and_shows_the_state(settings, services):
+    async with portal(settings, services) as client:
+        shown = (await client.get(f"/api/v1/invoices/{INVOICE_ID}")).json()
+        token = (await client.get("/api/v1/me")).json()["csrf_token"]
+        url = f"/api/v1/invoices/{INVOICE_ID}/payments/{PAYMENT_ID}/cancel"
+        r = await client.post(url, headers={"X-CSRF-Token": token})
+    (payment,) = shown["payments"]
+    assert payment["status"] == "awaiting_verification"
+    assert payment["verification_url"] == VERIFY_URL
+    assert payment["microdeposits_arrive_on"] == "2026-12-04"
+    assert r.status_code == 200, r.text
+    assert r.json()["payments"][0]["status"] == "canceled"
+    assert r.json()["payable"]["amount_minor"] == 250_000
+    assert len(services[1].canceled) == 1
+
+
 async def test_a_refused_cancel_is_said_in_payments_words(settings, services):
     services[1].refuse_cancel = "this debit was verified and is on its way"
     async with portal(settings, services) as client:

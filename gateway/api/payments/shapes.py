@@ -175,7 +175,11 @@ class PayRequest(Amount):
 class StartedPayment(BaseModel):
     payment: Payment
     client_secret: str = Field(description="For Stripe.js to finish a bank's confirmation step.")
-    next_action: str
+    next_action: str = Field(
+        description='"" (done, or processing); "requires_action" (Stripe.js finishes the '
+        'bank\'s step with the client secret); "verify_with_microdeposits" (an ACH account '
+        "typed by hand: the payment's `verification_url` is Stripe's page to verify it)."
+    )
 
 
 class OfflinePaymentIn(Amount):

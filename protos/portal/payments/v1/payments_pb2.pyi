@@ -1093,7 +1093,7 @@ class StartPaymentResponse(_message.Message):
     client_secret: _builtins.str
     """for Stripe.js to finish (3-D Secure) in the page"""
     next_action: _builtins.str
-    """"", "requires_action" """
+    """"", "requires_action" (3-D Secure), "verify_with_microdeposits" """
     @_builtins.property
     def payment(self) -> Global___Payment: ...
     def __init__(
