@@ -3,7 +3,8 @@ the pay page's second form: the details and the mandate the client agreed to
 go to payments' StartPayment as `bank_debit`; payments makes the
 PaymentMethod on the integrator's account (see payments' README: no Stripe.js
 stand-in plays bank debits). Re-rendered with the refusal in words on the
-same pay page."""
+same pay page. An ACH debit left waiting for micro-deposit verification can
+be cancelled here (payments cancels its PaymentIntent), to pay by card."""
 
 from __future__ import annotations
 

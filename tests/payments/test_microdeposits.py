@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -261,8 +261,6 @@ def test_awaiting_verification_sits_between_pending_and_processing():
     assert status("requires_action", attempted=False, next_action="use_stripe_sdk") is (
         PaymentStatus.PENDING
     )
-    from datetime import UTC, datetime
-
     t = datetime(2026, 12, 1, tzinfo=UTC)
     apply = domain_payments.should_apply
     assert apply(PaymentStatus.AWAITING_VERIFICATION, t, PaymentStatus.PROCESSING, t)
