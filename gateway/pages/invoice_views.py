@@ -29,7 +29,7 @@ def status_words(invoice: Invoice) -> str:
         when = max((d for d in expected if d), default=None)
         if invoice.status == "processing":
             return f"Processing, expected by {format_date(when)}" if when else "Processing"
-    if invoice.status in ("open", "partially_paid") and awaiting_verification(invoice):
+    if invoice.status in ("open", "partially_paid") and _held_for_verification(invoice):
         return "Waiting for bank verification"
     if invoice.status in ("open", "partially_paid") and invoice.overdue:
         return "Overdue" if invoice.status == "open" else "Partly paid, overdue"
@@ -53,6 +53,16 @@ def status_class(invoice: Invoice) -> str:
 def awaiting_verification(invoice: Invoice) -> list[Payment]:
     """Bank debits waiting for the client to verify Stripe's micro-deposit."""
     return [p for p in invoice.payments if p.status == "awaiting_verification"]
+
+
+def _held_for_verification(invoice: Invoice) -> bool:
+    """A debit awaits verification: named among the payments, or (the ledger's
+    list carries none) implied by what is due being neither payable nor on its way."""
+    if awaiting_verification(invoice):
+        return True
+    due = invoice.due.amount_minor if invoice.due else 0
+    on_way = invoice.processing.amount_minor if invoice.processing else 0
+    return due > 0 and on_way == 0 and payable_minor(invoice) == 0
 
 
 def verification_words(payment: Payment) -> str:

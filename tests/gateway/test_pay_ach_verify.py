@@ -285,6 +285,8 @@ def test_the_pages_words_for_a_debit_awaiting_verification():
         "verifying"
     )
     assert views.status_words(waiting) == "Waiting for bank verification"
+    listed = waiting.model_copy(update={"payments": []})  # ListInvoices carries no payments
+    assert views.status_words(listed) == "Waiting for bank verification"
     (payment,) = views.awaiting_verification(waiting)
     assert views.payment_words(payment) == "Awaiting bank verification"
     no_date = payment.model_copy(update={"microdeposits_arrive_on": None, "card_last4": ""})
