@@ -185,6 +185,7 @@ async def invoice_page(
         badge=views.status_class,
         payment_words=views.payment_words,
         method_words=views.method_words,
+        verification_words=views.verification_words,
     )
 
 

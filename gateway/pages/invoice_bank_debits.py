@@ -3,7 +3,8 @@ the pay page's second form: the details and the mandate the client agreed to
 go to payments' StartPayment as `bank_debit`; payments makes the
 PaymentMethod on the integrator's account (see payments' README: no Stripe.js
 stand-in plays bank debits). Re-rendered with the refusal in words on the
-same pay page."""
+same pay page. An ACH debit left waiting for micro-deposit verification can
+be cancelled here (payments cancels its PaymentIntent), to pay by card."""
 
 from __future__ import annotations
 
@@ -79,4 +80,25 @@ async def start_bank_debit(
         bank_quotes=await bank_quotes(payments, principal, invoice, chosen),
         bank_error=error,
         bank_form=debit,
+    )
+
+
+@router.post("/invoices/{invoice_id}/payments/{payment_id}/cancel")
+async def cancel_bank_debit(
+    request: Request, invoice_id: str, payment_id: str, signed_in: ClientPage, payments: PaymentsDep
+) -> Response:
+    """Give up an ACH debit still waiting for micro-deposit verification
+    (payments cancels its PaymentIntent), then straight to paying by card."""
+    await signed_in_form(request, signed_in)
+    invoice_uuid = uuid.UUID(page_id(invoice_id, "invoice"))
+    payment_uuid = uuid.UUID(page_id(payment_id, "payment"))
+    try:
+        await calls.cancel_payment(payments, portal_of(signed_in), invoice_uuid, payment_uuid)
+    except RemoteError as exc:
+        error = refusal(exc).message
+        return see_other(request, f"/invoices/{invoice_uuid}", flash=error, kind="error")
+    return see_other(
+        request,
+        f"/invoices/{invoice_uuid}/pay",
+        flash="The bank payment was cancelled and nothing was taken. Pay by card below.",
     )

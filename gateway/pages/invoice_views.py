@@ -17,7 +17,9 @@ from services.chassis.money import format_amount, parse_amount
 from services.chassis.timefmt import format_date
 
 OPEN = ("open", "processing", "partially_paid")
-PayState = Literal["pay", "nothing_due", "archived", "view_as", "viewer", "not_set_up", "closed"]
+PayState = Literal[
+    "pay", "verifying", "nothing_due", "archived", "view_as", "viewer", "not_set_up", "closed"
+]
 
 
 def status_words(invoice: Invoice) -> str:
@@ -27,6 +29,8 @@ def status_words(invoice: Invoice) -> str:
         when = max((d for d in expected if d), default=None)
         if invoice.status == "processing":
             return f"Processing, expected by {format_date(when)}" if when else "Processing"
+    if invoice.status in ("open", "partially_paid") and _held_for_verification(invoice):
+        return "Waiting for bank verification"
     if invoice.status in ("open", "partially_paid") and invoice.overdue:
         return "Overdue" if invoice.status == "open" else "Partly paid, overdue"
     return {
@@ -46,7 +50,33 @@ def status_class(invoice: Invoice) -> str:
     return invoice.status
 
 
+def awaiting_verification(invoice: Invoice) -> list[Payment]:
+    """Bank debits waiting for the client to verify Stripe's micro-deposit."""
+    return [p for p in invoice.payments if p.status == "awaiting_verification"]
+
+
+def _held_for_verification(invoice: Invoice) -> bool:
+    """A debit awaits verification: named among the payments, or (the ledger's
+    list carries none) implied by what is due being neither payable nor on its way."""
+    if awaiting_verification(invoice):
+        return True
+    due = invoice.due.amount_minor if invoice.due else 0
+    on_way = invoice.processing.amount_minor if invoice.processing else 0
+    return due > 0 and on_way == 0 and payable_minor(invoice) == 0
+
+
+def verification_words(payment: Payment) -> str:
+    """ "Stripe will send a small deposit to account ••6789 by 4 Dec 2026." """
+    account = f"account ••{payment.card_last4}" if payment.card_last4 else "your bank account"
+    when = format_date(payment.microdeposits_arrive_on)
+    return f"Stripe will send a small deposit to {account}" + (
+        f" by {when}." if when else " within 1-2 business days."
+    )
+
+
 def payment_words(payment: Payment) -> str:
+    if payment.status == "awaiting_verification":
+        return "Awaiting bank verification"
     if payment.status == "processing":
         when = format_date(payment.expected_by)
         return f"Processing, expected by {when}" if when else "Processing"
@@ -93,7 +123,7 @@ def pay_state(
     if invoice.status not in OPEN:
         return "closed"
     if payable_minor(invoice) <= 0:
-        return "nothing_due"
+        return "verifying" if awaiting_verification(invoice) else "nothing_due"
     if viewing_as_client:
         return "view_as"
     if principal.read_only:

@@ -90,6 +90,8 @@ def _helpers() -> dict:
         "badge": views.status_class,
         "payment_words": views.payment_words,
         "method_words": views.method_words,
+        "verification_words": views.verification_words,
+        "awaiting_verification": views.awaiting_verification,
     }
 
 

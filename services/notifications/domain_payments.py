@@ -102,6 +102,39 @@ def payment_failed(
     )
 
 
+def verify_bank_account(
+    *,
+    number: str,
+    project_name: str,
+    tried: common_pb2.Money,
+    last4: str,
+    arrive_on: str,
+    microdeposit_type: str,
+    link: str,
+) -> Message:
+    """An ACH debit on an account typed by hand: nothing is debited until the
+    client finds Stripe's small deposit and enters it on Stripe's page."""
+    account = f"account ••{last4}" if last4 else "your bank account"
+    when = f" by {timefmt.format_date(arrive_on)}" if arrive_on else " in 1-2 business days"
+    what = (
+        "the two small amounts"
+        if microdeposit_type == "amounts"
+        else "the 6-character code (it starts with SM) in the deposit's description"
+    )
+    return Message(
+        subject=f"Verify your bank account to pay invoice {number}",
+        paragraphs=[
+            f"To debit {amount(tried)} for {_about(number, project_name)}, Stripe will send a "
+            f"small deposit to {account}{when}.",
+            f"When it arrives, enter {what} on Stripe's verification page. Nothing is taken "
+            "from your account until you do.",
+            "If you would rather pay by card, open the invoice and cancel this bank payment.",
+        ],
+        button="Verify your bank account",
+        link=link,
+    )
+
+
 def payment_received(
     *,
     number: str,

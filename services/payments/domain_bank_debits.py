@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from services.chassis.errors import InvalidArgument
+from services.chassis.errors import InvalidArgument, InvalidTransition
 from services.chassis.validation import require_text
-from services.payments.domain_payments import Method
+from services.payments.domain_payments import Method, PaymentStatus
 
 CURRENCY = {Method.US_BANK_ACCOUNT: "USD", Method.BACS_DEBIT: "GBP"}
 _DIGITS = re.compile(r"[\s-]")
@@ -99,3 +99,48 @@ def check_bank_debit(
     return BankDebit(
         how, name, mail, routing, sort, account, ip_address.strip()[:45], user_agent[:500]
     )
+
+
+# -- micro-deposit verification (ACH typed by hand, no Financial Connections) --
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Stripe's `next_action.verify_with_microdeposits`: where the client
+    verifies, when the deposit should land (a Unix time, 0 if Stripe gave
+    none) and how ("descriptor_code": a 6-character code on one deposit;
+    "amounts": two small amounts)."""
+
+    url: str
+    arrival_at: int
+    microdeposit_type: str
+
+
+def verification_of(next_action: object) -> Verification | None:
+    """The micro-deposit step in a PaymentIntent's `next_action`, if that is
+    what it asks for (3-D Secure's `use_stripe_sdk` is not)."""
+    if not isinstance(next_action, dict) or next_action.get("type") != "verify_with_microdeposits":
+        return None
+    step = next_action.get("verify_with_microdeposits") or {}
+    url = str(step.get("hosted_verification_url") or "")
+    if not url.startswith("https://"):  # only ever a link to Stripe's own page
+        url = ""
+    kind = str(step.get("microdeposit_type") or "")
+    return Verification(
+        url=url[:500],
+        arrival_at=int(step.get("arrival_date") or 0),
+        microdeposit_type=kind if kind in {"descriptor_code", "amounts"} else "",
+    )
+
+
+def plan_cancel(status: PaymentStatus, *, method: Method) -> None:
+    """A client may give up a bank debit only while it waits for their
+    verification: nothing has been debited, and Stripe still lets the intent
+    be canceled. Once processing, the money is on its way."""
+    if method is not Method.US_BANK_ACCOUNT or status is not PaymentStatus.AWAITING_VERIFICATION:
+        words = {
+            PaymentStatus.PROCESSING: "this payment is already on its way from your bank",
+            PaymentStatus.SUCCEEDED: "this payment has been received",
+            PaymentStatus.CANCELED: "this payment was already cancelled",
+        }.get(status, "only a bank debit awaiting verification can be cancelled here")
+        raise InvalidTransition(words, field="payment")

@@ -120,6 +120,9 @@ class Ledger:
     succeeded_minor: int = 0  # applied to the invoice by succeeded payments
     refunded_minor: int = 0
     processing_minor: int = 0  # bank debits submitted, not yet cleared
+    # ACH debits waiting for the client to verify micro-deposits: not paid,
+    # not on their way, but held so the same amount is not debited twice.
+    verifying_minor: int = 0
 
     @property
     def paid_minor(self) -> int:
@@ -131,8 +134,9 @@ class Ledger:
 
     @property
     def payable_minor(self) -> int:
-        """What a new payment may still cover: money already on its way counts."""
-        return max(0, self.due_minor - self.processing_minor)
+        """What a new payment may still cover: money on its way, or waiting
+        for the client's verification, counts."""
+        return max(0, self.due_minor - self.processing_minor - self.verifying_minor)
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,12 @@ def plan_void(state: InvoiceState, ledger: Ledger) -> None:
     if ledger.paid_minor != 0 or ledger.processing_minor != 0:
         raise InvalidTransition(
             "an invoice with payments on it cannot be voided; refund them first",
+            field="status",
+        )
+    if ledger.verifying_minor != 0:
+        raise InvalidTransition(
+            "a bank debit on this invoice awaits the client's verification; "
+            "it must be cancelled first",
             field="status",
         )
 

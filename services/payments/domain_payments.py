@@ -26,6 +26,10 @@ REFERENCE_MAX = 120
 
 class PaymentStatus(StrEnum):
     PENDING = "pending"  # an intent exists; the client has not finished
+    # ACH on an account typed by hand: Stripe's micro-deposits wait for the
+    # client to verify. Not paid, not processing, but held like processing so
+    # the same amount is not debited twice (the client may cancel it instead).
+    AWAITING_VERIFICATION = "awaiting_verification"
     PROCESSING = "processing"  # a bank debit submitted, not yet cleared
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # may still succeed: the client can retry the same intent
@@ -55,10 +59,11 @@ TERMINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED})
 # Which of two events from the same second is the later one.
 _PRECEDENCE = {
     PaymentStatus.PENDING: 0,
-    PaymentStatus.PROCESSING: 1,
-    PaymentStatus.FAILED: 2,
-    PaymentStatus.SUCCEEDED: 3,
-    PaymentStatus.CANCELED: 3,
+    PaymentStatus.AWAITING_VERIFICATION: 1,
+    PaymentStatus.PROCESSING: 2,
+    PaymentStatus.FAILED: 3,
+    PaymentStatus.SUCCEEDED: 4,
+    PaymentStatus.CANCELED: 4,
 }
 
 
@@ -96,6 +101,13 @@ def check_payment_amount(
     payable = ledger.payable_minor
     if amount_minor <= 0:
         raise InvalidArgument("enter an amount more than zero", field="amount")
+    if amount_minor > payable and ledger.verifying_minor:
+        raise InvalidTransition(
+            "a bank debit awaiting your verification already covers "
+            f"{format_amount(ledger.verifying_minor, invoice_currency)}: verify it, "
+            "or cancel it to pay another way",
+            field="amount",
+        )
     if amount_minor > payable:
         raise InvalidArgument(
             f"you can pay at most {format_amount(payable, invoice_currency)} on this invoice",
@@ -119,9 +131,15 @@ _not_payable = {
 }
 
 
-def status_from_stripe(stripe_status: str, *, attempted: bool) -> PaymentStatus:
+def status_from_stripe(
+    stripe_status: str, *, attempted: bool, next_action: str = ""
+) -> PaymentStatus:
     """A PaymentIntent's status as ours. Stripe sends a failed attempt back to
-    `requires_payment_method`: that is a failure once a method was tried."""
+    `requires_payment_method`: that is a failure once a method was tried. A
+    `requires_action` is the client's to finish: 3-D Secure in the page (still
+    pending), or micro-deposits to verify (days, so a state of its own)."""
+    if stripe_status == "requires_action" and next_action == "verify_with_microdeposits":
+        return PaymentStatus.AWAITING_VERIFICATION
     if stripe_status == "succeeded":
         return PaymentStatus.SUCCEEDED
     if stripe_status == "processing":
@@ -152,6 +170,17 @@ _FAILURE_WORDS = {
     "debit_not_authorized": "Your bank says this debit wasn't authorised. Contact your bank "
     "or pay another way.",
     "account_closed": "The bank account is closed. Pay with another account or a card.",
+    # Micro-deposit verification that ended without a debit (Stripe's codes).
+    "payment_method_microdeposit_verification_timeout": "The bank account wasn't verified "
+    "in time, so nothing was taken. Pay by card, or enter the account again.",
+    "payment_method_microdeposit_verification_attempts_exceeded": "The deposit was entered "
+    "wrongly too many times, so nothing was taken. Pay by card, or enter the account again.",
+    "payment_method_microdeposit_verification_amounts_mismatch": "The deposit amounts didn't "
+    "match, so nothing was taken. Pay by card, or enter the account again.",
+    "payment_method_microdeposit_verification_descriptor_code_mismatch": "The code didn't "
+    "match the deposit, so nothing was taken. Pay by card, or enter the account again.",
+    "payment_method_microdeposit_failed": "The bank couldn't receive the small deposit "
+    "(check the account details), so nothing was taken. Pay by card or another account.",
 }
 GENERIC_FAILURE = (
     "The payment didn't go through. Try another card or account, or contact your bank."
@@ -227,10 +256,13 @@ def land_intent(
     when: datetime,
     method: Method,
     today: date,
+    next_action: str = "",
 ) -> Landing | None:
     """A PaymentIntent's state (at `when`) as a change to our record, or None
     when it is no news (repeated or out of order). `today` is the tenant's."""
-    incoming = status_from_stripe(stripe_status, attempted=bool(failure_code or failure_message))
+    incoming = status_from_stripe(
+        stripe_status, attempted=bool(failure_code or failure_message), next_action=next_action
+    )
     if not should_apply(current, current_at, incoming, when):
         return None
     if incoming is PaymentStatus.PROCESSING:
@@ -308,6 +340,7 @@ def check_refund(amount_minor: int, *, paid_minor: int, refunded_minor: int) -> 
 # The webhooks whose news can change one of our payments.
 INTENT_EVENTS = frozenset(
     {
+        "payment_intent.requires_action",  # micro-deposits sent, to verify
         "payment_intent.processing",
         "payment_intent.succeeded",
         "payment_intent.payment_failed",

@@ -223,7 +223,7 @@ class Payment(Base):
     invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoice.id"), index=True)
     attempt_id: Mapped[str | None] = mapped_column(String(100))  # pay-now
     request_id: Mapped[str | None] = mapped_column(String(100))  # offline, by staff
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30))
     # When the state we hold happened (Stripe's event time): older news loses.
     status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     method: Mapped[str] = mapped_column(String(30))
@@ -235,6 +235,11 @@ class Payment(Base):
     client_secret: Mapped[str] = mapped_column(String(200), default="")
     failure_message: Mapped[str] = mapped_column(Text, default="")
     expected_by: Mapped[date | None] = mapped_column(Date)
+    # ACH awaiting micro-deposit verification: Stripe's hosted page, the
+    # tenant's date the deposit should land by, descriptor_code or amounts.
+    verification_url: Mapped[str] = mapped_column(String(500), default="")
+    microdeposits_arrive_on: Mapped[date | None] = mapped_column(Date)
+    microdeposit_type: Mapped[str] = mapped_column(String(20), default="")
     reference: Mapped[str] = mapped_column(String(120), default="")
     received_on: Mapped[date | None] = mapped_column(Date)
     card_brand: Mapped[str] = mapped_column(String(20), default="")

@@ -20,7 +20,7 @@ from typing import Any
 import stripe
 
 from services.chassis.errors import InvalidArgument, Unauthenticated
-from services.payments.domain_bank_debits import BankDebit
+from services.payments.domain_bank_debits import BankDebit, Verification, verification_of
 from services.payments.domain_webhooks import signature_problem
 
 API_VERSION = "2025-03-31.basil"  # pinned: partial payments on invoices are first-class from here
@@ -54,6 +54,8 @@ class IntentInfo:
     failure_code: str
     failure_message: str
     metadata: dict[str, str]
+    next_action: str = ""  # requires_action: "verify_with_microdeposits", "use_stripe_sdk", ...
+    verification: Verification | None = None  # the micro-deposit step, if that is it
 
 
 def plain(obj: Any) -> dict[str, Any]:
@@ -64,6 +66,7 @@ def plain(obj: Any) -> dict[str, Any]:
 def intent_info(obj: Any) -> IntentInfo:
     obj = plain(obj)
     error = obj.get("last_payment_error") or {}
+    action = obj.get("next_action") or {}
     return IntentInfo(
         id=obj["id"],
         status=obj["status"],
@@ -74,6 +77,8 @@ def intent_info(obj: Any) -> IntentInfo:
         failure_code=str(error.get("decline_code") or error.get("code") or ""),
         failure_message=str(error.get("message") or ""),
         metadata=dict(obj.get("metadata") or {}),
+        next_action=str(action.get("type") or "") if isinstance(action, dict) else "",
+        verification=verification_of(action),
     )
 
 
@@ -203,6 +208,17 @@ class StripeGateway:
     async def retrieve_intent(self, *, account: str, intent_id: str) -> IntentInfo:
         intent = await self._client.v1.payment_intents.retrieve_async(
             intent_id,
+            options=self._options(account),  # type: ignore[arg-type]
+        )
+        return intent_info(intent)
+
+    async def cancel_intent(self, *, account: str, intent_id: str) -> IntentInfo:
+        """Cancel a PaymentIntent the client gave up (a debit awaiting
+        verification); Stripe answers the canceled intent. Canceling one
+        already canceled is refused by Stripe: the caller re-fetches then."""
+        intent = await self._client.v1.payment_intents.cancel_async(
+            intent_id,
+            params={"cancellation_reason": "abandoned"},
             options=self._options(account),  # type: ignore[arg-type]
         )
         return intent_info(intent)

@@ -199,6 +199,36 @@ async def test_a_failed_payment_tells_the_approvers_why_with_the_link_to_try_aga
     assert f"Try again: {PORTAL}/invoices/{INVOICE}" in mail["text"]
 
 
+async def test_a_debit_awaiting_verification_tells_the_approvers_where_and_by_when(
+    mailer: Mailer,
+):
+    url = "https://payments.stripe.com/microdeposit/pacs_test_123"
+    waiting = pay.PaymentVerificationRequired(
+        payment_id=str(uuid.uuid4()),
+        invoice_id=INVOICE,
+        project_id=PROJECT,
+        customer_id=CUSTOMER,
+        amount=jpy(1_250_000),
+        method="us_bank_account",
+        account_last4="6789",
+        verification_url=url,
+        arrive_on="2026-12-04",
+        microdeposit_type="descriptor_code",
+        standing=standing("open", 1_250_000),
+    )
+    event_id = str(uuid.uuid4())
+    await deliver(mailer, waiting, event_id=event_id)
+    await deliver(mailer, waiting, event_id=event_id)  # redelivered: one email
+    assert await mailer.send_due() == 1
+    (mail,) = mailer.sink.messages
+    assert mail["rcpt_tos"] == ["yui@example.com"]
+    assert mail["subject"] == "Verify your bank account to pay invoice INV-1001"
+    text = " ".join(mail["text"].split())
+    assert "small deposit to account ••6789 by 4 Dec 2026" in text
+    assert "Nothing is taken from your account until you do." in text
+    assert f"Verify your bank account: {url}" in text
+
+
 def test_every_payment_mailing_is_subscribed():
     subscribed = {
         s.payload_type for s in handlers.subscriptions(identity=Identity(), portal_url_template="")

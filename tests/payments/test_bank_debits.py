@@ -1,21 +1,16 @@
 """Pay now by bank debit: localstripe knows neither us_bank_account nor
 bacs_debit PaymentMethods, nor `mandate_data`, so the real Stripe SDK talks
-here to a local server that plays the two calls (`POST /v1/payment_methods`,
-`POST /v1/payment_intents`, and the method's retrieval) and records what
-Stripe would receive. The intent answers `processing`, as Stripe's does for
-a submitted debit; its webhooks later are tests/payments/test_pay_now.py's."""
+here to a local server that plays the calls (tests/payments/stripe_calls.py)
+and records what Stripe would receive. The intent answers `processing`, as
+Stripe's does for a submitted debit; its webhooks later are
+tests/payments/test_pay_now.py's, micro-deposits test_microdeposits.py's."""
 
 from __future__ import annotations
 
-import itertools
-import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from urllib.parse import parse_qs
 
 import pytest
-from aiohttp import web
 from google.protobuf.field_mask_pb2 import FieldMask
 from portal.common.v1 import common_pb2
 from portal.payments.v1 import payments_pb2 as pb
@@ -26,6 +21,7 @@ from services.payments import domain_bank_debits, service
 from services.payments.domain_payments import Method
 from services.payments.stripe_gateway import StripeGateway
 from tests.payments.conftest import Integrator
+from tests.payments.stripe_calls import FakeDebits, serve_debits
 
 BACS = {
     "method": "bacs_debit",
@@ -39,58 +35,10 @@ BACS = {
 }
 
 
-@dataclass
-class FakeDebits:
-    url: str = ""
-    forms: list[tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=list)
-    intents: dict[str, dict] = field(default_factory=dict)  # idempotency key -> intent
-    methods: dict[str, dict] = field(default_factory=dict)
-    ids: itertools.count = field(default_factory=lambda: itertools.count(1))
-
-    async def handle(self, request: web.Request) -> web.Response:
-        form = {k: v[0] for k, v in parse_qs((await request.read()).decode()).items()}
-        self.forms.append((request.method + " " + request.path, form, dict(request.headers)))
-        if request.path.startswith("/v1/payment_methods/"):
-            return web.json_response(self.methods[request.path.rsplit("/", 1)[1]])
-        if request.path == "/v1/payment_methods":
-            kind = form["type"]
-            pm = {"id": f"pm_{next(self.ids):08d}", "object": "payment_method", "type": kind}
-            pm[kind] = {"last4": form[f"{kind}[account_number]"][-4:]}
-            self.methods[pm["id"]] = pm
-            return web.json_response(pm)
-        key = request.headers.get("Idempotency-Key", "")
-        if key not in self.intents:
-            n = next(self.ids)
-            self.intents[key] = {
-                "id": f"pi_{n:08d}",
-                "object": "payment_intent",
-                "status": "processing",
-                "client_secret": f"pi_{n:08d}_secret_x",
-                "amount": int(form["amount"]),
-                "currency": form["currency"],
-                "created": int(time.time()),
-                "metadata": {},
-            }
-        return web.json_response(self.intents[key])
-
-    def posted(self, path: str) -> list[dict[str, str]]:
-        return [f for p, f, _ in self.forms if p == f"POST {path}"]
-
-
 @pytest.fixture
 async def debits() -> AsyncIterator[FakeDebits]:
-    fake = FakeDebits()
-    app = web.Application()
-    app.router.add_route("*", "/v1/{tail:.*}", fake.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    try:
+    async for fake in serve_debits():
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 async def turn_on(acme: Integrator, **toggles: bool) -> str:

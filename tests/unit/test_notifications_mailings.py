@@ -34,6 +34,7 @@ def test_notifications_subscribes_to_every_event_it_mails_about_to_shares_and_to
             payments_events.InvoiceIssued,
             payments_events.PaymentSucceeded,
             payments_events.PaymentFailed,
+            payments_events.PaymentVerificationRequired,  # "verify your bank account"
             DocumentShared,
             # The project audience copy (chassis.audience) that project mail goes by.
             projects_events.ProjectCreated,

@@ -140,6 +140,16 @@ async def start_payment(
 
 
 @router.post(
+    "/invoices/{invoice_id}/payments/{payment_id}/cancel",
+    summary="Give up a bank debit awaiting verification, to pay another way (the approver)",
+)
+async def cancel_payment(
+    invoice_id: UUID, payment_id: UUID, caller: CallerDep, payments: PaymentsDep
+) -> Invoice:
+    return await calls.cancel_payment(payments, caller, invoice_id, payment_id)
+
+
+@router.post(
     "/invoices/{invoice_id}/offline-payments",
     summary="Record money received outside Stripe: a transfer, a cheque (staff)",
 )

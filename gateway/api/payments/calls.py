@@ -198,6 +198,18 @@ async def pay(
     )
 
 
+async def cancel_payment(
+    payments: PaymentsRemote, principal: Principal, invoice_id: UUID, payment_id: UUID
+) -> Invoice:
+    """A client gives up a bank debit awaiting verification (to pay by card)."""
+    answer = await payments.call(
+        payments.stub.CancelPayment,
+        pb.CancelPaymentRequest(invoice_id=str(invoice_id), payment_id=str(payment_id)),
+        principal=principal,
+    )
+    return invoice_out(answer.invoice)
+
+
 async def record_offline(
     payments: PaymentsRemote,
     principal: Principal,

@@ -18,7 +18,9 @@ from services.chassis import enums
 InvoiceStatus = Literal[
     "draft", "open", "processing", "partially_paid", "paid", "void", "uncollectible"
 ]
-PaymentStatus = Literal["pending", "processing", "succeeded", "failed", "canceled"]
+PaymentStatus = Literal[
+    "pending", "awaiting_verification", "processing", "succeeded", "failed", "canceled"
+]
 Trigger = Literal["acceptance", "procurement", "install", "commissioning", "handover"]
 # Where an approved change order is billed (payments' domain_variations).
 VariationRule = Literal["invoice", "next_milestone", "spread"]
@@ -54,9 +56,18 @@ class Payment(BaseModel):
     )
     received_on: date | None
     card_brand: str
-    card_last4: str
+    card_last4: str = Field(description="A card's or a bank account's last four digits.")
     created_at: datetime | None
     succeeded_at: datetime | None
+    verification_url: str = Field(
+        default="",
+        description="An ACH debit awaiting verification: Stripe's page where the client "
+        "enters the micro-deposit (clients only).",
+    )
+    microdeposits_arrive_on: date | None = Field(
+        default=None, description="When Stripe's micro-deposit should arrive."
+    )
+    microdeposit_type: str = Field(default="", description="descriptor_code or amounts.")
 
 
 class Invoice(BaseModel):
@@ -164,7 +175,11 @@ class PayRequest(Amount):
 class StartedPayment(BaseModel):
     payment: Payment
     client_secret: str = Field(description="For Stripe.js to finish a bank's confirmation step.")
-    next_action: str
+    next_action: str = Field(
+        description='"" (done, or processing); "requires_action" (Stripe.js finishes the '
+        'bank\'s step with the client secret); "verify_with_microdeposits" (an ACH account '
+        "typed by hand: the payment's `verification_url` is Stripe's page to verify it)."
+    )
 
 
 class OfflinePaymentIn(Amount):
@@ -238,6 +253,9 @@ def payment_out(p: pb.Payment) -> Payment:
         card_last4=p.card_last4,
         created_at=timestamp(p, "created_at"),
         succeeded_at=timestamp(p, "succeeded_at"),
+        verification_url=p.verification_url,
+        microdeposits_arrive_on=calendar_date(p.microdeposits_arrive_on),
+        microdeposit_type=p.microdeposit_type,
     )
 
 

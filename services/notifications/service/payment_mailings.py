@@ -77,8 +77,27 @@ def payment_failed(p: payment_events.PaymentFailed) -> domain.Mailing:
     )
 
 
+def verification_required(p: payment_events.PaymentVerificationRequired) -> domain.Mailing:
+    """The approvers (who pay): the link is Stripe's own verification page."""
+    return domain.Mailing(
+        customer_id=p.customer_id,
+        project_id=p.project_id,
+        approvers_only=True,
+        compose=lambda brand, portal: domain_payments.verify_bank_account(
+            number=p.standing.number,
+            project_name=p.standing.project_name,
+            tried=p.amount,
+            last4=p.account_last4,
+            arrive_on=p.arrive_on,
+            microdeposit_type=p.microdeposit_type,
+            link=p.verification_url or f"{portal}/invoices/{p.invoice_id}",
+        ),
+    )
+
+
 PAYMENT_MAILINGS = {
     payment_events.InvoiceIssued: invoice_issued,
     payment_events.PaymentSucceeded: payment_succeeded,
     payment_events.PaymentFailed: payment_failed,
+    payment_events.PaymentVerificationRequired: verification_required,
 }

@@ -197,6 +197,17 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         )
         return pb.RefundPaymentResponse(invoice=invoice_pb(view, for_client=False))
 
+    async def CancelPayment(self, request, context):
+        principal = current_principal()
+        view = await service.cancel_payment(
+            sessions=self._sessions,
+            stripe_api=self._stripe_api(),
+            principal=principal,
+            invoice_id=request.invoice_id,
+            payment_id=request.payment_id,
+        )
+        return pb.CancelPaymentResponse(invoice=invoice_pb(view, for_client=principal.is_client))
+
     async def QuotePayment(self, request, context):
         charge = await service.quote_payment(
             sessions=self._sessions,

@@ -52,6 +52,10 @@ def payment_pb(p: Payment, refunded_minor: int, *, for_client: bool) -> pb.Payme
         received_on=day(p.received_on),
         card_last4=p.card_last4,
         card_brand=p.card_brand,
+        # Stripe's page is the client's to open; staff see the state and the date.
+        verification_url=p.verification_url if for_client else "",
+        microdeposits_arrive_on=day(p.microdeposits_arrive_on),
+        microdeposit_type=p.microdeposit_type,
     )
 
 

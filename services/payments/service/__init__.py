@@ -8,6 +8,7 @@ from services.payments.service.accounting import (
     get_connection,
     start_connection,
 )
+from services.payments.service.cancel_debit import cancel_payment
 from services.payments.service.common import InvoiceView
 from services.payments.service.documents import (
     Pdf,
@@ -67,6 +68,7 @@ __all__ = [
     "PlanView",
     "SyncView",
     "VariationPreview",
+    "cancel_payment",
     "complete_connection",
     "create_invoice",
     "disconnect",

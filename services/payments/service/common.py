@@ -106,6 +106,13 @@ def invoice_state(invoice: Invoice) -> InvoiceState:
     return InvoiceState(issued=invoice.issued_at is not None, voided=invoice.voided_at is not None)
 
 
+_LEDGER_STATUSES = [
+    PaymentStatus.SUCCEEDED,
+    PaymentStatus.PROCESSING,
+    PaymentStatus.AWAITING_VERIFICATION,
+]
+
+
 async def ledgers(uow: UnitOfWork, invoices: list[Invoice]) -> dict[uuid.UUID, Ledger]:
     """Paid, refunded and processing per invoice, summed in two queries."""
     ids = [i.id for i in invoices]
@@ -115,7 +122,7 @@ async def ledgers(uow: UnitOfWork, invoices: list[Invoice]) -> dict[uuid.UUID, L
         await uow.session.execute(
             select(Payment.invoice_id, Payment.status, func.sum(Payment.applied_minor))
             .where(Payment.invoice_id.in_(ids))
-            .where(Payment.status.in_([PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING]))
+            .where(Payment.status.in_(_LEDGER_STATUSES))
             .group_by(Payment.invoice_id, Payment.status)
         )
     ).all()
@@ -129,6 +136,7 @@ async def ledgers(uow: UnitOfWork, invoices: list[Invoice]) -> dict[uuid.UUID, L
     ).all()
     succeeded = {i: int(s) for i, st, s in sums if st == PaymentStatus.SUCCEEDED}
     processing = {i: int(s) for i, st, s in sums if st == PaymentStatus.PROCESSING}
+    verifying = {i: int(s) for i, st, s in sums if st == PaymentStatus.AWAITING_VERIFICATION}
     refunded = {i: int(s) for i, s in refunds}
     return {
         inv.id: Ledger(
@@ -136,6 +144,7 @@ async def ledgers(uow: UnitOfWork, invoices: list[Invoice]) -> dict[uuid.UUID, L
             succeeded_minor=succeeded.get(inv.id, 0),
             refunded_minor=refunded.get(inv.id, 0),
             processing_minor=processing.get(inv.id, 0),
+            verifying_minor=verifying.get(inv.id, 0),
         )
         for inv in invoices
     }

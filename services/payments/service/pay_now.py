@@ -28,7 +28,11 @@ from services.payments import domain_fees, domain_payments
 from services.payments.domain_bank_debits import BankDebit
 from services.payments.domain_payments import Method, PaymentStatus, PayPolicy
 from services.payments.models import Invoice, Payment, PaymentSettings
-from services.payments.service.bank_debits import check_debit, make_debit_method
+from services.payments.service.bank_debits import (
+    awaiting_verification,
+    check_debit,
+    make_debit_method,
+)
 from services.payments.service.common import (
     Sessions,
     invoice_state,
@@ -203,6 +207,10 @@ def _attempt_id(value: str) -> str:
 
 
 def _next_action(payment: Payment, stripe_status: str = "") -> str:
+    """What the page does next: Stripe.js's 3-D Secure step, or nothing in the
+    page (a debit awaiting micro-deposits is verified on Stripe's own page)."""
+    if payment.status == PaymentStatus.AWAITING_VERIFICATION:
+        return "verify_with_microdeposits"
     return "requires_action" if stripe_status == "requires_action" else ""
 
 
@@ -271,13 +279,16 @@ async def apply_intent(
         when=at or intent.created,
         method=Method(payment.method),
         today=tenant_today(settings, now),
+        next_action=intent.next_action,
     )
     if landing is None:
         return False
     payment.status, payment.status_at = landing.status.value, landing.at
     if landing.failure_message is not None:
         payment.failure_message = landing.failure_message
-    if landing.status is PaymentStatus.PROCESSING:
+    if landing.status is PaymentStatus.AWAITING_VERIFICATION:
+        await awaiting_verification(uow, payment, invoice, intent, settings, now)
+    elif landing.status is PaymentStatus.PROCESSING:
         payment.expected_by = landing.expected_by
         expected = payment.expected_by.isoformat() if payment.expected_by else ""
         await _publish(

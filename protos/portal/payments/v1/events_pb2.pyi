@@ -191,6 +191,66 @@ class PaymentProcessing(_message.Message):
 Global___PaymentProcessing: _TypeAlias = PaymentProcessing  # noqa: Y015
 
 @_typing.final
+class PaymentVerificationRequired(_message.Message):
+    """An ACH debit waits for the client to verify their account (Stripe's
+    micro-deposits): the client is told where and by when; nothing is debited yet.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    INVOICE_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    ACCOUNT_LAST4_FIELD_NUMBER: _builtins.int
+    VERIFICATION_URL_FIELD_NUMBER: _builtins.int
+    ARRIVE_ON_FIELD_NUMBER: _builtins.int
+    MICRODEPOSIT_TYPE_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
+    payment_id: _builtins.str
+    invoice_id: _builtins.str
+    project_id: _builtins.str
+    customer_id: _builtins.str
+    method: _builtins.str
+    account_last4: _builtins.str
+    verification_url: _builtins.str
+    """Stripe's hosted verification page"""
+    arrive_on: _builtins.str
+    """"YYYY-MM-DD", the tenant's date (may be empty)"""
+    microdeposit_type: _builtins.str
+    """descriptor_code or amounts"""
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def standing(self) -> _payments_pb2.InvoiceStanding:
+        """the invoice after this event"""
+
+    def __init__(
+        self,
+        *,
+        payment_id: _builtins.str = ...,
+        invoice_id: _builtins.str = ...,
+        project_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        amount: _common_pb2.Money | None = ...,
+        method: _builtins.str = ...,
+        account_last4: _builtins.str = ...,
+        verification_url: _builtins.str = ...,
+        arrive_on: _builtins.str = ...,
+        microdeposit_type: _builtins.str = ...,
+        standing: _payments_pb2.InvoiceStanding | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "standing", b"standing"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_last4", b"account_last4", "amount", b"amount", "arrive_on", b"arrive_on", "customer_id", b"customer_id", "invoice_id", b"invoice_id", "method", b"method", "microdeposit_type", b"microdeposit_type", "payment_id", b"payment_id", "project_id", b"project_id", "standing", b"standing", "verification_url", b"verification_url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentVerificationRequired: _TypeAlias = PaymentVerificationRequired  # noqa: Y015
+
+@_typing.final
 class PaymentSucceeded(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

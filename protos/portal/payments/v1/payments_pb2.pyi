@@ -61,6 +61,10 @@ class _PaymentStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Payment
     PAYMENT_STATUS_SUCCEEDED: _PaymentStatus.ValueType  # 3
     PAYMENT_STATUS_FAILED: _PaymentStatus.ValueType  # 4
     PAYMENT_STATUS_CANCELED: _PaymentStatus.ValueType  # 5
+    PAYMENT_STATUS_AWAITING_VERIFICATION: _PaymentStatus.ValueType  # 6
+    """An ACH debit on an account typed by hand: Stripe sends micro-deposits
+    and waits for the client to verify them; nothing is debited until then.
+    """
 
 class PaymentStatus(_PaymentStatus, metaclass=_PaymentStatusEnumTypeWrapper): ...
 
@@ -70,6 +74,10 @@ PAYMENT_STATUS_PROCESSING: PaymentStatus.ValueType  # 2
 PAYMENT_STATUS_SUCCEEDED: PaymentStatus.ValueType  # 3
 PAYMENT_STATUS_FAILED: PaymentStatus.ValueType  # 4
 PAYMENT_STATUS_CANCELED: PaymentStatus.ValueType  # 5
+PAYMENT_STATUS_AWAITING_VERIFICATION: PaymentStatus.ValueType  # 6
+"""An ACH debit on an account typed by hand: Stripe sends micro-deposits
+and waits for the client to verify them; nothing is debited until then.
+"""
 Global___PaymentStatus: _TypeAlias = PaymentStatus  # noqa: Y015
 
 @_typing.final
@@ -122,6 +130,9 @@ class Payment(_message.Message):
     RECEIVED_ON_FIELD_NUMBER: _builtins.int
     CARD_LAST4_FIELD_NUMBER: _builtins.int
     CARD_BRAND_FIELD_NUMBER: _builtins.int
+    VERIFICATION_URL_FIELD_NUMBER: _builtins.int
+    MICRODEPOSITS_ARRIVE_ON_FIELD_NUMBER: _builtins.int
+    MICRODEPOSIT_TYPE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     invoice_id: _builtins.str
     status: Global___PaymentStatus.ValueType
@@ -136,7 +147,15 @@ class Payment(_message.Message):
     received_on: _builtins.str
     """offline payments: the date staff entered"""
     card_last4: _builtins.str
+    """a bank debit: the account's last four digits"""
     card_brand: _builtins.str
+    verification_url: _builtins.str
+    """Awaiting verification: Stripe's hosted page where the client enters the
+    micro-deposit (clients only; empty for staff), the tenant's date the
+    deposit should arrive by ("YYYY-MM-DD"), and "descriptor_code" or "amounts".
+    """
+    microdeposits_arrive_on: _builtins.str
+    microdeposit_type: _builtins.str
     @_builtins.property
     def applied(self) -> _common_pb2.Money:
         """what the invoice is credited"""
@@ -175,10 +194,13 @@ class Payment(_message.Message):
         received_on: _builtins.str = ...,
         card_last4: _builtins.str = ...,
         card_brand: _builtins.str = ...,
+        verification_url: _builtins.str = ...,
+        microdeposits_arrive_on: _builtins.str = ...,
+        microdeposit_type: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["applied", b"applied", "charged", b"charged", "created_at", b"created_at", "discount", b"discount", "refunded", b"refunded", "succeeded_at", b"succeeded_at", "surcharge", b"surcharge"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["applied", b"applied", "card_brand", b"card_brand", "card_last4", b"card_last4", "charged", b"charged", "created_at", b"created_at", "discount", b"discount", "expected_by", b"expected_by", "failure_message", b"failure_message", "id", b"id", "invoice_id", b"invoice_id", "method", b"method", "received_on", b"received_on", "reference", b"reference", "refunded", b"refunded", "status", b"status", "succeeded_at", b"succeeded_at", "surcharge", b"surcharge"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["applied", b"applied", "card_brand", b"card_brand", "card_last4", b"card_last4", "charged", b"charged", "created_at", b"created_at", "discount", b"discount", "expected_by", b"expected_by", "failure_message", b"failure_message", "id", b"id", "invoice_id", b"invoice_id", "method", b"method", "microdeposit_type", b"microdeposit_type", "microdeposits_arrive_on", b"microdeposits_arrive_on", "received_on", b"received_on", "reference", b"reference", "refunded", b"refunded", "status", b"status", "succeeded_at", b"succeeded_at", "surcharge", b"surcharge", "verification_url", b"verification_url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1071,7 +1093,7 @@ class StartPaymentResponse(_message.Message):
     client_secret: _builtins.str
     """for Stripe.js to finish (3-D Secure) in the page"""
     next_action: _builtins.str
-    """"", "requires_action" """
+    """"", "requires_action" (3-D Secure), "verify_with_microdeposits" """
     @_builtins.property
     def payment(self) -> Global___Payment: ...
     def __init__(
@@ -1194,6 +1216,48 @@ class RefundPaymentResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RefundPaymentResponse: _TypeAlias = RefundPaymentResponse  # noqa: Y015
+
+@_typing.final
+class CancelPaymentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_ID_FIELD_NUMBER: _builtins.int
+    PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    invoice_id: _builtins.str
+    payment_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        invoice_id: _builtins.str = ...,
+        payment_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoice_id", b"invoice_id", "payment_id", b"payment_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelPaymentRequest: _TypeAlias = CancelPaymentRequest  # noqa: Y015
+
+@_typing.final
+class CancelPaymentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def invoice(self) -> Global___Invoice: ...
+    def __init__(
+        self,
+        *,
+        invoice: Global___Invoice | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelPaymentResponse: _TypeAlias = CancelPaymentResponse  # noqa: Y015
 
 @_typing.final
 class IngestStripeEventRequest(_message.Message):

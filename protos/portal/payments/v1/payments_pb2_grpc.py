@@ -113,6 +113,11 @@ class PaymentsServiceStub:
                 request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentRequest.SerializeToString,
                 response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentResponse.FromString,
                 _registered_method=True)
+        self.CancelPayment = channel.unary_unary(
+                '/portal.payments.v1.PaymentsService/CancelPayment',
+                request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.CancelPaymentRequest.SerializeToString,
+                response_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.CancelPaymentResponse.FromString,
+                _registered_method=True)
         self.IngestStripeEvent = channel.unary_unary(
                 '/portal.payments.v1.PaymentsService/IngestStripeEvent',
                 request_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.IngestStripeEventRequest.SerializeToString,
@@ -281,6 +286,14 @@ class PaymentsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelPayment(self, request, context):
+        """Client: give up a bank debit still awaiting verification (its
+        PaymentIntent is canceled at Stripe), so the amount can be paid by card.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def IngestStripeEvent(self, request, context):
         """The gateway's webhook endpoint hands over the raw body and signature;
         payments verifies it (it holds the secret), deduplicates by event id,
@@ -431,6 +444,11 @@ def add_PaymentsServiceServicer_to_server(servicer, server):
                     servicer.RefundPayment,
                     request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentRequest.FromString,
                     response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentResponse.SerializeToString,
+            ),
+            'CancelPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelPayment,
+                    request_deserializer=portal_dot_payments_dot_v1_dot_payments__pb2.CancelPaymentRequest.FromString,
+                    response_serializer=portal_dot_payments_dot_v1_dot_payments__pb2.CancelPaymentResponse.SerializeToString,
             ),
             'IngestStripeEvent': grpc.unary_unary_rpc_method_handler(
                     servicer.IngestStripeEvent,
@@ -892,6 +910,33 @@ class PaymentsService:
             '/portal.payments.v1.PaymentsService/RefundPayment',
             portal_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentRequest.SerializeToString,
             portal_dot_payments_dot_v1_dot_payments__pb2.RefundPaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/portal.payments.v1.PaymentsService/CancelPayment',
+            portal_dot_payments_dot_v1_dot_payments__pb2.CancelPaymentRequest.SerializeToString,
+            portal_dot_payments_dot_v1_dot_payments__pb2.CancelPaymentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -76,6 +76,10 @@ class PaymentsServiceStub:
     RecordOfflinePayment: _grpc.UnaryUnaryMultiCallable[_payments_pb2.RecordOfflinePaymentRequest, _payments_pb2.RecordOfflinePaymentResponse]
     """Staff: money received outside Stripe."""
     RefundPayment: _grpc.UnaryUnaryMultiCallable[_payments_pb2.RefundPaymentRequest, _payments_pb2.RefundPaymentResponse]
+    CancelPayment: _grpc.UnaryUnaryMultiCallable[_payments_pb2.CancelPaymentRequest, _payments_pb2.CancelPaymentResponse]
+    """Client: give up a bank debit still awaiting verification (its
+    PaymentIntent is canceled at Stripe), so the amount can be paid by card.
+    """
     IngestStripeEvent: _grpc.UnaryUnaryMultiCallable[_payments_pb2.IngestStripeEventRequest, _payments_pb2.IngestStripeEventResponse]
     """The gateway's webhook endpoint hands over the raw body and signature;
     payments verifies it (it holds the secret), deduplicates by event id,
@@ -153,6 +157,10 @@ class PaymentsServiceAsyncStub(PaymentsServiceStub):
     RecordOfflinePayment: _aio.UnaryUnaryMultiCallable[_payments_pb2.RecordOfflinePaymentRequest, _payments_pb2.RecordOfflinePaymentResponse]  # type: ignore[assignment]
     """Staff: money received outside Stripe."""
     RefundPayment: _aio.UnaryUnaryMultiCallable[_payments_pb2.RefundPaymentRequest, _payments_pb2.RefundPaymentResponse]  # type: ignore[assignment]
+    CancelPayment: _aio.UnaryUnaryMultiCallable[_payments_pb2.CancelPaymentRequest, _payments_pb2.CancelPaymentResponse]  # type: ignore[assignment]
+    """Client: give up a bank debit still awaiting verification (its
+    PaymentIntent is canceled at Stripe), so the amount can be paid by card.
+    """
     IngestStripeEvent: _aio.UnaryUnaryMultiCallable[_payments_pb2.IngestStripeEventRequest, _payments_pb2.IngestStripeEventResponse]  # type: ignore[assignment]
     """The gateway's webhook endpoint hands over the raw body and signature;
     payments verifies it (it holds the secret), deduplicates by event id,
@@ -317,6 +325,16 @@ class PaymentsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _payments_pb2.RefundPaymentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_payments_pb2.RefundPaymentResponse, _abc.Awaitable[_payments_pb2.RefundPaymentResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CancelPayment(
+        self,
+        request: _payments_pb2.CancelPaymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.CancelPaymentResponse, _abc.Awaitable[_payments_pb2.CancelPaymentResponse]]:
+        """Client: give up a bank debit still awaiting verification (its
+        PaymentIntent is canceled at Stripe), so the amount can be paid by card.
+        """
 
     @_abc_1.abstractmethod
     def IngestStripeEvent(
