@@ -8,7 +8,9 @@ Done on the first request, that stalls every request behind it: the first
 approvals of issue 12's benchmark waited for it. `python -m gateway` calls
 `warm_routes` before it serves, so the work is done once, before the port
 opens; the app's behaviour is unchanged (FastAPI keeps what it built until
-the routes change)."""
+the routes change). Since the route gates (route_gates.py) collect their
+routes when the app is built, that already happens in `create_app`; this
+stays as a backstop should the gates change."""
 
 from __future__ import annotations
 
