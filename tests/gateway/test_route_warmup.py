@@ -29,11 +29,8 @@ def _match(app, method: str, path: str) -> Match:
     return Match.NONE
 
 
-def test_no_route_is_prepared_on_a_request_after_the_warm_up(
-    settings: GatewaySettings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    app = create_app(settings)
-    assert warm_routes(app.router.routes) > 10  # every API area's router, and the pages'
+def _prepared_on_requests(app, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The routes FastAPI prepares while matching PATHS."""
     built: list[object] = []
     prepare = fastapi.routing._IncludedRouter._build_effective_context
 
@@ -44,24 +41,18 @@ def test_no_route_is_prepared_on_a_request_after_the_warm_up(
     monkeypatch.setattr(fastapi.routing._IncludedRouter, "_build_effective_context", counting)
     for method, path in PATHS:
         assert _match(app, method, path) == Match.FULL, path
-    assert built == []
+    return built
 
 
-def test_even_without_the_warm_up_no_request_prepares_routes(
-    settings: GatewaySettings, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("warm", [True, False], ids=["warmed", "as-built"])
+def test_no_route_is_prepared_on_a_request(
+    settings: GatewaySettings, monkeypatch: pytest.MonkeyPatch, warm: bool
 ) -> None:
     """The route gates (gateway/route_gates.py) collect their routes when the
-    app is built, which already makes FastAPI prepare them: the warm-up is a
-    backstop should the gates change, and the first request pays nothing."""
+    app is built, which already makes FastAPI prepare them; the warm-up
+    `python -m gateway` runs is a backstop should the gates change. Either
+    way the first request pays nothing."""
     app = create_app(settings)
-    built: list[object] = []
-    prepare = fastapi.routing._IncludedRouter._build_effective_context
-
-    def counting(self, route):
-        built.append(route)
-        return prepare(self, route)
-
-    monkeypatch.setattr(fastapi.routing._IncludedRouter, "_build_effective_context", counting)
-    for method, path in PATHS:
-        assert _match(app, method, path) == Match.FULL, path
-    assert built == []
+    if warm:
+        assert warm_routes(app.router.routes) > 10  # every API area's router, and the pages'
+    assert _prepared_on_requests(app, monkeypatch) == []
