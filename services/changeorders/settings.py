@@ -12,3 +12,9 @@ class ChangeOrdersSettings(ServiceSettings):
     documents_target: str = ""
     # How often orders past their approval deadline are marked expired.
     expiry_interval_seconds: float = 60.0
+    # Approvals at once, and waiting (each at most this long); the rest are
+    # refused at once (503 + Retry-After at the gateway) instead of queueing
+    # for the cores into the gateway's deadline (chassis.admission).
+    approvals_in_flight: int = 8
+    approvals_waiting: int = 16
+    approvals_wait_seconds: float = 1.0
