@@ -32,6 +32,7 @@ SPEC = ServiceSpec(
                     in_flight=deps.settings.approvals_in_flight,
                     waiting=deps.settings.approvals_waiting,
                     wait_seconds=deps.settings.approvals_wait_seconds,
+                    needs_seconds=deps.settings.approvals_needs_seconds,
                 ),
             ),
             server,

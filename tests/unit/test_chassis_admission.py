@@ -48,3 +48,15 @@ async def test_a_waiter_is_refused_after_wait_seconds():
     async with gate.admit("approvals"):  # the slot is free again
         pass
     assert gate.refused == 1
+
+
+async def test_a_call_with_too_little_of_its_deadline_left_is_refused_even_with_room():
+    gate = Admission(in_flight=4, waiting=4, wait_seconds=1, needs_seconds=2.5)
+    with pytest.raises(Overloaded):
+        async with gate.admit("approvals", time_left=2.0):
+            pass
+    async with gate.admit("approvals", time_left=4.8):  # the gateway's 5 s, fresh
+        pass
+    async with gate.admit("approvals", time_left=None):  # no deadline: not this rule
+        pass
+    assert gate.refused == 1

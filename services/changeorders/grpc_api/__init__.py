@@ -49,7 +49,9 @@ class ChangeOrdersServicer(changeorders_pb2_grpc.ChangeOrdersServiceServicer):
         self._projects = projects
         self._payments = payments
         # Approvals beyond what the cores can take are refused before they start.
-        self._approvals = approvals or Admission(in_flight=8, waiting=16, wait_seconds=1.0)
+        self._approvals = approvals or Admission(
+            in_flight=8, waiting=16, wait_seconds=1.0, needs_seconds=2.5
+        )
 
     async def ListChangeOrders(self, request, context):
         summaries, token = await service.list_change_orders(
@@ -171,7 +173,7 @@ class ChangeOrdersServicer(changeorders_pb2_grpc.ChangeOrdersServiceServicer):
         return pb.WithdrawChangeOrderResponse(change_order=change_order_pb(view))
 
     async def ApproveChangeOrder(self, request, context):
-        async with self._approvals.admit("approvals"):
+        async with self._approvals.admit("approvals", time_left=context.time_remaining()):
             view = await service.approve_change_order(
                 sessions=self._sessions,
                 principal=current_principal(),
