@@ -16,8 +16,8 @@ class ChangeOrdersSettings(ServiceSettings):
     # refused at once (503 + Retry-After at the gateway) instead of queueing
     # for the cores into the gateway's deadline (chassis.admission).
     approvals_in_flight: int = 8
-    approvals_waiting: int = 16
-    approvals_wait_seconds: float = 1.0
+    approvals_waiting: int = 64
+    approvals_wait_seconds: float = 2.0
     # An approval that arrives (or would start) with less of the gateway's
     # deadline left than this is refused at once rather than ending as a 504.
     approvals_needs_seconds: float = 2.5

@@ -50,7 +50,7 @@ class ChangeOrdersServicer(changeorders_pb2_grpc.ChangeOrdersServiceServicer):
         self._payments = payments
         # Approvals beyond what the cores can take are refused before they start.
         self._approvals = approvals or Admission(
-            in_flight=8, waiting=16, wait_seconds=1.0, needs_seconds=2.5
+            in_flight=8, waiting=64, wait_seconds=2.0, needs_seconds=2.5
         )
 
     async def ListChangeOrders(self, request, context):
