@@ -131,6 +131,8 @@ def no_portal_here() -> ProblemError:
 HTTP_FOR: dict[str | grpc.StatusCode, tuple[int, str, str]] = {
     # documents refuses a file over the integrator's size limit
     "file_too_large": (413, "too-large", "Content too large"),
+    # a service refused a call it had no room for (chassis.admission): nothing changed
+    "overloaded": (503, "overloaded", "Service busy"),
     grpc.StatusCode.INVALID_ARGUMENT: (422, "invalid-request", "Invalid request"),
     grpc.StatusCode.OUT_OF_RANGE: (422, "invalid-request", "Invalid request"),
     grpc.StatusCode.NOT_FOUND: (404, "not-found", "Not found"),

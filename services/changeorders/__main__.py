@@ -11,6 +11,7 @@ from services.changeorders.grpc_api import ChangeOrdersServicer
 from services.changeorders.payments_client import PaymentsClient
 from services.changeorders.projects_client import ProjectsClient
 from services.changeorders.settings import ChangeOrdersSettings
+from services.chassis.admission import Admission
 from services.chassis.runtime import ServiceSpec, main
 
 SPEC = ServiceSpec(
@@ -27,6 +28,12 @@ SPEC = ServiceSpec(
                 deps.sessions,
                 ProjectsClient(deps.remote("projects")),
                 PaymentsClient(deps.remote("payments")),
+                Admission(
+                    in_flight=deps.settings.approvals_in_flight,
+                    waiting=deps.settings.approvals_waiting,
+                    wait_seconds=deps.settings.approvals_wait_seconds,
+                    needs_seconds=deps.settings.approvals_needs_seconds,
+                ),
             ),
             server,
         )

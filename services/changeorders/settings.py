@@ -12,3 +12,12 @@ class ChangeOrdersSettings(ServiceSettings):
     documents_target: str = ""
     # How often orders past their approval deadline are marked expired.
     expiry_interval_seconds: float = 60.0
+    # Approvals at once, and waiting (each at most this long); the rest are
+    # refused at once (503 + Retry-After at the gateway) instead of queueing
+    # for the cores into the gateway's deadline (chassis.admission).
+    approvals_in_flight: int = 8
+    approvals_waiting: int = 64
+    approvals_wait_seconds: float = 2.0
+    # An approval that arrives (or would start) with less of the gateway's
+    # deadline left than this is refused at once rather than ending as a 504.
+    approvals_needs_seconds: float = 2.5

@@ -73,6 +73,13 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class Overloaded(RateLimited):
+    """Too many of this kind of call at once (chassis.admission): refused before
+    anything changed; trying again after `retry_after` can work."""
+
+    code = "overloaded"
+
+
 def unavailable(what: str) -> str:
     """What a person reads when something is not there for them: the same words
     for never existed, removed and not theirs, so a client learns nothing from

@@ -59,7 +59,10 @@ SPEC = ServiceSpec(
         )
     ),
     subscriptions=lambda deps: handlers.subscriptions(
-        identity=IdentityClient(deps.remote("identity")),
+        # Kept until identity's events say it changed (handlers forget it).
+        identity=IdentityClient(
+            deps.remote("identity"), cache_seconds=deps.settings.identity_cache_seconds
+        ),
         portal_url_template=deps.settings.portal_url_template,
     ),
     jobs=_jobs,

@@ -1,7 +1,9 @@
 """Consumed events -> service/events.py: every event `MAILINGS` names becomes
 queued email (bookings' events through service/booking_mail.py, with the
 visit's calendar invitation); a shared document is remembered for the digest; projects'
-audience events keep the chassis copy that mail about a project goes by."""
+audience events keep the chassis copy that mail about a project goes by;
+identity's events that change a brand, the staff or a customer's contacts make
+the identity client forget its copy (identity_client.FORGETTING)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from functools import partial
 from portal.documents.v1.events_pb2 import DocumentShared
 
 from services.chassis.audience import audience_subscriptions
-from services.chassis.consumer import Subscription
+from services.chassis.consumer import Handler, Subscription
+from services.chassis.db import UnitOfWork
+from services.chassis.events import Event
 from services.notifications import service
-from services.notifications.identity_client import IdentityClient
+from services.notifications.identity_client import FORGETTING, IdentityClient
 from services.notifications.service import change_order_mail
 
 # Events whose mail is queued at once, each in its own transaction: the handler
@@ -31,8 +35,18 @@ def subscriptions(*, identity: IdentityClient, portal_url_template: str) -> list
     )
     return [
         *(
-            Subscription(event_type, emailed, parallel=MAILED_AT_ONCE, per_aggregate=True)
+            Subscription(
+                event_type,
+                _forgetting(identity, emailed) if event_type in FORGETTING else emailed,
+                parallel=MAILED_AT_ONCE,
+                per_aggregate=True,
+            )
             for event_type in service.MAILINGS
+        ),
+        *(
+            Subscription(event_type, _forgetting(identity, None))
+            for event_type in FORGETTING
+            if event_type not in service.MAILINGS
         ),
         *(Subscription(event_type, booking_emailed) for event_type in service.BOOKING_EVENTS),
         Subscription(DocumentShared, service.on_document_shared),
@@ -42,3 +56,16 @@ def subscriptions(*, identity: IdentityClient, portal_url_template: str) -> list
         ),
         *audience_subscriptions(),
     ]
+
+
+def _forgetting(identity: IdentityClient, then: Handler | None) -> Handler:
+    """Forget first, before the handler asks identity (an access change's own
+    mail then goes by the customer as it now is). Forgetting twice, when a
+    handler is retried, costs one more call."""
+
+    async def handle(uow: UnitOfWork, event: Event) -> None:
+        identity.forget_for(event.tenant_id, event.payload)
+        if then is not None:
+            await then(uow, event)
+
+    return handle

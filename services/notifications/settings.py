@@ -6,6 +6,9 @@ class NotificationsSettings(ServiceSettings):
 
     # Brands and contacts come from identity (notifications calls identity); required.
     identity_target: str = ""
+    # Brands, staff and contacts are kept until identity's event says they
+    # changed, and at most this long (an event missed, another replica's).
+    identity_cache_seconds: float = 60.0
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str = ""

@@ -25,6 +25,7 @@ from deploy.infra import Postgres
 from services.changeorders import handlers
 from services.changeorders.grpc_api import ChangeOrdersServicer
 from services.changeorders.projects_client import ProjectsClient
+from services.chassis.admission import Admission
 from services.chassis.auth import Principal, PrincipalSigner, PrincipalVerifier
 from services.chassis.db import make_engine, make_sessionmaker
 from services.chassis.grpc_client import Caller, open_channel
@@ -53,6 +54,7 @@ LABOUR = pb.LINE_CHANGE_KIND_LABOUR
 class ChangeOrders(ServiceUnderTest):
     stub: changeorders_pb2_grpc.ChangeOrdersServiceStub
     projects: Projects
+    approvals: Admission  # the servicer's own: a test can fill it
 
 
 @pytest.fixture(scope="session")
@@ -72,8 +74,9 @@ async def changeorders(
     sessions = make_sessionmaker(engine)
     signer = PrincipalSigner(private)
     to_projects = open_channel(projects.target)
+    approvals = Admission(in_flight=8, waiting=8, wait_seconds=0.2)
     servicer = ChangeOrdersServicer(
-        sessions, ProjectsClient(Remote(to_projects, Caller(signer), signer))
+        sessions, ProjectsClient(Remote(to_projects, Caller(signer), signer)), None, approvals
     )
     server, port, _ = await start_grpc_server(
         host="127.0.0.1",
@@ -92,6 +95,7 @@ async def changeorders(
             caller=Caller(signer, timeout=20),
             sessions=sessions,
             projects=projects,
+            approvals=approvals,
         )
     finally:
         await channel.close()

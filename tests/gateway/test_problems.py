@@ -205,3 +205,18 @@ async def test_an_unexpected_exception_is_a_500_problem_without_internals(
     r = await client.get("/api/boom")
     assert (r.status_code, r.headers["content-type"]) == (500, MEDIA_TYPE)
     assert "secret" not in r.text
+
+
+def test_a_service_with_no_room_for_the_call_is_a_503_with_retry_after():
+    """chassis.admission's refusal: 503 `overloaded`, not 429 (the client did
+    nothing too often; the portal is busy), and a Retry-After."""
+    err = rpc_error(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        detail=common_pb2.ErrorDetail(
+            code="overloaded", message="too many approvals at once", retry_after_seconds=1
+        ),
+    )
+    problem = from_rpc_error(err, service="changeorders")
+    assert problem.problem.status == 503
+    assert problem.problem.type == "https://portal.dev/problems/overloaded"
+    assert problem.headers["Retry-After"] == "1"

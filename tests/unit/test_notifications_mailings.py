@@ -31,6 +31,11 @@ def test_notifications_subscribes_to_every_event_it_mails_about_to_shares_and_to
             identity_events.PasswordResetRequested,
             identity_events.StepUpCodeRequested,
             identity_events.CustomerAccessChanged,
+            # Only to forget what the identity client keeps (identity_client.FORGETTING).
+            identity_events.TenantUpdated,
+            identity_events.StaffUserChanged,
+            identity_events.CustomerChanged,
+            identity_events.CustomerPurged,
             payments_events.InvoiceIssued,
             payments_events.PaymentSucceeded,
             payments_events.PaymentFailed,

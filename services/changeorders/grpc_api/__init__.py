@@ -19,6 +19,7 @@ from services.changeorders.grpc_api.convert import (
 )
 from services.changeorders.payments_client import PaymentsClient
 from services.chassis import fieldmask
+from services.chassis.admission import Admission
 from services.chassis.auth import current_principal
 from services.chassis.esign import canonical_json
 
@@ -42,10 +43,15 @@ class ChangeOrdersServicer(changeorders_pb2_grpc.ChangeOrdersServiceServicer):
         sessions: service.Sessions,
         projects: service.ProjectsReader,
         payments: PaymentsClient | None = None,
+        approvals: Admission | None = None,
     ) -> None:
         self._sessions = sessions
         self._projects = projects
         self._payments = payments
+        # Approvals beyond what the cores can take are refused before they start.
+        self._approvals = approvals or Admission(
+            in_flight=8, waiting=64, wait_seconds=2.0, needs_seconds=2.5
+        )
 
     async def ListChangeOrders(self, request, context):
         summaries, token = await service.list_change_orders(
@@ -167,23 +173,24 @@ class ChangeOrdersServicer(changeorders_pb2_grpc.ChangeOrdersServiceServicer):
         return pb.WithdrawChangeOrderResponse(change_order=change_order_pb(view))
 
     async def ApproveChangeOrder(self, request, context):
-        view = await service.approve_change_order(
-            sessions=self._sessions,
-            principal=current_principal(),
-            request_id=request.request_id,
-            change_order_id=request.change_order_id,
-            revision=request.revision,
-            signer_name=request.signer_name,
-            consent=request.consent,
-            content_sha256=request.content_sha256,
-            ip=request.ip,
-            user_agent=request.user_agent,
-            signer_email=request.signer_email,
-            client_name=request.client_name,
-            consented_at=moment(request.consented_at, request.HasField("consented_at")),
-            auth_method=request.auth_method,
-            letterhead=request.letterhead,
-        )
+        async with self._approvals.admit("approvals", time_left=context.time_remaining()):
+            view = await service.approve_change_order(
+                sessions=self._sessions,
+                principal=current_principal(),
+                request_id=request.request_id,
+                change_order_id=request.change_order_id,
+                revision=request.revision,
+                signer_name=request.signer_name,
+                consent=request.consent,
+                content_sha256=request.content_sha256,
+                ip=request.ip,
+                user_agent=request.user_agent,
+                signer_email=request.signer_email,
+                client_name=request.client_name,
+                consented_at=moment(request.consented_at, request.HasField("consented_at")),
+                auth_method=request.auth_method,
+                letterhead=request.letterhead,
+            )
         return pb.ApproveChangeOrderResponse(change_order=change_order_pb(view))
 
     async def PushBackChangeOrder(self, request, context):

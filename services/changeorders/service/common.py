@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -79,13 +79,19 @@ def actor_of(principal: Principal) -> str:
 
 
 async def load_order(
-    uow: UnitOfWork, principal: Principal, change_order_id: str, *, lock: bool = False
+    uow: UnitOfWork,
+    principal: Principal,
+    change_order_id: str,
+    *,
+    lock: bool = False,
+    write: bool = False,
 ) -> ChangeOrder:
     """The order if the caller may see it: staff, any of the tenant's; a client,
     their customer's, on a project that is for them, once something was sent."""
     oid = parse_uuid(change_order_id, field="change_order_id")
     if principal.is_client:
-        await require_open_portal(uow, principal)
+        # `write`: a decision needs a writable portal too (one check, one query).
+        await require_open_portal(uow, principal, write=write)
     query = select(ChangeOrder).where(ChangeOrder.id == oid)
     order = await uow.session.scalar(query.with_for_update() if lock else query)
     if order is None:
@@ -211,9 +217,10 @@ async def watch_deadline(uow: UnitOfWork, revision: Revision) -> None:
 
 
 async def clear_deadline(uow: UnitOfWork, revision: Revision) -> None:
-    found = await uow.session.get(ApprovalDeadline, revision.id)
-    if found is not None:
-        await uow.session.delete(found)
+    # One statement, not a load then a delete: on every approval's path.
+    await uow.session.execute(
+        delete(ApprovalDeadline).where(ApprovalDeadline.revision_id == revision.id)
+    )
 
 
 def set_status(order: ChangeOrder, revision: Revision, status: Status, now: datetime) -> None:
@@ -291,11 +298,18 @@ class OrderView:
 
 
 async def order_view(
-    uow: UnitOfWork, principal: Principal, order: ChangeOrder, revision: int = 0
+    uow: UnitOfWork,
+    principal: Principal,
+    order: ChangeOrder,
+    revision: int = 0,
+    *,
+    known: tuple[ContractState, Approval | None] | None = None,
 ) -> OrderView:
+    """`known`: the contract and approval the caller holds in this transaction
+    (a decision just made): not read again."""
     revisions = await revisions_of(uow, order)
     shown = pick_revision(principal, revisions, revision)
-    contract = await load_contract(uow, order.project_id)
+    contract = known[0] if known else await load_contract(uow, order.project_id)
     assert contract is not None  # an order exists only against a contract
     comments = tuple(
         await uow.session.scalars(
@@ -304,8 +318,10 @@ async def order_view(
             .order_by(Comment.created_at, Comment.line_key)
         )
     )
-    approval = await uow.session.scalar(
-        select(Approval).where(Approval.change_order_id == order.id)
+    approval = (
+        known[1]
+        if known
+        else await uow.session.scalar(select(Approval).where(Approval.change_order_id == order.id))
     )
     client = principal.is_client
     if client:

@@ -24,7 +24,6 @@ from services.changeorders.service.common import (
     set_status,
 )
 from services.changeorders.service.decisions import decided_revision
-from services.chassis.access import require_open_portal
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.validation import check_request_id
@@ -46,8 +45,7 @@ async def push_back_change_order(
     tenant_id = principal.require_approver("push back on a change order")
     request_id = check_request_id(request_id) or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
-        await require_open_portal(uow, principal, write=True)
-        order = await load_order(uow, principal, change_order_id, lock=True)
+        order = await load_order(uow, principal, change_order_id, lock=True, write=True)
         shown = await decided_revision(uow, order, revision)
         now = now_utc()
         plan = domain_push_back.plan_push_back(

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from portal.identity.v1 import events_pb2
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -158,6 +159,8 @@ async def update_customer(
         )
         for key, value in values.items():
             setattr(customer, key, value)
+        if values:
+            publish_customer_changed(uow, customer.id)
         await uow.commit()
     return customer
 
@@ -195,6 +198,7 @@ async def add_contact(
             raise AlreadyExists(
                 f"a contact with {new.email} exists", field="contact.email"
             ) from None
+        publish_customer_changed(uow, customer.id)
         await uow.commit()
     return new
 
@@ -227,4 +231,15 @@ async def remove_contact(*, sessions: Sessions, principal: Principal, contact_id
             detail=f"removed {contact.full_name} <{contact.email}>",
             at=now,
         )
+        publish_customer_changed(uow, contact.customer_id)
         await uow.commit()
+
+
+def publish_customer_changed(uow: UnitOfWork, customer_id: uuid.UUID) -> None:
+    """In the change's transaction: whoever keeps a copy of the customer's
+    contacts (notifications) drops it, so a removed contact is not mailed."""
+    uow.publish(
+        events_pb2.CustomerChanged(customer_id=str(customer_id)),
+        aggregate_type="customer",
+        aggregate_id=str(customer_id),
+    )

@@ -149,6 +149,12 @@ async def update_tenant(
                 detail="changed " + ", ".join(k.replace("_", " ") for k in changed),
                 at=now_utc(),
             )
+            # Notifications keeps the brand; this tells it to ask again.
+            uow.publish(
+                events_pb2.TenantUpdated(tenant_id=str(tenant.id)),
+                aggregate_type="tenant",
+                aggregate_id=str(tenant.id),
+            )
         await uow.commit()
     return tenant
 

@@ -407,3 +407,50 @@ class TenantOnboarded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TenantOnboarded: _TypeAlias = TenantOnboarded  # noqa: Y015
+
+@_typing.final
+class TenantUpdated(_message.Message):
+    """The tenant's settings changed (name, brand, time zone...). Services that
+    keep a copy of the tenant (notifications' brand) drop it; nothing more.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TenantUpdated: _TypeAlias = TenantUpdated  # noqa: Y015
+
+@_typing.final
+class CustomerChanged(_message.Message):
+    """A customer's name or contacts changed (a contact added or removed). Services
+    that keep a copy of its contacts (notifications) drop it and ask again, so a
+    removed contact is not mailed from the copy.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerChanged: _TypeAlias = CustomerChanged  # noqa: Y015
