@@ -32,7 +32,13 @@ from gateway import csrf
 from gateway.backends import Backends, RemoteError, current_backends, gateway_principal
 from gateway.identity_cache import CredentialCache
 from gateway.problems import Problem, ProblemError, problem_type
-from gateway.sessions import SignedIn, credentials_of, resolve_session, settings_of
+from gateway.sessions import (
+    SignedIn,
+    credentials_of,
+    resolve_session,
+    session_of,
+    settings_of,
+)
 from gateway.settings import GatewaySettings
 from gateway.tenancy import Tenant, current_tenant, on_platform_host
 from services.chassis import enums
@@ -167,34 +173,36 @@ def not_signed_in() -> ProblemError:
     )
 
 
-async def require_session(
-    request: Request,
-    signed_in: Annotated[SignedIn | None, Depends(resolve_session)],
-    settings: Annotated[GatewaySettings, Depends(settings_of)],
-) -> SignedIn:
+async def require_session(request: Request) -> SignedIn:
     """A browser session (cookie) with CSRF checked on state-changing calls."""
+    signed_in = await session_of(request)
     if signed_in is None:
         raise not_signed_in()
-    return _checked(request, signed_in, settings)
+    return _checked(request, signed_in, request.app.state.settings)
+
+
+# The API's callers: `bearer` stays a dependency (it is the OpenAPI document's
+# security scheme); the tenant, backends, settings and session are read from the
+# request directly: each nested dependency FastAPI solves costs ~10 µs
+# of the gateway's CPU on every call.
 
 
 async def authenticate_staff(
     request: Request,
-    tenant: Annotated[Tenant, Depends(current_tenant)],
-    backends: Annotated[Backends, Depends(current_backends)],
-    settings: Annotated[GatewaySettings, Depends(settings_of)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    signed_in: Annotated[SignedIn | None, Depends(resolve_session)],
 ) -> Principal:
     if credentials is not None:
-        return await _bearer_staff(request, tenant.id, backends, credentials.credentials)
+        return await _bearer_staff(
+            request, request.state.tenant.id, request.state.backends, credentials.credentials
+        )
+    signed_in = await session_of(request)
     if signed_in is None:
         raise _unauthenticated(
             detail="Send an API token in the Authorization header: 'Bearer <token>'.",
             code="missing_token",
             challenge="Bearer",
         )
-    _checked(request, signed_in, settings)
+    _checked(request, signed_in, request.app.state.settings)
     if not signed_in.is_staff:
         raise forbidden("Only the integrator's staff can do this.")
     return signed_in.person
@@ -202,19 +210,18 @@ async def authenticate_staff(
 
 async def authenticate_caller(
     request: Request,
-    tenant: Annotated[Tenant, Depends(current_tenant)],
-    backends: Annotated[Backends, Depends(current_backends)],
-    settings: Annotated[GatewaySettings, Depends(settings_of)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    signed_in: Annotated[SignedIn | None, Depends(resolve_session)],
 ) -> Principal:
     """Staff (API token or session) or a client contact (session): the services
     decide what each may see, a client only their own customer's."""
     if credentials is not None:
-        return await _bearer_staff(request, tenant.id, backends, credentials.credentials)
+        return await _bearer_staff(
+            request, request.state.tenant.id, request.state.backends, credentials.credentials
+        )
+    signed_in = await session_of(request)
     if signed_in is None:
         raise not_signed_in()
-    return _checked(request, signed_in, settings).person
+    return _checked(request, signed_in, request.app.state.settings).person
 
 
 async def require_staff_session(

@@ -41,12 +41,19 @@ async def json_bodies_only(request: Request) -> None:
     raise unsupported_media_type("Send the body as JSON with 'Content-Type: application/json'.")
 
 
+async def usable_json_input(request: Request) -> None:
+    """Both checks of every JSON route, in this order (415 before 422), as one
+    dependency: each dependency FastAPI solves costs the gateway ~10 µs."""
+    await json_bodies_only(request)
+    await refuse_unusable_input(request)
+
+
 # Included in the app one by one with these settings (not through one parent
 # router: FastAPI matches a request again at every level of inclusion).
 INCLUDED_WITH: dict[str, Any] = {
     "prefix": "/api/v1",
     "responses": problem_responses(404, 422, 500, 503, 504),
-    "dependencies": [Depends(json_bodies_only), Depends(refuse_unusable_input)],
+    "dependencies": [Depends(usable_json_input)],
 }
 routers = (
     tenant.router,

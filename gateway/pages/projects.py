@@ -108,9 +108,9 @@ async def projects_page(request: Request, signed_in: ClientPage, backends: Backe
 
 
 @router.get("/projects/{project_id}")
-async def board_page(
-    request: Request, project_id: str, signed_in: ClientPage, backends: BackendsDep
-) -> Response:
+async def board_page(request: Request, project_id: str, signed_in: ClientPage) -> Response:
+    # The backends from the request, not a dependency: the client's hottest page.
+    backends = request.state.backends
     board = await fetch_board(backends, portal_of(signed_in), page_id(project_id, "project"))
     return render_board(request, signed_in, board)
 

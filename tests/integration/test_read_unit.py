@@ -83,3 +83,25 @@ async def test_a_read_unit_refuses_a_tenant_that_is_not_a_uuid(scratch_db):
         async with ReadUnit(scratch_db.sessions, "x'); DROP TABLE effect; --"):
             pass  # never reached: the tenant is checked before any SQL is sent
     assert await _notes(scratch_db, None) == set()  # the table is still there
+
+
+async def test_a_unit_of_work_after_a_read_inherits_no_tenant(scratch_db):
+    # The setting is local to the read's own transaction, committed (bookkeeping)
+    # or rolled back: a unit of work with no tenant, on any connection a read of
+    # tenant a used, sees no row.
+    a = str(uuid.uuid4())
+    await _add(scratch_db, a)
+
+    async def read(*, commit: bool) -> None:
+        async with ReadUnit(scratch_db.sessions, a) as unit:
+            assert (await unit.execute(text("SELECT count(*) FROM effect"))).scalar() == 1
+            if commit:
+                unit.commit()
+
+    async def untenanted() -> list:
+        async with UnitOfWork(scratch_db.sessions, None) as uow:
+            return list((await uow.session.execute(text("SELECT note FROM effect"))).all())
+
+    for _ in range(3):
+        await asyncio.gather(*(read(commit=i % 2 == 0) for i in range(8)))
+        assert await asyncio.gather(*(untenanted() for _ in range(8))) == [[]] * 8

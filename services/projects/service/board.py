@@ -215,7 +215,11 @@ def _board_query(rule: str) -> Any:
         .where(
             i_.project_id == PROJECT.c.id,
             i_.processing_minor > 0,
-            i_.status.not_in(("paid", "void")),
+            # Two comparisons, not NOT IN: a tuple is an "expanding" parameter,
+            # which made SQLAlchemy render the cached statement's SQL again on
+            # every execution (~3% of projects' CPU on the board).
+            i_.status != "paid",
+            i_.status != "void",
         )
         .scalar_subquery()
     )
