@@ -149,6 +149,7 @@ def test_the_openapi_document_describes_the_api_and_its_problems(
         "/api/v1/projects/{project_id}/payment-plan",
         "/api/v1/invoices/{invoice_id}/quote",
         "/api/v1/invoices/{invoice_id}/payments",
+        "/api/v1/invoices/{invoice_id}/payments/{payment_id}/cancel",
         "/api/v1/invoices/{invoice_id}/offline-payments",
         "/api/v1/payments/{payment_id}/refunds",
         "/api/v1/payment-settings",
