@@ -45,7 +45,11 @@ def signature_problem(
     expected = hmac.new(
         secret.encode(), str(timestamp).encode() + b"." + payload, hashlib.sha256
     ).hexdigest()
-    if not any(hmac.compare_digest(expected, s) for s in signatures):
+    # Bytes, not str: compare_digest raises on a str with non-ASCII characters
+    # (a header is latin-1), which would fail the whole batch the delivery
+    # came in instead of refusing it alone.
+    wanted = expected.encode()
+    if not any(hmac.compare_digest(wanted, s.encode("utf-8", "replace")) for s in signatures):
         return "the Stripe-Signature header does not match this body"
     if tolerance and timestamp < now - tolerance:
         return "the Stripe-Signature is too old (a replay?)"

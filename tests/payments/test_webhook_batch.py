@@ -87,6 +87,17 @@ async def test_a_stale_signature_in_a_batch_refuses_only_itself(acme):
     assert (results[1].event_id, results[1].duplicate) == (fresh["id"], False)
 
 
+async def test_a_non_ascii_signature_in_a_batch_refuses_only_itself(acme):
+    """A header is latin-1: `v1=ÿ` once made the comparison raise and failed
+    every delivery of its call (a way to deny all tenants' webhooks)."""
+    good = intent_event(_intent(acme), "succeeded", created=int(time.time()))
+    odd = pb.StripeDelivery(payload=b"{}", signature=f"t={int(time.time())},v1=\u00ff")
+    results = await _ingest(acme, odd, _delivery(good))
+    assert results[0].error_status == grpc.StatusCode.UNAUTHENTICATED.value[0]
+    assert "does not match" in results[0].error.message
+    assert (results[1].event_id, results[1].duplicate) == (good["id"], False)
+
+
 async def test_a_batch_is_the_gateways_alone_and_never_empty(acme):
     body = intent_event(_intent(acme), "succeeded", created=int(time.time()))
     request = pb.IngestStripeEventsRequest(deliveries=[_delivery(body)])

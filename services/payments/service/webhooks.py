@@ -21,15 +21,17 @@ from sqlalchemy import select, text
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
-from services.chassis.errors import DomainError, InvalidArgument, PermissionDenied
+from services.chassis.errors import DomainError, InvalidArgument, PermissionDenied, Unauthenticated
 from services.chassis.events import Event
-from services.chassis.telemetry import extract_context
+from services.chassis.telemetry import extract_context, get_logger
 from services.payments.domain_payments import INTENT_EVENTS
 from services.payments.models import Invoice, Payment, StripeEvent
 from services.payments.service.common import load_settings, now_utc
 from services.payments.service.pay_now import apply_intent
 from services.payments.service.webhook_batch import MAX_BATCH, WebhookBatcher
 from services.payments.stripe_gateway import StripeGateway, intent_info
+
+log = get_logger(__name__)
 
 
 async def ingest_stripe_event(
@@ -75,6 +77,10 @@ async def ingest_stripe_events(
             event = stripe_api.verify(delivery.payload, delivery.signature)
         except DomainError as refused:
             answers.append(refused)
+            continue
+        except Exception:  # a flaw in checking one delivery refuses it alone, not its batch
+            log.exception("webhook delivery could not be checked")
+            answers.append(Unauthenticated("the Stripe-Signature could not be checked"))
             continue
         answers.append((event["id"], batcher.submit(event, _traced(delivery.traceparent))))
     queued = [a[1] for a in answers if not isinstance(a, DomainError)]
