@@ -1,6 +1,7 @@
 """Notifications' copy of what it asks identity for every email: a tenant's
-brand, its staff, a customer's contacts. Every approval asked all three (about
-17 ms of identity's CPU per approval); they change rarely, and identity says
+brand and its staff (a customer's contacts are asked every time: see
+IdentityClient.customer). Every approval asked for them (about 17 ms of
+identity's CPU per approval with the contacts); they change rarely, and identity says
 when they do (identity.tenant.updated, identity.staff_user.changed,
 identity.customer.changed / access_changed / purged), so an entry is kept until
 that event is handled here, and `seconds` at most as a backstop (an event lost

@@ -70,7 +70,11 @@ class IdentityClient:
             )
             return response.customer
 
-        return await self._cache.get((tenant_id, "customer", customer_id), load)
+        # Asked every time, never kept: the event that says a contact was
+        # removed comes on its own subscription, unordered with the mail
+        # events, so a kept copy could mail a removed contact (a review found
+        # it); brand and staff lists are kept, the people a client has are not.
+        return await load()
 
     async def staff_users(self, tenant_id: str) -> list[identity_pb2.StaffUser]:
         async def load() -> list[identity_pb2.StaffUser]:
