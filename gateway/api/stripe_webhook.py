@@ -43,6 +43,9 @@ PATH = "/api/v1/stripe/webhook"
 MAX_BODY = 512 * 1024
 MAX_IN_FLIGHT = 64
 MAX_SIGNATURE = 2048
+# A Stripe delivery arrives in milliseconds; a body still trickling in after
+# this holds one of the MAX_IN_FLIGHT slots only this long (slowloris).
+BODY_SECONDS = 10.0
 _ROUTE = SimpleNamespace(path=PATH)
 _STATUS = {code.value[0]: code for code in grpc.StatusCode}  # a refusal's code, by number
 
@@ -90,7 +93,16 @@ async def answer(backends: Backends | None, request: Request) -> JSONResponse:
             headers={"Retry-After": "5"},
         )
     async with _in_flight:
-        payload = await _raw_body(request)
+        try:
+            async with asyncio.timeout(BODY_SECONDS):
+                payload = await _raw_body(request)
+        except TimeoutError:
+            raise _refuse(
+                408,
+                "request-timeout",
+                "Request timeout",
+                "The body did not arrive in time; Stripe will retry.",
+            ) from None
         # Sent with the deliveries arriving alongside it (gateway/stripe_deliveries.py).
         result = await deliveries.ingest(payload, signature)
     if result.error_status:
@@ -101,7 +113,7 @@ async def answer(backends: Backends | None, request: Request) -> JSONResponse:
 @router.post(
     PATH,
     summary="Stripe's webhook endpoint (signed by Stripe)",
-    responses=problem_responses(400, 401, 404, 413, 422, 503),
+    responses=problem_responses(400, 401, 404, 408, 413, 422, 503),
 )
 async def stripe_webhook(
     request: Request,

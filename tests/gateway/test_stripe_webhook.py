@@ -131,3 +131,27 @@ async def test_the_fast_path_keeps_the_headers_limits_and_problems(settings, pay
     assert big.status_code == 413 and big.json()["instance"] == PATH
     assert other.status_code == 405
     assert [d.payload for call in fake.calls for d in call] == [b"evt_good-headers"]
+
+
+async def test_a_body_that_trickles_in_is_refused_and_frees_its_slot(
+    settings, payments, monkeypatch
+):
+    """Slowloris: a body still arriving after BODY_SECONDS is a 408, so slow
+    senders cannot hold every in-flight slot against Stripe's deliveries."""
+    from gateway.api import stripe_webhook
+
+    monkeypatch.setattr(stripe_webhook, "BODY_SECONDS", 0.2)
+    fake, target = payments
+
+    async def trickle():
+        yield b"evt_"
+        await asyncio.sleep(1.0)
+        yield b"slow"
+
+    async with gateway(settings, target) as client:
+        slow = await client.post(PATH, content=trickle(), headers={"Stripe-Signature": "t=1,v1=ab"})
+        ok = await _send(client, b"evt_good-after")
+    assert slow.status_code == 408 and slow.headers["content-type"] == PROBLEM
+    assert "did not arrive in time" in slow.json()["detail"]
+    assert ok.status_code == 200
+    assert [d.payload for call in fake.calls for d in call] == [b"evt_good-after"]
