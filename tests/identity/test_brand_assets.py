@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+from portal.identity.v1 import events_pb2 as identity_events
 from portal.identity.v1 import identity_pb2 as pb
 
 from services.chassis.auth import Principal
@@ -80,6 +81,9 @@ async def test_an_uploaded_logo_becomes_the_tenants_logo_url_and_reads_back_whol
     assert data == logo and asset.sha256 == digest and asset.size_bytes == len(logo)
     entry = (await world.audit())[0]
     assert entry.action == "tenant.brand_image_uploaded" and "480 x 120" in entry.detail
+    # Notifications keeps the brand for its emails: the new logo tells it to ask again.
+    updated = await world.identity.events(world.tenant_id, identity_events.TenantUpdated)
+    assert [e.tenant_id for e in updated] == [world.tenant_id]
 
 
 async def test_the_stored_image_is_sealed_not_the_uploaded_bytes(world: World):

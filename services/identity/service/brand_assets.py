@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from portal.identity.v1 import events_pb2
 from sqlalchemy import delete, select
 
 from services.chassis import brand
@@ -90,6 +91,12 @@ async def upload_brand_asset(
                 target=f"tenant:{tenant.id}",
                 detail=domain_brand.upload_detail(kind, image),
                 at=now,
+            )
+            # Notifications keeps the brand (the logo in every email): ask again.
+            uow.publish(
+                events_pb2.TenantUpdated(tenant_id=str(tenant.id)),
+                aggregate_type="tenant",
+                aggregate_id=str(tenant.id),
             )
         await uow.commit()
     return tenant, asset
