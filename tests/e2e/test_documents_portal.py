@@ -9,6 +9,7 @@ list, as metadata, or as a download link."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import uuid
@@ -281,12 +282,19 @@ async def test_an_owner_sets_the_upload_limit_and_uploads_over_it_get_a_clear_41
             "/api/v1/tenant/upload-limit", headers=headers, json={"max_upload_bytes": 128 * 1024}
         )
         assert r.status_code == 200 and r.json()["max_upload_bytes"] == 128 * 1024
-        too_big = await gw.post(
-            f"/api/v1/projects/{running.info['demo_project_id']}/documents",
-            headers=headers,
-            files={"file": ("big.pdf", pdf("big", 200 * 1024), "application/pdf")},
-            data={"title": "Too big", "client_visible": "false"},
-        )
+
+        # Blocking: the 413 may come before the whole file is sent, and an
+        # asyncio client loses an answer that arrives while it is still writing.
+        def send() -> httpx.Response:
+            with httpx.Client(base_url=running.suite.gateway_url, timeout=60, trust_env=False) as c:
+                return c.post(
+                    f"/api/v1/projects/{running.info['demo_project_id']}/documents",
+                    headers=headers,
+                    files={"file": ("big.pdf", pdf("big", 200 * 1024), "application/pdf")},
+                    data={"title": "Too big", "client_visible": "false"},
+                )
+
+        too_big = await asyncio.to_thread(send)
         assert too_big.status_code == 413, too_big.text
         assert "128 KB" in too_big.json()["detail"]
     finally:
