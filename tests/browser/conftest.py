@@ -34,6 +34,14 @@ LINK = re.compile(r"http://[a-z0-9-]+\.localhost:\d+/continue\?token=[A-Za-z0-9_
 PASSWORD = "correct horse battery staple 42"
 
 
+# A developer machine without Debian's Chromium skips the browser tests; CI
+# installs it (`make browser`) and runs them, so there a missing one fails.
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists() and os.environ.get("CI") != "true",
+    reason=f"{CHROMIUM} is not installed (apt-get install chromium; CI installs it)",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives headless Chromium against the suite")
 

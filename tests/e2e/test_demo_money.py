@@ -6,7 +6,6 @@ part of it: at least the integrator's $500 minimum, never less."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 
@@ -14,7 +13,13 @@ import pytest
 
 from deploy.books_sandbox import SANDBOX_COMPANY
 from deploy.seed_payments import LOCALSTRIPE_PUBLISHABLE_KEY, MINIMUM_PART_PAYMENT_MINOR
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, VIEWPORTS
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    VIEWPORTS,
+    needs_chromium,
+)
 from tests.e2e.test_documents_portal import client_browser
 from tests.e2e.test_projects_portal import staff
 from tests.suite import Running, wait_for
@@ -135,6 +140,7 @@ async def test_the_demo_books_are_the_local_sandbox_and_get_one_post_per_record(
 # -- issue 10's "Done when", walked in a browser ---------------------------------------
 
 
+@needs_chromium
 async def test_done_when_the_demo_client_pays_part_by_card_and_staff_the_rest(running: Running, gw):
     """Issue 10's "Done when" on the seed's own data, as a newcomer walks it
     after `make run`: Jane pays part of the install invoice with a test card
@@ -146,8 +152,6 @@ async def test_done_when_the_demo_client_pays_part_by_card_and_staff_the_rest(ru
     It spends the demo install invoice, so it is this file's last test (the
     ones above read it open; no later test reads it). Screenshots:
     tests/screenshots/demo-*-{390,1280}.png."""
-    if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-        pytest.skip(f"{CHROMIUM} is not installed")
     from playwright.async_api import async_playwright, expect
 
     info = running.info
