@@ -17,12 +17,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from portal.payments.v1 import payments_pb2 as pb
 from portal.payments.v1 import payments_pb2_grpc
 
-from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from services.chassis.errors import InvalidTransition
 from tests.gateway import project_fakes as F
-from tests.gateway.conftest import acme, client_with_tenant
-from tests.grpc_service import serve_fake, service_name
+from tests.gateway.payments_portal import Services, serving, signed_in
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 STAFF = {"Authorization": "Bearer good-token"}
@@ -106,36 +104,19 @@ class FakePayments(payments_pb2_grpc.PaymentsServiceServicer):
 
 
 @pytest.fixture
-async def services(keypair) -> AsyncIterator[tuple[F.Fakes, FakePayments, str]]:
-    fake = FakePayments()
-    async with (
-        serve_fake(
-            lambda srv: payments_pb2_grpc.add_PaymentsServiceServicer_to_server(fake, srv),
-            service_name(pb, "PaymentsService"),
-            keypair[1],
-        ) as target,
-        F.fake_services(keypair[1]) as fakes,
-    ):
-        yield fakes, fake, target
+async def services(keypair) -> AsyncIterator[Services]:
+    async with serving(FakePayments(), keypair[1]) as running:
+        yield running
 
 
 @asynccontextmanager
 async def gateway(
     settings: GatewaySettings, services, *, payments: bool = True
 ) -> AsyncIterator[httpx.AsyncClient]:
-    fakes, _, target = services
+    fakes = services[0]
     fakes.identity.session = F.staff_session()
     fakes.identity.staff_token_user = F.IP.StaffUser(id=F.STAFF_ID, roles=[F.IP.STAFF_ROLE_OWNER])
-    app = create_app(
-        settings.model_copy(
-            update={
-                "identity_target": fakes.identity_target,
-                "projects_target": fakes.projects_target,
-                "payments_target": target if payments else "",
-            }
-        )
-    )
-    async with client_with_tenant(app, acme(), cookies={"portal_session": "good-session"}) as c:
+    async with signed_in(settings, services, payments=payments) as c:
         yield c
 
 

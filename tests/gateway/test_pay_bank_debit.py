@@ -21,18 +21,15 @@ from portal.common.v1 import common_pb2
 from portal.payments.v1 import payments_pb2 as pb
 from portal.payments.v1 import payments_pb2_grpc
 
-from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from tests.browser.conftest import CHROMIUM, needs_chromium
 from tests.gateway import identity_fakes as I
-from tests.gateway import project_fakes as F
-from tests.gateway.conftest import acme, client_with_tenant
-from tests.grpc_service import serve_fake, service_name
+from tests.gateway.payments_portal import Services, serving, signed_in
 
 INVOICE_ID = str(uuid.uuid4())
 PAYMENT_ID = str(uuid.uuid4())
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def gbp(minor: int) -> common_pb2.Money:
@@ -103,35 +100,17 @@ class FakePayments(payments_pb2_grpc.PaymentsServiceServicer):
 
 
 @pytest.fixture
-async def services(keypair) -> AsyncIterator[tuple[F.Fakes, FakePayments, str]]:
-    fake = FakePayments()
-    async with (
-        serve_fake(
-            lambda srv: payments_pb2_grpc.add_PaymentsServiceServicer_to_server(fake, srv),
-            service_name(pb, "PaymentsService"),
-            keypair[1],
-        ) as target,
-        F.fake_services(keypair[1]) as fakes,
-    ):
-        yield fakes, fake, target
+async def services(keypair) -> AsyncIterator[Services]:
+    async with serving(FakePayments(), keypair[1]) as running:
+        yield running
 
 
 @asynccontextmanager
 async def portal(
     settings: GatewaySettings, services, *, staff: bool = False
 ) -> AsyncIterator[httpx.AsyncClient]:
-    fakes, _, target = services
-    fakes.identity.session = I.staff_session() if staff else I.client_session()
-    app = create_app(
-        settings.model_copy(
-            update={
-                "identity_target": fakes.identity_target,
-                "projects_target": fakes.projects_target,
-                "payments_target": target,
-            }
-        )
-    )
-    async with client_with_tenant(app, acme(), cookies={"portal_session": "good-session"}) as c:
+    services[0].identity.session = I.staff_session() if staff else I.client_session()
+    async with signed_in(settings, services) as c:
         c.headers["user-agent"] = "Mozilla/5.0 (iPhone) Safari/605"
         yield c
 
@@ -191,7 +170,7 @@ async def test_the_details_and_the_mandate_reach_payments(settings, services):
     assert debit.mandate_accepted and "iPhone" in debit.user_agent
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium")
+@needs_chromium
 async def test_the_bank_debit_form_on_a_phone_and_a_desktop(settings, services):
     from playwright.async_api import async_playwright
 
