@@ -23,14 +23,15 @@ PayState = Literal[
 
 
 def status_words(invoice: Invoice) -> str:
-    """ "Paid", "Partly paid", "Overdue", "Processing, expected by 6 Mar 2026"..."""
+    """ "Paid", "Partly paid", "Overdue", "Processing, expected by 6 Mar 2026"...
+    Waiting on the client's bank verification comes first: it is their step."""
+    if invoice.awaiting_verification:
+        return "Waiting for bank verification"
     if invoice.status == "processing" or (invoice.processing and invoice.processing.amount_minor):
         expected = [p.expected_by for p in invoice.payments if p.status == "processing"]
         when = max((d for d in expected if d), default=None)
         if invoice.status == "processing":
             return f"Processing, expected by {format_date(when)}" if when else "Processing"
-    if invoice.status in ("open", "partially_paid") and _held_for_verification(invoice):
-        return "Waiting for bank verification"
     if invoice.status in ("open", "partially_paid") and invoice.overdue:
         return "Overdue" if invoice.status == "open" else "Partly paid, overdue"
     return {
@@ -53,16 +54,6 @@ def status_class(invoice: Invoice) -> str:
 def awaiting_verification(invoice: Invoice) -> list[Payment]:
     """Bank debits waiting for the client to verify Stripe's micro-deposit."""
     return [p for p in invoice.payments if p.status == "awaiting_verification"]
-
-
-def _held_for_verification(invoice: Invoice) -> bool:
-    """A debit awaits verification: named among the payments, or (the ledger's
-    list carries none) implied by what is due being neither payable nor on its way."""
-    if awaiting_verification(invoice):
-        return True
-    due = invoice.due.amount_minor if invoice.due else 0
-    on_way = invoice.processing.amount_minor if invoice.processing else 0
-    return due > 0 and on_way == 0 and payable_minor(invoice) == 0
 
 
 def verification_words(payment: Payment) -> str:
@@ -123,7 +114,7 @@ def pay_state(
     if invoice.status not in OPEN:
         return "closed"
     if payable_minor(invoice) <= 0:
-        return "verifying" if awaiting_verification(invoice) else "nothing_due"
+        return "verifying" if invoice.awaiting_verification else "nothing_due"
     if viewing_as_client:
         return "view_as"
     if principal.read_only:

@@ -165,6 +165,14 @@ def status(state: InvoiceState, ledger: Ledger) -> InvoiceStatus:
     return InvoiceStatus.OPEN
 
 
+def awaiting_verification(state: InvoiceState, ledger: Ledger) -> bool:
+    """An ACH debit on this still-owing invoice waits for the client to verify
+    their bank account: the client's next step is that, not paying again (the
+    amount is held). Pages and the board show this flag; none infer it."""
+    owing = {InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PROCESSING}
+    return ledger.verifying_minor > 0 and status(state, ledger) in owing
+
+
 def is_overdue(state: InvoiceState, ledger: Ledger, *, due_on: date | None, today: date) -> bool:
     """Past its due date with money neither paid nor on its way."""
     open_states = {InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID}

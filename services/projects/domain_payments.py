@@ -20,6 +20,9 @@ from datetime import date, datetime
 from services.chassis import money, timefmt
 
 WAITING_KIND = "invoice_to_pay"
+# An ACH debit on the invoice waits for the client to verify their bank
+# account: a step of its own ("verify", not "pay"), beside any part still to pay.
+VERIFY_KIND = "bank_account_to_verify"
 
 # How far an invoice has gone, for two reports of one instant.
 _RANK = {"processing": 1, "paid": 2, "void": 3}
@@ -50,11 +53,14 @@ class Standing:
     expected_by: date | None
     milestone_label: str
     as_of: datetime
+    verifying_minor: int = 0  # ACH debits held for the client's verification
+    awaiting_verification: bool = False  # payments' flag: the client's step is to verify
 
     @property
     def payable_minor(self) -> int:
-        """What the client is asked for: what is due and not already on its way."""
-        return max(0, self.due_minor - self.processing_minor)
+        """What the client is asked for: what is due and neither on its way
+        nor held for their verification."""
+        return max(0, self.due_minor - self.processing_minor - self.verifying_minor)
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,8 @@ class Waiting:
 @dataclass(frozen=True)
 class StandingPlan:
     standing: Standing
-    waiting: Waiting
+    waiting: Waiting  # pay what is left (WAITING_KIND)
+    verify: Waiting  # verify the bank account (VERIFY_KIND)
 
 
 def is_newer(held_as_of: datetime | None, held_status: str, incoming: Standing) -> bool:
@@ -86,7 +93,7 @@ def plan_standing(
     """What the board keeps after a report: None when it is not news."""
     if not is_newer(held_as_of, held_status, incoming):
         return None
-    return StandingPlan(incoming, waiting_for(incoming))
+    return StandingPlan(incoming, waiting_for(incoming), verifying_for(incoming))
 
 
 def waiting_for(s: Standing) -> Waiting:
@@ -99,6 +106,20 @@ def waiting_for(s: Standing) -> Waiting:
     return Waiting(
         open=True,
         title=f"Invoice {s.number}, {amount}{due}",
+        link=f"/invoices/{s.invoice_id}",
+    )
+
+
+def verifying_for(s: Standing) -> Waiting:
+    """Open while payments says a debit awaits the client's verification:
+    nothing is taken until they verify on Stripe's page, which the invoice
+    links to; resolved when it is verified (processing), cancelled or fails."""
+    if not s.awaiting_verification:
+        return Waiting(open=False)
+    amount = f", {money.format_amount(s.verifying_minor, s.currency)}" if s.verifying_minor else ""
+    return Waiting(
+        open=True,
+        title=f"Verify your bank account to pay {s.number}{amount}",
         link=f"/invoices/{s.invoice_id}",
     )
 

@@ -340,6 +340,11 @@ class InvoiceStanding(Base):
     expected_by: Mapped[date | None] = mapped_column(Date)
     milestone_label: Mapped[str] = mapped_column(String(80))
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # ACH debits held for the client's micro-deposit verification (migration 0012).
+    verifying_minor: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
+    awaiting_verification: Mapped[bool] = mapped_column(
+        Boolean, server_default="false", default=False
+    )
 
 
 class NextPayment(Base):

@@ -1,5 +1,6 @@
 """How the board page words payments' part of the board (projects' answer):
-the next payment, at a stage or due on its invoice, and money on its way."""
+the next payment, at a stage or due on its invoice, money on its way, and
+the waiting items' buttons (pay an invoice, verify a bank account)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from portal.projects.v1 import projects_pb2 as P
 
 from gateway.api.projects import board_out
 from gateway.pages.projects import board_view
+from tests.gateway import project_fakes as F
+from tests.gateway.test_project_pages import BOARD, browser
 
 
 def usd(minor: int) -> common_pb2.Money:
@@ -71,3 +74,35 @@ def test_an_invoiced_one_is_due_on_its_date_with_its_link_and_processing_is_said
 
 def test_no_next_payment_shows_none():
     assert board_view(board_out(board())).next_payment is None
+
+
+async def test_the_page_asks_to_verify_a_bank_account_not_to_pay(settings, keypair, monkeypatch):
+    """Projects' waiting item for a debit awaiting verification: its own
+    button ("Verify", to the invoice), beside the ordinary "Pay"."""
+    plain = F.board
+
+    def with_payments(prj=None):
+        answer = plain(prj)
+        answer.waiting_on.extend(
+            [
+                P.WaitingItem(
+                    kind="bank_account_to_verify",
+                    title="Verify your bank account to pay INV-1001, $2,500.00",
+                    link="/invoices/i1",
+                ),
+                P.WaitingItem(
+                    kind="invoice_to_pay",
+                    title="Invoice INV-1002, $500.00 due 12 Dec 2026",
+                    link="/invoices/i2",
+                ),
+            ]
+        )
+        return answer
+
+    monkeypatch.setattr(F, "board", with_payments)
+    async with F.fake_services(keypair[1]) as fakes, browser(settings, fakes) as client:
+        html = (await client.get(BOARD)).text
+    verify = html.index("Verify your bank account to pay INV-1001, $2,500.00")
+    pay = html.index("Invoice INV-1002, $500.00 due 12 Dec 2026")
+    assert '<a class="button button-primary" href="/invoices/i1">Verify<span' in html[verify:pay]
+    assert '<a class="button button-primary" href="/invoices/i2">Pay<span' in html[pay:]

@@ -78,6 +78,8 @@ class FakePayments(payments_pb2_grpc.PaymentsServiceServicer):
             due=usd(250_000),
             processing=usd(0),
             payable=usd(0),  # held by the debit awaiting verification
+            verifying=usd(250_000),
+            awaiting_verification=True,  # payments' flag: the pages render it
             issued_on="2026-12-01",
             due_on="2026-12-15",
             project_name="Media room",
@@ -104,6 +106,8 @@ class FakePayments(payments_pb2_grpc.PaymentsServiceServicer):
         invoice = self._invoice(for_client=True)
         invoice.payments[0].status = pb.PAYMENT_STATUS_CANCELED
         invoice.payable.CopyFrom(usd(250_000))
+        invoice.verifying.CopyFrom(usd(0))
+        invoice.awaiting_verification = False
         return pb.CancelPaymentResponse(invoice=invoice)
 
 
@@ -266,6 +270,10 @@ def test_the_pages_words_for_a_debit_awaiting_verification():
     assert views.status_words(waiting) == "Waiting for bank verification"
     listed = waiting.model_copy(update={"payments": []})  # ListInvoices carries no payments
     assert views.status_words(listed) == "Waiting for bank verification"
+    # The badge is payments' flag, never guessed from the sums: the same sums
+    # without it (payments says nothing awaits verification) read "Due".
+    unflagged = listed.model_copy(update={"awaiting_verification": False})
+    assert views.status_words(unflagged) == "Due"
     (payment,) = views.awaiting_verification(waiting)
     assert views.payment_words(payment) == "Awaiting bank verification"
     no_date = payment.model_copy(update={"microdeposits_arrive_on": None, "card_last4": ""})

@@ -138,6 +138,10 @@ async def test_a_hand_typed_account_awaits_verification_and_holds_the_amount(us,
     assert invoice.status == pb.INVOICE_STATUS_OPEN
     assert invoice.paid.amount_minor == 0 and invoice.processing.amount_minor == 0
     assert invoice.payable.amount_minor == 0
+    # Payments says what the client's step is; no page works it out from the sums.
+    assert invoice.awaiting_verification and invoice.verifying.amount_minor == 250_000
+    (listed,) = await us.invoices(us.approver)
+    assert listed.awaiting_verification
     with pytest.raises(InvalidTransition, match="awaiting your verification"):
         await pay_ach(us, debits, 100_000)
     assert len(debits.intents) == 1  # Stripe was not asked again
@@ -151,6 +155,9 @@ async def test_a_hand_typed_account_awaits_verification_and_holds_the_amount(us,
     assert told.verification_url == debit.verification_url and told.account_last4 == "6789"
     assert told.arrive_on == debit.microdeposits_arrive_on
     assert told.amount.amount_minor == 250_000 and told.customer_id == us.customer_id
+    # The board's copy: the invoice awaits the client's verification, all of it held.
+    assert told.standing.awaiting_verification and told.standing.status == "open"
+    assert told.standing.verifying.amount_minor == 250_000
     assert await us.svc.events(us.tenant_id, events_pb2.PaymentProcessing) == []
 
 
@@ -167,6 +174,9 @@ async def test_verified_then_processing_then_succeeded_in_any_order_and_replayed
     await us.webhook(*verified)
     held = await invoice_of(us)
     assert held.status == pb.INVOICE_STATUS_PROCESSING and held.paid.amount_minor == 0
+    assert not held.awaiting_verification and held.verifying.amount_minor == 0
+    (moving,) = await us.svc.events(us.tenant_id, events_pb2.PaymentProcessing)
+    assert not moving.standing.awaiting_verification
     assert held.payments[0].status == pb.PAYMENT_STATUS_PROCESSING
     await us.webhook(*done)
     for late in (verified, asked, done):  # replayed, and older news after newer
@@ -199,6 +209,7 @@ async def test_verification_expiring_fails_in_plain_words_and_reopens_the_amount
     assert "wasn't verified in time" in debit.failure_message
     (failed,) = await us.svc.events(us.tenant_id, events_pb2.PaymentFailed)
     assert "nothing was taken" in failed.failure_message
+    assert not failed.standing.awaiting_verification and not reopened.awaiting_verification
 
 
 async def test_the_client_cancels_a_debit_awaiting_verification_to_pay_by_card(us, debits):
@@ -210,12 +221,19 @@ async def test_the_client_cancels_a_debit_awaiting_verification_to_pay_by_card(u
     assert asked["cancellation_reason"] == "abandoned"
     shown = await invoice_of(us, us.finance)
     assert shown.payments[0].status == pb.PAYMENT_STATUS_CANCELED
+    assert not shown.awaiting_verification
+    # The board hears it: the held amount is to pay again, nothing to verify.
+    (gave_up,) = await us.svc.events(us.tenant_id, events_pb2.PaymentCanceled)
+    assert gave_up.payment_id == str(started.payment.id)
+    assert not gave_up.standing.awaiting_verification
+    assert gave_up.standing.verifying.amount_minor == 0
     # Stripe's canceled webhook afterwards, and a stale requires_action: no change.
     intent = stripe_intent(debits)
     now = int(time.time())
     await us.webhook(*hook(us, intent, "canceled", now))
     await us.webhook(*hook(us, dict(intent, status="processing"), "processing", now - 5))
     assert (await invoice_of(us, us.finance)).payments[0].status == pb.PAYMENT_STATUS_CANCELED
+    assert len(await us.svc.events(us.tenant_id, events_pb2.PaymentCanceled)) == 1
     with pytest.raises(InvalidTransition, match="already cancelled"):
         await cancel(us, debits, str(started.payment.id))
 

@@ -99,6 +99,15 @@ class Invoice(BaseModel):
         "ACH on US dollar invoices, Bacs on sterling ones, each where the integrator turned it "
         "on.",
     )
+    awaiting_verification: bool = Field(
+        default=False,
+        description="An ACH debit on this invoice waits for the client to verify their bank "
+        "account (Stripe's micro-deposits): the client's next step is to verify, not to pay. "
+        "Payments decides it.",
+    )
+    verifying: MoneyOut | None = Field(
+        default=None, description="Held for debits awaiting verification: not paid, not payable."
+    )
 
 
 class InvoicePage(BaseModel):
@@ -292,6 +301,8 @@ def invoice_out(i: pb.Invoice) -> Invoice:
         milestone=i.milestone,
         payments=[payment_out(p) for p in i.payments],
         bank_debits=list(i.bank_debits),  # type: ignore[arg-type]
+        awaiting_verification=i.awaiting_verification,
+        verifying=money_out(i, "verifying"),
     )
 
 

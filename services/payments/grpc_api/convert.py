@@ -99,6 +99,8 @@ def invoice_pb(view: InvoiceView, *, for_client: bool) -> pb.Invoice:
         project_name=i.project_name,
         project_reference=i.project_reference,
         bank_debits=[m.value for m in view.bank_debits],
+        awaiting_verification=view.awaiting_verification,
+        verifying=money(ledger.verifying_minor, cur),
     )
 
 

@@ -23,6 +23,7 @@ from services.payments.domain_invoices import (
     InvoiceState,
     InvoiceStatus,
     Ledger,
+    awaiting_verification,
     is_overdue,
     status,
 )
@@ -100,6 +101,7 @@ class InvoiceView:
     status: InvoiceStatus
     overdue: bool
     bank_debits: list[Method]  # what the pay page may offer besides a card
+    awaiting_verification: bool = False  # an ACH debit waits for the client's verification
 
 
 def invoice_state(invoice: Invoice) -> InvoiceState:
@@ -210,4 +212,5 @@ def summarise(
         status=status(state, ledger),
         overdue=is_overdue(state, ledger, due_on=invoice.due_on, today=today),
         bank_debits=bank_debits_for(invoice, settings),
+        awaiting_verification=awaiting_verification(state, ledger),
     )

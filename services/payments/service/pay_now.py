@@ -283,6 +283,7 @@ async def apply_intent(
     )
     if landing is None:
         return False
+    held = payment.status == PaymentStatus.AWAITING_VERIFICATION
     payment.status, payment.status_at = landing.status.value, landing.at
     if landing.failure_message is not None:
         payment.failure_message = landing.failure_message
@@ -298,6 +299,9 @@ async def apply_intent(
         payment.succeeded_at = now
         await uow.flush()
         await money_moved(uow, invoice, payment, now)
+    elif landing.status is PaymentStatus.CANCELED and held:
+        # The held amount is payable again: the board stops asking to verify.
+        await _publish(uow, payment, invoice, now, events_pb2.PaymentCanceled)
     elif landing.status is PaymentStatus.FAILED:
         await _publish(
             uow,
@@ -316,10 +320,14 @@ async def _publish(
     payment: Payment,
     invoice: Invoice,
     now: datetime,
-    event: type[events_pb2.PaymentProcessing] | type[events_pb2.PaymentFailed],
+    event: (
+        type[events_pb2.PaymentProcessing]
+        | type[events_pb2.PaymentFailed]
+        | type[events_pb2.PaymentCanceled]
+    ),
     **own: str,
 ) -> None:
-    """A payment's processing or failure, with the invoice's standing after it."""
+    """A payment's processing, failure or cancel, with the invoice's standing after it."""
     uow.publish(
         event(
             payment_id=str(payment.id),

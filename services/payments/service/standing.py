@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from services.chassis.db import UnitOfWork
 from services.chassis.money import money
 from services.payments import domain_plan
-from services.payments.domain_invoices import Ledger, status
+from services.payments.domain_invoices import Ledger, awaiting_verification, status
 from services.payments.domain_payments import PaymentStatus
 from services.payments.models import Contract, Invoice, Payment
 from services.payments.service.common import invoice_state, ledgers, now_utc
@@ -61,11 +61,11 @@ async def invoiced_milestones(uow: UnitOfWork, project_id: uuid.UUID) -> list[In
 def standing(
     invoice: Invoice, ledger: Ledger, *, label: str = "", expected_by: str = ""
 ) -> payments_pb2.InvoiceStanding:
-    cur = invoice.currency
+    cur, state = invoice.currency, invoice_state(invoice)
     return payments_pb2.InvoiceStanding(
         invoice_id=str(invoice.id),
         number=invoice.number or "",
-        status=status(invoice_state(invoice), ledger).value,
+        status=status(state, ledger).value,
         total=money(invoice.total_minor, cur),
         due=money(max(ledger.due_minor, 0), cur),
         processing=money(ledger.processing_minor, cur),
@@ -73,6 +73,8 @@ def standing(
         expected_by=expected_by,
         milestone_label=label,
         project_name=invoice.project_name,
+        verifying=money(ledger.verifying_minor, cur),
+        awaiting_verification=awaiting_verification(state, ledger),
     )
 
 

@@ -34,6 +34,8 @@ INVOICE_EVENTS = (
     payment_events.InvoicePaid,
     payment_events.InvoiceVoided,
     payment_events.PaymentProcessing,
+    payment_events.PaymentVerificationRequired,
+    payment_events.PaymentCanceled,
     payment_events.PaymentSucceeded,
     payment_events.PaymentFailed,
     payment_events.PaymentRefunded,
@@ -53,6 +55,8 @@ def standing_of(s: payments_pb2.InvoiceStanding, as_of: datetime) -> domain_paym
         expected_by=parse_day(s.expected_by),
         milestone_label=s.milestone_label,
         as_of=as_of,
+        verifying_minor=s.verifying.amount_minor,
+        awaiting_verification=s.awaiting_verification,
     )
 
 
@@ -92,26 +96,41 @@ async def on_invoice_event(uow: UnitOfWork, event: Event[Any]) -> None:
         "expected_by": s.expected_by,
         "milestone_label": s.milestone_label,
         "as_of": s.as_of,
+        "verifying_minor": s.verifying_minor,
+        "awaiting_verification": s.awaiting_verification,
     }
     await uow.session.execute(
         insert(InvoiceStanding)
         .values(invoice_id=invoice_id, tenant_id=project.tenant_id, project_id=project.id, **values)
         .on_conflict_do_update(index_elements=["invoice_id"], set_=values)
     )
-    if plan.waiting.open:
+    for kind, waiting in (
+        (domain_payments.WAITING_KIND, plan.waiting),
+        (domain_payments.VERIFY_KIND, plan.verify),
+    ):
+        await _keep_or_resolve(uow, project, kind, incoming.invoice_id, waiting, s.as_of)
+
+
+async def _keep_or_resolve(
+    uow: UnitOfWork,
+    project: Project,
+    kind: str,
+    key: str,
+    waiting: domain_payments.Waiting,
+    at: datetime,
+) -> None:
+    if waiting.open:
         await keep_waiting_item(
             uow,
             project=project,
-            kind=domain_payments.WAITING_KIND,
-            key=incoming.invoice_id,
-            title=plan.waiting.title,
-            link=plan.waiting.link,
-            since=s.as_of,
+            kind=kind,
+            key=key,
+            title=waiting.title,
+            link=waiting.link,
+            since=at,
         )
     else:
-        await resolve_waiting_item(
-            uow, kind=domain_payments.WAITING_KIND, key=incoming.invoice_id, now=s.as_of
-        )
+        await resolve_waiting_item(uow, kind=kind, key=key, now=at)
 
 
 async def on_payment_plan_changed(

@@ -251,6 +251,51 @@ class PaymentVerificationRequired(_message.Message):
 Global___PaymentVerificationRequired: _TypeAlias = PaymentVerificationRequired  # noqa: Y015
 
 @_typing.final
+class PaymentCanceled(_message.Message):
+    """A payment that held money ended without taking any: the client cancelled an
+    ACH debit still awaiting verification. The held amount is payable again.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    INVOICE_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
+    payment_id: _builtins.str
+    invoice_id: _builtins.str
+    project_id: _builtins.str
+    customer_id: _builtins.str
+    method: _builtins.str
+    @_builtins.property
+    def amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def standing(self) -> _payments_pb2.InvoiceStanding:
+        """the invoice after this event"""
+
+    def __init__(
+        self,
+        *,
+        payment_id: _builtins.str = ...,
+        invoice_id: _builtins.str = ...,
+        project_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        amount: _common_pb2.Money | None = ...,
+        method: _builtins.str = ...,
+        standing: _payments_pb2.InvoiceStanding | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "standing", b"standing"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "customer_id", b"customer_id", "invoice_id", b"invoice_id", "method", b"method", "payment_id", b"payment_id", "project_id", b"project_id", "standing", b"standing"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentCanceled: _TypeAlias = PaymentCanceled  # noqa: Y015
+
+@_typing.final
 class PaymentSucceeded(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -234,6 +234,8 @@ class Invoice(_message.Message):
     PROJECT_NAME_FIELD_NUMBER: _builtins.int
     PROJECT_REFERENCE_FIELD_NUMBER: _builtins.int
     BANK_DEBITS_FIELD_NUMBER: _builtins.int
+    AWAITING_VERIFICATION_FIELD_NUMBER: _builtins.int
+    VERIFYING_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     number: _builtins.str
     """INV-1247; empty while a draft"""
@@ -251,6 +253,11 @@ class Invoice(_message.Message):
     """the plan's trigger that issued it, if any"""
     project_name: _builtins.str
     project_reference: _builtins.str
+    awaiting_verification: _builtins.bool
+    """An ACH debit on this invoice waits for the client to verify their bank
+    account (Stripe's micro-deposits): payments' decision
+    (`domain_invoices.awaiting_verification`), so pages render it, never infer it.
+    """
     @_builtins.property
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceLine]: ...
     @_builtins.property
@@ -280,6 +287,10 @@ class Invoice(_message.Message):
         "us_bank_account", "bacs_debit". The pay page offers exactly these.
         """
 
+    @_builtins.property
+    def verifying(self) -> _common_pb2.Money:
+        """held for those debits: neither paid nor payable"""
+
     def __init__(
         self,
         *,
@@ -307,10 +318,12 @@ class Invoice(_message.Message):
         project_name: _builtins.str = ...,
         project_reference: _builtins.str = ...,
         bank_debits: _abc.Iterable[_builtins.str] | None = ...,
+        awaiting_verification: _builtins.bool = ...,
+        verifying: _common_pb2.Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "due", b"due", "paid", b"paid", "payable", b"payable", "processing", b"processing", "subtotal", b"subtotal", "tax", b"tax", "total", b"total"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "due", b"due", "paid", b"paid", "payable", b"payable", "processing", b"processing", "subtotal", b"subtotal", "tax", b"tax", "total", b"total", "verifying", b"verifying"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bank_debits", b"bank_debits", "created_at", b"created_at", "customer_id", b"customer_id", "due", b"due", "due_on", b"due_on", "id", b"id", "issued_on", b"issued_on", "lines", b"lines", "memo", b"memo", "milestone", b"milestone", "number", b"number", "overdue", b"overdue", "paid", b"paid", "payable", b"payable", "payments", b"payments", "processing", b"processing", "project_id", b"project_id", "project_name", b"project_name", "project_reference", b"project_reference", "status", b"status", "subtotal", b"subtotal", "tax", b"tax", "tax_rate_bps", b"tax_rate_bps", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_verification", b"awaiting_verification", "bank_debits", b"bank_debits", "created_at", b"created_at", "customer_id", b"customer_id", "due", b"due", "due_on", b"due_on", "id", b"id", "issued_on", b"issued_on", "lines", b"lines", "memo", b"memo", "milestone", b"milestone", "number", b"number", "overdue", b"overdue", "paid", b"paid", "payable", b"payable", "payments", b"payments", "processing", b"processing", "project_id", b"project_id", "project_name", b"project_name", "project_reference", b"project_reference", "status", b"status", "subtotal", b"subtotal", "tax", b"tax", "tax_rate_bps", b"tax_rate_bps", "total", b"total", "verifying", b"verifying"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1974,6 +1987,8 @@ class InvoiceStanding(_message.Message):
     EXPECTED_BY_FIELD_NUMBER: _builtins.int
     MILESTONE_LABEL_FIELD_NUMBER: _builtins.int
     PROJECT_NAME_FIELD_NUMBER: _builtins.int
+    VERIFYING_FIELD_NUMBER: _builtins.int
+    AWAITING_VERIFICATION_FIELD_NUMBER: _builtins.int
     invoice_id: _builtins.str
     number: _builtins.str
     """INV-1001"""
@@ -1986,6 +2001,8 @@ class InvoiceStanding(_message.Message):
     milestone_label: _builtins.str
     """"Deposit", when the plan issued it"""
     project_name: _builtins.str
+    awaiting_verification: _builtins.bool
+    """the client's next step is to verify their account"""
     @_builtins.property
     def total(self) -> _common_pb2.Money: ...
     @_builtins.property
@@ -1995,6 +2012,10 @@ class InvoiceStanding(_message.Message):
     @_builtins.property
     def processing(self) -> _common_pb2.Money:
         """bank debits on their way"""
+
+    @_builtins.property
+    def verifying(self) -> _common_pb2.Money:
+        """ACH debits held for the client's verification"""
 
     def __init__(
         self,
@@ -2009,10 +2030,12 @@ class InvoiceStanding(_message.Message):
         expected_by: _builtins.str = ...,
         milestone_label: _builtins.str = ...,
         project_name: _builtins.str = ...,
+        verifying: _common_pb2.Money | None = ...,
+        awaiting_verification: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "processing", b"processing", "total", b"total"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "processing", b"processing", "total", b"total", "verifying", b"verifying"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due", b"due", "due_on", b"due_on", "expected_by", b"expected_by", "invoice_id", b"invoice_id", "milestone_label", b"milestone_label", "number", b"number", "processing", b"processing", "project_name", b"project_name", "status", b"status", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_verification", b"awaiting_verification", "due", b"due", "due_on", b"due_on", "expected_by", b"expected_by", "invoice_id", b"invoice_id", "milestone_label", b"milestone_label", "number", b"number", "processing", b"processing", "project_name", b"project_name", "status", b"status", "total", b"total", "verifying", b"verifying"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
