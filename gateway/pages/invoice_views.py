@@ -57,12 +57,32 @@ def awaiting_verification(invoice: Invoice) -> list[Payment]:
 
 
 def verification_words(payment: Payment) -> str:
-    """ "Stripe will send a small deposit to account ••6789 by 4 Dec 2026." """
+    """ "Stripe will send a small deposit to account ••6789 by 4 Dec 2026."
+    Two deposits when Stripe verifies by amounts; 1-2 business days when it
+    gave no date (Stripe's own figure: support.stripe.com/questions/
+    verify-a-new-ach-direct-debit-customer-using-micro-deposits)."""
     account = f"account ••{payment.card_last4}" if payment.card_last4 else "your bank account"
+    what = "two small deposits" if payment.microdeposit_type == "amounts" else "a small deposit"
     when = format_date(payment.microdeposits_arrive_on)
-    return f"Stripe will send a small deposit to {account}" + (
+    return f"Stripe will send {what} to {account}" + (
         f" by {when}." if when else " within 1-2 business days."
     )
+
+
+def verification_how(payment: Payment) -> str:
+    """What the client enters on Stripe's page, as Stripe describes the
+    deposit (the same support page, and its API reference: a descriptor code
+    is 6 characters starting SM), with the tries payments says they have."""
+    tries = (
+        f" You have {payment.verification_attempts} tries." if payment.verification_attempts else ""
+    )
+    if payment.microdeposit_type == "amounts":
+        how = "Enter the two amounts (marked ACCTVERIFY on your statement)"
+    elif payment.microdeposit_type == "descriptor_code":
+        how = "Enter the 6-character code starting SM at the start of the deposit's description"
+    else:
+        how = "Enter what the deposit shows"
+    return f"{how} on Stripe's page to finish paying.{tries}"
 
 
 def payment_words(payment: Payment) -> str:

@@ -91,6 +91,7 @@ def _helpers() -> dict:
         "payment_words": views.payment_words,
         "method_words": views.method_words,
         "verification_words": views.verification_words,
+        "verification_how": views.verification_how,
         "awaiting_verification": views.awaiting_verification,
     }
 

@@ -19,6 +19,7 @@ from typing import Any
 from services.chassis.errors import InvalidArgument, InvalidTransition
 from services.chassis.money import format_amount
 from services.chassis.validation import require_text
+from services.payments import domain_microdeposits
 from services.payments.domain_invoices import InvoiceState, InvoiceStatus, Ledger, status
 
 REFERENCE_MAX = 120
@@ -170,17 +171,9 @@ _FAILURE_WORDS = {
     "debit_not_authorized": "Your bank says this debit wasn't authorised. Contact your bank "
     "or pay another way.",
     "account_closed": "The bank account is closed. Pay with another account or a card.",
-    # Micro-deposit verification that ended without a debit (Stripe's codes).
-    "payment_method_microdeposit_verification_timeout": "The bank account wasn't verified "
-    "in time, so nothing was taken. Pay by card, or enter the account again.",
-    "payment_method_microdeposit_verification_attempts_exceeded": "The deposit was entered "
-    "wrongly too many times, so nothing was taken. Pay by card, or enter the account again.",
-    "payment_method_microdeposit_verification_amounts_mismatch": "The deposit amounts didn't "
-    "match, so nothing was taken. Pay by card, or enter the account again.",
-    "payment_method_microdeposit_verification_descriptor_code_mismatch": "The code didn't "
-    "match the deposit, so nothing was taken. Pay by card, or enter the account again.",
-    "payment_method_microdeposit_failed": "The bank couldn't receive the small deposit "
-    "(check the account details), so nothing was taken. Pay by card or another account.",
+    # Micro-deposit verification that ended without a debit: Stripe's codes,
+    # worded from what Stripe documents (domain_microdeposits cites the pages).
+    **domain_microdeposits.FAILURE_WORDS,
 }
 GENERIC_FAILURE = (
     "The payment didn't go through. Try another card or account, or contact your bank."

@@ -60,6 +60,7 @@ class FakePayments(payments_pb2_grpc.PaymentsServiceServicer):
             verification_url=VERIFY_URL if for_client else "",  # as payments answers
             microdeposits_arrive_on="2026-12-04",
             microdeposit_type="descriptor_code",
+            verification_attempts=10,  # payments' figure for a code
         )
 
     async def GetInvoice(self, request, context):
@@ -279,6 +280,21 @@ def test_the_pages_words_for_a_debit_awaiting_verification():
     no_date = payment.model_copy(update={"microdeposits_arrive_on": None, "card_last4": ""})
     assert views.verification_words(no_date) == (
         "Stripe will send a small deposit to your bank account within 1-2 business days."
+    )
+    # What to enter, as Stripe describes its deposits, with payments' number of tries.
+    assert views.verification_how(payment) == (
+        "Enter the 6-character code starting SM at the start of the deposit's description"
+        " on Stripe's page to finish paying. You have 10 tries."
+    )
+    amounts = payment.model_copy(
+        update={"microdeposit_type": "amounts", "verification_attempts": 3}
+    )
+    assert views.verification_words(amounts) == (
+        "Stripe will send two small deposits to account ••6789 by 4 Dec 2026."
+    )
+    assert views.verification_how(amounts) == (
+        "Enter the two amounts (marked ACCTVERIFY on your statement) on Stripe's page to"
+        " finish paying. You have 3 tries."
     )
     part = invoice_out(fake._invoice(for_client=True))
     part = part.model_copy(update={"payable": part.total})  # the rest still payable by card

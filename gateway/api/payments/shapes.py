@@ -68,6 +68,11 @@ class Payment(BaseModel):
         default=None, description="When Stripe's micro-deposit should arrive."
     )
     microdeposit_type: str = Field(default="", description="descriptor_code or amounts.")
+    verification_attempts: int = Field(
+        default=0,
+        description="How many tries Stripe gives to enter what the deposit shows "
+        "(3 for two amounts, 10 for a code; 0: not said).",
+    )
 
 
 class Invoice(BaseModel):
@@ -265,6 +270,7 @@ def payment_out(p: pb.Payment) -> Payment:
         verification_url=p.verification_url,
         microdeposits_arrive_on=calendar_date(p.microdeposits_arrive_on),
         microdeposit_type=p.microdeposit_type,
+        verification_attempts=p.verification_attempts,
     )
 
 

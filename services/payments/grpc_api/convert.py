@@ -10,6 +10,7 @@ from portal.payments.v1 import payments_pb2 as pb
 
 from services.chassis import enums
 from services.chassis.money import money
+from services.payments import domain_microdeposits
 from services.payments.models import Payment, PaymentSettings
 from services.payments.service import (
     ConnectionView,
@@ -56,6 +57,7 @@ def payment_pb(p: Payment, refunded_minor: int, *, for_client: bool) -> pb.Payme
         verification_url=p.verification_url if for_client else "",
         microdeposits_arrive_on=day(p.microdeposits_arrive_on),
         microdeposit_type=p.microdeposit_type,
+        verification_attempts=domain_microdeposits.attempts_allowed(p.microdeposit_type),
     )
 
 

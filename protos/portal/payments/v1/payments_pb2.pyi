@@ -133,6 +133,7 @@ class Payment(_message.Message):
     VERIFICATION_URL_FIELD_NUMBER: _builtins.int
     MICRODEPOSITS_ARRIVE_ON_FIELD_NUMBER: _builtins.int
     MICRODEPOSIT_TYPE_FIELD_NUMBER: _builtins.int
+    VERIFICATION_ATTEMPTS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     invoice_id: _builtins.str
     status: Global___PaymentStatus.ValueType
@@ -156,6 +157,10 @@ class Payment(_message.Message):
     """
     microdeposits_arrive_on: _builtins.str
     microdeposit_type: _builtins.str
+    verification_attempts: _builtins.int
+    """How many tries Stripe gives to enter what the deposit shows (3 for two
+    amounts, 10 for a code; 0 when Stripe named no type): payments' figure.
+    """
     @_builtins.property
     def applied(self) -> _common_pb2.Money:
         """what the invoice is credited"""
@@ -197,10 +202,11 @@ class Payment(_message.Message):
         verification_url: _builtins.str = ...,
         microdeposits_arrive_on: _builtins.str = ...,
         microdeposit_type: _builtins.str = ...,
+        verification_attempts: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["applied", b"applied", "charged", b"charged", "created_at", b"created_at", "discount", b"discount", "refunded", b"refunded", "succeeded_at", b"succeeded_at", "surcharge", b"surcharge"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["applied", b"applied", "card_brand", b"card_brand", "card_last4", b"card_last4", "charged", b"charged", "created_at", b"created_at", "discount", b"discount", "expected_by", b"expected_by", "failure_message", b"failure_message", "id", b"id", "invoice_id", b"invoice_id", "method", b"method", "microdeposit_type", b"microdeposit_type", "microdeposits_arrive_on", b"microdeposits_arrive_on", "received_on", b"received_on", "reference", b"reference", "refunded", b"refunded", "status", b"status", "succeeded_at", b"succeeded_at", "surcharge", b"surcharge", "verification_url", b"verification_url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["applied", b"applied", "card_brand", b"card_brand", "card_last4", b"card_last4", "charged", b"charged", "created_at", b"created_at", "discount", b"discount", "expected_by", b"expected_by", "failure_message", b"failure_message", "id", b"id", "invoice_id", b"invoice_id", "method", b"method", "microdeposit_type", b"microdeposit_type", "microdeposits_arrive_on", b"microdeposits_arrive_on", "received_on", b"received_on", "reference", b"reference", "refunded", b"refunded", "status", b"status", "succeeded_at", b"succeeded_at", "surcharge", b"surcharge", "verification_attempts", b"verification_attempts", "verification_url", b"verification_url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
