@@ -3,6 +3,7 @@ call and one group commit, each answered or refused on its own."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from portal.payments.v1 import events_pb2
 from portal.payments.v1 import payments_pb2 as pb
 
 from services.chassis.auth import Principal
-from services.chassis.db import UnitOfWork
+from services.chassis.db import OUTBOX_CHANNEL, UnitOfWork
 from services.chassis.events import Event
 from services.payments import service
 from tests.payments.conftest import INVALID, Integrator, intent_event, signed
@@ -187,3 +188,60 @@ async def test_each_delivery_in_a_batch_carries_its_own_requests_trace(acme):
         before=before[0],
     )
     assert sorted(r[0].split("-")[1] for r in rows) == sorted(traces)
+
+
+async def test_one_batch_of_two_tenants_records_each_under_its_own_tenant(payments):
+    """One transaction, one statement per tenant: each event lands under its
+    own tenant (row-level security shows it to that tenant only), stored as
+    the JSON Stripe signed, and only the one with work after it is queued
+    (its outbox row under its tenant, the relay woken)."""
+    acme, bright = Integrator(payments), Integrator(payments)
+    now = int(time.time())
+    ours = dict(_intent(acme), metadata={"tenant_id": acme.tenant_id, "payment_id": _uuid()})
+    first = intent_event(ours, "succeeded", created=now)
+    second = intent_event(_intent(bright), "succeeded", created=now)
+    results = await _ingest(acme, _delivery(first), _delivery(second), _delivery(first))
+    assert [(r.event_id, r.duplicate) for r in results] == [
+        (first["id"], False),
+        (second["id"], False),
+        (first["id"], True),
+    ]
+    shown = (
+        "SELECT id, processed_at IS NULL, payload -> 'data' -> 'object' ->> 'id' FROM stripe_event"
+    )
+    assert await acme.svc.sql(acme.tenant_id, shown) == [(first["id"], True, ours["id"])]
+    assert await acme.svc.sql(bright.tenant_id, shown) == [
+        (second["id"], False, second["data"]["object"]["id"])
+    ]
+    (queued,) = await acme.svc.events(acme.tenant_id, events_pb2.StripeEventReceived)
+    assert queued.event_id == first["id"]
+    assert await acme.svc.events(bright.tenant_id, events_pb2.StripeEventReceived) == []
+
+
+async def test_a_batch_with_work_after_it_wakes_the_relay_at_commit(acme):
+    """The relay is woken (NOTIFY on the outbox channel) by a batch that
+    queued work, and not by one that queued none."""
+    heard: list[str] = []
+    async with acme.svc.sessions.kw["bind"].connect() as connection:
+        listener = (await connection.get_raw_connection()).driver_connection
+
+        def hear(_conn, _pid, channel: str, _payload: str) -> None:
+            heard.append(channel)
+
+        await listener.add_listener(OUTBOX_CHANNEL, hear)
+        try:
+            now = int(time.time())
+            plain = intent_event(_intent(acme), "succeeded", created=now)
+            await _ingest(acme, _delivery(plain))  # nothing after it: no wake-up
+            ours = dict(
+                _intent(acme), metadata={"tenant_id": acme.tenant_id, "payment_id": _uuid()}
+            )
+            await _ingest(acme, _delivery(intent_event(ours, "succeeded", created=now)))
+            for _ in range(100):
+                if heard:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)  # a stray second one would be heard by now
+        finally:
+            await listener.remove_listener(OUTBOX_CHANNEL, hear)
+    assert heard == [OUTBOX_CHANNEL]

@@ -1,7 +1,8 @@
 """Group commit for Stripe's webhooks: every delivery that arrives while the
 previous batch is committing joins the next one, so N concurrent deliveries
-cost one transaction (one account look-up, one multi-row insert per tenant,
-one outbox insert, one NOTIFY, one WAL flush) instead of N of each. Alone, a
+cost one transaction (one account look-up before it, then one statement per
+tenant holding the events, their outbox rows and the relay's NOTIFY, one WAL
+flush) instead of N of each. Alone, a
 delivery is written at once: nothing waits for a batch to fill.
 
 Only an event with work after the answer (a PaymentIntent of ours:
@@ -22,36 +23,59 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from portal.payments.v1 import events_pb2
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 
-from services.chassis.db import OUTBOX_CHANNEL, UnitOfWork, outbox_message, outbox_row
+from services.chassis.db import OUTBOX_CHANNEL, outbox_row
 from services.chassis.errors import NotFound
 from services.payments.domain_payments import webhook_has_work
-from services.payments.models import StripeAccount, StripeEvent
 from services.payments.service.common import Sessions, now_utc
 
 MAX_BATCH = 256
-# One statement, compiled once and run with the batch's rows as parameters
-# (SQLAlchemy's insertmanyvalues sends them as one multi-row INSERT). Built
-# with `.values([...])` instead, each batch was compiled afresh: py-spy had
-# the compiler at ~8% of payments' main thread at webhook rates.
-_INSERT = (
-    insert(StripeEvent.__table__)
-    .on_conflict_do_nothing(index_elements=["id"])
-    .returning(StripeEvent.__table__.c.id)
+# The account -> tenant routing, read before the transaction (a routing
+# table: reading it inside would see nothing more).
+_OWNERS = (
+    "SELECT account_id, tenant_id::text FROM stripe_account WHERE account_id = ANY($1::text[])"
 )
+# One tenant's part of a batch in one statement, one round trip: the events
+# (a repeat id inserts nothing), the outbox row of each new one that has work
+# after the answer, and the relay's wake-up (pg_notify, delivered at commit)
+# when any was queued. The rows travel as arrays (unnest), so the statement is
+# prepared once by asyncpg and never compiled again. Raw asyncpg, not the ORM:
+# at webhook rates SQLAlchemy's execution path and the round trips of one
+# statement each (account look-up, tenant, events, outbox, NOTIFY, in a
+# transaction of its own) were the largest part of payments' CPU per batch.
+_RECORD = f"""
+WITH ev AS (
+    INSERT INTO stripe_event (id, tenant_id, type, account, created, payload, processed_at)
+    SELECT e.id, $1::uuid, e.type, e.account, e.created, e.payload::jsonb,
+           CASE WHEN e.has_work THEN NULL ELSE $2::timestamptz END
+    FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::bool[])
+         AS e(id, type, account, created, payload, has_work)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+), ob AS (
+    INSERT INTO outbox_message (id, tenant_id, subject, payload, headers)
+    SELECT o.id, $1::uuid, o.subject, o.payload, o.headers::jsonb
+    FROM unnest($9::text[], $10::uuid[], $11::text[], $12::bytea[], $13::text[])
+         AS o(event_id, id, subject, payload, headers)
+    WHERE o.event_id IN (SELECT id FROM ev)
+    RETURNING 1
+)
+SELECT ev.id, (SELECT count(*) FROM (SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM ob LIMIT 1) n)
+FROM ev
+"""
 
 
 @dataclass
 class _Delivery:
     event: dict[str, Any]
+    raw: str  # the event's JSON as Stripe sent it, stored as is
     context: contextvars.Context  # the request's, for its event's trace headers
     answer: asyncio.Future[bool]  # duplicate?
 
@@ -74,15 +98,22 @@ class WebhookBatcher:
         self._waiting: list[_Delivery] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def record(self, event: dict[str, Any]) -> bool:
+    async def record(self, event: dict[str, Any], payload: bytes) -> bool:
         """Record a verified event once; True if we had it already."""
         # Shielded: a caller that gives up (a cancelled RPC) leaves the batch intact.
-        return await asyncio.shield(self.submit(event, contextvars.copy_context()))
+        return await asyncio.shield(self.submit(event, payload, contextvars.copy_context()))
 
-    def submit(self, event: dict[str, Any], context: contextvars.Context) -> asyncio.Future[bool]:
-        """Queue a verified event for the next batch; its answer (duplicate?)
-        or its refusal. `context`: whose trace its outbox row carries."""
-        delivery = _Delivery(event, context, asyncio.get_running_loop().create_future())
+    def submit(
+        self, event: dict[str, Any], payload: bytes, context: contextvars.Context
+    ) -> asyncio.Future[bool]:
+        """Queue a verified event (parsed from `payload`) for the next batch;
+        its answer (duplicate?) or its refusal. `context`: whose trace its
+        outbox row carries."""
+        try:
+            raw = payload.decode()
+        except UnicodeDecodeError:  # JSON in UTF-16/32 (json.loads takes it): as parsed
+            raw = json.dumps(event)
+        delivery = _Delivery(event, raw, context, asyncio.get_running_loop().create_future())
         self._waiting.append(delivery)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
@@ -107,43 +138,62 @@ class WebhookBatcher:
 async def _write(sessions: Sessions, batch: list[_Delivery]) -> list[bool | Exception]:
     answers: list[bool | Exception] = [True] * len(batch)
     now = now_utc()
-    async with UnitOfWork(sessions, None) as uow:
-        accounts = {str(d.event.get("account") or "") for d in batch} - {""}
-        owners: dict[str, uuid.UUID] = {}
-        if accounts:
-            owners = dict(
-                (
-                    await uow.session.execute(
-                        select(StripeAccount.account_id, StripeAccount.tenant_id).where(
-                            StripeAccount.account_id.in_(accounts)
-                        )
-                    )
-                ).all()
-            )
+    engine = sessions.kw["bind"]
+    async with engine.connect() as connection:
+        # AUTOCOMMIT: SQLAlchemy issues no BEGIN of its own; the transaction is ours.
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        db = (await connection.get_raw_connection()).driver_connection
+        accounts = sorted({str(d.event.get("account") or "") for d in batch} - {""})
+        owners = {a: uuid.UUID(t) for a, t in await db.fetch(_OWNERS, accounts)} if accounts else {}
         by_tenant: dict[uuid.UUID, list[int]] = {}
         for i, delivery in enumerate(batch):
             try:
                 by_tenant.setdefault(_tenant_of(delivery.event, owners), []).append(i)
             except NotFound as refused:
                 answers[i] = refused
-        outbox: list[dict[str, Any]] = []
-        for tenant, indexes in by_tenant.items():
-            await uow.session.execute(
-                text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant)}
-            )
-            first = {batch[i].event["id"]: i for i in reversed(indexes)}  # a repeat in the batch
-            rows = [_row(batch[i].event, tenant, now) for i in first.values()]
-            inserted = set((await uow.session.execute(_INSERT, rows)).scalars().all())
-            for event_id in inserted:
-                i = first[event_id]
-                answers[i] = False
-                if _has_work(batch[i].event):
-                    outbox.append(batch[i].outbox_row(tenant))
-        if outbox:
-            await uow.session.execute(outbox_message.insert(), outbox)
-            await uow.session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
-        await uow.commit()
+        if not by_tenant:
+            return answers
+        try:
+            begin = "BEGIN; "  # with the first tenant's SET LOCAL: one round trip
+            for tenant, indexes in by_tenant.items():
+                # A UUID (parsed above), so it is safe in the text; transaction-local.
+                await db.execute(f"{begin}SET LOCAL app.tenant_id = '{tenant}'")
+                begin = ""
+                first = {batch[i].event["id"]: i for i in reversed(indexes)}  # a repeat
+                for event_id, _ in await db.fetch(_RECORD, *_arrays(batch, first, tenant, now)):
+                    answers[first[event_id]] = False
+            await db.execute("COMMIT")
+        except BaseException:
+            # A connection in an unknown transaction state must not be reused.
+            await connection.invalidate()
+            raise
     return answers
+
+
+def _arrays(
+    batch: list[_Delivery], first: dict[str, int], tenant: uuid.UUID, now: datetime
+) -> list[Any]:
+    """`_RECORD`'s parameters: one array per column. The payload goes as the
+    bytes Stripe signed (JSON text), not parsed and serialised again."""
+    events = [batch[i] for i in first.values()]
+    work = [_has_work(d.event) for d in events]
+    outbox = [d.outbox_row(tenant) for d, w in zip(events, work, strict=True) if w]
+    queued = [d.event["id"] for d, w in zip(events, work, strict=True) if w]
+    return [
+        tenant,
+        now,
+        [d.event["id"] for d in events],
+        [str(d.event.get("type", "")) for d in events],
+        [str(d.event.get("account") or "") for d in events],
+        [datetime.fromtimestamp(int(d.event.get("created") or 0), UTC) for d in events],
+        [d.raw for d in events],
+        work,
+        queued,
+        [r["id"] for r in outbox],
+        [r["subject"] for r in outbox],
+        [r["payload"] for r in outbox],
+        [json.dumps(r["headers"]) for r in outbox],
+    ]
 
 
 def _tenant_of(event: dict[str, Any], owners: dict[str, uuid.UUID]) -> uuid.UUID:
@@ -164,16 +214,3 @@ def _tenant_of(event: dict[str, Any], owners: dict[str, uuid.UUID]) -> uuid.UUID
 def _has_work(event: dict[str, Any]) -> bool:
     obj = ((event.get("data") or {}).get("object")) or {}
     return webhook_has_work(str(event.get("type", "")), obj.get("metadata") or {})
-
-
-def _row(event: dict[str, Any], tenant: uuid.UUID, now: datetime) -> dict[str, Any]:
-    """Done at once when nothing is to follow: no consumer pass, no outbox row."""
-    return {
-        "processed_at": None if _has_work(event) else now,
-        "id": event["id"],
-        "tenant_id": tenant,
-        "type": str(event.get("type", "")),
-        "account": str(event.get("account") or ""),
-        "created": datetime.fromtimestamp(int(event.get("created") or 0), UTC),
-        "payload": event,
-    }

@@ -47,7 +47,7 @@ async def ingest_stripe_event(
     if principal.kind != "service":
         raise PermissionDenied("only the gateway's webhook endpoint hands over Stripe events")
     event = stripe_api.verify(payload, signature)
-    return event["id"], await batcher.record(event)
+    return event["id"], await batcher.record(event, payload)
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,9 @@ async def ingest_stripe_events(
             log.exception("webhook delivery could not be checked")
             answers.append(Unauthenticated("the Stripe-Signature could not be checked"))
             continue
-        answers.append((event["id"], batcher.submit(event, _traced(delivery.traceparent))))
+        answers.append(
+            (event["id"], batcher.submit(event, delivery.payload, _traced(delivery.traceparent)))
+        )
     queued = [a[1] for a in answers if not isinstance(a, DomainError)]
     # Shielded: a cancelled call leaves the batch intact; every answer is collected.
     written = iter(await asyncio.shield(asyncio.gather(*queued, return_exceptions=True)))
