@@ -155,6 +155,8 @@ async def _write(sessions: Sessions, batch: list[_Delivery]) -> list[bool | Exce
             return answers
         try:
             begin = "BEGIN; "  # with the first tenant's SET LOCAL: one round trip
+            if db.is_in_transaction():  # never expected; never inherit one
+                begin = "ROLLBACK; BEGIN; "
             for tenant, indexes in by_tenant.items():
                 # A UUID (parsed above), so it is safe in the text; transaction-local.
                 await db.execute(f"{begin}SET LOCAL app.tenant_id = '{tenant}'")
