@@ -79,7 +79,7 @@ def verification_how(payment: Payment) -> str:
     if payment.microdeposit_type == "amounts":
         how = "Enter the two amounts (marked ACCTVERIFY on your statement)"
     elif payment.microdeposit_type == "descriptor_code":
-        how = "Enter the 6-character code starting SM at the start of the deposit's description"
+        how = "Enter the 6-character code (it starts with SM) from the deposit's description"
     else:
         how = "Enter what the deposit shows"
     return f"{how} on Stripe's page to finish paying.{tries}"

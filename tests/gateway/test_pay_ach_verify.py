@@ -283,7 +283,7 @@ def test_the_pages_words_for_a_debit_awaiting_verification():
     )
     # What to enter, as Stripe describes its deposits, with payments' number of tries.
     assert views.verification_how(payment) == (
-        "Enter the 6-character code starting SM at the start of the deposit's description"
+        "Enter the 6-character code (it starts with SM) from the deposit's description"
         " on Stripe's page to finish paying. You have 10 tries."
     )
     amounts = payment.model_copy(

@@ -62,6 +62,22 @@ def succeeded(job: Job, invoice_id: str, paid: int, left: int) -> pay.PaymentSuc
     )
 
 
+def processing_all(job: Job, invoice_id: str, method: str, expected_by: str):
+    """The whole £2,000 as a bank debit on its way."""
+    return pay.PaymentProcessing(
+        payment_id=str(uuid.uuid4()),
+        invoice_id=invoice_id,
+        project_id=job.project.id,
+        customer_id=job.project.customer_id,
+        amount=gbp(200_000),
+        method=method,
+        expected_by=expected_by,
+        standing=standing(
+            invoice_id, "processing", 200_000, processing=200_000, expected_by=expected_by
+        ),
+    )
+
+
 def paid(job: Job, invoice_id: str) -> pay.InvoicePaid:
     return pay.InvoicePaid(
         invoice_id=invoice_id,
@@ -180,18 +196,7 @@ async def test_processing_is_on_its_way_not_waiting_and_a_failure_reopens_it(
 ):
     invoice = str(uuid.uuid4())
     await deliver(acme, issued(job, invoice), T0)
-    processing = pay.PaymentProcessing(
-        payment_id=str(uuid.uuid4()),
-        invoice_id=invoice,
-        project_id=job.project.id,
-        customer_id=job.project.customer_id,
-        amount=gbp(200_000),
-        method="bacs_debit",
-        expected_by="2026-12-07",
-        standing=standing(
-            invoice, "processing", 200_000, processing=200_000, expected_by="2026-12-07"
-        ),
-    )
+    processing = processing_all(job, invoice, "bacs_debit", "2026-12-07")
     await deliver(acme, processing, T0 + timedelta(minutes=1))
     board = await acme.board(job.project.id, acme.approver)
     assert invoice_items(board) == []

@@ -13,7 +13,15 @@ from portal.payments.v1 import events_pb2 as pay
 from portal.projects.v1 import projects_pb2 as pb
 
 from tests.projects.conftest import Integrator, Job
-from tests.projects.test_payment_board import T0, deliver, gbp, invoice_items, issued, standing
+from tests.projects.test_payment_board import (
+    T0,
+    deliver,
+    gbp,
+    invoice_items,
+    issued,
+    processing_all,
+    standing,
+)
 
 
 def verify_items(board: pb.GetStatusBoardResponse) -> list[tuple[str, str]]:
@@ -63,19 +71,8 @@ async def test_a_debit_awaiting_verification_asks_to_verify_not_to_pay(acme: Int
     assert rows == [(200_000, True)]
 
     # Verified: Stripe debits it (processing) and the ask is resolved.
-    processing = pay.PaymentProcessing(
-        payment_id=str(uuid.uuid4()),
-        invoice_id=invoice,
-        project_id=job.project.id,
-        customer_id=job.project.customer_id,
-        amount=gbp(200_000),
-        method="us_bank_account",
-        expected_by="2026-12-09",
-        standing=standing(
-            invoice, "processing", 200_000, processing=200_000, expected_by="2026-12-09"
-        ),
-    )
-    await deliver(acme, processing, T0 + timedelta(days=2))
+    verified = processing_all(job, invoice, "us_bank_account", "2026-12-09")
+    await deliver(acme, verified, T0 + timedelta(days=2))
     board = await acme.board(job.project.id, acme.approver)
     assert verify_items(board) == []
     assert invoice_items(board) == []
