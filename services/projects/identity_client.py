@@ -1,6 +1,6 @@
 """What projects asks identity: is this a customer of the integrator, and
 who are its contacts (a project is made for one, and may be shown to only
-some of them)."""
+some of them); and the integrator's time zone, whose day a stage move dates."""
 
 from __future__ import annotations
 
@@ -41,3 +41,15 @@ class IdentityClient:
             ),
             contact_ids=frozenset(c.id for c in customer.contacts),
         )
+
+    async def time_zone(self, tenant_id: str) -> str:
+        """The tenant's IANA zone ("" when it has none set). Asked each time:
+        a stage move is rare, and a zone staff just changed must date it."""
+        me = Principal(kind="service", subject="projects", tenant_id=tenant_id)
+        try:
+            answer = await self._call(
+                self._stub.GetTenant, identity_pb2.GetTenantRequest(tenant_id=tenant_id), me
+            )
+        except grpc.aio.AioRpcError as exc:  # no answer at all: the caller may retry
+            raise Unavailable("identity is not answering; try again shortly") from exc
+        return answer.tenant.time_zone

@@ -23,9 +23,10 @@ __all__ = ["ProjectsServicer"]
 
 
 class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
-    def __init__(self, sessions, *, customers: service.Customers) -> None:
+    def __init__(self, sessions, *, customers: service.Customers, tenants: service.Tenants) -> None:
         self._sessions = sessions
         self._customers = customers  # identity, asked about a project's customer
+        self._tenants = tenants  # identity, asked the integrator's time zone
 
     # --- projects ------------------------------------------------------------------
 
@@ -57,6 +58,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
         project = await service.create_project(
             sessions=self._sessions,
             customers=self._customers,
+            tenants=self._tenants,
             principal=current_principal(),
             request_id=request.request_id,
             name=request.name,
@@ -69,6 +71,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
     async def ChangeProjectStage(self, request, context):
         project = await service.change_project_stage(
             sessions=self._sessions,
+            tenants=self._tenants,
             principal=current_principal(),
             request_id=request.request_id,
             project_id=request.project_id,
