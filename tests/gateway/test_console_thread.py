@@ -13,11 +13,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from portal.changeorders.v1 import changeorders_pb2 as pb
 from portal.changeorders.v1 import changeorders_pb2_grpc
 
-from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from tests.gateway import project_fakes as F
-from tests.gateway.conftest import acme, client_with_tenant
-from tests.grpc_service import serve_fake, service_name
+from tests.gateway.changeorders_portal import signed_in
 
 ORDER_ID = "5b0f3c1e-2d4a-4e6b-9c8d-7a6f5e4d3c2b"
 PROJECT_ID = "0e1d2c3b-4a59-4687-9a8b-7c6d5e4f3a21"
@@ -68,32 +66,9 @@ class FakeChangeOrders(changeorders_pb2_grpc.ChangeOrdersServiceServicer):
 
 
 @pytest.fixture
-async def console(
-    keypair, settings: GatewaySettings
-) -> AsyncIterator[tuple[httpx.AsyncClient, FakeChangeOrders, F.Fakes]]:
-    fake = FakeChangeOrders()
-    async with (
-        serve_fake(
-            lambda srv: changeorders_pb2_grpc.add_ChangeOrdersServiceServicer_to_server(fake, srv),
-            service_name(pb, "ChangeOrdersService"),
-            keypair[1],
-        ) as target,
-        F.fake_services(keypair[1]) as fakes,
-    ):
-        fakes.identity.session = F.staff_session()
-        app = create_app(
-            settings.model_copy(
-                update={
-                    "identity_target": fakes.identity_target,
-                    "projects_target": fakes.projects_target,
-                    "changeorders_target": target,
-                }
-            )
-        )
-        async with client_with_tenant(
-            app, acme(), cookies={"portal_session": "good-session"}
-        ) as client:
-            yield client, fake, fakes
+async def console(keypair, settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with signed_in(FakeChangeOrders(), keypair, settings, F.staff_session()) as client:
+        yield client
 
 
 def _authors(page: str) -> list[str]:
@@ -106,8 +81,7 @@ def _authors(page: str) -> list[str]:
 
 
 async def test_a_staff_answer_reads_as_its_authors_name_from_identity(console):
-    client, _, _ = console
-    page = await client.get(f"/console/change-orders/{ORDER_ID}")
+    page = await console.get(f"/console/change-orders/{ORDER_ID}")
     assert page.status_code == 200, page.text
     # The client by their own name; Sam (identity's name for STAFF_ID); someone
     # identity no longer lists as a team member, not as a guess.
