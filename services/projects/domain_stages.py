@@ -89,6 +89,21 @@ def check_client_note(note: str) -> str:
     return multiline_text(note, field="client_note", max_len=NOTE_MAX)
 
 
+def note_written_at(written_at: datetime | None, now: datetime) -> datetime:
+    """When a stage's note was written: `now`, unless the caller records a note
+    written earlier (an import, the demo seed's history). Never later than now:
+    a note from the future would head the board's news until that day came."""
+    if written_at is None:
+        return now
+    if written_at > now:
+        raise InvalidArgument("a note cannot be written in the future", field="note_written_at")
+    if written_at.date() < EARLIEST:
+        raise InvalidArgument(
+            f"a note's date must be after {EARLIEST.isoformat()}", field="note_written_at"
+        )
+    return written_at
+
+
 STAGE_FIELDS = ("planned_start", "planned_finish", "actual_start", "actual_finish", "client_note")
 
 

@@ -1,11 +1,18 @@
-"""The day a stage move writes is the integrator's day, not the server's (UTC)."""
+"""The day a stage move writes is the integrator's day, not the server's (UTC);
+the moment a stage's note is dated."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from services.chassis.errors import InvalidArgument
 from services.projects.domain import Stage
-from services.projects.domain_stages import StageDates, plan_stage_change, tenant_today
+from services.projects.domain_stages import (
+    StageDates,
+    note_written_at,
+    plan_stage_change,
+    tenant_today,
+)
 
 LOS_ANGELES = "America/Los_Angeles"
 AUCKLAND = "Pacific/Auckland"
@@ -68,3 +75,21 @@ def test_a_late_evening_move_in_los_angeles_dates_both_stages_that_evening():
     )
     assert plan.dates[Stage.DESIGN].actual_finish == date(2026, 1, 14)
     assert plan.dates[Stage.PROCUREMENT].actual_start == date(2026, 1, 14)
+
+
+NOW = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)
+
+
+def test_a_note_is_dated_now_unless_it_was_written_earlier():
+    assert note_written_at(None, NOW) == NOW
+    earlier = NOW - timedelta(days=50)
+    assert note_written_at(earlier, NOW) == earlier
+
+
+@pytest.mark.parametrize(
+    "written", [NOW + timedelta(seconds=1), datetime(1999, 12, 31, 12, 0, tzinfo=UTC)]
+)
+def test_a_note_from_the_future_or_before_the_calendar_is_refused_on_its_date(written):
+    with pytest.raises(InvalidArgument) as err:
+        note_written_at(written, NOW)
+    assert err.value.field == "note_written_at"

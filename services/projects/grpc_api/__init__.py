@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from portal.common.v1 import common_pb2
 from portal.projects.v1 import projects_pb2 as pb
 from portal.projects.v1 import projects_pb2_grpc
@@ -100,6 +102,11 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
             project_id=request.project_id,
             stage=request.stage,
             changes=fieldmask.changes(request, allowed=domain_stages.STAGE_FIELDS),
+            note_written_at=(
+                request.note_written_at.ToDatetime(tzinfo=UTC)
+                if request.HasField("note_written_at")
+                else None
+            ),
         )
         return pb.UpdateStageResponse(stage=stage_info_pb(row))
 
