@@ -182,15 +182,13 @@ async def change_order_page(
     )
 
 
-STAFF_UNNAMED = "A team member"  # a staff author identity no longer lists
-
-
 def author_of(comment: Comment, staff_names: Mapping[str, str]) -> str:
     """Who wrote a comment in the thread, as staff read it: a client by the
     name they signed in with; staff by identity's name for them (changeorders
-    keeps their id, identity owns what they are called)."""
+    keeps their id, identity owns what they are called); "" for a staff
+    author identity does not name (the page says "A team member")."""
     if comment.author_kind == "staff":
-        return staff_names.get(comment.author_id) or comment.author_name or STAFF_UNNAMED
+        return staff_names.get(comment.author_id) or comment.author_name
     return comment.author_name or "The client"
 
 

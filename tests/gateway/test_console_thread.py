@@ -87,3 +87,5 @@ async def test_a_staff_answer_reads_as_its_authors_name_from_identity(console):
     # identity no longer lists as a team member, not as a guess.
     assert _authors(page.text) == ["Jane Harrison", "Sam Lee", "A team member"]
     assert "<strong>staff</strong>" not in page.text
+    # Sam is marked as the team's; "A team member" says so already.
+    assert page.text.count('<span class="tag">Team</span>') == 1
