@@ -5,9 +5,10 @@ through projects' public contract; skipped parts that already exist."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from portal.projects.v1 import projects_pb2 as ppb
 
 from services.chassis.auth import Principal
@@ -76,18 +77,22 @@ ROOMS = [
 LABOUR_MINOR = 850000
 DISCOUNT_MINOR = 100000
 TAX_RATE_BPS = 635  # Connecticut sales tax
-STAGE_PLAN = [  # (stage, start offset days, finish offset days, note)
-    (ppb.STAGE_DESIGN, -70, -50, "Room design and acoustic model approved."),
-    (ppb.STAGE_PROCUREMENT, -49, -25, "All equipment delivered to our warehouse."),
+STAGE_PLAN = [  # (stage, start offset days, finish offset days, note, note offset days)
+    # Each note dated when the team would have written it, as a real project's
+    # news reads: design signed off, everything delivered, then this week's.
+    (ppb.STAGE_DESIGN, -70, -50, "Room design and acoustic model approved.", -50),
+    (ppb.STAGE_PROCUREMENT, -49, -25, "All equipment delivered to our warehouse.", -25),
     (
         ppb.STAGE_INSTALL,
         -24,
         10,
         "Pre-wire done; screen and speakers go in this week. Projector mount on Thursday.",
+        -2,
     ),
-    (ppb.STAGE_COMMISSIONING, 11, 18, ""),
-    (ppb.STAGE_HANDOVER, 19, 21, ""),
+    (ppb.STAGE_COMMISSIONING, 11, 18, "", 0),
+    (ppb.STAGE_HANDOVER, 19, 21, "", 0),
 ]
+NOTE_HOUR = time(15, 0, tzinfo=UTC)  # mid-morning on the demo integrator's clock (New York)
 
 
 def rid(name: str) -> str:
@@ -208,12 +213,19 @@ async def seed_cinema(
     )
 
 
+def _written(today: date, days: int) -> Timestamp:
+    """When a note was written: `days` from `today`, mid-morning."""
+    at = Timestamp()
+    at.FromDatetime(datetime.combine(today + timedelta(days=days), NOTE_HOUR))
+    return at
+
+
 async def plan_stages(
     *, call: Caller, projects, staff: Principal, project_id: str, today: date
 ) -> None:
     """The stage plan's dates and notes, relative to `today`, before the seed
     moves the project on: a move keeps the actual dates recorded here."""
-    for stage, start, finish, note in STAGE_PLAN:
+    for stage, start, finish, note, written in STAGE_PLAN:
         past = finish < 0
         await call(
             projects.UpdateStage,
@@ -225,6 +237,7 @@ async def plan_stages(
                 actual_start=(today + timedelta(days=start)).isoformat() if start < 0 else "",
                 actual_finish=(today + timedelta(days=finish)).isoformat() if past else "",
                 client_note=note,
+                note_written_at=_written(today, written) if note else None,
             ),
             staff,
         )

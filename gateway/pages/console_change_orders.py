@@ -7,7 +7,9 @@ happen; a refusal comes back as the flash message."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -18,13 +20,14 @@ from starlette.responses import Response
 
 from gateway.api.changeorders import calls
 from gateway.api.changeorders.requests import ChangeOrderIn, LineChangeIn, Revision
-from gateway.api.changeorders.shapes import ChangeOrder
+from gateway.api.changeorders.shapes import ChangeOrder, Comment
 from gateway.api.projects import fetch_project
-from gateway.backends import RemoteError
+from gateway.backends import Backends, RemoteError
 from gateway.deps import BackendsDep, ChangeOrdersDep, StaffPage
-from gateway.pages.console_projects.common import act, form_request_id
+from gateway.pages.console_projects.common import act, form_request_id, staff_users
 from gateway.pages.projects import page_id
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
+from gateway.sessions import SignedIn
 from services.chassis.money import parse_amount
 
 router = APIRouter(include_in_schema=False)
@@ -153,23 +156,53 @@ async def create_change_order(
 
 @router.get("/console/change-orders/{order_id}")
 async def change_order_page(
-    request: Request, order_id: str, signed_in: StaffPage, remote: ChangeOrdersDep
+    request: Request,
+    order_id: str,
+    signed_in: StaffPage,
+    remote: ChangeOrdersDep,
+    backends: BackendsDep,
 ) -> Response:
     oid = UUID(page_id(order_id, "change order"))
     staff = signed_in.person
     order = await calls.fetch_change_order(remote, staff, oid)
-    trail = await calls.audit_trail(remote, staff, oid)
+    trail, names = await asyncio.gather(
+        calls.audit_trail(remote, staff, oid), _staff_names(backends, signed_in, order)
+    )
     return render(
         request,
         "console/change_order.html",
         signed_in=signed_in,
         surface="console",
         order=order,
+        thread=[(c, author_of(c, names)) for c in order.comments],
         trail=trail,
         kinds=KINDS,
         stages=STAGES,
         request_id=str(uuid.uuid4()),
     )
+
+
+def author_of(comment: Comment, staff_names: Mapping[str, str]) -> str:
+    """Who wrote a comment in the thread, as staff read it: a client by the
+    name they signed in with; staff by identity's name for them (changeorders
+    keeps their id, identity owns what they are called); "" for a staff
+    author identity does not name (the page says "A team member")."""
+    if comment.author_kind == "staff":
+        return staff_names.get(comment.author_id) or comment.author_name
+    return comment.author_name or "The client"
+
+
+async def _staff_names(
+    backends: Backends, signed_in: SignedIn, order: ChangeOrder
+) -> dict[str, str]:
+    """Identity's names for the staff, asked only when staff answered in the thread."""
+    if not any(c.author_kind == "staff" for c in order.comments):
+        return {}
+    try:
+        users = await staff_users(backends, signed_in)
+    except RemoteError:
+        return {}  # the thread still reads, its staff unnamed
+    return {u.id: u.full_name for u in users}
 
 
 async def _changes(remote: ChangeOrdersDep, signed_in: Any, oid: UUID) -> list[dict[str, Any]]:

@@ -11,14 +11,19 @@ from services.projects.grpc_api import ProjectsServicer
 from services.projects.identity_client import IdentityClient
 from services.projects.settings import ProjectsSettings
 
+
+def _servicer(identity: IdentityClient, sessions) -> ProjectsServicer:
+    """Identity answers both: a project's customer, and the integrator's time zone."""
+    return ProjectsServicer(sessions, customers=identity, tenants=identity)
+
+
 SPEC = ServiceSpec(
     name="projects",
     settings=ProjectsSettings,
     calls=("documents", "identity"),
     grpc_service_names=[projects_pb2.DESCRIPTOR.services_by_name["ProjectsService"].full_name],
     register_grpc=lambda server, deps: projects_pb2_grpc.add_ProjectsServiceServicer_to_server(
-        ProjectsServicer(deps.sessions, customers=IdentityClient(deps.remote("identity"))),
-        server,
+        _servicer(IdentityClient(deps.remote("identity")), deps.sessions), server
     ),
     subscriptions=lambda deps: handlers.subscriptions(
         documents=DocumentsClient(deps.remote("documents"))

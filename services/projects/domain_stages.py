@@ -1,5 +1,6 @@
 """Stage plans: planned and actual dates, the client's note, what a stage move
-does to the dates, and the forecast handover. Pure: `today` is passed in."""
+does to the dates, and the forecast handover. Pure: the moment (`now`) and
+the integrator's time zone are passed in; "today" is the day on that clock."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Protocol, TypeVar
 
+from services.chassis import timefmt
 from services.chassis.errors import InvalidArgument
 from services.chassis.validation import multiline_text
 from services.projects.domain import Stage, StageMove, plan_stage_move
@@ -76,8 +78,30 @@ def finishes_before_start(dates: StageDates) -> bool:
     return start is not None and finish is not None and finish < start
 
 
+def tenant_today(now: datetime, time_zone: str) -> date:
+    """The day it is on the integrator's clock, not the server's: a move made
+    at 23:30 in Los Angeles is that day's, though UTC is already on the next.
+    An unknown or empty zone reads as UTC (timefmt.zone); a naive `now` is refused."""
+    return timefmt.local(now, time_zone).date()
+
+
 def check_client_note(note: str) -> str:
     return multiline_text(note, field="client_note", max_len=NOTE_MAX)
+
+
+def note_written_at(written_at: datetime | None, now: datetime) -> datetime:
+    """When a stage's note was written: `now`, unless the caller records a note
+    written earlier (an import, the demo seed's history). Never later than now:
+    a note from the future would head the board's news until that day came."""
+    if written_at is None:
+        return now
+    if written_at > now:
+        raise InvalidArgument("a note cannot be written in the future", field="note_written_at")
+    if written_at.date() < EARLIEST:
+        raise InvalidArgument(
+            f"a note's date must be after {EARLIEST.isoformat()}", field="note_written_at"
+        )
+    return written_at
 
 
 STAGE_FIELDS = ("planned_start", "planned_finish", "actual_start", "actual_finish", "client_note")
@@ -210,8 +234,11 @@ def plan_stage_change(
     reason: str,
     client_note: str,
     dates: Mapping[Stage, StageDates],
-    today: date,
+    now: datetime,
+    time_zone: str,
 ) -> StageChangePlan:
-    """May the project move from `current` to `target`, and what it does to the plan."""
+    """May the project move from `current` to `target`, and what it does to the
+    plan; the days it writes are `now`'s day in the tenant's `time_zone`."""
     move = plan_stage_move(current, target, reason=reason, client_note=client_note)
+    today = tenant_today(now, time_zone)
     return StageChangePlan(move, dates_after_move(move, dates, today), move.client_note)

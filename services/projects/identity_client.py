@@ -1,8 +1,11 @@
 """What projects asks identity: is this a customer of the integrator, and
 who are its contacts (a project is made for one, and may be shown to only
-some of them)."""
+some of them); and the integrator's time zone, whose day a stage move dates."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
 
 import grpc
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
@@ -14,12 +17,40 @@ from services.chassis.grpc_client import Caller
 from services.chassis.runtime import Remote
 from services.projects.domain import CustomerRecord
 
+# A zone changed in identity dates stage moves within this long. Asking on
+# every move cost identity about 1.7 ms of CPU per move (bench/HISTORY.md,
+# polish); a zone changes about never, and only a move within a minute of the
+# change near midnight could be dated by the old one.
+ZONE_SECONDS = 60.0
+ZONES_KEPT = 10_000  # tenants; past it the copies start again
+
+
+class ZoneCache:
+    """Each tenant's time zone as identity last said, for `seconds`."""
+
+    def __init__(
+        self, *, seconds: float = ZONE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._seconds, self._clock = seconds, clock
+        self._kept: dict[str, tuple[float, str]] = {}
+
+    async def get(self, tenant_id: str, load: Callable[[], Awaitable[str]]) -> str:
+        kept = self._kept.get(tenant_id)
+        if kept is not None and self._clock() - kept[0] < self._seconds:
+            return kept[1]
+        zone = await load()
+        if len(self._kept) >= ZONES_KEPT:
+            self._kept.clear()
+        self._kept[tenant_id] = (self._clock(), zone)
+        return zone
+
 
 class IdentityClient:
-    def __init__(self, identity: Remote) -> None:
+    def __init__(self, identity: Remote, *, zones: ZoneCache | None = None) -> None:
         self._stub = identity_pb2_grpc.IdentityServiceStub(identity.channel)
         # Refusals come back as the DomainError identity raised.
         self._call = Caller(identity.signer, domain_errors=True)
+        self._zones = zones or ZoneCache()
 
     async def customer(self, tenant_id: str, customer_id: str) -> CustomerRecord | None:
         """The tenant's customer, or None if it has none with this id (another
@@ -41,3 +72,17 @@ class IdentityClient:
             ),
             contact_ids=frozenset(c.id for c in customer.contacts),
         )
+
+    async def time_zone(self, tenant_id: str) -> str:
+        """The tenant's IANA zone ("" when it has none set), kept ZONE_SECONDS."""
+        return await self._zones.get(tenant_id, lambda: self._ask_zone(tenant_id))
+
+    async def _ask_zone(self, tenant_id: str) -> str:
+        me = Principal(kind="service", subject="projects", tenant_id=tenant_id)
+        try:
+            answer = await self._call(
+                self._stub.GetTenant, identity_pb2.GetTenantRequest(tenant_id=tenant_id), me
+            )
+        except grpc.aio.AioRpcError as exc:  # no answer at all: the caller may retry
+            raise Unavailable("identity is not answering; try again shortly") from exc
+        return answer.tenant.time_zone

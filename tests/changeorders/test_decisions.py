@@ -251,6 +251,13 @@ async def test_push_back_on_a_line_then_staff_revise_and_the_client_approves_rev
     second = await site.send(sent.id)
     assert (second.revision, len(second.comments)) == (2, 3)
     assert second.comments[-1].author_kind == "staff"
+    # Staff read who wrote each comment (the console names a staff author from
+    # identity by it); a client reads no one's id.
+    *clients, staff = [c.author_id for c in second.comments]
+    assert clients == [site.approver.subject] * 2
+    assert uuid.UUID(staff)  # the staff user who revised (site.pm is a new one each time)
+    as_client = await site.get(sent.id, site.approver)
+    assert [c.author_id for c in as_client.comments] == ["", "", ""]
     compared = await site(
         "CompareRevisions",
         pb.CompareRevisionsRequest(change_order_id=sent.id, from_revision=1, to_revision=2),

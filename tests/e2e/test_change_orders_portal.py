@@ -8,6 +8,7 @@ see it, and the evidence chain holds."""
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -313,6 +314,11 @@ async def test_staff_draft_add_send_revise_and_withdraw_in_the_console(running: 
         order = await staff(gw, running, "GET", f"/api/v1/change-orders/{oid}")
         assert (order["revision"], order["status"]) == (2, "draft")
         assert order["comments"][-1]["body"] == "Cheaper sub on offer"
+        # The thread names the answer's author as identity does, not "staff".
+        me = (await browser.get("/api/v1/me")).json()
+        thread = (await browser.get(order_page)).text
+        assert f"<strong>{html.escape(me['full_name'])}</strong>" in thread
+        assert "<strong>staff</strong>" not in thread
         gone = await browser.submit(order_page, f"{order_page}/withdraw", {"reason": "Not needed"})
         assert gone.status_code == 303
         assert (await staff(gw, running, "GET", f"/api/v1/change-orders/{oid}"))[

@@ -68,7 +68,7 @@ async def projects(
     signer = PrincipalSigner(private)
     to_identity = open_channel(identity.target)
     customers = IdentityClient(Remote(to_identity, Caller(signer), signer))
-    servicer = ProjectsServicer(sessions, customers=customers)
+    servicer = ProjectsServicer(sessions, customers=customers, tenants=customers)
     server, port, _ = await start_grpc_server(
         host="127.0.0.1",
         port=0,
@@ -301,13 +301,13 @@ async def _customer(directory: Identity, tenant_id: str, name: str) -> ipb.Custo
     return (await directory("CreateCustomer", request, platform)).customer
 
 
-async def new_integrator(projects: Projects) -> Integrator:
+async def new_integrator(projects: Projects, *, time_zone: str = "UTC") -> Integrator:
     """A tenant in identity with a customer (an approver and a viewer)."""
     slug = f"p{uuid.uuid4().hex[:10]}"
     tenant = (
         await projects.identity(
             "CreateTenant",
-            ipb.CreateTenantRequest(slug=slug, display_name=f"{slug} AV", time_zone="UTC"),
+            ipb.CreateTenantRequest(slug=slug, display_name=f"{slug} AV", time_zone=time_zone),
             Principal(kind="platform", subject="test"),
         )
     ).tenant

@@ -260,7 +260,8 @@ def test_plan_stage_change_moves_forward_with_the_dates_and_the_note():
         reason="",
         client_note="  Racks arrive Monday ",
         dates={current: StageDates(actual_start=date(2026, 3, 1))},
-        today=TODAY,
+        now=datetime(2026, 3, 10, 15, 0, tzinfo=UTC),
+        time_zone="UTC",
     )
     assert (plan.move.from_stage, plan.move.to_stage) == (current, target)
     assert plan.note == "Racks arrive Monday"
@@ -270,7 +271,9 @@ def test_plan_stage_change_moves_forward_with_the_dates_and_the_note():
 
 def test_plan_stage_change_refuses_a_move_back_without_a_reason():
     with pytest.raises(InvalidArgument) as err:
-        plan_stage_change(Stage(3), Stage(1), reason=" ", client_note="", dates={}, today=TODAY)
+        plan_stage_change(
+            Stage(3), Stage(1), reason=" ", client_note="", dates={}, now=AT, time_zone="UTC"
+        )
     assert err.value.field == "reason"
 
 

@@ -117,6 +117,9 @@ class Comment(BaseModel):
     author_name: str
     body: str
     created_at: datetime | None
+    author_id: str = Field(
+        "", description="Staff readers: who wrote it (a staff user's or contact's id); else empty."
+    )
 
 
 class RevisionSummary(BaseModel):
@@ -377,6 +380,7 @@ def change_order_out(m: pb.ChangeOrder) -> ChangeOrder:
                 author_name=c.author_name,
                 body=c.body,
                 created_at=timestamp(c, "created_at"),
+                author_id=c.author_id,
             )
             for c in m.comments
         ],

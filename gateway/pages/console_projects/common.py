@@ -1,4 +1,5 @@
-"""What the console's project pages share: form ids, URLs, and acting on a form."""
+"""What the console's project pages share: form ids, URLs, acting on a form,
+and the integrator's staff as identity lists them."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from portal.identity.v1 import identity_pb2
 from portal.projects.v1 import projects_pb2
 from starlette.responses import Response
 
-from gateway.backends import RemoteError
+from gateway.backends import Backends, RemoteError
 from gateway.pages.rendering import (
     Form,
     refusal,
     see_other,
 )
+from gateway.sessions import SignedIn
 from services.chassis.money import exponent
 
 P = projects_pb2
@@ -54,3 +56,12 @@ def amount_text(money: common_pb2.Money) -> str:
     places = exponent(money.currency)
     major, minor = divmod(money.amount_minor, 10**places)
     return f"{major}.{minor:0{places}d}" if places else str(major)
+
+
+async def staff_users(backends: Backends, signed_in: SignedIn) -> list[identity_pb2.StaffUser]:
+    """The integrator's staff, by name: identity owns who they are and what they are called."""
+    identity = backends.identity
+    answer = await identity.call(
+        identity.stub.ListStaffUsers, IP.ListStaffUsersRequest(), principal=signed_in.person
+    )
+    return sorted(answer.users, key=lambda u: u.full_name.lower())

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 
 import grpc
 from fastapi import APIRouter, Request
-from portal.identity.v1 import identity_pb2
 from starlette.responses import Response
 
 from gateway.api.customers import fetch_customer
@@ -30,11 +29,11 @@ from gateway.deps import BackendsDep, StaffPage
 from gateway.pages import project_views as views
 from gateway.pages import projects as client_pages
 from gateway.pages.console_projects.common import (
-    IP,
     act,
     amount_text,
     form_request_id,
     project_url,
+    staff_users,
 )
 from gateway.pages.projects import not_found, page_id
 from gateway.pages.rendering import (
@@ -56,14 +55,6 @@ async def _customer_or_none(
         return await fetch_customer(backends, signed_in.person, customer_id)
     except RemoteError:
         return None  # the page still works without the contacts' names
-
-
-async def _staff_users(backends: BackendsDep, signed_in: SignedIn) -> list[identity_pb2.StaffUser]:
-    identity = backends.identity
-    answer = await identity.call(
-        identity.stub.ListStaffUsers, IP.ListStaffUsersRequest(), principal=signed_in.person
-    )
-    return sorted(answer.users, key=lambda u: u.full_name.lower())
 
 
 async def _client_board(
@@ -96,7 +87,7 @@ async def project_page(
     board = await fetch_board(backends, staff, project_id)
     customer, users, history, rooms, proposals, preview = await asyncio.gather(
         _customer_or_none(backends, signed_in, board.project.customer_id),
-        _staff_users(backends, signed_in),
+        staff_users(backends, signed_in),
         _history(backends, signed_in, project_id),
         fetch_rooms(backends, staff, project_id),
         fetch_proposals(backends, staff, project_id),
@@ -145,7 +136,7 @@ async def update_details(
     name, email, user_id = form["pm_name"], form["pm_email"], form["pm_user_id"]
     if user_id and not (name and email):
         # Picking a colleague fills in what was left blank.
-        users = {u.id: u for u in await _staff_users(backends, signed_in)}
+        users = {u.id: u for u in await staff_users(backends, signed_in)}
         if user_id in users:
             name, email = name or users[user_id].full_name, email or users[user_id].email
     if email and not looks_like_email(email):

@@ -224,7 +224,7 @@ def signature_pb(a: Approval) -> pb.Signature:
     )
 
 
-def comment_pb(c: Comment) -> pb.Comment:
+def comment_pb(c: Comment, *, for_client: bool) -> pb.Comment:
     return pb.Comment(
         id=str(c.id),
         revision=c.revision,
@@ -234,6 +234,8 @@ def comment_pb(c: Comment) -> pb.Comment:
         author_name=c.author_name,
         body=c.body,
         created_at=ts(c.created_at),
+        # Staff name a staff author from identity by this; a client reads the integrator's name.
+        author_id="" if for_client else c.author_id,
     )
 
 
@@ -268,7 +270,7 @@ def change_order_pb(v: OrderView) -> pb.ChangeOrder:
         viewed_at=ts(r.viewed_at),
         decided_at=ts(r.decided_at),
         signature=signature_pb(v.approval) if v.approval else None,
-        comments=[comment_pb(c) for c in v.comments],
+        comments=[comment_pb(c, for_client=v.for_client) for c in v.comments],
         revisions=[revision_summary_pb(x, currency) for x in v.revisions],
         project_reference=v.project_reference,
         project_name=v.project_name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from portal.common.v1 import common_pb2
 from portal.projects.v1 import projects_pb2 as pb
 from portal.projects.v1 import projects_pb2_grpc
@@ -23,9 +25,10 @@ __all__ = ["ProjectsServicer"]
 
 
 class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
-    def __init__(self, sessions, *, customers: service.Customers) -> None:
+    def __init__(self, sessions, *, customers: service.Customers, tenants: service.Tenants) -> None:
         self._sessions = sessions
         self._customers = customers  # identity, asked about a project's customer
+        self._tenants = tenants  # identity, asked the integrator's time zone
 
     # --- projects ------------------------------------------------------------------
 
@@ -57,6 +60,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
         project = await service.create_project(
             sessions=self._sessions,
             customers=self._customers,
+            tenants=self._tenants,
             principal=current_principal(),
             request_id=request.request_id,
             name=request.name,
@@ -69,6 +73,7 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
     async def ChangeProjectStage(self, request, context):
         project = await service.change_project_stage(
             sessions=self._sessions,
+            tenants=self._tenants,
             principal=current_principal(),
             request_id=request.request_id,
             project_id=request.project_id,
@@ -97,6 +102,11 @@ class ProjectsServicer(projects_pb2_grpc.ProjectsServiceServicer):
             project_id=request.project_id,
             stage=request.stage,
             changes=fieldmask.changes(request, allowed=domain_stages.STAGE_FIELDS),
+            note_written_at=(
+                request.note_written_at.ToDatetime(tzinfo=UTC)
+                if request.HasField("note_written_at")
+                else None
+            ),
         )
         return pb.UpdateStageResponse(stage=stage_info_pb(row))
 

@@ -15,14 +15,13 @@ from services.projects.service.change_order_board import (
     CHANGE_ORDER_EVENTS,
     on_change_order_event,
 )
-from services.projects.service.common import Customers, Sessions
+from services.projects.service.common import Customers, Sessions, Tenants
 from services.projects.service.payment_board import (
     INVOICE_EVENTS,
     on_invoice_event,
     on_payment_plan_changed,
 )
 from services.projects.service.projects import (
-    change_project_stage,
     create_project,
     get_project,
     list_projects,
@@ -48,6 +47,7 @@ from services.projects.service.rooms import (
     update_product_line,
     update_room,
 )
+from services.projects.service.stage_moves import change_project_stage
 from services.projects.service.stages import HistoryEntry, list_stage_history, update_stage
 from services.projects.service.variations import on_change_order_approved
 from services.projects.service.waiting import open_waiting_item, resolve_waiting_item
@@ -65,6 +65,7 @@ __all__ = [
     "SignedCopyArchive",
     "SignedPdf",
     "StatusBoard",
+    "Tenants",
     "accept_proposal",
     "add_product_line",
     "change_project_stage",

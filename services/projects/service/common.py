@@ -31,6 +31,12 @@ class Customers(Protocol):
     async def customer(self, tenant_id: str, customer_id: str) -> CustomerRecord | None: ...
 
 
+class Tenants(Protocol):
+    """Identity's tenants: the integrator's time zone, whose day a move is dated."""
+
+    async def time_zone(self, tenant_id: str) -> str: ...
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import uuid
@@ -16,22 +17,23 @@ from services.chassis.access import check_portal, portal_state_column, portal_st
 from services.chassis.auth import Principal
 from services.chassis.db import ReadUnit, UnitOfWork, next_number
 from services.chassis.errors import InvalidArgument, NotFound
-from services.chassis.idempotency import fingerprint, refuse_reuse
+from services.chassis.idempotency import refuse_reuse
 from services.chassis.validation import check_request_id, parse_uuid
 from services.projects import domain, domain_stages
-from services.projects.models import Project, ProjectStage, StageChange
+from services.projects.models import Project
 from services.projects.service.board import StatusBoard, read_board
 from services.projects.service.common import (
     EDITOR_ROLE,
     Customers,
     Sessions,
+    Tenants,
     load_project,
     now_utc,
     require_open_portal,
     visibility_of,
     visibility_rule,
 )
-from services.projects.service.stages import dates_of, load_stage_rows, set_dates
+from services.projects.service.stages import load_stage_rows
 
 MAX_PAGE_SIZE = 100
 PROJECT = Project.__table__
@@ -145,6 +147,7 @@ async def create_project(
     *,
     sessions: Sessions,
     customers: Customers,
+    tenants: Tenants,
     principal: Principal,
     request_id: str,
     name: str,
@@ -159,7 +162,11 @@ async def create_project(
     fields = domain.new_project(
         name=name, customer_id=customer_id, site_address=site_address, currency=currency
     )
-    domain.check_customer(await customers.customer(tenant_id, str(fields.customer_id)))
+    # Both at once: each is a round trip to identity.
+    customer, time_zone = await asyncio.gather(
+        customers.customer(tenant_id, str(fields.customer_id)), tenants.time_zone(tenant_id)
+    )
+    domain.check_customer(customer)
     now = now_utc()
     async with UnitOfWork(sessions, tenant_id) as uow:
         # First: it waits for a create of the same tenant in flight, so a
@@ -184,9 +191,10 @@ async def create_project(
         )
         uow.session.add(project)
         await uow.flush()
-        # The five stage rows; design starts the day the project is made.
+        # The five stage rows; design starts the day the project is made, on
+        # the integrator's clock.
         rows = await load_stage_rows(uow, project)
-        rows[domain.Stage.DESIGN].actual_start = now.date()
+        rows[domain.Stage.DESIGN].actual_start = domain_stages.tenant_today(now, time_zone)
         uow.publish(_created(project), aggregate_type="project", aggregate_id=str(project.id))
         await uow.commit()
     return project
@@ -269,109 +277,4 @@ def details_of(project: Project) -> domain.ProjectDetails:
         project_manager_email=project.project_manager_email,
         visible_contact_ids=tuple(project.visible_contact_ids),
         service_contract=project.service_contract,
-    )
-
-
-async def change_project_stage(
-    *,
-    sessions: Sessions,
-    principal: Principal,
-    request_id: str,
-    project_id: str,
-    stage: int,
-    reason: str,
-    client_note: str,
-) -> Project:
-    tenant_id = principal.require_editor(EDITOR_ROLE)
-    target = domain_stages.parse_stage(stage)
-    request_id = check_request_id(request_id) or str(uuid.uuid4())
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        # Row lock: two moves at once are applied one after the other.
-        project = await load_project(uow, principal, project_id, lock=True)
-        digest = fingerprint(
-            "ChangeProjectStage",
-            project_id=project.id,
-            stage=target,
-            reason=reason,
-            client_note=client_note,
-        )
-        done = await uow.session.execute(
-            select(StageChange.id, StageChange.request_sha256).where(
-                StageChange.request_id == request_id
-            )
-        )
-        earlier = done.first()
-        if earlier is not None:
-            refuse_reuse(stored=earlier.request_sha256, given=digest)
-            return project  # the same request again: it already happened once
-        rows = await load_stage_rows(uow, project)
-        now = now_utc()
-        plan = domain_stages.plan_stage_change(
-            domain.Stage(project.stage),
-            target,
-            reason=reason,
-            client_note=client_note,
-            dates={s: dates_of(row) for s, row in rows.items()},
-            today=now.date(),
-        )
-        _apply_stage_change(project, rows, plan, now=now)
-        row = _stage_change_row(project, plan.move, request_id, principal.subject, now)
-        row.request_sha256 = digest
-        uow.session.add(row)
-        uow.publish(
-            _stage_changed_event(project, plan.move, principal.subject),
-            aggregate_type="project",
-            aggregate_id=str(project.id),
-            occurred_at=now,
-        )
-        await uow.commit()
-    return project
-
-
-def _apply_stage_change(
-    project: Project,
-    rows: Mapping[domain.Stage, ProjectStage],
-    plan: domain_stages.StageChangePlan,
-    *,
-    now: datetime,
-) -> None:
-    for changed_stage, dates in plan.dates.items():
-        set_dates(rows[changed_stage], dates)
-    if plan.note:
-        rows[plan.move.to_stage].client_note = plan.note
-        rows[plan.move.to_stage].note_updated_at = now
-    project.stage = plan.move.to_stage
-    project.stage_changed_at = now
-
-
-def _stage_change_row(
-    project: Project, move: domain.StageMove, request_id: str, changed_by: str, now: datetime
-) -> StageChange:
-    return StageChange(
-        tenant_id=project.tenant_id,
-        project_id=project.id,
-        request_id=request_id,
-        from_stage=move.from_stage,
-        to_stage=move.to_stage,
-        changed_by=changed_by,
-        reason=move.reason,
-        client_note=move.client_note,
-        changed_at=now,
-    )
-
-
-def _stage_changed_event(
-    project: Project, move: domain.StageMove, changed_by: str
-) -> events_pb2.ProjectStageChanged:
-    return events_pb2.ProjectStageChanged(
-        project_id=str(project.id),
-        reference=project.reference,
-        name=project.name,
-        customer_id=str(project.customer_id),
-        from_stage=move.from_stage,
-        to_stage=move.to_stage,
-        changed_by=changed_by,
-        reason=move.reason,
-        client_note=move.client_note,
-        visible_contact_ids=project.visible_contact_ids,
     )

@@ -90,10 +90,13 @@ async def update_stage(
     project_id: str,
     stage: int,
     changes: Mapping[str, str],
+    note_written_at: datetime | None = None,
 ) -> ProjectStage:
-    """Changes only the dates and note in `changes` (from the request's field mask)."""
+    """Changes only the dates and note in `changes` (from the request's field
+    mask); a changed note is dated `note_written_at` (default: now)."""
     tenant_id = principal.require_editor(EDITOR_ROLE)
     which = parse_stage(stage)
+    written_at = domain_stages.note_written_at(note_written_at, now_utc())
     async with UnitOfWork(sessions, tenant_id) as uow:
         # The project row lock orders this with stage moves, which write dates too.
         project = await load_project(uow, principal, project_id, lock=True)
@@ -102,7 +105,7 @@ async def update_stage(
         set_dates(row, dates)
         if note != row.client_note:
             row.client_note = note
-            row.note_updated_at = now_utc()
+            row.note_updated_at = written_at
         await uow.commit()
     return row
 

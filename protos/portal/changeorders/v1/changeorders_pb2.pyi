@@ -632,6 +632,7 @@ class Comment(_message.Message):
     AUTHOR_NAME_FIELD_NUMBER: _builtins.int
     BODY_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    AUTHOR_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     revision: _builtins.int
     line_key: _builtins.str
@@ -640,7 +641,12 @@ class Comment(_message.Message):
     author_kind: _builtins.str
     """"client" or "staff" """
     author_name: _builtins.str
+    """as the client gave it; empty for staff (see author_id)"""
     body: _builtins.str
+    author_id: _builtins.str
+    """Who wrote it: a staff user's id (identity names them) or a contact's id.
+    Staff readers only; empty for a client.
+    """
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -654,10 +660,11 @@ class Comment(_message.Message):
         author_name: _builtins.str = ...,
         body: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        author_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_kind", b"author_kind", "author_name", b"author_name", "body", b"body", "created_at", b"created_at", "id", b"id", "line_description", b"line_description", "line_key", b"line_key", "revision", b"revision"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_id", b"author_id", "author_kind", b"author_kind", "author_name", b"author_name", "body", b"body", "created_at", b"created_at", "id", b"id", "line_description", b"line_description", "line_key", b"line_key", "revision", b"revision"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -452,6 +452,7 @@ class UpdateStageRequest(_message.Message):
     ACTUAL_FINISH_FIELD_NUMBER: _builtins.int
     CLIENT_NOTE_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    NOTE_WRITTEN_AT_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     stage: Global___Stage.ValueType
     planned_start: _builtins.str
@@ -466,6 +467,13 @@ class UpdateStageRequest(_message.Message):
         INVALID_ARGUMENT.
         """
 
+    @_builtins.property
+    def note_written_at(self) -> _timestamp_pb2.Timestamp:
+        """With a changed client_note: when the team wrote it, for a note recorded
+        after the fact (an import, the demo seed's history). Unset: now. Never in
+        the future (it would stay on top of the board's news).
+        """
+
     def __init__(
         self,
         *,
@@ -477,10 +485,11 @@ class UpdateStageRequest(_message.Message):
         actual_finish: _builtins.str = ...,
         client_note: _builtins.str = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
+        note_written_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["note_written_at", b"note_written_at", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual_finish", b"actual_finish", "actual_start", b"actual_start", "client_note", b"client_note", "planned_finish", b"planned_finish", "planned_start", b"planned_start", "project_id", b"project_id", "stage", b"stage", "update_mask", b"update_mask"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual_finish", b"actual_finish", "actual_start", b"actual_start", "client_note", b"client_note", "note_written_at", b"note_written_at", "planned_finish", b"planned_finish", "planned_start", b"planned_start", "project_id", b"project_id", "stage", b"stage", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
