@@ -48,6 +48,7 @@ from services.bookings.service.common import (
     spec_of,
     tenant_uuid,
 )
+from services.bookings.service.first_look import Look, first_look, queue_for
 from services.bookings.service.messages import BookingView
 from services.bookings.service.work_orders import hold_time, publish_work_order, view_of
 from services.chassis.auth import Principal
@@ -110,16 +111,34 @@ async def book_visit(
     )
     if starts_at is None:
         raise InvalidArgument("pick a time", field="starts_at")
-    parse_uuid(project_id, field="project_id")
+    project = parse_uuid(project_id, field="project_id")
+    stype_id = parse_uuid(service_type_id, field="service_type_id")
     sha = fingerprint(
         "book_visit", project=project_id, type=service_type_id, start=starts_at, **vars(visit)
     )
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        if (found := await _retry(uow, principal, request_id, sha)) is not None:
-            return found
-        taken = await _already_taken(
-            uow, principal, project_id, service_type_id, starts_at, fresh_days
+
+    async def look() -> Look:
+        return await first_look(
+            sessions,
+            principal,
+            tenant_id=tenant_id,
+            request_id=request_id,
+            project_id=project,
+            service_type_id=stype_id,
+            start=starts_at,
+            fresh_days=fresh_days,
+            now=now_utc(),
         )
+
+    first = await look()
+    taken = first.taken
+    if first.undecided:  # a retry, or a refusal of another kind: the booking's own checks
+        async with UnitOfWork(sessions, tenant_id) as uow:
+            if (found := await _retry(uow, principal, request_id, sha)) is not None:
+                return found
+            taken = await _already_taken(
+                uow, principal, project_id, service_type_id, starts_at, fresh_days
+            )
     if taken is not None:
         if visit.room_id:  # a room not theirs is told first; the address is not needed
             pick_products(
@@ -134,29 +153,39 @@ async def book_visit(
         projects.rooms(principal, project_id) if visit.room_id else _no_rooms(),
     )
     room_name, products = pick_products(rooms, visit.room_id, visit.product_line_ids)
-    try:
-        return await _book(
-            sessions=sessions,
-            principal=principal,
-            tenant_id=tenant_id,
-            request_id=request_id,
-            sha=sha,
-            project_id=project_id,
-            service_type_id=service_type_id,
-            starts_at=starts_at,
-            visit=visit,
-            address=address,
-            room_name=room_name,
-            products=products,
-        )
-    except rules.SlotTaken:
-        if not fresh_days:
-            raise
-        async with UnitOfWork(sessions, tenant_id) as uow:  # the winner's commit in view
-            refusal = await _taken_now(
-                uow, principal, project_id, service_type_id, starts_at, fresh_days
+    # Bookings of the same technicians wait their turn here, not each on a pooled
+    # connection blocked on the technicians' row locks (undecided: no queue).
+    queue = queue_for(tenant_id, first.skills) if first.skills is not None else asyncio.Lock()
+    waited = queue.locked()
+    async with queue:
+        # Someone ahead was booking these technicians: did they take this time?
+        if waited and (again := await look()).taken is not None:
+            raise again.taken
+        try:
+            return await _book(
+                sessions=sessions,
+                principal=principal,
+                tenant_id=tenant_id,
+                request_id=request_id,
+                sha=sha,
+                project_id=project_id,
+                service_type_id=service_type_id,
+                starts_at=starts_at,
+                visit=visit,
+                address=address,
+                room_name=room_name,
+                products=products,
             )
-        raise refusal from None
+        except rules.SlotTaken:
+            if not fresh_days:
+                raise
+    # Refused under the lock (taken by a booking this queue did not see: another
+    # process's): the free times from a new transaction, the winner's commit in view.
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        refusal = await _taken_now(
+            uow, principal, project_id, service_type_id, starts_at, fresh_days
+        )
+    raise refusal
 
 
 async def _book(
