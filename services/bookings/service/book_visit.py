@@ -48,7 +48,7 @@ from services.bookings.service.common import (
     spec_of,
     tenant_uuid,
 )
-from services.bookings.service.first_look import Look, first_look, queue_for
+from services.bookings.service.first_look import first_look, queue_for
 from services.bookings.service.messages import BookingView
 from services.bookings.service.work_orders import hold_time, publish_work_order, view_of
 from services.chassis.auth import Principal
@@ -117,51 +117,45 @@ async def book_visit(
         "book_visit", project=project_id, type=service_type_id, start=starts_at, **vars(visit)
     )
 
-    async def look() -> Look:
-        return await first_look(
-            sessions,
-            principal,
-            tenant_id=tenant_id,
-            request_id=request_id,
-            project_id=project,
-            service_type_id=stype_id,
-            start=starts_at,
-            fresh_days=fresh_days,
-            now=now_utc(),
-        )
-
-    first = await look()
-    taken = first.taken
-    if first.undecided:  # a retry, or a refusal of another kind: the booking's own checks
-        async with UnitOfWork(sessions, tenant_id) as uow:
-            if (found := await _retry(uow, principal, request_id, sha)) is not None:
-                return found
-            taken = await _already_taken(
-                uow, principal, project_id, service_type_id, starts_at, fresh_days
+    try:
+        # Racers for this very time take turns in this process: the one ahead
+        # books (or fails), then each of the others is refused by one short read
+        # instead of queueing on the technicians' row locks with a pooled
+        # connection each (the locks and the constraint still decide).
+        async with queue_for(tenant_id, stype_id, starts_at):
+            look = await first_look(
+                sessions,
+                principal,
+                tenant_id=tenant_id,
+                request_id=request_id,
+                project_id=project,
+                service_type_id=stype_id,
+                start=starts_at,
+                fresh_days=fresh_days,
+                now=now_utc(),
             )
-    if taken is not None:
-        if visit.room_id:  # a room not theirs is told first; the address is not needed
-            pick_products(
-                await projects.rooms(principal, project_id),
-                visit.room_id,
-                visit.product_line_ids,
+            taken = look.taken
+            if look.undecided:  # the booking's own checks answer it, and a retry
+                async with UnitOfWork(sessions, tenant_id) as uow:
+                    if (found := await _retry(uow, principal, request_id, sha)) is not None:
+                        return found
+                    taken = await _already_taken(
+                        uow, principal, project_id, service_type_id, starts_at, fresh_days
+                    )
+            if taken is not None:
+                if visit.room_id:  # a room not theirs is told first; the address is not needed
+                    pick_products(
+                        await projects.rooms(principal, project_id),
+                        visit.room_id,
+                        visit.product_line_ids,
+                    )
+                raise taken
+            # Projects decides what this caller may see of the project: asked outside the tx.
+            address, rooms = await asyncio.gather(
+                projects.site_address(principal, project_id),
+                projects.rooms(principal, project_id) if visit.room_id else _no_rooms(),
             )
-        raise taken
-    # Projects decides what this caller may see of the project: asked first, outside the tx.
-    address, rooms = await asyncio.gather(
-        projects.site_address(principal, project_id),
-        projects.rooms(principal, project_id) if visit.room_id else _no_rooms(),
-    )
-    room_name, products = pick_products(rooms, visit.room_id, visit.product_line_ids)
-    # Bookings of the same technicians wait their turn here, not each on a pooled
-    # connection blocked on the technicians' row locks (undecided: no queue).
-    queue = queue_for(tenant_id, first.skills) if first.skills is not None else asyncio.Lock()
-    waited = queue.locked()
-    async with queue:
-        # Someone ahead was booking these technicians: did they take this time?
-        if waited and (again := await look()).taken is not None:
-            raise again.taken
-        try:
+            room_name, products = pick_products(rooms, visit.room_id, visit.product_line_ids)
             return await _book(
                 sessions=sessions,
                 principal=principal,
@@ -176,11 +170,13 @@ async def book_visit(
                 room_name=room_name,
                 products=products,
             )
-        except rules.SlotTaken:
-            if not fresh_days:
-                raise
-    # Refused under the lock (taken by a booking this queue did not see: another
-    # process's): the free times from a new transaction, the winner's commit in view.
+    except TakenNow:
+        raise
+    except rules.SlotTaken:
+        if not fresh_days:
+            raise
+    # Refused under the technicians' locks (taken by another process's booking):
+    # the free times from a new transaction, the winner's commit in view.
     async with UnitOfWork(sessions, tenant_id) as uow:
         refusal = await _taken_now(
             uow, principal, project_id, service_type_id, starts_at, fresh_days

@@ -1,6 +1,6 @@
 """BookVisit's first look, and its queue: a race's losers told "taken" in
-one short read, and the bookings of the same technicians queued in this
-process rather than on PostgreSQL's row locks.
+one short read, one after the other, rather than each queueing on
+PostgreSQL's row locks with a pooled connection.
 
 The first look is a ReadUnit (BEGIN and the tenant in one round trip), one
 statement for everything the booking's own checks read (a retry of the
@@ -16,9 +16,12 @@ and the booking's own checks answer it as they always did.
 
 "Free" is no promise: the booking's transaction decides under the
 technicians' locks, and the exclusion constraint is the last word. The queue
-only keeps the racers that saw the slot free from each holding a pooled
-connection while they wait on those locks: they wait here, and the first look
-again (once the one ahead has committed) refuses them cheaply.
+(per start of one service type, in this process) lets the first of a race's
+racers look, ask projects and book while the others wait without a
+connection; then each of them looks in turn, sees the winner's commit and is
+refused by the look alone (a hundred racers: one booking, 99 looks, where
+every one of them had seen the slot still free, asked projects and waited on
+the row locks).
 """
 
 from __future__ import annotations
@@ -61,19 +64,14 @@ _TABLES: tuple[tuple[type[Base], str], ...] = (
 
 @dataclass(frozen=True)
 class Look:
-    """`taken`: the refusal (with the free times when asked); None when
-    someone is free or the look could not decide. `skills`: whose calendars
-    the booking locks (the queue's key); None when undecided."""
+    """`taken`: the refusal (with the free times when asked), or None:
+    somebody is free (no promise), or `undecided`."""
 
     taken: SlotTaken | None
-    skills: frozenset[str] | None
-
-    @property
-    def undecided(self) -> bool:
-        return self.skills is None
+    undecided: bool = False
 
 
-UNDECIDED = Look(None, None)
+UNDECIDED = Look(None, undecided=True)
 
 
 def _table(model: type[Base]) -> Table:
@@ -185,23 +183,26 @@ async def first_look(
         )
     travel = travel_of(settings)
     if slots.free_at(start, cals, rules, zone=tz, now=now, site=site, travel=travel):
-        return Look(None, rules.skills)
+        return Look(None)
     if not span:
-        return Look(SlotTaken(), rules.skills)
+        return Look(SlotTaken())
     starts = slots.open_starts(cals, rules, days=span, zone=tz, now=now, site=site, travel=travel)
     fresh = SlotList(starts, int(rules.duration.total_seconds()))
-    return Look(TakenNow(fresh, settings.time_zone), rules.skills)
+    return Look(TakenNow(fresh, settings.time_zone))
 
 
-# One queue per tenant and skill set (whose technicians a booking locks) on
+# One queue per tenant, service type and start (the racers for one time) on
 # each event loop; gone when nobody holds or waits on it.
-_QUEUES: weakref.WeakValueDictionary[tuple[int, str, frozenset[str]], asyncio.Lock] = (
+_QUEUES: weakref.WeakValueDictionary[tuple[int, str, uuid.UUID, datetime], asyncio.Lock] = (
     weakref.WeakValueDictionary()
 )
 
 
-def queue_for(tenant_id: str, skills: frozenset[str]) -> asyncio.Lock:
-    key = (id(asyncio.get_running_loop()), tenant_id, skills)
+def queue_for(tenant_id: str, service_type_id: uuid.UUID, start: datetime) -> asyncio.Lock:
+    """Bookings of one time take turns in this process. Only an economy: other
+    processes' bookings are not in it; the technicians' locks and the
+    exclusion constraint decide."""
+    key = (id(asyncio.get_running_loop()), tenant_id, service_type_id, start)
     lock = _QUEUES.get(key)
     if lock is None:
         lock = _QUEUES[key] = asyncio.Lock()
