@@ -48,7 +48,7 @@ from services.bookings.service.common import (
     spec_of,
     tenant_uuid,
 )
-from services.bookings.service.first_look import first_look, queue_for
+from services.bookings.service.first_look import Look, first_look, turn
 from services.bookings.service.messages import BookingView
 from services.bookings.service.work_orders import hold_time, publish_work_order, view_of
 from services.chassis.auth import Principal
@@ -117,25 +117,26 @@ async def book_visit(
         "book_visit", project=project_id, type=service_type_id, start=starts_at, **vars(visit)
     )
 
+    async def look() -> Look:
+        return await first_look(
+            sessions,
+            principal,
+            tenant_id=tenant_id,
+            request_id=request_id,
+            project_id=project,
+            service_type_id=stype_id,
+            start=starts_at,
+            fresh_days=fresh_days,
+            now=now_utc(),
+        )
+
     try:
-        # Racers for this very time take turns in this process: the one ahead
-        # books (or fails), then each of the others is refused by one short read
-        # instead of queueing on the technicians' row locks with a pooled
-        # connection each (the locks and the constraint still decide).
-        async with queue_for(tenant_id, stype_id, starts_at):
-            look = await first_look(
-                sessions,
-                principal,
-                tenant_id=tenant_id,
-                request_id=request_id,
-                project_id=project,
-                service_type_id=stype_id,
-                start=starts_at,
-                fresh_days=fresh_days,
-                now=now_utc(),
-            )
-            taken = look.taken
-            if look.undecided:  # the booking's own checks answer it, and a retry
+        # Racers for this very time: the first books (or fails) while the others
+        # wait, then they look and are refused, instead of queueing on the
+        # technicians' row locks with a pooled connection each.
+        async with turn(tenant_id, stype_id, starts_at, look) as seen:
+            taken = seen.taken
+            if seen.undecided:  # the booking's own checks answer it, and a retry
                 async with UnitOfWork(sessions, tenant_id) as uow:
                     if (found := await _retry(uow, principal, request_id, sha)) is not None:
                         return found

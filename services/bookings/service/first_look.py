@@ -1,5 +1,5 @@
 """BookVisit's first look, and its queue: a race's losers told "taken" in
-one short read, one after the other, rather than each queueing on
+one short read once the winner has committed, rather than each queueing on
 PostgreSQL's row locks with a pooled connection.
 
 The first look is a ReadUnit (BEGIN and the tenant in one round trip), one
@@ -15,20 +15,20 @@ not visible, a closed portal, a tenant without settings yet) is `undecided`,
 and the booking's own checks answer it as they always did.
 
 "Free" is no promise: the booking's transaction decides under the
-technicians' locks, and the exclusion constraint is the last word. The queue
+technicians' locks, and the exclusion constraint is the last word. The turn
 (per start of one service type, in this process) lets the first of a race's
 racers look, ask projects and book while the others wait without a
-connection; then each of them looks in turn, sees the winner's commit and is
-refused by the look alone (a hundred racers: one booking, 99 looks, where
-every one of them had seen the slot still free, asked projects and waited on
-the row locks).
+connection; then they look, see the winner's commit and are refused by the
+look alone (a hundred racers: one booking and 99 looks, where all of them
+had seen the slot still free, asked projects and waited on the row locks).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -191,19 +191,33 @@ async def first_look(
     return Look(TakenNow(fresh, settings.time_zone))
 
 
-# One queue per tenant, service type and start (the racers for one time) on
-# each event loop; gone when nobody holds or waits on it.
-_QUEUES: weakref.WeakValueDictionary[tuple[int, str, uuid.UUID, datetime], asyncio.Lock] = (
-    weakref.WeakValueDictionary()
-)
+# Who is booking a time now in this process (tenant, service type, start, on
+# its event loop), and the racers for it wait for: set once they are done.
+_AHEAD: dict[tuple[int, str, uuid.UUID, datetime], asyncio.Event] = {}
 
 
-def queue_for(tenant_id: str, service_type_id: uuid.UUID, start: datetime) -> asyncio.Lock:
-    """Bookings of one time take turns in this process. Only an economy: other
-    processes' bookings are not in it; the technicians' locks and the
-    exclusion constraint decide."""
+@asynccontextmanager
+async def turn(
+    tenant_id: str, service_type_id: uuid.UUID, start: datetime, look: Callable[[], Awaitable[Look]]
+) -> AsyncIterator[Look]:
+    """The look to act on. The first racer for a time takes the turn at once
+    (no await before it) and looks; the others wait without a connection
+    until it is done, then look together (concurrently, the winner's commit
+    in view): refused, they never hold the turn; still free (it failed), one
+    of them takes it. Only an economy: another process's racers are not in
+    it; the technicians' locks and the exclusion constraint decide."""
     key = (id(asyncio.get_running_loop()), tenant_id, service_type_id, start)
-    lock = _QUEUES.get(key)
-    if lock is None:
-        lock = _QUEUES[key] = asyncio.Lock()
-    return lock
+    seen: Look | None = None
+    while (ahead := _AHEAD.get(key)) is not None:
+        await ahead.wait()
+        seen = await look()
+        if seen.taken is not None:
+            yield seen
+            return
+    done = _AHEAD[key] = asyncio.Event()
+    try:
+        # Looked just now (nothing awaited since) or never: look now.
+        yield seen if seen is not None else await look()
+    finally:
+        del _AHEAD[key]
+        done.set()
