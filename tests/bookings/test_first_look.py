@@ -5,6 +5,7 @@ checks answer it as before (tests/bookings/test_booking_flow.py)."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,7 +13,8 @@ import pytest
 from portal.identity.v1.identity_pb2 import ACCESS_STATE_ARCHIVED, ACCESS_STATE_DELETED
 
 from services.bookings.domain_bookings import HANDOVER
-from services.bookings.models import BookingSettings, ProjectFact, ServiceType
+from services.bookings.domain_calendar import SERVICE_TYPE_FIELDS
+from services.bookings.domain_slots import Site
 from services.bookings.service.first_look import context_of
 from services.chassis.auth import Principal
 
@@ -32,12 +34,11 @@ STAFF = Principal(
 def row(**changes: Any) -> SimpleNamespace:
     """The look's row as the statement returns it: every column, prefixed."""
     values: dict[str, Any] = {"retry": False, "portal_state": None, "visible": True}
-    for model, prefix in ((ServiceType, "st_"), (ProjectFact, "f_"), (BookingSettings, "s_")):
-        values |= {prefix + c.key: None for c in model.__table__.c}
+    values |= {f"st_{name}": None for name in SERVICE_TYPE_FIELDS}
     values |= {
         "st_id": uuid.uuid4(),
-        "st_tenant_id": TENANT,
         "st_name": "Projector check",
+        "st_description": "",
         "st_duration_minutes": 60,
         "st_skills": ["projectors"],
         "st_active": True,
@@ -47,7 +48,8 @@ def row(**changes: Any) -> SimpleNamespace:
         "f_customer_id": CUSTOMER,
         "f_stage": "install",
         "f_service_contract": True,
-        "s_tenant_id": TENANT,
+        "f_latitude": None,
+        "f_longitude": None,
         "s_time_zone": "Europe/London",
         "s_default_travel_minutes": 30,
     }
@@ -57,9 +59,11 @@ def row(**changes: Any) -> SimpleNamespace:
 def test_a_client_who_may_book_is_decided_with_the_rows_it_read():
     found = context_of(CLIENT, row())
     assert found is not None
-    stype, fact, settings = found
-    assert stype.skills == ["projectors"] and stype.duration_minutes == 60
-    assert fact.customer_id == CUSTOMER and settings.time_zone == "Europe/London"
+    assert found.spec.skills == ("projectors",) and found.spec.duration_minutes == 60
+    assert found.time_zone == "Europe/London" and found.site is None
+    assert found.travel.default == timedelta(minutes=30)
+    sited = context_of(CLIENT, row(f_latitude=51.5, f_longitude=-0.1))
+    assert sited is not None and sited.site == Site(51.5, -0.1)
 
 
 @pytest.mark.parametrize(
@@ -74,7 +78,7 @@ def test_a_client_who_may_book_is_decided_with_the_rows_it_read():
         {"f_project_id": None},  # a project we never heard of
         {"f_customer_id": uuid.uuid4()},  # another customer's project
         {"f_service_contract": False},  # not bookable by the type's rule
-        {"s_tenant_id": None},  # no settings yet: the booking makes them
+        {"s_time_zone": None},  # no settings yet: the booking makes them
     ],
 )
 def test_anything_the_booking_would_refuse_otherwise_is_undecided(changes):

@@ -322,7 +322,7 @@ async def _fresh(
         stype,
         fact,
         settings,
-        first=first_day("", settings, now, start),
+        first=first_day("", settings.time_zone, now, start),
         days=days,
         now=now,
     )

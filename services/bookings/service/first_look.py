@@ -30,24 +30,17 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, Select, Table, Uuid, bindparam, exists, literal, select, true
 
 from services.bookings import domain_calendar as cal
 from services.bookings import domain_slots as slots
-from services.bookings.domain_bookings import NotBookable, SlotTaken, may_book
+from services.bookings.domain_bookings import NotBookable, ProjectFacts, SlotTaken, may_book
 from services.bookings.models import Base, Booking, BookingSettings, ProjectFact, ServiceType
 from services.bookings.service.availability import SlotList, TakenNow, first_day
-from services.bookings.service.common import (
-    Sessions,
-    calendars,
-    facts_of,
-    site_of,
-    spec_of,
-    travel_of,
-)
+from services.bookings.service.common import Sessions, calendars
 from services.chassis.access import portal_state_column, portal_state_params, portal_writable
 from services.chassis.audience import project_audience, visibility_of, visibility_rule
 from services.chassis.auth import Principal
@@ -55,11 +48,8 @@ from services.chassis.db import ReadUnit
 from services.chassis.timefmt import zone
 from services.chassis.validation import parse_uuid
 
-_TABLES: tuple[tuple[type[Base], str], ...] = (
-    (ServiceType, "st_"),
-    (ProjectFact, "f_"),
-    (BookingSettings, "s_"),
-)
+_FACT = ("project_id", "customer_id", "stage", "service_contract", "latitude", "longitude")
+_SETTINGS = ("time_zone", "default_travel_minutes")
 
 
 @dataclass(frozen=True)
@@ -74,6 +64,16 @@ class Look:
 UNDECIDED = Look(None, undecided=True)
 
 
+@dataclass(frozen=True)
+class Context:
+    """What the slot rules need, from the look's row."""
+
+    spec: cal.ServiceTypeSpec
+    site: slots.Site | None
+    time_zone: str
+    travel: slots.Travel
+
+
 def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -81,8 +81,9 @@ def _table(model: type[Base]) -> Table:
 
 
 def _look_query(kind: str) -> Select:
-    """Built once per visibility rule; the caller's values are parameters."""
-    st, fact, settings = (_table(m) for m, _ in _TABLES)
+    """Built once per visibility rule; the caller's values are parameters.
+    Columns by name, prefixed by table (`st_`, `f_`, `s_`); no ORM objects."""
+    st, fact, settings = _table(ServiceType), _table(ProjectFact), _table(BookingSettings)
     if kind == "staff":
         portal: Any = literal(None, Integer).label("portal_state")
         visible: Any = true()
@@ -93,9 +94,12 @@ def _look_query(kind: str) -> Select:
             a.project_id == bindparam("project_id", type_=Uuid),
             visibility_rule(kind, customer=a.customer_id, contacts=a.visible_contact_ids),
         )
-    booking = _table(Booking)
-    retry = exists().where(booking.c.request_id == bindparam("request_id"))
-    columns = [c.label(prefix + c.key) for m, prefix in _TABLES for c in _table(m).c]
+    retry = exists().where(_table(Booking).c.request_id == bindparam("request_id"))
+    columns = [
+        *(st.c[n].label(f"st_{n}") for n in ("id", *cal.SERVICE_TYPE_FIELDS)),
+        *(fact.c[n].label(f"f_{n}") for n in _FACT),
+        *(settings.c[n].label(f"s_{n}") for n in _SETTINGS),
+    ]
     joined = st.outerjoin(fact, fact.c.project_id == bindparam("project_id", type_=Uuid)).outerjoin(
         settings, settings.c.tenant_id == st.c.tenant_id
     )
@@ -109,37 +113,37 @@ def _look_query(kind: str) -> Select:
 _LOOKS = {kind: _look_query(kind) for kind in ("staff", "customer", "contact")}
 
 
-def _made(model: type[Base], row: Any, prefix: str) -> Any:
-    """A transient instance (never added to a session) of the row's columns."""
-    values = {c.key: getattr(row, prefix + c.key) for c in _table(model).c}
-    return model(**values)
-
-
-def context_of(
-    principal: Principal, row: Any
-) -> tuple[ServiceType, ProjectFact, BookingSettings] | None:
-    """The service type, the project's facts and the settings, when every
-    check the booking makes passes on them; else None (undecided)."""
+def context_of(principal: Principal, row: Any) -> Context | None:
+    """The service type's rules, the site and the tenant's clock, when every
+    check the booking makes passes on the row; else None (undecided)."""
     if row is None or row.retry or row.st_id is None:
         return None
-    stype = _made(ServiceType, row, "st_")
-    if row.f_project_id is None or row.s_tenant_id is None:
-        return None
-    fact = _made(ProjectFact, row, "f_")
+    if row.f_project_id is None or row.s_time_zone is None:
+        return None  # a project we never heard of; no settings yet (the booking makes them)
+    spec = cal.ServiceTypeSpec(
+        **{n: getattr(row, f"st_{n}") for n in cal.SERVICE_TYPE_FIELDS if n != "skills"},
+        skills=tuple(row.st_skills),
+    )
     if principal.is_client:
-        if not stype.active or not portal_writable(row.portal_state) or not row.visible:
+        if not spec.active or not portal_writable(row.portal_state) or not row.visible:
             return None
-        if fact.customer_id != parse_uuid(principal.customer_id or "", field="customer_id"):
+        if row.f_customer_id != parse_uuid(principal.customer_id or "", field="customer_id"):
             return None
         try:
             may_book(
-                facts_of(fact),
-                allow_service_contract=stype.allow_service_contract,
-                allow_after_handover=stype.allow_after_handover,
+                ProjectFacts(row.f_stage, row.f_service_contract),
+                allow_service_contract=spec.allow_service_contract,
+                allow_after_handover=spec.allow_after_handover,
             )
         except NotBookable:
             return None
-    return stype, fact, _made(BookingSettings, row, "s_")
+    has_site = row.f_latitude is not None and row.f_longitude is not None
+    return Context(
+        spec=spec,
+        site=slots.Site(row.f_latitude, row.f_longitude) if has_site else None,
+        time_zone=row.s_time_zone,
+        travel=slots.Travel(default=timedelta(minutes=row.s_default_travel_minutes)),
+    )
 
 
 async def first_look(
@@ -169,26 +173,24 @@ async def first_look(
         found = context_of(principal, (await read.execute(_LOOKS[kind], params)).first())
         if found is None:
             return UNDECIDED
-        stype, fact, settings = found
-        rules = cal.rules_of(spec_of(stype), for_client=principal.is_client)
-        tz = zone(settings.time_zone)
+        rules = cal.rules_of(found.spec, for_client=principal.is_client)
+        tz = zone(found.time_zone)
         lo, hi = slots.day_window(start.astimezone(tz).date(), tz)
-        span = slots.days_between(first_day("", settings, now, start), fresh_days)
+        span = slots.days_between(first_day("", found.time_zone, now, start), fresh_days)
         if span:  # the wanted day and the days offered instead, in one read
             lo = min(lo, slots.day_window(span[0], tz)[0])
             hi = max(hi, slots.day_window(span[-1], tz)[1])
-        site = site_of(fact)
         cals = await calendars(
-            read, start=lo, end=hi, skills=rules.skills, with_sites=site is not None
+            read, start=lo, end=hi, skills=rules.skills, with_sites=found.site is not None
         )
-    travel = travel_of(settings)
+    site, travel = found.site, found.travel
     if slots.free_at(start, cals, rules, zone=tz, now=now, site=site, travel=travel):
         return Look(None)
     if not span:
         return Look(SlotTaken())
     starts = slots.open_starts(cals, rules, days=span, zone=tz, now=now, site=site, travel=travel)
     fresh = SlotList(starts, int(rules.duration.total_seconds()))
-    return Look(TakenNow(fresh, settings.time_zone))
+    return Look(TakenNow(fresh, found.time_zone))
 
 
 # Who is booking a time now in this process (tenant, service type, start, on
