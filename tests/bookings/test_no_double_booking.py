@@ -42,14 +42,7 @@ async def test_a_hundred_bookings_of_one_slot_make_one_and_tell_the_rest(acme: I
         assert err.code() == ABORTED, (err.code(), err.details())
         assert error_detail(err).code == "slot_taken"
         assert "just taken" in err.details() and "pick another time" in err.details()
-    rows = await acme.svc.sql(
-        acme.tenant_id,
-        "SELECT count(*) AS n FROM assignment a JOIN assignment b ON a.id < b.id "
-        "AND a.technician_id = b.technician_id AND a.active AND b.active "
-        "AND tstzrange(a.block_starts_at, a.block_ends_at) "
-        "&& tstzrange(b.block_starts_at, b.block_ends_at)",
-    )
-    assert rows[0].n == 0
+    assert (await acme.svc.sql(acme.tenant_id, _overlaps_sql()))[0].n == 0
     held = await acme.svc.sql(acme.tenant_id, "SELECT count(*) AS n FROM assignment WHERE active")
     assert held[0].n == 1
     print(f"100 concurrent bookings of one slot answered in {took:.2f}s")
@@ -180,3 +173,84 @@ async def test_staff_assigning_a_busy_technician_are_told_not_500(acme: Integrat
         acme.dispatcher,
     )
     assert [o.id for o in unassigned.work_orders] == [order.id]
+
+
+def _overlaps_sql() -> str:
+    """Two active blocks of one technician overlapping: never."""
+    return (
+        "SELECT count(*) AS n FROM assignment a JOIN assignment b ON a.id < b.id "
+        "AND a.technician_id = b.technician_id AND a.active AND b.active "
+        "AND tstzrange(a.block_starts_at, a.block_ends_at) "
+        "&& tstzrange(b.block_starts_at, b.block_ends_at)"
+    )
+
+
+async def _race(acme: Integrator, requests: list[pb.BookVisitRequest]) -> tuple[list, list]:
+    async def book(request: pb.BookVisitRequest):
+        try:
+            return await acme("BookVisit", request, acme.client())
+        except grpc.aio.AioRpcError as exc:
+            return exc
+
+    answers = await asyncio.gather(*(book(r) for r in requests))
+    lost = [a for a in answers if isinstance(a, grpc.aio.AioRpcError)]
+    return [a for a in answers if not isinstance(a, grpc.aio.AioRpcError)], lost
+
+
+async def test_a_hundred_racers_asking_for_the_free_times_all_get_them(acme: Integrator):
+    """The gateway's race: every refusal carries the free times now, none
+    offers the time just taken, and they are what ListSlots offers."""
+    await acme.technician()
+    await acme.project()
+    stype = await acme.service_type()
+    slot = (await acme.slots(stype.id))[0]
+    racers = [acme.visit(stype.id, slot.starts_at, fresh_slot_days=7) for _ in range(100)]
+    won, lost = await _race(acme, racers)
+    assert len(won) == 1 and len(lost) == 99
+    day = slot.starts_at.ToDatetime(tzinfo=UTC).astimezone(ZoneInfo("Europe/London")).date()
+    listed = [s.starts_at.seconds for s in await acme.slots(stype.id, days=7, from_date=str(day))]
+    assert listed and slot.starts_at.seconds not in listed
+    for err in lost:
+        assert err.code() == ABORTED and error_detail(err).code == "slot_taken"
+        fresh = fresh_slots(err)
+        assert fresh is not None and [s.starts_at.seconds for s in fresh.slots] == listed
+    assert (await acme.svc.sql(acme.tenant_id, _overlaps_sql()))[0].n == 0
+
+
+async def test_two_kinds_of_visit_racing_for_one_technician_are_decided_by_the_locks(
+    acme: Integrator,
+):
+    """Racers of two service types (the in-process queue is per type and
+    start) for the one technician both can take: the technicians' locks
+    decide, one booking in all, each loser told, with the free times."""
+    await acme.technician()
+    await acme.project()
+    check = await acme.service_type()
+    repair = await acme.service_type(name="Projector repair", duration_minutes=90)
+    slot = (await acme.slots(check.id))[0]
+    assert slot.starts_at in [s.starts_at for s in await acme.slots(repair.id)]
+    racers = [
+        acme.visit(kind.id, slot.starts_at, fresh_slot_days=3)
+        for _ in range(10)
+        for kind in (check, repair)
+    ]
+    won, lost = await _race(acme, racers)
+    assert len(won) == 1 and len(lost) == 19
+    for err in lost:
+        assert err.code() == ABORTED and error_detail(err).code == "slot_taken"
+        assert fresh_slots(err) is not None
+    held = await acme.svc.sql(acme.tenant_id, "SELECT count(*) AS n FROM assignment WHERE active")
+    assert held[0].n == 1
+    assert (await acme.svc.sql(acme.tenant_id, _overlaps_sql()))[0].n == 0
+
+
+async def test_one_request_sent_twice_at_once_books_once_and_answers_both(acme: Integrator):
+    await acme.technician()
+    await acme.project()
+    stype = await acme.service_type()
+    slot = (await acme.slots(stype.id))[0]
+    request = acme.visit(stype.id, slot.starts_at)
+    won, lost = await _race(acme, [request, request])
+    assert not lost and won[0].booking.id == won[1].booking.id
+    held = await acme.svc.sql(acme.tenant_id, "SELECT count(*) AS n FROM assignment WHERE active")
+    assert held[0].n == 1

@@ -93,14 +93,12 @@ async def check_may_book(
     return fact
 
 
-def first_day(
-    value: str, settings: BookingSettings, now: datetime, at: datetime | None = None
-) -> date:
+def first_day(value: str, time_zone: str, now: datetime, at: datetime | None = None) -> date:
     """`value` (YYYY-MM-DD) or, without it, the local day of `at` unless that
     has passed; else today, on the tenant's clock."""
-    today = now.astimezone(zone(settings.time_zone)).date()
+    today = now.astimezone(zone(time_zone)).date()
     if not value:
-        return today if at is None else max(today, at.astimezone(zone(settings.time_zone)).date())
+        return today if at is None else max(today, at.astimezone(zone(time_zone)).date())
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -127,7 +125,7 @@ async def list_slots(
         fact = await check_may_book(uow, principal, project_id, stype)
         settings = await load_settings(uow)
         ignore = await _own_work_order(uow, principal, booking_id)
-        first = first_day(from_date, settings, now, from_time)
+        first = first_day(from_date, settings.time_zone, now, from_time)
         found = await open_slots(
             uow, principal, stype, fact, settings, first=first, days=days, now=now, ignore=ignore
         )

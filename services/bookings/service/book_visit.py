@@ -48,6 +48,7 @@ from services.bookings.service.common import (
     spec_of,
     tenant_uuid,
 )
+from services.bookings.service.first_look import Look, first_look, turn
 from services.bookings.service.messages import BookingView
 from services.bookings.service.work_orders import hold_time, publish_work_order, view_of
 from services.chassis.auth import Principal
@@ -110,53 +111,78 @@ async def book_visit(
     )
     if starts_at is None:
         raise InvalidArgument("pick a time", field="starts_at")
-    parse_uuid(project_id, field="project_id")
+    project = parse_uuid(project_id, field="project_id")
+    stype_id = parse_uuid(service_type_id, field="service_type_id")
     sha = fingerprint(
         "book_visit", project=project_id, type=service_type_id, start=starts_at, **vars(visit)
     )
-    async with UnitOfWork(sessions, tenant_id) as uow:
-        if (found := await _retry(uow, principal, request_id, sha)) is not None:
-            return found
-        taken = await _already_taken(
-            uow, principal, project_id, service_type_id, starts_at, fresh_days
-        )
-    if taken is not None:
-        if visit.room_id:  # a room not theirs is told first; the address is not needed
-            pick_products(
-                await projects.rooms(principal, project_id),
-                visit.room_id,
-                visit.product_line_ids,
-            )
-        raise taken
-    # Projects decides what this caller may see of the project: asked first, outside the tx.
-    address, rooms = await asyncio.gather(
-        projects.site_address(principal, project_id),
-        projects.rooms(principal, project_id) if visit.room_id else _no_rooms(),
-    )
-    room_name, products = pick_products(rooms, visit.room_id, visit.product_line_ids)
-    try:
-        return await _book(
-            sessions=sessions,
-            principal=principal,
+
+    async def look() -> Look:
+        return await first_look(
+            sessions,
+            principal,
             tenant_id=tenant_id,
             request_id=request_id,
-            sha=sha,
-            project_id=project_id,
-            service_type_id=service_type_id,
-            starts_at=starts_at,
-            visit=visit,
-            address=address,
-            room_name=room_name,
-            products=products,
+            project_id=project,
+            service_type_id=stype_id,
+            start=starts_at,
+            fresh_days=fresh_days,
+            now=now_utc(),
         )
+
+    try:
+        # Racers for this very time: the first books (or fails) while the others
+        # wait, then they look and are refused, instead of queueing on the
+        # technicians' row locks with a pooled connection each.
+        async with turn(tenant_id, stype_id, starts_at, look) as seen:
+            taken = seen.taken
+            if seen.undecided:  # the booking's own checks answer it, and a retry
+                async with UnitOfWork(sessions, tenant_id) as uow:
+                    if (found := await _retry(uow, principal, request_id, sha)) is not None:
+                        return found
+                    taken = await _already_taken(
+                        uow, principal, project_id, service_type_id, starts_at, fresh_days
+                    )
+            if taken is not None:
+                if visit.room_id:  # a room not theirs is told first; the address is not needed
+                    pick_products(
+                        await projects.rooms(principal, project_id),
+                        visit.room_id,
+                        visit.product_line_ids,
+                    )
+                raise taken
+            # Projects decides what this caller may see of the project: asked outside the tx.
+            address, rooms = await asyncio.gather(
+                projects.site_address(principal, project_id),
+                projects.rooms(principal, project_id) if visit.room_id else _no_rooms(),
+            )
+            room_name, products = pick_products(rooms, visit.room_id, visit.product_line_ids)
+            return await _book(
+                sessions=sessions,
+                principal=principal,
+                tenant_id=tenant_id,
+                request_id=request_id,
+                sha=sha,
+                project_id=project_id,
+                service_type_id=service_type_id,
+                starts_at=starts_at,
+                visit=visit,
+                address=address,
+                room_name=room_name,
+                products=products,
+            )
+    except TakenNow:
+        raise
     except rules.SlotTaken:
         if not fresh_days:
             raise
-        async with UnitOfWork(sessions, tenant_id) as uow:  # the winner's commit in view
-            refusal = await _taken_now(
-                uow, principal, project_id, service_type_id, starts_at, fresh_days
-            )
-        raise refusal from None
+    # Refused under the technicians' locks (taken by another process's booking):
+    # the free times from a new transaction, the winner's commit in view.
+    async with UnitOfWork(sessions, tenant_id) as uow:
+        refusal = await _taken_now(
+            uow, principal, project_id, service_type_id, starts_at, fresh_days
+        )
+    raise refusal
 
 
 async def _book(
@@ -296,7 +322,7 @@ async def _fresh(
         stype,
         fact,
         settings,
-        first=first_day("", settings, now, start),
+        first=first_day("", settings.time_zone, now, start),
         days=days,
         now=now,
     )

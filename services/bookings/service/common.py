@@ -29,7 +29,7 @@ from services.bookings.models import (
 )
 from services.chassis.audience import project_visible
 from services.chassis.auth import Principal
-from services.chassis.db import UnitOfWork
+from services.chassis.db import ReadUnit, UnitOfWork
 from services.chassis.errors import NotFound
 from services.chassis.timefmt import zone
 from services.chassis.validation import parse_uuid
@@ -220,7 +220,7 @@ CALENDARS_WITHOUT_SITES = text(
 
 
 async def calendars(
-    uow: UnitOfWork,
+    uow: UnitOfWork | ReadUnit,
     *,
     start: datetime,
     end: datetime,
@@ -232,9 +232,10 @@ async def calendars(
     """The active technicians with the skills (or of `ids`): their hours, time
     off and busy blocks around [start, end) (a day either side, for buffers
     and travel reaching across), but the work order being moved; the blocks'
-    sites only `with_sites` (the search's site is known)."""
+    sites only `with_sites` (the search's site is known). `uow` may be a
+    ReadUnit (BookVisit's early refusal)."""
     lo, hi = start - timedelta(days=1), end + timedelta(days=1)
-    conn = await uow.session.connection()
+    conn = uow if isinstance(uow, ReadUnit) else await uow.session.connection()
     rows = await conn.execute(
         CALENDARS_WITH_SITES if with_sites else CALENDARS_WITHOUT_SITES,
         {
