@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.sql import Executable
 
 from services.chassis.events import EVENT_TYPE_HEADER, TENANT_HEADER, build_envelope, subject_for
+from services.chassis.read_plans import plan_for
 from services.chassis.telemetry import inject_headers
 
 NAMING = {
@@ -263,8 +264,8 @@ class ReadUnit:
       `set_config(..., true)` does, with no result row) travel as one
       simple-protocol script (one round trip); the tenant is a parsed UUID, so
       the literal cannot carry anything else;
-    - each `execute` is one round trip (asyncpg prepared statements, cached per
-      connection by SQLAlchemy);
+    - each `execute` is one round trip (asyncpg prepared statements); a SELECT
+      run a second time skips SQLAlchemy's execution machinery (read_plans.py);
     - the end is one ROLLBACK, or COMMIT after `commit()`.
 
     Guarantees are the UnitOfWork's: `app.tenant_id` is transaction-local, so
@@ -321,6 +322,10 @@ class ReadUnit:
         return self
 
     async def execute(self, statement: Executable, parameters: dict | None = None) -> Result:
+        # A SELECT run before goes straight to asyncpg (read_plans.py).
+        plan = plan_for(statement, self._engine.dialect)
+        if plan is not None:
+            return await plan.run(self._driver, parameters)
         return await self.connection.execute(statement, parameters)
 
     def commit(self) -> None:

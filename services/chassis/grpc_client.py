@@ -1,6 +1,7 @@
-"""Calling another service: a traced channel, the caller's principal in the
-metadata, and a deadline on every call, whatever its kind (unary,
-server-streaming, client-streaming)."""
+"""Calling another service: the caller's principal and the trace context in
+the metadata, a client span where the trace is sampled (rpc_spans.py; the
+channel has no interceptors), and a deadline on every call, whatever its kind
+(unary, server-streaming, client-streaming)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, 
 from typing import Any
 
 import grpc
-from opentelemetry.instrumentation.grpc import aio_client_interceptors
 from portal.common.v1 import common_pb2
 
 from services.chassis import errors
 from services.chassis.auth import Principal, PrincipalSigner
+from services.chassis.rpc_spans import client_span, method_name
 
 DEFAULT_TIMEOUT = 5.0
 # Streams move files: long enough for a large one, within what servers allow
@@ -27,7 +28,6 @@ Metadata = tuple[tuple[str, str], ...]
 def open_channel(target: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(
         target,
-        interceptors=aio_client_interceptors(),
         options=[("grpc.keepalive_time_ms", 30000)],
     )
 
@@ -77,9 +77,11 @@ class Caller:
         *,
         timeout: float | None = None,
     ) -> Any:
-        with self._mapped():
+        with self._mapped(), client_span(method_name(method)) as traced:
             return await method(
-                request, metadata=self.metadata(principal), timeout=timeout or self._timeout
+                request,
+                metadata=(*self.metadata(principal), *traced),
+                timeout=timeout or self._timeout,
             )
 
     async def upload(
@@ -91,10 +93,10 @@ class Caller:
         timeout: float | None = None,
     ) -> Any:
         """A client-streaming call; its one answer."""
-        with self._mapped():
+        with self._mapped(), client_span(method_name(method)) as traced:
             return await method(
                 requests,
-                metadata=self.metadata(principal),
+                metadata=(*self.metadata(principal), *traced),
                 timeout=timeout or self._stream_timeout,
             )
 
@@ -107,18 +109,21 @@ class Caller:
         timeout: float | None = None,
     ) -> AsyncGenerator[Any, None]:
         """A server-streaming call: its answers as they arrive."""
-        call = method(
-            request, metadata=self.metadata(principal), timeout=timeout or self._stream_timeout
-        )
-        try:
-            while True:
-                with self._mapped():
-                    message = await call.read()
-                if message is grpc.aio.EOF:
-                    return
-                yield message
-        finally:
-            call.cancel()  # a no-op once finished; stops the service if the reader left
+        with client_span(method_name(method)) as traced:
+            call = method(
+                request,
+                metadata=(*self.metadata(principal), *traced),
+                timeout=timeout or self._stream_timeout,
+            )
+            try:
+                while True:
+                    with self._mapped():
+                        message = await call.read()
+                    if message is grpc.aio.EOF:
+                        return
+                    yield message
+            finally:
+                call.cancel()  # a no-op once finished; stops the service if the reader left
 
 
 _ERROR_FOR_STATUS: dict[grpc.StatusCode, type[errors.DomainError]] = {

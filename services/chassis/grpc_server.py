@@ -1,7 +1,7 @@
 """gRPC server bootstrap: grpc.aio with standard health checking and
-reflection, and interceptors that trace, authenticate the caller's principal,
-enforce deadlines and map domain errors to status codes, for every call kind
-(unary, server-streaming, client-streaming, bidirectional)."""
+reflection, and one interceptor that traces (rpc_spans.py), authenticates the
+caller's principal, enforces deadlines and maps domain errors to status codes,
+for every call kind (unary, server-streaming, client-streaming, bidirectional)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from portal.common.v1 import common_pb2
 
 from services.chassis import errors
@@ -25,6 +24,7 @@ from services.chassis.auth import (
     reset_current_principal,
     set_current_principal,
 )
+from services.chassis.rpc_spans import Span, record_status, server_span
 from services.chassis.telemetry import get_logger
 
 log = get_logger(__name__)
@@ -139,33 +139,38 @@ class _Guard:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, exc.message)
             raise  # abort raises; this keeps the type checker informed
 
-    async def _refuse(self, context: grpc.aio.ServicerContext, exc: Exception) -> None:
+    async def _refuse(
+        self, context: grpc.aio.ServicerContext, exc: Exception, span: Span | None
+    ) -> None:
         if isinstance(exc, errors.DomainError):
             context.set_trailing_metadata(
                 ((ERROR_DETAIL_KEY, error_detail_of(exc).SerializeToString()), *exc.trailers)
             )
+            record_status(span, status_for(exc), exc.message)
             await context.abort(status_for(exc), exc.message)
         log.exception("unhandled error in rpc", method=self._method)
+        record_status(span, grpc.StatusCode.INTERNAL, "internal error")
         await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
     def unary_response(self, inner: Handler) -> Callable[..., Awaitable[Any]]:
         """Unary-unary and stream-unary: one answer, awaited."""
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            principal = await self._admit(context)
-            reset = set_current_principal(principal)
-            try:
-                if hasattr(request, "__aiter__"):  # a client stream: each message as it comes
-                    request = _checked(request)
-                else:
-                    refuse_nul(request)
-                return await inner(request, context)
-            except grpc.aio.AbortError:
-                raise
-            except Exception as exc:
-                await self._refuse(context, exc)
-            finally:
-                reset_current_principal(reset)
+            with server_span(self._method, context.invocation_metadata()) as span:
+                principal = await self._admit(context)
+                reset = set_current_principal(principal)
+                try:
+                    if hasattr(request, "__aiter__"):  # a client stream: each as it comes
+                        request = _checked(request)
+                    else:
+                        refuse_nul(request)
+                    return await inner(request, context)
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as exc:
+                    await self._refuse(context, exc, span)
+                finally:
+                    reset_current_principal(reset)
 
         return guarded
 
@@ -174,28 +179,29 @@ class _Guard:
         message or between two are mapped the same way."""
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            principal = await self._admit(context)
-            reset = set_current_principal(principal)
-            try:
-                if hasattr(request, "__aiter__"):
-                    request = _checked(request)
-                else:
-                    refuse_nul(request)
-                produced = inner(request, context)
-                if inspect.isasyncgen(produced):
-                    async for message in produced:
-                        yield message
-                else:  # a handler that writes with context.write()
-                    await produced
-            except grpc.aio.AbortError:
-                raise
-            except Exception as exc:
-                await self._refuse(context, exc)
-            finally:
-                # A generator closed from another context (a cancelled call)
-                # cannot reset; its task's context ends with it anyway.
-                with contextlib.suppress(ValueError):
-                    reset_current_principal(reset)
+            with server_span(self._method, context.invocation_metadata()) as span:
+                principal = await self._admit(context)
+                reset = set_current_principal(principal)
+                try:
+                    if hasattr(request, "__aiter__"):
+                        request = _checked(request)
+                    else:
+                        refuse_nul(request)
+                    produced = inner(request, context)
+                    if inspect.isasyncgen(produced):
+                        async for message in produced:
+                            yield message
+                    else:  # a handler that writes with context.write()
+                        await produced
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as exc:
+                    await self._refuse(context, exc, span)
+                finally:
+                    # A generator closed from another context (a cancelled call)
+                    # cannot reset; its task's context ends with it anyway.
+                    with contextlib.suppress(ValueError):
+                        reset_current_principal(reset)
 
         return guarded
 
@@ -279,10 +285,9 @@ async def start_grpc_server(
     Every call needs a deadline of at most 60 s, except the methods named in
     `deadline_ceilings` (full method name -> seconds)."""
     server = grpc.aio.server(
-        interceptors=[
-            aio_server_interceptor(),
-            PortalServerInterceptor(verifier, deadline_ceilings=deadline_ceilings),
-        ],
+        # One interceptor: the guard also starts the call's server span
+        # (rpc_spans.py), in place of OpenTelemetry's gRPC instrumentation.
+        interceptors=[PortalServerInterceptor(verifier, deadline_ceilings=deadline_ceilings)],
         options=[("grpc.so_reuseport", 0)],
     )
     register(server)

@@ -1,0 +1,107 @@
+"""A ReadUnit's repeated SELECTs run on asyncpg directly (services/chassis/
+read_plans.py): the same rows as through SQLAlchemy, the same row-level
+security, and a statement derived from a planned one is not run as it."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from services.chassis.db import ReadUnit, UnitOfWork
+from services.chassis.read_plans import ReadPlan
+
+effect = Table(
+    "effect",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Uuid),
+    Column("note", String),
+)
+NOTES = select(effect.c.note, effect.c.tenant_id).order_by(effect.c.note)
+
+
+async def _add(scratch_db, tenant: str, *notes: str) -> None:
+    async with UnitOfWork(scratch_db.sessions, tenant) as uow:
+        for note in notes:
+            await uow.session.execute(
+                text("INSERT INTO effect (tenant_id, event_id, note) VALUES (:t, :e, :n)"),
+                {"t": tenant, "e": str(uuid.uuid4()), "n": note},
+            )
+        await uow.commit()
+
+
+async def _rows(scratch_db, tenant: str | None, statement, params=None) -> list[tuple]:
+    async with ReadUnit(scratch_db.sessions, tenant) as read:
+        return [tuple(r) for r in (await read.execute(statement, params)).all()]
+
+
+def _planned(statement) -> bool:
+    held = statement.__dict__.get("_portal_read_plan")
+    return held is not None and isinstance(held[1], ReadPlan)
+
+
+async def test_a_repeated_select_gets_a_plan_and_the_same_rows(scratch_db):
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    await _add(scratch_db, a, "a1", "a2")
+    await _add(scratch_db, b, "b1")
+    first = await _rows(scratch_db, a, NOTES)  # through SQLAlchemy
+    assert not _planned(NOTES)
+    assert (
+        await _rows(scratch_db, a, NOTES) == first == [("a1", uuid.UUID(a)), ("a2", uuid.UUID(a))]
+    )
+    assert _planned(NOTES)
+    assert await _rows(scratch_db, b, NOTES) == [("b1", uuid.UUID(b))]  # RLS on the plan path
+    assert await _rows(scratch_db, None, NOTES) == []
+
+
+async def test_parameters_come_by_key_and_fixed_values_from_the_statement(scratch_db):
+    a = str(uuid.uuid4())
+    await _add(scratch_db, a, "x", "y", "z")
+    query = select(effect.c.note, func.upper(effect.c.note).label("shout")).where(
+        effect.c.note != "y", effect.c.note <= bindparam("upto", type_=String)
+    )
+    for _ in range(3):
+        rows = await _rows(scratch_db, a, query, {"upto": "z"})
+        assert sorted(rows) == [("x", "X"), ("z", "Z")]
+    assert _planned(query)
+    async with ReadUnit(scratch_db.sessions, a) as read:
+        row = (await read.execute(query, {"upto": "x"})).one()
+        assert row.shout == "X"  # attribute access, as on SQLAlchemy's rows
+        with pytest.raises(Exception, match="upto"):
+            await read.execute(query, {})
+
+
+async def test_a_derived_statement_is_not_run_as_its_parent(scratch_db):
+    a = str(uuid.uuid4())
+    await _add(scratch_db, a, "keep", "drop")
+    for _ in range(2):
+        await _rows(scratch_db, a, NOTES)
+    assert _planned(NOTES)
+    narrowed = NOTES.where(effect.c.note == "keep")  # copies NOTES' attributes
+    for _ in range(3):
+        assert await _rows(scratch_db, a, narrowed) == [("keep", uuid.UUID(a))]
+
+
+async def test_an_array_result_is_converted_as_sqlalchemy_converts_it(scratch_db):
+    a = str(uuid.uuid4())
+    await _add(scratch_db, a, "p", "q")
+    query = select(func.array_agg(effect.c.note, type_=ARRAY(String)).label("notes"))
+    through_sqlalchemy = await _rows(scratch_db, a, query)
+    for _ in range(2):
+        assert await _rows(scratch_db, a, query) == through_sqlalchemy
+    assert _planned(query)
+    assert sorted(through_sqlalchemy[0][0]) == ["p", "q"]
+
+
+async def test_an_error_on_the_plan_path_leaves_a_clean_connection(scratch_db):
+    a = str(uuid.uuid4())
+    await _add(scratch_db, a, "n")
+    query = select(func.div(effect.c.id, effect.c.id - effect.c.id).label("boom"))
+    for _ in range(8):  # more than the pool holds, most of them planned
+        with pytest.raises(Exception, match="division by zero"):
+            await _rows(scratch_db, a, query)
+    assert _planned(query)
+    assert await _rows(scratch_db, a, select(effect.c.note)) == [("n",)]
