@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from portal.changeorders.v1 import changeorders_pb2 as co_pb
 from portal.changeorders.v1 import events_pb2 as changeorder_events
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.bookings import domain_variations as rules
@@ -72,22 +72,28 @@ async def on_change_order_approved(
         install_start_before=parse_day(install.planned_start_before) if install else None,
         now=now_utc(),
     )
-    zone = (await load_settings(uow)).time_zone
     crews = await _crews(uow, [orders[c.id] for c in work.changes])
     flagged = 0
     for change in work.changes:
         order = orders[change.id]
-        order.tasks = list(change.tasks)
         technicians = crews.get(order.id, [])
+        # Read before the order changes: the tasks then go out with the move in
+        # hold_time's flush, one UPDATE, not one for the tasks alone first.
+        busy = (
+            await _busy(uow, order, technicians, change.starts_at - order.starts_at)
+            if change.moved
+            else None
+        )
+        order.tasks = list(change.tasks)
         if change.moved:
-            busy = await _busy(uow, order, technicians, change.starts_at - order.starts_at)
             if busy is None:
                 order.starts_at, order.ends_at = change.starts_at, change.ends_at
                 await hold_time(uow, order, technicians)
                 await check_time_off(uow, order, technicians)
             else:
                 flagged += 1
-                when = format_datetime(change.starts_at, zone)
+                # The tenant's zone is only for the dispatcher's words: read when needed.
+                when = format_datetime(change.starts_at, (await load_settings(uow)).time_zone)
                 flag_conflict(
                     uow,
                     order,
@@ -98,9 +104,15 @@ async def on_change_order_approved(
         order.sequence += 1
         order.updated_at = now_utc()
         publish_work_order(uow, await view_of(uow, order))
-    row = await uow.session.get(ChangeOrderWork, (tenant_uuid(uow), p.change_order_id))
-    if row is not None:
-        row.work_orders, row.flagged = len(work.changes), flagged
+    # One statement: the row inserted above is this transaction's own.
+    await uow.session.execute(
+        update(ChangeOrderWork)
+        .where(
+            ChangeOrderWork.tenant_id == tenant_uuid(uow),
+            ChangeOrderWork.change_order_id == p.change_order_id,
+        )
+        .values(work_orders=len(work.changes), flagged=flagged)
+    )
 
 
 async def _crews(uow: UnitOfWork, orders: Sequence[WorkOrder]) -> dict[uuid.UUID, list[Technician]]:

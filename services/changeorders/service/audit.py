@@ -48,14 +48,17 @@ async def record(
 ) -> None:
     """Append the next entry of the order's chain. The caller holds the order's
     row lock (or has just created it), so no other entry can slip in between."""
-    last = await uow.session.scalar(
-        select(AuditEntry)
-        .where(AuditEntry.change_order_id == order.id)
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-    )
+    # The last link's seq and hash only: the entry after it needs no more.
+    last = (
+        await uow.session.execute(
+            select(AuditEntry.seq, AuditEntry.sha256)
+            .where(AuditEntry.change_order_id == order.id)
+            .order_by(AuditEntry.seq.desc())
+            .limit(1)
+        )
+    ).first()
     entry = domain_audit.next_entry(
-        _entry(last) if last is not None else None,
+        last,
         change_order_id=str(order.id),
         action=action,
         actor=actor,

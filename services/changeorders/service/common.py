@@ -85,9 +85,12 @@ async def load_order(
     *,
     lock: bool = False,
     write: bool = False,
+    check_sent: bool = True,
 ) -> ChangeOrder:
     """The order if the caller may see it: staff, any of the tenant's; a client,
-    their customer's, on a project that is for them, once something was sent."""
+    their customer's, on a project that is for them, once something was sent.
+    `check_sent=False`: the caller checks "something was sent" itself, from
+    the revisions it loads anyway (a decision: one statement fewer)."""
     oid = parse_uuid(change_order_id, field="change_order_id")
     if principal.is_client:
         # `write`: a decision needs a writable portal too (one check, one query).
@@ -100,6 +103,8 @@ async def load_order(
         if str(order.customer_id) != principal.customer_id:
             raise NotFound(NOT_FOUND, field="change_order_id")
         await require_project_visible(uow, principal, order.project_id, field="change_order_id")
+        if not check_sent:
+            return order
         sent = await uow.session.scalar(
             select(Revision.id).where(
                 Revision.change_order_id == order.id, Revision.sent_at.is_not(None)
@@ -110,12 +115,11 @@ async def load_order(
     return order
 
 
-async def revisions_of(uow: UnitOfWork, order: ChangeOrder) -> list[Revision]:
-    return list(
-        await uow.session.scalars(
-            select(Revision).where(Revision.change_order_id == order.id).order_by(Revision.revision)
-        )
-    )
+async def revisions_of(
+    uow: UnitOfWork, order: ChangeOrder, *, lock: bool = False
+) -> list[Revision]:
+    query = select(Revision).where(Revision.change_order_id == order.id).order_by(Revision.revision)
+    return list(await uow.session.scalars(query.with_for_update() if lock else query))
 
 
 def pick_revision(
@@ -304,10 +308,13 @@ async def order_view(
     revision: int = 0,
     *,
     known: tuple[ContractState, Approval | None] | None = None,
+    revisions: Sequence[Revision] | None = None,
 ) -> OrderView:
     """`known`: the contract and approval the caller holds in this transaction
-    (a decision just made): not read again."""
-    revisions = await revisions_of(uow, order)
+    (a decision just made), `revisions`: the order's revisions it loaded:
+    neither read again."""
+    if revisions is None:
+        revisions = await revisions_of(uow, order)
     shown = pick_revision(principal, revisions, revision)
     contract = known[0] if known else await load_contract(uow, order.project_id)
     assert contract is not None  # an order exists only against a contract

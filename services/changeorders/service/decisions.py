@@ -23,6 +23,7 @@ from services.changeorders.models import (
 )
 from services.changeorders.service.audit import record_and_publish
 from services.changeorders.service.common import (
+    NOT_FOUND,
     OrderView,
     Sessions,
     actor_of,
@@ -31,6 +32,7 @@ from services.changeorders.service.common import (
     load_order,
     now_utc,
     order_view,
+    revisions_of,
     schedule_of,
     set_status,
     timestamp,
@@ -42,17 +44,22 @@ from services.chassis.money import money
 from services.chassis.validation import check_request_id
 
 
-async def decided_revision(uow: UnitOfWork, order: ChangeOrder, revision: int) -> Revision:
-    """The revision the client decides on (0: the current one), locked."""
+async def decided_revision(
+    uow: UnitOfWork, principal: Principal, order: ChangeOrder, revision: int
+) -> tuple[Revision, list[Revision]]:
+    """The revision the client decides on (0: the current one), and all the
+    order's revisions (the answer's view lists them), locked in one statement
+    (under the order's row lock, which every change to a revision takes
+    first). A client's order with nothing sent is NOT_FOUND, as `load_order`
+    answers it: the decisions leave that check to these rows."""
+    revisions = await revisions_of(uow, order, lock=True)
     wanted = revision or order.current_revision
-    found = await uow.session.scalar(
-        select(Revision)
-        .where(Revision.change_order_id == order.id, Revision.revision == wanted)
-        .with_for_update()
-    )
+    found = next((r for r in revisions if r.revision == wanted), None)
     if found is None or found.sent_at is None:
+        if principal.is_client and all(r.sent_at is None for r in revisions):
+            raise NotFound(NOT_FOUND, field="change_order_id")
         raise NotFound(f"{order.reference} has no revision {wanted}", field="revision")
-    return found
+    return found, revisions
 
 
 async def approve_change_order(
@@ -95,8 +102,10 @@ async def approve_change_order(
     )
     async with UnitOfWork(sessions, tenant_id) as uow:
         # By our own copy: an archived customer approves nothing, whatever the token says.
-        order = await load_order(uow, principal, change_order_id, lock=True, write=True)
-        shown = await decided_revision(uow, order, revision)
+        order = await load_order(
+            uow, principal, change_order_id, lock=True, write=True, check_sent=False
+        )
+        shown, revisions = await decided_revision(uow, principal, order, revision)
         contract = await load_contract(uow, order.project_id, lock=True)
         assert contract is not None  # an order exists only against a contract
         now = now_utc()
@@ -109,7 +118,7 @@ async def approve_change_order(
             now=now,
         )
         if plan is None:  # a retry of this approval
-            return await order_view(uow, principal, order, shown.revision)
+            return await order_view(uow, principal, order, shown.revision, revisions=revisions)
         signature = _sign(uow, order, shown, contract, plan, signing.request_id)
         await clear_deadline(uow, shown)
         await record_and_publish(
@@ -123,7 +132,14 @@ async def approve_change_order(
             event=approved_event(order, shown, contract, plan.diff, signature, letterhead),
         )
         await uow.flush()
-        view = await order_view(uow, principal, order, shown.revision, known=(contract, signature))
+        view = await order_view(
+            uow,
+            principal,
+            order,
+            shown.revision,
+            known=(contract, signature),
+            revisions=revisions,
+        )
         await uow.commit()
     return view
 
