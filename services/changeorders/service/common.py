@@ -2,8 +2,8 @@
 caller may see (anything else is NOT_FOUND, never a hint that it exists),
 the contract it changes, and the view each caller gets.
 
-Lock order, everywhere: the change order row, then the project's contract
-row. So two clicks on Approve, or an approval racing a revision, run one
+Lock order, everywhere: the change order row (then, for a decision, its
+revisions), then the project's contract row. So two clicks on Approve, or an approval racing a revision, run one
 after the other, and two orders of one project are approved one at a time.
 """
 
