@@ -3,8 +3,9 @@ caller may see (anything else is NOT_FOUND, never a hint that it exists),
 the contract it changes, and the view each caller gets.
 
 Lock order, everywhere: the change order row (then, for a decision, its
-revisions), then the project's contract row. So two clicks on Approve, or an approval racing a revision, run one
-after the other, and two orders of one project are approved one at a time.
+revisions), then the project's contract row. So two clicks on Approve, or an
+approval racing a revision, run one after the other, and two orders of one
+project are approved one at a time.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,11 +48,32 @@ from services.chassis.errors import InvalidTransition, NotFound
 from services.chassis.validation import parse_uuid
 
 Sessions = async_sessionmaker[AsyncSession]
+
+
+def _read_or_lock(query: Select[Any]) -> dict[bool, Select[Any]]:
+    return {False: query, True: query.with_for_update()}
+
+
 EDITOR_ROLES = ("project_manager",)  # owner and admin pass too (chassis)
 NOT_FOUND = "no such change order"
-# Built once (on every decision's path; building it cost more than running it).
+# Built once, each run with its row's id: on every read's and decision's path,
+# building a statement cost more than running it. [False] reads, [True] locks.
 _CLEAR_DEADLINE = delete(ApprovalDeadline).where(
     ApprovalDeadline.revision_id == bindparam("revision")
+)
+_ORDER = _read_or_lock(select(ChangeOrder).where(ChangeOrder.id == bindparam("order")))
+_REVISIONS = _read_or_lock(
+    select(Revision)
+    .where(Revision.change_order_id == bindparam("order"))
+    .order_by(Revision.revision)
+)
+_CONTRACT = _read_or_lock(
+    select(ContractState).where(ContractState.project_id == bindparam("project"))
+)
+_COMMENTS = (
+    select(Comment)
+    .where(Comment.change_order_id == bindparam("order"))
+    .order_by(Comment.created_at, Comment.line_key)
 )
 
 
@@ -99,8 +121,7 @@ async def load_order(
     if principal.is_client:
         # `write`: a decision needs a writable portal too (one check, one query).
         await require_open_portal(uow, principal, write=write)
-    query = select(ChangeOrder).where(ChangeOrder.id == oid)
-    order = await uow.session.scalar(query.with_for_update() if lock else query)
+    order = await uow.session.scalar(_ORDER[lock], {"order": oid})
     if order is None:
         raise NotFound(NOT_FOUND, field="change_order_id")
     if principal.is_client:
@@ -122,8 +143,7 @@ async def load_order(
 async def revisions_of(
     uow: UnitOfWork, order: ChangeOrder, *, lock: bool = False
 ) -> list[Revision]:
-    query = select(Revision).where(Revision.change_order_id == order.id).order_by(Revision.revision)
-    return list(await uow.session.scalars(query.with_for_update() if lock else query))
+    return list(await uow.session.scalars(_REVISIONS[lock], {"order": order.id}))
 
 
 def pick_revision(
@@ -150,8 +170,7 @@ async def current_revision(uow: UnitOfWork, order: ChangeOrder, *, lock: bool = 
 async def load_contract(
     uow: UnitOfWork, project_id: uuid.UUID, *, lock: bool = False
 ) -> ContractState | None:
-    query = select(ContractState).where(ContractState.project_id == project_id)
-    return await uow.session.scalar(query.with_for_update() if lock else query)
+    return await uow.session.scalar(_CONTRACT[lock], {"project": project_id})
 
 
 async def ensure_contract(
@@ -320,13 +339,7 @@ async def order_view(
     shown = pick_revision(principal, revisions, revision)
     contract = known[0] if known else await load_contract(uow, order.project_id)
     assert contract is not None  # an order exists only against a contract
-    comments = tuple(
-        await uow.session.scalars(
-            select(Comment)
-            .where(Comment.change_order_id == order.id)
-            .order_by(Comment.created_at, Comment.line_key)
-        )
-    )
+    comments = tuple(await uow.session.scalars(_COMMENTS, {"order": order.id}))
     approval = (
         known[1]
         if known
