@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from services.chassis.esign import canonical_json, sha256_hex
 
@@ -35,6 +35,17 @@ class Entry:
     facts: Mapping[str, Any] = field(default_factory=dict)
     prev_sha256: str = GENESIS
     sha256: str = ""
+
+
+class Link(Protocol):
+    """What the next entry needs of the one before it (an Entry, or just
+    these two columns read back)."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def sha256(self) -> str: ...
 
 
 def _instant(value: datetime) -> str:
@@ -61,7 +72,7 @@ def entry_hash(entry: Entry) -> str:
 
 
 def next_entry(
-    previous: Entry | None,
+    previous: Link | None,
     *,
     change_order_id: str,
     action: str,

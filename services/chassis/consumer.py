@@ -37,8 +37,8 @@ from services.chassis.topology import ensure_consumer
 log = get_logger(__name__)
 _tracer = trace.get_tracer(__name__)
 
-# Compiled once, run with a batch's rows (one multi-row INSERT): the events
-# not handled before.
+# Compiled once, run with one event's row or a batch's rows (one multi-row
+# INSERT): the events not handled before.
 _FIRST_TIME = insert(processed_event).on_conflict_do_nothing().returning(processed_event.c.event_id)
 
 Handler = Callable[[UnitOfWork, Event[Any]], Awaitable[None]]
@@ -290,11 +290,11 @@ class EventConsumer:
             },
         ):
             async with UnitOfWork(self._sessions, envelope.tenant_id or None) as uow:
+                # The compiled statement, with this event's row: building the
+                # INSERT anew cost a quarter of an empty handler's transaction.
                 first = await uow.session.execute(
-                    insert(processed_event)
-                    .values(consumer=self.consumer, event_id=uuid.UUID(envelope.id))
-                    .on_conflict_do_nothing()
-                    .returning(processed_event.c.event_id)
+                    _FIRST_TIME,
+                    {"consumer": self.consumer, "event_id": uuid.UUID(envelope.id)},
                 )
                 if first.first() is None:
                     return False  # already handled: a redelivery changes nothing

@@ -14,6 +14,7 @@ from portal.changeorders.v1 import changeorders_pb2 as co_pb
 from portal.changeorders.v1 import events_pb2 as co_events
 
 from tests.bookings.conftest import Integrator, _id, stamp
+from tests.statements import statements_sent
 
 ADDED = co_pb.LINE_CHANGE_KIND_ADDED
 REPRICED = co_pb.LINE_CHANGE_KIND_REPRICED
@@ -98,6 +99,32 @@ async def test_the_rooms_install_visit_takes_the_tasks_once_and_moves_by_the_day
     assert other.starts_at.ToDatetime(tzinfo=UTC) == start + timedelta(days=8)
     updates = await acme.svc.events(acme.tenant_id, booking_events.WorkOrderUpdated)
     assert sorted(u.work_order.id for u in updates) == sorted([cinema, kitchen])
+
+
+async def test_a_moved_visit_is_one_update_with_its_tasks_in_16_statements(acme: Integrator):
+    # The clash is read before the visit changes, so the tasks go out with the
+    # move; the time zone is read only to word a clash.
+    await acme.project()
+    tech = await acme.technician()
+    start = _monday_10(3)
+    cinema = await install(acme, tech, start)
+    with statements_sent(acme.svc.sessions) as sent:
+        await acme.deliver(approved(acme, days=7))
+    got = await order(acme, cinema)
+    assert got.starts_at.ToDatetime(tzinfo=UTC) == start + timedelta(days=7)
+    assert list(got.tasks)[-1].startswith("CO-001: install")
+    updates = [s for s in sent if s.startswith("UPDATE work_order")]
+    assert len(updates) == 2 and "tasks" in updates[0] and "starts_at" in updates[0], updates
+    assert not [s for s in sent if "booking_settings" in s]
+    assert len(sent) <= 16, "\n".join(sent)
+    # The update it publishes names the crew and the project without reading them back.
+    (update,) = await acme.svc.events(acme.tenant_id, booking_events.WorkOrderUpdated)
+    assert list(update.work_order.technician_ids) == [tech]
+    assert update.work_order.project_name == got.project_name != ""
+    (work,) = await acme.svc.sql(
+        acme.tenant_id, "SELECT work_orders, flagged FROM change_order_work"
+    )
+    assert tuple(work) == (1, 0)
 
 
 async def test_a_shift_onto_the_technicians_other_visit_is_flagged_not_double_booked(

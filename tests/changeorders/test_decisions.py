@@ -28,6 +28,7 @@ from tests.changeorders.conftest import (
     next_week,
     subwoofer,
 )
+from tests.statements import statements_sent
 
 APPROVED = pb.CHANGE_ORDER_STATUS_APPROVED
 PUSHED_BACK = pb.CHANGE_ORDER_STATUS_PUSHED_BACK
@@ -72,6 +73,31 @@ async def test_approval_keeps_the_signature_and_publishes_what_consumers_need(si
     assert lines["R2.1"].amount_change.amount_minor == -45_000
     assert (lines["CO-001.1"].quantity_before, lines["CO-001.1"].quantity_after) == (0, 1)
     assert event.content_sha256 == sent.content_sha256
+
+
+async def test_an_approval_is_17_statements_its_answer_included(site: Site):
+    # The revisions are read once (locked: the decided one, the answer's list,
+    # "was anything sent" for a client), the audit chain's last link as two columns.
+    sent = await site.sent()
+    with statements_sent(site.svc.sessions) as sent_statements:
+        order = await site.approve(sent)
+    assert order.status == APPROVED and [r.status for r in order.revisions] == [APPROVED]
+    assert len(sent_statements) <= 17, "\n".join(sent_statements)
+
+
+async def test_a_client_deciding_on_what_was_not_sent_is_told_nothing_or_which_revision(
+    site: Site,
+):
+    draft = await site.draft()
+    err = await site.fails(NOT_FOUND, "ApproveChangeOrder", site.approval(draft), site.approver)
+    assert err.details() == "no such change order"  # not a hint that it exists
+    sent = await site.sent()
+    await push_back(site, sent, comment="Cheaper, please.")
+    await revise(site, sent.id, subwoofer(unit_price_minor=99_900))  # revision 2, a draft
+    err = await site.fails(
+        NOT_FOUND, "ApproveChangeOrder", site.approval(sent, revision=2), site.approver
+    )
+    assert "has no revision 2" in err.details()
 
 
 async def test_two_clicks_approve_once(site: Site):

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from services.changeorders import domain_audit
 from services.changeorders.models import AuditEntry, ChangeOrder, ContractState
@@ -20,6 +20,14 @@ from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import NotFound
 from services.chassis.validation import parse_uuid
+
+# Built once: on every decision's path.
+_LAST_LINK = (
+    select(AuditEntry.seq, AuditEntry.sha256)
+    .where(AuditEntry.change_order_id == bindparam("order"))
+    .order_by(AuditEntry.seq.desc())
+    .limit(1)
+)
 
 
 def _entry(row: AuditEntry) -> domain_audit.Entry:
@@ -48,14 +56,10 @@ async def record(
 ) -> None:
     """Append the next entry of the order's chain. The caller holds the order's
     row lock (or has just created it), so no other entry can slip in between."""
-    last = await uow.session.scalar(
-        select(AuditEntry)
-        .where(AuditEntry.change_order_id == order.id)
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-    )
+    # The last link's seq and hash only: the entry after it needs no more.
+    last = (await uow.session.execute(_LAST_LINK, {"order": order.id})).first()
     entry = domain_audit.next_entry(
-        _entry(last) if last is not None else None,
+        last,
         change_order_id=str(order.id),
         action=action,
         actor=actor,

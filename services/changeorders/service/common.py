@@ -2,9 +2,10 @@
 caller may see (anything else is NOT_FOUND, never a hint that it exists),
 the contract it changes, and the view each caller gets.
 
-Lock order, everywhere: the change order row, then the project's contract
-row. So two clicks on Approve, or an approval racing a revision, run one
-after the other, and two orders of one project are approved one at a time.
+Lock order, everywhere: the change order row (then, for a decision, its
+revisions), then the project's contract row. So two clicks on Approve, or an
+approval racing a revision, run one after the other, and two orders of one
+project are approved one at a time.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,8 +48,33 @@ from services.chassis.errors import InvalidTransition, NotFound
 from services.chassis.validation import parse_uuid
 
 Sessions = async_sessionmaker[AsyncSession]
+
+
+def _read_or_lock(query: Select[Any]) -> dict[bool, Select[Any]]:
+    return {False: query, True: query.with_for_update()}
+
+
 EDITOR_ROLES = ("project_manager",)  # owner and admin pass too (chassis)
 NOT_FOUND = "no such change order"
+# Built once, each run with its row's id: on every read's and decision's path,
+# building a statement cost more than running it. [False] reads, [True] locks.
+_CLEAR_DEADLINE = delete(ApprovalDeadline).where(
+    ApprovalDeadline.revision_id == bindparam("revision")
+)
+_ORDER = _read_or_lock(select(ChangeOrder).where(ChangeOrder.id == bindparam("order")))
+_REVISIONS = _read_or_lock(
+    select(Revision)
+    .where(Revision.change_order_id == bindparam("order"))
+    .order_by(Revision.revision)
+)
+_CONTRACT = _read_or_lock(
+    select(ContractState).where(ContractState.project_id == bindparam("project"))
+)
+_COMMENTS = (
+    select(Comment)
+    .where(Comment.change_order_id == bindparam("order"))
+    .order_by(Comment.created_at, Comment.line_key)
+)
 
 
 def now_utc() -> datetime:
@@ -85,21 +111,25 @@ async def load_order(
     *,
     lock: bool = False,
     write: bool = False,
+    check_sent: bool = True,
 ) -> ChangeOrder:
     """The order if the caller may see it: staff, any of the tenant's; a client,
-    their customer's, on a project that is for them, once something was sent."""
+    their customer's, on a project that is for them, once something was sent.
+    `check_sent=False`: the caller checks "something was sent" itself, from
+    the revisions it loads anyway (a decision: one statement fewer)."""
     oid = parse_uuid(change_order_id, field="change_order_id")
     if principal.is_client:
         # `write`: a decision needs a writable portal too (one check, one query).
         await require_open_portal(uow, principal, write=write)
-    query = select(ChangeOrder).where(ChangeOrder.id == oid)
-    order = await uow.session.scalar(query.with_for_update() if lock else query)
+    order = await uow.session.scalar(_ORDER[lock], {"order": oid})
     if order is None:
         raise NotFound(NOT_FOUND, field="change_order_id")
     if principal.is_client:
         if str(order.customer_id) != principal.customer_id:
             raise NotFound(NOT_FOUND, field="change_order_id")
         await require_project_visible(uow, principal, order.project_id, field="change_order_id")
+        if not check_sent:
+            return order
         sent = await uow.session.scalar(
             select(Revision.id).where(
                 Revision.change_order_id == order.id, Revision.sent_at.is_not(None)
@@ -110,12 +140,10 @@ async def load_order(
     return order
 
 
-async def revisions_of(uow: UnitOfWork, order: ChangeOrder) -> list[Revision]:
-    return list(
-        await uow.session.scalars(
-            select(Revision).where(Revision.change_order_id == order.id).order_by(Revision.revision)
-        )
-    )
+async def revisions_of(
+    uow: UnitOfWork, order: ChangeOrder, *, lock: bool = False
+) -> list[Revision]:
+    return list(await uow.session.scalars(_REVISIONS[lock], {"order": order.id}))
 
 
 def pick_revision(
@@ -142,8 +170,7 @@ async def current_revision(uow: UnitOfWork, order: ChangeOrder, *, lock: bool = 
 async def load_contract(
     uow: UnitOfWork, project_id: uuid.UUID, *, lock: bool = False
 ) -> ContractState | None:
-    query = select(ContractState).where(ContractState.project_id == project_id)
-    return await uow.session.scalar(query.with_for_update() if lock else query)
+    return await uow.session.scalar(_CONTRACT[lock], {"project": project_id})
 
 
 async def ensure_contract(
@@ -218,9 +245,7 @@ async def watch_deadline(uow: UnitOfWork, revision: Revision) -> None:
 
 async def clear_deadline(uow: UnitOfWork, revision: Revision) -> None:
     # One statement, not a load then a delete: on every approval's path.
-    await uow.session.execute(
-        delete(ApprovalDeadline).where(ApprovalDeadline.revision_id == revision.id)
-    )
+    await uow.session.execute(_CLEAR_DEADLINE, {"revision": revision.id})
 
 
 def set_status(order: ChangeOrder, revision: Revision, status: Status, now: datetime) -> None:
@@ -304,20 +329,17 @@ async def order_view(
     revision: int = 0,
     *,
     known: tuple[ContractState, Approval | None] | None = None,
+    revisions: Sequence[Revision] | None = None,
 ) -> OrderView:
     """`known`: the contract and approval the caller holds in this transaction
-    (a decision just made): not read again."""
-    revisions = await revisions_of(uow, order)
+    (a decision just made), `revisions`: the order's revisions it loaded:
+    neither read again."""
+    if revisions is None:
+        revisions = await revisions_of(uow, order)
     shown = pick_revision(principal, revisions, revision)
     contract = known[0] if known else await load_contract(uow, order.project_id)
     assert contract is not None  # an order exists only against a contract
-    comments = tuple(
-        await uow.session.scalars(
-            select(Comment)
-            .where(Comment.change_order_id == order.id)
-            .order_by(Comment.created_at, Comment.line_key)
-        )
-    )
+    comments = tuple(await uow.session.scalars(_COMMENTS, {"order": order.id}))
     approval = (
         known[1]
         if known

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from portal.changeorders.v1 import changeorders_pb2 as pb
 from portal.changeorders.v1 import events_pb2
 from portal.common.v1 import common_pb2
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from services.changeorders import domain_approval
 from services.changeorders.domain_diff import Diff, changed_lines, changed_rooms
@@ -23,6 +23,7 @@ from services.changeorders.models import (
 )
 from services.changeorders.service.audit import record_and_publish
 from services.changeorders.service.common import (
+    NOT_FOUND,
     OrderView,
     Sessions,
     actor_of,
@@ -31,6 +32,7 @@ from services.changeorders.service.common import (
     load_order,
     now_utc,
     order_view,
+    revisions_of,
     schedule_of,
     set_status,
     timestamp,
@@ -41,18 +43,28 @@ from services.chassis.errors import NotFound
 from services.chassis.money import money
 from services.chassis.validation import check_request_id
 
+# Built once (on every approval's path; building it cost more than running it).
+_EARLIER = select(Approval.change_order_id, Approval.request_id).where(
+    or_(Approval.change_order_id == bindparam("order"), Approval.request_id == bindparam("request"))
+)
 
-async def decided_revision(uow: UnitOfWork, order: ChangeOrder, revision: int) -> Revision:
-    """The revision the client decides on (0: the current one), locked."""
+
+async def decided_revision(
+    uow: UnitOfWork, principal: Principal, order: ChangeOrder, revision: int
+) -> tuple[Revision, list[Revision]]:
+    """The revision the client decides on (0: the current one), and all the
+    order's revisions (the answer's view lists them), locked in one statement
+    (under the order's row lock, which every change to a revision takes
+    first). A client's order with nothing sent is NOT_FOUND, as `load_order`
+    answers it: the decisions leave that check to these rows."""
+    revisions = await revisions_of(uow, order, lock=True)
     wanted = revision or order.current_revision
-    found = await uow.session.scalar(
-        select(Revision)
-        .where(Revision.change_order_id == order.id, Revision.revision == wanted)
-        .with_for_update()
-    )
+    found = next((r for r in revisions if r.revision == wanted), None)
     if found is None or found.sent_at is None:
+        if principal.is_client and all(r.sent_at is None for r in revisions):
+            raise NotFound(NOT_FOUND, field="change_order_id")
         raise NotFound(f"{order.reference} has no revision {wanted}", field="revision")
-    return found
+    return found, revisions
 
 
 async def approve_change_order(
@@ -95,8 +107,10 @@ async def approve_change_order(
     )
     async with UnitOfWork(sessions, tenant_id) as uow:
         # By our own copy: an archived customer approves nothing, whatever the token says.
-        order = await load_order(uow, principal, change_order_id, lock=True, write=True)
-        shown = await decided_revision(uow, order, revision)
+        order = await load_order(
+            uow, principal, change_order_id, lock=True, write=True, check_sent=False
+        )
+        shown, revisions = await decided_revision(uow, principal, order, revision)
         contract = await load_contract(uow, order.project_id, lock=True)
         assert contract is not None  # an order exists only against a contract
         now = now_utc()
@@ -109,7 +123,7 @@ async def approve_change_order(
             now=now,
         )
         if plan is None:  # a retry of this approval
-            return await order_view(uow, principal, order, shown.revision)
+            return await order_view(uow, principal, order, shown.revision, revisions=revisions)
         signature = _sign(uow, order, shown, contract, plan, signing.request_id)
         await clear_deadline(uow, shown)
         await record_and_publish(
@@ -123,7 +137,14 @@ async def approve_change_order(
             event=approved_event(order, shown, contract, plan.diff, signature, letterhead),
         )
         await uow.flush()
-        view = await order_view(uow, principal, order, shown.revision, known=(contract, signature))
+        view = await order_view(
+            uow,
+            principal,
+            order,
+            shown.revision,
+            known=(contract, signature),
+            revisions=revisions,
+        )
         await uow.commit()
     return view
 
@@ -148,13 +169,7 @@ async def _earlier(uow: UnitOfWork, order: ChangeOrder, request_id: str) -> doma
     """The request that approved this order, if it is, else whether this
     request id approved another one."""
     # Both questions in one statement (it is on every approval's path).
-    found = (
-        await uow.session.execute(
-            select(Approval.change_order_id, Approval.request_id).where(
-                or_(Approval.change_order_id == order.id, Approval.request_id == request_id)
-            )
-        )
-    ).all()
+    found = (await uow.session.execute(_EARLIER, {"order": order.id, "request": request_id})).all()
     for change_order_id, approved_by in found:
         if change_order_id == order.id:
             return domain_approval.Earlier(approved_by_request=approved_by)

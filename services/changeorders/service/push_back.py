@@ -45,8 +45,10 @@ async def push_back_change_order(
     tenant_id = principal.require_approver("push back on a change order")
     request_id = check_request_id(request_id) or str(uuid.uuid4())
     async with UnitOfWork(sessions, tenant_id) as uow:
-        order = await load_order(uow, principal, change_order_id, lock=True, write=True)
-        shown = await decided_revision(uow, order, revision)
+        order = await load_order(
+            uow, principal, change_order_id, lock=True, write=True, check_sent=False
+        )
+        shown, revisions = await decided_revision(uow, principal, order, revision)
         now = now_utc()
         plan = domain_push_back.plan_push_back(
             _waiting(order, shown),
@@ -57,7 +59,7 @@ async def push_back_change_order(
             now=now,
         )
         if plan is None:  # a retry
-            return await order_view(uow, principal, order, shown.revision)
+            return await order_view(uow, principal, order, shown.revision, revisions=revisions)
         _push_back(
             uow, order, shown, plan, request_id=request_id, author_id=principal.subject, now=now
         )
@@ -73,7 +75,7 @@ async def push_back_change_order(
             event=_pushed_back_event(order, shown, plan, author_id=principal.subject),
         )
         await uow.flush()
-        view = await order_view(uow, principal, order, shown.revision)
+        view = await order_view(uow, principal, order, shown.revision, revisions=revisions)
         await uow.commit()
     return view
 

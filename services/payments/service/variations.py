@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from portal.changeorders.v1 import events_pb2 as changeorder_events
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from services.chassis.access import require_open_portal
 from services.chassis.auth import Principal
@@ -31,6 +31,8 @@ from services.payments.service.standing import added_rows, contract_of, invoiced
 
 VARIATION_NS = uuid.UUID("1d3f7a52-95c4-4f0e-8a2b-6c1f0b7e4d21")
 MAX_IMPACT_MINOR = 10**13
+# Built once (building it per event cost more than running it): this order's variation.
+_SEEN = select(Variation.id).where(Variation.change_order_id == bindparam("order"))
 
 
 async def on_change_order_approved(
@@ -48,9 +50,7 @@ async def on_change_order_approved(
         raise InvalidArgument(
             f"{p.number} is priced in {p.price_impact.currency}, the contract in {row.currency}"
         )
-    seen = await uow.session.scalar(
-        select(Variation.id).where(Variation.change_order_id == p.change_order_id)
-    )
+    seen = await uow.session.scalar(_SEEN, {"order": p.change_order_id})
     if seen is not None:
         return
     settings = await load_settings(uow, lock=True)

@@ -23,6 +23,13 @@ from services.projects.service.change_order_board import keep_change_order_waiti
 from services.projects.service.stages import dates_of, load_stage_rows, set_dates
 
 SOURCE = "change_order"
+# Built once, run with each order's row (building it per event cost more than
+# running it): the variation, unless this order's is there already.
+_RECORD = (
+    insert(Variation.__table__)
+    .on_conflict_do_nothing(index_elements=["tenant_id", "source", "source_id"])
+    .returning(Variation.__table__.c.id)
+)
 
 
 async def on_change_order_approved(
@@ -46,24 +53,22 @@ async def on_change_order_approved(
             f"{p.number} is priced in {p.price_impact.currency}, the project in {project.currency}"
         )
     recorded = await uow.session.scalar(
-        insert(Variation)
-        .values(
-            id=uuid.uuid4(),
-            tenant_id=project.tenant_id,
-            project_id=project.id,
-            source=SOURCE,
-            source_id=p.change_order_id,
-            reference=p.number,
-            amount_minor=p.price_impact.amount_minor,
-            currency=p.price_impact.currency,
-            approved_at=(
+        _RECORD,
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": project.tenant_id,
+            "project_id": project.id,
+            "source": SOURCE,
+            "source_id": p.change_order_id,
+            "reference": p.number,
+            "amount_minor": p.price_impact.amount_minor,
+            "currency": p.price_impact.currency,
+            "approved_at": (
                 p.approved_at.ToDatetime(tzinfo=UTC)
                 if p.HasField("approved_at")
                 else event.occurred_at
             ),
-        )
-        .on_conflict_do_nothing(index_elements=["tenant_id", "source", "source_id"])
-        .returning(Variation.id)
+        },
     )
     # Approved: no longer awaiting the client (a redelivery finds it resolved).
     await keep_change_order_waiting(uow, project, report_of("approved", p), event)
