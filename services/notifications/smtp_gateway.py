@@ -9,11 +9,12 @@ one recipient explicitly: nothing in the headers decides who receives."""
 from __future__ import annotations
 
 import asyncio
-from email.headerregistry import Address
+import functools
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
-from typing import Literal
+from typing import Any, Literal
 
 import aiosmtplib
 from aiosmtplib import SMTPResponse
@@ -30,15 +31,13 @@ def build_message(email: Email, *, mail_from: str) -> EmailMessage:
     if problem := delivery.address_problem(email.to_address):
         raise SendFailed(Failure.permanent(f"invalid recipient address: {problem}"))
     try:
-        msg = EmailMessage(policy=SMTP)
+        msg = EmailMessage(policy=_POLICY)
         # Cleaned again here: rows queued before composition cleaned them.
-        msg["From"] = Address(
-            display_name=delivery.header_text(email.from_name, delivery.NAME_MAX),
-            addr_spec=mail_from,
+        msg["From"] = _address_header(
+            "From", delivery.header_text(email.from_name, delivery.NAME_MAX), mail_from
         )
-        msg["To"] = Address(
-            display_name=delivery.header_text(email.to_name, delivery.NAME_MAX),
-            addr_spec=email.to_address,
+        msg["To"] = _address_header(
+            "To", delivery.header_text(email.to_name, delivery.NAME_MAX), email.to_address
         )
         msg["Subject"] = delivery.header_text(email.subject, delivery.SUBJECT_MAX)
         msg["Date"] = formatdate(localtime=False)
@@ -52,6 +51,33 @@ def build_message(email: Email, *, mail_from: str) -> EmailMessage:
     except (ValueError, TypeError, LookupError) as exc:
         raise SendFailed(Failure.permanent(f"cannot compose the message: {exc}")) from exc
     return msg
+
+
+class _HeadersParsedOnce(HeaderRegistry):
+    """The email package parses every header it is given (and the MIME parts'
+    own, two or three times each while composing), which was most of composing
+    a message. A parsed header is immutable and folds the same each time, so
+    the ones that repeat (the brand's From, a recipient's To, a project's
+    subject, the event type, this second's Date, the parts' Content-Type and
+    transfer encoding) are parsed once and shared; a header the policy is
+    given as an object of its name is taken as it is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parsed = functools.lru_cache(maxsize=2048)(super().__call__)
+
+    def __call__(self, name: str, value: Any) -> BaseHeader:
+        if isinstance(value, str):
+            return self._parsed(name, value)
+        return super().__call__(name, value)
+
+
+_POLICY = SMTP.clone(header_factory=_HeadersParsedOnce())
+
+
+@functools.lru_cache(maxsize=2048)
+def _address_header(name: str, display_name: str, addr_spec: str) -> BaseHeader:
+    return _POLICY.header_factory(name, Address(display_name=display_name, addr_spec=addr_spec))
 
 
 def _attach(msg: EmailMessage, attachment: EmailAttachment) -> None:
