@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from portal.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 
 from services.chassis.jobs import Job
 from services.chassis.runtime import Deps, ServiceSpec, main
-from services.notifications import handlers, jobs, smtp_gateway
+from services.notifications import handlers, jobs
 from services.notifications.domain_delivery import RetryPolicy
 from services.notifications.grpc_api import NotificationsServicer
 from services.notifications.identity_client import IdentityClient
 from services.notifications.service import MailerPolicy
 from services.notifications.settings import NotificationsSettings
+from services.notifications.smtp_gateway import SmtpGateway
 
 
 def mailer_policy(s: NotificationsSettings) -> MailerPolicy:
@@ -33,7 +32,7 @@ def _jobs(deps: Deps[NotificationsSettings]) -> list[Job]:
     return [
         jobs.mailer(
             sessions=deps.sessions,
-            send=partial(smtp_gateway.send, settings=s),
+            send=SmtpGateway(s, keep=s.mail_parallel, idle_seconds=s.smtp_idle_seconds).send,
             policy=mailer_policy(s),
         ),
         jobs.share_digests(

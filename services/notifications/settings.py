@@ -14,6 +14,9 @@ class NotificationsSettings(ServiceSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    # SMTP connections are kept open between emails (up to MAIL_PARALLEL) and
+    # closed after this long unused: under most servers' own idle timeout.
+    smtp_idle_seconds: float = 30.0
     mail_from: str = "portal@localhost"
     # Links in emails: {slug} is replaced by the tenant's subdomain.
     portal_url_template: str = "http://{slug}.localhost:8000"

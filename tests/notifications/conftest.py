@@ -1,6 +1,7 @@
 """Notifications' mailer on a migrated database of its own, sending through
 real SMTP: the dev sink in-process (aiosmtpd), which can also be told to
-answer 4xx or 5xx (deploy/smtp_faults.py). Emails are queued the way the
+answer 4xx or 5xx (deploy/smtp_faults.py), behind a proxy that counts and can
+drop connections (smtp_proxy.py). Emails are queued the way the
 handlers queue them (`email_row` and `queue_emails`), so composition is real."""
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from deploy.infra import Postgres
 from deploy.smtp_sink import SmtpSink
 from services.chassis.db import UnitOfWork, make_engine, make_sessionmaker
 from services.chassis.events import Event, subject_for
-from services.notifications import domain, smtp_gateway
+from services.notifications import domain
 from services.notifications.domain_delivery import RetryPolicy
 from services.notifications.models import Email
 from services.notifications.service import MailerPolicy, email_row, queue_emails, send_due_emails
 from services.notifications.settings import NotificationsSettings
+from services.notifications.smtp_gateway import SmtpGateway
 from tests.grpc_service import migrated_database
+from tests.notifications.smtp_proxy import SmtpProxy
 
 BRAND = domain.Brand(name="Acme AV", accent_color="#b4442b", support_email="", support_phone="")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -42,7 +45,9 @@ class Mailer:
 
     sessions: Any
     sink: SmtpSink
+    proxy: SmtpProxy
     settings: NotificationsSettings
+    gateway: SmtpGateway
     tenant_id: str
 
     async def queue(
@@ -92,7 +97,7 @@ class Mailer:
         )
 
     async def send(self, email: Email) -> None:
-        await smtp_gateway.send(email, self.settings)
+        await self.gateway.send(email)
 
     async def rows(self) -> list[Email]:
         async with self.sessions() as session:
@@ -117,13 +122,18 @@ async def mailer(notifications_url: str) -> AsyncIterator[Mailer]:
         await session.execute(delete(Email))
     sink = SmtpSink()
     await sink.start()
+    proxy = SmtpProxy(sink.smtp_port)
+    await proxy.start()
     settings = NotificationsSettings(
         database_url=notifications_url,
         principal_public_key="unused: the mailer calls nobody",
-        smtp_port=sink.smtp_port,
+        smtp_port=proxy.port,
     )
+    gateway = SmtpGateway(settings)
     try:
-        yield Mailer(sessions, sink, settings, str(uuid.uuid4()))
+        yield Mailer(sessions, sink, proxy, settings, gateway, str(uuid.uuid4()))
     finally:
+        await gateway.aclose()
+        await proxy.stop()
         await sink.stop()
         await engine.dispose()

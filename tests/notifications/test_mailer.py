@@ -18,9 +18,10 @@ from structlog.testing import capture_logs
 
 from deploy.infra import free_port
 from deploy.smtp_faults import Fault
-from services.notifications import jobs, smtp_gateway
+from services.notifications import jobs
 from services.notifications.domain_delivery import FailureKind, SendFailed
 from services.notifications.service import MailerPolicy
+from services.notifications.smtp_gateway import SmtpGateway
 from tests.notifications.conftest import T0, Mailer
 
 # The process's meter provider: the mailer's counters bind to it (set once per process).
@@ -195,7 +196,7 @@ async def test_smtp_down_is_transient_and_a_bad_address_permanent(mailer: Mailer
     failures = {}
     for row in await mailer.rows():
         try:
-            await smtp_gateway.send(row, down)
+            await SmtpGateway(down).send(row)
         except SendFailed as exc:
             failures[row.to_address] = exc.failure
     assert failures["jane@example.com"].kind is FailureKind.TRANSIENT
