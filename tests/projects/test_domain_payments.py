@@ -78,7 +78,8 @@ def test_the_next_payment_is_due_on_its_date_when_nothing_is_held():
 
 
 def test_all_of_it_held_asks_the_client_to_verify_not_to_pay():
-    assert when(200_000) == d.NextPaymentWhen(200_000, "waiting for you to verify your bank account")
+    assert when(200_000) == d.NextPaymentWhen(200_000, d.VERIFY_WHEN)
+    assert d.VERIFY_WHEN == "waiting for you to verify your bank account"
 
 
 def test_a_part_held_says_what_is_held_and_what_is_still_due():
