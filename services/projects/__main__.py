@@ -25,8 +25,10 @@ SPEC = ServiceSpec(
     register_grpc=lambda server, deps: projects_pb2_grpc.add_ProjectsServiceServicer_to_server(
         _servicer(IdentityClient(deps.remote("identity")), deps.sessions), server
     ),
+    # The consumer's own IdentityClient (its own minute-long zone copies).
     subscriptions=lambda deps: handlers.subscriptions(
-        documents=DocumentsClient(deps.remote("documents"))
+        documents=DocumentsClient(deps.remote("documents")),
+        tenants=IdentityClient(deps.remote("identity")),
     ),
 )
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.chassis import timefmt
+
 WAITING_KIND = "change_order_to_approve"
 
 # Steps within one revision. `revised` carries the new (draft) revision: the
@@ -37,7 +39,8 @@ STEP_OF = {
 @dataclass(frozen=True)
 class Report:
     """One changeorders event, as the board needs it. `title` and `deadline`
-    only on `sent` (the others do not carry both)."""
+    only on `sent` (the others do not carry both), and with them the
+    integrator's time zone, whose day the deadline is."""
 
     event: str
     change_order_id: str
@@ -46,6 +49,7 @@ class Report:
     revision: int
     title: str = ""
     deadline: datetime | None = None
+    time_zone: str = ""  # IANA; empty: UTC
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,13 @@ def report_order(report: Report) -> int:
     return max(report.revision, 0) * _STEPS + STEP_OF[report.event]
 
 
-def title_of(number: str, title: str, deadline: datetime | None) -> str:
-    """ "CO-001 Second subwoofer awaits your approval — by 12 Dec" (the
-    deadline's UTC day: the tenant's time zone does not reach projects yet)."""
+def title_of(number: str, title: str, deadline: datetime | None, time_zone: str = "") -> str:
+    """ "CO-001 Second subwoofer awaits your approval — by 12 Dec": the day on
+    the integrator's clock, as the client reads it (23:30 on the 12th in Los
+    Angeles is the 13th in UTC; just after midnight in Auckland, the day before)."""
     name = f"{number} {title}".strip()
-    by = f" — by {deadline.day} {deadline:%b}" if deadline else ""
+    day = timefmt.local(deadline, time_zone) if deadline else None
+    by = f" — by {day.day} {day:%b}" if day else ""
     return f"{name} awaits your approval{by}"
 
 
@@ -87,7 +93,10 @@ def plan_waiting(held_order: int | None, held_exists: bool, report: Report) -> W
         return None
     if report.event == "sent":
         return WaitingPlan(
-            order, True, title_of(report.number, report.title, report.deadline), link_of(report)
+            order,
+            True,
+            title_of(report.number, report.title, report.deadline, report.time_zone),
+            link_of(report),
         )
     # An end with nothing held is still kept (resolved), so that a late `sent`
     # of the same revision finds it and stays off the board.

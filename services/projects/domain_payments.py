@@ -147,3 +147,37 @@ def is_newer_plan(held_as_of: datetime | None, incoming: NextPayment) -> bool:
     """Payments publishes a plan's reports one after the other under a lock,
     each holding all that came before: the later one is the truth."""
     return held_as_of is None or incoming.as_of > held_as_of
+
+
+@dataclass(frozen=True)
+class NextPaymentWhen:
+    """How the board words an invoiced next payment: `when` beside its amount."""
+
+    held_minor: int  # of the amount, held for the client's bank verification
+    when: str
+
+
+VERIFY_WHEN = "waiting for you to verify your bank account"
+
+
+def next_payment_when(
+    amount_minor: int,
+    currency: str,
+    due_on: date | None,
+    *,
+    verifying_minor: int,
+    awaiting_verification: bool,
+) -> NextPaymentWhen:
+    """ "due 12 Dec 2026"; while an ACH debit on the invoice waits for the
+    client to verify their bank account (payments' flag on the standing), the
+    money it holds is not due again: all of it held, the client's step is to
+    verify; a part, "£500.00 held for verification, £1,500.00 due 12 Dec 2026"."""
+    due = f"due {timefmt.format_date(due_on)}" if due_on else ""
+    held = min(verifying_minor, amount_minor) if awaiting_verification else 0
+    if held <= 0:
+        return NextPaymentWhen(0, due)
+    if held == amount_minor:
+        return NextPaymentWhen(held, VERIFY_WHEN)
+    held_words = f"{money.format_amount(held, currency)} held for verification"
+    rest = f"{money.format_amount(amount_minor - held, currency)} {due or 'due'}"
+    return NextPaymentWhen(held, f"{held_words}, {rest}")

@@ -13,7 +13,9 @@ from services.chassis.consumer import Subscription
 from services.projects import service
 
 
-def subscriptions(*, documents: service.SignedCopyArchive) -> list[Subscription]:
+def subscriptions(
+    *, documents: service.SignedCopyArchive, tenants: service.Tenants
+) -> list[Subscription]:
     return [
         *access_subscriptions(),
         # Our own event: the signed copy is filed after the acceptance commits.
@@ -25,7 +27,11 @@ def subscriptions(*, documents: service.SignedCopyArchive) -> list[Subscription]
         # ... and takes its "awaits your approval" item off the board, which
         # the other change order events open, reopen and resolve.
         Subscription(ChangeOrderApproved, service.on_change_order_approved),
-        *(Subscription(t, service.on_change_order_event) for t in service.CHANGE_ORDER_EVENTS),
+        # A sent order's "by 12 Dec" is the integrator's day (identity's zone).
+        *(
+            Subscription(t, partial(service.on_change_order_event, tenants=tenants))
+            for t in service.CHANGE_ORDER_EVENTS
+        ),
         # The board's payments: each invoice's standing, the plan's next payment.
         *(Subscription(t, service.on_invoice_event) for t in service.INVOICE_EVENTS),
         Subscription(PaymentPlanChanged, service.on_payment_plan_changed),

@@ -39,6 +39,7 @@ def test_a_milestone_not_yet_invoiced_reads_as_its_stage():
         "when": "at commissioning",
         "href": None,
         "number": "",
+        "held": False,
     }
 
 
@@ -52,6 +53,7 @@ def test_an_invoiced_one_is_due_on_its_date_with_its_link_and_processing_is_said
                     invoice_id="i1",
                     invoice_number="INV-1001",
                     due_on="2026-12-12",
+                    when="due 12 Dec 2026",  # projects' words
                 ),
                 on_its_way=[
                     P.PaymentOnItsWay(
@@ -70,6 +72,44 @@ def test_an_invoiced_one_is_due_on_its_date_with_its_link_and_processing_is_said
         "/invoices/i1",
     )
     assert view.on_its_way == ("$50.00 on INV-1002 is processing, expected by 7 Dec 2026",)
+
+
+def held_board(prj=None, *, plain=F.board) -> P.GetStatusBoardResponse:
+    """Projects' answer while £500 of the £2,000 deposit awaits verification."""
+    answer = plain(prj)
+    answer.budget.accepted_proposal_id = answer.budget.accepted_proposal_id or "pr1"
+    answer.budget.contract_value.CopyFrom(usd(1_000_000))
+    answer.next_payment.CopyFrom(
+        P.NextPayment(
+            label="Deposit",
+            amount=usd(200_000),
+            invoice_id="i1",
+            invoice_number="INV-1001",
+            due_on="2026-12-12",
+            held_for_verification=usd(50_000),
+            when="$500.00 held for verification, $1,500.00 due 12 Dec 2026",
+        )
+    )
+    return answer
+
+
+def test_a_payment_held_for_verification_is_in_the_api_and_flagged_for_the_page():
+    api = board_out(held_board())
+    assert api.next_payment is not None and api.next_payment.held_for_verification is not None
+    assert api.next_payment.held_for_verification.amount_minor == 50_000
+    view = board_view(api)
+    assert view.next_payment is not None and view.next_payment["held"] is True
+
+
+async def test_the_page_says_what_verification_holds_not_that_it_is_all_due(
+    settings, keypair, monkeypatch
+):
+    monkeypatch.setattr(F, "board", held_board)
+    async with F.fake_services(keypair[1]) as fakes, browser(settings, fakes) as client:
+        html = (await client.get(BOARD)).text
+    line = html.index("$500.00 held for verification, $1,500.00 due 12 Dec 2026")
+    assert '<span class="tag">Verify</span>' in html[line - 60 : line]
+    assert "due 12 Dec 2026</span>" not in html  # not the plain "due" line
 
 
 def test_no_next_payment_shows_none():

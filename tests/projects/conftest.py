@@ -47,6 +47,7 @@ class Projects(ServiceUnderTest):
 
     stub: projects_pb2_grpc.ProjectsServiceStub
     identity: Identity
+    tenants: IdentityClient  # what the consumer asks the integrator's time zone
     target: str = ""  # host:port, for a service under test that calls projects
 
 
@@ -84,6 +85,7 @@ async def projects(
             caller=Caller(signer, timeout=20),
             sessions=sessions,
             identity=identity,
+            tenants=customers,
             target=f"127.0.0.1:{port}",
         )
     finally:
@@ -283,7 +285,7 @@ class Integrator:
 
     async def change_access(self, to_state: int, customer_id: str | None = None) -> None:
         await self.svc.change_customer_access(
-            handlers.subscriptions(documents=_NoArchive()),
+            handlers.subscriptions(documents=_NoArchive(), tenants=self.svc.tenants),
             tenant_id=self.tenant_id,
             customer_id=customer_id or self.customer_id,
             to_state=to_state,

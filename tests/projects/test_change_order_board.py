@@ -50,7 +50,7 @@ def approved(job: Job, order_id: str, revision: int = 1):
 
 async def deliver(acme: Integrator, event, at: datetime, event_id: str | None = None) -> None:
     await acme.svc.deliver(
-        handlers.subscriptions(documents=_NoArchive()),
+        handlers.subscriptions(documents=_NoArchive(), tenants=acme.svc.tenants),
         event,
         tenant_id=acme.tenant_id,
         aggregate_id=event.change_order_id,

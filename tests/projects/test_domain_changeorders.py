@@ -28,6 +28,37 @@ def test_the_title_names_the_order_and_its_deadline():
     assert title_of("CO-002", "Rack", None) == "CO-002 Rack awaits your approval"
 
 
+# 23:30 on 12 Dec in Los Angeles (PST, UTC-8) is 07:30 on the 13th in UTC.
+LATE_IN_LOS_ANGELES = datetime(2026, 12, 13, 7, 30, tzinfo=UTC)
+# 00:05 on 13 Dec in Auckland (NZDT, UTC+13) is 11:05 on the 12th in UTC.
+JUST_AFTER_MIDNIGHT_IN_AUCKLAND = datetime(2026, 12, 12, 11, 5, tzinfo=UTC)
+
+
+def test_the_deadline_is_the_day_on_the_integrators_clock():
+    def by(deadline: datetime, zone: str) -> str:
+        return title_of("CO-001", "Sub", deadline, zone).rsplit("by ", 1)[1]
+
+    assert by(LATE_IN_LOS_ANGELES, "America/Los_Angeles") == "12 Dec"
+    assert by(LATE_IN_LOS_ANGELES, "") == "13 Dec"  # no zone set: UTC's day
+    assert by(JUST_AFTER_MIDNIGHT_IN_AUCKLAND, "Pacific/Auckland") == "13 Dec"
+    assert by(JUST_AFTER_MIDNIGHT_IN_AUCKLAND, "UTC") == "12 Dec"
+
+
+def test_a_sent_report_carries_its_zone_into_the_title():
+    sent = Report(
+        event="sent",
+        change_order_id="co-1",
+        project_id="p-1",
+        number="CO-001",
+        revision=1,
+        title="Sub",
+        deadline=JUST_AFTER_MIDNIGHT_IN_AUCKLAND,
+        time_zone="Pacific/Auckland",
+    )
+    plan = plan_waiting(None, False, sent)
+    assert plan is not None and plan.title == "CO-001 Sub awaits your approval — by 13 Dec"
+
+
 def test_sent_opens_it_with_a_link_to_the_order():
     plan = plan_waiting(None, False, report("sent"))
     assert plan is not None and plan.open

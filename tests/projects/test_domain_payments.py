@@ -61,3 +61,36 @@ def test_a_plan_report_must_be_strictly_newer():
     assert d.is_newer_plan(None, n)
     assert not d.is_newer_plan(T0, n)
     assert d.is_newer_plan(T0 - timedelta(microseconds=1), n)
+
+
+# -- the next payment's words, while a bank debit waits for verification -------------
+
+
+def when(held: int, *, awaiting: bool = True, due_on: date | None = date(2026, 12, 12)):
+    return d.next_payment_when(
+        200_000, "GBP", due_on, verifying_minor=held, awaiting_verification=awaiting
+    )
+
+
+def test_the_next_payment_is_due_on_its_date_when_nothing_is_held():
+    assert when(0) == d.NextPaymentWhen(0, "due 12 Dec 2026")
+    assert when(0, due_on=None) == d.NextPaymentWhen(0, "")
+
+
+def test_all_of_it_held_asks_the_client_to_verify_not_to_pay():
+    assert when(200_000) == d.NextPaymentWhen(200_000, d.VERIFY_WHEN)
+    assert d.VERIFY_WHEN == "waiting for you to verify your bank account"
+
+
+def test_a_part_held_says_what_is_held_and_what_is_still_due():
+    assert when(50_000) == d.NextPaymentWhen(
+        50_000, "£500.00 held for verification, £1,500.00 due 12 Dec 2026"
+    )
+    assert when(50_000, due_on=None).when == "£500.00 held for verification, £1,500.00 due"
+
+
+def test_only_payments_flag_holds_it_and_never_more_than_the_payment():
+    # Verified (processing) or lapsed: payments clears the flag; the money is due as before.
+    assert when(50_000, awaiting=False) == d.NextPaymentWhen(0, "due 12 Dec 2026")
+    # A debit larger than what is left (the rest paid meanwhile) holds all of it, no more.
+    assert when(300_000).held_minor == 200_000

@@ -106,7 +106,7 @@ def plan_changed(job: Job, label: str, trigger: str, amount: int, invoice_id: st
 
 async def deliver(acme: Integrator, event, at: datetime, event_id: str | None = None) -> None:
     await acme.svc.deliver(
-        handlers.subscriptions(documents=_NoArchive()),
+        handlers.subscriptions(documents=_NoArchive(), tenants=acme.svc.tenants),
         event,
         tenant_id=acme.tenant_id,
         aggregate_id=job_key(event),

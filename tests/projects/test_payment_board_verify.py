@@ -19,6 +19,7 @@ from tests.projects.test_payment_board import (
     gbp,
     invoice_items,
     issued,
+    plan_changed,
     processing_all,
     standing,
 )
@@ -131,3 +132,42 @@ async def test_verification_that_fails_reopens_the_invoice_to_pay(acme: Integrat
     assert invoice_items(board) == [
         ("Invoice INV-1001, £2,000.00 due 12 Dec 2026", f"/invoices/{invoice}")
     ]
+
+
+async def test_the_next_payment_says_it_waits_for_verification_not_that_it_is_due(
+    acme: Integrator, job: Job
+):
+    """The plan's next payment is the invoice's £2,000: all of it held reads
+    as the client's step; a part held says so beside what is due; cancelled,
+    it is simply due again."""
+    invoice = str(uuid.uuid4())
+    await deliver(acme, issued(job, invoice), T0)
+    await deliver(acme, plan_changed(job, "Deposit", "acceptance", 200_000, invoice), T0)
+
+    async def next_payment() -> tuple[str, int]:
+        n = (await acme.board(job.project.id, acme.approver)).next_payment
+        return n.when, n.held_for_verification.amount_minor
+
+    assert await next_payment() == ("due 12 Dec 2026", 0)
+
+    whole = verification_required(job, invoice, 200_000)
+    await deliver(acme, whole, T0 + timedelta(minutes=1))
+    assert await next_payment() == ("waiting for you to verify your bank account", 200_000)
+
+    # Cancelled, then £500 of it by a new debit awaiting verification.
+    canceled = pay.PaymentCanceled(
+        payment_id=whole.payment_id,
+        invoice_id=invoice,
+        project_id=job.project.id,
+        customer_id=job.project.customer_id,
+        amount=gbp(200_000),
+        method="us_bank_account",
+        standing=standing(invoice, "open", 200_000),
+    )
+    await deliver(acme, canceled, T0 + timedelta(minutes=2))
+    assert await next_payment() == ("due 12 Dec 2026", 0)
+    await deliver(acme, verification_required(job, invoice, 50_000), T0 + timedelta(minutes=3))
+    assert await next_payment() == (
+        "£500.00 held for verification, £1,500.00 due 12 Dec 2026",
+        50_000,
+    )

@@ -130,7 +130,7 @@ async def test_the_filed_copy_wears_the_letterhead_sent_with_the_acceptance(
     filed = Filed()
     (sub,) = [
         s
-        for s in handlers.subscriptions(documents=filed)
+        for s in handlers.subscriptions(documents=filed, tenants=acme.svc.tenants)
         if s.payload_type is events_pb2.ProposalAccepted
     ]
     async with UnitOfWork(acme.svc.sessions, acme.tenant_id) as uow:

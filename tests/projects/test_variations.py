@@ -33,7 +33,7 @@ def approved(job: Job, number: str, amount_minor: int, order_id: str | None = No
 
 async def deliver(acme: Integrator, event) -> None:
     await acme.svc.deliver(
-        handlers.subscriptions(documents=_NoArchive()),
+        handlers.subscriptions(documents=_NoArchive(), tenants=acme.svc.tenants),
         event,
         tenant_id=acme.tenant_id,
         aggregate_id=event.change_order_id,

@@ -160,6 +160,17 @@ class NextPayment(BaseModel):
     invoice_id: str = Field(description="Empty until the milestone is invoiced.")
     invoice_number: str
     due_on: date | None
+    held_for_verification: MoneyOut | None = Field(
+        default=None,
+        description="Of the amount, what a bank debit holds until the client verifies "
+        "their bank account: not due again.",
+    )
+    when: str = Field(
+        default="",
+        description='Once invoiced, the board\'s words: "due 12 Dec 2026", "waiting for '
+        'you to verify your bank account", or "$500.00 held for verification, $1,500.00 due '
+        '12 Dec 2026".',
+    )
 
 
 class PaymentOnItsWay(BaseModel):
@@ -276,4 +287,6 @@ def next_payment_out(b: projects_pb2.GetStatusBoardResponse) -> NextPayment | No
         invoice_id=n.invoice_id,
         invoice_number=n.invoice_number,
         due_on=calendar_date(n.due_on),
+        held_for_verification=money_out(n, "held_for_verification"),
+        when=n.when,
     )

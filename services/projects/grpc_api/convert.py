@@ -14,7 +14,8 @@ from sqlalchemy import Row
 from services.projects import domain_stages, service
 from services.projects.domain_payments import STAGE_OF_TRIGGER
 from services.projects.models import Project, ProjectStage, ProposalSignature
-from services.projects.service.board import NextPaymentRow, OnItsWayRow, WaitingRow
+from services.projects.service.board import OnItsWayRow, WaitingRow
+from services.projects.service.board_payments import NextPaymentRow
 from services.projects.service.stages import StageRow
 
 
@@ -140,6 +141,8 @@ def next_payment_pb(n: NextPaymentRow | None) -> pb.NextPayment | None:
         invoice_id=n.invoice_id,
         invoice_number=n.invoice_number,
         due_on=domain_stages.format_date(n.due_on),
+        held_for_verification=money(n.held_minor, n.currency) if n.held_minor else None,
+        when=n.when,
     )
 
 

@@ -38,12 +38,16 @@ from services.projects.domain_proposals import ProposalStatus
 from services.projects.domain_schedule import HandoverMoved, handover_moved
 from services.projects.models import (
     InvoiceStanding,
-    NextPayment,
     Project,
     ProjectStage,
     Proposal,
     StageChange,
     WaitingItem,
+)
+from services.projects.service.board_payments import (
+    NextPaymentRow,
+    next_payment_column,
+    next_payment_row,
 )
 from services.projects.service.common import (
     Sessions,
@@ -59,7 +63,6 @@ STAGE = ProjectStage.__table__
 CHANGE = StageChange.__table__
 WAITING = WaitingItem.__table__
 PROPOSAL = Proposal.__table__
-NEXT_PAYMENT = NextPayment.__table__
 STANDING = InvoiceStanding.__table__
 EMPTY = literal_column("'[]'::json")
 
@@ -79,19 +82,6 @@ class WaitingRow:
     title: str
     link: str
     since: datetime
-
-
-@dataclass(frozen=True)
-class NextPaymentRow:
-    """The plan's next payment, as payments last told us."""
-
-    label: str
-    trigger: str  # payments' trigger: acceptance or a stage name
-    currency: str
-    amount_minor: int
-    invoice_id: str
-    invoice_number: str
-    due_on: date | None
 
 
 @dataclass(frozen=True)
@@ -178,29 +168,7 @@ def _board_query(rule: str) -> Any:
         .where(w.project_id == PROJECT.c.id, w.resolved_at.is_(None))
         .scalar_subquery()
     )
-    n_, i_ = NEXT_PAYMENT.c, STANDING.c
-    next_payment = (
-        select(
-            func.json_build_object(
-                "label",
-                n_.label,
-                "trigger",
-                n_.trigger,
-                "currency",
-                n_.currency,
-                "amount_minor",
-                n_.amount_minor,
-                "invoice_id",
-                n_.invoice_id,
-                "invoice_number",
-                n_.invoice_number,
-                "due_on",
-                n_.due_on,
-            )
-        )
-        .where(n_.project_id == PROJECT.c.id, n_.label != "")
-        .scalar_subquery()
-    )
+    i_ = STANDING.c
     on_its_way = (
         select(
             _json_array(
@@ -230,7 +198,7 @@ def _board_query(rule: str) -> Any:
             stages.label("board_stages"),
             notes.label("board_notes"),
             waiting.label("board_waiting"),
-            next_payment.label("board_next_payment"),
+            next_payment_column(PROJECT.c.id).label("board_next_payment"),
             on_its_way.label("board_on_its_way"),
             accepted.c.id.label("accepted_id"),
             accepted.c.total_minor.label("accepted_minor"),
@@ -368,7 +336,7 @@ async def read_board(read: ReadUnit, principal: Principal, pid: uuid.UUID) -> St
             accepted_proposal_id=str(row.accepted_id) if row.accepted_id else "",
         ),
         for_client=for_client,
-        next_payment=_next_payment(row.board_next_payment),
+        next_payment=next_payment_row(row.board_next_payment),
         on_its_way=[
             OnItsWayRow(
                 invoice_id=str(w["invoice_id"]),
@@ -379,21 +347,6 @@ async def read_board(read: ReadUnit, principal: Principal, pid: uuid.UUID) -> St
             )
             for w in _loads(row.board_on_its_way)
         ],
-    )
-
-
-def _next_payment(value: Any) -> NextPaymentRow | None:
-    raw = json.loads(value) if isinstance(value, str) else value
-    if not raw:
-        return None
-    return NextPaymentRow(
-        label=raw["label"],
-        trigger=raw["trigger"],
-        currency=raw["currency"],
-        amount_minor=int(raw["amount_minor"]),
-        invoice_id=raw["invoice_id"],
-        invoice_number=raw["invoice_number"],
-        due_on=_day(raw["due_on"]),
     )
 
 

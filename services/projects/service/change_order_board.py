@@ -21,6 +21,7 @@ from services.chassis.errors import NotFound
 from services.chassis.events import Event
 from services.projects import domain_changeorders
 from services.projects.models import Project, WaitingItem
+from services.projects.service.common import Tenants
 from services.projects.service.waiting import record_waiting_item
 
 # The events that only move the waiting item (ChangeOrderApproved also moves
@@ -36,7 +37,7 @@ EVENT_NAMES: dict[type[Any], str] = {
 CHANGE_ORDER_EVENTS = tuple(EVENT_NAMES)
 
 
-def report_of(event_name: str, p: Any) -> domain_changeorders.Report:
+def report_of(event_name: str, p: Any, time_zone: str = "") -> domain_changeorders.Report:
     sent = event_name == "sent"
     return domain_changeorders.Report(
         event=event_name,
@@ -50,6 +51,7 @@ def report_of(event_name: str, p: Any) -> domain_changeorders.Report:
             if sent and p.HasField("approval_deadline")
             else None
         ),
+        time_zone=time_zone,
     )
 
 
@@ -91,8 +93,12 @@ async def keep_change_order_waiting(
     )
 
 
-async def on_change_order_event(uow: UnitOfWork, event: Event[Any]) -> None:
+async def on_change_order_event(uow: UnitOfWork, event: Event[Any], *, tenants: Tenants) -> None:
     """Any of `CHANGE_ORDER_EVENTS`."""
-    report = report_of(EVENT_NAMES[type(event.payload)], event.payload)
+    name = EVENT_NAMES[type(event.payload)]
+    # Only a `sent` dates its title; identity's zone (kept a minute) is asked
+    # before the project's row lock, so the lock never waits on it.
+    time_zone = await tenants.time_zone(event.tenant_id) if name == "sent" else ""
+    report = report_of(name, event.payload, time_zone)
     project = await locked_project(uow, report.project_id)
     await keep_change_order_waiting(uow, project, report, event)

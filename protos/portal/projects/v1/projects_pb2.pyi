@@ -765,6 +765,8 @@ class NextPayment(_message.Message):
     INVOICE_ID_FIELD_NUMBER: _builtins.int
     INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
     DUE_ON_FIELD_NUMBER: _builtins.int
+    HELD_FOR_VERIFICATION_FIELD_NUMBER: _builtins.int
+    WHEN_FIELD_NUMBER: _builtins.int
     label: _builtins.str
     """the milestone's, e.g. "Installation" """
     stage: Global___Stage.ValueType
@@ -774,8 +776,19 @@ class NextPayment(_message.Message):
     invoice_number: _builtins.str
     due_on: _builtins.str
     """YYYY-MM-DD once invoiced"""
+    when: _builtins.str
+    """Once invoiced, the board's words beside the amount (projects decides them):
+    "due 12 Dec 2026", "waiting for you to verify your bank account", or
+    "£500.00 held for verification, £1,500.00 due 12 Dec 2026".
+    """
     @_builtins.property
     def amount(self) -> _common_pb2.Money: ...
+    @_builtins.property
+    def held_for_verification(self) -> _common_pb2.Money:
+        """Of `amount`, what an ACH debit on its invoice holds until the client
+        verifies their bank account (payments' standing): not due again. Unset: none.
+        """
+
     def __init__(
         self,
         *,
@@ -785,10 +798,12 @@ class NextPayment(_message.Message):
         invoice_id: _builtins.str = ...,
         invoice_number: _builtins.str = ...,
         due_on: _builtins.str = ...,
+        held_for_verification: _common_pb2.Money | None = ...,
+        when: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "held_for_verification", b"held_for_verification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "due_on", b"due_on", "invoice_id", b"invoice_id", "invoice_number", b"invoice_number", "label", b"label", "stage", b"stage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "due_on", b"due_on", "held_for_verification", b"held_for_verification", "invoice_id", b"invoice_id", "invoice_number", b"invoice_number", "label", b"label", "stage", b"stage", "when", b"when"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
