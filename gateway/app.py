@@ -122,8 +122,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.mount("/static", theme.CachedStatic(directory=theme.STATIC_DIR), name="static")
     # The JSON API (webhook, docs, uploads and downloads included) and the
     # console each behind one gate: a page is not matched against ~130 API
-    # routes, nor an API call against the pages.
-    every_route = gate_routes(app, prefixes=("/api", "/console"))
+    # routes, nor an API call against the pages. Inside the API's gate the
+    # webhook and the project list are tried first: the hot paths.
+    every_route = gate_routes(
+        app,
+        prefixes=("/api", "/console"),
+        ahead=(api.stripe_webhook.PATH, api.INCLUDED_WITH["prefix"] + api.projects.router.prefix),
+    )
     schema: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:

@@ -63,12 +63,17 @@ class RouteGate(BaseRoute):
         return f"RouteGate({self.prefix!r}, {len(self.routes)} routes)"
 
 
-def gate_routes(app: FastAPI, prefixes: Sequence[str]) -> list[BaseRoute]:
+def gate_routes(
+    app: FastAPI, prefixes: Sequence[str], *, ahead: Sequence[str] = ()
+) -> list[BaseRoute]:
     """Group the app's routes behind one gate per prefix, in place of the
     first route each gate holds; returns the flat list, for the OpenAPI
     document. A top-level route (an included router, a mount) goes behind
     the gate whose prefix all its paths are under; the others stay as they
-    are, in order."""
+    are, in order.
+
+    `ahead`: path prefixes of hot routes, matched before the rest of their
+    gate, in this order (see `hoisted`)."""
     ungated = list(app.router.routes)
     groups: dict[str, list[BaseRoute]] = {prefix.rstrip("/"): [] for prefix in prefixes}
     arranged: list[BaseRoute | str] = []
@@ -80,14 +85,47 @@ def gate_routes(app: FastAPI, prefixes: Sequence[str]) -> list[BaseRoute]:
         if not groups[prefix]:
             arranged.append(prefix)  # the gate takes its first route's place
         groups[prefix].append(route)
-    gates = {prefix: RouteGate(prefix, routes) for prefix, routes in groups.items() if routes}
+    gates = {
+        prefix: RouteGate(prefix, hoisted(routes, ahead))
+        for prefix, routes in groups.items()
+        if routes
+    }
     app.router.routes[:] = [gates[r] if isinstance(r, str) else r for r in arranged]
     return ungated
 
 
 def _gate_for(route: BaseRoute, groups: dict[str, list[BaseRoute]]) -> str | None:
+    return next((prefix for prefix in groups if _all_under(route, prefix)), None)
+
+
+def hoisted(routes: Sequence[BaseRoute], ahead: Sequence[str]) -> list[BaseRoute]:
+    """`routes` with those whose paths are all under one of `ahead` first (in
+    `ahead`'s order), the others after them in their own order.
+
+    Matching tries routes in order and costs each tried route a few µs (an
+    included router matches its every route): `GET /api/v1/projects` was
+    tried against the ~33 routes before it (~40 µs of the gateway's CPU per
+    request). Moving a route changes no answer only if no route it passes
+    can match a path it matches: refused at start-up unless every passed
+    route's literal head (its path up to the first parameter) parts from
+    the prefix before either ends."""
+    arranged = list(routes)
+    placed = 0
+    for prefix in ahead:
+        under = prefix.rstrip("/")
+        moving = [r for r in arranged[placed:] if _all_under(r, under)]
+        staying = [r for r in arranged[placed:] if not _all_under(r, under)]
+        passed = arranged[placed : arranged.index(moving[-1])] if moving else []
+        for route in passed:
+            for context in iter_route_contexts([route]):
+                head = (context.path or "").split("{")[0]
+                if route not in moving and (head.startswith(under) or under.startswith(head)):
+                    raise ValueError(f"route {context.path!r} could match a path under {under!r}")
+        arranged[placed:] = moving + staying
+        placed += len(moving)
+    return arranged
+
+
+def _all_under(route: BaseRoute, prefix: str) -> bool:
     paths = [context.path or "" for context in iter_route_contexts([route])]
-    for prefix in groups:
-        if paths and all(p == prefix or p.startswith(prefix + "/") for p in paths):
-            return prefix
-    return None
+    return bool(paths) and all(p == prefix or p.startswith(prefix + "/") for p in paths)

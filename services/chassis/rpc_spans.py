@@ -24,18 +24,34 @@ one step each:
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import grpc
 from opentelemetry import context, propagate, trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.propagators.composite import CompositePropagator
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+)
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _TRACER = trace.get_tracer("portal.grpc")
 # What W3C trace context and baggage travel in; nothing else is decoded.
 _PROPAGATED = frozenset({"traceparent", "tracestate", "baggage"})
 
 Metadata = tuple[tuple[str, str], ...]
+# A version-00 traceparent, exactly as OpenTelemetry writes one.
+_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+_DEFAULT_PROPAGATORS = [TraceContextTextMapPropagator, W3CBaggagePropagator]
+_checked_textmap: list[Any] = [None, False]  # the global textmap last seen, and whether default
 
 
 def method_name(method: Any) -> str:
@@ -95,7 +111,7 @@ def client_span(method: str) -> Iterator[Metadata]:
 def server_span(method: str, metadata: Iterable[tuple[str, Any]] | None) -> Iterator[Span | None]:
     """Around one handled call; yields the span, or None in an unsampled trace."""
     carrier = {k: v for k, v in metadata or () if k in _PROPAGATED and isinstance(v, str)}
-    parent = propagate.extract(carrier)
+    parent = _extract(carrier)
     remote = trace.get_current_span(parent).get_span_context()
     if remote.is_valid and not remote.trace_flags.sampled:
         token = context.attach(parent)
@@ -111,6 +127,32 @@ def server_span(method: str, metadata: Iterable[tuple[str, Any]] | None) -> Iter
         method, context=parent, kind=SpanKind.SERVER, attributes=_attributes(method)
     ) as span:
         yield span
+
+
+def _extract(carrier: dict[str, str]) -> context.Context:
+    """`propagate.extract(carrier)` for the usual carrier (one well-formed
+    traceparent, no tracestate or baggage, the default W3C propagators) in
+    one match (the propagators' walk and their looser pattern were ~2.5% of
+    projects' samples on the list); any other carrier goes to OpenTelemetry."""
+    value = carrier.get("traceparent") if len(carrier) == 1 else None
+    match = _TRACEPARENT.fullmatch(value) if value is not None else None
+    if match is None or not _default_propagators():
+        return propagate.extract(carrier)
+    trace_id, span_id = int(match[1], 16), int(match[2], 16)
+    if not trace_id or not span_id:  # invalid ids: OpenTelemetry ignores the header
+        return propagate.extract(carrier)
+    flags = TraceFlags(int(match[3], 16))
+    remote = SpanContext(trace_id, span_id, is_remote=True, trace_flags=flags)
+    return trace.set_span_in_context(NonRecordingSpan(remote), context.Context())
+
+
+def _default_propagators() -> bool:
+    textmap = propagate.get_global_textmap()
+    if textmap is not _checked_textmap[0]:
+        kinds = [type(p) for p in getattr(textmap, "_propagators", ())]
+        default = isinstance(textmap, CompositePropagator) and kinds == _DEFAULT_PROPAGATORS
+        _checked_textmap[:] = [textmap, default]
+    return bool(_checked_textmap[1])
 
 
 def record_status(span: Span | None, code: grpc.StatusCode, message: str) -> None:

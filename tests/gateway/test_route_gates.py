@@ -6,8 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import iter_route_contexts
 
-from gateway.route_gates import RouteGate, gate_routes
+from gateway.route_gates import RouteGate, gate_routes, hoisted
 
 
 def _app() -> tuple[FastAPI, list]:
@@ -82,3 +83,39 @@ def test_a_gate_refuses_a_route_outside_its_prefix() -> None:
 
     with pytest.raises(ValueError, match="/apiary"):
         RouteGate("/api", router.routes)
+
+
+def _routers(*prefixes: str) -> list:
+    app = FastAPI(openapi_url=None)
+    for prefix in prefixes:
+        router = APIRouter(prefix=prefix)
+
+        @router.get("/{item_id}")
+        async def item(item_id: str) -> dict:
+            return {"item": item_id}
+
+        app.include_router(router)
+    return list(app.router.routes)
+
+
+def _first_paths(routes: list) -> list[str]:
+    return [next(iter_route_contexts([r])).path for r in routes]
+
+
+def test_hot_routes_go_first_in_the_order_asked_and_the_rest_keep_theirs() -> None:
+    routes = _routers("/api/me", "/api/hook", "/api/rooms", "/api/projects")
+    arranged = hoisted(routes, ahead=("/api/hook", "/api/projects"))
+    assert _first_paths(arranged) == [
+        "/api/hook/{item_id}",
+        "/api/projects/{item_id}",
+        "/api/me/{item_id}",
+        "/api/rooms/{item_id}",
+    ]
+
+
+def test_a_hot_route_may_not_pass_one_that_could_match_its_paths() -> None:
+    # /api/{kind}/{item_id} matches /api/projects/7 too, and came first.
+    with pytest.raises(ValueError, match="could match"):
+        hoisted(_routers("/api/{kind}", "/api/projects"), ahead=("/api/projects",))
+    after = _routers("/api/projects", "/api/{kind}")  # passes nothing: allowed
+    assert hoisted(after, ahead=("/api/projects",)) == after

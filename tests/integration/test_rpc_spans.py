@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -105,3 +105,30 @@ async def test_an_unsampled_call_starts_no_span_and_keeps_the_trace(
         assert await read(caller, stub, "a") == [b"x"]
     assert exported.get_finished_spans() == ()
     assert blobs.trace_ids == [0x1234]
+
+
+TRACE = "0af7651916cd43dd8448eb211c80319c"
+
+
+@pytest.mark.parametrize(
+    ("carrier", "valid"),
+    [
+        ({"traceparent": f"00-{TRACE}-b7ad6b7169203331-00"}, True),
+        ({"traceparent": f"00-{TRACE}-b7ad6b7169203331-01"}, True),
+        ({"traceparent": f"00-{'0' * 32}-b7ad6b7169203331-01"}, False),  # invalid trace id
+        ({"traceparent": f"00-{TRACE}-{'0' * 16}-01"}, False),  # invalid span id
+        ({"traceparent": f"00-{TRACE.upper()}-b7ad6b7169203331-01"}, False),  # not lowercase
+        ({"traceparent": f"00-{TRACE}-b7ad6b7169203331-01", "tracestate": "vendor=x"}, True),
+        ({"traceparent": f"01-{TRACE}-b7ad6b7169203331-01-later"}, True),  # a future version
+        ({}, False),
+    ],
+)
+def test_the_quick_extract_reads_a_carrier_as_opentelemetry_does(carrier, valid) -> None:
+    ours = trace.get_current_span(rpc_spans._extract(carrier)).get_span_context()
+    theirs = trace.get_current_span(propagate.extract(carrier)).get_span_context()
+    assert (ours, ours.is_remote, ours.trace_state) == (
+        theirs,
+        theirs.is_remote,
+        theirs.trace_state,
+    )
+    assert ours.is_valid is valid
