@@ -25,10 +25,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 from fpdf.fonts import FontFace
+from fpdf.util import Padding
 
 _PUNCTUATION = {
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
@@ -43,6 +45,12 @@ MARGIN = 15.0
 LINE = 5.5
 MUTED = 100
 AMOUNT_WIDTH = 45.0
+# What a `multi_cell` call may name and still be drawn as a cell (see `multi_cell`).
+_PLAIN_MULTI_CELL = frozenset(
+    {"align", "new_x", "new_y", "border", "fill", "markdown", "link", "padding", "output",
+     "max_line_height", "wrapmode"}
+)  # fmt: skip
+_NO_PADDING = Padding.new(0)
 
 
 def latin1(text: str) -> str:
@@ -185,6 +193,40 @@ class BrandedDocument(FPDF):
             )  # fmt: skip
         if rows:
             self.ln(3)
+
+    def multi_cell(  # type: ignore[override]
+        self, w: float, h: float | None = None, text: str = "", **kwargs: Any
+    ) -> Any:
+        """fpdf2's `multi_cell`, but text that fits on one line is drawn as a `cell`,
+        which gives the same bytes. Why: the line breaker re-measures the whole line
+        for every character it adds (quadratic in the line's length), and the table
+        calls it twice a cell (to measure, then to draw); it was most of a certificate's
+        CPU. Only the plain calls this layout and `FPDF.table` make take the short way;
+        the small allowance leaves a line at the very edge to the line breaker."""
+        output = MethodReturnValue.coerce(kwargs.get("output", MethodReturnValue.PAGE_BREAK))
+        if (
+            h is not None
+            and set(kwargs) <= _PLAIN_MULTI_CELL
+            and not any(kwargs.get(k) for k in ("border", "fill", "markdown", "link"))
+            and Padding.new(kwargs.get("padding") or 0) == _NO_PADDING
+            and output & ~(MethodReturnValue.PAGE_BREAK | MethodReturnValue.HEIGHT) == 0
+            and "\n" not in text
+            and self.get_string_width(text) < w - 2 * self.c_margin - 0.01
+        ):
+            align = Align.coerce(kwargs.get("align", Align.J))
+            page_break = self.cell(
+                w, h, text,
+                align=Align.L if align == Align.J else align,
+                new_x=kwargs.get("new_x", XPos.RIGHT),
+                new_y=kwargs.get("new_y", YPos.NEXT),
+            )  # fmt: skip
+            values: tuple[bool | float, ...] = ()
+            if output & MethodReturnValue.PAGE_BREAK:
+                values += (page_break,)
+            if output & MethodReturnValue.HEIGHT:
+                values += (float(h),)
+            return values[0] if len(values) == 1 else values
+        return super().multi_cell(w, h, text, **kwargs)
 
     # -- the body's building blocks ----------------------------------------------------
 
