@@ -16,10 +16,15 @@ Deterministic: the same inputs give the same bytes (the creation date is the
 document's own date). Core fonts only (Helvetica, Courier), so text is reduced
 to Latin-1 first (`latin1`). Streams are left uncompressed: documents are
 small and their text stays searchable by tools (and tests).
+
+Cheap to draw (issue 12: a certificate per approval): a line that fits is drawn
+as a cell, not through fpdf2's line breaker, and a logo is decoded once per
+process; both give the bytes fpdf2 gives without them (tests/unit/test_pdf_layout.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import unicodedata
 from collections.abc import Sequence
@@ -30,6 +35,8 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 from fpdf.fonts import FontFace
+from fpdf.image_datastructures import RasterImageInfo
+from fpdf.image_parsing import get_img_info
 from fpdf.util import Padding
 
 _PUNCTUATION = {
@@ -51,6 +58,9 @@ _PLAIN_MULTI_CELL = frozenset(
      "max_line_height", "wrapmode"}
 )  # fmt: skip
 _NO_PADDING = Padding.new(0)
+# Decoded logos by fpdf2's name for their bytes, oldest first; a few tenants' worth.
+_LOGOS: dict[str, RasterImageInfo] = {}
+_LOGOS_KEPT = 32
 
 
 def latin1(text: str) -> str:
@@ -113,8 +123,27 @@ class BrandedDocument(FPDF):
         self.set_producer("Integrator Portal")
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=18)
+        if letterhead.logo:
+            self._seed_logo(letterhead.logo)
         self.add_page()
         self._parties()
+
+    def _seed_logo(self, logo: bytes) -> None:
+        """Give this document the logo already decoded: fpdf2 decodes an image once per
+        document (PIL, then zlib), a tenant's every PDF draws the same logo, and it was
+        a tenth of a certificate's CPU. A copy each time, as fpdf2 writes its per-document
+        numbers (index, uses, object id, drawn size) into it; `image()` finds it by the
+        name fpdf2 gives image bytes (their MD5), so a logo with other bytes is its own."""
+        name = hashlib.md5(logo.strip(), usedforsecurity=False).hexdigest()
+        info = _LOGOS.get(name)
+        if info is None:
+            info = get_img_info(name, io.BytesIO(logo), self.image_cache.image_filter)
+            if info.get("iccp") is not None:
+                return  # an ICC profile is numbered per document: let fpdf2 do it
+            if len(_LOGOS) >= _LOGOS_KEPT:
+                _LOGOS.pop(next(iter(_LOGOS)))
+            _LOGOS[name] = info
+        self.image_cache.images[name] = type(info)(info, i=1, usages=0, iccp_i=None)
 
     # -- fixed parts -----------------------------------------------------------------
 

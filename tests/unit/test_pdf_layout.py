@@ -1,6 +1,7 @@
 """The branded layout draws a line that fits as a cell rather than through
 fpdf2's line breaker (which is quadratic per line): the bytes must be those
 fpdf2's own `multi_cell` gives, wrapped lines, tables and page breaks included;
+the logo is decoded once per process, not per document, to the same bytes;
 and each tenant's document wears its own letterhead."""
 
 from __future__ import annotations
@@ -76,3 +77,11 @@ def test_each_tenant_s_document_wears_its_own_letterhead() -> None:
     assert drawn["Red Cinema Co"] == _draw(red)  # drawing blue in between changed nothing
     images = [PdfReader(io.BytesIO(drawn[n])).pages[0].images[0].data for n in drawn]
     assert images[0] != images[1]
+
+
+def test_a_logo_decoded_once_draws_the_bytes_fpdf2_decoding_it_draws(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, again = _draw(LETTERHEAD), _draw(LETTERHEAD)  # decoded, then from the process's
+    monkeypatch.setattr(BrandedDocument, "_seed_logo", lambda self, logo: None)
+    assert first == again == _draw(LETTERHEAD)
