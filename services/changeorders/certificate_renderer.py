@@ -2,7 +2,8 @@
 or, for the certificates filed after approvals, in the chassis
 `BackgroundProcess` (a child process at a lower CPU priority).
 
-Why: drawing one takes 15-20 ms of CPU and holds the event loop the whole
+Why: drawing one takes 10-30 ms of CPU (the order and the logo decide; about
+40% less since issue 12's layout work) and holds the event loop the whole
 time. Filed by our consumer of `change_order.approved` on the loop that also
 answers ApproveChangeOrder, a burst of approvals had each approval wait
 behind the certificates of the ones before it (issue 12's benchmark: RPC

@@ -16,19 +16,28 @@ Deterministic: the same inputs give the same bytes (the creation date is the
 document's own date). Core fonts only (Helvetica, Courier), so text is reduced
 to Latin-1 first (`latin1`). Streams are left uncompressed: documents are
 small and their text stays searchable by tools (and tests).
+
+Cheap to draw (issue 12: a certificate per approval): a line that fits is drawn
+as a cell, not through fpdf2's line breaker, and a logo is decoded once per
+process; both give the bytes fpdf2 gives without them (tests/unit/test_pdf_layout.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 from fpdf.fonts import FontFace
+from fpdf.image_datastructures import RasterImageInfo
+from fpdf.image_parsing import get_img_info
+from fpdf.util import Padding
 
 _PUNCTUATION = {
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
@@ -43,6 +52,15 @@ MARGIN = 15.0
 LINE = 5.5
 MUTED = 100
 AMOUNT_WIDTH = 45.0
+# What a `multi_cell` call may name and still be drawn as a cell (see `multi_cell`).
+_PLAIN_MULTI_CELL = frozenset(
+    {"align", "new_x", "new_y", "border", "fill", "markdown", "link", "padding", "output",
+     "max_line_height", "wrapmode"}
+)  # fmt: skip
+_NO_PADDING = Padding.new(0)
+# Decoded logos by fpdf2's name for their bytes, oldest first; a few tenants' worth.
+_LOGOS: dict[str, RasterImageInfo] = {}
+_LOGOS_KEPT = 32
 
 
 def latin1(text: str) -> str:
@@ -105,8 +123,27 @@ class BrandedDocument(FPDF):
         self.set_producer("Integrator Portal")
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=18)
+        if letterhead.logo:
+            self._seed_logo(letterhead.logo)
         self.add_page()
         self._parties()
+
+    def _seed_logo(self, logo: bytes) -> None:
+        """Give this document the logo already decoded: fpdf2 decodes an image once per
+        document (PIL, then zlib), a tenant's every PDF draws the same logo, and it was
+        a tenth of a certificate's CPU. A copy each time, as fpdf2 writes its per-document
+        numbers (index, uses, object id, drawn size) into it; `image()` finds it by the
+        name fpdf2 gives image bytes (their MD5), so a logo with other bytes is its own."""
+        name = hashlib.md5(logo.strip(), usedforsecurity=False).hexdigest()
+        info = _LOGOS.get(name)
+        if info is None:
+            info = get_img_info(name, io.BytesIO(logo), self.image_cache.image_filter)
+            if info.get("iccp") is not None:
+                return  # an ICC profile is numbered per document: let fpdf2 do it
+            if len(_LOGOS) >= _LOGOS_KEPT:
+                _LOGOS.pop(next(iter(_LOGOS)))
+            _LOGOS[name] = info
+        self.image_cache.images[name] = type(info)(info, i=1, usages=0, iccp_i=None)
 
     # -- fixed parts -----------------------------------------------------------------
 
@@ -185,6 +222,40 @@ class BrandedDocument(FPDF):
             )  # fmt: skip
         if rows:
             self.ln(3)
+
+    def multi_cell(  # type: ignore[override]
+        self, w: float, h: float | None = None, text: str = "", **kwargs: Any
+    ) -> Any:
+        """fpdf2's `multi_cell`, but text that fits on one line is drawn as a `cell`,
+        which gives the same bytes. Why: the line breaker re-measures the whole line
+        for every character it adds (quadratic in the line's length), and the table
+        calls it twice a cell (to measure, then to draw); it was most of a certificate's
+        CPU. Only the plain calls this layout and `FPDF.table` make take the short way;
+        the small allowance leaves a line at the very edge to the line breaker."""
+        output = MethodReturnValue.coerce(kwargs.get("output", MethodReturnValue.PAGE_BREAK))
+        if (
+            h is not None
+            and set(kwargs) <= _PLAIN_MULTI_CELL
+            and not any(kwargs.get(k) for k in ("border", "fill", "markdown", "link"))
+            and Padding.new(kwargs.get("padding") or 0) == _NO_PADDING
+            and output & ~(MethodReturnValue.PAGE_BREAK | MethodReturnValue.HEIGHT) == 0
+            and "\n" not in text
+            and self.get_string_width(text) < w - 2 * self.c_margin - 0.01
+        ):
+            align = Align.coerce(kwargs.get("align", Align.J))
+            page_break = self.cell(
+                w, h, text,
+                align=Align.L if align == Align.J else align,
+                new_x=kwargs.get("new_x", XPos.RIGHT),
+                new_y=kwargs.get("new_y", YPos.NEXT),
+            )  # fmt: skip
+            values: tuple[bool | float, ...] = ()
+            if output & MethodReturnValue.PAGE_BREAK:
+                values += (page_break,)
+            if output & MethodReturnValue.HEIGHT:
+                values += (float(h),)
+            return values[0] if len(values) == 1 else values
+        return super().multi_cell(w, h, text, **kwargs)
 
     # -- the body's building blocks ----------------------------------------------------
 
