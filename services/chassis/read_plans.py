@@ -12,7 +12,8 @@ transaction, and the rows come back as SQLAlchemy `Row`s as before.
 Only what the plan reproduces exactly takes this path: a SELECT with no
 expanding or post-compile parameters, no parameter conversion on the way in
 and, on the way out, only the dialect's ARRAY conversion (applied as
-SQLAlchemy applies it). Anything else, and a statement seen for the first
+SQLAlchemy applies it); never a Numeric or Float column, whose conversion depends on
+the server's type of it. Anything else, and a statement seen for the first
 time (an ad-hoc one is built per call and would be compiled for nothing), goes
 through SQLAlchemy. The plan lives on the statement object and names it by
 id, so a statement derived from it (`.where(...)` copies its attributes) is
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ARRAY, exc
+from sqlalchemy import ARRAY, Float, Numeric, exc
 from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.sql import Executable
@@ -99,6 +100,11 @@ def _compile(statement: Select, dialect: Dialect) -> ReadPlan | None:
         return None
     processors = []
     for i, column in enumerate(compiled._result_columns):
+        if isinstance(column.type, (Numeric, Float)):  # not one class since SQLAlchemy 2.1
+            # Its conversion depends on the server's type of the column (numeric
+            # or float8), which only a result says: SQLAlchemy's asyncpg dialect
+            # refuses to build it without one (TypeError on the plan's compile).
+            return None
         process = column.type._cached_result_processor(dialect, None)
         if process is not None:
             if not isinstance(column.type, ARRAY):

@@ -5,9 +5,24 @@ security, and a statement derived from a planned one is not run as it."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, bindparam, func, select, text
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    cast,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.chassis.db import ReadUnit, UnitOfWork
@@ -105,3 +120,20 @@ async def test_an_error_on_the_plan_path_leaves_a_clean_connection(scratch_db):
             await _rows(scratch_db, a, query)
     assert _planned(query)
     assert await _rows(scratch_db, a, select(effect.c.note)) == [("n",)]
+
+
+async def test_numeric_and_float_columns_stay_on_sqlalchemys_path_and_reads_the_same(scratch_db):
+    # SQLAlchemy's asyncpg dialect builds a Numeric's conversion from the
+    # server's column type; a plan compiled without a result cannot (bookings'
+    # first look, whose statement has one, failed with INTERNAL on its second run).
+    a = str(uuid.uuid4())
+    await _add(scratch_db, a, "n")
+    query = select(
+        cast(effect.c.id, Numeric(12, 2)).label("amount"),
+        cast(effect.c.id, Float).label("latitude"),
+        effect.c.note,
+    )
+    first = await _rows(scratch_db, a, query)
+    assert await _rows(scratch_db, a, query) == first
+    assert isinstance(first[0][0], Decimal) and isinstance(first[0][1], float)
+    assert not _planned(query)
