@@ -123,11 +123,17 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # The JSON API (webhook, docs, uploads and downloads included) and the
     # console each behind one gate: a page is not matched against ~130 API
     # routes, nor an API call against the pages. Inside the API's gate the
-    # webhook and the project list are tried first: the hot paths.
+    # webhook, the project list and the bookings are tried first: the hot
+    # paths (a hundred clients racing for one slot all post to /bookings).
+    versioned = api.INCLUDED_WITH["prefix"]
     every_route = gate_routes(
         app,
         prefixes=("/api", "/console"),
-        ahead=(api.stripe_webhook.PATH, api.INCLUDED_WITH["prefix"] + api.projects.router.prefix),
+        ahead=(
+            api.stripe_webhook.PATH,
+            versioned + api.projects.router.prefix,
+            versioned + api.bookings.router.prefix,
+        ),
     )
     schema: dict[str, Any] = {}
 

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from portal.common.v1 import common_pb2
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from gateway.backends import RemoteError
 from services.chassis.grpc_client import error_detail
@@ -81,10 +81,12 @@ def is_api_path(path: str) -> bool:
 def respond(error: ProblemError, *, path: str) -> Response:
     problem = error.problem
     if is_api_path(path):
-        body = problem.model_copy(update={"instance": path}).model_dump(
-            mode="json", by_alias=True, exclude_none=True
+        # Straight to JSON (the same bytes as dumping to a dict, then json.dumps,
+        # in half the time): a refused booking carries a week of free times.
+        body = problem.model_copy(update={"instance": path}).model_dump_json(
+            by_alias=True, exclude_none=True
         )
-        return JSONResponse(
+        return Response(
             body, status_code=problem.status, headers=error.headers, media_type=MEDIA_TYPE
         )
     return HTMLResponse(error_page(problem), status_code=problem.status, headers=error.headers)
