@@ -15,12 +15,13 @@ and, on the way out, only the dialect's ARRAY conversion (applied as
 SQLAlchemy applies it). Anything else, and a statement seen for the first
 time (an ad-hoc one is built per call and would be compiled for nothing), goes
 through SQLAlchemy. The plan lives on the statement object and names it by
-id, so a statement derived from it (`.where(...)` copies its attributes) is
+a weak reference, so a statement derived from it (`.where(...)` copies its attributes) is
 not mistaken for it.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -76,13 +77,16 @@ def plan_for(statement: Executable, dialect: Dialect) -> ReadPlan | None:
     if not isinstance(statement, Select):
         return None
     held = statement.__dict__.get(_ATTRIBUTE)
-    if held is None or held[0] != id(statement):
-        statement.__dict__[_ATTRIBUTE] = (id(statement), _SEEN_ONCE)
+    # A weak reference, not id(): a copy carries its parent's entry, and once
+    # the parent is freed a copy of the copy can be allocated at the parent's
+    # address (CPython reuses it at once) and would run the parent's SQL.
+    if held is None or held[0]() is not statement:
+        statement.__dict__[_ATTRIBUTE] = (weakref.ref(statement), _SEEN_ONCE)
         return None
     plan = held[1]
     if plan == _SEEN_ONCE:
         plan = _compile(statement, dialect) or _UNSUPPORTED
-        statement.__dict__[_ATTRIBUTE] = (id(statement), plan)
+        statement.__dict__[_ATTRIBUTE] = (held[0], plan)
     return plan if isinstance(plan, ReadPlan) else None
 
 
@@ -99,7 +103,13 @@ def _compile(statement: Select, dialect: Dialect) -> ReadPlan | None:
         return None
     processors = []
     for i, column in enumerate(compiled._result_columns):
-        process = column.type._cached_result_processor(dialect, None)
+        try:
+            # The driver's column type is not known here; a type whose
+            # conversion depends on it (asyncpg's Numeric and Float, or an
+            # ARRAY of them) refuses None, and SQLAlchemy's path handles it.
+            process = column.type._cached_result_processor(dialect, None)
+        except (TypeError, exc.InvalidRequestError):
+            return None
         if process is not None:
             if not isinstance(column.type, ARRAY):
                 return None

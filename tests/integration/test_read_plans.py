@@ -5,13 +5,28 @@ security, and a statement derived from a planned one is not run as it."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, bindparam, func, select, text
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.chassis.db import ReadUnit, UnitOfWork
-from services.chassis.read_plans import ReadPlan
+from services.chassis.read_plans import ReadPlan, plan_for
 
 effect = Table(
     "effect",
@@ -105,3 +120,34 @@ async def test_an_error_on_the_plan_path_leaves_a_clean_connection(scratch_db):
             await _rows(scratch_db, a, query)
     assert _planned(query)
     assert await _rows(scratch_db, a, select(effect.c.note)) == [("n",)]
+
+
+def test_a_copy_of_a_copy_at_a_freed_parents_address_is_not_run_as_it():
+    # SQLAlchemy's compiled cache keeps a statement alive for a while; once it
+    # is evicted and freed, CPython hands its address to the next one built.
+    dialect = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]
+    for _ in range(50):
+        parent = select(effect.c.note)
+        plan_for(parent, dialect)
+        assert plan_for(parent, dialect) is not None
+        child = parent.where(effect.c.note == "keep")  # carries parent's entry
+        del parent
+        grandchild = child.order_by(effect.c.note)
+        assert plan_for(grandchild, dialect) is None  # first sight, not parent's SQL
+
+
+async def test_numeric_and_float_columns_read_as_through_sqlalchemy(scratch_db):
+    # asyncpg's Numeric and Float conversions depend on the driver's column
+    # type, which a plan does not know: such a SELECT stays on SQLAlchemy's path.
+    a = str(uuid.uuid4())
+    await _add(scratch_db, a, "n")
+    query = select(
+        effect.c.id.cast(Numeric(10, 2)).label("exact"),
+        (effect.c.id * 0.5).cast(Float).label("half"),
+        func.array_agg(effect.c.id, type_=ARRAY(Numeric)).label("ids"),
+    ).group_by(effect.c.id)
+    first = await _rows(scratch_db, a, query)
+    for _ in range(2):
+        assert await _rows(scratch_db, a, query) == first
+    assert not _planned(query)
+    assert isinstance(first[0][0], Decimal)
