@@ -132,3 +132,20 @@ def test_the_quick_extract_reads_a_carrier_as_opentelemetry_does(carrier, valid)
         theirs.trace_state,
     )
     assert ours.is_valid is valid
+
+
+async def test_a_call_refused_before_its_handler_has_its_code_on_the_server_span(
+    served, exported
+) -> None:
+    _, stub = served
+    sampled = SpanContext(trace_id=0x77, span_id=0x88, is_remote=False, trace_flags=TraceFlags(1))
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(NonRecordingSpan(sampled)))
+    call = stub.ReadBlob(pb.ReadBlobRequest(token="a"), metadata=tuple(carrier.items()), timeout=5)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:  # no principal token
+        await call.read()
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    (server,) = exported.get_finished_spans()
+    assert server.kind == SpanKind.SERVER and not server.status.is_ok
+    code = grpc.StatusCode.UNAUTHENTICATED.value[0]
+    assert server.attributes["rpc.grpc.status_code"] == code
