@@ -9,21 +9,28 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import (
+    JSON,
     Column,
+    Date,
+    DateTime,
     Float,
     Integer,
+    Interval,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
     Table,
     Uuid,
     bindparam,
+    cast,
     func,
+    literal_column,
     select,
     text,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from services.chassis.db import ReadUnit, UnitOfWork
 from services.chassis.read_plans import ReadPlan, plan_for
@@ -151,3 +158,35 @@ async def test_numeric_and_float_columns_read_as_through_sqlalchemy(scratch_db):
         assert await _rows(scratch_db, a, query) == first
     assert not _planned(query)
     assert isinstance(first[0][0], Decimal)
+
+
+_TYPED = {
+    "jsonb": func.jsonb_build_object(literal_column("'a'"), literal_column("1"), type_=JSONB),
+    "json": func.json_build_object(literal_column("'a'"), literal_column("1"), type_=JSON),
+    "tstz": func.to_timestamp(literal_column("0"), type_=DateTime(timezone=True)),
+    "ts": cast(literal_column("'2020-01-01 10:00'"), DateTime),
+    "uuid": cast(literal_column(f"'{uuid.UUID(int=7)}'"), Uuid),
+    "interval": cast(literal_column("'1 day'"), Interval),
+    "date": cast(literal_column("'2020-01-01'"), Date),
+    "bytes": cast(literal_column("'\\x01'"), LargeBinary),
+    "jsonb_array": cast(literal_column("ARRAY['{\"b\": 2}'::jsonb]"), ARRAY(JSONB)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TYPED))
+async def test_a_planned_column_reads_as_through_sqlalchemy(scratch_db, name) -> None:
+    query = select(_TYPED[name].label("v"))
+    first = await _rows(scratch_db, None, query)
+    planned = await _rows(scratch_db, None, query)
+    assert _planned(query)
+    assert planned == first and type(planned[0][0]) is type(first[0][0])
+
+
+async def test_an_in_list_stays_on_sqlalchemys_path_with_each_calls_values(scratch_db):
+    a = str(uuid.uuid4())
+    await _add(scratch_db, a, "p", "q", "r")
+    query = select(effect.c.note).where(effect.c.note.in_(bindparam("notes", expanding=True)))
+    query = query.order_by(effect.c.note)
+    for notes, expected in ((["p"], [("p",)]), (["q", "r"], [("q",), ("r",)]), (["p"], [("p",)])):
+        assert await _rows(scratch_db, a, query, {"notes": notes}) == expected
+    assert not _planned(query)
