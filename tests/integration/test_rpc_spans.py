@@ -149,3 +149,15 @@ async def test_a_call_refused_before_its_handler_has_its_code_on_the_server_span
     assert server.kind == SpanKind.SERVER and not server.status.is_ok
     code = grpc.StatusCode.UNAUTHENTICATED.value[0]
     assert server.attributes["rpc.grpc.status_code"] == code
+
+
+async def test_a_stream_refused_as_a_domain_error_has_its_code_on_the_client_span(
+    served, keypair, exported
+) -> None:
+    _, stub = served
+    caller = Caller(PrincipalSigner(keypair[0]), stream_timeout=30, domain_errors=True)
+    with rpc_spans._TRACER.start_as_current_span("request"), pytest.raises(errors.NotFound):
+        await read(caller, stub, "gone")
+    client = next(s for s in exported.get_finished_spans() if s.kind == SpanKind.CLIENT)
+    assert not client.status.is_ok
+    assert client.attributes["rpc.grpc.status_code"] == grpc.StatusCode.NOT_FOUND.value[0]
