@@ -170,6 +170,7 @@ class _Guard:
                         refuse_nul(request)
                     return await inner(request, context)
                 except grpc.aio.AbortError:
+                    _record_abort(span, context)
                     raise
                 except Exception as exc:
                     await self._refuse(context, exc, span)
@@ -198,6 +199,7 @@ class _Guard:
                     else:  # a handler that writes with context.write()
                         await produced
                 except grpc.aio.AbortError:
+                    _record_abort(span, context)
                     raise
                 except Exception as exc:
                     await self._refuse(context, exc, span)
@@ -217,6 +219,13 @@ async def _abort(
     would otherwise carry OK's code beside its error)."""
     record_status(span, code, message)
     await context.abort(code, message)
+
+
+def _record_abort(span: Span | None, context: grpc.aio.ServicerContext) -> None:
+    """The handler's own `context.abort`: its code on the span."""
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        record_status(span, code, str(context.details() or code.name))
 
 
 class PortalServerInterceptor(grpc.aio.ServerInterceptor):

@@ -35,6 +35,8 @@ class Blobs(documents_pb2_grpc.DocumentsServiceServicer):
         self.trace_ids.append(trace.get_current_span().get_span_context().trace_id)
         if request.token == "gone":
             raise errors.NotFound("no such blob", field="token")
+        if request.token == "lost":
+            await context.abort(grpc.StatusCode.DATA_LOSS, "the stored file cannot be read")
         yield pb.ReadBlobChunk(data=b"x")
 
 
@@ -161,3 +163,15 @@ async def test_a_stream_refused_as_a_domain_error_has_its_code_on_the_client_spa
     client = next(s for s in exported.get_finished_spans() if s.kind == SpanKind.CLIENT)
     assert not client.status.is_ok
     assert client.attributes["rpc.grpc.status_code"] == grpc.StatusCode.NOT_FOUND.value[0]
+
+
+async def test_a_handlers_own_abort_has_its_code_on_the_server_span(
+    served, keypair, exported
+) -> None:
+    _, stub = served
+    caller = Caller(PrincipalSigner(keypair[0]), stream_timeout=30)
+    with rpc_spans._TRACER.start_as_current_span("request"), pytest.raises(grpc.aio.AioRpcError):
+        await read(caller, stub, "lost")
+    server = next(s for s in exported.get_finished_spans() if s.kind == SpanKind.SERVER)
+    assert not server.status.is_ok
+    assert server.attributes["rpc.grpc.status_code"] == grpc.StatusCode.DATA_LOSS.value[0]
