@@ -109,7 +109,9 @@ class Caller:
         timeout: float | None = None,
     ) -> AsyncGenerator[Any, None]:
         """A server-streaming call: its answers as they arrive."""
-        with client_span(method_name(method)) as traced:
+        # Mapped outside the span, as for the other kinds: the span then sees
+        # the status (its code), not the DomainError made of it.
+        with self._mapped(), client_span(method_name(method)) as traced:
             call = method(
                 request,
                 metadata=(*self.metadata(principal), *traced),
@@ -117,8 +119,7 @@ class Caller:
             )
             try:
                 while True:
-                    with self._mapped():
-                        message = await call.read()
+                    message = await call.read()
                     if message is grpc.aio.EOF:
                         return
                     yield message

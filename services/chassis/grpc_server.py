@@ -119,24 +119,28 @@ class _Guard:
         self._method = method
         self._ceiling = ceiling
 
-    async def _admit(self, context: grpc.aio.ServicerContext) -> Principal:
+    async def _admit(self, context: grpc.aio.ServicerContext, span: Span | None) -> Principal:
         remaining = context.time_remaining()
         if remaining is not None and remaining <= 0:
-            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline already passed")
+            await _abort(
+                context, span, grpc.StatusCode.DEADLINE_EXCEEDED, "deadline already passed"
+            )
         if remaining is None or remaining > self._ceiling:
             # A caller without a deadline could hold resources forever.
-            await context.abort(
+            await _abort(
+                context,
+                span,
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"this call needs a deadline of at most {self._ceiling:.0f}s",
             )
         token = _bearer(context.invocation_metadata())
         if token is None:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "no principal token")
+            await _abort(context, span, grpc.StatusCode.UNAUTHENTICATED, "no principal token")
         assert token is not None  # abort raises
         try:
             return self._verifier.verify(token)
         except errors.Unauthenticated as exc:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, exc.message)
+            await _abort(context, span, grpc.StatusCode.UNAUTHENTICATED, exc.message)
             raise  # abort raises; this keeps the type checker informed
 
     async def _refuse(
@@ -157,7 +161,7 @@ class _Guard:
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
             with server_span(self._method, context.invocation_metadata()) as span:
-                principal = await self._admit(context)
+                principal = await self._admit(context, span)
                 reset = set_current_principal(principal)
                 try:
                     if hasattr(request, "__aiter__"):  # a client stream: each as it comes
@@ -166,6 +170,7 @@ class _Guard:
                         refuse_nul(request)
                     return await inner(request, context)
                 except grpc.aio.AbortError:
+                    _record_abort(span, context)
                     raise
                 except Exception as exc:
                     await self._refuse(context, exc, span)
@@ -180,7 +185,7 @@ class _Guard:
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             with server_span(self._method, context.invocation_metadata()) as span:
-                principal = await self._admit(context)
+                principal = await self._admit(context, span)
                 reset = set_current_principal(principal)
                 try:
                     if hasattr(request, "__aiter__"):
@@ -194,6 +199,7 @@ class _Guard:
                     else:  # a handler that writes with context.write()
                         await produced
                 except grpc.aio.AbortError:
+                    _record_abort(span, context)
                     raise
                 except Exception as exc:
                     await self._refuse(context, exc, span)
@@ -204,6 +210,22 @@ class _Guard:
                         reset_current_principal(reset)
 
         return guarded
+
+
+async def _abort(
+    context: grpc.aio.ServicerContext, span: Span | None, code: grpc.StatusCode, message: str
+) -> None:
+    """A refusal before the handler, its status on the span too (the span
+    would otherwise carry OK's code beside its error)."""
+    record_status(span, code, message)
+    await context.abort(code, message)
+
+
+def _record_abort(span: Span | None, context: grpc.aio.ServicerContext) -> None:
+    """The handler's own `context.abort`: its code on the span."""
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        record_status(span, code, str(context.details() or code.name))
 
 
 class PortalServerInterceptor(grpc.aio.ServerInterceptor):

@@ -12,22 +12,22 @@ transaction, and the rows come back as SQLAlchemy `Row`s as before.
 Only what the plan reproduces exactly takes this path: a SELECT with no
 expanding or post-compile parameters, no parameter conversion on the way in
 and, on the way out, only the dialect's ARRAY conversion (applied as
-SQLAlchemy applies it); never a Numeric or Float column, whose conversion depends on
-the server's type of it. Anything else, and a statement seen for the first
+SQLAlchemy applies it). Anything else, and a statement seen for the first
 time (an ad-hoc one is built per call and would be compiled for nothing), goes
 through SQLAlchemy. The plan lives on the statement object and names it by
-id, so a statement derived from it (`.where(...)` copies its attributes) is
+a weak reference, so a statement derived from it (`.where(...)` copies its attributes) is
 not mistaken for it.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ARRAY, Float, Numeric, exc
+from sqlalchemy import ARRAY, exc
 from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.sql import Executable
@@ -77,13 +77,16 @@ def plan_for(statement: Executable, dialect: Dialect) -> ReadPlan | None:
     if not isinstance(statement, Select):
         return None
     held = statement.__dict__.get(_ATTRIBUTE)
-    if held is None or held[0] != id(statement):
-        statement.__dict__[_ATTRIBUTE] = (id(statement), _SEEN_ONCE)
+    # A weak reference, not id(): a copy carries its parent's entry, and once
+    # the parent is freed a copy of the copy can be allocated at the parent's
+    # address (CPython reuses it at once) and would run the parent's SQL.
+    if held is None or held[0]() is not statement:
+        statement.__dict__[_ATTRIBUTE] = (weakref.ref(statement), _SEEN_ONCE)
         return None
     plan = held[1]
     if plan == _SEEN_ONCE:
         plan = _compile(statement, dialect) or _UNSUPPORTED
-        statement.__dict__[_ATTRIBUTE] = (id(statement), plan)
+        statement.__dict__[_ATTRIBUTE] = (held[0], plan)
     return plan if isinstance(plan, ReadPlan) else None
 
 
@@ -100,12 +103,13 @@ def _compile(statement: Select, dialect: Dialect) -> ReadPlan | None:
         return None
     processors = []
     for i, column in enumerate(compiled._result_columns):
-        if isinstance(column.type, (Numeric, Float)):  # not one class since SQLAlchemy 2.1
-            # Its conversion depends on the server's type of the column (numeric
-            # or float8), which only a result says: SQLAlchemy's asyncpg dialect
-            # refuses to build it without one (TypeError on the plan's compile).
+        try:
+            # The driver's column type is not known here; a type whose
+            # conversion depends on it (asyncpg's Numeric and Float, or an
+            # ARRAY of them) refuses None, and SQLAlchemy's path handles it.
+            process = column.type._cached_result_processor(dialect, None)
+        except (TypeError, exc.InvalidRequestError):
             return None
-        process = column.type._cached_result_processor(dialect, None)
         if process is not None:
             if not isinstance(column.type, ARRAY):
                 return None

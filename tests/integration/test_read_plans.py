@@ -9,9 +9,14 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import (
+    JSON,
     Column,
+    Date,
+    DateTime,
     Float,
     Integer,
+    Interval,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -20,13 +25,15 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    literal_column,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from services.chassis.db import ReadUnit, UnitOfWork
-from services.chassis.read_plans import ReadPlan
+from services.chassis.read_plans import ReadPlan, plan_for
 
 effect = Table(
     "effect",
@@ -122,18 +129,64 @@ async def test_an_error_on_the_plan_path_leaves_a_clean_connection(scratch_db):
     assert await _rows(scratch_db, a, select(effect.c.note)) == [("n",)]
 
 
-async def test_numeric_and_float_columns_stay_on_sqlalchemys_path_and_reads_the_same(scratch_db):
-    # SQLAlchemy's asyncpg dialect builds a Numeric's conversion from the
-    # server's column type; a plan compiled without a result cannot (bookings'
-    # first look, whose statement has one, failed with INTERNAL on its second run).
+def test_a_copy_of_a_copy_at_a_freed_parents_address_is_not_run_as_it():
+    # SQLAlchemy's compiled cache keeps a statement alive for a while; once it
+    # is evicted and freed, CPython hands its address to the next one built.
+    dialect = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]
+    for _ in range(50):
+        parent = select(effect.c.note)
+        plan_for(parent, dialect)
+        assert plan_for(parent, dialect) is not None
+        child = parent.where(effect.c.note == "keep")  # carries parent's entry
+        del parent
+        grandchild = child.order_by(effect.c.note)
+        assert plan_for(grandchild, dialect) is None  # first sight, not parent's SQL
+
+
+async def test_numeric_and_float_columns_read_as_through_sqlalchemy(scratch_db):
+    # asyncpg's Numeric and Float conversions depend on the driver's column
+    # type, which a plan does not know: such a SELECT stays on SQLAlchemy's path.
     a = str(uuid.uuid4())
     await _add(scratch_db, a, "n")
     query = select(
-        cast(effect.c.id, Numeric(12, 2)).label("amount"),
-        cast(effect.c.id, Float).label("latitude"),
-        effect.c.note,
-    )
+        effect.c.id.cast(Numeric(10, 2)).label("exact"),
+        (effect.c.id * 0.5).cast(Float).label("half"),
+        func.array_agg(effect.c.id, type_=ARRAY(Numeric)).label("ids"),
+    ).group_by(effect.c.id)
     first = await _rows(scratch_db, a, query)
-    assert await _rows(scratch_db, a, query) == first
-    assert isinstance(first[0][0], Decimal) and isinstance(first[0][1], float)
+    for _ in range(2):
+        assert await _rows(scratch_db, a, query) == first
+    assert not _planned(query)
+    assert isinstance(first[0][0], Decimal)
+
+
+_TYPED = {
+    "jsonb": func.jsonb_build_object(literal_column("'a'"), literal_column("1"), type_=JSONB),
+    "json": func.json_build_object(literal_column("'a'"), literal_column("1"), type_=JSON),
+    "tstz": func.to_timestamp(literal_column("0"), type_=DateTime(timezone=True)),
+    "ts": cast(literal_column("'2020-01-01 10:00'"), DateTime),
+    "uuid": cast(literal_column(f"'{uuid.UUID(int=7)}'"), Uuid),
+    "interval": cast(literal_column("'1 day'"), Interval),
+    "date": cast(literal_column("'2020-01-01'"), Date),
+    "bytes": cast(literal_column("'\\x01'"), LargeBinary),
+    "jsonb_array": cast(literal_column("ARRAY['{\"b\": 2}'::jsonb]"), ARRAY(JSONB)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TYPED))
+async def test_a_planned_column_reads_as_through_sqlalchemy(scratch_db, name) -> None:
+    query = select(_TYPED[name].label("v"))
+    first = await _rows(scratch_db, None, query)
+    planned = await _rows(scratch_db, None, query)
+    assert _planned(query)
+    assert planned == first and type(planned[0][0]) is type(first[0][0])
+
+
+async def test_an_in_list_stays_on_sqlalchemys_path_with_each_calls_values(scratch_db):
+    a = str(uuid.uuid4())
+    await _add(scratch_db, a, "p", "q", "r")
+    query = select(effect.c.note).where(effect.c.note.in_(bindparam("notes", expanding=True)))
+    query = query.order_by(effect.c.note)
+    for notes, expected in ((["p"], [("p",)]), (["q", "r"], [("q",), ("r",)]), (["p"], [("p",)])):
+        assert await _rows(scratch_db, a, query, {"notes": notes}) == expected
     assert not _planned(query)

@@ -35,6 +35,8 @@ class Blobs(documents_pb2_grpc.DocumentsServiceServicer):
         self.trace_ids.append(trace.get_current_span().get_span_context().trace_id)
         if request.token == "gone":
             raise errors.NotFound("no such blob", field="token")
+        if request.token == "lost":
+            await context.abort(grpc.StatusCode.DATA_LOSS, "the stored file cannot be read")
         yield pb.ReadBlobChunk(data=b"x")
 
 
@@ -132,3 +134,44 @@ def test_the_quick_extract_reads_a_carrier_as_opentelemetry_does(carrier, valid)
         theirs.trace_state,
     )
     assert ours.is_valid is valid
+
+
+async def test_a_call_refused_before_its_handler_has_its_code_on_the_server_span(
+    served, exported
+) -> None:
+    _, stub = served
+    sampled = SpanContext(trace_id=0x77, span_id=0x88, is_remote=False, trace_flags=TraceFlags(1))
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(NonRecordingSpan(sampled)))
+    call = stub.ReadBlob(pb.ReadBlobRequest(token="a"), metadata=tuple(carrier.items()), timeout=5)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:  # no principal token
+        await call.read()
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    (server,) = exported.get_finished_spans()
+    assert server.kind == SpanKind.SERVER and not server.status.is_ok
+    code = grpc.StatusCode.UNAUTHENTICATED.value[0]
+    assert server.attributes["rpc.grpc.status_code"] == code
+
+
+async def test_a_stream_refused_as_a_domain_error_has_its_code_on_the_client_span(
+    served, keypair, exported
+) -> None:
+    _, stub = served
+    caller = Caller(PrincipalSigner(keypair[0]), stream_timeout=30, domain_errors=True)
+    with rpc_spans._TRACER.start_as_current_span("request"), pytest.raises(errors.NotFound):
+        await read(caller, stub, "gone")
+    client = next(s for s in exported.get_finished_spans() if s.kind == SpanKind.CLIENT)
+    assert not client.status.is_ok
+    assert client.attributes["rpc.grpc.status_code"] == grpc.StatusCode.NOT_FOUND.value[0]
+
+
+async def test_a_handlers_own_abort_has_its_code_on_the_server_span(
+    served, keypair, exported
+) -> None:
+    _, stub = served
+    caller = Caller(PrincipalSigner(keypair[0]), stream_timeout=30)
+    with rpc_spans._TRACER.start_as_current_span("request"), pytest.raises(grpc.aio.AioRpcError):
+        await read(caller, stub, "lost")
+    server = next(s for s in exported.get_finished_spans() if s.kind == SpanKind.SERVER)
+    assert not server.status.is_ok
+    assert server.attributes["rpc.grpc.status_code"] == grpc.StatusCode.DATA_LOSS.value[0]
