@@ -161,7 +161,7 @@ async def test_the_branding_page_uploads_images_and_picks_zone_and_currency(runn
             files={"file": ("logo.svg", SVG, "image/svg+xml")},
         )
         assert refused.status_code == 422 and "SVG images are not accepted" in refused.text
-        forged = await staff.client.post(
+        forged = await staff.post_blocking(
             "/console/branding/logo", files={"file": ("l.png", image_bytes(), "image/png")}
         )
         assert forged.status_code == 403  # no CSRF token, no upload
