@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bench.bookings import (
     DAYS,
     FLOOR_RACE_S,
@@ -47,7 +49,23 @@ def section(out: dict) -> list[str]:
         f"{r['won']} booked, refused: {refused}; all answered in "
         f"{r['all_answered_s']:.2f} s (floor <= {FLOOR_RACE_S:.0f} s: {met(r['met'])}).",
         "",
+        *_gateway_race(out.get("gateway_race"), met),
         "Server CPU: the bookings process and PostgreSQL's backends over the calls. "
         "`python -m bench.bookings_local --py-spy DIR` repeats both without the suite and "
         "profiles the slot search.",
+    ]
+
+
+def _gateway_race(g: dict | None, met: Callable[[bool], str]) -> list[str]:
+    """The same race through the gateway as the demo client (one HTTP client a racer)."""
+    if not g:
+        return []
+    statuses = ", ".join(f"{n}x {code}" for code, n in sorted(g["statuses"].items()))
+    per_loser = ", ".join(f"{p} {us:,} µs" for p, us in g["loser_cpu_us"].items() if us)
+    return [
+        f"Through the gateway (`POST /api/v1/bookings` as the demo client, {g['racers']} racers): "
+        f"{statuses}; {g['losers_slot_taken']} refusals name `slot_taken`; all answered in "
+        f"{g['all_answered_s']:.2f} s (floor <= {FLOOR_RACE_S:.0f} s: {met(g['met'])}). "
+        f"Server CPU per loser: {per_loser}.",
+        "",
     ]
