@@ -20,7 +20,8 @@ from portal.common.v1 import common_pb2
 from gateway.settings import GatewaySettings
 from tests.browser.conftest import needs_chromium
 from tests.gateway import project_fakes as F
-from tests.gateway.changeorders_portal import in_chromium, signed_in
+from tests.gateway.changeorders_portal import signed_in
+from tests.gateway.chromium_pages import in_chromium
 
 ORDER_ID = "6c1a4d2f-3e5b-4f7c-8d9e-0a1b2c3d4e5f"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"

@@ -26,8 +26,9 @@ from gateway.pages.rendering import decode_flash
 from gateway.settings import GatewaySettings
 from services.chassis.auth import Principal, current_principal
 from services.chassis.errors import InvalidTransition
-from tests.browser.conftest import CHROMIUM, needs_chromium
+from tests.browser.conftest import needs_chromium
 from tests.gateway import identity_fakes as I
+from tests.gateway.chromium_pages import in_chromium
 from tests.gateway.payments_portal import Services, serving, signed_in
 
 INVOICE_ID = str(uuid.uuid4())
@@ -215,44 +216,17 @@ async def test_staff_see_the_state_on_the_console_invoice(settings, services):
 
 @needs_chromium
 async def test_the_verification_box_on_a_phone_and_a_desktop(settings, services):
-    from playwright.async_api import async_playwright
-
-    async with portal(settings, services) as client:
-        html = (await client.get(f"/invoices/{INVOICE_ID}")).text
-        css = {
-            path: (await client.get(path)).content
-            for path in re.findall(r'href="(/static/[^"]+\.css[^"]*)"', html)
-        }
-
-        async def serve(route):
-            path = route.request.url.partition("://acme.localhost")[2]
-            if path in css:
-                await route.fulfill(body=css[path], content_type="text/css")
-            elif path.startswith("/invoices/"):
-                await route.fulfill(body=html, content_type="text/html")
-            else:
-                await route.abort()
-
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-            )
-            for width in (390, 1280):
-                page = await browser.new_page(viewport={"width": width, "height": 900})
-                await page.route("**/*", serve)
-                await page.goto(f"http://acme.localhost/invoices/{INVOICE_ID}")
-                box = page.locator(f"#verify-{PAYMENT_ID}")
-                assert await box.is_visible()
-                bounds = await box.bounding_box()
-                assert bounds and bounds["x"] + bounds["width"] <= width  # no sideways scroll
-                link = page.get_by_role("link", name="Verify it here")
-                assert await link.is_visible()
-                SCREENSHOTS.mkdir(exist_ok=True)
-                await page.screenshot(
-                    path=str(SCREENSHOTS / f"ach-verify-{width}.png"), full_page=True
-                )
-                await page.close()
-            await browser.close()
+    shown = f"/invoices/{INVOICE_ID}"
+    async with portal(settings, services) as client, in_chromium(client, shown) as pages:
+        for width, page in pages:
+            box = page.locator(f"#verify-{PAYMENT_ID}")
+            assert await box.is_visible()
+            bounds = await box.bounding_box()
+            assert bounds and bounds["x"] + bounds["width"] <= width  # no sideways scroll
+            link = page.get_by_role("link", name="Verify it here")
+            assert await link.is_visible()
+            SCREENSHOTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(SCREENSHOTS / f"ach-verify-{width}.png"), full_page=True)
 
 
 def test_the_pages_words_for_a_debit_awaiting_verification():

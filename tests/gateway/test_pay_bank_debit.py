@@ -22,8 +22,9 @@ from portal.payments.v1 import payments_pb2 as pb
 from portal.payments.v1 import payments_pb2_grpc
 
 from gateway.settings import GatewaySettings
-from tests.browser.conftest import CHROMIUM, needs_chromium
+from tests.browser.conftest import needs_chromium
 from tests.gateway import identity_fakes as I
+from tests.gateway.chromium_pages import in_chromium
 from tests.gateway.payments_portal import Services, serving, signed_in
 
 INVOICE_ID = str(uuid.uuid4())
@@ -172,42 +173,14 @@ async def test_the_details_and_the_mandate_reach_payments(settings, services):
 
 @needs_chromium
 async def test_the_bank_debit_form_on_a_phone_and_a_desktop(settings, services):
-    from playwright.async_api import async_playwright
-
-    async with portal(settings, services) as client:
-        html = (await client.get(PAY)).text
-        css = {
-            path: (await client.get(path)).content
-            for path in re.findall(r'href="(/static/[^"]+\.css[^"]*)"', html)
-        }
-
-        async def serve(route):
-            path = route.request.url.partition("://acme.localhost")[2]
-            if path in css:
-                await route.fulfill(body=css[path], content_type="text/css")
-            elif path.startswith("/invoices/"):
-                await route.fulfill(body=html, content_type="text/html")
-            else:
-                await route.abort()
-
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-            )
-            for width in (390, 1280):
-                page = await browser.new_page(viewport={"width": width, "height": 900})
-                await page.route("**/*", serve)
-                await page.goto(f"http://acme.localhost{PAY}")
-                mandate = page.locator("#mandate-bacs_debit")
-                assert await mandate.is_visible()
-                box = await mandate.bounding_box()
-                assert box and box["width"] <= width  # no sideways scrolling on a phone
-                SCREENSHOTS.mkdir(exist_ok=True)
-                await page.screenshot(
-                    path=str(SCREENSHOTS / f"pay-bacs-{width}.png"), full_page=True
-                )
-                await page.close()
-            await browser.close()
+    async with portal(settings, services) as client, in_chromium(client, PAY) as pages:
+        for width, page in pages:
+            mandate = page.locator("#mandate-bacs_debit")
+            assert await mandate.is_visible()
+            box = await mandate.bounding_box()
+            assert box and box["width"] <= width  # no sideways scrolling on a phone
+            SCREENSHOTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(SCREENSHOTS / f"pay-bacs-{width}.png"), full_page=True)
 
 
 async def test_the_console_turns_bacs_on_and_ach_off(settings, services):
