@@ -1,6 +1,6 @@
 """What notifications asks identity: a tenant's brand, a customer's contacts,
 the staff (by role: mail to the integrator, and whom a dispatch email goes to).
-Kept in an IdentityCache (see identity_cache.py) until identity's event says
+Kept in an IdentityCache (services/chassis/identity_cache.py) until identity's event says
 it changed; `forget_for` is what the consumer calls with those events."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from portal.identity.v1 import events_pb2 as identity_events
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 
 from services.chassis.auth import Principal
+from services.chassis.identity_cache import IdentityCache, Key
 from services.chassis.runtime import Remote
-from services.notifications.identity_cache import IdentityCache, Key
 
 # The events after which identity answers differently, and what each makes stale.
 FORGETTING: tuple[type, ...] = (

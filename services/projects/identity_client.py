@@ -4,9 +4,6 @@ some of them); and the integrator's time zone, whose day a stage move dates."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-
 import grpc
 from portal.identity.v1 import identity_pb2, identity_pb2_grpc
 
@@ -14,6 +11,7 @@ from services.chassis import enums
 from services.chassis.auth import Principal
 from services.chassis.errors import NotFound, Unavailable
 from services.chassis.grpc_client import Caller
+from services.chassis.identity_cache import IdentityCache
 from services.chassis.runtime import Remote
 from services.projects.domain import CustomerRecord
 
@@ -22,35 +20,14 @@ from services.projects.domain import CustomerRecord
 # polish); a zone changes about never, and only a move within a minute of the
 # change near midnight could be dated by the old one.
 ZONE_SECONDS = 60.0
-ZONES_KEPT = 10_000  # tenants; past it the copies start again
-
-
-class ZoneCache:
-    """Each tenant's time zone as identity last said, for `seconds`."""
-
-    def __init__(
-        self, *, seconds: float = ZONE_SECONDS, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._seconds, self._clock = seconds, clock
-        self._kept: dict[str, tuple[float, str]] = {}
-
-    async def get(self, tenant_id: str, load: Callable[[], Awaitable[str]]) -> str:
-        kept = self._kept.get(tenant_id)
-        if kept is not None and self._clock() - kept[0] < self._seconds:
-            return kept[1]
-        zone = await load()
-        if len(self._kept) >= ZONES_KEPT:
-            self._kept.clear()
-        self._kept[tenant_id] = (self._clock(), zone)
-        return zone
 
 
 class IdentityClient:
-    def __init__(self, identity: Remote, *, zones: ZoneCache | None = None) -> None:
+    def __init__(self, identity: Remote, *, zones: IdentityCache | None = None) -> None:
         self._stub = identity_pb2_grpc.IdentityServiceStub(identity.channel)
         # Refusals come back as the DomainError identity raised.
         self._call = Caller(identity.signer, domain_errors=True)
-        self._zones = zones or ZoneCache()
+        self._zones = zones or IdentityCache(seconds=ZONE_SECONDS)
 
     async def customer(self, tenant_id: str, customer_id: str) -> CustomerRecord | None:
         """The tenant's customer, or None if it has none with this id (another
@@ -75,7 +52,9 @@ class IdentityClient:
 
     async def time_zone(self, tenant_id: str) -> str:
         """The tenant's IANA zone ("" when it has none set), kept ZONE_SECONDS."""
-        return await self._zones.get(tenant_id, lambda: self._ask_zone(tenant_id))
+        return await self._zones.get(
+            (tenant_id, "tenant", "time_zone"), lambda: self._ask_zone(tenant_id)
+        )
 
     async def _ask_zone(self, tenant_id: str) -> str:
         me = Principal(kind="service", subject="projects", tenant_id=tenant_id)

@@ -1,11 +1,12 @@
-"""Notifications' copy of what it asks identity for every email: a tenant's
-brand and its staff (a customer's contacts are asked every time: see
-IdentityClient.customer). Every approval asked for them (about 17 ms of
-identity's CPU per approval with the contacts); they change rarely, and identity says
-when they do (identity.tenant.updated, identity.staff_user.changed,
-identity.customer.changed / access_changed / purged), so an entry is kept until
-that event is handled here, and `seconds` at most as a backstop (an event lost
-or late, a second replica that did not get it).
+"""A service's copy of what it asks identity often and identity changes rarely.
+
+Notifications keeps a tenant's brand and its staff (every approval asked for
+them: about 17 ms of identity's CPU per approval with the contacts) until
+identity's event says they changed (identity.tenant.updated,
+identity.staff_user.changed, identity.customer.changed / access_changed /
+purged) and `seconds` at most as a backstop (an event lost or late, a second
+replica that did not get it). Projects keeps a tenant's time zone, which dates
+its stage moves, for `seconds` alone.
 
 Keys always start with the tenant: nothing is shared across tenants. An answer
 that was already on its way when its entry was forgotten is used by the
@@ -58,7 +59,12 @@ class IdentityCache:
             future = asyncio.ensure_future(self._load(key, generation, load))
             pending = (generation, future)
             self._pending[key] = pending
-            future.add_done_callback(lambda _f, p=pending: self._done(key, p))
+            started = pending
+
+            def done(_future: asyncio.Future[Any]) -> None:
+                self._done(key, started)
+
+            future.add_done_callback(done)
         # Shielded: one handler cancelled does not cancel the others' answer.
         return await asyncio.shield(pending[1])
 
