@@ -21,6 +21,7 @@ from tests.browser.conftest import (
     needs_chromium,
 )
 from tests.e2e.test_documents_portal import client_browser
+from tests.e2e.test_front_door import staff_browser
 from tests.e2e.test_projects_portal import staff
 from tests.suite import Running, wait_for
 
@@ -54,6 +55,23 @@ async def test_the_demo_deposit_is_paid_and_the_install_invoice_is_open(running:
     assert settings["minimum_payment_minor"] == MINIMUM_PART_PAYMENT_MINOR
     # Without it the pay page says "paying online is not set up yet".
     assert settings["publishable_key"] == LOCALSTRIPE_PUBLISHABLE_KEY
+
+
+async def test_the_console_list_says_due_only_where_money_is_due(running: Running, mail):
+    """A paid invoice's row shows its total, not "$0.00 due"; the open one says what is due."""
+    project = running.info["demo_project_id"]
+    async with await staff_browser(running, mail) as browser:
+        listing = await browser.get(f"/console/projects/{project}/invoices")
+    assert listing.status_code == 200, listing.text
+    numbers = running.info["demo_invoices"]
+    rows = {
+        number: row
+        for row in re.findall(r'<li class="row">(.*?)</li>', listing.text, re.S)
+        for number in (numbers["deposit"]["number"], numbers["install"]["number"])
+        if f">{number}</a>" in row
+    }
+    assert " due</p>" not in rows[numbers["deposit"]["number"]]
+    assert re.search(r"\$[\d,]+\.\d\d due</p>", rows[numbers["install"]["number"]])
 
 
 async def test_the_demo_client_can_pay_part_of_the_install_invoice_but_not_below_the_minimum(
