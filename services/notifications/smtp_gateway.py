@@ -119,10 +119,23 @@ def failure_of(exc: Exception) -> Failure:
 class _Session(aiosmtplib.SMTP):
     """One SMTP connection, kept open for message after message. It notes when
     a message's DATA began: before that the server cannot have taken it, so a
-    connection found dropped then is safe to replace and try once more."""
+    connection found dropped then is safe to replace and try once more. It
+    also notes a failed RSET: aiosmtplib resets the envelope after a refusal
+    and swallows a failed reset, which leaves the server's envelope unknown
+    (the next message's MAIL would meet "503 nested MAIL")."""
 
     data_begun = False
+    reset_failed = False
     expiry: asyncio.TimerHandle | None = None
+
+    async def rset(
+        self, *, timeout: float | Literal[Default.token] | None = Default.token
+    ) -> SMTPResponse:
+        try:
+            return await super().rset(timeout=timeout)
+        except BaseException:
+            self.reset_failed = True
+            raise
 
     async def data(
         self,
@@ -180,7 +193,7 @@ class SmtpGateway:
             raise SendFailed(failure_of(failure)) from failure
 
     async def _attempt(self, session: _Session, message: EmailMessage, to: str) -> Exception | None:
-        session.data_begun = False
+        session.data_begun = session.reset_failed = False
         try:
             await session.send_message(message, sender=self._settings.mail_from, recipients=[to])
         except (aiosmtplib.SMTPException, OSError) as exc:
@@ -221,12 +234,15 @@ class SmtpGateway:
         return None
 
     def _keep_or_close(self, session: _Session, failure: Exception | None) -> None:
-        """Back to the idle ones after a success or a plain refusal (aiosmtplib
-        has reset the envelope); closed after anything else (a timeout leaves
-        a reply on its way that the next message would read as its own)."""
-        refused = isinstance(
-            failure, aiosmtplib.SMTPResponseException | aiosmtplib.SMTPRecipientsRefused
-        ) and not _dropped(failure)
+        """Back to the idle ones after a success or a plain refusal whose
+        envelope aiosmtplib reset; closed after anything else (a failed reset,
+        or a timeout, which leaves a reply on its way that the next message
+        would read as its own)."""
+        refused = (
+            isinstance(failure, aiosmtplib.SMTPResponseException | aiosmtplib.SMTPRecipientsRefused)
+            and not _dropped(failure)
+            and not session.reset_failed
+        )
         usable = session.is_connected and (failure is None or refused)
         if not usable or len(self._idle) >= self._keep:
             self._quit(session)

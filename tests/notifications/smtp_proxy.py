@@ -2,7 +2,8 @@
 the connections: it counts those it accepts and those still open, and can
 drop one the way a server or a network does (on the client's next command,
 just before the end of a message reaches the server, or just after the
-server accepted it, losing the reply)."""
+server accepted it, losing the reply), or answer the client's next RSET
+with a failure itself, as a server that could not reset the envelope."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import asyncio
 import contextlib
 from typing import Literal
 
-Cut = Literal["next_command", "before_end_of_data", "reply_to_data"]
+Cut = Literal["next_command", "before_end_of_data", "reply_to_data", "refuse_rset"]
 END_OF_DATA = b"\r\n.\r\n"
 
 
@@ -58,6 +59,11 @@ class SmtpProxy:
                 if self.cut == "next_command":
                     self.cut = None
                     return drop()
+                if self.cut == "refuse_rset" and chunk.upper() == b"RSET\r\n":
+                    self.cut = None
+                    client_w.write(b"451 4.3.0 cannot reset the envelope\r\n")
+                    await client_w.drain()
+                    continue
                 ends = END_OF_DATA in tail + chunk
                 if ends and self.cut == "before_end_of_data":
                     self.cut = None

@@ -37,6 +37,19 @@ async def test_a_refused_email_keeps_its_connection_for_the_next(mailer: Mailer)
     assert mailer.proxy.connections == 1
 
 
+async def test_a_refused_email_whose_reset_failed_closes_its_connection(mailer: Mailer):
+    first = await mailer.queue("Cinema", project_id="p1")
+    second = await mailer.queue("Lounge", project_id="p2", at=T0.replace(minute=1))
+    mailer.sink.faults.append(Fault("jane@example.com", 550, count=1, subject=first))
+    mailer.proxy.cut = "refuse_rset"  # the envelope after the refusal is unknown
+    await mailer.send_due(batch=1, max_permanent_attempts=1)
+    await mailer.send_due(batch=1, max_permanent_attempts=1)
+    assert mailer.subjects() == [second]
+    assert [r.status for r in await mailer.rows()] == ["failed", "sent"]
+    assert mailer.proxy.cut is None  # the RSET was sent, and refused
+    assert mailer.proxy.connections == 2  # the second email did not reuse it
+
+
 async def test_a_connection_the_server_dropped_meanwhile_is_replaced_without_a_failure(
     mailer: Mailer,
 ):
