@@ -133,21 +133,16 @@ class BoardView:
 
 def next_payment_view(board: StatusBoard) -> dict | None:
     """ "£4,000.00 at install", or, once invoiced, "£2,000.00 due 12 Dec 2026"
-    (or what a bank debit holds for verification: projects' words) with the
-    invoice's link; what and when are payments' (through projects)."""
+    (or what a bank debit holds for verification) with the invoice's link;
+    the words are projects', the figures payments' (through projects)."""
     n = board.next_payment
     if n is None or n.amount is None:
         return None
-    if n.invoice_id:
-        when = n.when
-        href = views.safe_portal_path(f"/invoices/{n.invoice_id}")
-    else:
-        when = f"at {views.stage_label(n.stage).lower()}" if n.stage else "on acceptance"
-        href = None
+    href = views.safe_portal_path(f"/invoices/{n.invoice_id}") if n.invoice_id else None
     return {
         "label": n.label,
         "amount": n.amount.formatted,
-        "when": when,
+        "when": n.when,
         "href": href,
         "number": n.invoice_number,
         "held": n.held_for_verification is not None,

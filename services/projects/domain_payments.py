@@ -160,6 +160,15 @@ class NextPaymentWhen:
 VERIFY_WHEN = "waiting for you to verify your bank account"
 
 
+def planned_when(trigger: str) -> str:
+    """A milestone not invoiced yet falls due at its event: "on acceptance",
+    "at install"; an unknown trigger says nothing rather than something wrong."""
+    if trigger == "acceptance":
+        return "on acceptance"
+    stage = STAGE_OF_TRIGGER.get(trigger)
+    return f"at {stage}" if stage else ""
+
+
 def next_payment_when(
     amount_minor: int,
     currency: str,

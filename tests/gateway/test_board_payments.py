@@ -23,12 +23,15 @@ def board(**fields) -> P.GetStatusBoardResponse:
     )
 
 
-def test_a_milestone_not_yet_invoiced_reads_as_its_stage():
+def test_a_milestone_not_yet_invoiced_reads_as_projects_words_without_a_link():
     view = board_view(
         board_out(
             board(
                 next_payment=P.NextPayment(
-                    label="Commissioning", stage=P.STAGE_COMMISSIONING, amount=usd(400_000)
+                    label="Commissioning",
+                    stage=P.STAGE_COMMISSIONING,
+                    amount=usd(400_000),
+                    when="at commissioning",  # projects' words
                 )
             )
         )

@@ -72,6 +72,17 @@ def when(held: int, *, awaiting: bool = True, due_on: date | None = date(2026, 1
     )
 
 
+def test_a_milestone_not_invoiced_yet_falls_due_at_its_event():
+    assert d.planned_when("acceptance") == "on acceptance"
+    assert [d.planned_when(t) for t in ("procurement", "install", "commissioning", "handover")] == [
+        "at procurement",
+        "at install",
+        "at commissioning",
+        "at handover",
+    ]
+    assert d.planned_when("somewhere") == ""  # said wrongly is worse than not said
+
+
 def test_the_next_payment_is_due_on_its_date_when_nothing_is_held():
     assert when(0) == d.NextPaymentWhen(0, "due 12 Dec 2026")
     assert when(0, due_on=None) == d.NextPaymentWhen(0, "")

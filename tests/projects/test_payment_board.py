@@ -153,6 +153,7 @@ async def test_an_issued_invoice_waits_on_the_client_until_paid(acme: Integrator
     )
     assert board.next_payment.amount == gbp(160_000)
     assert board.next_payment.invoice_id == ""
+    assert board.next_payment.when == "at install"  # projects' words, not the gateway's
 
 
 async def test_duplicates_and_late_older_events_change_nothing(acme: Integrator, job: Job):

@@ -167,9 +167,9 @@ class NextPayment(BaseModel):
     )
     when: str = Field(
         default="",
-        description='Once invoiced, the board\'s words: "due 12 Dec 2026", "waiting for '
-        'you to verify your bank account", or "$500.00 held for verification, $1,500.00 due '
-        '12 Dec 2026".',
+        description='The board\'s words: before it is invoiced "on acceptance" or "at '
+        'install"; once invoiced "due 12 Dec 2026", "waiting for you to verify your bank '
+        'account", or "$500.00 held for verification, $1,500.00 due 12 Dec 2026".',
     )
 
 

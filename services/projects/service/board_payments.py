@@ -82,7 +82,7 @@ def next_payment_row(value: Any) -> NextPaymentRow | None:
         return None
     due_on = timefmt.parse_day(raw["due_on"] or "")
     amount_minor = int(raw["amount_minor"])
-    # Not invoiced yet: nothing can be held, and the page says at which stage.
+    # Not invoiced yet: nothing can be held; it falls due at its event.
     line = (
         domain_payments.next_payment_when(
             amount_minor,
@@ -92,7 +92,9 @@ def next_payment_row(value: Any) -> NextPaymentRow | None:
             awaiting_verification=bool(raw["awaiting_verification"]),
         )
         if raw["invoice_id"]
-        else domain_payments.NextPaymentWhen(held_minor=0, when="")
+        else domain_payments.NextPaymentWhen(
+            held_minor=0, when=domain_payments.planned_when(raw["trigger"])
+        )
     )
     return NextPaymentRow(
         label=raw["label"],

@@ -777,8 +777,9 @@ class NextPayment(_message.Message):
     due_on: _builtins.str
     """YYYY-MM-DD once invoiced"""
     when: _builtins.str
-    """Once invoiced, the board's words beside the amount (projects decides them):
-    "due 12 Dec 2026", "waiting for you to verify your bank account", or
+    """The board's words beside the amount (projects decides them): before it is
+    invoiced "on acceptance" or "at install"; once invoiced "due 12 Dec 2026",
+    "waiting for you to verify your bank account", or
     "£500.00 held for verification, £1,500.00 due 12 Dec 2026".
     """
     @_builtins.property
