@@ -40,7 +40,7 @@ def _print(label: str, r: dict) -> None:
         f"{label}: {r['rps']:,.0f}/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
         f"server CPU {r['server_cpu_us_per_req']:,.0f} µs/webhook ({split}); "
         f"answers {r['statuses']}, unsent {r.get('scheduled_unsent', 0)}, "
-        f"other CPU {r.get('other_cpu_pct', 0):.0f}%",
+        f"other CPU {r.get('other_cpu_pct', 0):.0f}%, load generator {r['loadgen_cpu_pct']:.0f}%",
         flush=True,
     )
 
