@@ -7,7 +7,8 @@ settings), seeds it, connects the demo integrator's Stripe account, then runs
 bench/payments.py's closed loop (max) and open loop (1,000/s), printing
 events/s, ack p50/p99 and server CPU µs per webhook by process. With
 `--py-spy DIR` it also records the gateway and payments (speedscope) during an
-extra closed-loop window; py-spy must be on PATH (the venv has it).
+extra closed-loop window (`--py-spy-mode open`: at 1,000/s); py-spy must be on
+PATH (the venv has it).
 """
 
 from __future__ import annotations
@@ -39,12 +40,12 @@ def _print(label: str, r: dict) -> None:
         f"{label}: {r['rps']:,.0f}/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
         f"server CPU {r['server_cpu_us_per_req']:,.0f} µs/webhook ({split}); "
         f"answers {r['statuses']}, unsent {r.get('scheduled_unsent', 0)}, "
-        f"other CPU {r.get('other_cpu_pct', 0):.0f}%",
+        f"other CPU {r.get('other_cpu_pct', 0):.0f}%, load generator {r['loadgen_cpu_pct']:.0f}%",
         flush=True,
     )
 
 
-def _profile(out: Path, url: str, pids: dict[str, int]) -> None:
+def _profile(out: Path, url: str, pids: dict[str, int], mode: str) -> None:
     spy = shutil.which("py-spy")
     if spy is None:
         raise SystemExit("py-spy is not on PATH")
@@ -59,7 +60,7 @@ def _profile(out: Path, url: str, pids: dict[str, int]) -> None:
         )
         for name in PROFILED
     ]
-    payments.run_load(url, mode="closed")
+    payments.run_load(url, mode=mode)
     for r in recorders:
         r.wait(timeout=60)
 
@@ -69,6 +70,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--modes", default="closed,open", help="closed,open")
     parser.add_argument("--py-spy", type=Path, default=None, help="write profiles here")
+    parser.add_argument("--py-spy-mode", default="closed", help="the load profiled: closed|open")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="portal-webhooks-"))
     suite = Suite(
@@ -99,7 +101,7 @@ def main() -> None:
         print(f"after-commit work of {recorded} events drained {drain:.1f} s after", flush=True)
         if args.py_spy is not None:
             args.py_spy.mkdir(parents=True, exist_ok=True)
-            _profile(args.py_spy, url, pids)
+            _profile(args.py_spy, url, pids, args.py_spy_mode)
             print(f"profiles in {args.py_spy}", flush=True)
     finally:
         suite.stop()

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from gateway.app import create_app
 from gateway.route_warmup import warm_routes
 from gateway.settings import GatewaySettings
+from services.chassis.runtime import freeze_startup_heap
 from services.chassis.telemetry import get_logger
 
 log = get_logger("gateway")
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(settings)
     # Before the port opens: otherwise the first requests wait for it.
     warmed = warm_routes(app.router.routes)
+    freeze_startup_heap()  # full collections would stop the loop for ~150 ms each
     log.info(
         "gateway starting",
         host=settings.host,

@@ -22,7 +22,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from opentelemetry import propagate
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from portal.payments.v1 import payments_pb2 as pb
 
 from services.chassis.auth import Principal
@@ -30,6 +30,9 @@ from services.chassis.auth import Principal
 if TYPE_CHECKING:
     from gateway.backends import PaymentsRemote
 
+# Only the W3C traceparent travels with a delivery, so its propagator alone:
+# the global composite (baggage too) cost twice as much per delivery.
+_TRACEPARENT = TraceContextTextMapPropagator()
 MAX_BATCH = 64  # payments takes up to 256; 64 keeps one call's time short
 # One call in flight at once: payments writes one batch at a time anyway (its
 # group commit), so a second call only queued there, in a batch of its own;
@@ -65,7 +68,7 @@ class StripeDeliveries:
         duplicate, or its refusal (`error_status`, `error`). Raises RemoteError
         when the call carrying it failed as a whole."""
         carrier: dict[str, str] = {}
-        propagate.inject(carrier)  # this request's span
+        _TRACEPARENT.inject(carrier)  # this request's span
         waiting = _Waiting(
             pb.StripeDelivery(
                 payload=payload,

@@ -109,6 +109,25 @@ async def test_a_delivery_alone_is_sent_at_once(settings, payments):
     assert [[d.payload for d in call] for call in fake.calls] == [[b"evt_good-alone"]]
 
 
+async def test_each_delivery_carries_its_own_requests_trace(settings, payments):
+    fake, target = payments
+    traces = ["4bf92f3577b34da6a3ce929d0e0e4736", "0af7651916cd43dd8448eb211c80319c"]
+    async with gateway(settings, target) as client:
+        await asyncio.gather(
+            *(
+                client.post(
+                    PATH,
+                    content=f"evt_good-{t}".encode(),
+                    headers={"Stripe-Signature": "t=1,v1=ab", "traceparent": f"00-{t}-{t[:16]}-01"},
+                )
+                for t in traces
+            )
+        )
+    carried = {d.payload.decode(): d.traceparent for call in fake.calls for d in call}
+    for t in traces:
+        assert carried[f"evt_good-{t}"].split("-")[1] == t
+
+
 async def test_a_call_that_fails_fails_each_delivery_so_stripe_retries(settings, payments):
     fake, target = payments
     fake.down = True

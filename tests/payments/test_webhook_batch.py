@@ -190,6 +190,28 @@ async def test_each_delivery_in_a_batch_carries_its_own_requests_trace(acme):
     assert sorted(r[0].split("-")[1] for r in rows) == sorted(traces)
 
 
+async def test_only_a_delivery_with_work_after_it_has_its_trace_extracted(acme, monkeypatch):
+    from services.payments.service import webhooks
+
+    extracted: list[str] = []
+
+    def extract(headers):
+        extracted.append(headers["traceparent"])
+        return real(headers)
+
+    real = webhooks.extract_context
+    monkeypatch.setattr(webhooks, "extract_context", extract)
+    worked, idle = (f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01" for _ in range(2))
+    ours = dict(_intent(acme), metadata={"tenant_id": acme.tenant_id, "payment_id": _uuid()})
+    with_work = _delivery(intent_event(ours, "succeeded", created=int(time.time())))
+    with_work.traceparent = worked
+    without = _delivery(intent_event(_intent(acme), "succeeded", created=int(time.time())))
+    without.traceparent = idle
+    results = await _ingest(acme, with_work, without)
+    assert [r.error_status for r in results] == [0, 0]
+    assert extracted == [worked]
+
+
 async def test_one_batch_of_two_tenants_records_each_under_its_own_tenant(payments):
     """One transaction, one statement per tenant: each event lands under its
     own tenant (row-level security shows it to that tenant only), stored as

@@ -84,3 +84,17 @@ def test_lanes_keep_each_keys_order_and_the_order_keys_first_appear_in():
     assert lanes(batch, key=lambda s: s[0]) == [["a1", "a2", "a3"], ["b1", "b2"], ["c1"]]
     assert lanes(batch, key=id) == [[s] for s in batch]  # every item its own lane
     assert lanes([], key=id) == []
+
+
+def test_the_start_up_heap_is_frozen_out_of_later_collections():
+    import gc
+
+    from services.chassis.runtime import freeze_startup_heap
+
+    gc.unfreeze()
+    try:
+        freeze_startup_heap()
+        # What start-up built is no longer walked by a full collection.
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

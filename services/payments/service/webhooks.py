@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from opentelemetry import context as otel_context
@@ -83,7 +83,10 @@ async def ingest_stripe_events(
             answers.append(Unauthenticated("the Stripe-Signature could not be checked"))
             continue
         answers.append(
-            (event["id"], batcher.submit(event, delivery.payload, _traced(delivery.traceparent)))
+            (
+                event["id"],
+                batcher.submit(event, delivery.payload, _traced(delivery.traceparent)),
+            )
         )
     queued = [a[1] for a in answers if not isinstance(a, DomainError)]
     # Shielded: a cancelled call leaves the batch intact; every answer is collected.
@@ -103,13 +106,20 @@ async def ingest_stripe_events(
     return results
 
 
-def _traced(traceparent: str) -> contextvars.Context:
-    """A context whose current span is the delivery's own request's, so its
-    outbox row (and the work after commit) joins that trace."""
+def _traced(traceparent: str) -> Callable[[], contextvars.Context]:
+    """This call's context with the delivery's own request's span as current,
+    so its outbox row (and the work after commit) joins that trace. Built
+    when asked: only an event with work after the answer gets an outbox row,
+    and extracting a traceparent cost ~10 % of payments' CPU per delivery."""
     context = contextvars.copy_context()
-    if traceparent:
+    if not traceparent:
+        return lambda: context
+
+    def traced() -> contextvars.Context:
         context.run(otel_context.attach, extract_context({"traceparent": traceparent}))
-    return context
+        return context
+
+    return traced
 
 
 # One round trip, the payload never decoded: lock the event, find whether
