@@ -274,6 +274,9 @@ def measure_suite(suite, info: dict, count: int, rate: float, log) -> dict:
             for spy in spies:
                 spy.wait(timeout=120)
         out = {**_latencies(sent, commits, CONSUMERS), "drive_s": seconds, "cpu": window.as_dict()}
+        queued = _latencies(sent, commits, (*CONSUMERS[:3], "notification queued"))
+        out["all_committed_queued"] = queued["all_committed"]
+        out["by_consumer"]["notification queued"] = queued["by_consumer"]["notification queued"]
         out["approved"] = len(commits.get("approved", {}))
         per = max(1, out["approved"])
         out["server_cpu_ms_per_approval"] = {

@@ -73,6 +73,15 @@ async def suite_read_back(suite, tenant: str, ids: list[str], wait: float) -> di
         out["notifications"] = {
             event_of[r["event_id"]]: datetime.fromisoformat(r["c"]) for r in got
         }
+        # The email rows' xmin is the mailer's once it has sent them (held
+        # MAIL_HOLD_SECONDS, 1 s, by design); the consumer's own commit, the
+        # notification queued, is its inbox row's (never updated).
+        queued = await conn.fetch(
+            "SELECT event_id, pg_xact_commit_timestamp(xmin) AS c FROM processed_event"
+            " WHERE consumer = 'notifications' AND event_id = ANY($1::uuid[])",
+            list(event_of),
+        )
+        out["notification queued"] = {event_of[r["event_id"]]: r["c"] for r in queued}
         # Approvals changeorders committed, answered 2xx or not (a send the
         # gateway gave up on may still have approved): what the CPU was for.
         out["approved"] = {co: datetime.now(UTC) for co in event_of.values()}
