@@ -28,23 +28,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import email
-import email.policy
 import html
 import itertools
 import json
 import re
 import signal
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
+from deploy.smtp_capture import Captured
 from deploy.smtp_faults import Fault
 
 MAX_MESSAGES = 1000
@@ -54,81 +51,6 @@ _PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'non
 _HTML_PART_PATH = re.compile(r"^/messages/(\d+)/(html|raw)$")
 # Runs on html.escape()d text, so a URL also stops at an escaped quote or bracket.
 _URL = re.compile(r"https?://(?:(?!&quot;|&#x27;|&lt;|&gt;)[^\s])+")
-
-
-def _unmangle(text: str) -> str:
-    """Undo the parser's surrogateescape of raw 8-bit bytes (e.g. SMTPUTF8 headers)."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _part_content(msg: EmailMessage, subtype: str) -> str | None:
-    part = msg.get_body(preferencelist=(subtype,))
-    if part is None:
-        return None
-    try:
-        return _unmangle(part.get_content())
-    except (LookupError, ValueError):  # unknown charset, broken transfer encoding
-        payload = part.get_payload(decode=True)
-        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
-
-
-def parse_message(
-    msg_id: int, mail_from: str, rcpt_tos: list[str], raw: bytes, received_at: datetime
-) -> dict[str, Any]:
-    """The JSON shape of one captured message."""
-    record: dict[str, Any] = {
-        "id": msg_id,
-        "received_at": received_at.isoformat(),
-        "mail_from": mail_from,
-        "rcpt_tos": list(rcpt_tos),
-        "subject": "",
-        "headers": {},
-        "text": None,
-        "html": None,
-        "attachments": [],
-    }
-    try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(msg, EmailMessage)
-        headers: dict[str, str] = {}
-        for name, value in msg.items():
-            # Repeated headers (Received, ...) are joined rather than dropped.
-            value = _unmangle(str(value))
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        record["headers"] = headers
-        record["subject"] = _unmangle(str(msg.get("Subject", "")))
-        record["text"] = _part_content(msg, "plain")
-        record["html"] = _part_content(msg, "html")
-        record["attachments"] = [
-            {
-                "filename": part.get_filename(),
-                "content_type": part.get_content_type(),
-                "size": len(part.get_payload(decode=True) or b""),
-            }
-            for part in msg.iter_attachments()
-        ]
-    except Exception as exc:  # a sink must never bounce mail because it can't parse it
-        record["text"] = f"(could not parse message: {exc!r})\n\n" + raw.decode("utf-8", "replace")
-    return record
-
-
-@dataclass
-class _Captured:
-    """One message as received; `parsed` is its JSON shape once something asked."""
-
-    id: int
-    mail_from: str
-    rcpt_tos: list[str]
-    raw: bytes
-    received_at: datetime
-    parsed: dict[str, Any] | None = None
-
-    def record(self) -> dict[str, Any]:
-        if self.parsed is None:
-            self.parsed = parse_message(
-                self.id, self.mail_from, self.rcpt_tos, self.raw, self.received_at
-            )
-        return self.parsed
 
 
 class _Handler:
@@ -166,7 +88,7 @@ class SmtpSink:
         self.host = host
         self.smtp_port = smtp_port
         self.http_port = http_port
-        self._messages: deque[_Captured] = deque(maxlen=max_messages)
+        self._messages: deque[Captured] = deque(maxlen=max_messages)
         self._ids = itertools.count(1)
         self.faults: list[Fault] = []
         self._smtp_server: asyncio.Server | None = None
@@ -222,10 +144,15 @@ class SmtpSink:
 
     def _store(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
         self._messages.append(
-            _Captured(next(self._ids), mail_from, list(rcpt_tos), raw, datetime.now(UTC))
+            Captured(next(self._ids), mail_from, list(rcpt_tos), raw, datetime.now(UTC))
         )
 
-    def _find(self, msg_id: int) -> _Captured | None:
+    def raw(self, msg_id: int) -> bytes | None:
+        """The message with this id as received (None: not kept)."""
+        captured = self._find(msg_id)
+        return captured.raw if captured else None
+
+    def _find(self, msg_id: int) -> Captured | None:
         return next((m for m in self._messages if m.id == msg_id), None)
 
     # -- HTTP ----------------------------------------------------------------------

@@ -237,16 +237,16 @@ async def test_smtp_sink_in_process() -> None:
 
 
 async def test_smtp_sink_parses_a_message_only_when_it_is_read(monkeypatch) -> None:
-    from deploy import smtp_sink
+    from deploy import smtp_capture
 
     parsed: list[int] = []
-    real = smtp_sink.parse_message
+    real = smtp_capture.parse_message
 
     def counting(msg_id, *args):
         parsed.append(msg_id)
         return real(msg_id, *args)
 
-    monkeypatch.setattr(smtp_sink, "parse_message", counting)
+    monkeypatch.setattr(smtp_capture, "parse_message", counting)
     async with SmtpSink("127.0.0.1", 0, 0) as sink:
         await asyncio.to_thread(_send, sink.smtp_port, "first")
         await asyncio.to_thread(_send, sink.smtp_port, "second")
