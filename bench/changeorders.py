@@ -22,16 +22,14 @@ import asyncio
 import os
 import time
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 import httpx
-from portal.changeorders.v1 import events_pb2 as co_events
-from portal.common.v1 import common_pb2
 
 from bench import changeorders_floor as cof
 from bench.changeorders_prep import prepare
-from bench.events import BenchFailure, _dsn, _tenant_conn, summary
+from bench.changeorders_readback import suite_read_back, wait_certificates, wait_rows
+from bench.events import BenchFailure, summary
 from bench.noise import CpuWindow, wait_quiet
 from bench.pages import CLIENT_EMAIL
 from bench.procs import Proc, cpu_seconds, py_spy, python_module, suite_pids, wait_for_port
@@ -49,16 +47,6 @@ PYSPY_DIR = os.environ.get("BENCH_CO_PYSPY", "")
 PYSPY_SERVICES = ("gateway", "changeorders", "projects", "payments", "bookings", "notifications")
 GOAL_P50_X, GOAL_P99_X = 2.0, 3.0
 CONSUMERS = ("projects", "payments", "bookings", "notifications")
-READ_BACK = {  # consumer -> SQL giving (change order id, commit) for the ids in $1
-    "projects": "SELECT source_id::text AS co, pg_xact_commit_timestamp(xmin) AS c FROM variation"
-    " WHERE source = 'change_order' AND source_id::text = ANY($1::text[])",
-    "payments": "SELECT change_order_id::text AS co, pg_xact_commit_timestamp(xmin) AS c"
-    " FROM variation WHERE change_order_id::text = ANY($1::text[])",
-    "bookings": "SELECT change_order_id::text AS co, pg_xact_commit_timestamp(xmin) AS c"
-    " FROM change_order_work WHERE change_order_id::text = ANY($1::text[])",
-}
-
-
 # -- the open-loop driver (suite and floor alike) ------------------------------------
 
 
@@ -95,62 +83,6 @@ def _statuses(sent: dict[str, dict]) -> dict[str, int]:
     for s in sent.values():
         by[str(s["status"])] = by.get(str(s["status"]), 0) + 1
     return by
-
-
-async def _wait_rows(conn: asyncpg.Connection, sql: str, ids: list[str], wait: float) -> dict:
-    deadline = time.monotonic() + wait
-    while True:
-        rows = {r["co"]: r["c"] for r in await conn.fetch(sql, ids)}
-        if len(rows) >= len(ids) or time.monotonic() > deadline:
-            return rows
-        await asyncio.sleep(0.3)
-
-
-async def _suite_read_back(suite, tenant: str, ids: list[str], wait: float) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for name, sql in READ_BACK.items():
-        conn = await _tenant_conn(_dsn(suite.database_urls[name]), tenant)
-        try:
-            out[name] = await _wait_rows(conn, sql, ids, wait)
-        finally:
-            await conn.close()
-    # Notifications: the approved events' ids from changeorders' outbox, then their emails.
-    conn = await _tenant_conn(_dsn(suite.database_urls["changeorders"]), tenant)
-    try:
-        rows = await conn.fetch(
-            "SELECT id, payload FROM outbox_message WHERE subject = $1",
-            "changeorders.change_order.approved",
-        )
-    finally:
-        await conn.close()
-    event_of: dict[uuid.UUID, str] = {}
-    for r in rows:
-        env = common_pb2.EventEnvelope()
-        env.ParseFromString(r["payload"])
-        approved = co_events.ChangeOrderApproved()
-        env.payload.Unpack(approved)
-        event_of[r["id"]] = approved.change_order_id
-    conn = await _tenant_conn(_dsn(suite.database_urls["notifications"]), tenant)
-    try:
-        sql = (
-            "SELECT event_id, max(pg_xact_commit_timestamp(xmin)::text) AS c FROM email"
-            " WHERE event_id = ANY($1::uuid[]) GROUP BY event_id"
-        )
-        deadline = time.monotonic() + wait
-        while True:
-            got = await conn.fetch(sql, list(event_of))
-            if len(got) >= len(ids) or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.3)
-        out["notifications"] = {
-            event_of[r["event_id"]]: datetime.fromisoformat(r["c"]) for r in got
-        }
-        # Approvals changeorders committed, answered 2xx or not (a send the
-        # gateway gave up on may still have approved): what the CPU was for.
-        out["approved"] = {co: datetime.now(UTC) for co in event_of.values()}
-    finally:
-        await conn.close()
-    return out
 
 
 def _latencies(sent: dict[str, dict], commits: dict[str, dict], names) -> dict:
@@ -239,7 +171,7 @@ def measure_floor(suite, tmp, count: int, rate: float) -> dict:
                             "SELECT key::text AS co, pg_xact_commit_timestamp(xmin) AS c"
                             " FROM handled WHERE key::text = ANY($1::text[])"
                         )
-                        commits = {"consumer": await _wait_rows(conn, sql, keys, 30)}
+                        commits = {"consumer": await wait_rows(conn, sql, keys, 30)}
                     finally:
                         await conn.close()
             return {
@@ -332,17 +264,33 @@ def measure_suite(suite, info: dict, count: int, rate: float, log) -> dict:
                 # Only the approvals answered 2xx can commit: waiting for the
                 # refused ones would only stretch the window by the timeout.
                 ok = [k for k, v in sent.items() if 200 <= v["status"] < 300]
-                commits = await _suite_read_back(suite, info["tenant_id"], ok, 60)
+                commits = await suite_read_back(suite, info["tenant_id"], ok, 60)
             cpu = {name: cpu_seconds([pid]) - cpu0[name] for name, pid in pids.items()}
+            # The whole approval's CPU: until its certificate is filed too.
+            revision = {o["id"]: o["revision"] for o in orders}
+            approved = {co: revision[co] for co in commits.get("approved", {}) if co in revision}
+            filed = await wait_certificates(suite, info["tenant_id"], approved, 120)
+            cpu_filed = {name: cpu_seconds([pid]) - cpu0[name] for name, pid in pids.items()}
             for spy in spies:
                 spy.wait(timeout=120)
         out = {**_latencies(sent, commits, CONSUMERS), "drive_s": seconds, "cpu": window.as_dict()}
+        queued = _latencies(sent, commits, (*CONSUMERS[:3], "notification queued"))
+        out["all_committed_queued"] = queued["all_committed"]
+        out["by_consumer"]["notification queued"] = queued["by_consumer"]["notification queued"]
         out["approved"] = len(commits.get("approved", {}))
         per = max(1, out["approved"])
         out["server_cpu_ms_per_approval"] = {
             name: round(1e3 * c / per, 2) for name, c in sorted(cpu.items(), key=lambda x: -x[1])
         }
         out["server_cpu_ms_per_approval_total"] = round(1e3 * sum(cpu.values()) / per, 2)
+        out["certificates_filed"] = filed
+        out["server_cpu_ms_per_approval_filed"] = {
+            name: round(1e3 * c / per, 2)
+            for name, c in sorted(cpu_filed.items(), key=lambda x: -x[1])
+        }
+        out["server_cpu_ms_per_approval_filed_total"] = round(
+            1e3 * sum(cpu_filed.values()) / per, 2
+        )
         return out
 
     return asyncio.run(go())
@@ -366,6 +314,11 @@ def measure(suite, info: dict, tmp, *, log, count: int = COUNT, rate: float = RA
     log(
         f"  server CPU per approval {s['server_cpu_ms_per_approval_total']} ms:"
         f" {s['server_cpu_ms_per_approval']}; other CPU {s['cpu']['other_cpu_pct']:.0f}%"
+    )
+    log(
+        f"  with the certificates filed ({s['certificates_filed']}):"
+        f" {s['server_cpu_ms_per_approval_filed_total']} ms:"
+        f" {s['server_cpu_ms_per_approval_filed']}"
     )
     if s["ok"] == 0:
         raise BenchFailure(f"no approval succeeded: {s['first_failure']}")

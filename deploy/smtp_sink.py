@@ -1,5 +1,10 @@
 """Dev SMTP sink: accepts every message, keeps it in memory, shows it on a web page.
 
+Messages are kept as received and parsed the first time something reads them
+(HTTP, `messages`), once each: a run that only sends (a benchmark's thousands
+of emails, nobody reading) no longer pays the email package's parse per
+message, which cost the sink more CPU per email than the sender's composing.
+
     python -m deploy.smtp_sink --smtp-port 1025 --http-port 8025 [--host 127.0.0.1]
 
 HTTP endpoints (no dependencies beyond aiosmtpd and the stdlib):
@@ -23,8 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import email
-import email.policy
 import html
 import itertools
 import json
@@ -32,13 +35,13 @@ import re
 import signal
 from collections import deque
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
+from deploy.smtp_capture import Captured
 from deploy.smtp_faults import Fault
 
 MAX_MESSAGES = 1000
@@ -48,62 +51,6 @@ _PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'non
 _HTML_PART_PATH = re.compile(r"^/messages/(\d+)/(html|raw)$")
 # Runs on html.escape()d text, so a URL also stops at an escaped quote or bracket.
 _URL = re.compile(r"https?://(?:(?!&quot;|&#x27;|&lt;|&gt;)[^\s])+")
-
-
-def _unmangle(text: str) -> str:
-    """Undo the parser's surrogateescape of raw 8-bit bytes (e.g. SMTPUTF8 headers)."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _part_content(msg: EmailMessage, subtype: str) -> str | None:
-    part = msg.get_body(preferencelist=(subtype,))
-    if part is None:
-        return None
-    try:
-        return _unmangle(part.get_content())
-    except (LookupError, ValueError):  # unknown charset, broken transfer encoding
-        payload = part.get_payload(decode=True)
-        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
-
-
-def parse_message(
-    msg_id: int, mail_from: str, rcpt_tos: list[str], raw: bytes, received_at: datetime
-) -> dict[str, Any]:
-    """The JSON shape of one captured message."""
-    record: dict[str, Any] = {
-        "id": msg_id,
-        "received_at": received_at.isoformat(),
-        "mail_from": mail_from,
-        "rcpt_tos": list(rcpt_tos),
-        "subject": "",
-        "headers": {},
-        "text": None,
-        "html": None,
-        "attachments": [],
-    }
-    try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(msg, EmailMessage)
-        headers: dict[str, str] = {}
-        for name, value in msg.items():
-            # Repeated headers (Received, ...) are joined rather than dropped.
-            value = _unmangle(str(value))
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        record["headers"] = headers
-        record["subject"] = _unmangle(str(msg.get("Subject", "")))
-        record["text"] = _part_content(msg, "plain")
-        record["html"] = _part_content(msg, "html")
-        record["attachments"] = [
-            {
-                "filename": part.get_filename(),
-                "content_type": part.get_content_type(),
-                "size": len(part.get_payload(decode=True) or b""),
-            }
-            for part in msg.iter_attachments()
-        ]
-    except Exception as exc:  # a sink must never bounce mail because it can't parse it
-        record["text"] = f"(could not parse message: {exc!r})\n\n" + raw.decode("utf-8", "replace")
-    return record
 
 
 class _Handler:
@@ -141,8 +88,7 @@ class SmtpSink:
         self.host = host
         self.smtp_port = smtp_port
         self.http_port = http_port
-        self._messages: deque[dict[str, Any]] = deque(maxlen=max_messages)
-        self._raw: dict[int, bytes] = {}
+        self._messages: deque[Captured] = deque(maxlen=max_messages)
         self._ids = itertools.count(1)
         self.faults: list[Fault] = []
         self._smtp_server: asyncio.Server | None = None
@@ -191,21 +137,23 @@ class SmtpSink:
     @property
     def messages(self) -> list[dict[str, Any]]:
         """Captured messages, oldest first, in the JSON shape of GET /messages."""
-        return list(self._messages)
+        return [m.record() for m in self._messages]
 
     def clear(self) -> None:
         self._messages.clear()
-        self._raw.clear()
 
     def _store(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
-        msg_id = next(self._ids)
-        if len(self._messages) == self._messages.maxlen:
-            self._raw.pop(self._messages[0]["id"], None)
-        self._messages.append(parse_message(msg_id, mail_from, rcpt_tos, raw, datetime.now(UTC)))
-        self._raw[msg_id] = raw
+        self._messages.append(
+            Captured(next(self._ids), mail_from, list(rcpt_tos), raw, datetime.now(UTC))
+        )
 
-    def _find(self, msg_id: int) -> dict[str, Any] | None:
-        return next((m for m in self._messages if m["id"] == msg_id), None)
+    def raw(self, msg_id: int) -> bytes | None:
+        """The message with this id as received (None: not kept)."""
+        captured = self._find(msg_id)
+        return captured.raw if captured else None
+
+    def _find(self, msg_id: int) -> Captured | None:
+        return next((m for m in self._messages if m.id == msg_id), None)
 
     # -- HTTP ----------------------------------------------------------------------
 
@@ -246,9 +194,11 @@ class SmtpSink:
                 {"Content-Security-Policy": _PAGE_CSP},
             )
         if path == "/messages" and read:
-            messages = self.messages
+            captured = list(self._messages)
             if to := query.get("to", [""])[0].lower():
-                messages = [m for m in messages if to in (r.lower() for r in m["rcpt_tos"])]
+                # By the envelope, before parsing: only the matching ones are parsed.
+                captured = [m for m in captured if to in (r.lower() for r in m.rcpt_tos)]
+            messages = [m.record() for m in captured]
             return HTTPStatus.OK, "application/json", json.dumps(messages).encode(), {}
         if path == "/messages" and method == "DELETE":
             self.clear()
@@ -259,12 +209,12 @@ class SmtpSink:
             self.faults.clear()
             return HTTPStatus.OK, "application/json", b'{"deleted": true}', {}
         if (match := _HTML_PART_PATH.match(path)) and read:
-            msg = self._find(int(match.group(1)))
-            if msg is None:
+            captured = self._find(int(match.group(1)))
+            if captured is None:
                 return HTTPStatus.NOT_FOUND, "text/plain", b"no such message\n", {}
             if match.group(2) == "raw":
-                raw = self._raw.get(msg["id"], b"")
-                return HTTPStatus.OK, "text/plain; charset=utf-8", raw, {}
+                return HTTPStatus.OK, "text/plain; charset=utf-8", captured.raw, {}
+            msg = captured.record()
             if msg["html"] is None:
                 return HTTPStatus.NOT_FOUND, "text/plain", b"message has no HTML part\n", {}
             body = msg["html"].encode("utf-8", "replace")
@@ -317,7 +267,7 @@ class SmtpSink:
             return _URL.sub(lambda m: f'<a href="{m[0]}" rel="noreferrer">{m[0]}</a>', esc(text))
 
         items = []
-        for m in reversed(self._messages):
+        for m in reversed(self.messages):
             html_link = (
                 f' · <a href="/messages/{m["id"]}/html">HTML version</a>' if m["html"] else ""
             )

@@ -39,9 +39,11 @@ SPEC = ServiceSpec(
         )
     ),
     # Certificates filed after approvals are drawn in a niced child process:
-    # on this process's loop they held up the approvals themselves.
+    # on this process's loop they held up the approvals themselves. Started
+    # with the service, so the first approvals do not pay for its start.
     subscriptions=lambda deps: handlers.subscriptions(
-        documents=DocumentsClient(deps.remote("documents")), renderer=BackgroundRenderer()
+        documents=DocumentsClient(deps.remote("documents")),
+        renderer=BackgroundRenderer(start=True),
     ),
     jobs=lambda deps: [
         jobs.expiry(sessions=deps.sessions, interval=deps.settings.expiry_interval_seconds)

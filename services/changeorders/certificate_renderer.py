@@ -53,8 +53,11 @@ class InlineRenderer:
 class BackgroundRenderer:
     """In the chassis background process (started on first use)."""
 
-    def __init__(self, process: BackgroundProcess | None = None) -> None:
+    def __init__(self, process: BackgroundProcess | None = None, *, start: bool = False) -> None:
+        """`start`: the child now (the service at start-up), not at the first approval."""
         self._process = process or BackgroundProcess()
+        if start:
+            self._process.start(ready)
 
     async def render(
         self,
@@ -70,3 +73,9 @@ class BackgroundRenderer:
 
     def close(self) -> None:
         self._process.close()
+
+
+def ready() -> bool:
+    """Run in the child at start: unpickling this imports this module, and so the
+    certificate layout and fpdf2, before the first certificate is due."""
+    return True

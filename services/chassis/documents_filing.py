@@ -98,13 +98,15 @@ class DocumentsFiler:
 
     async def _folder(self, me: Principal, project_id: str) -> str:
         """The service's folder, made once per project when it may be; a folder
-        someone named so by hand is used as it is."""
+        someone named so by hand is used as it is.
+
+        Asked to be made first: documents answers a CreateFolder whose request id
+        made a folder with that folder (renamed or not), so one call finds or
+        makes it; listing first cost a second round trip for each project's first
+        file (every approval's certificate, issue 12). Only a folder of that name
+        made by hand refuses it: then the list names it."""
         namespace = self.filing.folder_namespace
-        for attempt in range(2):
-            listed = await _list_folders(self._call, self._stub, project_id, me)
-            found = next((f.id for f in listed.folders if f.name == self.filing.folder), "")
-            if found or attempt or namespace is None:
-                return found
+        if namespace is not None:
             request = dpb.CreateFolderRequest(
                 request_id=str(uuid.uuid5(namespace, project_id)),
                 project_id=project_id,
@@ -112,9 +114,10 @@ class DocumentsFiler:
             )
             try:
                 return (await _create_folder(self._call, self._stub, request, me)).folder.id
-            except InvalidArgument:  # made meanwhile by hand: list again
-                continue
-        return ""
+            except InvalidArgument:  # the name is taken by a folder made by hand
+                pass
+        listed = await _list_folders(self._call, self._stub, project_id, me)
+        return next((f.id for f in listed.folders if f.name == self.filing.folder), "")
 
 
 def chunks(header: dpb.UploadHeader, data: bytes) -> Iterator[dpb.UploadChunk]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import types
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -243,12 +244,15 @@ class BrandedDocument(FPDF):
             and self.get_string_width(text) < w - 2 * self.c_margin - 0.01
         ):
             align = Align.coerce(kwargs.get("align", Align.J))
-            page_break = self.cell(
-                w, h, text,
-                align=Align.L if align == Align.J else align,
-                new_x=kwargs.get("new_x", XPos.RIGHT),
-                new_y=kwargs.get("new_y", YPos.NEXT),
-            )  # fmt: skip
+            if self._measuring():
+                page_break = False  # the table ignores it when measuring; the height is h
+            else:
+                page_break = self.cell(
+                    w, h, text,
+                    align=Align.L if align == Align.J else align,
+                    new_x=kwargs.get("new_x", XPos.RIGHT),
+                    new_y=kwargs.get("new_y", YPos.NEXT),
+                )  # fmt: skip
             values: tuple[bool | float, ...] = ()
             if output & MethodReturnValue.PAGE_BREAK:
                 values += (page_break,)
@@ -256,6 +260,14 @@ class BrandedDocument(FPDF):
                 values += (float(h),)
             return values[0] if len(values) == 1 else values
         return super().multi_cell(w, h, text, **kwargs)
+
+    def _measuring(self) -> bool:
+        """fpdf2's table measures every row before drawing it: each cell drawn with
+        writing off (`_disable_writing` swaps `_out` for a no-op), the position put
+        back after, only the height kept. A line that fits is `h` high whatever
+        drawing it would do, so the measuring pass need not draw it (a third of a
+        certificate's CPU)."""
+        return not isinstance(self._out, types.MethodType)
 
     # -- the body's building blocks ----------------------------------------------------
 

@@ -86,6 +86,21 @@ async def test_the_background_draws_the_same_bytes_in_a_niced_child_and_leaves_n
     assert [p.pid for p in drawing if _alive(p) and not _tracker(p)] == []
 
 
+async def test_a_started_renderer_has_its_child_up_before_the_first_certificate() -> None:
+    before = {p.pid for p in _children()}
+    background = BackgroundRenderer(start=True)
+    try:
+        for _ in range(100):  # spawning and importing take a moment
+            up = [p for p in _children() if p.pid not in before and not _tracker(p)]
+            if up and all(p.nice() == os.nice(0) + BACKGROUND_NICENESS for p in up):
+                break
+            await asyncio.sleep(0.1)
+        assert up and max(p.nice() for p in up) == os.nice(0) + BACKGROUND_NICENESS
+        assert (await background.render(*_parts())).startswith(b"%PDF")
+    finally:
+        background.close()
+
+
 def _alive(p: psutil.Process) -> bool:
     try:
         return p.is_running() and p.status() != psutil.STATUS_ZOMBIE

@@ -169,3 +169,49 @@ async def test_a_final_refusal_is_logged_and_the_event_handled(
     refusing = Refusing(InvalidArgument("this file type is not allowed", field="filename"))
     await _deliver(site, refusing, event)  # no raise: not a dead letter
     assert refusing.tries == 1
+
+
+class Counting:
+    """The filer's caller, noting each documents method it calls."""
+
+    def __init__(self, call) -> None:  # type: ignore[no-untyped-def]
+        self._call = call
+        self.methods: list[str] = []
+
+    async def __call__(self, method, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.methods.append(method._method.decode().rsplit("/", 1)[-1])
+        return await self._call(method, *args, **kwargs)
+
+    async def upload(self, method, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.methods.append(method._method.decode().rsplit("/", 1)[-1])
+        return await self._call.upload(method, *args, **kwargs)
+
+
+@pytest.mark.parametrize("by_hand", [False, True])
+async def test_the_folder_is_found_or_made_in_one_call_unless_one_was_named_so_by_hand(
+    site: Site,
+    local_documents: Documents,  # noqa: F811
+    archive: DocumentsClient,
+    by_hand: bool,
+) -> None:
+    event = await _approved(site, local_documents)
+    hand_made = ""
+    if by_hand:
+        made = await local_documents(
+            "CreateFolder",
+            dpb.CreateFolderRequest(request_id="by-hand", project_id=site.project.id, name=FOLDER),
+            site.pm,
+        )
+        hand_made = made.folder.id
+    counting = Counting(archive._call)
+    archive._call = counting  # type: ignore[assignment]
+    await _deliver(site, archive, event)
+    expected = ["CreateFolder", "ListFolders", "UploadDocument"] if by_hand else None
+    assert counting.methods == (expected or ["CreateFolder", "UploadDocument"])
+    (filed,) = await _filed(site, local_documents)
+    folders = await local_documents(
+        "ListFolders", dpb.ListFoldersRequest(project_id=site.project.id), site.pm
+    )
+    assert [f.id for f in folders.folders if f.name == FOLDER] == [filed.folder_id]
+    if by_hand:
+        assert filed.folder_id == hand_made

@@ -236,6 +236,34 @@ async def test_smtp_sink_in_process() -> None:
             assert (await http.get("/nope")).status_code == 404
 
 
+async def test_smtp_sink_parses_a_message_only_when_it_is_read(monkeypatch) -> None:
+    from deploy import smtp_capture
+
+    parsed: list[int] = []
+    real = smtp_capture.parse_message
+
+    def counting(msg_id, *args):
+        parsed.append(msg_id)
+        return real(msg_id, *args)
+
+    monkeypatch.setattr(smtp_capture, "parse_message", counting)
+    async with SmtpSink("127.0.0.1", 0, 0) as sink:
+        await asyncio.to_thread(_send, sink.smtp_port, "first")
+        await asyncio.to_thread(_send, sink.smtp_port, "second")
+        assert parsed == []  # received and kept, not parsed
+        async with httpx.AsyncClient(base_url=sink.web_url, trust_env=False) as http:
+            raw = await http.get("/messages/1/raw")
+            assert b"Subject: first" in raw.content and parsed == []
+            assert (await http.get("/messages", params={"to": "nobody@x.test"})).json() == []
+            assert parsed == []  # filtered by the envelope, unparsed
+            assert [m["subject"] for m in (await http.get("/messages")).json()] == [
+                "first",
+                "second",
+            ]
+            assert [m["subject"] for m in sink.messages] == ["first", "second"]
+        assert parsed == [1, 2]  # once each, however often read
+
+
 async def test_smtp_sink_process() -> None:
     smtp_port, http_port = free_port(), free_port()
     proc = await asyncio.create_subprocess_exec(

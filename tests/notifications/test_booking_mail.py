@@ -161,7 +161,7 @@ async def queue(mailer: Mailer, identity: FakeIdentity, event: Event) -> None:
 
 def received(mailer: Mailer, to: str) -> list[email.message.EmailMessage]:
     return [
-        email.message_from_bytes(mailer.sink._raw[m["id"]], policy=email.policy.default)
+        email.message_from_bytes(mailer.sink.raw(m["id"]), policy=email.policy.default)
         for m in mailer.sink.messages
         if to in m["rcpt_tos"]
     ]

@@ -31,7 +31,7 @@ metrics.set_meter_provider(MeterProvider(metric_readers=[METRICS]))
 
 def parsed(mailer: Mailer, index: int = -1) -> email.message.EmailMessage:
     """A captured message as the recipient's client parses it."""
-    raw = mailer.sink._raw[mailer.sink.messages[index]["id"]]
+    raw = mailer.sink.raw(mailer.sink.messages[index]["id"])
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(msg, email.message.EmailMessage)
     return msg
@@ -68,7 +68,7 @@ async def test_a_crlf_project_name_makes_one_encoded_subject_and_no_injected_hea
     assert dict(headers)["Subject"] == "A Bcc: x@evil: now in Procurement"
     (to,) = parsed(mailer)["To"].addresses
     assert (to.display_name, to.addr_spec) == ("Jäne Cc: y@evil", "jane@example.com")
-    raw = mailer.sink._raw[message["id"]]
+    raw = mailer.sink.raw(message["id"])
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert head.isascii() and b"=?utf-8?" in head  # the non-ASCII name, RFC 2047-encoded
     assert b"\nBcc:" not in raw and b"\nCc:" not in raw

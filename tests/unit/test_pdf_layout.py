@@ -67,6 +67,27 @@ def test_the_one_line_shortcut_draws_the_bytes_fpdf2s_multi_cell_draws(
     assert through_the_breaker < calls["line breaker"] - through_the_breaker  # it was taken
 
 
+def test_a_table_s_measuring_pass_draws_no_line_that_fits_and_the_bytes_stay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn = {"cells": 0}
+    plain_cell = FPDF.cell
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        drawn["cells"] += 1
+        return plain_cell(self, *args, **kwargs)
+
+    monkeypatch.setattr(FPDF, "cell", counted)
+    skipping = _draw(LETTERHEAD)
+    cells_skipping = drawn["cells"]
+    drawn["cells"] = 0
+    monkeypatch.setattr(BrandedDocument, "_measuring", lambda self: False)
+    measuring = _draw(LETTERHEAD)
+    assert skipping == measuring
+    # Six tables of ten rows of four cells: the measuring pass drew most of them too.
+    assert drawn["cells"] - cells_skipping >= 6 * 10 * 4 - 40
+
+
 def test_each_tenant_s_document_wears_its_own_letterhead() -> None:
     red = Letterhead(integrator_name="Red Cinema Co", logo=image_bytes(color=(200, 0, 0)))
     blue = Letterhead(integrator_name="Blue Audio Ltd", logo=image_bytes(color=(0, 0, 200)))
