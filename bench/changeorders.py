@@ -309,7 +309,9 @@ def measure(suite, info: dict, tmp, *, log, count: int = COUNT, rate: float = RA
     )
     log(f"change orders suite: preparing {count} sent orders, then approving at {rate:.0f}/s ...")
     s = measure_suite(suite, info, count, rate, log)
-    a = s["all_committed"]
+    # The goal's "notification committed" is its consumer's commit (the email
+    # queued); the mailer sends after MAIL_HOLD_SECONDS by design, reported beside.
+    a = s.get("all_committed_queued", s["all_committed"])
     log(f"  suite p50 {a['p50_ms']:.1f} ms, p99 {a['p99_ms']:.1f} ms; answers {s['statuses']}")
     log(
         f"  server CPU per approval {s['server_cpu_ms_per_approval_total']} ms:"

@@ -32,22 +32,23 @@ def section(c: dict | None) -> list[str]:
         "consumers' commits (commit timestamps) - the approval's scheduled start. Floor: "
         "bare FastAPI -> grpc.aio -> one asyncpg transaction (row + outbox row + NOTIFY) -> "
         "relay -> JetStream -> durable pull consumer committing a row in another database, "
-        "same rate and count, same run (bench/changeorders_floor.py). Notifications' "
-        "commit is its email rows' latest: the mailer's once it has sent them (mail is held "
-        'MAIL_HOLD_SECONDS, 1 s, by design), the consumer\'s before; "notification queued" '
-        "is the consumer's own commit (its inbox row).",
+        "same rate and count, same run (bench/changeorders_floor.py). The notification "
+        'counts as committed when its consumer commits the emails ("notification queued", '
+        "its inbox row): the goal's figure. \"notifications committed\" is its email rows' "
+        "latest commit, the mailer's once it has sent them (mail is held MAIL_HOLD_SECONDS, "
+        "1 s, by design, to keep a project's mail in order).",
         "",
         "| measurement | n | p50 ms | p90 ms | p99 ms | max ms | p50 / floor | p99 / floor |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         row("**floor**: HTTP start -> consumer commit", base, False),
         row("floor: HTTP answer", fl["http"], False),
-        row("**suite**: approval start -> all four committed", s["all_committed"]),
-        *(row(f"  {n} committed", st) for n, st in s["by_consumer"].items()),
         *(
-            [row("suite: all four, the notification as queued", s["all_committed_queued"])]
+            [row("**suite**: approval start -> all four committed", s["all_committed_queued"])]
             if "all_committed_queued" in s
             else []
         ),
+        *(row(f"  {n} committed", st) for n, st in s["by_consumer"].items()),
+        row("suite: all four, the notification sent (after the 1 s hold)", s["all_committed"]),
         row("suite: approve answered (HTTP)", s["http"], False),
         row("suite: sends that started late (client)", s["late"], False),
         "",
