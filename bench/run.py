@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -259,6 +260,9 @@ def bench(tmp: Path, started: float) -> dict:
 
 
 def main() -> None:
+    # Stopped by SIGTERM as by Ctrl-C: the `with` blocks stop the servers this
+    # bench started (PostgreSQL and nats-server were left running otherwise).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     ok = False
