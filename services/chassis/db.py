@@ -305,13 +305,13 @@ class ReadUnit:
         # Validate before taking a connection: only a UUID reaches the SQL text.
         tenant = uuid.UUID(str(self.tenant_id)) if self.tenant_id else None
         self._began = False
-        # AUTOCOMMIT: SQLAlchemy's asyncpg adapter then issues no BEGIN of its own;
-        # a SELECT is its own transaction, and a write opens one (execute).
+        # A SELECT is its own transaction, and a write opens one (execute).
         self.connection: AsyncConnection = await read_tenant.checkout(self._engine)
+        self._autocommit = False
         try:
-            await self.connection.execution_options(isolation_level="AUTOCOMMIT")
-            raw = await self.connection.get_raw_connection()
-            driver = raw.driver_connection
+            # Just checked out, so valid: no greenlet hop (get_raw_connection's).
+            sync = self.connection.sync_connection
+            driver = sync.connection.driver_connection if sync is not None else None
             if driver is None:
                 raise RuntimeError("the pooled connection has no driver connection")
             self._driver = driver
@@ -337,6 +337,12 @@ class ReadUnit:
         plan = plan_for(statement, self._engine.dialect)
         if plan is not None:
             return await plan.run(self._driver, parameters)
+        if not self._autocommit:
+            # Only SQLAlchemy's own path needs it (its asyncpg adapter then
+            # issues no BEGIN of its own), so a read that runs plans alone
+            # neither sets it nor has it reset at checkin.
+            await self.connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._autocommit = True
         return await self.connection.execute(statement, parameters)
 
     def commit(self) -> None:
