@@ -7,7 +7,7 @@ the outbox in the same transaction as the change. Nothing else commits.
 
 Hot reads (a request's session, an API token, a list) use `ReadUnit` instead:
 the same tenant scoping and RLS, SQLAlchemy Core on a bare connection, no ORM
-session, and two fewer round trips.
+session, and one round trip per query, nothing around it.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
 
+from services.chassis import read_tenant
 from services.chassis.events import EVENT_TYPE_HEADER, TENANT_HEADER, build_envelope, subject_for
 from services.chassis.read_plans import plan_for
 from services.chassis.telemetry import inject_headers
@@ -260,18 +261,25 @@ class ReadUnit:
     What it costs, against a UnitOfWork read (6 round trips: BEGIN, set_config,
     the query, ROLLBACK, plus the ORM's identity map and unit-of-work machinery):
 
-    - BEGIN and `SET LOCAL app.tenant_id = '<tenant>'` (what
-      `set_config(..., true)` does, with no result row) travel as one
-      simple-protocol script (one round trip); the tenant is a parsed UUID, so
-      the literal cannot carry anything else;
+    - the tenant is a setting of the connection's session, remembered per
+      pooled connection (read_tenant.py): a read of the tenant the connection
+      already holds sends nothing before its query, another tenant costs one
+      `SET` first; the tenant is a parsed UUID, so the literal cannot carry
+      anything else;
     - each `execute` is one round trip (asyncpg prepared statements); a SELECT
       run a second time skips SQLAlchemy's execution machinery (read_plans.py);
-    - the end is one ROLLBACK, or COMMIT after `commit()`.
+    - a plain SELECT is its own transaction (autocommit; READ COMMITTED gives
+      each statement its snapshot inside a block too), so nothing ends it;
+      the first statement that is not (a write, `FOR UPDATE`, textual SQL)
+      opens a transaction with BEGIN, ended by ROLLBACK, or COMMIT after
+      `commit()`.
 
-    Guarantees are the UnitOfWork's: `app.tenant_id` is transaction-local, so
-    row-level security sees exactly this tenant and nothing survives into the
-    connection's next use. If the transaction cannot be ended cleanly (an error
-    or a cancellation while ending it), the connection is invalidated instead
+    Guarantees are the UnitOfWork's: row-level security sees exactly this
+    unit's tenant, and every other user of the pool (a unit of work, a job,
+    `engine.connect()`) finds no tenant on its connection (a pool checkout
+    listener RESETs one a read left: read_tenant.py). If the transaction
+    cannot be ended cleanly (an error or a cancellation while ending it), the
+    connection is invalidated instead
     of going back to the pool. Rows come back as SQLAlchemy `Row`s (attribute
     access by column name or label), not ORM objects: select columns (or
     `Model.__table__`), not entities. Tables from the services' declarative
@@ -295,26 +303,24 @@ class ReadUnit:
 
     async def __aenter__(self) -> ReadUnit:
         # Validate before taking a connection: only a UUID reaches the SQL text.
-        tenant = str(uuid.UUID(str(self.tenant_id))) if self.tenant_id else None
-        # AUTOCOMMIT: SQLAlchemy's asyncpg adapter then issues no BEGIN of its own;
-        # this unit opens and ends the transaction itself.
-        self.connection: AsyncConnection = await self._engine.connect()
+        tenant = uuid.UUID(str(self.tenant_id)) if self.tenant_id else None
+        self._began = False
+        # A SELECT is its own transaction, and a write opens one (execute).
+        self.connection: AsyncConnection = await read_tenant.checkout(self._engine)
+        self._autocommit = False
         try:
-            await self.connection.execution_options(isolation_level="AUTOCOMMIT")
-            raw = await self.connection.get_raw_connection()
-            driver = raw.driver_connection
+            # Just checked out, so valid: no greenlet hop (get_raw_connection's).
+            sync = self.connection.sync_connection
+            driver = sync.connection.driver_connection if sync is not None else None
             if driver is None:
                 raise RuntimeError("the pooled connection has no driver connection")
             self._driver = driver
-            script = "BEGIN"
-            if tenant is not None:
-                # SET LOCAL is set_config(..., true) without a result row to plan,
-                # send and parse: ~12 µs less of PostgreSQL's CPU and ~10 µs less
-                # of the service's per unit (measured, asyncpg on loopback).
-                script += f"; SET LOCAL app.tenant_id = '{tenant}'"
-            if self._driver.is_in_transaction():  # never expected; never inherit one
+            script = read_tenant.tenant_script(self.connection, driver, tenant)
+            if driver.is_in_transaction():  # never expected; never inherit one
                 script = "ROLLBACK; " + script
-            await self._driver.execute(script)
+            if script:
+                await driver.execute(script)
+            read_tenant.remember(self.connection, driver, tenant)
         except BaseException:
             await self.connection.invalidate()
             await self.connection.close()
@@ -322,10 +328,21 @@ class ReadUnit:
         return self
 
     async def execute(self, statement: Executable, parameters: dict | None = None) -> Result:
+        if not self._began and not _plain_select(statement):
+            # A write (or a locking or textual statement): from here on one
+            # transaction, ended by COMMIT after commit(), else ROLLBACK.
+            await self._driver.execute("BEGIN")
+            self._began = True
         # A SELECT run before goes straight to asyncpg (read_plans.py).
         plan = plan_for(statement, self._engine.dialect)
         if plan is not None:
             return await plan.run(self._driver, parameters)
+        if not self._autocommit:
+            # Only SQLAlchemy's own path needs it (its asyncpg adapter then
+            # issues no BEGIN of its own), so a read that runs plans alone
+            # neither sets it nor has it reset at checkin.
+            await self.connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._autocommit = True
         return await self.connection.execute(statement, parameters)
 
     def commit(self) -> None:
@@ -340,7 +357,12 @@ class ReadUnit:
         tb: TracebackType | None,
     ) -> None:
         try:
-            await self._driver.execute("COMMIT" if self._commit and exc is None else "ROLLBACK")
+            if self._began or self._driver.is_in_transaction():
+                await self._driver.execute("COMMIT" if self._commit and exc is None else "ROLLBACK")
+            elif exc is not None and not isinstance(exc, Exception):
+                # Cancelled during a statement: the connection must answer
+                # before it goes back to the pool.
+                await self._driver.execute(";")
         except BaseException:
             # A connection in an unknown transaction state must not be reused.
             await self.connection.invalidate()
@@ -348,3 +370,8 @@ class ReadUnit:
                 raise  # otherwise the block's own error is the one to see
         finally:
             await self.connection.close()
+
+
+def _plain_select(statement: Executable) -> bool:
+    """A SELECT that takes no lock: it needs no transaction block of its own."""
+    return isinstance(statement, Select) and statement._for_update_arg is None

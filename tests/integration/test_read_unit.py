@@ -7,9 +7,10 @@ import asyncio
 import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import column, select, table, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.chassis.db import ReadUnit, UnitOfWork
+from services.chassis.db import ReadUnit, UnitOfWork, make_sessionmaker
 
 
 async def _add(scratch_db, tenant: str, note: str = "x") -> None:
@@ -105,3 +106,73 @@ async def test_a_unit_of_work_after_a_read_inherits_no_tenant(scratch_db):
     for _ in range(3):
         await asyncio.gather(*(read(commit=i % 2 == 0) for i in range(8)))
         assert await asyncio.gather(*(untenanted() for _ in range(8))) == [[]] * 8
+
+
+async def _one_connection(scratch_db):
+    """An engine over the scratch database with one pooled connection: every
+    use below meets what the one before it left."""
+    engine = create_async_engine(scratch_db.url, pool_size=1, max_overflow=0)
+    return engine, make_sessionmaker(engine)
+
+
+async def test_tenants_in_turn_on_one_connection_each_see_only_their_rows(scratch_db):
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    await _add(scratch_db, a, note="a")
+    await _add(scratch_db, b, note="b")
+    engine, sessions = await _one_connection(scratch_db)
+    try:
+        for tenant, seen in [(a, {a}), (a, {a}), (b, {b}), (None, set()), (a, {a}), (b, {b})]:
+            async with ReadUnit(sessions, tenant) as read:
+                rows = await read.execute(select(column("tenant_id")).select_from(table("effect")))
+                assert {str(t) for t in rows.scalars()} == seen
+        # Whatever a read left, a unit of work with no tenant and a bare
+        # connection find no tenant on the same connection.
+        async with UnitOfWork(sessions, None) as uow:
+            assert (await uow.session.execute(text("SELECT note FROM effect"))).all() == []
+        async with ReadUnit(sessions, a):
+            pass
+        async with engine.connect() as conn:
+            setting = (
+                await conn.execute(text("SELECT current_setting('app.tenant_id', true)"))
+            ).scalar()
+            assert not setting
+    finally:
+        await engine.dispose()
+
+
+async def test_a_repeated_read_of_one_tenant_sends_only_its_query(scratch_db):
+    a = str(uuid.uuid4())
+    await _add(scratch_db, a)
+    engine, sessions = await _one_connection(scratch_db)
+    query = select(column("note")).select_from(table("effect"))
+    sent: list[str] = []
+    try:
+        async with ReadUnit(sessions, a) as read:  # sets the tenant
+            read._driver.add_query_logger(lambda record: sent.append(record.query))
+            for _ in range(3):  # from here on the query runs as a read plan, logged
+                await read.execute(query)
+        sent.clear()
+        for _ in range(2):
+            async with ReadUnit(sessions, a) as read:
+                assert (await read.execute(query)).scalars().all() == ["x"]
+        assert len(sent) == 2 and all("SET" not in q and "BEGIN" not in q for q in sent)
+        assert not any("ROLLBACK" in q for q in sent)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_write_in_a_read_unit_opens_a_transaction_that_a_failure_undoes(scratch_db):
+    a = str(uuid.uuid4())
+    await _add(scratch_db, a, note="before")
+    engine, sessions = await _one_connection(scratch_db)
+    try:
+        with pytest.raises(RuntimeError):
+            async with ReadUnit(sessions, a) as read:
+                await read.execute(text("UPDATE effect SET note = 'lost'"))
+                read.commit()
+                raise RuntimeError("after the write, before the end")
+        async with ReadUnit(sessions, a) as read:
+            assert (await read.execute(text("SELECT note FROM effect"))).scalar() == "before"
+            assert read._driver.is_in_transaction()  # textual SQL: in a transaction
+    finally:
+        await engine.dispose()

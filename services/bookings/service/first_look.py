@@ -2,7 +2,7 @@
 one short read once the winner has committed, rather than each queueing on
 PostgreSQL's row locks with a pooled connection.
 
-The first look is a ReadUnit (BEGIN and the tenant in one round trip), one
+The first look is a ReadUnit (its statements and nothing around them), one
 statement for everything the booking's own checks read (a retry of the
 request, the service type, the portal's state, the project's visibility and
 facts, the tenant's settings), one for the calendars of the wanted day and

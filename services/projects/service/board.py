@@ -1,7 +1,7 @@
 """The status board: the whole status screen in one call, read in one query.
 
-A hot read: SQLAlchemy Core on a `ReadUnit` (BEGIN and the tenant in one round
-trip), no ORM objects.
+A hot read: SQLAlchemy Core on a `ReadUnit` (its query and nothing around it),
+no ORM objects.
 The project row carries its five stages, its latest client notes, its open
 waiting items (each a JSON array from a correlated subquery) and the accepted
 proposal (a join on the one-per-project partial unique index), so the board

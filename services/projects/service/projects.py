@@ -95,8 +95,8 @@ async def list_projects_and_board(
     board_if_only_one: bool = False,
 ) -> tuple[list[Row[Any]], str, StatusBoard | None]:
     """`list_projects`, and with `board_if_only_one` the board of an only
-    project read in the same transaction (the landing: one BEGIN, SET LOCAL
-    and ROLLBACK for both, where two use cases in a row paid them twice)."""
+    project read in the same `ReadUnit` (the landing: one checkout and tenant
+    check for both, where two use cases in a row paid them twice)."""
     tenant_id = principal.require_reader()
     size = min(page_size or 50, MAX_PAGE_SIZE)
     if size < 0:
