@@ -18,7 +18,7 @@ from gateway.backends import open_backends
 from gateway.body_limits import BodyLimits
 from gateway.identity_cache import CredentialCache, ForgetOnWrite, IdentityEvents
 from gateway.pages.rendering import build_templates, render_problem
-from gateway.route_gates import gate_routes
+from gateway.route_gates import gate_routes, index_routes
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import GatewaySettings
 from gateway.tenancy import TenantCache, TenantMiddleware, fetch_from_identity
@@ -135,6 +135,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             versioned + api.bookings.router.prefix,
         ),
     )
+    # Then each path is tried only against the routes its first segment could
+    # match: the client's board is not matched against the front door's pages.
+    index_routes(app)
     schema: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:

@@ -18,6 +18,7 @@ but only staff on an integrator's host."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Awaitable, Iterable
 from typing import Annotated
@@ -72,6 +73,11 @@ _TOKEN_REFUSED = frozenset(
 
 def staff_roles(roles: Iterable[identity_pb2.StaffRole.ValueType]) -> frozenset[str]:
     """STAFF_ROLE_PROJECT_MANAGER -> "project_manager"; unknown values are dropped."""
+    return _staff_roles(tuple(roles))
+
+
+@functools.lru_cache(maxsize=64)  # a handful of role sets; each API token call names one
+def _staff_roles(roles: tuple[identity_pb2.StaffRole.ValueType, ...]) -> frozenset[str]:
     names = set()
     for value in roles:
         # None for UNSPECIFIED and for a role newer than this gateway (the services still check).

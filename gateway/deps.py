@@ -66,16 +66,25 @@ async def request_id(
     return idempotency_key or str(uuid.uuid4())
 
 
-async def page_request(
-    page_size: Annotated[
-        int | None,
-        Query(ge=1, le=100, description="Items per page; the service's default if unset."),
-    ] = None,
-    page_token: Annotated[
-        str, Query(max_length=1024, description="`next_page_token` from the previous page.")
-    ] = "",
-) -> common_pb2.PageRequest:
+# A list's page, as query parameters: `PageDep`, or both inline where one
+# dependency fewer matters (the project list: ~10 µs per solved dependency).
+PageSize = Annotated[
+    int | None,
+    Query(ge=1, le=100, description="Items per page; the service's default if unset."),
+]
+PageToken = Annotated[
+    str, Query(max_length=1024, description="`next_page_token` from the previous page.")
+]
+
+
+def page_of(page_size: int | None, page_token: str) -> common_pb2.PageRequest:
     return common_pb2.PageRequest(page_size=page_size or 0, page_token=page_token)
+
+
+async def page_request(
+    page_size: PageSize = None, page_token: PageToken = ""
+) -> common_pb2.PageRequest:
+    return page_of(page_size, page_token)
 
 
 def _documents_unavailable() -> ProblemError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Pages use only our own stylesheet and no script at all; images may come from
@@ -31,6 +30,10 @@ class SecurityHeaders:
         }
         if hsts:  # only where TLS is certain; in dev it would pin localhost to https
             self._headers["Strict-Transport-Security"] = HSTS
+        self._raw = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in self._headers.items()
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,9 +42,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self._headers.items():
-                    headers.setdefault(name, value)
+                # MutableHeaders.setdefault for each, in one pass: ASGI names are lower case.
+                headers = list(message.get("headers", ()))
+                present = {name for name, _ in headers}
+                headers.extend(pair for pair in self._raw if pair[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -14,6 +14,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated
 
 import grpc
@@ -113,11 +114,12 @@ class SignedIn:
     def viewing_as_client(self) -> bool:
         return self.is_staff and self.session.view_as_client
 
-    @property
+    # Worked out once per request: the pages' guard and the page itself both ask.
+    @cached_property
     def person(self) -> Principal:
         return person_principal(self.session, tenant_id=self.tenant_id)
 
-    @property
+    @cached_property
     def portal(self) -> Principal | None:
         return portal_principal(self.session, tenant_id=self.tenant_id)
 

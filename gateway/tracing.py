@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # What W3C trace context and baggage travel in; nothing else is decoded.
 _PROPAGATED = frozenset({b"traceparent", b"tracestate", b"baggage"})
+_NO_PARENT = Context()
 
 
 class ServerSpans:
@@ -37,8 +39,11 @@ class ServerSpans:
             if name in _PROPAGATED
         }
         method = scope["method"]
+        # No trace context sent (most callers): the empty context extracting
+        # from an empty carrier gives, without the propagators' walk.
+        parent = propagate.extract(carrier) if carrier else _NO_PARENT
         with self._tracer.start_as_current_span(
-            method, context=propagate.extract(carrier), kind=SpanKind.SERVER
+            method, context=parent, kind=SpanKind.SERVER
         ) as span:
             if not span.is_recording():
                 await self.app(scope, receive, send)

@@ -131,9 +131,7 @@ async def refuse_unusable_input(request: Request) -> None:
     sessions and signatures), or in any JSON string, and an integer beyond
     int64 anywhere in a JSON body, is a 422 naming where it was, before a
     route or a model sees it. The typed fields above give the finer answer."""
-    errors = [_nul("query", k) for k, v in request.query_params.multi_items() if "\0" in k + v]
-    errors += [_nul("path", k) for k, v in request.path_params.items() if "\0" in str(v)]
-    errors += [_nul("header", k) for k, v in request.headers.items() if "\0" in v]
+    errors = _nul_errors(request) if _may_hold_nul(request.scope) else []
     if not errors and is_json(request.headers.get("content-type", "")):
         try:
             body = json.loads(await request.body())
@@ -144,6 +142,27 @@ async def refuse_unusable_input(request: Request) -> None:
             errors.append({"loc": ("body", *path), "msg": problem, "type": "unusable_input"})
     if errors:
         raise RequestValidationError(errors)
+
+
+def _may_hold_nul(scope: Any) -> bool:
+    """Whether a NUL could be in a decoded query parameter (a NUL byte or
+    "%00" in the query string), a path parameter (a part of the decoded path)
+    or a header (latin-1, byte for byte): read on the raw request, so the
+    usual request, which has none, builds no query or header mapping."""
+    query = scope.get("query_string", b"")
+    return (
+        b"\0" in query
+        or b"%00" in query
+        or "\0" in scope["path"]
+        or any(b"\0" in value for _, value in scope["headers"])
+    )
+
+
+def _nul_errors(request: Request) -> list[dict[str, Any]]:
+    errors = [_nul("query", k) for k, v in request.query_params.multi_items() if "\0" in k + v]
+    errors += [_nul("path", k) for k, v in request.path_params.items() if "\0" in str(v)]
+    errors += [_nul("header", k) for k, v in request.headers.items() if "\0" in v]
+    return errors
 
 
 def is_json(content_type: str) -> bool:

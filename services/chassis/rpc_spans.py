@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import grpc
-from opentelemetry import context, propagate, trace
+from opentelemetry import baggage, context, propagate, trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.trace import (
@@ -81,6 +81,16 @@ def _context_metadata(ctx: context.Context | None = None) -> Metadata:
     return tuple(carrier.items())
 
 
+def _unsampled_metadata(span_context: SpanContext) -> Metadata:
+    """`_context_metadata()` inside an unsampled trace: with the default W3C
+    propagators, no tracestate and no baggage, that is one traceparent,
+    written here as OpenTelemetry writes it, without the propagators' walk."""
+    if span_context.trace_state or baggage.get_all() or not _default_propagators():
+        return _context_metadata()
+    ids = f"{span_context.trace_id:032x}-{span_context.span_id:016x}"
+    return (("traceparent", f"00-{ids}-{span_context.trace_flags:02x}"),)
+
+
 @contextlib.contextmanager
 def client_span(method: str) -> Iterator[Metadata]:
     """Around one outgoing call; yields the trace-context metadata to send.
@@ -88,7 +98,7 @@ def client_span(method: str) -> Iterator[Metadata]:
     messages, and nothing inside a call starts spans of its own."""
     current = trace.get_current_span()
     if current.get_span_context().is_valid and not current.is_recording():
-        yield _context_metadata()
+        yield _unsampled_metadata(current.get_span_context())
         return
     span = _TRACER.start_span(method, kind=SpanKind.CLIENT, attributes=_attributes(method))
     try:

@@ -8,7 +8,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import iter_route_contexts
 
-from gateway.route_gates import RouteGate, gate_routes, hoisted
+from gateway.route_gates import RouteGate, SegmentIndex, gate_routes, hoisted, index_routes
 
 
 def _app() -> tuple[FastAPI, list]:
@@ -119,3 +119,68 @@ def test_a_hot_route_may_not_pass_one_that_could_match_its_paths() -> None:
         hoisted(_routers("/api/{kind}", "/api/projects"), ahead=("/api/projects",))
     after = _routers("/api/projects", "/api/{kind}")  # passes nothing: allowed
     assert hoisted(after, ahead=("/api/projects",)) == after
+
+
+def _indexed() -> FastAPI:
+    """A parameter as the first segment (`/{kind}/...`) may match any path; the
+    literal routes around it keep their order."""
+    app = FastAPI(openapi_url=None)
+    first, anywhere, things = APIRouter(), APIRouter(), APIRouter()
+
+    @first.get("/things/special")
+    async def special() -> dict:
+        return {"route": "special"}
+
+    @anywhere.get("/{kind}/{item_id}")
+    async def any_kind(kind: str, item_id: str) -> dict:
+        return {"route": "any", "kind": kind}
+
+    @things.get("/things/{thing_id}")
+    async def thing(thing_id: str) -> dict:
+        return {"route": "thing"}
+
+    @things.post("/others/{other_id}")
+    async def other(other_id: str) -> dict:
+        return {"route": "other"}
+
+    @things.get("/")
+    async def root() -> dict:
+        return {"route": "root"}
+
+    for router in (first, anywhere, things):
+        app.include_router(router)
+    gate_routes(app, prefixes=("/api",))
+    index_routes(app)
+    return app
+
+
+async def test_an_indexed_path_is_answered_by_the_same_route_in_the_same_order() -> None:
+    app = _indexed()
+    assert [type(r).__name__ for r in app.router.routes] == ["SegmentIndex"]
+    assert (await _get(app, "/things/special")).json() == {"route": "special"}
+    assert (await _get(app, "/things/7")).json() == {"route": "any", "kind": "things"}
+    assert (await _get(app, "/others/7", method="POST")).json() == {"route": "other"}
+    assert (await _get(app, "/")).json() == {"route": "root"}
+    assert (await _get(app, "/unheard/7")).json() == {"route": "any", "kind": "unheard"}
+    assert app.url_path_for("thing", thing_id="7") == "/things/7"
+
+
+async def test_an_indexed_miss_is_a_404_a_wrong_method_a_405_a_slash_a_redirect() -> None:
+    app, _ = _app()
+    index_routes(app)
+    assert (await _get(app, "/nothing")).status_code == 404
+    assert (await _get(app, "/things")).status_code == 404
+    wrong = await _get(app, "/things/7", method="POST")
+    assert (wrong.status_code, wrong.headers["allow"]) == (405, "GET")
+    slash = await _get(app, "/things/7/")
+    assert slash.status_code == 307 and slash.headers["location"].endswith("/things/7")
+    assert (await _get(app, "/api/v1/things/7")).json() == {"api": "7"}
+
+
+def test_the_index_lists_a_route_under_each_first_segment_it_could_match() -> None:
+    app = _indexed()
+    (index,) = app.router.routes
+    assert isinstance(index, SegmentIndex)
+    assert sorted(index._by_head) == ["", "others", "things"]
+    assert len(index._by_head["things"].routes) == 3  # special, any kind, things'
+    assert len(index._anywhere.routes) == 1  # only /{kind}/{item_id}

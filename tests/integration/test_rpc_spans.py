@@ -175,3 +175,31 @@ async def test_a_handlers_own_abort_has_its_code_on_the_server_span(
     server = next(s for s in exported.get_finished_spans() if s.kind == SpanKind.SERVER)
     assert not server.status.is_ok
     assert server.attributes["rpc.grpc.status_code"] == grpc.StatusCode.DATA_LOSS.value[0]
+
+
+@pytest.mark.parametrize(
+    ("flags", "state", "entries"),
+    [(0, None, {}), (1, None, {}), (0, "vendor=x", {}), (0, None, {"tenant": "acme"})],
+)
+def test_the_quick_inject_writes_what_opentelemetry_writes(flags, state, entries) -> None:
+    from opentelemetry import baggage, context
+    from opentelemetry.trace import TraceState
+
+    span_context = SpanContext(
+        trace_id=int(TRACE, 16),
+        span_id=0xB7AD6B7169203331,
+        is_remote=False,
+        trace_flags=TraceFlags(flags),
+        trace_state=TraceState([tuple(state.split("="))]) if state else None,
+    )
+    ctx = trace.set_span_in_context(NonRecordingSpan(span_context))
+    for key, value in entries.items():
+        ctx = baggage.set_baggage(key, value, ctx)
+    token = context.attach(ctx)
+    try:
+        ours = rpc_spans._unsampled_metadata(span_context)
+        theirs: dict[str, str] = {}
+        propagate.inject(theirs)
+    finally:
+        context.detach(token)
+    assert dict(ours) == theirs and "traceparent" in theirs

@@ -49,7 +49,16 @@ from gateway.api.projects.shapes import (
     stage_name,
     stage_value,
 )
-from gateway.deps import BackendsDep, CallerDep, PageDep, RequestIdDep, StaffDep, TenantDep
+from gateway.deps import (
+    BackendsDep,
+    CallerDep,
+    PageSize,
+    PageToken,
+    RequestIdDep,
+    StaffDep,
+    TenantDep,
+    page_of,
+)
 from gateway.problems import problem_responses
 
 __all__ = [
@@ -88,8 +97,11 @@ router = APIRouter(
 
 
 @router.get("", summary="List projects (staff: all; a client: their own)")
-async def list_projects(request: Request, caller: CallerDep, page: PageDep) -> ProjectPage:
-    # The backends from the request, not a dependency: the hottest API call.
+async def list_projects(
+    request: Request, caller: CallerDep, page_size: PageSize = None, page_token: PageToken = ""
+) -> ProjectPage:
+    # The backends from the request and the page inline, not dependencies: the hottest API call.
+    page = page_of(page_size, page_token)
     return await list_projects_page(request.state.backends, caller, page)
 
 
