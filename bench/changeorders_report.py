@@ -67,28 +67,25 @@ def section(c: dict | None) -> list[str]:
 
 
 def _cpu(s: dict) -> list[str]:
-    by = s.get("server_cpu_ms_per_approval")
-    if not by:
+    if not s.get("server_cpu_ms_per_approval"):
         return []
-    parts = ", ".join(f"{name} {ms:,.2f}" for name, ms in by.items() if ms >= 0.05)
-    return [
+    lines = [
         "",
         f"Server CPU per approval (first send until all four committed, / the "
         f"{s.get('approved', '?')} approvals changeorders committed, answered 2xx or not): "
-        f"**{s['server_cpu_ms_per_approval_total']:,.1f} ms**: {parts}.",
-        *_filed(s),
+        + _by_process(s, "server_cpu_ms_per_approval"),
     ]
+    # The certificates are drawn in a niced child and filed after the four commits
+    # under load: until they are filed too is what an approval costs in all.
+    if s.get("server_cpu_ms_per_approval_filed"):
+        lines += [
+            "",
+            f"Until the {s['certificates_filed']} certificates were filed as well: "
+            + _by_process(s, "server_cpu_ms_per_approval_filed"),
+        ]
+    return lines
 
 
-def _filed(s: dict) -> list[str]:
-    """The certificates are drawn in a niced child and filed after the four commits
-    under load: until they are filed too is what an approval costs in all."""
-    by = s.get("server_cpu_ms_per_approval_filed")
-    if not by:
-        return []
-    parts = ", ".join(f"{name} {ms:,.2f}" for name, ms in by.items() if ms >= 0.05)
-    return [
-        "",
-        f"Until the {s['certificates_filed']} certificates were filed as well: "
-        f"**{s['server_cpu_ms_per_approval_filed_total']:,.1f} ms**: {parts}.",
-    ]
+def _by_process(s: dict, key: str) -> str:
+    parts = ", ".join(f"{name} {ms:,.2f}" for name, ms in s[key].items() if ms >= 0.05)
+    return f"**{s[key + '_total']:,.1f} ms**: {parts}."

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import tempfile
 import time
 import uuid
@@ -37,11 +38,9 @@ DDL = [
 def _server_cpu(postmaster: psutil.Process) -> float:
     total = 0.0
     for proc in [postmaster, *postmaster.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):  # a backend that ended meanwhile
             t = proc.cpu_times()
             total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
     return total
 
 
