@@ -4,6 +4,9 @@ it may have moved (projects keeps the newest of each)."""
 
 from __future__ import annotations
 
+import uuid
+
+from portal.changeorders.v1 import events_pb2 as co_events
 from portal.payments.v1 import events_pb2
 from portal.payments.v1 import payments_pb2 as pb
 
@@ -89,3 +92,28 @@ async def test_editing_the_plan_reports_the_next_payment(acme: Integrator):
         "commissioning",
         gbp(500_000),
     )
+
+
+async def test_an_approved_change_spread_over_the_milestones_re_reports_the_plan(
+    acme: Integrator,
+):
+    await acme.accept(total_minor=1_000_000)
+    (deposit,) = await acme.invoices()
+    await acme.pay_offline(deposit.id, 500_000)
+    assert (await plan_reports(acme))[-1].next.amount == gbp(400_000)
+    await acme.deliver(
+        co_events.ChangeOrderApproved(
+            change_order_id=str(uuid.uuid4()),
+            project_id=acme.project_id,
+            customer_id=acme.customer_id,
+            number="CO-001",
+            revision=1,
+            title="Second subwoofer",
+            price_impact=gbp(100_000),
+            tax_impact=gbp(0),
+            project_reference="PRJ-0001",
+            project_name="Home cinema",
+        )
+    )
+    latest = (await plan_reports(acme))[-1]
+    assert (latest.next.label, latest.next.amount) == ("Installation", gbp(480_000))

@@ -27,7 +27,12 @@ from services.payments.models import Invoice, Variation
 from services.payments.service.common import Sessions, load_settings
 from services.payments.service.invoices import add_lines, issue
 from services.payments.service.plan import invoiced_of, milestones_of
-from services.payments.service.standing import added_rows, contract_of, invoiced_milestones
+from services.payments.service.standing import (
+    added_rows,
+    contract_of,
+    invoiced_milestones,
+    publish_plan_changed,
+)
 
 VARIATION_NS = uuid.UUID("1d3f7a52-95c4-4f0e-8a2b-6c1f0b7e4d21")
 MAX_IMPACT_MINOR = 10**13
@@ -83,6 +88,7 @@ async def on_change_order_approved(
         await uow.flush()
         variation.invoice_id = invoice.id
     await uow.flush()
+    await publish_plan_changed(uow, row.project_id)  # the milestones still to come moved
 
 
 def _plan(
