@@ -250,6 +250,23 @@ async def send(
     return await act(request, call, then=order_url(oid), done=done)
 
 
+@router.post("/console/change-orders/{order_id}/details")
+async def edit_details(
+    request: Request, order_id: str, signed_in: StaffPage, remote: ChangeOrdersDep
+) -> Response:
+    """A draft's title and reason: a revision keeps the previous one's words
+    until staff say why it changed (the client reads them on the order and
+    on the signed certificate)."""
+    form = await signed_in_form(request, signed_in)
+    oid = UUID(page_id(order_id, "change order"))
+    if not form["title"] or not form.text("reason"):
+        flash = "Give the change a title and a reason."
+        return see_other(request, order_url(oid), flash=flash, kind="error")
+    words = {"title": form["title"], "reason": form.text("reason")}
+    call = calls.update_change_order(remote, signed_in.person, oid, words)
+    return await act(request, call, then=order_url(oid), done="The title and reason are saved.")
+
+
 @router.post("/console/change-orders/{order_id}/revise")
 async def revise(
     request: Request, order_id: str, signed_in: StaffPage, remote: ChangeOrdersDep

@@ -179,6 +179,13 @@ def test_the_demo_client_pushes_back_then_approves_revision_two_and_it_all_follo
     entered.get_by_role("button", name="Remove").click()
     expect(staff.get_by_text("The change is removed.")).to_be_visible()
     expect(staff.locator("li.row-split", has_text="R1.8")).to_have_count(0)
+    # The reason still says "four more bass traps": staff reword it for revision 2.
+    staff.get_by_label("Why (the client reads it", exact=False).fill(
+        "The back row measured 9 dB down at 40 Hz: a rear subwoofer fixes it, with the "
+        "twelve traps as they are. Calibration takes two more days at commissioning."
+    )
+    staff.get_by_role("button", name="Save", exact=True).click()
+    expect(staff.get_by_text("The title and reason are saved.")).to_be_visible()
     both_widths(staff, "demo-co-console-revision")
     staff.get_by_role("button", name="Send revision 2").click()
     expect(staff.get_by_text("Sent. The client can now read it")).to_be_visible()
@@ -198,6 +205,7 @@ def test_the_demo_client_pushes_back_then_approves_revision_two_and_it_all_follo
     client.reload()
     expect(client.get_by_text(re.compile(r"^Revision 2"))).to_be_visible()
     expect(client.get_by_text("Agreed: the traps stay at twelve.")).to_be_visible()
+    expect(client.get_by_text("with the twelve traps as they are")).to_be_visible()
     diff = client.get_by_role("region", name="Line by line")
     expect(diff.locator(".tag-quantity")).to_have_count(0)
     expect(diff.locator(".tag-added")).to_have_count(2)

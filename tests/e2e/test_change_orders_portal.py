@@ -314,6 +314,23 @@ async def test_staff_draft_add_send_revise_and_withdraw_in_the_console(running: 
         order = await staff(gw, running, "GET", f"/api/v1/change-orders/{oid}")
         assert (order["revision"], order["status"]) == (2, "draft")
         assert order["comments"][-1]["body"] == "Cheaper sub on offer"
+        # Revision 2's words say why it changed (they start as revision 1's).
+        details = f"{order_page}/details"
+        empty = await browser.submit(order_page, details, {"title": "Second sub", "reason": " "})
+        assert empty.status_code == 303
+        assert "Give the change a title and a reason." in (await browser.get(order_page)).text
+        reworded = await browser.submit(
+            order_page,
+            details,
+            {"title": "Second subwoofer, smaller", "reason": "A cheaper sub fits the rack"},
+        )
+        assert reworded.status_code == 303
+        order = await staff(gw, running, "GET", f"/api/v1/change-orders/{oid}")
+        assert (order["title"], order["reason"], order["revision"]) == (
+            "Second subwoofer, smaller",
+            "A cheaper sub fits the rack",
+            2,
+        )
         # The thread names the answer's author as identity does, not "staff".
         me = (await browser.get("/api/v1/me")).json()
         thread = (await browser.get(order_page)).text
