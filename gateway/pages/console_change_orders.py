@@ -256,12 +256,9 @@ async def edit_details(
 ) -> Response:
     """A draft's title and reason: a revision keeps the previous one's words
     until staff say why it changed (the client reads them on the order and
-    on the signed certificate)."""
+    on the signed certificate). changeorders refuses empty or unusable words."""
     form = await signed_in_form(request, signed_in)
     oid = UUID(page_id(order_id, "change order"))
-    if not form["title"] or not form.text("reason"):
-        flash = "Give the change a title and a reason."
-        return see_other(request, order_url(oid), flash=flash, kind="error")
     words = {"title": form["title"], "reason": form.text("reason")}
     call = calls.update_change_order(remote, signed_in.person, oid, words)
     return await act(request, call, then=order_url(oid), done="The title and reason are saved.")

@@ -87,8 +87,7 @@ async def on_change_order_approved(
         issue(uow, invoice, settings, event.occurred_at)
         await uow.flush()
         variation.invoice_id = invoice.id
-    await uow.flush()
-    await publish_plan_changed(uow, row.project_id)  # the milestones still to come moved
+    await publish_plan_changed(uow, row.project_id)  # flushes; the milestones to come moved
 
 
 def _plan(
