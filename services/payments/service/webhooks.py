@@ -122,42 +122,36 @@ def _traced(traceparent: str) -> Callable[[], contextvars.Context]:
     return traced
 
 
-# One round trip, the payload never decoded: lock the event, find whether
-# its PaymentIntent is one of our payments, and if it changes none (most
-# events: the integrator's other Stripe business) mark it done there and then.
+# One round trip, the payload never decoded: lock the events, find whether
+# each one's PaymentIntent is one of our payments, and mark done there and
+# then every one that changes none (most events: the integrator's other
+# Stripe business). Locked in id order, so two passes never wait on each other
+# crosswise.
+#
+# Shaped for row-level security. The intent id is taken out of the payload in
+# a MATERIALIZED step, so the join to `payment` compares two plain columns:
+# written as `p.stripe_payment_intent_id = e.payload -> ... ->> 'id'` it holds
+# a non-leakproof operator (jsonb `->`), which PostgreSQL must not run before
+# `payment`'s RLS policy, so it could not be an index condition and every
+# event scanned all the tenant's payments. And `stripe_event` has no index on
+# tenant_id (migration 0008): with one, the planner ANDed the RLS qual's index
+# into the id lookup on stale statistics, and at 1,000 webhooks a second this
+# statement read ~33,000 buffers a call, growing with the table, most of
+# PostgreSQL's CPU (bench/HISTORY.md, 2026-12-07).
 _PENDING = text(
     """
-    WITH pending AS (
-        SELECT e.id, e.type, p.id AS payment_id
+    WITH locked AS MATERIALIZED (
+        SELECT e.id, e.type, e.payload -> 'data' -> 'object' ->> 'id' AS intent_id
         FROM stripe_event e
-        LEFT JOIN payment p
-          ON p.stripe_payment_intent_id = e.payload -> 'data' -> 'object' ->> 'id'
-         AND p.stripe_payment_intent_id <> ''
-        WHERE e.id = :id AND e.processed_at IS NULL
-        FOR UPDATE OF e
-    ), done AS (
-        UPDATE stripe_event s SET processed_at = :at
-        FROM pending
-        WHERE s.id = pending.id
-          AND (pending.payment_id IS NULL OR NOT pending.type = ANY(:intent_events))
-    )
-    SELECT type, payment_id FROM pending
-    """
-)
-_DONE = text("UPDATE stripe_event SET processed_at = :at WHERE id = :id")
-# The same for a fetched batch (locked in id order, so two passes never
-# wait on each other crosswise).
-_PENDING_MANY = text(
-    """
-    WITH pending AS (
-        SELECT e.id, e.type, p.id AS payment_id
-        FROM stripe_event e
-        LEFT JOIN payment p
-          ON p.stripe_payment_intent_id = e.payload -> 'data' -> 'object' ->> 'id'
-         AND p.stripe_payment_intent_id <> ''
         WHERE e.id = ANY(:ids) AND e.processed_at IS NULL
         ORDER BY e.id
         FOR UPDATE OF e
+    ), pending AS (
+        SELECT l.id, l.type, p.id AS payment_id
+        FROM locked l
+        LEFT JOIN payment p
+          ON p.stripe_payment_intent_id = l.intent_id
+         AND p.stripe_payment_intent_id <> ''
     ), done AS (
         UPDATE stripe_event s SET processed_at = :at
         FROM pending
@@ -167,36 +161,27 @@ _PENDING_MANY = text(
     SELECT id, type, payment_id FROM pending ORDER BY id
     """
 )
+_DONE = text("UPDATE stripe_event SET processed_at = :at WHERE id = :id")
 
 
 async def on_stripe_event(uow: UnitOfWork, event: Event[events_pb2.StripeEventReceived]) -> None:
     """The work of one webhook, after its commit; idempotent (the consumer
-    also skips an event it has handled). Plain SQL: the consumer runs this for
-    every event of ours at webhook rates; the ORM only where a payment changes."""
-    event_id, at = event.payload.event_id, now_utc()
-    pending = (
-        await uow.session.execute(
-            _PENDING, {"id": event_id, "at": at, "intent_events": sorted(INTENT_EVENTS)}
-        )
-    ).first()
-    if pending is None or pending.payment_id is None or pending.type not in INTENT_EVENTS:
-        return  # unknown, done already, or done just now
-    row = await uow.session.get(StripeEvent, event_id)
-    if row is not None:
-        await _intent_changed(uow, row)
-    await uow.session.execute(_DONE, {"id": event_id, "at": at})
+    also skips an event it has handled)."""
+    await on_stripe_events(uow, [event])
 
 
 async def on_stripe_events(
     uow: UnitOfWork, events: list[Event[events_pb2.StripeEventReceived]]
 ) -> None:
-    """`on_stripe_event` for a fetched batch of one tenant's events, in one
+    """The work of a fetched batch of one tenant's webhooks, in one
     transaction: one statement marks done every event that changes no
-    payment; each that does is landed in turn (monotonic, so in any order)."""
+    payment (unknown or done already: nothing); each that does is landed in
+    turn (monotonic, so in any order). Plain SQL: the consumer runs this at
+    webhook rates; the ORM only where a payment changes."""
     at = now_utc()
     pending = (
         await uow.session.execute(
-            _PENDING_MANY,
+            _PENDING,
             {
                 "ids": sorted({e.payload.event_id for e in events}),
                 "at": at,
