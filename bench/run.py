@@ -28,7 +28,17 @@ from pathlib import Path
 
 import psutil
 
-from bench import bookings, bookings_report, changeorders, events, pages, payments, procs, report
+from bench import (
+    bookings,
+    bookings_report,
+    changeorders,
+    events,
+    pages,
+    payments,
+    pg_statements,
+    procs,
+    report,
+)
 from bench.context import git_commit, machine, strays, suite_log_excerpt
 from bench.events import BenchFailure
 from bench.http_measure import (
@@ -100,7 +110,7 @@ def bench(tmp: Path, started: float) -> dict:
         SuiteOptions(
             data_dir=suite_dir,
             log_file=suite_log,
-            postgres_settings=PG_SETTINGS,
+            postgres_settings={**PG_SETTINGS, **pg_statements.SETTINGS},
             with_localstripe=False,
             extra_env={**payments.ENV, **GATEWAY_ENV, **events.trace_env(tmp)},
         )
@@ -128,7 +138,9 @@ def bench(tmp: Path, started: float) -> dict:
 
         if ONLY_CO:
             log("change orders: approvals at 50/s vs the composite floor ...")
+            pg_statements.reset(suite.postgres.admin_url)
             results["changeorders"] = changeorders.measure(suite, info, tmp, log=log)
+            pg_statements.report(suite.postgres.admin_url, "change orders", log)
             check_suite(suite)
         elif ONLY_EVENTS:
             host = info["demo_host"].split(":")[0]
@@ -224,7 +236,9 @@ def bench(tmp: Path, started: float) -> dict:
                 check_suite(suite)
                 log(bookings_report.summary(results["bookings"]))
                 log("change orders: approvals at 50/s vs the composite floor ...")
+                pg_statements.reset(suite.postgres.admin_url)
                 results["changeorders"] = changeorders.measure(suite, info, tmp, log=log)
+                pg_statements.report(suite.postgres.admin_url, "change orders", log)
                 check_suite(suite)
     except BaseException:
         crashed = suite.crashed()

@@ -8,7 +8,8 @@ bench/payments.py's closed loop (max) and open loop (1,000/s), printing
 events/s, ack p50/p99 and server CPU µs per webhook by process. With
 `--py-spy DIR` it also records the gateway and payments (speedscope) during an
 extra closed-loop window (`--py-spy-mode open`: at 1,000/s); py-spy must be on
-PATH (the venv has it).
+PATH (the venv has it). `BENCH_PG_STATEMENTS=1` prints each run's heaviest
+statements (bench/pg_statements.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import payments
+from bench import payments, pg_statements
 from bench.events import _dsn
 from bench.run import PG_SETTINGS
 from deploy.cli import seed_and_describe
@@ -77,7 +78,7 @@ def main() -> None:
         SuiteOptions(
             data_dir=tmp / "suite",
             log_file=tmp / "suite.log",
-            postgres_settings=PG_SETTINGS,
+            postgres_settings={**PG_SETTINGS, **pg_statements.SETTINGS},
             with_localstripe=False,
             extra_env=payments.ENV,
         )
@@ -94,7 +95,9 @@ def main() -> None:
         url = f"{suite.gateway_url}{payments.WEBHOOK}"
         for round_ in range(args.rounds):
             for mode in args.modes.split(","):
+                pg_statements.reset(suite.postgres.admin_url)
                 _print(f"round {round_ + 1} {mode}", payments._loaded(url, pids, mode))
+                pg_statements.report(suite.postgres.admin_url, mode, print)
         drain, recorded = asyncio.run(
             payments.drained(_dsn(suite.database_urls["payments"]), info["tenant_id"])
         )
