@@ -9,6 +9,7 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     CheckConstraint,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
@@ -62,12 +63,17 @@ class StaffUser(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "email"),
         UniqueConstraint("tenant_id", "request_id"),
-        Index("ix_staff_user_tenant_id_lower_email", "tenant_id", text("lower(email)")),
+        Index("ix_staff_user_tenant_id_email_key", "tenant_id", "email_key"),
     )
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
     request_id: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254))
+    # lower(email), kept by PostgreSQL: what an address is looked up by. A
+    # column, not an index on lower(email): under row-level security a
+    # non-leakproof function (lower) may not run before the tenant policy, so
+    # `lower(email) = $1` was a filter over every one of the tenant's rows.
+    email_key: Mapped[str] = mapped_column(String(254), Computed("lower(email)", persisted=True))
     full_name: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -139,9 +145,9 @@ class Contact(Base):
         # One live contact per address in a tenant (case-insensitive); a removed
         # contact's address can be added again.
         Index(
-            "uq_contact_tenant_id_lower_email",
+            "uq_contact_tenant_id_email_key",
             "tenant_id",
-            text("lower(email)"),
+            "email_key",
             unique=True,
             postgresql_where=text("removed_at IS NULL"),
         ),
@@ -151,6 +157,11 @@ class Contact(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id"), index=True)
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id"), index=True)
     email: Mapped[str] = mapped_column(String(254))
+    # lower(email), kept by PostgreSQL: what an address is looked up by. A
+    # column, not an index on lower(email): under row-level security a
+    # non-leakproof function (lower) may not run before the tenant policy, so
+    # `lower(email) = $1` was a filter over every one of the tenant's rows.
+    email_key: Mapped[str] = mapped_column(String(254), Computed("lower(email)", persisted=True))
     full_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

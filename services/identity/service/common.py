@@ -9,14 +9,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from portal.identity.v1 import events_pb2
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
 from services.chassis.errors import PermissionDenied
 from services.identity import domain_credentials
-from services.identity.models import AuditEntry, Contact, LoginToken, Session, StaffUser, Tenant
+from services.identity.models import (
+    AuditEntry,
+    Contact,
+    Customer,
+    LoginToken,
+    Session,
+    StaffUser,
+    Tenant,
+)
 from services.identity.passwords import Passwords
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -32,6 +40,22 @@ class ClientInfo:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def staff_by_email(email: str) -> Select[tuple[StaffUser]]:
+    """The tenant's staff user with this (lowercased) address, by its index."""
+    return select(StaffUser).where(StaffUser.email_key == email).limit(1)
+
+
+def contact_by_email(email: str) -> Select[tuple[Contact, Customer]]:
+    """The tenant's live contact with this (lowercased) address and its
+    customer, by the one-live-address index."""
+    return (
+        select(Contact, Customer)
+        .join(Customer, Customer.id == Contact.customer_id)
+        .where(Contact.email_key == email, Contact.removed_at.is_(None))
+        .limit(1)
+    )
 
 
 def require_front_door(principal: Principal) -> str:

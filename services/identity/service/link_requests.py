@@ -21,7 +21,7 @@ from typing import Literal
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from portal.identity.v1 import events_pb2
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
@@ -29,14 +29,16 @@ from services.chassis.errors import NotFound
 from services.chassis.events import Event
 from services.chassis.validation import parse_uuid
 from services.identity import domain, domain_access, domain_credentials, domain_sessions
-from services.identity.models import Contact, Customer, LinkRequest, LoginToken, StaffUser
+from services.identity.models import Contact, Customer, LinkRequest, LoginToken
 from services.identity.service.common import (
     Sessions,
     actor_label,
     actor_name,
     audit,
+    contact_by_email,
     now_utc,
     require_front_door,
+    staff_by_email,
     tenant_name,
     void_login_tokens,
 )
@@ -133,14 +135,7 @@ async def invite_contact(*, sessions: Sessions, principal: Principal, contact_id
 
 async def _live_contact(uow: UnitOfWork, email: str) -> tuple[Contact, Customer] | None:
     """The contact with this address whose portal is open (active or archived)."""
-    row = (
-        await uow.session.execute(
-            select(Contact, Customer)
-            .join(Customer, Customer.id == Contact.customer_id)
-            .where(func.lower(Contact.email) == email, Contact.removed_at.is_(None))
-            .limit(1)
-        )
-    ).one_or_none()
+    row = (await uow.session.execute(contact_by_email(email))).one_or_none()
     if row is None or not domain_access.portal_open(row[1].access_state):
         return None
     return row[0], row[1]
@@ -182,9 +177,7 @@ async def _holder(
     """Who a link for this address goes to: (kind, id, address, name), or nobody.
     Magic links are for client contacts; resets for staff first, then contacts."""
     if purpose == "password_reset":
-        user = await uow.session.scalar(
-            select(StaffUser).where(func.lower(StaffUser.email) == email).limit(1)
-        )
+        user = await uow.session.scalar(staff_by_email(email))
         if user is not None:
             return "staff", user.id, user.email, user.full_name
     found = await _live_contact(uow, email)

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, update
 
 from services.chassis.auth import Principal
 from services.chassis.db import UnitOfWork
@@ -26,7 +26,7 @@ from services.chassis.errors import (
 )
 from services.identity import domain_credentials, domain_sessions, domain_sign_in
 from services.identity.domain_sign_in import SignInStep
-from services.identity.models import Contact, Customer, RecoveryCode, StaffUser
+from services.identity.models import Contact, RecoveryCode, StaffUser
 from services.identity.passwords import Passwords
 from services.identity.service.common import (
     ClientInfo,
@@ -34,11 +34,13 @@ from services.identity.service.common import (
     access_closed_message,
     actor_label,
     audit,
+    contact_by_email,
     end_sessions,
     now_utc,
     person_sessions,
     require_front_door,
     require_person,
+    staff_by_email,
     subject_uuid,
     tenant_name,
     void_login_tokens,
@@ -73,26 +75,22 @@ class _Account:
 
 async def _find_account(uow: UnitOfWork, email: str) -> _Account | None:
     """Staff first, then a live contact, by case-insensitive address."""
-    user = await uow.session.scalar(
-        select(StaffUser).where(func.lower(StaffUser.email) == email).limit(1)
-    )
+    user = await uow.session.scalar(staff_by_email(email))
     if user is not None:
         return _Account(
             "staff", user.id, user.email, user.password_hash, None, None, user.totp_enabled
         )
-    row = (
-        await uow.session.execute(
-            select(Contact, Customer.access_state)
-            .join(Customer, Customer.id == Contact.customer_id)
-            .where(func.lower(Contact.email) == email, Contact.removed_at.is_(None))
-            .limit(1)
-        )
-    ).one_or_none()
+    row = (await uow.session.execute(contact_by_email(email))).one_or_none()
     if row is None:
         return None
-    contact, state = row
+    contact, customer = row
     return _Account(
-        "client", contact.id, contact.email, contact.password_hash, contact.customer_id, state
+        "client",
+        contact.id,
+        contact.email,
+        contact.password_hash,
+        contact.customer_id,
+        customer.access_state,
     )
 
 
