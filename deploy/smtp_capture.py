@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -15,6 +16,13 @@ from typing import Any
 def _unmangle(text: str) -> str:
     """Undo the parser's surrogateescape of raw 8-bit bytes (e.g. SMTPUTF8 headers)."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _header(text: str) -> str:
+    """A header's value as read: unfolded (RFC 5322: the line breaks go, the
+    space after them stays) and trimmed. A raw 8-bit header folded right
+    after its name kept the break, shown as a leading space in the viewer."""
+    return re.sub(r"\r?\n(?=[ \t])", "", _unmangle(text)).strip()
 
 
 def _part_content(msg: EmailMessage, subtype: str) -> str | None:
@@ -49,10 +57,10 @@ def parse_message(
         headers: dict[str, str] = {}
         for name, value in msg.items():
             # Repeated headers (Received, ...) are joined rather than dropped.
-            value = _unmangle(str(value))
+            value = _header(str(value))
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         record["headers"] = headers
-        record["subject"] = _unmangle(str(msg.get("Subject", "")))
+        record["subject"] = _header(str(msg.get("Subject", "")))
         record["text"] = _part_content(msg, "plain")
         record["html"] = _part_content(msg, "html")
         record["attachments"] = [

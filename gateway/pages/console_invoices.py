@@ -30,7 +30,7 @@ from services.chassis.money import format_amount, parse_amount, parse_percent_bp
 router = APIRouter(include_in_schema=False)
 NEW_LINES = 3  # blank line rows on the draft form; empty ones are skipped
 TRIGGERS = (
-    ("acceptance", "On acceptance (deposit)"),
+    ("acceptance", "Acceptance (deposit)"),  # fits the phone's select
     ("procurement", "Procurement"),
     ("install", "Install"),
     ("commissioning", "Commissioning"),

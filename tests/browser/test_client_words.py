@@ -63,3 +63,24 @@ def test_the_client_reads_plain_words_on_their_proposal_and_documents(
     assert technical_words(page.content()) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     shot(page, "document-not-found")
+
+
+def test_the_main_nav_is_one_row_with_the_current_place_in_view(page: Page, suite: Suite) -> None:
+    """On a phone the client's five places are one row that scrolls sideways
+    (they wrapped to two uneven rows), the page itself never wider than the
+    screen, and on the last place (Account) that place is scrolled into view."""
+    base = suite.running.info["demo_url"]
+    width = page.viewport_size["width"]
+    sign_in_as_jane(page, suite)
+    for path, label in (("/invoices", "Invoices"), ("/account", "Account")):
+        page.goto(base + path)
+        nav = page.get_by_role("navigation", name="Main")
+        current = nav.get_by_role("link", name=label, exact=True)
+        expect(current).to_have_attribute("aria-current", "page")
+        items = nav.get_by_role("listitem")
+        tops = {round(items.nth(i).bounding_box()["y"]) for i in range(items.count())}
+        assert len(tops) == 1, tops  # one row, at any width
+        box = current.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, "client-nav-account")

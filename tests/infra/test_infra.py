@@ -323,3 +323,20 @@ def test_free_ports_are_distinct_and_outside_the_ephemeral_range() -> None:
     assert len(set(ports)) == len(ports)
     assert not [p for p in ports if low <= p <= high]
     assert all(port_is_free(p) for p in ports)
+
+
+def test_smtp_sink_shows_a_folded_8bit_subject_unfolded() -> None:
+    """A raw UTF-8 subject folded right after its name (as SMTPUTF8 mail
+    is): the viewer shows it on one line, without the fold's break or a
+    leading space."""
+    from datetime import UTC, datetime
+
+    from deploy import smtp_capture
+
+    raw = (
+        "From: a@x.test\r\nTo: b@x.test\r\nSubject:\r\n Änderung CO-003: zweiter\r\n"
+        " Subwoofer\r\nX-Note: one\r\n two\r\n\r\nbody\r\n"
+    ).encode()
+    record = smtp_capture.parse_message(1, "a@x.test", ["b@x.test"], raw, datetime.now(UTC))
+    assert record["subject"] == "Änderung CO-003: zweiter Subwoofer"
+    assert record["headers"]["X-Note"] == "one two"
