@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 from google.protobuf.message import Message
 from sqlalchemy import (
@@ -27,6 +28,8 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    event,
+    exc,
     func,
     text,
 )
@@ -158,8 +161,24 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     checkout (TCP, TLS negotiation, auth and asyncpg's type introspection:
     several per cent of a service's CPU under the bench). A request beyond the
     ceiling waits for a connection, as it did before at the same ceiling.
-    No pre-ping: it costs a round trip on every checkout; recycle instead."""
-    return create_async_engine(url, pool_size=2 * pool_size, max_overflow=0, pool_recycle=1800)
+    No pre-ping: it costs a round trip on every checkout; recycle instead,
+    and hand out no connection the driver already knows is closed."""
+    engine = create_async_engine(url, pool_size=2 * pool_size, max_overflow=0, pool_recycle=1800)
+    event.listen(engine.sync_engine.pool, "checkout", _refuse_closed)
+    return engine
+
+
+def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A connection PostgreSQL ended (a restart, a failover, an admin's
+    pg_terminate_backend) is closed in asyncpg as soon as the loop sees the
+    socket close, at no cost to check. Raising DisconnectionError makes the
+    pool discard it and check out another (SQLAlchemy's "pessimistic
+    disconnect handling"). Without it, the reads that talk to asyncpg
+    directly (ReadUnit's plans, the webhook batch) never told SQLAlchemy the
+    connection was dead, and it went back to the pool and failed every read
+    that drew it, for good."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise exc.DisconnectionError("the connection was closed by the server")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -24,6 +24,7 @@ from services.chassis.auth import (
     reset_current_principal,
     set_current_principal,
 )
+from services.chassis.db_faults import database_unavailable
 from services.chassis.rpc_spans import Span, record_status, server_span
 from services.chassis.telemetry import get_logger
 
@@ -152,6 +153,12 @@ class _Guard:
             )
             record_status(span, status_for(exc), exc.message)
             await context.abort(status_for(exc), exc.message)
+        if database_unavailable(exc):  # nothing changed; worth trying again
+            log.warning("database unavailable", method=self._method, error=repr(exc))
+            record_status(span, grpc.StatusCode.UNAVAILABLE, "database unavailable")
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, "the database is unavailable; try again shortly"
+            )
         log.exception("unhandled error in rpc", method=self._method)
         record_status(span, grpc.StatusCode.INTERNAL, "internal error")
         await context.abort(grpc.StatusCode.INTERNAL, "internal error")
