@@ -153,7 +153,7 @@ class _Guard:
             )
             record_status(span, status_for(exc), exc.message)
             await context.abort(status_for(exc), exc.message)
-        if database_unavailable(exc):  # nothing changed; worth trying again
+        if database_unavailable(exc):  # worth trying again (db_faults.py says why)
             log.warning("database unavailable", method=self._method, error=repr(exc))
             record_status(span, grpc.StatusCode.UNAVAILABLE, "database unavailable")
             await context.abort(
