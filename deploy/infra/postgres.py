@@ -80,7 +80,7 @@ class Postgres(_ManagedProcess):
         ]  # fmt: skip
         for key, value in self.settings.items():
             argv += ["-c", f"{key}={value}"]
-        self._spawn(argv, cwd=self.data_dir, **run_as)
+        self._spawn(_as_user(argv, run_as), cwd=self.data_dir)
         self._wait_ready(self._is_ready, timeout)
 
     def stop(self, timeout: float = 15) -> None:
@@ -167,7 +167,7 @@ class Postgres(_ManagedProcess):
     def _prepare_user(self) -> dict[str, Any]:
         """Create the data dir; as root, hand it to the unprivileged system user.
 
-        Returns the Popen kwargs that switch to that user (empty when not root).
+        Returns that user's {"user": uid, "group": gid} (empty when not root).
         """
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() != 0:
@@ -192,8 +192,7 @@ class Postgres(_ManagedProcess):
             for path in [self.data_dir, *self.data_dir.rglob("*")]:
                 os.lchown(path, uid, gid)
         self.data_dir.chmod(0o700)
-        # Drop root's supplementary groups too, not just the uid/gid.
-        return {"user": uid, "group": gid, "extra_groups": []}
+        return {"user": uid, "group": gid}
 
     def _stop_leftover_server(self) -> None:
         """Stop a postgres still serving our data dir after a crashed earlier run.
@@ -230,7 +229,7 @@ class Postgres(_ManagedProcess):
         if self.settings.get("fsync") == "off":
             argv.append("--no-sync")  # the server won't fsync either; don't wait here
         result = subprocess.run(
-            argv, cwd=self.data_dir, capture_output=True, text=True, check=False, **run_as
+            _as_user(argv, run_as), cwd=self.data_dir, capture_output=True, text=True, check=False
         )
         if result.returncode != 0:
             raise RuntimeError(
@@ -267,3 +266,20 @@ class Postgres(_ManagedProcess):
             "-h", self.host, "-p", str(self.port), "-U", "postgres", "-d", "postgres",
         ]  # fmt: skip
         return subprocess.run(argv, check=False).returncode == 0
+
+
+def _as_user(argv: list[str], run_as: dict[str, Any]) -> list[str]:
+    """argv run as `run_as`'s user, with root's supplementary groups dropped.
+
+    setpriv switches user after exec'ing, rather than Popen(user=...) switching
+    before it: Python forks for a uid change instead of vfork'ing, and a real
+    fork runs gRPC's pthread_atfork handlers in the child, which in a process
+    with gRPC's threads busy (the test process, a service) sometimes crashed
+    the child with SIGSEGV before postgres ever ran."""
+    if not run_as:
+        return argv
+    setpriv = shutil.which("setpriv")  # util-linux: on every Debian
+    if setpriv is None:
+        raise RuntimeError("running as root needs setpriv (util-linux) to start postgres")
+    uid, gid = str(run_as["user"]), str(run_as["group"])
+    return [setpriv, "--reuid", uid, "--regid", gid, "--clear-groups", "--", *argv]

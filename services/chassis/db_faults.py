@@ -25,6 +25,13 @@ _NO_SERVER = (
     asyncpg.CannotConnectNowError,
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.InterfaceError,  # the connection closed under a call
+    # A server ending an idle connection sends its FATAL before it closes the
+    # socket. asyncpg, not expecting a message between queries, parks the
+    # protocol waiting for a sync that never comes; the next query on it,
+    # before the loop has seen the socket close, fails with this instead of
+    # a closed-connection error. Our code never shares a connection between
+    # tasks (SQLAlchemy's adapter holds a lock), so this is that case.
+    asyncpg.InternalClientError,
 )
 
 

@@ -47,8 +47,14 @@ def pg(tmp_path_factory: pytest.TempPathFactory):
 async def test_postgres_service_database(pg: Postgres) -> None:
     assert pg.port not in SYSTEM_PORTS
     if os.geteuid() == 0:
-        # PostgreSQL refuses to run as root; the launcher switches to a system user.
-        assert psutil.Process(pg.pid).username() == "embedded_postgres"
+        # PostgreSQL refuses to run as root; the launcher switches to a system user,
+        # keeping none of root's groups, and the pid it holds is postgres itself.
+        server = psutil.Process(pg.pid)
+        assert server.username() == "embedded_postgres"
+        assert server.name() == "postgres"
+        status = await asyncio.to_thread(Path(f"/proc/{pg.pid}/status").read_text)
+        groups = next(line for line in status.splitlines() if line.startswith("Groups:"))
+        assert groups.split(":")[1].split() in ([], [str(server.gids().real)])
 
     # Called from inside a running event loop on purpose: the sync API must cope.
     url = pg.ensure_service_database("billing", "pa:ss/w@rd'")
