@@ -19,8 +19,10 @@ from typing import Any
 
 from google.protobuf.message import Message
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
+    Identity,
     Integer,
     LargeBinary,
     MetaData,
@@ -70,6 +72,10 @@ outbox_message = Table(
     Column("payload", LargeBinary, nullable=False),  # serialized EventEnvelope
     Column("headers", JSONB, nullable=False),  # traceparent etc. of the writer
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The order rows were written in, which the relay publishes in: created_at
+    # is the transaction's start (now()), shared by all its rows and earlier
+    # than a transaction's that began later but wrote (and committed) first.
+    Column("seq", BigInteger, Identity(always=True), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True, index=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
 )

@@ -84,6 +84,23 @@ def create_chassis_tables() -> None:
     chassis_metadata.create_all(bind=op.get_bind())
 
 
+def add_outbox_sequence() -> None:
+    """outbox_message.seq, the order its rows were written in (chassis.db says
+    why). A first migration run with today's chassis already made it, hence
+    IF NOT EXISTS; on an existing table PostgreSQL numbers the rows there in
+    their physical order, which is the order they were inserted in."""
+    op.execute(
+        text(
+            "ALTER TABLE outbox_message "
+            "ADD COLUMN IF NOT EXISTS seq bigint GENERATED ALWAYS AS IDENTITY"
+        )
+    )
+
+
+def drop_outbox_sequence() -> None:
+    op.execute(text("ALTER TABLE outbox_message DROP COLUMN IF EXISTS seq"))
+
+
 def enable_tenant_rls(table: str) -> None:
     """Row-level security keyed on the transaction-local `app.tenant_id`.
 

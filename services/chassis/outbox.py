@@ -108,7 +108,7 @@ class OutboxRelay:
                 await session.execute(
                     select(outbox_message)
                     .where(outbox_message.c.published_at.is_(None))
-                    .order_by(outbox_message.c.created_at)
+                    .order_by(outbox_message.c.seq)
                     .limit(self._batch_size)
                     .with_for_update(skip_locked=True)
                 )

@@ -136,3 +136,33 @@ async def test_published_rows_past_their_keep_are_pruned_at_most_once_an_interva
     await write_event(scratch_db, subject, "a")
     assert await eager.relay_once() == 1
     assert await rows() == 1  # the two published earlier are gone
+
+
+async def test_an_aggregates_events_go_in_the_order_written_not_the_order_their_transactions_began(
+    scratch_db, nc, unique
+):
+    """The usual shape of two writes to one project: B begins (reads, checks),
+    then waits on the project's lock while A writes its event and commits;
+    B's event is written after A's, and must be published after it, although
+    B's transaction, and so its now(), began first."""
+    subject = f"t{unique}.thing.happened"
+    js = nc.jetstream()
+    async with UnitOfWork(scratch_db.sessions, TENANT) as b:
+        await b.session.execute(select(1))  # B's transaction (and its now()) begins
+        first = await write_event(scratch_db, subject, "p1")  # A: begins, writes, commits
+        second = b.publish(
+            event_type(subject)(currency=SMALL), aggregate_type="thing", aggregate_id="p1"
+        )
+        await b.commit()
+    # And within one transaction, the order it published in.
+    async with UnitOfWork(scratch_db.sessions, TENANT) as uow:
+        more = [
+            uow.publish(
+                event_type(subject)(amount_minor=i), aggregate_type="thing", aggregate_id="p1"
+            )
+            for i in range(30)
+        ]
+        await uow.commit()
+    relay = OutboxRelay(scratch_db.engine, js, batch_size=100)
+    assert await relay.relay_once() == 32
+    assert await stream_ids(js, subject) == [first, second, *more]

@@ -104,3 +104,32 @@ async def test_projects_that_already_list_contacts_announce_them_once(postgres: 
     assert (announced.project_id, list(announced.visible_contact_ids)) == (str(listed), [jane])
     assert rows[0].headers[TENANT_HEADER] == str(tenant)
     assert forced is True
+
+
+async def test_the_outbox_sequence_numbers_rows_already_waiting_in_the_order_written(
+    postgres: Postgres,
+):
+    """A database from before outbox_message.seq (its column dropped to make
+    one): the rows still waiting are numbered in the order they were written,
+    and rows written after come after them."""
+    tenant = uuid.uuid4()
+    insert = text(
+        "INSERT INTO outbox_message (id, tenant_id, subject, payload, headers) "
+        "VALUES (:id, :t, 'projects.project.created', '\\x00', '{}')"
+    )
+    with migrated_database(postgres, "projects", "0012") as url:
+        engine = make_engine(url, pool_size=1)
+        async with as_tenant(engine, tenant) as conn:
+            await conn.execute(text("ALTER TABLE outbox_message DROP COLUMN seq"))
+            waiting = [uuid.uuid4() for _ in range(3)]
+            for row_id in waiting:
+                await conn.execute(insert, {"id": row_id, "t": tenant})
+        upgrade("projects", url)
+        async with as_tenant(engine, tenant) as conn:
+            later = uuid.uuid4()
+            await conn.execute(insert, {"id": later, "t": tenant})
+            ordered = (await conn.scalars(text("SELECT id FROM outbox_message ORDER BY seq"))).all()
+            nulls = await conn.scalar(text("SELECT count(*) FROM outbox_message WHERE seq IS NULL"))
+        await engine.dispose()
+    assert ordered == [*waiting, later]
+    assert nulls == 0
