@@ -33,8 +33,8 @@ def mailer(
             return True  # the next in line may be due now
         # Mail just queued is held briefly (MailerPolicy.hold_seconds) and a
         # retry may be close: wait for it here rather than for the next poll.
-        wait = await seconds_until_next_due(sessions=sessions, policy=policy)
-        if wait is not None and wait < poll_seconds:
+        wait = await seconds_until_next_due(sessions=sessions, policy=policy, within=poll_seconds)
+        if wait is not None:
             # A floor: a due email another replica has locked must not make this spin.
             await asyncio.sleep(max(wait, 0.1))
             return True

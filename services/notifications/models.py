@@ -51,6 +51,13 @@ class Email(Base):
             "event_at",
             postgresql_where=text("status = 'pending'"),
         ),
+        # The mailer's "when is the next one due?": rows scheduled far ahead
+        # (reminders) are not read (service/mailer.py next_due).
+        Index(
+            "ix_email_pending_next_attempt",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)

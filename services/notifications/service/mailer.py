@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from opentelemetry import metrics
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import Select, and_, func, select, tuple_
 from sqlalchemy.orm import aliased
 
 from services.chassis.telemetry import get_logger
@@ -105,15 +105,7 @@ async def send_due_emails(
     LOCKED for other replicas) until their outcomes commit."""
     now = datetime.now(UTC)
     async with sessions() as session, session.begin():
-        emails = list(
-            await session.scalars(
-                select(Email)
-                .where(_due(now, policy.hold_seconds), _nothing_earlier_waiting())
-                .order_by(Email.event_at, Email.created_at, Email.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
-            )
-        )
+        emails = list(await session.scalars(due_emails(now, policy, batch)))
         gate = asyncio.Semaphore(max(1, policy.parallel))
 
         async def attempt(email: Email) -> Failure | None:
@@ -137,22 +129,51 @@ async def send_due_emails(
     return len(emails)
 
 
-async def seconds_until_next_due(*, sessions: Sessions, policy: MailerPolicy) -> float | None:
-    """How long until some pending email falls due (0 if one is), or None."""
+def due_emails(now: datetime, policy: MailerPolicy, batch: int) -> Select[tuple[Email]]:
+    """The first `batch` due emails, each the first waiting of its recipient
+    and key, locked (SKIP LOCKED: another replica takes others)."""
+    return (
+        select(Email)
+        .where(_due(now, policy.hold_seconds), _nothing_earlier_waiting())
+        .order_by(Email.event_at, Email.created_at, Email.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def next_due(now: datetime, policy: MailerPolicy, within: float) -> Select[tuple[datetime]]:
+    """When the soonest email due in the next `within` seconds falls due.
+
+    Only rows whose next attempt is that close are looked at, by the index
+    of pending rows' next attempts: the reminders scheduled days ahead (one
+    per open change order and approver) are not read on every wake-up, as
+    they were when every pending row was asked whether it was first in line."""
     hold = timedelta(seconds=policy.hold_seconds)
-    async with sessions() as session:
-        soonest = await session.scalar(
-            select(
-                func.min(
-                    func.greatest(
-                        Email.next_attempt_at, func.least(Email.event_at, Email.created_at) + hold
-                    )
-                )
-            ).where(Email.status == "pending", _nothing_earlier_waiting())
+    return select(
+        func.min(
+            func.greatest(
+                Email.next_attempt_at, func.least(Email.event_at, Email.created_at) + hold
+            )
         )
+    ).where(
+        Email.status == "pending",
+        Email.next_attempt_at <= now + timedelta(seconds=within),
+        _nothing_earlier_waiting(),
+    )
+
+
+async def seconds_until_next_due(
+    *, sessions: Sessions, policy: MailerPolicy, within: float
+) -> float | None:
+    """How long until some pending email falls due (0 if one is), or None if
+    none does in the next `within` seconds (the mailer's poll covers those)."""
+    now = datetime.now(UTC)
+    async with sessions() as session:
+        soonest = await session.scalar(next_due(now, policy, within))
     if soonest is None:
         return None
-    return max(0.0, (soonest - datetime.now(UTC)).total_seconds())
+    wait = max(0.0, (soonest - datetime.now(UTC)).total_seconds())
+    return wait if wait < within else None
 
 
 def _failed(email: Email, failure: Failure, retry: RetryPolicy) -> None:
