@@ -4,10 +4,12 @@ the API's `formatted`, the emails and the PDFs do."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from gateway.api.proposals import status_name
 from gateway.pages.project_views import stage_label
@@ -41,10 +43,29 @@ def build_templates(*, auto_reload: bool = False) -> Jinja2Templates:
     env.filters["percent_number"] = format_percent_bps  # "8.25", for a form field
     env.filters["device"] = describe_device
     env.filters["zone_place"] = zone_place  # "America/New_York" -> "New York"
+    env.filters["keep_references"] = keep_references  # "Deposit (PRJ-0001)", unbroken
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["stage_label"] = stage_label
     env.globals["proposal_status"] = proposal_status
     return templates
+
+
+# Our human numbers: PRJ-0001, INV-1247, CO-003 (chassis.db next_number's scopes).
+_REFERENCE = re.compile(r"\b[A-Z]{2,4}-\d{2,}\b")
+_NOWRAP = Markup('<span class="nowrap">{}</span>')
+
+
+def keep_references(text: str) -> Markup:
+    """Text (escaped) whose references never break at their hyphen: a line's
+    description is data and wraps where a phone's width says, but "PRJ-" at
+    the end of one line and "0001" on the next reads as two things."""
+    parts: list[Markup] = []
+    end = 0
+    for found in _REFERENCE.finditer(text):
+        parts += [escape(text[end : found.start()]), _NOWRAP.format(found.group(0))]
+        end = found.end()
+    parts.append(escape(text[end:]))
+    return Markup("").join(parts)
 
 
 def zone_place(zone: str) -> str:
