@@ -72,9 +72,8 @@ outbox_message = Table(
     Column("payload", LargeBinary, nullable=False),  # serialized EventEnvelope
     Column("headers", JSONB, nullable=False),  # traceparent etc. of the writer
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    # The order rows were written in, which the relay publishes in: created_at
-    # is the transaction's start (now()), shared by all its rows and earlier
-    # than a transaction's that began later but wrote (and committed) first.
+    # The order rows were written in, which the relay keeps; not created_at, the
+    # transaction's start: tied within it, earlier for one that began first but wrote last.
     Column("seq", BigInteger, Identity(always=True), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True, index=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
@@ -175,14 +174,12 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
 
 
 def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """A connection PostgreSQL ended (a restart, a failover, an admin's
-    pg_terminate_backend) is closed in asyncpg as soon as the loop sees the
-    socket close, at no cost to check. Raising DisconnectionError makes the
-    pool discard it and check out another (SQLAlchemy's "pessimistic
-    disconnect handling"). Without it, the reads that talk to asyncpg
-    directly (ReadUnit's plans, the webhook batch) never told SQLAlchemy the
-    connection was dead, and it went back to the pool and failed every read
-    that drew it, for good."""
+    """A connection PostgreSQL ended (a restart, a failover, pg_terminate_backend)
+    is closed in asyncpg once the loop sees the socket close, free to check.
+    DisconnectionError makes the pool discard it and check out another
+    (SQLAlchemy's "pessimistic disconnect handling"). Without it, the reads that
+    talk to asyncpg directly (ReadUnit's plans, the webhook batch) never told
+    SQLAlchemy, and the dead connection failed every read that drew it, for good."""
     if dbapi_connection.driver_connection.is_closed():
         raise exc.DisconnectionError("the connection was closed by the server")
 
