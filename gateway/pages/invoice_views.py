@@ -44,6 +44,16 @@ def status_words(invoice: Invoice) -> str:
     }.get(invoice.status, invoice.status.replace("_", " ").capitalize())
 
 
+def settled_heading(invoice: Invoice) -> str:
+    """The pay box of an invoice nothing more can be paid on, in words: a
+    paid one does not say "Due now $0.00" in the colour of something owed."""
+    return {
+        "paid": "Paid in full",
+        "void": "Cancelled: nothing to pay",
+        "uncollectible": "Written off: nothing to pay",
+    }.get(invoice.status, "Not issued yet")
+
+
 def status_class(invoice: Invoice) -> str:
     """The badge's colour: overdue stands out; processing is neither due nor paid."""
     if invoice.overdue and invoice.status in ("open", "partially_paid"):

@@ -88,6 +88,7 @@ def _helpers() -> dict:
     return {
         "words": views.status_words,
         "badge": views.status_class,
+        "settled_heading": views.settled_heading,
         "payment_words": views.payment_words,
         "method_words": views.method_words,
         "verification_words": views.verification_words,

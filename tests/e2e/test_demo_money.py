@@ -289,6 +289,12 @@ async def test_done_when_the_demo_client_pays_part_by_card_and_staff_the_rest(ru
                 await page.goto(f"{base}/invoices/{iid}")
                 await expect(page.locator(".page-head .state")).to_have_text("Paid")
                 await expect(page.get_by_role("link", name="Pay now")).to_have_count(0)
+                # Settled: said so, not "Due now $0.00" in the colour of money owed.
+                box = page.locator(".pay-box")
+                await expect(box).to_contain_text("Paid in full")
+                await expect(box).to_contain_text(paid["paid"]["formatted"])
+                await expect(box).not_to_contain_text("Due now")
+                await expect(box).not_to_have_class(re.compile("card-attention"))
                 await _look(page, "demo-invoice-paid")
                 await page.goto(f"{base}/projects/{project}")
                 await expect(page.get_by_text(f"Next payment: {after['label']}")).to_be_visible()

@@ -146,6 +146,12 @@ def test_nothing_to_pay_on_a_paid_invoice_or_one_whose_balance_is_on_its_way():
     assert views.pay_state(invoice("processing", payable=0), client(), **args) == "nothing_due"
 
 
+def test_a_settled_invoice_says_so_in_its_pay_box():
+    assert views.settled_heading(invoice("paid", payable=0)) == "Paid in full"
+    assert views.settled_heading(invoice("void", payable=0)) == "Cancelled: nothing to pay"
+    assert views.settled_heading(invoice("uncollectible", payable=0)).startswith("Written off")
+
+
 def test_the_chosen_amount_is_the_balance_or_what_was_typed():
     shown = invoice(payable=200_000)
     assert views.chosen_amount("full", "", shown).amount_minor == 200_000
