@@ -91,6 +91,19 @@ def test_the_client_pushes_back_a_line_then_approves_revision_two(page: Page, su
         expect(page.get_by_text(secret)).to_have_count(0)
     _no_sideways_scroll(page)
     shot(page, "change-order")
+    lines = page.locator(".diff-lines")
+    projector = lines.get_by_text(re.compile("4K laser projector"))  # R1.1, unchanged
+    if page.viewport_size["width"] < 600:
+        # The phone shows what changed; the rest of the contract is one tap away.
+        expect(projector).to_be_hidden()
+        lines.get_by_role("button", name="Show the 2 unchanged items").click()
+        expect(projector).to_be_visible()
+        hide = lines.get_by_role("button", name="Hide the unchanged items")
+        expect(hide).to_have_attribute("aria-expanded", "true")
+        _no_sideways_scroll(page)
+    else:  # the desktop's side-by-side view keeps every line
+        expect(projector).to_be_visible()
+        expect(lines.get_by_role("button")).to_have_count(0)
 
     page.get_by_text(re.compile("Comment on .*Front speakers")).click()
     page.get_by_label(re.compile("Your comment on .*Front speakers")).fill(
