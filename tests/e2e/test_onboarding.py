@@ -64,6 +64,9 @@ async def owner_signs_in(
         assert (done.status_code, done.headers["location"]) == (303, "/console"), done.text
         console = await browser.get("/console")
         assert console.status_code == 200 and 'href="/console/branding"' in console.text
+        # Staff are the help line: the footer tells them what their clients see.
+        assert "pages end with no help line yet" in console.text
+        assert "Need help? Contact" not in console.text
     async with Browser(running, host=host) as fresh:
         signed_in = await fresh.submit("/", "/sign-in", {"email": email, "password": PASSWORD})
         assert (signed_in.status_code, signed_in.headers.get("location")) == (303, "/console")
