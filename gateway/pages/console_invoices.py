@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from portal.common.v1 import common_pb2
@@ -26,6 +27,7 @@ from gateway.pages.console_projects.common import act, form_request_id
 from gateway.pages.projects import page_id
 from gateway.pages.rendering import Form, refusal, render, see_other, signed_in_form
 from services.chassis.money import format_amount, parse_amount, parse_percent_bps
+from services.chassis.timefmt import local
 
 router = APIRouter(include_in_schema=False)
 NEW_LINES = 3  # blank line rows on the draft form; empty ones are skipped
@@ -181,6 +183,8 @@ async def invoice_page(
         # One id per refund form, so a double click refunds once.
         refund_ids={p.id: str(uuid.uuid4()) for p in invoice.payments},
         due_text=_plain(invoice.due.amount_minor if invoice.due else 0, currency),
+        # Money is mostly recorded the day it arrives: today, on the firm's clock.
+        today=local(datetime.now(UTC), request.state.tenant.time_zone).date().isoformat(),
         words=views.status_words,
         badge=views.status_class,
         payment_words=views.payment_words,

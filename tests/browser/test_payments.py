@@ -317,6 +317,10 @@ def test_staff_record_a_transfer_and_refund_in_the_console(
     # The deposit: $600.00 by card; the staff record $1,000.00 by transfer.
     page.goto(suite.base + f"/console/invoices/{invoice_id}")
     record = page.locator("#record")
+    # Received today unless they say otherwise (the firm's today), never later.
+    received = record.get_by_label("Received on")
+    expect(received).to_have_value(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
+    assert received.get_attribute("max") == received.input_value()
     record.get_by_label("How it came").select_option("bank_transfer")
     record.get_by_label(re.compile("^Amount")).fill("1,000.00")
     record.get_by_label("Reference").fill("BACS 99812")
