@@ -88,6 +88,12 @@ class Lane:
     hours: str
     time_off: list[str] = field(default_factory=list)
     visits: list[Visit] = field(default_factory=list)
+    works: bool = False  # has working hours that day
+
+    @property
+    def empty_words(self) -> str:
+        """A day with nothing on it: "free" only if there is time to book."""
+        return "Free all day." if self.works and not self.time_off else "Nothing booked."
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,10 @@ def visit_of(
         ends=f"{ends:%H:%M}" if ends else "",
         spans_days=bool(starts and ends and starts.date() != ends.date()),
     )
+
+
+def works_on(technician: Technician, day: date) -> bool:
+    return any(h.weekday == day.isoweekday() for h in technician.working_hours)
 
 
 def hours_on(technician: Technician, day: date) -> str:
@@ -169,7 +179,11 @@ def calendar(
     former one still holding a visit), then the visits no one is on yet."""
     names = {t.staff_user_id: t.full_name for t in technicians}
     visits = [visit_of(o, customers=customers, names=names, time_zone=time_zone) for o in orders]
-    lanes = {t.staff_user_id: Lane(t, hours_on(t, day)) for t in technicians if t.active}
+    lanes = {
+        t.staff_user_id: Lane(t, hours_on(t, day), works=works_on(t, day))
+        for t in technicians
+        if t.active
+    }
     tz = zone(time_zone)
     for off in time_off:
         lane = lanes.get(off.technician_id)

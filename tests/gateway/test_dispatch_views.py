@@ -121,3 +121,24 @@ def test_a_day_groups_visits_by_technician_and_lists_what_needs_someone():
     assert [v.order.id for v in cal.unassigned] == [theirs.id]
     assert [v.order.id for v in cal.pending] == [theirs.id]
     assert [v.order.id for v in cal.conflicts] == [mine.id]
+
+
+def test_an_empty_day_is_free_only_for_someone_working_and_not_off():
+    tom, ana, sam = tech("Tom"), tech("Ana"), tech("Sam")
+    monday = date(2026, 7, 6)  # tech() works Mondays only
+    nine = datetime(2026, 7, 6, 8, 0, tzinfo=UTC)
+    off = TimeOff(
+        id=uuid.uuid4(), technician_id=ana.staff_user_id, starts_at=nine, ends_at=nine, reason=""
+    )
+
+    def words(day: date) -> dict[str, str]:
+        cal = views.calendar([], [tom, ana, sam], [off], customers={}, time_zone=LONDON, day=day)
+        return {lane.technician.full_name: lane.empty_words for lane in cal.lanes}
+
+    assert words(monday) == {
+        "Ana": "Nothing booked.",
+        "Sam": "Free all day.",
+        "Tom": "Free all day.",
+    }
+    tuesday = words(monday + timedelta(days=1))  # nobody works: "Not working", not "free"
+    assert set(tuesday.values()) == {"Nothing booked."}
