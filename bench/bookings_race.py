@@ -133,10 +133,7 @@ async def _race(suite, info: dict, cal: Calendar, password: str, profile: Path |
     )
     async with _client(info, cookie) as one:
         csrf = (await one.get("/api/v1/me")).json()["csrf_token"]
-    # Two days inside a client's 30-day horizon (which ends at this time of day,
-    # 30 days on): at the horizon's own day, before the firm opens on the UTC
-    # clock (evenings in New York), a client has no slot at all.
-    day = (datetime.now(UTC) + timedelta(days=DAYS - 2)).date()
+    day = (datetime.now(UTC) + timedelta(days=DAYS)).date()
 
     async def first_free(client: httpx.AsyncClient) -> str:
         r = await client.get(
@@ -144,7 +141,10 @@ async def _race(suite, info: dict, cal: Calendar, password: str, profile: Path |
             params={
                 "service_type_id": cal.race_type_id,
                 "project_id": cal.demo.project_id,
-                "from_date": day.isoformat(),
+                # The API's name is `from`: an unknown `from_date` was ignored, so
+                # the race searched from today, and on a New York evening today
+                # and the next two days ran out of slots before the lone bookings did.
+                "from": day.isoformat(),
                 "days": 3,
             },
         )
