@@ -44,6 +44,7 @@ def build_templates(*, auto_reload: bool = False) -> Jinja2Templates:
     env.filters["device"] = describe_device
     env.filters["zone_place"] = zone_place  # "America/New_York" -> "New York"
     env.filters["keep_references"] = keep_references  # "Deposit (PRJ-0001)", unbroken
+    env.filters["days_change"] = days_change  # 2 -> "+2 days", 0 -> "No change"
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["stage_label"] = stage_label
     env.globals["proposal_status"] = proposal_status
@@ -66,6 +67,13 @@ def keep_references(text: str) -> Markup:
         end = found.end()
     parts.append(escape(text[end:]))
     return Markup("").join(parts)
+
+
+def days_change(days: int | None) -> str:
+    """A schedule impact as both sides of a change order read it."""
+    if not days:
+        return "No change"
+    return f"{'+' if days > 0 else ''}{days} day{'' if abs(days) == 1 else 's'}"
 
 
 def zone_place(zone: str) -> str:
