@@ -121,16 +121,15 @@ def visit_of(
     )
 
 
-def works_on(technician: Technician, day: date) -> bool:
-    return any(h.weekday == day.isoweekday() for h in technician.working_hours)
+def _stretches_on(technician: Technician, day: date) -> list[str]:
+    return sorted(
+        f"{h.start}-{h.end}" for h in technician.working_hours if h.weekday == day.isoweekday()
+    )
 
 
 def hours_on(technician: Technician, day: date) -> str:
     """ "09:00-12:00, 13:00-17:00", or "Not working"."""
-    stretches = [
-        f"{h.start}-{h.end}" for h in technician.working_hours if h.weekday == day.isoweekday()
-    ]
-    return ", ".join(sorted(stretches)) or "Not working"
+    return ", ".join(_stretches_on(technician, day)) or "Not working"
 
 
 def hours_text(technician: Technician) -> dict[int, str]:
@@ -180,7 +179,7 @@ def calendar(
     names = {t.staff_user_id: t.full_name for t in technicians}
     visits = [visit_of(o, customers=customers, names=names, time_zone=time_zone) for o in orders]
     lanes = {
-        t.staff_user_id: Lane(t, hours_on(t, day), works=works_on(t, day))
+        t.staff_user_id: Lane(t, hours_on(t, day), works=bool(_stretches_on(t, day)))
         for t in technicians
         if t.active
     }

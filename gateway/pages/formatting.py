@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from gateway.api.proposals import status_name
 from gateway.pages.project_views import stage_label
 from services.chassis.money import format_amount, format_money, format_percent_bps, format_rate
-from services.chassis.timefmt import format_date, format_datetime
+from services.chassis.timefmt import format_date, format_datetime, format_days_change, zone_words
 
 ROLE_LABELS = {
     "approver": "Approver: may approve changes, pay and book",
@@ -44,7 +44,8 @@ def build_templates(*, auto_reload: bool = False) -> Jinja2Templates:
     env.filters["device"] = describe_device
     env.filters["zone_place"] = zone_place  # "America/New_York" -> "New York"
     env.filters["keep_references"] = keep_references  # "Deposit (PRJ-0001)", unbroken
-    env.filters["days_change"] = days_change  # 2 -> "+2 days", 0 -> "No change"
+    env.filters["days_change"] = format_days_change  # 2 -> "+2 days", 0 -> "No change"
+    env.filters["zone_words"] = zone_words  # "America/New_York" -> "New York time"
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["stage_label"] = stage_label
     env.globals["proposal_status"] = proposal_status
@@ -67,13 +68,6 @@ def keep_references(text: str) -> Markup:
         end = found.end()
     parts.append(escape(text[end:]))
     return Markup("").join(parts)
-
-
-def days_change(days: int | None) -> str:
-    """A schedule impact as both sides of a change order read it."""
-    if not days:
-        return "No change"
-    return f"{'+' if days > 0 else ''}{days} day{'' if abs(days) == 1 else 's'}"
 
 
 def zone_place(zone: str) -> str:

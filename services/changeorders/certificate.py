@@ -22,7 +22,7 @@ from services.changeorders.domain_diff import LineDiffKind
 from services.changeorders.domain_orders import SignedContent
 from services.chassis.money import format_amount, format_rate
 from services.chassis.pdf import BrandedDocument, Heading, Letterhead, latin1
-from services.chassis.timefmt import format_datetime
+from services.chassis.timefmt import format_datetime, format_days_change
 
 KIND_WORDS = {
     LineDiffKind.ADDED: "Added",
@@ -127,7 +127,7 @@ def render_certificate(
 
     moved = [m for m in content.stages if m.moved]
     if moved:
-        pdf.heading_line(f"Schedule: {content.schedule.days:+d} days")
+        pdf.heading_line(f"Schedule: {format_days_change(content.schedule.days)}")
         pdf.lines_table(
             ("Stage", "Planned before", "Planned after", ""),
             [

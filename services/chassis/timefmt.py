@@ -118,6 +118,14 @@ def zone_words(name: str | None) -> str:
     return f"{name.rsplit('/', 1)[-1].replace('_', ' ')} time"
 
 
+def format_days_change(days: int | None) -> str:
+    """A schedule impact in days, the same on pages and in the certificate:
+    "+2 days", "-1 day", "No change"."""
+    if not days:
+        return "No change"
+    return f"{'+' if days > 0 else ''}{days} day{'' if abs(days) == 1 else 's'}"
+
+
 @cache
 def zone_choices() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     """Every zone a tenant would pick, grouped by region for a <select>:

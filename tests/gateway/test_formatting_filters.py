@@ -1,8 +1,8 @@
 """Page filters: an invoice line's description wraps on a phone, but never inside
 one of our references ("PRJ-" at a line's end, "0001" on the next), and is still
-escaped; a change order's schedule impact reads the same to client and staff."""
+escaped."""
 
-from gateway.pages.formatting import days_change, keep_references
+from gateway.pages.formatting import keep_references
 
 
 def test_references_are_kept_whole_and_the_rest_escaped() -> None:
@@ -19,14 +19,3 @@ def test_what_only_looks_like_a_reference_is_left_alone() -> None:
     )
     # An attribute a description tries to smuggle in stays text.
     assert "<span" not in keep_references('" onmouseover="x')
-
-
-def test_a_schedule_impact_reads_the_same_to_client_and_staff() -> None:
-    assert [days_change(n) for n in (2, 1, 0, None, -1, -3)] == [
-        "+2 days",
-        "+1 day",
-        "No change",
-        "No change",
-        "-1 day",
-        "-3 days",
-    ]

@@ -105,3 +105,14 @@ def test_the_zone_picker_offers_places_by_region_and_no_aliases():
     offered = {name for zones in groups.values() for name, _ in zones}
     assert "Europe/London" in offered and "UTC" in offered
     assert not offered & {"US/Eastern", "EST5EDT", "Etc/GMT+5", "GB"}
+
+
+def test_a_schedule_impact_reads_the_same_on_pages_and_in_the_certificate():
+    assert [timefmt.format_days_change(n) for n in (2, 1, 0, None, -1, -3)] == [
+        "+2 days",
+        "+1 day",
+        "No change",
+        "No change",
+        "-1 day",
+        "-3 days",
+    ]

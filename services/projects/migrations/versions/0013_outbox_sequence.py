@@ -1,6 +1,5 @@
-"""The outbox is published in the order its rows were written (outbox_message.seq),
-not by created_at, which ties within a transaction and puts a transaction that
-began earlier but wrote later first.
+"""outbox_message.seq: the relay publishes in the order rows were written
+(chassis.migrations.add_outbox_sequence says why).
 
 Revision ID: 0013
 Revises: 0012
